@@ -1,0 +1,141 @@
+# Virtuoso, checked against Linux: one non-recursive Makefile.
+#
+#   make            build bin/virtuoso
+#   make test       build and run every Criterion test (tests/<folder>/test_<module>.c)
+#   make bench      build and run the benchmarks, printing rates and ratios to goals
+#   make deps       install the Debian packages that are missing (scripts/deps.sh)
+#   make V=1        show the commands
+#
+# Generated files go under build/ (objects, test binaries, BPF objects and
+# skeletons) and bin/ (the tool).
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+# pkg-config where a package ships a .pc file; libpfm4's Debian package does not.
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null || echo $(2))
+
+CJSON_CFLAGS := $(call pc_cflags,libcjson)
+CJSON_LIBS := $(call pc_libs,libcjson,-lcjson)
+CRITERION_CFLAGS := $(call pc_cflags,criterion)
+CRITERION_LIBS := $(call pc_libs,criterion,-lcriterion)
+LIBBPF_CFLAGS := $(call pc_cflags,libbpf)
+LIBBPF_LIBS := $(call pc_libs,libbpf,-lbpf -lelf -lz)
+LIBPFM_CFLAGS := $(call pc_cflags,libpfm)
+LIBPFM_LIBS := $(call pc_libs,libpfm,-lpfm)
+
+WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wshadow
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. -Ibuild $(CJSON_CFLAGS) $(CFLAGS)
+LDLIBS = $(CJSON_LIBS) -lm
+
+# ---- shared by both worlds: spec, generator, executor ------------------------
+LIB_OBJS += build/workload/error.o
+LIB_OBJS += build/workload/gen.o
+LIB_OBJS += build/workload/json.o
+LIB_OBJS += build/workload/kernel.o
+LIB_OBJS += build/workload/native.o
+LIB_OBJS += build/workload/perm.o
+LIB_OBJS += build/workload/size.o
+LIB_OBJS += build/workload/spec.o
+LIB_OBJS += build/workload/spec_json.o
+LIB_OBJS += build/workload/zipf.o
+
+# ---- the command line ---------------------------------------------------------
+CLI_OBJS += build/cli/cmd_check.o
+CLI_OBJS += build/cli/cmd_exec.o
+CLI_OBJS += build/cli/cmd_gen.o
+CLI_OBJS += build/cli/cmd_later.o
+CLI_OBJS += build/cli/virtuoso.o
+
+# ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
+TESTS += build/tests/cli/test_cli
+TESTS += build/tests/workload/test_gen
+TESTS += build/tests/workload/test_kernel
+TESTS += build/tests/workload/test_native
+TESTS += build/tests/workload/test_prng
+TESTS += build/tests/workload/test_size
+TESTS += build/tests/workload/test_spec
+
+BENCHES += build/bench/bench_gen
+
+# ---- eBPF: bpf/<p>.bpf.c -> build/bpf/<p>.bpf.o -> build/bpf/<p>.skel.h -----------
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,build/bpf/%.skel.h,$(BPF_SRCS))
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_DESC := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+.PHONY: all test bench deps clean
+.DELETE_ON_ERROR:
+
+all: bin/virtuoso
+
+build/libvirtuoso.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+bin/virtuoso: $(CLI_OBJS) build/libvirtuoso.a
+	@mkdir -p $(@D)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) build/libvirtuoso.a $(LDLIBS)
+
+build/cli/virtuoso.o: ALL_CFLAGS += -DVIRTUOSO_VERSION='"$(VERSION)"' -DVIRTUOSO_GIT='"$(GIT_DESC)"'
+build/cli/virtuoso.o: VERSION
+
+build/%.o: %.c $(BPF_SKELS)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/tests/%: tests/%.c build/libvirtuoso.a
+	@mkdir -p $(@D)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -MMD -MP -o $@ $< build/libvirtuoso.a $(CRITERION_LIBS) $(LDLIBS)
+
+build/bench/%: bench/%.c build/libvirtuoso.a
+	@mkdir -p $(@D)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -O3 -MMD -MP -o $@ $< build/libvirtuoso.a $(LDLIBS)
+
+build/bpf/vmlinux.h:
+	@mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+build/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h build/bpf/vmlinux.h
+	@mkdir -p $(@D)
+	@echo "  BPF     $<"
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibuild/bpf -I. -c $< -o $@
+
+build/bpf/%.skel.h: build/bpf/%.bpf.o
+	@echo "  GENSKEL $@"
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Tests run from the top of the tree (they read datasets/ and tests/data/).
+# Suites that change host settings or measure the host serialise themselves.
+test: bin/virtuoso $(TESTS)
+	@fail=0; for t in $(TESTS); do \
+		echo "== $$t"; $$t --jobs=2 || fail=1; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
+	echo "make test: all suites passed"
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do $$b || exit 1; done
+
+deps:
+	./scripts/deps.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

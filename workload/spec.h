@@ -1,0 +1,155 @@
+/*
+ * spec.h - the workload specification (../shared/spec/workload.md, version 1).
+ *
+ * A spec is parsed once, validated completely, and then read-only: both the
+ * native executor (the real host) and the simulator drive the generator from
+ * the same struct wl_spec, so both worlds execute the same stream.
+ *
+ * Every rule of the format is enforced by wl_spec_parse(); on failure nothing
+ * is returned but one error: the file, the JSON path of the offending field
+ * (e.g. "phases[2].stride") and what was expected.
+ */
+#ifndef WORKLOAD_SPEC_H
+#define WORKLOAD_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "workload/error.h"
+
+#define WL_SPEC_VERSION 1
+#define WL_PAGE_SIZE 4096ULL
+#define WL_ACCESS_SIZE 8u	/* every access loads or stores 8 bytes */
+
+/* ---- the kernel block ---------------------------------------------------- */
+
+/*
+ * Every kernel setting may be left to "the host's current setting": the
+ * parser records that as *_HOST (or -1 for numbers) and wl_kernel_resolve()
+ * fills the values in from THP sysfs when a concrete policy is needed.
+ */
+enum wl_thp { WL_THP_HOST, WL_THP_ALWAYS, WL_THP_MADVISE, WL_THP_NEVER };
+enum wl_defrag {
+	WL_DEFRAG_HOST, WL_DEFRAG_ALWAYS, WL_DEFRAG_DEFER,
+	WL_DEFRAG_DEFER_MADVISE, WL_DEFRAG_MADVISE, WL_DEFRAG_NEVER,
+};
+enum wl_mthp_mode {
+	WL_MTHP_HOST, WL_MTHP_ALWAYS, WL_MTHP_INHERIT, WL_MTHP_MADVISE, WL_MTHP_NEVER,
+};
+
+/* mTHP sizes the format knows: 16KiB (order 2) .. 1MiB (order 8). */
+#define WL_MTHP_MIN_ORDER 2
+#define WL_MTHP_MAX_ORDER 8
+#define WL_MTHP_NR (WL_MTHP_MAX_ORDER - WL_MTHP_MIN_ORDER + 1)
+
+/* khugepaged tunables, in the order of the format; -1 = host's setting. */
+enum wl_khugepaged_key {
+	WL_KHP_SCAN_SLEEP_MS, WL_KHP_ALLOC_SLEEP_MS, WL_KHP_PAGES_TO_SCAN,
+	WL_KHP_MAX_PTES_NONE, WL_KHP_MAX_PTES_SWAP, WL_KHP_MAX_PTES_SHARED,
+	WL_KHP_DEFRAG, WL_KHP_NR,
+};
+
+struct wl_kernel {
+	enum wl_thp thp;
+	enum wl_defrag defrag;
+	int use_zero_page;		/* 0, 1, or -1 = host */
+	enum wl_mthp_mode mthp[WL_MTHP_NR];	/* index: order - WL_MTHP_MIN_ORDER */
+	int64_t khugepaged[WL_KHP_NR];	/* -1 = host; defrag is 0/1 */
+};
+
+/* ---- regions and phases ------------------------------------------------ */
+
+enum wl_advice { WL_ADV_DONTNEED, WL_ADV_HUGEPAGE, WL_ADV_NOHUGEPAGE, WL_ADV_COLLAPSE };
+enum wl_prot { WL_PROT_NONE, WL_PROT_R, WL_PROT_RW };
+
+struct wl_region {
+	char *name;
+	uint64_t size;
+	enum wl_advice *advice;		/* hugepage / nohugepage, applied in order */
+	size_t nr_advice;
+	bool populate;
+};
+
+enum wl_phase_op {
+	WL_PH_TOUCH, WL_PH_ACCESS, WL_PH_MADVISE, WL_PH_MPROTECT, WL_PH_MUNMAP,
+	WL_PH_KHUGEPAGED_WAIT, WL_PH_SLEEP,
+};
+enum wl_order { WL_ORDER_SEQUENTIAL, WL_ORDER_REVERSE, WL_ORDER_RANDOM };
+enum wl_pattern { WL_PAT_SEQUENTIAL, WL_PAT_UNIFORM, WL_PAT_ZIPF, WL_PAT_CHASE };
+
+/*
+ * One phase. Only the fields of its op are meaningful; the parser fills every
+ * default, so consumers never look at the JSON again.
+ */
+struct wl_phase {
+	enum wl_phase_op op;
+	uint32_t region;		/* index into wl_spec.regions */
+	uint64_t offset, length;	/* range in bytes, inside the region */
+	uint64_t stride;		/* touch, access */
+	/* touch */
+	enum wl_order order;
+	bool write;
+	/* access */
+	enum wl_pattern pattern;
+	uint64_t count;
+	double write_fraction;
+	double zipf_s;
+	/* madvise / mprotect */
+	enum wl_advice advice;
+	enum wl_prot prot;
+	/* khugepaged_wait / sleep */
+	uint64_t full_scans;
+	uint64_t timeout_ms;
+	uint64_t ms;
+};
+
+struct wl_spec {
+	char *file;			/* where it was read from, for messages */
+	char *name;
+	char *description;		/* NULL when absent */
+	uint64_t seed;
+	struct wl_kernel kernel;
+	struct wl_region *regions;
+	size_t nr_regions;
+	struct wl_phase *phases;
+	size_t nr_phases;
+};
+
+/*
+ * Parse and validate a spec held in memory; 'file' only names it in errors.
+ * Returns 0, or -1 with 'err' filled (s is then empty and needs no release).
+ */
+int wl_spec_parse(struct wl_spec *s, const char *text, size_t len,
+		  const char *file, struct wl_error *err);
+
+/* Read 'path' and parse it; a missing or unreadable file is an error too. */
+int wl_spec_load(struct wl_spec *s, const char *path, struct wl_error *err);
+
+void wl_spec_release(struct wl_spec *s);
+
+/*
+ * Fill every setting left to the host from a THP sysfs tree rooted at
+ * 'thp_root' (normally WL_THP_SYSFS). Returns 0, or -1 with err naming the
+ * sysfs file that could not be read or understood.
+ */
+#define WL_THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
+int wl_kernel_resolve(struct wl_kernel *k, const char *thp_root, struct wl_error *err);
+
+/* Names as the format spells them ("defer+madvise", "dontneed", ...). */
+const char *wl_thp_name(enum wl_thp v);
+const char *wl_defrag_name(enum wl_defrag v);
+const char *wl_mthp_name(enum wl_mthp_mode v);
+const char *wl_khugepaged_key_name(enum wl_khugepaged_key k);
+const char *wl_advice_name(enum wl_advice v);
+const char *wl_prot_name(enum wl_prot v);
+const char *wl_phase_op_name(enum wl_phase_op v);
+const char *wl_order_name(enum wl_order v);
+const char *wl_pattern_name(enum wl_pattern v);
+
+/* Number of 8-byte accesses a touch phase performs: ceil(length / stride). */
+uint64_t wl_touch_steps(const struct wl_phase *p);
+/* Number of stride-spaced slots of a chase/zipf range: length / stride. */
+uint64_t wl_slots(const struct wl_phase *p);
+
+#endif
