@@ -1,1 +1,186 @@
-/* placeholder */
+/*
+ * cmd_later.c - linux, sim, run and compare: the command line, argument and
+ * input checks and exit codes of ../shared/spec/results.md, ahead of the
+ * parts that fill them in (the Linux side, MimicOS and the simulator, the
+ * comparison). Until those land, each validates what it was given exactly as
+ * it will then, and stops with exit status 1 saying what is missing.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "workload/json.h"
+
+struct args {
+	const char *spec;	/* linux, sim, run */
+	const char *dir;	/* --out DIR, or compare's DIR */
+	const char *config;	/* --config HW.json */
+};
+
+/* Options shared by linux, sim, run: SPEC -o DIR [-c HW.json]. */
+static int parse_args(const struct cli_cmd *cmd, int argc, char **argv, bool config_ok,
+		      struct args *a)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	while ((c = cli_getopt(argc, argv, cmd, "+o:c:vh", longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			return 'h';
+		case 'o':
+			a->dir = optarg;
+			break;
+		case 'c':
+			if (!config_ok)
+				return cli_usage_error(cmd, "--config: not an option of this command");
+			a->config = optarg;
+			break;
+		case 'v':
+			break;
+		default:
+			return EXIT_BAD_INPUT;
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(cmd, "expected one SPEC file");
+	a->spec = argv[optind];
+	if (!a->dir)
+		return cli_usage_error(cmd, "expected --out DIR");
+	return EXIT_OK;
+}
+
+/* A JSON input file must exist and hold one object; errors name the file. */
+static int check_json_file(const char *path)
+{
+	struct wl_error err;
+	struct wj_ctx c = { .file = path, .err = &err };
+	char *text, got[64];
+	size_t len;
+	cJSON *root;
+
+	if (wj_read_file(path, &text, &len, &err))
+		goto bad;
+	root = wj_parse(&c, text, len);
+	free(text);
+	if (!root)
+		goto bad;
+	if (!cJSON_IsObject(root)) {
+		wl_error_set(&err, path, "", "expected a JSON object, got %s",
+			     wj_describe(root, got, sizeof(got)));
+		cJSON_Delete(root);
+		goto bad;
+	}
+	cJSON_Delete(root);
+	return EXIT_OK;
+bad:
+	wl_error_print(&err, stderr);
+	return EXIT_BAD_INPUT;
+}
+
+/* What the Linux side needs of this host: root, and the kernel's BTF. */
+static int check_linux_host(const char *name)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "virtuoso %s: needs root to load BPF programs and set THP policy "
+			"(running as uid %u)\n", name, (unsigned)geteuid());
+		return EXIT_HOST;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "virtuoso %s: this kernel has no BTF (/sys/kernel/btf/vmlinux), "
+			"which the CO-RE probes need\n", name);
+		return EXIT_HOST;
+	}
+	return EXIT_OK;
+}
+
+static int not_yet(const char *name, const char *what)
+{
+	fprintf(stderr, "virtuoso %s: %s is not built yet; the input was checked and nothing was "
+		"written\n", name, what);
+	return EXIT_FAIL;
+}
+
+/* Validate SPEC (and the config), then the host for the Linux side. */
+static int common(const char *name, int argc, char **argv, bool config_ok, bool linux_side)
+{
+	const struct cli_cmd *cmd = cli_find(name);
+	struct wl_spec s;
+	struct args a;
+	int ret = parse_args(cmd, argc, argv, config_ok, &a);
+
+	if (ret == 'h')
+		return EXIT_OK;
+	if (ret)
+		return ret;
+	ret = cli_load_spec(a.spec, &s);
+	if (ret)
+		return ret;
+	wl_spec_release(&s);
+	if (a.config && (ret = check_json_file(a.config)))
+		return ret;
+	if (linux_side && (ret = check_linux_host(name)))
+		return ret;
+	return -1;
+}
+
+int cmd_linux(int argc, char **argv)
+{
+	int ret = common("linux", argc, argv, false, true);
+
+	return ret >= 0 ? ret : not_yet("linux", "the Linux side (probes and recorder)");
+}
+
+int cmd_sim(int argc, char **argv)
+{
+	int ret = common("sim", argc, argv, true, false);
+
+	return ret >= 0 ? ret : not_yet("sim", "the simulator with MimicOS");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	int ret = common("run", argc, argv, true, true);
+
+	return ret >= 0 ? ret : not_yet("run", "the end-to-end run (Linux side, simulator, comparison)");
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_cmd *cmd = cli_find("compare");
+	char path[4096];
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, cmd, "+vh", longopts)) != -1) {
+		if (c == 'h')
+			return EXIT_OK;
+		if (c != 'v')
+			return EXIT_BAD_INPUT;
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(cmd, "expected one DIR");
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", argv[optind], i ? "sim.json" : "linux.json");
+		ret = check_json_file(path);
+		if (ret)
+			return ret;
+	}
+	return not_yet("compare", "the comparison engine");
+}

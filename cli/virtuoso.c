@@ -1,1 +1,310 @@
-/* placeholder */
+/*
+ * virtuoso.c - entry point: dispatch to subcommands, as perf and bpftool do.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "workload/json.h"
+
+#ifndef VIRTUOSO_VERSION
+#define VIRTUOSO_VERSION "0.0.0"
+#endif
+#ifndef VIRTUOSO_GIT
+#define VIRTUOSO_GIT "unknown"
+#endif
+
+int cli_verbose;
+
+const struct cli_cmd cli_cmds[] = {
+	{ "check", "validate a workload spec and print it normalised as JSON",
+	  "usage: virtuoso check [-o FILE] [--no-host] SPEC\n"
+	  "\n"
+	  "Validate SPEC (../shared/spec/workload.md) and print it normalised: sizes in\n"
+	  "bytes, every default filled in. Kernel settings the spec leaves to the host\n"
+	  "are read from THP sysfs and printed as the values in force.\n"
+	  "\n"
+	  "  -o, --out FILE   write the JSON to FILE instead of stdout\n"
+	  "      --no-host    do not read the host's settings: leave them out\n"
+	  "  -v, --verbose    say what was resolved from the host\n"
+	  "  -h, --help       this text\n"
+	  "\n"
+	  "Exit status: 0 valid; 2 invalid, with one line naming the file and field.\n",
+	  cmd_check },
+	{ "gen", "print the operation stream a spec generates",
+	  "usage: virtuoso gen [-o FILE] [--hash] [--phase N] [--limit N] SPEC\n"
+	  "\n"
+	  "Print the stream of operations the generator makes of SPEC, one JSON object\n"
+	  "per line: the same stream the native executor and the simulator run.\n"
+	  "\n"
+	  "  -o, --out FILE   write to FILE instead of stdout\n"
+	  "      --hash       print per phase the number of ops, accesses and an\n"
+	  "                   FNV-1a hash of the ops instead of the ops themselves\n"
+	  "      --phase N    only phase N (counting from 0)\n"
+	  "      --limit N    stop after N ops\n"
+	  "  -h, --help       this text\n",
+	  cmd_gen },
+	{ "exec", "run a workload natively on this host (no probes)",
+	  "usage: virtuoso exec [-o FILE] SPEC\n"
+	  "\n"
+	  "Run SPEC on this host with the native executor: real mmap, madvise, mprotect,\n"
+	  "munmap, loads and stores. Prints each region's address and each phase's wall\n"
+	  "time as JSON. The spec's kernel block is not applied (virtuoso linux does\n"
+	  "that, with probes): the host's current policy is used, and any difference is\n"
+	  "reported on stderr.\n"
+	  "\n"
+	  "  -o, --out FILE   write the JSON to FILE instead of stdout\n"
+	  "  -h, --help       this text\n"
+	  "\n"
+	  "Exit status: 0 ran; 2 bad spec; 1 a system call failed.\n",
+	  cmd_exec },
+	{ "linux", "run a workload on this Linux host under the probes",
+	  "usage: virtuoso linux SPEC -o DIR\n"
+	  "\n"
+	  "Run SPEC on this host under eBPF probes and perf counters; write DIR/linux.json.\n"
+	  "Needs root (to load BPF programs and set THP policy).\n"
+	  "\n"
+	  "  -o, --out DIR    where to write results (created if missing)\n"
+	  "  -v, --verbose    more detail on stderr\n"
+	  "  -h, --help       this text\n"
+	  "\n"
+	  "Exit status: 0; 2 bad input; 3 this host cannot (not root, no BPF); 1 other.\n",
+	  cmd_linux },
+	{ "sim", "run a workload in the simulator with MimicOS",
+	  "usage: virtuoso sim SPEC -o DIR [--config HW.json]\n"
+	  "\n"
+	  "Simulate SPEC (MMU, caches, core timing) with MimicOS answering every fault;\n"
+	  "write DIR/sim.json.\n"
+	  "\n"
+	  "  -o, --out DIR         where to write results (created if missing)\n"
+	  "  -c, --config HW.json  hardware configuration\n"
+	  "  -v, --verbose         more detail on stderr\n"
+	  "  -h, --help            this text\n"
+	  "\n"
+	  "Exit status: 0; 2 bad input; 1 other.\n",
+	  cmd_sim },
+	{ "run", "run on Linux and in the simulator, then compare",
+	  "usage: virtuoso run SPEC -o DIR [--config HW.json]\n"
+	  "\n"
+	  "virtuoso linux, then virtuoso sim with every region at the address Linux\n"
+	  "chose, then virtuoso compare. Writes linux.json, sim.json, summary.json,\n"
+	  "report.md and report.html in DIR.\n"
+	  "\n"
+	  "  -o, --out DIR         where to write results (created if missing)\n"
+	  "  -c, --config HW.json  hardware configuration\n"
+	  "  -v, --verbose         more detail on stderr\n"
+	  "  -h, --help            this text\n"
+	  "\n"
+	  "Exit status: 0; 2 bad input; 3 this host cannot; 1 other.\n",
+	  cmd_run },
+	{ "compare", "compare DIR/linux.json with DIR/sim.json",
+	  "usage: virtuoso compare DIR\n"
+	  "\n"
+	  "Compare the two sides saved in DIR; write summary.json, report.md and\n"
+	  "report.html there.\n"
+	  "\n"
+	  "  -v, --verbose    more detail on stderr\n"
+	  "  -h, --help       this text\n"
+	  "\n"
+	  "Exit status: 0; 2 a side is missing, truncated or mismatched; 1 other.\n",
+	  cmd_compare },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct cli_cmd *cli_find(const char *name)
+{
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "virtuoso %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'virtuoso %s --help')\n", cmd->name);
+	return EXIT_BAD_INPUT;
+}
+
+int cli_getopt(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
+	       const struct option *longopts)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	switch (c) {
+	case 'h':
+		fputs(cmd->usage, stdout);
+		return 'h';
+	case 'v':
+		cli_verbose++;
+		return 'v';
+	case '?':
+		if (optopt)
+			cli_usage_error(cmd, "option -%c: unknown, or missing its value", optopt);
+		else
+			cli_usage_error(cmd, "option %s: unknown, or missing its value",
+					argv[optind - 1]);
+		return '?';
+	case ':':
+		cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+		return '?';
+	}
+	return c;
+}
+
+int cli_load_spec(const char *path, struct wl_spec *s)
+{
+	struct wl_error err;
+
+	if (wl_spec_load(s, path, &err)) {
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	return EXIT_OK;
+}
+
+int cli_out_open(struct cli_out *o, const char *path)
+{
+	int fd;
+
+	o->path = path;
+	o->tmp[0] = '\0';
+	if (!path || !strcmp(path, "-")) {
+		o->f = stdout;
+		return EXIT_OK;
+	}
+	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path);
+	fd = mkstemp(o->tmp);
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+		fprintf(stderr, "%s: cannot write: %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cli_out_close(struct cli_out *o, bool ok)
+{
+	if (!o->tmp[0]) {
+		if (fflush(stdout) && ok) {
+			fprintf(stderr, "virtuoso: cannot write to stdout: %s\n", strerror(errno));
+			return EXIT_FAIL;
+		}
+		return ok ? EXIT_OK : EXIT_FAIL;
+	}
+	if (ferror(o->f))
+		ok = false;
+	if (fclose(o->f))
+		ok = false;
+	if (ok && (chmod(o->tmp, 0644) || rename(o->tmp, o->path))) {
+		fprintf(stderr, "%s: cannot write: %s\n", o->path, strerror(errno));
+		ok = false;
+	}
+	if (!ok)
+		unlink(o->tmp);
+	return ok ? EXIT_OK : EXIT_FAIL;
+}
+
+int cli_write_json(const char *path, cJSON *json)
+{
+	struct cli_out o;
+	char *text = wj_print(json);
+	bool ok;
+
+	cJSON_Delete(json);
+	if (!text) {
+		fprintf(stderr, "virtuoso: out of memory\n");
+		return EXIT_FAIL;
+	}
+	if (cli_out_open(&o, path)) {
+		free(text);
+		return EXIT_FAIL;
+	}
+	ok = fputs(text, o.f) >= 0;
+	free(text);
+	return cli_out_close(&o, ok);
+}
+
+int cli_make_dir(const char *dir)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; ; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST) {
+			fprintf(stderr, "%s: cannot create directory: %s\n", buf, strerror(errno));
+			return EXIT_FAIL;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	return EXIT_OK;
+}
+
+static void usage(FILE *to)
+{
+	fprintf(to, "usage: virtuoso [--version] [--help] <command> [<args>]\n\n"
+		"Virtuoso, checked against Linux: a userspace imitation of Linux memory\n"
+		"management (MimicOS) and a memory-system simulator, validated against the\n"
+		"real kernel with eBPF probes.\n\n"
+		"Commands:\n");
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		fprintf(to, "  %-9s %s\n", c->name, c->summary);
+	fprintf(to, "\nSee 'virtuoso <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			cmd = cli_find(argv[2]);
+			if (cmd) {
+				fputs(cmd->usage, stdout);
+				return EXIT_OK;
+			}
+		}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("virtuoso %s (%s), workload format %d\n", VIRTUOSO_VERSION, VIRTUOSO_GIT,
+		       WL_SPEC_VERSION);
+		return EXIT_OK;
+	}
+	cmd = cli_find(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "virtuoso: '%s' is not a command (see 'virtuoso --help')\n", argv[1]);
+		return EXIT_BAD_INPUT;
+	}
+	return cmd->fn(argc - 1, argv + 1);
+}

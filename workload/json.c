@@ -1,1 +1,401 @@
-/* placeholder */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workload/json.h"
+#include "workload/size.h"
+
+const char *wj_path_key(char *buf, size_t len, const char *parent, const char *key)
+{
+	if (!parent || !parent[0])
+		snprintf(buf, len, "%s", key);
+	else if (!key || !key[0])
+		snprintf(buf, len, "%s", parent);
+	else
+		snprintf(buf, len, "%s.%s", parent, key);
+	return buf;
+}
+
+const char *wj_path_index(char *buf, size_t len, const char *parent, size_t i)
+{
+	snprintf(buf, len, "%s[%zu]", parent, i);
+	return buf;
+}
+
+int wj_fail(const struct wj_ctx *c, const char *path, const char *key,
+	    const char *fmt, ...)
+{
+	char where[160], msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	wj_path_key(where, sizeof(where), path, key);
+	return wl_error_set(c->err, c->file, where, "%s", msg);
+}
+
+int wj_read_file(const char *path, char **text, size_t *len, struct wl_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return wl_error_set(err, path, "", "cannot read: %s", strerror(errno));
+	for (;;) {
+		if (n + 1 >= cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 8192;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return wl_error_set(err, path, "", "out of memory");
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		free(buf);
+		fclose(f);
+		return wl_error_set(err, path, "", "cannot read: %s", strerror(e));
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+cJSON *wj_parse(const struct wj_ctx *c, const char *text, size_t len)
+{
+	const char *end = NULL;
+	cJSON *root;
+	size_t line = 1, col = 1;
+	bool blank = true;
+
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", text[i]))
+			blank = false;
+	if (blank) {
+		wl_error_set(c->err, c->file, "", "expected a JSON object, got an empty file");
+		return NULL;
+	}
+	if (strlen(text) != len) {
+		wl_error_set(c->err, c->file, "", "expected JSON text, got a NUL byte");
+		return NULL;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
+	if (root)
+		return root;
+	if (!end)
+		end = text;
+	for (const char *p = text; p < end && *p; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	if ((size_t)(end - text) >= len) {
+		char where[64];
+
+		snprintf(where, sizeof(where), "line %zu, column %zu", line, col);
+		wl_error_set(c->err, c->file, where,
+			     "expected more JSON: the file ends inside a value (truncated?)");
+	} else {
+		char where[64];
+
+		snprintf(where, sizeof(where), "line %zu, column %zu", line, col);
+		wl_error_set(c->err, c->file, where, "expected valid JSON, got '%.12s'", end);
+	}
+	return NULL;
+}
+
+const char *wj_describe(const cJSON *v, char *buf, size_t len)
+{
+	if (!v)
+		snprintf(buf, len, "nothing");
+	else if (cJSON_IsObject(v))
+		snprintf(buf, len, "an object");
+	else if (cJSON_IsArray(v))
+		snprintf(buf, len, "an array");
+	else if (cJSON_IsNull(v))
+		snprintf(buf, len, "null");
+	else if (cJSON_IsBool(v))
+		snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	else if (cJSON_IsString(v))
+		snprintf(buf, len, "\"%.40s%s\"", v->valuestring,
+			 strlen(v->valuestring) > 40 ? "..." : "");
+	else
+		snprintf(buf, len, "%.17g", v->valuedouble);
+	return buf;
+}
+
+int wj_check_object(const struct wj_ctx *c, const cJSON *obj, const char *path,
+		    const char *what, const char *const *allowed)
+{
+	char got[64];
+
+	if (!cJSON_IsObject(obj))
+		return wj_fail(c, path, "", "expected %s (an object), got %s", what,
+			       wj_describe(obj, got, sizeof(got)));
+	for (const cJSON *k = obj->child; k; k = k->next) {
+		bool known = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			if (!strcmp(*a, k->string))
+				known = true;
+		if (!known) {
+			char list[256] = "";
+
+			for (const char *const *a = allowed; *a; a++) {
+				strncat(list, *a, sizeof(list) - strlen(list) - 1);
+				if (a[1])
+					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+			}
+			return wj_fail(c, path, k->string,
+				       "unknown key in %s (expected one of: %s)", what, list);
+		}
+		for (const cJSON *d = obj->child; d != k; d = d->next)
+			if (!strcmp(d->string, k->string))
+				return wj_fail(c, path, k->string, "duplicate key");
+	}
+	return 0;
+}
+
+/* The item for key, or NULL; a missing required key is an error. */
+static int get(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	       const char *key, bool required, const char *what, const cJSON **out)
+{
+	*out = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (*out)
+		return 1;
+	if (required)
+		return wj_fail(c, path, key, "required: expected %s", what);
+	return 0;
+}
+
+int wj_string(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	      const char *key, bool required, const char **out)
+{
+	const cJSON *v;
+	char got[64];
+	int r = get(c, obj, path, key, required, "a string", &v);
+
+	if (r <= 0)
+		return r;
+	if (!cJSON_IsString(v))
+		return wj_fail(c, path, key, "expected a string, got %s",
+			       wj_describe(v, got, sizeof(got)));
+	*out = v->valuestring;
+	return 1;
+}
+
+int wj_bool(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	    const char *key, bool required, bool *out)
+{
+	const cJSON *v;
+	char got[64];
+	int r = get(c, obj, path, key, required, "true or false", &v);
+
+	if (r <= 0)
+		return r;
+	if (!cJSON_IsBool(v))
+		return wj_fail(c, path, key, "expected true or false, got %s",
+			       wj_describe(v, got, sizeof(got)));
+	*out = cJSON_IsTrue(v);
+	return 1;
+}
+
+int wj_uint(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	    const char *key, bool required, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const cJSON *v;
+	char got[64];
+	int r = get(c, obj, path, key, required, "an integer", &v);
+	double d;
+
+	if (r <= 0)
+		return r;
+	d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max)
+		return wj_fail(c, path, key, "expected an integer from %llu to %llu, got %s",
+			       (unsigned long long)min, (unsigned long long)max,
+			       wj_describe(v, got, sizeof(got)));
+	*out = (uint64_t)d;
+	return 1;
+}
+
+int wj_number(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	      const char *key, bool required, double min, bool min_open,
+	      double max, double *out)
+{
+	const cJSON *v;
+	char got[64];
+	int r = get(c, obj, path, key, required, "a number", &v);
+
+	if (r <= 0)
+		return r;
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble > max ||
+	    (min_open ? v->valuedouble <= min : v->valuedouble < min))
+		return wj_fail(c, path, key, "expected a number %s %g and <= %g, got %s",
+			       min_open ? ">" : ">=", min, max,
+			       wj_describe(v, got, sizeof(got)));
+	*out = v->valuedouble;
+	return 1;
+}
+
+int wj_size(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	    const char *key, bool required, uint64_t *out)
+{
+	const cJSON *v;
+	char got[64];
+	int r = get(c, obj, path, key, required, "a size", &v);
+
+	if (r <= 0)
+		return r;
+	if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+
+		if (d == floor(d) && d >= 0 && d <= (double)WJ_MAX_EXACT) {
+			*out = (uint64_t)d;
+			return 1;
+		}
+	} else if (cJSON_IsString(v) && !wl_size_parse(v->valuestring, out)) {
+		return 1;
+	}
+	return wj_fail(c, path, key,
+		       "expected a size: bytes as an integer, or a string like \"4KiB\" (units B, KiB, MiB, GiB), got %s",
+		       wj_describe(v, got, sizeof(got)));
+}
+
+int wj_enum(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	    const char *key, bool required, const char *const *names, size_t n,
+	    int *out)
+{
+	const cJSON *v;
+	char got[64], list[256] = "";
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		strncat(list, names[i], sizeof(list) - strlen(list) - 1);
+		if (i + 1 < n)
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+	}
+	r = get(c, obj, path, key, required, list, &v);
+	if (r <= 0)
+		return r;
+	if (cJSON_IsString(v))
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(v->valuestring, names[i])) {
+				*out = (int)i;
+				return 1;
+			}
+	return wj_fail(c, path, key, "expected one of %s, got %s", list,
+		       wj_describe(v, got, sizeof(got)));
+}
+
+/* Append to a growing buffer; on failure the buffer is freed and NULL kept. */
+struct sbuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (!b->p)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = (b->n + n + 1) * 2;
+		char *np = realloc(b->p, cap);
+
+		if (!np) {
+			free(b->p);
+			b->p = NULL;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void sb_indent(struct sbuf *b, int depth)
+{
+	sb_put(b, "\n", 1);
+	for (int i = 0; i < depth; i++)
+		sb_put(b, "  ", 2);
+}
+
+char *wj_print(const cJSON *v)
+{
+	char *flat = cJSON_PrintUnformatted(v);
+	struct sbuf b = { malloc(256), 0, 256 };
+	bool in_str = false;
+	int depth = 0;
+
+	if (!flat || !b.p) {
+		free(flat);
+		free(b.p);
+		return NULL;
+	}
+	b.p[0] = '\0';
+	for (const char *c = flat; *c; c++) {
+		if (in_str) {
+			sb_put(&b, c, 1);
+			if (*c == '\\' && c[1])
+				sb_put(&b, ++c, 1);
+			else if (*c == '"')
+				in_str = false;
+			continue;
+		}
+		switch (*c) {
+		case '"':
+			in_str = true;
+			sb_put(&b, c, 1);
+			break;
+		case '{':
+		case '[':
+			sb_put(&b, c, 1);
+			if (c[1] == (*c == '{' ? '}' : ']')) {
+				sb_put(&b, ++c, 1);
+				break;
+			}
+			sb_indent(&b, ++depth);
+			break;
+		case '}':
+		case ']':
+			sb_indent(&b, --depth);
+			sb_put(&b, c, 1);
+			break;
+		case ',':
+			sb_put(&b, c, 1);
+			sb_indent(&b, depth);
+			break;
+		case ':':
+			sb_put(&b, ": ", 2);
+			break;
+		default:
+			sb_put(&b, c, 1);
+		}
+	}
+	sb_put(&b, "\n", 1);
+	free(flat);
+	return b.p;
+}

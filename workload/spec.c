@@ -1,1 +1,649 @@
-/* placeholder */
+/*
+ * spec.c - parse and validate a workload spec (../shared/spec/workload.md).
+ *
+ * Validation is complete before anything runs: types, ranges, defaults,
+ * region names, ranges that leave their region, and the phase-order rules
+ * (a munmapped range is never referenced again; accesses respect earlier
+ * mprotects, since the native run would otherwise die of SIGSEGV).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "workload/json.h"
+#include "workload/size.h"
+#include "workload/spec.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Name tables: index = enum value (the *_HOST entries have no name). */
+static const char *const thp_names[] = { "always", "madvise", "never" };
+static const char *const defrag_names[] = {
+	"always", "defer", "defer+madvise", "madvise", "never",
+};
+static const char *const mthp_names[] = { "always", "inherit", "madvise", "never" };
+static const char *const khp_names[] = {
+	"scan_sleep_ms", "alloc_sleep_ms", "pages_to_scan", "max_ptes_none",
+	"max_ptes_swap", "max_ptes_shared", "defrag",
+};
+static const char *const advice_names[] = { "dontneed", "hugepage", "nohugepage", "collapse" };
+static const char *const region_advice_names[] = { "hugepage", "nohugepage" };
+static const char *const prot_names[] = { "none", "r", "rw" };
+static const char *const op_names[] = {
+	"touch", "access", "madvise", "mprotect", "munmap", "khugepaged_wait", "sleep",
+};
+static const char *const order_names[] = { "sequential", "reverse", "random" };
+static const char *const pattern_names[] = { "sequential", "uniform", "zipf", "chase" };
+
+#define NAME(tbl, v) ((size_t)(v) < ARRAY_SIZE(tbl) ? tbl[v] : "?")
+const char *wl_thp_name(enum wl_thp v) { return v == WL_THP_HOST ? "host" : NAME(thp_names, v - 1); }
+const char *wl_defrag_name(enum wl_defrag v) { return v == WL_DEFRAG_HOST ? "host" : NAME(defrag_names, v - 1); }
+const char *wl_mthp_name(enum wl_mthp_mode v) { return v == WL_MTHP_HOST ? "host" : NAME(mthp_names, v - 1); }
+const char *wl_khugepaged_key_name(enum wl_khugepaged_key k) { return NAME(khp_names, k); }
+const char *wl_advice_name(enum wl_advice v) { return NAME(advice_names, v); }
+const char *wl_prot_name(enum wl_prot v) { return NAME(prot_names, v); }
+const char *wl_phase_op_name(enum wl_phase_op v) { return NAME(op_names, v); }
+const char *wl_order_name(enum wl_order v) { return NAME(order_names, v); }
+const char *wl_pattern_name(enum wl_pattern v) { return NAME(pattern_names, v); }
+
+uint64_t wl_touch_steps(const struct wl_phase *p)
+{
+	return (p->length + p->stride - 1) / p->stride;
+}
+
+uint64_t wl_slots(const struct wl_phase *p)
+{
+	return p->length / p->stride;
+}
+
+/* khugepaged tunables: the kernel's own limits (mm/khugepaged.c). */
+static const uint64_t khp_max[WL_KHP_NR] = {
+	[WL_KHP_SCAN_SLEEP_MS] = UINT32_MAX,
+	[WL_KHP_ALLOC_SLEEP_MS] = UINT32_MAX,
+	[WL_KHP_PAGES_TO_SCAN] = UINT32_MAX,
+	[WL_KHP_MAX_PTES_NONE] = 511,
+	[WL_KHP_MAX_PTES_SWAP] = 511,
+	[WL_KHP_MAX_PTES_SHARED] = 511,
+};
+
+static int parse_kernel(const struct wj_ctx *c, const cJSON *k, struct wl_kernel *out)
+{
+	static const char *const keys[] = {
+		"thp", "defrag", "use_zero_page", "mthp", "khugepaged", NULL,
+	};
+	const cJSON *m;
+	char path[160];
+	int v;
+	bool b;
+
+	if (wj_check_object(c, k, "kernel", "the kernel block", keys))
+		return -1;
+	if (wj_enum(c, k, "kernel", "thp", false, thp_names, ARRAY_SIZE(thp_names), &v) < 0)
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(k, "thp"))
+		out->thp = (enum wl_thp)(v + 1);
+	if (wj_enum(c, k, "kernel", "defrag", false, defrag_names, ARRAY_SIZE(defrag_names), &v) < 0)
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(k, "defrag"))
+		out->defrag = (enum wl_defrag)(v + 1);
+	switch (wj_bool(c, k, "kernel", "use_zero_page", false, &b)) {
+	case -1:
+		return -1;
+	case 1:
+		out->use_zero_page = b;
+	}
+
+	m = cJSON_GetObjectItemCaseSensitive(k, "mthp");
+	if (m) {
+		char got[64];
+
+		if (!cJSON_IsObject(m))
+			return wj_fail(c, "kernel", "mthp",
+				       "expected an object of size -> always/inherit/madvise/never, got %s",
+				       wj_describe(m, got, sizeof(got)));
+		for (const cJSON *e = m->child; e; e = e->next) {
+			uint64_t bytes;
+			int order = -1;
+
+			wj_path_key(path, sizeof(path), "kernel.mthp", e->string);
+			if (!wl_size_parse(e->string, &bytes))
+				for (int o = WL_MTHP_MIN_ORDER; o <= WL_MTHP_MAX_ORDER; o++)
+					if (bytes == WL_PAGE_SIZE << o)
+						order = o;
+			if (order < 0)
+				return wl_error_set(c->err, c->file, path,
+						    "expected an mTHP size: a power of two from \"16KiB\" to \"1MiB\"");
+			if (out->mthp[order - WL_MTHP_MIN_ORDER] != WL_MTHP_HOST)
+				return wl_error_set(c->err, c->file, path,
+						    "duplicate mTHP size (already given with another spelling)");
+			if (!cJSON_IsString(e) || wj_enum(c, m, "kernel.mthp", e->string, true,
+							   mthp_names, ARRAY_SIZE(mthp_names), &v) < 0)
+				return wl_error_set(c->err, c->file, path,
+						    "expected one of always, inherit, madvise, never, got %s",
+						    wj_describe(e, got, sizeof(got)));
+			out->mthp[order - WL_MTHP_MIN_ORDER] = (enum wl_mthp_mode)(v + 1);
+		}
+	}
+
+	m = cJSON_GetObjectItemCaseSensitive(k, "khugepaged");
+	if (m) {
+		static const char *const khp_keys[] = {
+			"scan_sleep_ms", "alloc_sleep_ms", "pages_to_scan", "max_ptes_none",
+			"max_ptes_swap", "max_ptes_shared", "defrag", NULL,
+		};
+
+		if (wj_check_object(c, m, "kernel.khugepaged", "the khugepaged settings", khp_keys))
+			return -1;
+		for (int i = 0; i < WL_KHP_NR; i++) {
+			uint64_t u;
+			int r;
+
+			if (i == WL_KHP_DEFRAG) {
+				r = wj_bool(c, m, "kernel.khugepaged", khp_names[i], false, &b);
+				u = b;
+			} else {
+				/* pages_to_scan 0 is refused by the kernel's sysfs store */
+				r = wj_uint(c, m, "kernel.khugepaged", khp_names[i], false,
+					    i == WL_KHP_PAGES_TO_SCAN, khp_max[i], &u);
+			}
+			if (r < 0)
+				return -1;
+			if (r)
+				out->khugepaged[i] = (int64_t)u;
+		}
+	}
+	return 0;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path,
+			struct wl_spec *s, struct wl_region *r)
+{
+	static const char *const keys[] = { "name", "size", "advice", "populate", NULL };
+	const char *name;
+	const cJSON *adv;
+	char p[160], got[64];
+
+	if (wj_check_object(c, o, path, "a region", keys) ||
+	    wj_string(c, o, path, "name", true, &name) < 0)
+		return -1;
+	if (!name[0])
+		return wj_fail(c, path, "name", "expected a non-empty region name");
+	for (size_t i = 0; i < s->nr_regions; i++)
+		if (!strcmp(s->regions[i].name, name))
+			return wj_fail(c, path, "name",
+				       "expected a unique region name, \"%s\" is regions[%zu] already",
+				       name, i);
+	if (wj_size(c, o, path, "size", true, &r->size) < 0)
+		return -1;
+	if (r->size == 0 || r->size % WL_PAGE_SIZE)
+		return wj_fail(c, path, "size", "expected a multiple of 4KiB greater than 0, got %llu",
+			       (unsigned long long)r->size);
+
+	adv = cJSON_GetObjectItemCaseSensitive(o, "advice");
+	if (adv) {
+		size_t n = (size_t)cJSON_GetArraySize(adv), i = 0;
+		const cJSON *e;
+
+		if (!cJSON_IsArray(adv))
+			return wj_fail(c, path, "advice",
+				       "expected an array of \"hugepage\"/\"nohugepage\", got %s",
+				       wj_describe(adv, got, sizeof(got)));
+		r->advice = calloc(n ? n : 1, sizeof(*r->advice));
+		if (!r->advice)
+			return wj_fail(c, path, "advice", "out of memory");
+		cJSON_ArrayForEach(e, adv) {
+			size_t k;
+
+			wj_path_index(p, sizeof(p), wj_path_key(got, sizeof(got), path, "advice"), i);
+			for (k = 0; k < ARRAY_SIZE(region_advice_names); k++)
+				if (cJSON_IsString(e) && !strcmp(e->valuestring, region_advice_names[k]))
+					break;
+			if (k == ARRAY_SIZE(region_advice_names)) {
+				char d[64];
+
+				return wl_error_set(c->err, c->file, p,
+						    "expected \"hugepage\" or \"nohugepage\", got %s",
+						    wj_describe(e, d, sizeof(d)));
+			}
+			r->advice[i++] = k ? WL_ADV_NOHUGEPAGE : WL_ADV_HUGEPAGE;
+		}
+		r->nr_advice = n;
+	}
+	if (wj_bool(c, o, path, "populate", false, &r->populate) < 0)
+		return -1;
+	r->name = strdup(name);
+	return r->name ? 0 : wj_fail(c, path, "name", "out of memory");
+}
+
+/* ---- what earlier phases did to each region: a map of its pages ---------- */
+
+enum seg_state { SEG_RW, SEG_R, SEG_NONE, SEG_UNMAPPED };
+
+struct seg {
+	uint64_t start, end;
+	enum seg_state state;
+	size_t phase;		/* the phase that set it */
+};
+
+struct segmap {
+	struct seg *v;
+	size_t n, cap;
+};
+
+static int seg_split(struct segmap *m, uint64_t at)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct seg *sg = &m->v[i];
+
+		if (at <= sg->start || at >= sg->end)
+			continue;
+		if (m->n == m->cap) {
+			size_t cap = m->cap ? m->cap * 2 : 8;
+			struct seg *nv = realloc(m->v, cap * sizeof(*nv));
+
+			if (!nv)
+				return -1;
+			m->v = nv;
+			m->cap = cap;
+			sg = &m->v[i];
+		}
+		memmove(&m->v[i + 2], &m->v[i + 1], (m->n - i - 1) * sizeof(*sg));
+		m->v[i + 1] = *sg;
+		m->v[i + 1].start = at;
+		sg->end = at;
+		m->n++;
+		return 0;
+	}
+	return 0;
+}
+
+static int seg_set(struct segmap *m, uint64_t start, uint64_t end,
+		   enum seg_state st, size_t phase)
+{
+	if (seg_split(m, start) || seg_split(m, end))
+		return -1;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].start >= start && m->v[i].end <= end) {
+			m->v[i].state = st;
+			m->v[i].phase = phase;
+		}
+	return 0;
+}
+
+/* The first segment overlapping [start, end) in state st, or NULL. */
+static const struct seg *seg_find(const struct segmap *m, uint64_t start,
+				  uint64_t end, enum seg_state st)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].state == st && m->v[i].start < end && m->v[i].end > start)
+			return &m->v[i];
+	return NULL;
+}
+
+/* Check a phase against the earlier ones, then record what it does. */
+static int apply_phase_rules(const struct wj_ctx *c, const char *path,
+			     const struct wl_spec *s, const struct wl_phase *ph,
+			     size_t idx, struct segmap *maps)
+{
+	struct segmap *m = &maps[ph->region];
+	const char *rname = s->regions[ph->region].name;
+	uint64_t a = ph->offset, b = ph->offset + ph->length;
+	const struct seg *sg;
+	bool stores = false, accesses = false;
+
+	if (ph->op > WL_PH_MUNMAP)
+		return 0;
+	sg = seg_find(m, a, b, SEG_UNMAPPED);
+	if (sg)
+		return wj_fail(c, path, "",
+			       "expected a range still mapped: [%llu, %llu) of region \"%s\" was unmapped by phases[%zu]",
+			       (unsigned long long)sg->start, (unsigned long long)sg->end,
+			       rname, sg->phase);
+	if (ph->op == WL_PH_TOUCH) {
+		accesses = true;
+		stores = ph->write;
+	} else if (ph->op == WL_PH_ACCESS) {
+		accesses = true;
+		stores = ph->pattern == WL_PAT_CHASE || ph->write_fraction > 0;
+	}
+	if (accesses && (sg = seg_find(m, a, b, SEG_NONE)))
+		return wj_fail(c, path, "",
+			       "expected an accessible range: [%llu, %llu) of region \"%s\" has prot none since phases[%zu]",
+			       (unsigned long long)sg->start, (unsigned long long)sg->end,
+			       rname, sg->phase);
+	if (stores && (sg = seg_find(m, a, b, SEG_R)))
+		return wj_fail(c, path, "",
+			       "expected a writable range for this phase's stores: [%llu, %llu) of region \"%s\" is read-only since phases[%zu]",
+			       (unsigned long long)sg->start, (unsigned long long)sg->end,
+			       rname, sg->phase);
+	if (ph->op == WL_PH_MPROTECT || ph->op == WL_PH_MUNMAP) {
+		enum seg_state st = ph->op == WL_PH_MUNMAP ? SEG_UNMAPPED :
+				    ph->prot == WL_PROT_NONE ? SEG_NONE :
+				    ph->prot == WL_PROT_R ? SEG_R : SEG_RW;
+
+		if (seg_set(m, a, b, st, idx))
+			return wj_fail(c, path, "", "out of memory");
+	}
+	return 0;
+}
+
+/* The keys each op accepts, besides "op". */
+static const char *const *op_keys(enum wl_phase_op op)
+{
+	static const char *const touch[] = {
+		"op", "region", "offset", "length", "stride", "order", "write", NULL,
+	};
+	static const char *const access[] = {
+		"op", "region", "offset", "length", "pattern", "count", "write_fraction",
+		"stride", "zipf_s", NULL,
+	};
+	static const char *const madv[] = { "op", "region", "offset", "length", "advice", NULL };
+	static const char *const mprot[] = { "op", "region", "offset", "length", "prot", NULL };
+	static const char *const unmap[] = { "op", "region", "offset", "length", NULL };
+	static const char *const khp[] = { "op", "full_scans", "timeout_ms", NULL };
+	static const char *const slp[] = { "op", "ms", NULL };
+
+	switch (op) {
+	case WL_PH_TOUCH: return touch;
+	case WL_PH_ACCESS: return access;
+	case WL_PH_MADVISE: return madv;
+	case WL_PH_MPROTECT: return mprot;
+	case WL_PH_MUNMAP: return unmap;
+	case WL_PH_KHUGEPAGED_WAIT: return khp;
+	case WL_PH_SLEEP: return slp;
+	}
+	return unmap;
+}
+
+static int parse_range(const struct wj_ctx *c, const cJSON *o, const char *path,
+		       const struct wl_spec *s, struct wl_phase *ph)
+{
+	const struct wl_region *r;
+	const char *name;
+	char list[256] = "";
+
+	if (wj_string(c, o, path, "region", true, &name) < 0)
+		return -1;
+	for (ph->region = 0; ph->region < s->nr_regions; ph->region++)
+		if (!strcmp(s->regions[ph->region].name, name))
+			break;
+	if (ph->region == s->nr_regions) {
+		for (size_t i = 0; i < s->nr_regions; i++) {
+			strncat(list, s->regions[i].name, sizeof(list) - strlen(list) - 1);
+			if (i + 1 < s->nr_regions)
+				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		}
+		return wj_fail(c, path, "region", "expected the name of a region (%s), got \"%s\"",
+			       list, name);
+	}
+	r = &s->regions[ph->region];
+
+	ph->offset = 0;
+	if (wj_size(c, o, path, "offset", false, &ph->offset) < 0)
+		return -1;
+	if (ph->offset % WL_PAGE_SIZE)
+		return wj_fail(c, path, "offset", "expected a multiple of 4KiB, got %llu",
+			       (unsigned long long)ph->offset);
+	if (ph->offset >= r->size)
+		return wj_fail(c, path, "offset",
+			       "expected an offset inside region \"%s\" (size %llu), got %llu",
+			       r->name, (unsigned long long)r->size,
+			       (unsigned long long)ph->offset);
+	ph->length = r->size - ph->offset;
+	switch (wj_size(c, o, path, "length", false, &ph->length)) {
+	case -1:
+		return -1;
+	case 1:
+		if (ph->length == 0 || ph->length % WL_PAGE_SIZE)
+			return wj_fail(c, path, "length",
+				       "expected a multiple of 4KiB greater than 0, got %llu",
+				       (unsigned long long)ph->length);
+		if (ph->length > r->size - ph->offset)
+			return wj_fail(c, path, "length",
+				       "expected a range inside region \"%s\": offset %llu + length %llu passes its size %llu",
+				       r->name, (unsigned long long)ph->offset,
+				       (unsigned long long)ph->length, (unsigned long long)r->size);
+	}
+	return 0;
+}
+
+static int parse_stride(const struct wj_ctx *c, const cJSON *o, const char *path,
+			struct wl_phase *ph, uint64_t dflt, bool within_range)
+{
+	ph->stride = dflt;
+	if (wj_size(c, o, path, "stride", false, &ph->stride) < 0)
+		return -1;
+	if (ph->stride == 0 || ph->stride % 8)
+		return wj_fail(c, path, "stride", "expected a multiple of 8 bytes greater than 0, got %llu",
+			       (unsigned long long)ph->stride);
+	if (within_range && ph->stride > ph->length)
+		return wj_fail(c, path, "stride",
+			       "expected a stride no larger than the range (%llu bytes), got %llu",
+			       (unsigned long long)ph->length, (unsigned long long)ph->stride);
+	return 0;
+}
+
+static int parse_phase(const struct wj_ctx *c, const cJSON *o, const char *path,
+		       const struct wl_spec *s, struct wl_phase *ph)
+{
+	char got[64];
+	int v;
+
+	if (!cJSON_IsObject(o))
+		return wj_fail(c, path, "", "expected a phase (an object with \"op\"), got %s",
+			       wj_describe(o, got, sizeof(got)));
+	if (wj_enum(c, o, path, "op", true, op_names, ARRAY_SIZE(op_names), &v) < 0)
+		return -1;
+	ph->op = (enum wl_phase_op)v;
+	if (wj_check_object(c, o, path, op_names[v], op_keys(ph->op)))
+		return -1;
+	if (ph->op <= WL_PH_MUNMAP && parse_range(c, o, path, s, ph))
+		return -1;
+
+	switch (ph->op) {
+	case WL_PH_TOUCH:
+		ph->write = true;
+		v = WL_ORDER_SEQUENTIAL;
+		if (parse_stride(c, o, path, ph, WL_PAGE_SIZE, false) ||
+		    wj_enum(c, o, path, "order", false, order_names, ARRAY_SIZE(order_names), &v) < 0 ||
+		    wj_bool(c, o, path, "write", false, &ph->write) < 0)
+			return -1;
+		ph->order = (enum wl_order)v;
+		return 0;
+	case WL_PH_ACCESS:
+		ph->write_fraction = 0;
+		ph->zipf_s = 0.99;
+		if (wj_enum(c, o, path, "pattern", true, pattern_names, ARRAY_SIZE(pattern_names),
+			    &v) < 0)
+			return -1;
+		ph->pattern = (enum wl_pattern)v;
+		if (wj_uint(c, o, path, "count", true, 1, WJ_MAX_EXACT, &ph->count) < 0 ||
+		    wj_number(c, o, path, "write_fraction", false, 0, false, 1,
+			      &ph->write_fraction) < 0 ||
+		    parse_stride(c, o, path, ph, 64, true) ||
+		    wj_number(c, o, path, "zipf_s", false, 0, true, 100, &ph->zipf_s) < 0)
+			return -1;
+		if (ph->pattern == WL_PAT_CHASE)
+			ph->write_fraction = 0;	/* does not apply: loads only */
+		return 0;
+	case WL_PH_MADVISE:
+		if (wj_enum(c, o, path, "advice", true, advice_names, ARRAY_SIZE(advice_names), &v) < 0)
+			return -1;
+		ph->advice = (enum wl_advice)v;
+		return 0;
+	case WL_PH_MPROTECT:
+		if (wj_enum(c, o, path, "prot", true, prot_names, ARRAY_SIZE(prot_names), &v) < 0)
+			return -1;
+		ph->prot = (enum wl_prot)v;
+		return 0;
+	case WL_PH_MUNMAP:
+		return 0;
+	case WL_PH_KHUGEPAGED_WAIT:
+		ph->full_scans = 2;
+		ph->timeout_ms = 60000;
+		if (wj_uint(c, o, path, "full_scans", false, 1, UINT32_MAX, &ph->full_scans) < 0 ||
+		    wj_uint(c, o, path, "timeout_ms", false, 1, WJ_MAX_EXACT, &ph->timeout_ms) < 0)
+			return -1;
+		return 0;
+	case WL_PH_SLEEP:
+		return wj_uint(c, o, path, "ms", true, 0, WJ_MAX_EXACT, &ph->ms) < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
+static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec *s)
+{
+	static const char *const keys[] = {
+		"name", "description", "seed", "kernel", "regions", "phases", NULL,
+	};
+	const cJSON *arr, *e;
+	const char *str;
+	struct segmap *maps;
+	char path[160], got[64];
+	size_t i;
+	int ret = 0;
+
+	if (wj_check_object(c, root, "", "a workload", keys) ||
+	    wj_string(c, root, "", "name", true, &str) < 0)
+		return -1;
+	if (!valid_name(str))
+		return wj_fail(c, "", "name",
+			       "expected a name matching [a-z0-9][a-z0-9._-]*, got \"%.40s\"", str);
+	s->name = strdup(str);
+	if (wj_string(c, root, "", "description", false, &str) < 0)
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(root, "description"))
+		s->description = strdup(str);
+	if (wj_uint(c, root, "", "seed", false, 0, WJ_MAX_EXACT, &s->seed) < 0)
+		return -1;
+	e = cJSON_GetObjectItemCaseSensitive(root, "kernel");
+	if (e && parse_kernel(c, e, &s->kernel))
+		return -1;
+
+	arr = cJSON_GetObjectItemCaseSensitive(root, "regions");
+	if (!arr)
+		return wj_fail(c, "", "regions", "required: expected an array of at least one region");
+	if (!cJSON_IsArray(arr) || !cJSON_GetArraySize(arr))
+		return wj_fail(c, "", "regions", "expected an array of at least one region, got %s",
+			       cJSON_IsArray(arr) ? "an empty array" : wj_describe(arr, got, sizeof(got)));
+	s->regions = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*s->regions));
+	if (!s->regions)
+		return wj_fail(c, "", "regions", "out of memory");
+	i = 0;
+	cJSON_ArrayForEach(e, arr) {
+		wj_path_index(path, sizeof(path), "regions", i);
+		if (parse_region(c, e, path, s, &s->regions[i])) {
+			free(s->regions[i].advice);
+			return -1;
+		}
+		s->nr_regions = ++i;
+	}
+
+	arr = cJSON_GetObjectItemCaseSensitive(root, "phases");
+	if (!arr)
+		return wj_fail(c, "", "phases", "required: expected an array of at least one phase");
+	if (!cJSON_IsArray(arr) || !cJSON_GetArraySize(arr))
+		return wj_fail(c, "", "phases", "expected an array of at least one phase, got %s",
+			       cJSON_IsArray(arr) ? "an empty array" : wj_describe(arr, got, sizeof(got)));
+	s->phases = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*s->phases));
+	maps = calloc(s->nr_regions, sizeof(*maps));
+	if (!s->phases || !maps) {
+		free(maps);
+		return wj_fail(c, "", "phases", "out of memory");
+	}
+	for (i = 0; i < s->nr_regions; i++) {
+		maps[i].v = malloc(sizeof(*maps[i].v));
+		if (!maps[i].v) {
+			ret = wj_fail(c, "", "phases", "out of memory");
+			goto cleanup;
+		}
+		maps[i].v[0] = (struct seg){ 0, s->regions[i].size, SEG_RW, 0 };
+		maps[i].n = maps[i].cap = 1;
+	}
+	i = 0;
+	cJSON_ArrayForEach(e, arr) {
+		wj_path_index(path, sizeof(path), "phases", i);
+		if (parse_phase(c, e, path, s, &s->phases[i]) ||
+		    apply_phase_rules(c, path, s, &s->phases[i], i, maps)) {
+			ret = -1;
+			goto cleanup;
+		}
+		s->nr_phases = ++i;
+	}
+cleanup:
+	for (i = 0; i < s->nr_regions; i++)
+		free(maps[i].v);
+	free(maps);
+	return ret;
+}
+
+static void kernel_init(struct wl_kernel *k)
+{
+	memset(k, 0, sizeof(*k));	/* every enum's *_HOST is 0 */
+	k->use_zero_page = -1;
+	for (int i = 0; i < WL_KHP_NR; i++)
+		k->khugepaged[i] = -1;
+}
+
+int wl_spec_parse(struct wl_spec *s, const char *text, size_t len,
+		  const char *file, struct wl_error *err)
+{
+	struct wj_ctx c = { .file = file, .err = err };
+	cJSON *root;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	kernel_init(&s->kernel);
+	root = wj_parse(&c, text, len);
+	if (!root)
+		return -1;
+	ret = parse_root(&c, root, s);
+	cJSON_Delete(root);
+	if (!ret)
+		s->file = strdup(file);
+	if (ret || !s->file || !s->name) {
+		if (!ret)
+			wl_error_set(err, file, "", "out of memory");
+		wl_spec_release(s);
+		return -1;
+	}
+	return 0;
+}
+
+int wl_spec_load(struct wl_spec *s, const char *path, struct wl_error *err)
+{
+	char *text;
+	size_t len;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (wj_read_file(path, &text, &len, err))
+		return -1;
+	ret = wl_spec_parse(s, text, len, path, err);
+	free(text);
+	return ret;
+}
+
+void wl_spec_release(struct wl_spec *s)
+{
+	for (size_t i = 0; i < s->nr_regions; i++) {
+		free(s->regions[i].name);
+		free(s->regions[i].advice);
+	}
+	free(s->regions);
+	free(s->phases);
+	free(s->name);
+	free(s->description);
+	free(s->file);
+	memset(s, 0, sizeof(*s));
+}

@@ -136,6 +136,16 @@ void wl_spec_release(struct wl_spec *s);
 #define WL_THP_SYSFS "/sys/kernel/mm/transparent_hugepage"
 int wl_kernel_resolve(struct wl_kernel *k, const char *thp_root, struct wl_error *err);
 
+/*
+ * The spec normalised as a cJSON tree (free with cJSON_Delete): sizes in
+ * bytes, every default filled in, region references by name, keys in the
+ * format's order. Kernel settings still left to the host are omitted (so the
+ * output is itself a valid spec meaning the same thing); resolve them first
+ * with wl_kernel_resolve() to print the values in force.
+ */
+struct cJSON;
+struct cJSON *wl_spec_to_json(const struct wl_spec *s);
+
 /* Names as the format spells them ("defer+madvise", "dontneed", ...). */
 const char *wl_thp_name(enum wl_thp v);
 const char *wl_defrag_name(enum wl_defrag v);

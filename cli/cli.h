@@ -1,0 +1,82 @@
+/*
+ * cli.h - the virtuoso command line: one function per subcommand.
+ *
+ * Exit status (../shared/spec/results.md): 0 success; 2 bad input (spec,
+ * config, arguments), one line on stderr naming the file and field; 3 this
+ * host cannot do what was asked, one line saying what is missing; 1 anything
+ * else.
+ */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "workload/spec.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_BAD_INPUT = 2,
+	EXIT_HOST = 3,
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;	/* one line for virtuoso --help */
+	const char *usage;	/* the whole text of virtuoso CMD --help */
+	int (*fn)(int argc, char **argv);
+};
+
+int cmd_check(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_linux(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+
+extern const struct cli_cmd cli_cmds[];
+const struct cli_cmd *cli_find(const char *name);
+
+/* Verbosity (-v, repeatable) shared by all commands. */
+extern int cli_verbose;
+
+/*
+ * Parse the options common to subcommands. 'opts' is a getopt string of the
+ * command's own short options beyond -h/-v/-o; returns the option character,
+ * -1 at the end, or '?' after printing a usage error. -h prints the command's
+ * usage and returns 'h'.
+ */
+struct option;
+int cli_getopt(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
+	       const struct option *longopts);
+
+/* Print "virtuoso CMD: <msg>" and a hint, return EXIT_BAD_INPUT. */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Load a spec or print its error; returns EXIT_OK or EXIT_BAD_INPUT. */
+int cli_load_spec(const char *path, struct wl_spec *s);
+
+/* Print a JSON tree (indented, newline-terminated) through cli_out; frees it. */
+struct cJSON;
+int cli_write_json(const char *path, struct cJSON *json);
+
+/*
+ * Output that leaves nothing half-written: cli_out_open() returns stdout for NULL/"-",
+ * else a temporary file beside 'path' (name kept in o); cli_out_close()
+ * renames it into place, or removes it when 'ok' is false or writing failed.
+ */
+struct cli_out {
+	FILE *f;
+	const char *path;
+	char tmp[4096];
+};
+int cli_out_open(struct cli_out *o, const char *path);
+int cli_out_close(struct cli_out *o, bool ok);
+
+/* mkdir -p for an --out directory; prints the error. */
+int cli_make_dir(const char *dir);
+
+#endif

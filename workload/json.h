@@ -1,0 +1,88 @@
+/*
+ * json.h - reading JSON input with errors that name the field.
+ *
+ * Thin helpers over cJSON shared by every JSON input of the project (workload
+ * specs now; hardware configurations and tolerance files later). Each getter
+ * reads one key of an object, checks its type and range, and on failure fills
+ * a struct wl_error with the file, the field's JSON path and what was
+ * expected, then returns -1. Getters return 1 when the key was present and
+ * valid, 0 when it was absent and not required (the output is left as is, so
+ * callers set defaults first).
+ */
+#ifndef WORKLOAD_JSON_H
+#define WORKLOAD_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "workload/error.h"
+
+/* Where we are: the file and the error to fill. */
+struct wj_ctx {
+	const char *file;
+	struct wl_error *err;
+};
+
+/* Largest integer a JSON number holds exactly (2^53). */
+#define WJ_MAX_EXACT (UINT64_C(1) << 53)
+
+/* "parent.key" (or "key" at the top), "parent[i]" into buf. */
+const char *wj_path_key(char *buf, size_t len, const char *parent, const char *key);
+const char *wj_path_index(char *buf, size_t len, const char *parent, size_t i);
+
+/*
+ * Read a whole file into a NUL-terminated buffer (free() it). Errors name the
+ * file: "cannot read: No such file or directory".
+ */
+int wj_read_file(const char *path, char **text, size_t *len, struct wl_error *err);
+
+/*
+ * Parse text as one JSON document, nothing after it. A syntax error (or a
+ * truncated or empty file) gives "line L, column C" as the path.
+ */
+cJSON *wj_parse(const struct wj_ctx *c, const char *text, size_t len);
+
+/*
+ * Check that obj (at 'path') is an object whose keys are all in 'allowed'
+ * (NULL-terminated) and appear once. The error names the first offender.
+ */
+int wj_check_object(const struct wj_ctx *c, const cJSON *obj, const char *path,
+		    const char *what, const char *const *allowed);
+
+/* A short rendering of a value for messages: "\"12B\"", "-1", "an array". */
+const char *wj_describe(const cJSON *v, char *buf, size_t len);
+
+int wj_string(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	      const char *key, bool required, const char **out);
+int wj_bool(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	    const char *key, bool required, bool *out);
+/* An integer in [min, max] (max <= WJ_MAX_EXACT). */
+int wj_uint(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	    const char *key, bool required, uint64_t min, uint64_t max, uint64_t *out);
+/* A number in [min, max]; min_open excludes min itself. */
+int wj_number(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	      const char *key, bool required, double min, bool min_open,
+	      double max, double *out);
+/* A size (integer bytes or "<n><unit>"), see size.h. */
+int wj_size(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	    const char *key, bool required, uint64_t *out);
+/* One of names[0..n), stored as its index. */
+int wj_enum(const struct wj_ctx *c, const cJSON *obj, const char *path,
+	    const char *key, bool required, const char *const *names, size_t n,
+	    int *out);
+
+/*
+ * Render a tree as the project prints every JSON file: two-space indents,
+ * "key": value, empty containers as {} and []. Returns malloc'd text ending
+ * in a newline, or NULL when out of memory.
+ */
+char *wj_print(const cJSON *v);
+
+/* Fill c->err for the field key of path ("" key: path itself); returns -1. */
+int wj_fail(const struct wj_ctx *c, const char *path, const char *key,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif
