@@ -18,10 +18,21 @@ int wl_error_set(struct wl_error *err, const char *file, const char *path,
 	return -1;
 }
 
+/* One line whatever the input held: control characters become spaces. */
+static void put_flat(const char *s, FILE *to)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, to);
+}
+
 void wl_error_print(const struct wl_error *err, FILE *to)
 {
-	if (err->path[0])
-		fprintf(to, "%s: %s: %s\n", err->file, err->path, err->msg);
-	else
-		fprintf(to, "%s: %s\n", err->file, err->msg);
+	put_flat(err->file, to);
+	fputs(": ", to);
+	if (err->path[0]) {
+		put_flat(err->path, to);
+		fputs(": ", to);
+	}
+	put_flat(err->msg, to);
+	fputc('\n', to);
 }

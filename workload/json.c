@@ -82,46 +82,47 @@ int wj_read_file(const char *path, char **text, size_t *len, struct wl_error *er
 cJSON *wj_parse(const struct wj_ctx *c, const char *text, size_t len)
 {
 	const char *end = NULL;
+	char *buf, where[64];
 	cJSON *root;
-	size_t line = 1, col = 1;
-	bool blank = true;
+	size_t line = 1, col = 1, at, n;
 
-	for (size_t i = 0; i < len; i++)
-		if (!strchr(" \t\r\n", text[i]))
-			blank = false;
-	if (blank) {
-		wl_error_set(c->err, c->file, "", "expected a JSON object, got an empty file");
-		return NULL;
-	}
-	if (strlen(text) != len) {
-		wl_error_set(c->err, c->file, "", "expected JSON text, got a NUL byte");
-		return NULL;
-	}
-	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
-	if (root)
+	if (memchr(text, '\0', len))
+		return wl_error_set(c->err, c->file, "", "expected JSON text, got a NUL byte"), NULL;
+	if (strspn(text, " \t\r\n") >= len)
+		return wl_error_set(c->err, c->file, "", "expected a JSON object, got an empty file"), NULL;
+	/*
+	 * Parse a NUL-terminated copy, so that input ending inside a value
+	 * fails at the terminator and reads as truncated.
+	 */
+	buf = malloc(len + 1);
+	if (!buf)
+		return wl_error_set(c->err, c->file, "", "out of memory"), NULL;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	root = cJSON_ParseWithLengthOpts(buf, len + 1, &end, true);
+	if (root) {
+		free(buf);
 		return root;
-	if (!end)
-		end = text;
-	for (const char *p = text; p < end && *p; p++) {
-		if (*p == '\n') {
+	}
+	at = end ? (size_t)(end - buf) : 0;
+	free(buf);
+	for (size_t i = 0; i < at && i < len; i++) {
+		if (text[i] == '\n') {
 			line++;
 			col = 1;
 		} else {
 			col++;
 		}
 	}
-	if ((size_t)(end - text) >= len) {
-		char where[64];
-
-		snprintf(where, sizeof(where), "line %zu, column %zu", line, col);
+	snprintf(where, sizeof(where), "line %zu, column %zu", line, col);
+	if (at >= len) {
 		wl_error_set(c->err, c->file, where,
 			     "expected more JSON: the file ends inside a value (truncated?)");
-	} else {
-		char where[64];
-
-		snprintf(where, sizeof(where), "line %zu, column %zu", line, col);
-		wl_error_set(c->err, c->file, where, "expected valid JSON, got '%.12s'", end);
+		return NULL;
 	}
+	for (n = 0; at + n < len && n < 12 && text[at + n] != '\n' && text[at + n] != '\r'; n++)
+		;
+	wl_error_set(c->err, c->file, where, "expected valid JSON, got '%.*s'", (int)n, text + at);
 	return NULL;
 }
 

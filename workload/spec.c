@@ -307,7 +307,8 @@ static int apply_phase_rules(const struct wj_ctx *c, const char *path,
 	if (sg)
 		return wj_fail(c, path, "",
 			       "expected a range still mapped: [%llu, %llu) of region \"%s\" was unmapped by phases[%zu]",
-			       (unsigned long long)sg->start, (unsigned long long)sg->end,
+			       (unsigned long long)(sg->start > a ? sg->start : a),
+			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
 	if (ph->op == WL_PH_TOUCH) {
 		accesses = true;
@@ -319,12 +320,14 @@ static int apply_phase_rules(const struct wj_ctx *c, const char *path,
 	if (accesses && (sg = seg_find(m, a, b, SEG_NONE)))
 		return wj_fail(c, path, "",
 			       "expected an accessible range: [%llu, %llu) of region \"%s\" has prot none since phases[%zu]",
-			       (unsigned long long)sg->start, (unsigned long long)sg->end,
+			       (unsigned long long)(sg->start > a ? sg->start : a),
+			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
 	if (stores && (sg = seg_find(m, a, b, SEG_R)))
 		return wj_fail(c, path, "",
 			       "expected a writable range for this phase's stores: [%llu, %llu) of region \"%s\" is read-only since phases[%zu]",
-			       (unsigned long long)sg->start, (unsigned long long)sg->end,
+			       (unsigned long long)(sg->start > a ? sg->start : a),
+			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
 	if (ph->op == WL_PH_MPROTECT || ph->op == WL_PH_MUNMAP) {
 		enum seg_state st = ph->op == WL_PH_MUNMAP ? SEG_UNMAPPED :

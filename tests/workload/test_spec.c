@@ -1,0 +1,290 @@
+/*
+ * test_spec.c - the workload parser against the format (workload.md).
+ *
+ * Expected values are read off the format by hand: defaults from its tables,
+ * sizes computed from their units, error paths from the rule each malformed
+ * file breaks (tests/data/malformed/EXPECTED, one line per file).
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+
+#include "workload/json.h"
+#include "workload/spec.h"
+
+static int parse(struct wl_spec *s, const char *text, struct wl_error *err)
+{
+	return wl_spec_parse(s, text, strlen(text), "mem.json", err);
+}
+
+/* The example of workload.md, verbatim. */
+static const char *example =
+	"{\n"
+	"  \"name\": \"thp-madvise-mixed\",\n"
+	"  \"seed\": 7,\n"
+	"  \"kernel\": { \"thp\": \"madvise\", \"defrag\": \"madvise\", \"use_zero_page\": true,\n"
+	"              \"khugepaged\": { \"scan_sleep_ms\": 100, \"pages_to_scan\": 4096 } },\n"
+	"  \"regions\": [\n"
+	"    { \"name\": \"hot\",  \"size\": \"64MiB\", \"advice\": [\"hugepage\"] },\n"
+	"    { \"name\": \"cold\", \"size\": \"16MiB\" }\n"
+	"  ],\n"
+	"  \"phases\": [\n"
+	"    { \"op\": \"touch\",  \"region\": \"hot\" },\n"
+	"    { \"op\": \"touch\",  \"region\": \"cold\", \"stride\": \"64KiB\", \"write\": false },\n"
+	"    { \"op\": \"access\", \"region\": \"hot\", \"pattern\": \"chase\", \"count\": 1000000, \"stride\": \"4KiB\" },\n"
+	"    { \"op\": \"madvise\", \"region\": \"hot\", \"offset\": \"1MiB\", \"length\": \"2MiB\", \"advice\": \"dontneed\" },\n"
+	"    { \"op\": \"khugepaged_wait\", \"full_scans\": 2 }\n"
+	"  ]\n"
+	"}\n";
+
+Test(spec, accepts_the_format_example_with_its_values)
+{
+	struct wl_spec s;
+	struct wl_error err;
+
+	cr_assert_eq(parse(&s, example, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_str_eq(s.name, "thp-madvise-mixed");
+	cr_assert_eq(s.seed, 7);
+	cr_assert_eq(s.kernel.thp, WL_THP_MADVISE);
+	cr_assert_eq(s.kernel.defrag, WL_DEFRAG_MADVISE);
+	cr_assert_eq(s.kernel.use_zero_page, 1);
+	cr_assert_eq(s.kernel.khugepaged[WL_KHP_SCAN_SLEEP_MS], 100);
+	cr_assert_eq(s.kernel.khugepaged[WL_KHP_PAGES_TO_SCAN], 4096);
+	cr_assert_eq(s.kernel.khugepaged[WL_KHP_MAX_PTES_NONE], -1, "left to the host");
+	cr_assert_eq(s.nr_regions, 2);
+	cr_assert_eq(s.regions[0].size, 64ULL << 20);
+	cr_assert_eq(s.regions[0].nr_advice, 1);
+	cr_assert_eq(s.regions[0].advice[0], WL_ADV_HUGEPAGE);
+	cr_assert_eq(s.regions[1].size, 16ULL << 20);
+	cr_assert_eq(s.regions[1].nr_advice, 0);
+	cr_assert_eq(s.nr_phases, 5);
+	cr_assert_eq(s.phases[1].region, 1);
+	cr_assert_eq(s.phases[1].stride, 65536);
+	cr_assert_eq(s.phases[1].write, false);
+	cr_assert_eq(wl_touch_steps(&s.phases[1]), 256, "16MiB / 64KiB");
+	cr_assert_eq(s.phases[2].pattern, WL_PAT_CHASE);
+	cr_assert_eq(s.phases[2].count, 1000000);
+	cr_assert_eq(wl_slots(&s.phases[2]), 16384, "64MiB / 4KiB");
+	cr_assert_eq(s.phases[3].offset, 1 << 20);
+	cr_assert_eq(s.phases[3].length, 2 << 20);
+	cr_assert_eq(s.phases[3].advice, WL_ADV_DONTNEED);
+	cr_assert_eq(s.phases[4].full_scans, 2);
+	cr_assert_eq(s.phases[4].timeout_ms, 60000);
+	wl_spec_release(&s);
+}
+
+Test(spec, fills_every_default_of_the_format)
+{
+	struct wl_spec s;
+	struct wl_error err;
+	const char *text =
+		"{\"name\":\"d\",\"regions\":[{\"name\":\"r\",\"size\":1048576}],\"phases\":["
+		"{\"op\":\"touch\",\"region\":\"r\",\"offset\":\"256KiB\"},"
+		"{\"op\":\"access\",\"region\":\"r\",\"pattern\":\"zipf\",\"count\":5},"
+		"{\"op\":\"khugepaged_wait\"},"
+		"{\"op\":\"sleep\",\"ms\":0}]}";
+
+	cr_assert_eq(parse(&s, text, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(s.seed, 0);
+	cr_assert_null(s.description);
+	cr_assert_eq(s.kernel.thp, WL_THP_HOST);
+	cr_assert_eq(s.kernel.defrag, WL_DEFRAG_HOST);
+	cr_assert_eq(s.kernel.use_zero_page, -1);
+	for (int i = 0; i < WL_MTHP_NR; i++)
+		cr_assert_eq(s.kernel.mthp[i], WL_MTHP_HOST);
+	cr_assert_eq(s.regions[0].populate, false);
+	/* touch: length to the end of the region, 4KiB stride, sequential, store */
+	cr_assert_eq(s.phases[0].offset, 256 << 10);
+	cr_assert_eq(s.phases[0].length, 768 << 10);
+	cr_assert_eq(s.phases[0].stride, 4096);
+	cr_assert_eq(s.phases[0].order, WL_ORDER_SEQUENTIAL);
+	cr_assert_eq(s.phases[0].write, true);
+	/* access: whole region, 64B stride, no stores, s = 0.99 */
+	cr_assert_eq(s.phases[1].offset, 0);
+	cr_assert_eq(s.phases[1].length, 1 << 20);
+	cr_assert_eq(s.phases[1].stride, 64);
+	cr_assert_float_eq(s.phases[1].write_fraction, 0.0, 0.0);
+	cr_assert_float_eq(s.phases[1].zipf_s, 0.99, 1e-12);
+	cr_assert_eq(s.phases[2].full_scans, 2);
+	cr_assert_eq(s.phases[2].timeout_ms, 60000);
+	cr_assert_eq(s.phases[3].ms, 0);
+	wl_spec_release(&s);
+}
+
+/* Every example in datasets/workloads parses. */
+Test(spec, accepts_every_dataset_workload)
+{
+	DIR *d = opendir("datasets/workloads");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d, "run from the top of the tree");
+	while ((e = readdir(d))) {
+		char path[512];
+		struct wl_spec s;
+		struct wl_error err;
+		size_t len = strlen(e->d_name);
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "datasets/workloads/%s", e->d_name);
+		cr_expect_eq(wl_spec_load(&s, path, &err), 0, "%s: %s: %s", path, err.path, err.msg);
+		if (!s.name)
+			continue;
+		/* each file is named after its workload */
+		cr_expect_eq(strncmp(e->d_name, s.name, len - 5), 0, "%s is named %s", path, s.name);
+		wl_spec_release(&s);
+		n++;
+	}
+	closedir(d);
+	cr_assert_geq(n, 11, "a default and at least 10 examples, found %d", n);
+}
+
+/*
+ * Each malformed spec is rejected, and the error names the file and exactly
+ * the JSON path (or position) of the mistake.
+ */
+Test(spec, rejects_each_malformed_spec_naming_its_field)
+{
+	FILE *f = fopen("tests/data/malformed/EXPECTED", "r");
+	char line[512];
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t'), path[600];
+		struct wl_spec s;
+		struct wl_error err;
+
+		if (line[0] == '#' || !tab)
+			continue;
+		*tab = '\0';
+		tab[1 + strcspn(tab + 1, "\n")] = '\0';
+		snprintf(path, sizeof(path), "tests/data/malformed/%s", line);
+		memset(&err, 0, sizeof(err));
+		cr_expect_eq(wl_spec_load(&s, path, &err), -1, "%s was accepted", path);
+		cr_expect_str_eq(err.file, path);
+		cr_expect_str_eq(err.path, tab + 1, "%s: error names '%s' (%s), expected '%s'",
+				 line, err.path, err.msg, tab + 1);
+		cr_expect_neq(err.msg[0], '\0', "%s: no message", line);
+		cr_expect_null(strchr(err.msg, '\n'), "%s: message spans lines", line);
+		n++;
+	}
+	fclose(f);
+	cr_assert_geq(n, 30, "the corpus holds %d specs", n);
+}
+
+Test(spec, missing_file_is_an_error_naming_it)
+{
+	struct wl_spec s;
+	struct wl_error err;
+
+	cr_assert_eq(wl_spec_load(&s, "tests/data/no-such-spec.json", &err), -1);
+	cr_assert_str_eq(err.file, "tests/data/no-such-spec.json");
+	cr_assert_not_null(strstr(err.msg, "No such file"), "%s", err.msg);
+}
+
+/* Truncating a valid spec anywhere gives an error, never a partial spec. */
+Test(spec, every_truncation_of_a_valid_spec_is_rejected)
+{
+	size_t len = strlen(example);
+
+	for (size_t cut = 0; cut < len - 1; cut++) {
+		struct wl_spec s;
+		struct wl_error err;
+
+		cr_assert_eq(wl_spec_parse(&s, example, cut, "cut.json", &err), -1,
+			     "accepted the first %zu bytes", cut);
+		cr_assert_null(s.name);
+	}
+}
+
+Test(spec, mprotect_rw_restores_writability_for_later_stores)
+{
+	struct wl_spec s;
+	struct wl_error err;
+	const char *text =
+		"{\"name\":\"p\",\"regions\":[{\"name\":\"r\",\"size\":\"8MiB\"}],\"phases\":["
+		"{\"op\":\"mprotect\",\"region\":\"r\",\"prot\":\"r\"},"
+		"{\"op\":\"touch\",\"region\":\"r\",\"write\":false},"
+		"{\"op\":\"mprotect\",\"region\":\"r\",\"offset\":\"2MiB\",\"length\":\"2MiB\",\"prot\":\"rw\"},"
+		"{\"op\":\"touch\",\"region\":\"r\",\"offset\":\"2MiB\",\"length\":\"2MiB\"},"
+		"{\"op\":\"touch\",\"region\":\"r\",\"offset\":\"1MiB\",\"length\":\"2MiB\"}]}";
+
+	cr_assert_eq(parse(&s, text, &err), -1, "the last touch stores into [1MiB, 2MiB), still r");
+	cr_assert_str_eq(err.path, "phases[4]");
+	cr_assert_not_null(strstr(err.msg, "[1048576, 2097152)"), "%s", err.msg);
+}
+
+Test(spec, munmap_of_one_range_leaves_the_rest_usable)
+{
+	struct wl_spec s;
+	struct wl_error err;
+	const char *text =
+		"{\"name\":\"u\",\"regions\":[{\"name\":\"r\",\"size\":\"8MiB\"}],\"phases\":["
+		"{\"op\":\"munmap\",\"region\":\"r\",\"offset\":\"4MiB\",\"length\":\"2MiB\"},"
+		"{\"op\":\"touch\",\"region\":\"r\",\"length\":\"4MiB\"},"
+		"{\"op\":\"touch\",\"region\":\"r\",\"offset\":\"6MiB\"}]}";
+
+	cr_assert_eq(parse(&s, text, &err), 0, "%s: %s", err.path, err.msg);
+	wl_spec_release(&s);
+}
+
+Test(spec, write_fraction_is_ignored_for_chase)
+{
+	struct wl_spec s;
+	struct wl_error err;
+	const char *text =
+		"{\"name\":\"c\",\"regions\":[{\"name\":\"r\",\"size\":\"1MiB\"}],\"phases\":["
+		"{\"op\":\"access\",\"region\":\"r\",\"pattern\":\"chase\",\"count\":9,\"write_fraction\":0.5}]}";
+
+	cr_assert_eq(parse(&s, text, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_float_eq(s.phases[0].write_fraction, 0.0, 0.0);
+	wl_spec_release(&s);
+}
+
+Test(spec, mthp_sizes_map_to_orders_2_to_8)
+{
+	struct wl_spec s;
+	struct wl_error err;
+	const char *text =
+		"{\"name\":\"m\",\"kernel\":{\"mthp\":{\"16KiB\":\"always\",\"64KiB\":\"inherit\","
+		"\"1024KiB\":\"madvise\",\"32768B\":\"never\"}},"
+		"\"regions\":[{\"name\":\"r\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":1}]}";
+
+	cr_assert_eq(parse(&s, text, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(s.kernel.mthp[2 - WL_MTHP_MIN_ORDER], WL_MTHP_ALWAYS);	/* 16KiB */
+	cr_assert_eq(s.kernel.mthp[3 - WL_MTHP_MIN_ORDER], WL_MTHP_NEVER);	/* 32KiB */
+	cr_assert_eq(s.kernel.mthp[4 - WL_MTHP_MIN_ORDER], WL_MTHP_INHERIT);	/* 64KiB */
+	cr_assert_eq(s.kernel.mthp[8 - WL_MTHP_MIN_ORDER], WL_MTHP_MADVISE);	/* 1MiB */
+	cr_assert_eq(s.kernel.mthp[5 - WL_MTHP_MIN_ORDER], WL_MTHP_HOST);
+	wl_spec_release(&s);
+}
+
+/* Normalising is idempotent: the output is a valid spec meaning the same. */
+Test(spec, normalised_output_parses_back_to_itself)
+{
+	struct wl_spec s, t;
+	struct wl_error err;
+	cJSON *a, *b;
+	char *text;
+
+	cr_assert_eq(parse(&s, example, &err), 0);
+	a = wl_spec_to_json(&s);
+	text = wj_print(a);
+	cr_assert_eq(parse(&t, text, &err), 0, "%s: %s\n%s", err.path, err.msg, text);
+	b = wl_spec_to_json(&t);
+	cr_assert(cJSON_Compare(a, b, true));
+	/* sizes in bytes */
+	cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "regions"), 0),
+					 "size")->valuedouble, 67108864.0);
+	free(text);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	wl_spec_release(&s);
+	wl_spec_release(&t);
+}
