@@ -27,7 +27,7 @@ int cmd_check(int argc, char **argv)
 	cJSON *json;
 	int c, ret;
 
-	while ((c = cli_getopt(argc, argv, cmd, "+o:vh", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, cmd, "o:vh", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			return EXIT_OK;

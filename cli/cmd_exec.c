@@ -70,6 +70,9 @@ static cJSON *run_to_json(const struct wl_native_run *run, const struct wl_kerne
 			cJSON_AddStringToObject(o, "region", s->regions[p->region].name);
 		cJSON_AddNumberToObject(o, "runtime_ns", (double)run->phases[i].runtime_ns);
 		cJSON_AddNumberToObject(o, "accesses", (double)run->phases[i].accesses);
+		if (run->phases[i].collapse_errno)
+			cJSON_AddStringToObject(o, "collapse_error",
+						strerrorname_np(run->phases[i].collapse_errno));
 		if (p->op == WL_PH_KHUGEPAGED_WAIT)
 			cJSON_AddBoolToObject(o, "timed_out", run->phases[i].timed_out);
 		cJSON_AddItemToArray(phases, o);
@@ -96,7 +99,7 @@ int cmd_exec(int argc, char **argv)
 	cJSON *json;
 	int c, ret;
 
-	while ((c = cli_getopt(argc, argv, cmd, "+o:vh", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, cmd, "o:vh", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			return EXIT_OK;

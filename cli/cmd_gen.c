@@ -104,7 +104,7 @@ int cmd_gen(int argc, char **argv)
 	int c, ret;
 	size_t n;
 
-	while ((c = cli_getopt(argc, argv, cmd, "+o:vh", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, cmd, "o:vh", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			return EXIT_OK;

@@ -36,7 +36,7 @@ static int parse_args(const struct cli_cmd *cmd, int argc, char **argv, bool con
 	int c;
 
 	memset(a, 0, sizeof(*a));
-	while ((c = cli_getopt(argc, argv, cmd, "+o:c:vh", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, cmd, "o:c:vh", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			return 'h';
@@ -168,7 +168,7 @@ int cmd_compare(int argc, char **argv)
 	char path[4096];
 	int c, ret;
 
-	while ((c = cli_getopt(argc, argv, cmd, "+vh", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, cmd, "vh", longopts)) != -1) {
 		if (c == 'h')
 			return EXIT_OK;
 		if (c != 'v')

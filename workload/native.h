@@ -31,6 +31,12 @@ struct wl_native_phase {
 	uint64_t runtime_ns;	/* PHASE_BEGIN to PHASE_END */
 	uint64_t accesses;	/* ACCESS ops performed */
 	bool timed_out;		/* khugepaged_wait gave up */
+	/*
+	 * The errno of a refused MADV_COLLAPSE, else 0. The kernel may refuse
+	 * a collapse (EAGAIN, ENOMEM, EINVAL on a nohugepage range): that is
+	 * behaviour to record and compare, not a failure of the run.
+	 */
+	int collapse_errno;
 };
 
 /*
