@@ -1,6 +1,7 @@
 # Virtuoso, checked against Linux: one non-recursive Makefile.
 #
 #   make            build bin/virtuoso
+#   make main       the main job on the default workload (datasets/workloads/default.json)
 #   make test       build and run every Criterion test (tests/<folder>/test_<module>.c)
 #   make bench      build and run the benchmarks, printing rates and ratios to goals
 #   make deps       install the Debian packages that are missing (scripts/deps.sh)
@@ -75,7 +76,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,build/bpf/%.skel.h,$(BPF_SRCS))
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_DESC := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all test bench deps clean
+.PHONY: all main test bench deps clean
 .DELETE_ON_ERROR:
 
 all: bin/virtuoso
@@ -128,6 +129,16 @@ test: bin/virtuoso $(TESTS)
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
 	echo "make test: all suites passed"
+
+# The main job. Until the Linux side, MimicOS and the simulator land (issues
+# 3-6), it validates the default workload and runs it natively on this host.
+MAIN_SPEC ?= datasets/workloads/default.json
+main: bin/virtuoso
+	@mkdir -p out/default
+	bin/virtuoso check $(MAIN_SPEC) -o out/default/spec.json
+	bin/virtuoso exec -v $(MAIN_SPEC) -o out/default/native.json
+	@echo "main: normalised spec in out/default/spec.json, native run in out/default/native.json"
+	@echo "main: next: 'virtuoso run' (Linux probes, MimicOS + simulator, comparison report) once issues 3-6 land"
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done

@@ -81,6 +81,27 @@ static cJSON *run_to_json(const struct wl_native_run *run, const struct wl_kerne
 	return root;
 }
 
+/* -v: what ran, for a person; the JSON is for programs. */
+static void print_summary(const struct wl_native_run *run)
+{
+	const struct wl_spec *s = run->spec;
+
+	for (size_t i = 0; i < s->nr_regions; i++)
+		fprintf(stderr, "region %-12s %10llu KiB at 0x%llx\n", s->regions[i].name,
+			(unsigned long long)(s->regions[i].size >> 10),
+			(unsigned long long)run->start[i]);
+	for (size_t i = 0; i < s->nr_phases; i++) {
+		const struct wl_phase *p = &s->phases[i];
+
+		fprintf(stderr, "phase %-3zu %-16s %-12s %10.3f ms %12llu accesses%s\n", i,
+			wl_phase_op_name(p->op), p->op <= WL_PH_MUNMAP ? s->regions[p->region].name : "",
+			run->phases[i].runtime_ns / 1e6,
+			(unsigned long long)run->phases[i].accesses,
+			run->phases[i].timed_out ? "  (timed out)" : "");
+	}
+	fprintf(stderr, "total %43.3f ms\n", run->runtime_ns / 1e6);
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -137,6 +158,8 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!run.complete)
 		fprintf(stderr, "virtuoso exec: a khugepaged_wait timed out; results marked \"complete\": false\n");
+	if (cli_verbose)
+		print_summary(&run);
 	json = run_to_json(&run, &host, host_known);
 	wl_native_release(&run);
 	wl_spec_release(&s);

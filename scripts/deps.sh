@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install the Debian packages this project needs that are missing, and
+# nothing else. Safe to run again: with everything present it changes nothing.
+set -eu
+
+# build: make, gcc, pkg-config; libraries: cJSON, Criterion (tests), libbpf,
+# libpfm4; BPF programs: clang and bpftool (skeletons, vmlinux.h).
+PKGS="make gcc libc6-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev clang bpftool"
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps.sh: not a Debian system (no dpkg-query); install by hand: $PKGS" >&2
+	exit 3
+fi
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps.sh: all packages present"
+	exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "deps.sh: need root or sudo to install:$missing" >&2; exit 3; }
+	SUDO=sudo
+fi
+echo "deps.sh: installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
