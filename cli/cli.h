@@ -42,15 +42,25 @@ const struct cli_cmd *cli_find(const char *name);
 /* Verbosity (-v, repeatable) shared by all commands. */
 extern int cli_verbose;
 
+/* What every command's arguments come to. */
+struct cli_args {
+	const char *out;	/* -o/--out FILE or DIR */
+	const char *config;	/* -c/--config FILE, for commands that list it */
+	const char *arg;	/* the one positional argument: SPEC or DIR */
+};
+
 /*
- * Parse the options common to subcommands. 'opts' is a getopt string of the
- * command's own short options beyond -h/-v/-o; returns the option character,
- * -1 at the end, or '?' after printing a usage error. -h prints the command's
- * usage and returns 'h'.
+ * Parse a command's arguments with getopt_long: the shared options -h (print
+ * the usage), -v (cli_verbose++), -o FILE and -c FILE are handled here; any
+ * other option the command lists in shortopts/longopts goes to own(c, ctx),
+ * which returns 0 or an exit status. Exactly one positional argument is
+ * expected, named 'what' in the usage error.
+ * Returns -1 to go on, else the exit status to return (EXIT_OK after -h).
  */
 struct option;
-int cli_getopt(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
-	       const struct option *longopts);
+int cli_parse(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
+	      const struct option *longopts, int (*own)(int c, void *ctx), void *ctx,
+	      const char *what, struct cli_args *a);
 
 /* Print "virtuoso CMD: <msg>" and a hint, return EXIT_BAD_INPUT. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)

@@ -10,6 +10,15 @@
 
 #include "cli/cli.h"
 
+/* --no-host: leave the host's settings out. */
+static int check_opt(int c, void *ctx)
+{
+	if (c != 'N')
+		return EXIT_BAD_INPUT;
+	*(bool *)ctx = false;
+	return 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -19,33 +28,18 @@ int cmd_check(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cli_cmd *cmd = cli_find("check");
-	const char *out = NULL;
-	bool host = true;
+	struct cli_args a;
 	struct wl_spec s;
 	struct wl_error err;
+	bool host = true;
 	cJSON *json;
-	int c, ret;
+	int ret;
 
-	while ((c = cli_getopt(argc, argv, cmd, "o:vh", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			return EXIT_OK;
-		case 'o':
-			out = optarg;
-			break;
-		case 'N':
-			host = false;
-			break;
-		case 'v':
-			break;
-		default:
-			return EXIT_BAD_INPUT;
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage_error(cmd, "expected one SPEC file");
-	ret = cli_load_spec(argv[optind], &s);
+	ret = cli_parse(argc, argv, cli_find("check"), "o:vh", longopts, check_opt, &host,
+			"SPEC file", &a);
+	if (ret >= 0)
+		return ret;
+	ret = cli_load_spec(a.arg, &s);
 	if (ret)
 		return ret;
 	if (host && wl_kernel_resolve(&s.kernel, WL_THP_SYSFS, &err)) {
@@ -57,5 +51,5 @@ int cmd_check(int argc, char **argv)
 	}
 	json = wl_spec_to_json(&s);
 	wl_spec_release(&s);
-	return cli_write_json(out, json);
+	return cli_write_json(a.out, json);
 }

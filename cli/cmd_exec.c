@@ -110,32 +110,19 @@ int cmd_exec(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cli_cmd *cmd = cli_find("exec");
-	const char *out = NULL;
+	struct cli_args a;
 	struct wl_spec s;
 	struct wl_kernel host;
 	struct wl_native_run run;
 	struct wl_error err;
 	bool host_known;
 	cJSON *json;
-	int c, ret;
+	int ret;
 
-	while ((c = cli_getopt(argc, argv, cmd, "o:vh", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			return EXIT_OK;
-		case 'o':
-			out = optarg;
-			break;
-		case 'v':
-			break;
-		default:
-			return EXIT_BAD_INPUT;
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage_error(cmd, "expected one SPEC file");
-	ret = cli_load_spec(argv[optind], &s);
+	ret = cli_parse(argc, argv, cli_find("exec"), "o:vh", longopts, NULL, NULL, "SPEC file", &a);
+	if (ret >= 0)
+		return ret;
+	ret = cli_load_spec(a.arg, &s);
 	if (ret)
 		return ret;
 
@@ -163,5 +150,5 @@ int cmd_exec(int argc, char **argv)
 	json = run_to_json(&run, &host, host_known);
 	wl_native_release(&run);
 	wl_spec_release(&s);
-	return cli_write_json(out, json);
+	return cli_write_json(a.out, json);
 }

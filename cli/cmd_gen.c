@@ -81,6 +81,29 @@ static int parse_count(const struct cli_cmd *cmd, const char *opt, const char *v
 	return 0;
 }
 
+struct gen_opts {
+	const struct cli_cmd *cmd;
+	bool hash, one_phase;
+	uint64_t phase, limit;
+};
+
+static int gen_opt(int c, void *ctx)
+{
+	struct gen_opts *go = ctx;
+
+	switch (c) {
+	case 'H':
+		go->hash = true;
+		return 0;
+	case 'p':
+		go->one_phase = true;
+		return parse_count(go->cmd, "--phase", optarg, &go->phase) ? EXIT_BAD_INPUT : 0;
+	case 'l':
+		return parse_count(go->cmd, "--limit", optarg, &go->limit) ? EXIT_BAD_INPUT : 0;
+	}
+	return EXIT_BAD_INPUT;
+}
+
 int cmd_gen(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -92,66 +115,42 @@ int cmd_gen(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cli_cmd *cmd = cli_find("gen");
-	const char *out = NULL;
-	bool hash = false, one_phase = false;
-	uint64_t phase = 0, limit = UINT64_MAX, emitted = 0;
+	struct gen_opts go = { .cmd = cli_find("gen"), .limit = UINT64_MAX };
+	uint64_t emitted = 0, limit;
+	struct cli_args a;
 	struct wl_spec s;
 	struct wl_gen g;
 	struct wl_op buf[1024];
 	struct tally cur = { 0, 0, WL_FNV_OFFSET }, all = cur;
 	struct cli_out o;
-	int c, ret;
+	int ret;
 	size_t n;
 
-	while ((c = cli_getopt(argc, argv, cmd, "o:vh", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			return EXIT_OK;
-		case 'o':
-			out = optarg;
-			break;
-		case 'H':
-			hash = true;
-			break;
-		case 'p':
-			if (parse_count(cmd, "--phase", optarg, &phase))
-				return EXIT_BAD_INPUT;
-			one_phase = true;
-			break;
-		case 'l':
-			if (parse_count(cmd, "--limit", optarg, &limit))
-				return EXIT_BAD_INPUT;
-			break;
-		case 'v':
-			break;
-		default:
-			return EXIT_BAD_INPUT;
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage_error(cmd, "expected one SPEC file");
-	ret = cli_load_spec(argv[optind], &s);
+	ret = cli_parse(argc, argv, go.cmd, "o:vh", longopts, gen_opt, &go, "SPEC file", &a);
+	if (ret >= 0)
+		return ret;
+	ret = cli_load_spec(a.arg, &s);
 	if (ret)
 		return ret;
-	if (one_phase && phase >= s.nr_phases) {
+	limit = go.limit;
+	if (go.one_phase && go.phase >= s.nr_phases) {
 		fprintf(stderr, "virtuoso gen: --phase %" PRIu64 ": the spec has %zu phases (0..%zu)\n",
-			phase, s.nr_phases, s.nr_phases - 1);
+			go.phase, s.nr_phases, s.nr_phases - 1);
 		wl_spec_release(&s);
 		return EXIT_BAD_INPUT;
 	}
-	if (cli_out_open(&o, out)) {
+	if (cli_out_open(&o, a.out)) {
 		wl_spec_release(&s);
 		return EXIT_FAIL;
 	}
 	wl_gen_init(&g, &s);
-	if (one_phase)
-		wl_gen_seek_phase(&g, phase);
+	if (go.one_phase)
+		wl_gen_seek_phase(&g, go.phase);
 	while (emitted < limit && (n = wl_gen_next(&g, buf, sizeof(buf) / sizeof(buf[0])))) {
 		for (size_t i = 0; i < n && emitted < limit; i++, emitted++) {
 			const struct wl_op *op = &buf[i];
 
-			if (!hash) {
+			if (!go.hash) {
 				print_op(o.f, &s, op);
 			} else {
 				if (op->type == WL_OP_PHASE_BEGIN && cur.ops) {
@@ -169,11 +168,11 @@ int cmd_gen(int argc, char **argv)
 					cur = (struct tally){ 0, 0, WL_FNV_OFFSET };
 				}
 			}
-			if (one_phase && op->type == WL_OP_PHASE_END)
+			if (go.one_phase && op->type == WL_OP_PHASE_END)
 				limit = emitted + 1;
 		}
 	}
-	if (hash)
+	if (go.hash)
 		print_tally(o.f, "total", -1, &all);
 	wl_spec_release(&s);
 	return cli_out_close(&o, true);

@@ -16,52 +16,6 @@
 #include "cli/cli.h"
 #include "workload/json.h"
 
-struct args {
-	const char *spec;	/* linux, sim, run */
-	const char *dir;	/* --out DIR, or compare's DIR */
-	const char *config;	/* --config HW.json */
-};
-
-/* Options shared by linux, sim, run: SPEC -o DIR [-c HW.json]. */
-static int parse_args(const struct cli_cmd *cmd, int argc, char **argv, bool config_ok,
-		      struct args *a)
-{
-	static const struct option longopts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(a, 0, sizeof(*a));
-	while ((c = cli_getopt(argc, argv, cmd, "o:c:vh", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			return 'h';
-		case 'o':
-			a->dir = optarg;
-			break;
-		case 'c':
-			if (!config_ok)
-				return cli_usage_error(cmd, "--config: not an option of this command");
-			a->config = optarg;
-			break;
-		case 'v':
-			break;
-		default:
-			return EXIT_BAD_INPUT;
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage_error(cmd, "expected one SPEC file");
-	a->spec = argv[optind];
-	if (!a->dir)
-		return cli_usage_error(cmd, "expected --out DIR");
-	return EXIT_OK;
-}
-
 /* A JSON input file must exist and hold one object; errors name the file. */
 static int check_json_file(const char *path)
 {
@@ -116,16 +70,25 @@ static int not_yet(const char *name, const char *what)
 /* Validate SPEC (and the config), then the host for the Linux side. */
 static int common(const char *name, int argc, char **argv, bool config_ok, bool linux_side)
 {
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct cli_cmd *cmd = cli_find(name);
+	struct cli_args a;
 	struct wl_spec s;
-	struct args a;
-	int ret = parse_args(cmd, argc, argv, config_ok, &a);
+	int ret = cli_parse(argc, argv, cmd, "o:c:vh", longopts, NULL, NULL, "SPEC file", &a);
 
-	if (ret == 'h')
-		return EXIT_OK;
-	if (ret)
+	if (ret >= 0)
 		return ret;
-	ret = cli_load_spec(a.spec, &s);
+	if (!a.out)
+		return cli_usage_error(cmd, "expected --out DIR");
+	if (a.config && !config_ok)
+		return cli_usage_error(cmd, "--config: not an option of this command");
+	ret = cli_load_spec(a.arg, &s);
 	if (ret)
 		return ret;
 	wl_spec_release(&s);
@@ -164,20 +127,14 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cli_cmd *cmd = cli_find("compare");
+	struct cli_args a;
 	char path[4096];
-	int c, ret;
+	int ret = cli_parse(argc, argv, cli_find("compare"), "vh", longopts, NULL, NULL, "DIR", &a);
 
-	while ((c = cli_getopt(argc, argv, cmd, "vh", longopts)) != -1) {
-		if (c == 'h')
-			return EXIT_OK;
-		if (c != 'v')
-			return EXIT_BAD_INPUT;
-	}
-	if (optind != argc - 1)
-		return cli_usage_error(cmd, "expected one DIR");
+	if (ret >= 0)
+		return ret;
 	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", argv[optind], i ? "sim.json" : "linux.json");
+		snprintf(path, sizeof(path), "%s/%s", a.arg, i ? "sim.json" : "linux.json");
 		ret = check_json_file(path);
 		if (ret)
 			return ret;

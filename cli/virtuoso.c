@@ -139,32 +139,46 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	return EXIT_BAD_INPUT;
 }
 
-int cli_getopt(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
-	       const struct option *longopts)
+int cli_parse(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
+	      const struct option *longopts, int (*own)(int c, void *ctx), void *ctx,
+	      const char *what, struct cli_args *a)
 {
-	int c;
+	int c, ret;
 
+	memset(a, 0, sizeof(*a));
 	opterr = 0;
-	c = getopt_long(argc, argv, shortopts, longopts, NULL);
-	switch (c) {
-	case 'h':
-		fputs(cmd->usage, stdout);
-		return 'h';
-	case 'v':
-		cli_verbose++;
-		return 'v';
-	case '?':
-		if (optopt)
-			cli_usage_error(cmd, "option -%c: unknown, or missing its value", optopt);
-		else
-			cli_usage_error(cmd, "option %s: unknown, or missing its value",
-					argv[optind - 1]);
-		return '?';
-	case ':':
-		cli_usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-		return '?';
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(cmd->usage, stdout);
+			return EXIT_OK;
+		case 'v':
+			cli_verbose++;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'c':
+			a->config = optarg;
+			break;
+		case '?':
+		case ':':
+			if (optopt)
+				return cli_usage_error(cmd, "option -%c: unknown, or missing its value",
+						       optopt);
+			return cli_usage_error(cmd, "option %s: unknown, or missing its value",
+					       argv[optind - 1]);
+		default:
+			ret = own ? own(c, ctx) : EXIT_BAD_INPUT;
+			if (ret)
+				return ret;
+		}
 	}
-	return c;
+	if (optind != argc - 1)
+		return cli_usage_error(cmd, "expected one %s", what);
+	a->arg = argv[optind];
+	return -1;
 }
 
 int cli_load_spec(const char *path, struct wl_spec *s)
