@@ -126,10 +126,7 @@ int cmd_exec(int argc, char **argv)
 	if (ret)
 		return ret;
 
-	memset(&host, 0, sizeof(host));
-	host.use_zero_page = -1;
-	for (int i = 0; i < WL_KHP_NR; i++)
-		host.khugepaged[i] = -1;
+	wl_kernel_init(&host);
 	host_known = !wl_kernel_resolve(&host, WL_THP_SYSFS, &err);
 	if (host_known)
 		warn_policy(&s.kernel, &host);

@@ -590,7 +590,7 @@ cleanup:
 	return ret;
 }
 
-static void kernel_init(struct wl_kernel *k)
+void wl_kernel_init(struct wl_kernel *k)
 {
 	memset(k, 0, sizeof(*k));	/* every enum's *_HOST is 0 */
 	k->use_zero_page = -1;
@@ -606,7 +606,7 @@ int wl_spec_parse(struct wl_spec *s, const char *text, size_t len,
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	kernel_init(&s->kernel);
+	wl_kernel_init(&s->kernel);
 	root = wj_parse(&c, text, len);
 	if (!root)
 		return -1;

@@ -128,6 +128,9 @@ int wl_spec_load(struct wl_spec *s, const char *path, struct wl_error *err);
 
 void wl_spec_release(struct wl_spec *s);
 
+/* Every setting left to the host (what a spec without a kernel block says). */
+void wl_kernel_init(struct wl_kernel *k);
+
 /*
  * Fill every setting left to the host from a THP sysfs tree rooted at
  * 'thp_root' (normally WL_THP_SYSFS). Returns 0, or -1 with err naming the

@@ -64,20 +64,12 @@ static void remove_tree(void)
 	cr_assert_eq(system(cmd), 0);
 }
 
-static void host_kernel(struct wl_kernel *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->use_zero_page = -1;
-	for (int i = 0; i < WL_KHP_NR; i++)
-		k->khugepaged[i] = -1;
-}
-
 Test(kernel, resolves_every_unset_setting_from_sysfs, .init = make_tree, .fini = remove_tree)
 {
 	struct wl_kernel k;
 	struct wl_error err;
 
-	host_kernel(&k);
+	wl_kernel_init(&k);
 	cr_assert_eq(wl_kernel_resolve(&k, root, &err), 0, "%s: %s", err.file, err.msg);
 	cr_assert_eq(k.thp, WL_THP_MADVISE);
 	cr_assert_eq(k.defrag, WL_DEFRAG_MADVISE);
@@ -99,7 +91,7 @@ Test(kernel, keeps_what_the_spec_set, .init = make_tree, .fini = remove_tree)
 	struct wl_kernel k;
 	struct wl_error err;
 
-	host_kernel(&k);
+	wl_kernel_init(&k);
 	k.thp = WL_THP_NEVER;
 	k.use_zero_page = 0;
 	k.mthp[0] = WL_MTHP_INHERIT;
@@ -121,7 +113,7 @@ Test(kernel, a_kernel_without_mthp_has_no_mthp_sizes, .init = make_tree, .fini =
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/hugepages-*", root);
 	cr_assert_eq(system(cmd), 0);
-	host_kernel(&k);
+	wl_kernel_init(&k);
 	cr_assert_eq(wl_kernel_resolve(&k, root, &err), 0);
 	for (int i = 0; i < WL_MTHP_NR; i++)
 		cr_assert_eq(k.mthp[i], WL_MTHP_NEVER);
@@ -133,13 +125,13 @@ Test(kernel, a_garbled_file_is_an_error_naming_it, .init = make_tree, .fini = re
 	struct wl_error err;
 
 	put("defrag", "always defer\n");
-	host_kernel(&k);
+	wl_kernel_init(&k);
 	cr_assert_eq(wl_kernel_resolve(&k, root, &err), -1);
 	cr_assert_not_null(strstr(err.file, "/defrag"), "%s", err.file);
 
 	put("defrag", "[never]\n");
 	put("khugepaged/pages_to_scan", "lots\n");
-	host_kernel(&k);
+	wl_kernel_init(&k);
 	cr_assert_eq(wl_kernel_resolve(&k, root, &err), -1);
 	cr_assert_not_null(strstr(err.file, "khugepaged/pages_to_scan"), "%s", err.file);
 }
@@ -152,7 +144,7 @@ Test(kernel, reads_this_hosts_settings_when_present)
 
 	if (access(WL_THP_SYSFS "/enabled", R_OK))
 		cr_skip_test("no THP sysfs on this host (%s)", WL_THP_SYSFS);
-	host_kernel(&k);
+	wl_kernel_init(&k);
 	cr_assert_eq(wl_kernel_resolve(&k, WL_THP_SYSFS, &err), 0, "%s: %s", err.file, err.msg);
 	cr_assert_neq(k.thp, WL_THP_HOST);
 	cr_assert_neq(k.defrag, WL_DEFRAG_HOST);
