@@ -17,6 +17,8 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 
+#include "workload/spec.h"
+
 #define BIN "bin/virtuoso"
 
 struct result {
@@ -201,6 +203,33 @@ Test(cli, check_fills_host_settings_from_sysfs)
 	cr_assert(cJSON_IsBool(cJSON_GetObjectItem(k, "use_zero_page")));
 	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(k, "khugepaged")), 7);
 	cJSON_Delete(j);
+}
+
+/* Every example normalises, and the normal form is a spec with the same normal form. */
+Test(cli, check_normalises_every_dataset_workload)
+{
+	glob_t g;
+
+	cr_assert_eq(glob("datasets/workloads/*.json", 0, NULL, &g), 0);
+	cr_assert_geq(g.gl_pathc, 11);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct result r;
+		struct wl_spec s;
+		struct wl_error err;
+		cJSON *want, *got;
+
+		RUN(&r, "check", "--no-host", g.gl_pathv[i]);
+		cr_expect_eq(r.status, 0, "%s: %s", g.gl_pathv[i], r.err);
+		cr_assert_eq(wl_spec_parse(&s, r.out, strlen(r.out), "normalised", &err), 0,
+			     "%s: normal form rejected: %s: %s", g.gl_pathv[i], err.path, err.msg);
+		want = cJSON_Parse(r.out);
+		got = wl_spec_to_json(&s);
+		cr_expect(cJSON_Compare(want, got, true), "%s: not a fixed point", g.gl_pathv[i]);
+		cJSON_Delete(want);
+		cJSON_Delete(got);
+		wl_spec_release(&s);
+	}
+	globfree(&g);
 }
 
 static int count_glob(const char *pattern)
