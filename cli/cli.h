@@ -86,7 +86,4 @@ struct cli_out {
 int cli_out_open(struct cli_out *o, const char *path);
 int cli_out_close(struct cli_out *o, bool ok);
 
-/* mkdir -p for an --out directory; prints the error. */
-int cli_make_dir(const char *dir);
-
 #endif

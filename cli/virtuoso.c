@@ -257,28 +257,6 @@ int cli_write_json(const char *path, cJSON *json)
 	return cli_out_close(&o, ok);
 }
 
-int cli_make_dir(const char *dir)
-{
-	char buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; ; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST) {
-			fprintf(stderr, "%s: cannot create directory: %s\n", buf, strerror(errno));
-			return EXIT_FAIL;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	return EXIT_OK;
-}
-
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: virtuoso [--version] [--help] <command> [<args>]\n\n"
