@@ -1,5 +1,5 @@
 /*
- * cmd_later.c - linux, sim, run and compare: the command line, argument and
+ * cmd_later.c - sim, run and compare: the command line, argument and
  * input checks and exit codes of ../shared/spec/results.md, ahead of the
  * parts that fill them in (the Linux side, MimicOS and the simulator, the
  * comparison). Until those land, each validates what it was given exactly as
@@ -44,8 +44,7 @@ bad:
 	return EXIT_BAD_INPUT;
 }
 
-/* What the Linux side needs of this host: root, and the kernel's BTF. */
-static int check_linux_host(const char *name)
+int cli_check_linux_host(const char *name)
 {
 	if (geteuid() != 0) {
 		fprintf(stderr, "virtuoso %s: needs root to load BPF programs and set THP policy "
@@ -94,16 +93,9 @@ static int common(const char *name, int argc, char **argv, bool config_ok, bool 
 	wl_spec_release(&s);
 	if (a.config && (ret = check_json_file(a.config)))
 		return ret;
-	if (linux_side && (ret = check_linux_host(name)))
+	if (linux_side && (ret = cli_check_linux_host(name)))
 		return ret;
 	return -1;
-}
-
-int cmd_linux(int argc, char **argv)
-{
-	int ret = common("linux", argc, argv, false, true);
-
-	return ret >= 0 ? ret : not_yet("linux", "the Linux side (probes and recorder)");
 }
 
 int cmd_sim(int argc, char **argv)

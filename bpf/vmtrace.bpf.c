@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace.bpf.c - what the kernel does for one workload process: its user page
+ * faults (with their kernel latency), the pages allocated and freed for it,
+ * khugepaged's scans and collapses of its mm, its memory syscalls, TLB
+ * flushes and RSS changes. Records are struct vt_event (bpf/vmtrace.h).
+ *
+ * Filtering happens here, in the kernel: only the workload's threads
+ * (target_tgid), khugepaged (khugepaged_pid) when it works on the workload's
+ * mm, and only while a phase runs (cur_phase, written by the loader while
+ * the workload is paused at a phase boundary).
+ *
+ * A fault's latency needs its end, and this kernel has no kprobes or fentry.
+ * The end is the PAGE_FAULTS_MIN/MAJ software perf event that
+ * mm_account_fault() emits when handle_mm_fault() is done; a perf_event
+ * program on it closes the fault opened by the page_fault_user tracepoint on
+ * the same thread.
+ *
+ * Programs that read typed arguments come in two flavours: tp_btf (cheapest)
+ * and tracepoint (the format's fields), and the loader autoloads one of them
+ * per hook. kmem and scan_pmd use the tracepoint flavour only: their pfn is
+ * computed by the kernel there (page_to_pfn needs vmemmap_base, which a BPF
+ * program cannot find on a kernel without KALLSYMS_ALL).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+/* vmlinux.h has its own struct vt_event (the virtual terminals'); rename ours here */
+#define vt_event vmtrace_event
+#include "bpf/vmtrace.h"
+
+#define HPAGE_PMD_ORDER		9
+#define MADV_COLLAPSE		25
+#define NR_mmap			9
+#define NR_mprotect		10
+#define NR_munmap		11
+#define NR_brk			12
+#define NR_mremap		25
+#define NR_madvise		28
+#define MM_ANONPAGES		1
+
+const volatile __u32 target_tgid = 0;
+const volatile __u32 khugepaged_pid = 0;
+/* Wake the loader only when this much is waiting: wake-ups cost the faulting thread. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+/* Written by the loader while the workload is paused. */
+__s32 cur_phase = VT_NO_PHASE;
+
+/* Learnt from the workload's first traced event. */
+__u64 target_mm = 0;
+
+/* Accounting of the ring buffer and of the matching of fault ends. */
+__u64 emitted = 0;
+__u64 dropped = 0;
+__u64 stray_ends = 0;		/* a fault end with no open fault on the thread */
+__u64 addr_mismatch = 0;	/* a fault end whose address is not the open fault's */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Faults opened by page_fault_user and not yet completed, per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vt_event);
+} open_faults SEC(".maps");
+
+/* Memory syscalls entered and not yet returned, per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vt_event);
+} open_syscalls SEC(".maps");
+
+/*
+ * khugepaged's huge page for the collapse in progress. The allocation comes
+ * before the mm is known (mm_collapse_huge_page fires at the end of
+ * collapse_huge_page), so it waits here, with the pages khugepaged frees
+ * meanwhile, and is kept only if the collapse was for the workload's mm.
+ */
+struct khp_pending {
+	struct vt_alloc alloc;
+	__u32 has_alloc;
+	__u32 nr_freed;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct khp_pending);
+} khp SEC(".maps");
+
+static __always_inline void emit(const struct vt_event *e)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, (void *)e, sizeof(*e), flags))
+		__sync_fetch_and_add(&dropped, 1);
+	else
+		__sync_fetch_and_add(&emitted, 1);
+}
+
+/* The calling thread's id if it belongs to the workload, else 0. */
+static __always_inline __u32 workload_tid(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if ((__u32)(id >> 32) != target_tgid || !target_tgid)
+		return 0;
+	if (!target_mm) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		target_mm = (__u64)BPF_CORE_READ(task, mm);
+	}
+	return (__u32)id;
+}
+
+static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
+{
+	struct vt_event e = {}, *old;
+	__u32 tid = workload_tid();
+
+	if (!tid)
+		return 0;
+	/* The thread's previous fault never completed: it failed. */
+	old = bpf_map_lookup_elem(&open_faults, &tid);
+	if (old)
+		emit(old);
+	e.ts = bpf_ktime_get_ns();
+	e.tid = tid;
+	e.type = VT_FAULT;
+	e.phase = cur_phase;
+	e.fault.addr = addr;
+	e.fault.ip = ip;
+	e.fault.error_code = error_code;
+	e.fault.rss_anon = -1;
+	bpf_map_update_elem(&open_faults, &tid, &e, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int fault_end(struct bpf_perf_event_data *ctx, int major)
+{
+	struct vt_event *e;
+	__u32 tid = workload_tid();
+
+	if (!tid)
+		return 0;
+	e = bpf_map_lookup_elem(&open_faults, &tid);
+	if (!e) {
+		__sync_fetch_and_add(&stray_ends, 1);
+		return 0;
+	}
+	if (ctx->addr != e->fault.addr)
+		__sync_fetch_and_add(&addr_mismatch, 1);
+	e->fault.latency_ns = bpf_ktime_get_ns() - e->ts;
+	e->fault.completed = 1;
+	e->fault.major = major;
+	if (e->phase != VT_NO_PHASE)
+		emit(e);
+	bpf_map_delete_elem(&open_faults, &tid);
+	return 0;
+}
+
+SEC("perf_event")
+int fault_end_min(struct bpf_perf_event_data *ctx)
+{
+	return fault_end(ctx, 0);
+}
+
+SEC("perf_event")
+int fault_end_maj(struct bpf_perf_event_data *ctx)
+{
+	return fault_end(ctx, 1);
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(fault_enter_btf, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return fault_enter(address, BPF_CORE_READ(regs, ip), error_code);
+}
+
+SEC("tracepoint/exceptions/page_fault_user")
+int fault_enter_tp(struct trace_event_raw_exceptions *ctx)
+{
+	return fault_enter(ctx->address, ctx->ip, ctx->error_code);
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vt_alloc a = {
+		.pfn = ctx->pfn,
+		.gfp = (__u32)ctx->gfp_flags,
+		.order = (__u8)ctx->order,
+		.migratetype = (__u8)ctx->migratetype,
+	};
+	struct vt_event e = {}, *f, *sys;
+	struct khp_pending *k;
+	__u32 tid, zero = 0;
+
+	if (khugepaged_pid && (__u32)(id >> 32) == khugepaged_pid) {
+		if (ctx->order != HPAGE_PMD_ORDER)
+			return 0;
+		k = bpf_map_lookup_elem(&khp, &zero);
+		if (!k)
+			return 0;
+		a.cause = VT_CAUSE_KHUGEPAGED;
+		k->alloc = a;
+		k->has_alloc = 1;
+		k->nr_freed = 0;
+		return 0;
+	}
+	tid = workload_tid();
+	if (!tid || cur_phase == VT_NO_PHASE)
+		return 0;
+	f = bpf_map_lookup_elem(&open_faults, &tid);
+	if (f) {
+		__u8 n = f->fault.nr_allocs;
+
+		a.cause = VT_CAUSE_FAULT;
+		if (n < 255)
+			f->fault.nr_allocs = n + 1;
+		if (n < VT_FAULT_ALLOCS) {
+			f->fault.alloc[n] = a;
+			return 0;
+		}
+	} else {
+		sys = bpf_map_lookup_elem(&open_syscalls, &tid);
+		if (sys && sys->sys.nr == NR_madvise && sys->sys.args[2] == MADV_COLLAPSE)
+			a.cause = VT_CAUSE_MADV_COLLAPSE;
+	}
+	e.ts = bpf_ktime_get_ns();
+	e.tid = tid;
+	e.type = VT_ALLOC;
+	e.phase = cur_phase;
+	e.alloc = a;
+	emit(&e);
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int page_free(struct trace_event_raw_mm_page_free *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vt_event e = {};
+	struct khp_pending *k;
+	__u32 tid, zero = 0;
+
+	if (khugepaged_pid && (__u32)(id >> 32) == khugepaged_pid) {
+		k = bpf_map_lookup_elem(&khp, &zero);
+		if (k && k->has_alloc)
+			k->nr_freed += 1U << (ctx->order & 15);
+		return 0;
+	}
+	tid = workload_tid();
+	if (!tid || cur_phase == VT_NO_PHASE)
+		return 0;
+	e.ts = bpf_ktime_get_ns();
+	e.tid = tid;
+	e.type = VT_FREE;
+	e.phase = cur_phase;
+	e.free.pfn = ctx->pfn;
+	e.free.order = ctx->order;
+	emit(&e);
+	return 0;
+}
+
+SEC("tracepoint/huge_memory/mm_khugepaged_scan_pmd")
+int scan_pmd(struct trace_event_raw_mm_khugepaged_scan_pmd *ctx)
+{
+	struct vt_event e = {};
+
+	if (!target_mm || (__u64)ctx->mm != target_mm)
+		return 0;
+	e.ts = bpf_ktime_get_ns();
+	e.tid = (__u32)bpf_get_current_pid_tgid();
+	e.type = VT_SCAN_PMD;
+	e.phase = cur_phase;
+	e.scan.pfn = ctx->pfn;
+	e.scan.referenced = ctx->referenced;
+	e.scan.none_or_zero = ctx->none_or_zero;
+	e.scan.status = ctx->status;
+	e.scan.unmapped = ctx->unmapped;
+	emit(&e);
+	return 0;
+}
+
+static __always_inline int collapse(__u64 mm, int isolated, int status)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vt_event e = {};
+	struct khp_pending *k = NULL;
+	__u32 zero = 0;
+
+	if (khugepaged_pid && (__u32)(id >> 32) == khugepaged_pid)
+		k = bpf_map_lookup_elem(&khp, &zero);
+	if (target_mm && mm == target_mm) {
+		e.ts = bpf_ktime_get_ns();
+		e.tid = (__u32)id;
+		e.type = VT_COLLAPSE;
+		e.phase = cur_phase;
+		e.collapse.isolated = isolated;
+		e.collapse.status = status;
+		if (k && k->has_alloc) {
+			e.collapse.has_alloc = 1;
+			e.collapse.alloc = k->alloc;
+			e.collapse.nr_freed = k->nr_freed;
+		}
+		emit(&e);
+	}
+	if (k) {
+		k->has_alloc = 0;
+		k->nr_freed = 0;
+	}
+	return 0;
+}
+
+SEC("tp_btf/mm_collapse_huge_page")
+int BPF_PROG(collapse_btf, struct mm_struct *mm, int isolated, int status)
+{
+	return collapse((__u64)mm, isolated, status);
+}
+
+SEC("tracepoint/huge_memory/mm_collapse_huge_page")
+int collapse_tp(struct trace_event_raw_mm_collapse_huge_page *ctx)
+{
+	return collapse((__u64)ctx->mm, ctx->isolated, ctx->status);
+}
+
+static __always_inline bool traced_syscall(long nr)
+{
+	return nr == NR_mmap || nr == NR_mprotect || nr == NR_munmap || nr == NR_brk ||
+	       nr == NR_mremap || nr == NR_madvise;
+}
+
+static __always_inline int syscall_enter(long nr, const __u64 *args)
+{
+	struct vt_event e = {};
+	__u32 tid;
+
+	if (!traced_syscall(nr) || !(tid = workload_tid()))
+		return 0;
+	e.ts = bpf_ktime_get_ns();
+	e.tid = tid;
+	e.type = VT_SYSCALL;
+	e.phase = cur_phase;
+	e.sys.nr = nr;
+	for (int i = 0; i < 6; i++)
+		e.sys.args[i] = args[i];
+	bpf_map_update_elem(&open_syscalls, &tid, &e, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int syscall_exit(long ret)
+{
+	struct vt_event *e;
+	__u32 tid = workload_tid();
+
+	if (!tid)
+		return 0;
+	e = bpf_map_lookup_elem(&open_syscalls, &tid);
+	if (!e)
+		return 0;
+	e->sys.ret = ret;
+	e->sys.exit_ts = bpf_ktime_get_ns();
+	if (e->phase != VT_NO_PHASE)
+		emit(e);
+	bpf_map_delete_elem(&open_syscalls, &tid);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
+{
+	__u64 args[6];
+
+	if (!traced_syscall(id) || (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	args[0] = BPF_CORE_READ(regs, di);
+	args[1] = BPF_CORE_READ(regs, si);
+	args[2] = BPF_CORE_READ(regs, dx);
+	args[3] = BPF_CORE_READ(regs, r10);
+	args[4] = BPF_CORE_READ(regs, r8);
+	args[5] = BPF_CORE_READ(regs, r9);
+	return syscall_enter(id, args);
+}
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 args[6];
+
+	if (!traced_syscall(ctx->id) || (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	for (int i = 0; i < 6; i++)
+		args[i] = ctx->args[i];
+	return syscall_enter(ctx->id, args);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	return syscall_exit(ret);
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	return syscall_exit(ctx->ret);
+}
+
+static __always_inline int tlb_flush(int reason, long pages)
+{
+	struct vt_event e = {};
+	__u32 tid = workload_tid();
+
+	if (!tid || cur_phase == VT_NO_PHASE)
+		return 0;
+	e.ts = bpf_ktime_get_ns();
+	e.tid = tid;
+	e.type = VT_TLB_FLUSH;
+	e.phase = cur_phase;
+	e.tlb.reason = reason;
+	e.tlb.pages = pages;
+	emit(&e);
+	return 0;
+}
+
+SEC("tp_btf/tlb_flush")
+int BPF_PROG(tlb_flush_btf, int reason, unsigned long pages)
+{
+	return tlb_flush(reason, (long)pages);
+}
+
+SEC("tracepoint/tlb/tlb_flush")
+int tlb_flush_tp(struct trace_event_raw_tlb_flush *ctx)
+{
+	return tlb_flush(ctx->reason, (long)ctx->pages);
+}
+
+static __always_inline int rss_change(int member, long size)
+{
+	struct vt_event e = {}, *f;
+	__u32 tid = workload_tid();
+
+	if (!tid || cur_phase == VT_NO_PHASE)
+		return 0;
+	f = bpf_map_lookup_elem(&open_faults, &tid);
+	if (f && member == MM_ANONPAGES) {
+		f->fault.rss_anon = size;
+		return 0;
+	}
+	e.ts = bpf_ktime_get_ns();
+	e.tid = tid;
+	e.type = VT_RSS;
+	e.phase = cur_phase;
+	e.rss.member = member;
+	e.rss.size = size;
+	emit(&e);
+	return 0;
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	long count;
+
+	/* only changes to the workload's own mm, as the tracepoint's 'curr' */
+	if ((__u64)mm != (__u64)BPF_CORE_READ(task, mm) || member < 0 || member > 3)
+		return 0;
+	count = BPF_CORE_READ(mm, rss_stat[member].count);
+	return rss_change(member, (count < 0 ? 0 : count) << 12);
+}
+
+SEC("tracepoint/kmem/rss_stat")
+int rss_stat_tp(struct trace_event_raw_rss_stat *ctx)
+{
+	if (!ctx->curr)
+		return 0;
+	return rss_change(ctx->member, ctx->size);
+}
+
+char LICENSE[] SEC("license") = "GPL";

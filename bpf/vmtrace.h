@@ -1,0 +1,108 @@
+/*
+ * vmtrace.h - events the vmtrace probes send from the kernel (bpf/vmtrace.bpf.c)
+ * to the loader (linux-probes/vmtrace.c), and the event log stores as is.
+ *
+ * One fixed-size record per event. A user page fault is one record, written
+ * when it completes: the entry tracepoint stores it per thread, allocations
+ * and RSS changes made while it is open are folded into it, and the perf
+ * software fault event that ends handle_mm_fault emits it. A fault that never
+ * completes (it failed) is emitted with completed = 0 when its thread faults
+ * again or the run ends.
+ *
+ * Fixed-width types only: this header is compiled for BPF and for the host.
+ */
+#ifndef VMTRACE_H
+#define VMTRACE_H
+
+#define VT_FAULT_ALLOCS	2	/* allocations folded into a fault record */
+#define VT_NO_PHASE	(-1)	/* outside every phase (start-up, exit) */
+
+enum vt_type {
+	VT_FAULT = 1,		/* exceptions:page_fault_user + completion */
+	VT_ALLOC = 2,		/* kmem:mm_page_alloc not folded into a fault */
+	VT_FREE = 3,		/* kmem:mm_page_free */
+	VT_SCAN_PMD = 4,	/* huge_memory:mm_khugepaged_scan_pmd */
+	VT_COLLAPSE = 5,	/* huge_memory:mm_collapse_huge_page */
+	VT_SYSCALL = 6,		/* mmap/munmap/mprotect/madvise/brk/mremap: enter + exit */
+	VT_TLB_FLUSH = 7,	/* tlb:tlb_flush */
+	VT_RSS = 8,		/* kmem:rss_stat not folded into a fault */
+	VT_TYPE_NR
+};
+
+/* Who an allocation was made for. */
+enum vt_cause {
+	VT_CAUSE_OTHER = 0,
+	VT_CAUSE_FAULT = 1,		/* a page fault of the workload was open on the thread */
+	VT_CAUSE_KHUGEPAGED = 2,	/* khugepaged, collapsing for the workload's mm */
+	VT_CAUSE_MADV_COLLAPSE = 3,	/* inside madvise(MADV_COLLAPSE) */
+	VT_CAUSE_NR
+};
+
+struct vt_alloc {
+	__u64 pfn;
+	__u32 gfp;		/* gfp_flags as the kernel passed them */
+	__u8 order;
+	__u8 migratetype;
+	__u8 cause;		/* enum vt_cause */
+	__u8 pad;
+};
+
+struct vt_event {
+	__u64 ts;		/* bpf_ktime_get_ns (CLOCK_MONOTONIC); a fault's entry time */
+	__u32 tid;
+	__u16 type;		/* enum vt_type */
+	__s16 phase;		/* the workload's phase, or VT_NO_PHASE */
+	union {
+		struct {
+			__u64 addr;
+			__u64 ip;
+			__u64 latency_ns;	/* entry to completion, 0 if not completed */
+			__u32 error_code;	/* bit 0 P, 1 W, 2 U, 4 I */
+			__u8 completed;
+			__u8 major;
+			__u8 nr_allocs;		/* allocations made during the fault */
+			__u8 pad;
+			__s64 rss_anon;		/* MM_ANONPAGES bytes after it, -1 unknown */
+			struct vt_alloc alloc[VT_FAULT_ALLOCS];
+		} fault;
+		struct vt_alloc alloc;
+		struct {
+			__u64 pfn;
+			__u32 order;
+			__u32 pad;
+		} free;
+		struct {
+			__u64 pfn;
+			__s32 referenced;
+			__s32 none_or_zero;
+			__s32 status;		/* enum scan_result */
+			__s32 unmapped;
+		} scan;
+		struct {
+			__s32 isolated;
+			__s32 status;		/* enum scan_result */
+			__u32 nr_freed;		/* pages freed by khugepaged during it */
+			__u32 has_alloc;
+			struct vt_alloc alloc;	/* the new huge page, if has_alloc */
+		} collapse;
+		struct {
+			__u64 args[6];
+			__s64 ret;
+			__u64 exit_ts;
+			__u32 nr;		/* x86-64 syscall number */
+			__u32 pad;
+		} sys;
+		struct {
+			__s32 reason;		/* enum tlb_flush_reason */
+			__s32 pad;
+			__s64 pages;		/* -1: full flush */
+		} tlb;
+		struct {
+			__s64 size;		/* bytes, after the change */
+			__s32 member;		/* 0 FILE, 1 ANON, 2 SWAP, 3 SHMEM */
+			__s32 pad;
+		} rss;
+	};
+};
+
+#endif

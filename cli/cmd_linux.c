@@ -1,0 +1,114 @@
+/*
+ * cmd_linux.c - virtuoso linux: run a workload on this host under the probes
+ * (linux-probes/runner.h) and write DIR/linux.json and DIR/events.vlog.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "linux-probes/counters.h"
+#include "linux-probes/runner.h"
+
+struct linux_args {
+	struct runner_opts ro;
+	bool list_events;
+};
+
+enum { OPT_USER = 256, OPT_RINGBUF, OPT_NO_TP_BTF, OPT_NO_PROBES, OPT_BACKING, OPT_LIST };
+
+static int own_option(int c, void *ctx)
+{
+	struct linux_args *la = ctx;
+	char *end;
+
+	switch (c) {
+	case OPT_USER:
+		la->ro.user = optarg;
+		return 0;
+	case OPT_RINGBUF:
+		la->ro.ringbuf_bytes = strtoull(optarg, &end, 10);
+		if (*end || !la->ro.ringbuf_bytes) {
+			fprintf(stderr, "virtuoso linux: --ringbuf-size: expected a number of bytes, "
+				"got \"%s\"\n", optarg);
+			return EXIT_BAD_INPUT;
+		}
+		return 0;
+	case OPT_NO_TP_BTF:
+		la->ro.no_tp_btf = true;
+		return 0;
+	case OPT_NO_PROBES:
+		la->ro.no_probes = true;
+		return 0;
+	case OPT_BACKING:
+		if (!strcmp(optarg, "auto"))
+			la->ro.backing = BACKING_AUTO;
+		else if (!strcmp(optarg, "pagemap_scan"))
+			la->ro.backing = BACKING_PAGEMAP_SCAN;
+		else if (!strcmp(optarg, "kpageflags"))
+			la->ro.backing = BACKING_KPAGEFLAGS;
+		else {
+			fprintf(stderr, "virtuoso linux: --backing: expected auto, pagemap_scan or "
+				"kpageflags, got \"%s\"\n", optarg);
+			return EXIT_BAD_INPUT;
+		}
+		return 0;
+	}
+	return EXIT_BAD_INPUT;
+}
+
+int cmd_linux(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+		{ "no-tp-btf", no_argument, NULL, OPT_NO_TP_BTF },
+		{ "no-probes", no_argument, NULL, OPT_NO_PROBES },
+		{ "backing", required_argument, NULL, OPT_BACKING },
+		{ "list-events", no_argument, NULL, OPT_LIST },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_cmd *cmd = cli_find("linux");
+	struct linux_args la = { .ro = { .tool_version = cli_version } };
+	struct wl_error err = { 0 };
+	struct cli_args a;
+	struct wl_spec s;
+	bool incomplete;
+	int ret;
+
+	/* --list-events takes no SPEC */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--list-events"))
+			return counters_list(stdout) ? EXIT_FAIL : EXIT_OK;
+
+	ret = cli_parse(argc, argv, cmd, "o:vh", longopts, own_option, &la, "SPEC file", &a);
+	if (ret >= 0)
+		return ret;
+	if (!a.out)
+		return cli_usage_error(cmd, "expected --out DIR");
+	if ((ret = cli_load_spec(a.arg, &s)))
+		return ret;
+	if ((ret = cli_check_linux_host("linux"))) {
+		wl_spec_release(&s);
+		return ret;
+	}
+	la.ro.spec = &s;
+	la.ro.spec_path = a.arg;
+	la.ro.out_dir = a.out;
+	ret = (int)runner_run(&la.ro, &incomplete, &err);
+	wl_spec_release(&s);
+	if (ret) {
+		fprintf(stderr, "virtuoso linux: ");
+		wl_error_print(&err, stderr);
+		return ret;
+	}
+	if (cli_verbose)
+		fprintf(stderr, "virtuoso linux: wrote %s/linux.json and %s/events.vlog%s\n", a.out,
+			a.out, incomplete ? " (incomplete)" : "");
+	return EXIT_OK;
+}

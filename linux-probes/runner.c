@@ -1,0 +1,1089 @@
+/*
+ * runner.c - `virtuoso linux` (see runner.h): the child, the handshake, the
+ * aggregation of events into linux.json.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "linux-probes/counters.h"
+#include "linux-probes/evlog.h"
+#include "linux-probes/hoststat.h"
+#include "linux-probes/runner.h"
+#include "linux-probes/thp_sysfs.h"
+#include "linux-probes/vmtrace.h"
+#include "workload/json.h"
+#include "workload/native.h"
+
+#define MAX_ORDER_NR	11	/* orders 0..10 */
+#define MIGRATE_MOVABLE	1
+#define STATUS_NR	64
+#define TLB_REASON_NR	8
+#define POLL_MS		20
+
+/* ---- the handshake ---------------------------------------------------------- */
+
+enum msg_type { MSG_READY = 1, MSG_REGION, MSG_BEGIN, MSG_END, MSG_DONE, MSG_ERROR };
+
+struct msg {
+	uint32_t type;
+	uint32_t idx;
+	uint64_t v[6];
+	char text[400];
+};
+
+struct child_ctx {
+	int to_parent, from_parent;
+};
+
+static int xwrite(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int xread(int fd, void *p, size_t n)
+{
+	char *c = p;
+
+	while (n) {
+		ssize_t r = read(fd, c, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static uint64_t minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)ru.ru_minflt;
+}
+
+/* In the child: say something and, if asked, wait for the loader's go-ahead. */
+static void child_say(struct child_ctx *c, const struct msg *m, bool wait)
+{
+	char ack;
+
+	if (xwrite(c->to_parent, m, sizeof(*m)) || (wait && xread(c->from_parent, &ack, 1)))
+		_exit(111);	/* the loader is gone */
+}
+
+static void hook_region(void *ctx, size_t region, uint64_t start, uint64_t size)
+{
+	struct msg m = { .type = MSG_REGION, .idx = (uint32_t)region, .v = { start, size } };
+
+	child_say(ctx, &m, false);
+}
+
+static void hook_begin(void *ctx, size_t phase)
+{
+	struct msg m = { .type = MSG_BEGIN, .idx = (uint32_t)phase };
+
+	m.v[0] = minflt();
+	child_say(ctx, &m, true);
+}
+
+static void hook_end(void *ctx, size_t phase, const struct wl_native_phase *ph)
+{
+	struct msg m = { .type = MSG_END, .idx = (uint32_t)phase };
+
+	m.v[0] = minflt();
+	m.v[1] = ph->start_ns;
+	m.v[2] = ph->runtime_ns;
+	m.v[3] = ph->accesses;
+	m.v[4] = ph->timed_out;
+	m.v[5] = (uint64_t)(int64_t)ph->collapse_errno;
+	child_say(ctx, &m, true);
+}
+
+static int drop_privileges(uid_t uid, gid_t gid, pid_t parent)
+{
+	if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
+		return -1;
+	/* a credential change clears these: set them after it */
+	prctl(PR_SET_DUMPABLE, 1);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		return -1;
+	return 0;
+}
+
+static void __attribute__((noreturn))
+child_main(struct child_ctx *c, const struct wl_spec *s, const char *thp_root,
+	   uid_t uid, gid_t gid, pid_t parent)
+{
+	struct wl_native_hooks hooks = {
+		.region_mapped = hook_region,
+		.phase_begin = hook_begin,
+		.phase_end = hook_end,
+		.ctx = c,
+	};
+	struct wl_native_run run;
+	struct wl_error err = { 0 };
+	struct msg m = { .type = MSG_READY };
+	sigset_t all;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (drop_privileges(uid, gid, parent)) {
+		m.type = MSG_ERROR;
+		snprintf(m.text, sizeof(m.text), "cannot drop to uid %u: %s", (unsigned)uid,
+			 strerror(errno));
+		child_say(c, &m, false);
+		_exit(1);
+	}
+	child_say(c, &m, true);
+
+	wl_native_init(&run, s);
+	run.thp_root = thp_root;
+	if (wl_native_exec(&run, &hooks, &err)) {
+		m.type = MSG_ERROR;
+		snprintf(m.text, sizeof(m.text), "%.150s%s%.240s", err.path,
+			 err.path[0] ? ": " : "", err.msg);
+		child_say(c, &m, false);
+		_exit(1);
+	}
+	m.type = MSG_DONE;
+	m.v[0] = run.runtime_ns;
+	m.v[1] = run.complete;
+	child_say(c, &m, true);
+	_exit(0);
+}
+
+/* ---- what the loader gathers ------------------------------------------------ */
+
+struct lat_vec {
+	uint64_t *v;
+	size_t n, alloc;
+};
+
+struct region_acc {
+	uint64_t start, size;
+	bool mapped;
+	uint64_t faults, thp_faults, write_faults, failed_faults;
+	uint64_t folio_orders[MAX_ORDER_NR];	/* movable allocations made by its faults */
+	uint64_t pagetable_allocs;		/* unmovable ones: page tables */
+	struct lat_vec lat;
+	uint64_t pages[PAGE_CLASS_NR];		/* at the end */
+};
+
+struct phase_acc {
+	bool begun, ended;
+	uint64_t minflt_begin, minflt_end;
+	uint64_t start_ns, runtime_ns, accesses;
+	bool timed_out;
+	int collapse_errno;
+	uint64_t faults, thp_faults, other_faults;
+	uint64_t *ctr_begin, *ctr_end;
+	uint64_t (*pages)[PAGE_CLASS_NR];	/* per region, at the phase's end */
+};
+
+struct gather {
+	const struct runner_opts *o;
+	const struct wl_spec *s;
+	struct region_acc *regions;
+	struct phase_acc *phases;
+	uint64_t allocs[VT_CAUSE_NR][MAX_ORDER_NR];
+	uint64_t frees[MAX_ORDER_NR];
+	uint64_t scan_status[STATUS_NR];
+	uint64_t collapse_status[STATUS_NR];
+	uint64_t collapse_allocs, collapse_freed;
+	uint64_t tlb_count[TLB_REASON_NR], tlb_pages[TLB_REASON_NR], tlb_full[TLB_REASON_NR];
+	uint64_t syscalls[32];
+	uint64_t syscall_failed;
+	uint64_t rss_events;
+	struct evlog_writer log;
+	bool log_live;
+	int log_errno;
+};
+
+static struct region_acc *region_of(struct gather *g, uint64_t addr)
+{
+	for (size_t i = 0; i < g->s->nr_regions; i++) {
+		struct region_acc *r = &g->regions[i];
+
+		if (r->mapped && addr >= r->start && addr - r->start < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+static void lat_push(struct lat_vec *l, uint64_t v)
+{
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 1024;
+		l->v = realloc(l->v, l->alloc * sizeof(*l->v));
+		if (!l->v)
+			abort();
+	}
+	l->v[l->n++] = v;
+}
+
+static void on_fault(struct gather *g, const struct vt_event *e)
+{
+	struct region_acc *r = region_of(g, e->fault.addr);
+	struct phase_acc *p = &g->phases[e->phase];
+	bool thp = false;
+
+	for (unsigned i = 0; i < e->fault.nr_allocs && i < VT_FAULT_ALLOCS; i++) {
+		const struct vt_alloc *a = &e->fault.alloc[i];
+
+		if (a->order < MAX_ORDER_NR)
+			g->allocs[VT_CAUSE_FAULT][a->order]++;
+		if (a->order == 9 && a->migratetype == MIGRATE_MOVABLE)
+			thp = true;
+		if (r && a->migratetype == MIGRATE_MOVABLE && a->order < MAX_ORDER_NR)
+			r->folio_orders[a->order]++;
+		else if (r)
+			r->pagetable_allocs++;
+	}
+	if (!r) {
+		p->other_faults++;
+		return;
+	}
+	p->faults++;
+	r->faults++;
+	if (e->fault.error_code & 2)
+		r->write_faults++;
+	if (!e->fault.completed)
+		r->failed_faults++;
+	else
+		lat_push(&r->lat, e->fault.latency_ns);
+	if (thp) {
+		p->thp_faults++;
+		r->thp_faults++;
+	}
+}
+
+static int on_event(void *ctx, const struct vt_event *e)
+{
+	struct gather *g = ctx;
+
+	if (g->log_live && evlog_append(&g->log, e, 1) && !g->log_errno)
+		g->log_errno = errno;
+	if (e->phase < 0 || (size_t)e->phase >= g->s->nr_phases)
+		return 0;
+	switch (e->type) {
+	case VT_FAULT:
+		on_fault(g, e);
+		break;
+	case VT_ALLOC:
+		if (e->alloc.cause < VT_CAUSE_NR && e->alloc.order < MAX_ORDER_NR)
+			g->allocs[e->alloc.cause][e->alloc.order]++;
+		break;
+	case VT_FREE:
+		if (e->free.order < MAX_ORDER_NR)
+			g->frees[e->free.order]++;
+		break;
+	case VT_SCAN_PMD:
+		if (e->scan.status >= 0 && e->scan.status < STATUS_NR)
+			g->scan_status[e->scan.status]++;
+		break;
+	case VT_COLLAPSE:
+		if (e->collapse.status >= 0 && e->collapse.status < STATUS_NR)
+			g->collapse_status[e->collapse.status]++;
+		if (e->collapse.has_alloc) {
+			g->collapse_allocs++;
+			g->collapse_freed += e->collapse.nr_freed;
+			if (e->collapse.alloc.order < MAX_ORDER_NR)
+				g->allocs[VT_CAUSE_KHUGEPAGED][e->collapse.alloc.order]++;
+		}
+		break;
+	case VT_SYSCALL:
+		if (e->sys.nr < 32)
+			g->syscalls[e->sys.nr]++;
+		if (e->sys.ret < 0 && e->sys.ret > -4096)
+			g->syscall_failed++;
+		break;
+	case VT_TLB_FLUSH:
+		if (e->tlb.reason >= 0 && e->tlb.reason < TLB_REASON_NR) {
+			g->tlb_count[e->tlb.reason]++;
+			if (e->tlb.pages < 0)
+				g->tlb_full[e->tlb.reason]++;
+			else
+				g->tlb_pages[e->tlb.reason] += (uint64_t)e->tlb.pages;
+		}
+		break;
+	case VT_RSS:
+		g->rss_events++;
+		break;
+	}
+	return 0;
+}
+
+/* ---- the loader's side ------------------------------------------------------ */
+
+struct loader {
+	const struct runner_opts *o;
+	const struct wl_spec *s;
+	struct gather g;
+	struct vmtrace trace;
+	bool traced;
+	struct counter_set ctr;
+	bool counting;
+	struct backing_reader backing;
+	bool backing_open;
+	struct hoststat hs_before, hs_after;
+	struct wl_kernel kernel;	/* in force during the run */
+	pid_t child;
+	pid_t pid;			/* the child's pid, kept after it is reaped */
+	int to_child, from_child, sigfd;
+	int lock_fd;
+	bool applied;			/* THP sysfs changed: restore it */
+	bool done;
+	uint64_t runtime_ns;
+	bool complete;
+	char log_path[4096], json_path[4096];
+};
+
+static int scan_regions(struct loader *l, uint64_t (*out)[PAGE_CLASS_NR], struct wl_error *err)
+{
+	for (size_t i = 0; i < l->s->nr_regions; i++) {
+		struct region_acc *r = &l->g.regions[i];
+
+		memset(out[i], 0, sizeof(out[i]));
+		if (!r->mapped)
+			continue;
+		if (backing_classify(&l->backing, r->start, r->size, NULL, out[i], err))
+			return -1;
+	}
+	return 0;
+}
+
+static int counters_snapshot(struct loader *l, uint64_t **slot)
+{
+	size_t n = counters_nr();
+
+	*slot = calloc(n ? n : 1, sizeof(uint64_t));
+	if (!*slot)
+		return -1;
+	if (l->counting)
+		counters_read(&l->ctr, *slot);
+	return 0;
+}
+
+static int ack(struct loader *l)
+{
+	return xwrite(l->to_child, "k", 1);
+}
+
+/* Handle one message from the child. Returns 0, or -1 with err. */
+static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
+{
+	struct phase_acc *p = m->idx < l->s->nr_phases ? &l->g.phases[m->idx] : NULL;
+
+	switch (m->type) {
+	case MSG_REGION:
+		if (m->idx >= l->s->nr_regions)
+			break;
+		l->g.regions[m->idx].start = m->v[0];
+		l->g.regions[m->idx].size = m->v[1];
+		l->g.regions[m->idx].mapped = true;
+		return 0;
+	case MSG_BEGIN:
+		if (!p)
+			break;
+		p->begun = true;
+		p->minflt_begin = m->v[0];
+		if (counters_snapshot(l, &p->ctr_begin))
+			return wl_error_set(err, "virtuoso linux", "", "out of memory");
+		if (l->traced)
+			vmtrace_set_phase(&l->trace, (int)m->idx);
+		return ack(l) ? wl_error_set(err, "virtuoso linux", "", "the workload is gone") : 0;
+	case MSG_END:
+		if (!p)
+			break;
+		if (l->traced)
+			vmtrace_set_phase(&l->trace, VT_NO_PHASE);
+		p->ended = true;
+		p->minflt_end = m->v[0];
+		p->start_ns = m->v[1];
+		p->runtime_ns = m->v[2];
+		p->accesses = m->v[3];
+		p->timed_out = m->v[4] != 0;
+		p->collapse_errno = (int)(int64_t)m->v[5];
+		if (counters_snapshot(l, &p->ctr_end))
+			return wl_error_set(err, "virtuoso linux", "", "out of memory");
+		p->pages = calloc(l->s->nr_regions, sizeof(*p->pages));
+		if (!p->pages)
+			return wl_error_set(err, "virtuoso linux", "", "out of memory");
+		if (scan_regions(l, p->pages, err))
+			return -1;
+		return ack(l) ? wl_error_set(err, "virtuoso linux", "", "the workload is gone") : 0;
+	case MSG_DONE: {
+		uint64_t (*end)[PAGE_CLASS_NR] = calloc(l->s->nr_regions, sizeof(*end));
+
+		if (!end)
+			return wl_error_set(err, "virtuoso linux", "", "out of memory");
+		l->runtime_ns = m->v[0];
+		l->complete = m->v[1] != 0;
+		if (scan_regions(l, end, err)) {
+			free(end);
+			return -1;
+		}
+		for (size_t i = 0; i < l->s->nr_regions; i++)
+			memcpy(l->g.regions[i].pages, end[i], sizeof(end[i]));
+		free(end);
+		hoststat_read(&l->hs_after, "/proc/vmstat", l->o->thp_root);
+		l->done = true;
+		return ack(l) ? wl_error_set(err, "virtuoso linux", "", "the workload is gone") : 0;
+	}
+	case MSG_ERROR:
+		return wl_error_set(err, l->o->spec_path, "", "the workload failed: %s", m->text);
+	}
+	return wl_error_set(err, "virtuoso linux", "", "unexpected message %u from the workload",
+			    m->type);
+}
+
+static int wait_child(struct loader *l, struct wl_error *err)
+{
+	int status;
+
+	if (waitpid(l->child, &status, 0) < 0)
+		return wl_error_set(err, "virtuoso linux", "", "waitpid: %s", strerror(errno));
+	l->child = 0;
+	if (WIFSIGNALED(status))
+		return wl_error_set(err, l->o->spec_path, "", "the workload was killed by signal %d (%s)",
+				    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	if (WEXITSTATUS(status))
+		return wl_error_set(err, l->o->spec_path, "", "the workload exited with status %d",
+				    WEXITSTATUS(status));
+	return 0;
+}
+
+/* The loop: messages from the child, records from the kernel, signals. */
+static int serve(struct loader *l, struct wl_error *err)
+{
+	struct pollfd fds[3] = {
+		{ .fd = l->from_child, .events = POLLIN },
+		{ .fd = l->sigfd, .events = POLLIN },
+		{ .fd = l->traced ? vmtrace_fd(&l->trace) : -1, .events = POLLIN },
+	};
+
+	while (!l->done) {
+		struct msg m;
+
+		if (poll(fds, 3, POLL_MS) < 0 && errno != EINTR)
+			return wl_error_set(err, "virtuoso linux", "", "poll: %s", strerror(errno));
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(l->sigfd, &si, sizeof(si)) == sizeof(si))
+				return wl_error_set(err, "virtuoso linux", "",
+						    "interrupted by %s: the run was abandoned",
+						    strsignal((int)si.ssi_signo));
+		}
+		if (l->traced && vmtrace_poll(&l->trace, 0) < 0)
+			return wl_error_set(err, "bpf", "", "ring buffer: %s", strerror(errno));
+		if (fds[0].revents & (POLLIN | POLLHUP)) {
+			if (xread(l->from_child, &m, sizeof(m))) {
+				wait_child(l, err);
+				if (!err->msg[0])
+					wl_error_set(err, l->o->spec_path, "",
+						     "the workload ended before finishing its phases");
+				return -1;
+			}
+			if (handle(l, &m, err))
+				return -1;
+		}
+	}
+	return wait_child(l, err);
+}
+
+static cJSON *pages_json(const uint64_t pages[PAGE_CLASS_NR])
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (int c = 0; c < PAGE_CLASS_NR; c++)
+		cJSON_AddNumberToObject(o, page_class_name(c), (double)pages[c]);
+	return o;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of a sorted vector. */
+static uint64_t pct(const struct lat_vec *l, double q)
+{
+	size_t rank = (size_t)(q * (double)l->n + 0.999999);
+
+	if (!l->n)
+		return 0;
+	if (rank < 1)
+		rank = 1;
+	return l->v[(rank > l->n ? l->n : rank) - 1];
+}
+
+static cJSON *latency_json(struct lat_vec *l)
+{
+	cJSON *o = cJSON_CreateObject();
+	double sum = 0;
+
+	qsort(l->v, l->n, sizeof(*l->v), cmp_u64);
+	for (size_t i = 0; i < l->n; i++)
+		sum += (double)l->v[i];
+	cJSON_AddNumberToObject(o, "count", (double)l->n);
+	cJSON_AddNumberToObject(o, "mean", l->n ? sum / (double)l->n : 0);
+	cJSON_AddNumberToObject(o, "p50", (double)pct(l, 0.50));
+	cJSON_AddNumberToObject(o, "p90", (double)pct(l, 0.90));
+	cJSON_AddNumberToObject(o, "p99", (double)pct(l, 0.99));
+	cJSON_AddNumberToObject(o, "max", l->n ? (double)l->v[l->n - 1] : 0);
+	return o;
+}
+
+static cJSON *orders_json(const uint64_t *orders)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (int i = 0; i < MAX_ORDER_NR; i++)
+		if (orders[i]) {
+			char k[4];
+
+			snprintf(k, sizeof(k), "%d", i);
+			cJSON_AddNumberToObject(o, k, (double)orders[i]);
+		}
+	return o;
+}
+
+static cJSON *status_json(const uint64_t *counts, cJSON *names)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (int i = 0; i < STATUS_NR; i++) {
+		cJSON *n = names ? cJSON_GetArrayItem(names, i) : NULL;
+		char k[32];
+
+		if (!counts[i])
+			continue;
+		if (cJSON_IsString(n))
+			snprintf(k, sizeof(k), "%s", n->valuestring);
+		else
+			snprintf(k, sizeof(k), "%d", i);
+		cJSON_AddNumberToObject(o, k, (double)counts[i]);
+	}
+	return o;
+}
+
+static cJSON *counters_total_json(struct loader *l)
+{
+	size_t n = counters_nr();
+	uint64_t *before = calloc(n ? n : 1, sizeof(uint64_t));
+	uint64_t *after = calloc(n ? n : 1, sizeof(uint64_t));
+	cJSON *o;
+
+	if (!before || !after)
+		abort();
+	/* the sum over the phases of each phase's delta */
+	for (size_t i = 0; i < l->s->nr_phases; i++) {
+		const struct phase_acc *p = &l->g.phases[i];
+
+		if (!p->ctr_begin || !p->ctr_end)
+			continue;
+		for (size_t c = 0; c < n; c++)
+			after[c] += p->ctr_end[c] - p->ctr_begin[c];
+	}
+	o = counters_to_json(&l->ctr, before, after);
+	free(before);
+	free(after);
+	return o;
+}
+
+static cJSON *kernel_json(const struct wl_spec *s, const struct wl_kernel *k)
+{
+	struct wl_spec copy = *s;
+	cJSON *spec, *kern;
+
+	copy.kernel = *k;
+	spec = wl_spec_to_json(&copy);
+	kern = cJSON_DetachItemFromObjectCaseSensitive(spec, "kernel");
+	cJSON_Delete(spec);
+	return kern ? kern : cJSON_CreateObject();
+}
+
+static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSON *scan_names,
+			  cJSON *tlb_names)
+{
+	const struct wl_spec *s = l->s;
+	struct gather *g = &l->g;
+	cJSON *root = cJSON_CreateObject(), *regions, *phases, *o;
+	struct utsname u;
+
+	cJSON_AddStringToObject(root, "workload", s->name);
+	cJSON_AddStringToObject(root, "side", "linux");
+	cJSON_AddBoolToObject(root, "complete", l->complete && !st->dropped);
+	cJSON_AddNumberToObject(root, "dropped_events", (double)st->dropped);
+	cJSON_AddItemToObject(root, "kernel", kernel_json(s, &l->kernel));
+
+	regions = cJSON_AddObjectToObject(root, "regions");
+	for (size_t i = 0; i < s->nr_regions; i++) {
+		struct region_acc *r = &g->regions[i];
+		cJSON *j = cJSON_AddObjectToObject(regions, s->regions[i].name);
+
+		cJSON_AddNumberToObject(j, "start", (double)r->start);
+		cJSON_AddNumberToObject(j, "size", (double)s->regions[i].size);
+		cJSON_AddNumberToObject(j, "faults", (double)r->faults);
+		cJSON_AddNumberToObject(j, "thp_faults", (double)r->thp_faults);
+		cJSON_AddNumberToObject(j, "huge_bytes", (double)(r->pages[PAGE_CLASS_PMD] * 4096));
+		cJSON_AddNumberToObject(j, "resident_bytes",
+					(double)((r->pages[PAGE_CLASS_PMD] + r->pages[PAGE_CLASS_PTE] +
+						  r->pages[PAGE_CLASS_ZERO]) * 4096));
+		cJSON_AddItemToObject(j, "pages", pages_json(r->pages));
+		cJSON_AddNumberToObject(j, "write_faults", (double)r->write_faults);
+		cJSON_AddNumberToObject(j, "failed_faults", (double)r->failed_faults);
+		cJSON_AddItemToObject(j, "fault_alloc_orders", orders_json(r->folio_orders));
+		cJSON_AddNumberToObject(j, "pagetable_allocs", (double)r->pagetable_allocs);
+		cJSON_AddItemToObject(j, "fault_latency_ns", latency_json(&r->lat));
+	}
+
+	phases = cJSON_AddArrayToObject(root, "phases");
+	for (size_t i = 0; i < s->nr_phases; i++) {
+		const struct wl_phase *ph = &s->phases[i];
+		const struct phase_acc *p = &g->phases[i];
+		cJSON *j = cJSON_CreateObject(), *pg;
+
+		cJSON_AddItemToArray(phases, j);
+		cJSON_AddStringToObject(j, "op", wl_phase_op_name(ph->op));
+		if (ph->op != WL_PH_KHUGEPAGED_WAIT && ph->op != WL_PH_SLEEP)
+			cJSON_AddStringToObject(j, "region", s->regions[ph->region].name);
+		cJSON_AddNumberToObject(j, "runtime_ns", (double)p->runtime_ns);
+		cJSON_AddNumberToObject(j, "faults", (double)p->faults);
+		cJSON_AddNumberToObject(j, "thp_faults", (double)p->thp_faults);
+		cJSON_AddNumberToObject(j, "other_faults", (double)p->other_faults);
+		cJSON_AddNumberToObject(j, "minflt", (double)(p->minflt_end - p->minflt_begin));
+		cJSON_AddNumberToObject(j, "accesses", (double)p->accesses);
+		cJSON_AddNumberToObject(j, "start_ns", (double)(p->start_ns - g->phases[0].start_ns));
+		if (ph->op == WL_PH_KHUGEPAGED_WAIT)
+			cJSON_AddBoolToObject(j, "timed_out", p->timed_out);
+		if (p->collapse_errno)
+			cJSON_AddStringToObject(j, "collapse_error", strerrorname_np(p->collapse_errno));
+		if (l->counting && p->ctr_begin && p->ctr_end)
+			cJSON_AddItemToObject(j, "counters",
+					      counters_to_json(&l->ctr, p->ctr_begin, p->ctr_end));
+		pg = cJSON_AddObjectToObject(j, "pages");
+		for (size_t r = 0; p->pages && r < s->nr_regions; r++)
+			cJSON_AddItemToObject(pg, s->regions[r].name, pages_json(p->pages[r]));
+	}
+	cJSON_AddNumberToObject(root, "runtime_ns", (double)l->runtime_ns);
+
+	o = cJSON_AddObjectToObject(root, "allocs");
+	for (int c = 0; c < VT_CAUSE_NR; c++)
+		cJSON_AddItemToObject(o, vt_cause_name(c), orders_json(g->allocs[c]));
+	cJSON_AddItemToObject(root, "frees", orders_json(g->frees));
+
+	o = cJSON_AddObjectToObject(root, "khugepaged");
+	cJSON_AddItemToObject(o, "scan_pmd", status_json(g->scan_status, scan_names));
+	cJSON_AddItemToObject(o, "collapse", status_json(g->collapse_status, scan_names));
+	cJSON_AddNumberToObject(o, "collapse_allocs", (double)g->collapse_allocs);
+	cJSON_AddNumberToObject(o, "collapse_freed_pages", (double)g->collapse_freed);
+
+	o = cJSON_AddObjectToObject(root, "tlb_flushes");
+	for (int i = 0; i < TLB_REASON_NR; i++) {
+		cJSON *n = tlb_names ? cJSON_GetArrayItem(tlb_names, i) : NULL, *j;
+		char k[48];
+
+		if (!g->tlb_count[i])
+			continue;
+		snprintf(k, sizeof(k), "%s", cJSON_IsString(n) ? n->valuestring : "?");
+		if (!cJSON_IsString(n))
+			snprintf(k, sizeof(k), "%d", i);
+		j = cJSON_AddObjectToObject(o, k);
+		cJSON_AddNumberToObject(j, "count", (double)g->tlb_count[i]);
+		cJSON_AddNumberToObject(j, "pages", (double)g->tlb_pages[i]);
+		cJSON_AddNumberToObject(j, "full", (double)g->tlb_full[i]);
+	}
+	o = cJSON_AddObjectToObject(root, "syscalls");
+	for (unsigned nr = 0; nr < 32; nr++)
+		if (g->syscalls[nr])
+			cJSON_AddNumberToObject(o, vt_syscall_name(nr), (double)g->syscalls[nr]);
+	cJSON_AddNumberToObject(o, "failed", (double)g->syscall_failed);
+
+	if (l->counting)
+		cJSON_AddItemToObject(root, "counters", counters_total_json(l));
+	cJSON_AddItemToObject(root, "host_counters", hoststat_delta_json(&l->hs_before, &l->hs_after));
+
+	o = cJSON_AddObjectToObject(root, "probes");
+	cJSON_AddStringToObject(o, "flavour", l->traced ? vmtrace_flavour(&l->trace) : "none");
+	cJSON_AddStringToObject(o, "backing", backing_method_name(l->backing.method));
+	cJSON_AddNumberToObject(o, "emitted", (double)st->emitted);
+	cJSON_AddNumberToObject(o, "received", (double)st->received);
+	cJSON_AddNumberToObject(o, "dropped", (double)st->dropped);
+	cJSON_AddNumberToObject(o, "stray_fault_ends", (double)st->stray_ends);
+	cJSON_AddNumberToObject(o, "fault_end_addr_mismatch", (double)st->addr_mismatch);
+	cJSON_AddNumberToObject(o, "khugepaged_pid", l->traced ? l->trace.khugepaged_pid : 0);
+
+	o = cJSON_AddObjectToObject(root, "host");
+	if (!uname(&u))
+		cJSON_AddStringToObject(o, "kernel", u.release);
+	cJSON_AddStringToObject(o, "user", l->o->user ? l->o->user : "nobody");
+	cJSON_AddNumberToObject(o, "pid", (double)l->pid);
+	cJSON_AddStringToObject(root, "events_log", "events.vlog");
+	if (l->o->tool_version)
+		cJSON_AddStringToObject(root, "tool", l->o->tool_version);
+	return root;
+}
+
+static cJSON *meta_json(struct loader *l, cJSON *scan_names, cJSON *tlb_names)
+{
+	const struct wl_spec *s = l->s;
+	cJSON *m = cJSON_CreateObject(), *a;
+
+	cJSON_AddStringToObject(m, "workload", s->name);
+	cJSON_AddNumberToObject(m, "pid", (double)l->pid);
+	cJSON_AddStringToObject(m, "clock", "CLOCK_MONOTONIC");
+	if (l->o->tool_version)
+		cJSON_AddStringToObject(m, "version", l->o->tool_version);
+	a = cJSON_AddArrayToObject(m, "regions");
+	for (size_t i = 0; i < s->nr_regions; i++) {
+		cJSON *r = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(r, "name", s->regions[i].name);
+		cJSON_AddNumberToObject(r, "start", (double)l->g.regions[i].start);
+		cJSON_AddNumberToObject(r, "size", (double)s->regions[i].size);
+		cJSON_AddItemToArray(a, r);
+	}
+	a = cJSON_AddArrayToObject(m, "phases");
+	for (size_t i = 0; i < s->nr_phases; i++) {
+		const struct wl_phase *ph = &s->phases[i];
+		cJSON *p = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(p, "op", wl_phase_op_name(ph->op));
+		if (ph->op != WL_PH_KHUGEPAGED_WAIT && ph->op != WL_PH_SLEEP)
+			cJSON_AddStringToObject(p, "region", s->regions[ph->region].name);
+		cJSON_AddNumberToObject(p, "start_ns", (double)l->g.phases[i].start_ns);
+		cJSON_AddNumberToObject(p, "runtime_ns", (double)l->g.phases[i].runtime_ns);
+		cJSON_AddItemToArray(a, p);
+	}
+	cJSON_AddItemToObject(m, "scan_status",
+			      scan_names ? cJSON_Duplicate(scan_names, 1) : cJSON_CreateArray());
+	cJSON_AddItemToObject(m, "tlb_flush_reason",
+			      tlb_names ? cJSON_Duplicate(tlb_names, 1) : cJSON_CreateArray());
+	return m;
+}
+
+/* Write JSON to 'path' through a temporary file, so nothing is half-written. */
+static int write_json_file(const char *path, cJSON *json, struct wl_error *err)
+{
+	char tmp[4200], *text = wj_print(json);
+	FILE *f;
+	bool ok;
+
+	if (!text)
+		return wl_error_set(err, path, "", "out of memory");
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	f = fopen(tmp, "w");
+	if (!f) {
+		free(text);
+		return wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
+	}
+	ok = fputs(text, f) >= 0;
+	ok = !fflush(f) && !fsync(fileno(f)) && ok;
+	ok = !fclose(f) && ok;
+	free(text);
+	if (!ok || rename(tmp, path)) {
+		unlink(tmp);
+		return wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0755) && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static void release(struct loader *l)
+{
+	if (l->child > 0) {
+		kill(l->child, SIGKILL);
+		waitpid(l->child, NULL, 0);
+		l->child = 0;
+	}
+	if (l->traced)
+		vmtrace_close(&l->trace);
+	l->traced = false;
+	if (l->counting)
+		counters_close(&l->ctr);
+	l->counting = false;
+	if (l->backing_open)
+		backing_close(&l->backing);
+	l->backing_open = false;
+	for (size_t i = 0; l->g.regions && i < l->s->nr_regions; i++)
+		free(l->g.regions[i].lat.v);
+	for (size_t i = 0; l->g.phases && i < l->s->nr_phases; i++) {
+		free(l->g.phases[i].ctr_begin);
+		free(l->g.phases[i].ctr_end);
+		free(l->g.phases[i].pages);
+	}
+	free(l->g.regions);
+	free(l->g.phases);
+	l->g.regions = NULL;
+	l->g.phases = NULL;
+	hoststat_release(&l->hs_before);
+	hoststat_release(&l->hs_after);
+	if (l->to_child >= 0)
+		close(l->to_child);
+	if (l->from_child >= 0)
+		close(l->from_child);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	l->to_child = l->from_child = l->sigfd = -1;
+}
+
+/* Fork the workload; it drops privileges and waits for READY's answer. */
+static int start_child(struct loader *l, uid_t uid, gid_t gid, struct wl_error *err)
+{
+	int up[2], down[2];
+	pid_t parent = getpid();
+	struct msg m;
+
+	if (pipe2(up, O_CLOEXEC) || pipe2(down, O_CLOEXEC))
+		return wl_error_set(err, "virtuoso linux", "", "pipe: %s", strerror(errno));
+	fflush(NULL);
+	l->child = fork();
+	if (l->child < 0)
+		return wl_error_set(err, "virtuoso linux", "", "fork: %s", strerror(errno));
+	if (l->child == 0) {
+		struct child_ctx c = { .to_parent = up[1], .from_parent = down[0] };
+
+		close(up[0]);
+		close(down[1]);
+		if (l->sigfd >= 0)
+			close(l->sigfd);
+		child_main(&c, l->s, l->o->thp_root, uid, gid, parent);
+	}
+	l->pid = l->child;
+	close(up[1]);
+	close(down[0]);
+	l->from_child = up[0];
+	l->to_child = down[1];
+	if (xread(l->from_child, &m, sizeof(m)))
+		return wl_error_set(err, "virtuoso linux", "", "the workload did not start");
+	if (m.type == MSG_ERROR)
+		return wl_error_set(err, "virtuoso linux", "", "%s", m.text);
+	return 0;
+}
+
+static int lookup_user(const char *name, uid_t *uid, gid_t *gid, struct wl_error *err)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (!pw)
+		return wl_error_set(err, "--user", "", "no such user: \"%s\"", name);
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
+			      struct wl_error *err)
+{
+	struct runner_opts o = *opts;
+	struct loader l = { .o = &o, .s = opts->spec, .to_child = -1, .from_child = -1,
+			    .sigfd = -1, .lock_fd = -1 };
+	enum runner_status status = RUNNER_FAIL;
+	struct vmtrace_stats st = { 0 };
+	cJSON *scan_names = NULL, *tlb_names = NULL, *json = NULL, *meta = NULL;
+	char *meta_text = NULL;
+	sigset_t block, old;
+	int restored_pid = 0;
+	bool host_missing = false;
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	*incomplete = false;
+	if (!o.user)
+		o.user = "nobody";
+	if (!o.thp_root)
+		o.thp_root = WL_THP_SYSFS;
+	if (!o.state_dir)
+		o.state_dir = thp_sysfs_state_dir();
+	if (lookup_user(o.user, &uid, &gid, err))
+		return RUNNER_BAD_INPUT;
+	if (mkdir_p(o.out_dir)) {
+		wl_error_set(err, o.out_dir, "", "cannot create the output directory: %s",
+			     strerror(errno));
+		return RUNNER_FAIL;
+	}
+	snprintf(l.json_path, sizeof(l.json_path), "%s/linux.json", o.out_dir);
+	snprintf(l.log_path, sizeof(l.log_path), "%s/events.vlog", o.out_dir);
+
+	/* Signals wait for the loop (or for cleanup): the host must be restored. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	l.sigfd = signalfd(-1, &block, SFD_CLOEXEC);
+
+	if (thp_sysfs_lock(o.state_dir, &l.lock_fd, err))
+		goto out;
+	if (thp_sysfs_recover(o.state_dir, o.thp_root, &restored_pid, err))
+		goto out;
+	if (restored_pid)
+		fprintf(stderr, "virtuoso: restored THP settings left by an interrupted run (pid %d)\n",
+			restored_pid);
+	l.kernel = l.s->kernel;
+	if (wl_kernel_resolve(&l.kernel, o.thp_root, err)) {
+		status = RUNNER_HOST;
+		goto out;
+	}
+
+	l.g.o = &o;
+	l.g.s = l.s;
+	l.g.regions = calloc(l.s->nr_regions, sizeof(*l.g.regions));
+	l.g.phases = calloc(l.s->nr_phases, sizeof(*l.g.phases));
+	if (!l.g.regions || !l.g.phases) {
+		wl_error_set(err, "virtuoso linux", "", "out of memory");
+		goto out;
+	}
+	if (start_child(&l, uid, gid, err))
+		goto out;
+
+	if (evlog_create(&l.g.log, l.log_path, NULL, err))
+		goto out;
+	l.g.log_live = true;
+	if (!o.no_probes) {
+		struct vmtrace_opts vo = {
+			.pid = l.child,
+			.ringbuf_bytes = o.ringbuf_bytes,
+			.no_tp_btf = o.no_tp_btf,
+		};
+
+		if (vmtrace_open(&l.trace, &vo, on_event, &l.g, &host_missing, err)) {
+			status = host_missing ? RUNNER_HOST : RUNNER_FAIL;
+			goto out;
+		}
+		l.traced = true;
+		if (counters_open(&l.ctr, l.child, err))
+			goto out;
+		l.counting = true;
+		scan_names = vmtrace_symbols("huge_memory/mm_khugepaged_scan_pmd", "status");
+		tlb_names = vmtrace_symbols("tlb/tlb_flush", "reason");
+	}
+	if (backing_open(&l.backing, l.child, o.backing, err)) {
+		status = RUNNER_HOST;
+		goto out;
+	}
+	l.backing_open = true;
+
+	if (thp_sysfs_save(o.thp_root, o.state_dir, err))
+		goto out;
+	l.applied = true;
+	if (thp_sysfs_apply(&l.s->kernel, o.thp_root, err))
+		goto out;
+	hoststat_read(&l.hs_before, "/proc/vmstat", o.thp_root);
+
+	if (ack(&l)) {
+		wl_error_set(err, "virtuoso linux", "", "the workload is gone");
+		goto out;
+	}
+	if (serve(&l, err))
+		goto out;
+	if (l.traced) {
+		if (vmtrace_drain(&l.trace)) {
+			wl_error_set(err, "bpf", "", "ring buffer: %s", strerror(errno));
+			goto out;
+		}
+		vmtrace_stats(&l.trace, &st);
+	}
+
+	/* Results: the log first, then linux.json, which names it. */
+	meta = meta_json(&l, scan_names, tlb_names);
+	meta_text = cJSON_PrintUnformatted(meta);
+	if (!meta_text || evlog_set_meta(&l.g.log, meta_text, err))
+		goto out;
+	if (l.g.log_errno) {
+		wl_error_set(err, l.log_path, "", "cannot write: %s", strerror(l.g.log_errno));
+		goto out;
+	}
+	l.g.log_live = false;
+	if (evlog_commit(&l.g.log, err))
+		goto out;
+	json = result_json(&l, &st, scan_names, tlb_names);
+	if (write_json_file(l.json_path, json, err)) {
+		unlink(l.log_path);
+		goto out;
+	}
+	if (st.dropped) {
+		fprintf(stderr, "virtuoso linux: %llu events were lost (ring buffer full): "
+			"results marked incomplete\n", (unsigned long long)st.dropped);
+		*incomplete = true;
+	}
+	if (!l.complete) {
+		fprintf(stderr, "virtuoso linux: a khugepaged_wait timed out: results marked incomplete\n");
+		*incomplete = true;
+	}
+	status = RUNNER_OK;
+out:
+	if (l.g.log_live)
+		evlog_abort(&l.g.log);
+	release(&l);
+	if (l.applied) {
+		struct wl_error rerr = { 0 };
+
+		if (thp_sysfs_restore(o.state_dir, o.thp_root, &rerr)) {
+			wl_error_print(&rerr, stderr);
+			if (status == RUNNER_OK) {
+				*err = rerr;
+				status = RUNNER_FAIL;
+			}
+		}
+	}
+	if (l.lock_fd >= 0)
+		thp_sysfs_unlock(l.lock_fd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	cJSON_Delete(json);
+	cJSON_Delete(meta);
+	cJSON_Delete(scan_names);
+	cJSON_Delete(tlb_names);
+	free(meta_text);
+	return status;
+}

@@ -1,0 +1,72 @@
+/*
+ * runner.h - `virtuoso linux`: run a workload on this host under the probes
+ * and write what the kernel did (DIR/linux.json, DIR/events.vlog).
+ *
+ * The loader (this process, root) forks the workload, which drops to an
+ * unprivileged user and waits. The loader then loads the probes filtered to
+ * the child's pid, opens its perf counters, saves THP sysfs and applies the
+ * spec's kernel block, and lets the child go. The child runs the native
+ * executor; around every phase it stops and tells the loader over a pipe
+ * (its regions' addresses first, then phase begin/end with its clock and
+ * ru_minflt), and waits for the loader's acknowledgement:
+ *
+ *	child				loader
+ *	READY ------------------------>	probes, counters, sysfs, hoststat
+ *	      <------------------------ GO
+ *	REGION i start size ---------->	(no reply)
+ *	BEGIN i minflt --------------->	counters; cur_phase = i
+ *	      <------------------------ ack
+ *	  ... the phase runs ...
+ *	END i times minflt ----------->	cur_phase = none; counters; backing map
+ *	      <------------------------ ack
+ *	DONE ------------------------->	final backing map, hoststat
+ *	      <------------------------ ack; the child exits
+ *
+ * So every kernel event is tagged with its phase in the kernel, and the
+ * backing map of each boundary is read while the workload is stopped.
+ *
+ * Host settings are restored on every path: success, error, SIGINT, SIGTERM,
+ * SIGHUP (blocked and read through a signalfd, so cleanup runs in the loop,
+ * not in a handler); after SIGKILL the next run restores them first
+ * (linux-probes/thp_sysfs.h). Only one run at a time holds the host.
+ */
+#ifndef LINUX_PROBES_RUNNER_H
+#define LINUX_PROBES_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "linux-probes/backing.h"
+#include "workload/error.h"
+#include "workload/spec.h"
+
+struct runner_opts {
+	const struct wl_spec *spec;
+	const char *spec_path;
+	const char *out_dir;		/* created if missing */
+	const char *user;		/* the workload runs as this user; NULL: "nobody" */
+	size_t ringbuf_bytes;		/* 0: the default (8 MiB) */
+	bool no_tp_btf;			/* tracepoint flavour only */
+	bool no_probes;			/* no BPF, no counters: the overhead baseline */
+	enum backing_method backing;
+	const char *thp_root;		/* NULL: WL_THP_SYSFS */
+	const char *state_dir;		/* NULL: thp_sysfs_state_dir() */
+	const char *tool_version;
+};
+
+/* What went wrong, for the exit status of results.md. */
+enum runner_status {
+	RUNNER_OK = 0,
+	RUNNER_FAIL = 1,
+	RUNNER_BAD_INPUT = 2,
+	RUNNER_HOST = 3,
+};
+
+/*
+ * Run it. On RUNNER_OK, DIR/linux.json and DIR/events.vlog exist (the run
+ * may still be incomplete: *incomplete says so, with the reason already on
+ * stderr). Otherwise nothing was written and err says why in one line.
+ */
+enum runner_status runner_run(const struct runner_opts *o, bool *incomplete, struct wl_error *err);
+
+#endif

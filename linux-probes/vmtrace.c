@@ -1,0 +1,333 @@
+/*
+ * vmtrace.c - load, attach and read the vmtrace probes (see vmtrace.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
+
+#include "linux-probes/vmtrace.h"
+#include "bpf/vmtrace.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct vmtrace *t = ctx;
+
+	if (size < sizeof(struct vt_event))
+		return 0;
+	t->received++;
+	return t->fn(t->ctx, data);
+}
+
+/* libbpf prints through this; keep its warnings for -v runs only. */
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("VIRTUOSO_LIBBPF_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static bool btf_has_tracepoint(const struct btf *vmlinux, const char *tp)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) >= 0;
+}
+
+static pid_t find_khugepaged(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "khugepaged\n"))
+			found = (pid_t)atoi(de->d_name);
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+static int ensure_tracefs(struct vmtrace *t, bool *host_missing, struct wl_error *err)
+{
+	if (access(TRACEFS "/events", F_OK) == 0)
+		return 0;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL)) {
+		*host_missing = true;
+		return wl_error_set(err, TRACEFS, "",
+				    "tracefs is not mounted and mounting it failed: %s",
+				    strerror(errno));
+	}
+	t->mounted_tracefs = true;
+	return 0;
+}
+
+static size_t ringbuf_size(size_t want)
+{
+	size_t sz = 4096;
+
+	if (!want)
+		want = 8 << 20;
+	while (sz < want)
+		sz <<= 1;
+	return sz;
+}
+
+/* The typed hooks: one tp_btf program and its tracepoint twin each. */
+static void choose_flavour(struct vmtrace *t, const struct vmtrace_opts *o)
+{
+	struct vmtrace_bpf *s = t->skel;
+	struct btf *vmlinux = o->no_tp_btf ? NULL : btf__load_vmlinux_btf();
+	struct {
+		const char *tp;
+		struct bpf_program *btf, *tracepoint;
+	} hooks[] = {
+		{ "page_fault_user", s->progs.fault_enter_btf, s->progs.fault_enter_tp },
+		{ "mm_collapse_huge_page", s->progs.collapse_btf, s->progs.collapse_tp },
+		{ "sys_enter", s->progs.sys_enter_btf, s->progs.sys_enter_tp },
+		{ "sys_exit", s->progs.sys_exit_btf, s->progs.sys_exit_tp },
+		{ "tlb_flush", s->progs.tlb_flush_btf, s->progs.tlb_flush_tp },
+		{ "rss_stat", s->progs.rss_stat_btf, s->progs.rss_stat_tp },
+	};
+
+	t->tp_btf = true;
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		bool btf = btf_has_tracepoint(vmlinux, hooks[i].tp);
+
+		bpf_program__set_autoload(hooks[i].btf, btf);
+		bpf_program__set_autoload(hooks[i].tracepoint, !btf);
+		t->tp_btf &= btf;
+	}
+	btf__free(vmlinux);
+	/* The perf_event programs are attached by hand, to the process's events. */
+	bpf_program__set_autoattach(s->progs.fault_end_min, false);
+	bpf_program__set_autoattach(s->progs.fault_end_maj, false);
+}
+
+static int attach_fault_ends(struct vmtrace *t, pid_t pid, struct wl_error *err)
+{
+	static const unsigned long long config[2] = {
+		PERF_COUNT_SW_PAGE_FAULTS_MIN, PERF_COUNT_SW_PAGE_FAULTS_MAJ,
+	};
+	struct bpf_program *prog[2] = { t->skel->progs.fault_end_min, t->skel->progs.fault_end_maj };
+
+	for (int i = 0; i < 2; i++) {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.size = sizeof(attr),
+			.config = config[i],
+			.sample_period = 1,
+			.inherit = 1,	/* the workload's threads too */
+			.disabled = 1,
+		};
+
+		t->perf_fd[i] = syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (t->perf_fd[i] < 0)
+			return wl_error_set(err, "perf_event_open", "",
+					    "software page-fault event on pid %d: %s", (int)pid,
+					    strerror(errno));
+		t->perf_link[i] = bpf_program__attach_perf_event(prog[i], t->perf_fd[i]);
+		if (!t->perf_link[i]) {
+			t->perf_link[i] = NULL;
+			return wl_error_set(err, "bpf", "",
+					    "cannot attach the fault-completion program: %s",
+					    strerror(errno));
+		}
+	}
+	return 0;
+}
+
+int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn, void *ctx,
+		 bool *host_missing, struct wl_error *err)
+{
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->perf_fd[0] = t->perf_fd[1] = -1;
+	t->fn = fn;
+	t->ctx = ctx;
+	*host_missing = false;
+	libbpf_set_print(libbpf_quiet);
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		*host_missing = true;
+		return wl_error_set(err, "/sys/kernel/btf/vmlinux", "",
+				    "no kernel BTF: the probes need a kernel built with CONFIG_DEBUG_INFO_BTF");
+	}
+	if (ensure_tracefs(t, host_missing, err))
+		return -1;
+	t->khugepaged_pid = find_khugepaged();
+
+	t->skel = vmtrace_bpf__open();
+	if (!t->skel)
+		return wl_error_set(err, "bpf", "", "cannot open the vmtrace BPF object: %s",
+				    strerror(errno));
+	t->skel->rodata->target_tgid = (__u32)o->pid;
+	t->skel->rodata->khugepaged_pid = (__u32)t->khugepaged_pid;
+	size_t rb = ringbuf_size(o->ringbuf_bytes);
+
+	t->skel->rodata->wakeup_bytes = rb / 8 < 4096 ? 1 : rb / 8;
+	bpf_map__set_max_entries(t->skel->maps.events, rb);
+	choose_flavour(t, o);
+
+	ret = vmtrace_bpf__load(t->skel);
+	if (ret) {
+		*host_missing = ret == -EPERM || ret == -EACCES || ret == -ENOSYS;
+		return wl_error_set(err, "bpf", "", "cannot load the vmtrace programs: %s%s",
+				    strerror(-ret),
+				    *host_missing ? " (loading BPF programs is not allowed here)" : "");
+	}
+	ret = vmtrace_bpf__attach(t->skel);
+	if (ret) {
+		*host_missing = ret == -EPERM || ret == -EACCES || ret == -ENOENT;
+		return wl_error_set(err, "bpf", "", "cannot attach the vmtrace programs: %s",
+				    strerror(-ret));
+	}
+	if (attach_fault_ends(t, o->pid, err))
+		return -1;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
+	if (!t->rb)
+		return wl_error_set(err, "bpf", "", "cannot open the ring buffer: %s",
+				    strerror(errno));
+	for (int i = 0; i < 2; i++)
+		if (ioctl(t->perf_fd[i], PERF_EVENT_IOC_ENABLE, 0))
+			return wl_error_set(err, "perf_event_open", "", "cannot enable: %s",
+					    strerror(errno));
+	return 0;
+}
+
+void vmtrace_set_phase(struct vmtrace *t, int phase)
+{
+	__atomic_store_n(&t->skel->data->cur_phase, phase, __ATOMIC_SEQ_CST);
+}
+
+int vmtrace_fd(const struct vmtrace *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+int vmtrace_poll(struct vmtrace *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+int vmtrace_drain(struct vmtrace *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.open_faults);
+	__u32 key, next, *prev = NULL;
+	struct vt_event ev;
+	int n;
+
+	/* what the kernel already sent comes first, then the faults left open */
+	if ((n = ring_buffer__consume(t->rb)) < 0)
+		return n;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &ev) == 0 && ev.phase != VT_NO_PHASE) {
+			t->received++;
+			if (t->fn(t->ctx, &ev))
+				break;
+		}
+	}
+	return ring_buffer__consume(t->rb) < 0 ? -1 : 0;
+}
+
+void vmtrace_stats(const struct vmtrace *t, struct vmtrace_stats *st)
+{
+	const struct vmtrace_bpf__bss *b = t->skel->bss;
+
+	st->emitted = __atomic_load_n(&b->emitted, __ATOMIC_SEQ_CST);
+	st->dropped = __atomic_load_n(&b->dropped, __ATOMIC_SEQ_CST);
+	st->stray_ends = b->stray_ends;
+	st->addr_mismatch = b->addr_mismatch;
+	st->received = t->received;
+}
+
+const char *vmtrace_flavour(const struct vmtrace *t)
+{
+	return t->tp_btf ? "tp_btf" : "tracepoint";
+}
+
+void vmtrace_close(struct vmtrace *t)
+{
+	ring_buffer__free(t->rb);
+	for (int i = 0; i < 2; i++) {
+		bpf_link__destroy(t->perf_link[i]);
+		if (t->perf_fd[i] >= 0)
+			close(t->perf_fd[i]);
+	}
+	vmtrace_bpf__destroy(t->skel);
+	if (t->mounted_tracefs)
+		umount2(TRACEFS, MNT_DETACH);
+	memset(t, 0, sizeof(*t));
+	t->perf_fd[0] = t->perf_fd[1] = -1;
+}
+
+struct cJSON *vmtrace_symbols(const char *event, const char *field)
+{
+	char path[256], line[8192], key[96];
+	struct cJSON *arr = NULL;
+	const char *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), TRACEFS "/events/%s/format", event);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "print fmt:", 10))
+			break;
+	fclose(f);
+	snprintf(key, sizeof(key), "__print_symbolic(REC->%s,", field);
+	p = strstr(line, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	arr = cJSON_CreateArray();
+	/* pairs { N, "name" } up to the closing parenthesis */
+	for (;;) {
+		char name[64];
+		int v, used = 0;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p != '{' || sscanf(p, "{ %d , \"%63[^\"]\" }%n", &v, name, &used) != 2 || !used)
+			break;
+		p += used;
+		if (v < 0 || v > 255)
+			continue;
+		while (cJSON_GetArraySize(arr) <= v)
+			cJSON_AddItemToArray(arr, cJSON_CreateNull());
+		cJSON_ReplaceItemInArray(arr, v, cJSON_CreateString(name));
+	}
+	return arr;
+}

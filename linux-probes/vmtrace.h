@@ -1,0 +1,111 @@
+/*
+ * vmtrace.h - the userspace side of the vmtrace probes (bpf/vmtrace.bpf.c).
+ *
+ * vmtrace_open() loads the programs for one workload process, already
+ * forked and waiting, and attaches them:
+ *
+ *	exceptions:page_fault_user	tp_btf, or tracepoint where BTF lacks it
+ *	PAGE_FAULTS_MIN/MAJ (software)	perf_event programs on the process: a
+ *					fault's completion, hence its latency
+ *	kmem:mm_page_alloc/mm_page_free	tracepoint (the kernel computes the pfn)
+ *	huge_memory:mm_khugepaged_scan_pmd	tracepoint
+ *	huge_memory:mm_collapse_huge_page	tp_btf / tracepoint
+ *	raw_syscalls:sys_enter/sys_exit	tp_btf / tracepoint (memory syscalls only)
+ *	tlb:tlb_flush, kmem:rss_stat	tp_btf / tracepoint
+ *
+ * Each tp_btf program is used only if vmlinux BTF describes its tracepoint
+ * (a btf_trace_<name> typedef); otherwise its tracepoint twin is loaded
+ * instead (bpf_program__set_autoload), as libbpf-tools do. Tracepoint
+ * programs need tracefs: if it is not mounted at /sys/kernel/tracing,
+ * vmtrace_open() mounts it and vmtrace_close() unmounts it again.
+ *
+ * Records arrive through one ring buffer. The kernel side counts what it
+ * could not reserve (dropped) and what it sent (emitted); a run with drops
+ * is incomplete and says so. The kernel wakes the reader only when a
+ * wake-up's worth of data is waiting (a wake-up costs the faulting thread),
+ * so the reader polls with a timeout and drains at every phase boundary.
+ */
+#ifndef LINUX_PROBES_VMTRACE_H
+#define LINUX_PROBES_VMTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#include "bpf/vmtrace.h"
+#include "workload/error.h"
+
+/* Called for every record, in ring-buffer order; non-zero stops the poll. */
+typedef int (*vmtrace_fn)(void *ctx, const struct vt_event *ev);
+
+struct vmtrace_opts {
+	pid_t pid;		/* the workload's process (its tgid) */
+	size_t ringbuf_bytes;	/* 0: 8 MiB; rounded up to a power of two >= 4 KiB */
+	bool no_tp_btf;		/* use only the tracepoint flavour (a test of the fallback) */
+};
+
+struct vmtrace_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+struct vmtrace {
+	struct vmtrace_bpf *skel;
+	struct ring_buffer *rb;
+	int perf_fd[2];			/* PAGE_FAULTS_MIN, PAGE_FAULTS_MAJ on the process */
+	struct bpf_link *perf_link[2];
+	vmtrace_fn fn;
+	void *ctx;
+	bool mounted_tracefs;
+	bool tp_btf;			/* the tp_btf flavour is in use (all hooks) */
+	pid_t khugepaged_pid;		/* 0: not found (collapses are then not attributed) */
+	uint64_t received;
+};
+
+/*
+ * Load and attach everything for o->pid. Returns 0; or -1 with err, and
+ * *host_missing set when the failure is the host's (no BPF, no BTF, no
+ * tracefs, not permitted) rather than a bug: the caller exits 3.
+ */
+int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn, void *ctx,
+		 bool *host_missing, struct wl_error *err);
+
+/* The phase that events are tagged with from now on (VT_NO_PHASE: none). */
+void vmtrace_set_phase(struct vmtrace *t, int phase);
+
+/* The ring buffer's epoll fd, for a caller's own poll loop. */
+int vmtrace_fd(const struct vmtrace *t);
+
+/* Deliver what is waiting (waiting at most timeout_ms for it); < 0 on error. */
+int vmtrace_poll(struct vmtrace *t, int timeout_ms);
+
+/*
+ * At the end of the run: deliver faults still open (they never completed:
+ * failed faults), then everything waiting.
+ */
+int vmtrace_drain(struct vmtrace *t);
+
+struct vmtrace_stats {
+	uint64_t emitted;	/* records the kernel side wrote */
+	uint64_t dropped;	/* records it could not (ring buffer full) */
+	uint64_t received;	/* records delivered to fn */
+	uint64_t stray_ends;	/* fault completions with no open fault */
+	uint64_t addr_mismatch;	/* completions whose address differed */
+};
+void vmtrace_stats(const struct vmtrace *t, struct vmtrace_stats *st);
+
+/* "tp_btf" or "tracepoint": the flavour of the typed hooks. */
+const char *vmtrace_flavour(const struct vmtrace *t);
+
+void vmtrace_close(struct vmtrace *t);
+
+/*
+ * The kernel's names for a __print_symbolic field of a tracepoint (from its
+ * tracefs format), e.g. ("huge_memory/mm_khugepaged_scan_pmd", "status") ->
+ * "failed", "succeeded", ... indexed by value. Returns a cJSON array (NULL if
+ * the format cannot be read); missing values are null.
+ */
+struct cJSON *vmtrace_symbols(const char *event, const char *field);
+
+#endif
