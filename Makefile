@@ -37,7 +37,7 @@ LIBPFM_LIBS := $(call pc_libs,libpfm,-lpfm)
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wshadow
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. -Ibuild $(CJSON_CFLAGS) $(CFLAGS)
-LDLIBS = $(CJSON_LIBS) -lm
+LDLIBS = $(CJSON_LIBS) $(LIBBPF_LIBS) $(LIBPFM_LIBS) -lm
 
 # ---- shared by both worlds: spec, generator, executor ------------------------
 LIB_OBJS += build/workload/error.o
@@ -51,15 +51,31 @@ LIB_OBJS += build/workload/spec.o
 LIB_OBJS += build/workload/spec_json.o
 LIB_OBJS += build/workload/zipf.o
 
+# ---- the Linux side: probe loaders, counters, /proc and sysfs readers ---------
+LIB_OBJS += build/linux-probes/backing.o
+LIB_OBJS += build/linux-probes/counters.o
+LIB_OBJS += build/linux-probes/evlog.o
+LIB_OBJS += build/linux-probes/hoststat.o
+LIB_OBJS += build/linux-probes/runner.o
+LIB_OBJS += build/linux-probes/thp_sysfs.o
+LIB_OBJS += build/linux-probes/vmtrace.o
+
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cmd_check.o
+CLI_OBJS += build/cli/cmd_dump.o
 CLI_OBJS += build/cli/cmd_exec.o
 CLI_OBJS += build/cli/cmd_gen.o
 CLI_OBJS += build/cli/cmd_later.o
+CLI_OBJS += build/cli/cmd_linux.o
 CLI_OBJS += build/cli/virtuoso.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
 TESTS += build/tests/cli/test_cli
+TESTS += build/tests/linux-probes/test_backing
+TESTS += build/tests/linux-probes/test_counters
+TESTS += build/tests/linux-probes/test_evlog
+TESTS += build/tests/linux-probes/test_linux
+TESTS += build/tests/linux-probes/test_thp_sysfs
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
 TESTS += build/tests/workload/test_native
@@ -78,6 +94,7 @@ GIT_DESC := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .PHONY: all main test bench deps clean
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: bin/virtuoso
 
@@ -112,10 +129,13 @@ build/bpf/vmlinux.h:
 	@mkdir -p $(@D)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
+# DWARF is dropped (bpftool gen object keeps the BTF that CO-RE needs), so the
+# skeleton embeds a small object.
 build/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h build/bpf/vmlinux.h
 	@mkdir -p $(@D)
 	@echo "  BPF     $<"
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibuild/bpf -I. -c $< -o $@
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibuild/bpf -I. -c $< -o $@.full
+	$(Q)$(BPFTOOL) gen object $@ $@.full && rm -f $@.full
 
 build/bpf/%.skel.h: build/bpf/%.bpf.o
 	@echo "  GENSKEL $@"

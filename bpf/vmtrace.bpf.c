@@ -42,7 +42,6 @@
 #define MM_ANONPAGES		1
 
 const volatile __u32 target_tgid = 0;
-const volatile __u32 khugepaged_pid = 0;
 /* Wake the loader only when this much is waiting: wake-ups cost the faulting thread. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
@@ -51,6 +50,13 @@ __s32 cur_phase = VT_NO_PHASE;
 
 /* Learnt from the workload's first traced event. */
 __u64 target_mm = 0;
+
+/*
+ * khugepaged's pid: the loader's guess from /proc, corrected here from the
+ * thread's name when khugepaged allocates a huge page or traces a scan (it
+ * is restarted, with a new pid, whenever THP sysfs changes).
+ */
+__u32 khugepaged_pid = 0;
 
 /* Accounting of the ring buffer and of the matching of fault ends. */
 __u64 emitted = 0;
@@ -123,6 +129,22 @@ static __always_inline __u32 workload_tid(void)
 		target_mm = (__u64)BPF_CORE_READ(task, mm);
 	}
 	return (__u32)id;
+}
+
+static __always_inline bool is_khugepaged(__u32 tgid, bool learn)
+{
+	static const char name[] = "khugepaged";
+	char comm[16];
+
+	if (tgid && tgid == khugepaged_pid)
+		return true;
+	if (!learn || bpf_get_current_comm(comm, sizeof(comm)))
+		return false;
+	for (int i = 0; i < (int)sizeof(name); i++)
+		if (comm[i] != name[i])
+			return false;
+	khugepaged_pid = tgid;
+	return true;
 }
 
 static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
@@ -210,8 +232,9 @@ int page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 	struct khp_pending *k;
 	__u32 tid, zero = 0;
 
-	if (khugepaged_pid && (__u32)(id >> 32) == khugepaged_pid) {
-		if (ctx->order != HPAGE_PMD_ORDER)
+	if ((__u32)(id >> 32) != target_tgid &&
+	    is_khugepaged(id >> 32, a.order == HPAGE_PMD_ORDER)) {
+		if (a.order != HPAGE_PMD_ORDER)
 			return 0;
 		k = bpf_map_lookup_elem(&khp, &zero);
 		if (!k)
@@ -254,14 +277,16 @@ SEC("tracepoint/kmem/mm_page_free")
 int page_free(struct trace_event_raw_mm_page_free *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 order = ctx->order;
+	__u64 pfn = ctx->pfn;
 	struct vt_event e = {};
 	struct khp_pending *k;
 	__u32 tid, zero = 0;
 
-	if (khugepaged_pid && (__u32)(id >> 32) == khugepaged_pid) {
+	if (is_khugepaged(id >> 32, false)) {
 		k = bpf_map_lookup_elem(&khp, &zero);
 		if (k && k->has_alloc)
-			k->nr_freed += 1U << (ctx->order & 15);
+			k->nr_freed += 1U << (order & 15);
 		return 0;
 	}
 	tid = workload_tid();
@@ -271,8 +296,8 @@ int page_free(struct trace_event_raw_mm_page_free *ctx)
 	e.tid = tid;
 	e.type = VT_FREE;
 	e.phase = cur_phase;
-	e.free.pfn = ctx->pfn;
-	e.free.order = ctx->order;
+	e.free.pfn = pfn;
+	e.free.order = order;
 	emit(&e);
 	return 0;
 }
@@ -304,7 +329,7 @@ static __always_inline int collapse(__u64 mm, int isolated, int status)
 	struct khp_pending *k = NULL;
 	__u32 zero = 0;
 
-	if (khugepaged_pid && (__u32)(id >> 32) == khugepaged_pid)
+	if ((__u32)(id >> 32) != target_tgid && is_khugepaged(id >> 32, true))
 		k = bpf_map_lookup_elem(&khp, &zero);
 	if (target_mm && mm == target_mm) {
 		e.ts = bpf_ktime_get_ns();
@@ -404,8 +429,13 @@ int sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
 
 	if (!traced_syscall(ctx->id) || (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
-	for (int i = 0; i < 6; i++)
-		args[i] = ctx->args[i];
+	/* constant offsets: the verifier refuses a moved context pointer */
+	args[0] = ctx->args[0];
+	args[1] = ctx->args[1];
+	args[2] = ctx->args[2];
+	args[3] = ctx->args[3];
+	args[4] = ctx->args[4];
+	args[5] = ctx->args[5];
 	return syscall_enter(ctx->id, args);
 }
 

@@ -35,12 +35,22 @@ int cmd_linux(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 extern const struct cli_cmd cli_cmds[];
 const struct cli_cmd *cli_find(const char *name);
 
 /* Verbosity (-v, repeatable) shared by all commands. */
 extern int cli_verbose;
+
+/* The tool's version ("0.1.0"), recorded in results. */
+extern const char *const cli_version;
+
+/*
+ * What the Linux side needs of this host: root, and the kernel's BTF.
+ * Prints one line naming what is missing and returns EXIT_HOST, else EXIT_OK.
+ */
+int cli_check_linux_host(const char *name);
 
 /* What every command's arguments come to. */
 struct cli_args {

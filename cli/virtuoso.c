@@ -23,6 +23,7 @@
 #endif
 
 int cli_verbose;
+const char *const cli_version = VIRTUOSO_VERSION;
 
 const struct cli_cmd cli_cmds[] = {
 	{ "check", "validate a workload spec and print it normalised as JSON",
@@ -116,6 +117,26 @@ const struct cli_cmd cli_cmds[] = {
 	  "\n"
 	  "Exit status: 0; 2 a side is missing, truncated or mismatched; 1 other.\n",
 	  cmd_compare },
+	{ "dump", "print the event log virtuoso linux wrote, as JSON lines or CSV",
+	  "usage: virtuoso dump [-o FILE] [--csv] LOG\n"
+	  "\n"
+	  "Check LOG (DIR/events.vlog, format in linux-probes/evlog.h: size, checksum,\n"
+	  "metadata) and print it. JSON (the default): the metadata as the first line,\n"
+	  "{\"meta\": {...}}, then one object per record: ts, tid, type, phase (null\n"
+	  "outside the phases) and the type's fields by name; a fault also gets write\n"
+	  "(error_code bit 1) and region (the metadata region holding addr, or null);\n"
+	  "status_name and reason_name come from the metadata's kernel names.\n"
+	  "\n"
+	  "  -o, --out FILE   write to FILE instead of stdout (whole or not at all)\n"
+	  "      --csv        one header line and one row per record instead; every row\n"
+	  "                   has every column, empty where a field does not apply; a\n"
+	  "                   fault's second allocation is in the alloc1_* columns\n"
+	  "  -v, --verbose    say how many records were printed\n"
+	  "  -h, --help       this text\n"
+	  "\n"
+	  "Exit status: 0; 2 LOG is missing, truncated, corrupted or not a log (one line\n"
+	  "naming the file and the header field, nothing written); 1 other.\n",
+	  cmd_dump },
 	{ NULL, NULL, NULL, NULL },
 };
 

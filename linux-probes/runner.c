@@ -427,8 +427,11 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 	case MSG_END:
 		if (!p)
 			break;
-		if (l->traced)
-			vmtrace_set_phase(&l->trace, VT_NO_PHASE);
+		/*
+		 * Events keep phase i's tag until phase i+1 begins: the workload
+		 * is stopped meanwhile, but khugepaged is not, and its work in
+		 * the pause belongs to the run.
+		 */
 		p->ended = true;
 		p->minflt_end = m->v[0];
 		p->start_ns = m->v[1];
@@ -449,6 +452,8 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 
 		if (!end)
 			return wl_error_set(err, "virtuoso linux", "", "out of memory");
+		if (l->traced)
+			vmtrace_set_phase(&l->trace, VT_NO_PHASE);
 		l->runtime_ns = m->v[0];
 		l->complete = m->v[1] != 0;
 		if (scan_regions(l, end, err)) {
@@ -747,14 +752,14 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	cJSON_AddNumberToObject(o, "dropped", (double)st->dropped);
 	cJSON_AddNumberToObject(o, "stray_fault_ends", (double)st->stray_ends);
 	cJSON_AddNumberToObject(o, "fault_end_addr_mismatch", (double)st->addr_mismatch);
-	cJSON_AddNumberToObject(o, "khugepaged_pid", l->traced ? l->trace.khugepaged_pid : 0);
+	cJSON_AddNumberToObject(o, "khugepaged_pid", (double)st->khugepaged_pid);
 
 	o = cJSON_AddObjectToObject(root, "host");
 	if (!uname(&u))
 		cJSON_AddStringToObject(o, "kernel", u.release);
 	cJSON_AddStringToObject(o, "user", l->o->user ? l->o->user : "nobody");
 	cJSON_AddNumberToObject(o, "pid", (double)l->pid);
-	cJSON_AddStringToObject(root, "events_log", "events.vlog");
+	cJSON_AddStringToObject(root, "events_log", EVLOG_NAME);
 	if (l->o->tool_version)
 		cJSON_AddStringToObject(root, "tool", l->o->tool_version);
 	return root;
@@ -953,7 +958,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 		return RUNNER_FAIL;
 	}
 	snprintf(l.json_path, sizeof(l.json_path), "%s/linux.json", o.out_dir);
-	snprintf(l.log_path, sizeof(l.log_path), "%s/events.vlog", o.out_dir);
+	snprintf(l.log_path, sizeof(l.log_path), "%s/" EVLOG_NAME, o.out_dir);
 
 	/* Signals wait for the loop (or for cleanup): the host must be restored. */
 	sigemptyset(&block);
@@ -987,6 +992,12 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	if (start_child(&l, uid, gid, err))
 		goto out;
 
+	/* before the probes: khugepaged restarts (new pid) when THP sysfs changes */
+	if (thp_sysfs_save(o.thp_root, o.state_dir, err))
+		goto out;
+	l.applied = true;
+	if (thp_sysfs_apply(&l.s->kernel, o.thp_root, err))
+		goto out;
 	if (evlog_create(&l.g.log, l.log_path, NULL, err))
 		goto out;
 	l.g.log_live = true;
@@ -1014,11 +1025,6 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	}
 	l.backing_open = true;
 
-	if (thp_sysfs_save(o.thp_root, o.state_dir, err))
-		goto out;
-	l.applied = true;
-	if (thp_sysfs_apply(&l.s->kernel, o.thp_root, err))
-		goto out;
 	hoststat_read(&l.hs_before, "/proc/vmstat", o.thp_root);
 
 	if (ack(&l)) {

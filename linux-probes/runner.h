@@ -17,13 +17,17 @@
  *	BEGIN i minflt --------------->	counters; cur_phase = i
  *	      <------------------------ ack
  *	  ... the phase runs ...
- *	END i times minflt ----------->	cur_phase = none; counters; backing map
+ *	END i times minflt ----------->	counters; backing map
  *	      <------------------------ ack
- *	DONE ------------------------->	final backing map, hoststat
+ *	DONE ------------------------->	cur_phase = none; final backing map, hoststat
  *	      <------------------------ ack; the child exits
  *
  * So every kernel event is tagged with its phase in the kernel, and the
- * backing map of each boundary is read while the workload is stopped.
+ * backing map of each boundary is read while the workload is stopped. Events
+ * keep phase i's tag through the pause after it: the workload does nothing
+ * then, but khugepaged works on, and that work is part of the run. Events
+ * before the first phase (start-up: mapping the regions) and after the last
+ * are not counted.
  *
  * Host settings are restored on every path: success, error, SIGINT, SIGTERM,
  * SIGHUP (blocked and read through a signalfd, so cleanup runs in the loop,

@@ -189,7 +189,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 		return wl_error_set(err, "bpf", "", "cannot open the vmtrace BPF object: %s",
 				    strerror(errno));
 	t->skel->rodata->target_tgid = (__u32)o->pid;
-	t->skel->rodata->khugepaged_pid = (__u32)t->khugepaged_pid;
+	t->skel->bss->khugepaged_pid = (__u32)t->khugepaged_pid;
 	size_t rb = ringbuf_size(o->ringbuf_bytes);
 
 	t->skel->rodata->wakeup_bytes = rb / 8 < 4096 ? 1 : rb / 8;
@@ -197,12 +197,16 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 	choose_flavour(t, o);
 
 	ret = vmtrace_bpf__load(t->skel);
-	if (ret) {
-		*host_missing = ret == -EPERM || ret == -EACCES || ret == -ENOSYS;
-		return wl_error_set(err, "bpf", "", "cannot load the vmtrace programs: %s%s",
-				    strerror(-ret),
-				    *host_missing ? " (loading BPF programs is not allowed here)" : "");
+	if (ret == -EPERM || ret == -ENOSYS) {
+		*host_missing = true;
+		return wl_error_set(err, "bpf", "",
+				    "loading BPF programs is not allowed here (%s)", strerror(-ret));
 	}
+	if (ret)	/* the verifier refused a program: our bug, not the host's */
+		return wl_error_set(err, "bpf", "",
+				    "the kernel refused the vmtrace programs: %s "
+				    "(VIRTUOSO_LIBBPF_DEBUG=1 shows the verifier's log)",
+				    strerror(-ret));
 	ret = vmtrace_bpf__attach(t->skel);
 	if (ret) {
 		*host_missing = ret == -EPERM || ret == -EACCES || ret == -ENOENT;
@@ -270,6 +274,7 @@ void vmtrace_stats(const struct vmtrace *t, struct vmtrace_stats *st)
 	st->stray_ends = b->stray_ends;
 	st->addr_mismatch = b->addr_mismatch;
 	st->received = t->received;
+	st->khugepaged_pid = b->khugepaged_pid;
 }
 
 const char *vmtrace_flavour(const struct vmtrace *t)

@@ -92,6 +92,7 @@ struct vmtrace_stats {
 	uint64_t received;	/* records delivered to fn */
 	uint64_t stray_ends;	/* fault completions with no open fault */
 	uint64_t addr_mismatch;	/* completions whose address differed */
+	uint32_t khugepaged_pid;	/* as the kernel side last knew it */
 };
 void vmtrace_stats(const struct vmtrace *t, struct vmtrace_stats *st);
 

@@ -12,6 +12,19 @@
 
 #include "workload/spec.h"
 
+/* Index: enum wl_khugepaged_key. */
+static const char *const khp_files[WL_KHP_NR] = {
+	"khugepaged/scan_sleep_millisecs", "khugepaged/alloc_sleep_millisecs",
+	"khugepaged/pages_to_scan", "khugepaged/max_ptes_none",
+	"khugepaged/max_ptes_swap", "khugepaged/max_ptes_shared",
+	"khugepaged/defrag",
+};
+
+const char *wl_khugepaged_file(enum wl_khugepaged_key k)
+{
+	return (unsigned)k < WL_KHP_NR ? khp_files[k] : "?";
+}
+
 static int read_line(const char *root, const char *rel, char *buf, size_t len,
 		     struct wl_error *err)
 {
@@ -75,12 +88,6 @@ int wl_kernel_resolve(struct wl_kernel *k, const char *thp_root, struct wl_error
 		"always", "defer", "defer+madvise", "madvise", "never",
 	};
 	static const char *const mthp[] = { "always", "inherit", "madvise", "never" };
-	static const char *const khp_files[WL_KHP_NR] = {
-		"khugepaged/scan_sleep_millisecs", "khugepaged/alloc_sleep_millisecs",
-		"khugepaged/pages_to_scan", "khugepaged/max_ptes_none",
-		"khugepaged/max_ptes_swap", "khugepaged/max_ptes_shared",
-		"khugepaged/defrag",
-	};
 	int v;
 
 	if (k->thp == WL_THP_HOST) {
@@ -122,7 +129,8 @@ int wl_kernel_resolve(struct wl_kernel *k, const char *thp_root, struct wl_error
 		k->mthp[i] = (enum wl_mthp_mode)v;
 	}
 	for (int i = 0; i < WL_KHP_NR; i++)
-		if (k->khugepaged[i] < 0 && read_int(thp_root, khp_files[i], &k->khugepaged[i], err))
+		if (k->khugepaged[i] < 0 &&
+		    read_int(thp_root, wl_khugepaged_file(i), &k->khugepaged[i], err))
 			return -1;
 	return 0;
 }

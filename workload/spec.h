@@ -140,6 +140,12 @@ void wl_kernel_init(struct wl_kernel *k);
 int wl_kernel_resolve(struct wl_kernel *k, const char *thp_root, struct wl_error *err);
 
 /*
+ * The file of a khugepaged tunable, relative to the THP sysfs root: the
+ * kernel's name ("khugepaged/scan_sleep_millisecs"), not the spec's key.
+ */
+const char *wl_khugepaged_file(enum wl_khugepaged_key k);
+
+/*
  * The spec normalised as a cJSON tree (free with cJSON_Delete): sizes in
  * bytes, every default filled in, region references by name, keys in the
  * format's order. Kernel settings still left to the host are omitted (so the

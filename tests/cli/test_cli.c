@@ -17,63 +17,9 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 
+#include "tests/run.h"
 #include "workload/spec.h"
 
-#define BIN "bin/virtuoso"
-
-struct result {
-	int status;
-	char out[1 << 16];
-	char err[4096];
-};
-
-static void slurp(int fd, char *buf, size_t len)
-{
-	ssize_t n = pread(fd, buf, len - 1, 0);
-
-	buf[n > 0 ? n : 0] = '\0';
-	close(fd);
-}
-
-/* Run BIN with argv (NULL-terminated, argv[0] not included); as 'uid' if >= 0. */
-static void run_as(struct result *r, int uid, const char *const *args)
-{
-	char outp[] = "/tmp/vcli-out-XXXXXX", errp[] = "/tmp/vcli-err-XXXXXX";
-	int ofd = mkstemp(outp), efd = mkstemp(errp), st;
-	const char *argv[32] = { BIN };
-	pid_t pid;
-
-	cr_assert(ofd >= 0 && efd >= 0);
-	unlink(outp);
-	unlink(errp);
-	for (int i = 0; args[i]; i++)
-		argv[i + 1] = args[i];
-	pid = fork();
-	cr_assert_neq(pid, -1);
-	if (!pid) {
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		if (uid >= 0 && (setgid(65534) || setuid((uid_t)uid)))
-			_exit(99);
-		execv(BIN, (char *const *)argv);
-		_exit(98);
-	}
-	waitpid(pid, &st, 0);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	slurp(ofd, r->out, sizeof(r->out));
-	slurp(efd, r->err, sizeof(r->err));
-}
-
-#define RUN(r, ...) run_as(r, -1, (const char *const[]){ __VA_ARGS__, NULL })
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
 
 /* A spec in a temporary file; returns its path (static buffer per slot). */
 static const char *spec_file(int slot, const char *text)
@@ -142,7 +88,7 @@ Test(cli, unknown_command_or_option_is_bad_input)
 
 	RUN(&r, "frobnicate");
 	cr_assert_eq(r.status, 2);
-	cr_assert_eq(lines(r.err), 1, "%s", r.err);
+	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
 	RUN(&r, "check", "--frob", "x.json");
 	cr_assert_eq(r.status, 2);
 	RUN(&r, "check");
@@ -156,14 +102,14 @@ Test(cli, check_rejects_a_bad_spec_in_one_line_naming_file_and_field)
 
 	RUN(&r, "check", "tests/data/malformed/touch-stride-not-8.json");
 	cr_assert_eq(r.status, 2);
-	cr_assert_eq(lines(r.err), 1, "%s", r.err);
+	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
 	cr_assert_eq(strncmp(r.err, "tests/data/malformed/touch-stride-not-8.json: phases[0].stride: ",
 			     63), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "", "nothing on stdout");
 
 	RUN(&r, "check", "tests/data/does-not-exist.json");
 	cr_assert_eq(r.status, 2);
-	cr_assert_eq(lines(r.err), 1);
+	cr_assert_eq(run_lines(r.err), 1);
 	cr_assert_not_null(strstr(r.err, "tests/data/does-not-exist.json"));
 }
 
@@ -288,7 +234,7 @@ Test(cli, gen_counts_match_the_format_and_repeat_exactly)
 
 	RUN(&a, "gen", "--phase", "0", path);
 	cr_assert_eq(a.status, 0);
-	cr_assert_eq(lines(a.out), 18, "begin, 16 stores, end");
+	cr_assert_eq(run_lines(a.out), 18, "begin, 16 stores, end");
 	RUN(&a, "gen", "--phase", "3", path);
 	cr_assert_eq(a.status, 2);
 }
@@ -338,7 +284,7 @@ Test(cli, linux_without_root_is_a_host_limit)
 	run_as(&r, geteuid() == 0 ? 65534 : -1,
 	       (const char *const[]){ "linux", path, "-o", "/tmp/vcli-never", NULL });
 	cr_assert_eq(r.status, 3, "%s", r.err);
-	cr_assert_eq(lines(r.err), 1, "%s", r.err);
+	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "root"), "%s", r.err);
 }
 
@@ -373,7 +319,7 @@ Test(cli, compare_needs_both_sides_whole)
 	fclose(f);
 	RUN(&r, "compare", dir);
 	cr_assert_eq(r.status, 2);
-	cr_assert_eq(lines(r.err), 1);
+	cr_assert_eq(run_lines(r.err), 1);
 	cr_assert_not_null(strstr(r.err, "linux.json"), "%s", r.err);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	cr_assert_eq(system(path), 0);

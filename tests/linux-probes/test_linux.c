@@ -1,0 +1,594 @@
+/*
+ * test_linux.c - virtuoso linux on this host, end to end, as root.
+ *
+ * Every expected number is derived by hand from the workload and the kernel's
+ * documented behaviour (../shared/research/linux-ground-truth.md), or taken
+ * from a second, independent source: the perf software counter, the child's
+ * own ru_minflt, the kernel's vmstat and khugepaged counters, the other
+ * backing-map method. None comes from an earlier run of the code under test.
+ *
+ * Each test takes the host for itself (tests/host.h) and checks that THP
+ * sysfs is exactly as it found it afterwards, whatever happened. Without
+ * root or BTF the tests skip, saying so.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+
+#include "linux-probes/evlog.h"
+#include "tests/host.h"
+#include "tests/run.h"
+
+#define THP "/sys/kernel/mm/transparent_hugepage"
+#define MiB (1024.0 * 1024.0)
+
+static char tmp[64];		/* this test's directory */
+static char sysfs_before[8192];
+
+/* Every THP setting a run may change, as one string. */
+static void sysfs_snapshot(char *buf, size_t len)
+{
+	static const char *const files[] = {
+		"enabled", "defrag", "use_zero_page", "khugepaged/scan_sleep_millisecs",
+		"khugepaged/alloc_sleep_millisecs", "khugepaged/pages_to_scan",
+		"khugepaged/max_ptes_none", "khugepaged/max_ptes_swap",
+		"khugepaged/max_ptes_shared", "khugepaged/defrag",
+	};
+	struct dirent **sizes;
+	size_t used = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[256], line[256] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), THP "/%s", files[i]);
+		f = fopen(path, "r");
+		cr_assert_not_null(f, "%s", path);
+		cr_assert_not_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		used += (size_t)snprintf(buf + used, len - used, "%s: %s", files[i], line);
+	}
+	n = scandir(THP, &sizes, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (!strncmp(sizes[i]->d_name, "hugepages-", 10)) {
+			char path[300], line[256] = "";
+			FILE *f;
+
+			snprintf(path, sizeof(path), THP "/%s/enabled", sizes[i]->d_name);
+			if ((f = fopen(path, "r"))) {
+				if (fgets(line, sizeof(line), f))
+					used += (size_t)snprintf(buf + used, len - used, "%s: %s",
+								 sizes[i]->d_name, line);
+				fclose(f);
+			}
+		}
+		free(sizes[i]);
+	}
+	if (n >= 0)
+		free(sizes);
+}
+
+static void setup(void)
+{
+	host_require_bpf();
+	host_exclusive();
+	snprintf(tmp, sizeof(tmp), "/tmp/vlinux-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+	chmod(tmp, 0755);
+	/* a private state dir: a crash left by one test cannot leak into another */
+	char state[128];
+
+	snprintf(state, sizeof(state), "%s/state", tmp);
+	setenv("VIRTUOSO_STATE_DIR", state, 1);
+	sysfs_snapshot(sysfs_before, sizeof(sysfs_before));
+}
+
+static void teardown(void)
+{
+	char now[8192], cmd[128];
+
+	if (!tmp[0])
+		return;
+	sysfs_snapshot(now, sizeof(now));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	if (system(cmd)) {
+		/* best effort */
+	}
+	cr_assert_str_eq(now, sysfs_before, "THP sysfs was not restored");
+}
+
+TestSuite(linux, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Write a spec into the test's directory; returns its path. */
+static const char *spec(const char *name, const char *text)
+{
+	static char path[4][128];
+	static int slot;
+	char *p = path[slot++ & 3];
+	FILE *f;
+
+	snprintf(p, 128, "%s/%s.json", tmp, name);
+	f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static const char *outdir(const char *name)
+{
+	static char path[4][128];
+	static int slot;
+	char *p = path[slot++ & 3];
+
+	snprintf(p, 128, "%s/%s", tmp, name);
+	return p;
+}
+
+static cJSON *load(const char *dir, const char *file)
+{
+	char path[256], *text;
+	long len;
+	FILE *f;
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s is missing", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = malloc((size_t)len + 1);
+	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	text[len] = '\0';
+	fclose(f);
+	j = cJSON_Parse(text);
+	free(text);
+	cr_assert_not_null(j, "%s does not parse", path);
+	return j;
+}
+
+/* The value at a dotted path ("regions.buf.faults", "phases.0.minflt"). */
+static cJSON *at(cJSON *j, const char *path)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k && j; k = strtok_r(NULL, ".", &save))
+		j = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, atoi(k))
+				     : cJSON_GetObjectItemCaseSensitive(j, k);
+	cr_assert_not_null(j, "no %s in the results", path);
+	return j;
+}
+
+static double num(cJSON *j, const char *path)
+{
+	cJSON *v = at(j, path);
+
+	cr_assert(cJSON_IsNumber(v), "%s is not a number", path);
+	return v->valuedouble;
+}
+
+/* Run virtuoso linux SPEC -o DIR [extra...]; expect success; load linux.json. */
+static cJSON *run_linux(const char *spec_path, const char *dir, const char *extra1,
+			const char *extra2, struct result *r)
+{
+	const char *args[8] = { "linux", spec_path, "-o", dir, extra1, extra2, NULL };
+
+	run_as(r, -1, args);
+	cr_assert_eq(r->status, 0, "virtuoso linux failed (%d): %s", r->status, r->err);
+	return load(dir, "linux.json");
+}
+
+static void assert_pages(cJSON *j, const char *region, double none, double zero, double pte,
+			 double pmd)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "regions.%s.pages", region);
+	cJSON *pg = at(j, p);
+
+	cr_assert_eq(num(pg, "none"), none, "%s none", region);
+	cr_assert_eq(num(pg, "zero"), zero, "%s zero", region);
+	cr_assert_eq(num(pg, "pte"), pte, "%s pte", region);
+	cr_assert_eq(num(pg, "pmd"), pmd, "%s pmd", region);
+}
+
+/* ---- counts against hand-derived numbers and second sources ---------------- */
+
+/*
+ * Three sources of one number: the probe's page_fault_user events (in the
+ * regions plus elsewhere), the PAGE_FAULTS perf software counter on the
+ * process, and the child's own getrusage ru_minflt, each phase by phase.
+ */
+Test(linux, probe_fault_count_equals_perf_counter_and_minflt)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("three", "{\"name\":\"three\",\"kernel\":{\"thp\":\"never\"},"
+			     "\"regions\":[{\"name\":\"w\",\"size\":\"16MiB\"},{\"name\":\"rd\",\"size\":\"4MiB\"}],"
+			     "\"phases\":[{\"op\":\"touch\",\"region\":\"w\"},"
+			     "{\"op\":\"touch\",\"region\":\"rd\",\"write\":false},"
+			     "{\"op\":\"access\",\"region\":\"w\",\"pattern\":\"uniform\",\"count\":100000}]}"),
+			     outdir("three"), NULL, NULL, &r);
+	cJSON *phases = at(j, "phases");
+
+	cr_assert_eq(num(j, "regions.w.faults"), 4096, "16MiB / 4KiB");
+	cr_assert_eq(num(j, "regions.rd.faults"), 1024, "4MiB / 4KiB, zero page each");
+	for (int i = 0; i < cJSON_GetArraySize(phases); i++) {
+		cJSON *p = cJSON_GetArrayItem(phases, i);
+		double probe = num(p, "faults") + num(p, "other_faults");
+
+		cr_assert_eq(probe, num(p, "counters.page_faults"), "phase %d: probe vs perf", i);
+		cr_assert_eq(probe, num(p, "minflt"), "phase %d: probe vs ru_minflt", i);
+	}
+	cr_assert_eq(num(j, "phases.2.faults"), 0, "everything is mapped by then");
+	cr_assert_eq(num(j, "dropped_events"), 0);
+	cr_assert(cJSON_IsTrue(at(j, "complete")));
+	cJSON_Delete(j);
+}
+
+static const char *never64 =
+	"{\"name\":\"never64\",\"kernel\":{\"thp\":\"never\",\"mthp\":{\"16KiB\":\"never\","
+	"\"32KiB\":\"never\",\"64KiB\":\"never\",\"128KiB\":\"never\",\"256KiB\":\"never\","
+	"\"512KiB\":\"never\",\"1MiB\":\"never\"}},"
+	"\"regions\":[{\"name\":\"buf\",\"size\":\"64MiB\"}],"
+	"\"phases\":[{\"op\":\"touch\",\"region\":\"buf\"}]}";
+
+Test(linux, write_touch_64mib_with_thp_never_faults_every_4k_page)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("never64", never64), outdir("never64"), NULL, NULL, &r);
+
+	cr_assert_eq(num(j, "regions.buf.faults"), 16384, "64MiB / 4KiB");
+	cr_assert_eq(num(j, "regions.buf.thp_faults"), 0);
+	cr_assert_eq(num(j, "regions.buf.write_faults"), 16384);
+	cr_assert_eq(num(j, "regions.buf.fault_alloc_orders.0"), 16384, "one order-0 folio each");
+	cr_assert_eq(num(j, "regions.buf.huge_bytes"), 0);
+	cr_assert_eq(num(j, "regions.buf.resident_bytes"), 64 * MiB);
+	assert_pages(j, "buf", 0, 0, 16384, 0);
+	/* every fault completed, so each has a latency */
+	cr_assert_eq(num(j, "regions.buf.fault_latency_ns.count"), 16384);
+	cr_assert_gt(num(j, "regions.buf.fault_latency_ns.p50"), 0);
+	cr_assert_eq(num(j, "probes.fault_end_addr_mismatch"), 0);
+	cr_assert_eq(num(j, "dropped_events"), 0);
+	cJSON_Delete(j);
+}
+
+Test(linux, write_touch_64mib_with_thp_always_takes_one_thp_fault_per_2mib)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("always64", "{\"name\":\"always64\",\"kernel\":{\"thp\":\"always\","
+			     "\"defrag\":\"madvise\"},\"regions\":[{\"name\":\"buf\",\"size\":\"64MiB\"}],"
+			     "\"phases\":[{\"op\":\"touch\",\"region\":\"buf\"}]}"),
+			     outdir("always64"), NULL, NULL, &r);
+
+	cr_assert_eq(num(j, "regions.buf.start"), (double)((uint64_t)num(j, "regions.buf.start") &
+								~((2ULL << 20) - 1)),
+		     "a 64MiB anonymous mapping is 2MiB-aligned");
+	cr_assert_eq(num(j, "regions.buf.faults"), 32, "64MiB / 2MiB");
+	cr_assert_eq(num(j, "regions.buf.thp_faults"), 32);
+	cr_assert_eq(num(j, "regions.buf.fault_alloc_orders.9"), 32);
+	cr_assert_eq(num(j, "regions.buf.huge_bytes"), 64 * MiB);
+	assert_pages(j, "buf", 0, 0, 0, 16384);
+	/* the kernel's own counters saw at least these (they are system-wide) */
+	cr_assert_geq(num(j, "host_counters.vmstat.thp_fault_alloc"), 32);
+	cr_assert_geq(num(j, "host_counters.hugepages-2048kB.anon_fault_alloc"), 32);
+	cJSON_Delete(j);
+}
+
+Test(linux, read_touch_of_hugepage_region_maps_the_huge_zero_page)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("zero", "{\"name\":\"zero\",\"kernel\":{\"thp\":\"madvise\","
+			     "\"use_zero_page\":true},\"regions\":[{\"name\":\"buf\",\"size\":\"8MiB\","
+			     "\"advice\":[\"hugepage\"]}],"
+			     "\"phases\":[{\"op\":\"touch\",\"region\":\"buf\",\"write\":false}]}"),
+			     outdir("zero"), NULL, NULL, &r);
+
+	cr_assert_eq(num(j, "regions.buf.faults"), 4, "one read fault per 2MiB block");
+	cr_assert_eq(num(j, "regions.buf.thp_faults"), 0, "no allocation for the zero page");
+	cr_assert_eq(num(j, "regions.buf.huge_bytes"), 0, "the huge zero page is not counted");
+	cr_assert_eq(num(j, "regions.buf.resident_bytes"), 8 * MiB);
+	assert_pages(j, "buf", 0, 2048, 0, 0);
+	cJSON_Delete(j);
+}
+
+static const char *dontneed =
+	"{\"name\":\"dontneed\",\"kernel\":{\"thp\":\"always\",\"defrag\":\"madvise\"},"
+	"\"regions\":[{\"name\":\"buf\",\"size\":\"4MiB\"}],"
+	"\"phases\":[{\"op\":\"touch\",\"region\":\"buf\"},"
+	"{\"op\":\"madvise\",\"region\":\"buf\",\"offset\":\"1MiB\",\"length\":\"4KiB\","
+	"\"advice\":\"dontneed\"}]}";
+
+Test(linux, partial_dontneed_splits_the_huge_page)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("dontneed", dontneed), outdir("dontneed"), NULL, NULL, &r);
+
+	cr_assert_eq(num(j, "regions.buf.thp_faults"), 2);
+	/* after the touch: two whole THPs */
+	cr_assert_eq(num(j, "phases.0.pages.buf.pmd"), 1024);
+	/* after it: block 0 is PTE-mapped with one hole, block 1 still a THP */
+	assert_pages(j, "buf", 1, 0, 511, 512);
+	cr_assert_eq(num(j, "regions.buf.huge_bytes"), 2 * MiB);
+	cr_assert_eq(num(j, "syscalls.madvise"), 1);
+	cJSON_Delete(j);
+}
+
+/* The second backing-map method reads pagemap + kpageflags instead of PAGEMAP_SCAN. */
+Test(linux, backing_methods_agree)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("dontneed", dontneed), outdir("kpf"), "--backing", "kpageflags",
+			     &r);
+
+	cr_assert_str_eq(at(j, "probes.backing")->valuestring, "kpageflags");
+	assert_pages(j, "buf", 1, 0, 511, 512);
+	cr_assert_eq(num(j, "phases.0.pages.buf.pmd"), 1024);
+	cJSON_Delete(j);
+}
+
+Test(linux, sparse_region_collapses_under_khugepaged_wait)
+{
+	struct result r;
+	cJSON *j = run_linux("datasets/workloads/khugepaged-collapse.json", outdir("khp"), NULL,
+			     NULL, &r);
+
+	/* 8MiB at a 64KiB stride: 32 pages in each of 4 blocks */
+	cr_assert_eq(num(j, "regions.sparse.faults"), 128);
+	cr_assert_eq(num(j, "regions.sparse.thp_faults"), 0);
+	cr_assert_eq(num(j, "phases.0.pages.sparse.pte"), 128);
+	cr_assert(cJSON_IsFalse(at(j, "phases.2.timed_out")));
+	assert_pages(j, "sparse", 0, 0, 0, 2048);
+	cr_assert_eq(num(j, "khugepaged.collapse.succeeded"), 4);
+	cr_assert_eq(num(j, "allocs.khugepaged.9"), 4, "one huge page per collapse");
+	/*
+	 * khugepaged frees the 32 small pages of each block, unless a per-CPU
+	 * LRU batch still holds one: its last reference then drops elsewhere.
+	 */
+	cr_assert_leq(num(j, "khugepaged.collapse_freed_pages"), 128);
+	/* the kernel's counter agrees (nothing else collapses on a test host) */
+	cr_assert_eq(num(j, "host_counters.khugepaged.pages_collapsed"), 4);
+	cJSON_Delete(j);
+}
+
+Test(linux, madv_collapse_allocations_are_attributed_to_it)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("mcol", "{\"name\":\"mcol\",\"kernel\":{\"thp\":\"madvise\"},"
+			     "\"regions\":[{\"name\":\"buf\",\"size\":\"4MiB\"}],"
+			     "\"phases\":[{\"op\":\"touch\",\"region\":\"buf\",\"stride\":\"256KiB\"},"
+			     "{\"op\":\"madvise\",\"region\":\"buf\",\"advice\":\"collapse\"}]}"),
+			     outdir("mcol"), NULL, NULL, &r);
+
+	cr_assert_eq(num(j, "regions.buf.faults"), 16, "8 pages in each of 2 blocks");
+	cr_assert_eq(num(j, "allocs.madv_collapse.9"), 2);
+	cr_assert_eq(num(j, "khugepaged.collapse.succeeded"), 2);
+	assert_pages(j, "buf", 0, 0, 0, 1024);
+	cJSON_Delete(j);
+}
+
+Test(linux, mthp_size_set_to_always_gives_one_fault_per_folio)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("mthp", "{\"name\":\"mthp\",\"kernel\":{\"thp\":\"never\","
+			     "\"mthp\":{\"16KiB\":\"never\",\"32KiB\":\"never\",\"64KiB\":\"always\","
+			     "\"128KiB\":\"never\",\"256KiB\":\"never\",\"512KiB\":\"never\",\"1MiB\":\"never\"}},"
+			     "\"regions\":[{\"name\":\"buf\",\"size\":\"4MiB\"}],"
+			     "\"phases\":[{\"op\":\"touch\",\"region\":\"buf\"}]}"),
+			     outdir("mthp"), NULL, NULL, &r);
+
+	cr_assert_eq(num(j, "regions.buf.faults"), 64, "4MiB / 64KiB");
+	cr_assert_eq(num(j, "regions.buf.fault_alloc_orders.4"), 64, "order 4 = 64KiB");
+	cr_assert_eq(num(j, "regions.buf.thp_faults"), 0);
+	assert_pages(j, "buf", 0, 0, 1024, 0);
+	cr_assert_geq(num(j, "host_counters.hugepages-64kB.anon_fault_alloc"), 64);
+	cJSON_Delete(j);
+}
+
+/* ---- probes: fallback, drops, the event log -------------------------------- */
+
+Test(linux, tracepoint_flavour_counts_what_tp_btf_counts)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("never64", never64), outdir("tp"), "--no-tp-btf", NULL, &r);
+
+	cr_assert_str_eq(at(j, "probes.flavour")->valuestring, "tracepoint");
+	cr_assert_eq(num(j, "regions.buf.faults"), 16384);
+	cr_assert_eq(num(j, "regions.buf.fault_latency_ns.count"), 16384);
+	cr_assert_eq(num(j, "phases.0.faults") + num(j, "phases.0.other_faults"),
+		     num(j, "phases.0.counters.page_faults"));
+	cJSON_Delete(j);
+}
+
+Test(linux, small_ring_buffer_reports_drops_instead_of_hiding_them)
+{
+	struct result r;
+	cJSON *j = run_linux(spec("never64", never64), outdir("drops"), "--ringbuf-size", "4096",
+			     &r);
+
+	cr_assert_gt(num(j, "dropped_events"), 0);
+	cr_assert(cJSON_IsFalse(at(j, "complete")));
+	cr_assert_not_null(strstr(r.err, "lost"), "said on stderr: %s", r.err);
+	/* what was lost is missing from the counts, and accounted for */
+	cr_assert_lt(num(j, "regions.buf.faults"), 16384);
+	cr_assert_eq(num(j, "probes.received"), num(j, "probes.emitted"));
+	cJSON_Delete(j);
+}
+
+Test(linux, event_log_holds_every_fault_in_order_of_its_region)
+{
+	struct result r;
+	struct evlog_reader log;
+	struct wl_error err;
+	struct vt_event ev;
+	char path[256];
+	uint64_t faults = 0, start, size;
+	cJSON *j = run_linux(spec("never64", never64), outdir("log"), NULL, NULL, &r);
+
+	start = (uint64_t)num(j, "regions.buf.start");
+	size = (uint64_t)num(j, "regions.buf.size");
+	snprintf(path, sizeof(path), "%s/events.vlog", outdir("log"));
+	cr_assert_eq(evlog_open(&log, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&log, &ev) > 0)
+		if (ev.type == VT_FAULT && ev.phase == 0 && ev.fault.addr - start < size) {
+			cr_assert(ev.fault.completed);
+			cr_assert(ev.fault.error_code & 2, "write faults");
+			faults++;
+		}
+	evlog_close(&log);
+	cr_assert_eq(faults, 16384);
+	cJSON_Delete(j);
+}
+
+/* ---- the host is always given back ----------------------------------------- */
+
+/* A kernel block that differs from whatever the host has now. */
+static const char *unlike_host(const char *name, int sleep_ms, char *buf, size_t len)
+{
+	char cur[128] = "";
+	FILE *f = fopen(THP "/enabled", "r");
+	const char *thp;
+
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(cur, sizeof(cur), f));
+	fclose(f);
+	thp = strstr(cur, "[always]") ? "never" : "always";
+	snprintf(buf, len, "{\"name\":\"%s\",\"kernel\":{\"thp\":\"%s\","
+		 "\"khugepaged\":{\"scan_sleep_ms\":4321}},"
+		 "\"regions\":[{\"name\":\"a\",\"size\":\"1MiB\"}],"
+		 "\"phases\":[{\"op\":\"touch\",\"region\":\"a\"},{\"op\":\"sleep\",\"ms\":%d}]}",
+		 name, thp, sleep_ms);
+	return buf;
+}
+
+/* Wait until the run has applied its settings (scan_sleep_millisecs = 4321). */
+static void wait_applied(void)
+{
+	for (int i = 0; i < 1000; i++) {
+		char v[32] = "";
+		FILE *f = fopen(THP "/khugepaged/scan_sleep_millisecs", "r");
+
+		if (f) {
+			if (!fgets(v, sizeof(v), f))
+				v[0] = '\0';
+			fclose(f);
+		}
+		if (atoi(v) == 4321)
+			return;
+		usleep(10000);
+	}
+	cr_assert_fail("the run never applied its kernel block");
+}
+
+Test(linux, sysfs_is_restored_after_a_failed_run)
+{
+	struct result r;
+	char lj[256];
+	const char *path = spec("huge", "{\"name\":\"huge\",\"kernel\":{\"thp\":\"always\","
+				"\"khugepaged\":{\"scan_sleep_ms\":4321}},"
+				"\"regions\":[{\"name\":\"a\",\"size\":\"1048576GiB\"}],"
+				"\"phases\":[{\"op\":\"touch\",\"region\":\"a\",\"length\":\"4KiB\"}]}");
+
+	RUN(&r, "linux", path, "-o", outdir("huge"));
+	cr_assert_eq(r.status, 1, "a 1PiB mapping fails: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "mmap"), "%s", r.err);
+	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
+	snprintf(lj, sizeof(lj), "%s/linux.json", outdir("huge"));
+	cr_assert_neq(access(lj, F_OK), 0, "nothing half-written");
+	/* teardown checks sysfs */
+}
+
+Test(linux, sysfs_is_restored_after_sigterm)
+{
+	struct result r;
+	char text[512], lj[256];
+
+	run_start(&r, -1, (const char *const[]){ "linux",
+		  spec("term", unlike_host("term", 20000, text, sizeof(text))), "-o", outdir("term"),
+		  NULL });
+	wait_applied();
+	kill(r.pid, SIGTERM);
+	run_finish(&r);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "interrupted"), "%s", r.err);
+	snprintf(lj, sizeof(lj), "%s/linux.json", outdir("term"));
+	cr_assert_neq(access(lj, F_OK), 0, "nothing half-written");
+}
+
+/* The workload runs as nobody while the loader stays root. */
+static uid_t child_uid(pid_t loader)
+{
+	char path[128], line[256];
+	FILE *f;
+	int child = 0;
+	uid_t uid = (uid_t)-1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)loader, (int)loader);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%d", &child), 1, "the loader has a child");
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/status", child);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %*u %u", &uid) == 1)
+			break;
+	fclose(f);
+	return uid;
+}
+
+Test(linux, second_run_is_refused_while_one_holds_the_host)
+{
+	struct result first, second;
+	char text[512];
+	const char *path = spec("hold", unlike_host("hold", 20000, text, sizeof(text)));
+
+	run_start(&first, -1, (const char *const[]){ "linux", path, "-o", outdir("first"), NULL });
+	wait_applied();
+	cr_assert_eq(child_uid(first.pid), 65534, "the workload runs as nobody");
+	RUN(&second, "linux", path, "-o", outdir("second"));
+	kill(first.pid, SIGINT);
+	run_finish(&first);
+	cr_assert_neq(second.status, 0);
+	cr_assert_eq(run_lines(second.err), 1, "%s", second.err);
+	cr_assert_not_null(strstr(second.err, "another virtuoso linux run"), "%s", second.err);
+	cr_assert_eq(first.status, 1, "SIGINT abandons the run: %s", first.err);
+}
+
+Test(linux, next_run_restores_sysfs_left_by_a_killed_run)
+{
+	struct result r;
+	char text[512], now[8192], saved[256];
+
+	run_start(&r, -1, (const char *const[]){ "linux",
+		  spec("kill", unlike_host("kill", 20000, text, sizeof(text))), "-o", outdir("kill"),
+		  NULL });
+	wait_applied();
+	kill(r.pid, SIGKILL);
+	run_finish(&r);
+	cr_assert_eq(r.status, 128 + SIGKILL);
+	/* the killed run could not clean up: the host keeps its settings... */
+	sysfs_snapshot(now, sizeof(now));
+	cr_assert_str_neq(now, sysfs_before);
+	snprintf(saved, sizeof(saved), "%s/thp-saved", getenv("VIRTUOSO_STATE_DIR"));
+	cr_assert_eq(access(saved, F_OK), 0, "...and the saved state is on disk");
+	/* ...until the next run, which restores them first and says so */
+	RUN(&r, "linux", spec("next", "{\"name\":\"next\",\"regions\":[{\"name\":\"a\",\"size\":\"4KiB\"}],"
+	    "\"phases\":[{\"op\":\"touch\",\"region\":\"a\"}]}"), "-o", outdir("next"));
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "restored THP settings"), "%s", r.err);
+	cr_assert_neq(access(saved, F_OK), 0);
+	/* teardown checks that sysfs is exactly as before */
+}
