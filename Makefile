@@ -125,16 +125,15 @@ build/bench/%: bench/%.c build/libvirtuoso.a
 	@echo "  BENCH   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -O3 -MMD -MP -o $@ $< build/libvirtuoso.a $(LDLIBS)
 
-build/bpf/vmlinux.h:
-	@mkdir -p $(@D)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
-
+# The probes declare the kernel types they read themselves (bpf/kernel.h, CO-RE
+# relocated at load time), so the build needs no vmlinux.h and no kernel BTF.
 # DWARF is dropped (bpftool gen object keeps the BTF that CO-RE needs), so the
 # skeleton embeds a small object.
-build/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h build/bpf/vmlinux.h
+BPF_ARCH_INC := $(shell $(CC) -print-multiarch 2>/dev/null | sed 's|^|-idirafter /usr/include/|')
+build/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/kernel.h
 	@mkdir -p $(@D)
 	@echo "  BPF     $<"
-	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibuild/bpf -I. -c $< -o $@.full
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I. $(BPF_ARCH_INC) -c $< -o $@.full
 	$(Q)$(BPFTOOL) gen object $@ $@.full && rm -f $@.full
 
 build/bpf/%.skel.h: build/bpf/%.bpf.o
@@ -150,15 +149,17 @@ test: bin/virtuoso $(TESTS)
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
 	echo "make test: all suites passed"
 
-# The main job. Until the Linux side, MimicOS and the simulator land (issues
-# 3-6), it validates the default workload and runs it natively on this host.
+# The main job. Until MimicOS, the simulator and the comparison land (issues
+# 4-6), it validates the default workload, runs it natively, and records it
+# on this host under the probes (virtuoso linux, which needs root and BTF).
 MAIN_SPEC ?= datasets/workloads/default.json
 main: bin/virtuoso
 	@mkdir -p out/default
 	bin/virtuoso check $(MAIN_SPEC) -o out/default/spec.json
 	bin/virtuoso exec -v $(MAIN_SPEC) -o out/default/native.json
-	@echo "main: normalised spec in out/default/spec.json, native run in out/default/native.json"
-	@echo "main: next: 'virtuoso run' (Linux probes, MimicOS + simulator, comparison report) once issues 3-6 land"
+	bin/virtuoso linux -v $(MAIN_SPEC) -o out/default
+	@echo "main: out/default/linux.json (what the kernel did), out/default/events.vlog (bin/virtuoso dump it)"
+	@echo "main: next: 'virtuoso run' (MimicOS + simulator, comparison report) once issues 4-6 land"
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done

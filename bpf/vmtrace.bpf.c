@@ -22,13 +22,11 @@
  * computed by the kernel there (page_to_pfn needs vmemmap_base, which a BPF
  * program cannot find on a kernel without KALLSYMS_ALL).
  */
-#include "vmlinux.h"
+#include "bpf/kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-/* vmlinux.h has its own struct vt_event (the virtual terminals'); rename ours here */
-#define vt_event vmtrace_event
 #include "bpf/vmtrace.h"
 
 #define HPAGE_PMD_ORDER		9
@@ -206,7 +204,7 @@ int fault_end_maj(struct bpf_perf_event_data *ctx)
 }
 
 SEC("tp_btf/page_fault_user")
-int BPF_PROG(fault_enter_btf, unsigned long address, struct pt_regs *regs,
+int BPF_PROG(fault_enter_btf, unsigned long address, struct pt_regs___kern *regs,
 	     unsigned long error_code)
 {
 	return fault_enter(address, BPF_CORE_READ(regs, ip), error_code);
@@ -407,7 +405,7 @@ static __always_inline int syscall_exit(long ret)
 }
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
+int BPF_PROG(sys_enter_btf, struct pt_regs___kern *regs, long id)
 {
 	__u64 args[6];
 
@@ -440,7 +438,7 @@ int sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
 }
 
 SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
+int BPF_PROG(sys_exit_btf, struct pt_regs___kern *regs, long ret)
 {
 	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
@@ -515,7 +513,17 @@ int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
 	/* only changes to the workload's own mm, as the tracepoint's 'curr' */
 	if ((__u64)mm != (__u64)BPF_CORE_READ(task, mm) || member < 0 || member > 3)
 		return 0;
-	count = BPF_CORE_READ(mm, rss_stat[member].count);
+	/*
+	 * mm->rss_stat[member].count, what get_mm_counter() reads; the index
+	 * is a variable, which a CO-RE access string cannot hold, so the
+	 * element's address is computed from relocated offsets and sizes.
+	 */
+	void *pc = (void *)mm + bpf_core_field_offset(struct mm_struct, rss_stat) +
+		   (__u32)member * bpf_core_type_size(struct percpu_counter);
+
+	if (bpf_probe_read_kernel(&count, sizeof(count),
+				  pc + bpf_core_field_offset(struct percpu_counter, count)))
+		return 0;
 	return rss_change(member, (count < 0 ? 0 : count) << 12);
 }
 

@@ -68,16 +68,29 @@ const struct cli_cmd cli_cmds[] = {
 	  "Exit status: 0 ran; 2 bad spec; 1 a system call failed.\n",
 	  cmd_exec },
 	{ "linux", "run a workload on this Linux host under the probes",
-	  "usage: virtuoso linux SPEC -o DIR\n"
+	  "usage: virtuoso linux SPEC -o DIR [options]\n"
+	  "       virtuoso linux --list-events\n"
 	  "\n"
-	  "Run SPEC on this host under eBPF probes and perf counters; write DIR/linux.json.\n"
-	  "Needs root (to load BPF programs and set THP policy).\n"
+	  "Run SPEC on this host under eBPF probes and perf counters, with the spec's\n"
+	  "kernel block applied to THP sysfs for the run (and restored after it, even\n"
+	  "after SIGKILL: the next run restores first). Writes DIR/linux.json and the\n"
+	  "event log DIR/events.vlog (virtuoso dump prints it). One run at a time.\n"
+	  "Needs root and kernel BTF; the workload itself runs unprivileged.\n"
 	  "\n"
-	  "  -o, --out DIR    where to write results (created if missing)\n"
-	  "  -v, --verbose    more detail on stderr\n"
-	  "  -h, --help       this text\n"
+	  "  -o, --out DIR         where to write results (created if missing)\n"
+	  "      --user NAME       run the workload as NAME (default nobody)\n"
+	  "      --list-events     print the perf counters this host supports, and exit\n"
+	  "      --backing M       backing-map method: auto (default), pagemap_scan,\n"
+	  "                        kpageflags\n"
+	  "      --ringbuf-size N  ring buffer bytes (default 8 MiB; drops are reported)\n"
+	  "      --no-tp-btf       use tracepoint programs only (the fallback flavour)\n"
+	  "      --no-probes       no probes, no counters: the overhead baseline\n"
+	  "  -v, --verbose         more detail on stderr\n"
+	  "  -h, --help            this text\n"
 	  "\n"
-	  "Exit status: 0; 2 bad input; 3 this host cannot (not root, no BPF); 1 other.\n",
+	  "Exit status: 0 (also for a run that lost events: it is marked incomplete);\n"
+	  "2 bad input; 3 this host cannot (not root, no BTF, BPF refused); 1 other\n"
+	  "(the workload failed, interrupted, another run holds the host).\n",
 	  cmd_linux },
 	{ "sim", "run a workload in the simulator with MimicOS",
 	  "usage: virtuoso sim SPEC -o DIR [--config HW.json]\n"

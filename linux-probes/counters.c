@@ -136,12 +136,16 @@ static int perf_paranoid(void)
 static int open_error(struct wl_error *err, const struct counter_def *d,
 		      const char *ev, pid_t pid, int e)
 {
+	char who[32] = "this process";
+
+	if (pid)
+		snprintf(who, sizeof(who), "pid %d", (int)pid);
 	if (e == EACCES || e == EPERM)
 		return wl_error_set(err, "perf_event_open", "",
-				    "%s (%s) on pid %d: %s; counting kernel mode needs root, CAP_PERFMON or kernel.perf_event_paranoid <= 1 (it is %d)",
-				    d->name, ev, (int)pid, strerror(e), perf_paranoid());
-	return wl_error_set(err, "perf_event_open", "", "%s (%s) on pid %d: %s",
-			    d->name, ev, (int)pid, strerror(e));
+				    "%s (%s) on %s: %s; counting kernel mode needs root, CAP_PERFMON or kernel.perf_event_paranoid <= 1 (it is %d)",
+				    d->name, ev, who, strerror(e), perf_paranoid());
+	return wl_error_set(err, "perf_event_open", "", "%s (%s) on %s: %s",
+			    d->name, ev, who, strerror(e));
 }
 
 /* Open counter i, or mark it unsupported. -1 with err set on an error. */

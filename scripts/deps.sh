@@ -4,8 +4,9 @@
 set -eu
 
 # build: make, gcc, pkg-config; libraries: cJSON, Criterion (tests), libbpf,
-# libpfm4; BPF programs: clang and bpftool (skeletons, vmlinux.h).
-PKGS="make gcc libc6-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev clang bpftool"
+# libpfm4; BPF programs: clang, the kernel's UAPI headers, bpftool (object
+# and skeleton); benchmark reference: bpftrace (make bench).
+PKGS="make gcc libc6-dev linux-libc-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev clang bpftool bpftrace"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian system (no dpkg-query); install by hand: $PKGS" >&2

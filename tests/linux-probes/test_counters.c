@@ -412,10 +412,11 @@ Test(counters, open_on_a_dead_pid_is_an_error)
 {
 	struct counter_set cs;
 	struct wl_error err = { 0 };
-	pid_t pid = fork();
 	int status;
+	pid_t pid;
 
 	require_perf_kernel();
+	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0)
 		_exit(0);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <cjson/cJSON.h>
 
 #include "linux-probes/evlog.h"
@@ -591,4 +592,106 @@ Test(linux, next_run_restores_sysfs_left_by_a_killed_run)
 	cr_assert_not_null(strstr(r.err, "restored THP settings"), "%s", r.err);
 	cr_assert_neq(access(saved, F_OK), 0);
 	/* teardown checks that sysfs is exactly as before */
+}
+
+/* ---- the dataset workloads against their expected outcomes ----------------- */
+
+/*
+ * datasets/workloads/INDEX.md states, for each workload, what 6.18 does
+ * and why (grounded in the facts file). -1: not checked, with the reason in
+ * the INDEX (timing or placement); ODD: thp-always-fault's 5MiB region, whose
+ * counts follow from where the kernel placed it (see ds_odd_region).
+ */
+#define ODD (-2)
+
+struct ds_region {
+	char name[16];
+	long long faults, thp, none, zero, pte, pmd;
+};
+
+struct ds_case {
+	char file[40];
+	int nr;
+	struct ds_region r[2];
+};
+
+static struct ds_case ds_cases[] = {
+	{ "access-mix", 1, { { "heap", 12288, 0, 0, 0, 12288, 0 } } },
+	{ "chase-tlb", 2, { { "huge", 16, 16, 0, 0, 0, 8192 }, { "small", 8192, 0, 0, 0, 8192, 0 } } },
+	{ "default", 2, { { "hot", 16, 16, 0, 0, 0, 8192 }, { "cold", 4096, 0, 0, 2048, 2048, 0 } } },
+	{ "dontneed-split", 1, { { "buf", 133, 5, 0, 0, 512, 1536 } } },
+	{ "khugepaged-collapse", 1, { { "sparse", 128, 0, 0, 0, 0, 2048 } } },
+	{ "khugepaged-max-ptes-none", 2,
+	  { { "dense", 256, 0, 0, 0, 0, 1024 }, { "sparse", 64, 0, 960, 0, 64, 0 } } },
+	/* whether khugepaged reaches the mm within the 1 s sleep is timing */
+	{ "khugepaged-sleep", 1, { { "buf", 32, 0, -1, -1, -1, -1 } } },
+	{ "madv-collapse", 1, { { "buf", 32, 0, 0, 0, 0, 2048 } } },
+	{ "mprotect-split", 1, { { "buf", 4, 4, 0, 0, 512, 1536 } } },
+	{ "mthp-64k", 2, { { "buf", 128, 0, 0, 0, 2048, 0 }, { "ro", 512, 0, 0, 512, 0, 0 } } },
+	{ "mthp-policy", 2,
+	  { { "advised", 32, 0, 0, 0, 1024, 0 }, { "plain", 256, 0, 0, 0, 1024, 0 } } },
+	{ "munmap-partial", 1, { { "buf", 4, 4, 1024, 0, 512, 512 } } },
+	{ "nohugepage-override", 2,
+	  { { "mixed", 1026, 2, 0, 0, 1024, 1024 }, { "small", 2048, 0, 0, 0, 2048, 0 } } },
+	{ "populate", 2, { { "pop", 0, 0, 0, 0, 0, 4096 }, { "lazy", 8, 8, 0, 0, 0, 4096 } } },
+	{ "thp-always-fault", 2,
+	  { { "aligned", 16, 16, 0, 0, 0, 8192 }, { "odd", ODD, ODD, ODD, ODD, ODD, ODD } } },
+	{ "thp-madvise-advised", 2,
+	  { { "advised", 8, 8, 0, 0, 0, 4096 }, { "plain", 2052, 4, 0, 0, 2048, 2048 } } },
+	{ "thp-never-4k", 1, { { "buf", 16384, 0, 0, 0, 16384, 0 } } },
+	{ "zero-page-4k-cow", 2, { { "thp", 4, 4, 0, 0, 0, 2048 }, { "small", 1536, 0, 0, 512, 512, 0 } } },
+	{ "zero-page-huge", 1, { { "buf", 10, 2, 0, 3072, 0, 1024 } } },
+};
+
+ParameterizedTestParameters(linux, dataset_workload_matches_its_expected_outcome)
+{
+	return cr_make_param_array(struct ds_case, ds_cases, sizeof(ds_cases) / sizeof(ds_cases[0]));
+}
+
+/*
+ * thp-always-fault's 5MiB region gets a THP for each 2MiB-aligned block
+ * that fits inside it where the kernel put it (n = 1 or 2), 4KiB pages for
+ * the rest: n + (1280 - 512n) faults.
+ */
+static void ds_odd_region(struct ds_region *want, uint64_t start)
+{
+	const uint64_t two = 2ULL << 20, end = start + (5ULL << 20);
+	long long n = (long long)(end / two) - (long long)((start + two - 1) / two);
+
+	*want = (struct ds_region){ "odd", n + 1280 - 512 * n, n, 0, 0, 1280 - 512 * n, 512 * n };
+}
+
+ParameterizedTest(struct ds_case *c, linux, dataset_workload_matches_its_expected_outcome)
+{
+	struct result r;
+	char path[96];
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "datasets/workloads/%s.json", c->file);
+	j = run_linux(path, outdir(c->file), NULL, NULL, &r);
+	cr_assert_eq(num(j, "dropped_events"), 0);
+	cr_assert(cJSON_IsTrue(at(j, "complete")), "%s", c->file);
+	for (int i = 0; i < c->nr; i++) {
+		struct ds_region want = c->r[i];
+		char k[64];
+
+		if (want.faults == ODD) {
+			snprintf(k, sizeof(k), "regions.%s.start", want.name);
+			ds_odd_region(&want, (uint64_t)num(j, k));
+		}
+		const struct { const char *key; long long v; } checks[] = {
+			{ "faults", want.faults }, { "thp_faults", want.thp },
+			{ "pages.none", want.none }, { "pages.zero", want.zero },
+			{ "pages.pte", want.pte }, { "pages.pmd", want.pmd },
+		};
+
+		for (size_t x = 0; x < sizeof(checks) / sizeof(checks[0]); x++) {
+			if (checks[x].v < 0)
+				continue;
+			snprintf(k, sizeof(k), "regions.%s.%s", want.name, checks[x].key);
+			cr_expect_eq(num(j, k), (double)checks[x].v, "%s: %s is %.0f, expected %lld",
+				     c->file, k, num(j, k), checks[x].v);
+		}
+	}
+	cJSON_Delete(j);
 }

@@ -1,0 +1,605 @@
+/*
+ * bench_linux.c - what the probes of `virtuoso linux` cost the workload they
+ * watch, and what bpftrace costs for the same job.
+ *
+ * Workload: write-touch 1 GiB at 4 KiB with THP and every mTHP size off,
+ * 262144 user page faults; each fires page_fault_user, the software
+ * page-fault event, mm_page_alloc and rss_stat. The measure is the touch
+ * phase's runtime_ns.
+ *
+ * Ours: bin/virtuoso linux with every probe against --no-probes (the same
+ * loader and handshake, no BPF, no perf counters), alternated, ROUNDS rounds.
+ * Goal: the ratio of the medians probes/baseline <= 1.10, with no dropped
+ * events.
+ *
+ * Reference: bench/linux_probes.bt (the same hooks, the same filter by
+ * process, every event printed to a file) around bin/virtuoso exec, against
+ * bin/virtuoso exec alone. Goal: ours costs less than bpftrace. exec leaves
+ * THP sysfs alone, so for this pair the bench applies the spec's kernel
+ * block itself (linux-probes/thp_sysfs.h: saved on disk first, restored on
+ * exit, on error and on SIGINT/SIGTERM/SIGHUP; after a SIGKILL the next
+ * `virtuoso linux` restores it). bpftrace takes ~20 s a run, hence fewer
+ * rounds; its ratio is far above the noise.
+ *
+ * Before every measured run the bench write-touches and frees a little more
+ * memory than the workload needs: on a VM with free page reporting
+ * (virtio-balloon), memory freed a few seconds earlier has gone back to the
+ * host, and a first touch then pays a host fault as well, which otherwise
+ * dominates the spread between runs.
+ *
+ * Needs root and kernel BTF ("needs root, skipped" otherwise). Runs from the
+ * top of the tree (bin/virtuoso, bench/linux_probes.bt), as `make bench`
+ * does. Usage: bench_linux [ROUNDS [REF_ROUNDS]]. Exit status is 0 even when
+ * a goal is missed; 1 when a run cannot be made, 130 when interrupted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "linux-probes/thp_sysfs.h"
+#include "workload/json.h"
+#include "workload/spec.h"
+
+#define GOAL_RATIO	1.10
+#define ROUNDS		7
+#define REF_ROUNDS	1
+#define MAX_ROUNDS	64
+#define RUN_TRIES	3		/* another run may hold the host for a moment */
+#define LOCK_WAIT_S	30
+#define WARM_BYTES	((1ULL << 30) + (256ULL << 20))
+#define VIRTUOSO	"bin/virtuoso"
+#define BT_SCRIPT	"bench/linux_probes.bt"
+#define TRACEFS		"/sys/kernel/tracing"
+
+static const char spec_text[] =
+	"{\n"
+	"  \"name\": \"bench-linux-touch-1g\",\n"
+	"  \"description\": \"write-touch 1GiB at 4KiB, THP and every mTHP size off: "
+	"262144 faults\",\n"
+	"  \"seed\": 1,\n"
+	"  \"kernel\": {\n"
+	"    \"thp\": \"never\",\n"
+	"    \"mthp\": {\"16KiB\": \"never\", \"32KiB\": \"never\", \"64KiB\": \"never\", "
+	"\"128KiB\": \"never\", \"256KiB\": \"never\", \"512KiB\": \"never\", \"1MiB\": \"never\"}\n"
+	"  },\n"
+	"  \"regions\": [{\"name\": \"buf\", \"size\": \"1GiB\"}],\n"
+	"  \"phases\": [{\"op\": \"touch\", \"region\": \"buf\", \"stride\": \"4KiB\", "
+	"\"write\": true}]\n"
+	"}\n";
+
+/* One run's numbers, from linux.json or exec's JSON. */
+struct result {
+	double touch_ns;
+	double faults;		/* linux.json, probed: faults the probes saw */
+	double emitted;		/* linux.json: probes.emitted */
+	double dropped;		/* linux.json: dropped_events */
+};
+
+/* What one way of running the workload gave over its rounds. */
+struct series {
+	const char *name;
+	double touch_ns[MAX_ROUNDS];
+	double events_ps[MAX_ROUNDS];
+	int n;
+};
+
+static volatile sig_atomic_t stopped;
+static char tmp_dir[] = "/tmp/bench_linux.XXXXXX";
+static bool have_tmp;
+
+static void on_signal(int sig)
+{
+	stopped = sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static const char *in_tmp(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tmp_dir, name);
+	return buf;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
+static void rm_tmp(void)
+{
+	if (have_tmp)
+		nftw(tmp_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	have_tmp = false;
+}
+
+/* The last line of a child's log, for an error message. */
+static void print_log_tail(const char *log)
+{
+	char line[512], last[512] = "";
+	FILE *f = fopen(log, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '\n')
+			memcpy(last, line, sizeof(last));
+	fclose(f);
+	if (last[0])
+		fprintf(stderr, "  %s", last);
+}
+
+/*
+ * Run argv in its own process group, stdout and stderr to 'log'. Returns
+ * its exit status, or -1 if it could not start or we were interrupted (the
+ * group then gets SIGTERM and is waited for).
+ */
+static int run(char *const argv[], const char *log)
+{
+	int status;
+	pid_t pid;
+
+	if (stopped)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		setpgid(0, 0);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		close(fd);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+		if (stopped)
+			kill(-pid, SIGTERM);
+	}
+	if (stopped)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Touch and free a bit more than the workload, right before it runs. */
+static void warm_up(void)
+{
+	volatile char *p = mmap(NULL, WARM_BYTES, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	for (size_t off = 0; off < WARM_BYTES; off += 4096)
+		p[off] = 1;
+	munmap((void *)p, WARM_BYTES);
+}
+
+static double num(const cJSON *obj, const char *key)
+{
+	double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+
+	return isnan(v) ? 0 : v;
+}
+
+/* phases[0].runtime_ns and, from linux.json, the probes' accounting. */
+static int read_result(const char *path, struct result *r)
+{
+	struct wl_error err;
+	const cJSON *ph;
+	size_t len;
+	char *text;
+	cJSON *j;
+
+	if (wj_read_file(path, &text, &len, &err)) {
+		wl_error_print(&err, stderr);
+		return -1;
+	}
+	j = cJSON_ParseWithLength(text, len);
+	free(text);
+	ph = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "phases"), 0);
+	r->touch_ns = num(ph, "runtime_ns");
+	r->faults = num(ph, "faults");
+	r->emitted = num(cJSON_GetObjectItemCaseSensitive(j, "probes"), "emitted");
+	r->dropped = num(j, "dropped_events");
+	cJSON_Delete(j);
+	if (r->touch_ns <= 0) {
+		fprintf(stderr, "%s: phases[0].runtime_ns: expected a positive number\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* One run of argv, which writes 'json'; retried when it fails. */
+static int measure(const char *what, char *const argv[], const char *json, struct result *r)
+{
+	char log[300];
+
+	in_tmp(log, sizeof(log), "run.log");
+	for (int t = 1; t <= RUN_TRIES; t++) {
+		int status;
+
+		unlink(json);
+		warm_up();
+		status = run(argv, log);
+		if (stopped)
+			return -1;
+		if (status == 0)
+			return read_result(json, r);
+		fprintf(stderr, "bench_linux: %s failed (status %d)%s\n", what, status,
+			t < RUN_TRIES ? ", trying again" : "");
+		print_log_tail(log);
+		sleep(1);
+	}
+	return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAX_ROUNDS];
+
+	if (n <= 0)
+		return NAN;
+	memcpy(s, v, (size_t)n * sizeof(*s));
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void add(struct series *s, const struct result *r)
+{
+	s->events_ps[s->n] = r->emitted / (r->touch_ns * 1e-9);
+	s->touch_ns[s->n++] = r->touch_ns;
+}
+
+/* ---- ours: virtuoso linux, probes against --no-probes ------------------------ */
+
+struct ours {
+	struct series base, probes;
+	double dropped, min_faults;
+};
+
+static int run_ours(const char *spec, int rounds, uint64_t faults, struct ours *o)
+{
+	static const char *const name[2] = { "linux-base", "linux-probes" };
+	char dir[2][300], json[2][300];
+	char *argv[2][7] = {
+		{ VIRTUOSO, "linux", (char *)spec, "-o", dir[0], "--no-probes", NULL },
+		{ VIRTUOSO, "linux", (char *)spec, "-o", dir[1], NULL, NULL },
+	};
+
+	for (int k = 0; k < 2; k++) {
+		char rel[64];
+
+		in_tmp(dir[k], sizeof(dir[k]), name[k]);
+		snprintf(rel, sizeof(rel), "%s/linux.json", name[k]);
+		in_tmp(json[k], sizeof(json[k]), rel);
+	}
+	o->min_faults = (double)faults;
+	for (int i = 0; i < rounds; i++) {
+		struct result r[2];
+
+		/* alternate which goes first, so neither always follows the other */
+		for (int step = 0; step < 2; step++) {
+			int k = (i + step) % 2;
+
+			if (measure(k ? o->probes.name : o->base.name, argv[k], json[k], &r[k]))
+				return -1;
+		}
+		add(&o->base, &r[0]);
+		add(&o->probes, &r[1]);
+		o->dropped += r[1].dropped;
+		if (r[1].faults < o->min_faults)
+			o->min_faults = r[1].faults;
+		printf("  round %d: --no-probes %8.1f ms   probes %8.1f ms   %5.3fx   "
+		       "%.0f events, %.0f dropped\n", i + 1, r[0].touch_ns / 1e6,
+		       r[1].touch_ns / 1e6, r[1].touch_ns / r[0].touch_ns, r[1].emitted,
+		       r[1].dropped);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+/* ---- the reference: bpftrace around virtuoso exec ---------------------------- */
+
+static bool in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
+		if (n && access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+/* bpftrace's "Lost N events" lines in its output. */
+static double bt_lost(const char *out)
+{
+	char line[512];
+	double lost = 0;
+	unsigned long n;
+	FILE *f = fopen(out, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Lost %lu events", &n) == 1)
+			lost += (double)n;
+	fclose(f);
+	return lost;
+}
+
+struct ref {
+	struct series exec, bt;
+	double lost;
+};
+
+/* Take the host for the exec pair: the same lock as `virtuoso linux`. */
+static int take_host(const char *state_dir, int *lock_fd)
+{
+	struct wl_error err = { 0 };
+	int restored = 0;
+
+	for (int waited = 0; thp_sysfs_lock(state_dir, lock_fd, &err); waited++) {
+		if (errno != EBUSY || waited >= 2 * LOCK_WAIT_S || stopped) {
+			wl_error_print(&err, stderr);
+			return -1;
+		}
+		usleep(500000);
+	}
+	if (thp_sysfs_recover(state_dir, WL_THP_SYSFS, &restored, &err)) {
+		wl_error_print(&err, stderr);
+		return -1;
+	}
+	if (restored)
+		fprintf(stderr, "bench_linux: restored THP settings left by an interrupted run "
+			"(pid %d)\n", restored);
+	return 0;
+}
+
+static int run_ref(const char *spec, const struct wl_kernel *kernel, int rounds,
+		   struct ref *o)
+{
+	const char *state_dir = thp_sysfs_state_dir();
+	char json[300], out[300], cmd[700];
+	char *exec_argv[] = { VIRTUOSO, "exec", (char *)spec, "-o", json, NULL };
+	char *bt_argv[] = { "bpftrace", "-o", out, "-c", cmd, BT_SCRIPT, NULL };
+	struct wl_error err = { 0 };
+	bool saved = false, mounted = false;
+	int lock_fd = -1, ret = -1;
+
+	in_tmp(json, sizeof(json), "exec.json");
+	in_tmp(out, sizeof(out), "bpftrace.out");
+	snprintf(cmd, sizeof(cmd), "%s exec %s -o %s", VIRTUOSO, spec, json);
+
+	if (access(TRACEFS "/events", F_OK)) {
+		if (mount("nodev", TRACEFS, "tracefs", 0, NULL)) {
+			fprintf(stderr, "bench_linux: " TRACEFS ": cannot mount tracefs: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		mounted = true;
+	}
+	if (take_host(state_dir, &lock_fd))
+		goto out;
+	if (thp_sysfs_save(WL_THP_SYSFS, state_dir, &err))
+		goto out;
+	saved = true;
+	if (thp_sysfs_apply(kernel, WL_THP_SYSFS, &err))
+		goto out;
+
+	for (int i = 0; i < rounds; i++) {
+		struct result r[2];
+
+		for (int step = 0; step < 2; step++) {
+			int k = (i + step) % 2;
+
+			if (measure(k ? o->bt.name : o->exec.name, k ? bt_argv : exec_argv, json,
+				    &r[k]))
+				goto out;
+		}
+		add(&o->exec, &r[0]);
+		add(&o->bt, &r[1]);
+		o->lost += bt_lost(out);
+		printf("  round %d: exec %8.1f ms   bpftrace + exec %8.1f ms   %5.2fx\n", i + 1,
+		       r[0].touch_ns / 1e6, r[1].touch_ns / 1e6, r[1].touch_ns / r[0].touch_ns);
+		fflush(stdout);
+	}
+	ret = 0;
+out:
+	if (err.msg[0])
+		wl_error_print(&err, stderr);
+	if (saved) {
+		struct wl_error rerr = { 0 };
+
+		if (thp_sysfs_restore(state_dir, WL_THP_SYSFS, &rerr)) {
+			wl_error_print(&rerr, stderr);
+			ret = -1;
+		}
+	}
+	thp_sysfs_unlock(lock_fd);
+	if (mounted)
+		umount2(TRACEFS, MNT_DETACH);
+	return ret;
+}
+
+/* ---- the report ---------------------------------------------------------------- */
+
+static void print_row(const struct series *s, uint64_t faults, const char *events,
+		      double ratio, const char *goal)
+{
+	double ms = median(s->touch_ns, s->n) / 1e6;
+	char r[16] = "-";
+
+	if (!isnan(ratio))
+		snprintf(r, sizeof(r), "%.3fx", ratio);
+	printf("%-28s %6d %10.1f %12.1f %12s %9s  %s\n", s->name, s->n, ms,
+	       (double)faults / ms, events, r, goal);
+}
+
+static int parse_rounds(const char *arg, int *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*end || v < 1 || v > MAX_ROUNDS) {
+		fprintf(stderr, "bench_linux: rounds: expected 1..%d, got \"%s\"\n", MAX_ROUNDS, arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: waitpid returns */
+	struct ours ours = { .base.name = "virtuoso linux --no-probes",
+			     .probes.name = "virtuoso linux (probes)" };
+	struct ref ref = { .exec.name = "virtuoso exec", .bt.name = "bpftrace + virtuoso exec" };
+	int rounds = ROUNDS, ref_rounds = REF_ROUNDS, ret = 1, missed = 0;
+	double t0 = now_s(), ours_ratio, bt_ratio = NAN;
+	bool bpftrace = in_path("bpftrace");
+	struct wl_error err = { 0 };
+	struct wl_spec s;
+	uint64_t faults;
+	char spec[300], events[32];
+	FILE *f;
+
+	if ((argc > 1 && parse_rounds(argv[1], &rounds)) ||
+	    (argc > 2 && parse_rounds(argv[2], &ref_rounds)))
+		return 1;
+	if (geteuid() != 0) {
+		printf("bench_linux: needs root, skipped\n");
+		return 0;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		printf("bench_linux: needs root, skipped (no /sys/kernel/btf/vmlinux: no kernel BTF)\n");
+		return 0;
+	}
+	if (access(VIRTUOSO, X_OK) || access(BT_SCRIPT, R_OK)) {
+		fprintf(stderr, "bench_linux: run from the top of the tree after 'make': "
+			"needs " VIRTUOSO " and " BT_SCRIPT "\n");
+		return 1;
+	}
+	if (wl_spec_parse(&s, spec_text, sizeof(spec_text) - 1, "bench_linux spec", &err)) {
+		wl_error_print(&err, stderr);
+		return 1;
+	}
+	faults = wl_touch_steps(&s.phases[0]);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (!mkdtemp(tmp_dir)) {
+		fprintf(stderr, "bench_linux: %s: %s\n", tmp_dir, strerror(errno));
+		goto out;
+	}
+	have_tmp = true;
+	f = fopen(in_tmp(spec, sizeof(spec), "spec.json"), "w");
+	if (!f || fputs(spec_text, f) < 0 || fclose(f)) {
+		fprintf(stderr, "bench_linux: %s: cannot write\n", spec);
+		goto out;
+	}
+
+	printf("bench_linux: write-touch 1 GiB at 4 KiB, thp never: %llu faults a run\n",
+	       (unsigned long long)faults);
+	printf("ours: virtuoso linux, probes vs --no-probes, %d rounds\n", rounds);
+	if (run_ours(spec, rounds, faults, &ours))
+		goto out;
+	if (!bpftrace) {
+		printf("bpftrace: not installed, reference skipped\n");
+	} else {
+		printf("reference: bpftrace + virtuoso exec vs virtuoso exec, %d round%s\n",
+		       ref_rounds, ref_rounds > 1 ? "s" : "");
+		if (run_ref(spec, &s.kernel, ref_rounds, &ref))
+			goto out;
+		bt_ratio = median(ref.bt.touch_ns, ref.bt.n) / median(ref.exec.touch_ns, ref.exec.n);
+	}
+	ours_ratio = median(ours.probes.touch_ns, ours.probes.n) /
+		     median(ours.base.touch_ns, ours.base.n);
+
+	printf("\n%-28s %6s %10s %12s %12s %9s  %s\n", "run", "rounds", "touch ms",
+	       "k faults/s", "M events/s", "ratio", "goal");
+	print_row(&ours.base, faults, "-", NAN, "");
+	snprintf(events, sizeof(events), "%.3f",
+		 median(ours.probes.events_ps, ours.probes.n) / 1e6);
+	print_row(&ours.probes, faults, events, ours_ratio,
+		  ours_ratio <= GOAL_RATIO ? "<= 1.10x: met" : "<= 1.10x: GOAL MISSED");
+	if (bpftrace) {
+		print_row(&ref.exec, faults, "-", NAN, "");
+		print_row(&ref.bt, faults, "-", bt_ratio,
+			  ours_ratio < bt_ratio ? "above ours: met" : "above ours: GOAL MISSED");
+	}
+	printf("\nprobed runs: %.0f events dropped, fewest faults seen %.0f of %llu\n",
+	       ours.dropped, ours.min_faults, (unsigned long long)faults);
+	if (bpftrace)
+		printf("bpftrace: %.0f events lost\n", ref.lost);
+
+	if (ours_ratio > GOAL_RATIO) {
+		printf("bench_linux: GOAL MISSED: probes/baseline %.3fx > %.2fx\n", ours_ratio,
+		       GOAL_RATIO);
+		missed = 1;
+	}
+	if (ours.dropped > 0 || ours.min_faults < (double)faults) {
+		printf("bench_linux: GOAL MISSED: the probed runs lost events\n");
+		missed = 1;
+	}
+	if (bpftrace && !(ours_ratio < bt_ratio)) {
+		printf("bench_linux: GOAL MISSED: ours %.3fx is not below bpftrace %.3fx\n",
+		       ours_ratio, bt_ratio);
+		missed = 1;
+	}
+	if (!missed)
+		printf("bench_linux: goals met: probes/baseline %.3fx <= %.2fx%s", ours_ratio,
+		       GOAL_RATIO, bpftrace ? "" : "\n");
+	if (!missed && bpftrace)
+		printf(", below bpftrace's %.2fx\n", bt_ratio);
+	printf("bench_linux: %.0f s\n", now_s() - t0);
+	ret = 0;
+out:
+	rm_tmp();
+	wl_spec_release(&s);
+	if (stopped) {
+		fprintf(stderr, "bench_linux: interrupted by %s\n", strsignal(stopped));
+		return 130;
+	}
+	return ret;
+}
