@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "linux-probes/evlog.h"
+#include "linux-probes/thp_sysfs.h"
 #include "tests/host.h"
 #include "tests/run.h"
 
@@ -86,11 +87,10 @@ static void setup(void)
 	snprintf(tmp, sizeof(tmp), "/tmp/vlinux-XXXXXX");
 	cr_assert_not_null(mkdtemp(tmp));
 	chmod(tmp, 0755);
-	/* a private state dir: a crash left by one test cannot leak into another */
-	char state[128];
-
-	snprintf(state, sizeof(state), "%s/state", tmp);
-	setenv("VIRTUOSO_STATE_DIR", state, 1);
+	/*
+	 * The real state dir: its lock is what keeps any other virtuoso linux
+	 * (a benchmark, a user) from changing THP sysfs under a test.
+	 */
 	sysfs_snapshot(sysfs_before, sizeof(sysfs_before));
 }
 
@@ -583,7 +583,7 @@ Test(linux, next_run_restores_sysfs_left_by_a_killed_run)
 	/* the killed run could not clean up: the host keeps its settings... */
 	sysfs_snapshot(now, sizeof(now));
 	cr_assert_str_neq(now, sysfs_before);
-	snprintf(saved, sizeof(saved), "%s/thp-saved", getenv("VIRTUOSO_STATE_DIR"));
+	snprintf(saved, sizeof(saved), "%s/thp-saved", thp_sysfs_state_dir());
 	cr_assert_eq(access(saved, F_OK), 0, "...and the saved state is on disk");
 	/* ...until the next run, which restores them first and says so */
 	RUN(&r, "linux", spec("next", "{\"name\":\"next\",\"regions\":[{\"name\":\"a\",\"size\":\"4KiB\"}],"
