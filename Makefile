@@ -84,6 +84,7 @@ TESTS += build/tests/workload/test_size
 TESTS += build/tests/workload/test_spec
 
 BENCHES += build/bench/bench_gen
+BENCHES += build/bench/bench_linux
 
 # ---- eBPF: bpf/<p>.bpf.c -> build/bpf/<p>.bpf.o -> build/bpf/<p>.skel.h -----------
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -161,7 +162,7 @@ main: bin/virtuoso
 	@echo "main: out/default/linux.json (what the kernel did), out/default/events.vlog (bin/virtuoso dump it)"
 	@echo "main: next: 'virtuoso run' (MimicOS + simulator, comparison report) once issues 4-6 land"
 
-bench: $(BENCHES)
+bench: bin/virtuoso $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
 deps:

@@ -40,8 +40,6 @@
 #define MM_ANONPAGES		1
 
 const volatile __u32 target_tgid = 0;
-/* Wake the loader only when this much is waiting: wake-ups cost the faulting thread. */
-const volatile __u64 wakeup_bytes = 1 << 20;
 
 /* Written by the loader while the workload is paused. */
 __s32 cur_phase = VT_NO_PHASE;
@@ -67,13 +65,23 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
-/* Faults opened by page_fault_user and not yet completed, per thread. */
+/*
+ * The fault in progress on each thread, in task-local storage: written in
+ * place at entry (ts != 0 while it is open), closed at completion (ts = 0).
+ * Cheaper than a hash map update and delete per fault.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct vt_event);
 } open_faults SEC(".maps");
+
+static __always_inline struct vt_event *fault_slot(int create)
+{
+	return bpf_task_storage_get(&open_faults, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 /* Memory syscalls entered and not yet returned, per thread. */
 struct {
@@ -102,13 +110,10 @@ struct {
 	__type(value, struct khp_pending);
 } khp SEC(".maps");
 
+/* The loader drains on its own timer: no wake-ups, no query of the buffer per event. */
 static __always_inline void emit(const struct vt_event *e)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, (void *)e, sizeof(*e), flags))
+	if (bpf_ringbuf_output(&events, (void *)e, sizeof(*e), BPF_RB_NO_WAKEUP))
 		__sync_fetch_and_add(&dropped, 1);
 	else
 		__sync_fetch_and_add(&emitted, 1);
@@ -147,24 +152,29 @@ static __always_inline bool is_khugepaged(__u32 tgid, bool learn)
 
 static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 {
-	struct vt_event e = {}, *old;
+	struct vt_event *e;
 	__u32 tid = workload_tid();
 
 	if (!tid)
 		return 0;
+	e = fault_slot(1);
+	if (!e)
+		return 0;
 	/* The thread's previous fault never completed: it failed. */
-	old = bpf_map_lookup_elem(&open_faults, &tid);
-	if (old)
-		emit(old);
-	e.ts = bpf_ktime_get_ns();
-	e.tid = tid;
-	e.type = VT_FAULT;
-	e.phase = cur_phase;
-	e.fault.addr = addr;
-	e.fault.ip = ip;
-	e.fault.error_code = error_code;
-	e.fault.rss_anon = -1;
-	bpf_map_update_elem(&open_faults, &tid, &e, BPF_ANY);
+	if (e->ts)
+		emit(e);
+	e->ts = bpf_ktime_get_ns();
+	e->tid = tid;
+	e->type = VT_FAULT;
+	e->phase = cur_phase;
+	e->fault.addr = addr;
+	e->fault.ip = ip;
+	e->fault.error_code = error_code;
+	e->fault.latency_ns = 0;
+	e->fault.completed = 0;
+	e->fault.major = 0;
+	e->fault.nr_allocs = 0;
+	e->fault.rss_anon = -1;
 	return 0;
 }
 
@@ -175,8 +185,8 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, int major)
 
 	if (!tid)
 		return 0;
-	e = bpf_map_lookup_elem(&open_faults, &tid);
-	if (!e) {
+	e = fault_slot(0);
+	if (!e || !e->ts) {
 		__sync_fetch_and_add(&stray_ends, 1);
 		return 0;
 	}
@@ -187,7 +197,7 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, int major)
 	e->fault.major = major;
 	if (e->phase != VT_NO_PHASE)
 		emit(e);
-	bpf_map_delete_elem(&open_faults, &tid);
+	e->ts = 0;
 	return 0;
 }
 
@@ -246,8 +256,8 @@ int page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 	tid = workload_tid();
 	if (!tid || cur_phase == VT_NO_PHASE)
 		return 0;
-	f = bpf_map_lookup_elem(&open_faults, &tid);
-	if (f) {
+	f = fault_slot(0);
+	if (f && f->ts) {
 		__u8 n = f->fault.nr_allocs;
 
 		a.cause = VT_CAUSE_FAULT;
@@ -489,8 +499,8 @@ static __always_inline int rss_change(int member, long size)
 
 	if (!tid || cur_phase == VT_NO_PHASE)
 		return 0;
-	f = bpf_map_lookup_elem(&open_faults, &tid);
-	if (f && member == MM_ANONPAGES) {
+	f = fault_slot(0);
+	if (f && f->ts && member == MM_ANONPAGES) {
 		f->fault.rss_anon = size;
 		return 0;
 	}
@@ -507,11 +517,14 @@ static __always_inline int rss_change(int member, long size)
 SEC("tp_btf/rss_stat")
 int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task;
 	long count;
 
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid || member < 0 || member > 3)
+		return 0;
 	/* only changes to the workload's own mm, as the tracepoint's 'curr' */
-	if ((__u64)mm != (__u64)BPF_CORE_READ(task, mm) || member < 0 || member > 3)
+	task = (struct task_struct *)bpf_get_current_task();
+	if ((__u64)mm != (__u64)BPF_CORE_READ(task, mm))
 		return 0;
 	/*
 	 * mm->rss_stat[member].count, what get_mm_counter() reads; the index

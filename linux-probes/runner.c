@@ -452,8 +452,10 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 
 		if (!end)
 			return wl_error_set(err, "virtuoso linux", "", "out of memory");
-		if (l->traced)
+		if (l->traced) {
+			vmtrace_collect_open(&l->trace, l->child);
 			vmtrace_set_phase(&l->trace, VT_NO_PHASE);
+		}
 		l->runtime_ns = m->v[0];
 		l->complete = m->v[1] != 0;
 		if (scan_regions(l, end, err)) {

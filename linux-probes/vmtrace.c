@@ -190,10 +190,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 				    strerror(errno));
 	t->skel->rodata->target_tgid = (__u32)o->pid;
 	t->skel->bss->khugepaged_pid = (__u32)t->khugepaged_pid;
-	size_t rb = ringbuf_size(o->ringbuf_bytes);
-
-	t->skel->rodata->wakeup_bytes = rb / 8 < 4096 ? 1 : rb / 8;
-	bpf_map__set_max_entries(t->skel->maps.events, rb);
+	bpf_map__set_max_entries(t->skel->maps.events, ringbuf_size(o->ringbuf_bytes));
 	choose_flavour(t, o);
 
 	ret = vmtrace_bpf__load(t->skel);
@@ -238,30 +235,32 @@ int vmtrace_fd(const struct vmtrace *t)
 
 int vmtrace_poll(struct vmtrace *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	/* the kernel side does not wake us: read what is there, or wait for it */
+	int n = timeout_ms ? ring_buffer__poll(t->rb, timeout_ms) : ring_buffer__consume(t->rb);
 
 	return n == -EINTR ? 0 : n;
 }
 
+int vmtrace_collect_open(struct vmtrace *t, pid_t tid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+	struct vt_event ev;
+	int ret = 0;
+
+	if (pidfd < 0)
+		return -1;
+	/* task storage is keyed by a pidfd from userspace */
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.open_faults), &pidfd, &ev) == 0 &&
+	    ev.ts && ev.phase != VT_NO_PHASE) {
+		t->received++;
+		ret = t->fn(t->ctx, &ev);
+	}
+	close(pidfd);
+	return ret;
+}
+
 int vmtrace_drain(struct vmtrace *t)
 {
-	int fd = bpf_map__fd(t->skel->maps.open_faults);
-	__u32 key, next, *prev = NULL;
-	struct vt_event ev;
-	int n;
-
-	/* what the kernel already sent comes first, then the faults left open */
-	if ((n = ring_buffer__consume(t->rb)) < 0)
-		return n;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &ev) == 0 && ev.phase != VT_NO_PHASE) {
-			t->received++;
-			if (t->fn(t->ctx, &ev))
-				break;
-		}
-	}
 	return ring_buffer__consume(t->rb) < 0 ? -1 : 0;
 }
 

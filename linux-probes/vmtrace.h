@@ -21,9 +21,9 @@
  *
  * Records arrive through one ring buffer. The kernel side counts what it
  * could not reserve (dropped) and what it sent (emitted); a run with drops
- * is incomplete and says so. The kernel wakes the reader only when a
- * wake-up's worth of data is waiting (a wake-up costs the faulting thread),
- * so the reader polls with a timeout and drains at every phase boundary.
+ * is incomplete and says so. The kernel never wakes the reader (a wake-up
+ * costs the faulting thread): the reader drains on its own timer and at
+ * every phase boundary (vmtrace_poll with timeout 0).
  */
 #ifndef LINUX_PROBES_VMTRACE_H
 #define LINUX_PROBES_VMTRACE_H
@@ -81,9 +81,13 @@ int vmtrace_fd(const struct vmtrace *t);
 int vmtrace_poll(struct vmtrace *t, int timeout_ms);
 
 /*
- * At the end of the run: deliver faults still open (they never completed:
- * failed faults), then everything waiting.
+ * While the workload is stopped at its end: deliver the fault still open on
+ * thread 'tid' (it never completed: a failed fault), if any. The open fault
+ * lives in the thread's task storage, which dies with the thread.
  */
+int vmtrace_collect_open(struct vmtrace *t, pid_t tid);
+
+/* At the end of the run: deliver everything still waiting. */
 int vmtrace_drain(struct vmtrace *t);
 
 struct vmtrace_stats {
