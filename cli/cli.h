@@ -92,6 +92,7 @@ struct cli_out {
 	FILE *f;
 	const char *path;
 	char tmp[4096];
+	bool direct;	/* path is a device or pipe: written in place */
 };
 int cli_out_open(struct cli_out *o, const char *path);
 int cli_out_close(struct cli_out *o, bool ok);

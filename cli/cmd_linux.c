@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
+#include "workload/json.h"
 #include "linux-probes/counters.h"
 #include "linux-probes/runner.h"
 
@@ -59,6 +62,44 @@ static int own_option(int c, void *ctx)
 	return EXIT_BAD_INPUT;
 }
 
+/* -v: what the kernel did, per region, read back from DIR/linux.json. */
+static void print_summary(const char *dir)
+{
+	struct wl_error err;
+	struct wj_ctx c = { .err = &err };
+	char path[4096], *text;
+	size_t len;
+	cJSON *root, *r;
+
+	snprintf(path, sizeof(path), "%s/linux.json", dir);
+	c.file = path;
+	if (wj_read_file(path, &text, &len, &err))
+		return;
+	root = wj_parse(&c, text, len);
+	free(text);
+	if (!root)
+		return;
+	fprintf(stderr, "%-12s %10s %10s %8s %8s %8s %8s %12s\n", "region", "faults", "thp_faults",
+		"none", "zero", "pte", "pmd", "p50 fault ns");
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(root, "regions")) {
+		cJSON *pg = cJSON_GetObjectItem(r, "pages"), *lat = cJSON_GetObjectItem(r, "fault_latency_ns");
+
+		fprintf(stderr, "%-12s %10.0f %10.0f %8.0f %8.0f %8.0f %8.0f %12.0f\n", r->string,
+			cJSON_GetNumberValue(cJSON_GetObjectItem(r, "faults")),
+			cJSON_GetNumberValue(cJSON_GetObjectItem(r, "thp_faults")),
+			cJSON_GetNumberValue(cJSON_GetObjectItem(pg, "none")),
+			cJSON_GetNumberValue(cJSON_GetObjectItem(pg, "zero")),
+			cJSON_GetNumberValue(cJSON_GetObjectItem(pg, "pte")),
+			cJSON_GetNumberValue(cJSON_GetObjectItem(pg, "pmd")),
+			cJSON_GetNumberValue(cJSON_GetObjectItem(lat, "p50")));
+	}
+	fprintf(stderr, "runtime %.3f ms, %.0f events, %.0f dropped\n",
+		cJSON_GetNumberValue(cJSON_GetObjectItem(root, "runtime_ns")) / 1e6,
+		cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "probes"), "received")),
+		cJSON_GetNumberValue(cJSON_GetObjectItem(root, "dropped_events")));
+	cJSON_Delete(root);
+}
+
 int cmd_linux(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -107,6 +148,8 @@ int cmd_linux(int argc, char **argv)
 		wl_error_print(&err, stderr);
 		return ret;
 	}
+	if (cli_verbose)
+		print_summary(a.out);
 	if (cli_verbose)
 		fprintf(stderr, "virtuoso linux: wrote %s/linux.json and %s/events.vlog%s\n", a.out,
 			a.out, incomplete ? " (incomplete)" : "");

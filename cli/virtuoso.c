@@ -228,12 +228,27 @@ int cli_load_spec(const char *path, struct wl_spec *s)
 
 int cli_out_open(struct cli_out *o, const char *path)
 {
+	struct stat st;
 	int fd;
 
 	o->path = path;
 	o->tmp[0] = '\0';
+	o->direct = false;
 	if (!path || !strcmp(path, "-")) {
 		o->f = stdout;
+		return EXIT_OK;
+	}
+	/*
+	 * A device or a pipe (-o /dev/null, -o /dev/stdout) is written in
+	 * place: renaming a file over it would replace it.
+	 */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		o->f = fopen(path, "w");
+		if (!o->f) {
+			fprintf(stderr, "%s: cannot write: %s\n", path, strerror(errno));
+			return EXIT_FAIL;
+		}
+		o->direct = true;
 		return EXIT_OK;
 	}
 	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path);
@@ -251,6 +266,13 @@ int cli_out_open(struct cli_out *o, const char *path)
 
 int cli_out_close(struct cli_out *o, bool ok)
 {
+	if (o->direct) {
+		if ((ferror(o->f) | fclose(o->f)) && ok) {
+			fprintf(stderr, "%s: cannot write: %s\n", o->path, strerror(errno));
+			return EXIT_FAIL;
+		}
+		return ok ? EXIT_OK : EXIT_FAIL;
+	}
 	if (!o->tmp[0]) {
 		if (fflush(stdout) && ok) {
 			fprintf(stderr, "virtuoso: cannot write to stdout: %s\n", strerror(errno));

@@ -324,3 +324,41 @@ Test(cli, compare_needs_both_sides_whole)
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	cr_assert_eq(system(path), 0);
 }
+
+/* -o to a pipe or device writes into it: renaming a file over it would replace it. */
+Test(cli, output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo, .timeout = 20)
+{
+	char dir[] = "/tmp/vcli-fifo-XXXXXX", fifo[64], got[1 << 14];
+	struct result r;
+	struct stat st;
+	int p[2];
+	ssize_t n = 0, k;
+	pid_t reader;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/out", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(pipe(p), 0);
+	reader = fork();
+	if (!reader) {	/* copy the fifo into the pipe */
+		int fd = open(fifo, O_RDONLY);
+		char buf[4096];
+
+		while ((k = read(fd, buf, sizeof(buf))) > 0)
+			if (write(p[1], buf, (size_t)k) != k)
+				_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	RUN(&r, "check", "--no-host", "datasets/workloads/default.json", "-o", fifo);
+	while ((k = read(p[0], got + n, sizeof(got) - 1 - (size_t)n)) > 0)
+		n += k;
+	got[n] = '\0';
+	waitpid(reader, NULL, 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(stat(fifo, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode), "the fifo was replaced");
+	cr_assert_not_null(strstr(got, "\"name\": \"default\""), "%s", got);
+	unlink(fifo);
+	rmdir(dir);
+}
