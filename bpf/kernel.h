@@ -24,6 +24,15 @@
 
 #define __kern __attribute__((preserve_access_index))
 
+typedef unsigned int gfp_t;
+
+/* Only its size matters here: page_to_pfn() divides by it. */
+struct page {
+	unsigned long flags;
+} __kern;
+
+struct folio;
+
 struct pt_regs___kern {
 	unsigned long di, si, dx, r10, r8, r9, ip;
 } __kern;

@@ -38,6 +38,7 @@
 #define NR_mremap		25
 #define NR_madvise		28
 #define MM_ANONPAGES		1
+#define MIGRATE_MOVABLE		1
 
 const volatile __u32 target_tgid = 0;
 
@@ -226,15 +227,43 @@ int fault_enter_tp(struct trace_event_raw_exceptions *ctx)
 	return fault_enter(ctx->address, ctx->ip, ctx->error_code);
 }
 
-SEC("tracepoint/kmem/mm_page_alloc")
-int page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
+/*
+ * page_to_pfn() for the tp_btf hooks, which get a struct page *: the
+ * loader learns vmemmap_base at start-up (a page it faults in itself, whose
+ * pfn /proc/self/pagemap gives; see vmtrace_open) and sets it here.
+ */
+__u64 vmemmap_base = 0;
+__u32 calib_tgid = 0;		/* the loader, while it calibrates */
+__u64 calib_page = 0;		/* the struct page * of its calibration page */
+
+/*
+ * The pointer's value as a plain number: the verifier forbids arithmetic on
+ * a trusted kernel pointer, so copy it out through a helper.
+ */
+static __always_inline __u64 page_to_pfn(const void *page)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &page);
+	return (v - vmemmap_base) / bpf_core_type_size(struct page);
+}
+
+/* Worth converting a pfn for: the workload, or khugepaged. */
+static __always_inline bool kmem_wanted(bool learn)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return tgid == target_tgid || is_khugepaged(tgid, learn);
+}
+
+static __always_inline int page_alloc(__u64 pfn, __u32 order, __u32 gfp, int migratetype)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct vt_alloc a = {
-		.pfn = ctx->pfn,
-		.gfp = (__u32)ctx->gfp_flags,
-		.order = (__u8)ctx->order,
-		.migratetype = (__u8)ctx->migratetype,
+		.pfn = pfn,
+		.gfp = gfp,
+		.order = (__u8)order,
+		.migratetype = (__u8)migratetype,
 	};
 	struct vt_event e = {}, *f, *sys;
 	struct khp_pending *k;
@@ -281,12 +310,28 @@ int page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 	return 0;
 }
 
-SEC("tracepoint/kmem/mm_page_free")
-int page_free(struct trace_event_raw_mm_page_free *ctx)
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(page_alloc_btf, struct page *page, unsigned int order, gfp_t gfp, int migratetype)
+{
+	if (calib_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == calib_tgid) {
+		if (order == 0 && migratetype == MIGRATE_MOVABLE)
+			bpf_probe_read_kernel(&calib_page, sizeof(calib_page), &page);
+		return 0;
+	}
+	if (!kmem_wanted(order == HPAGE_PMD_ORDER))
+		return 0;
+	return page_alloc(page_to_pfn(page), order, gfp, migratetype);
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int page_alloc_tp(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	return page_alloc(ctx->pfn, ctx->order, (__u32)ctx->gfp_flags, ctx->migratetype);
+}
+
+static __always_inline int page_free(__u64 pfn, __u32 order)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 order = ctx->order;
-	__u64 pfn = ctx->pfn;
 	struct vt_event e = {};
 	struct khp_pending *k;
 	__u32 tid, zero = 0;
@@ -310,24 +355,58 @@ int page_free(struct trace_event_raw_mm_page_free *ctx)
 	return 0;
 }
 
-SEC("tracepoint/huge_memory/mm_khugepaged_scan_pmd")
-int scan_pmd(struct trace_event_raw_mm_khugepaged_scan_pmd *ctx)
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(page_free_btf, struct page *page, unsigned int order)
+{
+	if (!kmem_wanted(false))
+		return 0;
+	return page_free(page_to_pfn(page), order);
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int page_free_tp(struct trace_event_raw_mm_page_free *ctx)
+{
+	__u32 order = ctx->order;
+
+	return page_free(ctx->pfn, order);
+}
+
+static __always_inline int scan_pmd(__u64 mm, __u64 pfn, int referenced, int none_or_zero,
+				    int status, int unmapped)
 {
 	struct vt_event e = {};
 
-	if (!target_mm || (__u64)ctx->mm != target_mm)
+	if (!target_mm || mm != target_mm)
 		return 0;
 	e.ts = bpf_ktime_get_ns();
 	e.tid = (__u32)bpf_get_current_pid_tgid();
 	e.type = VT_SCAN_PMD;
 	e.phase = cur_phase;
-	e.scan.pfn = ctx->pfn;
-	e.scan.referenced = ctx->referenced;
-	e.scan.none_or_zero = ctx->none_or_zero;
-	e.scan.status = ctx->status;
-	e.scan.unmapped = ctx->unmapped;
+	e.scan.pfn = pfn;
+	e.scan.referenced = referenced;
+	e.scan.none_or_zero = none_or_zero;
+	e.scan.status = status;
+	e.scan.unmapped = unmapped;
 	emit(&e);
 	return 0;
+}
+
+/* A folio's address is its head page's. */
+SEC("tp_btf/mm_khugepaged_scan_pmd")
+int BPF_PROG(scan_pmd_btf, struct mm_struct *mm, struct folio *folio, int referenced,
+	     int none_or_zero, int status, int unmapped)
+{
+	if (!target_mm || (__u64)mm != target_mm)
+		return 0;
+	return scan_pmd((__u64)mm, folio ? page_to_pfn(folio) : (__u64)-1, referenced,
+			none_or_zero, status, unmapped);
+}
+
+SEC("tracepoint/huge_memory/mm_khugepaged_scan_pmd")
+int scan_pmd_tp(struct trace_event_raw_mm_khugepaged_scan_pmd *ctx)
+{
+	return scan_pmd((__u64)ctx->mm, ctx->pfn, ctx->referenced, ctx->none_or_zero, ctx->status,
+			ctx->unmapped);
 }
 
 static __always_inline int collapse(__u64 mm, int isolated, int status)

@@ -3,11 +3,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -124,10 +126,110 @@ static void choose_flavour(struct vmtrace *t, const struct vmtrace_opts *o)
 		bpf_program__set_autoload(hooks[i].tracepoint, !btf);
 		t->tp_btf &= btf;
 	}
+	/*
+	 * The kmem and scan hooks: the tp_btf flavour needs page_to_pfn(), so
+	 * both flavours are loaded and attach_kmem() picks one once the
+	 * vmemmap base is known (or could not be learnt).
+	 */
+	struct bpf_program *kmem[] = {
+		s->progs.page_alloc_btf, s->progs.page_free_btf, s->progs.scan_pmd_btf,
+		s->progs.page_alloc_tp, s->progs.page_free_tp, s->progs.scan_pmd_tp,
+	};
+
+	t->kmem_btf = btf_has_tracepoint(vmlinux, "mm_page_alloc") &&
+		      btf_has_tracepoint(vmlinux, "mm_page_free") &&
+		      btf_has_tracepoint(vmlinux, "mm_khugepaged_scan_pmd");
+	if (vmlinux && t->kmem_btf) {
+		int id = btf__find_by_name_kind(vmlinux, "page", BTF_KIND_STRUCT);
+
+		t->page_size = id >= 0 ? (size_t)btf__resolve_size(vmlinux, id) : 0;
+	}
+	for (int i = 0; i < 6; i++) {
+		bpf_program__set_autoattach(kmem[i], false);
+		if (i < 3)
+			bpf_program__set_autoload(kmem[i], t->kmem_btf && t->page_size);
+	}
 	btf__free(vmlinux);
 	/* The perf_event programs are attached by hand, to the process's events. */
 	bpf_program__set_autoattach(s->progs.fault_end_min, false);
 	bpf_program__set_autoattach(s->progs.fault_end_maj, false);
+}
+
+/* The pfn of the page mapped at 'addr' in this process, from /proc/self/pagemap. */
+static uint64_t self_pfn(const void *addr)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (off_t)((uintptr_t)addr / 4096 * 8)) != sizeof(e))
+		e = 0;
+	close(fd);
+	return (e >> 63) ? e & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * Learn vmemmap_base: fault in a page of our own, take its struct page *
+ * from the tp_btf allocation hook and its pfn from pagemap. Twice, and the
+ * two must agree. Returns 0, or -1 (the tracepoint flavour is used then).
+ */
+static int calibrate_vmemmap(struct vmtrace *t)
+{
+	struct vmtrace_bpf__bss *b = t->skel->bss;
+	uint64_t base[2] = { 0, 0 };
+
+	b->calib_tgid = (__u32)getpid();
+	for (int i = 0; i < 2; i++) {
+		volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t pfn, page;
+
+		if (p == MAP_FAILED)
+			break;
+		__atomic_store_n(&b->calib_page, 0, __ATOMIC_SEQ_CST);
+		p[0] = 1;
+		page = __atomic_load_n(&b->calib_page, __ATOMIC_SEQ_CST);
+		pfn = self_pfn((const void *)p);
+		if (page && pfn)
+			base[i] = page - pfn * t->page_size;
+		munmap((void *)p, 4096);
+	}
+	b->calib_tgid = 0;
+	if (!base[0] || base[0] != base[1])
+		return -1;
+	b->vmemmap_base = base[0];
+	return 0;
+}
+
+/* Attach the kmem and scan hooks: tp_btf if the vmemmap base is known, else tracepoints. */
+static int attach_kmem(struct vmtrace *t, struct wl_error *err)
+{
+	struct vmtrace_bpf *s = t->skel;
+	struct bpf_program *btf[3] = { s->progs.page_alloc_btf, s->progs.page_free_btf,
+				       s->progs.scan_pmd_btf };
+	struct bpf_program *tp[3] = { s->progs.page_alloc_tp, s->progs.page_free_tp,
+				      s->progs.scan_pmd_tp };
+
+	if (t->kmem_btf && t->page_size) {
+		t->kmem_link[0] = bpf_program__attach(btf[0]);
+		if (t->kmem_link[0] && !calibrate_vmemmap(t)) {
+			for (int i = 1; i < 3; i++)
+				if (!(t->kmem_link[i] = bpf_program__attach(btf[i])))
+					goto fail;
+			return 0;
+		}
+		bpf_link__destroy(t->kmem_link[0]);
+		t->kmem_link[0] = NULL;
+	}
+	t->kmem_btf = false;
+	for (int i = 0; i < 3; i++)
+		if (!(t->kmem_link[i] = bpf_program__attach(tp[i])))
+			goto fail;
+	return 0;
+fail:
+	return wl_error_set(err, "bpf", "", "cannot attach the kmem and khugepaged programs: %s",
+			    strerror(errno));
 }
 
 static int attach_fault_ends(struct vmtrace *t, pid_t pid, struct wl_error *err)
@@ -210,7 +312,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 		return wl_error_set(err, "bpf", "", "cannot attach the vmtrace programs: %s",
 				    strerror(-ret));
 	}
-	if (attach_fault_ends(t, o->pid, err))
+	if (attach_kmem(t, err) || attach_fault_ends(t, o->pid, err))
 		return -1;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
 	if (!t->rb)
@@ -278,12 +380,16 @@ void vmtrace_stats(const struct vmtrace *t, struct vmtrace_stats *st)
 
 const char *vmtrace_flavour(const struct vmtrace *t)
 {
-	return t->tp_btf ? "tp_btf" : "tracepoint";
+	if (t->tp_btf && t->kmem_btf)
+		return "tp_btf";
+	return t->tp_btf || t->kmem_btf ? "mixed" : "tracepoint";
 }
 
 void vmtrace_close(struct vmtrace *t)
 {
 	ring_buffer__free(t->rb);
+	for (int i = 0; i < 3; i++)
+		bpf_link__destroy(t->kmem_link[i]);
 	for (int i = 0; i < 2; i++) {
 		bpf_link__destroy(t->perf_link[i]);
 		if (t->perf_fd[i] >= 0)

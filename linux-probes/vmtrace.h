@@ -7,11 +7,21 @@
  *	exceptions:page_fault_user	tp_btf, or tracepoint where BTF lacks it
  *	PAGE_FAULTS_MIN/MAJ (software)	perf_event programs on the process: a
  *					fault's completion, hence its latency
- *	kmem:mm_page_alloc/mm_page_free	tracepoint (the kernel computes the pfn)
- *	huge_memory:mm_khugepaged_scan_pmd	tracepoint
+ *	kmem:mm_page_alloc/mm_page_free	tp_btf / tracepoint
+ *	huge_memory:mm_khugepaged_scan_pmd	tp_btf / tracepoint
  *	huge_memory:mm_collapse_huge_page	tp_btf / tracepoint
  *	raw_syscalls:sys_enter/sys_exit	tp_btf / tracepoint (memory syscalls only)
  *	tlb:tlb_flush, kmem:rss_stat	tp_btf / tracepoint
+ *
+ * The kmem and scan_pmd hooks get a struct page * (or folio *) in the tp_btf
+ * flavour, and page_to_pfn() needs vmemmap_base, which a BPF program cannot
+ * look up on a kernel without KALLSYMS_ALL. So vmtrace_open() learns it: it
+ * faults in two pages of its own, takes their struct page * from the
+ * allocation hook and their pfns from /proc/self/pagemap, and uses tp_btf
+ * only if both give the same base; otherwise the tracepoint flavour, whose
+ * record holds the pfn the kernel computed. (The tracepoint flavour costs
+ * more: perf fills a trace record for every allocation on the host before
+ * the filter runs.)
  *
  * Each tp_btf program is used only if vmlinux BTF describes its tracepoint
  * (a btf_trace_<name> typedef); otherwise its tracepoint twin is loaded
@@ -58,7 +68,10 @@ struct vmtrace {
 	vmtrace_fn fn;
 	void *ctx;
 	bool mounted_tracefs;
-	bool tp_btf;			/* the tp_btf flavour is in use (all hooks) */
+	bool tp_btf;			/* the tp_btf flavour is in use (typed hooks) */
+	bool kmem_btf;			/* ... and for kmem and scan_pmd (vmemmap base learnt) */
+	size_t page_size;		/* sizeof(struct page), from vmlinux BTF */
+	struct bpf_link *kmem_link[3];
 	pid_t khugepaged_pid;		/* 0: not found (collapses are then not attributed) */
 	uint64_t received;
 };
@@ -100,7 +113,7 @@ struct vmtrace_stats {
 };
 void vmtrace_stats(const struct vmtrace *t, struct vmtrace_stats *st);
 
-/* "tp_btf" or "tracepoint": the flavour of the typed hooks. */
+/* "tp_btf", "tracepoint", or "mixed" (tp_btf except kmem and scan_pmd). */
 const char *vmtrace_flavour(const struct vmtrace *t);
 
 void vmtrace_close(struct vmtrace *t);

@@ -260,9 +260,41 @@ Test(linux, write_touch_64mib_with_thp_never_faults_every_4k_page)
 	/* every fault completed, so each has a latency */
 	cr_assert_eq(num(j, "regions.buf.fault_latency_ns.count"), 16384);
 	cr_assert_gt(num(j, "regions.buf.fault_latency_ns.p50"), 0);
+	/* this kernel has BTF for every hook, and the vmemmap base is learnt */
+	cr_assert_str_eq(at(j, "probes.flavour")->valuestring, "tp_btf");
 	cr_assert_eq(num(j, "probes.fault_end_addr_mismatch"), 0);
 	cr_assert_eq(num(j, "dropped_events"), 0);
 	cJSON_Delete(j);
+}
+
+/* Order-9 allocations in DIR's event log (faults and collapses), each checked 512-aligned. */
+static int thp_pfns_aligned(const char *dir)
+{
+	struct evlog_reader log;
+	struct wl_error err;
+	struct vt_event ev;
+	char path[256];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/events.vlog", dir);
+	cr_assert_eq(evlog_open(&log, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&log, &ev) > 0) {
+		const struct vt_alloc *a = NULL;
+
+		if (ev.type == VT_FAULT && ev.fault.nr_allocs)
+			for (int i = 0; i < ev.fault.nr_allocs && i < VT_FAULT_ALLOCS; i++)
+				if (ev.fault.alloc[i].order == 9)
+					a = &ev.fault.alloc[i];
+		if (ev.type == VT_COLLAPSE && ev.collapse.has_alloc)
+			a = &ev.collapse.alloc;
+		if (!a || a->order != 9)
+			continue;
+		cr_assert(a->pfn && a->pfn % 512 == 0, "order-9 pfn %llu is not 512-aligned",
+			  (unsigned long long)a->pfn);
+		n++;
+	}
+	evlog_close(&log);
+	return n;
 }
 
 Test(linux, write_touch_64mib_with_thp_always_takes_one_thp_fault_per_2mib)
@@ -281,6 +313,12 @@ Test(linux, write_touch_64mib_with_thp_always_takes_one_thp_fault_per_2mib)
 	cr_assert_eq(num(j, "regions.buf.fault_alloc_orders.9"), 32);
 	cr_assert_eq(num(j, "regions.buf.huge_bytes"), 64 * MiB);
 	assert_pages(j, "buf", 0, 0, 0, 16384);
+	/*
+	 * Each THP is a naturally aligned order-9 block, so a pfn that the
+	 * probes derived from a struct page pointer (tp_btf) must be a multiple
+	 * of 512: a check of the vmemmap calibration that does not use it.
+	 */
+	cr_assert_eq(thp_pfns_aligned(outdir("always64")), 32);
 	/* the kernel's own counters saw at least these (they are system-wide) */
 	cr_assert_geq(num(j, "host_counters.vmstat.thp_fault_alloc"), 32);
 	cr_assert_geq(num(j, "host_counters.hugepages-2048kB.anon_fault_alloc"), 32);
@@ -353,6 +391,7 @@ Test(linux, sparse_region_collapses_under_khugepaged_wait)
 	assert_pages(j, "sparse", 0, 0, 0, 2048);
 	cr_assert_eq(num(j, "khugepaged.collapse.succeeded"), 4);
 	cr_assert_eq(num(j, "allocs.khugepaged.9"), 4, "one huge page per collapse");
+	cr_assert_eq(thp_pfns_aligned(outdir("khp")), 4);
 	/*
 	 * khugepaged frees the 32 small pages of each block, unless a per-CPU
 	 * LRU batch still holds one: its last reference then drops elsewhere.
