@@ -102,11 +102,21 @@ struct khp_pending {
 	struct vt_alloc alloc;
 	__u32 has_alloc;
 	__u32 nr_freed;
+	__s32 isolate_none_or_zero, isolate_referenced, isolate_status;
+	__s32 swapped_in, swapin_referenced, swapin_ret;
+	__u8 has_isolate, has_swapin;
 };
+
+/*
+ * Slot 0: khugepaged's collapse in progress. Slot 1: the workload's own
+ * (MADV_COLLAPSE), whose isolate and swap-in steps also wait for its end.
+ */
+#define KHP_KHUGEPAGED	0
+#define KHP_WORKLOAD	1
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct khp_pending);
 } khp SEC(".maps");
@@ -280,6 +290,8 @@ static __always_inline int page_alloc(__u64 pfn, __u32 order, __u32 gfp, int mig
 		k->alloc = a;
 		k->has_alloc = 1;
 		k->nr_freed = 0;
+		k->has_isolate = 0;
+		k->has_swapin = 0;
 		return 0;
 	}
 	tid = workload_tid();
@@ -409,18 +421,28 @@ int scan_pmd_tp(struct trace_event_raw_mm_khugepaged_scan_pmd *ctx)
 			ctx->unmapped);
 }
 
+/* The pending slot of the calling context: khugepaged's, the workload's, or none. */
+static __always_inline struct khp_pending *pending_slot(bool learn)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, key;
+
+	if (tgid && tgid == target_tgid)
+		key = KHP_WORKLOAD;
+	else if (is_khugepaged(tgid, learn))
+		key = KHP_KHUGEPAGED;
+	else
+		return NULL;
+	return bpf_map_lookup_elem(&khp, &key);
+}
+
 static __always_inline int collapse(__u64 mm, int isolated, int status)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	struct khp_pending *k = pending_slot(true);
 	struct vt_event e = {};
-	struct khp_pending *k = NULL;
-	__u32 zero = 0;
 
-	if ((__u32)(id >> 32) != target_tgid && is_khugepaged(id >> 32, true))
-		k = bpf_map_lookup_elem(&khp, &zero);
 	if (target_mm && mm == target_mm) {
 		e.ts = bpf_ktime_get_ns();
-		e.tid = (__u32)id;
+		e.tid = (__u32)bpf_get_current_pid_tgid();
 		e.type = VT_COLLAPSE;
 		e.phase = cur_phase;
 		e.collapse.isolated = isolated;
@@ -430,13 +452,83 @@ static __always_inline int collapse(__u64 mm, int isolated, int status)
 			e.collapse.alloc = k->alloc;
 			e.collapse.nr_freed = k->nr_freed;
 		}
+		if (k && k->has_isolate) {
+			e.collapse.has_isolate = 1;
+			e.collapse.isolate_none_or_zero = k->isolate_none_or_zero;
+			e.collapse.isolate_referenced = k->isolate_referenced;
+			e.collapse.isolate_status = k->isolate_status;
+		}
+		if (k && k->has_swapin) {
+			e.collapse.has_swapin = 1;
+			e.collapse.swapped_in = k->swapped_in;
+			e.collapse.swapin_referenced = k->swapin_referenced;
+			e.collapse.swapin_ret = k->swapin_ret;
+		}
 		emit(&e);
 	}
 	if (k) {
 		k->has_alloc = 0;
 		k->nr_freed = 0;
+		k->has_isolate = 0;
+		k->has_swapin = 0;
 	}
 	return 0;
+}
+
+/*
+ * The isolate step has no mm argument: it waits in the caller's pending slot
+ * for the collapse event that names the mm. The swap-in step names its mm.
+ */
+static __always_inline int collapse_isolate(int none_or_zero, int referenced, int status)
+{
+	struct khp_pending *k = pending_slot(true);
+
+	if (!k)
+		return 0;
+	k->isolate_none_or_zero = none_or_zero;
+	k->isolate_referenced = referenced;
+	k->isolate_status = status;
+	k->has_isolate = 1;
+	return 0;
+}
+
+static __always_inline int collapse_swapin(__u64 mm, int swapped_in, int referenced, int ret)
+{
+	struct khp_pending *k;
+
+	if (!target_mm || mm != target_mm || !(k = pending_slot(true)))
+		return 0;
+	k->swapped_in = swapped_in;
+	k->swapin_referenced = referenced;
+	k->swapin_ret = ret;
+	k->has_swapin = 1;
+	return 0;
+}
+
+SEC("tp_btf/mm_collapse_huge_page_isolate")
+int BPF_PROG(collapse_isolate_btf, struct folio *folio, int none_or_zero, int referenced,
+	     int status)
+{
+	return collapse_isolate(none_or_zero, referenced, status);
+}
+
+/* No typed arguments are read: raw_tp needs neither BTF nor tracefs. */
+SEC("raw_tp/mm_collapse_huge_page_isolate")
+int collapse_isolate_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return collapse_isolate((int)ctx->args[1], (int)ctx->args[2], (int)ctx->args[3]);
+}
+
+SEC("tp_btf/mm_collapse_huge_page_swapin")
+int BPF_PROG(collapse_swapin_btf, struct mm_struct *mm, int swapped_in, int referenced, int ret)
+{
+	return collapse_swapin((__u64)mm, swapped_in, referenced, ret);
+}
+
+SEC("raw_tp/mm_collapse_huge_page_swapin")
+int collapse_swapin_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return collapse_swapin(ctx->args[0], (int)ctx->args[1], (int)ctx->args[2], (int)ctx->args[3]);
 }
 
 SEC("tp_btf/mm_collapse_huge_page")

@@ -84,6 +84,16 @@ struct vt_event {
 			__u32 nr_freed;		/* pages freed by khugepaged during it */
 			__u32 has_alloc;
 			struct vt_alloc alloc;	/* the new huge page, if has_alloc */
+			/* huge_memory:mm_collapse_huge_page_isolate, if has_isolate */
+			__s32 isolate_none_or_zero;
+			__s32 isolate_referenced;
+			__s32 isolate_status;	/* enum scan_result */
+			/* huge_memory:mm_collapse_huge_page_swapin, if has_swapin */
+			__s32 swapped_in;
+			__s32 swapin_referenced;
+			__s32 swapin_ret;
+			__u8 has_isolate;
+			__u8 has_swapin;
 		} collapse;
 		struct {
 			__u64 args[6];

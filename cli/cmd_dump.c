@@ -32,6 +32,8 @@
 	X(alloc1_pfn) X(alloc1_order) X(alloc1_gfp) X(alloc1_migratetype) X(alloc1_cause) \
 	X(referenced) X(none_or_zero) X(status) X(status_name) X(unmapped) \
 	X(isolated) X(nr_freed) \
+	X(isolate_none_or_zero) X(isolate_referenced) X(isolate_status) X(isolate_status_name) \
+	X(swapped_in) X(swapin_referenced) X(swapin_ret) \
 	X(name) X(nr) X(arg0) X(arg1) X(arg2) X(arg3) X(arg4) X(arg5) X(ret) X(exit_ts) \
 	X(reason) X(reason_name) X(pages) \
 	X(member) X(member_name) X(size)
@@ -333,6 +335,18 @@ static void emit_record(struct dump *d, const struct vt_event *e)
 		emit_s64(d, C_status, e->collapse.status);
 		emit_str(d, C_status_name, meta_name(d->scan_status, e->collapse.status));
 		emit_u64(d, C_nr_freed, e->collapse.nr_freed);
+		if (e->collapse.has_isolate) {
+			emit_s64(d, C_isolate_none_or_zero, e->collapse.isolate_none_or_zero);
+			emit_s64(d, C_isolate_referenced, e->collapse.isolate_referenced);
+			emit_s64(d, C_isolate_status, e->collapse.isolate_status);
+			emit_str(d, C_isolate_status_name,
+				 meta_name(d->scan_status, e->collapse.isolate_status));
+		}
+		if (e->collapse.has_swapin) {
+			emit_s64(d, C_swapped_in, e->collapse.swapped_in);
+			emit_s64(d, C_swapin_referenced, e->collapse.swapin_referenced);
+			emit_s64(d, C_swapin_ret, e->collapse.swapin_ret);
+		}
 		if (e->collapse.has_alloc)
 			emit_alloc(d, "alloc", 0, &e->collapse.alloc);
 		else if (!d->csv)

@@ -221,6 +221,8 @@ struct gather {
 	uint64_t frees[MAX_ORDER_NR];
 	uint64_t scan_status[STATUS_NR];
 	uint64_t collapse_status[STATUS_NR];
+	uint64_t isolate_status[STATUS_NR];
+	uint64_t swapins, swapped_in;
 	uint64_t collapse_allocs, collapse_freed;
 	uint64_t tlb_count[TLB_REASON_NR], tlb_pages[TLB_REASON_NR], tlb_full[TLB_REASON_NR];
 	uint64_t syscalls[32];
@@ -316,6 +318,13 @@ static int on_event(void *ctx, const struct vt_event *e)
 	case VT_COLLAPSE:
 		if (e->collapse.status >= 0 && e->collapse.status < STATUS_NR)
 			g->collapse_status[e->collapse.status]++;
+		if (e->collapse.has_isolate && e->collapse.isolate_status >= 0 &&
+		    e->collapse.isolate_status < STATUS_NR)
+			g->isolate_status[e->collapse.isolate_status]++;
+		if (e->collapse.has_swapin) {
+			g->swapins++;
+			g->swapped_in += (uint64_t)(e->collapse.swapped_in > 0 ? e->collapse.swapped_in : 0);
+		}
 		if (e->collapse.has_alloc) {
 			g->collapse_allocs++;
 			g->collapse_freed += e->collapse.nr_freed;
@@ -718,6 +727,9 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	o = cJSON_AddObjectToObject(root, "khugepaged");
 	cJSON_AddItemToObject(o, "scan_pmd", status_json(g->scan_status, scan_names));
 	cJSON_AddItemToObject(o, "collapse", status_json(g->collapse_status, scan_names));
+	cJSON_AddItemToObject(o, "isolate", status_json(g->isolate_status, scan_names));
+	cJSON_AddNumberToObject(o, "swapins", (double)g->swapins);
+	cJSON_AddNumberToObject(o, "swapped_in_pages", (double)g->swapped_in);
 	cJSON_AddNumberToObject(o, "collapse_allocs", (double)g->collapse_allocs);
 	cJSON_AddNumberToObject(o, "collapse_freed_pages", (double)g->collapse_freed);
 

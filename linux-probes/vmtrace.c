@@ -116,6 +116,10 @@ static void choose_flavour(struct vmtrace *t, const struct vmtrace_opts *o)
 		{ "sys_exit", s->progs.sys_exit_btf, s->progs.sys_exit_tp },
 		{ "tlb_flush", s->progs.tlb_flush_btf, s->progs.tlb_flush_tp },
 		{ "rss_stat", s->progs.rss_stat_btf, s->progs.rss_stat_tp },
+		{ "mm_collapse_huge_page_isolate", s->progs.collapse_isolate_btf,
+		  s->progs.collapse_isolate_raw },
+		{ "mm_collapse_huge_page_swapin", s->progs.collapse_swapin_btf,
+		  s->progs.collapse_swapin_raw },
 	};
 
 	t->tp_btf = true;

@@ -390,6 +390,8 @@ Test(linux, sparse_region_collapses_under_khugepaged_wait)
 	cr_assert(cJSON_IsFalse(at(j, "phases.2.timed_out")));
 	assert_pages(j, "sparse", 0, 0, 0, 2048);
 	cr_assert_eq(num(j, "khugepaged.collapse.succeeded"), 4);
+	/* each collapse isolated its 32 pages with 480 none PTEs */
+	cr_assert_eq(num(j, "khugepaged.isolate.succeeded"), 4);
 	cr_assert_eq(num(j, "allocs.khugepaged.9"), 4, "one huge page per collapse");
 	cr_assert_eq(thp_pfns_aligned(outdir("khp")), 4);
 	/*
@@ -414,6 +416,7 @@ Test(linux, madv_collapse_allocations_are_attributed_to_it)
 	cr_assert_eq(num(j, "regions.buf.faults"), 16, "8 pages in each of 2 blocks");
 	cr_assert_eq(num(j, "allocs.madv_collapse.9"), 2);
 	cr_assert_eq(num(j, "khugepaged.collapse.succeeded"), 2);
+	cr_assert_eq(num(j, "khugepaged.isolate.succeeded"), 2);
 	assert_pages(j, "buf", 0, 0, 0, 1024);
 	cJSON_Delete(j);
 }
