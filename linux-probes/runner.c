@@ -953,7 +953,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	char *meta_text = NULL;
 	sigset_t block, old;
 	int restored_pid = 0;
-	bool host_missing = false;
+	bool host_missing = false, created_dir;
 	uid_t uid = 0;
 	gid_t gid = 0;
 
@@ -966,10 +966,11 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 		o.state_dir = thp_sysfs_state_dir();
 	if (lookup_user(o.user, &uid, &gid, err))
 		return RUNNER_BAD_INPUT;
+	created_dir = access(o.out_dir, F_OK) != 0;
 	if (mkdir_p(o.out_dir)) {
-		wl_error_set(err, o.out_dir, "", "cannot create the output directory: %s",
-			     strerror(errno));
-		return RUNNER_FAIL;
+		wl_error_set(err, "--out", "", "%s: cannot create the output directory: %s",
+			     o.out_dir, strerror(errno));
+		return RUNNER_BAD_INPUT;
 	}
 	snprintf(l.json_path, sizeof(l.json_path), "%s/linux.json", o.out_dir);
 	snprintf(l.log_path, sizeof(l.log_path), "%s/" EVLOG_NAME, o.out_dir);
@@ -1099,6 +1100,8 @@ out:
 	}
 	if (l.lock_fd >= 0)
 		thp_sysfs_unlock(l.lock_fd);
+	if (status != RUNNER_OK && created_dir)
+		rmdir(o.out_dir);	/* only if empty: nothing half-written is left */
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	cJSON_Delete(json);
 	cJSON_Delete(meta);

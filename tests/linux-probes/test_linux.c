@@ -549,6 +549,7 @@ Test(linux, sysfs_is_restored_after_a_failed_run)
 	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
 	snprintf(lj, sizeof(lj), "%s/linux.json", outdir("huge"));
 	cr_assert_neq(access(lj, F_OK), 0, "nothing half-written");
+	cr_assert_neq(access(outdir("huge"), F_OK), 0, "the directory it made is gone too");
 	/* teardown checks sysfs */
 }
 
