@@ -16,11 +16,16 @@
  * program on it closes the fault opened by the page_fault_user tracepoint on
  * the same thread.
  *
- * Programs that read typed arguments come in two flavours: tp_btf (cheapest)
- * and tracepoint (the format's fields), and the loader autoloads one of them
- * per hook. kmem and scan_pmd use the tracepoint flavour only: their pfn is
- * computed by the kernel there (page_to_pfn needs vmemmap_base, which a BPF
- * program cannot find on a kernel without KALLSYMS_ALL).
+ * Every hook comes in two flavours: tp_btf (cheapest) and a fallback
+ * (tracepoint, reading the format's fields, or raw_tp where no argument is
+ * dereferenced); the loader loads one of them per hook. The kmem and
+ * scan_pmd hooks get a struct page * in tp_btf, and page_to_pfn() needs
+ * vmemmap_base, which a BPF program cannot look up on a kernel without
+ * KALLSYMS_ALL: the loader learns it (calib_tgid, calib_page) and sets it,
+ * or attaches their tracepoint twins, whose records hold the pfn.
+ *
+ * The fault in progress lives in the thread's task storage. Records go to
+ * the ring buffer without waking the reader, which drains on a timer.
  */
 #include "bpf/kernel.h"
 #include <bpf/bpf_helpers.h>
