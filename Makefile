@@ -60,6 +60,10 @@ LIB_OBJS += build/linux-probes/runner.o
 LIB_OBJS += build/linux-probes/thp_sysfs.o
 LIB_OBJS += build/linux-probes/vmtrace.o
 
+# ---- MimicOS: Linux memory management in userspace (issue 4, in progress) -------
+LIB_OBJS += build/mimicos/mmap.o
+LIB_OBJS += build/mimicos/page_alloc.o
+
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cmd_check.o
 CLI_OBJS += build/cli/cmd_dump.o
@@ -76,6 +80,8 @@ TESTS += build/tests/linux-probes/test_counters
 TESTS += build/tests/linux-probes/test_evlog
 TESTS += build/tests/linux-probes/test_linux
 TESTS += build/tests/linux-probes/test_thp_sysfs
+TESTS += build/tests/mimicos/test_mmap
+TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
 TESTS += build/tests/workload/test_native

@@ -1,0 +1,17 @@
+/*
+ * version.h - the Linux version MimicOS imitates, in one place.
+ *
+ * Every MimicOS mechanism follows this kernel's source (mm/page_alloc.c,
+ * mm/memory.c, mm/huge_memory.c, mm/khugepaged.c, ...) and the facts recorded
+ * on a host running it (../shared/research/linux-ground-truth.md). When the
+ * imitated kernel changes, change it here and re-derive the behaviour that
+ * moved; the comments naming Linux functions refer to this version.
+ */
+#ifndef MIMICOS_VERSION_H
+#define MIMICOS_VERSION_H
+
+#define MIMICOS_LINUX_VERSION		"6.18"
+#define MIMICOS_LINUX_VERSION_MAJOR	6
+#define MIMICOS_LINUX_VERSION_MINOR	18
+
+#endif
