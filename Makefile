@@ -61,8 +61,10 @@ LIB_OBJS += build/linux-probes/thp_sysfs.o
 LIB_OBJS += build/linux-probes/vmtrace.o
 
 # ---- MimicOS: Linux memory management in userspace (issue 4, in progress) -------
+LIB_OBJS += build/mimicos/huge_memory.o
 LIB_OBJS += build/mimicos/mmap.o
 LIB_OBJS += build/mimicos/page_alloc.o
+LIB_OBJS += build/mimicos/vmstat.o
 
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cmd_check.o
@@ -80,6 +82,7 @@ TESTS += build/tests/linux-probes/test_counters
 TESTS += build/tests/linux-probes/test_evlog
 TESTS += build/tests/linux-probes/test_linux
 TESTS += build/tests/linux-probes/test_thp_sysfs
+TESTS += build/tests/mimicos/test_huge_memory
 TESTS += build/tests/mimicos/test_mmap
 TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/workload/test_gen

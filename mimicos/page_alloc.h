@@ -106,16 +106,23 @@ typedef unsigned int gfp_t;
 #define __GFP_MOVABLE		0x08u
 #define __GFP_RECLAIMABLE	0x10u
 #define __GFP_HIGH		0x20u
+#define __GFP_IO		0x40u
+#define __GFP_FS		0x80u
 #define __GFP_DIRECT_RECLAIM	0x400u
 #define __GFP_KSWAPD_RECLAIM	0x800u
-#define __GFP_NOMEMALLOC	0x10000u
+#define __GFP_NOWARN		0x2000u
+#define __GFP_NORETRY		0x10000u
+#define __GFP_COMP		0x40000u
+#define __GFP_NOMEMALLOC	0x80000u
 #define GFP_MOVABLE_SHIFT	3
 #define __GFP_RECLAIM		(__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
-#define GFP_KERNEL		__GFP_RECLAIM
+#define GFP_KERNEL		(__GFP_RECLAIM | __GFP_IO | __GFP_FS)
 #define GFP_ATOMIC		(__GFP_HIGH | __GFP_KSWAPD_RECLAIM)
 #define GFP_NOWAIT		__GFP_KSWAPD_RECLAIM
 #define GFP_HIGHUSER_MOVABLE	(GFP_KERNEL | __GFP_MOVABLE)
-#define GFP_TRANSHUGE_LIGHT	__GFP_MOVABLE	/* defrag=madvise, no madvise */
+/* include/linux/gfp_types.h: a THP allocation that neither reclaims nor warns */
+#define GFP_TRANSHUGE_LIGHT	((GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | \
+				  __GFP_NOWARN) & ~__GFP_RECLAIM)
 
 /* gfp_migratetype(): the free list a request prefers. */
 static inline int gfp_migratetype(gfp_t gfp)
