@@ -64,6 +64,7 @@ LIB_OBJS += build/linux-probes/vmtrace.o
 LIB_OBJS += build/mimicos/huge_memory.o
 LIB_OBJS += build/mimicos/mmap.o
 LIB_OBJS += build/mimicos/page_alloc.o
+LIB_OBJS += build/mimicos/pgtable.o
 LIB_OBJS += build/mimicos/vmstat.o
 
 # ---- the command line ---------------------------------------------------------
@@ -85,6 +86,7 @@ TESTS += build/tests/linux-probes/test_thp_sysfs
 TESTS += build/tests/mimicos/test_huge_memory
 TESTS += build/tests/mimicos/test_mmap
 TESTS += build/tests/mimicos/test_page_alloc
+TESTS += build/tests/mimicos/test_pgtable
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
 TESTS += build/tests/workload/test_native
@@ -98,13 +100,15 @@ BENCHES += build/bench/bench_linux
 # ---- eBPF: bpf/<p>.bpf.c -> build/bpf/<p>.bpf.o -> build/bpf/<p>.skel.h -----------
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,build/bpf/%.skel.h,$(BPF_SRCS))
+# Keep the BPF objects between the two steps (only these: a bare .SECONDARY
+# would stop make from building a newly listed object into an existing archive).
+.SECONDARY: $(patsubst bpf/%.bpf.c,build/bpf/%.bpf.o,$(BPF_SRCS))
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_DESC := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .PHONY: all main test bench deps clean
 .DELETE_ON_ERROR:
-.SECONDARY:
 
 all: bin/virtuoso
 
