@@ -62,6 +62,7 @@ LIB_OBJS += build/linux-probes/vmtrace.o
 
 # ---- MimicOS: Linux memory management in userspace (issue 4, in progress) -------
 LIB_OBJS += build/mimicos/huge_memory.o
+LIB_OBJS += build/mimicos/memory.o
 LIB_OBJS += build/mimicos/mmap.o
 LIB_OBJS += build/mimicos/page_alloc.o
 LIB_OBJS += build/mimicos/pgtable.o
@@ -84,6 +85,7 @@ TESTS += build/tests/linux-probes/test_evlog
 TESTS += build/tests/linux-probes/test_linux
 TESTS += build/tests/linux-probes/test_thp_sysfs
 TESTS += build/tests/mimicos/test_huge_memory
+TESTS += build/tests/mimicos/test_memory
 TESTS += build/tests/mimicos/test_mmap
 TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/mimicos/test_pgtable

@@ -212,8 +212,24 @@ struct phase_acc {
 	uint64_t (*pages)[PAGE_CLASS_NR];	/* per region, at the phase's end */
 };
 
+/*
+ * Allocations of a fault beyond the VT_FAULT_ALLOCS its record holds (a
+ * fault that needs a new PMD table as well as a PTE table, say) arrive as
+ * alloc records before the fault's own record, from the same thread: they
+ * wait here and are attributed to the fault's region when it arrives.
+ */
+#define PENDING_TIDS	16
+#define PENDING_ALLOCS	6
+
+struct pending_allocs {
+	uint32_t tid;
+	unsigned n;
+	struct vt_alloc a[PENDING_ALLOCS];
+};
+
 struct gather {
 	const struct runner_opts *o;
+	struct pending_allocs pending[PENDING_TIDS];
 	const struct wl_spec *s;
 	struct region_acc *regions;
 	struct phase_acc *phases;
@@ -255,10 +271,37 @@ static void lat_push(struct lat_vec *l, uint64_t v)
 	l->v[l->n++] = v;
 }
 
+static struct pending_allocs *pending_of(struct gather *g, uint32_t tid, bool create)
+{
+	struct pending_allocs *free_slot = NULL;
+
+	for (int i = 0; i < PENDING_TIDS; i++) {
+		if (g->pending[i].n && g->pending[i].tid == tid)
+			return &g->pending[i];
+		if (!g->pending[i].n && !free_slot)
+			free_slot = &g->pending[i];
+	}
+	if (create && free_slot)
+		free_slot->tid = tid;
+	return create ? free_slot : NULL;
+}
+
+/* One allocation made by a fault in region r (or outside every region). */
+static void fault_alloc(struct region_acc *r, const struct vt_alloc *a, bool *thp)
+{
+	if (a->order == 9 && a->migratetype == MIGRATE_MOVABLE)
+		*thp = true;
+	if (r && a->migratetype == MIGRATE_MOVABLE && a->order < MAX_ORDER_NR)
+		r->folio_orders[a->order]++;
+	else if (r)
+		r->pagetable_allocs++;
+}
+
 static void on_fault(struct gather *g, const struct vt_event *e)
 {
 	struct region_acc *r = region_of(g, e->fault.addr);
 	struct phase_acc *p = &g->phases[e->phase];
+	struct pending_allocs *pa = pending_of(g, e->tid, false);
 	bool thp = false;
 
 	for (unsigned i = 0; i < e->fault.nr_allocs && i < VT_FAULT_ALLOCS; i++) {
@@ -266,13 +309,13 @@ static void on_fault(struct gather *g, const struct vt_event *e)
 
 		if (a->order < MAX_ORDER_NR)
 			g->allocs[VT_CAUSE_FAULT][a->order]++;
-		if (a->order == 9 && a->migratetype == MIGRATE_MOVABLE)
-			thp = true;
-		if (r && a->migratetype == MIGRATE_MOVABLE && a->order < MAX_ORDER_NR)
-			r->folio_orders[a->order]++;
-		else if (r)
-			r->pagetable_allocs++;
+		fault_alloc(r, a, &thp);
 	}
+	/* the overflow, already in the allocs histogram as alloc records */
+	for (unsigned i = 0; pa && i < pa->n; i++)
+		fault_alloc(r, &pa->a[i], &thp);
+	if (pa)
+		pa->n = 0;
 	if (!r) {
 		p->other_faults++;
 		return;
@@ -306,6 +349,12 @@ static int on_event(void *ctx, const struct vt_event *e)
 	case VT_ALLOC:
 		if (e->alloc.cause < VT_CAUSE_NR && e->alloc.order < MAX_ORDER_NR)
 			g->allocs[e->alloc.cause][e->alloc.order]++;
+		if (e->alloc.cause == VT_CAUSE_FAULT) {
+			struct pending_allocs *pa = pending_of(g, e->tid, true);
+
+			if (pa && pa->n < PENDING_ALLOCS)
+				pa->a[pa->n++] = e->alloc;
+		}
 		break;
 	case VT_FREE:
 		if (e->free.order < MAX_ORDER_NR)

@@ -61,6 +61,7 @@ typedef unsigned long vm_flags_t;
 #define VM_DATA_DEFAULT_FLAGS	(VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
 
 struct mm_struct;
+struct mm_mem;
 
 struct vm_area_struct {
 	unsigned long vm_start;		/* first byte */
@@ -148,6 +149,13 @@ struct mm_struct {
 
 	struct mm_hooks hooks;
 	struct mm_vma_stats stats;
+
+	/*
+	 * Page tables, RSS counters and MMF_* bits of this mm (memory.h:
+	 * Linux's mm->pgd, mm->rss_stat, mm->flags); NULL until mm_mem_init().
+	 * mm_init() clears it, so attach it afterwards.
+	 */
+	struct mm_mem *mem;
 };
 
 #endif

@@ -1,0 +1,933 @@
+/*
+ * memory.c - the anonymous fault path (see memory.h for the branches).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mimicos/memory.h"
+#include "mimicos/mmap.h"
+
+#define HPAGE_PMD_MASK	PMD_MASK
+#define HPAGE_PMD_SIZE	PMD_SIZE
+
+/* struct vm_fault: what the handlers share (include/linux/mm.h). */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	struct mm_mem *mem;
+	struct mimicos *os;
+	unsigned long address;
+	unsigned int flags;
+	uint64_t pmd;		/* the PMD entry's physical address */
+	pmd_t orig_pmd;
+	uint64_t pte;		/* the PTE's physical address, or PHYS_ADDR_NONE */
+	pte_t orig_pte;
+	struct fault_result *res;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Folios.                                                                 */
+
+static size_t folio_slot(const struct folio_table *t, unsigned long pfn)
+{
+	return (size_t)((pfn * 0x9e3779b97f4a7c15ULL) >> t->shift);
+}
+
+static int folio_table_grow(struct folio_table *t)
+{
+	struct folio_table n = { .cap = t->cap ? t->cap * 2 : 1024 };
+	size_t i;
+
+	n.shift = 64 - (unsigned int)__builtin_ctzl(n.cap);
+	n.slots = malloc(n.cap * sizeof(*n.slots));
+	if (!n.slots)
+		return -ENOMEM;
+	for (i = 0; i < n.cap; i++)
+		n.slots[i].pfn = PFN_NONE;
+	for (i = 0; i < t->cap; i++) {
+		size_t j;
+
+		if (t->slots[i].pfn == PFN_NONE)
+			continue;
+		for (j = folio_slot(&n, t->slots[i].pfn); n.slots[j].pfn != PFN_NONE;
+		     j = (j + 1) & (n.cap - 1))
+			;
+		n.slots[j] = t->slots[i];
+	}
+	n.nr = t->nr;
+	free(t->slots);
+	*t = n;
+	return 0;
+}
+
+static struct folio *folio_lookup(struct mimicos *os, unsigned long head)
+{
+	struct folio_table *t = &os->folios;
+	size_t j;
+
+	if (!t->cap)
+		return NULL;
+	for (j = folio_slot(t, head); t->slots[j].pfn != PFN_NONE; j = (j + 1) & (t->cap - 1))
+		if (t->slots[j].pfn == head)
+			return &t->slots[j];
+	return NULL;
+}
+
+/* Remove a record, shifting the probe chain back (no tombstones). */
+static void folio_table_erase(struct folio_table *t, struct folio *f)
+{
+	size_t i = (size_t)(f - t->slots), j = i;
+
+	for (;;) {
+		size_t k;
+
+		t->slots[i].pfn = PFN_NONE;
+		do {
+			j = (j + 1) & (t->cap - 1);
+			if (t->slots[j].pfn == PFN_NONE) {
+				t->nr--;
+				return;
+			}
+			k = folio_slot(t, t->slots[j].pfn);
+		} while (i <= j ? (i < k && k <= j) : (i < k || k <= j));
+		t->slots[i] = t->slots[j];
+		i = j;
+	}
+}
+
+struct folio *pfn_folio(struct mimicos *os, unsigned long pfn)
+{
+	unsigned int o;
+
+	for (o = 0; o <= HPAGE_PMD_ORDER; o++) {
+		struct folio *f = folio_lookup(os, pfn & ~((1UL << o) - 1));
+
+		if (f && f->order == o)
+			return f;
+	}
+	return NULL;
+}
+
+/* vma_alloc_folio(): a folio of 2^order pages, refcount 1, unmapped; NULL if none. */
+static struct folio *vma_alloc_folio(struct mimicos *os, gfp_t gfp, unsigned int order)
+{
+	struct folio_table *t = &os->folios;
+	struct folio *f;
+	long pfn;
+	size_t j;
+
+	if ((t->nr + 1) * 4 > t->cap * 3 && folio_table_grow(t))
+		return NULL;
+	pfn = __alloc_pages(&os->zone, gfp, order, os->cpu);
+	if (pfn < 0)
+		return NULL;
+	for (j = folio_slot(t, (unsigned long)pfn); t->slots[j].pfn != PFN_NONE;
+	     j = (j + 1) & (t->cap - 1))
+		mimicos_check(t->slots[j].pfn != (unsigned long)pfn, "pfn %#lx allocated twice", pfn);
+	f = &t->slots[j];
+	*f = (struct folio){ .pfn = (unsigned long)pfn, .order = (uint8_t)order, .refcount = 1 };
+	t->nr++;
+	return f;
+}
+
+/* folio_put(): drop a reference; the last one frees the pages. */
+static void folio_put_refs(struct mimicos *os, struct folio *f, int refs)
+{
+	mimicos_check(f->refcount >= refs, "folio %#lx refcount %d - %d", f->pfn, f->refcount, refs);
+	f->refcount -= refs;
+	if (f->refcount)
+		return;
+	mimicos_check(!f->mapcount, "freeing folio %#lx still mapped %d times", f->pfn, f->mapcount);
+	__free_pages(&os->zone, f->pfn, f->order, os->cpu);
+	folio_table_erase(&os->folios, f);
+}
+
+/* folio_zero_user(): clear the folio; reported as one bulk clear. */
+static void folio_zero_user(struct vm_fault *vmf, const struct folio *f)
+{
+	const struct pgtable_trace *tr = &vmf->mem->pgtable.trace;
+
+	if (tr->zero)
+		tr->zero(tr->ctx, (uint64_t)f->pfn << PAGE_SHIFT, PAGE_SIZE << f->order);
+}
+
+/* folio_add_new_anon_rmap(RMAP_EXCLUSIVE) for 'nr' mappings of its pages. */
+static void folio_add_new_anon_rmap(struct folio *f, int nr)
+{
+	f->flags |= FOLIO_ANON | FOLIO_ANON_EXCLUSIVE;
+	f->mapcount += nr;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The kernel instance and the zero pages.                                 */
+
+int mimicos_init(struct mimicos *os, const struct zone_config *zc,
+		 const struct thp_settings *thp)
+{
+	long pfn;
+	int err;
+
+	memset(os, 0, sizeof(*os));
+	if (thp)
+		os->thp = *thp;
+	else
+		thp_settings_init(&os->thp);
+	vm_events_init(&os->ev);
+	os->huge_zero_pfn = PFN_NONE;
+	err = zone_init(&os->zone, zc);
+	if (err)
+		return err;
+	err = physmem_init(&os->physmem, &os->zone);
+	if (err)
+		goto out_zone;
+	/* ZERO_PAGE(0): reserved before anything runs; the pcp refill goes back. */
+	pfn = __alloc_pages(&os->zone, GFP_KERNEL, 0, 0);
+	if (pfn < 0) {
+		err = -ENOMEM;
+		goto out_physmem;
+	}
+	drain_local_pages(&os->zone, 0);
+	os->zero_pfn = (unsigned long)pfn;
+	return 0;
+out_physmem:
+	physmem_release(&os->physmem);
+out_zone:
+	zone_release(&os->zone);
+	return err;
+}
+
+void mimicos_release(struct mimicos *os)
+{
+	free(os->folios.slots);
+	physmem_release(&os->physmem);
+	zone_release(&os->zone);
+	memset(os, 0, sizeof(*os));
+}
+
+/* get_huge_zero_folio(): allocate it on first use. */
+static bool get_huge_zero_folio(struct mimicos *os)
+{
+	long pfn;
+
+	if (os->huge_zero_refcount) {
+		os->huge_zero_refcount++;
+		return true;
+	}
+	pfn = __alloc_pages(&os->zone, GFP_TRANSHUGE & ~__GFP_MOVABLE, HPAGE_PMD_ORDER, os->cpu);
+	if (pfn < 0) {
+		count_vm_event(&os->ev, THP_ZERO_PAGE_ALLOC_FAILED);
+		return false;
+	}
+	os->huge_zero_pfn = (unsigned long)pfn;
+	/* One for the caller, one held until the shrinker would free it. */
+	os->huge_zero_refcount = 2;
+	count_vm_event(&os->ev, THP_ZERO_PAGE_ALLOC);
+	return true;
+}
+
+/* mm_get_huge_zero_folio(): the mm takes one reference, on first use. */
+static bool mm_get_huge_zero_folio(struct mm_mem *mem)
+{
+	if (mem->huge_zero_folio)
+		return true;
+	if (!get_huge_zero_folio(mem->os))
+		return false;
+	mem->huge_zero_folio = true;
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Helpers.                                                                */
+
+static pgprot_t vma_page_prot(const struct vm_area_struct *vma)
+{
+	return vm_get_page_prot(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC | VM_SHARED));
+}
+
+static pte_t maybe_mkwrite(pte_t pte, const struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & VM_WRITE) ? pte_mkwrite(pte, vma) : pte;
+}
+
+static pmd_t maybe_pmd_mkwrite(pmd_t pmd, const struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & VM_WRITE) ? pmd_mkwrite_novma(pmd) : pmd;
+}
+
+static bool pmd_write(pmd_t pmd)
+{
+	return pmd_val(pmd) & _PAGE_RW;
+}
+
+static void add_mm_counter(struct mm_mem *mem, int member, long value)
+{
+	mem->rss_stat[member] += value;
+	mimicos_check(mem->rss_stat[member] >= 0, "rss counter %d below 0", member);
+}
+
+static void res_set(struct vm_fault *vmf, uint64_t size, unsigned long start,
+		    unsigned long end, unsigned long pfn, bool zero)
+{
+	struct fault_result *r = vmf->res;
+
+	/* A split then a COW in one fault: the range covers both. */
+	if (r->start < r->end) {
+		start = start < r->start ? start : r->start;
+		end = end > r->end ? end : r->end;
+	}
+	r->page_size = size;
+	r->start = start;
+	r->end = end;
+	r->pfn = pfn;
+	r->zero_page = zero;
+}
+
+/* ---------------------------------------------------------------------- */
+/* PMD level (mm/huge_memory.c).                                           */
+
+/* vma_alloc_anon_folio_pmd(): an order-9 folio, zeroed; NULL after counting the fallback. */
+static struct folio *vma_alloc_anon_folio_pmd(struct vm_fault *vmf)
+{
+	const struct thp_settings *s = &vmf->os->thp;
+	gfp_t gfp = vma_thp_gfp_mask(s, vmf->vma->vm_flags & VM_HUGEPAGE);
+	struct folio *f = vma_alloc_folio(vmf->os, gfp, HPAGE_PMD_ORDER);
+
+	if (!f) {
+		count_vm_event(&vmf->os->ev, THP_FAULT_FALLBACK);
+		count_mthp_stat(&vmf->os->ev, HPAGE_PMD_ORDER, MTHP_STAT_ANON_FAULT_FALLBACK);
+		return NULL;
+	}
+	folio_zero_user(vmf, f);
+	vmf->res->order = HPAGE_PMD_ORDER;
+	return f;
+}
+
+/* map_anon_folio_pmd_pf(): map a new THP at the PMD and count the fault-time THP. */
+static void map_anon_folio_pmd_pf(struct vm_fault *vmf, struct folio *f)
+{
+	unsigned long haddr = vmf->address & HPAGE_PMD_MASK;
+	pmd_t entry = pmd_mkhuge(pfn_pmd(f->pfn, vma_page_prot(vmf->vma)));
+
+	entry = maybe_pmd_mkwrite(pmd_mkdirty(entry), vmf->vma);
+	folio_add_new_anon_rmap(f, 1);
+	set_pmd_at(&vmf->mem->pgtable, haddr, vmf->pmd, entry);
+	add_mm_counter(vmf->mem, MM_ANONPAGES, HPAGE_PMD_NR);
+	count_vm_event(&vmf->os->ev, THP_FAULT_ALLOC);
+	count_mthp_stat(&vmf->os->ev, HPAGE_PMD_ORDER, MTHP_STAT_ANON_FAULT_ALLOC);
+	res_set(vmf, PMD_SIZE, haddr, haddr + HPAGE_PMD_SIZE, f->pfn + pte_index(vmf->address), false);
+}
+
+/* __do_huge_pmd_anonymous_page() */
+static vm_fault_t __do_huge_pmd_anonymous_page(struct vm_fault *vmf)
+{
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	struct folio *f = vma_alloc_anon_folio_pmd(vmf);
+	long pgtable;
+
+	if (!f)
+		return VM_FAULT_FALLBACK;
+	pgtable = pte_alloc_one(pt);
+	if (pgtable < 0) {
+		vmf->res->order = -1;
+		folio_put_refs(vmf->os, f, 1);
+		return VM_FAULT_OOM;
+	}
+	mimicos_check(pmd_none(pmdp_get(pt, vmf->pmd)), "PMD filled under a THP fault");
+	pgtable_trans_huge_deposit(pt, vmf->pmd, (pgtable_t)pgtable);
+	map_anon_folio_pmd_pf(vmf, f);
+	mm_inc_nr_ptes(pt);
+	return 0;
+}
+
+/* set_huge_zero_folio(): PMD-map the huge zero folio, depositing 'pgtable'. */
+static void set_huge_zero_folio(struct vm_fault *vmf, pgtable_t pgtable)
+{
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	unsigned long haddr = vmf->address & HPAGE_PMD_MASK;
+	pmd_t entry = pmd_mkhuge(pfn_pmd(vmf->os->huge_zero_pfn, vma_page_prot(vmf->vma)));
+
+	/* 6.18 marks huge zero PMDs special (pmd_mkspecial()). */
+	entry = __pmd(pmd_val(entry) | _PAGE_SPECIAL);
+	pgtable_trans_huge_deposit(pt, vmf->pmd, pgtable);
+	set_pmd_at(pt, haddr, vmf->pmd, entry);
+	mm_inc_nr_ptes(pt);
+	res_set(vmf, PMD_SIZE, haddr, haddr + HPAGE_PMD_SIZE,
+		vmf->os->huge_zero_pfn + pte_index(vmf->address), true);
+}
+
+/* do_huge_pmd_anonymous_page() */
+static vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vmf->mm;
+	unsigned long haddr = vmf->address & HPAGE_PMD_MASK;
+
+	if (!thp_vma_suitable_order(vma, haddr, PMD_ORDER))
+		return VM_FAULT_FALLBACK;
+	anon_vma_prepare(vma);			/* vmf_anon_prepare() */
+	if (mm->hooks.khugepaged_enter_vma)	/* khugepaged_enter_vma() */
+		mm->hooks.khugepaged_enter_vma(mm->hooks.priv, vma);
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE) &&
+	    transparent_hugepage_use_zero_page(&vmf->os->thp)) {
+		struct mm_pgtable *pt = &vmf->mem->pgtable;
+		long pgtable = pte_alloc_one(pt);
+
+		if (pgtable < 0)
+			return VM_FAULT_OOM;
+		if (!mm_get_huge_zero_folio(vmf->mem)) {
+			pte_free(pt, (pgtable_t)pgtable);
+			count_vm_event(&vmf->os->ev, THP_FAULT_FALLBACK);
+			return VM_FAULT_FALLBACK;
+		}
+		mimicos_check(pmd_none(pmdp_get(pt, vmf->pmd)), "PMD filled under a THP fault");
+		set_huge_zero_folio(vmf, (pgtable_t)pgtable);
+		return 0;
+	}
+	return __do_huge_pmd_anonymous_page(vmf);
+}
+
+/* create_huge_pmd(): anonymous VMAs only. */
+static vm_fault_t create_huge_pmd(struct vm_fault *vmf)
+{
+	return do_huge_pmd_anonymous_page(vmf);
+}
+
+/*
+ * __split_huge_zero_page_pmd(): replace a huge zero PMD by the withdrawn PTE
+ * table filled with 512 zero-page PTEs (thp_split_pmd counted by the caller).
+ */
+static void __split_huge_zero_page_pmd(struct vm_fault *vmf)
+{
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	unsigned long haddr = vmf->address & HPAGE_PMD_MASK, addr;
+	pte_t entry = pfn_pte(vmf->os->zero_pfn, vma_page_prot(vmf->vma));
+	pgtable_t pgtable;
+	pmd_t table;
+
+	entry = __pte(pte_val(entry) | _PAGE_SPECIAL);	/* pte_mkspecial() */
+	pmd_clear(pt, vmf->pmd);			/* pmdp_huge_clear_flush() */
+	pgtable = pgtable_trans_huge_withdraw(pt, vmf->pmd);
+	table = __pmd(((uint64_t)pgtable << PAGE_SHIFT) | _PAGE_TABLE);
+	for (addr = haddr; addr < haddr + HPAGE_PMD_SIZE; addr += PAGE_SIZE)
+		set_pte_at(pt, addr, pte_offset(table, addr), entry);
+	set_pmd_at(pt, haddr, vmf->pmd, table);		/* pmd_populate() */
+	vmf->res->tlb_flush = true;
+	res_set(vmf, PAGE_SIZE, haddr, haddr + HPAGE_PMD_SIZE, vmf->os->zero_pfn, true);
+}
+
+/* do_huge_zero_wp_pmd() (6.18): replace the huge zero PMD by a new THP. */
+static vm_fault_t do_huge_zero_wp_pmd(struct vm_fault *vmf)
+{
+	struct folio *f = vma_alloc_anon_folio_pmd(vmf);
+
+	if (!f)
+		return VM_FAULT_FALLBACK;
+	pmd_clear(&vmf->mem->pgtable, vmf->pmd);	/* pmdp_huge_clear_flush() */
+	vmf->res->tlb_flush = true;
+	map_anon_folio_pmd_pf(vmf, f);			/* the deposit stays */
+	return 0;
+}
+
+/* do_huge_pmd_wp_page(): a write to a read-only huge PMD. */
+static vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
+{
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	unsigned long haddr = vmf->address & HPAGE_PMD_MASK;
+	struct folio *f;
+	pmd_t entry;
+
+	if (is_huge_zero_pfn(vmf->os, pmd_pfn(vmf->orig_pmd))) {
+		vm_fault_t ret = do_huge_zero_wp_pmd(vmf);
+
+		if (!(ret & VM_FAULT_FALLBACK))
+			return ret;
+		/* fallback: __split_huge_pmd() */
+		count_vm_event(&vmf->os->ev, THP_SPLIT_PMD);
+		__split_huge_zero_page_pmd(vmf);
+		return VM_FAULT_FALLBACK;
+	}
+	f = pfn_folio(vmf->os, pmd_pfn(vmf->orig_pmd));
+	mimicos_check(f && (f->flags & FOLIO_ANON_EXCLUSIVE),
+		      "read-only THP at %#lx not exclusive (no fork here)", haddr);
+	/* reuse: the folio is exclusive */
+	entry = pmd_mkyoung(vmf->orig_pmd);
+	entry = maybe_pmd_mkwrite(pmd_mkdirty(entry), vmf->vma);
+	set_pmd_at(pt, haddr, vmf->pmd, entry);		/* pmdp_set_access_flags() */
+	res_set(vmf, PMD_SIZE, haddr, haddr + HPAGE_PMD_SIZE, pmd_pfn(entry) + pte_index(vmf->address), false);
+	return 0;
+}
+
+/* huge_pmd_set_accessed(): touch_pmd(); writes only if the entry changes. */
+static void huge_pmd_set_accessed(struct vm_fault *vmf)
+{
+	pmd_t entry = pmd_mkyoung(vmf->orig_pmd);
+
+	if (vmf->flags & FAULT_FLAG_WRITE)
+		entry = pmd_mkdirty(entry);
+	vmf->res->pfn = pmd_pfn(vmf->orig_pmd) + pte_index(vmf->address);
+	vmf->res->zero_page = is_huge_zero_pfn(vmf->os, pmd_pfn(vmf->orig_pmd));
+	if (pmd_val(entry) == pmd_val(vmf->orig_pmd))
+		return;
+	set_pmd_at(&vmf->mem->pgtable, vmf->address & HPAGE_PMD_MASK, vmf->pmd, entry);
+	vmf->res->page_size = PMD_SIZE;
+	vmf->res->start = vmf->address & HPAGE_PMD_MASK;
+	vmf->res->end = vmf->res->start + HPAGE_PMD_SIZE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* PTE level (mm/memory.c).                                                */
+
+/* pte_range_none(): all 'nr' PTEs from ptep are none (each read is traced). */
+static bool pte_range_none(struct mm_pgtable *pt, uint64_t ptep, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (!pte_none(ptep_get(pt, ptep + 8ULL * i)))
+			return false;
+	return true;
+}
+
+/* alloc_anon_folio(): the mTHP order choice, then order 0. NULL: OOM. */
+static struct folio *alloc_anon_folio(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mimicos *os = vmf->os;
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	unsigned long orders, addr;
+	struct folio *f;
+	pmd_t pmd;
+	int order;
+
+	orders = thp_vma_allowable_orders(&os->thp, vma, vma->vm_flags, vmf->mem->flags,
+					  TVA_PAGEFAULT, BIT(PMD_ORDER) - 1);
+	orders = thp_vma_suitable_orders(vma, vmf->address, orders);
+	if (!orders)
+		goto fallback;
+
+	/* The highest order whose aligned range is all pte_none. */
+	pmd = pmdp_get(pt, vmf->pmd);
+	order = highest_order(orders);
+	while (orders) {
+		addr = vmf->address & ~((PAGE_SIZE << order) - 1);
+		if (pte_range_none(pt, pte_offset(pmd, addr), 1u << order))
+			break;
+		order = next_order(&orders, order);
+	}
+	if (!orders)
+		goto fallback;
+
+	while (orders) {
+		f = vma_alloc_folio(os, vma_thp_gfp_mask(&os->thp, vma->vm_flags & VM_HUGEPAGE),
+				    (unsigned int)order);
+		if (f) {
+			folio_zero_user(vmf, f);
+			return f;
+		}
+		count_mthp_stat(&os->ev, order, MTHP_STAT_ANON_FAULT_FALLBACK);
+		order = next_order(&orders, order);
+	}
+fallback:
+	/* folio_prealloc(need_zero): GFP_HIGHUSER_MOVABLE | __GFP_ZERO */
+	f = vma_alloc_folio(os, GFP_HIGHUSER_MOVABLE, 0);
+	if (f)
+		folio_zero_user(vmf, f);
+	return f;
+}
+
+/* do_anonymous_page() */
+static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	unsigned long addr = vmf->address;
+	unsigned int nr_pages, i;
+	struct folio *f;
+	pte_t entry;
+	pmd_t pmd;
+	uint64_t ptep;
+
+	if (vma->vm_flags & VM_SHARED)
+		return VM_FAULT_SIGBUS;
+	/* pte_alloc() */
+	pmd = pmdp_get(pt, vmf->pmd);
+	if (pmd_none(pmd)) {
+		if (__pte_alloc(pt, vmf->pmd))
+			return VM_FAULT_OOM;
+		pmd = pmdp_get(pt, vmf->pmd);
+	}
+
+	/* Use the zero-page for reads. */
+	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		entry = pfn_pte(vmf->os->zero_pfn, vma_page_prot(vma));
+		entry = __pte(pte_val(entry) | _PAGE_SPECIAL);	/* pte_mkspecial() */
+		ptep = pte_offset(pmd, addr);
+		if (!pte_none(ptep_get(pt, ptep)))		/* vmf_pte_changed() */
+			return 0;
+		set_pte_at(pt, addr, ptep, entry);
+		res_set(vmf, PAGE_SIZE, addr & PAGE_MASK, (addr & PAGE_MASK) + PAGE_SIZE,
+			vmf->os->zero_pfn, true);
+		return 0;
+	}
+
+	anon_vma_prepare(vma);		/* vmf_anon_prepare() */
+	f = alloc_anon_folio(vmf);
+	if (!f)
+		return VM_FAULT_OOM;
+	nr_pages = 1u << f->order;
+	addr = vmf->address & ~((PAGE_SIZE << f->order) - 1);
+	vmf->res->order = f->order;
+
+	entry = pfn_pte(f->pfn, vma_page_prot(vma));
+	if (vma->vm_flags & VM_WRITE)
+		entry = pte_mkwrite(pte_mkdirty(entry), vma);
+	ptep = pte_offset(pmd, addr);
+	/* Rechecks under the PTE lock (vmf_pte_changed(), pte_range_none()). */
+	if (nr_pages == 1)
+		mimicos_check(pte_none(ptep_get(pt, ptep)), "PTE filled under a fault");
+	else
+		mimicos_check(pte_range_none(pt, ptep, nr_pages), "PTEs filled under a fault");
+
+	f->refcount += (int)nr_pages - 1;	/* folio_ref_add(nr - 1) */
+	add_mm_counter(vmf->mem, MM_ANONPAGES, nr_pages);
+	count_mthp_stat(&vmf->os->ev, f->order, MTHP_STAT_ANON_FAULT_ALLOC);
+	folio_add_new_anon_rmap(f, (int)nr_pages);
+	for (i = 0; i < nr_pages; i++)		/* set_ptes() */
+		set_pte_at(pt, addr + i * PAGE_SIZE, ptep + 8ULL * i,
+			   __pte(pte_val(entry) + ((uint64_t)i << PAGE_SHIFT)));
+	res_set(vmf, PAGE_SIZE, addr, addr + nr_pages * PAGE_SIZE,
+		f->pfn + ((vmf->address - addr) >> PAGE_SHIFT), false);
+	return 0;
+}
+
+/* wp_page_copy(): a new order-0 page replaces the read-only one (always order 0). */
+static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct folio *old)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	struct folio *f;
+	pte_t entry;
+
+	anon_vma_prepare(vma);		/* vmf_anon_prepare() */
+	/* folio_prealloc(need_zero = is_zero_pfn) */
+	f = vma_alloc_folio(vmf->os, GFP_HIGHUSER_MOVABLE, 0);
+	if (!f)
+		return VM_FAULT_OOM;
+	if (is_zero_pfn(vmf->os, pte_pfn(vmf->orig_pte)))
+		folio_zero_user(vmf, f);
+	/* else __wp_page_copy_user(): a copy, not modelled in the trace yet */
+	vmf->res->order = 0;
+	mimicos_check(pte_val(ptep_get(pt, vmf->pte)) == pte_val(vmf->orig_pte),
+		      "PTE changed under a COW fault");
+	if (!old)
+		add_mm_counter(vmf->mem, MM_ANONPAGES, 1);
+	entry = pfn_pte(f->pfn, vma_page_prot(vma));
+	entry = maybe_mkwrite(pte_mkdirty(entry), vma);
+	pte_clear(pt, addr, vmf->pte);		/* ptep_clear_flush() */
+	vmf->res->tlb_flush = true;
+	folio_add_new_anon_rmap(f, 1);
+	set_pte_at(pt, addr, vmf->pte, entry);
+	if (old) {				/* folio_remove_rmap_pte() + folio_put() */
+		old->mapcount--;
+		folio_put_refs(vmf->os, old, 1);
+	}
+	res_set(vmf, PAGE_SIZE, addr, addr + PAGE_SIZE, f->pfn, false);
+	return 0;
+}
+
+/* do_wp_page(): a write to a present read-only PTE. */
+static vm_fault_t do_wp_page(struct vm_fault *vmf)
+{
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	unsigned long pfn = pte_pfn(vmf->orig_pte);
+	unsigned long addr = vmf->address & PAGE_MASK;
+	struct folio *f = NULL;
+	pte_t entry;
+
+	/* vm_normal_page(): NULL for the (special) zero page. */
+	if (!(pte_val(vmf->orig_pte) & _PAGE_SPECIAL))
+		f = pfn_folio(vmf->os, pfn);
+	if (f && (f->flags & FOLIO_ANON) && (f->flags & FOLIO_ANON_EXCLUSIVE)) {
+		/* wp_page_reuse(): ptep_set_access_flags(), no flush on x86 */
+		entry = pte_mkyoung(vmf->orig_pte);
+		entry = maybe_mkwrite(pte_mkdirty(entry), vmf->vma);
+		set_pte_at(pt, addr, vmf->pte, entry);
+		res_set(vmf, PAGE_SIZE, addr, addr + PAGE_SIZE, pfn, false);
+		return 0;
+	}
+	return wp_page_copy(vmf, f);
+}
+
+/* handle_pte_fault() */
+static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
+{
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	pmd_t pmd = pmdp_get(pt, vmf->pmd);
+	pte_t entry;
+
+	mimicos_check(!pmd_trans_huge(pmd), "handle_pte_fault on a huge PMD");
+	if (pmd_none(pmd))
+		return do_anonymous_page(vmf);
+	vmf->pte = pte_offset(pmd, vmf->address);
+	vmf->orig_pte = ptep_get(pt, vmf->pte);
+	if (pte_none(vmf->orig_pte))
+		return do_anonymous_page(vmf);
+	mimicos_check(pte_present(vmf->orig_pte), "non-present PTE %#llx (no swap here)",
+		      (unsigned long long)pte_val(vmf->orig_pte));
+
+	vmf->res->pfn = pte_pfn(vmf->orig_pte);
+	vmf->res->zero_page = is_zero_pfn(vmf->os, vmf->res->pfn);
+	entry = vmf->orig_pte;
+	if (vmf->flags & FAULT_FLAG_WRITE) {
+		if (!pte_write(entry))
+			return do_wp_page(vmf);
+		entry = pte_mkdirty(entry);
+	}
+	entry = pte_mkyoung(entry);
+	/* ptep_set_access_flags(): x86 writes only for a write fault that changes it. */
+	if ((vmf->flags & FAULT_FLAG_WRITE) && pte_val(entry) != pte_val(vmf->orig_pte)) {
+		unsigned long addr = vmf->address & PAGE_MASK;
+
+		set_pte_at(pt, addr, vmf->pte, entry);
+		vmf->res->page_size = PAGE_SIZE;
+		vmf->res->start = addr;
+		vmf->res->end = addr + PAGE_SIZE;
+	}
+	return 0;
+}
+
+/* __handle_mm_fault() */
+static vm_fault_t __handle_mm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	vm_fault_t ret;
+
+	vmf->pmd = walk_to_pmd(pt, vmf->address);
+	if (vmf->pmd == PHYS_ADDR_NONE)
+		return VM_FAULT_OOM;
+	vmf->orig_pmd = pmdp_get(pt, vmf->pmd);
+	if (pmd_none(vmf->orig_pmd) &&
+	    thp_vma_allowable_order(&vmf->os->thp, vma, vma->vm_flags, vmf->mem->flags,
+				    TVA_PAGEFAULT, PMD_ORDER)) {
+		ret = create_huge_pmd(vmf);
+		if (!(ret & VM_FAULT_FALLBACK))
+			return ret;
+	} else if (pmd_trans_huge(vmf->orig_pmd)) {
+		if ((vmf->flags & FAULT_FLAG_WRITE) && !pmd_write(vmf->orig_pmd)) {
+			ret = do_huge_pmd_wp_page(vmf);		/* wp_huge_pmd() */
+			if (!(ret & VM_FAULT_FALLBACK))
+				return ret;
+		} else {
+			huge_pmd_set_accessed(vmf);
+			return 0;
+		}
+	}
+	return handle_pte_fault(vmf);
+}
+
+/* x86 access_error(): may this access touch this VMA at all? */
+static bool access_error(unsigned int flags, const struct vm_area_struct *vma)
+{
+	if (flags & FAULT_FLAG_WRITE)
+		return !(vma->vm_flags & VM_WRITE);
+	if (flags & FAULT_FLAG_INSTRUCTION)
+		return !(vma->vm_flags & VM_EXEC);
+	return !(vma->vm_flags & VM_ACCESS_FLAGS);
+}
+
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			   unsigned int flags, struct fault_result *out)
+{
+	struct fault_result local;
+	struct vm_fault vmf;
+	vm_fault_t ret;
+
+	if (!out)
+		out = &local;
+	*out = (struct fault_result){ .order = -1, .pfn = PFN_NONE };
+	/* bad_area() / access_error() of do_user_addr_fault(): no pgfault */
+	if (!vma || address < vma->vm_start || address >= vma->vm_end ||
+	    access_error(flags, vma)) {
+		out->ret = VM_FAULT_SIGSEGV;
+		return out->ret;
+	}
+	mimicos_check(vma->vm_mm && vma->vm_mm->mem, "fault in an mm without mm_mem_init()");
+	vmf = (struct vm_fault){
+		.vma = vma,
+		.mm = vma->vm_mm,
+		.mem = vma->vm_mm->mem,
+		.os = vma->vm_mm->mem->os,
+		.address = address,
+		.flags = flags,
+		.pte = PHYS_ADDR_NONE,
+		.res = out,
+	};
+	ret = __handle_mm_fault(&vmf);
+	mimicos_check(!(ret & VM_FAULT_FALLBACK), "fallback escaped the fault path");
+	if (ret & VM_FAULT_ERROR) {
+		out->page_size = 0;
+		out->start = out->end = 0;
+	}
+	/* mm_account_fault() */
+	count_vm_event(&vmf.os->ev, PGFAULT);
+	out->ret = ret;
+	return ret;
+}
+
+vm_fault_t do_user_addr_fault(struct mm_struct *mm, unsigned long address,
+			      unsigned int flags, struct fault_result *out)
+{
+	return handle_mm_fault(find_vma(mm, address), address, flags, out);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Per-mm state, teardown and the class query.                             */
+
+int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
+		unsigned int levels)
+{
+	int err;
+
+	memset(mem, 0, sizeof(*mem));
+	mem->os = os;
+	err = pgd_alloc(&mem->pgtable, &os->physmem, levels, os->cpu);
+	if (err)
+		return err;
+	mm->mem = mem;
+	return 0;
+}
+
+/* zap_pte_range() of one PTE table over [addr, end). */
+static void zap_pte_range(struct mm_mem *mem, pmd_t pmd, unsigned long addr,
+			  unsigned long end)
+{
+	struct mm_pgtable *pt = &mem->pgtable;
+
+	for (; addr < end; addr += PAGE_SIZE) {
+		uint64_t ptep = pte_offset(pmd, addr);
+		pte_t pte = ptep_get(pt, ptep);
+		struct folio *f;
+
+		if (pte_none(pte))
+			continue;
+		pte_clear(pt, addr, ptep);
+		if (is_zero_pfn(mem->os, pte_pfn(pte)))
+			continue;
+		f = pfn_folio(mem->os, pte_pfn(pte));
+		mimicos_check(f, "PTE at %#lx maps pfn %#lx, no folio", addr, pte_pfn(pte));
+		add_mm_counter(mem, MM_ANONPAGES, -1);
+		f->mapcount--;
+		folio_put_refs(mem->os, f, 1);
+	}
+}
+
+/* zap_pmd_range() over [addr, end) (whole PMDs for huge entries: exit only). */
+static void zap_range(struct mm_mem *mem, unsigned long addr, unsigned long end)
+{
+	struct mm_pgtable *pt = &mem->pgtable;
+
+	while (addr < end) {
+		unsigned long next = pmd_addr_end(addr, end);
+		uint64_t pmdp = PHYS_ADDR_NONE;
+		pgd_t pgd;
+		p4d_t p4d;
+		pud_t pud;
+		pmd_t pmd;
+		uint64_t pgdp = pgd_offset(pt, addr), p4dp;
+
+		pgd = pgdp_get(pt, pgdp);
+		if (pgtable_l5_enabled(pt) && pgd_none(pgd))
+			goto next;
+		p4dp = p4d_offset(pt, pgdp, pgd, addr);
+		p4d = p4dp_get(pt, p4dp);
+		if (p4d_none(p4d))
+			goto next;
+		pud = pudp_get(pt, pud_offset(p4d, addr));
+		if (pud_none(pud))
+			goto next;
+		pmdp = pmd_offset(pud, addr);
+		pmd = pmdp_get(pt, pmdp);
+		if (pmd_none(pmd))
+			goto next;
+		if (pmd_trans_huge(pmd)) {
+			pmd_clear(pt, pmdp);
+			pte_free(pt, pgtable_trans_huge_withdraw(pt, pmdp));
+			mm_dec_nr_ptes(pt);
+			if (!is_huge_zero_pfn(mem->os, pmd_pfn(pmd))) {
+				struct folio *f = pfn_folio(mem->os, pmd_pfn(pmd));
+
+				mimicos_check(f, "huge PMD without a folio");
+				add_mm_counter(mem, MM_ANONPAGES, -HPAGE_PMD_NR);
+				f->mapcount--;
+				folio_put_refs(mem->os, f, 1);
+			}
+		} else {
+			zap_pte_range(mem, pmd, addr, next);
+		}
+next:
+		addr = next;
+	}
+}
+
+void mm_mem_release(struct mm_struct *mm)
+{
+	struct mm_mem *mem = mm->mem;
+	struct vm_area_struct *vma, *last = NULL;
+
+	if (!mem)
+		return;
+	for_each_vma(mm, vma) {
+		zap_range(mem, vma->vm_start, vma->vm_end);
+		last = vma;
+	}
+	if (last)
+		free_pgd_range(&mem->pgtable, mm->mmap->vm_start, last->vm_end, 0, 0);
+	pgd_free(&mem->pgtable);
+	if (mem->huge_zero_folio)	/* mm_put_huge_zero_folio() */
+		mem->os->huge_zero_refcount--;
+	mm->mem = NULL;
+}
+
+enum mm_page_class mm_page_class(struct mm_struct *mm, unsigned long va)
+{
+	const struct mm_pgtable *pt = &mm->mem->pgtable;
+	const struct physmem *pm = pt->physmem;
+	const struct mimicos *os = mm->mem->os;
+	uint64_t pgdp = pgd_offset(pt, va);
+	pgd_t pgd = __pgd(phys_read64(pm, pgdp));
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+	pte_t pte;
+
+	if (pgtable_l5_enabled(pt) && !pgd_present(pgd))
+		return MM_PAGE_NONE;
+	p4d = __p4d(phys_read64(pm, p4d_offset(pt, pgdp, pgd, va)));
+	if (!p4d_present(p4d))
+		return MM_PAGE_NONE;
+	pud = __pud(phys_read64(pm, pud_offset(p4d, va)));
+	if (!pud_present(pud))
+		return MM_PAGE_NONE;
+	pmd = __pmd(phys_read64(pm, pmd_offset(pud, va)));
+	if (pmd_none(pmd))
+		return MM_PAGE_NONE;
+	if (pmd_trans_huge(pmd))
+		return is_huge_zero_pfn(os, pmd_pfn(pmd)) ? MM_PAGE_ZERO : MM_PAGE_PMD;
+	pte = __pte(phys_read64(pm, pte_offset(pmd, va)));
+	if (!pte_present(pte))
+		return MM_PAGE_NONE;
+	return is_zero_pfn(os, pte_pfn(pte)) ? MM_PAGE_ZERO : MM_PAGE_PTE;
+}
+
+void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long len,
+		     uint64_t counts[MM_PAGE_NR])
+{
+	unsigned long va;
+
+	for (va = start & PAGE_MASK; va < start + len; va += PAGE_SIZE)
+		counts[mm_page_class(mm, va)]++;
+}

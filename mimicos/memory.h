@@ -1,0 +1,253 @@
+/*
+ * memory.h - the anonymous fault path: handle_mm_fault() and what it needs
+ * (the kernel instance, zero pages, folios, per-mm page-table state and RSS).
+ *
+ * Imitates mm/memory.c (handle_mm_fault, __handle_mm_fault, create_huge_pmd,
+ * wp_huge_pmd, handle_pte_fault, do_anonymous_page, alloc_anon_folio,
+ * do_wp_page, wp_page_reuse, wp_page_copy) and mm/huge_memory.c
+ * (do_huge_pmd_anonymous_page, __do_huge_pmd_anonymous_page,
+ * vma_alloc_anon_folio_pmd, map_anon_folio_pmd, set_huge_zero_folio,
+ * mm_get_huge_zero_folio, do_huge_pmd_wp_page, do_huge_zero_wp_pmd,
+ * huge_pmd_set_accessed, __split_huge_zero_page_pmd) of Linux
+ * MIMICOS_LINUX_VERSION (version.h), plus the x86 checks of
+ * do_user_addr_fault() (bad_area, access_error) that precede them.
+ *
+ * The branches, as 6.18 takes them (../shared/research/linux-ground-truth.md
+ * section 1):
+ *
+ *   handle_mm_fault        __handle_mm_fault, then pgfault++ (mm_account_fault)
+ *   __handle_mm_fault      walk to the PMD (allocating PUD/PMD tables);
+ *     pmd_none && PMD order allowed (TVA_PAGEFAULT) -> create_huge_pmd ->
+ *       do_huge_pmd_anonymous_page: the aligned 2 MiB must fit in the VMA
+ *       (else FALLBACK); anon_vma_prepare; khugepaged_enter_vma hook;
+ *         read && use_zero_page: PTE table + huge zero folio (allocated on
+ *           first use, thp_zero_page_alloc) -> deposit, PMD, nr_ptes++, no
+ *           RSS; no huge zero folio -> thp_fault_fallback, FALLBACK
+ *         else: order 9 with vma_thp_gfp_mask(); failure -> thp_fault_fallback
+ *           + anon_fault_fallback[9], FALLBACK; success: zero it, PTE table,
+ *           deposit, PMD, RSS += 512, thp_fault_alloc, anon_fault_alloc[9]
+ *       FALLBACK continues with handle_pte_fault (which can give an mTHP)
+ *     huge PMD, write to a read-only one -> do_huge_pmd_wp_page:
+ *       huge zero: do_huge_zero_wp_pmd (6.18) allocates a THP and replaces
+ *         the PMD (TLB flush, RSS += 512, thp_fault_alloc); if that fails,
+ *         the PMD is split into 512 zero-page PTEs (thp_split_pmd) and the
+ *         fault goes on to handle_pte_fault -> do_wp_page (4 KiB COW)
+ *       exclusive THP: reuse, made writable
+ *     huge PMD otherwise -> huge_pmd_set_accessed
+ *   handle_pte_fault
+ *     no PTE table or pte_none -> do_anonymous_page: pte_alloc;
+ *       read: the 4 KiB zero page (special PTE; no allocation, no RSS)
+ *       write: anon_vma_prepare, alloc_anon_folio: the mTHP orders allowed
+ *         (below PMD order) and suitable, the highest whose aligned PTE range
+ *         is all pte_none, then each order high to low (a failure counts
+ *         anon_fault_fallback), else order 0 (failure: VM_FAULT_OOM);
+ *         nr PTEs set, RSS += nr, anon_fault_alloc[order]
+ *     present, write, !pte_write -> do_wp_page:
+ *       exclusive anon folio -> wp_page_reuse (writable, dirty; no flush)
+ *       otherwise (the zero page) -> wp_page_copy: always order 0, the old
+ *         PTE cleared and flushed, RSS += 1 when the old page was the zero page
+ *     present otherwise -> access/dirty bits (a spurious fault changes nothing)
+ *
+ * SIGSEGV: an address with no VMA, a write to a VMA without VM_WRITE, an
+ * instruction fetch from one without VM_EXEC or any access to a PROT_NONE
+ * VMA. On Linux the x86 fault handler rejects these (bad_area,
+ * access_error) before handle_mm_fault, so they do not count pgfault; the
+ * same here. VM_SHARED anonymous VMAs (not supported by mmap.c) -> SIGBUS.
+ *
+ * Folios: a record per allocated user folio (head pfn, order, refcount,
+ * mapcount, anon/exclusive), in a hash table of the kernel instance. Without
+ * fork every anonymous folio is exclusive (folio_add_new_anon_rmap with
+ * RMAP_EXCLUSIVE), so a write to a read-only PTE of one reuses it, and only
+ * the zero pages are ever copied. A PTE-mapped folio of order n holds n
+ * references and n mappings (folio_ref_add(nr - 1)), a PMD-mapped one 1 and 1.
+ *
+ * Zero pages: ZERO_PAGE(0) is one order-0 page taken from the zone when the
+ * instance is set up (Linux's empty_zero_page is in the kernel image, which
+ * memblock reserves before the buddy allocator exists: taking one page before
+ * any process runs is the closest imitation). The huge zero folio is
+ * allocated on first use (get_huge_zero_folio(), GFP_TRANSHUGE without
+ * __GFP_MOVABLE, order 9) and counted by thp_zero_page_alloc or
+ * thp_zero_page_alloc_failed. There is no shrinker (Linux frees it under
+ * memory pressure when no mm uses it), so it stays until the instance goes.
+ *
+ * Trace: page-table reads and writes go through pgtable.h's traced accessors;
+ * clearing a new folio (folio_zero_user) is reported through the same
+ * mm_pgtable.trace.zero callback as one bulk clear of its physical range
+ * (len PAGE_SIZE << order), where Linux clears it: a THP before the PTE
+ * table to deposit is allocated, a 4 KiB or mTHP folio after pte_alloc().
+ *
+ * Where the simulation knowingly differs from Linux: no locks, so no retry
+ * (VM_FAULT_RETRY never), no userfaultfd, memcg, NUMA hinting, swap, KSM or
+ * file/shared memory; the folio's LRU and rmap are not modelled beyond the
+ * counts above.
+ */
+#ifndef MIMICOS_MEMORY_H
+#define MIMICOS_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mimicos/huge_memory.h"
+#include "mimicos/mm_types.h"
+#include "mimicos/page_alloc.h"
+#include "mimicos/pgtable.h"
+#include "mimicos/vmstat.h"
+
+/* enum fault_flag (include/linux/mm_types.h): the ones a caller passes. */
+#define FAULT_FLAG_WRITE	(1u << 0)
+#define FAULT_FLAG_USER		(1u << 6)
+#define FAULT_FLAG_INSTRUCTION	(1u << 8)
+
+/* vm_fault_t bits (include/linux/mm_types.h enum vm_fault_reason). */
+typedef unsigned int vm_fault_t;
+#define VM_FAULT_OOM		0x000001u
+#define VM_FAULT_SIGBUS		0x000002u
+#define VM_FAULT_MAJOR		0x000004u
+#define VM_FAULT_SIGSEGV	0x000040u
+#define VM_FAULT_NOPAGE		0x000100u
+#define VM_FAULT_RETRY		0x000400u
+#define VM_FAULT_FALLBACK	0x000800u	/* internal: huge path gave up */
+#define VM_FAULT_ERROR		(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
+
+/* x86 _PAGE_SPECIAL (_PAGE_BIT_SOFTW1, 9): zero-page mappings. */
+#ifndef _PAGE_SPECIAL
+#define _PAGE_SPECIAL		(1ULL << 9)
+#endif
+
+/* enum rss_stat_item (include/linux/mm_types_task.h). */
+enum {
+	MM_FILEPAGES,
+	MM_ANONPAGES,
+	MM_SWAPENTS,
+	MM_SHMEMPAGES,
+	NR_MM_COUNTERS
+};
+
+/* struct folio, the part the fault path reads. */
+#define FOLIO_ANON		0x1u	/* folio_test_anon() */
+#define FOLIO_ANON_EXCLUSIVE	0x2u	/* PageAnonExclusive() of its pages */
+
+struct folio {
+	unsigned long pfn;	/* head; PFN_NONE for an empty slot */
+	uint8_t order;
+	uint8_t flags;		/* FOLIO_* */
+	int refcount;		/* folio_ref_count() */
+	int mapcount;		/* folio_mapcount(): mappings of its pages */
+};
+
+/* The folios in use, by head pfn (open addressing). */
+struct folio_table {
+	struct folio *slots;
+	size_t cap;		/* power of two (or 0) */
+	size_t nr;
+	unsigned int shift;
+};
+
+/*
+ * One simulated machine: the zone, its physical memory, the THP settings,
+ * the event counters and the zero pages. cpu: whose per-CPU lists user
+ * folios come from.
+ */
+struct mimicos {
+	struct zone zone;
+	struct physmem physmem;
+	struct thp_settings thp;
+	struct vm_events ev;
+	unsigned int cpu;
+	unsigned long zero_pfn;		/* ZERO_PAGE(0) */
+	unsigned long huge_zero_pfn;	/* huge_zero_folio, PFN_NONE until used */
+	long huge_zero_refcount;	/* huge_zero_refcount: users + 1 */
+	struct folio_table folios;
+};
+
+/*
+ * Set up a machine with a zone as 'zc' describes, settings 'thp' (NULL:
+ * thp_settings_init() defaults), counters at 0, and the 4 KiB zero page.
+ * 0 or -errno (zone_init(), physmem_init(), -ENOMEM).
+ */
+int mimicos_init(struct mimicos *os, const struct zone_config *zc,
+		 const struct thp_settings *thp);
+void mimicos_release(struct mimicos *os);
+
+/* The fault-path part of an mm_struct (mm->mem). */
+struct mm_mem {
+	struct mimicos *os;
+	struct mm_pgtable pgtable;	/* mm->pgd, pgtables_bytes, nr_ptes... */
+	long rss_stat[NR_MM_COUNTERS];	/* get_mm_counter() */
+	unsigned long flags;		/* 1UL << MMF_DISABLE_THP_* (prctl) */
+	bool huge_zero_folio;		/* MMF_HUGE_ZERO_FOLIO: holds a reference */
+};
+
+/*
+ * Attach 'mem' to 'mm' (after mm_init()) with an empty 'levels'-level page
+ * table (4 or 5). 0, -EINVAL or -ENOMEM.
+ */
+int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
+		unsigned int levels);
+/*
+ * exit_mmap() without the VMAs: unmap every page of every VMA (folios whose
+ * last mapping goes are freed), free all page tables and the pgd, drop the
+ * huge zero folio reference. The VMAs stay (mm_release() frees them).
+ * Only the VMAs' ranges are zapped: until the mm_hooks unmap_range and
+ * madvise_dontneed are wired (issue 4 point 5), pages under a range that
+ * munmap() removed are not found, and pgd_free() aborts on their tables.
+ */
+void mm_mem_release(struct mm_struct *mm);
+
+static inline long get_mm_counter(const struct mm_struct *mm, int member)
+{
+	return mm->mem->rss_stat[member];
+}
+
+/* What a fault did: the fields the functional channel reports. */
+struct fault_result {
+	vm_fault_t ret;		/* 0 or VM_FAULT_* (never FALLBACK) */
+	uint64_t page_size;	/* size of the entry installed/changed: PAGE_SIZE, PMD_SIZE, 0 */
+	int order;		/* order of the folio allocated, -1 when none */
+	unsigned long pfn;	/* pfn now mapping the address, PFN_NONE if none */
+	bool zero_page;		/* the address now maps the 4 KiB or huge zero page */
+	bool tlb_flush;		/* a present entry was replaced: invalidate [start, end) */
+	unsigned long start, end; /* virtual range whose entries changed (empty: none) */
+};
+
+/*
+ * handle_mm_fault(): resolve a fault at 'address' in 'vma' (which may be
+ * NULL or not contain it, as find_vma() returns). flags: FAULT_FLAG_WRITE,
+ * FAULT_FLAG_USER, FAULT_FLAG_INSTRUCTION. Returns out->ret (out may be
+ * NULL).
+ */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			   unsigned int flags, struct fault_result *out);
+/* find_vma() then handle_mm_fault() (x86 do_user_addr_fault()). */
+vm_fault_t do_user_addr_fault(struct mm_struct *mm, unsigned long address,
+			      unsigned int flags, struct fault_result *out);
+
+/* The class of a 4 KiB virtual page, as ../shared/spec/results.md defines it. */
+enum mm_page_class {
+	MM_PAGE_NONE,	/* not present (Linux's pte_present(): PROT_NONE counts) */
+	MM_PAGE_ZERO,	/* the 4 KiB zero page or the huge zero folio */
+	MM_PAGE_PTE,	/* a PTE to a real page, any folio size */
+	MM_PAGE_PMD,	/* part of a PMD-mapped THP */
+	MM_PAGE_NR
+};
+
+/* Untraced software walk of mm's tables (what /proc/PID/pagemap reports). */
+enum mm_page_class mm_page_class(struct mm_struct *mm, unsigned long va);
+/* counts[c] += the pages of [start, start + len) of class c. */
+void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long len,
+		     uint64_t counts[MM_PAGE_NR]);
+
+/* page_folio(): the folio holding 'pfn', or NULL (zero pages, tables). */
+struct folio *pfn_folio(struct mimicos *os, unsigned long pfn);
+
+static inline bool is_zero_pfn(const struct mimicos *os, unsigned long pfn)
+{
+	return pfn == os->zero_pfn;
+}
+
+static inline bool is_huge_zero_pfn(const struct mimicos *os, unsigned long pfn)
+{
+	return os->huge_zero_pfn != PFN_NONE && pfn == os->huge_zero_pfn;
+}
+
+#endif
