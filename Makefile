@@ -89,6 +89,7 @@ TESTS += build/tests/mimicos/test_memory
 TESTS += build/tests/mimicos/test_mmap
 TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/mimicos/test_pgtable
+TESTS += build/tests/mimicos/test_zap
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
 TESTS += build/tests/workload/test_native

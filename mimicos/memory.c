@@ -131,6 +131,48 @@ static struct folio *vma_alloc_folio(struct mimicos *os, gfp_t gfp, unsigned int
 	return f;
 }
 
+/* folio_unqueue_deferred_split(): a freed folio leaves the queue. */
+static void folio_unqueue_deferred_split(struct mimicos *os, struct folio *f)
+{
+	struct deferred_split *q = &os->deferred_split;
+	size_t i;
+
+	for (i = 0; i < q->nr && q->pfns[i] != f->pfn; i++)
+		;
+	mimicos_check(i < q->nr, "partially mapped folio %#lx not queued", f->pfn);
+	memmove(&q->pfns[i], &q->pfns[i + 1], (q->nr - i - 1) * sizeof(*q->pfns));
+	q->nr--;
+	f->flags &= ~FOLIO_PARTIALLY_MAPPED;
+	mod_mthp_stat(&os->ev, f->order, MTHP_STAT_NR_ANON_PARTIALLY_MAPPED, -1);
+}
+
+/*
+ * deferred_split_folio(folio, partially_mapped = true): queue a large folio
+ * that lost part of its mappings, counted once per folio.
+ */
+static void deferred_split_folio(struct mimicos *os, struct folio *f)
+{
+	struct deferred_split *q = &os->deferred_split;
+
+	if (f->order <= 1 || (f->flags & FOLIO_PARTIALLY_MAPPED))
+		return;
+	if (q->nr == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		unsigned long *n = realloc(q->pfns, cap * sizeof(*n));
+
+		/* Linux's list_head cannot fail: running out of host memory is fatal here. */
+		mimicos_check(n, "deferred split queue: out of host memory");
+		q->pfns = n;
+		q->cap = cap;
+	}
+	q->pfns[q->nr++] = f->pfn;
+	f->flags |= FOLIO_PARTIALLY_MAPPED;
+	if (f->order == HPAGE_PMD_ORDER)	/* folio_test_pmd_mappable() */
+		count_vm_event(&os->ev, THP_DEFERRED_SPLIT_PAGE);
+	count_mthp_stat(&os->ev, f->order, MTHP_STAT_SPLIT_DEFERRED);
+	mod_mthp_stat(&os->ev, f->order, MTHP_STAT_NR_ANON_PARTIALLY_MAPPED, 1);
+}
+
 /* folio_put(): drop a reference; the last one frees the pages. */
 static void folio_put_refs(struct mimicos *os, struct folio *f, int refs)
 {
@@ -139,6 +181,8 @@ static void folio_put_refs(struct mimicos *os, struct folio *f, int refs)
 	if (f->refcount)
 		return;
 	mimicos_check(!f->mapcount, "freeing folio %#lx still mapped %d times", f->pfn, f->mapcount);
+	if (f->flags & FOLIO_PARTIALLY_MAPPED)
+		folio_unqueue_deferred_split(os, f);
 	__free_pages(&os->zone, f->pfn, f->order, os->cpu);
 	folio_table_erase(&os->folios, f);
 }
@@ -200,6 +244,7 @@ out_zone:
 void mimicos_release(struct mimicos *os)
 {
 	free(os->folios.slots);
+	free(os->deferred_split.pfns);
 	physmem_release(&os->physmem);
 	zone_release(&os->zone);
 	memset(os, 0, sizeof(*os));
@@ -398,23 +443,22 @@ static vm_fault_t create_huge_pmd(struct vm_fault *vmf)
  * __split_huge_zero_page_pmd(): replace a huge zero PMD by the withdrawn PTE
  * table filled with 512 zero-page PTEs (thp_split_pmd counted by the caller).
  */
-static void __split_huge_zero_page_pmd(struct vm_fault *vmf)
+static void __split_huge_zero_page_pmd(struct mm_mem *mem, struct vm_area_struct *vma,
+				       unsigned long haddr, uint64_t pmdp)
 {
-	struct mm_pgtable *pt = &vmf->mem->pgtable;
-	unsigned long haddr = vmf->address & HPAGE_PMD_MASK, addr;
-	pte_t entry = pfn_pte(vmf->os->zero_pfn, vma_page_prot(vmf->vma));
+	struct mm_pgtable *pt = &mem->pgtable;
+	pte_t entry = pfn_pte(mem->os->zero_pfn, vma_page_prot(vma));
+	unsigned long addr;
 	pgtable_t pgtable;
 	pmd_t table;
 
 	entry = __pte(pte_val(entry) | _PAGE_SPECIAL);	/* pte_mkspecial() */
-	pmd_clear(pt, vmf->pmd);			/* pmdp_huge_clear_flush() */
-	pgtable = pgtable_trans_huge_withdraw(pt, vmf->pmd);
+	pmd_clear(pt, pmdp);				/* pmdp_huge_clear_flush() */
+	pgtable = pgtable_trans_huge_withdraw(pt, pmdp);
 	table = __pmd(((uint64_t)pgtable << PAGE_SHIFT) | _PAGE_TABLE);
 	for (addr = haddr; addr < haddr + HPAGE_PMD_SIZE; addr += PAGE_SIZE)
 		set_pte_at(pt, addr, pte_offset(table, addr), entry);
-	set_pmd_at(pt, haddr, vmf->pmd, table);		/* pmd_populate() */
-	vmf->res->tlb_flush = true;
-	res_set(vmf, PAGE_SIZE, haddr, haddr + HPAGE_PMD_SIZE, vmf->os->zero_pfn, true);
+	set_pmd_at(pt, haddr, pmdp, table);		/* pmd_populate() */
 }
 
 /* do_huge_zero_wp_pmd() (6.18): replace the huge zero PMD by a new THP. */
@@ -445,7 +489,9 @@ static vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 			return ret;
 		/* fallback: __split_huge_pmd() */
 		count_vm_event(&vmf->os->ev, THP_SPLIT_PMD);
-		__split_huge_zero_page_pmd(vmf);
+		__split_huge_zero_page_pmd(vmf->mem, vmf->vma, haddr, vmf->pmd);
+		vmf->res->tlb_flush = true;
+		res_set(vmf, PAGE_SIZE, haddr, haddr + HPAGE_PMD_SIZE, vmf->os->zero_pfn, true);
 		return VM_FAULT_FALLBACK;
 	}
 	f = pfn_folio(vmf->os, pmd_pfn(vmf->orig_pmd));
@@ -787,6 +833,405 @@ vm_fault_t do_user_addr_fault(struct mm_struct *mm, unsigned long address,
 /* ---------------------------------------------------------------------- */
 /* Per-mm state, teardown and the class query.                             */
 
+/*
+ * struct mmu_gather, the part that matters here: the virtual range of the
+ * entries cleared or changed, flushed once at tlb_finish_mmu().
+ */
+struct mmu_gather {
+	struct mm_mem *mem;
+	unsigned long start, end;
+};
+
+/* tlb_gather_mmu() */
+static void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_mem *mem)
+{
+	*tlb = (struct mmu_gather){ .mem = mem, .start = ~0UL, .end = 0 };
+}
+
+/* __tlb_adjust_range() */
+static void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long size)
+{
+	if (addr < tlb->start)
+		tlb->start = addr;
+	if (addr + size > tlb->end)
+		tlb->end = addr + size;
+}
+
+/* flush_tlb_range(): report [start, end) to whoever models the TLBs. */
+static void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end)
+{
+	if (mem->tlb.flush)
+		mem->tlb.flush(mem->tlb.ctx, start, end);
+}
+
+/* tlb_finish_mmu(): flush what was gathered, if anything. */
+static void tlb_finish_mmu(struct mmu_gather *tlb)
+{
+	if (tlb->start < tlb->end)
+		flush_tlb_range(tlb->mem, tlb->start, tlb->end);
+}
+
+/* mm_find_pmd() without allocating: the PMD entry's address, or PHYS_ADDR_NONE. */
+static uint64_t mm_find_pmd(struct mm_pgtable *pt, unsigned long addr)
+{
+	uint64_t pgdp = pgd_offset(pt, addr), p4dp;
+	pgd_t pgd = __pgd(0);
+	p4d_t p4d;
+	pud_t pud;
+
+	if (pgtable_l5_enabled(pt)) {
+		pgd = pgdp_get(pt, pgdp);
+		if (pgd_none(pgd))
+			return PHYS_ADDR_NONE;
+	}
+	p4dp = p4d_offset(pt, pgdp, pgd, addr);
+	p4d = p4dp_get(pt, p4dp);
+	if (p4d_none(p4d))
+		return PHYS_ADDR_NONE;
+	pud = pudp_get(pt, pud_offset(p4d, addr));
+	if (pud_none(pud))
+		return PHYS_ADDR_NONE;
+	return pmd_offset(pud, addr);
+}
+
+/* folio_remove_rmap_ptes()/_pmd(): a large folio left partly mapped is queued. */
+static void folio_remove_rmap(struct mimicos *os, struct folio *f, int nr)
+{
+	mimicos_check(f->mapcount >= nr, "folio %#lx mapcount %d - %d", f->pfn, f->mapcount, nr);
+	f->mapcount -= nr;
+	if (f->mapcount && (f->flags & FOLIO_ANON))
+		deferred_split_folio(os, f);
+}
+
+/*
+ * __split_huge_pmd_locked(): replace a huge PMD by the withdrawn PTE table
+ * mapping the same pages (thp_split_pmd). The folio stays whole: it gains
+ * 511 references and mappings (512 PTEs for the one PMD).
+ */
+static void __split_huge_pmd_locked(struct mm_mem *mem, struct vm_area_struct *vma,
+				    uint64_t pmdp, unsigned long haddr)
+{
+	struct mm_pgtable *pt = &mem->pgtable;
+	struct mimicos *os = mem->os;
+	pmd_t old = pmdp_get(pt, pmdp), table;
+	unsigned long pfn = pmd_pfn(old), i;
+	pgtable_t pgtable;
+	struct folio *f;
+	pte_t entry;
+
+	mimicos_check(pmd_trans_huge(old), "splitting a PMD that is not huge at %#lx", haddr);
+	count_vm_event(&os->ev, THP_SPLIT_PMD);
+	if (is_huge_zero_pfn(os, pfn)) {
+		__split_huge_zero_page_pmd(mem, vma, haddr, pmdp);
+		flush_tlb_range(mem, haddr, haddr + HPAGE_PMD_SIZE);
+		return;
+	}
+	f = pfn_folio(os, pfn);
+	mimicos_check(f && f->order == HPAGE_PMD_ORDER, "huge PMD at %#lx without a THP", haddr);
+	pmd_clear(pt, pmdp);				/* pmdp_invalidate() */
+	flush_tlb_range(mem, haddr, haddr + HPAGE_PMD_SIZE);
+	pgtable = pgtable_trans_huge_withdraw(pt, pmdp);
+	table = __pmd(((uint64_t)pgtable << PAGE_SHIFT) | _PAGE_TABLE);
+
+	/* folio_mk_pte(vm_page_prot) + the PMD's write, young and dirty bits */
+	entry = pfn_pte(pfn, vma_page_prot(vma));
+	if (pmd_val(old) & _PAGE_RW)
+		entry = pte_mkwrite(entry, vma);
+	if (!(pmd_val(old) & _PAGE_ACCESSED))
+		entry = pte_mkold(entry);
+	if (pmd_val(old) & _PAGE_DIRTY)
+		entry = pte_mkdirty(entry);
+	/*
+	 * folio_ref_add(), folio_add_anon_rmap_ptes(512), then
+	 * folio_remove_rmap_pmd(): no page became unmapped, so the folio is
+	 * not partially mapped.
+	 */
+	f->refcount += HPAGE_PMD_NR - 1;
+	f->mapcount += HPAGE_PMD_NR - 1;
+	for (i = 0; i < HPAGE_PMD_NR; i++)		/* set_ptes() */
+		set_pte_at(pt, haddr + i * PAGE_SIZE, pte_offset(table, haddr + i * PAGE_SIZE),
+			   __pte(pte_val(entry) + ((uint64_t)i << PAGE_SHIFT)));
+	set_pmd_at(pt, haddr, pmdp, table);		/* pmd_populate() */
+}
+
+/* split_huge_pmd_address(): split the huge PMD mapping 'address', if any. */
+static void split_huge_pmd_address(struct mm_mem *mem, struct vm_area_struct *vma,
+				   unsigned long address)
+{
+	struct mm_pgtable *pt = &mem->pgtable;
+	uint64_t pmdp = mm_find_pmd(pt, address);
+
+	if (pmdp == PHYS_ADDR_NONE || !pmd_trans_huge(pmdp_get(pt, pmdp)))
+		return;
+	__split_huge_pmd_locked(mem, vma, pmdp, address & HPAGE_PMD_MASK);
+}
+
+/* zap_pte_range() of one PTE table over [addr, end), a folio's PTEs at a time. */
+static void zap_pte_range(struct mmu_gather *tlb, pmd_t pmd, unsigned long addr,
+			  unsigned long end)
+{
+	struct mm_mem *mem = tlb->mem;
+	struct mm_pgtable *pt = &mem->pgtable;
+
+	while (addr < end) {
+		uint64_t ptep = pte_offset(pmd, addr);
+		pte_t pte = ptep_get(pt, ptep);
+		unsigned long pfn = pte_pfn(pte), last;
+		struct folio *f;
+		int nr;
+
+		if (pte_none(pte)) {
+			addr += PAGE_SIZE;
+			continue;
+		}
+		pte_clear(pt, addr, ptep);
+		tlb_adjust_range(tlb, addr, PAGE_SIZE);
+		if (pte_val(pte) & _PAGE_SPECIAL) {	/* vm_normal_page(): the zero page */
+			mimicos_check(is_zero_pfn(mem->os, pfn), "special PTE at %#lx maps %#lx",
+				      addr, pfn);
+			addr += PAGE_SIZE;
+			continue;
+		}
+		f = pfn_folio(mem->os, pfn);
+		mimicos_check(f, "PTE at %#lx maps pfn %#lx, no folio", addr, pfn);
+		/* folio_pte_batch(): the next PTEs mapping the next pages of f */
+		last = f->pfn + (1UL << f->order);
+		for (nr = 1, addr += PAGE_SIZE; addr < end && pfn + (unsigned long)nr < last;
+		     nr++, addr += PAGE_SIZE) {
+			uint64_t p = pte_offset(pmd, addr);
+			pte_t next = ptep_get(pt, p);
+
+			if (!pte_present(next) || (pte_val(next) & _PAGE_SPECIAL) ||
+			    pte_pfn(next) != pfn + (unsigned long)nr)
+				break;
+			pte_clear(pt, addr, p);
+			tlb_adjust_range(tlb, addr, PAGE_SIZE);
+		}
+		add_mm_counter(mem, MM_ANONPAGES, -nr);
+		folio_remove_rmap(mem->os, f, nr);	/* folio_remove_rmap_ptes() */
+		folio_put_refs(mem->os, f, nr);
+	}
+}
+
+/* zap_huge_pmd(): a huge PMD whose whole 2 MiB is being unmapped. */
+static void zap_huge_pmd(struct mmu_gather *tlb, uint64_t pmdp, pmd_t pmd, unsigned long haddr)
+{
+	struct mm_mem *mem = tlb->mem;
+	struct mm_pgtable *pt = &mem->pgtable;
+	struct folio *f;
+
+	pmd_clear(pt, pmdp);				/* pmdp_huge_get_and_clear_full() */
+	tlb_adjust_range(tlb, haddr, HPAGE_PMD_SIZE);	/* tlb_remove_pmd_tlb_entry() */
+	pte_free(pt, pgtable_trans_huge_withdraw(pt, pmdp));	/* zap_deposited_table() */
+	mm_dec_nr_ptes(pt);
+	if (is_huge_zero_pfn(mem->os, pmd_pfn(pmd)))
+		return;
+	f = pfn_folio(mem->os, pmd_pfn(pmd));
+	mimicos_check(f && f->order == HPAGE_PMD_ORDER, "huge PMD at %#lx without a THP", haddr);
+	add_mm_counter(mem, MM_ANONPAGES, -HPAGE_PMD_NR);
+	folio_remove_rmap(mem->os, f, 1);		/* folio_remove_rmap_pmd() */
+	folio_put_refs(mem->os, f, 1);
+}
+
+/*
+ * unmap_page_range() -> zap_pmd_range() of [addr, end) in 'vma' (NULL: exit,
+ * where every huge PMD met lies wholly inside a VMA).
+ */
+static void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
+			     unsigned long addr, unsigned long end)
+{
+	struct mm_pgtable *pt = &tlb->mem->pgtable;
+
+	while (addr < end) {
+		unsigned long next = pmd_addr_end(addr, end);
+		uint64_t pmdp = mm_find_pmd(pt, addr);
+		pmd_t pmd;
+
+		if (pmdp == PHYS_ADDR_NONE)
+			goto next;
+		pmd = pmdp_get(pt, pmdp);
+		if (pmd_trans_huge(pmd)) {
+			if (next - addr == HPAGE_PMD_SIZE) {
+				zap_huge_pmd(tlb, pmdp, pmd, addr);
+				goto next;
+			}
+			mimicos_check(vma, "partial zap of a huge PMD at %#lx with no VMA", addr);
+			__split_huge_pmd_locked(tlb->mem, vma, pmdp, addr & HPAGE_PMD_MASK);
+			pmd = pmdp_get(pt, pmdp);
+		}
+		if (!pmd_none(pmd))
+			zap_pte_range(tlb, pmd, addr, next);
+next:
+		addr = next;
+	}
+}
+
+/* The unmap_range hook: unmap_region() of one VMA that munmap() removes. */
+static void mm_hook_unmap_range(void *priv, struct mm_struct *mm, unsigned long start,
+				unsigned long end)
+{
+	struct vm_area_struct *vma = find_vma(mm, start);
+	unsigned long floor = 0, ceiling = 0;	/* FIRST_USER_ADDRESS, USER_PGTABLES_CEILING */
+	struct mmu_gather tlb;
+
+	(void)priv;
+	if (!mm->mem)
+		return;
+	if (vma && vma->vm_start < end) {
+		if (vma->vm_prev)
+			floor = vma->vm_prev->vm_end;
+		if (vma->vm_next)
+			ceiling = vma->vm_next->vm_start;
+	}
+	tlb_gather_mmu(&tlb, mm->mem);
+	unmap_page_range(&tlb, vma && vma->vm_start < end ? vma : NULL, start, end);
+	free_pgtables(&mm->mem->pgtable, start, end, floor, ceiling);
+	tlb_finish_mmu(&tlb);
+}
+
+/* The madvise_dontneed hook: zap_page_range_single(); the tables stay. */
+static int mm_hook_madvise_dontneed(void *priv, struct vm_area_struct *vma,
+				    unsigned long start, unsigned long end)
+{
+	struct mmu_gather tlb;
+
+	(void)priv;
+	if (!vma->vm_mm->mem)
+		return 0;
+	tlb_gather_mmu(&tlb, vma->vm_mm->mem);
+	unmap_page_range(&tlb, vma, start, end);
+	tlb_finish_mmu(&tlb);
+	return 0;
+}
+
+/*
+ * The adjust_trans_huge hook: vma_adjust_trans_huge() ->
+ * split_huge_pmd_if_needed(vma, addr).
+ */
+static void mm_hook_adjust_trans_huge(void *priv, struct vm_area_struct *vma,
+				      unsigned long addr)
+{
+	unsigned long haddr = addr & HPAGE_PMD_MASK;
+
+	(void)priv;
+	if (!vma->vm_mm->mem || !(addr & ~HPAGE_PMD_MASK))
+		return;
+	if (haddr < vma->vm_start || haddr + HPAGE_PMD_SIZE > vma->vm_end)
+		return;
+	split_huge_pmd_address(vma->vm_mm->mem, vma, addr);
+}
+
+/* x86 _PAGE_CHG_MASK / _HPAGE_CHG_MASK: what pte_modify()/pmd_modify() keep. */
+#define _PAGE_CHG_MASK	(PTE_PFN_MASK | _PAGE_PCD | _PAGE_PWT | _PAGE_SPECIAL | \
+			 _PAGE_ACCESSED | _PAGE_DIRTY)
+#define _HPAGE_CHG_MASK	(_PAGE_CHG_MASK | _PAGE_PSE)
+
+static uint64_t pte_modify_val(uint64_t val, pgprot_t newprot)
+{
+	return (val & _PAGE_CHG_MASK) | (pgprot_val(newprot) & ~_PAGE_CHG_MASK);
+}
+
+static uint64_t pmd_modify_val(uint64_t val, pgprot_t newprot)
+{
+	const uint64_t keep = (_HPAGE_CHG_MASK & ~PTE_PFN_MASK) | PHYSICAL_PMD_PAGE_MASK;
+
+	return (val & keep) | (pgprot_val(newprot) & ~keep);
+}
+
+/* x86 pte_needs_flush() (also pmd_needs_flush()): does the old TLB entry matter? */
+static bool entry_needs_flush(uint64_t oldval, uint64_t newval, uint64_t pfn_mask)
+{
+	const uint64_t flush_on_clear = _PAGE_DIRTY | _PAGE_PRESENT;	/* ACCESSED ignored */
+	const uint64_t flush_on_change = _PAGE_RW | _PAGE_USER | _PAGE_PWT | _PAGE_PCD |
+					 _PAGE_PSE | _PAGE_GLOBAL | _PAGE_NX;
+	uint64_t diff = (oldval ^ newval) & ~pfn_mask;
+
+	if (!(oldval & _PAGE_PRESENT))
+		return false;
+	if ((oldval & pfn_mask) != (newval & pfn_mask))
+		return true;
+	return (diff & oldval & flush_on_clear) || (diff & flush_on_change);
+}
+
+/* can_change_pte_writable() for a private VMA: an exclusive anonymous page. */
+static bool can_change_writable(struct mimicos *os, uint64_t val, unsigned long pfn)
+{
+	struct folio *f;
+
+	/* vm_normal_page() is NULL for the zero pages; pte_protnone() is never upgraded */
+	if ((val & _PAGE_SPECIAL) || !(val & _PAGE_PRESENT))
+		return false;
+	f = pfn_folio(os, pfn);
+	return f && (f->flags & FOLIO_ANON) && (f->flags & FOLIO_ANON_EXCLUSIVE);
+}
+
+/* The change_protection hook: change_protection() -> change_pmd_range() of [start, end). */
+static void mm_hook_change_protection(void *priv, struct vm_area_struct *vma,
+				      unsigned long start, unsigned long end)
+{
+	struct mm_mem *mem = vma->vm_mm->mem;
+	struct mm_pgtable *pt;
+	struct mmu_gather tlb;
+	pgprot_t newprot = vma_page_prot(vma);
+	/* MM_CP_TRY_CHANGE_WRITABLE: vma_wants_manual_pte_write_upgrade() */
+	bool try_writable = vma->vm_flags & VM_WRITE;
+	unsigned long addr = start;
+
+	(void)priv;
+	if (!mem)
+		return;
+	pt = &mem->pgtable;
+	tlb_gather_mmu(&tlb, mem);
+	while (addr < end) {
+		unsigned long next = pmd_addr_end(addr, end);
+		uint64_t pmdp = mm_find_pmd(pt, addr);
+		pmd_t pmd;
+
+		if (pmdp == PHYS_ADDR_NONE)
+			goto next;
+		pmd = pmdp_get(pt, pmdp);
+		if (pmd_trans_huge(pmd)) {
+			if (next - addr == HPAGE_PMD_SIZE) {	/* change_huge_pmd() */
+				uint64_t val = pmd_modify_val(pmd_val(pmd), newprot);
+
+				if (try_writable && !(val & _PAGE_RW) &&
+				    can_change_writable(mem->os, val, pmd_pfn(pmd)))
+					val |= _PAGE_RW;
+				if (val != pmd_val(pmd)) {
+					set_pmd_at(pt, addr, pmdp, __pmd(val));
+					if (entry_needs_flush(pmd_val(pmd), val, PHYSICAL_PMD_PAGE_MASK))
+						tlb_adjust_range(&tlb, addr, HPAGE_PMD_SIZE);
+				}
+				goto next;
+			}
+			__split_huge_pmd_locked(mem, vma, pmdp, addr & HPAGE_PMD_MASK);
+			pmd = pmdp_get(pt, pmdp);
+		}
+		if (pmd_none(pmd))
+			goto next;
+		for (; addr < next; addr += PAGE_SIZE) {	/* change_pte_range() */
+			uint64_t ptep = pte_offset(pmd, addr);
+			pte_t pte = ptep_get(pt, ptep);
+			uint64_t val;
+
+			if (!pte_present(pte))
+				continue;
+			val = pte_modify_val(pte_val(pte), newprot);
+			if (try_writable && !(val & _PAGE_RW) &&
+			    can_change_writable(mem->os, val, pte_pfn(pte)))
+				val |= _PAGE_RW;
+			if (val == pte_val(pte))
+				continue;
+			set_pte_at(pt, addr, ptep, __pte(val));	/* ptep_modify_prot_commit() */
+			if (entry_needs_flush(pte_val(pte), val, PTE_PFN_MASK))
+				tlb_adjust_range(&tlb, addr, PAGE_SIZE);
+		}
+next:
+		addr = next;
+	}
+	tlb_finish_mmu(&tlb);
+}
+
 int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
 		unsigned int levels)
 {
@@ -798,97 +1243,37 @@ int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
 	if (err)
 		return err;
 	mm->mem = mem;
+	mm->hooks.unmap_range = mm_hook_unmap_range;
+	mm->hooks.adjust_trans_huge = mm_hook_adjust_trans_huge;
+	mm->hooks.change_protection = mm_hook_change_protection;
+	mm->hooks.madvise_dontneed = mm_hook_madvise_dontneed;
 	return 0;
-}
-
-/* zap_pte_range() of one PTE table over [addr, end). */
-static void zap_pte_range(struct mm_mem *mem, pmd_t pmd, unsigned long addr,
-			  unsigned long end)
-{
-	struct mm_pgtable *pt = &mem->pgtable;
-
-	for (; addr < end; addr += PAGE_SIZE) {
-		uint64_t ptep = pte_offset(pmd, addr);
-		pte_t pte = ptep_get(pt, ptep);
-		struct folio *f;
-
-		if (pte_none(pte))
-			continue;
-		pte_clear(pt, addr, ptep);
-		if (is_zero_pfn(mem->os, pte_pfn(pte)))
-			continue;
-		f = pfn_folio(mem->os, pte_pfn(pte));
-		mimicos_check(f, "PTE at %#lx maps pfn %#lx, no folio", addr, pte_pfn(pte));
-		add_mm_counter(mem, MM_ANONPAGES, -1);
-		f->mapcount--;
-		folio_put_refs(mem->os, f, 1);
-	}
-}
-
-/* zap_pmd_range() over [addr, end) (whole PMDs for huge entries: exit only). */
-static void zap_range(struct mm_mem *mem, unsigned long addr, unsigned long end)
-{
-	struct mm_pgtable *pt = &mem->pgtable;
-
-	while (addr < end) {
-		unsigned long next = pmd_addr_end(addr, end);
-		uint64_t pmdp = PHYS_ADDR_NONE;
-		pgd_t pgd;
-		p4d_t p4d;
-		pud_t pud;
-		pmd_t pmd;
-		uint64_t pgdp = pgd_offset(pt, addr), p4dp;
-
-		pgd = pgdp_get(pt, pgdp);
-		if (pgtable_l5_enabled(pt) && pgd_none(pgd))
-			goto next;
-		p4dp = p4d_offset(pt, pgdp, pgd, addr);
-		p4d = p4dp_get(pt, p4dp);
-		if (p4d_none(p4d))
-			goto next;
-		pud = pudp_get(pt, pud_offset(p4d, addr));
-		if (pud_none(pud))
-			goto next;
-		pmdp = pmd_offset(pud, addr);
-		pmd = pmdp_get(pt, pmdp);
-		if (pmd_none(pmd))
-			goto next;
-		if (pmd_trans_huge(pmd)) {
-			pmd_clear(pt, pmdp);
-			pte_free(pt, pgtable_trans_huge_withdraw(pt, pmdp));
-			mm_dec_nr_ptes(pt);
-			if (!is_huge_zero_pfn(mem->os, pmd_pfn(pmd))) {
-				struct folio *f = pfn_folio(mem->os, pmd_pfn(pmd));
-
-				mimicos_check(f, "huge PMD without a folio");
-				add_mm_counter(mem, MM_ANONPAGES, -HPAGE_PMD_NR);
-				f->mapcount--;
-				folio_put_refs(mem->os, f, 1);
-			}
-		} else {
-			zap_pte_range(mem, pmd, addr, next);
-		}
-next:
-		addr = next;
-	}
 }
 
 void mm_mem_release(struct mm_struct *mm)
 {
 	struct mm_mem *mem = mm->mem;
 	struct vm_area_struct *vma, *last = NULL;
+	struct mmu_gather tlb;
 
 	if (!mem)
 		return;
+	/* exit_mmap(): unmap_vmas() then free_pgtables() over every VMA */
+	tlb_gather_mmu(&tlb, mem);
 	for_each_vma(mm, vma) {
-		zap_range(mem, vma->vm_start, vma->vm_end);
+		unmap_page_range(&tlb, vma, vma->vm_start, vma->vm_end);
 		last = vma;
 	}
 	if (last)
 		free_pgd_range(&mem->pgtable, mm->mmap->vm_start, last->vm_end, 0, 0);
+	/* fullmm: the whole address space's entries go with it; no range to report */
 	pgd_free(&mem->pgtable);
 	if (mem->huge_zero_folio)	/* mm_put_huge_zero_folio() */
 		mem->os->huge_zero_refcount--;
+	mm->hooks.unmap_range = NULL;
+	mm->hooks.adjust_trans_huge = NULL;
+	mm->hooks.change_protection = NULL;
+	mm->hooks.madvise_dontneed = NULL;
 	mm->mem = NULL;
 }
 

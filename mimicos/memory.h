@@ -126,6 +126,7 @@ enum {
 /* struct folio, the part the fault path reads. */
 #define FOLIO_ANON		0x1u	/* folio_test_anon() */
 #define FOLIO_ANON_EXCLUSIVE	0x2u	/* PageAnonExclusive() of its pages */
+#define FOLIO_PARTIALLY_MAPPED	0x4u	/* folio_test_partially_mapped(): on the deferred split queue */
 
 struct folio {
 	unsigned long pfn;	/* head; PFN_NONE for an empty slot */
@@ -158,6 +159,16 @@ struct mimicos {
 	unsigned long huge_zero_pfn;	/* huge_zero_folio, PFN_NONE until used */
 	long huge_zero_refcount;	/* huge_zero_refcount: users + 1 */
 	struct folio_table folios;
+	/*
+	 * deferred_split_queue (mm/huge_memory.c): head pfns of the partially
+	 * mapped large folios, oldest first. Nothing splits them yet (the
+	 * deferred_split_scan() shrinker is a later step); a folio leaves the
+	 * queue when it is freed (folio_unqueue_deferred_split()).
+	 */
+	struct deferred_split {
+		unsigned long *pfns;
+		size_t nr, cap;
+	} deferred_split;
 };
 
 /*
@@ -169,10 +180,22 @@ int mimicos_init(struct mimicos *os, const struct zone_config *zc,
 		 const struct thp_settings *thp);
 void mimicos_release(struct mimicos *os);
 
+/*
+ * Where unmapping, PMD splits and mprotect report the virtual ranges whose
+ * TLB entries must be invalidated (flush_tlb_range(): one call per
+ * tlb_finish_mmu() of an mmu_gather, covering the entries it cleared or
+ * changed, and one per pmdp_invalidate() of a split). NULL: not reported.
+ */
+struct mm_tlb_trace {
+	void (*flush)(void *ctx, unsigned long start, unsigned long end);
+	void *ctx;
+};
+
 /* The fault-path part of an mm_struct (mm->mem). */
 struct mm_mem {
 	struct mimicos *os;
 	struct mm_pgtable pgtable;	/* mm->pgd, pgtables_bytes, nr_ptes... */
+	struct mm_tlb_trace tlb;
 	long rss_stat[NR_MM_COUNTERS];	/* get_mm_counter() */
 	unsigned long flags;		/* 1UL << MMF_DISABLE_THP_* (prctl) */
 	bool huge_zero_folio;		/* MMF_HUGE_ZERO_FOLIO: holds a reference */
@@ -180,7 +203,43 @@ struct mm_mem {
 
 /*
  * Attach 'mem' to 'mm' (after mm_init()) with an empty 'levels'-level page
- * table (4 or 5). 0, -EINVAL or -ENOMEM.
+ * table (4 or 5), and wire the page-table hooks of mm->hooks that this file
+ * implements (unmap_range, adjust_trans_huge, change_protection,
+ * madvise_dontneed; priv and the other hooks are left alone: they find the
+ * state through vma->vm_mm->mem). 0, -EINVAL or -ENOMEM.
+ *
+ * What the hooks do, as Linux 6.18 does it (section 4 of
+ * ../shared/research/linux-ground-truth.md):
+ *
+ *   unmap_range (munmap: unmap_region)  mmu_gather, unmap_page_range() of
+ *     the VMA, then free_pgtables() between the VMAs around it
+ *   madvise_dontneed  zap_page_range_single(): the same zap, tables kept
+ *   zap_pmd_range  a huge PMD whose 2 MiB lies inside the range ->
+ *     zap_huge_pmd() (no split: the THP is freed, the deposited table
+ *     withdrawn and freed; a huge zero PMD is just cleared); a huge PMD
+ *     partly inside -> __split_huge_pmd() (thp_split_pmd), then the PTEs
+ *   zap_pte_range  PTEs of one folio are batched (folio_pte_batch()): RSS,
+ *     mapcount and references drop by the batch; the last reference frees
+ *     the folio; a large folio left partly mapped is queued for deferred
+ *     split (deferred_split_folio(): thp_deferred_split_page for PMD order,
+ *     mTHP split_deferred, nr_anon_partially_mapped); zero-page PTEs are
+ *     just cleared
+ *   adjust_trans_huge (vma_adjust_trans_huge -> split_huge_pmd_if_needed):
+ *     a VMA boundary at an unaligned address inside a huge PMD whose whole
+ *     2 MiB lies in the VMA splits that PMD: 512 PTEs from the deposited
+ *     table with the PMD's write/young/dirty bits, refs and mapcount 512
+ *   change_protection (mprotect): PTEs and huge PMDs get pte_modify() /
+ *     pmd_modify() to the VMA's new protection; when the VMA is writable
+ *     (MM_CP_TRY_CHANGE_WRITABLE) an exclusive anonymous page is made
+ *     writable at once (can_change_pte_writable()), the zero pages are not;
+ *     a huge PMD wholly inside keeps its PMD (PROT_NONE too), one partly
+ *     inside is split first; entries that need it (pte_needs_flush()) are
+ *     flushed
+ *
+ * Not imitated yet: the deferred split itself (the shrinker that splits a
+ * queued folio and frees its unmapped pages), 6.18's queueing of every
+ * fault-time THP for the underused-THP shrinker, PT_RECLAIM (DONTNEED
+ * freeing a PTE table it emptied), NUMA hinting (prot_numa).
  */
 int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
 		unsigned int levels);
@@ -188,9 +247,8 @@ int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
  * exit_mmap() without the VMAs: unmap every page of every VMA (folios whose
  * last mapping goes are freed), free all page tables and the pgd, drop the
  * huge zero folio reference. The VMAs stay (mm_release() frees them).
- * Only the VMAs' ranges are zapped: until the mm_hooks unmap_range and
- * madvise_dontneed are wired (issue 4 point 5), pages under a range that
- * munmap() removed are not found, and pgd_free() aborts on their tables.
+ * munmap() zapped its ranges and freed their tables through the hooks that
+ * mm_mem_init() wired, so the VMAs' ranges hold everything left.
  */
 void mm_mem_release(struct mm_struct *mm);
 
