@@ -46,6 +46,7 @@ LIB_OBJS += build/workload/json.o
 LIB_OBJS += build/workload/kernel.o
 LIB_OBJS += build/workload/native.o
 LIB_OBJS += build/workload/perm.o
+LIB_OBJS += build/workload/side.o
 LIB_OBJS += build/workload/size.o
 LIB_OBJS += build/workload/spec.o
 LIB_OBJS += build/workload/spec_json.o
@@ -68,6 +69,9 @@ LIB_OBJS += build/mimicos/page_alloc.o
 LIB_OBJS += build/mimicos/pgtable.o
 LIB_OBJS += build/mimicos/vmstat.o
 
+# ---- the simulator (issue 5; the functional mode over MimicOS so far) -------------
+LIB_OBJS += build/simulator/functional.o
+
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cmd_check.o
 CLI_OBJS += build/cli/cmd_dump.o
@@ -75,6 +79,7 @@ CLI_OBJS += build/cli/cmd_exec.o
 CLI_OBJS += build/cli/cmd_gen.o
 CLI_OBJS += build/cli/cmd_later.o
 CLI_OBJS += build/cli/cmd_linux.o
+CLI_OBJS += build/cli/cmd_sim.o
 CLI_OBJS += build/cli/virtuoso.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
@@ -90,6 +95,7 @@ TESTS += build/tests/mimicos/test_mmap
 TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/mimicos/test_pgtable
 TESTS += build/tests/mimicos/test_zap
+TESTS += build/tests/simulator/test_functional
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
 TESTS += build/tests/workload/test_native

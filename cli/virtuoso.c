@@ -93,13 +93,20 @@ const struct cli_cmd cli_cmds[] = {
 	  "(the workload failed, interrupted, another run holds the host).\n",
 	  cmd_linux },
 	{ "sim", "run a workload in the simulator with MimicOS",
-	  "usage: virtuoso sim SPEC -o DIR [--config HW.json]\n"
+	  "usage: virtuoso sim SPEC -o DIR --functional [--config HW.json]\n"
 	  "\n"
 	  "Simulate SPEC (MMU, caches, core timing) with MimicOS answering every fault;\n"
-	  "write DIR/sim.json.\n"
+	  "write DIR/sim.json. Only the functional run exists so far: --functional\n"
+	  "performs SPEC's stream in MimicOS with no timing (\"timing\": \"none\",\n"
+	  "runtime_ns 0). What MimicOS cannot do yet (khugepaged, MADV_DONTNEED or\n"
+	  "MADV_COLLAPSE, munmap or mprotect of mapped memory) is skipped and the result\n"
+	  "is marked incomplete. Without --functional nothing is run (exit status 1).\n"
 	  "\n"
 	  "  -o, --out DIR         where to write results (created if missing)\n"
-	  "  -c, --config HW.json  hardware configuration\n"
+	  "      --functional      MimicOS only, no timing\n"
+	  "  -c, --config HW.json  hardware configuration; the functional run reads\n"
+	  "                        \"zone\": {\"size_bytes\": SIZE} (default: this\n"
+	  "                        machine's RAM)\n"
 	  "  -v, --verbose         more detail on stderr\n"
 	  "  -h, --help            this text\n"
 	  "\n"

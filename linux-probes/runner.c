@@ -30,6 +30,11 @@
 #include "linux-probes/vmtrace.h"
 #include "workload/json.h"
 #include "workload/native.h"
+#include "workload/side.h"
+
+_Static_assert((int)PAGE_CLASS_NONE == (int)SIDE_NONE && (int)PAGE_CLASS_ZERO == (int)SIDE_ZERO &&
+	       (int)PAGE_CLASS_PTE == (int)SIDE_PTE && (int)PAGE_CLASS_PMD == (int)SIDE_PMD &&
+	       (int)PAGE_CLASS_NR == (int)SIDE_PAGE_NR, "page classes out of step");
 
 #define MAX_ORDER_NR	11	/* orders 0..10 */
 #define MIGRATE_MOVABLE	1
@@ -589,15 +594,6 @@ static int serve(struct loader *l, struct wl_error *err)
 	return wait_child(l, err);
 }
 
-static cJSON *pages_json(const uint64_t pages[PAGE_CLASS_NR])
-{
-	cJSON *o = cJSON_CreateObject();
-
-	for (int c = 0; c < PAGE_CLASS_NR; c++)
-		cJSON_AddNumberToObject(o, page_class_name(c), (double)pages[c]);
-	return o;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -631,20 +627,6 @@ static cJSON *latency_json(struct lat_vec *l)
 	cJSON_AddNumberToObject(o, "p90", (double)pct(l, 0.90));
 	cJSON_AddNumberToObject(o, "p99", (double)pct(l, 0.99));
 	cJSON_AddNumberToObject(o, "max", l->n ? (double)l->v[l->n - 1] : 0);
-	return o;
-}
-
-static cJSON *orders_json(const uint64_t *orders)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	for (int i = 0; i < MAX_ORDER_NR; i++)
-		if (orders[i]) {
-			char k[4];
-
-			snprintf(k, sizeof(k), "%d", i);
-			cJSON_AddNumberToObject(o, k, (double)orders[i]);
-		}
 	return o;
 }
 
@@ -691,18 +673,6 @@ static cJSON *counters_total_json(struct loader *l)
 	return o;
 }
 
-static cJSON *kernel_json(const struct wl_spec *s, const struct wl_kernel *k)
-{
-	struct wl_spec copy = *s;
-	cJSON *spec, *kern;
-
-	copy.kernel = *k;
-	spec = wl_spec_to_json(&copy);
-	kern = cJSON_DetachItemFromObjectCaseSensitive(spec, "kernel");
-	cJSON_Delete(spec);
-	return kern ? kern : cJSON_CreateObject();
-}
-
 static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSON *scan_names,
 			  cJSON *tlb_names)
 {
@@ -715,7 +685,7 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	cJSON_AddStringToObject(root, "side", "linux");
 	cJSON_AddBoolToObject(root, "complete", l->complete && !st->dropped);
 	cJSON_AddNumberToObject(root, "dropped_events", (double)st->dropped);
-	cJSON_AddItemToObject(root, "kernel", kernel_json(s, &l->kernel));
+	cJSON_AddItemToObject(root, "kernel", side_kernel_json(s, &l->kernel));
 
 	regions = cJSON_AddObjectToObject(root, "regions");
 	for (size_t i = 0; i < s->nr_regions; i++) {
@@ -730,10 +700,10 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 		cJSON_AddNumberToObject(j, "resident_bytes",
 					(double)((r->pages[PAGE_CLASS_PMD] + r->pages[PAGE_CLASS_PTE] +
 						  r->pages[PAGE_CLASS_ZERO]) * 4096));
-		cJSON_AddItemToObject(j, "pages", pages_json(r->pages));
+		cJSON_AddItemToObject(j, "pages", side_pages_json(r->pages));
 		cJSON_AddNumberToObject(j, "write_faults", (double)r->write_faults);
 		cJSON_AddNumberToObject(j, "failed_faults", (double)r->failed_faults);
-		cJSON_AddItemToObject(j, "fault_alloc_orders", orders_json(r->folio_orders));
+		cJSON_AddItemToObject(j, "fault_alloc_orders", side_orders_json(r->folio_orders, MAX_ORDER_NR));
 		cJSON_AddNumberToObject(j, "pagetable_allocs", (double)r->pagetable_allocs);
 		cJSON_AddItemToObject(j, "fault_latency_ns", latency_json(&r->lat));
 	}
@@ -764,14 +734,14 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 					      counters_to_json(&l->ctr, p->ctr_begin, p->ctr_end));
 		pg = cJSON_AddObjectToObject(j, "pages");
 		for (size_t r = 0; p->pages && r < s->nr_regions; r++)
-			cJSON_AddItemToObject(pg, s->regions[r].name, pages_json(p->pages[r]));
+			cJSON_AddItemToObject(pg, s->regions[r].name, side_pages_json(p->pages[r]));
 	}
 	cJSON_AddNumberToObject(root, "runtime_ns", (double)l->runtime_ns);
 
 	o = cJSON_AddObjectToObject(root, "allocs");
 	for (int c = 0; c < VT_CAUSE_NR; c++)
-		cJSON_AddItemToObject(o, vt_cause_name(c), orders_json(g->allocs[c]));
-	cJSON_AddItemToObject(root, "frees", orders_json(g->frees));
+		cJSON_AddItemToObject(o, vt_cause_name(c), side_orders_json(g->allocs[c], MAX_ORDER_NR));
+	cJSON_AddItemToObject(root, "frees", side_orders_json(g->frees, MAX_ORDER_NR));
 
 	o = cJSON_AddObjectToObject(root, "khugepaged");
 	cJSON_AddItemToObject(o, "scan_pmd", status_json(g->scan_status, scan_names));

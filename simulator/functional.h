@@ -1,0 +1,119 @@
+/*
+ * functional.h - a spec's operation stream through MimicOS, with no timing.
+ *
+ * The functional driver consumes the stream of workload/gen.h, the same one
+ * the native executor (workload/native.c) performs on the host, and does to
+ * one simulated process what the host kernel does to the real one:
+ *
+ *	MAP r		do_mmap(NULL hint, size, rw, MAP_PRIVATE|MAP_ANONYMOUS), or
+ *			MAP_FIXED_NOREPLACE at opts.region_start[r] when given
+ *			(virtuoso run: the address Linux chose). With populate, every
+ *			page is faulted in as GUP's populate does (a write fault
+ *			without FAULT_FLAG_USER, skipping what is already mapped
+ *			writable, a whole PMD at a time): counted as populate_faults,
+ *			never as faults, as Linux's populate fires no user-fault
+ *			tracepoint
+ *	MADVISE		do_madvise(); the region's advice during setup, or a phase
+ *	MPROTECT	do_mprotect();  MUNMAP: do_munmap()
+ *	ACCESS		what the MMU would do: the hardware walk (pgtable_walk()),
+ *			and a fault (do_user_addr_fault() with FAULT_FLAG_USER, plus
+ *			FAULT_FLAG_WRITE for a store) when the page is not present,
+ *			or a store finds it read-only
+ *	KHUGEPAGED_WAIT	not in MimicOS yet: the run is marked incomplete
+ *	SLEEP		nothing (no simulated time); when khugepaged is enabled
+ *			(it would run meanwhile on Linux) the run is marked incomplete
+ *
+ * Where MimicOS lacks the page-table half of an operation (the mm_hooks of
+ * mm_types.h not wired yet: MADV_DONTNEED, MADV_COLLAPSE, munmap and
+ * mprotect of mapped memory) the operation is skipped, the run is marked
+ * incomplete and a reason names the phase; it never aborts.
+ *
+ * Counted per region, as ../shared/spec/results.md defines them: faults
+ * (user faults whose address is in it), thp_faults (faults that installed a
+ * PMD-mapped folio they allocated), write_faults, the folio orders its faults
+ * allocated; at each phase end and at the end, the class of each of its 4 KiB
+ * pages (mm_page_class()). No time is simulated: every runtime_ns is 0.
+ *
+ * Deterministic: the same spec and options give the same result, placement
+ * included (mmap's random base is drawn from the spec's seed).
+ */
+#ifndef SIMULATOR_FUNCTIONAL_H
+#define SIMULATOR_FUNCTIONAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mimicos/memory.h"
+#include "workload/error.h"
+#include "workload/spec.h"
+
+struct functional_opts {
+	/*
+	 * NULL, or one address per region: map region r there (MAP_FIXED_NOREPLACE)
+	 * unless it is 0 (then the placement is MimicOS's own, as without).
+	 */
+	const uint64_t *region_start;
+	/* Size of the simulated zone; 0: this machine's RAM (functional_host_mem_bytes()). */
+	uint64_t mem_bytes;
+	/*
+	 * Kernel settings the spec leaves to the host: taken from 'host' where
+	 * it gives them (e.g. the values the Linux side recorded), the rest read
+	 * from the THP sysfs tree at 'thp_root' (NULL: WL_THP_SYSFS).
+	 */
+	const struct wl_kernel *host;
+	const char *thp_root;
+};
+
+/* No fixed addresses, the host's RAM, host settings from sysfs. */
+void functional_opts_init(struct functional_opts *o);
+
+/* Physical memory of this machine, rounded down to 4 MiB, at most 1 TiB. */
+uint64_t functional_host_mem_bytes(void);
+
+struct functional_region {
+	uint64_t start, size;
+	uint64_t faults, thp_faults, write_faults;
+	uint64_t populate_faults;		/* GUP faults of MAP_POPULATE */
+	uint64_t alloc_orders[NR_PAGE_ORDERS];	/* folios its user faults allocated */
+	uint64_t pages[MM_PAGE_NR];		/* classes at the end */
+};
+
+struct functional_phase {
+	uint64_t faults, thp_faults, accesses;
+	uint64_t (*pages)[MM_PAGE_NR];		/* per region, at the phase end */
+};
+
+struct functional_run {
+	const struct wl_spec *spec;
+	struct wl_kernel kernel;		/* the settings in force, all resolved */
+	uint64_t mem_bytes;			/* the zone's size */
+	struct functional_region *regions;	/* spec->nr_regions */
+	struct functional_phase *phases;	/* spec->nr_phases */
+	struct vm_events ev;			/* MimicOS's counters at the end */
+	bool complete;
+	char **reasons;				/* why not complete, one line each */
+	size_t nr_reasons;
+};
+
+/*
+ * Run 's' (which must outlive 'run') through a fresh MimicOS. 'o' NULL: the
+ * defaults. Returns 0 (run filled; possibly incomplete), or -1 with err set:
+ * bad kernel settings or sysfs unreadable, a failed mmap/madvise/mprotect/
+ * munmap, a fault that would kill the process (SIGSEGV, SIGBUS, OOM).
+ * Release the run in both cases.
+ */
+int functional_run(struct functional_run *run, const struct wl_spec *s,
+		   const struct functional_opts *o, struct wl_error *err);
+void functional_release(struct functional_run *run);
+
+/*
+ * The run as sim.json ("side": "sim", "timing": "none"; the fields of
+ * results.md plus write_faults, populate_faults, fault_alloc_orders per
+ * region and thp_faults, accesses, pages per phase, MimicOS's vmstat and the
+ * effective configuration). Free with cJSON_Delete; NULL if out of memory.
+ */
+struct cJSON;
+struct cJSON *functional_to_json(const struct functional_run *run);
+
+#endif
