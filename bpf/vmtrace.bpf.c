@@ -127,6 +127,15 @@ struct {
 } khp SEC(".maps");
 
 /* The loader drains on its own timer: no wake-ups, no query of the buffer per event. */
+/* The header every record starts with: now, the thread, its type, the phase. */
+static __always_inline void event_start(struct vt_event *e, __u32 tid, __u16 type)
+{
+	e->ts = bpf_ktime_get_ns();
+	e->tid = tid;
+	e->type = type;
+	e->phase = cur_phase;
+}
+
 static __always_inline void emit(const struct vt_event *e)
 {
 	if (bpf_ringbuf_output(&events, (void *)e, sizeof(*e), BPF_RB_NO_WAKEUP))
@@ -179,10 +188,7 @@ static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 	/* The thread's previous fault never completed: it failed. */
 	if (e->ts)
 		emit(e);
-	e->ts = bpf_ktime_get_ns();
-	e->tid = tid;
-	e->type = VT_FAULT;
-	e->phase = cur_phase;
+	event_start(e, tid, VT_FAULT);
 	e->fault.addr = addr;
 	e->fault.ip = ip;
 	e->fault.error_code = error_code;
@@ -318,10 +324,7 @@ static __always_inline int page_alloc(__u64 pfn, __u32 order, __u32 gfp, int mig
 		if (sys && sys->sys.nr == NR_madvise && sys->sys.args[2] == MADV_COLLAPSE)
 			a.cause = VT_CAUSE_MADV_COLLAPSE;
 	}
-	e.ts = bpf_ktime_get_ns();
-	e.tid = tid;
-	e.type = VT_ALLOC;
-	e.phase = cur_phase;
+	event_start(&e, tid, VT_ALLOC);
 	e.alloc = a;
 	emit(&e);
 	return 0;
@@ -362,10 +365,7 @@ static __always_inline int page_free(__u64 pfn, __u32 order)
 	tid = workload_tid();
 	if (!tid || cur_phase == VT_NO_PHASE)
 		return 0;
-	e.ts = bpf_ktime_get_ns();
-	e.tid = tid;
-	e.type = VT_FREE;
-	e.phase = cur_phase;
+	event_start(&e, tid, VT_FREE);
 	e.free.pfn = pfn;
 	e.free.order = order;
 	emit(&e);
@@ -395,10 +395,7 @@ static __always_inline int scan_pmd(__u64 mm, __u64 pfn, int referenced, int non
 
 	if (!target_mm || mm != target_mm)
 		return 0;
-	e.ts = bpf_ktime_get_ns();
-	e.tid = (__u32)bpf_get_current_pid_tgid();
-	e.type = VT_SCAN_PMD;
-	e.phase = cur_phase;
+	event_start(&e, (__u32)bpf_get_current_pid_tgid(), VT_SCAN_PMD);
 	e.scan.pfn = pfn;
 	e.scan.referenced = referenced;
 	e.scan.none_or_zero = none_or_zero;
@@ -446,10 +443,7 @@ static __always_inline int collapse(__u64 mm, int isolated, int status)
 	struct vt_event e = {};
 
 	if (target_mm && mm == target_mm) {
-		e.ts = bpf_ktime_get_ns();
-		e.tid = (__u32)bpf_get_current_pid_tgid();
-		e.type = VT_COLLAPSE;
-		e.phase = cur_phase;
+		event_start(&e, (__u32)bpf_get_current_pid_tgid(), VT_COLLAPSE);
 		e.collapse.isolated = isolated;
 		e.collapse.status = status;
 		if (k && k->has_alloc) {
@@ -561,10 +555,7 @@ static __always_inline int syscall_enter(long nr, const __u64 *args)
 
 	if (!traced_syscall(nr) || !(tid = workload_tid()))
 		return 0;
-	e.ts = bpf_ktime_get_ns();
-	e.tid = tid;
-	e.type = VT_SYSCALL;
-	e.phase = cur_phase;
+	event_start(&e, tid, VT_SYSCALL);
 	e.sys.nr = nr;
 	for (int i = 0; i < 6; i++)
 		e.sys.args[i] = args[i];
@@ -646,10 +637,7 @@ static __always_inline int tlb_flush(int reason, long pages)
 
 	if (!tid || cur_phase == VT_NO_PHASE)
 		return 0;
-	e.ts = bpf_ktime_get_ns();
-	e.tid = tid;
-	e.type = VT_TLB_FLUSH;
-	e.phase = cur_phase;
+	event_start(&e, tid, VT_TLB_FLUSH);
 	e.tlb.reason = reason;
 	e.tlb.pages = pages;
 	emit(&e);
@@ -680,10 +668,7 @@ static __always_inline int rss_change(int member, long size)
 		f->fault.rss_anon = size;
 		return 0;
 	}
-	e.ts = bpf_ktime_get_ns();
-	e.tid = tid;
-	e.type = VT_RSS;
-	e.phase = cur_phase;
+	event_start(&e, tid, VT_RSS);
 	e.rss.member = member;
 	e.rss.size = size;
 	emit(&e);

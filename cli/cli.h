@@ -76,11 +76,18 @@ int cli_parse(int argc, char **argv, const struct cli_cmd *cmd, const char *shor
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+struct cJSON;
+
+/*
+ * Read a JSON file that must hold one object (a --config file). Returns 0
+ * with *root (free with cJSON_Delete), or -1 with err naming the file.
+ */
+int cli_load_json_object(const char *path, struct cJSON **root, struct wl_error *err);
+
 /* Load a spec or print its error; returns EXIT_OK or EXIT_BAD_INPUT. */
 int cli_load_spec(const char *path, struct wl_spec *s);
 
 /* Print a JSON tree (indented, newline-terminated) through cli_out; frees it. */
-struct cJSON;
 int cli_write_json(const char *path, struct cJSON *json);
 
 /*

@@ -21,28 +21,14 @@
 static int check_json_file(const char *path)
 {
 	struct wl_error err;
-	struct wj_ctx c = { .file = path, .err = &err };
-	char *text, got[64];
-	size_t len;
 	cJSON *root;
 
-	if (wj_read_file(path, &text, &len, &err))
-		goto bad;
-	root = wj_parse(&c, text, len);
-	free(text);
-	if (!root)
-		goto bad;
-	if (!cJSON_IsObject(root)) {
-		wl_error_set(&err, path, "", "expected a JSON object, got %s",
-			     wj_describe(root, got, sizeof(got)));
-		cJSON_Delete(root);
-		goto bad;
+	if (cli_load_json_object(path, &root, &err)) {
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
 	}
 	cJSON_Delete(root);
 	return EXIT_OK;
-bad:
-	wl_error_print(&err, stderr);
-	return EXIT_BAD_INPUT;
 }
 
 int cli_check_linux_host(const char *name)

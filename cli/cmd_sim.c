@@ -49,22 +49,11 @@ static int read_config(const char *path, uint64_t *mem_bytes)
 	struct wl_error err;
 	struct wj_ctx c = { .file = path, .err = &err };
 	const cJSON *zone;
-	char *text, got[64];
-	size_t len;
 	cJSON *root;
 	int ret = -1;
 
-	if (wj_read_file(path, &text, &len, &err))
+	if (cli_load_json_object(path, &root, &err))
 		goto out;
-	root = wj_parse(&c, text, len);
-	free(text);
-	if (!root)
-		goto out;
-	if (!cJSON_IsObject(root)) {
-		wl_error_set(&err, path, "", "expected a JSON object, got %s",
-			     wj_describe(root, got, sizeof(got)));
-		goto out_root;
-	}
 	zone = cJSON_GetObjectItemCaseSensitive(root, "zone");
 	if (zone) {
 		if (wj_check_object(&c, zone, "zone", "a zone", zone_keys) ||

@@ -692,15 +692,7 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 		struct region_acc *r = &g->regions[i];
 		cJSON *j = cJSON_AddObjectToObject(regions, s->regions[i].name);
 
-		cJSON_AddNumberToObject(j, "start", (double)r->start);
-		cJSON_AddNumberToObject(j, "size", (double)s->regions[i].size);
-		cJSON_AddNumberToObject(j, "faults", (double)r->faults);
-		cJSON_AddNumberToObject(j, "thp_faults", (double)r->thp_faults);
-		cJSON_AddNumberToObject(j, "huge_bytes", (double)(r->pages[PAGE_CLASS_PMD] * 4096));
-		cJSON_AddNumberToObject(j, "resident_bytes",
-					(double)((r->pages[PAGE_CLASS_PMD] + r->pages[PAGE_CLASS_PTE] +
-						  r->pages[PAGE_CLASS_ZERO]) * 4096));
-		cJSON_AddItemToObject(j, "pages", side_pages_json(r->pages));
+		side_region_fields(j, r->start, s->regions[i].size, r->faults, r->thp_faults, r->pages);
 		cJSON_AddNumberToObject(j, "write_faults", (double)r->write_faults);
 		cJSON_AddNumberToObject(j, "failed_faults", (double)r->failed_faults);
 		cJSON_AddItemToObject(j, "fault_alloc_orders", side_orders_json(r->folio_orders, MAX_ORDER_NR));
@@ -712,14 +704,8 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	for (size_t i = 0; i < s->nr_phases; i++) {
 		const struct wl_phase *ph = &s->phases[i];
 		const struct phase_acc *p = &g->phases[i];
-		cJSON *j = cJSON_CreateObject(), *pg;
+		cJSON *j = side_phase_json(phases, s, i, p->runtime_ns, p->faults), *pg;
 
-		cJSON_AddItemToArray(phases, j);
-		cJSON_AddStringToObject(j, "op", wl_phase_op_name(ph->op));
-		if (ph->op != WL_PH_KHUGEPAGED_WAIT && ph->op != WL_PH_SLEEP)
-			cJSON_AddStringToObject(j, "region", s->regions[ph->region].name);
-		cJSON_AddNumberToObject(j, "runtime_ns", (double)p->runtime_ns);
-		cJSON_AddNumberToObject(j, "faults", (double)p->faults);
 		cJSON_AddNumberToObject(j, "thp_faults", (double)p->thp_faults);
 		cJSON_AddNumberToObject(j, "other_faults", (double)p->other_faults);
 		cJSON_AddNumberToObject(j, "minflt", (double)(p->minflt_end - p->minflt_begin));
@@ -819,15 +805,9 @@ static cJSON *meta_json(struct loader *l, cJSON *scan_names, cJSON *tlb_names)
 	}
 	a = cJSON_AddArrayToObject(m, "phases");
 	for (size_t i = 0; i < s->nr_phases; i++) {
-		const struct wl_phase *ph = &s->phases[i];
-		cJSON *p = cJSON_CreateObject();
+		cJSON *p = side_phase_json(a, s, i, l->g.phases[i].runtime_ns, l->g.phases[i].faults);
 
-		cJSON_AddStringToObject(p, "op", wl_phase_op_name(ph->op));
-		if (ph->op != WL_PH_KHUGEPAGED_WAIT && ph->op != WL_PH_SLEEP)
-			cJSON_AddStringToObject(p, "region", s->regions[ph->region].name);
 		cJSON_AddNumberToObject(p, "start_ns", (double)l->g.phases[i].start_ns);
-		cJSON_AddNumberToObject(p, "runtime_ns", (double)l->g.phases[i].runtime_ns);
-		cJSON_AddItemToArray(a, p);
 	}
 	cJSON_AddItemToObject(m, "scan_status",
 			      scan_names ? cJSON_Duplicate(scan_names, 1) : cJSON_CreateArray());

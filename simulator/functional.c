@@ -496,15 +496,7 @@ cJSON *functional_to_json(const struct functional_run *run)
 		const uint64_t *pg = r->pages;
 		cJSON *j = cJSON_AddObjectToObject(regions, s->regions[i].name);
 
-		cJSON_AddNumberToObject(j, "start", (double)r->start);
-		cJSON_AddNumberToObject(j, "size", (double)s->regions[i].size);
-		cJSON_AddNumberToObject(j, "faults", (double)r->faults);
-		cJSON_AddNumberToObject(j, "thp_faults", (double)r->thp_faults);
-		cJSON_AddNumberToObject(j, "huge_bytes", (double)(pg[MM_PAGE_PMD] * PAGE_SIZE));
-		cJSON_AddNumberToObject(j, "resident_bytes",
-					(double)((pg[MM_PAGE_PMD] + pg[MM_PAGE_PTE] +
-						  pg[MM_PAGE_ZERO]) * PAGE_SIZE));
-		cJSON_AddItemToObject(j, "pages", side_pages_json(pg));
+		side_region_fields(j, r->start, s->regions[i].size, r->faults, r->thp_faults, pg);
 		cJSON_AddNumberToObject(j, "write_faults", (double)r->write_faults);
 		cJSON_AddNumberToObject(j, "failed_faults", 0);
 		cJSON_AddNumberToObject(j, "populate_faults", (double)r->populate_faults);
@@ -513,16 +505,9 @@ cJSON *functional_to_json(const struct functional_run *run)
 
 	phases = cJSON_AddArrayToObject(root, "phases");
 	for (size_t i = 0; i < s->nr_phases; i++) {
-		const struct wl_phase *ph = &s->phases[i];
 		const struct functional_phase *p = &run->phases[i];
-		cJSON *j = cJSON_CreateObject(), *pg;
+		cJSON *j = side_phase_json(phases, s, i, 0, p->faults), *pg;
 
-		cJSON_AddItemToArray(phases, j);
-		cJSON_AddStringToObject(j, "op", wl_phase_op_name(ph->op));
-		if (ph->op != WL_PH_KHUGEPAGED_WAIT && ph->op != WL_PH_SLEEP)
-			cJSON_AddStringToObject(j, "region", s->regions[ph->region].name);
-		cJSON_AddNumberToObject(j, "runtime_ns", 0);
-		cJSON_AddNumberToObject(j, "faults", (double)p->faults);
 		cJSON_AddNumberToObject(j, "thp_faults", (double)p->thp_faults);
 		cJSON_AddNumberToObject(j, "accesses", (double)p->accesses);
 		pg = cJSON_AddObjectToObject(j, "pages");
