@@ -62,11 +62,14 @@ LIB_OBJS += build/linux-probes/thp_sysfs.o
 LIB_OBJS += build/linux-probes/vmtrace.o
 
 # ---- MimicOS: Linux memory management in userspace (issue 4, in progress) -------
+LIB_OBJS += build/mimicos/channel.o
 LIB_OBJS += build/mimicos/huge_memory.o
+LIB_OBJS += build/mimicos/khugepaged.o
 LIB_OBJS += build/mimicos/memory.o
 LIB_OBJS += build/mimicos/mmap.o
 LIB_OBJS += build/mimicos/page_alloc.o
 LIB_OBJS += build/mimicos/pgtable.o
+LIB_OBJS += build/mimicos/reservation.o
 LIB_OBJS += build/mimicos/vmstat.o
 
 # ---- the simulator (issue 5; the functional mode over MimicOS so far) -------------
@@ -89,11 +92,14 @@ TESTS += build/tests/linux-probes/test_counters
 TESTS += build/tests/linux-probes/test_evlog
 TESTS += build/tests/linux-probes/test_linux
 TESTS += build/tests/linux-probes/test_thp_sysfs
+TESTS += build/tests/mimicos/test_channel
 TESTS += build/tests/mimicos/test_huge_memory
+TESTS += build/tests/mimicos/test_khugepaged
 TESTS += build/tests/mimicos/test_memory
 TESTS += build/tests/mimicos/test_mmap
 TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/mimicos/test_pgtable
+TESTS += build/tests/mimicos/test_reservation
 TESTS += build/tests/mimicos/test_zap
 TESTS += build/tests/simulator/test_functional
 TESTS += build/tests/workload/test_gen
@@ -105,6 +111,7 @@ TESTS += build/tests/workload/test_spec
 
 BENCHES += build/bench/bench_gen
 BENCHES += build/bench/bench_linux
+BENCHES += build/bench/bench_mimicos
 
 # ---- eBPF: bpf/<p>.bpf.c -> build/bpf/<p>.bpf.o -> build/bpf/<p>.skel.h -----------
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

@@ -5,26 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mimicos/internal.h"
 #include "mimicos/memory.h"
 #include "mimicos/mmap.h"
 
-#define HPAGE_PMD_MASK	PMD_MASK
-#define HPAGE_PMD_SIZE	PMD_SIZE
-
-/* struct vm_fault: what the handlers share (include/linux/mm.h). */
-struct vm_fault {
-	struct vm_area_struct *vma;
-	struct mm_struct *mm;
-	struct mm_mem *mem;
-	struct mimicos *os;
-	unsigned long address;
-	unsigned int flags;
-	uint64_t pmd;		/* the PMD entry's physical address */
-	pmd_t orig_pmd;
-	uint64_t pte;		/* the PTE's physical address, or PHYS_ADDR_NONE */
-	pte_t orig_pte;
-	struct fault_result *res;
-};
 
 /* ---------------------------------------------------------------------- */
 /* Folios.                                                                 */
@@ -109,26 +93,38 @@ struct folio *pfn_folio(struct mimicos *os, unsigned long pfn)
 	return NULL;
 }
 
-/* vma_alloc_folio(): a folio of 2^order pages, refcount 1, unmapped; NULL if none. */
-static struct folio *vma_alloc_folio(struct mimicos *os, gfp_t gfp, unsigned int order)
+struct folio *folio_record(struct mimicos *os, unsigned long pfn, unsigned int order)
 {
 	struct folio_table *t = &os->folios;
 	struct folio *f;
-	long pfn;
 	size_t j;
+
+	if ((t->nr + 1) * 4 > t->cap * 3 && folio_table_grow(t))
+		return NULL;
+	for (j = folio_slot(t, pfn); t->slots[j].pfn != PFN_NONE; j = (j + 1) & (t->cap - 1))
+		mimicos_check(t->slots[j].pfn != pfn, "pfn %#lx recorded twice", pfn);
+	f = &t->slots[j];
+	*f = (struct folio){ .pfn = pfn, .order = (uint8_t)order, .refcount = 1 };
+	t->nr++;
+	return f;
+}
+
+void folio_forget(struct mimicos *os, struct folio *f)
+{
+	folio_table_erase(&os->folios, f);
+}
+
+struct folio *vma_alloc_folio(struct mimicos *os, gfp_t gfp, unsigned int order)
+{
+	struct folio_table *t = &os->folios;
+	long pfn;
 
 	if ((t->nr + 1) * 4 > t->cap * 3 && folio_table_grow(t))
 		return NULL;
 	pfn = __alloc_pages(&os->zone, gfp, order, os->cpu);
 	if (pfn < 0)
 		return NULL;
-	for (j = folio_slot(t, (unsigned long)pfn); t->slots[j].pfn != PFN_NONE;
-	     j = (j + 1) & (t->cap - 1))
-		mimicos_check(t->slots[j].pfn != (unsigned long)pfn, "pfn %#lx allocated twice", pfn);
-	f = &t->slots[j];
-	*f = (struct folio){ .pfn = (unsigned long)pfn, .order = (uint8_t)order, .refcount = 1 };
-	t->nr++;
-	return f;
+	return folio_record(os, (unsigned long)pfn, order);
 }
 
 /* folio_unqueue_deferred_split(): a freed folio leaves the queue. */
@@ -150,7 +146,7 @@ static void folio_unqueue_deferred_split(struct mimicos *os, struct folio *f)
  * deferred_split_folio(folio, partially_mapped = true): queue a large folio
  * that lost part of its mappings, counted once per folio.
  */
-static void deferred_split_folio(struct mimicos *os, struct folio *f)
+void deferred_split_folio(struct mimicos *os, struct folio *f)
 {
 	struct deferred_split *q = &os->deferred_split;
 
@@ -174,7 +170,7 @@ static void deferred_split_folio(struct mimicos *os, struct folio *f)
 }
 
 /* folio_put(): drop a reference; the last one frees the pages. */
-static void folio_put_refs(struct mimicos *os, struct folio *f, int refs)
+void folio_put_refs(struct mimicos *os, struct folio *f, int refs)
 {
 	mimicos_check(f->refcount >= refs, "folio %#lx refcount %d - %d", f->pfn, f->refcount, refs);
 	f->refcount -= refs;
@@ -187,17 +183,22 @@ static void folio_put_refs(struct mimicos *os, struct folio *f, int refs)
 	folio_table_erase(&os->folios, f);
 }
 
+void folio_zero_range(struct mm_mem *mem, unsigned long pfn, unsigned int order)
+{
+	const struct pgtable_trace *tr = &mem->pgtable.trace;
+
+	if (tr->zero)
+		tr->zero(tr->ctx, (uint64_t)pfn << PAGE_SHIFT, PAGE_SIZE << order);
+}
+
 /* folio_zero_user(): clear the folio; reported as one bulk clear. */
 static void folio_zero_user(struct vm_fault *vmf, const struct folio *f)
 {
-	const struct pgtable_trace *tr = &vmf->mem->pgtable.trace;
-
-	if (tr->zero)
-		tr->zero(tr->ctx, (uint64_t)f->pfn << PAGE_SHIFT, PAGE_SIZE << f->order);
+	folio_zero_range(vmf->mem, f->pfn, f->order);
 }
 
 /* folio_add_new_anon_rmap(RMAP_EXCLUSIVE) for 'nr' mappings of its pages. */
-static void folio_add_new_anon_rmap(struct folio *f, int nr)
+void folio_add_new_anon_rmap(struct folio *f, int nr)
 {
 	f->flags |= FOLIO_ANON | FOLIO_ANON_EXCLUSIVE;
 	f->mapcount += nr;
@@ -243,6 +244,8 @@ out_zone:
 
 void mimicos_release(struct mimicos *os)
 {
+	if (os->policy && os->policy->release)
+		os->policy->release(os);
 	free(os->folios.slots);
 	free(os->deferred_split.pfns);
 	physmem_release(&os->physmem);
@@ -285,17 +288,17 @@ static bool mm_get_huge_zero_folio(struct mm_mem *mem)
 /* ---------------------------------------------------------------------- */
 /* Helpers.                                                                */
 
-static pgprot_t vma_page_prot(const struct vm_area_struct *vma)
+pgprot_t vma_page_prot(const struct vm_area_struct *vma)
 {
 	return vm_get_page_prot(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC | VM_SHARED));
 }
 
-static pte_t maybe_mkwrite(pte_t pte, const struct vm_area_struct *vma)
+pte_t maybe_mkwrite(pte_t pte, const struct vm_area_struct *vma)
 {
 	return (vma->vm_flags & VM_WRITE) ? pte_mkwrite(pte, vma) : pte;
 }
 
-static pmd_t maybe_pmd_mkwrite(pmd_t pmd, const struct vm_area_struct *vma)
+pmd_t maybe_pmd_mkwrite(pmd_t pmd, const struct vm_area_struct *vma)
 {
 	return (vma->vm_flags & VM_WRITE) ? pmd_mkwrite_novma(pmd) : pmd;
 }
@@ -305,7 +308,7 @@ static bool pmd_write(pmd_t pmd)
 	return pmd_val(pmd) & _PAGE_RW;
 }
 
-static void add_mm_counter(struct mm_mem *mem, int member, long value)
+void add_mm_counter(struct mm_mem *mem, int member, long value)
 {
 	mem->rss_stat[member] += value;
 	mimicos_check(mem->rss_stat[member] >= 0, "rss counter %d below 0", member);
@@ -755,6 +758,11 @@ static vm_fault_t __handle_mm_fault(struct vm_fault *vmf)
 	vmf->pmd = walk_to_pmd(pt, vmf->address);
 	if (vmf->pmd == PHYS_ADDR_NONE)
 		return VM_FAULT_OOM;
+	if (vmf->os->policy && vmf->os->policy->anon_fault) {
+		ret = vmf->os->policy->anon_fault(vmf);
+		if (!(ret & VM_FAULT_FALLBACK))
+			return ret;
+	}
 	vmf->orig_pmd = pmdp_get(pt, vmf->pmd);
 	if (pmd_none(vmf->orig_pmd) &&
 	    thp_vma_allowable_order(&vmf->os->thp, vma, vma->vm_flags, vmf->mem->flags,
@@ -833,23 +841,14 @@ vm_fault_t do_user_addr_fault(struct mm_struct *mm, unsigned long address,
 /* ---------------------------------------------------------------------- */
 /* Per-mm state, teardown and the class query.                             */
 
-/*
- * struct mmu_gather, the part that matters here: the virtual range of the
- * entries cleared or changed, flushed once at tlb_finish_mmu().
- */
-struct mmu_gather {
-	struct mm_mem *mem;
-	unsigned long start, end;
-};
-
 /* tlb_gather_mmu() */
-static void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_mem *mem)
+void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_mem *mem)
 {
 	*tlb = (struct mmu_gather){ .mem = mem, .start = ~0UL, .end = 0 };
 }
 
 /* __tlb_adjust_range() */
-static void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long size)
+void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long size)
 {
 	if (addr < tlb->start)
 		tlb->start = addr;
@@ -858,21 +857,21 @@ static void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigne
 }
 
 /* flush_tlb_range(): report [start, end) to whoever models the TLBs. */
-static void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end)
+void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end)
 {
 	if (mem->tlb.flush)
 		mem->tlb.flush(mem->tlb.ctx, start, end);
 }
 
 /* tlb_finish_mmu(): flush what was gathered, if anything. */
-static void tlb_finish_mmu(struct mmu_gather *tlb)
+void tlb_finish_mmu(struct mmu_gather *tlb)
 {
 	if (tlb->start < tlb->end)
 		flush_tlb_range(tlb->mem, tlb->start, tlb->end);
 }
 
 /* mm_find_pmd() without allocating: the PMD entry's address, or PHYS_ADDR_NONE. */
-static uint64_t mm_find_pmd(struct mm_pgtable *pt, unsigned long addr)
+uint64_t mm_find_pmd(struct mm_pgtable *pt, unsigned long addr)
 {
 	uint64_t pgdp = pgd_offset(pt, addr), p4dp;
 	pgd_t pgd = __pgd(0);
@@ -895,7 +894,7 @@ static uint64_t mm_find_pmd(struct mm_pgtable *pt, unsigned long addr)
 }
 
 /* folio_remove_rmap_ptes()/_pmd(): a large folio left partly mapped is queued. */
-static void folio_remove_rmap(struct mimicos *os, struct folio *f, int nr)
+void folio_remove_rmap(struct mimicos *os, struct folio *f, int nr)
 {
 	mimicos_check(f->mapcount >= nr, "folio %#lx mapcount %d - %d", f->pfn, f->mapcount, nr);
 	f->mapcount -= nr;
@@ -1066,6 +1065,13 @@ next:
 	}
 }
 
+/* A policy module gives back what it holds in [start, end) before a zap. */
+static void policy_unmap(struct mm_mem *mem, unsigned long start, unsigned long end)
+{
+	if (mem->os->policy && mem->os->policy->unmap)
+		mem->os->policy->unmap(mem->os, mem, start, end);
+}
+
 /* The unmap_range hook: unmap_region() of one VMA that munmap() removes. */
 static void mm_hook_unmap_range(void *priv, struct mm_struct *mm, unsigned long start,
 				unsigned long end)
@@ -1083,6 +1089,7 @@ static void mm_hook_unmap_range(void *priv, struct mm_struct *mm, unsigned long 
 		if (vma->vm_next)
 			ceiling = vma->vm_next->vm_start;
 	}
+	policy_unmap(mm->mem, start, end);
 	tlb_gather_mmu(&tlb, mm->mem);
 	unmap_page_range(&tlb, vma && vma->vm_start < end ? vma : NULL, start, end);
 	free_pgtables(&mm->mem->pgtable, start, end, floor, ceiling);
@@ -1098,6 +1105,7 @@ static int mm_hook_madvise_dontneed(void *priv, struct vm_area_struct *vma,
 	(void)priv;
 	if (!vma->vm_mm->mem)
 		return 0;
+	policy_unmap(vma->vm_mm->mem, start, end);
 	tlb_gather_mmu(&tlb, vma->vm_mm->mem);
 	unmap_page_range(&tlb, vma, start, end);
 	tlb_finish_mmu(&tlb);
@@ -1259,6 +1267,8 @@ void mm_mem_release(struct mm_struct *mm)
 	if (!mem)
 		return;
 	/* exit_mmap(): unmap_vmas() then free_pgtables() over every VMA */
+	for_each_vma(mm, vma)
+		policy_unmap(mem, vma->vm_start, vma->vm_end);
 	tlb_gather_mmu(&tlb, mem);
 	for_each_vma(mm, vma) {
 		unmap_page_range(&tlb, vma, vma->vm_start, vma->vm_end);
@@ -1268,6 +1278,8 @@ void mm_mem_release(struct mm_struct *mm)
 		free_pgd_range(&mem->pgtable, mm->mmap->vm_start, last->vm_end, 0, 0);
 	/* fullmm: the whole address space's entries go with it; no range to report */
 	pgd_free(&mem->pgtable);
+	if (mem->os->policy && mem->os->policy->release_mm)
+		mem->os->policy->release_mm(mem->os, mem);
 	if (mem->huge_zero_folio)	/* mm_put_huge_zero_folio() */
 		mem->os->huge_zero_refcount--;
 	mm->hooks.unmap_range = NULL;

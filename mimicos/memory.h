@@ -93,6 +93,9 @@
 #include "mimicos/pgtable.h"
 #include "mimicos/vmstat.h"
 
+struct thp_policy_ops;
+struct khugepaged;
+
 /* enum fault_flag (include/linux/mm_types.h): the ones a caller passes. */
 #define FAULT_FLAG_WRITE	(1u << 0)
 #define FAULT_FLAG_USER		(1u << 6)
@@ -169,6 +172,11 @@ struct mimicos {
 		unsigned long *pfns;
 		size_t nr, cap;
 	} deferred_split;
+	/* A THP policy beside Linux's (internal.h), NULL for Linux's alone. */
+	const struct thp_policy_ops *policy;
+	void *policy_data;
+	/* khugepaged's state (khugepaged.h), NULL until khugepaged_init(). */
+	struct khugepaged *khugepaged;
 };
 
 /*

@@ -1,0 +1,105 @@
+/*
+ * internal.h - what MimicOS's mechanisms share among themselves and do not
+ * offer their users (Linux: mm/internal.h). memory.c (the fault path, zaps,
+ * splits) provides these; khugepaged.c and the policy modules use them.
+ *
+ * Folio pointers: folios live by value in an open-addressing table
+ * (struct folio_table), so a pointer stays valid only until the next
+ * folio_record()/vma_alloc_folio() (the table may grow) or the next erase
+ * (folio_put_refs() that frees, folio_forget(): entries move back). Look a
+ * folio up again (pfn_folio()) after either.
+ */
+#ifndef MIMICOS_INTERNAL_H
+#define MIMICOS_INTERNAL_H
+
+#include "mimicos/memory.h"
+
+#define HPAGE_PMD_MASK	PMD_MASK
+#define HPAGE_PMD_SIZE	PMD_SIZE
+
+/* struct vm_fault: what the fault handlers share (include/linux/mm.h). */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	struct mm_mem *mem;
+	struct mimicos *os;
+	unsigned long address;
+	unsigned int flags;
+	uint64_t pmd;		/* the PMD entry's physical address */
+	pmd_t orig_pmd;
+	uint64_t pte;		/* the PTE's physical address, or PHYS_ADDR_NONE */
+	pte_t orig_pte;
+	struct fault_result *res;
+};
+
+/*
+ * struct mmu_gather, the part that matters here: the virtual range of the
+ * entries cleared or changed, flushed once at tlb_finish_mmu().
+ */
+struct mmu_gather {
+	struct mm_mem *mem;
+	unsigned long start, end;
+};
+
+/* --- Folios ---------------------------------------------------------- */
+
+/* vma_alloc_folio(): a folio of 2^order pages, refcount 1, unmapped; NULL if none. */
+struct folio *vma_alloc_folio(struct mimicos *os, gfp_t gfp, unsigned int order);
+/*
+ * A record for pages already allocated from the zone (refcount 1, nothing
+ * mapped): how a policy turns pages it holds into a folio. NULL: no host memory.
+ */
+struct folio *folio_record(struct mimicos *os, unsigned long pfn, unsigned int order);
+/* Drop the record without freeing its pages (the caller owns them again). */
+void folio_forget(struct mimicos *os, struct folio *f);
+/* folio_put_refs(): drop references; the last one frees the pages (and the record). */
+void folio_put_refs(struct mimicos *os, struct folio *f, int refs);
+/* folio_add_new_anon_rmap(RMAP_EXCLUSIVE) for 'nr' mappings of its pages. */
+void folio_add_new_anon_rmap(struct folio *f, int nr);
+/* folio_remove_rmap_ptes()/_pmd(): a large folio left partly mapped is queued. */
+void folio_remove_rmap(struct mimicos *os, struct folio *f, int nr);
+/* deferred_split_folio(partially_mapped = true) */
+void deferred_split_folio(struct mimicos *os, struct folio *f);
+/* Clearing 2^order pages from pfn, reported on the trace as one bulk clear. */
+void folio_zero_range(struct mm_mem *mem, unsigned long pfn, unsigned int order);
+
+/* --- Entries, counters, TLB ------------------------------------------ */
+
+pgprot_t vma_page_prot(const struct vm_area_struct *vma);
+pte_t maybe_mkwrite(pte_t pte, const struct vm_area_struct *vma);
+pmd_t maybe_pmd_mkwrite(pmd_t pmd, const struct vm_area_struct *vma);
+void add_mm_counter(struct mm_mem *mem, int member, long value);
+/* mm_find_pmd() without allocating: the PMD entry's address, or PHYS_ADDR_NONE. */
+uint64_t mm_find_pmd(struct mm_pgtable *pt, unsigned long addr);
+
+void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_mem *mem);
+void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long size);
+void tlb_finish_mmu(struct mmu_gather *tlb);
+/* flush_tlb_range(): report [start, end) to whoever models the TLBs. */
+void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end);
+
+/* --- Policy modules ---------------------------------------------------- */
+
+/*
+ * A THP policy beside Linux's, behind one interface (struct mimicos.policy;
+ * NULL: Linux's own behaviour only). Each hook is optional.
+ *
+ *   anon_fault   called by __handle_mm_fault() first, for every fault on a
+ *                VMA (vmf->pmd is the PMD entry, allocated); returns
+ *                VM_FAULT_FALLBACK to let Linux's path handle the fault,
+ *                anything else is the fault's result
+ *   unmap        [start, end) of mm is about to be zapped (munmap,
+ *                DONTNEED, exit): give back what the policy holds there
+ *   release_mm   the mm's memory is going away (after its last zap)
+ *   release      the instance is going away
+ */
+struct thp_policy_ops {
+	const char *name;
+	vm_fault_t (*anon_fault)(struct vm_fault *vmf);
+	void (*unmap)(struct mimicos *os, struct mm_mem *mem, unsigned long start,
+		      unsigned long end);
+	void (*release_mm)(struct mimicos *os, struct mm_mem *mem);
+	void (*release)(struct mimicos *os);
+};
+
+#endif

@@ -1,0 +1,2 @@
+/* mimicos/reservation.c: being written (issue 4). */
+typedef int placeholder_reservation;
