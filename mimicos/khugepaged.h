@@ -5,9 +5,15 @@
  * The kernel thread (khugepaged(): khugepaged_do_scan() then
  * khugepaged_wait_work(), forever) becomes a state machine driven by the
  * simulated clock: khugepaged_advance(os, now) runs every pass whose start
- * time is <= now, each pass at its own start time, in order. A pass takes no
- * simulated time (its cost belongs to another CPU; the instruction-stream
- * channel reports its work), so only the sleeps space passes apart:
+ * time is before now, each pass at its own start time, in order. A pass due
+ * exactly at 'now' runs after what the workload does at 'now': khugepaged runs
+ * at nice 19 on another CPU, and on this 2-CPU host its pass after a wake-up
+ * was seen to start after the workload's next step (khugepaged-collapse:
+ * the pass woken by MADV_HUGEPAGE landed after the wait had read
+ * full_scans; khugepaged-sleep: 10 passes in a 1 s sleep with a 100 ms
+ * scan_sleep, not 11). A pass takes no simulated time (its cost belongs to
+ * another CPU; the instruction-stream channel reports its work), so only the
+ * sleeps space passes apart:
  *
  *   no mm registered            wait for work (no wake-up time); the first
  *                               registration (__khugepaged_enter() on an
@@ -149,9 +155,9 @@ void khugepaged_exit(struct mm_struct *mm);
 void khugepaged_enter_vma(struct vm_area_struct *vma, vm_flags_t vm_flags);
 
 /*
- * Run every pass due at or before 'now_ns' (simulated ns since the
- * instance started; never earlier than a previous call). Returns the number
- * of passes run.
+ * Run every pass due before 'now_ns' (simulated ns since the instance
+ * started; never earlier than a previous call). Returns the number of
+ * passes run.
  */
 unsigned int khugepaged_advance(struct mimicos *os, uint64_t now_ns);
 
@@ -159,10 +165,11 @@ unsigned int khugepaged_advance(struct mimicos *os, uint64_t now_ns);
 uint64_t khugepaged_next_wakeup(const struct mimicos *os);
 
 /*
- * The workload format's khugepaged_wait: advance simulated time from *now_ns
- * pass by pass until full_scans has grown by 'full_scans', or until
- * *now_ns + timeout_ns would be passed. *now_ns ends at the last pass run (or
- * at the deadline on timeout). true: the scans completed.
+ * The workload format's khugepaged_wait: read full_scans, then advance
+ * simulated time from *now_ns pass by pass (a pass due at *now_ns counts)
+ * until full_scans has grown by 'full_scans', or until *now_ns + timeout_ns
+ * would be passed. *now_ns ends at the last pass run (or at the deadline on
+ * timeout). true: the scans completed.
  */
 bool khugepaged_wait_full_scans(struct mimicos *os, uint64_t *now_ns, unsigned int full_scans,
 				uint64_t timeout_ns);

@@ -229,6 +229,8 @@ void phys_write64(struct physmem *pm, uint64_t paddr, uint64_t val);
 struct pgtable_trace {
 	void (*access)(void *ctx, uint64_t paddr, bool write);
 	void (*zero)(void *ctx, uint64_t paddr, uint64_t len);
+	/* A bulk copy of len bytes between physical ranges (khugepaged's collapse copy). */
+	void (*copy)(void *ctx, uint64_t dst, uint64_t src, uint64_t len);
 	void *ctx;
 };
 

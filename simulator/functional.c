@@ -30,6 +30,7 @@ struct functional_state {
 	struct mm_struct mm;
 	struct mm_mem mem;
 	long phase;		/* -1 during setup */
+	uint64_t now_ns;	/* simulated time */
 };
 
 void functional_opts_init(struct functional_opts *o)
@@ -208,8 +209,12 @@ static int op_madvise(struct functional_state *st, const struct wl_op *op)
 			 map[op->flags].name, strerror(-ret));
 		return incomplete(st, op->region, why);
 	}
-	if (ret && op->flags == WL_ADV_COLLAPSE)
-		return 0;	/* native.c records a failed collapse, not an error */
+	if (ret && op->flags == WL_ADV_COLLAPSE) {
+		/* native.c records a failed collapse, not an error */
+		if (st->phase >= 0)
+			st->run->phases[st->phase].collapse_errno = -ret;
+		return 0;
+	}
 	if (ret)
 		return fail(st, op->region, "madvise(%s) failed: %s", map[op->flags].name,
 			    strerror(-ret));
@@ -319,6 +324,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 {
 	const struct wl_spec *s = st->run->spec;
 
+	khugepaged_advance(&st->os, st->now_ns);	/* the passes due by now */
 	switch (op->type) {
 	case WL_OP_MAP:
 		return do_map(st, op, o);
@@ -331,25 +337,30 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 	case WL_OP_ACCESS:
 		return op_access(st, op);
 	case WL_OP_KHUGEPAGED_WAIT:
-		return incomplete(st, 0, "khugepaged is not implemented in MimicOS yet; "
-				  "khugepaged_wait skipped");
+		if (!khugepaged_wait_full_scans(&st->os, &st->now_ns, (unsigned int)op->arg,
+						op->off * 1000000ULL)) {
+			if (st->phase >= 0)
+				st->run->phases[st->phase].timed_out = true;
+			return incomplete(st, 0, "khugepaged_wait timed out");
+		}
+		return 0;
 	case WL_OP_SLEEP:
-		/* No simulated time; on Linux khugepaged may collapse meanwhile. */
-		if (khugepaged_enabled(&st->os.thp))
-			return incomplete(st, 0, "sleep: khugepaged, which runs in the background "
-					  "on Linux, is not implemented in MimicOS yet");
+		st->now_ns += op->arg * 1000000ULL;
+		khugepaged_advance(&st->os, st->now_ns);
 		return 0;
 	case WL_OP_PHASE_BEGIN:
 		if (op->arg >= s->nr_phases)
 			return wl_error_set(st->err, s->file, "", "generator emitted phase %"
 					    PRIu64 " of %zu", op->arg, s->nr_phases);
 		st->phase = (long)op->arg;
+		st->run->phases[st->phase].start_ns = st->now_ns;
 		return 0;
 	case WL_OP_PHASE_END:
 		if (st->phase < 0 || (uint64_t)st->phase != op->arg)
 			return wl_error_set(st->err, s->file, "", "generator ended phase %"
 					    PRIu64 " outside it", op->arg);
 		classify(st, st->run->phases[st->phase].pages);
+		st->run->phases[st->phase].runtime_ns = st->now_ns - st->run->phases[st->phase].start_ns;
 		st->phase = -1;
 		return 0;
 	default:
@@ -359,6 +370,27 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 }
 
 /* ---- the API -------------------------------------------------------------------- */
+
+/* khugepaged's scans and collapses, counted as the Linux side counts them. */
+static void khugepaged_event(void *ctx, const struct khugepaged_event *ev)
+{
+	struct functional_state *st = ctx;
+	struct functional_run *run = st->run;
+
+	if (ev->type == KHUGEPAGED_EV_SCAN_PMD) {
+		run->scan_status[ev->status]++;
+		return;
+	}
+	run->collapse_status[ev->status]++;
+	if (ev->status != SCAN_SUCCEED)
+		return;
+	for (size_t i = 0; i < run->spec->nr_regions; i++) {
+		struct functional_region *r = &run->regions[i];
+
+		if (ev->address >= r->start && ev->address < r->start + r->size)
+			r->collapses++;
+	}
+}
 
 static int boot(struct functional_state *st, const struct thp_settings *thp)
 {
@@ -375,13 +407,19 @@ static int boot(struct functional_state *st, const struct thp_settings *thp)
 	mm_layout_init(&l);
 	wl_rng_seed(&rng, wl_rng_derive(run->spec->seed, FUNCTIONAL_MM_STREAM));
 	mm_init(&st->mm, &l, &rng);
-	ret = mm_mem_init(&st->os, &st->mm, &st->mem, 4);
+	ret = khugepaged_init(&st->os);
+	if (!ret)
+		ret = mm_mem_init(&st->os, &st->mm, &st->mem, 4);
 	if (ret) {
 		mm_release(&st->mm);
+		khugepaged_release(&st->os);
 		mimicos_release(&st->os);
 		return wl_error_set(st->err, run->spec->file, "", "MimicOS mm: %s",
 				    strerror(-ret));
 	}
+	khugepaged_mm_init(&st->mm);
+	khugepaged_set_trace(&st->os, &(struct khugepaged_trace){ .event = khugepaged_event,
+								  .ctx = st });
 	return 0;
 }
 
@@ -448,8 +486,12 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 		}
 	}
 	run->ev = st->os.ev;
+	run->khugepaged = *khugepaged_stats(&st->os);
+	run->runtime_ns = st->now_ns;
+	khugepaged_exit(&st->mm);
 	mm_mem_release(&st->mm);
 	mm_release(&st->mm);
+	khugepaged_release(&st->os);
 	mimicos_release(&st->os);
 	free(st);
 	return ret ? -1 : 0;
@@ -470,11 +512,22 @@ void functional_release(struct functional_run *run)
 
 /* ---- JSON: the one place a functional run is printed ----------------------------- */
 
+static cJSON *scan_status_json(const uint64_t *counts)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (int i = 0; o && i < NR_SCAN_RESULTS; i++)
+		if (counts[i])
+			cJSON_AddNumberToObject(o, scan_result_name((enum scan_result)i),
+						(double)counts[i]);
+	return o;
+}
+
 /* The kernel block as the Linux side prints it: the spec's spelling, resolved. */
 cJSON *functional_to_json(const struct functional_run *run)
 {
 	const struct wl_spec *s = run->spec;
-	cJSON *root = cJSON_CreateObject(), *regions, *phases, *a, *cfg, *ev;
+	cJSON *root = cJSON_CreateObject(), *regions, *phases, *a, *cfg, *ev, *kh;
 
 	if (!root)
 		return NULL;
@@ -501,20 +554,35 @@ cJSON *functional_to_json(const struct functional_run *run)
 		cJSON_AddNumberToObject(j, "failed_faults", 0);
 		cJSON_AddNumberToObject(j, "populate_faults", (double)r->populate_faults);
 		cJSON_AddItemToObject(j, "fault_alloc_orders", side_orders_json(r->alloc_orders, NR_PAGE_ORDERS));
+		cJSON_AddNumberToObject(j, "collapses", (double)r->collapses);
 	}
 
 	phases = cJSON_AddArrayToObject(root, "phases");
 	for (size_t i = 0; i < s->nr_phases; i++) {
 		const struct functional_phase *p = &run->phases[i];
-		cJSON *j = side_phase_json(phases, s, i, 0, p->faults), *pg;
+		cJSON *j = side_phase_json(phases, s, i, p->runtime_ns, p->faults), *pg;
 
 		cJSON_AddNumberToObject(j, "thp_faults", (double)p->thp_faults);
 		cJSON_AddNumberToObject(j, "accesses", (double)p->accesses);
+		cJSON_AddNumberToObject(j, "start_ns", (double)p->start_ns);
+		if (s->phases[i].op == WL_PH_KHUGEPAGED_WAIT)
+			cJSON_AddBoolToObject(j, "timed_out", p->timed_out);
+		if (p->collapse_errno)
+			cJSON_AddStringToObject(j, "collapse_error", strerrorname_np(p->collapse_errno));
 		pg = cJSON_AddObjectToObject(j, "pages");
 		for (size_t r = 0; p->pages && r < s->nr_regions; r++)
 			cJSON_AddItemToObject(pg, s->regions[r].name, side_pages_json(p->pages[r]));
 	}
-	cJSON_AddNumberToObject(root, "runtime_ns", 0);
+	cJSON_AddNumberToObject(root, "runtime_ns", (double)run->runtime_ns);
+
+	/* As the Linux side's "khugepaged" block: outcomes by tracepoint status name. */
+	kh = cJSON_AddObjectToObject(root, "khugepaged");
+	cJSON_AddItemToObject(kh, "scan_pmd", scan_status_json(run->scan_status));
+	cJSON_AddItemToObject(kh, "collapse", scan_status_json(run->collapse_status));
+	cJSON_AddNumberToObject(kh, "collapse_allocs", (double)run->ev.event[THP_COLLAPSE_ALLOC]);
+	cJSON_AddNumberToObject(kh, "full_scans", (double)run->khugepaged.full_scans);
+	cJSON_AddNumberToObject(kh, "pages_collapsed", (double)run->khugepaged.pages_collapsed);
+	cJSON_AddNumberToObject(kh, "passes", (double)run->khugepaged.passes);
 
 	/* The effective configuration (STYLE 6): what this run used. */
 	cfg = cJSON_AddObjectToObject(root, "config");

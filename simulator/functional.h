@@ -19,9 +19,18 @@
  *			and a fault (do_user_addr_fault() with FAULT_FLAG_USER, plus
  *			FAULT_FLAG_WRITE for a store) when the page is not present,
  *			or a store finds it read-only
- *	KHUGEPAGED_WAIT	not in MimicOS yet: the run is marked incomplete
- *	SLEEP		nothing (no simulated time); when khugepaged is enabled
- *			(it would run meanwhile on Linux) the run is marked incomplete
+ *	KHUGEPAGED_WAIT	khugepaged_wait_full_scans(): simulated time runs pass by
+ *			pass until khugepaged's full_scans has grown by the spec's
+ *			count, or the timeout passes (then the phase and the run are
+ *			marked timed out and incomplete, as on Linux)
+ *	SLEEP		simulated time advances by the spec's ms; khugepaged's passes
+ *			due meanwhile run (khugepaged_advance())
+ *
+ * Simulated time: no timing model here, so only SLEEP and KHUGEPAGED_WAIT
+ * move the clock; every other operation takes no time. Before each
+ * operation, khugepaged runs the passes due by then (a registration wakes
+ * it at once, so its first pass runs before the next operation, as the
+ * thread woken on another CPU would).
  *
  * Where MimicOS lacks the page-table half of an operation (the mm_hooks of
  * mm_types.h not wired yet: MADV_DONTNEED, MADV_COLLAPSE, munmap and
@@ -44,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "workload/error.h"
 #include "workload/spec.h"
@@ -77,10 +87,14 @@ struct functional_region {
 	uint64_t populate_faults;		/* GUP faults of MAP_POPULATE */
 	uint64_t alloc_orders[NR_PAGE_ORDERS];	/* folios its user faults allocated */
 	uint64_t pages[MM_PAGE_NR];		/* classes at the end */
+	uint64_t collapses;			/* THPs collapsed into it (khugepaged or MADV_COLLAPSE) */
 };
 
 struct functional_phase {
 	uint64_t faults, thp_faults, accesses;
+	uint64_t start_ns, runtime_ns;		/* simulated time (sleeps and waits only) */
+	bool timed_out;				/* a khugepaged_wait that gave up */
+	int collapse_errno;			/* MADV_COLLAPSE's error, 0 if none */
 	uint64_t (*pages)[MM_PAGE_NR];		/* per region, at the phase end */
 };
 
@@ -91,6 +105,10 @@ struct functional_run {
 	struct functional_region *regions;	/* spec->nr_regions */
 	struct functional_phase *phases;	/* spec->nr_phases */
 	struct vm_events ev;			/* MimicOS's counters at the end */
+	/* khugepaged and MADV_COLLAPSE outcomes, by enum scan_result (khugepaged.h) */
+	uint64_t scan_status[NR_SCAN_RESULTS], collapse_status[NR_SCAN_RESULTS];
+	struct khugepaged_stats khugepaged;
+	uint64_t runtime_ns;			/* simulated time at the end */
 	bool complete;
 	char **reasons;				/* why not complete, one line each */
 	size_t nr_reasons;
