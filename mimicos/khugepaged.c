@@ -300,6 +300,9 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long a
 		goto out;
 	}
 	count_vm_event(&os->ev, THP_COLLAPSE_ALLOC);
+	if (os->khugepaged)
+		(*(cc->is_khugepaged ? &os->khugepaged->stats.collapse_allocs
+				     : &os->khugepaged->stats.madv_collapse_allocs))++;
 	new_pfn = f->pfn;
 
 	result = hugepage_vma_revalidate(mm, address, cc, &vma);

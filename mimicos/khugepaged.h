@@ -132,6 +132,8 @@ struct khugepaged_stats {
 	uint64_t pages_collapsed;	/* khugepaged/pages_collapsed */
 	uint64_t full_scans;		/* khugepaged/full_scans */
 	uint64_t passes;		/* khugepaged_do_scan() calls (not in sysfs) */
+	/* THPs allocated for collapses, by khugepaged and by MADV_COLLAPSE (not in sysfs) */
+	uint64_t collapse_allocs, madv_collapse_allocs;
 	uint64_t scan_results[NR_SCAN_RESULTS];	/* hpage_collapse_scan_pmd() outcomes */
 };
 

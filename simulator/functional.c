@@ -579,7 +579,9 @@ cJSON *functional_to_json(const struct functional_run *run)
 	kh = cJSON_AddObjectToObject(root, "khugepaged");
 	cJSON_AddItemToObject(kh, "scan_pmd", scan_status_json(run->scan_status));
 	cJSON_AddItemToObject(kh, "collapse", scan_status_json(run->collapse_status));
-	cJSON_AddNumberToObject(kh, "collapse_allocs", (double)run->ev.event[THP_COLLAPSE_ALLOC]);
+	cJSON_AddNumberToObject(kh, "collapse_allocs", (double)run->khugepaged.collapse_allocs);
+	cJSON_AddNumberToObject(kh, "madv_collapse_allocs",
+				(double)run->khugepaged.madv_collapse_allocs);
 	cJSON_AddNumberToObject(kh, "full_scans", (double)run->khugepaged.full_scans);
 	cJSON_AddNumberToObject(kh, "pages_collapsed", (double)run->khugepaged.pages_collapsed);
 	cJSON_AddNumberToObject(kh, "passes", (double)run->khugepaged.passes);

@@ -295,29 +295,87 @@ static bool has_reason(const char *what)
 	return false;
 }
 
-Test(functional, madv_collapse_done_or_marked)
+/* INDEX.md madv-collapse: 32 4 KiB faults, then the collapse: 4 THPs, 0 faults after. */
+Test(functional, madv_collapse)
 {
 	run_dataset("madv-collapse");
-	if (!run.complete) {
-		cr_assert(has_reason("collapse"), "%s", run.nr_reasons ? run.reasons[0] : "?");
-		return;
-	}
+	expect_complete();
 	expect("buf", 32, 0, 0, 0, 2048);
+	cr_assert_eq(run.regions[0].collapses, 4);
+	cr_assert_eq(run.khugepaged.madv_collapse_allocs, 4);
+	cr_assert_eq(run.khugepaged.collapse_allocs, 0);
+	cr_assert_eq(run.phases[2].faults, 0);
+	cr_assert_eq(run.phases[1].collapse_errno, 0);
 }
 
-Test(functional, sleep_with_khugepaged_is_incomplete)
+/* INDEX.md khugepaged-sleep: 32 faults, 0 THP faults; by the end of the 1 s sleep 2 collapses. */
+Test(functional, khugepaged_collapses_during_sleep)
 {
 	run_dataset("khugepaged-sleep");
-	cr_assert_not(run.complete);
-	cr_assert(has_reason("sleep"));
+	expect_complete();
+	expect("buf", 32, 0, 0, 0, 1024);
+	cr_assert_eq(run.regions[0].collapses, 2);
+	cr_assert_eq(run.phases[2].runtime_ns, 1000000000ULL);
+	cr_assert_eq(run.phases[1].pages[0][MM_PAGE_PMD], 0, "nothing collapsed before the sleep");
+	cr_assert_eq(run.phases[2].pages[0][MM_PAGE_PMD], 1024);
+	/* scan_sleep 100 ms: passes at 0, 100, ..., 900 ms (see khugepaged.h). */
+	cr_assert_eq(run.khugepaged.passes, 10);
 }
 
-Test(functional, khugepaged_wait_is_incomplete)
+/* INDEX.md khugepaged-collapse: 128 faults, 0 THP faults, then 4 collapses: pmd 2048. */
+Test(functional, khugepaged_wait_collapses)
 {
 	run_dataset("khugepaged-collapse");
+	expect_complete();
+	expect("sparse", 128, 0, 0, 0, 2048);
+	cr_assert_eq(run.regions[0].collapses, 4);
+	cr_assert_eq(run.khugepaged.collapse_allocs, 4);
+	cr_assert_eq(run.scan_status[SCAN_SUCCEED], 4);
+	cr_assert_not(run.phases[2].timed_out);
+	cr_assert_geq(run.khugepaged.full_scans, 2);
+}
+
+/* INDEX.md khugepaged-max-ptes-none: dense collapses (2), sparse fails with exceed_none_pte. */
+Test(functional, khugepaged_max_ptes_none)
+{
+	run_dataset("khugepaged-max-ptes-none");
+	expect_complete();
+	expect("dense", 256, 0, 0, 0, 1024);
+	expect("sparse", 64, 0, 0, 64, 0);
+	cr_assert_eq(run.regions[0].collapses, 2);
+	cr_assert_eq(run.regions[1].collapses, 0);
+	cr_assert_gt(run.scan_status[SCAN_EXCEED_NONE_PTE], 0);
+	cr_assert_eq(run.ev.event[THP_SCAN_EXCEED_NONE_PTE], run.scan_status[SCAN_EXCEED_NONE_PTE]);
+}
+
+/*
+ * A khugepaged_wait that cannot finish (thp=never: no PMD order anywhere, so
+ * khugepaged never runs) ends at its timeout, marked as the Linux side marks it.
+ */
+Test(functional, khugepaged_wait_timeout_is_marked)
+{
+	static const char text[] =
+		"{\"name\": \"wait-never\", \"seed\": 1,"
+		" \"kernel\": {\"thp\": \"never\"},"
+		" \"regions\": [{\"name\": \"a\", \"size\": \"2MiB\"}],"
+		" \"phases\": [{\"op\": \"touch\", \"region\": \"a\"},"
+		" {\"op\": \"khugepaged_wait\", \"full_scans\": 1, \"timeout_ms\": 500}]}";
+	struct functional_opts o;
+	struct wl_kernel host;
+	struct wl_error err = { 0 };
+
+	cr_assert_eq(wl_spec_parse(&spec, text, sizeof(text) - 1, "wait-never.json", &err), 0,
+		     "%s: %s", err.path, err.msg);
+	loaded = true;
+	linux_defaults(&host);
+	functional_opts_init(&o);
+	o.host = &host;
+	o.mem_bytes = 1ULL << 30;
+	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s", err.msg);
 	cr_assert_not(run.complete);
-	cr_assert(has_reason("khugepaged"));
-	expect("sparse", 128, 0, 0, 128, 0);	/* the faults before the wait */
+	cr_assert(has_reason("timed out"));
+	cr_assert(run.phases[1].timed_out);
+	cr_assert_eq(run.phases[1].runtime_ns, 500000000ULL);
 }
 
 Test(functional, json_has_the_side_fields)
