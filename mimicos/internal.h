@@ -56,6 +56,12 @@ void folio_forget(struct mimicos *os, struct folio *f);
 void folio_put_refs(struct mimicos *os, struct folio *f, int refs);
 /* folio_add_new_anon_rmap(RMAP_EXCLUSIVE) for 'nr' mappings of its pages. */
 void folio_add_new_anon_rmap(struct folio *f, int nr);
+/*
+ * __folio_set_anon(): the folio belongs to vma's mm, its first page at
+ * 'address' (rounded down to the folio's size). Call with
+ * folio_add_new_anon_rmap(); a folio without it cannot be split later.
+ */
+void __folio_set_anon(struct folio *f, const struct vm_area_struct *vma, unsigned long address);
 /* folio_remove_rmap_ptes()/_pmd(): a large folio left partly mapped is queued. */
 void folio_remove_rmap(struct mimicos *os, struct folio *f, int nr);
 /* deferred_split_folio(partially_mapped = true) */
@@ -85,7 +91,8 @@ void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end)
  * NULL: Linux's own behaviour only). Each hook is optional.
  *
  *   anon_fault   called by __handle_mm_fault() first, for every fault on a
- *                VMA (vmf->pmd is the PMD entry, allocated); returns
+ *                VMA (vmf->pmd is the PMD entry, allocated, vmf->orig_pmd
+ *                its value); returns
  *                VM_FAULT_FALLBACK to let Linux's path handle the fault,
  *                anything else is the fault's result
  *   unmap        [start, end) of mm is about to be zapped (munmap,

@@ -326,6 +326,7 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long a
 	f = pfn_folio(os, new_pfn);
 	entry = pmd_mkhuge(pfn_pmd(new_pfn, vma_page_prot(vma)));
 	entry = maybe_pmd_mkwrite(pmd_mkdirty(entry), vma);
+	__folio_set_anon(f, vma, address);
 	folio_add_new_anon_rmap(f, 1);
 	set_pmd_at(pt, address, pmdp, entry);
 	result = SCAN_SUCCEED;

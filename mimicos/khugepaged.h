@@ -187,13 +187,4 @@ int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned l
 const struct khugepaged_stats *khugepaged_stats(const struct mimicos *os);
 void khugepaged_set_trace(struct mimicos *os, const struct khugepaged_trace *t);
 
-/*
- * deferred_split_scan() (the shrinker, run under memory pressure): split up
- * to nr_to_scan queued folios, oldest first, freeing their unmapped pages
- * (split_folio(): thp_split_page for PMD order, mTHP split). Returns the
- * number of folios split. Lives in memory.c; declared here beside the other
- * background work.
- */
-unsigned long deferred_split_scan(struct mimicos *os, unsigned long nr_to_scan);
-
 #endif

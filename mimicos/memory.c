@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mimicos/internal.h"
+#include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "mimicos/mmap.h"
 
@@ -197,6 +198,12 @@ static void folio_zero_user(struct vm_fault *vmf, const struct folio *f)
 	folio_zero_range(vmf->mem, f->pfn, f->order);
 }
 
+void __folio_set_anon(struct folio *f, const struct vm_area_struct *vma, unsigned long address)
+{
+	f->mapping = vma->vm_mm->mem;
+	f->index = (address & ~((PAGE_SIZE << f->order) - 1)) >> PAGE_SHIFT;
+}
+
 /* folio_add_new_anon_rmap(RMAP_EXCLUSIVE) for 'nr' mappings of its pages. */
 void folio_add_new_anon_rmap(struct folio *f, int nr)
 {
@@ -206,6 +213,14 @@ void folio_add_new_anon_rmap(struct folio *f, int nr)
 
 /* ---------------------------------------------------------------------- */
 /* The kernel instance and the zero pages.                                 */
+
+/* The deferred split queue's shrinker: all of it, as direct reclaim would scan it. */
+static unsigned long deferred_split_shrinker(void *ctx)
+{
+	struct mimicos *os = ctx;
+
+	return os->deferred_split.nr ? deferred_split_scan(os, os->deferred_split.nr) : 0;
+}
 
 int mimicos_init(struct mimicos *os, const struct zone_config *zc,
 		 const struct thp_settings *thp)
@@ -234,6 +249,8 @@ int mimicos_init(struct mimicos *os, const struct zone_config *zc,
 	}
 	drain_local_pages(&os->zone, 0);
 	os->zero_pfn = (unsigned long)pfn;
+	os->zone.shrinker.scan = deferred_split_shrinker;
+	os->zone.shrinker.ctx = os;
 	return 0;
 out_physmem:
 	physmem_release(&os->physmem);
@@ -358,6 +375,7 @@ static void map_anon_folio_pmd_pf(struct vm_fault *vmf, struct folio *f)
 	pmd_t entry = pmd_mkhuge(pfn_pmd(f->pfn, vma_page_prot(vmf->vma)));
 
 	entry = maybe_pmd_mkwrite(pmd_mkdirty(entry), vmf->vma);
+	__folio_set_anon(f, vmf->vma, haddr);
 	folio_add_new_anon_rmap(f, 1);
 	set_pmd_at(&vmf->mem->pgtable, haddr, vmf->pmd, entry);
 	add_mm_counter(vmf->mem, MM_ANONPAGES, HPAGE_PMD_NR);
@@ -642,6 +660,7 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 	f->refcount += (int)nr_pages - 1;	/* folio_ref_add(nr - 1) */
 	add_mm_counter(vmf->mem, MM_ANONPAGES, nr_pages);
 	count_mthp_stat(&vmf->os->ev, f->order, MTHP_STAT_ANON_FAULT_ALLOC);
+	__folio_set_anon(f, vma, addr);
 	folio_add_new_anon_rmap(f, (int)nr_pages);
 	for (i = 0; i < nr_pages; i++)		/* set_ptes() */
 		set_pte_at(pt, addr + i * PAGE_SIZE, ptep + 8ULL * i,
@@ -677,6 +696,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct folio *old)
 	entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	pte_clear(pt, addr, vmf->pte);		/* ptep_clear_flush() */
 	vmf->res->tlb_flush = true;
+	__folio_set_anon(f, vma, addr);
 	folio_add_new_anon_rmap(f, 1);
 	set_pte_at(pt, addr, vmf->pte, entry);
 	if (old) {				/* folio_remove_rmap_pte() + folio_put() */
@@ -758,12 +778,13 @@ static vm_fault_t __handle_mm_fault(struct vm_fault *vmf)
 	vmf->pmd = walk_to_pmd(pt, vmf->address);
 	if (vmf->pmd == PHYS_ADDR_NONE)
 		return VM_FAULT_OOM;
+	vmf->orig_pmd = pmdp_get(pt, vmf->pmd);
 	if (vmf->os->policy && vmf->os->policy->anon_fault) {
 		ret = vmf->os->policy->anon_fault(vmf);
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
+		vmf->orig_pmd = pmdp_get(pt, vmf->pmd);	/* the policy may have filled it */
 	}
-	vmf->orig_pmd = pmdp_get(pt, vmf->pmd);
 	if (pmd_none(vmf->orig_pmd) &&
 	    thp_vma_allowable_order(&vmf->os->thp, vma, vma->vm_flags, vmf->mem->flags,
 				    TVA_PAGEFAULT, PMD_ORDER)) {
@@ -1327,4 +1348,97 @@ void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long le
 
 	for (va = start & PAGE_MASK; va < start + len; va += PAGE_SIZE)
 		counts[mm_page_class(mm, va)]++;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The deferred split (mm/huge_memory.c).                                  */
+
+/*
+ * split_folio() of a queued, PTE-mapped anonymous folio into order-0 folios:
+ * the rmap walk finds its PTEs through folio->mapping and ->index
+ * (try_to_migrate() clears them, remap_page() sets them back: two writes
+ * each and one flush of the folio's range); the pages still mapped become
+ * order-0 folios, the others go back to the zone. false: not splittable (no
+ * mapping, extra references, or PTEs that do not add up to its mapcount).
+ */
+static bool split_folio(struct mimicos *os, unsigned long head)
+{
+	struct folio *f = pfn_folio(os, head), old;
+	struct mm_mem *mem;
+	struct mm_pgtable *pt;
+	unsigned long va, nr, i, mapped = 0;
+	uint64_t pmdp;
+	pmd_t pmd;
+
+	if (!f || f->pfn != head || !f->mapping || f->refcount != f->mapcount)
+		return false;
+	old = *f;
+	mem = old.mapping;
+	pt = &mem->pgtable;
+	nr = 1UL << old.order;
+	va = old.index << PAGE_SHIFT;
+	pmdp = mm_find_pmd(pt, va);
+	if (pmdp == PHYS_ADDR_NONE)
+		return false;
+	pmd = pmdp_get(pt, pmdp);
+	if (pmd_none(pmd) || pmd_trans_huge(pmd))	/* a PMD-mapped folio is not split here */
+		return false;
+	for (i = 0; i < nr; i++) {
+		pte_t pte = ptep_get(pt, pte_offset(pmd, va + i * PAGE_SIZE));
+
+		mapped += pte_present(pte) && !(pte_val(pte) & _PAGE_SPECIAL) &&
+			  pte_pfn(pte) == head + i;
+	}
+	if (mapped != (unsigned long)old.mapcount)
+		return false;
+
+	folio_unqueue_deferred_split(os, f);
+	folio_forget(os, f);
+	split_page(&os->zone, head, old.order);
+	for (i = 0; i < nr; i++) {
+		uint64_t ptep = pte_offset(pmd, va + i * PAGE_SIZE);
+		pte_t pte = ptep_get(pt, ptep);
+		struct folio *n;
+
+		if (pte_present(pte) && !(pte_val(pte) & _PAGE_SPECIAL) && pte_pfn(pte) == head + i) {
+			pte_clear(pt, va + i * PAGE_SIZE, ptep);		/* try_to_migrate() */
+			set_pte_at(pt, va + i * PAGE_SIZE, ptep, pte);		/* remap_page() */
+			n = folio_record(os, head + i, 0);
+			mimicos_check(n, "split: out of host memory for folio records");
+			n->flags = old.flags & (FOLIO_ANON | FOLIO_ANON_EXCLUSIVE);
+			n->mapcount = 1;
+			n->mapping = mem;
+			n->index = old.index + i;
+		} else {
+			__free_pages(&os->zone, head + i, 0, os->cpu);
+		}
+	}
+	flush_tlb_range(mem, va, va + nr * PAGE_SIZE);
+	if (old.order == HPAGE_PMD_ORDER)
+		count_vm_event(&os->ev, THP_SPLIT_PAGE);
+	count_mthp_stat(&os->ev, old.order, MTHP_STAT_SPLIT);
+	return true;
+}
+
+unsigned long deferred_split_scan(struct mimicos *os, unsigned long nr_to_scan)
+{
+	struct deferred_split *q = &os->deferred_split;
+	unsigned long split = 0, scanned = 0;
+	size_t i = 0;
+
+	while (i < q->nr && scanned < nr_to_scan) {
+		unsigned long head = q->pfns[i];
+		struct folio *f = pfn_folio(os, head);
+
+		scanned++;
+		if (split_folio(os, head)) {	/* left the queue: the next one moved to i */
+			split++;
+			continue;
+		}
+		if (f && f->order == HPAGE_PMD_ORDER)
+			count_vm_event(&os->ev, THP_SPLIT_PAGE_FAILED);
+		count_mthp_stat(&os->ev, f ? f->order : 0, MTHP_STAT_SPLIT_FAILED);
+		i++;			/* stays queued (Linux puts it back) */
+	}
+	return split;
 }

@@ -137,6 +137,14 @@ struct folio {
 	uint8_t flags;		/* FOLIO_* */
 	int refcount;		/* folio_ref_count() */
 	int mapcount;		/* folio_mapcount(): mappings of its pages */
+	/*
+	 * folio->mapping and folio->index of an anonymous folio (__folio_set_anon()):
+	 * the mm it belongs to (Linux: its anon_vma) and the virtual page number of
+	 * its first page (the linear index; no mremap here, so it is the address).
+	 * The deferred split finds the folio's PTEs through them (the rmap walk).
+	 */
+	struct mm_mem *mapping;
+	unsigned long index;
 };
 
 /* The folios in use, by head pfn (open addressing). */
@@ -164,9 +172,9 @@ struct mimicos {
 	struct folio_table folios;
 	/*
 	 * deferred_split_queue (mm/huge_memory.c): head pfns of the partially
-	 * mapped large folios, oldest first. Nothing splits them yet (the
-	 * deferred_split_scan() shrinker is a later step); a folio leaves the
-	 * queue when it is freed (folio_unqueue_deferred_split()).
+	 * mapped large folios, oldest first. deferred_split_scan() splits
+	 * them; a folio also leaves the queue when it is freed
+	 * (folio_unqueue_deferred_split()).
 	 */
 	struct deferred_split {
 		unsigned long *pfns;
@@ -244,9 +252,9 @@ struct mm_mem {
  *     inside is split first; entries that need it (pte_needs_flush()) are
  *     flushed
  *
- * Not imitated yet: the deferred split itself (the shrinker that splits a
- * queued folio and frees its unmapped pages), 6.18's queueing of every
- * fault-time THP for the underused-THP shrinker, PT_RECLAIM (DONTNEED
+ * Not imitated yet: 6.18's queueing of every fault-time THP for the
+ * underused-THP shrinker (deferred_split_scan() below splits only the
+ * partially mapped folios), PT_RECLAIM (DONTNEED
  * freeing a PTE table it emptied), NUMA hinting (prot_numa).
  */
 int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
@@ -302,6 +310,20 @@ enum mm_page_class mm_page_class(struct mm_struct *mm, unsigned long va);
 /* counts[c] += the pages of [start, start + len) of class c. */
 void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long len,
 		     uint64_t counts[MM_PAGE_NR]);
+
+/*
+ * deferred_split_scan() (the shrinker of the deferred split queue): split up
+ * to nr_to_scan queued folios, oldest first, into order-0 folios, returning
+ * their unmapped pages to the zone (split_folio(): thp_split_page for PMD
+ * order, the mTHP split stat; thp_split_page_failed / split_failed for one
+ * that cannot be split, which stays queued). Linux runs it under memory
+ * pressure; here it is the zone's shrinker (struct zone.shrinker), which
+ * __alloc_pages() runs when an allocation that may reclaim
+ * (__GFP_DIRECT_RECLAIM) fails, then retries once. Returns the
+ * number of folios split. 6.18's underused-THP part (splitting mostly-zero
+ * THPs queued at fault time) is not imitated.
+ */
+unsigned long deferred_split_scan(struct mimicos *os, unsigned long nr_to_scan);
 
 /* page_folio(): the folio holding 'pfn', or NULL (zero pages, tables). */
 struct folio *pfn_folio(struct mimicos *os, unsigned long pfn);

@@ -1099,15 +1099,72 @@ long __alloc_pages(struct zone *z, gfp_t gfp, unsigned int order, unsigned int c
 		alloc_flags |= ALLOC_NOFRAGMENT;
 
 	pfn = get_page_from_freelist(z, gfp, order, alloc_flags, mt, cpu);
-	if (pfn != PFN_NONE)
-		return (long)pfn;
+	if (pfn == PFN_NONE) {
+		/*
+		 * __alloc_pages_slowpath(): one retry at the min watermark; then,
+		 * when the caller may reclaim, the shrinker (the only reclaim
+		 * here: no LRU scanning, no compaction) and one more try.
+		 */
+		alloc_flags = gfp_to_alloc_flags(gfp, order);
+		pfn = get_page_from_freelist(z, gfp, order, alloc_flags, mt, cpu);
+		if (pfn == PFN_NONE && (gfp & __GFP_DIRECT_RECLAIM) && z->shrinker.scan &&
+		    z->shrinker.scan(z->shrinker.ctx)) {
+			/* __alloc_pages_direct_reclaim(): what was freed may sit on pcp lists */
+			drain_all_pages(z);
+			pfn = get_page_from_freelist(z, gfp, order, alloc_flags, mt, cpu);
+		}
+		if (pfn == PFN_NONE)
+			return -ENOMEM;
+	}
+	if (z->trace.alloc)
+		z->trace.alloc(z->trace.ctx, pfn, order);
+	return (long)pfn;
+}
 
-	/* __alloc_pages_slowpath(): one retry at the min watermark; no reclaim. */
-	alloc_flags = gfp_to_alloc_flags(gfp, order);
-	pfn = get_page_from_freelist(z, gfp, order, alloc_flags, mt, cpu);
-	if (pfn != PFN_NONE)
-		return (long)pfn;
-	return -ENOMEM;
+/* split_page(): an allocated block becomes 2^order allocated order-0 pages. */
+void split_page(struct zone *z, unsigned long pfn, unsigned int order)
+{
+	struct page *head = pfn_to_page_or_null(z, pfn);
+	unsigned long i, flags;
+
+	mimicos_check(order < MAX_PAGE_ORDER && head && (head->flags & PG_head) &&
+		      head->private == order, "split_page of pfn %#lx order %u: not allocated so",
+		      pfn, order);
+	flags = head->flags;
+	for (i = 0; i < (1UL << order); i++) {
+		struct page *page = pfn_to_page(z, pfn + i);
+
+		page->flags = flags;
+		page->private = 0;
+	}
+}
+
+/*
+ * unsplit_page(): the inverse of split_page(): 2^order allocated order-0
+ * pages become one allocated block of that order (what prep_compound_page()
+ * makes of a block allocated whole). Linux has none (a reservation's pages
+ * never stop being one physical run there); a reservation's promotion and
+ * whole-block free need it.
+ */
+void unsplit_page(struct zone *z, unsigned long pfn, unsigned int order)
+{
+	struct page *head = pfn_to_page_or_null(z, pfn);
+	unsigned long i, lru;
+
+	mimicos_check(order < MAX_PAGE_ORDER && head && !(pfn & ((1UL << order) - 1)),
+		      "unsplit_page of pfn %#lx order %u", pfn, order);
+	lru = head->flags & PG_lru;
+	for (i = 0; i < (1UL << order); i++) {
+		struct page *p = pfn_to_page(z, pfn + i);
+
+		mimicos_check((p->flags & PG_head) && !(p->flags & (PG_buddy | PG_pcp)) &&
+			      p->private == 0, "unsplit_page(%#lx, %u): pfn %#lx not allocated at order 0",
+			      pfn, order, pfn + i);
+		p->flags = 0;
+		p->private = 0;
+	}
+	head->flags = PG_head | lru;
+	head->private = order;
 }
 
 /* ---- freeing ------------------------------------------------------------ */
@@ -1161,6 +1218,8 @@ void __free_pages(struct zone *z, unsigned long pfn, unsigned int order, unsigne
 	int mt;
 
 	mimicos_check(cpu < z->nr_cpus, "cpu %u of %u", cpu, z->nr_cpus);
+	if (z->trace.free)
+		z->trace.free(z->trace.ctx, pfn, order);
 	free_pages_prepare(z, pfn, order);
 	if (!pcp_allowed_order(order)) {
 		free_one_page(z, pfn, order);

@@ -225,6 +225,20 @@ struct zone_config {
 
 struct maxblk;
 
+/*
+ * Who is told of each block handed out by __alloc_pages() (after it is
+ * taken) and given back to __free_pages() (before it is freed): pfn of the
+ * first page and the order, as the caller asked. The instruction-stream
+ * channel (channel.h) turns them into struct page metadata writes. Per-cpu
+ * refills and drains, buddy merges and splits are not reported. Either
+ * callback may be NULL; zone_init() clears both.
+ */
+struct zone_trace {
+	void (*alloc)(void *ctx, unsigned long pfn, unsigned int order);
+	void (*free)(void *ctx, unsigned long pfn, unsigned int order);
+	void *ctx;
+};
+
 struct zone {
 	unsigned long zone_start_pfn;
 	unsigned long spanned_pages;	/* == managed_pages here */
@@ -254,6 +268,17 @@ struct zone {
 	unsigned long nr_mem_map_chunks;	/* allocated chunks (host cost) */
 
 	struct page_alloc_stats stats;
+	struct zone_trace trace;
+	/*
+	 * shrink_slab() of direct reclaim: called once when an allocation that
+	 * may reclaim (__GFP_DIRECT_RECLAIM) finds nothing even at the min
+	 * watermark; it returns how many objects it freed (0: nothing, give
+	 * up), then the allocation is retried once. NULL: no shrinker.
+	 */
+	struct zone_shrinker {
+		unsigned long (*scan)(void *ctx);
+		void *ctx;
+	} shrinker;
 };
 
 /* Set up 'zone' with all memory free as MOVABLE max-order blocks, ascending
@@ -270,6 +295,10 @@ void zone_release(struct zone *zone);
 long __alloc_pages(struct zone *zone, gfp_t gfp, unsigned int order, unsigned int cpu);
 /* Return 2^order pages at pfn (as allocated) through cpu's pcp or the buddy. */
 void __free_pages(struct zone *zone, unsigned long pfn, unsigned int order, unsigned int cpu);
+/* split_page(): the allocated block at pfn (order < 10) becomes 2^order allocated order-0 pages. */
+void split_page(struct zone *zone, unsigned long pfn, unsigned int order);
+/* unsplit_page(): the inverse: 2^order allocated order-0 pages become one block of that order. */
+void unsplit_page(struct zone *zone, unsigned long pfn, unsigned int order);
 /* Spill cpu's per-cpu pages back to the buddy lists (drain_pages_zone()). */
 void drain_local_pages(struct zone *zone, unsigned int cpu);
 void drain_all_pages(struct zone *zone);

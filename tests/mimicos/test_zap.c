@@ -404,3 +404,86 @@ Test(zap, mprotect_rw_keeps_zero_page_readonly, .init = setup_madvise, .fini = s
 	cr_assert_eq(rss(), 2);
 	assert_exit_returns_everything();
 }
+
+/* ---------------------------------------------------------------------- */
+/* The deferred split (the shrinker).                                      */
+
+/*
+ * DONTNEED of the upper 1 MiB of a THP: 256 PTEs stay, the folio is queued.
+ * deferred_split_scan() splits it: the 256 unmapped pages go back to the
+ * zone, the 256 mapped ones become order-0 folios mapped where they were
+ * (same pfns, still writable), thp_split_page and mTHP split count 1, the
+ * queue empties, one flush of the folio's 2 MiB.
+ */
+Test(zap, deferred_split_scan_frees_the_unmapped_half, .init = setup_madvise, .fini = shutdown)
+{
+	unsigned long a = map_8mib(), free_before;
+	struct pgtable_walk w;
+	uint64_t pa_before;
+
+	cr_assert_eq(do_madvise(&mm, a, 8 * MiB, MADV_HUGEPAGE), 0);
+	touch(a, 2 * MiB, W);
+	cr_assert(pgtable_walk(&mem.pgtable, a + 4096, &w));
+	pa_before = w.pa;
+	cr_assert_eq(do_madvise(&mm, a + 1 * MiB, 1 * MiB, MADV_DONTNEED), 0);
+	cr_assert_eq(os.deferred_split.nr, 1);
+	drain_all_pages(&os.zone);
+	free_before = os.zone.nr_free_pages;
+	nr_flushes = 0;
+
+	cr_assert_eq(deferred_split_scan(&os, 16), 1);
+	drain_all_pages(&os.zone);
+	cr_assert_eq(os.zone.nr_free_pages, free_before + 256);
+	cr_assert_eq(os.deferred_split.nr, 0);
+	cr_assert_eq(ev(THP_SPLIT_PAGE), 1);
+	cr_assert_eq(os.ev.mthp[HPAGE_PMD_ORDER][MTHP_STAT_SPLIT], 1);
+	cr_assert_eq(os.ev.mthp[HPAGE_PMD_ORDER][MTHP_STAT_NR_ANON_PARTIALLY_MAPPED], 0);
+	cr_assert_eq(os.folios.nr, 256);
+	assert_flush(0, a, a + 2 * MiB);
+	assert_classes(a, 2 * MiB, 256, 0, 256, 0);
+	cr_assert(pgtable_walk(&mem.pgtable, a + 4096, &w));
+	cr_assert_eq(w.pa, pa_before, "the mapped pages stay where they were");
+	cr_assert(w.entry & _PAGE_RW);
+	cr_assert_eq(rss(), 256);
+	/* A write to a split page takes no fault; the hole refills with 4 KiB faults. */
+	cr_assert_eq(touch(a, 1 * MiB, W), 0);
+	cr_assert_eq(touch(a + 1 * MiB, 1 * MiB, W), 256);
+	assert_exit_returns_everything();
+}
+
+/*
+ * Direct reclaim: when an allocation that may reclaim fails, the queued
+ * folios are split (the zone's shrinker) and the allocation retried. Fill
+ * the zone until a movable order-0 allocation fails, with one half-unmapped
+ * THP queued: the fault's 4 KiB page still comes, from the split's 256
+ * freed pages (drained from the per-CPU list as direct reclaim does).
+ */
+Test(zap, allocation_failure_splits_queued_folios, .init = setup_madvise, .fini = shutdown)
+{
+	unsigned long a = map_8mib();
+	long *held = malloc(sizeof(long) * 70000);
+	size_t nr_held = 0;
+
+	cr_assert_not_null(held);
+	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_HUGEPAGE), 0);
+	touch(a, 2 * MiB, W);
+	cr_assert_eq(do_madvise(&mm, a + 1 * MiB, 1 * MiB, MADV_DONTNEED), 0);
+	for (;;) {
+		/* Without __GFP_DIRECT_RECLAIM: filling must not reclaim. */
+		long pfn = __alloc_pages(&os.zone, GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM, 0, 0);
+
+		if (pfn < 0)
+			break;
+		cr_assert_lt(nr_held, 70000);
+		held[nr_held++] = pfn;
+	}
+	cr_assert_lt(__alloc_pages(&os.zone, GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM, 0, 0), 0);
+	cr_assert_eq(os.deferred_split.nr, 1);
+	cr_assert_eq(do_user_addr_fault(&mm, a + 4 * MiB, W, NULL), 0, "reclaim made room");
+	cr_assert_eq(os.deferred_split.nr, 0);
+	cr_assert_eq(ev(THP_SPLIT_PAGE), 1);
+	while (nr_held)
+		__free_pages(&os.zone, (unsigned long)held[--nr_held], 0, 0);
+	free(held);
+	assert_exit_returns_everything();
+}
