@@ -26,6 +26,7 @@
 
 #include "linux-probes/evlog.h"
 #include "linux-probes/thp_sysfs.h"
+#include "simulator/functional.h"
 #include "tests/host.h"
 #include "tests/run.h"
 
@@ -704,6 +705,55 @@ static void ds_odd_region(struct ds_region *want, uint64_t start)
 	*want = (struct ds_region){ "odd", n + 1280 - 512 * n, n, 0, 0, 1280 - 512 * n, 512 * n };
 }
 
+/*
+ * The second world on the same workload: MimicOS (virtuoso sim --functional),
+ * each region mapped where Linux put it, must give the faults, THP faults
+ * and page classes the kernel gave, region by region (issue 4's "done when").
+ */
+static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json)
+{
+	static const char *const classes[MM_PAGE_NR] = { "none", "zero", "pte", "pmd" };
+	struct functional_opts o;
+	struct functional_run run;
+	struct wl_error err = { 0 };
+	struct wl_spec spec;
+	uint64_t start[16] = { 0 };
+
+	cr_assert_eq(wl_spec_load(&spec, spec_path, &err), 0, "%s", err.msg);
+	cr_assert_leq(spec.nr_regions, 16);
+	for (size_t i = 0; i < spec.nr_regions; i++) {
+		char k[96];
+
+		snprintf(k, sizeof(k), "regions.%s.start", spec.regions[i].name);
+		start[i] = (uint64_t)num(linux_json, k);
+	}
+	functional_opts_init(&o);
+	o.region_start = start;
+	o.mem_bytes = 4ULL << 30;
+	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s: %s", err.path, err.msg);
+	cr_expect(run.complete, "%s: sim incomplete", spec_path);
+	for (size_t i = 0; i < spec.nr_regions; i++) {
+		const struct functional_region *r = &run.regions[i];
+		const char *name = spec.regions[i].name;
+		char k[96];
+
+		snprintf(k, sizeof(k), "regions.%s.faults", name);
+		cr_expect_eq((double)r->faults, num(linux_json, k), "%s: %s: sim %lu, linux %.0f",
+			     spec_path, k, (unsigned long)r->faults, num(linux_json, k));
+		snprintf(k, sizeof(k), "regions.%s.thp_faults", name);
+		cr_expect_eq((double)r->thp_faults, num(linux_json, k), "%s: %s: sim %lu, linux %.0f",
+			     spec_path, k, (unsigned long)r->thp_faults, num(linux_json, k));
+		for (int c = 0; c < MM_PAGE_NR; c++) {
+			snprintf(k, sizeof(k), "regions.%s.pages.%s", name, classes[c]);
+			cr_expect_eq((double)r->pages[c], num(linux_json, k),
+				     "%s: %s: sim %lu, linux %.0f", spec_path, k,
+				     (unsigned long)r->pages[c], num(linux_json, k));
+		}
+	}
+	functional_release(&run);
+	wl_spec_release(&spec);
+}
+
 ParameterizedTest(struct ds_case *c, linux, dataset_workload_matches_its_expected_outcome)
 {
 	struct result r;
@@ -736,5 +786,6 @@ ParameterizedTest(struct ds_case *c, linux, dataset_workload_matches_its_expecte
 				     c->file, k, num(j, k), checks[x].v);
 		}
 	}
+	expect_mimicos_agrees(path, j);
 	cJSON_Delete(j);
 }
