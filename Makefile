@@ -179,17 +179,20 @@ test: bin/virtuoso $(TESTS)
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
 	echo "make test: all suites passed"
 
-# The main job. Until MimicOS, the simulator and the comparison land (issues
-# 4-6), it validates the default workload, runs it natively, and records it
-# on this host under the probes (virtuoso linux, which needs root and BTF).
+# The main job. Until the simulator and the comparison land (issues 5-6), it
+# validates the default workload, runs it natively, records it on this host
+# under the probes (virtuoso linux, which needs root and BTF), and runs it
+# through MimicOS (virtuoso sim --functional).
 MAIN_SPEC ?= datasets/workloads/default.json
 main: bin/virtuoso
 	@mkdir -p out/default
 	bin/virtuoso check $(MAIN_SPEC) -o out/default/spec.json
 	bin/virtuoso exec -v $(MAIN_SPEC) -o out/default/native.json
 	bin/virtuoso linux -v $(MAIN_SPEC) -o out/default
+	bin/virtuoso sim -v --functional $(MAIN_SPEC) -o out/default
 	@echo "main: out/default/linux.json (what the kernel did), out/default/events.vlog (bin/virtuoso dump it)"
-	@echo "main: next: 'virtuoso run' (MimicOS + simulator, comparison report) once issues 4-6 land"
+	@echo "main: out/default/sim.json (what MimicOS did with the same workload, no timing yet)"
+	@echo "main: next: 'virtuoso run' (MimicOS + simulator, comparison report) once issues 5-6 land"
 
 bench: bin/virtuoso $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
