@@ -1,2 +1,1208 @@
-/* mimicos/channel.c: being written (issue 4). */
-typedef int placeholder_channel;
+/*
+ * channel.c - the functional and instruction-stream channels (channel.h).
+ *
+ * One server (struct channel_server: the instance, its mms, the request
+ * being run) executes requests the same way in both modes; the modes only
+ * differ in where the server lives and where its records go.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "mimicos/channel.h"
+#include "mimicos/mmap.h"
+#include "workload/json.h"
+#include "workload/prng.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- the stream buffer ---------------------------------------------------- */
+
+void kstream_init(struct kstream *ks)
+{
+	memset(ks, 0, sizeof(*ks));
+}
+
+void kstream_release(struct kstream *ks)
+{
+	free(ks->rec);
+	kstream_init(ks);
+}
+
+static int kstream_grow(struct kstream *ks, size_t want)
+{
+	size_t alloc = ks->alloc ? ks->alloc : 256;
+	struct kstream_rec *r;
+
+	if (want <= ks->alloc)
+		return 0;
+	while (alloc < want)
+		alloc *= 2;
+	r = realloc(ks->rec, alloc * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	ks->rec = r;
+	ks->alloc = alloc;
+	return 0;
+}
+
+int kstream_push(struct kstream *ks, const struct kstream_rec *r)
+{
+	if (ks->nr == ks->alloc && kstream_grow(ks, ks->nr + 1))
+		return -ENOMEM;
+	ks->rec[ks->nr++] = *r;
+	return 0;
+}
+
+/* ---- the server: one instance and the request it runs ----------------------- */
+
+struct mm_ctx {
+	struct channel_server *srv;
+	uint32_t idx;
+};
+
+struct op_counts {
+	uint64_t reads, writes, allocs, frees, zero_pages, copy_pages, tlb, events, passes, faults;
+};
+
+typedef void (*emit_fn)(void *ctx, const struct kstream_rec *r);
+
+struct channel_server {
+	struct mimicos os;
+	struct channel_config cfg;
+	struct mm_struct *mm;
+	struct mm_mem *mem;
+	struct mm_ctx *mctx;
+	unsigned int nr_mms;		/* set up so far */
+	uint64_t memmap_base;
+	uint64_t now_ns, next_decay_ns;
+	/* The request running (rs NULL outside one). */
+	struct mimicos_response *rs;
+	struct op_counts cnt;
+	emit_fn emit;
+	void *emit_ctx;
+};
+
+static void emit(struct channel_server *srv, uint64_t paddr, uint32_t len,
+		 enum kstream_type type, enum kstream_src src)
+{
+	struct kstream_rec r = { .paddr = paddr, .len = len, .type = (uint8_t)type,
+				 .src = (uint8_t)src };
+
+	srv->rs->nr_records++;
+	if (srv->emit)
+		srv->emit(srv->emit_ctx, &r);
+}
+
+static void cb_pt_access(void *ctx, uint64_t paddr, bool write)
+{
+	struct channel_server *srv = ((struct mm_ctx *)ctx)->srv;
+
+	if (!srv->rs)
+		return;
+	if (write)
+		srv->cnt.writes++;
+	else
+		srv->cnt.reads++;
+	emit(srv, paddr, 8, write ? KSTREAM_WRITE : KSTREAM_READ, KSTREAM_SRC_PGTABLE);
+}
+
+static void cb_pt_zero(void *ctx, uint64_t paddr, uint64_t len)
+{
+	struct channel_server *srv = ((struct mm_ctx *)ctx)->srv;
+	bool table;
+
+	if (!srv->rs)
+		return;
+	/* table_alloc_one() adds the page to physmem before clearing it */
+	table = page_ptdesc(&srv->os.physmem, paddr >> PAGE_SHIFT) != NULL;
+	srv->cnt.zero_pages += (len + PAGE_SIZE - 1) / PAGE_SIZE;
+	emit(srv, paddr, (uint32_t)len, KSTREAM_ZERO, table ? KSTREAM_SRC_PGTABLE : KSTREAM_SRC_DATA);
+}
+
+static void cb_pt_copy(void *ctx, uint64_t dst, uint64_t src, uint64_t len)
+{
+	struct channel_server *srv = ((struct mm_ctx *)ctx)->srv;
+
+	if (!srv->rs)
+		return;
+	srv->cnt.copy_pages += (len + PAGE_SIZE - 1) / PAGE_SIZE;
+	emit(srv, src, (uint32_t)len, KSTREAM_COPY_FROM, KSTREAM_SRC_DATA);
+	emit(srv, dst, (uint32_t)len, KSTREAM_COPY_TO, KSTREAM_SRC_DATA);
+}
+
+static void page_meta(struct channel_server *srv, unsigned long pfn)
+{
+	emit(srv, kstream_page_meta(srv->memmap_base, srv->os.zone.zone_start_pfn, pfn),
+	     KSTREAM_PAGE_META_SIZE, KSTREAM_WRITE, KSTREAM_SRC_PAGE_META);
+}
+
+static void cb_zone_alloc(void *ctx, unsigned long pfn, unsigned int order)
+{
+	struct channel_server *srv = ctx;
+
+	(void)order;
+	if (!srv->rs)
+		return;
+	srv->cnt.allocs++;
+	page_meta(srv, pfn);
+}
+
+static void cb_zone_free(void *ctx, unsigned long pfn, unsigned int order)
+{
+	struct channel_server *srv = ctx;
+
+	(void)order;
+	if (!srv->rs)
+		return;
+	srv->cnt.frees++;
+	page_meta(srv, pfn);
+}
+
+static void add_tlb(struct channel_server *srv, uint32_t mm, uint64_t start, uint64_t end)
+{
+	struct mimicos_response *rs = srv->rs;
+
+	srv->cnt.tlb++;
+	if (rs->nr_tlb == MIMICOS_TLB_MAX) {
+		rs->tlb_flush_all = 1;
+		return;
+	}
+	rs->tlb[rs->nr_tlb++] = (struct mimicos_tlb_range){ .mm = mm, .start = start, .end = end };
+}
+
+static void cb_tlb_flush(void *ctx, unsigned long start, unsigned long end)
+{
+	struct mm_ctx *m = ctx;
+
+	if (m->srv->rs)
+		add_tlb(m->srv, m->idx, start, end);
+}
+
+static void cb_khugepaged_event(void *ctx, const struct khugepaged_event *ev)
+{
+	struct channel_server *srv = ctx;
+	struct mimicos_response *rs = srv->rs;
+	uint32_t mm = UINT32_MAX;
+
+	if (!rs)
+		return;
+	srv->cnt.events++;
+	if (rs->nr_events++ >= MIMICOS_EVENTS_MAX)
+		return;
+	for (uint32_t i = 0; i < srv->nr_mms; i++)
+		if (ev->mm == &srv->mm[i])
+			mm = i;
+	rs->events[rs->nr_events - 1] = (struct mimicos_event){
+		.type = ev->type, .status = ev->status, .mm = mm,
+		.madv_collapse = ev->madv_collapse, .time_ns = ev->time_ns,
+		.address = ev->address, .pfn = ev->pfn, .referenced = ev->referenced,
+		.none_or_zero = ev->none_or_zero, .unmapped = ev->unmapped,
+	};
+}
+
+static void server_destroy(struct channel_server *srv)
+{
+	if (!srv)
+		return;
+	srv->rs = NULL;
+	for (unsigned int i = 0; i < srv->nr_mms; i++) {
+		khugepaged_exit(&srv->mm[i]);
+		mm_mem_release(&srv->mm[i]);
+		mm_release(&srv->mm[i]);
+	}
+	if (srv->os.khugepaged)
+		khugepaged_release(&srv->os);
+	if (srv->os.zone.pcp)
+		mimicos_release(&srv->os);
+	free(srv->mm);
+	free(srv->mem);
+	free(srv->mctx);
+	free(srv);
+}
+
+static int server_create(struct channel_server **out, const struct channel_config *cfg)
+{
+	struct zone_config zc = {
+		.size_bytes = cfg->mem_bytes, .start_pfn = cfg->start_pfn,
+		.nr_cpus = cfg->cores, .thp_disabled = !hugepage_pmd_enabled(&cfg->thp),
+	};
+	struct khugepaged_trace kt;
+	struct channel_server *srv;
+	int err;
+
+	*out = NULL;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->cfg = *cfg;
+	srv->mm = calloc(cfg->nr_mms, sizeof(*srv->mm));
+	srv->mem = calloc(cfg->nr_mms, sizeof(*srv->mem));
+	srv->mctx = calloc(cfg->nr_mms, sizeof(*srv->mctx));
+	if (!srv->mm || !srv->mem || !srv->mctx) {
+		server_destroy(srv);
+		return -ENOMEM;
+	}
+	err = mimicos_init(&srv->os, &zc, &cfg->thp);
+	if (!err)
+		err = khugepaged_init(&srv->os);
+	if (err) {
+		server_destroy(srv);
+		return err;
+	}
+	srv->os.zone.trace = (struct zone_trace){ .alloc = cb_zone_alloc, .free = cb_zone_free,
+						  .ctx = srv };
+	kt = (struct khugepaged_trace){ .event = cb_khugepaged_event, .ctx = srv };
+	khugepaged_set_trace(&srv->os, &kt);
+	srv->memmap_base = ((srv->os.zone.zone_start_pfn + srv->os.zone.spanned_pages) << PAGE_SHIFT);
+	srv->memmap_base = (srv->memmap_base + KSTREAM_MEMMAP_ALIGN - 1) & ~(KSTREAM_MEMMAP_ALIGN - 1);
+	srv->next_decay_ns = 1000000000ULL;
+	for (unsigned int i = 0; i < cfg->nr_mms; i++) {
+		struct mm_layout l;
+		struct wl_rng rng;
+
+		mm_layout_init(&l);
+		wl_rng_seed(&rng, wl_rng_derive(cfg->seed, CHANNEL_MM_STREAM + i));
+		mm_init(&srv->mm[i], &l, &rng);
+		err = mm_mem_init(&srv->os, &srv->mm[i], &srv->mem[i], cfg->levels);
+		if (err) {
+			mm_release(&srv->mm[i]);
+			server_destroy(srv);
+			return err;
+		}
+		srv->nr_mms++;
+		khugepaged_mm_init(&srv->mm[i]);
+		srv->mctx[i] = (struct mm_ctx){ srv, i };
+		srv->mem[i].pgtable.trace = (struct pgtable_trace){
+			.access = cb_pt_access, .zero = cb_pt_zero, .copy = cb_pt_copy,
+			.ctx = &srv->mctx[i],
+		};
+		srv->mem[i].tlb = (struct mm_tlb_trace){ .flush = cb_tlb_flush, .ctx = &srv->mctx[i] };
+	}
+	*out = srv;
+	return 0;
+}
+
+/* Widen the changed range to [start, end). */
+static void changed(struct mimicos_response *rs, uint64_t start, uint64_t end)
+{
+	if (start >= end)
+		return;
+	if (rs->changed_start >= rs->changed_end) {
+		rs->changed_start = start;
+		rs->changed_end = end;
+		return;
+	}
+	if (start < rs->changed_start)
+		rs->changed_start = start;
+	if (end > rs->changed_end)
+		rs->changed_end = end;
+}
+
+/* A VMA operation's range, plus the TLB ranges it reported in its mm. */
+static void changed_vma_op(struct mimicos_response *rs, uint32_t mm, uint64_t start,
+			   uint64_t len, bool touched)
+{
+	if (touched)
+		changed(rs, start & PAGE_MASK, PAGE_ALIGN(start + len));
+	for (uint32_t i = 0; i < rs->nr_tlb; i++)
+		if (rs->tlb[i].mm == mm)
+			changed(rs, rs->tlb[i].start, rs->tlb[i].end);
+}
+
+/* A fault's own flush (memory.c reports it in fault_result, not mm->tlb). */
+static void fault_flush(struct channel_server *srv, uint32_t mm, const struct fault_result *fr)
+{
+	if (fr->tlb_flush && fr->start < fr->end)
+		add_tlb(srv, mm, fr->start, fr->end);
+}
+
+/* __mm_populate() -> populate_vma_page_range(): fault in what is missing. */
+static void populate(struct channel_server *srv, uint32_t idx, unsigned long start,
+		     unsigned long len)
+{
+	struct mm_struct *mm = &srv->mm[idx];
+	unsigned long addr = start, end = start + len;
+
+	while (addr < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		struct pgtable_walk w;
+		struct fault_result fr;
+		bool write;
+
+		if (!vma || !(vma->vm_flags & VM_ACCESS_FLAGS))
+			break;		/* check_vma_flags(): -EFAULT, ignored by mmap */
+		write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+		if (pgtable_walk(&srv->mem[idx].pgtable, addr, &w) &&
+		    (!write || (w.entry & _PAGE_RW))) {
+			addr = (addr & ~(unsigned long)(w.page_size - 1)) + w.page_size;
+			continue;
+		}
+		handle_mm_fault(vma, addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0), &fr);
+		srv->cnt.faults++;
+		srv->rs->nr_faults++;
+		fault_flush(srv, idx, &fr);
+		if (fr.ret & VM_FAULT_ERROR)
+			break;
+		if (pgtable_walk(&srv->mem[idx].pgtable, addr, &w) && (!write || (w.entry & _PAGE_RW)))
+			addr = (addr & ~(unsigned long)(w.page_size - 1)) + w.page_size;
+		else
+			addr += PAGE_SIZE;	/* spurious: go on rather than loop */
+	}
+	changed_vma_op(srv->rs, idx, start, len, srv->cnt.faults > 0);
+}
+
+/* What the x86 walker reads for va, from cr3, by hardware rules. */
+static void hw_walk(const struct mm_pgtable *pt, uint64_t va, struct mimicos_walk *w)
+{
+	uint64_t table = pt->cr3;
+
+	for (int level = (int)pt->levels; level >= 1; level--) {
+		unsigned int shift = PAGE_SHIFT + 9 * (unsigned int)(level - 1);
+		uint64_t pa = table + ((va >> shift) & 511) * 8;
+		uint64_t e = phys_read64(pt->physmem, pa);
+
+		w->entry_pa[w->nr] = pa;
+		w->entry[w->nr++] = e;
+		if (!(e & _PAGE_PRESENT))
+			return;
+		if (level == 1 || ((level == 2 || level == 3) && (e & _PAGE_PSE))) {
+			uint64_t size = 1ULL << shift;
+			uint64_t mask = level == 1 ? PTE_PFN_MASK : level == 2 ?
+					PHYSICAL_PMD_PAGE_MASK : PHYSICAL_PUD_PAGE_MASK;
+
+			w->mapped = 1;
+			w->page_size = size;
+			w->pa = (e & mask) | (va & (size - 1));
+			return;
+		}
+		table = e & PTE_PFN_MASK;
+	}
+}
+
+static uint64_t cost_of(const struct kstream_cost *c, uint32_t type, const struct op_counts *n)
+{
+	uint64_t base;
+
+	switch (type) {
+	case MIMICOS_REQ_FAULT:		base = c->fault; break;
+	case MIMICOS_REQ_MMAP:		base = c->mmap; break;
+	case MIMICOS_REQ_MUNMAP:	base = c->munmap; break;
+	case MIMICOS_REQ_MPROTECT:	base = c->mprotect; break;
+	case MIMICOS_REQ_MADVISE:	base = c->madvise; break;
+	case MIMICOS_REQ_ADVANCE:	base = c->advance; break;
+	default:			base = 0; break;
+	}
+	return base + c->entry_read * n->reads + c->entry_write * n->writes +
+	       c->page_alloc * n->allocs + c->page_free * n->frees +
+	       c->zero_page * n->zero_pages + c->copy_page * n->copy_pages +
+	       c->tlb_flush * n->tlb +
+	       c->khugepaged_pass * n->passes + c->khugepaged_event * n->events +
+	       c->fault * n->faults;
+}
+
+static int do_advance(struct channel_server *srv, uint64_t now_ns)
+{
+	if (now_ns < srv->now_ns)
+		return -EINVAL;
+	srv->rs->passes = khugepaged_advance(&srv->os, now_ns);
+	srv->cnt.passes = srv->rs->passes;
+	srv->now_ns = now_ns;
+	/* vmstat_update(): decay_pcp_high() once a second per CPU */
+	for (; srv->next_decay_ns <= now_ns; srv->next_decay_ns += 1000000000ULL)
+		for (unsigned int cpu = 0; cpu < srv->os.zone.nr_cpus; cpu++)
+			decay_pcp_high(&srv->os.zone, cpu);
+	return 0;
+}
+
+static int32_t do_request(struct channel_server *srv, const struct mimicos_request *rq)
+{
+	struct mimicos_response *rs = srv->rs;
+	uint32_t idx = rq->mm;
+	struct mm_struct *mm = &srv->mm[idx];
+	struct fault_result fr;
+	unsigned long out;
+	unsigned int flags;
+	int ret;
+
+	switch (rq->type) {
+	case MIMICOS_REQ_FAULT:
+		if (rq->access > MIMICOS_ACCESS_EXEC)
+			return -EINVAL;
+		flags = FAULT_FLAG_USER;
+		if (rq->access == MIMICOS_ACCESS_WRITE)
+			flags |= FAULT_FLAG_WRITE;
+		else if (rq->access == MIMICOS_ACCESS_EXEC)
+			flags |= FAULT_FLAG_INSTRUCTION;
+		do_user_addr_fault(mm, rq->addr, flags, &fr);
+		rs->page_size = fr.page_size;
+		rs->pfn = fr.pfn == PFN_NONE ? UINT64_MAX : fr.pfn;
+		rs->order = fr.order;
+		rs->zero_page = fr.zero_page;
+		changed(rs, fr.start, fr.end);
+		fault_flush(srv, idx, &fr);
+		return (int32_t)fr.ret;
+	case MIMICOS_REQ_MMAP:
+		ret = do_mmap(mm, rq->addr, rq->len, rq->prot, rq->flags & ~(uint32_t)MAP_POPULATE, &out);
+		if (ret)
+			return ret;
+		rs->addr = out;
+		if (rq->flags & MAP_POPULATE)
+			populate(srv, idx, out, rq->len);
+		return 0;
+	case MIMICOS_REQ_MUNMAP:
+		ret = do_munmap(mm, rq->addr, rq->len);
+		changed_vma_op(rs, idx, rq->addr, rq->len, !ret);
+		return ret;
+	case MIMICOS_REQ_MPROTECT:
+		ret = do_mprotect(mm, rq->addr, rq->len, rq->prot);
+		changed_vma_op(rs, idx, rq->addr, rq->len, !ret || ret == -ENOMEM);
+		return ret;
+	case MIMICOS_REQ_MADVISE:
+		ret = do_madvise(mm, rq->addr, rq->len, rq->advice);
+		changed_vma_op(rs, idx, rq->addr, rq->len, (!ret || ret == -ENOMEM) &&
+			       (rq->advice == MADV_DONTNEED || rq->advice == MADV_COLLAPSE));
+		return ret;
+	case MIMICOS_REQ_ADVANCE:
+		return do_advance(srv, rq->now_ns);
+	case MIMICOS_REQ_QUERY:
+		rs->u.query.cr3 = srv->mem[idx].pgtable.cr3;
+		rs->u.query.levels = srv->mem[idx].pgtable.levels;
+		rs->u.query.nr_cpus = srv->os.zone.nr_cpus;
+		rs->u.query.memmap_base = srv->memmap_base;
+		rs->u.query.zone_start_pfn = srv->os.zone.zone_start_pfn;
+		rs->u.query.zone_pages = srv->os.zone.spanned_pages;
+		rs->u.query.mmap_base = mm->mmap_base;
+		return 0;
+	case MIMICOS_REQ_WALK:
+		hw_walk(&srv->mem[idx].pgtable, rq->addr, &rs->u.walk);
+		return 0;
+	case MIMICOS_REQ_PHYS_READ:
+		if (rq->addr & 7)
+			return -EINVAL;
+		rs->addr = phys_read64(&srv->os.physmem, rq->addr);
+		return 0;
+	case MIMICOS_REQ_STATS:
+		rs->u.stats.ev = srv->os.ev;
+		rs->u.stats.khugepaged = *khugepaged_stats(&srv->os);
+		rs->u.stats.rss_anon = get_mm_counter(mm, MM_ANONPAGES);
+		rs->u.stats.pgtables_bytes = srv->mem[idx].pgtable.pgtables_bytes;
+		rs->u.stats.nr_free_pages = srv->os.zone.nr_free_pages;
+		rs->u.stats.now_ns = srv->now_ns;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Run one request; records go to emit (NULL: counted only). */
+static void server_execute(struct channel_server *srv, unsigned int core,
+			   const struct mimicos_request *rq, struct mimicos_response *rs,
+			   emit_fn fn, void *ctx)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->type = rq->type;
+	rs->pfn = UINT64_MAX;
+	rs->order = -1;
+	if (rq->type >= MIMICOS_REQ_NR || rq->mm >= srv->nr_mms) {
+		rs->result = -EINVAL;
+		return;
+	}
+	srv->rs = rs;
+	srv->cnt = (struct op_counts){ 0 };
+	srv->emit = fn;
+	srv->emit_ctx = ctx;
+	srv->os.cpu = core;
+	for (unsigned int i = 0; i < srv->nr_mms; i++)
+		srv->mem[i].pgtable.cpu = core;
+	rs->result = do_request(srv, rq);
+	if (rq->type <= MIMICOS_REQ_ADVANCE) {
+		uint64_t left = rs->insns = cost_of(&srv->cfg.cost, rq->type, &srv->cnt);
+
+		do {
+			uint32_t n = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+
+			emit(srv, 0, n, KSTREAM_INSNS, KSTREAM_SRC_CODE);
+			left -= n;
+		} while (left);
+	}
+	srv->rs = NULL;
+	srv->emit = NULL;
+}
+
+/* ---- in-process mode ------------------------------------------------------ */
+
+struct inproc_sink {
+	struct kstream *ks;
+	int err;
+};
+
+static void inproc_emit(void *ctx, const struct kstream_rec *r)
+{
+	struct inproc_sink *s = ctx;
+
+	if (!s->err)
+		s->err = kstream_push(s->ks, r);
+}
+
+static int inproc_open(struct mimicos_channel *ch)
+{
+	int err = server_create(&ch->srv, &ch->cfg);
+
+	if (!err)
+		pthread_mutex_init(&ch->lock, NULL);
+	return err;
+}
+
+static int inproc_request(struct mimicos_channel *ch, unsigned int core,
+			  const struct mimicos_request *rq, struct mimicos_response *rs,
+			  struct kstream *ks)
+{
+	struct inproc_sink sink = { .ks = ks };
+
+	pthread_mutex_lock(&ch->lock);
+	server_execute(ch->srv, core, rq, rs, ks ? inproc_emit : NULL, &sink);
+	pthread_mutex_unlock(&ch->lock);
+	return sink.err;
+}
+
+static void inproc_close(struct mimicos_channel *ch)
+{
+	server_destroy(ch->srv);
+	ch->srv = NULL;
+	pthread_mutex_destroy(&ch->lock);
+}
+
+/* ---- out-of-process mode --------------------------------------------------- */
+
+enum { SLOT_IDLE, SLOT_POSTED, SLOT_DONE };
+enum { SERVER_STARTING, SERVER_READY, SERVER_FAILED };
+
+/* Per core, in the shared region; futex words are 32-bit. */
+struct chan_slot {
+	_Atomic uint32_t state;		/* SLOT_*, client posts, server completes */
+	_Atomic uint32_t cev;		/* server -> client wake-ups (futex) */
+	_Atomic uint32_t client_waiting;
+	_Atomic uint32_t head;		/* stream ring: server produces */
+	_Atomic uint32_t tail;		/* client consumes (futex for the server) */
+	_Atomic uint32_t server_waiting;
+	uint32_t want_stream;
+	uint32_t reserved;
+	uint64_t seq;
+	struct mimicos_request rq;
+	struct mimicos_response rs;
+} __attribute__((aligned(64)));
+
+struct channel_shm {
+	_Atomic uint32_t doorbell;	/* clients -> server (futex) */
+	_Atomic uint32_t server_waiting;
+	_Atomic uint32_t ready;		/* SERVER_* (futex) */
+	_Atomic uint32_t shutdown;
+	_Atomic uint64_t next_seq;	/* posting order */
+	int32_t init_err;
+	uint32_t cores, ring_records;
+	size_t slots_off, rings_off;
+};
+
+#define CLIENT_POLL_NS	20000000L	/* check the server is alive this often */
+#define SERVER_POLL_NS	1000000000L	/* check the parent is alive this often */
+
+static int futex_wait(_Atomic uint32_t *w, uint32_t val, long timeout_ns)
+{
+	struct timespec ts = { .tv_sec = timeout_ns / 1000000000L,
+			       .tv_nsec = timeout_ns % 1000000000L };
+
+	if (syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT, val, &ts, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static void futex_wake(_Atomic uint32_t *w)
+{
+	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static struct chan_slot *slot_of(struct channel_shm *shm, unsigned int core)
+{
+	return (struct chan_slot *)((char *)shm + shm->slots_off) + core;
+}
+
+static struct kstream_rec *ring_of(struct channel_shm *shm, unsigned int core)
+{
+	return (struct kstream_rec *)((char *)shm + shm->rings_off) +
+	       (size_t)core * shm->ring_records;
+}
+
+static void notify_client(struct chan_slot *slot)
+{
+	atomic_fetch_add(&slot->cev, 1);
+	if (atomic_load(&slot->client_waiting))
+		futex_wake(&slot->cev);
+}
+
+struct ring_sink {
+	struct chan_slot *slot;
+	struct kstream_rec *ring;
+	uint32_t size, head;
+	pid_t parent;
+};
+
+/* Producer side: wait while the ring is full (the client empties it). */
+static void ring_emit(void *ctx, const struct kstream_rec *r)
+{
+	struct ring_sink *s = ctx;
+	struct chan_slot *slot = s->slot;
+
+	while (s->head - atomic_load(&slot->tail) >= s->size) {
+		uint32_t t;
+
+		notify_client(slot);
+		atomic_store(&slot->server_waiting, 1);
+		t = atomic_load(&slot->tail);
+		if (s->head - t >= s->size &&
+		    futex_wait(&slot->tail, t, SERVER_POLL_NS) == -ETIMEDOUT &&
+		    getppid() != s->parent)
+			_exit(1);
+		atomic_store(&slot->server_waiting, 0);
+	}
+	s->ring[s->head & (s->size - 1)] = *r;
+	s->head++;
+	atomic_store_explicit(&slot->head, s->head, memory_order_release);
+}
+
+static void server_loop(struct channel_server *srv, struct channel_shm *shm, pid_t parent)
+{
+	uint64_t next = 0;
+
+	for (;;) {
+		uint32_t bell = atomic_load(&shm->doorbell);
+		bool served = false;
+
+		if (atomic_load(&shm->shutdown))
+			return;
+		for (unsigned int c = 0; c < shm->cores; c++) {
+			struct chan_slot *slot = slot_of(shm, c);
+			struct ring_sink sink;
+
+			if (atomic_load(&slot->state) != SLOT_POSTED || slot->seq != next)
+				continue;
+			sink = (struct ring_sink){ slot, ring_of(shm, c), shm->ring_records,
+						   atomic_load(&slot->head), parent };
+			server_execute(srv, c, &slot->rq, &slot->rs,
+				       slot->want_stream ? ring_emit : NULL, &sink);
+			atomic_store(&slot->state, SLOT_DONE);
+			notify_client(slot);
+			next++;
+			served = true;
+		}
+		if (served)
+			continue;
+		atomic_store(&shm->server_waiting, 1);
+		if (futex_wait(&shm->doorbell, bell, SERVER_POLL_NS) == -ETIMEDOUT &&
+		    getppid() != parent)
+			_exit(1);
+		atomic_store(&shm->server_waiting, 0);
+	}
+}
+
+static void __attribute__((noreturn)) server_main(struct mimicos_channel *ch, pid_t parent)
+{
+	struct channel_shm *shm = ch->shm;
+	struct channel_server *srv;
+	int err;
+
+	/* Die with the simulator; it may have died before prctl(). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	err = server_create(&srv, &ch->cfg);
+	shm->init_err = err;
+	atomic_store(&shm->ready, err ? SERVER_FAILED : SERVER_READY);
+	futex_wake(&shm->ready);
+	if (err)
+		_exit(1);
+	server_loop(srv, shm, parent);
+	server_destroy(srv);
+	_exit(0);
+}
+
+/* Client side: has the server gone? Reaps it when it has. */
+static bool server_alive(struct mimicos_channel *ch)
+{
+	bool alive;
+
+	pthread_mutex_lock(&ch->reap_lock);
+	if (!ch->server_gone) {
+		int status;
+		pid_t r = waitpid(ch->pid, &status, WNOHANG);
+
+		if (r == ch->pid) {
+			ch->server_gone = 1;
+			ch->server_status = status;
+		} else if (r < 0 && errno == ECHILD) {
+			ch->server_gone = 1;
+		}
+	}
+	alive = !ch->server_gone;
+	pthread_mutex_unlock(&ch->reap_lock);
+	return alive;
+}
+
+static void free_core_locks(struct mimicos_channel *ch)
+{
+	for (unsigned int c = 0; c < ch->cfg.cores; c++)
+		pthread_mutex_destroy(&ch->core_locks[c]);
+	free(ch->core_locks);
+	ch->core_locks = NULL;
+}
+
+static int oop_open(struct mimicos_channel *ch)
+{
+	size_t slots_off = (sizeof(struct channel_shm) + 63) & ~(size_t)63;
+	size_t rings_off = slots_off + (size_t)ch->cfg.cores * sizeof(struct chan_slot);
+	size_t bytes = rings_off + (size_t)ch->cfg.cores * ch->cfg.stream_ring_records *
+		       sizeof(struct kstream_rec);
+	struct channel_shm *shm;
+	pid_t parent = getpid(), pid;
+	int err;
+
+	shm = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		return -errno;
+	shm->cores = ch->cfg.cores;
+	shm->ring_records = ch->cfg.stream_ring_records;
+	shm->slots_off = slots_off;
+	shm->rings_off = rings_off;
+	ch->core_locks = calloc(ch->cfg.cores, sizeof(*ch->core_locks));
+	if (!ch->core_locks) {
+		munmap(shm, bytes);
+		return -ENOMEM;
+	}
+	for (unsigned int c = 0; c < ch->cfg.cores; c++)
+		pthread_mutex_init(&ch->core_locks[c], NULL);
+	ch->shm = shm;
+	ch->shm_bytes = bytes;
+	pthread_mutex_init(&ch->reap_lock, NULL);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (pid == 0)
+		server_main(ch, parent);
+	ch->pid = pid;
+	while (atomic_load(&shm->ready) == SERVER_STARTING) {
+		if (futex_wait(&shm->ready, SERVER_STARTING, CLIENT_POLL_NS) == -ETIMEDOUT &&
+		    !server_alive(ch) && atomic_load(&shm->ready) == SERVER_STARTING) {
+			err = -EPIPE;
+			goto fail;
+		}
+	}
+	if (atomic_load(&shm->ready) == SERVER_READY)
+		return 0;
+	err = shm->init_err ? shm->init_err : -EPIPE;
+fail:
+	if (ch->pid) {
+		if (!ch->server_gone)
+			waitpid(ch->pid, NULL, 0);
+		ch->pid = 0;
+	}
+	pthread_mutex_destroy(&ch->reap_lock);
+	free_core_locks(ch);
+	munmap(shm, bytes);
+	ch->shm = NULL;
+	return err;
+}
+
+/* Move what the ring holds into ks (or drop it when ks is NULL or full). */
+static void ring_drain(struct chan_slot *slot, const struct kstream_rec *ring, uint32_t size,
+		       struct kstream *ks, int *err)
+{
+	uint32_t head = atomic_load_explicit(&slot->head, memory_order_acquire);
+	uint32_t tail = atomic_load_explicit(&slot->tail, memory_order_relaxed);
+
+	if (head == tail)
+		return;
+	if (ks && !*err)
+		*err = kstream_grow(ks, ks->nr + (head - tail));
+	for (; tail != head; tail++)
+		if (ks && !*err)
+			ks->rec[ks->nr++] = ring[tail & (size - 1)];
+	atomic_store(&slot->tail, tail);
+	if (atomic_load(&slot->server_waiting))
+		futex_wake(&slot->tail);
+}
+
+static int __oop_request(struct mimicos_channel *ch, unsigned int core,
+			 const struct mimicos_request *rq, struct mimicos_response *rs,
+			 struct kstream *ks)
+{
+	struct channel_shm *shm = ch->shm;
+	struct chan_slot *slot = slot_of(shm, core);
+	const struct kstream_rec *ring = ring_of(shm, core);
+	int err = 0;
+
+	if (ch->server_gone)
+		return -EPIPE;
+	slot->rq = *rq;
+	slot->want_stream = ks != NULL;
+	slot->seq = atomic_fetch_add(&shm->next_seq, 1);
+	atomic_store(&slot->state, SLOT_POSTED);
+	atomic_fetch_add(&shm->doorbell, 1);
+	if (atomic_load(&shm->server_waiting))
+		futex_wake(&shm->doorbell);
+	for (;;) {
+		uint32_t ev = atomic_load(&slot->cev);
+
+		ring_drain(slot, ring, shm->ring_records, ks, &err);
+		if (atomic_load(&slot->state) == SLOT_DONE)
+			break;
+		atomic_store(&slot->client_waiting, 1);
+		if (futex_wait(&slot->cev, ev, CLIENT_POLL_NS) == -ETIMEDOUT &&
+		    !server_alive(ch) && atomic_load(&slot->state) != SLOT_DONE)
+			return -EPIPE;
+		atomic_store(&slot->client_waiting, 0);
+	}
+	ring_drain(slot, ring, shm->ring_records, ks, &err);
+	memcpy(rs, &slot->rs, sizeof(*rs));
+	atomic_store(&slot->state, SLOT_IDLE);
+	return err;
+}
+
+/* One request in flight per core: callers of the same core take turns. */
+static int oop_request(struct mimicos_channel *ch, unsigned int core,
+		       const struct mimicos_request *rq, struct mimicos_response *rs,
+		       struct kstream *ks)
+{
+	int err;
+
+	pthread_mutex_lock(&ch->core_locks[core]);
+	err = __oop_request(ch, core, rq, rs, ks);
+	pthread_mutex_unlock(&ch->core_locks[core]);
+	return err;
+}
+
+static void oop_close(struct mimicos_channel *ch)
+{
+	struct channel_shm *shm = ch->shm;
+
+	atomic_store(&shm->shutdown, 1);
+	atomic_fetch_add(&shm->doorbell, 1);
+	futex_wake(&shm->doorbell);
+	/* teardown runs MimicOS's checks: give it time, then stop it */
+	for (int i = 0; i < 5000 && server_alive(ch); i++) {
+		struct timespec ts = { 0, 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	if (server_alive(ch)) {
+		kill(ch->pid, SIGKILL);
+		if (waitpid(ch->pid, &ch->server_status, 0) == ch->pid)
+			ch->server_gone = 1;
+	}
+	ch->pid = 0;
+	pthread_mutex_destroy(&ch->reap_lock);
+	free_core_locks(ch);
+	munmap(shm, ch->shm_bytes);
+	ch->shm = NULL;
+}
+
+static const struct channel_ops inproc_ops = {
+	.name = "in-process",
+	.open = inproc_open,
+	.request = inproc_request,
+	.close = inproc_close,
+};
+
+static const struct channel_ops oop_ops = {
+	.name = "out-of-process",
+	.open = oop_open,
+	.request = oop_request,
+	.close = oop_close,
+};
+
+/* ---- the API ---------------------------------------------------------------- */
+
+int channel_open(struct mimicos_channel *ch, const struct channel_config *cfg)
+{
+	int err;
+
+	memset(ch, 0, sizeof(*ch));
+	if (cfg->cores < 1 || cfg->cores > CHANNEL_MAX_CORES || cfg->nr_mms < 1 ||
+	    cfg->nr_mms > CHANNEL_MAX_MMS || (cfg->levels != 4 && cfg->levels != 5) ||
+	    cfg->stream_ring_records < 16 ||
+	    (cfg->stream_ring_records & (cfg->stream_ring_records - 1)))
+		return -EINVAL;
+	if (cfg->mode == CHANNEL_IN_PROCESS)
+		ch->ops = &inproc_ops;
+	else if (cfg->mode == CHANNEL_OUT_OF_PROCESS)
+		ch->ops = &oop_ops;
+	else
+		return -EINVAL;
+	ch->cfg = *cfg;
+	err = ch->ops->open(ch);
+	if (err)
+		ch->ops = NULL;
+	return err;
+}
+
+int channel_request(struct mimicos_channel *ch, unsigned int core,
+		    const struct mimicos_request *rq, struct mimicos_response *rs,
+		    struct kstream *ks)
+{
+	if (!ch->ops || !rq || !rs || core >= ch->cfg.cores)
+		return -EINVAL;
+	if (ks)
+		ks->nr = 0;
+	return ch->ops->request(ch, core, rq, rs, ks);
+}
+
+void channel_close(struct mimicos_channel *ch)
+{
+	if (ch->ops)
+		ch->ops->close(ch);
+	ch->ops = NULL;
+}
+
+struct mimicos *channel_mimicos(struct mimicos_channel *ch)
+{
+	return ch->srv ? &ch->srv->os : NULL;
+}
+
+/* ---- configuration -------------------------------------------------------- */
+
+const char *channel_mode_name(enum channel_mode m)
+{
+	return m == CHANNEL_OUT_OF_PROCESS ? "out-of-process" : "in-process";
+}
+
+void channel_config_init(struct channel_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = CHANNEL_IN_PROCESS;
+	cfg->cores = 1;
+	cfg->mem_bytes = 1ULL << 30;
+	cfg->levels = 4;
+	cfg->nr_mms = 1;
+	cfg->seed = 1;
+	cfg->stream_ring_records = 65536;
+	thp_settings_init(&cfg->thp);
+	/* Estimates (see struct kstream_cost), to be calibrated against Linux. */
+	cfg->cost = (struct kstream_cost){
+		.fault = 320, .mmap = 900, .munmap = 700, .mprotect = 800, .madvise = 500,
+		.advance = 50, .entry_read = 5, .entry_write = 8, .page_alloc = 30,
+		.page_free = 25, .zero_page = 2, .copy_page = 4, .tlb_flush = 40, .khugepaged_pass = 300,
+		.khugepaged_event = 100,
+	};
+}
+
+static const char *const mode_names[] = { "in-process", "out-of-process" };
+static const char *const enabled_names[] = { "always", "madvise", "never" };
+static const char *const defrag_names[] = { "always", "defer", "defer+madvise", "madvise", "never" };
+static const char *const size_mode_names[] = { "always", "inherit", "madvise", "never" };
+static const char *const size_names[PMD_ORDER + 1] = {
+	[2] = "16kB", [3] = "32kB", [4] = "64kB", [5] = "128kB", [6] = "256kB",
+	[7] = "512kB", [8] = "1024kB", [9] = "2048kB",
+};
+
+#define COST_FIELDS(X) X(fault) X(mmap) X(munmap) X(mprotect) X(madvise) X(advance) \
+	X(entry_read) X(entry_write) X(page_alloc) X(page_free) X(zero_page) X(copy_page) \
+	X(tlb_flush) \
+	X(khugepaged_pass) X(khugepaged_event)
+#define KHP_UINT_FIELDS(X) X(scan_sleep_millisecs, 0, UINT32_MAX) \
+	X(alloc_sleep_millisecs, 0, UINT32_MAX) X(pages_to_scan, 1, UINT32_MAX) \
+	X(max_ptes_none, 0, 511) X(max_ptes_swap, 0, 511) X(max_ptes_shared, 0, 511)
+#define MODULE_FIELDS(X) X(thp) X(mthp) X(huge_zero_page) X(khugepaged)
+
+static int enum_key(const struct wj_ctx *c, const cJSON *o, const char *path, const char *key,
+		    const char *const *names, size_t n, int *out)
+{
+	return wj_enum(c, o, path, key, false, names, n, out) < 0 ? -1 : 0;
+}
+
+static int thp_from_json(const struct wj_ctx *c, const cJSON *o, struct thp_settings *t)
+{
+	static const char *const keys[] = { "enabled", "defrag", "use_zero_page", "size",
+					    "khugepaged", "modules", NULL };
+	static const char *const khp_keys[] = {
+#define X(f, lo, hi) #f,
+		KHP_UINT_FIELDS(X)
+#undef X
+		"defrag", NULL };
+	static const char *const module_keys[] = {
+#define X(f) #f,
+		MODULE_FIELDS(X)
+#undef X
+		NULL };
+	const cJSON *sub;
+	uint64_t u;
+	int v;
+
+	if (wj_check_object(c, o, "thp", "the THP settings", keys))
+		return -1;
+	v = (int)t->enabled;
+	if (enum_key(c, o, "thp", "enabled", enabled_names, ARRAY_SIZE(enabled_names), &v))
+		return -1;
+	t->enabled = (enum thp_enabled)v;
+	v = (int)t->defrag;
+	if (enum_key(c, o, "thp", "defrag", defrag_names, ARRAY_SIZE(defrag_names), &v))
+		return -1;
+	t->defrag = (enum thp_defrag)v;
+	if (wj_bool(c, o, "thp", "use_zero_page", false, &t->use_zero_page) < 0)
+		return -1;
+	if ((sub = cJSON_GetObjectItemCaseSensitive(o, "size"))) {
+		static const char *const skeys[] = { "16kB", "32kB", "64kB", "128kB", "256kB",
+						     "512kB", "1024kB", "2048kB", NULL };
+
+		if (wj_check_object(c, sub, "thp.size", "the per-size modes", skeys))
+			return -1;
+		for (int order = 2; order <= PMD_ORDER; order++) {
+			v = (int)t->size[order];
+			if (enum_key(c, sub, "thp.size", size_names[order], size_mode_names,
+				     ARRAY_SIZE(size_mode_names), &v))
+				return -1;
+			t->size[order] = (enum thp_size_mode)v;
+		}
+	}
+	if ((sub = cJSON_GetObjectItemCaseSensitive(o, "khugepaged"))) {
+		if (wj_check_object(c, sub, "thp.khugepaged", "the khugepaged settings", khp_keys))
+			return -1;
+#define X(f, lo, hi)								\
+		if (wj_uint(c, sub, "thp.khugepaged", #f, false, lo, hi, &u) < 0)	\
+			return -1;						\
+		if (cJSON_GetObjectItemCaseSensitive(sub, #f))			\
+			t->khugepaged.f = (unsigned int)u;
+		KHP_UINT_FIELDS(X)
+#undef X
+		if (wj_bool(c, sub, "thp.khugepaged", "defrag", false, &t->khugepaged.defrag) < 0)
+			return -1;
+	}
+	if ((sub = cJSON_GetObjectItemCaseSensitive(o, "modules"))) {
+		if (wj_check_object(c, sub, "thp.modules", "the module switches", module_keys))
+			return -1;
+#define X(f) if (wj_bool(c, sub, "thp.modules", #f, false, &t->modules.f) < 0) return -1;
+		MODULE_FIELDS(X)
+#undef X
+	}
+	return 0;
+}
+
+int channel_config_from_json(struct channel_config *cfg, const struct cJSON *obj,
+			     const char *file, struct wl_error *err)
+{
+	static const char *const keys[] = { "mode", "cores", "mem_bytes", "start_pfn", "levels",
+					    "nr_mms", "seed", "stream_ring_records", "thp",
+					    "cost", NULL };
+	static const char *const cost_keys[] = {
+#define X(f) #f,
+		COST_FIELDS(X)
+#undef X
+		NULL };
+	struct wj_ctx c = { .file = file, .err = err };
+	const cJSON *sub;
+	uint64_t u;
+	int v, r;
+
+	if (wj_check_object(&c, obj, "", "the channel configuration", keys))
+		return -1;
+	v = (int)cfg->mode;
+	if (enum_key(&c, obj, "", "mode", mode_names, ARRAY_SIZE(mode_names), &v))
+		return -1;
+	cfg->mode = (enum channel_mode)v;
+	if ((r = wj_uint(&c, obj, "", "cores", false, 1, CHANNEL_MAX_CORES, &u)) < 0)
+		return -1;
+	if (r)
+		cfg->cores = (unsigned int)u;
+	if ((r = wj_size(&c, obj, "", "mem_bytes", false, &u)) < 0)
+		return -1;
+	if (r && (!u || u % (4ULL << 20) || u > (1ULL << 40)))
+		return wj_fail(&c, "", "mem_bytes", "expected a multiple of 4 MiB up to 1 TiB");
+	if (r)
+		cfg->mem_bytes = u;
+	if ((r = wj_uint(&c, obj, "", "start_pfn", false, 0, 1ULL << 40, &u)) < 0)
+		return -1;
+	if (r && u % MAX_ORDER_NR_PAGES)
+		return wj_fail(&c, "", "start_pfn", "expected a multiple of 1024");
+	if (r)
+		cfg->start_pfn = u;
+	if ((r = wj_uint(&c, obj, "", "levels", false, 4, 5, &u)) < 0)
+		return -1;
+	if (r)
+		cfg->levels = (unsigned int)u;
+	if ((r = wj_uint(&c, obj, "", "nr_mms", false, 1, CHANNEL_MAX_MMS, &u)) < 0)
+		return -1;
+	if (r)
+		cfg->nr_mms = (unsigned int)u;
+	if ((r = wj_uint(&c, obj, "", "seed", false, 0, WJ_MAX_EXACT, &u)) < 0)
+		return -1;
+	if (r)
+		cfg->seed = u;
+	if ((r = wj_uint(&c, obj, "", "stream_ring_records", false, 16, 1ULL << 24, &u)) < 0)
+		return -1;
+	if (r && (u & (u - 1)))
+		return wj_fail(&c, "", "stream_ring_records", "expected a power of two");
+	if (r)
+		cfg->stream_ring_records = (uint32_t)u;
+	if ((sub = cJSON_GetObjectItemCaseSensitive(obj, "thp")) && thp_from_json(&c, sub, &cfg->thp))
+		return -1;
+	if ((sub = cJSON_GetObjectItemCaseSensitive(obj, "cost"))) {
+		if (wj_check_object(&c, sub, "cost", "the cost model", cost_keys))
+			return -1;
+#define X(f)									\
+		if ((r = wj_uint(&c, sub, "cost", #f, false, 0, UINT32_MAX, &u)) < 0)	\
+			return -1;						\
+		if (r)								\
+			cfg->cost.f = (uint32_t)u;
+		COST_FIELDS(X)
+#undef X
+	}
+	return 0;
+}
+
+cJSON *channel_config_to_json(const struct channel_config *cfg)
+{
+	cJSON *root = cJSON_CreateObject(), *thp, *o;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "mode", channel_mode_name(cfg->mode));
+	cJSON_AddNumberToObject(root, "cores", cfg->cores);
+	cJSON_AddNumberToObject(root, "mem_bytes", (double)cfg->mem_bytes);
+	cJSON_AddNumberToObject(root, "start_pfn", (double)cfg->start_pfn);
+	cJSON_AddNumberToObject(root, "levels", cfg->levels);
+	cJSON_AddNumberToObject(root, "nr_mms", cfg->nr_mms);
+	cJSON_AddNumberToObject(root, "seed", (double)cfg->seed);
+	cJSON_AddNumberToObject(root, "stream_ring_records", cfg->stream_ring_records);
+	thp = cJSON_AddObjectToObject(root, "thp");
+	cJSON_AddStringToObject(thp, "enabled", thp_enabled_name(cfg->thp.enabled));
+	cJSON_AddStringToObject(thp, "defrag", thp_defrag_name(cfg->thp.defrag));
+	cJSON_AddBoolToObject(thp, "use_zero_page", cfg->thp.use_zero_page);
+	o = cJSON_AddObjectToObject(thp, "size");
+	for (int order = 2; order <= PMD_ORDER; order++)
+		cJSON_AddStringToObject(o, size_names[order], thp_size_mode_name(cfg->thp.size[order]));
+	o = cJSON_AddObjectToObject(thp, "khugepaged");
+#define X(f, lo, hi) cJSON_AddNumberToObject(o, #f, cfg->thp.khugepaged.f);
+	KHP_UINT_FIELDS(X)
+#undef X
+	cJSON_AddBoolToObject(o, "defrag", cfg->thp.khugepaged.defrag);
+	o = cJSON_AddObjectToObject(thp, "modules");
+#define X(f) cJSON_AddBoolToObject(o, #f, cfg->thp.modules.f);
+	MODULE_FIELDS(X)
+#undef X
+	o = cJSON_AddObjectToObject(root, "cost");
+#define X(f) cJSON_AddNumberToObject(o, #f, cfg->cost.f);
+	COST_FIELDS(X)
+#undef X
+	return root;
+}
