@@ -7,7 +7,12 @@
  * stops with exit status 1.
  *
  * The --config file is one JSON object. The functional run reads only
- *	"zone": { "size_bytes": SIZE }	(simulated memory; default: this machine's RAM)
+ *	"mimicos": { ... }	MimicOS's configuration (mimicos/channel.h,
+ *				channel_config_from_json(): "mode" in-process or
+ *				out-of-process, "mem_bytes" (default here: this
+ *				machine's RAM), "policy" linux or reservation,
+ *				"thp": {"modules": {...}}, "cost", ...). The
+ *				workload's kernel block replaces its THP settings.
  * and leaves every other key to the timing simulator.
  */
 #include <errno.h>
@@ -25,8 +30,6 @@
 
 enum { OPT_FUNCTIONAL = 256 };
 
-#define ZONE_ALIGN (4ULL << 20)
-#define ZONE_MAX (1ULL << 40)
 
 struct sim_args {
 	bool functional;
@@ -42,29 +45,36 @@ static int own_option(int c, void *ctx)
 	return 0;
 }
 
-/* The config: one object; "zone.size_bytes" a multiple of 4 MiB up to 1 TiB. */
-static int read_config(const char *path, uint64_t *mem_bytes)
+/*
+ * The config: one object; its "mimicos" object over channel_config_init()'s
+ * defaults. *mem_bytes: its mem_bytes when given, else 0 (the host's RAM).
+ */
+static int read_config(const char *path, struct channel_config *cfg, uint64_t *mem_bytes)
 {
-	static const char *const zone_keys[] = { "size_bytes", NULL };
 	struct wl_error err;
-	struct wj_ctx c = { .file = path, .err = &err };
-	const cJSON *zone;
+	const cJSON *m;
 	cJSON *root;
 	int ret = -1;
 
+	channel_config_init(cfg);
+	*mem_bytes = 0;
 	if (cli_load_json_object(path, &root, &err))
 		goto out;
-	zone = cJSON_GetObjectItemCaseSensitive(root, "zone");
-	if (zone) {
-		if (wj_check_object(&c, zone, "zone", "a zone", zone_keys) ||
-		    wj_size(&c, zone, "zone", "size_bytes", false, mem_bytes) < 0)
-			goto out_root;
-		if (*mem_bytes == 0 || *mem_bytes % ZONE_ALIGN || *mem_bytes > ZONE_MAX) {
-			wl_error_set(&err, path, "zone.size_bytes",
-				     "expected a multiple of 4MiB between 4MiB and 1TiB");
-			goto out_root;
+	m = cJSON_GetObjectItemCaseSensitive(root, "mimicos");
+	if (m && channel_config_from_json(cfg, m, path, &err)) {
+		/* its paths are relative to the object: name it from the top */
+		size_t n = strlen(err.path);
+
+		if (n + sizeof("mimicos.") <= sizeof(err.path)) {
+			memmove(err.path + 8, err.path, n + 1);
+			memcpy(err.path, "mimicos.", 8);
+			if (!n)
+				err.path[7] = '\0';
 		}
+		goto out_root;
 	}
+	if (m && cJSON_GetObjectItemCaseSensitive(m, "mem_bytes"))
+		*mem_bytes = cfg->mem_bytes;
 	ret = 0;
 out_root:
 	cJSON_Delete(root);
@@ -74,7 +84,8 @@ out:
 	return ret ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
-static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem_bytes)
+static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
+			  const struct channel_config *cfg)
 {
 	struct functional_opts o;
 	struct functional_run run;
@@ -94,6 +105,7 @@ static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem
 	functional_opts_init(&o);
 	o.host = &host;
 	o.mem_bytes = mem_bytes;
+	o.mimicos = cfg;
 	if (functional_run(&run, s, &o, &err)) {
 		fprintf(stderr, "virtuoso sim: ");
 		wl_error_print(&err, stderr);
@@ -138,6 +150,7 @@ int cmd_sim(int argc, char **argv)
 	const struct cli_cmd *cmd = cli_find("sim");
 	struct sim_args sa = { 0 };
 	uint64_t mem_bytes = 0;
+	struct channel_config cfg;
 	struct cli_args a;
 	struct wl_spec s;
 	int ret = cli_parse(argc, argv, cmd, "o:c:vh", longopts, own_option, &sa, "SPEC file", &a);
@@ -148,7 +161,8 @@ int cmd_sim(int argc, char **argv)
 		return cli_usage_error(cmd, "expected --out DIR");
 	if ((ret = cli_load_spec(a.arg, &s)))
 		return ret;
-	if (a.config && (ret = read_config(a.config, &mem_bytes))) {
+	channel_config_init(&cfg);
+	if (a.config && (ret = read_config(a.config, &cfg, &mem_bytes))) {
 		wl_spec_release(&s);
 		return ret;
 	}
@@ -158,7 +172,7 @@ int cmd_sim(int argc, char **argv)
 			"--functional); the input was checked and nothing was written\n");
 		return EXIT_FAIL;
 	}
-	ret = run_functional(&s, a.out, mem_bytes);
+	ret = run_functional(&s, a.out, mem_bytes, &cfg);
 	wl_spec_release(&s);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -258,6 +259,10 @@ static int server_create(struct channel_server **out, const struct channel_confi
 	err = mimicos_init(&srv->os, &zc, &cfg->thp);
 	if (!err)
 		err = khugepaged_init(&srv->os);
+	if (!err && !strcmp(cfg->policy, "reservation"))
+		err = reservation_policy_install(&srv->os, &cfg->reservation);
+	else if (!err && strcmp(cfg->policy, "linux"))
+		err = -EINVAL;
 	if (err) {
 		server_destroy(srv);
 		return err;
@@ -402,7 +407,8 @@ static uint64_t cost_of(const struct kstream_cost *c, uint32_t type, const struc
 	case MIMICOS_REQ_MUNMAP:	base = c->munmap; break;
 	case MIMICOS_REQ_MPROTECT:	base = c->mprotect; break;
 	case MIMICOS_REQ_MADVISE:	base = c->madvise; break;
-	case MIMICOS_REQ_ADVANCE:	base = c->advance; break;
+	case MIMICOS_REQ_ADVANCE:
+	case MIMICOS_REQ_KHUGEPAGED_WAIT: base = c->advance; break;
 	default:			base = 0; break;
 	}
 	return base + c->entry_read * n->reads + c->entry_write * n->writes +
@@ -425,6 +431,24 @@ static int do_advance(struct channel_server *srv, uint64_t now_ns)
 		for (unsigned int cpu = 0; cpu < srv->os.zone.nr_cpus; cpu++)
 			decay_pcp_high(&srv->os.zone, cpu);
 	return 0;
+}
+
+/* The workload format's khugepaged_wait, from the last ADVANCE's time. */
+static int do_khugepaged_wait(struct channel_server *srv, unsigned int full_scans,
+			      uint64_t timeout_ns)
+{
+	uint64_t now = srv->now_ns;
+	uint64_t passes = khugepaged_stats(&srv->os)->passes;
+	bool done = khugepaged_wait_full_scans(&srv->os, &now, full_scans, timeout_ns);
+
+	srv->rs->passes = (uint32_t)(khugepaged_stats(&srv->os)->passes - passes);
+	srv->cnt.passes = srv->rs->passes;
+	srv->rs->u.wait.now_ns = now;
+	srv->now_ns = now;
+	for (; srv->next_decay_ns <= now; srv->next_decay_ns += 1000000000ULL)
+		for (unsigned int cpu = 0; cpu < srv->os.zone.nr_cpus; cpu++)
+			decay_pcp_high(&srv->os.zone, cpu);
+	return done ? 0 : -ETIMEDOUT;
 }
 
 static int32_t do_request(struct channel_server *srv, const struct mimicos_request *rq)
@@ -477,6 +501,11 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		return ret;
 	case MIMICOS_REQ_ADVANCE:
 		return do_advance(srv, rq->now_ns);
+	case MIMICOS_REQ_KHUGEPAGED_WAIT:
+		return do_khugepaged_wait(srv, (unsigned int)rq->addr, rq->len);
+	case MIMICOS_REQ_CLASSES:
+		mm_page_classes(mm, rq->addr, rq->len, rs->u.classes.pages);
+		return 0;
 	case MIMICOS_REQ_QUERY:
 		rs->u.query.cr3 = srv->mem[idx].pgtable.cr3;
 		rs->u.query.levels = srv->mem[idx].pgtable.levels;
@@ -501,6 +530,8 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		rs->u.stats.pgtables_bytes = srv->mem[idx].pgtable.pgtables_bytes;
 		rs->u.stats.nr_free_pages = srv->os.zone.nr_free_pages;
 		rs->u.stats.now_ns = srv->now_ns;
+		if (reservation_policy_stats(&srv->os))
+			rs->u.stats.reservation = *reservation_policy_stats(&srv->os);
 		return 0;
 	}
 	return -EINVAL;
@@ -527,7 +558,7 @@ static void server_execute(struct channel_server *srv, unsigned int core,
 	for (unsigned int i = 0; i < srv->nr_mms; i++)
 		srv->mem[i].pgtable.cpu = core;
 	rs->result = do_request(srv, rq);
-	if (rq->type <= MIMICOS_REQ_ADVANCE) {
+	if (rq->type <= MIMICOS_REQ_KHUGEPAGED_WAIT) {
 		uint64_t left = rs->insns = cost_of(&srv->cfg.cost, rq->type, &srv->cnt);
 
 		do {
@@ -1005,6 +1036,8 @@ void channel_config_init(struct channel_config *cfg)
 		.page_free = 25, .zero_page = 2, .copy_page = 4, .tlb_flush = 40, .khugepaged_pass = 300,
 		.khugepaged_event = 100,
 	};
+	snprintf(cfg->policy, sizeof(cfg->policy), "linux");
+	reservation_config_init(&cfg->reservation);
 }
 
 static const char *const mode_names[] = { "in-process", "out-of-process" };
@@ -1103,7 +1136,7 @@ int channel_config_from_json(struct channel_config *cfg, const struct cJSON *obj
 {
 	static const char *const keys[] = { "mode", "cores", "mem_bytes", "start_pfn", "levels",
 					    "nr_mms", "seed", "stream_ring_records", "thp",
-					    "cost", NULL };
+					    "cost", "policy", "reservation", NULL };
 	static const char *const cost_keys[] = {
 #define X(f) #f,
 		COST_FIELDS(X)
@@ -1114,7 +1147,7 @@ int channel_config_from_json(struct channel_config *cfg, const struct cJSON *obj
 	uint64_t u;
 	int v, r;
 
-	if (wj_check_object(&c, obj, "", "the channel configuration", keys))
+	if (wj_check_object(&c, obj, "", "MimicOS's configuration", keys))
 		return -1;
 	v = (int)cfg->mode;
 	if (enum_key(&c, obj, "", "mode", mode_names, ARRAY_SIZE(mode_names), &v))
@@ -1167,6 +1200,15 @@ int channel_config_from_json(struct channel_config *cfg, const struct cJSON *obj
 		COST_FIELDS(X)
 #undef X
 	}
+	if ((sub = cJSON_GetObjectItemCaseSensitive(obj, "policy"))) {
+		if (!cJSON_IsString(sub) ||
+		    (strcmp(sub->valuestring, "linux") && strcmp(sub->valuestring, "reservation")))
+			return wj_fail(&c, "", "policy", "expected \"linux\" or \"reservation\"");
+		snprintf(cfg->policy, sizeof(cfg->policy), "%s", sub->valuestring);
+	}
+	if ((sub = cJSON_GetObjectItemCaseSensitive(obj, "reservation")) &&
+	    reservation_config_parse(&cfg->reservation, sub, file, "reservation", err))
+		return -1;
 	return 0;
 }
 
@@ -1204,5 +1246,8 @@ cJSON *channel_config_to_json(const struct channel_config *cfg)
 #define X(f) cJSON_AddNumberToObject(o, #f, cfg->cost.f);
 	COST_FIELDS(X)
 #undef X
+	cJSON_AddStringToObject(root, "policy", cfg->policy);
+	if (!strcmp(cfg->policy, "reservation"))
+		cJSON_AddItemToObject(root, "reservation", reservation_config_to_json(&cfg->reservation));
 	return root;
 }

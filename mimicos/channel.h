@@ -87,6 +87,7 @@
 #include "mimicos/huge_memory.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
+#include "mimicos/reservation.h"
 #include "workload/error.h"
 
 struct cJSON;
@@ -214,7 +215,9 @@ enum mimicos_req_type {
 	MIMICOS_REQ_MPROTECT,	/* addr, len, prot: do_mprotect() */
 	MIMICOS_REQ_MADVISE,	/* addr, len, advice: do_madvise() */
 	MIMICOS_REQ_ADVANCE,	/* now_ns: khugepaged_advance() */
+	MIMICOS_REQ_KHUGEPAGED_WAIT, /* addr = full_scans, len = timeout_ns: khugepaged_wait_full_scans() */
 	MIMICOS_REQ_QUERY,	/* the mm's page-table root and the mem_map base */
+	MIMICOS_REQ_CLASSES,	/* addr, len: mm_page_classes() of the range */
 	MIMICOS_REQ_WALK,	/* addr: the hardware walk of the mm's tables */
 	MIMICOS_REQ_PHYS_READ,	/* addr: phys_read64() (the walker's view) */
 	MIMICOS_REQ_STATS,	/* counters of the instance and the mm */
@@ -308,7 +311,12 @@ struct mimicos_walk {
  *                  are kept (khugepaged's counters have the rest).
  *   insns          the cost model's instructions (also the stream's INSNS)
  *   nr_records     records of the request's stream, INSNS included
- *   passes         ADVANCE: khugepaged passes run
+ *   passes         ADVANCE, KHUGEPAGED_WAIT: khugepaged passes run
+ *   KHUGEPAGED_WAIT  from the last ADVANCE's time, run khugepaged pass by
+ *                  pass until full_scans (addr) more full scans are done or
+ *                  timeout_ns (len) passes: result 0 or -ETIMEDOUT,
+ *                  u.wait.now_ns the simulated time it ended at (later
+ *                  ADVANCEs continue from there)
  *   nr_faults      MMAP with MAP_POPULATE: faults run
  */
 struct mimicos_response {
@@ -342,6 +350,14 @@ struct mimicos_response {
 			uint64_t mmap_base;
 		} query;
 		struct mimicos_walk walk;
+		/* KHUGEPAGED_WAIT */
+		struct {
+			uint64_t now_ns;
+		} wait;
+		/* CLASSES: pages of [addr, addr + len) by enum mm_page_class */
+		struct {
+			uint64_t pages[MM_PAGE_NR];
+		} classes;
 		/* STATS */
 		struct {
 			struct vm_events ev;
@@ -350,6 +366,7 @@ struct mimicos_response {
 			int64_t pgtables_bytes;		/* the mm's */
 			uint64_t nr_free_pages;		/* the zone's */
 			uint64_t now_ns;		/* the last ADVANCE */
+			struct reservation_stats reservation;	/* policy "reservation" */
 		} stats;
 	} u;
 };
@@ -368,7 +385,8 @@ enum channel_mode {
 #define CHANNEL_MM_STREAM	0x6d6d5f6c61796f75ULL
 
 /*
- * What channel_open() builds. JSON keys are the field names; the thp object
+ * What channel_open() builds. JSON keys are the field names ("policy" a
+ * string, "reservation" reservation_config_parse()'s object); the thp object
  * has the keys enabled, defrag, use_zero_page, size ({"16kB": mode, ...,
  * "2048kB": mode}), khugepaged ({scan_sleep_millisecs, ...}) and modules
  * ({thp, mthp, huge_zero_page, khugepaged}); cost has struct kstream_cost's.
@@ -384,6 +402,9 @@ struct channel_config {
 	uint32_t stream_ring_records;	/* out-of-process ring per core, power of 2 >= 16; 65536 */
 	struct thp_settings thp;	/* thp_settings_init() */
 	struct kstream_cost cost;	/* see struct kstream_cost */
+	/* THP policy beside Linux's: "linux" (none; default) | "reservation" */
+	char policy[16];
+	struct reservation_config reservation;	/* its parameters (reservation.h) */
 };
 
 /* The defaults above, in this one place. */

@@ -331,6 +331,8 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long a
 	set_pmd_at(pt, address, pmdp, entry);
 	result = SCAN_SUCCEED;
 out:
+	if (os->khugepaged)
+		os->khugepaged->stats.collapse_results[result]++;
 	trace_event(os, &(struct khugepaged_event){
 		.type = KHUGEPAGED_EV_COLLAPSE, .madv_collapse = !cc->is_khugepaged,
 		.time_ns = cc->now_ns, .mm = mm, .address = address, .pfn = new_pfn,

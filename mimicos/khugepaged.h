@@ -135,6 +135,7 @@ struct khugepaged_stats {
 	/* THPs allocated for collapses, by khugepaged and by MADV_COLLAPSE (not in sysfs) */
 	uint64_t collapse_allocs, madv_collapse_allocs;
 	uint64_t scan_results[NR_SCAN_RESULTS];	/* hpage_collapse_scan_pmd() outcomes */
+	uint64_t collapse_results[NR_SCAN_RESULTS];	/* collapse_huge_page() outcomes */
 };
 
 /*

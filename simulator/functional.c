@@ -19,16 +19,26 @@
 #include "workload/side.h"
 
 #define FUNCTIONAL_BATCH 1024
-#define FUNCTIONAL_MM_STREAM 0x6d6d5f6c61796f75ULL	/* "mm_layou": placement's rng stream */
 #define ZONE_ALIGN (4ULL << 20)
 #define ZONE_MAX (1ULL << 40)
+
+/*
+ * What the driver knows of the translations, as a TLB would: present pages
+ * (4 KiB, keyed by va >> 12) and 2 MiB mappings (va >> 21), with their
+ * writability, filled from the hardware walks it asks for and emptied by
+ * every range MimicOS reports as changed or flushed. A hit needs no request.
+ */
+struct tcache {
+	uint64_t *keys;		/* key << 1 | writable, 0 empty; key = vpn*2 (+1 for 2 MiB) + 1 */
+	size_t cap, nr;
+};
 
 struct functional_state {
 	struct functional_run *run;
 	struct wl_error *err;
-	struct mimicos os;
-	struct mm_struct mm;
-	struct mm_mem mem;
+	struct mimicos_channel ch;
+	bool open;
+	struct tcache tc;
 	long phase;		/* -1 during setup */
 	uint64_t now_ns;	/* simulated time */
 };
@@ -126,58 +136,161 @@ static int resolve_kernel(struct functional_run *run, const struct functional_op
 	return wl_kernel_resolve(k, o->thp_root ? o->thp_root : WL_THP_SYSFS, err);
 }
 
-/* ---- setup and range ops ---------------------------------------------------- */
+/* ---- the translation cache ------------------------------------------------ */
 
-/*
- * populate_vma_page_range() -> __get_user_pages(FOLL_WRITE): fault in what
- * is not mapped writable, one PMD at a time over a huge mapping.
- */
-static int populate(struct functional_state *st, uint32_t region, unsigned long start,
-		    unsigned long len)
+#define TC_HUGE 1ULL
+
+static uint64_t tc_hash(uint64_t k)
 {
-	struct functional_region *r = &st->run->regions[region];
-	unsigned long addr = start, end = start + len;
+	return (k * 0x9e3779b97f4a7c15ULL) >> 20;
+}
 
-	while (addr < end) {
-		struct pgtable_walk w;
-		struct fault_result fr;
-		struct vm_area_struct *vma;
+static void tc_clear(struct tcache *tc)
+{
+	if (tc->nr)
+		memset(tc->keys, 0, tc->cap * sizeof(*tc->keys));
+	tc->nr = 0;
+}
 
-		if (pgtable_walk(&st->mem.pgtable, addr, &w) && (w.entry & _PAGE_RW)) {
-			addr = (addr & ~(unsigned long)(w.page_size - 1)) + w.page_size;
-			continue;
-		}
-		vma = vma_lookup(&st->mm, addr);
-		if (handle_mm_fault(vma, addr, FAULT_FLAG_WRITE, &fr) & VM_FAULT_ERROR)
-			return fail(st, region, "MAP_POPULATE: fault at offset 0x%lx failed (0x%x)",
-				    addr - start, fr.ret);
-		r->populate_faults++;
-		if (!pgtable_walk(&st->mem.pgtable, addr, &w) || !(w.entry & _PAGE_RW))
-			return fail(st, region, "MAP_POPULATE: offset 0x%lx still not writable "
-				    "after a fault", addr - start);
+/* The slot of key k (its own, or the empty one it would take). */
+static size_t tc_slot(const struct tcache *tc, uint64_t k)
+{
+	size_t j = tc_hash(k) & (tc->cap - 1);
+
+	while (tc->keys[j] && tc->keys[j] >> 1 != k)
+		j = (j + 1) & (tc->cap - 1);
+	return j;
+}
+
+/* -1: not cached; else the writable bit. */
+static int tc_lookup(const struct tcache *tc, uint64_t va)
+{
+	uint64_t k4 = ((va >> PAGE_SHIFT) << 1) + 2, k2 = ((va >> PMD_SHIFT) << 1 | TC_HUGE) + 2;
+	size_t j;
+
+	if (!tc->cap)
+		return -1;
+	j = tc_slot(tc, k4);
+	if (tc->keys[j])
+		return (int)(tc->keys[j] & 1);
+	j = tc_slot(tc, k2);
+	return tc->keys[j] ? (int)(tc->keys[j] & 1) : -1;
+}
+
+static int tc_insert(struct tcache *tc, uint64_t va, uint64_t page_size, bool writable)
+{
+	uint64_t k = page_size == PMD_SIZE ? ((va >> PMD_SHIFT) << 1 | TC_HUGE) + 2
+					   : ((va >> PAGE_SHIFT) << 1) + 2;
+	size_t j;
+
+	if ((tc->nr + 1) * 2 > tc->cap) {
+		struct tcache n = { .cap = tc->cap ? tc->cap * 2 : 4096 };
+
+		n.keys = calloc(n.cap, sizeof(*n.keys));
+		if (!n.keys)
+			return -ENOMEM;
+		for (size_t i = 0; i < tc->cap; i++)
+			if (tc->keys[i]) {
+				n.keys[tc_slot(&n, tc->keys[i] >> 1)] = tc->keys[i];
+				n.nr++;
+			}
+		free(tc->keys);
+		*tc = n;
 	}
+	j = tc_slot(tc, k);
+	if (!tc->keys[j])
+		tc->nr++;
+	tc->keys[j] = k << 1 | (writable ? 1 : 0);
 	return 0;
 }
+
+/* Remove key k, moving the probe chain back (no tombstones). */
+static void tc_erase(struct tcache *tc, uint64_t k)
+{
+	size_t i = tc_slot(tc, k), j = i;
+
+	if (!tc->keys[i])
+		return;
+	for (;;) {
+		size_t h;
+
+		tc->keys[i] = 0;
+		do {
+			j = (j + 1) & (tc->cap - 1);
+			if (!tc->keys[j]) {
+				tc->nr--;
+				return;
+			}
+			h = tc_hash(tc->keys[j] >> 1) & (tc->cap - 1);
+		} while (i <= j ? (i < h && h <= j) : (i < h || h <= j));
+		tc->keys[i] = tc->keys[j];
+		i = j;
+	}
+}
+
+/* Forget [start, end): a shootdown. Large ranges empty the whole cache. */
+static void tc_flush(struct tcache *tc, uint64_t start, uint64_t end)
+{
+	if (start >= end || !tc->nr)
+		return;
+	if ((end - start) >> PAGE_SHIFT > 4096) {
+		tc_clear(tc);
+		return;
+	}
+	for (uint64_t va = start & PAGE_MASK; va < end; va += PAGE_SIZE)
+		tc_erase(tc, ((va >> PAGE_SHIFT) << 1) + 2);
+	for (uint64_t va = start & PMD_MASK; va < end; va += PMD_SIZE)
+		tc_erase(tc, ((va >> PMD_SHIFT) << 1 | TC_HUGE) + 2);
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+/*
+ * One request to MimicOS; what it changed or flushed leaves the
+ * translation cache. A transport failure (the server gone) fails the run.
+ */
+static int request(struct functional_state *st, const struct mimicos_request *rq,
+		   struct mimicos_response *rs)
+{
+	int ret = channel_request(&st->ch, 0, rq, rs, NULL);
+
+	if (ret)
+		return wl_error_set(st->err, st->run->spec->file, "", "MimicOS (%s): %s",
+				    channel_mode_name(st->ch.cfg.mode), strerror(-ret));
+	if (rs->tlb_flush_all)
+		tc_clear(&st->tc);
+	for (uint32_t i = 0; i < rs->nr_tlb; i++)
+		tc_flush(&st->tc, rs->tlb[i].start, rs->tlb[i].end);
+	tc_flush(&st->tc, rs->changed_start, rs->changed_end);
+	return 0;
+}
+
+/* ---- setup and range ops ---------------------------------------------------- */
 
 static int do_map(struct functional_state *st, const struct wl_op *op,
 		  const struct functional_opts *o)
 {
 	struct functional_region *r = &st->run->regions[op->region];
-	unsigned long flags = MAP_PRIVATE | MAP_ANONYMOUS, hint = 0, addr;
-	int ret;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_MMAP, .len = op->arg,
+				      .prot = PROT_READ | PROT_WRITE,
+				      .flags = MAP_PRIVATE | MAP_ANONYMOUS };
+	struct mimicos_response rs;
 
 	if (o->region_start && o->region_start[op->region]) {
-		hint = o->region_start[op->region];
-		flags |= MAP_FIXED_NOREPLACE;
+		rq.addr = o->region_start[op->region];
+		rq.flags |= MAP_FIXED_NOREPLACE;
 	}
-	ret = do_mmap(&st->mm, hint, op->arg, PROT_READ | PROT_WRITE, flags, &addr);
-	if (ret)
-		return fail(st, op->region, "mmap(0x%lx, %" PRIu64 ") failed: %s",
-			    hint, op->arg, strerror(-ret));
-	r->start = addr;
-	r->size = op->arg;
+	/* MAP_POPULATE: populate_vma_page_range(), GUP write faults (no user-fault count) */
 	if (op->flags & WL_MAP_POPULATE)
-		return populate(st, op->region, addr, op->arg);
+		rq.flags |= MAP_POPULATE;
+	if (request(st, &rq, &rs))
+		return -1;
+	if (rs.result)
+		return fail(st, op->region, "mmap(0x%" PRIx64 ", %" PRIu64 ") failed: %s",
+			    rq.addr, op->arg, strerror(-rs.result));
+	r->start = rs.addr;
+	r->size = op->arg;
+	r->populate_faults += rs.nr_faults;
 	return 0;
 }
 
@@ -189,35 +302,25 @@ static int op_madvise(struct functional_state *st, const struct wl_op *op)
 		[WL_ADV_NOHUGEPAGE]	= { MADV_NOHUGEPAGE, "nohugepage" },
 		[WL_ADV_COLLAPSE]	= { MADV_COLLAPSE, "collapse" },
 	};
-	const struct mm_hooks *h = &st->mm.hooks;
-	char why[128];
-	int ret;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_MADVISE };
+	struct mimicos_response rs;
 
 	if (op->flags >= sizeof(map) / sizeof(map[0]))
 		return fail(st, op->region, "madvise: unknown advice %u", op->flags);
-	/* do_madvise() treats a missing hook as done: say it was not. */
-	if ((op->flags == WL_ADV_DONTNEED && !h->madvise_dontneed) ||
-	    (op->flags == WL_ADV_COLLAPSE && !h->madvise_collapse)) {
-		snprintf(why, sizeof(why), "madvise(%s) is not implemented in MimicOS yet; skipped",
-			 map[op->flags].name);
-		return incomplete(st, op->region, why);
-	}
-	ret = do_madvise(&st->mm, st->run->regions[op->region].start + op->off, op->arg,
-			 map[op->flags].advice);
-	if (ret == -EOPNOTSUPP || ret == -ENOSYS) {
-		snprintf(why, sizeof(why), "madvise(%s) is not implemented in MimicOS yet (%s)",
-			 map[op->flags].name, strerror(-ret));
-		return incomplete(st, op->region, why);
-	}
-	if (ret && op->flags == WL_ADV_COLLAPSE) {
+	rq.addr = st->run->regions[op->region].start + op->off;
+	rq.len = op->arg;
+	rq.advice = map[op->flags].advice;
+	if (request(st, &rq, &rs))
+		return -1;
+	if (rs.result && op->flags == WL_ADV_COLLAPSE) {
 		/* native.c records a failed collapse, not an error */
 		if (st->phase >= 0)
-			st->run->phases[st->phase].collapse_errno = -ret;
+			st->run->phases[st->phase].collapse_errno = -rs.result;
 		return 0;
 	}
-	if (ret)
+	if (rs.result)
 		return fail(st, op->region, "madvise(%s) failed: %s", map[op->flags].name,
-			    strerror(-ret));
+			    strerror(-rs.result));
 	return 0;
 }
 
@@ -227,35 +330,32 @@ static int op_mprotect(struct functional_state *st, const struct wl_op *op)
 		[WL_PROT_NONE] = PROT_NONE, [WL_PROT_R] = PROT_READ,
 		[WL_PROT_RW] = PROT_READ | PROT_WRITE,
 	};
-	int ret;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_MPROTECT };
+	struct mimicos_response rs;
 
 	if (op->flags >= sizeof(prot) / sizeof(prot[0]))
 		return fail(st, op->region, "mprotect: unknown prot %u", op->flags);
-	if (!st->mm.hooks.change_protection)
-		return incomplete(st, op->region, "mprotect of mapped memory (change_protection) "
-				  "is not implemented in MimicOS yet; skipped");
-	ret = do_mprotect(&st->mm, st->run->regions[op->region].start + op->off, op->arg,
-			  prot[op->flags]);
-	if (ret == -EOPNOTSUPP || ret == -ENOSYS)
-		return incomplete(st, op->region, "mprotect is not implemented in MimicOS yet");
-	if (ret)
-		return fail(st, op->region, "mprotect failed: %s", strerror(-ret));
+	rq.addr = st->run->regions[op->region].start + op->off;
+	rq.len = op->arg;
+	rq.prot = (uint32_t)prot[op->flags];
+	if (request(st, &rq, &rs))
+		return -1;
+	if (rs.result)
+		return fail(st, op->region, "mprotect failed: %s", strerror(-rs.result));
 	return 0;
 }
 
 static int op_munmap(struct functional_state *st, const struct wl_op *op)
 {
-	int ret;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_MUNMAP };
+	struct mimicos_response rs;
 
-	/* Without the hook the tables under the range would outlive it (memory.h). */
-	if (!st->mm.hooks.unmap_range)
-		return incomplete(st, op->region, "munmap of mapped memory (unmap_range) is not "
-				  "implemented in MimicOS yet; skipped");
-	ret = do_munmap(&st->mm, st->run->regions[op->region].start + op->off, op->arg);
-	if (ret == -EOPNOTSUPP || ret == -ENOSYS)
-		return incomplete(st, op->region, "munmap is not implemented in MimicOS yet");
-	if (ret)
-		return fail(st, op->region, "munmap failed: %s", strerror(-ret));
+	rq.addr = st->run->regions[op->region].start + op->off;
+	rq.len = op->arg;
+	if (request(st, &rq, &rs))
+		return -1;
+	if (rs.result)
+		return fail(st, op->region, "munmap failed: %s", strerror(-rs.result));
 	return 0;
 }
 
@@ -263,38 +363,53 @@ static int op_munmap(struct functional_state *st, const struct wl_op *op)
 
 /*
  * The MMU's view: a present leaf, writable for a store, needs no fault.
- * Otherwise the fault path decides (it may also find the fault spurious).
+ * Known translations are in the cache; otherwise the hardware walk decides,
+ * and a fault goes to MimicOS (which may also find it spurious).
  */
 static int op_access(struct functional_state *st, const struct wl_op *op)
 {
 	struct functional_run *run = st->run;
 	struct functional_region *r = &run->regions[op->region];
 	struct functional_phase *ph = st->phase >= 0 ? &run->phases[st->phase] : NULL;
-	unsigned long addr = r->start + op->off;
+	uint64_t addr = r->start + op->off;
 	bool write = op->flags & WL_ACC_WRITE;
-	unsigned int flags = FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
-	struct pgtable_walk w;
-	struct fault_result fr;
-	vm_fault_t ret;
+	struct mimicos_request rq = { .addr = addr };
+	struct mimicos_response rs;
+	int cached;
 
 	if (ph)
 		ph->accesses++;
-	if (pgtable_walk(&st->mem.pgtable, addr, &w) && (!write || (w.entry & _PAGE_RW)))
+	cached = tc_lookup(&st->tc, addr);
+	if (cached == 1 || (cached == 0 && !write))
 		return 0;
-	ret = do_user_addr_fault(&st->mm, addr, flags, &fr);
+	rq.type = MIMICOS_REQ_WALK;
+	if (request(st, &rq, &rs))
+		return -1;
+	if (rs.u.walk.mapped) {
+		bool writable = rs.u.walk.entry[rs.u.walk.nr - 1] & _PAGE_RW;
+
+		if (tc_insert(&st->tc, addr, rs.u.walk.page_size, writable))
+			return fail(st, op->region, "out of memory");
+		if (!write || writable)
+			return 0;
+	}
+	rq.type = MIMICOS_REQ_FAULT;
+	rq.access = write ? MIMICOS_ACCESS_WRITE : MIMICOS_ACCESS_READ;
+	if (request(st, &rq, &rs))
+		return -1;
 	r->faults++;
 	if (write)
 		r->write_faults++;
 	if (ph)
 		ph->faults++;
-	if (ret & VM_FAULT_ERROR)
+	if ((uint32_t)rs.result & VM_FAULT_ERROR)
 		return fail(st, op->region, "%s at offset 0x%" PRIx64 " of regions[%" PRIu32 "]: %s",
 			    write ? "store" : "load", op->off, op->region,
-			    ret & VM_FAULT_SIGSEGV ? "SIGSEGV" : ret & VM_FAULT_SIGBUS ?
-			    "SIGBUS" : "out of memory");
-	if (fr.order >= 0 && fr.order < NR_PAGE_ORDERS)
-		r->alloc_orders[fr.order]++;
-	if (fr.page_size == PMD_SIZE && fr.order >= 0) {
+			    (uint32_t)rs.result & VM_FAULT_SIGSEGV ? "SIGSEGV" :
+			    (uint32_t)rs.result & VM_FAULT_SIGBUS ? "SIGBUS" : "out of memory");
+	if (rs.order >= 0 && rs.order < NR_PAGE_ORDERS)
+		r->alloc_orders[rs.order]++;
+	if (rs.page_size == PMD_SIZE && rs.order >= 0) {
 		r->thp_faults++;
 		if (ph)
 			ph->thp_faults++;
@@ -304,19 +419,34 @@ static int op_access(struct functional_state *st, const struct wl_op *op)
 
 /* ---- phases ------------------------------------------------------------------- */
 
-static void classify(struct functional_state *st, uint64_t (*pages)[MM_PAGE_NR])
+static int classify(struct functional_state *st, uint64_t (*pages)[MM_PAGE_NR])
 {
 	const struct wl_spec *s = st->run->spec;
 
 	for (size_t i = 0; i < s->nr_regions; i++) {
 		const struct functional_region *r = &st->run->regions[i];
+		struct mimicos_request rq = { .type = MIMICOS_REQ_CLASSES, .addr = r->start,
+					      .len = r->size };
+		struct mimicos_response rs;
 
 		memset(pages[i], 0, sizeof(pages[i]));
-		if (r->size)
-			mm_page_classes(&st->mm, r->start, r->size, pages[i]);
-		else
+		if (!r->size) {
 			pages[i][MM_PAGE_NONE] = s->regions[i].size / PAGE_SIZE;
+			continue;
+		}
+		if (request(st, &rq, &rs))
+			return -1;
+		memcpy(pages[i], rs.u.classes.pages, sizeof(pages[i]));
 	}
+	return 0;
+}
+
+static int advance(struct functional_state *st)
+{
+	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE, .now_ns = st->now_ns };
+	struct mimicos_response rs;
+
+	return request(st, &rq, &rs);
 }
 
 static int run_op(struct functional_state *st, const struct wl_op *op,
@@ -324,7 +454,6 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 {
 	const struct wl_spec *s = st->run->spec;
 
-	khugepaged_advance(&st->os, st->now_ns);	/* the passes due by now */
 	switch (op->type) {
 	case WL_OP_MAP:
 		return do_map(st, op, o);
@@ -336,18 +465,25 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 		return op_munmap(st, op);
 	case WL_OP_ACCESS:
 		return op_access(st, op);
-	case WL_OP_KHUGEPAGED_WAIT:
-		if (!khugepaged_wait_full_scans(&st->os, &st->now_ns, (unsigned int)op->arg,
-						op->off * 1000000ULL)) {
+	case WL_OP_KHUGEPAGED_WAIT: {
+		struct mimicos_request rq = { .type = MIMICOS_REQ_KHUGEPAGED_WAIT, .addr = op->arg,
+					      .len = op->off * 1000000ULL };
+		struct mimicos_response rs;
+
+		if (request(st, &rq, &rs))
+			return -1;
+		st->now_ns = rs.u.wait.now_ns;
+		if (rs.result) {
 			if (st->phase >= 0)
 				st->run->phases[st->phase].timed_out = true;
 			return incomplete(st, 0, "khugepaged_wait timed out");
 		}
 		return 0;
+	}
 	case WL_OP_SLEEP:
+		/* khugepaged's passes due meanwhile run (they would on Linux) */
 		st->now_ns += op->arg * 1000000ULL;
-		khugepaged_advance(&st->os, st->now_ns);
-		return 0;
+		return advance(st);
 	case WL_OP_PHASE_BEGIN:
 		if (op->arg >= s->nr_phases)
 			return wl_error_set(st->err, s->file, "", "generator emitted phase %"
@@ -359,7 +495,8 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 		if (st->phase < 0 || (uint64_t)st->phase != op->arg)
 			return wl_error_set(st->err, s->file, "", "generator ended phase %"
 					    PRIu64 " outside it", op->arg);
-		classify(st, st->run->phases[st->phase].pages);
+		if (classify(st, st->run->phases[st->phase].pages))
+			return -1;
 		st->run->phases[st->phase].runtime_ns = st->now_ns - st->run->phases[st->phase].start_ns;
 		st->phase = -1;
 		return 0;
@@ -371,55 +508,46 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 
 /* ---- the API -------------------------------------------------------------------- */
 
-/* khugepaged's scans and collapses, counted as the Linux side counts them. */
-static void khugepaged_event(void *ctx, const struct khugepaged_event *ev)
-{
-	struct functional_state *st = ctx;
-	struct functional_run *run = st->run;
-
-	if (ev->type == KHUGEPAGED_EV_SCAN_PMD) {
-		run->scan_status[ev->status]++;
-		return;
-	}
-	run->collapse_status[ev->status]++;
-	if (ev->status != SCAN_SUCCEED)
-		return;
-	for (size_t i = 0; i < run->spec->nr_regions; i++) {
-		struct functional_region *r = &run->regions[i];
-
-		if (ev->address >= r->start && ev->address < r->start + r->size)
-			r->collapses++;
-	}
-}
-
-static int boot(struct functional_state *st, const struct thp_settings *thp)
+/* Start MimicOS as the configuration says, with the spec's kernel settings. */
+static int boot(struct functional_state *st, const struct functional_opts *o,
+		const struct thp_settings *thp)
 {
 	struct functional_run *run = st->run;
-	struct zone_config zc = { .size_bytes = run->mem_bytes, .nr_cpus = 1 };
-	struct mm_layout l;
-	struct wl_rng rng;
 	int ret;
 
-	ret = mimicos_init(&st->os, &zc, thp);
+	if (o->mimicos)
+		run->mimicos = *o->mimicos;
+	else
+		channel_config_init(&run->mimicos);
+	run->mimicos.mem_bytes = run->mem_bytes;
+	run->mimicos.nr_mms = 1;
+	/* mm 0 is placed from the spec's seed, as the functional run always was */
+	run->mimicos.seed = run->spec->seed;
+	run->mimicos.thp = *thp;
+	ret = channel_open(&st->ch, &run->mimicos);
 	if (ret)
-		return wl_error_set(st->err, run->spec->file, "", "MimicOS with a %" PRIu64
-				    "-byte zone: %s", run->mem_bytes, strerror(-ret));
-	mm_layout_init(&l);
-	wl_rng_seed(&rng, wl_rng_derive(run->spec->seed, FUNCTIONAL_MM_STREAM));
-	mm_init(&st->mm, &l, &rng);
-	ret = khugepaged_init(&st->os);
-	if (!ret)
-		ret = mm_mem_init(&st->os, &st->mm, &st->mem, 4);
-	if (ret) {
-		mm_release(&st->mm);
-		khugepaged_release(&st->os);
-		mimicos_release(&st->os);
-		return wl_error_set(st->err, run->spec->file, "", "MimicOS mm: %s",
-				    strerror(-ret));
-	}
-	khugepaged_mm_init(&st->mm);
-	khugepaged_set_trace(&st->os, &(struct khugepaged_trace){ .event = khugepaged_event,
-								  .ctx = st });
+		return wl_error_set(st->err, run->spec->file, "", "MimicOS (%s) with a %" PRIu64
+				    "-byte zone: %s", channel_mode_name(run->mimicos.mode),
+				    run->mem_bytes, strerror(-ret));
+	st->open = true;
+	return 0;
+}
+
+/* What MimicOS counted, at the end. */
+static int collect_stats(struct functional_state *st)
+{
+	struct functional_run *run = st->run;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_STATS };
+	struct mimicos_response rs;
+
+	if (request(st, &rq, &rs))
+		return -1;
+	run->ev = rs.u.stats.ev;
+	run->khugepaged = rs.u.stats.khugepaged;
+	memcpy(run->scan_status, rs.u.stats.khugepaged.scan_results, sizeof(run->scan_status));
+	memcpy(run->collapse_status, rs.u.stats.khugepaged.collapse_results,
+	       sizeof(run->collapse_status));
+	run->reservation = rs.u.stats.reservation;
 	return 0;
 }
 
@@ -443,7 +571,8 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 	run->mem_bytes = o->mem_bytes ? o->mem_bytes : functional_host_mem_bytes();
 	if (resolve_kernel(run, o, err))
 		return -1;
-	if (thp_settings_from_spec(&thp, &run->kernel, NULL))
+	if (thp_settings_from_spec(&thp, &run->kernel,
+				   o->mimicos ? &o->mimicos->thp.modules : NULL))
 		return wl_error_set(err, s->file, "kernel",
 				    "settings MimicOS cannot take (thp_settings_from_spec)");
 	run->regions = calloc(s->nr_regions ? s->nr_regions : 1, sizeof(*run->regions));
@@ -462,7 +591,7 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 	st->run = run;
 	st->err = err;
 	st->phase = -1;
-	if (boot(st, &thp)) {
+	if (boot(st, o, &thp)) {
 		free(st);
 		return -1;
 	}
@@ -479,20 +608,17 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 		if (!pages) {
 			ret = wl_error_set(err, s->file, "", "out of memory");
 		} else {
-			classify(st, pages);
-			for (size_t i = 0; i < s->nr_regions; i++)
+			ret = classify(st, pages);
+			for (size_t i = 0; !ret && i < s->nr_regions; i++)
 				memcpy(run->regions[i].pages, pages[i], sizeof(pages[i]));
 			free(pages);
 		}
 	}
-	run->ev = st->os.ev;
-	run->khugepaged = *khugepaged_stats(&st->os);
+	if (!ret)
+		ret = collect_stats(st);
 	run->runtime_ns = st->now_ns;
-	khugepaged_exit(&st->mm);
-	mm_mem_release(&st->mm);
-	mm_release(&st->mm);
-	khugepaged_release(&st->os);
-	mimicos_release(&st->os);
+	channel_close(&st->ch);
+	free(st->tc.keys);
 	free(st);
 	return ret ? -1 : 0;
 }
@@ -554,7 +680,6 @@ cJSON *functional_to_json(const struct functional_run *run)
 		cJSON_AddNumberToObject(j, "failed_faults", 0);
 		cJSON_AddNumberToObject(j, "populate_faults", (double)r->populate_faults);
 		cJSON_AddItemToObject(j, "fault_alloc_orders", side_orders_json(r->alloc_orders, NR_PAGE_ORDERS));
-		cJSON_AddNumberToObject(j, "collapses", (double)r->collapses);
 	}
 
 	phases = cJSON_AddArrayToObject(root, "phases");
@@ -588,8 +713,9 @@ cJSON *functional_to_json(const struct functional_run *run)
 
 	/* The effective configuration (STYLE 6): what this run used. */
 	cfg = cJSON_AddObjectToObject(root, "config");
-	cJSON_AddNumberToObject(cJSON_AddObjectToObject(cfg, "zone"), "size_bytes",
-				(double)run->mem_bytes);
+	cJSON_AddItemToObject(cfg, "mimicos", channel_config_to_json(&run->mimicos));
+	if (!strcmp(run->mimicos.policy, "reservation"))
+		cJSON_AddItemToObject(root, "reservation", reservation_stats_to_json(&run->reservation));
 
 	/* MimicOS's counters, with Linux's names: {"vmstat": {...}, "mthp": {...}}. */
 	ev = vm_events_to_json(&run->ev);

@@ -53,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mimicos/channel.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "workload/error.h"
@@ -73,6 +74,13 @@ struct functional_opts {
 	 */
 	const struct wl_kernel *host;
 	const char *thp_root;
+	/*
+	 * NULL, or MimicOS's configuration (channel.h): the channel mode, the
+	 * THP policy, the modules, the cost model... The spec's kernel settings
+	 * replace its thp settings (its modules stay), mem_bytes above replaces
+	 * its zone size, and mm 0 is placed from the spec's seed.
+	 */
+	const struct channel_config *mimicos;
 };
 
 /* No fixed addresses, the host's RAM, host settings from sysfs. */
@@ -87,7 +95,6 @@ struct functional_region {
 	uint64_t populate_faults;		/* GUP faults of MAP_POPULATE */
 	uint64_t alloc_orders[NR_PAGE_ORDERS];	/* folios its user faults allocated */
 	uint64_t pages[MM_PAGE_NR];		/* classes at the end */
-	uint64_t collapses;			/* THPs collapsed into it (khugepaged or MADV_COLLAPSE) */
 };
 
 struct functional_phase {
@@ -109,6 +116,8 @@ struct functional_run {
 	uint64_t scan_status[NR_SCAN_RESULTS], collapse_status[NR_SCAN_RESULTS];
 	struct khugepaged_stats khugepaged;
 	uint64_t runtime_ns;			/* simulated time at the end */
+	struct channel_config mimicos;		/* the effective MimicOS configuration */
+	struct reservation_stats reservation;	/* the "reservation" policy's counters */
 	bool complete;
 	char **reasons;				/* why not complete, one line each */
 	size_t nr_reasons;

@@ -321,7 +321,8 @@ Test(cli, sim_functional_writes_a_sim_side, .timeout = 60)
 	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
 	cr_assert_neq(access(path, F_OK), 0);
 	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
-	    spec_file(1, "{\"zone\": {\"size_bytes\": \"1GiB\"}, \"l1d\": {}}"));
+	    spec_file(1, "{\"mimicos\": {\"mem_bytes\": \"1GiB\", \"mode\": \"out-of-process\"},"
+			 " \"l1d\": {}}"));
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	f = fopen(path, "r");
 	cr_assert_not_null(f);
@@ -341,13 +342,24 @@ Test(cli, sim_functional_writes_a_sim_side, .timeout = 60)
 	hot = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "regions"), "hot");
 	cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(hot, "thp_faults")), 16);
 	cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
-		cJSON_GetObjectItem(root, "config"), "zone"), "size_bytes")), 1 << 30);
+		cJSON_GetObjectItem(root, "config"), "mimicos"), "mem_bytes")), 1 << 30);
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(root, "config"), "mimicos"), "mode")), "out-of-process");
 	cJSON_Delete(root);
 	/* A zone size MimicOS cannot have is bad input, named by its field. */
 	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
-	    spec_file(2, "{\"zone\": {\"size_bytes\": 12345}}"));
+	    spec_file(2, "{\"mimicos\": {\"mem_bytes\": 12345}}"));
 	cr_assert_eq(r.status, 2, "%s", r.err);
-	cr_assert_not_null(strstr(r.err, "zone.size_bytes"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "mimicos.mem_bytes"), "%s", r.err);
+	/* So is a key MimicOS does not have, and a policy it does not know. */
+	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
+	    spec_file(2, "{\"mimicos\": {\"thp\": {\"modules\": {\"thp\": true, \"nope\": 1}}}}"));
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "nope"), "%s", r.err);
+	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
+	    spec_file(2, "{\"mimicos\": {\"policy\": \"buddy-magic\"}}"));
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "mimicos.policy"), "%s", r.err);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	cr_assert_eq(system(path), 0);
 }

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 
 #include "simulator/functional.h"
 
@@ -301,7 +302,7 @@ Test(functional, madv_collapse)
 	run_dataset("madv-collapse");
 	expect_complete();
 	expect("buf", 32, 0, 0, 0, 2048);
-	cr_assert_eq(run.regions[0].collapses, 4);
+	cr_assert_eq(run.collapse_status[SCAN_SUCCEED], 4);
 	cr_assert_eq(run.khugepaged.madv_collapse_allocs, 4);
 	cr_assert_eq(run.khugepaged.collapse_allocs, 0);
 	cr_assert_eq(run.phases[2].faults, 0);
@@ -314,7 +315,7 @@ Test(functional, khugepaged_collapses_during_sleep)
 	run_dataset("khugepaged-sleep");
 	expect_complete();
 	expect("buf", 32, 0, 0, 0, 1024);
-	cr_assert_eq(run.regions[0].collapses, 2);
+	cr_assert_eq(run.collapse_status[SCAN_SUCCEED], 2);
 	cr_assert_eq(run.phases[2].runtime_ns, 1000000000ULL);
 	cr_assert_eq(run.phases[1].pages[0][MM_PAGE_PMD], 0, "nothing collapsed before the sleep");
 	cr_assert_eq(run.phases[2].pages[0][MM_PAGE_PMD], 1024);
@@ -328,7 +329,7 @@ Test(functional, khugepaged_wait_collapses)
 	run_dataset("khugepaged-collapse");
 	expect_complete();
 	expect("sparse", 128, 0, 0, 0, 2048);
-	cr_assert_eq(run.regions[0].collapses, 4);
+	cr_assert_eq(run.collapse_status[SCAN_SUCCEED], 4);
 	cr_assert_eq(run.khugepaged.collapse_allocs, 4);
 	cr_assert_eq(run.scan_status[SCAN_SUCCEED], 4);
 	cr_assert_not(run.phases[2].timed_out);
@@ -342,8 +343,7 @@ Test(functional, khugepaged_max_ptes_none)
 	expect_complete();
 	expect("dense", 256, 0, 0, 0, 1024);
 	expect("sparse", 64, 0, 0, 64, 0);
-	cr_assert_eq(run.regions[0].collapses, 2);
-	cr_assert_eq(run.regions[1].collapses, 0);
+	cr_assert_eq(run.collapse_status[SCAN_SUCCEED], 2, "dense only (sparse stays pte)");
 	cr_assert_gt(run.scan_status[SCAN_EXCEED_NONE_PTE], 0);
 	cr_assert_eq(run.ev.event[THP_SCAN_EXCEED_NONE_PTE], run.scan_status[SCAN_EXCEED_NONE_PTE]);
 }
@@ -418,4 +418,97 @@ Test(functional, same_spec_same_result)
 		free(first.phases[i].pages);
 	free(first.regions);
 	free(first.phases);
+}
+
+/* ---- the two channel modes -------------------------------------------------------- */
+
+static char *run_mode(const char *name, enum channel_mode mode)
+{
+	struct channel_config cfg;
+	struct functional_opts o;
+	struct functional_run r;
+	struct wl_kernel host;
+	struct wl_error err = { 0 };
+	struct wl_spec sp;
+	char path[256], *text;
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "datasets/workloads/%s.json", name);
+	cr_assert_eq(wl_spec_load(&sp, path, &err), 0, "%s", err.msg);
+	linux_defaults(&host);
+	channel_config_init(&cfg);
+	cfg.mode = mode;
+	functional_opts_init(&o);
+	o.host = &host;
+	o.mem_bytes = 4ULL << 30;
+	o.mimicos = &cfg;
+	cr_assert_eq(functional_run(&r, &sp, &o, &err), 0, "%s: %s", name, err.msg);
+	j = functional_to_json(&r);
+	cr_assert_not_null(j);
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(j, "config"), "mimicos"), "mode")), channel_mode_name(mode));
+	cJSON_DeleteItemFromObject(j, "config");	/* the one field that differs */
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	functional_release(&r);
+	wl_spec_release(&sp);
+	return text;
+}
+
+/* Parameters are copied into each test's process: names by value, not pointers. */
+struct ds_name {
+	char name[40];
+};
+
+static struct ds_name all_datasets[] = {
+	{ "access-mix" }, { "chase-tlb" }, { "default" }, { "dontneed-split" },
+	{ "khugepaged-collapse" }, { "khugepaged-max-ptes-none" }, { "khugepaged-sleep" },
+	{ "madv-collapse" }, { "mprotect-split" }, { "mthp-64k" }, { "mthp-policy" },
+	{ "munmap-partial" }, { "nohugepage-override" }, { "populate" }, { "thp-always-fault" },
+	{ "thp-madvise-advised" }, { "thp-never-4k" }, { "zero-page-4k-cow" }, { "zero-page-huge" },
+};
+
+ParameterizedTestParameters(functional, out_of_process_gives_the_same_result)
+{
+	return cr_make_param_array(struct ds_name, all_datasets,
+				   sizeof(all_datasets) / sizeof(all_datasets[0]));
+}
+
+/* MimicOS in its own process (shared-memory rings) gives the same sim.json, byte for byte. */
+ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_result)
+{
+	char *in = run_mode(d->name, CHANNEL_IN_PROCESS);
+	char *out = run_mode(d->name, CHANNEL_OUT_OF_PROCESS);
+
+	cr_assert_str_eq(in, out, "%s differs between the modes", d->name);
+	free(in);
+	free(out);
+}
+
+/* The reservation policy, chosen by configuration, changes the outcome as designed. */
+Test(functional, reservation_policy_by_configuration)
+{
+	struct channel_config cfg;
+	struct functional_opts o;
+	struct wl_kernel host;
+	struct wl_error err = { 0 };
+
+	cr_assert_eq(wl_spec_load(&spec, "datasets/workloads/thp-madvise-advised.json", &err), 0);
+	loaded = true;
+	linux_defaults(&host);
+	channel_config_init(&cfg);
+	snprintf(cfg.policy, sizeof(cfg.policy), "reservation");
+	functional_opts_init(&o);
+	o.host = &host;
+	o.mem_bytes = 4ULL << 30;
+	o.mimicos = &cfg;
+	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s", err.msg);
+	/*
+	 * advised (16 MiB, VM_HUGEPAGE, written in order): each 2 MiB takes 256
+	 * 4 KiB faults then promotes at the 256th (threshold 0.5): 8 x 256
+	 * faults, 8 promotions, pmd 4096; none of them a Linux THP fault.
+	 */
+	expect("advised", 8 * 256, 8, 0, 0, 4096);
+	cr_assert_eq(run.reservation.promotions, 8 + 4, "advised 8 + plain's advised half 4");
+	cr_assert_eq(run.ev.event[THP_FAULT_ALLOC], 0);
 }
