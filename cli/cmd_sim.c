@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -91,7 +92,7 @@ static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem
 	struct functional_run run;
 	struct wl_error err = { 0 };
 	struct wl_kernel host = s->kernel;
-	char path[4096];
+	char path[4096], log_path[512];
 	cJSON *json;
 	int ret;
 
@@ -106,6 +107,12 @@ static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem
 	o.host = &host;
 	o.mem_bytes = mem_bytes;
 	o.mimicos = cfg;
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "virtuoso sim: %s: cannot create: %s\n", dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	snprintf(log_path, sizeof(log_path), "%s/" FUNCTIONAL_EVLOG_NAME, dir);
+	o.events_path = log_path;
 	if (functional_run(&run, s, &o, &err)) {
 		fprintf(stderr, "virtuoso sim: ");
 		wl_error_print(&err, stderr);
@@ -120,14 +127,10 @@ static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem
 		fprintf(stderr, "virtuoso sim: out of memory\n");
 		return EXIT_FAIL;
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		fprintf(stderr, "virtuoso sim: %s: cannot create: %s\n", dir, strerror(errno));
-		cJSON_Delete(json);
-		functional_release(&run);
-		return EXIT_FAIL;
-	}
 	snprintf(path, sizeof(path), "%s/sim.json", dir);
 	ret = cli_write_json(path, json);
+	if (ret)
+		unlink(log_path);
 	if (!ret && !run.complete)
 		fprintf(stderr, "virtuoso sim: %s is incomplete: %s%s\n", path, run.reasons[0],
 			run.nr_reasons > 1 ? " (and more: see incomplete_reasons)" : "");

@@ -554,3 +554,23 @@ void evlog_close(struct evlog_reader *r)
 	free(r->data);
 	memset(r, 0, sizeof(*r));
 }
+
+int evlog_rewrite_meta(const char *path, const char *meta_json, struct wl_error *err)
+{
+	struct evlog_reader r;
+	struct evlog_writer w;
+	struct vt_event ev;
+	int n;
+
+	if (evlog_open(&r, path, err))
+		return -1;
+	if (evlog_create(&w, path, meta_json, err)) {
+		evlog_close(&r);
+		return -1;
+	}
+	while ((n = evlog_next(&r, &ev)) > 0)
+		if (evlog_append(&w, &ev, 1))
+			break;
+	evlog_close(&r);
+	return evlog_commit(&w, err);
+}

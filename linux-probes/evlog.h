@@ -198,6 +198,14 @@ int evlog_commit(struct evlog_writer *w, struct wl_error *err);
 void evlog_abort(struct evlog_writer *w);
 
 /*
+ * Replace the metadata of the whole log at PATH with meta_json (a JSON
+ * object), keeping its records: read and checked as evlog_open() does, then
+ * written again through a writer (so atomically). For a writer that knows
+ * the run's description only after another process wrote the records.
+ */
+int evlog_rewrite_meta(const char *path, const char *meta_json, struct wl_error *err);
+
+/*
  * Reading
  * -------
  *

@@ -22,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "linux-probes/evlog.h"
 #include "mimicos/channel.h"
 #include "mimicos/mmap.h"
 #include "workload/json.h"
@@ -82,6 +83,7 @@ typedef void (*emit_fn)(void *ctx, const struct kstream_rec *r);
 
 struct channel_server {
 	struct mimicos os;
+	struct evlog_writer log;	/* cfg.events_path's, when given */
 	struct channel_config cfg;
 	struct mm_struct *mm;
 	struct mm_mem *mem;
@@ -150,11 +152,12 @@ static void page_meta(struct channel_server *srv, unsigned long pfn)
 	     KSTREAM_PAGE_META_SIZE, KSTREAM_WRITE, KSTREAM_SRC_PAGE_META);
 }
 
-static void cb_zone_alloc(void *ctx, unsigned long pfn, unsigned int order)
+static void cb_zone_alloc(void *ctx, unsigned long pfn, unsigned int order, gfp_t gfp)
 {
 	struct channel_server *srv = ctx;
 
 	(void)order;
+	(void)gfp;
 	if (!srv->rs)
 		return;
 	srv->cnt.allocs++;
@@ -214,6 +217,77 @@ static void cb_khugepaged_event(void *ctx, const struct khugepaged_event *ev)
 	};
 }
 
+static void cb_event(void *ctx, const struct vt_event *ev)
+{
+	struct channel_server *srv = ctx;
+
+	evlog_append(&srv->log, ev, 1);
+}
+
+/* tlb:tlb_flush's reason names on 6.18 (its print fmt), index = value. */
+static const char *const tlb_reason_names[] = {
+	"flush on task switch", "remote shootdown", "local shootdown", "local MM shootdown",
+	"remote IPI send", "remote wrong CPU",
+};
+
+/* Commit the event log with what MimicOS alone knows of the run. */
+static void log_commit(struct channel_server *srv)
+{
+	cJSON *meta = cJSON_CreateObject(), *a;
+	struct wl_error err;
+	char *text;
+
+	cJSON_AddStringToObject(meta, "side", "sim");
+	cJSON_AddStringToObject(meta, "clock", "simulated");
+	a = cJSON_AddArrayToObject(meta, "scan_status");
+	for (int i = 0; i < NR_SCAN_RESULTS; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(scan_result_name((enum scan_result)i)));
+	a = cJSON_AddArrayToObject(meta, "tlb_flush_reason");
+	for (size_t i = 0; i < ARRAY_SIZE(tlb_reason_names); i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(tlb_reason_names[i]));
+	text = cJSON_PrintUnformatted(meta);
+	cJSON_Delete(meta);
+	if (!text || evlog_set_meta(&srv->log, text, &err) || evlog_commit(&srv->log, &err))
+		evlog_abort(&srv->log);
+	free(text);
+}
+
+/* A VT_SYSCALL record for a request that is a system call on Linux. */
+static void syscall_event(struct channel_server *srv, const struct mimicos_request *rq,
+			  int64_t ret)
+{
+	struct vt_event ev = { .type = VT_SYSCALL };
+
+	if (!srv->os.events.event)
+		return;
+	ev.sys.args[0] = rq->addr;
+	ev.sys.args[1] = rq->len;
+	switch (rq->type) {
+	case MIMICOS_REQ_MMAP:
+		ev.sys.nr = 9;
+		ev.sys.args[2] = rq->prot;
+		ev.sys.args[3] = rq->flags;
+		ev.sys.args[4] = (__u64)-1;		/* fd */
+		break;
+	case MIMICOS_REQ_MPROTECT:
+		ev.sys.nr = 10;
+		ev.sys.args[2] = rq->prot;
+		break;
+	case MIMICOS_REQ_MUNMAP:
+		ev.sys.nr = 11;
+		break;
+	case MIMICOS_REQ_MADVISE:
+		ev.sys.nr = 28;
+		ev.sys.args[2] = (__u64)(int64_t)rq->advice;
+		break;
+	default:
+		return;
+	}
+	ev.sys.ret = ret;
+	ev.sys.exit_ts = srv->os.now_ns;	/* no time passes inside a request */
+	mimicos_emit(&srv->os, &ev);
+}
+
 static void server_destroy(struct channel_server *srv)
 {
 	if (!srv)
@@ -226,6 +300,8 @@ static void server_destroy(struct channel_server *srv)
 	}
 	if (srv->os.khugepaged)
 		khugepaged_release(&srv->os);
+	if (srv->log.live)
+		log_commit(srv);
 	if (srv->os.zone.pcp)
 		mimicos_release(&srv->os);
 	free(srv->mm);
@@ -267,10 +343,19 @@ static int server_create(struct channel_server **out, const struct channel_confi
 		server_destroy(srv);
 		return err;
 	}
-	srv->os.zone.trace = (struct zone_trace){ .alloc = cb_zone_alloc, .free = cb_zone_free,
+	srv->os.page_trace = (struct zone_trace){ .alloc = cb_zone_alloc, .free = cb_zone_free,
 						  .ctx = srv };
 	kt = (struct khugepaged_trace){ .event = cb_khugepaged_event, .ctx = srv };
 	khugepaged_set_trace(&srv->os, &kt);
+	if (cfg->events_path[0]) {
+		struct wl_error werr;
+
+		if (evlog_create(&srv->log, cfg->events_path, NULL, &werr)) {
+			server_destroy(srv);
+			return -EIO;
+		}
+		srv->os.events = (struct mimicos_event_sink){ .event = cb_event, .ctx = srv };
+	}
 	srv->memmap_base = ((srv->os.zone.zone_start_pfn + srv->os.zone.spanned_pages) << PAGE_SHIFT);
 	srv->memmap_base = (srv->memmap_base + KSTREAM_MEMMAP_ALIGN - 1) & ~(KSTREAM_MEMMAP_ALIGN - 1);
 	srv->next_decay_ns = 1000000000ULL;
@@ -480,6 +565,7 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		return (int32_t)fr.ret;
 	case MIMICOS_REQ_MMAP:
 		ret = do_mmap(mm, rq->addr, rq->len, rq->prot, rq->flags & ~(uint32_t)MAP_POPULATE, &out);
+		syscall_event(srv, rq, ret ? ret : (int64_t)out);
 		if (ret)
 			return ret;
 		rs->addr = out;
@@ -488,14 +574,17 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		return 0;
 	case MIMICOS_REQ_MUNMAP:
 		ret = do_munmap(mm, rq->addr, rq->len);
+		syscall_event(srv, rq, ret);
 		changed_vma_op(rs, idx, rq->addr, rq->len, !ret);
 		return ret;
 	case MIMICOS_REQ_MPROTECT:
 		ret = do_mprotect(mm, rq->addr, rq->len, rq->prot);
+		syscall_event(srv, rq, ret);
 		changed_vma_op(rs, idx, rq->addr, rq->len, !ret || ret == -ENOMEM);
 		return ret;
 	case MIMICOS_REQ_MADVISE:
 		ret = do_madvise(mm, rq->addr, rq->len, rq->advice);
+		syscall_event(srv, rq, ret);
 		changed_vma_op(rs, idx, rq->addr, rq->len, (!ret || ret == -ENOMEM) &&
 			       (rq->advice == MADV_DONTNEED || rq->advice == MADV_COLLAPSE));
 		return ret;
@@ -522,6 +611,9 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		if (rq->addr & 7)
 			return -EINVAL;
 		rs->addr = phys_read64(&srv->os.physmem, rq->addr);
+		return 0;
+	case MIMICOS_REQ_PHASE:
+		srv->os.phase = (int16_t)(int64_t)rq->addr;
 		return 0;
 	case MIMICOS_REQ_STATS:
 		rs->u.stats.ev = srv->os.ev;

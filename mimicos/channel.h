@@ -221,6 +221,7 @@ enum mimicos_req_type {
 	MIMICOS_REQ_WALK,	/* addr: the hardware walk of the mm's tables */
 	MIMICOS_REQ_PHYS_READ,	/* addr: phys_read64() (the walker's view) */
 	MIMICOS_REQ_STATS,	/* counters of the instance and the mm */
+	MIMICOS_REQ_PHASE,	/* addr = the workload's phase (int64, -1 none): tags later events */
 	MIMICOS_REQ_NR
 };
 
@@ -405,6 +406,17 @@ struct channel_config {
 	/* THP policy beside Linux's: "linux" (none; default) | "reservation" */
 	char policy[16];
 	struct reservation_config reservation;	/* its parameters (reservation.h) */
+	/*
+	 * Not configuration but where this run writes MimicOS's events ("": no
+	 * log): an event log (linux-probes/evlog.h) in the Linux side's model
+	 * (memory.h: struct mimicos_event_sink), plus VT_SYSCALL records for
+	 * MMAP/MUNMAP/MPROTECT/MADVISE, ts the simulated time, phase as
+	 * MIMICOS_REQ_PHASE set it. Written by whichever process runs MimicOS,
+	 * committed at channel_close() with metadata {"side": "sim", "clock":
+	 * "simulated", "scan_status": [...], "tlb_flush_reason": [...]}; the
+	 * caller may then evlog_rewrite_meta() it. Not read from JSON, not echoed.
+	 */
+	char events_path[512];
 };
 
 /* The defaults above, in this one place. */

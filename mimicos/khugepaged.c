@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
+#include "bpf/vmtrace.h"
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/mmap.h"
@@ -50,12 +53,37 @@ const char *scan_result_name(enum scan_result r)
 	return (unsigned)r < NR_SCAN_RESULTS ? scan_result_names[r] : "unknown";
 }
 
+/* To the module's own trace, and as a vt_event to MimicOS's event sink. */
 static void trace_event(struct mimicos *os, const struct khugepaged_event *ev)
 {
 	struct khugepaged *kh = os->khugepaged;
+	struct vt_event vt = { 0 };
 
 	if (kh && kh->trace.event)
 		kh->trace.event(kh->trace.ctx, ev);
+	if (!os->events.event)
+		return;
+	if (ev->type == KHUGEPAGED_EV_SCAN_PMD) {	/* trace_mm_khugepaged_scan_pmd() */
+		vt.type = VT_SCAN_PMD;
+		vt.scan.pfn = ev->pfn == PFN_NONE ? (__u64)-1 : ev->pfn;
+		vt.scan.referenced = ev->referenced;
+		vt.scan.none_or_zero = ev->none_or_zero;
+		vt.scan.status = ev->status;
+		vt.scan.unmapped = ev->unmapped;
+	} else {					/* trace_mm_collapse_huge_page() */
+		vt.type = VT_COLLAPSE;
+		vt.collapse.isolated = ev->status == SCAN_SUCCEED;
+		vt.collapse.status = ev->status;
+		vt.collapse.nr_freed = os->collapse.freed;
+		vt.collapse.has_alloc = os->collapse.has_alloc;
+		if (os->collapse.has_alloc)
+			vt.collapse.alloc = (struct vt_alloc){
+				.pfn = os->collapse.pfn, .gfp = os->collapse.gfp,
+				.order = (__u8)os->collapse.order,
+				.migratetype = (__u8)gfp_migratetype(os->collapse.gfp),
+				.cause = os->alloc_cause };
+	}
+	mimicos_emit(os, &vt);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -291,7 +319,10 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long a
 	pmd_t table, entry;
 	gfp_t gfp;
 
-	/* alloc_charge_folio() */
+	/* alloc_charge_folio(); what the collapse allocates and frees joins its event */
+	os->alloc_cause = cc->is_khugepaged ? MIMICOS_CAUSE_KHUGEPAGED : MIMICOS_CAUSE_MADV_COLLAPSE;
+	os->collapse.has_alloc = false;
+	os->collapse.freed = 0;
 	gfp = cc->is_khugepaged ? alloc_hugepage_khugepaged_gfpmask(&os->thp) : GFP_TRANSHUGE;
 	f = vma_alloc_folio(os, gfp, HPAGE_PMD_ORDER);
 	if (!f) {
@@ -338,6 +369,7 @@ out:
 		.time_ns = cc->now_ns, .mm = mm, .address = address, .pfn = new_pfn,
 		.status = result,
 	});
+	os->alloc_cause = MIMICOS_CAUSE_OTHER;
 	return result;
 }
 
@@ -547,6 +579,7 @@ static unsigned int run_due(struct mimicos *os, uint64_t now_ns, bool inclusive)
 		      (unsigned long long)now_ns, (unsigned long long)kh->now_ns);
 	while (kh->wake_ns < now_ns || (inclusive && kh->wake_ns == now_ns)) {
 		kh->now_ns = kh->wake_ns;
+		os->now_ns = kh->now_ns;		/* the pass's events carry its time */
 		if (!khugepaged_enabled(&os->thp)) {
 			kh->wake_ns = UINT64_MAX;
 			break;
@@ -556,6 +589,7 @@ static unsigned int run_due(struct mimicos *os, uint64_t now_ns, bool inclusive)
 		passes++;
 	}
 	kh->now_ns = now_ns;
+	os->now_ns = now_ns;
 	return passes;
 }
 

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
+#include "bpf/vmtrace.h"
+
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
@@ -214,6 +218,68 @@ void folio_add_new_anon_rmap(struct folio *f, int nr)
 /* ---------------------------------------------------------------------- */
 /* The kernel instance and the zero pages.                                 */
 
+/* ---------------------------------------------------------------------- */
+/* Events (memory.h: struct mimicos_event_sink).                           */
+
+void mimicos_emit(struct mimicos *os, struct vt_event *ev)
+{
+	ev->ts = os->now_ns;
+	ev->phase = os->phase;
+	os->events.event(os->events.ctx, ev);
+}
+
+static struct vt_alloc vt_alloc_of(unsigned long pfn, unsigned int order, gfp_t gfp, int cause)
+{
+	return (struct vt_alloc){ .pfn = pfn, .gfp = gfp, .order = (__u8)order,
+				  .migratetype = (__u8)gfp_migratetype(gfp), .cause = (__u8)cause };
+}
+
+/* The zone's allocation hook: the page trace first, then the events. */
+static void zone_alloc_observed(void *ctx, unsigned long pfn, unsigned int order, gfp_t gfp)
+{
+	struct mimicos *os = ctx;
+	struct vt_event ev = { .type = VT_ALLOC };
+
+	if (os->page_trace.alloc)
+		os->page_trace.alloc(os->page_trace.ctx, pfn, order, gfp);
+	if (!os->events.event)
+		return;
+	if (os->fault_ev) {		/* folded into the fault's record */
+		if (os->fault_ev->fault.nr_allocs < VT_FAULT_ALLOCS)
+			os->fault_ev->fault.alloc[os->fault_ev->fault.nr_allocs] =
+				vt_alloc_of(pfn, order, gfp, VT_CAUSE_FAULT);
+		if (os->fault_ev->fault.nr_allocs < UINT8_MAX)
+			os->fault_ev->fault.nr_allocs++;
+		return;
+	}
+	if (os->alloc_cause != MIMICOS_CAUSE_OTHER && !os->collapse.has_alloc) {
+		/* the collapse's THP: its record carries it */
+		os->collapse.has_alloc = true;
+		os->collapse.pfn = pfn;
+		os->collapse.order = order;
+		os->collapse.gfp = gfp;
+		return;
+	}
+	ev.alloc = vt_alloc_of(pfn, order, gfp, os->alloc_cause);
+	mimicos_emit(os, &ev);
+}
+
+static void zone_free_observed(void *ctx, unsigned long pfn, unsigned int order)
+{
+	struct mimicos *os = ctx;
+	struct vt_event ev = { .type = VT_FREE };
+
+	if (os->page_trace.free)
+		os->page_trace.free(os->page_trace.ctx, pfn, order);
+	if (!os->events.event)
+		return;
+	if (os->alloc_cause != MIMICOS_CAUSE_OTHER)
+		os->collapse.freed += 1u << order;
+	ev.free.pfn = pfn;
+	ev.free.order = order;
+	mimicos_emit(os, &ev);
+}
+
 /* The deferred split queue's shrinker: all of it, as direct reclaim would scan it. */
 static unsigned long deferred_split_shrinker(void *ctx)
 {
@@ -251,6 +317,9 @@ int mimicos_init(struct mimicos *os, const struct zone_config *zc,
 	os->zero_pfn = (unsigned long)pfn;
 	os->zone.shrinker.scan = deferred_split_shrinker;
 	os->zone.shrinker.ctx = os;
+	os->zone.trace = (struct zone_trace){ .alloc = zone_alloc_observed,
+					      .free = zone_free_observed, .ctx = os };
+	os->phase = VT_NO_PHASE;
 	return 0;
 out_physmem:
 	physmem_release(&os->physmem);
@@ -327,8 +396,17 @@ static bool pmd_write(pmd_t pmd)
 
 void add_mm_counter(struct mm_mem *mem, int member, long value)
 {
+	struct mimicos *os = mem->os;
+
 	mem->rss_stat[member] += value;
 	mimicos_check(mem->rss_stat[member] >= 0, "rss counter %d below 0", member);
+	if (os->events.event && !os->fault_ev && value) {	/* trace_rss_stat() */
+		struct vt_event ev = { .type = VT_RSS };
+
+		ev.rss.size = mem->rss_stat[member] * (long)PAGE_SIZE;
+		ev.rss.member = member;
+		mimicos_emit(os, &ev);
+	}
 }
 
 static void res_set(struct vm_fault *vmf, uint64_t size, unsigned long start,
@@ -814,6 +892,39 @@ static bool access_error(unsigned int flags, const struct vm_area_struct *vma)
 	return !(vma->vm_flags & VM_ACCESS_FLAGS);
 }
 
+/* The fault's record, open while it runs (allocations fold into it). */
+static void fault_event_open(struct mm_mem *mem, unsigned long address, unsigned int flags,
+			     struct vt_event *ev)
+{
+	struct pgtable_walk w;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = VT_FAULT;
+	ev->fault.addr = address;
+	/* x86 error_code: P (a present entry refused the access), W, U, I */
+	ev->fault.error_code = (pgtable_walk(&mem->pgtable, address, &w) ? 1u : 0u) |
+			       (flags & FAULT_FLAG_WRITE ? 2u : 0u) |
+			       (flags & FAULT_FLAG_USER ? 4u : 0u) |
+			       (flags & FAULT_FLAG_INSTRUCTION ? 16u : 0u);
+	mem->os->fault_ev = ev;
+}
+
+/* Close and send the fault's record (ev NULL: one that never ran). */
+static void fault_event(struct mm_mem *mem, unsigned long address, unsigned int flags,
+			const struct fault_result *out, struct vt_event *ev)
+{
+	struct vt_event local;
+
+	if (!ev) {
+		fault_event_open(mem, address, flags, &local);
+		mem->os->fault_ev = NULL;
+		ev = &local;
+	}
+	ev->fault.completed = !(out->ret & VM_FAULT_ERROR);
+	ev->fault.rss_anon = mem->rss_stat[MM_ANONPAGES] * (long)PAGE_SIZE;
+	mimicos_emit(mem->os, ev);
+}
+
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			   unsigned int flags, struct fault_result *out)
 {
@@ -828,6 +939,8 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 	if (!vma || address < vma->vm_start || address >= vma->vm_end ||
 	    access_error(flags, vma)) {
 		out->ret = VM_FAULT_SIGSEGV;
+		if (vma && vma->vm_mm->mem && vma->vm_mm->mem->os->events.event)
+			fault_event(vma->vm_mm->mem, address, flags, out, NULL);
 		return out->ret;
 	}
 	mimicos_check(vma->vm_mm && vma->vm_mm->mem, "fault in an mm without mm_mem_init()");
@@ -841,7 +954,17 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 		.pte = PHYS_ADDR_NONE,
 		.res = out,
 	};
-	ret = __handle_mm_fault(&vmf);
+	if (vmf.os->events.event) {
+		struct vt_event ev;
+
+		fault_event_open(vmf.mem, address, flags, &ev);
+		ret = __handle_mm_fault(&vmf);
+		vmf.os->fault_ev = NULL;
+		out->ret = ret;
+		fault_event(vmf.mem, address, flags, out, &ev);
+	} else {
+		ret = __handle_mm_fault(&vmf);
+	}
 	mimicos_check(!(ret & VM_FAULT_FALLBACK), "fallback escaped the fault path");
 	if (ret & VM_FAULT_ERROR) {
 		out->page_size = 0;
@@ -878,10 +1001,22 @@ void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long 
 }
 
 /* flush_tlb_range(): report [start, end) to whoever models the TLBs. */
+/* x86's tlb_single_page_flush_ceiling: past it, flush_tlb_mm_range() flushes all. */
+#define TLB_SINGLE_PAGE_FLUSH_CEILING	33
+#define TLB_LOCAL_MM_SHOOTDOWN		3	/* enum tlb_flush_reason */
+
 void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end)
 {
 	if (mem->tlb.flush)
 		mem->tlb.flush(mem->tlb.ctx, start, end);
+	if (mem->os->events.event) {		/* trace_tlb_flush() */
+		struct vt_event ev = { .type = VT_TLB_FLUSH };
+		unsigned long pages = (end - start) >> PAGE_SHIFT;
+
+		ev.tlb.reason = TLB_LOCAL_MM_SHOOTDOWN;
+		ev.tlb.pages = pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : (long)pages;
+		mimicos_emit(mem->os, &ev);
+	}
 }
 
 /* tlb_finish_mmu(): flush what was gathered, if anything. */

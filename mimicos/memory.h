@@ -93,8 +93,47 @@
 #include "mimicos/pgtable.h"
 #include "mimicos/vmstat.h"
 
+/* enum vt_cause values MimicOS uses (bpf/vmtrace.h). */
+#define MIMICOS_CAUSE_OTHER		0
+#define MIMICOS_CAUSE_KHUGEPAGED	2
+#define MIMICOS_CAUSE_MADV_COLLAPSE	3
+
 struct thp_policy_ops;
 struct khugepaged;
+struct vt_event;
+
+/*
+ * Where MimicOS's events go, in the Linux side's event model (struct
+ * vt_event of bpf/vmtrace.h, the records of events.vlog), so the comparison
+ * matches both worlds by type and name:
+ *
+ *   VT_FAULT      every user fault handle_mm_fault() is asked for (also
+ *                 the SIGSEGV ones, completed = 0): addr, error_code (P if
+ *                 the hardware found a present entry, W, U, I), the
+ *                 allocations made while it ran folded in (the first
+ *                 VT_FAULT_ALLOCS; nr_allocs counts all), rss_anon after
+ *                 it in bytes; latency_ns 0 (the timing simulator's)
+ *   VT_ALLOC      an allocation outside a fault and outside a collapse
+ *                 (cause other)
+ *   VT_FREE       every block given back
+ *   VT_SCAN_PMD, VT_COLLAPSE  khugepaged.c's (the collapse carries its
+ *                 THP's allocation and the pages freed meanwhile)
+ *   VT_TLB_FLUSH  every flush_tlb_range(): reason 3 (TLB_LOCAL_MM_SHOOTDOWN,
+ *                 one CPU), pages, or -1 (a full flush) past x86's
+ *                 tlb_single_page_flush_ceiling of 33
+ *   VT_RSS        an RSS change outside a fault (zaps, collapses)
+ *
+ * ts is the simulated time (os->now_ns), phase os->phase; tid 0.
+ * VT_SYSCALL records are the caller's (channel.c).
+ */
+struct mimicos_event_sink {
+	void (*event)(void *ctx, const struct vt_event *ev);
+	void *ctx;
+};
+
+struct mimicos;
+/* Stamp ev (ts = os->now_ns, phase = os->phase) and send it; os->events.event must be set. */
+void mimicos_emit(struct mimicos *os, struct vt_event *ev);
 
 /* enum fault_flag (include/linux/mm_types.h): the ones a caller passes. */
 #define FAULT_FLAG_WRITE	(1u << 0)
@@ -185,6 +224,21 @@ struct mimicos {
 	void *policy_data;
 	/* khugepaged's state (khugepaged.h), NULL until khugepaged_init(). */
 	struct khugepaged *khugepaged;
+	/* Events (NULL event: none), and what stamps them. */
+	struct mimicos_event_sink events;
+	uint64_t now_ns;		/* simulated time */
+	int16_t phase;			/* the workload's phase tag, -1 none */
+	struct vt_event *fault_ev;	/* the fault being handled (events on) */
+	uint8_t alloc_cause;		/* enum vt_cause of allocations outside faults */
+	struct {
+		bool has_alloc;
+		unsigned long pfn;
+		unsigned int order;
+		gfp_t gfp;
+		uint32_t freed;		/* pages freed meanwhile */
+	} collapse;			/* filled while a collapse runs (alloc_cause set) */
+	/* A second observer of the zone's allocations and frees (the channel's). */
+	struct zone_trace page_trace;
 };
 
 /*

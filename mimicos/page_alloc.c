@@ -1117,7 +1117,7 @@ long __alloc_pages(struct zone *z, gfp_t gfp, unsigned int order, unsigned int c
 			return -ENOMEM;
 	}
 	if (z->trace.alloc)
-		z->trace.alloc(z->trace.ctx, pfn, order);
+		z->trace.alloc(z->trace.ctx, pfn, order, gfp);
 	return (long)pfn;
 }
 

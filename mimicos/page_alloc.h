@@ -228,13 +228,16 @@ struct maxblk;
 /*
  * Who is told of each block handed out by __alloc_pages() (after it is
  * taken) and given back to __free_pages() (before it is freed): pfn of the
- * first page and the order, as the caller asked. The instruction-stream
+ * first page and the order, as the caller asked (and the gfp of an
+ * allocation). MimicOS's struct mimicos owns this hook (memory.c turns
+ * the calls into events) and passes them on to its page_trace: the
+ * instruction-stream
  * channel (channel.h) turns them into struct page metadata writes. Per-cpu
  * refills and drains, buddy merges and splits are not reported. Either
  * callback may be NULL; zone_init() clears both.
  */
 struct zone_trace {
-	void (*alloc)(void *ctx, unsigned long pfn, unsigned int order);
+	void (*alloc)(void *ctx, unsigned long pfn, unsigned int order, gfp_t gfp);
 	void (*free)(void *ctx, unsigned long pfn, unsigned int order);
 	void *ctx;
 };

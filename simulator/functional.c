@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "linux-probes/evlog.h"
 #include "mimicos/mmap.h"
 #include "simulator/functional.h"
 #include "workload/gen.h"
@@ -441,6 +442,14 @@ static int classify(struct functional_state *st, uint64_t (*pages)[MM_PAGE_NR])
 	return 0;
 }
 
+static int tag_phase(struct functional_state *st, long phase)
+{
+	struct mimicos_request rq = { .type = MIMICOS_REQ_PHASE, .addr = (uint64_t)(int64_t)phase };
+	struct mimicos_response rs;
+
+	return request(st, &rq, &rs);
+}
+
 static int advance(struct functional_state *st)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE, .now_ns = st->now_ns };
@@ -490,7 +499,8 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 					    PRIu64 " of %zu", op->arg, s->nr_phases);
 		st->phase = (long)op->arg;
 		st->run->phases[st->phase].start_ns = st->now_ns;
-		return 0;
+		/* the tag lasts through the pause after the phase, as on Linux */
+		return tag_phase(st, st->phase);
 	case WL_OP_PHASE_END:
 		if (st->phase < 0 || (uint64_t)st->phase != op->arg)
 			return wl_error_set(st->err, s->file, "", "generator ended phase %"
@@ -524,6 +534,12 @@ static int boot(struct functional_state *st, const struct functional_opts *o,
 	/* mm 0 is placed from the spec's seed, as the functional run always was */
 	run->mimicos.seed = run->spec->seed;
 	run->mimicos.thp = *thp;
+	if (o->events_path) {
+		if (strlen(o->events_path) >= sizeof(run->mimicos.events_path))
+			return wl_error_set(st->err, o->events_path, "", "path too long");
+		snprintf(run->mimicos.events_path, sizeof(run->mimicos.events_path), "%s",
+			 o->events_path);
+	}
 	ret = channel_open(&st->ch, &run->mimicos);
 	if (ret)
 		return wl_error_set(st->err, run->spec->file, "", "MimicOS (%s) with a %" PRIu64
@@ -549,6 +565,46 @@ static int collect_stats(struct functional_state *st)
 	       sizeof(run->collapse_status));
 	run->reservation = rs.u.stats.reservation;
 	return 0;
+}
+
+/* The log's metadata, now that the run is known (as `virtuoso linux` writes it). */
+static int write_log_meta(const struct functional_run *run, const char *path,
+			  struct wl_error *err)
+{
+	const struct wl_spec *s = run->spec;
+	struct wl_error rerr;
+	struct evlog_reader r;
+	cJSON *meta, *a, *o;
+	char *text;
+	int ret;
+
+	if (evlog_open(&r, path, &rerr))
+		return wl_error_set(err, path, "", "MimicOS's event log: %s", rerr.msg);
+	meta = cJSON_Duplicate(evlog_meta(&r), 1);
+	evlog_close(&r);
+	if (!meta)
+		return wl_error_set(err, path, "", "out of memory");
+	cJSON_AddStringToObject(meta, "workload", s->name);
+	a = cJSON_AddArrayToObject(meta, "regions");
+	for (size_t i = 0; i < s->nr_regions; i++) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", s->regions[i].name);
+		cJSON_AddNumberToObject(o, "start", (double)run->regions[i].start);
+		cJSON_AddNumberToObject(o, "size", (double)s->regions[i].size);
+		cJSON_AddItemToArray(a, o);
+	}
+	a = cJSON_AddArrayToObject(meta, "phases");
+	for (size_t i = 0; i < s->nr_phases; i++) {
+		o = side_phase_json(a, s, i, run->phases[i].runtime_ns, run->phases[i].faults);
+		cJSON_AddNumberToObject(o, "start_ns", (double)run->phases[i].start_ns);
+	}
+	text = cJSON_PrintUnformatted(meta);
+	cJSON_Delete(meta);
+	if (!text)
+		return wl_error_set(err, path, "", "out of memory");
+	ret = evlog_rewrite_meta(path, text, err);
+	free(text);
+	return ret;
 }
 
 int functional_run(struct functional_run *run, const struct wl_spec *s,
@@ -619,6 +675,10 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 	run->runtime_ns = st->now_ns;
 	channel_close(&st->ch);
 	free(st->tc.keys);
+	if (o->events_path && !ret)
+		ret = write_log_meta(run, o->events_path, err);
+	if (o->events_path && ret)
+		unlink(o->events_path);
 	free(st);
 	return ret ? -1 : 0;
 }

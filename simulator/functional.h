@@ -81,7 +81,17 @@ struct functional_opts {
 	 * its zone size, and mm 0 is placed from the spec's seed.
 	 */
 	const struct channel_config *mimicos;
+	/*
+	 * NULL, or where to write MimicOS's event log (FUNCTIONAL_EVLOG_NAME in
+	 * a result directory): the Linux side's event model (memory.h), with
+	 * the run's regions and phases in its metadata. Written whole or not at
+	 * all: removed when the run fails.
+	 */
+	const char *events_path;
 };
+
+/* The simulated side's event log, beside sim.json (Linux's is events.vlog). */
+#define FUNCTIONAL_EVLOG_NAME	"sim-events.vlog"
 
 /* No fixed addresses, the host's RAM, host settings from sysfs. */
 void functional_opts_init(struct functional_opts *o);

@@ -337,6 +337,13 @@ Test(cli, sim_functional_writes_a_sim_side, .timeout = 60)
 	cr_assert_not_null(root);
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "side")), "sim");
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "workload")), "default");
+	/* MimicOS's event log beside it, readable by virtuoso dump */
+	snprintf(path, sizeof(path), "%s/sim-events.vlog", out);
+	cr_assert_eq(access(path, R_OK), 0, "%s", path);
+	RUN(&r, "dump", path);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "\"type\":\"fault\""));
+	snprintf(path, sizeof(path), "%s/sim.json", out);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(root, "complete")));
 	cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "dropped_events")), 0);
 	hot = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "regions"), "hot");

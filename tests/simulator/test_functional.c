@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include "linux-probes/evlog.h"
 #include "simulator/functional.h"
 
 #define KiB (1ULL << 10)
@@ -422,7 +424,25 @@ Test(functional, same_spec_same_result)
 
 /* ---- the two channel modes -------------------------------------------------------- */
 
-static char *run_mode(const char *name, enum channel_mode mode)
+/* The whole file at path, NUL-terminated; *len its size. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static char *run_mode_log(const char *name, enum channel_mode mode, const char *log)
 {
 	struct channel_config cfg;
 	struct functional_opts o;
@@ -442,6 +462,7 @@ static char *run_mode(const char *name, enum channel_mode mode)
 	o.host = &host;
 	o.mem_bytes = 4ULL << 30;
 	o.mimicos = &cfg;
+	o.events_path = log;
 	cr_assert_eq(functional_run(&r, &sp, &o, &err), 0, "%s: %s", name, err.msg);
 	j = functional_to_json(&r);
 	cr_assert_not_null(j);
@@ -474,15 +495,88 @@ ParameterizedTestParameters(functional, out_of_process_gives_the_same_result)
 				   sizeof(all_datasets) / sizeof(all_datasets[0]));
 }
 
-/* MimicOS in its own process (shared-memory rings) gives the same sim.json, byte for byte. */
+/*
+ * MimicOS in its own process (shared-memory rings) gives the same sim.json
+ * and the same event log, byte for byte.
+ */
 ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_result)
 {
-	char *in = run_mode(d->name, CHANNEL_IN_PROCESS);
-	char *out = run_mode(d->name, CHANNEL_OUT_OF_PROCESS);
+	char dir[] = "/tmp/vfunc-XXXXXX", log_in[64], log_out[64];
+	char *in, *out, *a, *b;
+	size_t la, lb;
 
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log_in, sizeof(log_in), "%s/in.vlog", dir);
+	snprintf(log_out, sizeof(log_out), "%s/out.vlog", dir);
+	in = run_mode_log(d->name, CHANNEL_IN_PROCESS, log_in);
+	out = run_mode_log(d->name, CHANNEL_OUT_OF_PROCESS, log_out);
 	cr_assert_str_eq(in, out, "%s differs between the modes", d->name);
+	a = slurp(log_in, &la);
+	b = slurp(log_out, &lb);
+	cr_assert_eq(la, lb, "%s: event logs of %zu and %zu bytes", d->name, la, lb);
+	cr_assert(!memcmp(a, b, la), "%s: the event logs differ", d->name);
+	cr_assert_gt(la, 64 + 88, "%s: an event log with records", d->name);
+	free(a);
+	free(b);
 	free(in);
 	free(out);
+	unlink(log_in);
+	unlink(log_out);
+	rmdir(dir);
+}
+
+/*
+ * The event log of khugepaged-collapse, counted by hand: 128 user faults
+ * (phase 0, completed, writes), one mmap and one madvise syscall, 4 successful
+ * collapses in the wait (phase 2), each with its order-9 khugepaged
+ * allocation and 32 pages freed, and 8 scans (4 succeeded in the pass
+ * MADV_HUGEPAGE woke, 4 page_pmd_mapped in the next); one flush per collapse.
+ */
+Test(functional, event_log_records_what_mimicos_did)
+{
+	char dir[] = "/tmp/vfunc-XXXXXX", log[64];
+	struct evlog_reader r;
+	struct wl_error err = { 0 };
+	struct vt_event ev;
+	unsigned n[VT_TYPE_NR] = { 0 }, scans_ok = 0, scans_mapped = 0, collapses_ok = 0;
+	char *text;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
+	text = run_mode_log("khugepaged-collapse", CHANNEL_IN_PROCESS, log);
+	free(text);
+	cr_assert_eq(evlog_open(&r, log, &err), 0, "%s", err.msg);
+	while (evlog_next(&r, &ev) > 0) {
+		cr_assert_lt(ev.type, VT_TYPE_NR);
+		n[ev.type]++;
+		if (ev.type == VT_FAULT) {
+			cr_assert_eq(ev.phase, 0);
+			cr_assert(ev.fault.completed);
+			cr_assert_eq(ev.fault.error_code, 6, "W|U, not present");
+		} else if (ev.type == VT_COLLAPSE) {
+			cr_assert_eq(ev.phase, 2);
+			collapses_ok += ev.collapse.status == 1;
+			cr_assert(ev.collapse.has_alloc);
+			cr_assert_eq(ev.collapse.alloc.order, 9);
+			cr_assert_eq(ev.collapse.alloc.cause, VT_CAUSE_KHUGEPAGED);
+			cr_assert_eq(ev.collapse.nr_freed, 32);
+		} else if (ev.type == VT_SCAN_PMD) {
+			scans_ok += ev.scan.status == 1;
+			scans_mapped += ev.scan.status == 4;
+		}
+	}
+	cr_assert_eq(n[VT_FAULT], 128);
+	cr_assert_eq(n[VT_SYSCALL], 2);
+	cr_assert_eq(collapses_ok, 4);
+	cr_assert_eq(n[VT_COLLAPSE], 4);
+	cr_assert_eq(scans_ok, 4);
+	cr_assert_eq(scans_mapped, 4);
+	cr_assert_eq(n[VT_TLB_FLUSH], 4);
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(evlog_meta(&r), "workload")),
+			 "khugepaged-collapse");
+	evlog_close(&r);
+	unlink(log);
+	rmdir(dir);
 }
 
 /* The reservation policy, chosen by configuration, changes the outcome as designed. */
