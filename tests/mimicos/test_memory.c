@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "mimicos/memory.h"
+#include "tests/mimicos/harness.h"
 #include "mimicos/mmap.h"
 #include "workload/prng.h"
 
@@ -105,86 +106,6 @@ static uint64_t mthp(int order, enum mthp_stat_item item)
 	return os.ev.mthp[order][item];
 }
 
-static void classes(unsigned long start, unsigned long len, uint64_t c[MM_PAGE_NR])
-{
-	memset(c, 0, sizeof(uint64_t) * MM_PAGE_NR);
-	mm_page_classes(&mm, start, len, c);
-}
-
-static void assert_classes(unsigned long start, unsigned long len, uint64_t none,
-			   uint64_t zero, uint64_t pte, uint64_t pmd)
-{
-	uint64_t c[MM_PAGE_NR];
-
-	classes(start, len, c);
-	cr_assert_eq(c[MM_PAGE_NONE], none, "none %lu, want %lu", (unsigned long)c[MM_PAGE_NONE], (unsigned long)none);
-	cr_assert_eq(c[MM_PAGE_ZERO], zero, "zero %lu, want %lu", (unsigned long)c[MM_PAGE_ZERO], (unsigned long)zero);
-	cr_assert_eq(c[MM_PAGE_PTE], pte, "pte %lu, want %lu", (unsigned long)c[MM_PAGE_PTE], (unsigned long)pte);
-	cr_assert_eq(c[MM_PAGE_PMD], pmd, "pmd %lu, want %lu", (unsigned long)c[MM_PAGE_PMD], (unsigned long)pmd);
-}
-
-/*
- * Leave no free block of order >= 1: allocate every order-0 page the
- * watermarks allow (through the pcp lists), then free every other one. The
- * freed pfns' buddies stay allocated, so nothing merges.
- */
-static void fragment_zone(void)
-{
-	static long pfns[65536];
-	long n = 0, i, pfn;
-
-	while ((pfn = __alloc_pages(&os.zone, GFP_HIGHUSER_MOVABLE, 0, 0)) >= 0) {
-		cr_assert_lt(n, 65536);
-		pfns[n++] = pfn;
-	}
-	for (i = 0; i < n; i++)
-		if (!(pfns[i] & 1))
-			__free_pages(&os.zone, (unsigned long)pfns[i], 0, 0);
-	/*
-	 * The watermarks stopped the loop above with some larger blocks still
-	 * free: take them now that half the pages are free, until a drain of
-	 * the per-CPU lists brings none back.
-	 */
-	for (;;) {
-		bool any = false;
-		int o;
-
-		drain_all_pages(&os.zone);
-		for (o = MAX_PAGE_ORDER; o >= 1; o--)
-			while (zone_nr_free(&os.zone, (unsigned int)o)) {
-				cr_assert_geq(__alloc_pages(&os.zone, GFP_HIGHUSER_MOVABLE,
-							    (unsigned int)o, 0), 0);
-				any = true;
-			}
-		if (!any)
-			break;
-	}
-	for (i = 1; i < NR_PAGE_ORDERS; i++)
-		cr_assert_eq(zone_nr_free(&os.zone, (unsigned int)i), 0, "order %ld still free", i);
-	cr_assert_gt(zone_nr_free(&os.zone, 0), 1000);
-}
-
-/*
- * A touch as the simulator replays it: each 4 KiB page of [start, start +
- * len) in order; an access whose translation is missing (or read-only, for
- * a write) faults. Returns the number of faults.
- */
-static unsigned long touch(unsigned long start, unsigned long len, unsigned int flags)
-{
-	unsigned long va, faults = 0;
-
-	for (va = start; va < start + len; va += PAGE_SIZE) {
-		struct pgtable_walk w;
-
-		if (pgtable_walk(&mem.pgtable, va, &w) &&
-		    (!(flags & FAULT_FLAG_WRITE) || (w.entry & _PAGE_RW)))
-			continue;
-		cr_assert_eq(fault(va, flags, NULL), 0, "fault at %#lx", va);
-		faults++;
-	}
-	return faults;
-}
-
 /* ---------------------------------------------------------------------- */
 
 Test(memory, zero_page_allocated_at_boot, .init = setup, .fini = shutdown)
@@ -222,7 +143,7 @@ Test(memory, write_fault_4k, .init = setup, .fini = shutdown)
 	cr_assert_eq(ev(PGFAULT), 1);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 0);
 	cr_assert_eq(mm_page_class(&mm, a + 0x5000), MM_PAGE_PTE);
-	assert_classes(a, 4 * MiB, 1023, 0, 1, 0);
+	mm_expect_classes(&mm, a, 4 * MiB, 1023, 0, 1, 0);
 	cr_assert_neq(mm.mmap->anon_vma, 0, "anon_vma_prepare() ran");
 }
 
@@ -263,7 +184,7 @@ Test(memory, cow_of_zero_page_is_order0_with_mthp, .init = setup_mthp, .fini = s
 	cr_assert_eq(r.end, a + 0x12000);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 1);
 	cr_assert_eq(mthp(4, MTHP_STAT_ANON_FAULT_ALLOC), 0);
-	assert_classes(a + 0x10000, 0x10000, 15, 0, 1, 0);
+	mm_expect_classes(&mm, a + 0x10000, 0x10000, 15, 0, 1, 0);
 }
 
 Test(memory, write_to_exclusive_readonly_pte_reuses, .init = setup, .fini = shutdown)
@@ -313,7 +234,7 @@ Test(memory, thp_fault_madvised_block, .init = setup, .fini = shutdown)
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 512);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 1);
 	cr_assert_eq(mthp(9, MTHP_STAT_ANON_FAULT_ALLOC), 1);
-	assert_classes(a, 4 * MiB, 512, 0, 0, 512);
+	mm_expect_classes(&mm, a, 4 * MiB, 512, 0, 0, 512);
 	/* A read elsewhere in the THP is a spurious fault: nothing changes. */
 	cr_assert_eq(fault(a + PMD_SIZE + 0x1000, R, &r), 0);
 	cr_assert_eq(r.start, r.end);
@@ -328,7 +249,7 @@ Test(memory, thp_fault_always_unmadvised, .init = setup_always, .fini = shutdown
 	cr_assert_eq(fault(a + 0x1ff000, W, &r), 0);
 	cr_assert_eq(r.order, 9);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 1);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
 }
 
 Test(memory, madvise_mode_unmadvised_gets_4k, .init = setup, .fini = shutdown)
@@ -357,7 +278,7 @@ Test(memory, thp_needs_whole_block_in_vma, .init = setup_always, .fini = shutdow
 	cr_assert_eq(ev(THP_FAULT_FALLBACK), 0, "unsuitable is not a fallback");
 	cr_assert_eq(fault(base + 3 * MiB, W, &r), 0);
 	cr_assert_eq(r.order, 9);
-	assert_classes(a, 4 * MiB - PAGE_SIZE, 510, 0, 1, 512);
+	mm_expect_classes(&mm, a, 4 * MiB - PAGE_SIZE, 510, 0, 1, 512);
 }
 
 Test(memory, read_fault_maps_huge_zero_page, .init = setup, .fini = shutdown)
@@ -381,7 +302,7 @@ Test(memory, read_fault_maps_huge_zero_page, .init = setup, .fini = shutdown)
 	cr_assert_eq(r.pfn, os.huge_zero_pfn);
 	cr_assert_eq(ev(THP_ZERO_PAGE_ALLOC), 1);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 0);
-	assert_classes(a, 4 * MiB, 0, 1024, 0, 0);
+	mm_expect_classes(&mm, a, 4 * MiB, 0, 1024, 0, 0);
 }
 
 Test(memory, huge_zero_page_first_use_only_across_mms, .init = setup, .fini = shutdown)
@@ -420,7 +341,7 @@ Test(memory, use_zero_page_off_read_gets_thp, .init = setup_always, .fini = shut
 	cr_assert_eq(fault(a, R, &r), 0);
 	cr_assert_eq(r.order, 9);
 	cr_assert_eq(ev(THP_ZERO_PAGE_ALLOC), 0);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
 }
 
 Test(memory, write_to_huge_zero_pmd_allocates_thp, .init = setup, .fini = shutdown)
@@ -442,7 +363,7 @@ Test(memory, write_to_huge_zero_pmd_allocates_thp, .init = setup, .fini = shutdo
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 512);
 	cr_assert_eq(mem.pgtable.nr_deposited, 1, "the zero PMD's deposit is kept");
 	cr_assert_eq(mem.pgtable.nr_ptes, 1);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
 }
 
 Test(memory, write_to_huge_zero_pmd_falls_back_to_split, .init = setup, .fini = shutdown)
@@ -452,7 +373,7 @@ Test(memory, write_to_huge_zero_pmd_falls_back_to_split, .init = setup, .fini = 
 
 	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_HUGEPAGE), 0);
 	cr_assert_eq(fault(a, R, &r), 0);
-	fragment_zone();
+	fragment_zone(&os.zone);
 	cr_assert_eq(fault(a + 0x3000, W, &r), 0);
 	cr_assert_eq(ev(THP_FAULT_FALLBACK), 1);
 	cr_assert_eq(mthp(9, MTHP_STAT_ANON_FAULT_FALLBACK), 1);
@@ -465,7 +386,7 @@ Test(memory, write_to_huge_zero_pmd_falls_back_to_split, .init = setup, .fini = 
 	cr_assert_eq(mem.pgtable.nr_deposited, 0);
 	cr_assert_eq(mem.pgtable.nr_ptes, 1);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 1);
-	assert_classes(a, 2 * MiB, 0, 511, 1, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 511, 1, 0);
 	cr_assert_eq(mm_page_class(&mm, a + 0x3000), MM_PAGE_PTE);
 }
 
@@ -480,7 +401,7 @@ Test(memory, pte_table_blocks_thp_at_fault_time, .init = setup, .fini = shutdown
 	cr_assert_eq(r.order, 0);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 0);
 	cr_assert_eq(ev(THP_FAULT_FALLBACK), 0);
-	assert_classes(a, 2 * MiB, 510, 1, 1, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 510, 1, 1, 0);
 }
 
 Test(memory, mthp_64k_write_fault, .init = setup_mthp, .fini = shutdown)
@@ -499,9 +420,9 @@ Test(memory, mthp_64k_write_fault, .init = setup_mthp, .fini = shutdown)
 	cr_assert_eq(pfn_folio(&os, r.pfn)->mapcount, 16);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 16);
 	cr_assert_eq(mthp(4, MTHP_STAT_ANON_FAULT_ALLOC), 1);
-	assert_classes(a + 0x20000, 0x10000, 0, 0, 16, 0);
+	mm_expect_classes(&mm, a + 0x20000, 0x10000, 0, 0, 16, 0);
 	/* The 15 neighbours are mapped writable: a write touch of them never faults. */
-	cr_assert_eq(touch(a + 0x20000, 0x10000, W), 0);
+	cr_assert_eq(mm_touch(&mm, a + 0x20000, 0x10000, W), 0);
 	cr_assert_eq(ev(PGFAULT), 1);
 }
 
@@ -529,7 +450,7 @@ Test(memory, mthp_order_skips_populated_range)
 	cr_assert_eq(fault(a + 0x1000, W, &r), 0);	/* 16K block 0 has page 0 -> order 0 */
 	cr_assert_eq(r.order, 0);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 9);
-	assert_classes(a, 0x10000, 6, 1, 9, 0);
+	mm_expect_classes(&mm, a, 0x10000, 6, 1, 9, 0);
 	shutdown();
 }
 
@@ -538,7 +459,7 @@ Test(memory, mthp_allocation_failure_falls_back, .init = setup_mthp, .fini = shu
 	unsigned long a = map_rw(2 * MiB);
 	struct fault_result r;
 
-	fragment_zone();
+	fragment_zone(&os.zone);
 	cr_assert_eq(fault(a, W, &r), 0);
 	cr_assert_eq(r.order, 0);
 	cr_assert_eq(mthp(4, MTHP_STAT_ANON_FAULT_FALLBACK), 1);
@@ -552,7 +473,7 @@ Test(memory, thp_allocation_failure_falls_back_to_ptes, .init = setup, .fini = s
 	struct fault_result r;
 
 	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_HUGEPAGE), 0);
-	fragment_zone();
+	fragment_zone(&os.zone);
 	cr_assert_eq(fault(a, W, &r), 0);
 	cr_assert_eq(ev(THP_FAULT_FALLBACK), 1);
 	cr_assert_eq(mthp(9, MTHP_STAT_ANON_FAULT_FALLBACK), 1);
@@ -560,7 +481,7 @@ Test(memory, thp_allocation_failure_falls_back_to_ptes, .init = setup, .fini = s
 	cr_assert_eq(r.order, 0);
 	cr_assert_eq(r.page_size, PAGE_SIZE);
 	cr_assert_eq(mem.pgtable.nr_deposited, 0);
-	assert_classes(a, 2 * MiB, 511, 0, 1, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 511, 0, 1, 0);
 }
 
 Test(memory, fault_outside_vma_is_sigsegv, .init = setup, .fini = shutdown)
@@ -598,7 +519,7 @@ Test(memory, exit_returns_every_page, .init = setup, .fini = shutdown)
 	unsigned long a = map_rw(8 * MiB);
 
 	cr_assert_eq(do_madvise(&mm, a, 4 * MiB, MADV_HUGEPAGE), 0);
-	touch(a, 8 * MiB, W);
+	mm_touch(&mm, a, 8 * MiB, W);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 2048);
 	mm_mem_release(&mm);
 	drain_all_pages(&os.zone);
@@ -615,23 +536,23 @@ Test(memory, dataset_thp_never_64mib_write_touch, .init = setup_never, .fini = s
 {
 	unsigned long a = map_rw(64 * MiB);
 
-	cr_assert_eq(touch(a, 64 * MiB, W), 16384);
+	cr_assert_eq(mm_touch(&mm, a, 64 * MiB, W), 16384);
 	cr_assert_eq(ev(PGFAULT), 16384);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 0);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 16384);
-	assert_classes(a, 64 * MiB, 0, 0, 16384, 0);
+	mm_expect_classes(&mm, a, 64 * MiB, 0, 0, 16384, 0);
 }
 
 Test(memory, dataset_thp_always_64mib_write_touch, .init = setup_always, .fini = shutdown)
 {
 	unsigned long a = map_rw(64 * MiB);
 
-	cr_assert_eq(touch(a, 64 * MiB, W), 32);
+	cr_assert_eq(mm_touch(&mm, a, 64 * MiB, W), 32);
 	cr_assert_eq(ev(PGFAULT), 32);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 32);
 	cr_assert_eq(mthp(9, MTHP_STAT_ANON_FAULT_ALLOC), 32);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 16384);
-	assert_classes(a, 64 * MiB, 0, 0, 0, 16384);
+	mm_expect_classes(&mm, a, 64 * MiB, 0, 0, 0, 16384);
 }
 
 Test(memory, dataset_madvise_64mib_write_touch, .init = setup, .fini = shutdown)
@@ -639,9 +560,9 @@ Test(memory, dataset_madvise_64mib_write_touch, .init = setup, .fini = shutdown)
 	unsigned long a = map_rw(64 * MiB);
 
 	cr_assert_eq(do_madvise(&mm, a, 64 * MiB, MADV_HUGEPAGE), 0);
-	cr_assert_eq(touch(a, 64 * MiB, W), 32);
+	cr_assert_eq(mm_touch(&mm, a, 64 * MiB, W), 32);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 32);
-	assert_classes(a, 64 * MiB, 0, 0, 0, 16384);
+	mm_expect_classes(&mm, a, 64 * MiB, 0, 0, 0, 16384);
 }
 
 Test(memory, dataset_zero_page_huge_read_touch, .init = setup, .fini = shutdown)
@@ -649,26 +570,26 @@ Test(memory, dataset_zero_page_huge_read_touch, .init = setup, .fini = shutdown)
 	unsigned long a = map_rw(64 * MiB);
 
 	cr_assert_eq(do_madvise(&mm, a, 64 * MiB, MADV_HUGEPAGE), 0);
-	cr_assert_eq(touch(a, 64 * MiB, R), 32, "one fault per 2 MiB");
+	cr_assert_eq(mm_touch(&mm, a, 64 * MiB, R), 32, "one fault per 2 MiB");
 	cr_assert_eq(ev(THP_ZERO_PAGE_ALLOC), 1);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 0);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 0);
-	assert_classes(a, 64 * MiB, 0, 16384, 0, 0);
+	mm_expect_classes(&mm, a, 64 * MiB, 0, 16384, 0, 0);
 	/* Then a write touch: each block becomes a THP (6.18). */
-	cr_assert_eq(touch(a, 64 * MiB, W), 32);
+	cr_assert_eq(mm_touch(&mm, a, 64 * MiB, W), 32);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 32);
-	assert_classes(a, 64 * MiB, 0, 0, 0, 16384);
+	mm_expect_classes(&mm, a, 64 * MiB, 0, 0, 0, 16384);
 }
 
 Test(memory, dataset_zero_page_4k_read_touch, .init = setup_never, .fini = shutdown)
 {
 	unsigned long a = map_rw(8 * MiB);
 
-	cr_assert_eq(touch(a, 8 * MiB, R), 2048);
+	cr_assert_eq(mm_touch(&mm, a, 8 * MiB, R), 2048);
 	cr_assert_eq(os.folios.nr, 0);
-	assert_classes(a, 8 * MiB, 0, 2048, 0, 0);
+	mm_expect_classes(&mm, a, 8 * MiB, 0, 2048, 0, 0);
 	/* Then a write touch: 2048 COWs, each order 0. */
-	cr_assert_eq(touch(a, 8 * MiB, W), 2048);
+	cr_assert_eq(mm_touch(&mm, a, 8 * MiB, W), 2048);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 2048);
-	assert_classes(a, 8 * MiB, 0, 0, 2048, 0);
+	mm_expect_classes(&mm, a, 8 * MiB, 0, 0, 2048, 0);
 }

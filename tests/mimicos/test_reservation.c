@@ -22,6 +22,7 @@
 #include <criterion/criterion.h>
 
 #include "mimicos/memory.h"
+#include "tests/mimicos/harness.h"
 #include "mimicos/mmap.h"
 #include "mimicos/reservation.h"
 #include "workload/prng.h"
@@ -38,17 +39,7 @@ static struct thp_settings thp;
 static struct reservation_config cfg;
 
 /* TLB flushes reported through mem.tlb. */
-static struct { unsigned long start, end; } flushes[64];
-static int nr_flushes;
-
-static void record_flush(void *ctx, unsigned long start, unsigned long end)
-{
-	(void)ctx;
-	cr_assert_lt(nr_flushes, 64);
-	flushes[nr_flushes].start = start;
-	flushes[nr_flushes].end = end;
-	nr_flushes++;
-}
+static struct flush_log flushes;
 
 static unsigned long free_pages(void)
 {
@@ -70,8 +61,8 @@ static void boot(bool policy)
 	wl_rng_seed(&rng, 1);
 	mm_init(&mm, &l, &rng);
 	cr_assert_eq(mm_mem_init(&os, &mm, &mem, 4), 0);
-	mem.tlb.flush = record_flush;
-	nr_flushes = 0;
+	mem.tlb = (struct mm_tlb_trace){ .flush = flush_log_record, .ctx = &flushes };
+	flushes.nr = 0;
 }
 
 static void shutdown(void)
@@ -159,18 +150,6 @@ static const struct reservation_stats *st(void)
 	return s;
 }
 
-static void assert_classes(unsigned long start, unsigned long len, uint64_t none,
-			   uint64_t zero, uint64_t pte, uint64_t pmd)
-{
-	uint64_t c[MM_PAGE_NR] = { 0 };
-
-	mm_page_classes(&mm, start, len, c);
-	cr_assert_eq(c[MM_PAGE_NONE], none, "none %lu, want %lu", (unsigned long)c[MM_PAGE_NONE], (unsigned long)none);
-	cr_assert_eq(c[MM_PAGE_ZERO], zero, "zero %lu, want %lu", (unsigned long)c[MM_PAGE_ZERO], (unsigned long)zero);
-	cr_assert_eq(c[MM_PAGE_PTE], pte, "pte %lu, want %lu", (unsigned long)c[MM_PAGE_PTE], (unsigned long)pte);
-	cr_assert_eq(c[MM_PAGE_PMD], pmd, "pmd %lu, want %lu", (unsigned long)c[MM_PAGE_PMD], (unsigned long)pmd);
-}
-
 /* Write page i of the range at a; returns the pfn now mapping it. */
 static unsigned long write_page(unsigned long a, unsigned long i)
 {
@@ -178,55 +157,6 @@ static unsigned long write_page(unsigned long a, unsigned long i)
 
 	cr_assert_eq(fault(a + i * PAGE_SIZE, W, &r), 0, "write fault at page %lu", i);
 	return r.pfn;
-}
-
-/* Each 4 KiB page of [start, start + len) written in order; the number of faults. */
-static unsigned long touch(unsigned long start, unsigned long len, unsigned int flags)
-{
-	unsigned long va, faults = 0;
-
-	for (va = start; va < start + len; va += PAGE_SIZE) {
-		struct pgtable_walk w;
-
-		if (pgtable_walk(&mem.pgtable, va, &w) &&
-		    (!(flags & FAULT_FLAG_WRITE) || (w.entry & _PAGE_RW)))
-			continue;
-		cr_assert_eq(fault(va, flags, NULL), 0, "fault at %#lx", va);
-		faults++;
-	}
-	return faults;
-}
-
-/* As test_memory.c: no free block of order >= 1 left, many order-0 pages free. */
-static void fragment_zone(void)
-{
-	static long pfns[65536];
-	long n = 0, i, pfn;
-
-	while ((pfn = __alloc_pages(&os.zone, GFP_HIGHUSER_MOVABLE, 0, 0)) >= 0) {
-		cr_assert_lt(n, 65536);
-		pfns[n++] = pfn;
-	}
-	for (i = 0; i < n; i++)
-		if (!(pfns[i] & 1))
-			__free_pages(&os.zone, (unsigned long)pfns[i], 0, 0);
-	for (;;) {
-		bool any = false;
-		int o;
-
-		drain_all_pages(&os.zone);
-		for (o = MAX_PAGE_ORDER; o >= 1; o--)
-			while (zone_nr_free(&os.zone, (unsigned int)o)) {
-				cr_assert_geq(__alloc_pages(&os.zone, GFP_HIGHUSER_MOVABLE,
-							    (unsigned int)o, 0), 0);
-				any = true;
-			}
-		if (!any)
-			break;
-	}
-	for (i = 1; i < NR_PAGE_ORDERS; i++)
-		cr_assert_eq(zone_nr_free(&os.zone, (unsigned int)i), 0, "order %ld still free", i);
-	cr_assert_gt(zone_nr_free(&os.zone, 0), 1000);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -237,6 +167,7 @@ static void fragment_zone(void)
  * offset of one aligned order-9 block and map it by a PTE; the 256th write
  * promotes: 512 PMD pages, one flush of the 2 MiB, RSS 512, the deposit.
  */
+
 Test(reservation, promote_at_256th_write, .init = setup_always, .fini = shutdown)
 {
 	unsigned long a = map_rw(2 * MiB), base = PFN_NONE, i;
@@ -254,9 +185,9 @@ Test(reservation, promote_at_256th_write, .init = setup_always, .fini = shutdown
 		cr_assert_not(r.tlb_flush);
 	}
 	cr_assert_eq(base & (HPAGE_PMD_NR - 1), 0, "block %#lx not 2 MiB aligned", base);
-	assert_classes(a, 2 * MiB, 257, 0, 255, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 257, 0, 255, 0);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 255);
-	cr_assert_eq(nr_flushes, 0);
+	cr_assert_eq(flushes.nr, 0);
 	cr_assert_eq(st()->reservations, 1);
 	cr_assert_eq(st()->populated, 255);
 	cr_assert_eq(st()->promotions, 0);
@@ -269,10 +200,10 @@ Test(reservation, promote_at_256th_write, .init = setup_always, .fini = shutdown
 	cr_assert(r.tlb_flush);
 	cr_assert_eq(r.start, a);
 	cr_assert_eq(r.end, a + 2 * MiB);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
-	cr_assert_eq(nr_flushes, 1);
-	cr_assert_eq(flushes[0].start, a);
-	cr_assert_eq(flushes[0].end, a + 2 * MiB);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
+	cr_assert_eq(flushes.nr, 1);
+	cr_assert_eq(flushes.r[0].start, a);
+	cr_assert_eq(flushes.r[0].end, a + 2 * MiB);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 512);
 	cr_assert_eq(st()->promotions, 1);
 	cr_assert_eq(st()->populated, 255);
@@ -299,7 +230,7 @@ Test(reservation, promote_at_256th_write, .init = setup_always, .fini = shutdown
 	cr_assert_eq(mem.pgtable.nr_ptes, 1);
 	cr_assert_eq(mem.pgtable.stats.pgtable_deposit, 1);
 	/* No further faults in the range. */
-	cr_assert_eq(touch(a, 2 * MiB, W), 0);
+	cr_assert_eq(mm_touch(&mm, a, 2 * MiB, W), 0);
 }
 
 /* Written page by page in order: 255 + 1 faults per 2 MiB, one flush each. */
@@ -307,12 +238,12 @@ Test(reservation, sequential_touch_faults_256_per_range, .init = setup_always, .
 {
 	unsigned long a = map_rw(4 * MiB);
 
-	cr_assert_eq(touch(a, 4 * MiB, W), 512);
-	assert_classes(a, 4 * MiB, 0, 0, 0, 1024);
-	cr_assert_eq(nr_flushes, 2);
-	cr_assert_eq(flushes[0].start, a);
-	cr_assert_eq(flushes[1].start, a + 2 * MiB);
-	cr_assert_eq(flushes[1].end, a + 4 * MiB);
+	cr_assert_eq(mm_touch(&mm, a, 4 * MiB, W), 512);
+	mm_expect_classes(&mm, a, 4 * MiB, 0, 0, 0, 1024);
+	cr_assert_eq(flushes.nr, 2);
+	cr_assert_eq(flushes.r[0].start, a);
+	cr_assert_eq(flushes.r[1].start, a + 2 * MiB);
+	cr_assert_eq(flushes.r[1].end, a + 4 * MiB);
 	cr_assert_eq(st()->reservations, 2);
 	cr_assert_eq(st()->promotions, 2);
 	cr_assert_eq(st()->populated, 2 * 255);
@@ -347,11 +278,11 @@ Test(reservation, threshold_one_promotes_at_512, .init = setup_threshold_full, .
 
 	for (i = 0; i < 511; i++)
 		write_page(a, i);
-	assert_classes(a, 2 * MiB, 1, 0, 511, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 1, 0, 511, 0);
 	cr_assert_eq(fault(a + 511 * PAGE_SIZE, W, &r), 0);
 	cr_assert_eq(r.page_size, PMD_SIZE);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
-	cr_assert_eq(nr_flushes, 1);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
+	cr_assert_eq(flushes.nr, 1);
 }
 
 /* Threshold 1/512: the first write reserves and promotes at once. */
@@ -364,11 +295,11 @@ Test(reservation, threshold_one_page_promotes_at_first_write, .init = setup_thre
 	cr_assert_eq(fault(a + 9 * PAGE_SIZE, W, &r), 0);
 	cr_assert_eq(r.page_size, PMD_SIZE);
 	cr_assert_eq(r.pfn & (HPAGE_PMD_NR - 1), 9);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 512);
 	cr_assert_eq(st()->populated, 0);
 	cr_assert_eq(st()->promotions, 1);
-	cr_assert_eq(nr_flushes, 1);
+	cr_assert_eq(flushes.nr, 1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -387,7 +318,7 @@ Test(reservation, read_zero_page_then_write_from_reservation, .init = setup_alwa
 	cr_assert_eq(fault(a + 5 * PAGE_SIZE, R, &r), 0);
 	cr_assert(r.zero_page);
 	cr_assert_eq(r.page_size, PAGE_SIZE);
-	assert_classes(a, 2 * MiB, 511, 1, 0, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 511, 1, 0, 0);
 	cr_assert_eq(st()->reservations, 0);
 	cr_assert_eq(ev(THP_ZERO_PAGE_ALLOC), 0);
 	cr_assert_eq(reservation_pages_held(&os), 0);
@@ -397,21 +328,21 @@ Test(reservation, read_zero_page_then_write_from_reservation, .init = setup_alwa
 	cr_assert_not(r.zero_page);
 	cr_assert_eq(r.pfn & (HPAGE_PMD_NR - 1), 5);
 	cr_assert_eq(st()->reservations, 1);
-	assert_classes(a, 2 * MiB, 511, 0, 1, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 511, 0, 1, 0);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 1);
 
 	/* Zero-page PTEs elsewhere in the range go at the promotion. */
 	for (i = 300; i < 310; i++)
 		cr_assert_eq(fault(a + i * PAGE_SIZE, R, NULL), 0);
-	assert_classes(a, 2 * MiB, 501, 10, 1, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 501, 10, 1, 0);
 	for (i = 0; i < 255; i++)
 		if (i != 5)
 			write_page(a, i);
 	cr_assert_eq(st()->promotions, 0);
 	write_page(a, 400);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 512);
-	cr_assert_eq(nr_flushes, 1);
+	cr_assert_eq(flushes.nr, 1);
 }
 
 /* populate_on_read: a read maps its page of the reservation read-only; a write reuses it. */
@@ -426,7 +357,7 @@ Test(reservation, populate_on_read, .init = setup_read_populates, .fini = shutdo
 	cr_assert_not(r.zero_page);
 	pfn = r.pfn;
 	cr_assert_eq(pfn & (HPAGE_PMD_NR - 1), 3);
-	assert_classes(a, 2 * MiB, 511, 0, 1, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 511, 0, 1, 0);
 	cr_assert(pgtable_walk(&mem.pgtable, a + 3 * PAGE_SIZE, &w));
 	cr_assert_not(w.entry & _PAGE_RW);
 	cr_assert_eq(fault(a + 3 * PAGE_SIZE, W, &r), 0);
@@ -463,7 +394,7 @@ Test(reservation, munmap_partial_returns_unpopulated_pages, .init = setup_always
 	cr_assert_eq(st()->pages_returned, 412);
 	cr_assert_eq(st()->broken, 1);
 	cr_assert_eq(reservation_pages_held(&os), 0);
-	assert_classes(a, MiB, 156, 0, 100, 0);
+	mm_expect_classes(&mm, a, MiB, 156, 0, 100, 0);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 100);
 
 	/* Page 150: Linux's order-0 path, no new reservation. */
@@ -514,7 +445,7 @@ Test(reservation, dontneed_breaks_reservation, .init = setup_always, .fini = shu
 	before = free_pages();
 	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_DONTNEED), 0);
 	cr_assert_eq(free_pages() - before, 512);
-	assert_classes(a, 2 * MiB, 512, 0, 0, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 512, 0, 0, 0);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 0);
 	cr_assert_eq(fault(a + 20 * PAGE_SIZE, W, &r), 0);
 	cr_assert_eq(r.order, 0);
@@ -541,7 +472,7 @@ Test(reservation, nohugepage_later_breaks_at_next_fault, .init = setup_always, .
 	cr_assert_eq(free_pages() - before, 501);
 	cr_assert_eq(r.order, 0);
 	cr_assert_eq(st()->populated, 10);
-	assert_classes(a, 2 * MiB, 501, 0, 11, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 501, 0, 11, 0);
 }
 
 /* Exit: promoted, partly populated and read-only ranges; every page returns. */
@@ -586,7 +517,7 @@ static void fragmented_run(bool policy, struct outcome *o)
 	thp.enabled = THP_ENABLED_ALWAYS;
 	reservation_config_init(&cfg);
 	boot(policy);
-	fragment_zone();
+	fragment_zone(&os.zone);
 	a = map_rw(2 * MiB);
 	memset(o, 0, sizeof(*o));
 	for (i = 0; i < 3; i++) {
@@ -651,12 +582,12 @@ Test(reservation, linux_policy_is_unchanged_linux)
 	cr_assert_eq(fault(a, W, &r), 0);
 	cr_assert_eq(r.page_size, PMD_SIZE);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 1);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
-	cr_assert_eq(nr_flushes, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
+	cr_assert_eq(flushes.nr, 0);
 	/* A read of a fresh range: the huge zero folio. */
 	a = map_rw(2 * MiB);
 	cr_assert_eq(fault(a, R, &r), 0);
-	assert_classes(a, 2 * MiB, 0, 512, 0, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 512, 0, 0);
 	shutdown();
 }
 
@@ -676,9 +607,9 @@ Test(reservation, install_by_name, .fini = shutdown)
 	a = map_rw(2 * MiB);
 	for (i = 0; i < 127; i++)
 		write_page(a, i);
-	assert_classes(a, 2 * MiB, 385, 0, 127, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 385, 0, 127, 0);
 	write_page(a, 127);
-	assert_classes(a, 2 * MiB, 0, 0, 0, 512);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 0);
 }
 
@@ -688,11 +619,11 @@ Test(reservation, respects_nohugepage, .init = setup_always, .fini = shutdown)
 	unsigned long a = map_rw(2 * MiB);
 
 	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_NOHUGEPAGE), 0);
-	cr_assert_eq(touch(a, 2 * MiB, W), 512);
-	assert_classes(a, 2 * MiB, 0, 0, 512, 0);
+	cr_assert_eq(mm_touch(&mm, a, 2 * MiB, W), 512);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 512, 0);
 	cr_assert_eq(st()->reservations, 0);
 	cr_assert_eq(st()->promotions, 0);
-	cr_assert_eq(nr_flushes, 0);
+	cr_assert_eq(flushes.nr, 0);
 }
 
 /* thp=never: no reservation. */
@@ -700,8 +631,8 @@ Test(reservation, respects_thp_never, .init = setup_never, .fini = shutdown)
 {
 	unsigned long a = map_rw(2 * MiB);
 
-	cr_assert_eq(touch(a, 2 * MiB, W), 512);
-	assert_classes(a, 2 * MiB, 0, 0, 512, 0);
+	cr_assert_eq(mm_touch(&mm, a, 2 * MiB, W), 512);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 512, 0);
 	cr_assert_eq(st()->reservations, 0);
 }
 
@@ -715,8 +646,8 @@ Test(reservation, madvise_mode_needs_madv_hugepage, .init = setup_madvise, .fini
 	cr_assert_eq(st()->reservations, 0);
 	write_page(b, 0);
 	cr_assert_eq(st()->reservations, 1);
-	cr_assert_eq(touch(b, 2 * MiB, W), 255);
-	assert_classes(b, 2 * MiB, 0, 0, 0, 512);
+	cr_assert_eq(mm_touch(&mm, b, 2 * MiB, W), 255);
+	mm_expect_classes(&mm, b, 2 * MiB, 0, 0, 0, 512);
 }
 
 /* A VMA smaller than 2 MiB: not managed. */
@@ -725,8 +656,8 @@ Test(reservation, small_vma_not_managed, .init = setup_always, .fini = shutdown)
 	unsigned long a;
 
 	cr_assert_eq(do_mmap(&mm, 0, MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, &a), 0);
-	cr_assert_eq(touch(a, MiB, W), 256);
-	assert_classes(a, MiB, 0, 0, 256, 0);
+	cr_assert_eq(mm_touch(&mm, a, MiB, W), 256);
+	mm_expect_classes(&mm, a, MiB, 0, 0, 256, 0);
 	cr_assert_eq(st()->reservations, 0);
 }
 

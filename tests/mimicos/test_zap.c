@@ -18,6 +18,7 @@
 #include <criterion/criterion.h>
 
 #include "mimicos/memory.h"
+#include "tests/mimicos/harness.h"
 #include "mimicos/mmap.h"
 #include "workload/prng.h"
 
@@ -33,17 +34,7 @@ static unsigned long free_after_boot;
 static struct thp_settings thp;
 
 /* TLB flushes reported through mem.tlb. */
-static struct { unsigned long start, end; } flushes[64];
-static int nr_flushes;
-
-static void record_flush(void *ctx, unsigned long start, unsigned long end)
-{
-	(void)ctx;
-	cr_assert_lt(nr_flushes, 64);
-	flushes[nr_flushes].start = start;
-	flushes[nr_flushes].end = end;
-	nr_flushes++;
-}
+static struct flush_log flushes;
 
 static void boot(void)
 {
@@ -57,8 +48,8 @@ static void boot(void)
 	wl_rng_seed(&rng, 1);
 	mm_init(&mm, &l, &rng);
 	cr_assert_eq(mm_mem_init(&os, &mm, &mem, 4), 0);
-	mem.tlb.flush = record_flush;
-	nr_flushes = 0;
+	mem.tlb = (struct mm_tlb_trace){ .flush = flush_log_record, .ctx = &flushes };
+	flushes.nr = 0;
 }
 
 /* enabled=madvise, defrag=madvise, use_zero_page, mTHP never (dontneed-split, mprotect-split). */
@@ -95,22 +86,6 @@ static unsigned long map_8mib(void)
 	return a;
 }
 
-static unsigned long touch(unsigned long start, unsigned long len, unsigned int flags)
-{
-	unsigned long va, faults = 0;
-
-	for (va = start; va < start + len; va += PAGE_SIZE) {
-		struct pgtable_walk w;
-
-		if (pgtable_walk(&mem.pgtable, va, &w) &&
-		    (!(flags & FAULT_FLAG_WRITE) || (w.entry & _PAGE_RW)))
-			continue;
-		cr_assert_eq(do_user_addr_fault(&mm, va, flags, NULL), 0, "fault at %#lx", va);
-		faults++;
-	}
-	return faults;
-}
-
 static uint64_t ev(enum vm_event_item item)
 {
 	return os.ev.event[item];
@@ -121,23 +96,11 @@ static long rss(void)
 	return get_mm_counter(&mm, MM_ANONPAGES);
 }
 
-static void assert_classes(unsigned long start, unsigned long len, uint64_t none,
-			   uint64_t zero, uint64_t pte, uint64_t pmd)
-{
-	uint64_t c[MM_PAGE_NR] = { 0 };
-
-	mm_page_classes(&mm, start, len, c);
-	cr_assert_eq(c[MM_PAGE_NONE], none, "none %lu, want %lu", (unsigned long)c[MM_PAGE_NONE], (unsigned long)none);
-	cr_assert_eq(c[MM_PAGE_ZERO], zero, "zero %lu, want %lu", (unsigned long)c[MM_PAGE_ZERO], (unsigned long)zero);
-	cr_assert_eq(c[MM_PAGE_PTE], pte, "pte %lu, want %lu", (unsigned long)c[MM_PAGE_PTE], (unsigned long)pte);
-	cr_assert_eq(c[MM_PAGE_PMD], pmd, "pmd %lu, want %lu", (unsigned long)c[MM_PAGE_PMD], (unsigned long)pmd);
-}
-
 static void assert_flush(int i, unsigned long start, unsigned long end)
 {
-	cr_assert_gt(nr_flushes, i, "%d flushes, want flush %d", nr_flushes, i);
-	cr_assert_eq(flushes[i].start, start, "flush %d starts at %#lx, want %#lx", i, flushes[i].start, start);
-	cr_assert_eq(flushes[i].end, end, "flush %d ends at %#lx, want %#lx", i, flushes[i].end, end);
+	cr_assert_gt(flushes.nr, i, "%d flushes, want flush %d", flushes.nr, i);
+	cr_assert_eq(flushes.r[i].start, start, "flush %d starts at %#lx, want %#lx", i, flushes.r[i].start, start);
+	cr_assert_eq(flushes.r[i].end, end, "flush %d ends at %#lx, want %#lx", i, flushes.r[i].end, end);
 }
 
 /*
@@ -167,12 +130,13 @@ static void assert_exit_returns_everything(void)
  * (thp_deferred_split_page 1); re-touching block 0 is one THP fault, the
  * hole 128 4 KiB faults: 133 faults, 5 THP, pmd 1536, pte 512.
  */
+
 Test(zap, dataset_dontneed_split, .init = setup_madvise, .fini = shutdown)
 {
 	unsigned long a = map_8mib(), faults;
 
 	cr_assert_eq(do_madvise(&mm, a, 8 * MiB, MADV_HUGEPAGE), 0);
-	faults = touch(a, 8 * MiB, W);
+	faults = mm_touch(&mm, a, 8 * MiB, W);
 	cr_assert_eq(faults, 4);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 4);
 	cr_assert_eq(rss(), 2048);
@@ -183,8 +147,8 @@ Test(zap, dataset_dontneed_split, .init = setup_madvise, .fini = shutdown)
 	cr_assert_eq(ev(THP_SPLIT_PMD), 0);
 	cr_assert_eq(mem.pgtable.nr_ptes, 3, "the deposited table goes with the PMD");
 	cr_assert_eq(os.folios.nr, 3);
-	assert_classes(a, 8 * MiB, 512, 0, 0, 1536);
-	cr_assert_eq(nr_flushes, 1);
+	mm_expect_classes(&mm, a, 8 * MiB, 512, 0, 0, 1536);
+	cr_assert_eq(flushes.nr, 1);
 	assert_flush(0, a, a + 2 * MiB);
 
 	cr_assert_eq(do_madvise(&mm, a + 3 * MiB, 512 * KiB, MADV_DONTNEED), 0);
@@ -195,22 +159,22 @@ Test(zap, dataset_dontneed_split, .init = setup_madvise, .fini = shutdown)
 	cr_assert_eq(os.deferred_split.nr, 1);
 	cr_assert_eq(rss(), 1536 - 128);
 	cr_assert_eq(os.folios.nr, 3, "the split folio stays whole until the deferred split");
-	assert_classes(a, 8 * MiB, 512 + 128, 0, 384, 1024);
+	mm_expect_classes(&mm, a, 8 * MiB, 512 + 128, 0, 384, 1024);
 	/* pmdp_invalidate() of the split, then the zapped PTEs */
-	cr_assert_eq(nr_flushes, 3);
+	cr_assert_eq(flushes.nr, 3);
 	assert_flush(1, a + 2 * MiB, a + 4 * MiB);
 	assert_flush(2, a + 3 * MiB, a + 3 * MiB + 512 * KiB);
 
-	faults = touch(a, 2 * MiB, W);
+	faults = mm_touch(&mm, a, 2 * MiB, W);
 	cr_assert_eq(faults, 1);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 5);
 	cr_assert_eq(rss(), 2048 - 128);
-	faults += touch(a + 3 * MiB, 512 * KiB, W);
+	faults += mm_touch(&mm, a + 3 * MiB, 512 * KiB, W);
 	cr_assert_eq(faults, 1 + 128);
 	cr_assert_eq(rss(), 2048);
 	cr_assert_eq(ev(PGFAULT), 133);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 5);
-	assert_classes(a, 8 * MiB, 0, 0, 512, 1536);
+	mm_expect_classes(&mm, a, 8 * MiB, 0, 0, 512, 1536);
 	assert_exit_returns_everything();
 }
 
@@ -228,7 +192,7 @@ Test(zap, dataset_mprotect_split, .init = setup_madvise, .fini = shutdown)
 	struct pgtable_walk w;
 
 	cr_assert_eq(do_madvise(&mm, a, 8 * MiB, MADV_HUGEPAGE), 0);
-	cr_assert_eq(touch(a, 8 * MiB, W), 4);
+	cr_assert_eq(mm_touch(&mm, a, 8 * MiB, W), 4);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 4);
 
 	cr_assert_eq(do_mprotect(&mm, a + 3 * MiB, 1 * MiB, PROT_READ), 0);
@@ -236,34 +200,34 @@ Test(zap, dataset_mprotect_split, .init = setup_madvise, .fini = shutdown)
 	cr_assert_eq(ev(THP_SPLIT_PMD), 1);
 	cr_assert_eq(ev(THP_DEFERRED_SPLIT_PAGE), 0, "the folio is still wholly mapped");
 	cr_assert_eq(rss(), 2048);
-	assert_classes(a, 8 * MiB, 0, 0, 512, 1536);
+	mm_expect_classes(&mm, a, 8 * MiB, 0, 0, 512, 1536);
 	for (va = a + 2 * MiB; va < a + 4 * MiB; va += PAGE_SIZE) {
 		cr_assert(pgtable_walk(&mem.pgtable, va, &w));
 		cr_assert_eq(w.page_size, PAGE_SIZE);
 		cr_assert_eq(!!(w.entry & _PAGE_RW), va < a + 3 * MiB, "RW at %#lx", va);
 	}
 	/* the split's flush of block 1, then the write-protected PTEs */
-	cr_assert_eq(nr_flushes, 2);
+	cr_assert_eq(flushes.nr, 2);
 	assert_flush(0, a + 2 * MiB, a + 4 * MiB);
 	assert_flush(1, a + 3 * MiB, a + 4 * MiB);
 
-	cr_assert_eq(touch(a + 3 * MiB, 1 * MiB, R), 0);
+	cr_assert_eq(mm_touch(&mm, a + 3 * MiB, 1 * MiB, R), 0);
 	cr_assert_eq(ev(PGFAULT), 4);
 
 	cr_assert_eq(do_mprotect(&mm, a + 6 * MiB, 2 * MiB, PROT_NONE), 0);
 	cr_assert_eq(ev(THP_SPLIT_PMD), 1, "PROT_NONE on a whole aligned block keeps the PMD");
-	assert_classes(a + 6 * MiB, 2 * MiB, 0, 0, 0, 512);
+	mm_expect_classes(&mm, a + 6 * MiB, 2 * MiB, 0, 0, 0, 512);
 	cr_assert_not(pgtable_walk(&mem.pgtable, a + 6 * MiB, &w), "PROT_NONE is not present to the hardware");
 	assert_flush(2, a + 6 * MiB, a + 8 * MiB);
 
 	cr_assert_eq(do_mprotect(&mm, a + 3 * MiB, 1 * MiB, PROT_READ | PROT_WRITE), 0);
 	cr_assert_eq(mm.map_count, 2);
-	cr_assert_eq(touch(a + 3 * MiB, 1 * MiB, W), 0);
+	cr_assert_eq(mm_touch(&mm, a + 3 * MiB, 1 * MiB, W), 0);
 	cr_assert_eq(ev(PGFAULT), 4);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 4);
 	cr_assert_eq(ev(THP_SPLIT_PMD), 1);
 	cr_assert_eq(rss(), 2048);
-	assert_classes(a, 8 * MiB, 0, 0, 512, 1536);
+	mm_expect_classes(&mm, a, 8 * MiB, 0, 0, 512, 1536);
 	assert_exit_returns_everything();
 }
 
@@ -278,7 +242,7 @@ Test(zap, dataset_munmap_partial, .init = setup_always, .fini = shutdown)
 {
 	unsigned long a = map_8mib();
 
-	cr_assert_eq(touch(a, 8 * MiB, W), 4);
+	cr_assert_eq(mm_touch(&mm, a, 8 * MiB, W), 4);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 4);
 	cr_assert_eq(rss(), 2048);
 
@@ -291,9 +255,9 @@ Test(zap, dataset_munmap_partial, .init = setup_always, .fini = shutdown)
 	cr_assert_eq(os.folios.nr, 4);
 	/* both PTE tables still serve a VMA: none freed */
 	cr_assert_eq(mem.pgtable.nr_ptes, 4);
-	assert_classes(a, 8 * MiB, 512, 0, 512, 1024);
+	mm_expect_classes(&mm, a, 8 * MiB, 512, 0, 512, 1024);
 	/* two splits, then the zapped range */
-	cr_assert_eq(nr_flushes, 3);
+	cr_assert_eq(flushes.nr, 3);
 	assert_flush(0, a, a + 2 * MiB);
 	assert_flush(1, a + 2 * MiB, a + 4 * MiB);
 	assert_flush(2, a + 1 * MiB, a + 3 * MiB);
@@ -305,10 +269,10 @@ Test(zap, dataset_munmap_partial, .init = setup_always, .fini = shutdown)
 	cr_assert_eq(mem.pgtable.nr_ptes, 3);
 	assert_flush(3, a + 6 * MiB, a + 8 * MiB);
 
-	cr_assert_eq(touch(a, 1 * MiB, W), 0);
-	cr_assert_eq(touch(a + 3 * MiB, 3 * MiB, R), 0);
+	cr_assert_eq(mm_touch(&mm, a, 1 * MiB, W), 0);
+	cr_assert_eq(mm_touch(&mm, a + 3 * MiB, 3 * MiB, R), 0);
 	cr_assert_eq(ev(PGFAULT), 4);
-	assert_classes(a, 8 * MiB, 1024, 0, 512, 512);
+	mm_expect_classes(&mm, a, 8 * MiB, 1024, 0, 512, 512);
 	assert_exit_returns_everything();
 }
 
@@ -320,8 +284,8 @@ Test(zap, munmap_everything_frees_tables, .init = setup_always, .fini = shutdown
 {
 	unsigned long a = map_8mib();
 
-	touch(a, 4 * MiB, W);
-	touch(a + 4 * MiB, 4 * MiB, R);		/* two huge zero PMDs */
+	mm_touch(&mm, a, 4 * MiB, W);
+	mm_touch(&mm, a + 4 * MiB, 4 * MiB, R);		/* two huge zero PMDs */
 	cr_assert_eq(rss(), 1024);
 	cr_assert_eq(do_munmap(&mm, a, 8 * MiB), 0);
 	cr_assert_eq(rss(), 0);
@@ -339,15 +303,15 @@ Test(zap, dontneed_part_of_huge_zero_pmd, .init = setup_madvise, .fini = shutdow
 	unsigned long a = map_8mib();
 
 	cr_assert_eq(do_madvise(&mm, a, 8 * MiB, MADV_HUGEPAGE), 0);
-	cr_assert_eq(touch(a, 2 * MiB, R), 1);
-	assert_classes(a, 2 * MiB, 0, 512, 0, 0);
+	cr_assert_eq(mm_touch(&mm, a, 2 * MiB, R), 1);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 512, 0, 0);
 	cr_assert_eq(do_madvise(&mm, a + 1 * MiB, 512 * KiB, MADV_DONTNEED), 0);
 	cr_assert_eq(ev(THP_SPLIT_PMD), 1);
 	cr_assert_eq(ev(THP_DEFERRED_SPLIT_PAGE), 0);
 	cr_assert_eq(rss(), 0);
-	assert_classes(a, 2 * MiB, 128, 384, 0, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 128, 384, 0, 0);
 	/* a write to a zero PTE is a 4 KiB COW */
-	cr_assert_eq(touch(a, PAGE_SIZE, W), 1);
+	cr_assert_eq(mm_touch(&mm, a, PAGE_SIZE, W), 1);
 	cr_assert_eq(rss(), 1);
 	assert_exit_returns_everything();
 }
@@ -357,14 +321,14 @@ Test(zap, dontneed_4k_pages, .init = setup_madvise, .fini = shutdown)
 {
 	unsigned long a = map_8mib();
 
-	cr_assert_eq(touch(a, 1 * MiB, W), 256);
-	cr_assert_eq(touch(a + 1 * MiB, 1 * MiB, R), 256);	/* zero-page PTEs */
+	cr_assert_eq(mm_touch(&mm, a, 1 * MiB, W), 256);
+	cr_assert_eq(mm_touch(&mm, a + 1 * MiB, 1 * MiB, R), 256);	/* zero-page PTEs */
 	cr_assert_eq(rss(), 256);
 	cr_assert_eq(do_madvise(&mm, a + 512 * KiB, 1 * MiB, MADV_DONTNEED), 0);
 	cr_assert_eq(rss(), 128);
 	cr_assert_eq(os.folios.nr, 128);
 	cr_assert_eq(mem.pgtable.nr_ptes, 1);
-	assert_classes(a, 2 * MiB, 256, 128, 128, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 256, 128, 128, 0);
 	assert_flush(0, a + 512 * KiB, a + 1536 * KiB);
 	assert_exit_returns_everything();
 }
@@ -376,7 +340,7 @@ Test(zap, mprotect_whole_thp_keeps_pmd, .init = setup_madvise, .fini = shutdown)
 	struct pgtable_walk w;
 
 	cr_assert_eq(do_madvise(&mm, a, 8 * MiB, MADV_HUGEPAGE), 0);
-	cr_assert_eq(touch(a, 4 * MiB, W), 2);
+	cr_assert_eq(mm_touch(&mm, a, 4 * MiB, W), 2);
 	cr_assert_eq(do_mprotect(&mm, a, 2 * MiB, PROT_READ), 0);
 	cr_assert(pgtable_walk(&mem.pgtable, a, &w));
 	cr_assert_eq(w.page_size, PMD_SIZE);
@@ -385,7 +349,7 @@ Test(zap, mprotect_whole_thp_keeps_pmd, .init = setup_madvise, .fini = shutdown)
 	cr_assert_eq(do_mprotect(&mm, a, 2 * MiB, PROT_READ | PROT_WRITE), 0);
 	cr_assert(pgtable_walk(&mem.pgtable, a, &w));
 	cr_assert(w.entry & _PAGE_RW);
-	cr_assert_eq(touch(a, 2 * MiB, W), 0);
+	cr_assert_eq(mm_touch(&mm, a, 2 * MiB, W), 0);
 	cr_assert_eq(ev(PGFAULT), 2);
 	assert_exit_returns_everything();
 }
@@ -395,12 +359,12 @@ Test(zap, mprotect_rw_keeps_zero_page_readonly, .init = setup_madvise, .fini = s
 {
 	unsigned long a = map_8mib();
 
-	cr_assert_eq(touch(a, PAGE_SIZE, R), 1);
-	cr_assert_eq(touch(a + PAGE_SIZE, PAGE_SIZE, W), 1);
+	cr_assert_eq(mm_touch(&mm, a, PAGE_SIZE, R), 1);
+	cr_assert_eq(mm_touch(&mm, a + PAGE_SIZE, PAGE_SIZE, W), 1);
 	cr_assert_eq(do_mprotect(&mm, a, 2 * MiB, PROT_READ), 0);
 	cr_assert_eq(do_mprotect(&mm, a, 2 * MiB, PROT_READ | PROT_WRITE), 0);
-	cr_assert_eq(touch(a + PAGE_SIZE, PAGE_SIZE, W), 0, "exclusive anon page: writable again");
-	cr_assert_eq(touch(a, PAGE_SIZE, W), 1, "zero page: COW");
+	cr_assert_eq(mm_touch(&mm, a + PAGE_SIZE, PAGE_SIZE, W), 0, "exclusive anon page: writable again");
+	cr_assert_eq(mm_touch(&mm, a, PAGE_SIZE, W), 1, "zero page: COW");
 	cr_assert_eq(rss(), 2);
 	assert_exit_returns_everything();
 }
@@ -422,14 +386,14 @@ Test(zap, deferred_split_scan_frees_the_unmapped_half, .init = setup_madvise, .f
 	uint64_t pa_before;
 
 	cr_assert_eq(do_madvise(&mm, a, 8 * MiB, MADV_HUGEPAGE), 0);
-	touch(a, 2 * MiB, W);
+	mm_touch(&mm, a, 2 * MiB, W);
 	cr_assert(pgtable_walk(&mem.pgtable, a + 4096, &w));
 	pa_before = w.pa;
 	cr_assert_eq(do_madvise(&mm, a + 1 * MiB, 1 * MiB, MADV_DONTNEED), 0);
 	cr_assert_eq(os.deferred_split.nr, 1);
 	drain_all_pages(&os.zone);
 	free_before = os.zone.nr_free_pages;
-	nr_flushes = 0;
+	flushes.nr = 0;
 
 	cr_assert_eq(deferred_split_scan(&os, 16), 1);
 	drain_all_pages(&os.zone);
@@ -440,14 +404,14 @@ Test(zap, deferred_split_scan_frees_the_unmapped_half, .init = setup_madvise, .f
 	cr_assert_eq(os.ev.mthp[HPAGE_PMD_ORDER][MTHP_STAT_NR_ANON_PARTIALLY_MAPPED], 0);
 	cr_assert_eq(os.folios.nr, 256);
 	assert_flush(0, a, a + 2 * MiB);
-	assert_classes(a, 2 * MiB, 256, 0, 256, 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 256, 0, 256, 0);
 	cr_assert(pgtable_walk(&mem.pgtable, a + 4096, &w));
 	cr_assert_eq(w.pa, pa_before, "the mapped pages stay where they were");
 	cr_assert(w.entry & _PAGE_RW);
 	cr_assert_eq(rss(), 256);
 	/* A write to a split page takes no fault; the hole refills with 4 KiB faults. */
-	cr_assert_eq(touch(a, 1 * MiB, W), 0);
-	cr_assert_eq(touch(a + 1 * MiB, 1 * MiB, W), 256);
+	cr_assert_eq(mm_touch(&mm, a, 1 * MiB, W), 0);
+	cr_assert_eq(mm_touch(&mm, a + 1 * MiB, 1 * MiB, W), 256);
 	assert_exit_returns_everything();
 }
 
@@ -466,7 +430,7 @@ Test(zap, allocation_failure_splits_queued_folios, .init = setup_madvise, .fini 
 
 	cr_assert_not_null(held);
 	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_HUGEPAGE), 0);
-	touch(a, 2 * MiB, W);
+	mm_touch(&mm, a, 2 * MiB, W);
 	cr_assert_eq(do_madvise(&mm, a + 1 * MiB, 1 * MiB, MADV_DONTNEED), 0);
 	for (;;) {
 		/* Without __GFP_DIRECT_RECLAIM: filling must not reclaim. */
