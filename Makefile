@@ -73,7 +73,10 @@ LIB_OBJS += build/mimicos/reservation.o
 LIB_OBJS += build/mimicos/vmstat.o
 
 # ---- the simulator (issue 5; the functional mode over MimicOS so far) -------------
+LIB_OBJS += build/simulator/cache.o
+LIB_OBJS += build/simulator/dram.o
 LIB_OBJS += build/simulator/functional.o
+LIB_OBJS += build/simulator/stats.o
 
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cmd_check.o
@@ -101,6 +104,8 @@ TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/mimicos/test_pgtable
 TESTS += build/tests/mimicos/test_reservation
 TESTS += build/tests/mimicos/test_zap
+TESTS += build/tests/simulator/test_cache
+TESTS += build/tests/simulator/test_dram
 TESTS += build/tests/simulator/test_functional
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
@@ -109,6 +114,7 @@ TESTS += build/tests/workload/test_prng
 TESTS += build/tests/workload/test_size
 TESTS += build/tests/workload/test_spec
 
+BENCHES += build/bench/bench_cache
 BENCHES += build/bench/bench_gen
 BENCHES += build/bench/bench_linux
 BENCHES += build/bench/bench_mimicos

@@ -24,4 +24,23 @@ struct sa_config {
 	enum sa_repl repl;	/* "replacement": "lru" | "srrip" | "random" */
 };
 
+/*
+ * Helpers for the configuration reader (defined in cache.c).
+ *
+ * sa_repl_name(): "lru", "srrip" or "random" (the JSON value); NULL for a
+ * value out of range. sa_repl_from_name(): the inverse, 0 or -EINVAL for a
+ * name that is none of them (exact, lower case).
+ */
+const char *sa_repl_name(enum sa_repl repl);
+int sa_repl_from_name(const char *name, enum sa_repl *out);
+
+/*
+ * NULL if 'cfg' describes a structure sa_init() accepts, else what is wrong,
+ * as one phrase naming the JSON key ("ways must be in [1, 65535]"), for
+ * the reader's one-line error message: sets a power of two in [1, 2^24],
+ * ways in [1, 65535], sets * ways <= 2^26 (= 4 GiB of 64-byte lines),
+ * repl a known policy. latency is not checked (any cycle count is valid).
+ */
+const char *sa_config_error(const struct sa_config *cfg);
+
 #endif

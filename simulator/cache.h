@@ -1,0 +1,386 @@
+/*
+ * cache.h - the one generic set-associative structure of the simulator: data
+ * caches, TLBs and page-walk caches are all a struct sa_cache, configured by a
+ * struct sa_config (sa.h), as ChampSim's TLBs are cache instances with the
+ * same JSON keys as L1D.
+ *
+ * An entry is a (key, asid) tag and a 64-bit payload the structure never
+ * reads. What the key and the payload mean is the user's choice; the three
+ * uses of the simulator are:
+ *
+ *   data cache	key = sa_line_key(paddr) (the physical line number, 64-byte
+ *		lines), asid 0, payload unused (0). The dirty bit marks lines
+ *		to write back: sa_mark_dirty() after a store, and a dirty
+ *		victim is reported by sa_insert() (SA_VICTIM_DIRTY).
+ *   TLB	key = sa_va_key(vaddr, page_shift), the virtual page number
+ *		of that page size with the size in the key's top byte, so
+ *		a 4 KiB and a 2 MiB page with the same page number never
+ *		alias and one structure can hold several sizes (a unified
+ *		STLB: the caller looks up once per size it may hold). asid
+ *		is the PCID of the mm. payload = sa_tlb_payload(frame
+ *		physical address, page_shift, SA_PERM_* bits).
+ *   page-walk	key = sa_va_key(vaddr, level_shift), where level_shift is
+ *   cache	the lowest virtual-address bit the cached upper-level entry
+ *		translates (e.g. 21 for a PMD entry: bits 47..21 select it),
+ *		asid the PCID, payload the physical address of the next
+ *		table. One structure per level, as ChampSim's walker has.
+ *
+ * Index function: set = key & (sets - 1), i.e. key modulo sets, sets a power
+ * of two. For the three uses above that is the low bits of the line number or
+ * the page number, the conventional index (no hashing, no XOR folding). The
+ * whole key is kept as the tag (the set bits included: it costs nothing and
+ * makes invalidation and victim reporting exact).
+ *
+ * Storage is flat: keys, payloads, 32-bit tag words (valid bit, asid and a
+ * few key bits) and replacement state are arrays of sets * ways, way-major
+ * within a set (entry = set * ways + way), allocated once by sa_init(); no
+ * operation allocates. A lookup compares the set's tag words without a
+ * branch per way, then the full key of a matching way (__sa_find()); a count
+ * of valid ways per set spares a full set's fill the search for a free way.
+ * Measured by bench/bench_cache.c.
+ *
+ * Invariants (a policy choosing a way out of range, a set's count disagreeing
+ * with its ways, a reversed invalidation range) are checked in every build
+ * and abort with a message.
+ *
+ * Replacement: an invalid way is always filled first (the lowest-numbered
+ * one); only a full set asks the policy for a victim. Policies are ops
+ * (struct sa_repl_ops) over one 64-bit word of state per way:
+ *
+ *   LRU	true LRU: the state is a per-structure timestamp written on
+ *		every hit and insert; the victim is the way with the oldest.
+ *   SRRIP	static RRIP with 2-bit re-reference prediction values
+ *		(Jaleel et al., ISCA 2010): insert at RRPV 2, a hit sets 0;
+ *		the victim is the lowest-numbered way with RRPV 3, after
+ *		aging the whole set (+1 to every way) as often as needed.
+ *   RANDOM	a way drawn uniformly by wl_rng_below() from the struct wl_rng
+ *		given to sa_init() (workload/prng.h), so a seed gives one
+ *		victim sequence. The structure keeps a pointer: the generator
+ *		must outlive it, and may be shared with other components.
+ *
+ * Counters: struct sa_stats, plain fields the operations bump; the
+ * simulator's stats printer (stats.h) is the one place they are printed. The
+ * owner copies or zeroes them for a region of interest.
+ *
+ * Not thread-safe: one structure belongs to one simulated core (or to the
+ * shared level's owner).
+ */
+#ifndef SIMULATOR_CACHE_H
+#define SIMULATOR_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "simulator/sa.h"
+#include "workload/prng.h"
+
+/* Data caches: 64-byte lines. */
+#define SA_LINE_SHIFT	6
+
+/* The key of the line holding physical address 'paddr'. */
+static inline uint64_t sa_line_key(uint64_t paddr)
+{
+	return paddr >> SA_LINE_SHIFT;
+}
+
+/*
+ * The key of the page (or upper-level page-table entry) of 'shift' bits
+ * holding virtual address 'vaddr': the page number in bits 55..0, 'shift' in
+ * bits 63..56. 'shift' >= 9 so that the number fits in 56 bits for any
+ * 64-bit address (4 KiB: 12, 2 MiB: 21, 1 GiB: 30; page-walk caches: the
+ * level's shift). The keys of one shift are ordered as the addresses, so a
+ * virtual range [start, end) of that size is the key range
+ * [sa_va_key(start, shift), sa_va_key(end - 1, shift)].
+ */
+static inline uint64_t sa_va_key(uint64_t vaddr, unsigned int shift)
+{
+	return (vaddr >> shift) | ((uint64_t)shift << 56);
+}
+
+/* The page shift a sa_va_key() key was made with, and its first address. */
+static inline unsigned int sa_va_key_shift(uint64_t key)
+{
+	return (unsigned int)(key >> 56);
+}
+
+static inline uint64_t sa_va_key_addr(uint64_t key)
+{
+	return (key & ((1ULL << 56) - 1)) << sa_va_key_shift(key);
+}
+
+/*
+ * TLB payload: the frame's physical address (page-aligned, so its low 12
+ * bits are free) | page shift << 6 | permission bits in bits 5..0.
+ */
+#define SA_PERM_READ	0x01u
+#define SA_PERM_WRITE	0x02u
+#define SA_PERM_EXEC	0x04u
+#define SA_PERM_USER	0x08u
+#define SA_PERM_ACCESSED 0x10u
+#define SA_PERM_DIRTY	0x20u
+#define SA_PERM_MASK	0x3fu
+
+static inline uint64_t sa_tlb_payload(uint64_t frame_paddr, unsigned int shift,
+				      unsigned int perms)
+{
+	return (frame_paddr & ~0xfffULL) | ((uint64_t)(shift & 0x3f) << 6) |
+	       (perms & SA_PERM_MASK);
+}
+
+static inline uint64_t sa_tlb_frame(uint64_t payload)
+{
+	return payload & ~0xfffULL;
+}
+
+static inline unsigned int sa_tlb_shift(uint64_t payload)
+{
+	return (unsigned int)(payload >> 6) & 0x3f;
+}
+
+static inline unsigned int sa_tlb_perms(uint64_t payload)
+{
+	return (unsigned int)payload & SA_PERM_MASK;
+}
+
+/* The physical address 'vaddr' translates to through a TLB payload. */
+static inline uint64_t sa_tlb_translate(uint64_t payload, uint64_t vaddr)
+{
+	return sa_tlb_frame(payload) | (vaddr & ((1ULL << sa_tlb_shift(payload)) - 1));
+}
+
+/*
+ * X(name): the counters of one structure, in print order; the only list of
+ * them (it generates the fields and the JSON keys).
+ *   hits, misses	sa_lookup() outcomes
+ *   inserts		sa_insert() calls (a key already present counts too)
+ *   evictions		valid entries a sa_insert() replaced
+ *   dirty_evictions	those of them that were dirty (writebacks)
+ *   invalidations	valid entries removed by sa_invalidate*() and sa_flush*()
+ */
+#define SA_STATS_LIST(X)	\
+	X(hits)			\
+	X(misses)		\
+	X(inserts)		\
+	X(evictions)		\
+	X(dirty_evictions)	\
+	X(invalidations)
+
+struct sa_stats {
+#define SA_STATS_FIELD(name) uint64_t name;
+	SA_STATS_LIST(SA_STATS_FIELD)
+#undef SA_STATS_FIELD
+};
+
+struct sa_cache;
+
+/*
+ * A replacement policy. 'base' is the index of the set's way 0 in the flat
+ * arrays, 'way' a way of that set; the policy's state is c->repl[base + way].
+ *   init	set the state of every (invalid) way; NULL: zero it
+ *   on_hit	sa_lookup() hit 'way', or sa_insert() found the key present
+ *   on_insert	a new entry was written in 'way'
+ *   victim	the set is full: the way to replace
+ */
+struct sa_repl_ops {
+	const char *name;
+	void (*init)(struct sa_cache *c);
+	void (*on_hit)(struct sa_cache *c, uint32_t base, uint32_t way);
+	void (*on_insert)(struct sa_cache *c, uint32_t base, uint32_t way);
+	uint32_t (*victim)(struct sa_cache *c, uint32_t base);
+};
+
+/* The policies, indexed by enum sa_repl. */
+extern const struct sa_repl_ops *const sa_repl_ops[SA_REPL_NR];
+
+/* What sa_insert() replaced (valid after it returned non-zero). */
+struct sa_victim {
+	uint64_t key;
+	uint64_t payload;
+	uint16_t asid;
+	bool dirty;
+};
+
+/* Flags of sa_insert() and sa_invalidate(). */
+#define SA_VICTIM	0x1	/* a valid entry was evicted (or invalidated) */
+#define SA_VICTIM_DIRTY	0x2	/* ... and it was dirty */
+
+struct sa_cache {
+	struct sa_config cfg;
+	char *name;			/* copy of sa_init()'s, for reports */
+	uint32_t set_mask;		/* sets - 1 */
+	uint32_t set_shift;		/* log2(sets) */
+	uint32_t ways;
+	const struct sa_repl_ops *ops;
+	struct wl_rng *rng;		/* RANDOM's generator (not owned) */
+	uint64_t clock;			/* LRU's timestamp source */
+
+	/* sets * ways each, entry = set * ways + way */
+	uint64_t *keys;
+	uint64_t *payloads;
+	uint32_t *tags;			/* tag words (__sa_tag()), 0 if invalid */
+	uint8_t *dirty;
+	uint64_t *repl;			/* the policy's state */
+	uint32_t *used;			/* per set: its valid ways */
+
+	struct sa_victim victim;	/* last eviction */
+	struct sa_stats stats;
+};
+
+/*
+ * Allocate and empty a structure of cfg's geometry and policy. 'name' is
+ * copied (it names the structure in reports); 'rng' is needed by RANDOM only
+ * (NULL otherwise is fine) and must outlive the structure. Returns 0, or
+ * -EINVAL for a configuration sa_config_error() rejects (or RANDOM without a
+ * generator), -ENOMEM. On error *c needs no sa_release() (but tolerates it).
+ */
+int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
+	    struct wl_rng *rng);
+
+/* Free what sa_init() allocated; *c is zeroed and may be initialized again. */
+void sa_release(struct sa_cache *c);
+
+/* Total entries, sets * ways. */
+static inline uint32_t sa_entries(const struct sa_cache *c)
+{
+	return (c->set_mask + 1) * c->ways;
+}
+
+/* The set 'key' maps to: key modulo sets. */
+static inline uint32_t sa_set_of(const struct sa_cache *c, uint64_t key)
+{
+	return (uint32_t)(key & c->set_mask);
+}
+
+/*
+ * The tag word of (key, asid): bit 0 valid, bits 16..1 the asid, bits 31..17
+ * the low 15 key bits above the set index. Equal tag words are necessary for
+ * a match, and the asid is exact in them, so a lookup compares the set's
+ * 32-bit tag words (four ways per SSE2 instruction, no branch per way: a
+ * search that stops at the first match mispredicts on most hits, as the way
+ * that hits is random) and then only the full keys of the ways whose tag
+ * word matches (almost always one or none).
+ */
+static inline uint32_t __sa_tag(const struct sa_cache *c, uint64_t key, uint16_t asid)
+{
+	return 1u | (uint32_t)asid << 1 | (uint32_t)(key >> c->set_shift) << 17;
+}
+
+static inline uint16_t __sa_tag_asid(uint32_t tag)
+{
+	return (uint16_t)(tag >> 1);
+}
+
+/* Bit w set if t[w] == v, for n <= 64 ways. */
+static inline uint64_t __sa_tag_mask(const uint32_t *t, uint32_t v, uint32_t n)
+{
+	uint64_t m = 0;
+	uint32_t w = 0;
+#ifdef __SSE2__
+	__m128i vv = _mm_set1_epi32((int)v);
+
+	for (; w + 4 <= n; w += 4) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(t + w));
+
+		m |= (uint64_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(x, vv))) << w;
+	}
+#endif
+	for (; w < n; w++)
+		m |= (uint64_t)(t[w] == v) << w;
+	return m;
+}
+
+/* __sa_find() for sets of more than 64 ways (cache.c). */
+int32_t __sa_find_wide(const struct sa_cache *c, uint32_t base, uint64_t key,
+		       uint16_t asid);
+
+/* The way of (key, asid) in the set starting at entry 'base', or -1. */
+static inline int32_t __sa_find(const struct sa_cache *c, uint32_t base,
+				uint64_t key, uint16_t asid)
+{
+	const uint64_t *keys = c->keys + base;
+	uint64_t m;
+
+	if (__builtin_expect(c->ways > 64, 0))
+		return __sa_find_wide(c, base, key, asid);
+	m = __sa_tag_mask(c->tags + base, __sa_tag(c, key, asid), c->ways);
+	while (m) {
+		uint32_t w = (uint32_t)__builtin_ctzll(m);
+
+		if (keys[w] == key)
+			return (int32_t)w;
+		m &= m - 1;
+	}
+	return -1;
+}
+
+/*
+ * Look (key, asid) up. On a hit: *payload_out (if not NULL) gets the payload,
+ * the policy's on_hit runs, hits is bumped, true is returned. On a miss:
+ * misses is bumped, false; nothing else changes (fill with sa_insert()).
+ */
+static inline bool sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid,
+			     uint64_t *payload_out)
+{
+	uint32_t base = sa_set_of(c, key) * c->ways;
+	int32_t w = __sa_find(c, base, key, asid);
+
+	if (w < 0) {
+		c->stats.misses++;
+		return false;
+	}
+	c->stats.hits++;
+	if (payload_out)
+		*payload_out = c->payloads[base + (uint32_t)w];
+	c->ops->on_hit(c, base, (uint32_t)w);
+	return true;
+}
+
+/*
+ * Whether (key, asid) is present, without side effects: no counter, no
+ * replacement update (for inclusion checks and tests).
+ */
+bool sa_probe(const struct sa_cache *c, uint64_t key, uint16_t asid,
+	      uint64_t *payload_out);
+
+/*
+ * Fill (key, asid) with 'payload', clean. If the set is full, the policy
+ * chooses a valid victim, which is evicted: c->victim describes it and its key
+ * goes to *victim_key_out (if not NULL). Returns 0 if nothing was evicted,
+ * SA_VICTIM, or SA_VICTIM | SA_VICTIM_DIRTY for a dirty victim (a writeback
+ * for a data cache). If (key, asid) is already present, its payload is
+ * replaced in place (dirty bit kept), the policy sees a hit, and 0 is
+ * returned: a refill never duplicates an entry.
+ */
+int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
+	      uint64_t *victim_key_out);
+
+/* Set the dirty bit of (key, asid); false if it is absent. No counters. */
+bool sa_mark_dirty(struct sa_cache *c, uint64_t key, uint16_t asid);
+
+/*
+ * Remove (key, asid). Returns 0 if absent, else SA_VICTIM (| SA_VICTIM_DIRTY
+ * if it was dirty: the caller writes it back if it must).
+ */
+int sa_invalidate(struct sa_cache *c, uint64_t key, uint16_t asid);
+
+/*
+ * Remove every entry of 'asid' with key_lo <= key <= key_hi (inclusive; a
+ * TLB shootdown of a virtual range, see sa_va_key()); returns how many.
+ * Worst case O(entries): a range shorter than the number of sets visits only
+ * its keys' sets, a longer one scans every entry. key_lo > key_hi is a caller
+ * bug (checked: aborts).
+ */
+uint64_t sa_invalidate_range(struct sa_cache *c, uint64_t key_lo, uint64_t key_hi,
+			     uint16_t asid);
+
+/* Remove every entry of 'asid' (INVPCID single-context); returns how many. */
+uint64_t sa_flush_asid(struct sa_cache *c, uint16_t asid);
+
+/* Remove every entry (e.g. a CR3 write without PCIDs); returns how many. */
+uint64_t sa_flush_all(struct sa_cache *c);
+
+#endif
