@@ -74,8 +74,10 @@ LIB_OBJS += build/mimicos/vmstat.o
 
 # ---- the simulator (issue 5; the functional mode over MimicOS so far) -------------
 LIB_OBJS += build/simulator/cache.o
+LIB_OBJS += build/simulator/core.o
 LIB_OBJS += build/simulator/dram.o
 LIB_OBJS += build/simulator/functional.o
+LIB_OBJS += build/simulator/memsys.o
 LIB_OBJS += build/simulator/stats.o
 
 # ---- the command line ---------------------------------------------------------
@@ -105,8 +107,10 @@ TESTS += build/tests/mimicos/test_pgtable
 TESTS += build/tests/mimicos/test_reservation
 TESTS += build/tests/mimicos/test_zap
 TESTS += build/tests/simulator/test_cache
+TESTS += build/tests/simulator/test_core
 TESTS += build/tests/simulator/test_dram
 TESTS += build/tests/simulator/test_functional
+TESTS += build/tests/simulator/test_memsys
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
 TESTS += build/tests/workload/test_native

@@ -1,0 +1,79 @@
+/*
+ * memsys.h - the data side of the memory hierarchy: L1D, L2 and LLC (three
+ * struct sa_cache, 64-byte lines) in front of the DRAM model, for one core.
+ *
+ * An access looks up L1D, then L2, then LLC, then DRAM, adding each level's
+ * latency on the way down (a hit at L2 costs l1d.latency + l2.latency); a
+ * miss fills every level it missed (non-inclusive, no back-invalidation). A
+ * store marks its L1D line dirty; a dirty victim is written back to the next
+ * level (marked dirty there, or written to DRAM from the LLC), off the
+ * critical path: write-backs cost no latency but do count and do move DRAM
+ * rows.
+ *
+ * Traffic is counted by class, so the statistics separate the program's
+ * data from the page walker's entry reads and from the kernel's own work
+ * (the fault handler's entries, struct pages and the pages it clears or
+ * copies): hits and misses per level per class, DRAM accesses per class.
+ *
+ * Bulk operations (a kernel clearing or copying a physical range) touch
+ * every line of the range. Their time: the lines are independent stores
+ * (and loads for a copy), so their latencies overlap up to the core's
+ * memory-level parallelism: max(lines, sum of latencies / mlp) cycles.
+ */
+#ifndef SIMULATOR_MEMSYS_H
+#define SIMULATOR_MEMSYS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "simulator/cache.h"
+#include "simulator/dram.h"
+
+enum memsys_level {
+	MEMSYS_L1D,
+	MEMSYS_L2,
+	MEMSYS_LLC,
+	MEMSYS_LEVELS
+};
+
+enum memsys_class {
+	MEMSYS_DATA,		/* the workload's loads and stores */
+	MEMSYS_TRANSLATION,	/* page-table entries the walker reads */
+	MEMSYS_KERNEL,		/* the kernel's work on a fault (the instruction stream) */
+	MEMSYS_CLASSES
+};
+
+struct memsys_stats {
+	uint64_t hits[MEMSYS_LEVELS][MEMSYS_CLASSES];
+	uint64_t misses[MEMSYS_LEVELS][MEMSYS_CLASSES];
+	uint64_t dram[MEMSYS_CLASSES];		/* accesses that reached DRAM */
+	uint64_t writebacks;			/* dirty lines written to DRAM */
+};
+
+struct memsys {
+	struct sa_cache level[MEMSYS_LEVELS];
+	struct dram dram;
+	struct memsys_stats stats;
+};
+
+/* Build the three caches and DRAM. 0, or -EINVAL / -ENOMEM (nothing to release). */
+int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_config *l2,
+		const struct sa_config *llc, const struct dram_config *dram, struct wl_rng *rng);
+void memsys_release(struct memsys *ms);
+
+/* One access of up to 64 bytes at paddr: its latency in cycles. */
+uint32_t memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsys_class cls);
+
+/*
+ * Every line of [paddr, paddr + len) stored to (copy_from NOPHYS) or, for a
+ * copy, loaded from copy_from + offset and stored to paddr + offset: the
+ * cycles as the header says, with 'mlp' misses overlapped.
+ */
+#define MEMSYS_NO_SOURCE	UINT64_MAX
+uint64_t memsys_bulk(struct memsys *ms, uint64_t paddr, uint64_t len, uint64_t copy_from,
+		     uint32_t mlp, enum memsys_class cls);
+
+const char *memsys_level_name(enum memsys_level l);	/* "l1d", "l2", "llc" */
+const char *memsys_class_name(enum memsys_class c);	/* "data", "translation", "kernel" */
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * test_memsys.c - the cache hierarchy against hand-computed sequences.
+ *
+ * L1D 1 set x 2 ways (4 cycles), L2 1 set x 4 ways (12), LLC 1 set x 8 ways
+ * (30), LRU; DRAM: one bank, 8 KiB rows, row hit 100, miss 300, empty 200.
+ * Lines are 64 bytes; A, B, C, ... are lines in one 8 KiB row.
+ */
+#include <criterion/criterion.h>
+
+#include "simulator/memsys.h"
+
+static struct memsys ms;
+
+#define L(n) ((uint64_t)(n) * 64)
+
+static void setup(void)
+{
+	struct sa_config l1 = { .sets = 1, .ways = 2, .latency = 4, .repl = SA_REPL_LRU };
+	struct sa_config l2 = { .sets = 1, .ways = 4, .latency = 12, .repl = SA_REPL_LRU };
+	struct sa_config llc = { .sets = 1, .ways = 8, .latency = 30, .repl = SA_REPL_LRU };
+	struct dram_config d = { .channels = 1, .ranks = 1, .banks = 1, .row_bytes = 8192,
+				 .t_row_hit = 100, .t_row_miss = 300, .t_row_empty = 200 };
+
+	cr_assert_eq(memsys_init(&ms, &l1, &l2, &llc, &d, NULL), 0);
+}
+
+static void teardown(void)
+{
+	memsys_release(&ms);
+}
+
+TestSuite(memsys, .init = setup, .fini = teardown);
+
+/* A first access goes to DRAM (empty bank): 4 + 12 + 30 + 200; again: an L1 hit. */
+Test(memsys, miss_then_hit)
+{
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 246);
+	cr_assert_eq(memsys_access(&ms, L(0) + 8, false, MEMSYS_DATA), 4);
+	cr_assert_eq(ms.stats.hits[MEMSYS_L1D][MEMSYS_DATA], 1);
+	cr_assert_eq(ms.stats.misses[MEMSYS_LLC][MEMSYS_DATA], 1);
+	cr_assert_eq(ms.stats.dram[MEMSYS_DATA], 1);
+}
+
+/*
+ * A B C: C evicts A from the 2-way L1 (A is still in L2): A costs 4 + 12.
+ * B and C were row hits in DRAM: 146 each.
+ */
+Test(memsys, l1_victim_hits_in_l2)
+{
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 246);
+	cr_assert_eq(memsys_access(&ms, L(1), false, MEMSYS_DATA), 146);
+	cr_assert_eq(memsys_access(&ms, L(2), false, MEMSYS_DATA), 146);
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 16);
+	cr_assert_eq(ms.stats.hits[MEMSYS_L2][MEMSYS_DATA], 1);
+}
+
+/* Classes are counted apart. */
+Test(memsys, traffic_classes_are_separate)
+{
+	memsys_access(&ms, L(0), false, MEMSYS_TRANSLATION);
+	memsys_access(&ms, L(0), false, MEMSYS_DATA);
+	memsys_access(&ms, L(5), true, MEMSYS_KERNEL);
+	cr_assert_eq(ms.stats.misses[MEMSYS_L1D][MEMSYS_TRANSLATION], 1);
+	cr_assert_eq(ms.stats.hits[MEMSYS_L1D][MEMSYS_DATA], 1);
+	cr_assert_eq(ms.stats.dram[MEMSYS_KERNEL], 1);
+	cr_assert_eq(ms.stats.dram[MEMSYS_DATA], 0);
+}
+
+/*
+ * A dirty line travels down: store A, then 11 more lines push it out of L1
+ * (2), L2 (4) and the LLC (8): 2 + 4 + 8 = 14 lines hold the hierarchy, so
+ * the 15th distinct line evicts A from the LLC, written to DRAM.
+ */
+Test(memsys, dirty_lines_are_written_back)
+{
+	memsys_access(&ms, L(0), true, MEMSYS_DATA);
+	for (int i = 1; i < 8; i++)
+		memsys_access(&ms, L(i), false, MEMSYS_DATA);
+	cr_assert_eq(ms.stats.writebacks, 0);
+	for (int i = 8; i < 16; i++)
+		memsys_access(&ms, L(i), false, MEMSYS_DATA);
+	cr_assert_eq(ms.stats.writebacks, 1, "A reached DRAM");
+	cr_assert_eq(ms.dram.stats.writes, 1);
+}
+
+/*
+ * Clearing 4 lines with mlp 2: the first store misses to an empty bank (246),
+ * the next three are row hits (146): (246 + 3 * 146) / 2 = 342 cycles.
+ */
+Test(memsys, bulk_overlaps_up_to_mlp)
+{
+	cr_assert_eq(memsys_bulk(&ms, L(0), 256, MEMSYS_NO_SOURCE, 2, MEMSYS_KERNEL), 342);
+	/*
+	 * Again: L1 holds lines 2 and 3, L2 all four. Line 0 hits L2 (16) and
+	 * evicts 2 from L1, line 1 evicts 3, so 2 and 3 hit L2 too (LRU
+	 * thrash): 4 * 16 / 2 = 32.
+	 */
+	cr_assert_eq(memsys_bulk(&ms, L(0), 256, MEMSYS_NO_SOURCE, 2, MEMSYS_KERNEL), 32);
+}
