@@ -78,7 +78,9 @@ LIB_OBJS += build/simulator/core.o
 LIB_OBJS += build/simulator/dram.o
 LIB_OBJS += build/simulator/functional.o
 LIB_OBJS += build/simulator/memsys.o
+LIB_OBJS += build/simulator/mmu.o
 LIB_OBJS += build/simulator/stats.o
+LIB_OBJS += build/simulator/timing.o
 
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cmd_check.o
@@ -111,6 +113,7 @@ TESTS += build/tests/simulator/test_core
 TESTS += build/tests/simulator/test_dram
 TESTS += build/tests/simulator/test_functional
 TESTS += build/tests/simulator/test_memsys
+TESTS += build/tests/simulator/test_timing
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
 TESTS += build/tests/workload/test_native

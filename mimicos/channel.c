@@ -650,6 +650,7 @@ static void server_execute(struct channel_server *srv, unsigned int core,
 	for (unsigned int i = 0; i < srv->nr_mms; i++)
 		srv->mem[i].pgtable.cpu = core;
 	rs->result = do_request(srv, rq);
+	rs->next_wake_ns = khugepaged_next_wakeup(&srv->os);
 	if (rq->type <= MIMICOS_REQ_KHUGEPAGED_WAIT) {
 		uint64_t left = rs->insns = cost_of(&srv->cfg.cost, rq->type, &srv->cnt);
 

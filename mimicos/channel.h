@@ -319,6 +319,9 @@ struct mimicos_walk {
  *                  u.wait.now_ns the simulated time it ended at (later
  *                  ADVANCEs continue from there)
  *   nr_faults      MMAP with MAP_POPULATE: faults run
+ *   next_wake_ns   every request: when khugepaged's next pass is due
+ *                  (khugepaged_next_wakeup()), so a caller whose clock moves
+ *                  knows when an ADVANCE has work to do
  */
 struct mimicos_response {
 	uint32_t type;
@@ -339,6 +342,7 @@ struct mimicos_response {
 	uint64_t nr_records;
 	uint32_t passes;
 	uint32_t nr_faults;
+	uint64_t next_wake_ns;	/* khugepaged's next pass after the request (UINT64_MAX: none due) */
 	union {
 		/* QUERY */
 		struct {

@@ -40,6 +40,11 @@ struct functional_state {
 	struct mimicos_channel ch;
 	bool open;
 	struct tcache tc;
+	/* timed runs */
+	struct timing *tm;
+	struct kstream ks;		/* each request's instruction stream */
+	uint64_t next_wake_ns;		/* khugepaged's next pass */
+	struct timing_stats phase_begin;
 	long phase;		/* -1 during setup */
 	uint64_t now_ns;	/* simulated time */
 };
@@ -253,17 +258,53 @@ static void tc_flush(struct tcache *tc, uint64_t start, uint64_t end)
 static int request(struct functional_state *st, const struct mimicos_request *rq,
 		   struct mimicos_response *rs)
 {
-	int ret = channel_request(&st->ch, 0, rq, rs, NULL);
+	int ret = channel_request(&st->ch, 0, rq, rs, st->tm ? &st->ks : NULL);
 
 	if (ret)
 		return wl_error_set(st->err, st->run->spec->file, "", "MimicOS (%s): %s",
 				    channel_mode_name(st->ch.cfg.mode), strerror(-ret));
+	st->next_wake_ns = rs->next_wake_ns;
+	if (st->tm) {
+		/* the kernel's work, timed where it runs; then the shootdowns */
+		switch (rq->type) {
+		case MIMICOS_REQ_FAULT:
+			timing_kernel(st->tm, TIMING_KERNEL_FAULT, rs, &st->ks);
+			break;
+		case MIMICOS_REQ_MMAP:
+		case MIMICOS_REQ_MUNMAP:
+		case MIMICOS_REQ_MPROTECT:
+		case MIMICOS_REQ_MADVISE:
+			timing_kernel(st->tm, TIMING_KERNEL_SYSCALL, rs, &st->ks);
+			break;
+		case MIMICOS_REQ_ADVANCE:
+		case MIMICOS_REQ_KHUGEPAGED_WAIT:
+			timing_kernel(st->tm, TIMING_KERNEL_BACKGROUND, rs, &st->ks);
+			break;
+		default:
+			break;
+		}
+		timing_shootdowns(st->tm, rs);
+		return 0;
+	}
 	if (rs->tlb_flush_all)
 		tc_clear(&st->tc);
 	for (uint32_t i = 0; i < rs->nr_tlb; i++)
 		tc_flush(&st->tc, rs->tlb[i].start, rs->tlb[i].end);
 	tc_flush(&st->tc, rs->changed_start, rs->changed_end);
 	return 0;
+}
+
+/* Timed runs: khugepaged's passes due by the core's clock run (on another CPU). */
+static int catch_up(struct functional_state *st)
+{
+	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE };
+	struct mimicos_response rs;
+
+	rq.now_ns = timing_clock_ns(st->tm);
+	if (rq.now_ns <= st->next_wake_ns || rq.now_ns <= st->now_ns)
+		return 0;
+	st->now_ns = rq.now_ns;
+	return request(st, &rq, &rs);
 }
 
 /* ---- setup and range ops ---------------------------------------------------- */
@@ -362,6 +403,58 @@ static int op_munmap(struct functional_state *st, const struct wl_op *op)
 
 /* ---- accesses ------------------------------------------------------------------ */
 
+/* A fault MimicOS handled: counted per region and phase; a fatal one fails the run. */
+static int count_fault(struct functional_state *st, const struct wl_op *op,
+		       struct functional_region *r, struct functional_phase *ph, bool write,
+		       const struct mimicos_response *rs)
+{
+	r->faults++;
+	if (write)
+		r->write_faults++;
+	if (ph)
+		ph->faults++;
+	if ((uint32_t)rs->result & VM_FAULT_ERROR)
+		return fail(st, op->region, "%s at offset 0x%" PRIx64 " of regions[%" PRIu32 "]: %s",
+			    write ? "store" : "load", op->off, op->region,
+			    (uint32_t)rs->result & VM_FAULT_SIGSEGV ? "SIGSEGV" :
+			    (uint32_t)rs->result & VM_FAULT_SIGBUS ? "SIGBUS" : "out of memory");
+	if (rs->order >= 0 && rs->order < NR_PAGE_ORDERS)
+		r->alloc_orders[rs->order]++;
+	if (rs->page_size == PMD_SIZE && rs->order >= 0) {
+		r->thp_faults++;
+		if (ph)
+			ph->thp_faults++;
+	}
+	return 0;
+}
+
+/*
+ * A timed access: the core's MMU translates (a walk reads MimicOS's real
+ * entries); no translation means a fault, MimicOS handles it and the access
+ * is retried; then the data access through the caches, on the core.
+ */
+static int access_timed(struct functional_state *st, const struct wl_op *op,
+			struct functional_region *r, struct functional_phase *ph,
+			uint64_t addr, bool write)
+{
+	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT, .addr = addr,
+				      .access = write ? MIMICOS_ACCESS_WRITE : MIMICOS_ACCESS_READ };
+	struct mimicos_response rs;
+	uint64_t pa;
+	uint32_t tcycles;
+	int tries = 0;
+
+	while (timing_translate(st->tm, addr, write, &pa, &tcycles)) {
+		if (++tries > 2)
+			return fail(st, op->region, "%s at offset 0x%" PRIx64 ": the fault does not "
+				    "resolve", write ? "store" : "load", op->off);
+		if (request(st, &rq, &rs) || count_fault(st, op, r, ph, write, &rs))
+			return -1;
+	}
+	timing_access(st->tm, pa, write, tcycles, op->flags & WL_ACC_DEP);
+	return catch_up(st);
+}
+
 /*
  * The MMU's view: a present leaf, writable for a store, needs no fault.
  * Known translations are in the cache; otherwise the hardware walk decides,
@@ -380,6 +473,8 @@ static int op_access(struct functional_state *st, const struct wl_op *op)
 
 	if (ph)
 		ph->accesses++;
+	if (st->tm)
+		return access_timed(st, op, r, ph, addr, write);
 	cached = tc_lookup(&st->tc, addr);
 	if (cached == 1 || (cached == 0 && !write))
 		return 0;
@@ -398,24 +493,7 @@ static int op_access(struct functional_state *st, const struct wl_op *op)
 	rq.access = write ? MIMICOS_ACCESS_WRITE : MIMICOS_ACCESS_READ;
 	if (request(st, &rq, &rs))
 		return -1;
-	r->faults++;
-	if (write)
-		r->write_faults++;
-	if (ph)
-		ph->faults++;
-	if ((uint32_t)rs.result & VM_FAULT_ERROR)
-		return fail(st, op->region, "%s at offset 0x%" PRIx64 " of regions[%" PRIu32 "]: %s",
-			    write ? "store" : "load", op->off, op->region,
-			    (uint32_t)rs.result & VM_FAULT_SIGSEGV ? "SIGSEGV" :
-			    (uint32_t)rs.result & VM_FAULT_SIGBUS ? "SIGBUS" : "out of memory");
-	if (rs.order >= 0 && rs.order < NR_PAGE_ORDERS)
-		r->alloc_orders[rs.order]++;
-	if (rs.page_size == PMD_SIZE && rs.order >= 0) {
-		r->thp_faults++;
-		if (ph)
-			ph->thp_faults++;
-	}
-	return 0;
+	return count_fault(st, op, r, ph, write, &rs);
 }
 
 /* ---- phases ------------------------------------------------------------------- */
@@ -479,8 +557,15 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 					      .len = op->off * 1000000ULL };
 		struct mimicos_response rs;
 
+		if (st->tm) {		/* the wait starts at the core's time */
+			st->now_ns = timing_now_ns(st->tm);
+			if (advance(st))
+				return -1;
+		}
 		if (request(st, &rq, &rs))
 			return -1;
+		if (st->tm && rs.u.wait.now_ns > st->now_ns)
+			timing_idle(st->tm, rs.u.wait.now_ns - st->now_ns);
 		st->now_ns = rs.u.wait.now_ns;
 		if (rs.result) {
 			if (st->phase >= 0)
@@ -491,13 +576,22 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 	}
 	case WL_OP_SLEEP:
 		/* khugepaged's passes due meanwhile run (they would on Linux) */
-		st->now_ns += op->arg * 1000000ULL;
+		if (st->tm) {
+			timing_idle(st->tm, op->arg * 1000000ULL);
+			st->now_ns = timing_now_ns(st->tm);
+		} else {
+			st->now_ns += op->arg * 1000000ULL;
+		}
 		return advance(st);
 	case WL_OP_PHASE_BEGIN:
 		if (op->arg >= s->nr_phases)
 			return wl_error_set(st->err, s->file, "", "generator emitted phase %"
 					    PRIu64 " of %zu", op->arg, s->nr_phases);
 		st->phase = (long)op->arg;
+		if (st->tm) {
+			st->now_ns = timing_now_ns(st->tm);
+			timing_snapshot(st->tm, &st->phase_begin);
+		}
 		st->run->phases[st->phase].start_ns = st->now_ns;
 		/* the tag lasts through the pause after the phase, as on Linux */
 		return tag_phase(st, st->phase);
@@ -507,6 +601,13 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 					    PRIu64 " outside it", op->arg);
 		if (classify(st, st->run->phases[st->phase].pages))
 			return -1;
+		if (st->tm) {
+			struct timing_stats end;
+
+			timing_snapshot(st->tm, &end);
+			timing_stats_sub(&st->run->phases[st->phase].timing, &end, &st->phase_begin);
+			st->now_ns = timing_now_ns(st->tm);
+		}
 		st->run->phases[st->phase].runtime_ns = st->now_ns - st->run->phases[st->phase].start_ns;
 		st->phase = -1;
 		return 0;
@@ -519,6 +620,51 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 /* ---- the API -------------------------------------------------------------------- */
 
 /* Start MimicOS as the configuration says, with the spec's kernel settings. */
+/* The walker's entries: MimicOS's memory, directly or through the channel. */
+static uint64_t read_entry_local(void *ctx, uint64_t paddr)
+{
+	return phys_read64(&((struct mimicos *)ctx)->physmem, paddr);
+}
+
+static uint64_t read_entry_remote(void *ctx, uint64_t paddr)
+{
+	struct functional_state *st = ctx;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_PHYS_READ, .addr = paddr };
+	struct mimicos_response rs;
+
+	/* a transport failure surfaces at the next request; read as not present */
+	if (channel_request(&st->ch, 0, &rq, &rs, NULL) || rs.result)
+		return 0;
+	return rs.addr;
+}
+
+static int boot_timing(struct functional_state *st, const struct timing_config *cfg)
+{
+	struct mimicos_request rq = { .type = MIMICOS_REQ_QUERY };
+	struct mimicos_response rs;
+	struct mimicos *os = channel_mimicos(&st->ch);
+	int ret;
+
+	st->run->timed = true;
+	if (request(st, &rq, &rs))
+		return -1;
+	st->tm = calloc(1, sizeof(*st->tm));
+	if (!st->tm)
+		return wl_error_set(st->err, st->run->spec->file, "", "out of memory");
+	kstream_init(&st->ks);
+	ret = os ? timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, read_entry_local, os,
+			       st->run->spec->seed)
+		 : timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, read_entry_remote, st,
+			       st->run->spec->seed);
+	if (ret) {
+		free(st->tm);
+		st->tm = NULL;
+		return wl_error_set(st->err, st->run->spec->file, "", "the timing model: %s",
+				    strerror(-ret));
+	}
+	return 0;
+}
+
 static int boot(struct functional_state *st, const struct functional_opts *o,
 		const struct thp_settings *thp)
 {
@@ -546,7 +692,7 @@ static int boot(struct functional_state *st, const struct functional_opts *o,
 				    "-byte zone: %s", channel_mode_name(run->mimicos.mode),
 				    run->mem_bytes, strerror(-ret));
 	st->open = true;
-	return 0;
+	return o->timing ? boot_timing(st, o->timing) : 0;
 }
 
 /* What MimicOS counted, at the end. */
@@ -672,6 +818,13 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 	}
 	if (!ret)
 		ret = collect_stats(st);
+	if (st->tm) {
+		st->now_ns = timing_now_ns(st->tm);
+		timing_snapshot(st->tm, &run->timing);
+		timing_release(st->tm);
+		free(st->tm);
+		kstream_release(&st->ks);
+	}
 	run->runtime_ns = st->now_ns;
 	channel_close(&st->ch);
 	free(st->tc.keys);

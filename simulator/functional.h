@@ -55,6 +55,7 @@
 
 #include "mimicos/channel.h"
 #include "mimicos/khugepaged.h"
+#include "simulator/timing.h"
 #include "mimicos/memory.h"
 #include "workload/error.h"
 #include "workload/spec.h"
@@ -88,6 +89,13 @@ struct functional_opts {
 	 * all: removed when the run fails.
 	 */
 	const char *events_path;
+	/*
+	 * NULL: no timing ("timing": "none"). Else the timing model of one core
+	 * (simulator/timing.h): every access goes through its MMU and caches,
+	 * faults and system calls are timed with the kernel's instruction
+	 * stream, and simulated time is the core's clock.
+	 */
+	const struct timing_config *timing;
 };
 
 /* The simulated side's event log, beside sim.json (Linux's is events.vlog). */
@@ -109,6 +117,7 @@ struct functional_region {
 
 struct functional_phase {
 	uint64_t faults, thp_faults, accesses;
+	struct timing_stats timing;		/* the phase's counters (timed runs) */
 	uint64_t start_ns, runtime_ns;		/* simulated time (sleeps and waits only) */
 	bool timed_out;				/* a khugepaged_wait that gave up */
 	int collapse_errno;			/* MADV_COLLAPSE's error, 0 if none */
@@ -126,6 +135,8 @@ struct functional_run {
 	uint64_t scan_status[NR_SCAN_RESULTS], collapse_status[NR_SCAN_RESULTS];
 	struct khugepaged_stats khugepaged;
 	uint64_t runtime_ns;			/* simulated time at the end */
+	bool timed;				/* opts.timing was given */
+	struct timing_stats timing;		/* the whole run's counters (timed runs) */
 	struct channel_config mimicos;		/* the effective MimicOS configuration */
 	struct reservation_stats reservation;	/* the "reservation" policy's counters */
 	bool complete;

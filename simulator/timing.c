@@ -1,0 +1,217 @@
+/*
+ * timing.c - one core's timing model (see timing.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "simulator/timing.h"
+
+static const char *const fault_kind_names[] = {
+#define X(k) #k,
+	TIMING_FAULT_KINDS(X)
+#undef X
+};
+
+const char *timing_fault_kind_name(enum timing_fault_kind k)
+{
+	return (unsigned)k < TIMING_FAULT_NR ? fault_kind_names[k] : NULL;
+}
+
+/* The MMU's way to memory: entries from MimicOS, latencies from the caches. */
+static uint64_t port_read(void *ctx, uint64_t paddr)
+{
+	struct timing *t = ctx;
+
+	return t->read_entry(t->read_ctx, paddr);
+}
+
+static uint32_t port_access(void *ctx, uint64_t paddr, bool write)
+{
+	struct timing *t = ctx;
+
+	return memsys_access(&t->ms, paddr, write, MEMSYS_TRANSLATION);
+}
+
+int timing_init(struct timing *t, const struct timing_config *cfg, unsigned int levels,
+		uint64_t cr3, uint64_t (*read_entry)(void *ctx, uint64_t paddr), void *ctx,
+		uint64_t seed)
+{
+	struct mmu_port port = { .read_entry = port_read, .access = port_access, .ctx = t };
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->cfg = *cfg;
+	t->cr3 = cr3;
+	t->asid = 1;
+	t->read_entry = read_entry;
+	t->read_ctx = ctx;
+	wl_rng_seed(&t->rng, seed);
+	err = core_init(&t->core, &cfg->core, cfg->l1d.latency);
+	if (err)
+		return err;
+	err = memsys_init(&t->ms, &cfg->l1d, &cfg->l2, &cfg->llc, &cfg->dram, &t->rng);
+	if (err)
+		return err;
+	err = mmu_init(&t->mmu, &cfg->mmu, levels, &port, &t->rng);
+	if (err) {
+		memsys_release(&t->ms);
+		return err;
+	}
+	return 0;
+}
+
+void timing_release(struct timing *t)
+{
+	mmu_release(&t->mmu);
+	memsys_release(&t->ms);
+}
+
+int timing_translate(struct timing *t, uint64_t va, bool write, uint64_t *paddr,
+		     uint32_t *cycles)
+{
+	struct mmu_result r;
+
+	mmu_translate(&t->mmu, t->cr3, t->asid, va, write, &r);
+	if (r.fault == MMU_FAULT_PROTECTION && r.where != MMU_WALK) {
+		/* AMD: a permission fault from a TLB entry re-walks first */
+		uint32_t first = r.cycles;
+
+		mmu_invalidate_range(&t->mmu, t->asid, va & ~0xfffULL, (va & ~0xfffULL) + 0x1000);
+		mmu_translate(&t->mmu, t->cr3, t->asid, va, write, &r);
+		r.cycles += first;
+		if (r.fault == MMU_FAULT_NONE)
+			t->stats.rewalks++;
+	}
+	*cycles = r.cycles;
+	if (r.fault != MMU_FAULT_NONE)
+		return 1;
+	*paddr = r.paddr;
+	return 0;
+}
+
+void timing_access(struct timing *t, uint64_t paddr, bool write, uint32_t tcycles,
+		   bool dependent)
+{
+	uint32_t lat = memsys_access(&t->ms, paddr, write, MEMSYS_DATA);
+
+	core_access(&t->core, tcycles + lat, dependent);
+}
+
+/* The cycles of the kernel's own work, replayed on the caches. */
+static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *insns)
+{
+	uint64_t reads = 0, writes = 0, bulk = 0, n = 0;
+	uint32_t mlp = t->cfg.core.mlp;
+
+	for (size_t i = 0; i < ks->nr; i++) {
+		const struct kstream_rec *r = &ks->rec[i];
+
+		switch (r->type) {
+		case KSTREAM_READ:
+			reads += memsys_access(&t->ms, r->paddr, false, MEMSYS_KERNEL);
+			break;
+		case KSTREAM_WRITE:
+			writes += memsys_access(&t->ms, r->paddr, true, MEMSYS_KERNEL);
+			break;
+		case KSTREAM_ZERO:
+			bulk += memsys_bulk(&t->ms, r->paddr, r->len, MEMSYS_NO_SOURCE, mlp,
+					    MEMSYS_KERNEL);
+			break;
+		case KSTREAM_COPY_FROM:
+			/* the COPY_TO right after it names the destination */
+			if (i + 1 < ks->nr && ks->rec[i + 1].type == KSTREAM_COPY_TO) {
+				bulk += memsys_bulk(&t->ms, ks->rec[i + 1].paddr, r->len, r->paddr,
+						    mlp, MEMSYS_KERNEL);
+				i++;
+			}
+			break;
+		case KSTREAM_INSNS:
+			n += r->len;
+			break;
+		default:
+			break;
+		}
+	}
+	*insns = n;
+	return reads + writes / (mlp ? mlp : 1) + bulk + (uint64_t)(n * t->cfg.core.kernel_cpi);
+}
+
+void timing_kernel(struct timing *t, enum timing_kernel_kind kind,
+		   const struct mimicos_response *rs, const struct kstream *ks)
+{
+	uint64_t insns, cycles = replay(t, ks, &insns);
+
+	t->stats.kernel_insns += insns;
+	if (kind == TIMING_KERNEL_BACKGROUND)
+		return;		/* another CPU's work: pollution only */
+	cycles += t->cfg.core.fault_entry_cycles + t->cfg.core.fault_exit_cycles;
+	core_serialize(&t->core, cycles);
+	if (kind == TIMING_KERNEL_SYSCALL) {
+		t->stats.syscall_cycles += cycles;
+		return;
+	}
+	t->stats.fault_cycles += cycles;
+	if (rs->zero_page)
+		t->stats.faults[TIMING_FAULT_zero]++;
+	else if (rs->order == 9 && rs->page_size > 4096)
+		t->stats.faults[TIMING_FAULT_thp]++;
+	else if (rs->order > 0)
+		t->stats.faults[TIMING_FAULT_mthp]++;
+	else if (rs->order == 0 && !(rs->nr_tlb))
+		t->stats.faults[TIMING_FAULT_small]++;
+	else
+		t->stats.faults[TIMING_FAULT_other]++;
+}
+
+void timing_shootdowns(struct timing *t, const struct mimicos_response *rs)
+{
+	if (rs->tlb_flush_all) {
+		mmu_flush_all(&t->mmu);
+		t->stats.shootdowns++;
+		return;
+	}
+	for (uint32_t i = 0; i < rs->nr_tlb; i++) {
+		mmu_invalidate_range(&t->mmu, t->asid, rs->tlb[i].start, rs->tlb[i].end);
+		t->stats.shootdowns++;
+	}
+	if (rs->changed_start < rs->changed_end)
+		mmu_invalidate_range(&t->mmu, t->asid, rs->changed_start, rs->changed_end);
+}
+
+void timing_idle(struct timing *t, uint64_t ns)
+{
+	core_drain(&t->core);
+	t->core.now += ns * t->cfg.core.freq_mhz / 1000;
+	core_drain(&t->core);
+	t->core.horizon = t->core.now;
+}
+
+uint64_t timing_now_ns(struct timing *t)
+{
+	return core_ns(&t->core, core_drain(&t->core));
+}
+
+void timing_snapshot(struct timing *t, struct timing_stats *out)
+{
+	*out = t->stats;
+	out->cycles = core_drain(&t->core);
+	out->core = t->core.stats;
+	out->mem = t->ms.stats;
+	out->dram = t->ms.dram.stats;
+	for (int l = 0; l < MEMSYS_LEVELS; l++)
+		out->cache[l] = t->ms.level[l].stats;
+	out->mmu = t->mmu.stats;
+}
+
+/* Every field of struct timing_stats is a uint64_t counter (checked below). */
+void timing_stats_sub(struct timing_stats *out, const struct timing_stats *b,
+		      const struct timing_stats *a)
+{
+	const uint64_t *pb = (const uint64_t *)b, *pa = (const uint64_t *)a;
+	uint64_t *po = (uint64_t *)out;
+
+	_Static_assert(sizeof(struct timing_stats) % sizeof(uint64_t) == 0,
+		       "timing_stats must be made of uint64_t counters");
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		po[i] = pb[i] - pa[i];
+}

@@ -1,0 +1,150 @@
+/*
+ * timing.h - the timing model of one simulated core: the core (core.h), its
+ * MMU (mmu.h) and its memory hierarchy (memsys.h), and how MimicOS's work
+ * is timed on them. The workload driver (functional.c) asks it to
+ * translate, to access data, to replay the kernel's instruction stream and
+ * to apply TLB shootdowns; it keeps the clock and the statistics.
+ *
+ * An access: mmu_translate() (L1 TLB, STLB, page-walk caches, a walk whose
+ * entry reads go through the caches as translation traffic), then the data
+ * access through the caches, then core_access() with the sum of both
+ * latencies (a dependent load waits for the previous one).
+ *
+ * A fault: the walk found no present leaf, or a write met a read-only one.
+ * AMD re-walks the tables before raising a permission fault from a TLB
+ * entry (so a permission upgrade without a flush, which Linux does not
+ * flush on x86, does not fault): a protection fault from a cached entry is
+ * retried once after dropping it. Then the driver asks MimicOS (FAULT);
+ * timing_kernel() replays the request's instruction stream on this core's
+ * caches and TLBs (the kernel's accesses go through the direct map: see
+ * below), charges fault_entry_cycles + the stream + fault_exit_cycles as one
+ * serialising interval (core_serialize()), and the shootdowns MimicOS
+ * reported are applied before the access is retried.
+ *
+ * The kernel's stream: READ/WRITE of entries and struct page lines, ZERO and
+ * COPY of physical ranges, INSNS. Entry reads are dependent (a table walk in
+ * software): their latencies add up. Stores (WRITE) overlap up to the
+ * core's mlp. Bulk clears and copies cost memsys_bulk(). Instructions cost
+ * kernel_cpi each. The kernel reaches physical memory through the direct
+ * map, mapped by 1 GiB pages Linux keeps in the TLB: those translations are
+ * taken as hits (not modelled), so the kernel pollutes the caches, not the
+ * TLBs (a documented simplification).
+ *
+ * System calls (mmap, munmap, mprotect, madvise) are timed the same way,
+ * with the same entry and exit costs. khugepaged runs on another CPU: its
+ * stream pollutes the shared caches here (the LLC is the only shared
+ * level in a real machine; here all levels belong to the one core) but
+ * costs this core no time.
+ */
+#ifndef SIMULATOR_TIMING_H
+#define SIMULATOR_TIMING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mimicos/channel.h"
+#include "simulator/core.h"
+#include "simulator/memsys.h"
+#include "simulator/mmu.h"
+
+struct timing_config {
+	struct core_config core;
+	struct mmu_config mmu;
+	struct sa_config l1d, l2, llc;
+	struct dram_config dram;
+};
+
+/* Faults by what MimicOS did (from the FAULT response). */
+#define TIMING_FAULT_KINDS(X)						\
+	X(small)	/* a 4 KiB page allocated (do_anonymous_page, order 0) */ \
+	X(mthp)		/* an mTHP folio (order 1..8) */			\
+	X(thp)		/* a PMD-mapped THP allocated */			\
+	X(zero)		/* the 4 KiB or huge zero page mapped */		\
+	X(other)	/* COW, reuse, spurious: no new folio */
+
+enum timing_fault_kind {
+#define X(k) TIMING_FAULT_##k,
+	TIMING_FAULT_KINDS(X)
+#undef X
+	TIMING_FAULT_NR
+};
+
+struct timing_stats {
+	uint64_t cycles;			/* the clock (core_drain()) */
+	uint64_t faults[TIMING_FAULT_NR];
+	uint64_t fault_cycles;			/* entry + kernel work + exit, faults */
+	uint64_t syscall_cycles;		/* the same, system calls */
+	uint64_t kernel_insns;			/* INSNS of both */
+	uint64_t rewalks;			/* permission faults a re-walk cleared */
+	uint64_t shootdowns;			/* ranges invalidated */
+	struct core_stats core;
+	struct memsys_stats mem;
+	struct dram_stats dram;
+	struct sa_stats cache[MEMSYS_LEVELS];
+	struct mmu_stats mmu;
+};
+
+struct timing {
+	struct timing_config cfg;
+	struct wl_rng rng;
+	struct core core;
+	struct memsys ms;
+	struct mmu mmu;
+	uint64_t cr3;
+	uint16_t asid;
+	/* where the walker reads MimicOS's entries */
+	uint64_t (*read_entry)(void *ctx, uint64_t paddr);
+	void *read_ctx;
+	struct timing_stats stats;	/* the driver-level counters */
+};
+
+/*
+ * Build the core, caches and MMU for an mm whose root table is at cr3
+ * (levels 4 or 5); read_entry(ctx, paddr) gives the 8-byte entry at a
+ * physical address (MimicOS's memory). 0, -EINVAL or -ENOMEM.
+ */
+int timing_init(struct timing *t, const struct timing_config *cfg, unsigned int levels,
+		uint64_t cr3, uint64_t (*read_entry)(void *ctx, uint64_t paddr), void *ctx,
+		uint64_t seed);
+void timing_release(struct timing *t);
+
+/*
+ * Translate va for an access: 0 with *paddr and *cycles (translation
+ * latency), or 1 when the access must fault (after the AMD re-walk).
+ */
+int timing_translate(struct timing *t, uint64_t va, bool write, uint64_t *paddr,
+		     uint32_t *cycles);
+
+/* The data access after a translation of 'tcycles': caches, then the core. */
+void timing_access(struct timing *t, uint64_t paddr, bool write, uint32_t tcycles,
+		   bool dependent);
+
+/* What a fault or system call did, from its response: counted and timed. */
+enum timing_kernel_kind { TIMING_KERNEL_FAULT, TIMING_KERNEL_SYSCALL, TIMING_KERNEL_BACKGROUND };
+void timing_kernel(struct timing *t, enum timing_kernel_kind kind,
+		   const struct mimicos_response *rs, const struct kstream *ks);
+
+/* Apply a response's shootdowns (its TLB ranges, flush-all, changed range). */
+void timing_shootdowns(struct timing *t, const struct mimicos_response *rs);
+
+/* Let 'ns' of simulated time pass with the core idle (a sleep). */
+void timing_idle(struct timing *t, uint64_t ns);
+
+/* The simulated time now (everything issued has completed), in ns. */
+uint64_t timing_now_ns(struct timing *t);
+
+/* The core's dispatch clock in ns, without draining (cheap; for polling). */
+static inline uint64_t timing_clock_ns(const struct timing *t)
+{
+	return core_ns(&t->core, t->core.now);
+}
+
+/* The whole run's counters so far (component counters gathered). */
+void timing_snapshot(struct timing *t, struct timing_stats *out);
+/* out = b - a, counter by counter (a phase from two snapshots). */
+void timing_stats_sub(struct timing_stats *out, const struct timing_stats *b,
+		      const struct timing_stats *a);
+
+const char *timing_fault_kind_name(enum timing_fault_kind k);
+
+#endif
