@@ -1,19 +1,20 @@
 /*
  * cmd_sim.c - virtuoso sim: a workload through MimicOS, DIR/sim.json.
  *
- * --functional runs the functional driver (simulator/functional.h): MimicOS
- * answers every fault, no time is simulated ("timing": "none"). Without it
- * the command needs the timing simulator (issue 5): it checks its input and
- * stops with exit status 1.
+ * The workload's stream drives MimicOS through the channel
+ * (simulator/functional.h). By default every access is timed on one core
+ * (simulator/timing.h: MMU, caches, DRAM, the interval core model, faults
+ * and system calls timed with the kernel's instruction stream: "timing":
+ * "interval"); --functional skips timing ("timing": "none").
  *
- * The --config file is one JSON object. The functional run reads only
- *	"mimicos": { ... }	MimicOS's configuration (mimicos/channel.h,
- *				channel_config_from_json(): "mode" in-process or
- *				out-of-process, "mem_bytes" (default here: this
- *				machine's RAM), "policy" linux or reservation,
- *				"thp": {"modules": {...}}, "cost", ...). The
- *				workload's kernel block replaces its THP settings.
- * and leaves every other key to the timing simulator.
+ * The --config file is one JSON object, simulator/config.h's: "core",
+ * "mmu", "l1d", "l2", "llc", "dram" (the hardware; defaults: the reference
+ * system's, datasets/configs/virtuoso-reference.json) and "mimicos"
+ * (MimicOS's configuration, mimicos/channel.h: "mode" in-process or
+ * out-of-process, "mem_bytes" (default here: this machine's RAM), "policy",
+ * "thp": {"modules": {...}}, "cost", ...; the workload's kernel block
+ * replaces its THP settings). Unknown keys are refused, naming the key. The
+ * effective configuration is written into sim.json under "config".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "simulator/config.h"
 #include "simulator/functional.h"
 #include "workload/json.h"
 
@@ -47,35 +49,25 @@ static int own_option(int c, void *ctx)
 }
 
 /*
- * The config: one object; its "mimicos" object over channel_config_init()'s
- * defaults. *mem_bytes: its mem_bytes when given, else 0 (the host's RAM).
+ * The config over sim_config_init()'s defaults. *mem_bytes: its
+ * mimicos.mem_bytes when given, else 0 (the host's RAM).
  */
-static int read_config(const char *path, struct channel_config *cfg, uint64_t *mem_bytes)
+static int read_config(const char *path, struct sim_config *cfg, uint64_t *mem_bytes)
 {
 	struct wl_error err;
 	const cJSON *m;
 	cJSON *root;
 	int ret = -1;
 
-	channel_config_init(cfg);
+	sim_config_init(cfg);
 	*mem_bytes = 0;
 	if (cli_load_json_object(path, &root, &err))
 		goto out;
-	m = cJSON_GetObjectItemCaseSensitive(root, "mimicos");
-	if (m && channel_config_from_json(cfg, m, path, &err)) {
-		/* its paths are relative to the object: name it from the top */
-		size_t n = strlen(err.path);
-
-		if (n + sizeof("mimicos.") <= sizeof(err.path)) {
-			memmove(err.path + 8, err.path, n + 1);
-			memcpy(err.path, "mimicos.", 8);
-			if (!n)
-				err.path[7] = '\0';
-		}
+	if (sim_config_from_json(cfg, root, path, &err))
 		goto out_root;
-	}
+	m = cJSON_GetObjectItemCaseSensitive(root, "mimicos");
 	if (m && cJSON_GetObjectItemCaseSensitive(m, "mem_bytes"))
-		*mem_bytes = cfg->mem_bytes;
+		*mem_bytes = cfg->mimicos.mem_bytes;
 	ret = 0;
 out_root:
 	cJSON_Delete(root);
@@ -85,14 +77,15 @@ out:
 	return ret ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
-static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
-			  const struct channel_config *cfg)
+static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
+		   struct sim_config *cfg, bool timed)
 {
 	struct functional_opts o;
 	struct functional_run run;
 	struct wl_error err = { 0 };
 	struct wl_kernel host = s->kernel;
 	char path[4096], log_path[512];
+	struct timing_config tc;
 	cJSON *json;
 	int ret;
 
@@ -106,7 +99,16 @@ static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem
 	functional_opts_init(&o);
 	o.host = &host;
 	o.mem_bytes = mem_bytes;
-	o.mimicos = cfg;
+	o.mimicos = &cfg->mimicos;
+	if (timed) {
+		tc.core = cfg->core;
+		tc.mmu = cfg->mmu;
+		tc.l1d = cfg->l1d;
+		tc.l2 = cfg->l2;
+		tc.llc = cfg->llc;
+		tc.dram = cfg->dram;
+		o.timing = &tc;
+	}
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "virtuoso sim: %s: cannot create: %s\n", dir, strerror(errno));
 		return EXIT_FAIL;
@@ -120,8 +122,13 @@ static int run_functional(const struct wl_spec *s, const char *dir, uint64_t mem
 		return EXIT_FAIL;
 	}
 	json = functional_to_json(&run);
-	if (json)
+	if (json) {
+		/* the whole effective configuration: the hardware's and MimicOS's */
+		cfg->mimicos = run.mimicos;
+		cJSON_DeleteItemFromObject(json, "config");
+		cJSON_AddItemToObject(json, "config", sim_config_to_json(cfg));
 		cJSON_AddStringToObject(json, "tool", cli_version);
+	}
 	if (!json) {
 		functional_release(&run);
 		fprintf(stderr, "virtuoso sim: out of memory\n");
@@ -153,7 +160,7 @@ int cmd_sim(int argc, char **argv)
 	const struct cli_cmd *cmd = cli_find("sim");
 	struct sim_args sa = { 0 };
 	uint64_t mem_bytes = 0;
-	struct channel_config cfg;
+	struct sim_config cfg;
 	struct cli_args a;
 	struct wl_spec s;
 	int ret = cli_parse(argc, argv, cmd, "o:c:vh", longopts, own_option, &sa, "SPEC file", &a);
@@ -164,18 +171,12 @@ int cmd_sim(int argc, char **argv)
 		return cli_usage_error(cmd, "expected --out DIR");
 	if ((ret = cli_load_spec(a.arg, &s)))
 		return ret;
-	channel_config_init(&cfg);
+	sim_config_init(&cfg);
 	if (a.config && (ret = read_config(a.config, &cfg, &mem_bytes))) {
 		wl_spec_release(&s);
 		return ret;
 	}
-	if (!sa.functional) {
-		wl_spec_release(&s);
-		fprintf(stderr, "virtuoso sim: the timing simulator is not built yet (try "
-			"--functional); the input was checked and nothing was written\n");
-		return EXIT_FAIL;
-	}
-	ret = run_functional(&s, a.out, mem_bytes, &cfg);
+	ret = run_sim(&s, a.out, mem_bytes, &cfg, !sa.functional);
 	wl_spec_release(&s);
 	return ret;
 }

@@ -137,6 +137,25 @@ const struct cli_cmd cli_cmds[] = {
 	  "\n"
 	  "Exit status: 0; 2 a side is missing, truncated or mismatched; 1 other.\n",
 	  cmd_compare },
+	{ "hwinfo", "print this host's TLB and cache geometry as a simulator configuration",
+	  "usage: virtuoso hwinfo [-o FILE] [--sysfs DIR] [-v]\n"
+	  "\n"
+	  "Read this host's data-TLB geometry from CPUID (AMD: leaves 0x80000005,\n"
+	  "0x80000006, 0x80000019; Intel: leaf 0x18, else leaf 0x2's descriptors), its\n"
+	  "caches from sysfs (else CPUID 0x8000001D or 4) and its clock, and print the\n"
+	  "simulator configuration (simulator/config.h) that describes it: the defaults\n"
+	  "with the host's geometry, sets rounded to powers of two keeping capacity.\n"
+	  "Latencies, page-walk caches, walkers and DRAM keep the defaults (no CPUID\n"
+	  "reports them). datasets/configs/host.json is this command's output.\n"
+	  "\n"
+	  "  -o, --out FILE   write the JSON to FILE instead of stdout\n"
+	  "      --sysfs DIR  read the caches from DIR instead of\n"
+	  "                   /sys/devices/system/cpu/cpu0/cache\n"
+	  "  -v, --verbose    print what was read, and from where, on stderr\n"
+	  "  -h, --help       this text\n"
+	  "\n"
+	  "Exit status: 0; 2 bad arguments; 3 no CPUID (not x86); 1 other.\n",
+	  cmd_hwinfo },
 	{ "dump", "print the event log virtuoso linux wrote, as JSON lines or CSV",
 	  "usage: virtuoso dump [-o FILE] [--csv] LOG\n"
 	  "\n"

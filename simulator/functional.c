@@ -15,6 +15,7 @@
 #include "linux-probes/evlog.h"
 #include "mimicos/mmap.h"
 #include "simulator/functional.h"
+#include "simulator/stats.h"
 #include "workload/gen.h"
 #include "workload/prng.h"
 #include "workload/side.h"
@@ -646,6 +647,7 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 	int ret;
 
 	st->run->timed = true;
+	st->run->freq_mhz = cfg->core.freq_mhz;
 	if (request(st, &rq, &rs))
 		return -1;
 	st->tm = calloc(1, sizeof(*st->tm));
@@ -874,7 +876,7 @@ cJSON *functional_to_json(const struct functional_run *run)
 	cJSON_AddStringToObject(root, "side", "sim");
 	cJSON_AddBoolToObject(root, "complete", run->complete);
 	cJSON_AddNumberToObject(root, "dropped_events", 0);
-	cJSON_AddStringToObject(root, "timing", "none");
+	cJSON_AddStringToObject(root, "timing", run->timed ? "interval" : "none");
 	if (run->nr_reasons) {
 		a = cJSON_AddArrayToObject(root, "incomplete_reasons");
 		for (size_t i = 0; i < run->nr_reasons; i++)
@@ -903,6 +905,9 @@ cJSON *functional_to_json(const struct functional_run *run)
 		cJSON_AddNumberToObject(j, "thp_faults", (double)p->thp_faults);
 		cJSON_AddNumberToObject(j, "accesses", (double)p->accesses);
 		cJSON_AddNumberToObject(j, "start_ns", (double)p->start_ns);
+		if (run->timed)
+			cJSON_AddItemToObject(j, "stats", timing_stats_to_json(&p->timing,
+									       run->freq_mhz));
 		if (s->phases[i].op == WL_PH_KHUGEPAGED_WAIT)
 			cJSON_AddBoolToObject(j, "timed_out", p->timed_out);
 		if (p->collapse_errno)
@@ -912,6 +917,8 @@ cJSON *functional_to_json(const struct functional_run *run)
 			cJSON_AddItemToObject(pg, s->regions[r].name, side_pages_json(p->pages[r]));
 	}
 	cJSON_AddNumberToObject(root, "runtime_ns", (double)run->runtime_ns);
+	if (run->timed)
+		cJSON_AddItemToObject(root, "stats", timing_stats_to_json(&run->timing, run->freq_mhz));
 
 	/* As the Linux side's "khugepaged" block: outcomes by tracepoint status name. */
 	kh = cJSON_AddObjectToObject(root, "khugepaged");

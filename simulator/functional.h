@@ -136,6 +136,7 @@ struct functional_run {
 	struct khugepaged_stats khugepaged;
 	uint64_t runtime_ns;			/* simulated time at the end */
 	bool timed;				/* opts.timing was given */
+	uint32_t freq_mhz;			/* its core clock */
 	struct timing_stats timing;		/* the whole run's counters (timed runs) */
 	struct channel_config mimicos;		/* the effective MimicOS configuration */
 	struct reservation_stats reservation;	/* the "reservation" policy's counters */

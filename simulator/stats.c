@@ -6,7 +6,9 @@
 
 #include "simulator/cache.h"
 #include "simulator/dram.h"
+#include "simulator/mmu.h"
 #include "simulator/stats.h"
+#include "simulator/timing.h"
 
 #define ADD_COUNTER(name)							\
 	if (!cJSON_AddNumberToObject(obj, #name, (double)st->name))		\
@@ -36,4 +38,87 @@ struct cJSON *dram_stats_to_json(const struct dram_stats *st)
 fail:
 	cJSON_Delete(obj);
 	return NULL;
+}
+
+/* An array counter as an object keyed by its element names. */
+#define ADD_ARRAY(name, n, names)						\
+	if (!(sub = cJSON_AddObjectToObject(obj, #name)))			\
+		goto fail;							\
+	for (int i = 0; i < (n); i++)						\
+		if (!cJSON_AddNumberToObject(sub, names[i], (double)st->name[i])) \
+			goto fail;
+
+struct cJSON *mmu_stats_to_json(const struct mmu_stats *st)
+{
+	cJSON *obj = cJSON_CreateObject(), *sub;
+
+	if (!obj)
+		return NULL;
+	MMU_STATS_LIST(ADD_COUNTER, ADD_ARRAY)
+	return obj;
+fail:
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+/* struct core_stats (core.h) */
+static cJSON *core_stats_to_json(const struct core_stats *st)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(obj, "accesses", (double)st->accesses);
+	cJSON_AddNumberToObject(obj, "dependent", (double)st->dependent);
+	cJSON_AddNumberToObject(obj, "long_misses", (double)st->long_misses);
+	cJSON_AddNumberToObject(obj, "mlp_stall_cycles", (double)st->mlp_stall_cycles);
+	cJSON_AddNumberToObject(obj, "dep_stall_cycles", (double)st->dep_stall_cycles);
+	cJSON_AddNumberToObject(obj, "serialize_cycles", (double)st->serialize_cycles);
+	cJSON_AddNumberToObject(obj, "kernel_cycles", (double)st->kernel_cycles);
+	return obj;
+}
+
+struct cJSON *memsys_stats_to_json(const struct memsys_stats *st,
+				   const struct sa_stats *level)
+{
+	cJSON *obj = cJSON_CreateObject(), *lv, *cl, *d;
+
+	for (int l = 0; l < MEMSYS_LEVELS; l++) {
+		lv = cJSON_AddObjectToObject(obj, memsys_level_name((enum memsys_level)l));
+		for (int c = 0; c < MEMSYS_CLASSES; c++) {
+			cl = cJSON_AddObjectToObject(lv, memsys_class_name((enum memsys_class)c));
+			cJSON_AddNumberToObject(cl, "hits", (double)st->hits[l][c]);
+			cJSON_AddNumberToObject(cl, "misses", (double)st->misses[l][c]);
+		}
+		if (level)
+			cJSON_AddItemToObject(lv, "structure", sa_stats_to_json(&level[l]));
+	}
+	d = cJSON_AddObjectToObject(obj, "dram_accesses");
+	for (int c = 0; c < MEMSYS_CLASSES; c++)
+		cJSON_AddNumberToObject(d, memsys_class_name((enum memsys_class)c), (double)st->dram[c]);
+	cJSON_AddNumberToObject(obj, "writebacks", (double)st->writebacks);
+	return obj;
+}
+
+struct cJSON *timing_stats_to_json(const struct timing_stats *st, uint32_t freq_mhz)
+{
+	cJSON *obj = cJSON_CreateObject(), *f;
+
+	if (!obj)
+		return NULL;
+	cJSON_AddNumberToObject(obj, "cycles", (double)st->cycles);
+	cJSON_AddNumberToObject(obj, "runtime_ns", (double)(st->cycles * 1000 / freq_mhz));
+	f = cJSON_AddObjectToObject(obj, "faults");
+	for (int k = 0; k < TIMING_FAULT_NR; k++)
+		cJSON_AddNumberToObject(f, timing_fault_kind_name((enum timing_fault_kind)k),
+					(double)st->faults[k]);
+	cJSON_AddNumberToObject(obj, "fault_cycles", (double)st->fault_cycles);
+	cJSON_AddNumberToObject(obj, "syscall_cycles", (double)st->syscall_cycles);
+	cJSON_AddNumberToObject(obj, "kernel_cycles", (double)st->core.kernel_cycles);
+	cJSON_AddNumberToObject(obj, "kernel_insns", (double)st->kernel_insns);
+	cJSON_AddNumberToObject(obj, "rewalks", (double)st->rewalks);
+	cJSON_AddNumberToObject(obj, "shootdowns", (double)st->shootdowns);
+	cJSON_AddItemToObject(obj, "core", core_stats_to_json(&st->core));
+	cJSON_AddItemToObject(obj, "mmu", mmu_stats_to_json(&st->mmu));
+	cJSON_AddItemToObject(obj, "caches", memsys_stats_to_json(&st->mem, st->cache));
+	cJSON_AddItemToObject(obj, "dram", dram_stats_to_json(&st->dram));
+	return obj;
 }

@@ -16,15 +16,44 @@
  *				 "invalidations": 0}
  *   dram_stats_to_json()	{"reads": 0, "writes": 0, "row_hits": 0,
  *				 "row_misses": 0, "row_empty": 0}
+ *   mmu_stats_to_json()	{"translations": 0,
+ *				 "l1_hits": {"4k": 0, "2m": 0, "1g": 0}, "l1_misses": 0,
+ *				 "stlb_hits": {...}, "stlb_misses": 0, "walks": 0,
+ *				 "walk_cycles": 0,
+ *				 "pwc_hits": {"pml5": 0, "pml4": 0, "pdpt": 0, "pd": 0},
+ *				 "pwc_misses": {...},
+ *				 "guest_refs": {"pt": 0, "pd": 0, "pdpt": 0, "pml4": 0,
+ *				 "pml5": 0}, "host_refs": {...}, "ntlb_hits": 0,
+ *				 "ntlb_misses": 0, "faults_not_present": 0,
+ *				 "faults_protection": 0, "shootdowns": 0,
+ *				 "shootdown_entries": 0, "flushes": 0}
+ *				(arrays of struct mmu_stats as objects keyed by name)
  */
 #ifndef SIMULATOR_STATS_H
 #define SIMULATOR_STATS_H
 
+#include <stdint.h>
+
 struct cJSON;
 struct sa_stats;
 struct dram_stats;
+struct mmu_stats;
 
 struct cJSON *sa_stats_to_json(const struct sa_stats *st);
 struct cJSON *dram_stats_to_json(const struct dram_stats *st);
+struct cJSON *mmu_stats_to_json(const struct mmu_stats *st);
 
+/*
+ * The timed run's counters (timing.h), a phase's or the whole run's:
+ * {"cycles", "runtime_ns", "faults": {kind: n}, "fault_cycles",
+ *  "syscall_cycles", "kernel_cycles", "kernel_insns", "rewalks", "shootdowns",
+ *  "core": {...}, "mmu": mmu_stats, "caches": {"l1d"|"l2"|"llc": {"data"|
+ *  "translation"|"kernel": {"hits", "misses"}, "structure": sa_stats},
+ *  "dram_accesses": {class: n}, "writebacks"}, "dram": dram_stats}
+ */
+struct timing_stats;
+struct memsys_stats;
+struct cJSON *timing_stats_to_json(const struct timing_stats *st, uint32_t freq_mhz);
+struct cJSON *memsys_stats_to_json(const struct memsys_stats *st,
+				   const struct sa_stats *level);
 #endif

@@ -170,12 +170,15 @@ void timing_shootdowns(struct timing *t, const struct mimicos_response *rs)
 		t->stats.shootdowns++;
 		return;
 	}
+	/*
+	 * Only the flushes MimicOS did: a new mapping needs none, and a
+	 * permission upgrade Linux does not flush stays stale in the TLB (the
+	 * AMD re-walk of timing_translate() deals with it, as the hardware does).
+	 */
 	for (uint32_t i = 0; i < rs->nr_tlb; i++) {
 		mmu_invalidate_range(&t->mmu, t->asid, rs->tlb[i].start, rs->tlb[i].end);
 		t->stats.shootdowns++;
 	}
-	if (rs->changed_start < rs->changed_end)
-		mmu_invalidate_range(&t->mmu, t->asid, rs->changed_start, rs->changed_end);
 }
 
 void timing_idle(struct timing *t, uint64_t ns)

@@ -124,7 +124,7 @@ enum timing_kernel_kind { TIMING_KERNEL_FAULT, TIMING_KERNEL_SYSCALL, TIMING_KER
 void timing_kernel(struct timing *t, enum timing_kernel_kind kind,
 		   const struct mimicos_response *rs, const struct kstream *ks);
 
-/* Apply a response's shootdowns (its TLB ranges, flush-all, changed range). */
+/* Apply a response's shootdowns: the TLB ranges MimicOS flushed (or all). */
 void timing_shootdowns(struct timing *t, const struct mimicos_response *rs);
 
 /* Let 'ns' of simulated time pass with the core idle (a sleep). */

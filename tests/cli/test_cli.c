@@ -303,8 +303,8 @@ Test(cli, sim_validates_its_config_file)
 	cr_assert_eq(r.status, 2);
 }
 
-/* sim --functional: DIR/sim.json, one side of results.md; without it nothing is written. */
-Test(cli, sim_functional_writes_a_sim_side, .timeout = 60)
+/* sim: DIR/sim.json, one side of results.md, timed by default, untimed with --functional. */
+Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
 {
 	char dir[] = "/tmp/vcli-sim-XXXXXX", out[128], path[160], *text;
 	const char *spec = "datasets/workloads/default.json";
@@ -316,10 +316,25 @@ Test(cli, sim_functional_writes_a_sim_side, .timeout = 60)
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(path, sizeof(path), "%s/sim.json", out);
+	/* timed by default: "timing": "interval", with statistics */
 	RUN(&r, "sim", spec, "-o", out);
-	cr_assert_eq(r.status, 1, "%s", r.err);
-	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
-	cr_assert_neq(access(path, F_OK), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	root = cJSON_Parse(text);
+	free(text);
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "timing")), "interval");
+	cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "runtime_ns")), 0);
+	cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "stats"), "mmu"));
+	cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "mmu"));
+	cJSON_Delete(root);
+	unlink(path);
 	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
 	    spec_file(1, "{\"mimicos\": {\"mem_bytes\": \"1GiB\", \"mode\": \"out-of-process\"},"
 			 " \"l1d\": {}}"));

@@ -1,0 +1,192 @@
+/*
+ * hwinfo.h - this host's memory-system geometry, as a simulator
+ * configuration (virtuoso hwinfo, datasets/configs/host.json).
+ *
+ * What is read, and from where:
+ *
+ *   vendor, family, model   CPUID 0, 1 (family and model with their extended
+ *                           fields, as the SDM and APM combine them); the
+ *                           name from CPUID 0x80000002..4
+ *   data TLBs   AMD:   CPUID 0x80000005 (L1 DTLB, 4 KiB and 2/4 MiB),
+ *                      0x80000006 (L2 DTLB, 4 KiB and 2/4 MiB),
+ *                      0x80000019 (L1 and L2 DTLB, 1 GiB)
+ *               Intel: CPUID 0x18 (deterministic address translation
+ *                      parameters, every subleaf), or leaf 0x2's
+ *                      descriptor bytes when 0x18 is absent
+ *   caches      /sys/devices/system/cpu/cpu0/cache/index*: level, type,
+ *               size, ways_of_associativity, number_of_sets,
+ *               coherency_line_size; else CPUID 0x8000001D (AMD) or 4
+ *               (Intel), which share one layout
+ *   frequency   CPUID 0x16 EAX (base MHz, Intel), else cpufreq's
+ *               cpuinfo_max_freq, else /proc/cpuinfo's "cpu MHz"
+ *
+ * Only the data side is kept (instruction and store-only TLBs are not
+ * modelled). Nothing reports latencies, page-walk caches, walkers or DRAM:
+ * those keep the defaults (config.h), and DRAM's timings are DDR4-2400 at the
+ * host's clock.
+ *
+ * Geometry mapping (hwinfo_sa_geometry()): the simulator's structures have
+ * power-of-two sets. A fully associative structure of E entries becomes
+ * 1 set of E ways. Otherwise S = E / W sets (W the hardware's ways); when S
+ * is not a power of two, sets become the largest power of two P <= S and
+ * ways E / P rounded to the nearest: the capacity (TLB reach, cache size)
+ * is kept, exactly when P divides E and otherwise within half a way per
+ * set, and associativity rises. Zen 4's L2 DTLB, 3072 entries 8-way = 384
+ * sets, becomes 256 sets x 12 ways (exact); an 11-way 24.75 MiB L3 (36864
+ * sets) becomes 32768 sets x 12 ways (24 MiB, 3% less).
+ *
+ * Page sizes: AMD's L1 DTLB is one fully associative structure for every
+ * page size (AMD's software optimization guides for families 17h and 19h);
+ * CPUID repeats its geometry per size. When the 4 KiB and 2 MiB L1 DTLB
+ * fields agree and are fully associative, the host preset has l1_unified
+ * with that structure as "dtlb" (counting it twice would double the L1).
+ * The L2 TLB ("stlb", 4 KiB and 2 MiB pages) takes the geometry reported
+ * for 4 KiB pages (on Intel the sum of every level-2 structure holding
+ * 4 KiB pages, e.g. Tiger Lake's two 1024-entry arrays); stlb_1g is set when
+ * a level-2 structure holds 1 GiB pages.
+ */
+#ifndef SIMULATOR_HWINFO_H
+#define SIMULATOR_HWINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "simulator/config.h"
+
+enum hwinfo_vendor {
+	HWINFO_OTHER,
+	HWINFO_AMD,
+	HWINFO_INTEL,
+};
+
+/* Page sizes of a TLB table. */
+enum hwinfo_psize {
+	HWINFO_4K,
+	HWINFO_2M,
+	HWINFO_1G,
+	HWINFO_NR_PSIZE
+};
+
+/* One TLB as the hardware describes it; entries 0: none. */
+struct hwinfo_tlb {
+	uint32_t entries;
+	uint32_t ways;		/* == entries when fully associative */
+	bool fully;
+};
+
+/* The data TLBs: level 1 and 2, per page size. */
+struct hwinfo_tlbs {
+	struct hwinfo_tlb l1[HWINFO_NR_PSIZE];
+	struct hwinfo_tlb l2[HWINFO_NR_PSIZE];
+	bool l1_unified;	/* one L1 for every page size (see above) */
+};
+
+/* One cache level; size 0: not found. */
+struct hwinfo_cache {
+	uint64_t size;		/* bytes */
+	uint32_t ways;
+	uint32_t sets;
+	uint32_t line;		/* bytes */
+};
+
+struct hwinfo {
+	enum hwinfo_vendor vendor;
+	char vendor_id[13];		/* "AuthenticAMD", "GenuineIntel" */
+	char name[49];			/* brand string, trimmed */
+	uint32_t family, model, stepping;
+	struct hwinfo_tlbs tlb;
+	const char *tlb_source;		/* "cpuid 0x80000005/6/19", "cpuid 0x18", "cpuid 0x2", "none" */
+	struct hwinfo_cache l1d, l2, llc;	/* data or unified caches, levels 1, 2, last */
+	const char *cache_source;	/* "sysfs", "cpuid", "none" */
+	uint32_t freq_mhz;		/* 0: unknown */
+	const char *freq_source;
+};
+
+/*
+ * AMD's associativity field of CPUID 0x80000006 (and of 0x80000019's L2
+ * fields), per the APM vol. 3 table "L2/L3 Cache and TLB Associativity
+ * Field Encoding": 0 disabled, 1 direct mapped, 2, 3, 4 (4 to 5 ways), 5 6,
+ * 6 8, 8 16, 0xA 32, 0xB 48, 0xC 64, 0xD 96, 0xE 128 ways, 0xF fully
+ * associative. 7 is reserved and 9 means "see CPUID 0x8000001D" (caches
+ * only): both give 0. Returns the ways; *fully set for 0xF (ways = entries).
+ */
+uint32_t hwinfo_amd_l2_assoc(uint32_t code, uint32_t entries, bool *fully);
+
+/*
+ * Decode AMD's TLB leaves (registers in the order eax, ebx, ecx, edx):
+ * l5 = CPUID 0x80000005, l6 = 0x80000006, l19 = 0x80000019 (NULL when the
+ * leaf is absent). L1 fields are 8-bit entries with 8-bit associativity
+ * (0xFF fully associative, otherwise the number of ways); L2 fields 12-bit
+ * entries with the 4-bit encoding above. A 2/4 MiB field counts 2 MiB
+ * entries. Fills *t (zeroed first).
+ */
+void hwinfo_decode_amd(const uint32_t l5[4], const uint32_t l6[4], const uint32_t l19[4],
+		       struct hwinfo_tlbs *t);
+
+/*
+ * Decode Intel's CPUID 0x18: sub[i] = the registers of subleaf i, n of them
+ * (subleaf 0's eax is the last valid subleaf). Data, load-only and unified
+ * structures (types 1, 3, 4) count; instruction (2) and store-only (5) do
+ * not; type 0 subleaves are skipped. A structure holding several page sizes
+ * is counted for each. Several structures of one level and page size: their
+ * entries add up and the ways are the largest. Fills *t (zeroed first);
+ * returns the structures counted.
+ */
+int hwinfo_decode_intel_18(const uint32_t (*sub)[4], unsigned int n, struct hwinfo_tlbs *t);
+
+/*
+ * Decode Intel's CPUID 0x2 descriptor bytes (eax's low byte, the call count,
+ * is skipped; a register with bit 31 set holds none) with the data-TLB
+ * descriptors of the SDM vol. 2A table 3-12 (0x03, 0x04, 0x05, 0x56, 0x57,
+ * 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x63, 0x64, 0x6B, 0x6C, 0x6D, 0xA0, 0xB3,
+ * 0xB4, 0xBA, 0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xCA). Fills *t (zeroed first);
+ * returns 1 if descriptor 0xFE ("see CPUID 0x18") was among them, else 0.
+ */
+int hwinfo_decode_intel_2(const uint32_t regs[4], struct hwinfo_tlbs *t);
+
+/*
+ * One subleaf of CPUID 4 (Intel) or 0x8000001D (AMD), same layout: level
+ * in *level, type in *type (1 data, 2 instruction, 3 unified, 0 none), the
+ * geometry in *c. Returns 0, or -1 for type 0 (no more caches).
+ */
+int hwinfo_decode_cache_leaf(const uint32_t regs[4], unsigned int *level, unsigned int *type,
+			     struct hwinfo_cache *c);
+
+/*
+ * Read the caches from a sysfs directory laid out as
+ * /sys/devices/system/cpu/cpu0/cache (index0, index1, ...; files level,
+ * type, size ("32K", "1024K", "32M"), ways_of_associativity,
+ * number_of_sets, coherency_line_size). Fills l1d, l2 and llc (the highest
+ * level, if above 2) of *hw with the Data or Unified caches. Returns the
+ * caches found (0: none, or no such directory).
+ */
+int hwinfo_read_sysfs_caches(const char *dir, struct hwinfo *hw);
+
+/*
+ * Fit E entries of W ways (fully: 1 set) to sa's power-of-two sets as
+ * described above; latency and replacement are left as they are. E 0 makes
+ * ways 0 (absent).
+ */
+void hwinfo_sa_geometry(uint32_t entries, uint32_t ways, bool fully, struct sa_config *sa);
+
+/* The same for a cache of 'c' (sets x ways x line); nothing if c->size is 0. */
+void hwinfo_cache_geometry(const struct hwinfo_cache *c, struct sa_config *sa);
+
+/*
+ * Probe this host: CPUID (run on cpu0: hybrid parts differ per core type),
+ * the caches from 'sysfs_dir' (NULL: the real cpu0's) and the frequency. 0, or -ENOTSUP when CPUID is not available (not
+ * x86).
+ */
+int hwinfo_probe(struct hwinfo *hw, const char *sysfs_dir);
+
+/*
+ * The configuration: sim_config_init()'s defaults overridden with what *hw
+ * reports (see above); origin "hwinfo: <vendor_id> family F model M: <name>".
+ */
+void hwinfo_to_config(const struct hwinfo *hw, struct sim_config *cfg);
+
+/* "hwinfo: <vendor_id> family F " : the part of origin a host kind shares. */
+void hwinfo_origin_kind(const struct hwinfo *hw, char *buf, size_t len);
+
+#endif

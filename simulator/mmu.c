@@ -1,0 +1,449 @@
+/*
+ * mmu.c - TLBs, page-walk caches and the page-table walker, native and
+ * nested (the contract is in mmu.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mimicos/pgtable.h"
+#include "simulator/mmu.h"
+
+const char *const mmu_page_size_names[MMU_PS_NR] = { "4k", "2m", "1g" };
+const char *const mmu_pwc_level_names[PWC_NR] = { "pml5", "pml4", "pdpt", "pd" };
+const char *const mmu_level_names[MMU_LEVELS_MAX] = { "pt", "pd", "pdpt", "pml4", "pml5" };
+
+static const unsigned int ps_shift[MMU_PS_NR] = { 12, 21, 30 };
+
+/* The page-size index of a leaf or TLB entry of 'shift' bits (12, 21, 30). */
+static inline unsigned int shift_ps(unsigned int shift)
+{
+	return (shift - 12) / 9;
+}
+
+/* enum pwc_level of page-table level 'level' (2..5). */
+static inline unsigned int level_pwc(unsigned int level)
+{
+	return MMU_LEVELS_MAX - level;
+}
+
+static void __attribute__((format(printf, 3, 4), noreturn))
+mmu_check_failed(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "simulator: %s:%d: invariant violated: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+#define mmu_check(cond, ...)							\
+	do {									\
+		if (__builtin_expect(!(cond), 0))				\
+			mmu_check_failed(__FILE__, __LINE__, __VA_ARGS__);	\
+	} while (0)
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static inline bool sa_present(const struct sa_cache *c)
+{
+	return c->ways != 0;
+}
+
+/* sa_init() unless the configuration has no ways (absent). */
+static int init_one(struct sa_cache *c, const struct sa_config *cfg, const char *name,
+		    struct wl_rng *rng)
+{
+	if (cfg->ways == 0)
+		return 0;
+	return sa_init(c, cfg, name, rng);
+}
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+int mmu_init(struct mmu *m, const struct mmu_config *cfg, unsigned int levels,
+	     const struct mmu_port *port, struct wl_rng *rng)
+{
+	static const char *const dtlb_names[MMU_PS_NR] = { "dtlb_4k", "dtlb_2m", "dtlb_1g" };
+	static const char *const pwc_names[PWC_NR] = {
+		"pwc_pml5", "pwc_pml4", "pwc_pdpt", "pwc_pd"
+	};
+	const struct sa_config *dtlb_cfg[MMU_PS_NR] = { &cfg->dtlb_4k, &cfg->dtlb_2m, &cfg->dtlb_1g };
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if ((levels != 4 && levels != 5) || !port || !port->read_entry)
+		return -EINVAL;
+	m->cfg = *cfg;
+	m->levels = levels;
+	m->port = *port;
+
+	if (cfg->l1_unified) {
+		err = init_one(&m->dtlb_unified, &cfg->dtlb, "dtlb", rng);
+		if (err)
+			goto fail;
+		for (int ps = 0; ps < MMU_PS_NR; ps++)
+			m->l1[ps] = sa_present(&m->dtlb_unified) ? &m->dtlb_unified : NULL;
+		m->l1_latency = cfg->dtlb.ways ? cfg->dtlb.latency : 0;
+	} else {
+		for (int ps = 0; ps < MMU_PS_NR; ps++) {
+			err = init_one(&m->dtlb[ps], dtlb_cfg[ps], dtlb_names[ps], rng);
+			if (err)
+				goto fail;
+			if (sa_present(&m->dtlb[ps])) {
+				m->l1[ps] = &m->dtlb[ps];
+				m->l1_latency = max_u32(m->l1_latency, dtlb_cfg[ps]->latency);
+			}
+		}
+	}
+
+	err = init_one(&m->stlb, &cfg->stlb, "stlb", rng);
+	if (err)
+		goto fail;
+	if (sa_present(&m->stlb)) {
+		m->l2[MMU_4K] = m->l2[MMU_2M] = &m->stlb;
+		m->l2[MMU_1G] = cfg->stlb_1g ? &m->stlb : NULL;
+		m->stlb_latency = cfg->stlb.latency;
+	}
+
+	if (cfg->pwc) {
+		for (unsigned int i = 0; i < PWC_NR; i++) {
+			unsigned int level = MMU_LEVELS_MAX - i;
+
+			if (level > levels)
+				continue;
+			err = init_one(&m->pwc[i], &cfg->pwc_level[i], pwc_names[i], rng);
+			if (err)
+				goto fail;
+			if (sa_present(&m->pwc[i])) {
+				m->pwc_at[level] = &m->pwc[i];
+				m->pwc_latency = max_u32(m->pwc_latency, cfg->pwc_level[i].latency);
+			}
+		}
+	}
+
+	if (cfg->nested.enabled) {
+		const struct nested_config *n = &cfg->nested;
+
+		err = -EINVAL;
+		if (n->host_levels != 4 && n->host_levels != 5)
+			goto fail;
+		switch (n->host_page_size) {
+		case 1ULL << 12: m->host_leaf = 1; break;
+		case 1ULL << 21: m->host_leaf = 2; break;
+		case 1ULL << 30: m->host_leaf = 3; break;
+		default: goto fail;
+		}
+		m->host_levels = n->host_levels;
+		m->host_shift = mmu_level_shift(m->host_leaf);
+		err = init_one(&m->ntlb, &n->ntlb, "ntlb", rng);
+		if (err)
+			goto fail;
+		m->ntlbp = sa_present(&m->ntlb) ? &m->ntlb : NULL;
+	}
+	return 0;
+fail:
+	mmu_release(m);
+	return err;
+}
+
+void mmu_release(struct mmu *m)
+{
+	for (int i = 0; i < MMU_PS_NR; i++)
+		sa_release(&m->dtlb[i]);
+	sa_release(&m->dtlb_unified);
+	sa_release(&m->stlb);
+	for (int i = 0; i < PWC_NR; i++)
+		sa_release(&m->pwc[i]);
+	sa_release(&m->ntlb);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- invalidation -------------------------------------------------------- */
+
+/* What x86 does on a page fault: forget every cached translation of va. */
+static void invalidate_va(struct mmu *m, uint16_t asid, uint64_t va)
+{
+	for (int ps = 0; ps < MMU_PS_NR; ps++) {
+		uint64_t key = sa_va_key(va, ps_shift[ps]);
+
+		if (m->l1[ps])
+			sa_invalidate(m->l1[ps], key, asid);
+		if (m->l2[ps])
+			sa_invalidate(m->l2[ps], key, asid);
+	}
+	for (unsigned int l = 2; l <= m->levels; l++)
+		if (m->pwc_at[l])
+			sa_invalidate(m->pwc_at[l], sa_va_key(va, mmu_level_shift(l)), asid);
+}
+
+void mmu_invalidate_range(struct mmu *m, uint16_t asid, uint64_t start, uint64_t end)
+{
+	uint64_t n = 0;
+
+	mmu_check(start < end, "mmu: invalidate range [%#llx, %#llx) is empty or reversed",
+		  (unsigned long long)start, (unsigned long long)end);
+	for (int ps = 0; ps < MMU_PS_NR; ps++) {
+		uint64_t lo = sa_va_key(start, ps_shift[ps]);
+		uint64_t hi = sa_va_key(end - 1, ps_shift[ps]);
+
+		if (m->l1[ps])
+			n += sa_invalidate_range(m->l1[ps], lo, hi, asid);
+		if (m->l2[ps])
+			n += sa_invalidate_range(m->l2[ps], lo, hi, asid);
+	}
+	for (int i = 0; i < PWC_NR; i++)
+		if (sa_present(&m->pwc[i]))
+			n += sa_flush_asid(&m->pwc[i], asid);
+	m->stats.shootdowns++;
+	m->stats.shootdown_entries += n;
+}
+
+/* Every TLB and PWC (not the NTLB), for one asid or (all) every one. */
+static void flush(struct mmu *m, bool all, uint16_t asid)
+{
+	struct sa_cache *cs[MMU_PS_NR + 2 + PWC_NR];
+	int nr = 0;
+
+	for (int i = 0; i < MMU_PS_NR; i++)
+		cs[nr++] = &m->dtlb[i];
+	cs[nr++] = &m->dtlb_unified;
+	cs[nr++] = &m->stlb;
+	for (int i = 0; i < PWC_NR; i++)
+		cs[nr++] = &m->pwc[i];
+	for (int i = 0; i < nr; i++) {
+		if (!sa_present(cs[i]))
+			continue;
+		if (all)
+			sa_flush_all(cs[i]);
+		else
+			sa_flush_asid(cs[i], asid);
+	}
+	m->stats.flushes++;
+}
+
+void mmu_flush_asid(struct mmu *m, uint16_t asid)
+{
+	flush(m, false, asid);
+}
+
+void mmu_flush_all(struct mmu *m)
+{
+	flush(m, true, 0);
+}
+
+/* ---- translation --------------------------------------------------------- */
+
+static inline uint32_t port_access(struct mmu *m, uint64_t paddr)
+{
+	return m->port.access ? m->port.access(m->port.ctx, paddr, false) : 0;
+}
+
+static int fault(struct mmu *m, uint16_t asid, uint64_t va, enum mmu_fault kind,
+		 unsigned int level, struct mmu_result *r)
+{
+	invalidate_va(m, asid, va);
+	r->fault = (uint8_t)kind;
+	r->fault_level = (uint8_t)level;
+	r->paddr = 0;
+	r->page_size = 0;
+	r->perms = 0;
+	if (kind == MMU_FAULT_NOT_PRESENT)
+		m->stats.faults_not_present++;
+	else
+		m->stats.faults_protection++;
+	return -EFAULT;
+}
+
+/* The permission check of a user-mode access (x86: U/S, then R/W). */
+static inline bool perms_deny(unsigned int perms, bool write)
+{
+	return !(perms & SA_PERM_USER) || (write && !(perms & SA_PERM_WRITE));
+}
+
+static inline int tlb_hit(struct mmu *m, uint16_t asid, uint64_t va, bool write,
+			  uint64_t payload, struct mmu_result *r)
+{
+	unsigned int perms = sa_tlb_perms(payload);
+
+	if (__builtin_expect(perms_deny(perms, write), 0))
+		return fault(m, asid, va, MMU_FAULT_PROTECTION, 0, r);
+	r->paddr = sa_tlb_translate(payload, va);
+	r->page_size = 1ULL << sa_tlb_shift(payload);
+	r->perms = (uint8_t)perms;
+	return 0;
+}
+
+/*
+ * Nested: the host-physical address of guest-physical 'gpa', by the NTLB or
+ * a host walk (its references counted in r and the stats, its time in *cyc).
+ */
+static uint64_t gpa_to_hpa(struct mmu *m, uint64_t gpa, uint64_t *cyc, struct mmu_result *r)
+{
+	uint64_t key = sa_va_key(gpa, m->host_shift), p, hpa;
+
+	mmu_check(gpa < MMU_NESTED_GPA_LIMIT,
+		  "mmu: guest-physical address %#llx beyond the nested mode's %#llx",
+		  (unsigned long long)gpa, (unsigned long long)MMU_NESTED_GPA_LIMIT);
+	if (m->ntlbp) {
+		*cyc += m->ntlbp->cfg.latency;
+		if (sa_lookup(m->ntlbp, key, 0, &p)) {
+			m->stats.ntlb_hits++;
+			return sa_tlb_translate(p, gpa);
+		}
+	}
+	m->stats.ntlb_misses++;
+	for (unsigned int l = m->host_levels; l >= m->host_leaf; l--) {
+		uint64_t table = MMU_NESTED_TABLES + (uint64_t)(l - 1) * MMU_NESTED_LEVEL_SPAN +
+				 (gpa >> (mmu_level_shift(l) + 9)) * 4096;
+		uint64_t ea = table + ((gpa >> mmu_level_shift(l)) & 511) * 8;
+
+		*cyc += port_access(m, ea);
+		r->host_reads[l]++;
+		r->refs++;
+		m->stats.host_refs[l - 1]++;
+	}
+	hpa = gpa + MMU_NESTED_GPA_OFFSET;
+	if (m->ntlbp)
+		sa_insert(m->ntlbp, key, 0,
+			  sa_tlb_payload(hpa & ~((1ULL << m->host_shift) - 1), m->host_shift,
+					 SA_PERM_READ | SA_PERM_WRITE | SA_PERM_USER | SA_PERM_EXEC),
+			  NULL);
+	return hpa;
+}
+
+static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
+		struct mmu_result *r)
+{
+	const bool nested = m->cfg.nested.enabled;
+	unsigned int level = m->levels, perms = SA_PERM_WRITE | SA_PERM_USER | SA_PERM_EXEC;
+	unsigned int shift, ps;
+	uint64_t table = cr3 & PTE_PFN_MASK, cyc = m->pwc_latency, e, pa, payload;
+	int ret = 0;
+
+	r->where = MMU_WALK;
+	m->stats.walks++;
+
+	/* PWCs, deepest first: a hit at level l gives the table of level l - 1. */
+	for (unsigned int l = 2; l <= m->levels; l++) {
+		struct sa_cache *c = m->pwc_at[l];
+
+		if (!c)
+			continue;
+		if (sa_lookup(c, sa_va_key(va, mmu_level_shift(l)), asid, &e)) {
+			m->stats.pwc_hits[level_pwc(l)]++;
+			table = e & PTE_PFN_MASK;
+			perms = (unsigned int)e & SA_PERM_MASK;
+			level = l - 1;
+			break;
+		}
+		m->stats.pwc_misses[level_pwc(l)]++;
+	}
+
+	/* One entry per level from there. */
+	for (;; level--) {
+		uint64_t ea = table + ((va >> mmu_level_shift(level)) & 511) * 8;
+
+		uint64_t hea = nested ? gpa_to_hpa(m, ea, &cyc, r) : ea;
+
+		cyc += port_access(m, hea);
+		e = m->port.read_entry(m->port.ctx, ea);
+		r->reads[level]++;
+		r->refs++;
+		m->stats.guest_refs[level - 1]++;
+		if (!(e & _PAGE_PRESENT)) {
+			ret = fault(m, asid, va, MMU_FAULT_NOT_PRESENT, level, r);
+			goto out;
+		}
+		if (!(e & _PAGE_RW))
+			perms &= ~SA_PERM_WRITE;
+		if (!(e & _PAGE_USER))
+			perms &= ~SA_PERM_USER;
+		if (e & _PAGE_NX)
+			perms &= ~SA_PERM_EXEC;
+		if (level == 1 || (level <= 3 && (e & _PAGE_PSE)))
+			break;
+		table = e & PTE_PFN_MASK;
+		if (m->pwc_at[level])
+			sa_insert(m->pwc_at[level], sa_va_key(va, mmu_level_shift(level)), asid,
+				  table | perms, NULL);
+	}
+
+	/* The leaf. */
+	if (perms_deny(perms, write)) {
+		ret = fault(m, asid, va, MMU_FAULT_PROTECTION, 0, r);
+		goto out;
+	}
+	perms |= SA_PERM_READ;
+	if (e & _PAGE_ACCESSED)
+		perms |= SA_PERM_ACCESSED;
+	if (e & _PAGE_DIRTY)
+		perms |= SA_PERM_DIRTY;
+	shift = mmu_level_shift(level);
+	pa = (e & __PHYSICAL_MASK & ~((1ULL << shift) - 1)) | (va & ((1ULL << shift) - 1));
+	if (nested) {
+		pa = gpa_to_hpa(m, pa, &cyc, r);
+		if (m->host_shift < shift)
+			shift = m->host_shift;
+	}
+	ps = shift_ps(shift);
+	payload = sa_tlb_payload(pa & ~((1ULL << shift) - 1), shift, perms);
+	if (m->l1[ps])
+		sa_insert(m->l1[ps], sa_va_key(va, shift), asid, payload, NULL);
+	if (m->l2[ps])
+		sa_insert(m->l2[ps], sa_va_key(va, shift), asid, payload, NULL);
+	r->paddr = pa;
+	r->page_size = 1ULL << shift;
+	r->perms = (uint8_t)perms;
+out:
+	r->cycles += (uint32_t)cyc;
+	m->stats.walk_cycles += cyc;
+	return ret;
+}
+
+int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
+		  struct mmu_result *r)
+{
+	uint64_t payload;
+	int ps;
+
+	memset(r, 0, sizeof(*r));
+	m->stats.translations++;
+	r->cycles = m->l1_latency;
+	for (ps = 0; ps < MMU_PS_NR; ps++) {
+		struct sa_cache *c = m->l1[ps];
+
+		if (c && sa_lookup(c, sa_va_key(va, ps_shift[ps]), asid, &payload)) {
+			m->stats.l1_hits[ps]++;
+			r->where = MMU_HIT_L1;
+			return tlb_hit(m, asid, va, write, payload, r);
+		}
+	}
+	m->stats.l1_misses++;
+
+	if (sa_present(&m->stlb)) {
+		r->cycles += m->stlb_latency;
+		for (ps = 0; ps < MMU_PS_NR; ps++) {
+			struct sa_cache *c = m->l2[ps];
+			uint64_t key = sa_va_key(va, ps_shift[ps]);
+
+			if (c && sa_lookup(c, key, asid, &payload)) {
+				m->stats.stlb_hits[ps]++;
+				r->where = MMU_HIT_STLB;
+				if (m->l1[ps] && !perms_deny(sa_tlb_perms(payload), write))
+					sa_insert(m->l1[ps], key, asid, payload, NULL);
+				return tlb_hit(m, asid, va, write, payload, r);
+			}
+		}
+		m->stats.stlb_misses++;
+	}
+	return walk(m, cr3, asid, va, write, r);
+}

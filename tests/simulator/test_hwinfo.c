@@ -1,0 +1,365 @@
+/*
+ * test_hwinfo.c - the host's geometry (simulator/hwinfo.h): the CPUID
+ * decoders on recorded register values, the sysfs cache reader on fake
+ * trees (tests/data/hwinfo/), the mapping to power-of-two structures, and
+ * virtuoso hwinfo end to end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+
+#include "simulator/config.h"
+#include "simulator/hwinfo.h"
+#include "tests/run.h"
+#include "workload/json.h"
+
+#define HOST_PRESET "datasets/configs/host.json"
+
+/*
+ * AMD EPYC, Zen 4 (family 0x19 model 0x11 stepping 1, "AMD EPYC" under a
+ * hypervisor), recorded on the machine this was written on with
+ *
+ *	__cpuid_count(leaf, 0, eax, ebx, ecx, edx);
+ *	printf("eax=%#010x ebx=%#010x ecx=%#010x edx=%#010x\n", ...);
+ *
+ * for leaves 0x80000005 and 0x80000006 (registers eax, ebx, ecx, edx).
+ * Leaf 0x80000019 reads all zeros under that hypervisor; ZEN4_L19 is the
+ * value bare-metal Zen 4 parts report (eax 0xF048F040, ebx 0xF0400000),
+ * whose 0x80000005/6 data fields are the same as ours.
+ */
+static const uint32_t ZEN4_L5[4] = { 0xff48ff40, 0xff48ff40, 0x20080140, 0x20080140 };
+static const uint32_t ZEN4_L6[4] = { 0x5c002200, 0x6c004200, 0x04006140, 0x0a009140 };
+static const uint32_t ZEN4_L19[4] = { 0xf048f040, 0xf0400000, 0x00000000, 0x00000000 };
+
+/*
+ * Intel Core i5-1135G7 (Tiger Lake, family 6 model 0x8C), CPUID 0x18
+ * subleaves 0..8 as AIDA64 dumped them (the dump Bochs keeps as
+ * cpudb/intel/tigerlake.txt), registers eax, ebx, ecx, edx:
+ *	SL1, SL2   instruction TLB (type 2): 4K 16x8, 2M/4M 2x8
+ *	SL3        store-only (type 5), all sizes, 16 entries fully associative
+ *	SL4..6     load-only (type 4) L1: 4K 16 sets x 4, 2M/4M 8 x 4, 1G fully 8
+ *	SL7, SL8   unified (type 3) L2: 4K+2M/4M 128 x 8, 4K+1G 128 x 8
+ */
+static const uint32_t TGL_18[9][4] = {
+	{ 0x00000008, 0x00000000, 0x00000000, 0x00000000 },
+	{ 0x00000000, 0x00080001, 0x00000010, 0x00004022 },
+	{ 0x00000000, 0x00080006, 0x00000002, 0x00004022 },
+	{ 0x00000000, 0x0010000F, 0x00000001, 0x00004125 },
+	{ 0x00000000, 0x00040001, 0x00000010, 0x00004024 },
+	{ 0x00000000, 0x00040006, 0x00000008, 0x00004024 },
+	{ 0x00000000, 0x00080008, 0x00000001, 0x00004124 },
+	{ 0x00000000, 0x00080007, 0x00000080, 0x00004043 },
+	{ 0x00000000, 0x00080009, 0x00000080, 0x00004043 },
+};
+/* The same CPU's leaf 0x2: 0xFE "see leaf 0x18", 0xFF "see leaf 4", 0xF0 prefetch. */
+static const uint32_t TGL_2[4] = { 0x00FEFF01, 0x000000F0, 0x00000000, 0x00000000 };
+/* Its leaf 4 subleaves 0..3: L1D 48K, L1I 32K, L2 1280K, L3 8M. */
+static const uint32_t TGL_4[4][4] = {
+	{ 0x1C004121, 0x02C0003F, 0x0000003F, 0x00000000 },
+	{ 0x1C004122, 0x01C0003F, 0x0000003F, 0x00000000 },
+	{ 0x1C004143, 0x04C0003F, 0x000003FF, 0x00000000 },
+	{ 0x1C03C163, 0x01C0003F, 0x00003FFF, 0x00000004 },
+};
+
+/*
+ * Skylake-SP / Cascade Lake leaf 0x2 (Bochs corei7_skylake-x.cc, the same
+ * in public dumps of Xeon Gold parts): descriptors 0x63, 0x03, 0x76 (ITLB),
+ * 0xFF, 0xB5 (ITLB), 0xF0, 0xC3.
+ */
+static const uint32_t SKX_2[4] = { 0x76036301, 0x00F0B5FF, 0x00000000, 0x00C30000 };
+
+static void expect_tlb(const struct hwinfo_tlb *t, uint32_t entries, uint32_t ways, bool fully,
+		       const char *what)
+{
+	cr_expect(t->entries == entries && t->ways == ways && t->fully == fully,
+		  "%s: %u entries %u ways%s, expected %u entries %u ways%s", what, t->entries,
+		  t->ways, t->fully ? " fully" : "", entries, ways, fully ? " fully" : "");
+}
+
+static void expect_sa(const struct sa_config *s, uint32_t sets, uint32_t ways, const char *what)
+{
+	cr_expect(s->sets == sets && s->ways == ways, "%s: %u sets x %u ways, expected %u x %u",
+		  what, s->sets, s->ways, sets, ways);
+}
+
+Test(hwinfo, amd_assoc_encoding)
+{
+	static const uint32_t want[16] = { 0, 1, 2, 3, 4, 6, 8, 0, 16, 0, 32, 48, 64, 96, 128, 0 };
+	bool fully;
+
+	for (uint32_t code = 0; code < 0xF; code++) {
+		cr_expect_eq(hwinfo_amd_l2_assoc(code, 3072, &fully), want[code], "code %#x", code);
+		cr_expect(!fully);
+	}
+	cr_expect_eq(hwinfo_amd_l2_assoc(0xF, 64, &fully), 64);
+	cr_expect(fully);
+}
+
+/*
+ * By hand, from the APM: 0x80000005 EBX = 0xff48ff40: L1 DTLB 4K assoc 0xFF
+ * (fully), 0x48 = 72 entries (the ITLB: fully, 0x40 = 64). EAX the same for
+ * 2M/4M. 0x80000006 EBX = 0x6c004200: L2 DTLB 4K assoc 6 = 8 ways,
+ * 0xC00 = 3072 entries (ITLB 4 ways, 512); EAX = 0x5c002200: L2 DTLB 2M
+ * assoc 5 = 6 ways, 3072 entries. Zen 4 as documented: a 72-entry fully
+ * associative L1 DTLB for every page size, a 3072-entry L2 DTLB.
+ */
+Test(hwinfo, amd_zen4_tlbs)
+{
+	struct hwinfo_tlbs t;
+
+	hwinfo_decode_amd(ZEN4_L5, ZEN4_L6, NULL, &t);
+	expect_tlb(&t.l1[HWINFO_4K], 72, 72, true, "L1 4K");
+	expect_tlb(&t.l1[HWINFO_2M], 72, 72, true, "L1 2M");
+	expect_tlb(&t.l1[HWINFO_1G], 0, 0, false, "L1 1G");
+	expect_tlb(&t.l2[HWINFO_4K], 3072, 8, false, "L2 4K");
+	expect_tlb(&t.l2[HWINFO_2M], 3072, 6, false, "L2 2M");
+	expect_tlb(&t.l2[HWINFO_1G], 0, 0, false, "L2 1G");
+	cr_expect(t.l1_unified);
+
+	/* 0x80000019: EAX 0xF048F040 L1 DTLB 1G fully 72; EBX 0xF0400000 L2 DTLB 1G fully 64 */
+	hwinfo_decode_amd(ZEN4_L5, ZEN4_L6, ZEN4_L19, &t);
+	expect_tlb(&t.l1[HWINFO_1G], 72, 72, true, "L1 1G");
+	expect_tlb(&t.l2[HWINFO_1G], 64, 64, true, "L2 1G");
+	cr_expect(t.l1_unified);
+}
+
+Test(hwinfo, amd_zen4_config)
+{
+	struct hwinfo hw = { .vendor = HWINFO_AMD, .vendor_id = "AuthenticAMD",
+			     .name = "AMD EPYC", .family = 0x19, .model = 0x11 };
+	struct sim_config cfg, def, back;
+	struct wl_error err;
+	cJSON *j;
+
+	hwinfo_decode_amd(ZEN4_L5, ZEN4_L6, ZEN4_L19, &hw.tlb);
+	cr_assert_eq(hwinfo_read_sysfs_caches("tests/data/hwinfo/sysfs-zen4", &hw), 3);
+	hw.freq_mhz = 2596;
+	hwinfo_to_config(&hw, &cfg);
+	sim_config_init(&def);
+
+	cr_expect_str_eq(cfg.origin, "hwinfo: AuthenticAMD family 25 model 17: AMD EPYC");
+	cr_expect(cfg.mmu.l1_unified);
+	expect_sa(&cfg.mmu.dtlb, 1, 72, "dtlb");
+	expect_sa(&cfg.mmu.dtlb_4k, 1, 72, "dtlb_4k");
+	expect_sa(&cfg.mmu.dtlb_1g, 1, 72, "dtlb_1g");
+	/* 3072 entries 8-way = 384 sets: 256 sets x 12 ways, the same 3072 entries */
+	expect_sa(&cfg.mmu.stlb, 256, 12, "stlb");
+	cr_expect(cfg.mmu.stlb_1g);
+	expect_sa(&cfg.l1d, 64, 8, "l1d");
+	expect_sa(&cfg.l2, 2048, 8, "l2");
+	expect_sa(&cfg.llc, 32768, 16, "llc");
+	/* latencies and what CPUID does not report keep the defaults */
+	cr_expect_eq(cfg.mmu.stlb.latency, def.mmu.stlb.latency);
+	cr_expect_eq(cfg.l1d.latency, def.l1d.latency);
+	cr_expect_eq(memcmp(cfg.mmu.pwc_level, def.mmu.pwc_level, sizeof(def.mmu.pwc_level)), 0);
+	cr_expect_eq(cfg.mmu.walkers, def.mmu.walkers);
+	cr_expect_eq(cfg.core.freq_mhz, 2596);
+	cr_expect_eq(cfg.dram.t_row_empty, (54 * 2596 + 600) / 1200);
+
+	/* a valid configuration that reads back to itself */
+	j = sim_config_to_json(&cfg);
+	sim_config_init(&back);
+	cr_assert_eq(sim_config_from_json(&back, j, "hwinfo", &err), 0, "%s: %s", err.path,
+		     err.msg);
+	cJSON_Delete(j);
+	cr_expect_eq(memcmp(&cfg, &back, sizeof(cfg)), 0);
+}
+
+/*
+ * By hand, from the SDM's leaf 0x18 layout (EDX[4:0] type, EDX[7:5] level,
+ * EDX[8] fully associative, EBX[3:0] page sizes 4K/2M/4M/1G, EBX[31:16]
+ * ways, ECX sets): load L1 4K 4 x 16 = 64 entries, 2M 4 x 8 = 32, 1G 8
+ * fully; unified L2 8 x 128 = 1024 for 4K+2M and 1024 for 4K+1G, so 2048
+ * for 4K pages: Tiger Lake's documented 64/32/8-entry L1 DTLBs and
+ * 2048-entry STLB.
+ */
+Test(hwinfo, intel_tigerlake_leaf_18)
+{
+	struct hwinfo hw = { .vendor = HWINFO_INTEL, .vendor_id = "GenuineIntel",
+			     .family = 6, .model = 0x8C };
+	struct sim_config cfg;
+
+	cr_expect_eq(hwinfo_decode_intel_18(TGL_18, 9, &hw.tlb), 5);
+	expect_tlb(&hw.tlb.l1[HWINFO_4K], 64, 4, false, "L1 4K");
+	expect_tlb(&hw.tlb.l1[HWINFO_2M], 32, 4, false, "L1 2M");
+	expect_tlb(&hw.tlb.l1[HWINFO_1G], 8, 8, true, "L1 1G");
+	expect_tlb(&hw.tlb.l2[HWINFO_4K], 2048, 8, false, "L2 4K");
+	expect_tlb(&hw.tlb.l2[HWINFO_2M], 1024, 8, false, "L2 2M");
+	expect_tlb(&hw.tlb.l2[HWINFO_1G], 1024, 8, false, "L2 1G");
+	cr_expect(!hw.tlb.l1_unified);
+
+	hwinfo_to_config(&hw, &cfg);
+	cr_expect(!cfg.mmu.l1_unified);
+	expect_sa(&cfg.mmu.dtlb_4k, 16, 4, "dtlb_4k");
+	expect_sa(&cfg.mmu.dtlb_2m, 8, 4, "dtlb_2m");
+	expect_sa(&cfg.mmu.dtlb_1g, 1, 8, "dtlb_1g");
+	expect_sa(&cfg.mmu.stlb, 256, 8, "stlb");
+	cr_expect(cfg.mmu.stlb_1g);
+
+	/* its leaf 0x2 only points at leaf 0x18 */
+	cr_expect_eq(hwinfo_decode_intel_2(TGL_2, &hw.tlb), 1);
+	cr_expect_eq(hw.tlb.l1[HWINFO_4K].entries, 0);
+}
+
+/*
+ * By hand, from the SDM's table 3-12: 0x03 DTLB 4K 4-way 64; 0x63 DTLB
+ * 2M/4M 4-way 32 and 1G 4-way 4; 0xC3 STLB 4K/2M 6-way 1536 and 1G 4-way
+ * 16; 0x76 and 0xB5 are instruction TLBs. Skylake's documented L1 DTLB
+ * 64/32/4 entries and 1536-entry STLB.
+ */
+Test(hwinfo, intel_skylake_leaf_2)
+{
+	struct hwinfo_tlbs t;
+
+	cr_expect_eq(hwinfo_decode_intel_2(SKX_2, &t), 0);
+	expect_tlb(&t.l1[HWINFO_4K], 64, 4, false, "L1 4K");
+	expect_tlb(&t.l1[HWINFO_2M], 32, 4, false, "L1 2M");
+	expect_tlb(&t.l1[HWINFO_1G], 4, 4, false, "L1 1G");
+	expect_tlb(&t.l2[HWINFO_4K], 1536, 6, false, "L2 4K");
+	expect_tlb(&t.l2[HWINFO_2M], 1536, 6, false, "L2 2M");
+	expect_tlb(&t.l2[HWINFO_1G], 16, 4, false, "L2 1G");
+
+	/* a register with bit 31 set holds no descriptors */
+	const uint32_t invalid[4] = { 0x80036301, 0, 0, 0 };
+
+	hwinfo_decode_intel_2(invalid, &t);
+	cr_expect_eq(t.l1[HWINFO_4K].entries, 0);
+}
+
+Test(hwinfo, cpuid_cache_leaves)
+{
+	/* this host's 0x8000001D subleaf 3: L3 unified, 16-way, 32768 sets, 64-byte lines */
+	const uint32_t zen4_l3[4] = { 0x00004163, 0x03c0003f, 0x00007fff, 0x00000001 };
+	const uint32_t none[4] = { 0, 0, 0, 0 };
+	static const struct { unsigned int level, type; uint64_t size; uint32_t ways, sets; } want[4] = {
+		{ 1, 1, 48 << 10, 12, 64 },
+		{ 1, 2, 32 << 10, 8, 64 },
+		{ 2, 3, 1280 << 10, 20, 1024 },
+		{ 3, 3, 8 << 20, 8, 16384 },
+	};
+	unsigned int level, type;
+	struct hwinfo_cache c;
+
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(hwinfo_decode_cache_leaf(TGL_4[i], &level, &type, &c), 0);
+		cr_expect(level == want[i].level && type == want[i].type && c.size == want[i].size &&
+			  c.ways == want[i].ways && c.sets == want[i].sets && c.line == 64,
+			  "leaf 4 subleaf %d: L%u type %u %llu bytes %u-way %u sets", i, level, type,
+			  (unsigned long long)c.size, c.ways, c.sets);
+	}
+	cr_assert_eq(hwinfo_decode_cache_leaf(zen4_l3, &level, &type, &c), 0);
+	cr_expect(level == 3 && type == 3 && c.size == 32 << 20 && c.ways == 16 && c.sets == 32768);
+	cr_expect_eq(hwinfo_decode_cache_leaf(none, &level, &type, &c), -1);
+}
+
+Test(hwinfo, sysfs_caches)
+{
+	struct hwinfo hw;
+	struct sim_config cfg;
+
+	memset(&hw, 0, sizeof(hw));
+	cr_assert_eq(hwinfo_read_sysfs_caches("tests/data/hwinfo/sysfs-zen4", &hw), 3,
+		     "the instruction cache is skipped");
+	cr_expect(hw.l1d.size == 32 << 10 && hw.l1d.ways == 8 && hw.l1d.sets == 64 &&
+		  hw.l1d.line == 64);
+	cr_expect(hw.l2.size == 1 << 20 && hw.l2.ways == 8 && hw.l2.sets == 2048);
+	cr_expect(hw.llc.size == 32 << 20 && hw.llc.ways == 16 && hw.llc.sets == 32768);
+
+	memset(&hw, 0, sizeof(hw));
+	cr_assert_eq(hwinfo_read_sysfs_caches("tests/data/hwinfo/sysfs-skx", &hw), 3);
+	cr_expect(hw.llc.size == 25344ULL << 10 && hw.llc.ways == 11 && hw.llc.sets == 36864);
+	hwinfo_to_config(&hw, &cfg);
+	expect_sa(&cfg.l2, 1024, 16, "l2");
+	/* 405504 lines, 11-way = 36864 sets: 32768 sets x 12 ways (24 MiB) */
+	expect_sa(&cfg.llc, 32768, 12, "llc");
+
+	memset(&hw, 0, sizeof(hw));
+	cr_expect_eq(hwinfo_read_sysfs_caches("tests/data/hwinfo/no-such-dir", &hw), 0);
+}
+
+Test(hwinfo, geometry_rounding)
+{
+	struct sa_config s = { .sets = 7, .ways = 7, .latency = 9, .repl = SA_REPL_SRRIP };
+
+	hwinfo_sa_geometry(64, 4, false, &s);
+	expect_sa(&s, 16, 4, "64 4-way");
+	cr_expect(s.latency == 9 && s.repl == SA_REPL_SRRIP, "latency and policy untouched");
+	hwinfo_sa_geometry(72, 72, true, &s);
+	expect_sa(&s, 1, 72, "72 fully");
+	hwinfo_sa_geometry(3072, 8, false, &s);
+	expect_sa(&s, 256, 12, "3072 8-way");
+	hwinfo_sa_geometry(3072, 6, false, &s);
+	expect_sa(&s, 512, 6, "3072 6-way");
+	hwinfo_sa_geometry(1536, 12, false, &s);
+	expect_sa(&s, 128, 12, "1536 12-way");
+	hwinfo_sa_geometry(2, 4, false, &s);
+	expect_sa(&s, 1, 2, "fewer entries than ways");
+	hwinfo_sa_geometry(0, 4, false, &s);
+	cr_expect_eq(s.ways, 0, "no entries: absent");
+}
+
+Test(hwinfo, command_end_to_end)
+{
+	struct result r;
+	struct sim_config cfg;
+	struct wl_error err;
+	cJSON *j;
+
+	RUN(&r, "hwinfo");
+	cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
+	j = cJSON_Parse(r.out);
+	cr_assert_not_null(j, "not JSON: %s", r.out);
+	sim_config_init(&cfg);
+	cr_assert_eq(sim_config_from_json(&cfg, j, "stdout", &err), 0, "%s: %s", err.path, err.msg);
+	cr_expect_null(cJSON_GetObjectItemCaseSensitive(j, "mimicos"), "hardware only");
+	cr_expect_eq(strncmp(cfg.origin, "hwinfo: ", 8), 0);
+	cJSON_Delete(j);
+
+	/* caches from a given tree */
+	RUN(&r, "hwinfo", "--sysfs", "tests/data/hwinfo/sysfs-skx", "-v");
+	cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
+	cr_expect_neq(strstr(r.err, "caches from sysfs"), NULL, "%s", r.err);
+	j = cJSON_Parse(r.out);
+	sim_config_init(&cfg);
+	cr_assert_eq(sim_config_from_json(&cfg, j, "stdout", &err), 0, "%s: %s", err.path, err.msg);
+	cJSON_Delete(j);
+	expect_sa(&cfg.llc, 32768, 12, "llc");
+
+	RUN(&r, "hwinfo", "extra");
+	cr_expect_eq(r.status, 2);
+	RUN(&r, "hwinfo", "--bogus");
+	cr_expect_eq(r.status, 2);
+}
+
+/*
+ * datasets/configs/host.json is `virtuoso hwinfo` of the machine it was
+ * generated on. On a host of the same kind (vendor and family, as its
+ * origin names them) a fresh run must give the same geometry; the clock
+ * (and the DRAM timings in its cycles) may differ between hosts and runs.
+ */
+Test(hwinfo, host_preset_matches_this_host_kind)
+{
+	struct sim_config file, fresh;
+	struct wl_error err;
+	struct hwinfo hw;
+	char kind[96];
+
+	cr_assert_eq(sim_config_load(&file, HOST_PRESET, &err), 0, "%s: %s: %s", err.file,
+		     err.path, err.msg);
+	cr_assert_eq(strncmp(file.origin, "hwinfo: ", 8), 0, "origin: %s", file.origin);
+	if (hwinfo_probe(&hw, NULL))
+		cr_skip_test("no CPUID on this host");
+	hwinfo_origin_kind(&hw, kind, sizeof(kind));
+	if (strncmp(file.origin, kind, strlen(kind)))
+		cr_skip_test("%s was generated on another kind of host (%s), this one is %s",
+			     HOST_PRESET, file.origin, kind);
+	hwinfo_to_config(&hw, &fresh);
+	fresh.core.freq_mhz = file.core.freq_mhz;
+	fresh.dram = file.dram;
+	memcpy(fresh.origin, file.origin, sizeof(fresh.origin));
+	cr_expect_eq(memcmp(&fresh, &file, sizeof(file)), 0,
+		     "%s differs from a fresh virtuoso hwinfo on this host", HOST_PRESET);
+}
