@@ -131,6 +131,7 @@ BENCHES += build/bench/bench_cache
 BENCHES += build/bench/bench_gen
 BENCHES += build/bench/bench_linux
 BENCHES += build/bench/bench_mimicos
+BENCHES += build/bench/bench_sim
 
 # ---- eBPF: bpf/<p>.bpf.c -> build/bpf/<p>.bpf.o -> build/bpf/<p>.skel.h -----------
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

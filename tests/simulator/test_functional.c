@@ -19,6 +19,7 @@
 
 #include "linux-probes/evlog.h"
 #include "simulator/functional.h"
+#include "tests/simulator/harness.h"
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
@@ -27,19 +28,6 @@ static struct wl_spec spec;
 static struct functional_run run;
 static bool loaded;
 
-/* Linux's boot defaults (CONFIG_TRANSPARENT_HUGEPAGE_MADVISE), khugepaged's own. */
-static void linux_defaults(struct wl_kernel *k)
-{
-	static const int64_t khp[WL_KHP_NR] = { 10000, 60000, 4096, 511, 64, 256, 1 };
-
-	wl_kernel_init(k);
-	k->thp = WL_THP_MADVISE;
-	k->defrag = WL_DEFRAG_MADVISE;
-	k->use_zero_page = 1;
-	for (int i = 0; i < WL_MTHP_NR; i++)
-		k->mthp[i] = WL_MTHP_NEVER;
-	memcpy(k->khugepaged, khp, sizeof(khp));
-}
 
 /* Run datasets/workloads/<name>.json; 'start' NULL or per-region MAP_FIXED addresses. */
 static void run_fixed(const char *name, const uint64_t *start)
@@ -476,23 +464,11 @@ static char *run_mode_log(const char *name, enum channel_mode mode, const char *
 	return text;
 }
 
-/* Parameters are copied into each test's process: names by value, not pointers. */
-struct ds_name {
-	char name[40];
-};
-
-static struct ds_name all_datasets[] = {
-	{ "access-mix" }, { "chase-tlb" }, { "default" }, { "dontneed-split" },
-	{ "khugepaged-collapse" }, { "khugepaged-max-ptes-none" }, { "khugepaged-sleep" },
-	{ "madv-collapse" }, { "mprotect-split" }, { "mthp-64k" }, { "mthp-policy" },
-	{ "munmap-partial" }, { "nohugepage-override" }, { "populate" }, { "thp-always-fault" },
-	{ "thp-madvise-advised" }, { "thp-never-4k" }, { "zero-page-4k-cow" }, { "zero-page-huge" },
-};
 
 ParameterizedTestParameters(functional, out_of_process_gives_the_same_result)
 {
 	return cr_make_param_array(struct ds_name, all_datasets,
-				   sizeof(all_datasets) / sizeof(all_datasets[0]));
+				   NR_DATASETS);
 }
 
 /*

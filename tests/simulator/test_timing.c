@@ -9,11 +9,17 @@
  * 123, no open row 180, conflict 237 cycles.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <cjson/cJSON.h>
 
+#include "simulator/config.h"
 #include "simulator/functional.h"
+#include "simulator/stats.h"
+#include "tests/simulator/harness.h"
 
 static struct timing_config tc;
 static struct wl_spec spec;
@@ -177,3 +183,151 @@ Test(timing, thp_chase_costs_a_dram_latency_and_no_walk)
 	cr_assert_leq(per_load, 298.0, "%.1f cycles per load", per_load);
 }
 
+
+/* ---- every dataset, timed ---------------------------------------------------------- */
+
+
+
+/* The reference configuration's hardware, as virtuoso sim uses it. */
+static void reference(struct timing_config *t, struct channel_config *m, enum channel_mode mode)
+{
+	struct sim_config cfg;
+
+	sim_config_init(&cfg);
+	*t = (struct timing_config){ .core = cfg.core, .mmu = cfg.mmu, .l1d = cfg.l1d,
+				     .l2 = cfg.l2, .llc = cfg.llc, .dram = cfg.dram };
+	*m = cfg.mimicos;
+	m->mode = mode;
+}
+
+/* Run a dataset (host settings: Linux's defaults, as the datasets fix all but khugepaged's). */
+static void run_dataset(const char *name, const struct timing_config *t,
+			const struct channel_config *m, struct functional_run *out)
+{
+	struct functional_opts o;
+	struct wl_error err = { 0 };
+	struct wl_kernel host;
+	char path[128];
+
+	snprintf(path, sizeof(path), "datasets/workloads/%s.json", name);
+	if (!loaded) {
+		cr_assert_eq(wl_spec_load(&spec, path, &err), 0, "%s", err.msg);
+		loaded = true;
+	}
+	functional_opts_init(&o);
+	o.mem_bytes = 4ULL << 30;
+	o.mimicos = m;
+	o.timing = t;
+	linux_defaults(&host);
+	o.host = &host;
+	cr_assert_eq(functional_run(out, &spec, &o, &err), 0, "%s: %s: %s", name, err.path, err.msg);
+}
+
+static char *json_text(struct functional_run *r)
+{
+	cJSON *j = functional_to_json(r);
+	char *text;
+
+	cr_assert_not_null(j);
+	cJSON_DeleteItemFromObject(j, "config");
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return text;
+}
+
+ParameterizedTestParameters(timing, every_dataset_runs_timed_with_the_functional_outcome)
+{
+	return cr_make_param_array(struct ds_name, all_datasets, NR_DATASETS);
+}
+
+/*
+ * Timing decides when, never what: every dataset, timed, completes with the
+ * faults, THP faults and page classes of the untimed run (whose outcomes
+ * test_functional.c checks against INDEX.md), and takes simulated time.
+ */
+ParameterizedTest(struct ds_name *d, timing, every_dataset_runs_timed_with_the_functional_outcome)
+{
+	struct timing_config t;
+	struct channel_config m;
+	struct functional_run untimed;
+
+	reference(&t, &m, CHANNEL_IN_PROCESS);
+	run_dataset(d->name, &t, &m, &run);
+	run_dataset(d->name, NULL, &m, &untimed);
+	cr_assert(run.complete, "%s incomplete", d->name);
+	cr_assert_gt(run.runtime_ns, 0);
+	for (size_t i = 0; i < spec.nr_regions; i++) {
+		cr_assert_eq(run.regions[i].faults, untimed.regions[i].faults, "%s: %s faults",
+			     d->name, spec.regions[i].name);
+		cr_assert_eq(run.regions[i].thp_faults, untimed.regions[i].thp_faults);
+		cr_assert(!memcmp(run.regions[i].pages, untimed.regions[i].pages,
+				  sizeof(run.regions[i].pages)), "%s: %s pages", d->name,
+			  spec.regions[i].name);
+	}
+	functional_release(&untimed);
+}
+
+/* The same spec, configuration and seed give a byte-identical result. */
+Test(timing, runs_are_deterministic)
+{
+	struct timing_config t;
+	struct channel_config m;
+	struct functional_run again;
+	char *a, *b;
+
+	reference(&t, &m, CHANNEL_IN_PROCESS);
+	run_dataset("access-mix", &t, &m, &run);
+	run_dataset("access-mix", &t, &m, &again);
+	a = json_text(&run);
+	b = json_text(&again);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	functional_release(&again);
+}
+
+/* MimicOS in its own process (the walker reads its entries over the channel): the same result. */
+Test(timing, out_of_process_gives_the_same_timed_result)
+{
+	struct timing_config t;
+	struct channel_config m;
+	struct functional_run other;
+	char *a, *b;
+
+	reference(&t, &m, CHANNEL_IN_PROCESS);
+	run_dataset("default", &t, &m, &run);
+	m.mode = CHANNEL_OUT_OF_PROCESS;
+	run_dataset("default", &t, &m, &other);
+	a = json_text(&run);
+	b = json_text(&other);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	functional_release(&other);
+}
+
+/*
+ * Nested paging: the same outcome, host entries read on every walk that
+ * misses the NTLB, and so more walk cycles.
+ */
+Test(timing, nested_paging_adds_host_references)
+{
+	struct timing_config t;
+	struct channel_config m;
+	struct functional_run nested;
+	uint64_t host = 0;
+
+	reference(&t, &m, CHANNEL_IN_PROCESS);
+	run_dataset("chase-tlb", &t, &m, &run);
+	t.mmu.nested.enabled = true;
+	run_dataset("chase-tlb", &t, &m, &nested);
+	for (int l = 0; l < MMU_LEVELS_MAX; l++) {
+		cr_assert_eq(run.timing.mmu.host_refs[l], 0);
+		host += nested.timing.mmu.host_refs[l];
+	}
+	cr_assert_gt(host, 0);
+	cr_assert_gt(nested.timing.mmu.walk_cycles, run.timing.mmu.walk_cycles);
+	cr_assert_gt(nested.runtime_ns, run.runtime_ns);
+	cr_assert_eq(nested.regions[1].faults, run.regions[1].faults);
+	functional_release(&nested);
+}
