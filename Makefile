@@ -202,16 +202,16 @@ test: bin/virtuoso $(TESTS)
 # The main job. Until the simulator and the comparison land (issues 5-6), it
 # validates the default workload, runs it natively, records it on this host
 # under the probes (virtuoso linux, which needs root and BTF), and runs it
-# through MimicOS (virtuoso sim --functional).
+# through the simulator with MimicOS (virtuoso sim).
 MAIN_SPEC ?= datasets/workloads/default.json
 main: bin/virtuoso
 	@mkdir -p out/default
 	bin/virtuoso check $(MAIN_SPEC) -o out/default/spec.json
 	bin/virtuoso exec -v $(MAIN_SPEC) -o out/default/native.json
 	bin/virtuoso linux -v $(MAIN_SPEC) -o out/default
-	bin/virtuoso sim -v --functional $(MAIN_SPEC) -o out/default
+	bin/virtuoso sim -v $(MAIN_SPEC) -o out/default
 	@echo "main: out/default/linux.json (what the kernel did), out/default/events.vlog (bin/virtuoso dump it)"
-	@echo "main: out/default/sim.json (what MimicOS did with the same workload, no timing yet)"
+	@echo "main: out/default/sim.json (the simulated world: MimicOS and the timing model), out/default/sim-events.vlog"
 	@echo "main: next: 'virtuoso run' (MimicOS + simulator, comparison report) once issues 5-6 land"
 
 bench: bin/virtuoso $(BENCHES)
