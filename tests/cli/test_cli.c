@@ -303,24 +303,15 @@ Test(cli, sim_validates_its_config_file)
 	cr_assert_eq(r.status, 2);
 }
 
-/* sim: DIR/sim.json, one side of results.md, timed by default, untimed with --functional. */
-Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
+/* The JSON document in the file at path (the test fails if it cannot be read or parsed). */
+static cJSON *load_json(const char *path)
 {
-	char dir[] = "/tmp/vcli-sim-XXXXXX", out[128], path[160], *text;
-	const char *spec = "datasets/workloads/default.json";
-	cJSON *root, *hot;
-	struct result r;
+	FILE *f = fopen(path, "r");
+	cJSON *root;
+	char *text;
 	long len;
-	FILE *f;
 
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(out, sizeof(out), "%s/out", dir);
-	snprintf(path, sizeof(path), "%s/sim.json", out);
-	/* timed by default: "timing": "interval", with statistics */
-	RUN(&r, "sim", spec, "-o", out);
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	f = fopen(path, "r");
-	cr_assert_not_null(f);
+	cr_assert_not_null(f, "%s", path);
 	fseek(f, 0, SEEK_END);
 	len = ftell(f);
 	rewind(f);
@@ -329,6 +320,25 @@ Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
 	fclose(f);
 	root = cJSON_Parse(text);
 	free(text);
+	cr_assert_not_null(root, "%s: not JSON", path);
+	return root;
+}
+
+/* sim: DIR/sim.json, one side of results.md, timed by default, untimed with --functional. */
+Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
+{
+	char dir[] = "/tmp/vcli-sim-XXXXXX", out[128], path[160];
+	const char *spec = "datasets/workloads/default.json";
+	cJSON *root, *hot;
+	struct result r;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(path, sizeof(path), "%s/sim.json", out);
+	/* timed by default: "timing": "interval", with statistics */
+	RUN(&r, "sim", spec, "-o", out);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	root = load_json(path);
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "timing")), "interval");
 	cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItem(root, "runtime_ns")), 0);
 	cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "stats"), "mmu"));
@@ -339,16 +349,7 @@ Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
 	    spec_file(1, "{\"mimicos\": {\"mem_bytes\": \"1GiB\", \"mode\": \"out-of-process\"},"
 			 " \"l1d\": {}}"));
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	f = fopen(path, "r");
-	cr_assert_not_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = calloc(1, (size_t)len + 1);
-	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	root = cJSON_Parse(text);
-	free(text);
+	root = load_json(path);
 	cr_assert_not_null(root);
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "side")), "sim");
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "workload")), "default");
