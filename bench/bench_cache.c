@@ -20,6 +20,9 @@
  *   L1D	64 sets x 12 ways (48 KiB of 64-byte lines), physical line keys
  *   STLB	128 sets x 12 ways (1536 entries, ChampSim's), 4 KiB page keys
  *		of one PCID with TLB payloads
+ *   LLC	32768 sets x 12 ways (24 MiB of lines, the default machine's),
+ *		far beyond the host's caches: what one set visit costs in
+ *		host cache misses (for information)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +94,7 @@ int main(void)
 		{ "STLB lru ws=0.5", 128, 12, SA_REPL_LRU, 1, 0.5, 1 },
 		{ "STLB lru ws=1.5", 128, 12, SA_REPL_LRU, 1, 1.5, 0 },
 		{ "STLB lru ws=16", 128, 12, SA_REPL_LRU, 1, 16, 0 },
+		{ "LLC lru ws=1.5", 32768, 12, SA_REPL_LRU, 0, 1.5, 0 },
 	};
 	uint64_t *keys = malloc(NKEYS * sizeof(*keys));
 	int missed = 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "simulator/cache.h"
 
@@ -31,52 +32,159 @@ sa_check_failed(const char *file, int line, const char *fmt, ...)
 
 /* ---- policies ------------------------------------------------------------ */
 
-/* LRU: the state is the time of the last touch; the victim has the oldest. */
-static void lru_touch(struct sa_cache *c, uint32_t base, uint32_t way)
+static inline void dirty_set(uint32_t *d, uint32_t way)
 {
-	c->repl[base + way] = ++c->clock;
+	d[way >> 5] |= 1u << (way & 31);
 }
 
-static uint32_t lru_victim(struct sa_cache *c, uint32_t base)
+static inline void dirty_clear(uint32_t *d, uint32_t way)
 {
-	const uint64_t *t = c->repl + base;
-	uint32_t v = 0;
+	d[way >> 5] &= ~(1u << (way & 31));
+}
 
-	for (uint32_t w = 1; w < c->ways; w++)
-		if (t[w] < t[v])
-			v = w;
-	return v;
+static inline bool dirty_test(const uint32_t *d, uint32_t way)
+{
+	return d[way >> 5] >> (way & 31) & 1;
+}
+
+/*
+ * LRU: recency ranks (cache.h). A touch of 'way' ages by one every way more
+ * recent than it and makes it the most recent (0).
+ */
+#ifdef __SSE2__
+/* Lanes 0..ways-1 of a 16-byte vector (ways <= 16). */
+static inline __m128i lane_mask(uint32_t ways)
+{
+	const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+	return _mm_cmplt_epi8(iota, _mm_set1_epi8((char)ways));
+}
+#endif
+
+static void lru_touch(struct sa_cache *c, uint32_t set, uint32_t way)
+{
+	uint8_t *r = __sa_set_repl(c, set);
+	uint8_t old = r[way];
+
+#ifdef __SSE2__
+	/* the block holds 16 bytes from r (cache.h); lanes past the ways kept */
+	if (c->ways <= 16) {
+		const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+						   13, 14, 15);
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
+		__m128i ge = _mm_cmpeq_epi8(_mm_subs_epu8(_mm_set1_epi8((char)old), v),
+					    _mm_setzero_si128());
+		__m128i lt = _mm_andnot_si128(ge, lane_mask(c->ways));
+		__m128i self = _mm_cmpeq_epi8(iota, _mm_set1_epi8((char)way));
+
+		/* one store: a byte store after it would stall the next load */
+		_mm_storeu_si128((__m128i *)(void *)r,
+				 _mm_andnot_si128(self, _mm_sub_epi8(v, lt)));
+		return;
+	}
+#endif
+	for (uint32_t w = 0; w < c->ways; w++)
+		r[w] += r[w] < old;
+	r[way] = 0;
+}
+
+static uint32_t lru_victim(struct sa_cache *c, uint32_t set)
+{
+	const uint8_t *r = __sa_set_repl(c, set);
+	uint8_t last = (uint8_t)(c->ways - 1);
+	uint32_t w;
+
+#ifdef __SSE2__
+	if (c->ways <= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
+		__m128i eq = _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)last)),
+					   lane_mask(c->ways));
+		int m = _mm_movemask_epi8(eq);
+
+		return m ? (uint32_t)__builtin_ctz((unsigned int)m) : c->ways;
+	}
+#endif
+	for (w = 0; w < c->ways; w++)
+		if (r[w] == last)
+			break;
+	return w;	/* c->ways (none: ranks corrupted) fails the caller's check */
+}
+
+static void lru_init(struct sa_cache *c)
+{
+	for (uint32_t s = 0; s <= c->set_mask; s++)
+		for (uint32_t w = 0; w < c->ways; w++)
+			__sa_set_repl(c, s)[w] = (uint8_t)w;
 }
 
 static const struct sa_repl_ops lru_ops = {
 	.name = "lru",
+	.init = lru_init,
 	.on_hit = lru_touch,
 	.on_insert = lru_touch,
 	.victim = lru_victim,
+};
+
+/* The same with 16-bit ranks, for more than 256 ways. */
+static void lru16_touch(struct sa_cache *c, uint32_t set, uint32_t way)
+{
+	uint16_t *r = __sa_set_repl16(c, set);
+	uint16_t old = r[way];
+
+	for (uint32_t w = 0; w < c->ways; w++)
+		r[w] += r[w] < old;
+	r[way] = 0;
+}
+
+static uint32_t lru16_victim(struct sa_cache *c, uint32_t set)
+{
+	const uint16_t *r = __sa_set_repl16(c, set);
+	uint16_t last = (uint16_t)(c->ways - 1);
+	uint32_t w;
+
+	for (w = 0; w < c->ways; w++)
+		if (r[w] == last)
+			break;
+	return w;
+}
+
+static void lru16_init(struct sa_cache *c)
+{
+	for (uint32_t s = 0; s <= c->set_mask; s++)
+		for (uint32_t w = 0; w < c->ways; w++)
+			__sa_set_repl16(c, s)[w] = (uint16_t)w;
+}
+
+static const struct sa_repl_ops lru16_ops = {
+	.name = "lru",
+	.init = lru16_init,
+	.on_hit = lru16_touch,
+	.on_insert = lru16_touch,
+	.victim = lru16_victim,
 };
 
 /* SRRIP: 2-bit re-reference prediction values. */
 #define RRPV_MAX	3
 #define RRPV_INSERT	2
 
-static void srrip_hit(struct sa_cache *c, uint32_t base, uint32_t way)
+static void srrip_hit(struct sa_cache *c, uint32_t set, uint32_t way)
 {
-	c->repl[base + way] = 0;
+	__sa_set_repl(c, set)[way] = 0;
 }
 
-static void srrip_insert(struct sa_cache *c, uint32_t base, uint32_t way)
+static void srrip_insert(struct sa_cache *c, uint32_t set, uint32_t way)
 {
-	c->repl[base + way] = RRPV_INSERT;
+	__sa_set_repl(c, set)[way] = RRPV_INSERT;
 }
 
 /*
  * The lowest way at RRPV_MAX; if none, age the set by the distance of the
  * oldest to RRPV_MAX at once (the same as aging +1 that many times).
  */
-static uint32_t srrip_victim(struct sa_cache *c, uint32_t base)
+static uint32_t srrip_victim(struct sa_cache *c, uint32_t set)
 {
-	uint64_t *r = c->repl + base;
-	uint64_t oldest = 0;
+	uint8_t *r = __sa_set_repl(c, set);
+	uint8_t oldest = 0;
 	uint32_t v = 0;
 
 	for (uint32_t w = 0; w < c->ways; w++) {
@@ -94,8 +202,8 @@ static uint32_t srrip_victim(struct sa_cache *c, uint32_t base)
 
 static void srrip_init(struct sa_cache *c)
 {
-	for (uint32_t i = 0; i < sa_entries(c); i++)
-		c->repl[i] = RRPV_MAX;
+	for (uint32_t s = 0; s <= c->set_mask; s++)
+		memset(__sa_set_repl(c, s), RRPV_MAX, c->ways);
 }
 
 static const struct sa_repl_ops srrip_ops = {
@@ -107,16 +215,16 @@ static const struct sa_repl_ops srrip_ops = {
 };
 
 /* RANDOM: no state; a uniform way from the seeded generator. */
-static void random_none(struct sa_cache *c, uint32_t base, uint32_t way)
+static void random_none(struct sa_cache *c, uint32_t set, uint32_t way)
 {
 	(void)c;
-	(void)base;
+	(void)set;
 	(void)way;
 }
 
-static uint32_t random_victim(struct sa_cache *c, uint32_t base)
+static uint32_t random_victim(struct sa_cache *c, uint32_t set)
 {
-	(void)base;
+	(void)set;
 	return (uint32_t)wl_rng_below(c->rng, c->ways);
 }
 
@@ -168,20 +276,65 @@ static void sa_empty(struct sa_cache *c)
 {
 	uint32_t n = sa_entries(c);
 
-	memset(c->tags, 0, n * sizeof(*c->tags));
-	memset(c->dirty, 0, n * sizeof(*c->dirty));
+	memset(c->tags, 0, (size_t)(c->set_mask + 1) * c->set_words * sizeof(*c->tags));
 	memset(c->keys, 0, n * sizeof(*c->keys));
-	memset(c->payloads, 0, n * sizeof(*c->payloads));
-	memset(c->repl, 0, n * sizeof(*c->repl));
-	memset(c->used, 0, (c->set_mask + 1) * sizeof(*c->used));
+	if (c->payloads_used)
+		memset(c->payloads, 0, n * sizeof(*c->payloads));
+	c->payloads_used = false;
+	c->tag_exact = true;
 	if (c->ops->init)
 		c->ops->init(c);
+}
+
+/*
+ * The block layout of cache.h: tag words, policy state, dirty words; padded
+ * to a power of two up to 64 bytes or to a multiple of 64, and to at least
+ * 16 bytes from the policy state on.
+ */
+static void sa_layout(struct sa_cache *c)
+{
+	uint32_t ways = c->ways, bytes, size = 4;
+
+	c->repl_off = 4 * ways;
+	bytes = c->repl_off + ways * (c->repl_wide ? 2 : 1);
+	c->dirty_off = (bytes + 3) / 4;
+	bytes = 4 * (c->dirty_off + (ways + 31) / 32);
+	if (bytes < c->repl_off + 16)
+		bytes = c->repl_off + 16;
+	if (bytes > 64)
+		size = (bytes + 63) & ~63u;
+	else
+		while (size < bytes)
+			size *= 2;
+	c->set_words = size / 4;
+}
+
+/*
+ * Zeroed host memory for an array of 'bytes': 64-byte aligned; from 2 MiB
+ * on, 2 MiB aligned and advised for transparent huge pages (the LLC's arrays
+ * are read at random: on 4 KiB pages most of those reads would also miss the
+ * host's TLB). Freed with free().
+ */
+static void *sa_alloc(size_t bytes)
+{
+	size_t align = bytes >= (2u << 20) ? (2u << 20) : 64;
+	void *p;
+
+	bytes = (bytes + align - 1) & ~(align - 1);
+	p = aligned_alloc(align, bytes);
+	if (!p)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (align > 64)
+		madvise(p, bytes, MADV_HUGEPAGE);	/* advice: failure is harmless */
+#endif
+	return memset(p, 0, bytes);
 }
 
 int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 	    struct wl_rng *rng)
 {
-	uint32_t n;
+	size_t n, meta;
 
 	memset(c, 0, sizeof(*c));
 	if (sa_config_error(cfg) || (cfg->repl == SA_REPL_RANDOM && !rng))
@@ -189,19 +342,22 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 	c->cfg = *cfg;
 	c->set_mask = cfg->sets - 1;
 	c->set_shift = (uint32_t)__builtin_ctz(cfg->sets);
+	c->exact_shift = c->set_shift + 15;
 	c->ways = cfg->ways;
 	c->ops = sa_repl_ops[cfg->repl];
+	if (cfg->repl == SA_REPL_LRU && cfg->ways > 256) {
+		c->ops = &lru16_ops;
+		c->repl_wide = true;
+	}
 	c->rng = rng;
-	n = cfg->sets * cfg->ways;
+	sa_layout(c);
+	n = (size_t)cfg->sets * cfg->ways;
+	meta = (size_t)cfg->sets * c->set_words * sizeof(*c->tags);
 	c->name = strdup(name ? name : "");
-	c->keys = malloc(n * sizeof(*c->keys));
-	c->payloads = malloc(n * sizeof(*c->payloads));
-	c->tags = malloc(n * sizeof(*c->tags));
-	c->dirty = malloc(n * sizeof(*c->dirty));
-	c->repl = malloc(n * sizeof(*c->repl));
-	c->used = malloc(cfg->sets * sizeof(*c->used));
-	if (!c->name || !c->keys || !c->payloads || !c->tags || !c->dirty || !c->repl ||
-	    !c->used) {
+	c->tags = sa_alloc(meta);
+	c->keys = sa_alloc(n * sizeof(*c->keys));
+	c->payloads = sa_alloc(n * sizeof(*c->payloads));
+	if (!c->name || !c->tags || !c->keys || !c->payloads) {
 		sa_release(c);
 		return -ENOMEM;
 	}
@@ -212,129 +368,187 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 void sa_release(struct sa_cache *c)
 {
 	free(c->name);
+	free(c->tags);
 	free(c->keys);
 	free(c->payloads);
-	free(c->tags);
-	free(c->dirty);
-	free(c->repl);
-	free(c->used);
 	memset(c, 0, sizeof(*c));
 }
 
 bool sa_probe(const struct sa_cache *c, uint64_t key, uint16_t asid,
 	      uint64_t *payload_out)
 {
-	uint32_t base = sa_set_of(c, key) * c->ways;
-	int32_t w = __sa_find(c, base, key, asid);
+	uint32_t set = sa_set_of(c, key);
+	int32_t w = __sa_find(c, set, key, asid);
 
 	if (w < 0)
 		return false;
 	if (payload_out)
-		*payload_out = c->payloads[base + (uint32_t)w];
+		*payload_out = __sa_payload(c, (size_t)set * c->ways + (uint32_t)w);
 	return true;
 }
 
-int32_t __sa_find_wide(const struct sa_cache *c, uint32_t base, uint64_t key,
+int32_t __sa_find_wide(const struct sa_cache *c, uint32_t set, uint64_t key,
 		       uint16_t asid)
 {
+	const uint32_t *tags = __sa_set_tags(c, set);
+	const uint64_t *keys = c->keys + (size_t)set * c->ways;
 	uint32_t want = __sa_tag(c, key, asid);
 
 	for (uint32_t w = 0; w < c->ways; w++)
-		if (c->tags[base + w] == want && c->keys[base + w] == key)
+		if (tags[w] == want && keys[w] == key)
 			return (int32_t)w;
 	return -1;
 }
 
-/*
- * The lowest invalid way of 'set' (entries from 'base'), or UINT32_MAX if it
- * is full (known from its count, without a scan).
- */
-static uint32_t free_way(const struct sa_cache *c, uint32_t set, uint32_t base)
+/* The lowest invalid way of 'set', or UINT32_MAX if it is full. */
+static inline uint32_t free_way(const struct sa_cache *c, uint32_t set)
 {
-	const uint32_t *tags = c->tags + base;
+	const uint32_t *tags = __sa_set_tags(c, set);
 
-	if (c->used[set] == c->ways)
-		return UINT32_MAX;
+	if (c->ways <= 64) {
+		uint64_t m = __sa_tag_mask(tags, 0, c->ways);
+
+		return m ? (uint32_t)__builtin_ctzll(m) : UINT32_MAX;
+	}
 	for (uint32_t w = 0; w < c->ways; w++)
 		if (!tags[w])
 			return w;
-	sa_check_failed(__FILE__, __LINE__, "%s: set %u counts %u valid ways of %u, all are",
-			c->name, set, c->used[set], c->ways);
+	return UINT32_MAX;
+}
+
+/*
+ * Write (key, asid) into 'set', where it is absent: a free way, else the
+ * policy's victim (evicted as sa_insert() says). Returns as sa_insert().
+ */
+static int __sa_fill(struct sa_cache *c, uint32_t set, uint64_t key, uint16_t asid,
+		     uint64_t payload, bool dirty, uint64_t *victim_key_out)
+{
+	uint32_t *tags = __sa_set_tags(c, set), *d = __sa_set_dirty(c, set);
+	size_t base = (size_t)set * c->ways;
+	uint32_t w = free_way(c, set);
+	int ret = 0;
+
+	if (w == UINT32_MAX) {
+		w = c->ops->victim(c, set);
+		sa_check(w < c->ways, "%s: policy %s chose way %u of %u",
+			 c->name, c->ops->name, w, c->ways);
+		c->victim = (struct sa_victim){
+			.key = c->tag_exact ? (uint64_t)(tags[w] >> 17) << c->set_shift | set
+					    : c->keys[base + w],
+			.payload = __sa_payload(c, base + w),
+			.asid = __sa_tag_asid(tags[w]), .dirty = dirty_test(d, w),
+		};
+		if (victim_key_out)
+			*victim_key_out = c->victim.key;
+		c->stats.evictions++;
+		ret = SA_VICTIM;
+		if (c->victim.dirty) {
+			c->stats.dirty_evictions++;
+			ret |= SA_VICTIM_DIRTY;
+		}
+	}
+	if (key >> c->exact_shift)
+		c->tag_exact = false;
+	c->keys[base + w] = key;
+	__sa_set_payload(c, base + w, payload);
+	tags[w] = __sa_tag(c, key, asid);
+	/*
+	 * The policy first: LRU loads 16 bytes from its state, the dirty
+	 * words among them; after a store to one of those words the load
+	 * would wait for the store (no store-to-load forwarding).
+	 */
+	c->ops->on_insert(c, set, w);
+	if (dirty)
+		dirty_set(d, w);
+	else
+		dirty_clear(d, w);
+	return ret;
+}
+
+int sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload, bool dirty,
+	    uint64_t *victim_key_out)
+{
+	uint32_t set = sa_set_of(c, key);
+	int32_t present = __sa_find(c, set, key, asid);
+
+	c->stats.inserts++;
+	if (present >= 0) {
+		__sa_set_payload(c, (size_t)set * c->ways + (uint32_t)present, payload);
+		c->ops->on_hit(c, set, (uint32_t)present);
+		if (dirty)
+			dirty_set(__sa_set_dirty(c, set), (uint32_t)present);
+		return 0;
+	}
+	return __sa_fill(c, set, key, asid, payload, dirty, victim_key_out);
 }
 
 int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
 	      uint64_t *victim_key_out)
 {
-	uint32_t set = sa_set_of(c, key), base = set * c->ways;
-	int32_t present = __sa_find(c, base, key, asid);
-	uint32_t w, i;
-	int ret = 0;
+	return sa_fill(c, key, asid, payload, false, victim_key_out);
+}
 
-	c->stats.inserts++;
+int sa_write_back(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *victim_key_out)
+{
+	uint32_t set = sa_set_of(c, key);
+	int32_t present = __sa_find(c, set, key, asid);
+
 	if (present >= 0) {
-		c->payloads[base + (uint32_t)present] = payload;
-		c->ops->on_hit(c, base, (uint32_t)present);
+		dirty_set(__sa_set_dirty(c, set), (uint32_t)present);
 		return 0;
 	}
-	w = free_way(c, set, base);
-	if (w == UINT32_MAX) {
-		w = c->ops->victim(c, base);
-		sa_check(w < c->ways, "%s: policy %s chose way %u of %u",
-			 c->name, c->ops->name, w, c->ways);
-		i = base + w;
-		c->victim = (struct sa_victim){
-			.key = c->keys[i], .payload = c->payloads[i],
-			.asid = __sa_tag_asid(c->tags[i]), .dirty = c->dirty[i],
-		};
-		if (victim_key_out)
-			*victim_key_out = c->keys[i];
-		c->stats.evictions++;
-		ret = SA_VICTIM;
-		if (c->dirty[i]) {
-			c->stats.dirty_evictions++;
-			ret |= SA_VICTIM_DIRTY;
-		}
-	} else {
-		c->used[set]++;
+	c->stats.inserts++;
+	return __sa_fill(c, set, key, asid, 0, true, victim_key_out);
+}
+
+bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bool write,
+	       uint64_t *payload_out)
+{
+	uint32_t set = sa_set_of(c, key);
+	int32_t w = __sa_find(c, set, key, asid);
+
+	if (w < 0) {
+		c->stats.misses++;
+		return false;
 	}
-	i = base + w;
-	c->keys[i] = key;
-	c->payloads[i] = payload;
-	c->tags[i] = __sa_tag(c, key, asid);
-	c->dirty[i] = 0;
-	c->ops->on_insert(c, base, w);
-	return ret;
+	c->stats.hits++;
+	if (payload_out)
+		*payload_out = __sa_payload(c, (size_t)set * c->ways + (uint32_t)w);
+	c->ops->on_hit(c, set, (uint32_t)w);
+	if (write)
+		dirty_set(__sa_set_dirty(c, set), (uint32_t)w);
+	return true;
 }
 
 bool sa_mark_dirty(struct sa_cache *c, uint64_t key, uint16_t asid)
 {
-	uint32_t base = sa_set_of(c, key) * c->ways;
-	int32_t w = __sa_find(c, base, key, asid);
+	uint32_t set = sa_set_of(c, key);
+	int32_t w = __sa_find(c, set, key, asid);
 
 	if (w < 0)
 		return false;
-	c->dirty[base + (uint32_t)w] = 1;
+	dirty_set(__sa_set_dirty(c, set), (uint32_t)w);
 	return true;
 }
 
-/* Invalidate entry i (valid); returns SA_VICTIM [| SA_VICTIM_DIRTY]. */
-static int __sa_invalidate(struct sa_cache *c, uint32_t i)
+/* Invalidate (valid) 'way' of 'set'; returns SA_VICTIM [| SA_VICTIM_DIRTY]. */
+static int __sa_invalidate(struct sa_cache *c, uint32_t set, uint32_t way)
 {
-	int ret = SA_VICTIM | (c->dirty[i] ? SA_VICTIM_DIRTY : 0);
+	uint32_t *d = __sa_set_dirty(c, set);
+	int ret = SA_VICTIM | (dirty_test(d, way) ? SA_VICTIM_DIRTY : 0);
 
-	c->tags[i] = 0;
-	c->dirty[i] = 0;
-	c->used[i / c->ways]--;
+	__sa_set_tags(c, set)[way] = 0;
+	dirty_clear(d, way);
 	c->stats.invalidations++;
 	return ret;
 }
 
 int sa_invalidate(struct sa_cache *c, uint64_t key, uint16_t asid)
 {
-	uint32_t base = sa_set_of(c, key) * c->ways;
-	int32_t w = __sa_find(c, base, key, asid);
+	uint32_t set = sa_set_of(c, key);
+	int32_t w = __sa_find(c, set, key, asid);
 
-	return w < 0 ? 0 : __sa_invalidate(c, base + (uint32_t)w);
+	return w < 0 ? 0 : __sa_invalidate(c, set, (uint32_t)w);
 }
 
 uint64_t sa_invalidate_range(struct sa_cache *c, uint64_t key_lo, uint64_t key_hi,
@@ -347,11 +561,11 @@ uint64_t sa_invalidate_range(struct sa_cache *c, uint64_t key_lo, uint64_t key_h
 	if (key_hi - key_lo < c->set_mask) {
 		/* fewer keys than sets: each key's own set only */
 		for (uint64_t k = key_lo;; k++) {
-			uint32_t base = sa_set_of(c, k) * c->ways;
-			int32_t w = __sa_find(c, base, k, asid);
+			uint32_t set = sa_set_of(c, k);
+			int32_t w = __sa_find(c, set, k, asid);
 
 			if (w >= 0) {
-				__sa_invalidate(c, base + (uint32_t)w);
+				__sa_invalidate(c, set, (uint32_t)w);
 				n++;
 			}
 			if (k == key_hi)
@@ -359,11 +573,16 @@ uint64_t sa_invalidate_range(struct sa_cache *c, uint64_t key_lo, uint64_t key_h
 		}
 		return n;
 	}
-	for (uint32_t i = 0; i < sa_entries(c); i++) {
-		if (c->tags[i] && __sa_tag_asid(c->tags[i]) == asid &&
-		    c->keys[i] >= key_lo && c->keys[i] <= key_hi) {
-			__sa_invalidate(c, i);
-			n++;
+	for (uint32_t s = 0; s <= c->set_mask; s++) {
+		const uint32_t *tags = __sa_set_tags(c, s);
+		const uint64_t *keys = c->keys + (size_t)s * c->ways;
+
+		for (uint32_t w = 0; w < c->ways; w++) {
+			if (tags[w] && __sa_tag_asid(tags[w]) == asid &&
+			    keys[w] >= key_lo && keys[w] <= key_hi) {
+				__sa_invalidate(c, s, w);
+				n++;
+			}
 		}
 	}
 	return n;
@@ -373,10 +592,14 @@ uint64_t sa_flush_asid(struct sa_cache *c, uint16_t asid)
 {
 	uint64_t n = 0;
 
-	for (uint32_t i = 0; i < sa_entries(c); i++) {
-		if (c->tags[i] && __sa_tag_asid(c->tags[i]) == asid) {
-			__sa_invalidate(c, i);
-			n++;
+	for (uint32_t s = 0; s <= c->set_mask; s++) {
+		const uint32_t *tags = __sa_set_tags(c, s);
+
+		for (uint32_t w = 0; w < c->ways; w++) {
+			if (tags[w] && __sa_tag_asid(tags[w]) == asid) {
+				__sa_invalidate(c, s, w);
+				n++;
+			}
 		}
 	}
 	return n;
@@ -386,8 +609,12 @@ uint64_t sa_flush_all(struct sa_cache *c)
 {
 	uint64_t n = 0;
 
-	for (uint32_t i = 0; i < sa_entries(c); i++)
-		n += c->tags[i] != 0;
+	for (uint32_t s = 0; s <= c->set_mask; s++) {
+		const uint32_t *tags = __sa_set_tags(c, s);
+
+		for (uint32_t w = 0; w < c->ways; w++)
+			n += tags[w] != 0;
+	}
 	c->stats.invalidations += n;
 	sa_empty(c);
 	return n;

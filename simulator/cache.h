@@ -31,24 +31,46 @@
  * whole key is kept as the tag (the set bits included: it costs nothing and
  * makes invalidation and victim reporting exact).
  *
- * Storage is flat: keys, payloads, 32-bit tag words (valid bit, asid and a
- * few key bits) and replacement state are arrays of sets * ways, way-major
- * within a set (entry = set * ways + way), allocated once by sa_init(); no
- * operation allocates. A lookup compares the set's tag words without a
- * branch per way, then the full key of a matching way (__sa_find()); a count
- * of valid ways per set spares a full set's fill the search for a free way.
- * Measured by bench/bench_cache.c.
+ * Storage: the metadata of a set is one block, so that a lookup or a fill
+ * touches one or two host cache lines instead of one per array (the LLC of
+ * the default machine is 32768 sets, far beyond the host's caches):
  *
- * Invariants (a policy choosing a way out of range, a set's count disagreeing
- * with its ways, a reversed invalidation range) are checked in every build
- * and abort with a message.
+ *	tag words	uint32_t[ways]		(__sa_tag(), 0 if invalid)
+ *	policy state	uint8_t[ways]		(uint16_t: LRU of more than 256 ways)
+ *	dirty bits	uint32_t[(ways + 31) / 32]	(bit w % 32 of word w / 32)
+ *
+ * padded to a power of two up to 64 bytes, or to a multiple of 64 bytes,
+ * with at least 16 bytes from the policy state on (one SSE2 load); the
+ * blocks are 64-byte aligned. A 12-way set is 48 + 12 + 4 = 64 bytes: one
+ * host line. Keys and payloads, read only for a way whose tag word matches
+ * and for the way a fill replaces, are flat arrays of sets * ways, way-major
+ * within a set (entry = set * ways + way). Until a non-zero payload is
+ * written the payloads are all 0 and are neither read nor written (a data
+ * cache's never are: its fills touch no payload line of the host). While
+ * every key written has no bit above the tag word's (key < 2^(set bits +
+ * 15): the line keys of the L2 and LLC of up to 4 GiB of memory), the tag
+ * word and the set are the whole key: lookups of such keys trust a tag
+ * match and a victim's key comes from its tag, so the keys are written but
+ * not read (tag_exact; the first longer key ends it for good). Everything is allocated once by
+ * sa_init(); no operation allocates. A lookup compares the set's tag words
+ * without a branch per way, then the full key of a matching way
+ * (__sa_find()); a fill takes the lowest invalid way, found by the same
+ * comparison against 0. Measured by bench/bench_cache.c.
+ *
+ * Invariants (a policy choosing a way out of range, a reversed invalidation
+ * range) are checked in every build and abort with a message.
  *
  * Replacement: an invalid way is always filled first (the lowest-numbered
  * one); only a full set asks the policy for a victim. Policies are ops
- * (struct sa_repl_ops) over one 64-bit word of state per way:
+ * (struct sa_repl_ops) over one small value of state per way:
  *
- *   LRU	true LRU: the state is a per-structure timestamp written on
- *		every hit and insert; the victim is the way with the oldest.
+ *   LRU	true LRU, as recency ranks: 0 is the way touched last (by a
+ *		hit or an insert), ways - 1 the one touched longest ago; a
+ *		touch moves its way to 0 and ages the ways that were more
+ *		recent by one. The ranks are a permutation of 0..ways-1
+ *		(way w starts at w), so the victim of a full set, whose ways
+ *		were all touched since they were filled, is the way at rank
+ *		ways - 1: the least recently touched one.
  *   SRRIP	static RRIP with 2-bit re-reference prediction values
  *		(Jaleel et al., ISCA 2010): insert at RRPV 2, a hit sets 0;
  *		the victim is the lowest-numbered way with RRPV 3, after
@@ -178,8 +200,8 @@ struct sa_stats {
 struct sa_cache;
 
 /*
- * A replacement policy. 'base' is the index of the set's way 0 in the flat
- * arrays, 'way' a way of that set; the policy's state is c->repl[base + way].
+ * A replacement policy. 'set' is a set, 'way' a way of it; the policy's
+ * state is __sa_set_repl(c, set)[way] (__sa_set_repl16() if c->repl_wide).
  *   init	set the state of every (invalid) way; NULL: zero it
  *   on_hit	sa_lookup() hit 'way', or sa_insert() found the key present
  *   on_insert	a new entry was written in 'way'
@@ -188,12 +210,13 @@ struct sa_cache;
 struct sa_repl_ops {
 	const char *name;
 	void (*init)(struct sa_cache *c);
-	void (*on_hit)(struct sa_cache *c, uint32_t base, uint32_t way);
-	void (*on_insert)(struct sa_cache *c, uint32_t base, uint32_t way);
-	uint32_t (*victim)(struct sa_cache *c, uint32_t base);
+	void (*on_hit)(struct sa_cache *c, uint32_t set, uint32_t way);
+	void (*on_insert)(struct sa_cache *c, uint32_t set, uint32_t way);
+	uint32_t (*victim)(struct sa_cache *c, uint32_t set);
 };
 
-/* The policies, indexed by enum sa_repl. */
+/* The policies, indexed by enum sa_repl (LRU of more than 256 ways uses a
+ * 16-bit variant of the same policy). */
 extern const struct sa_repl_ops *const sa_repl_ops[SA_REPL_NR];
 
 /* What sa_insert() replaced (valid after it returned non-zero). */
@@ -216,15 +239,24 @@ struct sa_cache {
 	uint32_t ways;
 	const struct sa_repl_ops *ops;
 	struct wl_rng *rng;		/* RANDOM's generator (not owned) */
-	uint64_t clock;			/* LRU's timestamp source */
+
+	/*
+	 * The set blocks (see the top of this file): set s's starts at
+	 * tags + s * set_words, its tag words first (so tags[w] is way w of
+	 * set 0).
+	 */
+	uint32_t *tags;
+	uint32_t set_words;		/* a block's size, in 32-bit words */
+	uint32_t repl_off;		/* the policy state, bytes into a block */
+	uint32_t dirty_off;		/* the dirty bits, words into a block */
+	bool repl_wide;			/* the policy state is uint16_t */
 
 	/* sets * ways each, entry = set * ways + way */
 	uint64_t *keys;
-	uint64_t *payloads;
-	uint32_t *tags;			/* tag words (__sa_tag()), 0 if invalid */
-	uint8_t *dirty;
-	uint64_t *repl;			/* the policy's state */
-	uint32_t *used;			/* per set: its valid ways */
+	uint64_t *payloads;		/* through __sa_payload() and __sa_set_payload() */
+	bool payloads_used;		/* false: every payload is 0 */
+	bool tag_exact;			/* every key written is < 2^exact_shift */
+	uint32_t exact_shift;		/* set_shift + 15 */
 
 	struct sa_victim victim;	/* last eviction */
 	struct sa_stats stats;
@@ -274,6 +306,41 @@ static inline uint16_t __sa_tag_asid(uint32_t tag)
 	return (uint16_t)(tag >> 1);
 }
 
+/* The tag words, policy state and dirty bits of 'set'. */
+static inline uint32_t *__sa_set_tags(const struct sa_cache *c, uint32_t set)
+{
+	return c->tags + (size_t)set * c->set_words;
+}
+
+static inline uint8_t *__sa_set_repl(const struct sa_cache *c, uint32_t set)
+{
+	return (uint8_t *)__sa_set_tags(c, set) + c->repl_off;
+}
+
+static inline uint16_t *__sa_set_repl16(const struct sa_cache *c, uint32_t set)
+{
+	return (uint16_t *)(void *)__sa_set_repl(c, set);
+}
+
+static inline uint32_t *__sa_set_dirty(const struct sa_cache *c, uint32_t set)
+{
+	return __sa_set_tags(c, set) + c->dirty_off;
+}
+
+/* The payload of entry i (set * ways + way), and its update. */
+static inline uint64_t __sa_payload(const struct sa_cache *c, size_t i)
+{
+	return c->payloads_used ? c->payloads[i] : 0;
+}
+
+static inline void __sa_set_payload(struct sa_cache *c, size_t i, uint64_t payload)
+{
+	if (payload || c->payloads_used) {
+		c->payloads_used = true;
+		c->payloads[i] = payload;
+	}
+}
+
 /* Bit w set if t[w] == v, for n <= 64 ways. */
 static inline uint64_t __sa_tag_mask(const uint32_t *t, uint32_t v, uint32_t n)
 {
@@ -294,19 +361,21 @@ static inline uint64_t __sa_tag_mask(const uint32_t *t, uint32_t v, uint32_t n)
 }
 
 /* __sa_find() for sets of more than 64 ways (cache.c). */
-int32_t __sa_find_wide(const struct sa_cache *c, uint32_t base, uint64_t key,
+int32_t __sa_find_wide(const struct sa_cache *c, uint32_t set, uint64_t key,
 		       uint16_t asid);
 
-/* The way of (key, asid) in the set starting at entry 'base', or -1. */
-static inline int32_t __sa_find(const struct sa_cache *c, uint32_t base,
+/* The way of (key, asid) in 'set', or -1. */
+static inline int32_t __sa_find(const struct sa_cache *c, uint32_t set,
 				uint64_t key, uint16_t asid)
 {
-	const uint64_t *keys = c->keys + base;
+	const uint64_t *keys = c->keys + (size_t)set * c->ways;
 	uint64_t m;
 
 	if (__builtin_expect(c->ways > 64, 0))
-		return __sa_find_wide(c, base, key, asid);
-	m = __sa_tag_mask(c->tags + base, __sa_tag(c, key, asid), c->ways);
+		return __sa_find_wide(c, set, key, asid);
+	m = __sa_tag_mask(__sa_set_tags(c, set), __sa_tag(c, key, asid), c->ways);
+	if (c->tag_exact && !(key >> c->exact_shift))
+		return m ? (int32_t)__builtin_ctzll(m) : -1;	/* the tag is the key */
 	while (m) {
 		uint32_t w = (uint32_t)__builtin_ctzll(m);
 
@@ -325,8 +394,8 @@ static inline int32_t __sa_find(const struct sa_cache *c, uint32_t base,
 static inline bool sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid,
 			     uint64_t *payload_out)
 {
-	uint32_t base = sa_set_of(c, key) * c->ways;
-	int32_t w = __sa_find(c, base, key, asid);
+	uint32_t set = sa_set_of(c, key);
+	int32_t w = __sa_find(c, set, key, asid);
 
 	if (w < 0) {
 		c->stats.misses++;
@@ -334,9 +403,24 @@ static inline bool sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid,
 	}
 	c->stats.hits++;
 	if (payload_out)
-		*payload_out = c->payloads[base + (uint32_t)w];
-	c->ops->on_hit(c, base, (uint32_t)w);
+		*payload_out = __sa_payload(c, (size_t)set * c->ways + (uint32_t)w);
+	c->ops->on_hit(c, set, (uint32_t)w);
 	return true;
+}
+
+/*
+ * Start loading the set 'key' maps to into the host's caches; no effect on
+ * the structure. A caller about to visit several large structures (the
+ * L2 and the LLC on an L1D miss) prefetches them all first, so that their
+ * host cache misses overlap instead of following one another.
+ */
+static inline void sa_prefetch(const struct sa_cache *c, uint64_t key)
+{
+	const uint32_t *tags = __sa_set_tags(c, sa_set_of(c, key));
+
+	__builtin_prefetch(tags);
+	if (c->set_words > 16)
+		__builtin_prefetch(tags + 16);
 }
 
 /*
@@ -360,6 +444,26 @@ int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
 
 /* Set the dirty bit of (key, asid); false if it is absent. No counters. */
 bool sa_mark_dirty(struct sa_cache *c, uint64_t key, uint16_t asid);
+
+/*
+ * Combined operations of a data cache, each the same as the sequence it
+ * names (the same results, counters and replacement updates) in one visit of
+ * the set:
+ *
+ * sa_access()		sa_lookup(), then on a hit sa_mark_dirty() if 'write'
+ *			(a load or a store that hits).
+ * sa_fill()		sa_insert(), then sa_mark_dirty() if 'dirty' (the fill
+ *			of a store's line).
+ * sa_write_back()	a dirty line arriving from the level above:
+ *			sa_mark_dirty() if (key, asid) is present (returns 0;
+ *			a write-back is not a use: no policy update, no
+ *			counter), else sa_fill(c, key, asid, 0, true, ...).
+ */
+bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bool write,
+	       uint64_t *payload_out);
+int sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload, bool dirty,
+	    uint64_t *victim_key_out);
+int sa_write_back(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *victim_key_out);
 
 /*
  * Remove (key, asid). Returns 0 if absent, else SA_VICTIM (| SA_VICTIM_DIRTY

@@ -49,15 +49,8 @@ static void writeback(struct memsys *ms, int l, uint64_t key)
 	uint64_t victim;
 
 	for (l++; l < MEMSYS_LEVELS; l++) {
-		struct sa_cache *c = &ms->level[l];
-
-		if (sa_mark_dirty(c, key, 0))
+		if (!(sa_write_back(&ms->level[l], key, 0, &victim) & SA_VICTIM_DIRTY))
 			return;
-		if (!(sa_insert(c, key, 0, 0, &victim) & SA_VICTIM_DIRTY)) {
-			sa_mark_dirty(c, key, 0);
-			return;
-		}
-		sa_mark_dirty(c, key, 0);
 		key = victim;		/* the level's own dirty victim goes on down */
 	}
 	dram_access(&ms->dram, key << SA_LINE_SHIFT, true);
@@ -66,29 +59,36 @@ static void writeback(struct memsys *ms, int l, uint64_t key)
 
 uint32_t memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsys_class cls)
 {
-	uint64_t key = sa_line_key(paddr), payload, victim;
-	uint32_t lat = 0;
-	int l, hit = MEMSYS_LEVELS;
+	uint64_t key = sa_line_key(paddr), victim;
+	uint32_t lat = ms->level[MEMSYS_L1D].cfg.latency;
+	int l, hit;
 
-	for (l = 0; l < MEMSYS_LEVELS; l++) {
+	/* a store that hits L1D dirties its line there */
+	if (sa_access(&ms->level[MEMSYS_L1D], key, 0, write, NULL)) {
+		ms->stats.hits[MEMSYS_L1D][cls]++;
+		return lat;
+	}
+	ms->stats.misses[MEMSYS_L1D][cls]++;
+	for (l = MEMSYS_L1D + 1; l < MEMSYS_LEVELS; l++)
+		sa_prefetch(&ms->level[l], key);
+	for (l = MEMSYS_L1D + 1; l < MEMSYS_LEVELS; l++) {
 		lat += ms->level[l].cfg.latency;
-		if (sa_lookup(&ms->level[l], key, 0, &payload)) {
+		if (sa_lookup(&ms->level[l], key, 0, NULL)) {
 			ms->stats.hits[l][cls]++;
-			hit = l;
 			break;
 		}
 		ms->stats.misses[l][cls]++;
 	}
+	hit = l;
 	if (hit == MEMSYS_LEVELS) {
 		lat += dram_access(&ms->dram, paddr, false);
 		ms->stats.dram[cls]++;
 	}
-	/* fill the levels above the one that had it, lowest first */
+	/* fill the levels above the one that had it, lowest first; a store's L1D line dirty */
 	for (l = hit - 1; l >= 0; l--)
-		if (sa_insert(&ms->level[l], key, 0, 0, &victim) & SA_VICTIM_DIRTY)
+		if (sa_fill(&ms->level[l], key, 0, 0, write && l == MEMSYS_L1D, &victim) &
+		    SA_VICTIM_DIRTY)
 			writeback(ms, l, victim);
-	if (write)
-		sa_mark_dirty(&ms->level[MEMSYS_L1D], key, 0);
 	return lat;
 }
 

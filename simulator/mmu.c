@@ -354,8 +354,9 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 
 		uint64_t hea = nested ? gpa_to_hpa(m, ea, &cyc, r) : ea;
 
-		cyc += port_access(m, hea);
+		/* the entry first: its host cache miss overlaps the caches' work */
 		e = m->port.read_entry(m->port.ctx, ea);
+		cyc += port_access(m, hea);
 		r->reads[level]++;
 		r->refs++;
 		m->stats.guest_refs[level - 1]++;
