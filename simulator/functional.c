@@ -45,6 +45,7 @@ struct functional_state {
 	struct timing *tm;
 	struct kstream ks;		/* each request's instruction stream */
 	uint64_t next_wake_ns;		/* khugepaged's next pass */
+	uint64_t wake_cycles;		/* the core cycle from which it is due (timed runs) */
 	struct timing_stats phase_begin;
 	long phase;		/* -1 during setup */
 	uint64_t now_ns;	/* simulated time */
@@ -266,6 +267,14 @@ static int request(struct functional_state *st, const struct mimicos_request *rq
 				    channel_mode_name(st->ch.cfg.mode), strerror(-ret));
 	st->next_wake_ns = rs->next_wake_ns;
 	if (st->tm) {
+		/* clock_ns > W  <=>  cycles >= ceil((W + 1) * MHz / 1000) */
+		unsigned __int128 t = ((unsigned __int128)rs->next_wake_ns + 1) *
+				      st->tm->cfg.core.freq_mhz + 999;
+
+		t /= 1000;
+		st->wake_cycles = t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
+	}
+	if (st->tm) {
 		/* the kernel's work, timed where it runs; then the shootdowns */
 		switch (rq->type) {
 		case MIMICOS_REQ_FAULT:
@@ -301,6 +310,8 @@ static int catch_up(struct functional_state *st)
 	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE };
 	struct mimicos_response rs;
 
+	if (st->tm->core.now < st->wake_cycles)	/* the common case, without a division */
+		return 0;
 	rq.now_ns = timing_clock_ns(st->tm);
 	if (rq.now_ns <= st->next_wake_ns || rq.now_ns <= st->now_ns)
 		return 0;

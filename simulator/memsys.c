@@ -63,12 +63,20 @@ uint32_t memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsy
 	uint32_t lat = ms->level[MEMSYS_L1D].cfg.latency;
 	int l, hit;
 
-	/* a store that hits L1D dirties its line there */
-	if (sa_access(&ms->level[MEMSYS_L1D], key, 0, write, NULL)) {
+	if (ms->last_valid && key == ms->last_key && !write) {
+		ms->level[MEMSYS_L1D].stats.hits++;
 		ms->stats.hits[MEMSYS_L1D][cls]++;
 		return lat;
 	}
+	/* a store that hits L1D dirties its line there */
+	if (sa_access(&ms->level[MEMSYS_L1D], key, 0, write, NULL)) {
+		ms->stats.hits[MEMSYS_L1D][cls]++;
+		ms->last_key = key;
+		ms->last_valid = true;
+		return lat;
+	}
 	ms->stats.misses[MEMSYS_L1D][cls]++;
+	ms->last_valid = false;		/* the fill below may evict or demote it */
 	for (l = MEMSYS_L1D + 1; l < MEMSYS_LEVELS; l++)
 		sa_prefetch(&ms->level[l], key);
 	for (l = MEMSYS_L1D + 1; l < MEMSYS_LEVELS; l++) {

@@ -54,6 +54,14 @@ struct memsys {
 	struct sa_cache level[MEMSYS_LEVELS];
 	struct dram dram;
 	struct memsys_stats stats;
+	/*
+	 * The line of the last L1D hit: a load of the same line again needs no
+	 * lookup (the line is still there and most recently used: only a fill,
+	 * which clears this, can change that), only the counters. A pure
+	 * speed-up: results are the same without it.
+	 */
+	uint64_t last_key;
+	bool last_valid;
 };
 
 /* Build the three caches and DRAM. 0, or -EINVAL / -ENOMEM (nothing to release). */

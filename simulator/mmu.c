@@ -172,6 +172,7 @@ void mmu_release(struct mmu *m)
 /* What x86 does on a page fault: forget every cached translation of va. */
 static void invalidate_va(struct mmu *m, uint16_t asid, uint64_t va)
 {
+	m->last.valid = false;
 	for (int ps = 0; ps < MMU_PS_NR; ps++) {
 		uint64_t key = sa_va_key(va, ps_shift[ps]);
 
@@ -191,6 +192,7 @@ void mmu_invalidate_range(struct mmu *m, uint16_t asid, uint64_t start, uint64_t
 
 	mmu_check(start < end, "mmu: invalidate range [%#llx, %#llx) is empty or reversed",
 		  (unsigned long long)start, (unsigned long long)end);
+	m->last.valid = false;
 	for (int ps = 0; ps < MMU_PS_NR; ps++) {
 		uint64_t lo = sa_va_key(start, ps_shift[ps]);
 		uint64_t hi = sa_va_key(end - 1, ps_shift[ps]);
@@ -213,6 +215,7 @@ static void flush(struct mmu *m, bool all, uint16_t asid)
 	struct sa_cache *cs[MMU_PS_NR + 2 + PWC_NR];
 	int nr = 0;
 
+	m->last.valid = false;
 	for (int i = 0; i < MMU_PS_NR; i++)
 		cs[nr++] = &m->dtlb[i];
 	cs[nr++] = &m->dtlb_unified;
@@ -397,6 +400,7 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 	}
 	ps = shift_ps(shift);
 	payload = sa_tlb_payload(pa & ~((1ULL << shift) - 1), shift, perms);
+	m->last.valid = false;		/* an insert may evict or demote it */
 	if (m->l1[ps])
 		sa_insert(m->l1[ps], sa_va_key(va, shift), asid, payload, NULL);
 	if (m->l2[ps])
@@ -419,12 +423,29 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool 
 	memset(r, 0, sizeof(*r));
 	m->stats.translations++;
 	r->cycles = m->l1_latency;
+	if (m->last.valid && m->last.asid == asid &&
+	    sa_va_key(va, ps_shift[m->last.ps]) == m->last.key) {
+		/* what the loop below would do: misses in the sizes probed first, a hit */
+		for (ps = 0; ps < m->last.ps; ps++)
+			if (m->l1[ps])
+				m->l1[ps]->stats.misses++;
+		m->l1[ps]->stats.hits++;
+		m->stats.l1_hits[ps]++;
+		r->where = MMU_HIT_L1;
+		return tlb_hit(m, asid, va, write, m->last.payload, r);
+	}
 	for (ps = 0; ps < MMU_PS_NR; ps++) {
 		struct sa_cache *c = m->l1[ps];
+		uint64_t key = sa_va_key(va, ps_shift[ps]);
 
-		if (c && sa_lookup(c, sa_va_key(va, ps_shift[ps]), asid, &payload)) {
+		if (c && sa_lookup(c, key, asid, &payload)) {
 			m->stats.l1_hits[ps]++;
 			r->where = MMU_HIT_L1;
+			m->last.valid = true;
+			m->last.asid = asid;
+			m->last.ps = (uint8_t)ps;
+			m->last.key = key;
+			m->last.payload = payload;
 			return tlb_hit(m, asid, va, write, payload, r);
 		}
 	}
@@ -439,6 +460,7 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool 
 			if (c && sa_lookup(c, key, asid, &payload)) {
 				m->stats.stlb_hits[ps]++;
 				r->where = MMU_HIT_STLB;
+				m->last.valid = false;
 				if (m->l1[ps] && !perms_deny(sa_tlb_perms(payload), write))
 					sa_insert(m->l1[ps], key, asid, payload, NULL);
 				return tlb_hit(m, asid, va, write, payload, r);

@@ -319,6 +319,21 @@ struct mmu {
 	uint32_t l1_latency, stlb_latency, pwc_latency;
 	/* nested */
 	unsigned int host_levels, host_leaf, host_shift;
+	/*
+	 * The last L1 hit, to skip its lookup when the next translation is of
+	 * the same page: that entry is still present and most recently used in
+	 * its set (only an insert, which clears this, or an invalidation, which
+	 * does too, can change that), so a repeated lookup would change nothing
+	 * but the counters, which the fast path bumps the same way. A pure
+	 * speed-up: results are the same with or without it.
+	 */
+	struct {
+		bool valid;
+		uint16_t asid;
+		uint8_t ps;
+		uint64_t key;
+		uint64_t payload;
+	} last;
 	struct mmu_stats stats;
 };
 
