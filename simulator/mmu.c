@@ -470,3 +470,37 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool 
 	}
 	return walk(m, cr3, asid, va, write, r);
 }
+
+uint32_t mmu_kernel_translate(struct mmu *m, uint64_t paddr)
+{
+	uint64_t va = MMU_DIRECT_MAP + paddr, key = sa_va_key(va, 21), payload;
+	struct sa_cache *l1 = m->l1[MMU_2M], *l2 = m->l2[MMU_2M];
+	uint32_t cyc = m->l1_latency;
+
+	m->stats.kernel_translations++;
+	if (l1 && sa_lookup(l1, key, MMU_KERNEL_ASID, &payload)) {
+		m->stats.kernel_l1_hits++;
+		return cyc;
+	}
+	m->last.valid = false;		/* the inserts below may evict or demote it */
+	payload = sa_tlb_payload(paddr & ~((1ULL << 21) - 1), 21,
+				 SA_PERM_READ | SA_PERM_WRITE | SA_PERM_ACCESSED | SA_PERM_DIRTY);
+	if (l2) {
+		cyc += m->stlb_latency;
+		if (sa_lookup(l2, key, MMU_KERNEL_ASID, NULL)) {
+			m->stats.kernel_stlb_hits++;
+			if (l1)
+				sa_insert(l1, key, MMU_KERNEL_ASID, payload, NULL);
+			return cyc;
+		}
+	}
+	m->stats.kernel_walks++;
+	cyc += m->pwc_latency;
+	if (m->port.access)
+		cyc += m->port.access(m->port.ctx, MMU_KERNEL_PD + (paddr >> 21) * 8, false);
+	if (l1)
+		sa_insert(l1, key, MMU_KERNEL_ASID, payload, NULL);
+	if (l2)
+		sa_insert(l2, key, MMU_KERNEL_ASID, payload, NULL);
+	return cyc;
+}

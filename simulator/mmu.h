@@ -263,6 +263,8 @@ struct mmu_result {
  *   host_refs[level]		host entries read per level (nested)
  *   ntlb_hits, ntlb_misses	nested: gPA -> hPA lookups (a miss is a host walk)
  *   faults_not_present, faults_protection
+ *   kernel_translations, kernel_l1_hits, kernel_stlb_hits, kernel_walks
+ *				the kernel's direct-map translations (mmu_kernel_translate())
  *   shootdowns, shootdown_entries	mmu_invalidate_range() calls and the
  *				TLB and PWC entries they removed
  *   flushes			mmu_flush_asid() and mmu_flush_all() calls
@@ -283,6 +285,10 @@ struct mmu_result {
 	X(ntlb_misses)							\
 	X(faults_not_present)						\
 	X(faults_protection)						\
+	X(kernel_translations)						\
+	X(kernel_l1_hits)						\
+	X(kernel_stlb_hits)						\
+	X(kernel_walks)							\
 	X(shootdowns)							\
 	X(shootdown_entries)						\
 	X(flushes)
@@ -358,6 +364,23 @@ void mmu_release(struct mmu *m);
  */
 int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
 		  bool write, struct mmu_result *r);
+
+/*
+ * The kernel reaching physical address 'paddr' through its direct map
+ * (PAGE_OFFSET + paddr), as the fault handler's accesses do: the cycles of
+ * the translation. Modelled with 2 MiB pages of address space MMU_KERNEL_ASID
+ * (global pages: no user shootdown removes them), in the L1 2 MiB TLB (the
+ * unified one) and the STLB, so the kernel's translations take entries the
+ * workload's would use: its TLB pollution. A miss in both walks only the
+ * direct map's PD entry (its upper levels stay in the page-walk caches: one
+ * PWC latency), an 8-byte read at MMU_KERNEL_PD + (paddr >> 21) * 8 through
+ * port->access. x86 may map the direct map with 1 GiB pages; 2 MiB is what
+ * every configuration's TLBs hold (a documented simplification).
+ */
+#define MMU_KERNEL_ASID		0
+#define MMU_DIRECT_MAP		0xffff888000000000ULL	/* x86-64 PAGE_OFFSET, 4-level, no KASLR */
+#define MMU_KERNEL_PD		(3ULL << 40)		/* where the direct map's PD tables are taken to be */
+uint32_t mmu_kernel_translate(struct mmu *m, uint64_t paddr);
 
 /* Shootdown of [start, end) for 'asid' (see above); start < end. */
 void mmu_invalidate_range(struct mmu *m, uint16_t asid, uint64_t start, uint64_t end);

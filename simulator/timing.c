@@ -97,7 +97,17 @@ void timing_access(struct timing *t, uint64_t paddr, bool write, uint32_t tcycle
 	core_access(&t->core, tcycles + lat, dependent);
 }
 
-/* The cycles of the kernel's own work, replayed on the caches. */
+/* The kernel's translations of [paddr, paddr + len): one per 2 MiB of the direct map. */
+static uint64_t kernel_tlb(struct timing *t, uint64_t paddr, uint64_t len)
+{
+	uint64_t cyc = 0, end = paddr + (len ? len : 1);
+
+	for (uint64_t p = paddr & ~((1ULL << 21) - 1); p < end; p += 1ULL << 21)
+		cyc += mmu_kernel_translate(&t->mmu, p);
+	return cyc;
+}
+
+/* The cycles of the kernel's own work, replayed on the caches and TLBs. */
 static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *insns)
 {
 	uint64_t reads = 0, writes = 0, bulk = 0, n = 0;
@@ -108,18 +118,23 @@ static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *ins
 
 		switch (r->type) {
 		case KSTREAM_READ:
+			reads += kernel_tlb(t, r->paddr, 8);
 			reads += memsys_access(&t->ms, r->paddr, false, MEMSYS_KERNEL);
 			break;
 		case KSTREAM_WRITE:
+			writes += kernel_tlb(t, r->paddr, r->len);
 			writes += memsys_access(&t->ms, r->paddr, true, MEMSYS_KERNEL);
 			break;
 		case KSTREAM_ZERO:
+			bulk += kernel_tlb(t, r->paddr, r->len);
 			bulk += memsys_bulk(&t->ms, r->paddr, r->len, MEMSYS_NO_SOURCE, mlp,
 					    MEMSYS_KERNEL);
 			break;
 		case KSTREAM_COPY_FROM:
 			/* the COPY_TO right after it names the destination */
 			if (i + 1 < ks->nr && ks->rec[i + 1].type == KSTREAM_COPY_TO) {
+				bulk += kernel_tlb(t, r->paddr, r->len);
+				bulk += kernel_tlb(t, ks->rec[i + 1].paddr, r->len);
 				bulk += memsys_bulk(&t->ms, ks->rec[i + 1].paddr, r->len, r->paddr,
 						    mlp, MEMSYS_KERNEL);
 				i++;

@@ -26,9 +26,10 @@
  * software): their latencies add up. Stores (WRITE) overlap up to the
  * core's mlp. Bulk clears and copies cost memsys_bulk(). Instructions cost
  * kernel_cpi each. The kernel reaches physical memory through the direct
- * map, mapped by 1 GiB pages Linux keeps in the TLB: those translations are
- * taken as hits (not modelled), so the kernel pollutes the caches, not the
- * TLBs (a documented simplification).
+ * map: each access translates there (mmu_kernel_translate(): 2 MiB entries
+ * of the kernel's address space in the same L1 2 MiB TLB and STLB the
+ * workload uses), so the kernel pollutes this core's TLBs as well as its
+ * caches.
  *
  * System calls (mmap, munmap, mprotect, madvise) are timed the same way,
  * with the same entry and exit costs. khugepaged runs on another CPU: its

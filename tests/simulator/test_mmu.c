@@ -882,8 +882,36 @@ Test(mmu, stats_json, .fini = fini)
 	cr_assert_eq(cJSON_GetObjectItem(o, "pml5")->valuedouble, 0);
 	o = cJSON_GetObjectItem(j, "pwc_hits");
 	cr_assert_eq(cJSON_GetObjectItem(o, "pdpt")->valuedouble, 1);
-	cr_assert_eq(cJSON_GetArraySize(j), 18);
+	cr_assert_eq(cJSON_GetArraySize(j), 22);
 	cJSON_Delete(j);
+}
+
+/*
+ * The kernel's direct-map translations: 2 MiB entries of asid 0 in the
+ * L1 2M TLB and the STLB. First touch of a 2 MiB: L1 miss, STLB miss, a walk
+ * of the PD entry alone: L1_LAT + STLB_LAT + PWC_LAT + ACCESS at MMU_KERNEL_PD
+ * + (pa >> 21) * 8. Again (another line of the same 2 MiB): an L1 hit. The
+ * workload's page at the same virtual offset is not hit (another asid).
+ */
+Test(mmu, kernel_direct_map_translations_take_tlb_entries, .fini = fini)
+{
+	struct mmu_config c = base_cfg();
+
+	init(&c, 4);
+	nr_access = 0;
+	cr_assert_eq(mmu_kernel_translate(&m, 0x40200000), L1_LAT + STLB_LAT + PWC_LAT + ACCESS);
+	cr_assert_eq(nr_access, 1);
+	cr_assert_eq(access_log[0], MMU_KERNEL_PD + (0x40200000 >> 21) * 8);
+	cr_assert_eq(mmu_kernel_translate(&m, 0x40200000 + 4096 * 7), L1_LAT);
+	cr_assert_eq(m.stats.kernel_walks, 1);
+	cr_assert_eq(m.stats.kernel_l1_hits, 1);
+	/* the entry lives in the 2M L1: a user translation does not see it */
+	cr_assert_eq(m.dtlb[MMU_2M].stats.inserts, 1);
+	map4k(4, VA, 0x40000000);
+	cr_assert_eq(xlate(VA, false), 4, "the user walk reads all four levels");
+	/* a user shootdown leaves the kernel's (global) entry */
+	mmu_invalidate_range(&m, 1, 0, ~0ULL);
+	cr_assert_eq(mmu_kernel_translate(&m, 0x40200000), L1_LAT);
 }
 
 /* ---- against a real MimicOS ---------------------------------------------------- */
