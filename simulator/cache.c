@@ -281,7 +281,6 @@ static void sa_empty(struct sa_cache *c)
 	if (c->payloads_used)
 		memset(c->payloads, 0, n * sizeof(*c->payloads));
 	c->payloads_used = false;
-	c->tag_exact = true;
 	if (c->ops->init)
 		c->ops->init(c);
 }
@@ -342,7 +341,8 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 	c->cfg = *cfg;
 	c->set_mask = cfg->sets - 1;
 	c->set_shift = (uint32_t)__builtin_ctz(cfg->sets);
-	c->exact_shift = c->set_shift + 15;
+	c->exact_shift = c->set_shift + 14;
+	c->keys_all = (size_t)cfg->sets * cfg->ways * sizeof(uint64_t) <= (64u << 10);
 	c->ways = cfg->ways;
 	c->ops = sa_repl_ops[cfg->repl];
 	if (cfg->repl == SA_REPL_LRU && cfg->ways > 256) {
@@ -394,8 +394,10 @@ int32_t __sa_find_wide(const struct sa_cache *c, uint32_t set, uint64_t key,
 	const uint64_t *keys = c->keys + (size_t)set * c->ways;
 	uint32_t want = __sa_tag(c, key, asid);
 
+	bool is_long = key >> c->exact_shift;
+
 	for (uint32_t w = 0; w < c->ways; w++)
-		if (tags[w] == want && keys[w] == key)
+		if (tags[w] == want && (!is_long || keys[w] == key))
 			return (int32_t)w;
 	return -1;
 }
@@ -433,8 +435,7 @@ static int __sa_fill(struct sa_cache *c, uint32_t set, uint64_t key, uint16_t as
 		sa_check(w < c->ways, "%s: policy %s chose way %u of %u",
 			 c->name, c->ops->name, w, c->ways);
 		c->victim = (struct sa_victim){
-			.key = c->tag_exact ? (uint64_t)(tags[w] >> 17) << c->set_shift | set
-					    : c->keys[base + w],
+			.key = __sa_key(c, set, w, tags[w]),
 			.payload = __sa_payload(c, base + w),
 			.asid = __sa_tag_asid(tags[w]), .dirty = dirty_test(d, w),
 		};
@@ -447,9 +448,8 @@ static int __sa_fill(struct sa_cache *c, uint32_t set, uint64_t key, uint16_t as
 			ret |= SA_VICTIM_DIRTY;
 		}
 	}
-	if (key >> c->exact_shift)
-		c->tag_exact = false;
-	c->keys[base + w] = key;
+	if (c->keys_all || key >> c->exact_shift)
+		c->keys[base + w] = key;	/* read back for long keys only */
 	__sa_set_payload(c, base + w, payload);
 	tags[w] = __sa_tag(c, key, asid);
 	/*
@@ -575,11 +575,14 @@ uint64_t sa_invalidate_range(struct sa_cache *c, uint64_t key_lo, uint64_t key_h
 	}
 	for (uint32_t s = 0; s <= c->set_mask; s++) {
 		const uint32_t *tags = __sa_set_tags(c, s);
-		const uint64_t *keys = c->keys + (size_t)s * c->ways;
 
 		for (uint32_t w = 0; w < c->ways; w++) {
-			if (tags[w] && __sa_tag_asid(tags[w]) == asid &&
-			    keys[w] >= key_lo && keys[w] <= key_hi) {
+			uint64_t k;
+
+			if (!tags[w] || __sa_tag_asid(tags[w]) != asid)
+				continue;
+			k = __sa_key(c, s, w, tags[w]);
+			if (k >= key_lo && k <= key_hi) {
 				__sa_invalidate(c, s, w);
 				n++;
 			}

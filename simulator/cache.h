@@ -46,12 +46,14 @@
  * and for the way a fill replaces, are flat arrays of sets * ways, way-major
  * within a set (entry = set * ways + way). Until a non-zero payload is
  * written the payloads are all 0 and are neither read nor written (a data
- * cache's never are: its fills touch no payload line of the host). While
- * every key written has no bit above the tag word's (key < 2^(set bits +
- * 15): the line keys of the L2 and LLC of up to 4 GiB of memory), the tag
- * word and the set are the whole key: lookups of such keys trust a tag
- * match and a victim's key comes from its tag, so the keys are written but
- * not read (tag_exact; the first longer key ends it for good). Everything is allocated once by
+ * cache's never are: its fills touch no payload line of the host). A key
+ * with no bit above the tag word's (key < 2^(set bits + 14): the line keys
+ * of the L2 and LLC of up to 2 GiB and 32 GiB of memory) is short: its tag
+ * word and its set are the whole key, so a lookup of a short key trusts a
+ * tag match, the victim's key comes from its tag, and its keys entry is
+ * not read (written only in a structure of at most 64 KiB of keys, where
+ * the store is cheap: there keys[] is every entry's key). A longer key sets the tag word's long bit, and
+ * its keys entry holds it (see __sa_tag()). Everything is allocated once by
  * sa_init(); no operation allocates. A lookup compares the set's tag words
  * without a branch per way, then the full key of a matching way
  * (__sa_find()); a fill takes the lowest invalid way, found by the same
@@ -255,8 +257,8 @@ struct sa_cache {
 	uint64_t *keys;
 	uint64_t *payloads;		/* through __sa_payload() and __sa_set_payload() */
 	bool payloads_used;		/* false: every payload is 0 */
-	bool tag_exact;			/* every key written is < 2^exact_shift */
-	uint32_t exact_shift;		/* set_shift + 15 */
+	uint32_t exact_shift;		/* set_shift + 14: longer keys are long */
+	bool keys_all;			/* keys[] holds short keys too (small structures) */
 
 	struct sa_victim victim;	/* last eviction */
 	struct sa_stats stats;
@@ -288,17 +290,23 @@ static inline uint32_t sa_set_of(const struct sa_cache *c, uint64_t key)
 }
 
 /*
- * The tag word of (key, asid): bit 0 valid, bits 16..1 the asid, bits 31..17
- * the low 15 key bits above the set index. Equal tag words are necessary for
- * a match, and the asid is exact in them, so a lookup compares the set's
- * 32-bit tag words (four ways per SSE2 instruction, no branch per way: a
- * search that stops at the first match mispredicts on most hits, as the way
- * that hits is random) and then only the full keys of the ways whose tag
- * word matches (almost always one or none).
+ * The tag word of (key, asid): bit 0 valid, bits 16..1 the asid, bit 17 set
+ * for a long key (key >> exact_shift non-zero), bits 31..18 the low 14 key
+ * bits above the set index. Equal tag words are necessary for a match, and
+ * the asid is exact in them, so a lookup compares the set's 32-bit tag words
+ * (four ways per SSE2 instruction, no branch per way: a search that stops at
+ * the first match mispredicts on most hits, as the way that hits is random)
+ * and then, for a long key only, the full keys of the ways whose tag word
+ * matches (almost always one or none). For a short key the tag word and the
+ * set are the whole key: a matching tag word is a match.
  */
+#define SA_TAG_LONG	(1u << 17)
+#define SA_TAG_KEY_SHIFT 18
+
 static inline uint32_t __sa_tag(const struct sa_cache *c, uint64_t key, uint16_t asid)
 {
-	return 1u | (uint32_t)asid << 1 | (uint32_t)(key >> c->set_shift) << 17;
+	return 1u | (uint32_t)asid << 1 | (key >> c->exact_shift ? SA_TAG_LONG : 0) |
+	       (uint32_t)(key >> c->set_shift) << SA_TAG_KEY_SHIFT;
 }
 
 static inline uint16_t __sa_tag_asid(uint32_t tag)
@@ -364,18 +372,28 @@ static inline uint64_t __sa_tag_mask(const uint32_t *t, uint32_t v, uint32_t n)
 int32_t __sa_find_wide(const struct sa_cache *c, uint32_t set, uint64_t key,
 		       uint16_t asid);
 
+/* The key of valid entry 'way' of 'set', whose tag word is 'tag'. */
+static inline uint64_t __sa_key(const struct sa_cache *c, uint32_t set, uint32_t way,
+				uint32_t tag)
+{
+	if (tag & SA_TAG_LONG)
+		return c->keys[(size_t)set * c->ways + way];
+	return (uint64_t)(tag >> SA_TAG_KEY_SHIFT) << c->set_shift | set;
+}
+
 /* The way of (key, asid) in 'set', or -1. */
 static inline int32_t __sa_find(const struct sa_cache *c, uint32_t set,
 				uint64_t key, uint16_t asid)
 {
-	const uint64_t *keys = c->keys + (size_t)set * c->ways;
+	const uint64_t *keys;
 	uint64_t m;
 
 	if (__builtin_expect(c->ways > 64, 0))
 		return __sa_find_wide(c, set, key, asid);
 	m = __sa_tag_mask(__sa_set_tags(c, set), __sa_tag(c, key, asid), c->ways);
-	if (c->tag_exact && !(key >> c->exact_shift))
+	if (__builtin_expect(!(key >> c->exact_shift), 1))
 		return m ? (int32_t)__builtin_ctzll(m) : -1;	/* the tag is the key */
+	keys = c->keys + (size_t)set * c->ways;
 	while (m) {
 		uint32_t w = (uint32_t)__builtin_ctzll(m);
 
