@@ -69,6 +69,13 @@ int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_
 		const struct sa_config *llc, const struct dram_config *dram, struct wl_rng *rng);
 void memsys_release(struct memsys *ms);
 
+/* Start loading the sets an access to paddr will visit (a host-speed hint only). */
+static inline void memsys_prefetch(const struct memsys *ms, uint64_t paddr)
+{
+	for (int l = 0; l < MEMSYS_LEVELS; l++)
+		sa_prefetch(&ms->level[l], sa_line_key(paddr));
+}
+
 /* One access of up to 64 bytes at paddr: its latency in cycles. */
 uint32_t memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsys_class cls);
 

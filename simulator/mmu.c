@@ -359,6 +359,13 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 
 		/* the entry first: its host cache miss overlaps the caches' work */
 		e = m->port.read_entry(m->port.ctx, ea);
+		if (m->port.prefetch && !nested && (e & _PAGE_PRESENT) &&
+		    (level == 1 || (level <= 3 && (e & _PAGE_PSE)))) {
+			unsigned int sh = mmu_level_shift(level);
+
+			m->port.prefetch(m->port.ctx, (e & __PHYSICAL_MASK & ~((1ULL << sh) - 1)) |
+						       (va & ((1ULL << sh) - 1)));
+		}
 		cyc += port_access(m, hea);
 		r->reads[level]++;
 		r->refs++;

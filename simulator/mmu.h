@@ -226,6 +226,13 @@ static inline unsigned int mmu_level_shift(unsigned int level)
 struct mmu_port {
 	uint64_t (*read_entry)(void *ctx, uint64_t paddr);
 	uint32_t (*access)(void *ctx, uint64_t paddr, bool write);
+	/*
+	 * Optional, a host-speed hint with no effect on results: the walk has
+	 * just found the (native) leaf, so the caller may start loading what
+	 * it will need for the data access to 'paddr' (its cache sets) while
+	 * the walk's last entry goes through the caches.
+	 */
+	void (*prefetch)(void *ctx, uint64_t paddr);
 	void *ctx;
 };
 

@@ -32,11 +32,19 @@ static uint32_t port_access(void *ctx, uint64_t paddr, bool write)
 	return memsys_access(&t->ms, paddr, write, MEMSYS_TRANSLATION);
 }
 
+static void port_prefetch(void *ctx, uint64_t paddr)
+{
+	struct timing *t = ctx;
+
+	memsys_prefetch(&t->ms, paddr);
+}
+
 int timing_init(struct timing *t, const struct timing_config *cfg, unsigned int levels,
 		uint64_t cr3, uint64_t (*read_entry)(void *ctx, uint64_t paddr), void *ctx,
 		uint64_t seed)
 {
-	struct mmu_port port = { .read_entry = port_read, .access = port_access, .ctx = t };
+	struct mmu_port port = { .read_entry = port_read, .access = port_access,
+				 .prefetch = port_prefetch, .ctx = t };
 	int err;
 
 	memset(t, 0, sizeof(*t));
