@@ -10,25 +10,9 @@
 #include <sys/mman.h>
 
 #include "simulator/cache.h"
+#include "simulator/check.h"
 
-static void __attribute__((format(printf, 3, 4), noreturn))
-sa_check_failed(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "simulator: %s:%d: invariant violated: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-#define sa_check(cond, ...)							\
-	do {									\
-		if (__builtin_expect(!(cond), 0))				\
-			sa_check_failed(__FILE__, __LINE__, __VA_ARGS__);	\
-	} while (0)
+#define sa_check sim_check
 
 /* ---- policies ------------------------------------------------------------ */
 
@@ -504,17 +488,11 @@ int sa_write_back(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *vic
 bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bool write,
 	       uint64_t *payload_out)
 {
-	uint32_t set = sa_set_of(c, key);
-	int32_t w = __sa_find(c, set, key, asid);
+	uint32_t set;
+	int32_t w = __sa_lookup(c, key, asid, payload_out, &set);
 
-	if (w < 0) {
-		c->stats.misses++;
+	if (w < 0)
 		return false;
-	}
-	c->stats.hits++;
-	if (payload_out)
-		*payload_out = __sa_payload(c, (size_t)set * c->ways + (uint32_t)w);
-	c->ops->on_hit(c, set, (uint32_t)w);
 	if (write)
 		dirty_set(__sa_set_dirty(c, set), (uint32_t)w);
 	return true;

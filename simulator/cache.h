@@ -409,21 +409,31 @@ static inline int32_t __sa_find(const struct sa_cache *c, uint32_t set,
  * the policy's on_hit runs, hits is bumped, true is returned. On a miss:
  * misses is bumped, false; nothing else changes (fill with sa_insert()).
  */
-static inline bool sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid,
-			     uint64_t *payload_out)
+/* sa_lookup()'s work, returning the way hit (-1: a miss) and its set in *set_out. */
+static inline int32_t __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid,
+				  uint64_t *payload_out, uint32_t *set_out)
 {
 	uint32_t set = sa_set_of(c, key);
 	int32_t w = __sa_find(c, set, key, asid);
 
+	*set_out = set;
 	if (w < 0) {
 		c->stats.misses++;
-		return false;
+		return -1;
 	}
 	c->stats.hits++;
 	if (payload_out)
 		*payload_out = __sa_payload(c, (size_t)set * c->ways + (uint32_t)w);
 	c->ops->on_hit(c, set, (uint32_t)w);
-	return true;
+	return w;
+}
+
+static inline bool sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid,
+			     uint64_t *payload_out)
+{
+	uint32_t set;
+
+	return __sa_lookup(c, key, asid, payload_out, &set) >= 0;
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mimicos/pgtable.h"
+#include "simulator/check.h"
 #include "simulator/mmu.h"
 
 const char *const mmu_page_size_names[MMU_PS_NR] = { "4k", "2m", "1g" };
@@ -29,24 +30,7 @@ static inline unsigned int level_pwc(unsigned int level)
 	return MMU_LEVELS_MAX - level;
 }
 
-static void __attribute__((format(printf, 3, 4), noreturn))
-mmu_check_failed(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "simulator: %s:%d: invariant violated: ", file, line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-#define mmu_check(cond, ...)							\
-	do {									\
-		if (__builtin_expect(!(cond), 0))				\
-			mmu_check_failed(__FILE__, __LINE__, __VA_ARGS__);	\
-	} while (0)
+#define mmu_check sim_check
 
 /* ---- set-up -------------------------------------------------------------- */
 
