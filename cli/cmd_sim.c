@@ -86,6 +86,7 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 	struct wl_kernel host = s->kernel;
 	char path[4096], log_path[512];
 	struct timing_config tc;
+	bool created;
 	cJSON *json;
 	int ret;
 
@@ -109,9 +110,12 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 		tc.dram = cfg->dram;
 		o.timing = &tc;
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		fprintf(stderr, "virtuoso sim: %s: cannot create: %s\n", dir, strerror(errno));
-		return EXIT_FAIL;
+	created = !mkdir(dir, 0755);
+	if (!created && errno != EEXIST) {
+		/* an --out that cannot be a directory is bad input, as for virtuoso linux */
+		fprintf(stderr, "virtuoso sim: --out: %s: cannot create the output directory: %s\n",
+			dir, strerror(errno));
+		return EXIT_BAD_INPUT;
 	}
 	snprintf(log_path, sizeof(log_path), "%s/" FUNCTIONAL_EVLOG_NAME, dir);
 	o.events_path = log_path;
@@ -119,6 +123,8 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 		fprintf(stderr, "virtuoso sim: ");
 		wl_error_print(&err, stderr);
 		functional_release(&run);
+		if (created)		/* nothing half-written: the log is gone already */
+			rmdir(dir);
 		return EXIT_FAIL;
 	}
 	json = functional_to_json(&run);
@@ -132,12 +138,18 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 	if (!json) {
 		functional_release(&run);
 		fprintf(stderr, "virtuoso sim: out of memory\n");
+		unlink(log_path);
+		if (created)
+			rmdir(dir);
 		return EXIT_FAIL;
 	}
 	snprintf(path, sizeof(path), "%s/sim.json", dir);
 	ret = cli_write_json(path, json);
-	if (ret)
+	if (ret) {
 		unlink(log_path);
+		if (created)
+			rmdir(dir);
+	}
 	if (!ret && !run.complete)
 		fprintf(stderr, "virtuoso sim: %s is incomplete: %s%s\n", path, run.reasons[0],
 			run.nr_reasons > 1 ? " (and more: see incomplete_reasons)" : "");

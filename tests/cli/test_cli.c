@@ -369,6 +369,11 @@ Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(root, "config"), "mimicos"), "mode")), "out-of-process");
 	cJSON_Delete(root);
+	/* An --out that cannot be created is bad input, named, and nothing is written. */
+	RUN(&r, "sim", spec, "-o", "/proc/vcli-no/out", "--functional");
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "--out"), "%s", r.err);
 	/* A zone size MimicOS cannot have is bad input, named by its field. */
 	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
 	    spec_file(2, "{\"mimicos\": {\"mem_bytes\": 12345}}"));
