@@ -1,50 +1,48 @@
 /*
- * functional.h - a spec's operation stream through MimicOS, with no timing.
+ * functional.h - the workload driver: a spec's operation stream through
+ * MimicOS, untimed (the functional mode) or on one core's timing model.
  *
- * The functional driver consumes the stream of workload/gen.h, the same one
- * the native executor (workload/native.c) performs on the host, and does to
- * one simulated process what the host kernel does to the real one:
+ * The driver consumes the stream of workload/gen.h, the same one the native
+ * executor (workload/native.c) performs on the host, and does to one
+ * simulated process what the host kernel does to the real one. It talks to
+ * MimicOS only through its channel (mimicos/channel.h), in-process or
+ * out-of-process as opts.mimicos says:
  *
- *	MAP r		do_mmap(NULL hint, size, rw, MAP_PRIVATE|MAP_ANONYMOUS), or
+ *	MAP r		MMAP (NULL hint, size, rw, private anonymous), or
  *			MAP_FIXED_NOREPLACE at opts.region_start[r] when given
- *			(virtuoso run: the address Linux chose). With populate, every
- *			page is faulted in as GUP's populate does (a write fault
- *			without FAULT_FLAG_USER, skipping what is already mapped
- *			writable, a whole PMD at a time): counted as populate_faults,
- *			never as faults, as Linux's populate fires no user-fault
- *			tracepoint
- *	MADVISE		do_madvise(); the region's advice during setup, or a phase
- *	MPROTECT	do_mprotect();  MUNMAP: do_munmap()
- *	ACCESS		what the MMU would do: the hardware walk (pgtable_walk()),
- *			and a fault (do_user_addr_fault() with FAULT_FLAG_USER, plus
- *			FAULT_FLAG_WRITE for a store) when the page is not present,
- *			or a store finds it read-only
- *	KHUGEPAGED_WAIT	khugepaged_wait_full_scans(): simulated time runs pass by
- *			pass until khugepaged's full_scans has grown by the spec's
- *			count, or the timeout passes (then the phase and the run are
- *			marked timed out and incomplete, as on Linux)
+ *			(virtuoso run: the address Linux chose). With populate,
+ *			MimicOS faults every page in as GUP does: counted as
+ *			populate_faults, never as faults (Linux's populate fires no
+ *			user-fault tracepoint)
+ *	MADVISE		MADVISE; the region's advice during setup, or a phase (a
+ *			failed MADV_COLLAPSE is recorded, as native.c records it)
+ *	MPROTECT	MPROTECT;  MUNMAP: MUNMAP
+ *	ACCESS		what the MMU would do. Untimed: a translation cache
+ *			(filled by hardware WALKs, emptied by every range MimicOS
+ *			reports changed or flushed) decides; timed: the core's MMU
+ *			(timing.h). A missing translation, or a store to a read-only
+ *			one, is a FAULT
+ *	KHUGEPAGED_WAIT	KHUGEPAGED_WAIT: simulated time runs pass by pass until
+ *			khugepaged's full_scans has grown by the spec's count, or the
+ *			timeout passes (then the phase and the run are marked timed
+ *			out and incomplete, as on Linux)
  *	SLEEP		simulated time advances by the spec's ms; khugepaged's passes
- *			due meanwhile run (khugepaged_advance())
+ *			due meanwhile run (ADVANCE)
  *
- * Simulated time: no timing model here, so only SLEEP and KHUGEPAGED_WAIT
- * move the clock; every other operation takes no time. Before each
- * operation, khugepaged runs the passes due by then (a registration wakes
- * it at once, so its first pass runs before the next operation, as the
- * thread woken on another CPU would).
- *
- * Where MimicOS lacks the page-table half of an operation (the mm_hooks of
- * mm_types.h not wired yet: MADV_DONTNEED, MADV_COLLAPSE, munmap and
- * mprotect of mapped memory) the operation is skipped, the run is marked
- * incomplete and a reason names the phase; it never aborts.
+ * Simulated time: untimed, only SLEEP and KHUGEPAGED_WAIT move the clock;
+ * timed, the clock is the core's, and khugepaged's passes run (on another
+ * CPU) as it passes their due time.
  *
  * Counted per region, as ../shared/spec/results.md defines them: faults
  * (user faults whose address is in it), thp_faults (faults that installed a
  * PMD-mapped folio they allocated), write_faults, the folio orders its faults
  * allocated; at each phase end and at the end, the class of each of its 4 KiB
- * pages (mm_page_class()). No time is simulated: every runtime_ns is 0.
+ * pages (CLASSES). Timed runs add per-phase and whole-run statistics
+ * (struct timing_stats).
  *
  * Deterministic: the same spec and options give the same result, placement
- * included (mmap's random base is drawn from the spec's seed).
+ * included (mmap's random base is drawn from the spec's seed), in either
+ * channel mode.
  */
 #ifndef SIMULATOR_FUNCTIONAL_H
 #define SIMULATOR_FUNCTIONAL_H
