@@ -18,7 +18,10 @@ static void add(struct hoststat *hs, const char *group, const char *name, uint64
 		if (!hs->items)
 			abort();
 	}
-	snprintf(hs->items[hs->nr].name, sizeof(hs->items[0].name), "%s/%s", group, name);
+	/* a name too long for the record is skipped rather than cut */
+	if ((size_t)snprintf(hs->items[hs->nr].name, sizeof(hs->items[0].name), "%s/%s", group,
+			     name) >= sizeof(hs->items[0].name))
+		return;
 	hs->items[hs->nr++].value = v;
 }
 
@@ -28,7 +31,8 @@ static void read_one(struct hoststat *hs, const char *group, const char *dir, co
 	unsigned long long v;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return;
 	f = fopen(path, "r");
 	if (!f)
 		return;
