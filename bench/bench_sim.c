@@ -69,8 +69,7 @@ static double run_once(const char *pattern, uint64_t count, bool timed)
 		exit(1);
 	}
 	sim_config_init(&cfg);
-	tc = (struct timing_config){ .core = cfg.core, .mmu = cfg.mmu, .l1d = cfg.l1d,
-				     .l2 = cfg.l2, .llc = cfg.llc, .dram = cfg.dram };
+	sim_config_timing(&cfg, &tc);
 	functional_opts_init(&o);
 	o.mem_bytes = 4 * GIB;
 	o.mimicos = &cfg.mimicos;

@@ -102,12 +102,7 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 	o.mem_bytes = mem_bytes;
 	o.mimicos = &cfg->mimicos;
 	if (timed) {
-		tc.core = cfg->core;
-		tc.mmu = cfg->mmu;
-		tc.l1d = cfg->l1d;
-		tc.l2 = cfg->l2;
-		tc.llc = cfg->llc;
-		tc.dram = cfg->dram;
+		sim_config_timing(cfg, &tc);
 		o.timing = &tc;
 	}
 	created = !mkdir(dir, 0755);

@@ -504,17 +504,22 @@ static uint64_t cost_of(const struct kstream_cost *c, uint32_t type, const struc
 	       c->fault * n->faults;
 }
 
+/* The clock moves to now_ns: vmstat_update()'s decay_pcp_high() once a second per CPU. */
+static void set_clock(struct channel_server *srv, uint64_t now_ns)
+{
+	srv->now_ns = now_ns;
+	for (; srv->next_decay_ns <= now_ns; srv->next_decay_ns += 1000000000ULL)
+		for (unsigned int cpu = 0; cpu < srv->os.zone.nr_cpus; cpu++)
+			decay_pcp_high(&srv->os.zone, cpu);
+}
+
 static int do_advance(struct channel_server *srv, uint64_t now_ns)
 {
 	if (now_ns < srv->now_ns)
 		return -EINVAL;
 	srv->rs->passes = khugepaged_advance(&srv->os, now_ns);
 	srv->cnt.passes = srv->rs->passes;
-	srv->now_ns = now_ns;
-	/* vmstat_update(): decay_pcp_high() once a second per CPU */
-	for (; srv->next_decay_ns <= now_ns; srv->next_decay_ns += 1000000000ULL)
-		for (unsigned int cpu = 0; cpu < srv->os.zone.nr_cpus; cpu++)
-			decay_pcp_high(&srv->os.zone, cpu);
+	set_clock(srv, now_ns);
 	return 0;
 }
 
@@ -529,10 +534,7 @@ static int do_khugepaged_wait(struct channel_server *srv, unsigned int full_scan
 	srv->rs->passes = (uint32_t)(khugepaged_stats(&srv->os)->passes - passes);
 	srv->cnt.passes = srv->rs->passes;
 	srv->rs->u.wait.now_ns = now;
-	srv->now_ns = now;
-	for (; srv->next_decay_ns <= now; srv->next_decay_ns += 1000000000ULL)
-		for (unsigned int cpu = 0; cpu < srv->os.zone.nr_cpus; cpu++)
-			decay_pcp_high(&srv->os.zone, cpu);
+	set_clock(srv, now);
 	return done ? 0 : -ETIMEDOUT;
 }
 

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "simulator/config.h"
+#include "simulator/timing.h"
 #include "workload/json.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -528,4 +529,10 @@ cJSON *sim_config_to_json(const struct sim_config *cfg)
 		return NULL;
 	}
 	return root;
+}
+
+void sim_config_timing(const struct sim_config *cfg, struct timing_config *out)
+{
+	*out = (struct timing_config){ .core = cfg->core, .mmu = cfg->mmu, .l1d = cfg->l1d,
+				       .l2 = cfg->l2, .llc = cfg->llc, .dram = cfg->dram };
 }

@@ -102,6 +102,10 @@ struct cJSON *sim_config_to_json(const struct sim_config *cfg);
  */
 struct cJSON *sim_config_hw_to_json(const struct sim_config *cfg);
 
+/* The hardware part the timing model takes (timing.h's struct timing_config). */
+struct timing_config;
+void sim_config_timing(const struct sim_config *cfg, struct timing_config *out);
+
 /* One structure's object, {"sets", "ways", "latency", "replacement"}. */
 struct cJSON *sa_config_to_json(const struct sa_config *sa);
 

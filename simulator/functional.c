@@ -39,13 +39,11 @@ struct functional_state {
 	struct functional_run *run;
 	struct wl_error *err;
 	struct mimicos_channel ch;
-	bool open;
 	struct tcache tc;
 	/* timed runs */
 	struct timing *tm;
 	struct kstream ks;		/* each request's instruction stream */
-	uint64_t next_wake_ns;		/* khugepaged's next pass */
-	uint64_t wake_cycles;		/* the core cycle from which it is due (timed runs) */
+	uint64_t wake_cycles;		/* timed: the core cycle from which khugepaged's next pass is due */
 	struct timing_stats phase_begin;
 	long phase;		/* -1 during setup */
 	uint64_t now_ns;	/* simulated time */
@@ -254,6 +252,19 @@ static void tc_flush(struct tcache *tc, uint64_t start, uint64_t end)
 /* ---- requests ------------------------------------------------------------------ */
 
 /*
+ * Timed runs: khugepaged's next pass, due at next_wake_ns, as the core cycle
+ * from which the clock has passed it: clock_ns > W  <=>  cycles >=
+ * ceil((W + 1) * MHz / 1000). Compared on every access, so no division there.
+ */
+static void set_wake(struct functional_state *st, uint64_t next_wake_ns)
+{
+	unsigned __int128 t = ((unsigned __int128)next_wake_ns + 1) * st->tm->cfg.core.freq_mhz + 999;
+
+	t /= 1000;
+	st->wake_cycles = t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
+}
+
+/*
  * One request to MimicOS; what it changed or flushed leaves the
  * translation cache. A transport failure (the server gone) fails the run.
  */
@@ -265,15 +276,8 @@ static int request(struct functional_state *st, const struct mimicos_request *rq
 	if (ret)
 		return wl_error_set(st->err, st->run->spec->file, "", "MimicOS (%s): %s",
 				    channel_mode_name(st->ch.cfg.mode), strerror(-ret));
-	st->next_wake_ns = rs->next_wake_ns;
-	if (st->tm) {
-		/* clock_ns > W  <=>  cycles >= ceil((W + 1) * MHz / 1000) */
-		unsigned __int128 t = ((unsigned __int128)rs->next_wake_ns + 1) *
-				      st->tm->cfg.core.freq_mhz + 999;
-
-		t /= 1000;
-		st->wake_cycles = t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
-	}
+	if (st->tm)
+		set_wake(st, rs->next_wake_ns);
 	if (st->tm) {
 		/* the kernel's work, timed where it runs; then the shootdowns */
 		switch (rq->type) {
@@ -313,7 +317,7 @@ static int catch_up(struct functional_state *st)
 	if (st->tm->core.now < st->wake_cycles)	/* the common case, without a division */
 		return 0;
 	rq.now_ns = timing_clock_ns(st->tm);
-	if (rq.now_ns <= st->next_wake_ns || rq.now_ns <= st->now_ns)
+	if (rq.now_ns <= st->now_ns)
 		return 0;
 	st->now_ns = rq.now_ns;
 	return request(st, &rq, &rs);
@@ -675,6 +679,7 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 		return wl_error_set(st->err, st->run->spec->file, "", "the timing model: %s",
 				    strerror(-ret));
 	}
+	set_wake(st, rs.next_wake_ns);
 	return 0;
 }
 
@@ -704,7 +709,6 @@ static int boot(struct functional_state *st, const struct functional_opts *o,
 		return wl_error_set(st->err, run->spec->file, "", "MimicOS (%s) with a %" PRIu64
 				    "-byte zone: %s", channel_mode_name(run->mimicos.mode),
 				    run->mem_bytes, strerror(-ret));
-	st->open = true;
 	return o->timing ? boot_timing(st, o->timing) : 0;
 }
 

@@ -249,10 +249,7 @@ Test(functional, populate_faults_are_not_user_faults)
 	cr_assert_eq(region("pop")->populate_faults, 8);
 }
 
-/*
- * The next three need MimicOS's page-table half of munmap, mprotect and
- * MADV_DONTNEED (the mm_hooks memory.c wires).
- */
+/* The split cases: munmap, mprotect and MADV_DONTNEED on mapped memory. */
 Test(functional, dontneed_split)
 {
 	run_dataset("dontneed-split");
@@ -277,7 +274,7 @@ Test(functional, munmap_partial)
 	cr_assert_eq(region("buf")->pages[MM_PAGE_NONE], 1024);
 }
 
-/* What MimicOS cannot do yet marks the run with a reason; nothing aborts. */
+/* A run that cannot finish is marked with a reason (results.md); nothing aborts. */
 static bool has_reason(const char *what)
 {
 	for (size_t i = 0; i < run.nr_reasons; i++)

@@ -194,8 +194,7 @@ static void reference(struct timing_config *t, struct channel_config *m, enum ch
 	struct sim_config cfg;
 
 	sim_config_init(&cfg);
-	*t = (struct timing_config){ .core = cfg.core, .mmu = cfg.mmu, .l1d = cfg.l1d,
-				     .l2 = cfg.l2, .llc = cfg.llc, .dram = cfg.dram };
+	sim_config_timing(&cfg, t);
 	*m = cfg.mimicos;
 	m->mode = mode;
 }
