@@ -27,6 +27,7 @@
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "mimicos/mmap.h"
+#include "tests/mimicos/harness.h"
 #include "workload/prng.h"
 
 #define MiB (1UL << 20)
@@ -41,8 +42,7 @@ static uint64_t now;
 
 static struct khugepaged_event events[256];
 static int nr_events;
-static int nr_flushes;
-static unsigned long last_flush_start, last_flush_end;
+static struct flush_log flushes;
 
 static void record_event(void *ctx, const struct khugepaged_event *ev)
 {
@@ -50,14 +50,6 @@ static void record_event(void *ctx, const struct khugepaged_event *ev)
 	if (nr_events < 256)
 		events[nr_events] = *ev;
 	nr_events++;
-}
-
-static void record_flush(void *ctx, unsigned long start, unsigned long end)
-{
-	(void)ctx;
-	nr_flushes++;
-	last_flush_start = start;
-	last_flush_end = end;
 }
 
 static void boot(void)
@@ -74,9 +66,9 @@ static void boot(void)
 	mm_init(&mm, &l, &rng);
 	cr_assert_eq(mm_mem_init(&os, &mm, &mem, 4), 0);
 	khugepaged_mm_init(&mm);
-	mem.tlb.flush = record_flush;
+	mem.tlb = (struct mm_tlb_trace){ .flush = flush_log_record, .ctx = &flushes };
 	now = 0;
-	nr_events = nr_flushes = 0;
+	nr_events = flushes.nr = 0;
 }
 
 /* The selftest's default settings (tools/testing/selftests/mm/khugepaged.c main()). */
@@ -123,13 +115,7 @@ static unsigned long setup_area(unsigned int nr)
 /* fault(): write the first byte of each page of [start + off, start + off + len). */
 static void fault(unsigned long start, unsigned long off, unsigned long len)
 {
-	for (unsigned long va = start + off; va < start + off + len; va += PAGE_SIZE) {
-		struct pgtable_walk w;
-
-		if (pgtable_walk(&mem.pgtable, va, &w) && (w.entry & _PAGE_RW))
-			continue;
-		cr_assert_eq(do_user_addr_fault(&mm, va, W, NULL), 0, "fault at %#lx", va);
-	}
+	mm_touch(&mm, start + off, len, W);
 }
 
 static uint64_t pmd_pages(unsigned long start, unsigned long len)
@@ -412,11 +398,11 @@ Test(khugepaged, collapse_flushes_the_range_and_deposits_the_table)
 
 	fault(p, 0, 64 * PAGE_SIZE);
 	nr_ptes = mem.pgtable.nr_ptes;
-	nr_flushes = 0;
+	flushes.nr = 0;
 	cr_assert_eq(madvise_collapse_ctx(p, 1), 0);
-	cr_assert_eq(nr_flushes, 1);
-	cr_assert_eq(last_flush_start, p);
-	cr_assert_eq(last_flush_end, p + PMD_SIZE);
+	cr_assert_eq(flushes.nr, 1);
+	cr_assert_eq(flushes.r[0].start, p);
+	cr_assert_eq(flushes.r[0].end, p + PMD_SIZE);
 	cr_assert_eq(mem.pgtable.nr_ptes, nr_ptes, "the PTE table stays counted (deposited)");
 	/* Zapping the THP withdraws and frees that table: no table left behind. */
 	cr_assert_eq(do_munmap(&mm, p, PMD_SIZE), 0);
