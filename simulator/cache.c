@@ -35,38 +35,17 @@ static inline bool dirty_test(const uint32_t *d, uint32_t way)
  * LRU: recency ranks (cache.h). A touch of 'way' ages by one every way more
  * recent than it and makes it the most recent (0).
  */
-#ifdef __SSE2__
-/* Lanes 0..ways-1 of a 16-byte vector (ways <= 16). */
-static inline __m128i lane_mask(uint32_t ways)
-{
-	const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-
-	return _mm_cmplt_epi8(iota, _mm_set1_epi8((char)ways));
-}
-#endif
-
 static void lru_touch(struct sa_cache *c, uint32_t set, uint32_t way)
 {
-	uint8_t *r = __sa_set_repl(c, set);
-	uint8_t old = r[way];
+	uint8_t *r;
+	uint8_t old;
 
-#ifdef __SSE2__
-	/* the block holds 16 bytes from r (cache.h); lanes past the ways kept */
 	if (c->ways <= 16) {
-		const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-						   13, 14, 15);
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
-		__m128i ge = _mm_cmpeq_epi8(_mm_subs_epu8(_mm_set1_epi8((char)old), v),
-					    _mm_setzero_si128());
-		__m128i lt = _mm_andnot_si128(ge, lane_mask(c->ways));
-		__m128i self = _mm_cmpeq_epi8(iota, _mm_set1_epi8((char)way));
-
-		/* one store: a byte store after it would stall the next load */
-		_mm_storeu_si128((__m128i *)(void *)r,
-				 _mm_andnot_si128(self, _mm_sub_epi8(v, lt)));
+		__sa_lru16_touch(c, set, way);
 		return;
 	}
-#endif
+	r = __sa_set_repl(c, set);
+	old = r[way];
 	for (uint32_t w = 0; w < c->ways; w++)
 		r[w] += r[w] < old;
 	r[way] = 0;
@@ -78,16 +57,8 @@ static uint32_t lru_victim(struct sa_cache *c, uint32_t set)
 	uint8_t last = (uint8_t)(c->ways - 1);
 	uint32_t w;
 
-#ifdef __SSE2__
-	if (c->ways <= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
-		__m128i eq = _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)last)),
-					   lane_mask(c->ways));
-		int m = _mm_movemask_epi8(eq);
-
-		return m ? (uint32_t)__builtin_ctz((unsigned int)m) : c->ways;
-	}
-#endif
+	if (c->ways <= 16)
+		return __sa_lru16_victim(c, set);
 	for (w = 0; w < c->ways; w++)
 		if (r[w] == last)
 			break;
@@ -260,6 +231,7 @@ static void sa_empty(struct sa_cache *c)
 {
 	uint32_t n = sa_entries(c);
 
+	c->miss_valid = false;
 	memset(c->tags, 0, (size_t)(c->set_mask + 1) * c->set_words * sizeof(*c->tags));
 	memset(c->keys, 0, n * sizeof(*c->keys));
 	if (c->payloads_used)
@@ -334,6 +306,11 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 		c->repl_wide = true;
 	}
 	c->rng = rng;
+	if (cfg->ways <= 16) {
+		c->vecs = (cfg->ways + 3) / 4;
+		c->lanes = (1u << cfg->ways) - 1;
+		c->lru16 = cfg->repl == SA_REPL_LRU;
+	}
 	sa_layout(c);
 	n = (size_t)cfg->sets * cfg->ways;
 	meta = (size_t)cfg->sets * c->set_words * sizeof(*c->tags);
@@ -391,6 +368,11 @@ static inline uint32_t free_way(const struct sa_cache *c, uint32_t set)
 {
 	const uint32_t *tags = __sa_set_tags(c, set);
 
+	if (c->vecs) {
+		uint32_t z = __sa_scan(c, tags, 0) >> 16;
+
+		return z ? (uint32_t)__builtin_ctz(z) : UINT32_MAX;
+	}
 	if (c->ways <= 64) {
 		uint64_t m = __sa_tag_mask(tags, 0, c->ways);
 
@@ -403,19 +385,20 @@ static inline uint32_t free_way(const struct sa_cache *c, uint32_t set)
 }
 
 /*
- * Write (key, asid) into 'set', where it is absent: a free way, else the
- * policy's victim (evicted as sa_insert() says). Returns as sa_insert().
+ * Write (key, asid) into 'set', where it is absent, into way 'w' if it is
+ * free (UINT32_MAX: the set is full): else the policy's victim, evicted as
+ * sa_insert() says. Returns as sa_insert().
  */
-static int __sa_fill(struct sa_cache *c, uint32_t set, uint64_t key, uint16_t asid,
-		     uint64_t payload, bool dirty, uint64_t *victim_key_out)
+static int __sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
+		     uint16_t asid, uint64_t payload, bool dirty, uint64_t *victim_key_out)
 {
 	uint32_t *tags = __sa_set_tags(c, set), *d = __sa_set_dirty(c, set);
 	size_t base = (size_t)set * c->ways;
-	uint32_t w = free_way(c, set);
 	int ret = 0;
 
+	c->miss_valid = false;		/* the set's tags change */
 	if (w == UINT32_MAX) {
-		w = c->ops->victim(c, set);
+		w = c->lru16 ? __sa_lru16_victim(c, set) : c->ops->victim(c, set);
 		sa_check(w < c->ways, "%s: policy %s chose way %u of %u",
 			 c->name, c->ops->name, w, c->ways);
 		c->victim = (struct sa_victim){
@@ -441,7 +424,10 @@ static int __sa_fill(struct sa_cache *c, uint32_t set, uint64_t key, uint16_t as
 	 * words among them; after a store to one of those words the load
 	 * would wait for the store (no store-to-load forwarding).
 	 */
-	c->ops->on_insert(c, set, w);
+	if (c->lru16)
+		__sa_lru16_touch(c, set, w);
+	else
+		c->ops->on_insert(c, set, w);
 	if (dirty)
 		dirty_set(d, w);
 	else
@@ -453,17 +439,28 @@ int sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload, b
 	    uint64_t *victim_key_out)
 {
 	uint32_t set = sa_set_of(c, key);
-	int32_t present = __sa_find(c, set, key, asid);
+	int32_t present;
 
 	c->stats.inserts++;
+	if (c->miss_valid && c->miss_key == key && c->miss_asid == asid) {
+		/* the lookup that just missed it: absent, and its set's free ways known */
+		uint32_t z = c->miss_free;
+
+		return __sa_fill(c, set, z ? (uint32_t)__builtin_ctz(z) : UINT32_MAX, key, asid,
+				 payload, dirty, victim_key_out);
+	}
+	present = __sa_find(c, set, key, asid);
 	if (present >= 0) {
 		__sa_set_payload(c, (size_t)set * c->ways + (uint32_t)present, payload);
-		c->ops->on_hit(c, set, (uint32_t)present);
+		if (c->lru16)
+			__sa_lru16_touch(c, set, (uint32_t)present);
+		else
+			c->ops->on_hit(c, set, (uint32_t)present);
 		if (dirty)
 			dirty_set(__sa_set_dirty(c, set), (uint32_t)present);
 		return 0;
 	}
-	return __sa_fill(c, set, key, asid, payload, dirty, victim_key_out);
+	return __sa_fill(c, set, free_way(c, set), key, asid, payload, dirty, victim_key_out);
 }
 
 int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
@@ -482,7 +479,7 @@ int sa_write_back(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *vic
 		return 0;
 	}
 	c->stats.inserts++;
-	return __sa_fill(c, set, key, asid, 0, true, victim_key_out);
+	return __sa_fill(c, set, free_way(c, set), key, asid, 0, true, victim_key_out);
 }
 
 bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bool write,
@@ -515,6 +512,7 @@ static int __sa_invalidate(struct sa_cache *c, uint32_t set, uint32_t way)
 	uint32_t *d = __sa_set_dirty(c, set);
 	int ret = SA_VICTIM | (dirty_test(d, way) ? SA_VICTIM_DIRTY : 0);
 
+	c->miss_valid = false;		/* the set's tags change */
 	__sa_set_tags(c, set)[way] = 0;
 	dirty_clear(d, way);
 	c->stats.invalidations++;

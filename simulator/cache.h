@@ -260,6 +260,29 @@ struct sa_cache {
 	uint32_t exact_shift;		/* set_shift + 14: longer keys are long */
 	bool keys_all;			/* keys[] holds short keys too (small structures) */
 
+	/*
+	 * Narrow sets (ways <= 16, every structure of the default machine):
+	 * the tag words are read as 'vecs' 16-byte vectors (the block holds
+	 * them: cache.h's layout), lanes past the ways masked off by 'lanes';
+	 * 'lru16' is LRU on them, called directly rather than through ops.
+	 * vecs is 0 for wider sets.
+	 */
+	uint32_t vecs;
+	uint32_t lanes;			/* (1 << ways) - 1 */
+	bool lru16;
+
+	/*
+	 * The last lookup's miss, for the fill that follows it: a data cache
+	 * or TLB misses, fetches from below and fills the same key. While
+	 * miss_valid, (miss_key, miss_asid) is absent from its set and
+	 * miss_free is that set's mask of invalid ways; any change of tags
+	 * (a fill of any key, an invalidation, a flush) clears it.
+	 */
+	bool miss_valid;
+	uint16_t miss_asid;
+	uint32_t miss_free;
+	uint64_t miss_key;
+
 	struct sa_victim victim;	/* last eviction */
 	struct sa_stats stats;
 };
@@ -368,6 +391,99 @@ static inline uint64_t __sa_tag_mask(const uint32_t *t, uint32_t v, uint32_t n)
 	return m;
 }
 
+#ifdef __SSE2__
+/* The 4 lanes of t[0..3] equal to the broadcast vv, as 4 bits. */
+static inline uint32_t __sa_eq4(const uint32_t *t, __m128i vv)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)t);
+
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(x, vv)));
+}
+#endif
+
+/*
+ * A narrow set's ways whose tag word is v (bits 15..0), and its invalid
+ * ways (bits 31..16), in one pass over its tag vectors (c->vecs of them).
+ */
+static inline uint32_t __sa_scan(const struct sa_cache *c, const uint32_t *t, uint32_t v)
+{
+	uint32_t m = 0, z = 0;
+#ifdef __SSE2__
+	const __m128i vv = _mm_set1_epi32((int)v), zz = _mm_setzero_si128();
+
+	switch (c->vecs) {
+	case 4:
+		m |= __sa_eq4(t + 12, vv) << 12;
+		z |= __sa_eq4(t + 12, zz) << 12;
+		/* fall through */
+	case 3:
+		m |= __sa_eq4(t + 8, vv) << 8;
+		z |= __sa_eq4(t + 8, zz) << 8;
+		/* fall through */
+	case 2:
+		m |= __sa_eq4(t + 4, vv) << 4;
+		z |= __sa_eq4(t + 4, zz) << 4;
+		/* fall through */
+	default:
+		m |= __sa_eq4(t, vv);
+		z |= __sa_eq4(t, zz);
+	}
+#else
+	for (uint32_t w = 0; w < c->ways; w++) {
+		m |= (uint32_t)(t[w] == v) << w;
+		z |= (uint32_t)(t[w] == 0) << w;
+	}
+#endif
+	return (m & c->lanes) | (z & c->lanes) << 16;
+}
+
+/*
+ * LRU on a narrow set (cache.c's lru ops use these too): the touch of
+ * 'way', and the victim of a full set (the way of rank ways - 1).
+ */
+static inline void __sa_lru16_touch(const struct sa_cache *c, uint32_t set, uint32_t way)
+{
+	uint8_t *r = __sa_set_repl(c, set);
+#ifdef __SSE2__
+	const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
+	__m128i ge = _mm_cmpeq_epi8(_mm_subs_epu8(_mm_set1_epi8((char)r[way]), v),
+				    _mm_setzero_si128());
+	__m128i lanes = _mm_cmplt_epi8(iota, _mm_set1_epi8((char)c->ways));
+	__m128i lt = _mm_andnot_si128(ge, lanes);
+	__m128i self = _mm_cmpeq_epi8(iota, _mm_set1_epi8((char)way));
+
+	/* one store: a byte store after it would stall the next load */
+	_mm_storeu_si128((__m128i *)(void *)r, _mm_andnot_si128(self, _mm_sub_epi8(v, lt)));
+#else
+	uint8_t old = r[way];
+
+	for (uint32_t w = 0; w < c->ways; w++)
+		r[w] += r[w] < old;
+	r[way] = 0;
+#endif
+}
+
+static inline uint32_t __sa_lru16_victim(const struct sa_cache *c, uint32_t set)
+{
+	const uint8_t *r = __sa_set_repl(c, set);
+	uint8_t last = (uint8_t)(c->ways - 1);
+#ifdef __SSE2__
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
+	uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)last))) &
+		     c->lanes;
+
+	return m ? (uint32_t)__builtin_ctz(m) : c->ways;
+#else
+	uint32_t w;
+
+	for (w = 0; w < c->ways; w++)
+		if (r[w] == last)
+			break;
+	return w;	/* c->ways (none: ranks corrupted) fails the caller's check */
+#endif
+}
+
 /* __sa_find() for sets of more than 64 ways (cache.c). */
 int32_t __sa_find_wide(const struct sa_cache *c, uint32_t set, uint64_t key,
 		       uint16_t asid);
@@ -390,7 +506,10 @@ static inline int32_t __sa_find(const struct sa_cache *c, uint32_t set,
 
 	if (__builtin_expect(c->ways > 64, 0))
 		return __sa_find_wide(c, set, key, asid);
-	m = __sa_tag_mask(__sa_set_tags(c, set), __sa_tag(c, key, asid), c->ways);
+	if (__builtin_expect(c->vecs != 0, 1))
+		m = __sa_scan(c, __sa_set_tags(c, set), __sa_tag(c, key, asid)) & 0xffff;
+	else
+		m = __sa_tag_mask(__sa_set_tags(c, set), __sa_tag(c, key, asid), c->ways);
 	if (__builtin_expect(!(key >> c->exact_shift), 1))
 		return m ? (int32_t)__builtin_ctzll(m) : -1;	/* the tag is the key */
 	keys = c->keys + (size_t)set * c->ways;
@@ -414,17 +533,44 @@ static inline int32_t __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asi
 				  uint64_t *payload_out, uint32_t *set_out)
 {
 	uint32_t set = sa_set_of(c, key);
-	int32_t w = __sa_find(c, set, key, asid);
+	int32_t w;
 
 	*set_out = set;
-	if (w < 0) {
-		c->stats.misses++;
-		return -1;
+	if (__builtin_expect(c->vecs != 0, 1)) {
+		/* narrow: one scan gives the match and, for a miss, the free ways */
+		uint32_t s = __sa_scan(c, __sa_set_tags(c, set), __sa_tag(c, key, asid));
+		uint32_t m = s & 0xffff;
+
+		if (__builtin_expect(key >> c->exact_shift != 0, 0)) {
+			const uint64_t *keys = c->keys + (size_t)set * c->ways;
+
+			for (uint32_t mm = m; mm; mm &= mm - 1)
+				if (keys[__builtin_ctz(mm)] != key)
+					m &= ~(1u << __builtin_ctz(mm));
+		}
+		if (!m) {
+			c->stats.misses++;
+			c->miss_valid = true;
+			c->miss_key = key;
+			c->miss_asid = asid;
+			c->miss_free = s >> 16;
+			return -1;
+		}
+		w = (int32_t)__builtin_ctz(m);
+	} else {
+		w = __sa_find(c, set, key, asid);
+		if (w < 0) {
+			c->stats.misses++;
+			return -1;
+		}
 	}
 	c->stats.hits++;
 	if (payload_out)
 		*payload_out = __sa_payload(c, (size_t)set * c->ways + (uint32_t)w);
-	c->ops->on_hit(c, set, (uint32_t)w);
+	if (c->lru16)
+		__sa_lru16_touch(c, set, (uint32_t)w);
+	else
+		c->ops->on_hit(c, set, (uint32_t)w);
 	return w;
 }
 

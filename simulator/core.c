@@ -16,25 +16,52 @@ int core_init(struct core *c, const struct core_config *cfg, uint32_t short_late
 	return 0;
 }
 
-/* The slot that completes first. */
-static uint32_t earliest(const struct core *c)
+/*
+ * The misses in flight are a binary min-heap of completion times (slot[0]
+ * completes first): only the earliest is ever asked for, and the model
+ * depends on the set of times alone, not on their order.
+ */
+static void heap_push(struct core *c, uint64_t t)
 {
-	uint32_t best = 0;
+	uint32_t i = c->nr_slots++;
 
-	for (uint32_t i = 1; i < c->nr_slots; i++)
-		if (c->slot[i] < c->slot[best])
-			best = i;
-	return best;
+	while (i) {
+		uint32_t parent = (i - 1) / 2;
+
+		if (c->slot[parent] <= t)
+			break;
+		c->slot[i] = c->slot[parent];
+		i = parent;
+	}
+	c->slot[i] = t;
+}
+
+/* Remove the earliest. */
+static void heap_pop(struct core *c)
+{
+	uint64_t t = c->slot[--c->nr_slots];
+	uint32_t i = 0, n = c->nr_slots;
+
+	for (;;) {
+		uint32_t child = 2 * i + 1;
+
+		if (child >= n)
+			break;
+		if (child + 1 < n && c->slot[child + 1] < c->slot[child])
+			child++;
+		if (t <= c->slot[child])
+			break;
+		c->slot[i] = c->slot[child];
+		i = child;
+	}
+	c->slot[i] = t;
 }
 
 /* Forget the misses complete by 'now'. */
 static void retire(struct core *c, uint64_t now)
 {
-	for (uint32_t i = 0; i < c->nr_slots;)
-		if (c->slot[i] <= now)
-			c->slot[i] = c->slot[--c->nr_slots];
-		else
-			i++;
+	while (c->nr_slots && c->slot[0] <= now)
+		heap_pop(c);
 }
 
 void core_access(struct core *c, uint32_t latency, bool dependent)
@@ -55,16 +82,14 @@ void core_access(struct core *c, uint32_t latency, bool dependent)
 		c->stats.long_misses++;
 		retire(c, issue);
 		if (c->nr_slots == c->cfg.mlp) {
-			uint32_t e = earliest(c);
-
-			c->stats.mlp_stall_cycles += c->slot[e] - issue;
-			issue = c->slot[e];
-			c->slot[e] = c->slot[--c->nr_slots];
+			c->stats.mlp_stall_cycles += c->slot[0] - issue;
+			issue = c->slot[0];
+			heap_pop(c);
 		}
 	}
 	done = issue + latency;
 	if (latency > c->short_latency)
-		c->slot[c->nr_slots++] = done;
+		heap_push(c, done);
 	/* the core dispatches in order: a stalled issue holds what follows */
 	c->now = issue;
 	c->last_complete = done;

@@ -56,7 +56,7 @@ struct core {
 	uint64_t now;			/* cycle the next access dispatches at */
 	uint64_t last_complete;		/* the previous access's completion */
 	uint64_t horizon;		/* the latest completion of anything issued */
-	uint64_t slot[CORE_MAX_MLP];	/* completion times of the misses in flight */
+	uint64_t slot[CORE_MAX_MLP];	/* completion times of the misses in flight (a min-heap) */
 	uint32_t nr_slots;
 	struct core_stats stats;
 };

@@ -392,6 +392,8 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 	ps = shift_ps(shift);
 	payload = sa_tlb_payload(pa & ~((1ULL << shift) - 1), shift, perms);
 	m->last.valid = false;		/* an insert may evict or demote it */
+	if (asid != MMU_KERNEL_ASID)
+		m->user_sizes |= (uint8_t)(1u << ps);
 	if (m->l1[ps])
 		sa_insert(m->l1[ps], sa_va_key(va, shift), asid, payload, NULL);
 	if (m->l2[ps])
@@ -403,6 +405,12 @@ out:
 	r->cycles += (uint32_t)cyc;
 	m->stats.walk_cycles += cyc;
 	return ret;
+}
+
+/* Whether a lookup of page size ps for asid may hit (struct mmu's user_sizes). */
+static inline bool size_used(const struct mmu *m, int ps, uint16_t asid)
+{
+	return asid == MMU_KERNEL_ASID || (m->user_sizes >> ps & 1);
 }
 
 int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
@@ -429,6 +437,10 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool 
 		struct sa_cache *c = m->l1[ps];
 		uint64_t key = sa_va_key(va, ps_shift[ps]);
 
+		if (c && !size_used(m, ps, asid)) {
+			c->stats.misses++;	/* what the lookup would do */
+			continue;
+		}
 		if (c && sa_lookup(c, key, asid, &payload)) {
 			m->stats.l1_hits[ps]++;
 			r->where = MMU_HIT_L1;
@@ -448,6 +460,10 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool 
 			struct sa_cache *c = m->l2[ps];
 			uint64_t key = sa_va_key(va, ps_shift[ps]);
 
+			if (c && !size_used(m, ps, asid)) {
+				c->stats.misses++;	/* what the lookup would do */
+				continue;
+			}
 			if (c && sa_lookup(c, key, asid, &payload)) {
 				m->stats.stlb_hits[ps]++;
 				r->where = MMU_HIT_STLB;

@@ -347,6 +347,15 @@ struct mmu {
 		uint64_t key;
 		uint64_t payload;
 	} last;
+	/*
+	 * Bit ps: an entry of that page size was inserted into an L1 TLB or
+	 * the STLB for an address space other than the kernel's since the
+	 * last full flush. Without it a lookup of that size for such an
+	 * address space must miss, so it is only counted (the same counters),
+	 * not made: a workload without huge pages pays one lookup per level,
+	 * not three. A pure speed-up, like 'last'.
+	 */
+	uint8_t user_sizes;
 	struct mmu_stats stats;
 };
 

@@ -346,6 +346,43 @@ Test(cache, odd_and_wide_associativities)
 	}
 }
 
+/*
+ * A fill right after its lookup missed reuses what the lookup saw (the set's
+ * free ways); any fill in between changes the set and must be seen. 1 set x
+ * 2 ways, LRU: A fills way 0; B misses (way 1 free); C fills way 1; B must
+ * now evict A, the older of the two, and report it.
+ */
+Test(cache, fill_after_a_missed_lookup_sees_fills_in_between)
+{
+	struct sa_cache c;
+	uint64_t victim = 0;
+
+	init_or_die(&c, 1, 2, SA_REPL_LRU, NULL);
+	cr_assert_eq(sa_insert(&c, 'A', 0, 1, NULL), 0);
+	cr_assert_not(sa_lookup(&c, 'B', 0, NULL));
+	cr_assert_eq(sa_insert(&c, 'C', 0, 3, NULL), 0);
+	cr_expect_eq(sa_insert(&c, 'B', 0, 2, &victim), SA_VICTIM);
+	cr_expect_eq(victim, 'A');
+	cr_expect(sa_probe(&c, 'B', 0, NULL));
+	cr_expect(sa_probe(&c, 'C', 0, NULL));
+	cr_expect_not(sa_probe(&c, 'A', 0, NULL));
+
+	/* without one in between: B's miss, then B fills the way C's invalidation freed */
+	cr_assert_eq(sa_invalidate(&c, 'C', 0), SA_VICTIM);
+	cr_assert_not(sa_lookup(&c, 'D', 0, NULL));
+	cr_expect_eq(sa_insert(&c, 'D', 0, 4, NULL), 0);
+	cr_expect(sa_probe(&c, 'B', 0, NULL));
+	cr_expect(sa_probe(&c, 'D', 0, NULL));
+	/* an invalidation between the miss and the fill frees a way the fill must take */
+	cr_assert_not(sa_lookup(&c, 'E', 0, NULL));
+	cr_assert_eq(sa_invalidate(&c, 'B', 0), SA_VICTIM);
+	cr_expect_eq(sa_insert(&c, 'E', 0, 5, NULL), 0, "a free way: no eviction");
+	cr_expect(sa_probe(&c, 'D', 0, NULL));
+	cr_expect(sa_probe(&c, 'E', 0, NULL));
+	cr_expect_eq(c.stats.evictions, 1);
+	sa_release(&c);
+}
+
 /* Keys 0..31 of asid 1 and 2 fill 8 sets x 8 ways exactly (set = key & 7). */
 static void fill_two_asids(struct sa_cache *c)
 {

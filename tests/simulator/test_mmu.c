@@ -914,6 +914,42 @@ Test(mmu, kernel_direct_map_translations_take_tlb_entries, .fini = fini)
 	cr_assert_eq(mmu_kernel_translate(&m, 0x40200000), L1_LAT);
 }
 
+/*
+ * Every page size is probed on every translation, and counted, whether or
+ * not an entry of that size exists: by hand, a kernel 2M entry, then a user
+ * 4K walk, then a user 2M page, then a 4K L1 hit:
+ *	kernel:	dtlb_2m miss, stlb miss (its 2M probe)
+ *	4K walk: dtlb 4K/2M/1G miss; stlb 4K and 2M probes miss
+ *	2M walk (the PD entry only: the PDPT PWC hits): the same five misses
+ *	2M hit at another 4K page of it, after a 4K translation in between
+ *		(so not the last-hit shortcut): dtlb 4K miss, dtlb 2M hit
+ */
+Test(mmu, every_page_size_is_probed_and_counted, .fini = fini)
+{
+	struct mmu_config c = base_cfg();
+
+	init(&c, 4);
+	mmu_kernel_translate(&m, 0x40200000);
+	map4k(4, VA, 0x40000000);
+	map_leaf(4, VA + 2 * MiB, 0x80000000, 2, USER_PAGE);
+	cr_assert_eq(xlate(VA, false), 4);
+	cr_assert_eq(xlate(VA + 2 * MiB + 0x5000, false), 1, "the PDPT PWC hits: the PD entry only");
+	cr_assert_eq(xlate(VA + 0x10, false), 0);
+	cr_assert_eq(r.where, MMU_HIT_L1);
+	cr_assert_eq(xlate(VA + 2 * MiB + 0x7000, false), 0);
+	cr_assert_eq(r.where, MMU_HIT_L1);
+	cr_assert_eq(r.paddr, 0x80007000);
+	cr_expect_eq(m.dtlb[MMU_4K].stats.misses, 3);
+	cr_expect_eq(m.dtlb[MMU_4K].stats.hits, 1);
+	cr_expect_eq(m.dtlb[MMU_2M].stats.misses, 1 + 2);
+	cr_expect_eq(m.dtlb[MMU_2M].stats.hits, 1);
+	cr_expect_eq(m.dtlb[MMU_1G].stats.misses, 2);
+	cr_expect_eq(m.stlb.stats.misses, 1 + 2 + 2);
+	cr_expect_eq(m.stlb.stats.hits, 0);
+	cr_expect_eq(m.stats.l1_misses, 2);
+	cr_expect_eq(m.stats.stlb_misses, 2);
+}
+
 /* ---- against a real MimicOS ---------------------------------------------------- */
 
 static struct mimicos os;
