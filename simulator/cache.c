@@ -389,7 +389,8 @@ static inline uint32_t free_way(const struct sa_cache *c, uint32_t set)
  * free (UINT32_MAX: the set is full): else the policy's victim, evicted as
  * sa_insert() says. Returns as sa_insert().
  */
-static int __sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
+static inline __attribute__((always_inline)) int
+__sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
 		     uint16_t asid, uint64_t payload, bool dirty, uint64_t *victim_key_out)
 {
 	uint32_t *tags = __sa_set_tags(c, set), *d = __sa_set_dirty(c, set);
