@@ -5,16 +5,19 @@
  * for `uniform` over 1 GiB with 4 KiB pages (TLB-miss heavy) and >= 30 M for
  * `sequential`, with the full timing model; >= 50 M in --functional mode.
  *
- * Each rate counts the access phase alone: a run with the access phase and
- * one without (the same touch, the same faults) are timed, and the rate is
- * accesses / (difference of the two wall times). The machine is the
+ * Each rate counts the access phase alone: runs with the access phase and
+ * without (the same touch, the same faults) are timed, and the rate is
+ * accesses / (difference of the fastest of each). The machine is the
  * default configuration (simulator/config.h, the reference system's),
  * MimicOS in-process.
  *
  * Reference points, side by side: valgrind's cachegrind on the same uniform
  * loop (a native program doing the same loads over 1 GiB), when valgrind is
- * installed: its loads per second. ChampSim is not installed here (the
- * issue quotes about 56 thousand instructions per second for it).
+ * installed: its loads per second, measured the same way. Each goal is
+ * shown both absolute and relative to cachegrind (the issue quotes 3.9 M/s
+ * for it on its machine; this VM's speed varies with other tenants).
+ * ChampSim is not installed here (the issue quotes about 56 thousand
+ * instructions per second for it).
  *
  * Prints the rates, the ratio of each to its goal, and exits 0 (a bench
  * reports; it does not fail), 1 on an internal error.
@@ -85,32 +88,34 @@ static double run_once(const char *pattern, uint64_t count, bool timed)
 	return t1 - t0;
 }
 
-/* Accesses per second of the access phase alone (median of 'rounds' differences). */
+/*
+ * Accesses per second of the access phase alone: the fastest of 'rounds'
+ * runs with it minus the fastest without (the VM's noise only ever adds
+ * time, so the minimum is the best estimate of each).
+ */
 static double rate(const char *pattern, uint64_t count, bool timed, int rounds)
 {
-	double best = 0;
+	double base = 1e30, full = 1e30;
 
 	for (int i = 0; i < rounds; i++) {
-		double base = run_once(pattern, 0, timed);
-		double full = run_once(pattern, count, timed);
-		double r = full > base ? (double)count / (full - base) : 0;
+		double b = run_once(pattern, 0, timed), f = run_once(pattern, count, timed);
 
-		if (r > best)
-			best = r;
+		if (b < base)
+			base = b;
+		if (f < full)
+			full = f;
 	}
-	return best;
+	return full > base ? (double)count / (full - base) : 0;
 }
 
-/* cachegrind on a native loop of the same uniform loads: loads per second, or 0. */
-static double cachegrind_rate(uint64_t count)
+/* Wall seconds of cachegrind running the native uniform loop with 'count' loads, or 0. */
+static double cachegrind_once(uint64_t count)
 {
 	char src[] = "/tmp/bench-cg-XXXXXX", cmd[512], exe[64];
 	FILE *f;
-	int fd;
+	int fd, ok;
 	double t0, t1;
 
-	if (system("command -v valgrind >/dev/null 2>&1") != 0)
-		return 0;
 	fd = mkstemp(src);
 	if (fd < 0)
 		return 0;
@@ -124,26 +129,60 @@ static double cachegrind_rate(uint64_t count)
 	fclose(f);
 	snprintf(exe, sizeof(exe), "%s.bin", src);
 	snprintf(cmd, sizeof(cmd), "cc -O2 -x c -o %s %s 2>/dev/null", exe, src);
-	if (system(cmd) != 0) {
-		unlink(src);
+	ok = system(cmd) == 0;
+	unlink(src);
+	if (!ok)
 		return 0;
-	}
-	/* the loop alone: with count loads, minus the touch-only run (count 0 ~ the same binary) */
 	snprintf(cmd, sizeof(cmd), "valgrind --tool=cachegrind --cache-sim=yes "
 		 "--cachegrind-out-file=/dev/null %s >/dev/null 2>&1", exe);
 	t0 = now_s();
-	if (system(cmd) < 0)
-		t0 = t1 = 0;
+	ok = system(cmd) == 0;
 	t1 = now_s();
-	unlink(src);
 	unlink(exe);
-	return t1 > t0 ? (double)count / (t1 - t0) : 0;
+	return ok ? t1 - t0 : 0;
 }
 
-static void line(const char *what, double r, double goal)
+/*
+ * cachegrind on a native loop of the same uniform loads over 1 GiB: loads
+ * per second of the loop alone (the fastest run with 'count' loads minus the
+ * fastest with none: start-up and the 1 GiB touch cancel), or 0 when
+ * valgrind is not installed.
+ */
+static double cachegrind_rate(uint64_t count, int rounds)
 {
-	printf("%-44s %8.2f M accesses/s   goal %5.1f M/s: %s (%.2fx)\n", what, r / 1e6, goal / 1e6,
+	double base = 1e30, full = 1e30;
+
+	if (system("command -v valgrind >/dev/null 2>&1") != 0)
+		return 0;
+	for (int i = 0; i < rounds; i++) {
+		double b = cachegrind_once(0), f = cachegrind_once(count);
+
+		if (!b || !f)
+			return 0;
+		if (b < base)
+			base = b;
+		if (f < full)
+			full = f;
+	}
+	return full > base ? (double)count / (full - base) : 0;
+}
+
+/*
+ * The issue states its goals on a machine where cachegrind ran this loop at
+ * about 3.9 M loads/s. This VM's speed varies (other tenants), so each goal
+ * is also shown relative to cachegrind measured in the same run: the goal's
+ * ratio to 3.9 M/s against ours to the cachegrind rate measured here.
+ */
+#define CACHEGRIND_REF	3.9e6
+
+static void line(const char *what, double r, double goal, double cg)
+{
+	printf("%-44s %8.2f M accesses/s   goal %5.1f M/s: %-6s (%.2fx)", what, r / 1e6, goal / 1e6,
 	       r >= goal ? "met" : "missed", r / goal);
+	if (cg > 0)
+		printf("   vs cachegrind %.2fx, goal %.2fx: %s", r / cg, goal / CACHEGRIND_REF,
+		       r / cg >= goal / CACHEGRIND_REF ? "met" : "missed");
+	printf("\n");
 }
 
 int main(void)
@@ -151,21 +190,22 @@ int main(void)
 	double uni, seq, fun, cg;
 	double t0 = now_s();
 
-	uni = rate("uniform", 4000000, true, 2);
-	seq = rate("sequential", 20000000, true, 2);
-	fun = rate("uniform", 20000000, false, 2);
-	cg = cachegrind_rate(4000000);
+	uni = rate("uniform", 10000000, true, 3);
+	seq = rate("sequential", 100000000, true, 3);
+	fun = rate("uniform", 200000000, false, 3);
+	cg = cachegrind_rate(10000000, 3);
 
-	printf("bench_sim: one core, default configuration (reference MMU, 4 KiB pages, 1 GiB)\n");
-	line("timed, uniform over 1 GiB (TLB-miss heavy)", uni, 5e6);
-	line("timed, sequential 8-byte stride", seq, 30e6);
-	line("functional, uniform over 1 GiB", fun, 50e6);
+	printf("bench_sim: one core, default configuration (reference MMU, 4 KiB pages, 1 GiB); "
+	       "the access phase alone, fastest of 3\n");
 	if (cg > 0)
-		printf("%-44s %8.2f M loads/s      ours / cachegrind: %.2fx (cachegrind: caches only, "
-		       "no TLBs; includes its start-up and the 1 GiB touch)\n",
-		       "cachegrind, the same uniform loop", cg / 1e6, uni / cg);
+		printf("%-44s %8.2f M loads/s      (the issue's machine: %.1f M/s; caches only, "
+		       "no TLBs)\n", "cachegrind, the same uniform loop", cg / 1e6,
+		       CACHEGRIND_REF / 1e6);
 	else
-		printf("cachegrind: not installed, no comparison\n");
+		printf("cachegrind: not installed, goals shown in absolute terms only\n");
+	line("timed, uniform over 1 GiB (TLB-miss heavy)", uni, 5e6, cg);
+	line("timed, sequential 8-byte stride", seq, 30e6, cg);
+	line("functional, uniform over 1 GiB", fun, 50e6, cg);
 	printf("ChampSim: not installed (the issue's reference: about 56 thousand instructions/s)\n");
 	printf("bench_sim: %.0f s\n", now_s() - t0);
 	return 0;

@@ -169,6 +169,14 @@ uint64_t phys_read64(const struct physmem *pm, uint64_t paddr)
 	return d ? d->table[(paddr & ~PAGE_MASK) >> 3] : 0;
 }
 
+void phys_prefetch(const struct physmem *pm, uint64_t paddr)
+{
+	const struct ptdesc *d = page_ptdesc(pm, (unsigned long)(paddr >> PAGE_SHIFT));
+
+	if (d)
+		__builtin_prefetch(&d->table[(paddr & ~PAGE_MASK) >> 3]);
+}
+
 void phys_write64(struct physmem *pm, uint64_t paddr, uint64_t val)
 {
 	struct ptdesc *d;

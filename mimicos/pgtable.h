@@ -217,6 +217,8 @@ struct ptdesc *page_ptdesc(const struct physmem *pm, unsigned long pfn);
  */
 uint64_t phys_read64(const struct physmem *pm, uint64_t paddr);
 void phys_write64(struct physmem *pm, uint64_t paddr, uint64_t val);
+/* Start loading the host line of the word at paddr (a hint: no effect, no check). */
+void phys_prefetch(const struct physmem *pm, uint64_t paddr);
 
 /* ---------------------------------------------------------------------- */
 /* Per-mm page-table state.                                               */

@@ -16,6 +16,13 @@
 
 /* ---- policies ------------------------------------------------------------ */
 
+const uint8_t __sa_lane_bit[16][16] __attribute__((aligned(16))) = {
+#define ROW(w) [w] = { [w] = 0xff }
+	ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7),
+	ROW(8), ROW(9), ROW(10), ROW(11), ROW(12), ROW(13), ROW(14), ROW(15),
+#undef ROW
+};
+
 static inline void dirty_set(uint32_t *d, uint32_t way)
 {
 	d[way >> 5] |= 1u << (way & 31);
@@ -310,6 +317,7 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 		c->vecs = (cfg->ways + 3) / 4;
 		c->lanes = (1u << cfg->ways) - 1;
 		c->lru16 = cfg->repl == SA_REPL_LRU;
+		memset(c->lane_bytes, 0xff, cfg->ways);
 	}
 	sa_layout(c);
 	n = (size_t)cfg->sets * cfg->ways;

@@ -270,6 +270,7 @@ struct sa_cache {
 	uint32_t vecs;
 	uint32_t lanes;			/* (1 << ways) - 1 */
 	bool lru16;
+	_Alignas(16) uint8_t lane_bytes[16];	/* 0xff for bytes 0..ways-1 */
 
 	/*
 	 * The last lookup's miss, for the fill that follows it: a data cache
@@ -441,17 +442,19 @@ static inline uint32_t __sa_scan(const struct sa_cache *c, const uint32_t *t, ui
  * LRU on a narrow set (cache.c's lru ops use these too): the touch of
  * 'way', and the victim of a full set (the way of rank ways - 1).
  */
+/* Byte w of row w set (0xff), the others 0: way w's lane of a rank vector. */
+extern const uint8_t __sa_lane_bit[16][16];
+
 static inline void __sa_lru16_touch(const struct sa_cache *c, uint32_t set, uint32_t way)
 {
 	uint8_t *r = __sa_set_repl(c, set);
 #ifdef __SSE2__
-	const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
 	__m128i ge = _mm_cmpeq_epi8(_mm_subs_epu8(_mm_set1_epi8((char)r[way]), v),
 				    _mm_setzero_si128());
-	__m128i lanes = _mm_cmplt_epi8(iota, _mm_set1_epi8((char)c->ways));
+	__m128i lanes = _mm_load_si128((const __m128i *)(const void *)c->lane_bytes);
 	__m128i lt = _mm_andnot_si128(ge, lanes);
-	__m128i self = _mm_cmpeq_epi8(iota, _mm_set1_epi8((char)way));
+	__m128i self = _mm_load_si128((const __m128i *)(const void *)__sa_lane_bit[way]);
 
 	/* one store: a byte store after it would stall the next load */
 	_mm_storeu_si128((__m128i *)(void *)r, _mm_andnot_si128(self, _mm_sub_epi8(v, lt)));

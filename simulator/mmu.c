@@ -478,6 +478,33 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool 
 	return walk(m, cr3, asid, va, write, r);
 }
 
+void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
+{
+	uint64_t table = cr3 & PTE_PFN_MASK, ea, e;
+	unsigned int level, sh;
+
+	if (m->cfg.nested.enabled || !m->port.prefetch)
+		return;
+	for (level = m->levels;; level--) {
+		ea = table + ((va >> mmu_level_shift(level)) & 511) * 8;
+		if (level == 1 && !to_data) {
+			if (m->port.prefetch_entry)
+				m->port.prefetch_entry(m->port.ctx, ea);
+			m->port.prefetch(m->port.ctx, ea);
+			return;
+		}
+		e = m->port.read_entry(m->port.ctx, ea);
+		if (!(e & _PAGE_PRESENT))
+			return;
+		if (level == 1 || (level <= 3 && (e & _PAGE_PSE)))
+			break;
+		table = e & PTE_PFN_MASK;
+	}
+	sh = mmu_level_shift(level);
+	m->port.prefetch(m->port.ctx, (e & __PHYSICAL_MASK & ~((1ULL << sh) - 1)) |
+				      (va & ((1ULL << sh) - 1)));
+}
+
 uint32_t mmu_kernel_translate(struct mmu *m, uint64_t paddr)
 {
 	uint64_t va = MMU_DIRECT_MAP + paddr, key = sa_va_key(va, 21), payload;

@@ -233,6 +233,8 @@ struct mmu_port {
 	 * the walk's last entry goes through the caches.
 	 */
 	void (*prefetch)(void *ctx, uint64_t paddr);
+	/* Optional, a hint too: start loading the host copy of the entry at paddr. */
+	void (*prefetch_entry)(void *ctx, uint64_t paddr);
 	void *ctx;
 };
 
@@ -380,6 +382,18 @@ void mmu_release(struct mmu *m);
  */
 int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
 		  bool write, struct mmu_result *r);
+
+/*
+ * Host-speed hints for a translation of va coming soon (the driver looks
+ * ahead in the workload's stream), with no effect on any result or counter:
+ * they read MimicOS's entries (not through the simulated caches) and start
+ * loading host memory the translation and its data access will touch.
+ *   to_data false	the leaf entry's host copy and the cache sets of its
+ *			line (for a translation a few accesses away)
+ *   to_data true	the data line's cache sets, from the leaf (nearer)
+ * Native walks with port->prefetch only; nothing for a nested MMU.
+ */
+void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data);
 
 /*
  * The kernel reaching physical address 'paddr' through its direct map

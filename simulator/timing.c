@@ -39,6 +39,13 @@ static void port_prefetch(void *ctx, uint64_t paddr)
 	memsys_prefetch(&t->ms, paddr);
 }
 
+static void port_prefetch_entry(void *ctx, uint64_t paddr)
+{
+	struct timing *t = ctx;
+
+	t->prefetch_entry(t->read_ctx, paddr);
+}
+
 int timing_init(struct timing *t, const struct timing_config *cfg, unsigned int levels,
 		uint64_t cr3, uint64_t (*read_entry)(void *ctx, uint64_t paddr), void *ctx,
 		uint64_t seed)
@@ -95,6 +102,17 @@ int timing_translate(struct timing *t, uint64_t va, bool write, uint64_t *paddr,
 		return 1;
 	*paddr = r.paddr;
 	return 0;
+}
+
+void timing_set_prefetch_entry(struct timing *t, void (*fn)(void *ctx, uint64_t paddr))
+{
+	t->prefetch_entry = fn;
+	t->mmu.port.prefetch_entry = fn ? port_prefetch_entry : NULL;
+}
+
+void timing_prefetch(struct timing *t, uint64_t va, bool to_data)
+{
+	mmu_prefetch(&t->mmu, t->cr3, va, to_data);
 }
 
 void timing_access(struct timing *t, uint64_t paddr, bool write, uint32_t tcycles,

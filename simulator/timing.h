@@ -95,6 +95,7 @@ struct timing {
 	uint16_t asid;
 	/* where the walker reads MimicOS's entries */
 	uint64_t (*read_entry)(void *ctx, uint64_t paddr);
+	void (*prefetch_entry)(void *ctx, uint64_t paddr);	/* optional */
 	void *read_ctx;
 	struct timing_stats stats;	/* the driver-level counters */
 };
@@ -115,6 +116,14 @@ void timing_release(struct timing *t);
  */
 int timing_translate(struct timing *t, uint64_t va, bool write, uint64_t *paddr,
 		     uint32_t *cycles);
+
+/*
+ * Look-ahead hints (mmu_prefetch()): va will be translated soon; to_data as
+ * there. No effect on results. timing_set_prefetch_entry() gives the hint
+ * of the entries' host copies (read_entry's ctx), when the driver has one.
+ */
+void timing_prefetch(struct timing *t, uint64_t va, bool to_data);
+void timing_set_prefetch_entry(struct timing *t, void (*fn)(void *ctx, uint64_t paddr));
 
 /* The data access after a translation of 'tcycles': caches, then the core. */
 void timing_access(struct timing *t, uint64_t paddr, bool write, uint32_t tcycles,
