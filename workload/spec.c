@@ -590,6 +590,15 @@ cleanup:
 	return ret;
 }
 
+int wl_kernel_from_json(struct wl_kernel *k, const cJSON *obj, const char *file,
+			struct wl_error *err)
+{
+	const struct wj_ctx c = { .file = file, .err = err };
+
+	wl_kernel_init(k);
+	return parse_kernel(&c, obj, k);
+}
+
 void wl_kernel_init(struct wl_kernel *k)
 {
 	memset(k, 0, sizeof(*k));	/* every enum's *_HOST is 0 */

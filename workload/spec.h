@@ -132,6 +132,16 @@ void wl_spec_release(struct wl_spec *s);
 void wl_kernel_init(struct wl_kernel *k);
 
 /*
+ * Settings from a kernel object in the spec's format (a spec's "kernel"
+ * block, or the one a result file records: linux.json's "kernel" holds every
+ * setting, resolved): what it leaves out stays left to the host. 0, or -1
+ * with err naming 'file' and the field ("kernel.thp").
+ */
+struct cJSON;
+int wl_kernel_from_json(struct wl_kernel *k, const struct cJSON *obj, const char *file,
+			struct wl_error *err);
+
+/*
  * Fill every setting left to the host from a THP sysfs tree rooted at
  * 'thp_root' (normally WL_THP_SYSFS). Returns 0, or -1 with err naming the
  * sysfs file that could not be read or understood.

@@ -288,3 +288,39 @@ Test(spec, normalised_output_parses_back_to_itself)
 	wl_spec_release(&s);
 	wl_spec_release(&t);
 }
+
+/*
+ * The kernel object a result file records (linux.json's "kernel": every
+ * setting resolved) reads back as the settings it names: the simulated side
+ * of virtuoso run runs with them. A wrong value is refused naming the field.
+ */
+Test(spec, kernel_object_of_a_result_file_reads_back)
+{
+	static const char *text =
+		"{\"thp\": \"madvise\", \"defrag\": \"defer\", \"use_zero_page\": false, "
+		"\"mthp\": {\"16KiB\": \"never\", \"32KiB\": \"never\", \"64KiB\": \"always\", "
+		"\"128KiB\": \"never\", \"256KiB\": \"never\", \"512KiB\": \"never\", "
+		"\"1MiB\": \"inherit\"}, \"khugepaged\": {\"scan_sleep_ms\": 10000, "
+		"\"alloc_sleep_ms\": 60000, \"pages_to_scan\": 4096, \"max_ptes_none\": 511, "
+		"\"max_ptes_swap\": 64, \"max_ptes_shared\": 256, \"defrag\": true}}";
+	struct wl_error err = { 0 };
+	struct wl_kernel k;
+	cJSON *o = cJSON_Parse(text);
+
+	cr_assert_not_null(o);
+	cr_assert_eq(wl_kernel_from_json(&k, o, "linux.json", &err), 0, "%s", err.msg);
+	cr_expect_eq(k.thp, WL_THP_MADVISE);
+	cr_expect_eq(k.defrag, WL_DEFRAG_DEFER);
+	cr_expect_eq(k.use_zero_page, 0);
+	cr_expect_eq(k.mthp[4 - WL_MTHP_MIN_ORDER], WL_MTHP_ALWAYS, "64KiB is order 4");
+	cr_expect_eq(k.mthp[8 - WL_MTHP_MIN_ORDER], WL_MTHP_INHERIT, "1MiB is order 8");
+	cr_expect_eq(k.khugepaged[WL_KHP_SCAN_SLEEP_MS], 10000);
+	cr_expect_eq(k.khugepaged[WL_KHP_MAX_PTES_SHARED], 256);
+	cJSON_Delete(o);
+
+	o = cJSON_Parse("{\"thp\": \"sometimes\"}");
+	cr_assert_eq(wl_kernel_from_json(&k, o, "linux.json", &err), -1);
+	cr_expect_str_eq(err.file, "linux.json");
+	cr_expect(strstr(err.path, "thp") != NULL, "names the field: %s", err.path);
+	cJSON_Delete(o);
+}
