@@ -61,7 +61,7 @@ LIB_OBJS += build/linux-probes/runner.o
 LIB_OBJS += build/linux-probes/thp_sysfs.o
 LIB_OBJS += build/linux-probes/vmtrace.o
 
-# ---- MimicOS: Linux memory management in userspace (issue 4, in progress) -------
+# ---- MimicOS: Linux memory management in userspace (issue 4) ---------------------
 LIB_OBJS += build/mimicos/channel.o
 LIB_OBJS += build/mimicos/huge_memory.o
 LIB_OBJS += build/mimicos/khugepaged.o
@@ -72,7 +72,7 @@ LIB_OBJS += build/mimicos/pgtable.o
 LIB_OBJS += build/mimicos/reservation.o
 LIB_OBJS += build/mimicos/vmstat.o
 
-# ---- the simulator (issue 5; the functional mode over MimicOS so far) -------------
+# ---- the simulator (issue 5): MMU, caches, DRAM, core; the driver ------------------
 LIB_OBJS += build/simulator/cache.o
 LIB_OBJS += build/simulator/config.o
 LIB_OBJS += build/simulator/core.o
@@ -84,19 +84,33 @@ LIB_OBJS += build/simulator/mmu.o
 LIB_OBJS += build/simulator/stats.o
 LIB_OBJS += build/simulator/timing.o
 
+# ---- the comparison: divergence per mechanism, tolerances, verdicts -------------
+LIB_OBJS += build/compare/compare.o
+LIB_OBJS += build/compare/distance.o
+LIB_OBJS += build/compare/side.o
+LIB_OBJS += build/compare/tolerance.o
+
+# ---- reports: report.md and report.html (gnuplot SVG plots) --------------------
+LIB_OBJS += build/reports/plot.o
+LIB_OBJS += build/reports/report.o
+
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cmd_check.o
+CLI_OBJS += build/cli/cmd_compare.o
 CLI_OBJS += build/cli/cmd_dump.o
 CLI_OBJS += build/cli/cmd_exec.o
 CLI_OBJS += build/cli/cmd_gen.o
 CLI_OBJS += build/cli/cmd_hwinfo.o
-CLI_OBJS += build/cli/cmd_later.o
 CLI_OBJS += build/cli/cmd_linux.o
+CLI_OBJS += build/cli/cmd_run.o
 CLI_OBJS += build/cli/cmd_sim.o
 CLI_OBJS += build/cli/virtuoso.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
 TESTS += build/tests/cli/test_cli
+TESTS += build/tests/cli/test_run
+TESTS += build/tests/compare/test_compare
+TESTS += build/tests/compare/test_side
 TESTS += build/tests/linux-probes/test_backing
 TESTS += build/tests/linux-probes/test_counters
 TESTS += build/tests/linux-probes/test_evlog
@@ -111,6 +125,7 @@ TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/mimicos/test_pgtable
 TESTS += build/tests/mimicos/test_reservation
 TESTS += build/tests/mimicos/test_zap
+TESTS += build/tests/reports/test_report
 TESTS += build/tests/simulator/test_cache
 TESTS += build/tests/simulator/test_config
 TESTS += build/tests/simulator/test_core
@@ -169,6 +184,9 @@ build/tests/%: tests/%.c build/libvirtuoso.a
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -MMD -MP -o $@ $< build/libvirtuoso.a $(CRITERION_LIBS) $(LDLIBS)
+
+# test_report decodes Chromium's PNG screenshot with zlib (pkg-config libbpf may give -lbpf alone)
+build/tests/reports/test_report: LDLIBS += -lz
 
 build/bench/%: bench/%.c build/libvirtuoso.a
 	@mkdir -p $(@D)

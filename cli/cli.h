@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "workload/spec.h"
 
@@ -104,5 +105,41 @@ struct cli_out {
 };
 int cli_out_open(struct cli_out *o, const char *path);
 int cli_out_close(struct cli_out *o, bool ok);
+
+/* ---- compare and run ---------------------------------------------------------- */
+
+/* The comparison options of compare and run. */
+enum { CLI_OPT_TOLERANCES = 512, CLI_OPT_STRICT };
+struct cli_compare_opts {
+	const char *tolerances;	/* --tolerances FILE: overrides the defaults */
+	bool strict;		/* --strict: exit 1 when the verdict is fail */
+};
+/* own() for cli_parse() of a command taking the options above (ctx: the opts). */
+int cli_compare_own_option(int c, void *ctx);
+
+/*
+ * Compare DIR's two sides and write DIR/summary.json, report.md and
+ * report.html; print the verdict and where the report is. 'name' is the
+ * command, for messages. Returns the exit status (cmd_compare.c).
+ */
+int cli_compare_dir(const char *name, const char *dir, const struct cli_compare_opts *co);
+
+/*
+ * The simulated side into DIR (cmd_sim.c): sim.json and sim-events.vlog for
+ * spec s under cfg (timed or --functional), each region r at region_start[r]
+ * when region_start is given (virtuoso run: where Linux put it), the settings
+ * the spec leaves to the host from 'host' when given (else this host's
+ * sysfs). mem_bytes 0: cfg's MimicOS size or this machine's RAM. 'name' is
+ * the command, for messages. Returns the exit status; a failure leaves no
+ * directory it created.
+ */
+struct sim_config;
+struct wl_kernel;
+int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
+		  struct sim_config *cfg, bool timed, const uint64_t *region_start,
+		  const struct wl_kernel *host);
+
+/* Read a --config file over sim_config_init()'s defaults (cmd_sim.c); *mem_bytes as there. */
+int cli_sim_read_config(const char *path, struct sim_config *cfg, uint64_t *mem_bytes);
 
 #endif

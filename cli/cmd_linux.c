@@ -100,6 +100,21 @@ static void print_summary(const char *dir)
 	cJSON_Delete(root);
 }
 
+int cli_check_linux_host(const char *name)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "virtuoso %s: needs root to load BPF programs and set THP policy "
+			"(running as uid %u)\n", name, (unsigned)geteuid());
+		return EXIT_HOST;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "virtuoso %s: this kernel has no BTF (/sys/kernel/btf/vmlinux), "
+			"which the CO-RE probes need\n", name);
+		return EXIT_HOST;
+	}
+	return EXIT_OK;
+}
+
 int cmd_linux(int argc, char **argv)
 {
 	static const struct option longopts[] = {

@@ -33,7 +33,6 @@
 
 enum { OPT_FUNCTIONAL = 256 };
 
-
 struct sim_args {
 	bool functional;
 };
@@ -52,7 +51,7 @@ static int own_option(int c, void *ctx)
  * The config over sim_config_init()'s defaults. *mem_bytes: its
  * mimicos.mem_bytes when given, else 0 (the host's RAM).
  */
-static int read_config(const char *path, struct sim_config *cfg, uint64_t *mem_bytes)
+int cli_sim_read_config(const char *path, struct sim_config *cfg, uint64_t *mem_bytes)
 {
 	struct wl_error err;
 	const cJSON *m;
@@ -77,13 +76,14 @@ out:
 	return ret ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
-static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
-		   struct sim_config *cfg, bool timed)
+int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
+		  struct sim_config *cfg, bool timed, const uint64_t *region_start,
+		  const struct wl_kernel *given)
 {
 	struct functional_opts o;
 	struct functional_run run;
 	struct wl_error err = { 0 };
-	struct wl_kernel host = s->kernel;
+	struct wl_kernel host = given ? *given : s->kernel;
 	char path[4096], log_path[512];
 	struct timing_config tc;
 	bool created;
@@ -92,13 +92,14 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 
 	/* Settings left to the host: this host's THP sysfs, or it cannot run. */
 	if (wl_kernel_resolve(&host, WL_THP_SYSFS, &err)) {
-		fprintf(stderr, "virtuoso sim: the spec leaves kernel settings to the host, "
-			"which cannot give them: ");
+		fprintf(stderr, "virtuoso %s: the spec leaves kernel settings to the host, "
+			"which cannot give them: ", name);
 		wl_error_print(&err, stderr);
 		return EXIT_HOST;
 	}
 	functional_opts_init(&o);
 	o.host = &host;
+	o.region_start = region_start;
 	o.mem_bytes = mem_bytes;
 	o.mimicos = &cfg->mimicos;
 	if (timed) {
@@ -108,14 +109,14 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 	created = !mkdir(dir, 0755);
 	if (!created && errno != EEXIST) {
 		/* an --out that cannot be a directory is bad input, as for virtuoso linux */
-		fprintf(stderr, "virtuoso sim: --out: %s: cannot create the output directory: %s\n",
-			dir, strerror(errno));
+		fprintf(stderr, "virtuoso %s: --out: %s: cannot create the output directory: %s\n",
+			name, dir, strerror(errno));
 		return EXIT_BAD_INPUT;
 	}
 	snprintf(log_path, sizeof(log_path), "%s/" FUNCTIONAL_EVLOG_NAME, dir);
 	o.events_path = log_path;
 	if (functional_run(&run, s, &o, &err)) {
-		fprintf(stderr, "virtuoso sim: ");
+		fprintf(stderr, "virtuoso %s: ", name);
 		wl_error_print(&err, stderr);
 		functional_release(&run);
 		if (created)		/* nothing half-written: the log is gone already */
@@ -132,7 +133,7 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 	}
 	if (!json) {
 		functional_release(&run);
-		fprintf(stderr, "virtuoso sim: out of memory\n");
+		fprintf(stderr, "virtuoso %s: out of memory\n", name);
 		unlink(log_path);
 		if (created)
 			rmdir(dir);
@@ -146,10 +147,10 @@ static int run_sim(const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 			rmdir(dir);
 	}
 	if (!ret && !run.complete)
-		fprintf(stderr, "virtuoso sim: %s is incomplete: %s%s\n", path, run.reasons[0],
+		fprintf(stderr, "virtuoso %s: %s is incomplete: %s%s\n", name, path, run.reasons[0],
 			run.nr_reasons > 1 ? " (and more: see incomplete_reasons)" : "");
 	else if (!ret && cli_verbose)
-		fprintf(stderr, "virtuoso sim: wrote %s\n", path);
+		fprintf(stderr, "virtuoso %s: wrote %s\n", name, path);
 	functional_release(&run);
 	return ret;
 }
@@ -179,11 +180,11 @@ int cmd_sim(int argc, char **argv)
 	if ((ret = cli_load_spec(a.arg, &s)))
 		return ret;
 	sim_config_init(&cfg);
-	if (a.config && (ret = read_config(a.config, &cfg, &mem_bytes))) {
+	if (a.config && (ret = cli_sim_read_config(a.config, &cfg, &mem_bytes))) {
 		wl_spec_release(&s);
 		return ret;
 	}
-	ret = run_sim(&s, a.out, mem_bytes, &cfg, !sa.functional);
+	ret = cli_sim_write("sim", &s, a.out, mem_bytes, &cfg, !sa.functional, NULL, NULL);
 	wl_spec_release(&s);
 	return ret;
 }

@@ -115,29 +115,43 @@ const struct cli_cmd cli_cmds[] = {
 	  "Exit status: 0; 2 bad input; 1 other.\n",
 	  cmd_sim },
 	{ "run", "run on Linux and in the simulator, then compare",
-	  "usage: virtuoso run SPEC -o DIR [--config HW.json]\n"
+	  "usage: virtuoso run SPEC -o DIR [--config HW.json] [--tolerances T.json] [--strict]\n"
 	  "\n"
-	  "virtuoso linux, then virtuoso sim with every region at the address Linux\n"
-	  "chose, then virtuoso compare. Writes linux.json, sim.json, summary.json,\n"
-	  "report.md and report.html in DIR.\n"
+	  "virtuoso linux (SPEC on this host under the probes), then virtuoso sim with\n"
+	  "every region at the address Linux chose and the kernel settings Linux ran\n"
+	  "with, then virtuoso compare. Writes linux.json, events.vlog, sim.json,\n"
+	  "sim-events.vlog, summary.json, report.md and report.html in DIR, and prints\n"
+	  "the verdict and where the report is. Needs root and kernel BTF.\n"
 	  "\n"
-	  "  -o, --out DIR         where to write results (created if missing)\n"
-	  "  -c, --config HW.json  hardware configuration\n"
-	  "  -v, --verbose         more detail on stderr\n"
-	  "  -h, --help            this text\n"
+	  "  -o, --out DIR            where to write results (created if missing)\n"
+	  "  -c, --config HW.json     the simulator's configuration (as virtuoso sim)\n"
+	  "      --tolerances T.json  per-metric tolerances over the defaults\n"
+	  "                           (compare/tolerance.c): {\"faults\": {\"warn\": W,\n"
+	  "                           \"fail\": F}, ...}\n"
+	  "      --strict             exit 1 when the overall verdict is fail\n"
+	  "  -v, --verbose            more detail on stderr\n"
+	  "  -h, --help               this text\n"
 	  "\n"
-	  "Exit status: 0; 2 bad input; 3 this host cannot; 1 other.\n",
+	  "Exit status: 0 (any verdict, unless --strict); 2 bad input; 3 this host\n"
+	  "cannot; 1 other.\n",
 	  cmd_run },
 	{ "compare", "compare DIR/linux.json with DIR/sim.json",
-	  "usage: virtuoso compare DIR\n"
+	  "usage: virtuoso compare DIR [--tolerances T.json] [--strict]\n"
 	  "\n"
-	  "Compare the two sides saved in DIR; write summary.json, report.md and\n"
-	  "report.html there.\n"
+	  "Compare the two sides saved in DIR (linux.json and sim.json, with their\n"
+	  "event logs when present): per mechanism and region, the divergence of the\n"
+	  "simulated world from Linux, each metric's tolerance and verdict (pass,\n"
+	  "warn, fail, n/a). Writes summary.json, report.md and report.html in DIR\n"
+	  "(whole or not at all) and prints the verdict.\n"
 	  "\n"
-	  "  -v, --verbose    more detail on stderr\n"
-	  "  -h, --help       this text\n"
+	  "      --tolerances T.json  per-metric tolerances over the defaults\n"
+	  "      --strict             exit 1 when the overall verdict is fail\n"
+	  "  -v, --verbose            more detail on stderr\n"
+	  "  -h, --help               this text\n"
 	  "\n"
-	  "Exit status: 0; 2 a side is missing, truncated or mismatched; 1 other.\n",
+	  "Exit status: 0 (any verdict, unless --strict); 2 a side is missing,\n"
+	  "truncated or mismatched (different workloads, versions or regions), or a\n"
+	  "bad tolerances file; 1 other.\n",
 	  cmd_compare },
 	{ "hwinfo", "print this host's TLB and cache geometry as a simulator configuration",
 	  "usage: virtuoso hwinfo [-o FILE] [--sysfs DIR] [-v]\n"

@@ -191,19 +191,15 @@ child_main(struct child_ctx *c, const struct wl_spec *s, const char *thp_root,
 
 /* ---- what the loader gathers ------------------------------------------------ */
 
-struct lat_vec {
-	uint64_t *v;
-	size_t n, alloc;
-};
-
 struct region_acc {
 	uint64_t start, size;
 	bool mapped;
 	uint64_t faults, thp_faults, write_faults, failed_faults;
 	uint64_t folio_orders[MAX_ORDER_NR];	/* movable allocations made by its faults */
 	uint64_t pagetable_allocs;		/* unmovable ones: page tables */
-	struct lat_vec lat;
+	struct side_latencies lat;		/* of its completed faults */
 	uint64_t pages[PAGE_CLASS_NR];		/* at the end */
+	struct side_backing backing;		/* the same pages, page by page */
 };
 
 struct phase_acc {
@@ -265,17 +261,6 @@ static struct region_acc *region_of(struct gather *g, uint64_t addr)
 	return NULL;
 }
 
-static void lat_push(struct lat_vec *l, uint64_t v)
-{
-	if (l->n == l->alloc) {
-		l->alloc = l->alloc ? 2 * l->alloc : 1024;
-		l->v = realloc(l->v, l->alloc * sizeof(*l->v));
-		if (!l->v)
-			abort();
-	}
-	l->v[l->n++] = v;
-}
-
 static struct pending_allocs *pending_of(struct gather *g, uint32_t tid, bool create)
 {
 	struct pending_allocs *free_slot = NULL;
@@ -332,7 +317,7 @@ static void on_fault(struct gather *g, const struct vt_event *e)
 	if (!e->fault.completed)
 		r->failed_faults++;
 	else
-		lat_push(&r->lat, e->fault.latency_ns);
+		side_latencies_push(&r->lat, e->fault.latency_ns);
 	if (thp) {
 		p->thp_faults++;
 		r->thp_faults++;
@@ -433,15 +418,51 @@ struct loader {
 	char log_path[4096], json_path[4096];
 };
 
-static int scan_regions(struct loader *l, uint64_t (*out)[PAGE_CLASS_NR], struct wl_error *err)
+/* Runs of equal classes in classes[0..n), appended to b. */
+static int backing_runs(struct side_backing *b, const uint8_t *classes, uint64_t n)
+{
+	uint64_t p, q;
+
+	for (p = 0; p < n; p = q) {
+		for (q = p + 1; q < n && classes[q] == classes[p]; q++)
+			;
+		if (side_backing_add(b, classes[p], q - p))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The classes of every region's pages now: counts in out[i] and, with
+ * 'maps', the region's backing map, from the same reading (so the runs add
+ * up to the counts). A region never mapped is all none.
+ */
+static int scan_regions(struct loader *l, uint64_t (*out)[PAGE_CLASS_NR], bool maps,
+			struct wl_error *err)
 {
 	for (size_t i = 0; i < l->s->nr_regions; i++) {
 		struct region_acc *r = &l->g.regions[i];
+		uint64_t n = r->mapped ? r->size / BACKING_PAGE_SIZE
+				       : l->s->regions[i].size / BACKING_PAGE_SIZE;
+		uint8_t *classes = NULL;
+		int ret;
 
 		memset(out[i], 0, sizeof(out[i]));
-		if (!r->mapped)
+		if (maps)
+			side_backing_release(&r->backing);
+		if (!r->mapped) {
+			out[i][PAGE_CLASS_NONE] = n;
+			if (maps && side_backing_add(&r->backing, SIDE_NONE, n))
+				return wl_error_set(err, "virtuoso linux", "", "out of memory");
 			continue;
-		if (backing_classify(&l->backing, r->start, r->size, NULL, out[i], err))
+		}
+		if (maps && !(classes = malloc(n ? n : 1)))
+			return wl_error_set(err, "virtuoso linux", "", "out of memory");
+		ret = backing_classify(&l->backing, r->start, r->size, classes, out[i], err);
+		if (!ret && maps && backing_runs(&r->backing, classes, n))
+			ret = wl_error_set(err, "virtuoso linux", "", "out of memory");
+		free(classes);
+		if (ret)
 			return -1;
 	}
 	return 0;
@@ -507,7 +528,7 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 		p->pages = calloc(l->s->nr_regions, sizeof(*p->pages));
 		if (!p->pages)
 			return wl_error_set(err, "virtuoso linux", "", "out of memory");
-		if (scan_regions(l, p->pages, err))
+		if (scan_regions(l, p->pages, false, err))
 			return -1;
 		return ack(l) ? wl_error_set(err, "virtuoso linux", "", "the workload is gone") : 0;
 	case MSG_DONE: {
@@ -521,7 +542,7 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 		}
 		l->runtime_ns = m->v[0];
 		l->complete = m->v[1] != 0;
-		if (scan_regions(l, end, err)) {
+		if (scan_regions(l, end, true, err)) {
 			free(end);
 			return -1;
 		}
@@ -594,42 +615,6 @@ static int serve(struct loader *l, struct wl_error *err)
 	return wait_child(l, err);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of a sorted vector. */
-static uint64_t pct(const struct lat_vec *l, double q)
-{
-	size_t rank = (size_t)(q * (double)l->n + 0.999999);
-
-	if (!l->n)
-		return 0;
-	if (rank < 1)
-		rank = 1;
-	return l->v[(rank > l->n ? l->n : rank) - 1];
-}
-
-static cJSON *latency_json(struct lat_vec *l)
-{
-	cJSON *o = cJSON_CreateObject();
-	double sum = 0;
-
-	qsort(l->v, l->n, sizeof(*l->v), cmp_u64);
-	for (size_t i = 0; i < l->n; i++)
-		sum += (double)l->v[i];
-	cJSON_AddNumberToObject(o, "count", (double)l->n);
-	cJSON_AddNumberToObject(o, "mean", l->n ? sum / (double)l->n : 0);
-	cJSON_AddNumberToObject(o, "p50", (double)pct(l, 0.50));
-	cJSON_AddNumberToObject(o, "p90", (double)pct(l, 0.90));
-	cJSON_AddNumberToObject(o, "p99", (double)pct(l, 0.99));
-	cJSON_AddNumberToObject(o, "max", l->n ? (double)l->v[l->n - 1] : 0);
-	return o;
-}
-
 static cJSON *status_json(const uint64_t *counts, cJSON *names)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -693,11 +678,12 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 		cJSON *j = cJSON_AddObjectToObject(regions, s->regions[i].name);
 
 		side_region_fields(j, r->start, s->regions[i].size, r->faults, r->thp_faults, r->pages);
+		cJSON_AddItemToObject(j, "backing", side_backing_json(&r->backing));
 		cJSON_AddNumberToObject(j, "write_faults", (double)r->write_faults);
 		cJSON_AddNumberToObject(j, "failed_faults", (double)r->failed_faults);
 		cJSON_AddItemToObject(j, "fault_alloc_orders", side_orders_json(r->folio_orders, MAX_ORDER_NR));
 		cJSON_AddNumberToObject(j, "pagetable_allocs", (double)r->pagetable_allocs);
-		cJSON_AddItemToObject(j, "fault_latency_ns", latency_json(&r->lat));
+		cJSON_AddItemToObject(j, "fault_latency_ns", side_latencies_json(&r->lat));
 	}
 
 	phases = cJSON_AddArrayToObject(root, "phases");
@@ -873,8 +859,10 @@ static void release(struct loader *l)
 	if (l->backing_open)
 		backing_close(&l->backing);
 	l->backing_open = false;
-	for (size_t i = 0; l->g.regions && i < l->s->nr_regions; i++)
-		free(l->g.regions[i].lat.v);
+	for (size_t i = 0; l->g.regions && i < l->s->nr_regions; i++) {
+		side_latencies_release(&l->g.regions[i].lat);
+		side_backing_release(&l->g.regions[i].backing);
+	}
 	for (size_t i = 0; l->g.phases && i < l->s->nr_phases; i++) {
 		free(l->g.phases[i].ctr_begin);
 		free(l->g.phases[i].ctr_end);

@@ -81,9 +81,17 @@ struct op_counts {
 
 typedef void (*emit_fn)(void *ctx, const struct kstream_rec *r);
 
+/* A core's log records held back until its fault's latency is known. */
+struct held_events {
+	struct vt_event *ev;
+	size_t nr, alloc;
+};
+
 struct channel_server {
 	struct mimicos os;
 	struct evlog_writer log;	/* cfg.events_path's, when given */
+	struct held_events *held;	/* per core: its last FAULT's records */
+	struct held_events *holding;	/* where records go instead of the log, or NULL */
 	struct channel_config cfg;
 	struct mm_struct *mm;
 	struct mm_mem *mem;
@@ -220,8 +228,45 @@ static void cb_khugepaged_event(void *ctx, const struct khugepaged_event *ev)
 static void cb_event(void *ctx, const struct vt_event *ev)
 {
 	struct channel_server *srv = ctx;
+	struct held_events *h = srv->holding;
 
-	evlog_append(&srv->log, ev, 1);
+	if (!h) {
+		evlog_append(&srv->log, ev, 1);
+		return;
+	}
+	if (h->nr == h->alloc) {
+		size_t alloc = h->alloc ? 2 * h->alloc : 8;
+		struct vt_event *e = realloc(h->ev, alloc * sizeof(*e));
+
+		if (!e) {		/* cannot hold it: write it now, in order */
+			evlog_append(&srv->log, h->ev, h->nr);
+			h->nr = 0;
+			evlog_append(&srv->log, ev, 1);
+			return;
+		}
+		h->ev = e;
+		h->alloc = alloc;
+	}
+	/* every byte, padding included: the log stores records as they are */
+	memcpy(&h->ev[h->nr++], ev, sizeof(*ev));
+}
+
+/*
+ * Write what core 'c' holds: a FAULT's records, its own VT_FAULT given the
+ * latency the driver timed (0 when it gave none), in the order MimicOS
+ * emitted them. On Linux the fault's record is written when the fault
+ * completes, so holding it until its cost is known is the same order.
+ */
+static void release_held(struct channel_server *srv, unsigned int c, uint64_t latency_ns)
+{
+	struct held_events *h = &srv->held[c];
+
+	for (size_t i = 0; i < h->nr; i++)
+		if (h->ev[i].type == VT_FAULT && h->ev[i].fault.completed)
+			h->ev[i].fault.latency_ns = latency_ns;
+	if (h->nr)
+		evlog_append(&srv->log, h->ev, h->nr);
+	h->nr = 0;
 }
 
 /* tlb:tlb_flush's reason names on 6.18 (its print fmt), index = value. */
@@ -300,6 +345,12 @@ static void server_destroy(struct channel_server *srv)
 	}
 	if (srv->os.khugepaged)
 		khugepaged_release(&srv->os);
+	for (unsigned int c = 0; srv->held && c < srv->cfg.cores; c++) {
+		if (srv->log.live)
+			release_held(srv, c, 0);
+		free(srv->held[c].ev);
+	}
+	free(srv->held);
 	if (srv->log.live)
 		log_commit(srv);
 	if (srv->os.zone.pcp)
@@ -328,7 +379,8 @@ static int server_create(struct channel_server **out, const struct channel_confi
 	srv->mm = calloc(cfg->nr_mms, sizeof(*srv->mm));
 	srv->mem = calloc(cfg->nr_mms, sizeof(*srv->mem));
 	srv->mctx = calloc(cfg->nr_mms, sizeof(*srv->mctx));
-	if (!srv->mm || !srv->mem || !srv->mctx) {
+	srv->held = calloc(cfg->cores, sizeof(*srv->held));
+	if (!srv->mm || !srv->mem || !srv->mctx || !srv->held) {
 		server_destroy(srv);
 		return -ENOMEM;
 	}
@@ -538,6 +590,31 @@ static int do_khugepaged_wait(struct channel_server *srv, unsigned int full_scan
 	return done ? 0 : -ETIMEDOUT;
 }
 
+_Static_assert(sizeof(struct mimicos_backing) <= sizeof(((struct mimicos_response *)0)->u.stats),
+	       "BACKING's answer must not make every response bigger");
+
+/* The classes of [addr, end) page by page, as runs, until the response is full. */
+static void page_runs(struct mm_struct *mm, uint64_t addr, uint64_t end,
+		      struct mimicos_backing *b)
+{
+	struct mimicos_page_run *last = NULL;
+	uint64_t va;
+
+	for (va = addr; va < end; va += PAGE_SIZE) {
+		uint8_t c = (uint8_t)mm_page_class(mm, va);
+
+		if (last && last->cls == c && last->pages < UINT32_MAX) {
+			last->pages++;
+			continue;
+		}
+		if (b->nr == MIMICOS_BACKING_RUNS)
+			break;
+		last = &b->run[b->nr++];
+		*last = (struct mimicos_page_run){ .pages = 1, .cls = c };
+	}
+	b->end = va;
+}
+
 static int32_t do_request(struct channel_server *srv, const struct mimicos_request *rq)
 {
 	struct mimicos_response *rs = srv->rs;
@@ -617,6 +694,13 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 	case MIMICOS_REQ_PHASE:
 		srv->os.phase = (int16_t)(int64_t)rq->addr;
 		return 0;
+	case MIMICOS_REQ_BACKING:
+		if ((rq->addr | rq->len) & ~PAGE_MASK || rq->addr + rq->len < rq->addr)
+			return -EINVAL;
+		page_runs(mm, rq->addr, rq->addr + rq->len, &rs->u.backing);
+		return 0;
+	case MIMICOS_REQ_FAULT_LATENCY:
+		return 0;	/* server_execute() gave the held record its latency */
 	case MIMICOS_REQ_STATS:
 		rs->u.stats.ev = srv->os.ev;
 		rs->u.stats.khugepaged = *khugepaged_stats(&srv->os);
@@ -640,6 +724,15 @@ static void server_execute(struct channel_server *srv, unsigned int core,
 	rs->type = rq->type;
 	rs->pfn = UINT64_MAX;
 	rs->order = -1;
+	/*
+	 * The core's last fault is over once its latency comes, or once the
+	 * core asks for something that may log (its records go first, untimed).
+	 * Look-ups (a walk, a phys read...) log nothing and leave them waiting.
+	 */
+	if (srv->held[core].nr && rq->type == MIMICOS_REQ_FAULT_LATENCY)
+		release_held(srv, core, rq->addr);
+	else if (srv->held[core].nr && rq->type <= MIMICOS_REQ_KHUGEPAGED_WAIT)
+		release_held(srv, core, 0);
 	if (rq->type >= MIMICOS_REQ_NR || rq->mm >= srv->nr_mms) {
 		rs->result = -EINVAL;
 		return;
@@ -651,7 +744,11 @@ static void server_execute(struct channel_server *srv, unsigned int core,
 	srv->os.cpu = core;
 	for (unsigned int i = 0; i < srv->nr_mms; i++)
 		srv->mem[i].pgtable.cpu = core;
+	/* a fault's records wait for the latency the caller will time (FAULT_LATENCY) */
+	if (rq->type == MIMICOS_REQ_FAULT && srv->log.live)
+		srv->holding = &srv->held[core];
 	rs->result = do_request(srv, rq);
+	srv->holding = NULL;
 	rs->next_wake_ns = khugepaged_next_wakeup(&srv->os);
 	if (rq->type <= MIMICOS_REQ_KHUGEPAGED_WAIT) {
 		uint64_t left = rs->insns = cost_of(&srv->cfg.cost, rq->type, &srv->cnt);

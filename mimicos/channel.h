@@ -114,8 +114,8 @@ enum kstream_src {
 
 /*
  * One record, 16 bytes. Records of one request come in program order and
- * (for FAULT .. ADVANCE; QUERY, WALK, PHYS_READ and STATS are the
- * simulator's own look-ups and produce no records) end with one
+ * (for FAULT .. KHUGEPAGED_WAIT; the other requests are the simulator's
+ * own look-ups and bookkeeping and produce no records) end with one
  * KSTREAM_INSNS record (the request's total, the same
  * number as mimicos_response.insns, split over several records only if it
  * exceeds UINT32_MAX): the simulator spreads those instructions over the
@@ -222,6 +222,8 @@ enum mimicos_req_type {
 	MIMICOS_REQ_PHYS_READ,	/* addr: phys_read64() (the walker's view) */
 	MIMICOS_REQ_STATS,	/* counters of the instance and the mm */
 	MIMICOS_REQ_PHASE,	/* addr = the workload's phase (int64, -1 none): tags later events */
+	MIMICOS_REQ_BACKING,	/* addr, len: mm_page_class() of each page, as runs (u.backing) */
+	MIMICOS_REQ_FAULT_LATENCY, /* addr = the last FAULT's simulated latency in ns (the log) */
 	MIMICOS_REQ_NR
 };
 
@@ -285,6 +287,22 @@ struct mimicos_walk {
 
 #define MIMICOS_TLB_MAX		32
 #define MIMICOS_EVENTS_MAX	32
+#define MIMICOS_BACKING_RUNS	128
+
+/* MIMICOS_REQ_BACKING: 'pages' consecutive pages of class 'cls'. */
+struct mimicos_page_run {
+	uint32_t pages;
+	uint8_t cls;		/* enum mm_page_class */
+	uint8_t reserved[3];
+};
+
+/* MIMICOS_REQ_BACKING's answer (no bigger than STATS': responses keep their size). */
+struct mimicos_backing {
+	uint64_t end;		/* the runs cover [addr, end) */
+	uint32_t nr;
+	uint32_t reserved;
+	struct mimicos_page_run run[MIMICOS_BACKING_RUNS];
+};
 
 /*
  * A response. channel_request() zeroes it first, so two responses to the
@@ -322,6 +340,25 @@ struct mimicos_walk {
  *   next_wake_ns   every request: when khugepaged's next pass is due
  *                  (khugepaged_next_wakeup()), so a caller whose clock moves
  *                  knows when an ADVANCE has work to do
+ *   BACKING        the class of each 4 KiB page of [addr, addr + len) (addr
+ *                  and len page-aligned, else -EINVAL), in address order, as
+ *                  u.backing.nr runs of one class each (a run holds at most
+ *                  UINT32_MAX pages). At most MIMICOS_BACKING_RUNS runs per
+ *                  response, so the response keeps its size whatever the
+ *                  range: u.backing.end is where the runs stop, addr + len
+ *                  when the range is done, else ask again from there.
+ *                  Neighbouring runs of one response differ in class (unless
+ *                  the first is full); across responses they may not (the
+ *                  caller merges).
+ *   FAULT_LATENCY  the event log's fault record of the FAULT request just
+ *                  before (from the same core) gets latency_ns = addr. That
+ *                  record, and whatever else the FAULT logged, is held back
+ *                  until then: the caller times the fault only after
+ *                  MimicOS handled it. A request of that core that may log
+ *                  (FAULT .. KHUGEPAGED_WAIT) first writes what is held as
+ *                  it is (latency_ns 0), as does channel_close(); look-ups
+ *                  leave it waiting. Without a log, FAULT_LATENCY does
+ *                  nothing. Result 0.
  */
 struct mimicos_response {
 	uint32_t type;
@@ -363,6 +400,7 @@ struct mimicos_response {
 		struct {
 			uint64_t pages[MM_PAGE_NR];
 		} classes;
+		struct mimicos_backing backing;
 		/* STATS */
 		struct {
 			struct vm_events ev;
@@ -415,7 +453,8 @@ struct channel_config {
 	 * log): an event log (linux-probes/evlog.h) in the Linux side's model
 	 * (memory.h: struct mimicos_event_sink), plus VT_SYSCALL records for
 	 * MMAP/MUNMAP/MPROTECT/MADVISE, ts the simulated time, phase as
-	 * MIMICOS_REQ_PHASE set it. Written by whichever process runs MimicOS,
+	 * MIMICOS_REQ_PHASE set it; a FAULT's records wait for its latency
+	 * (MIMICOS_REQ_FAULT_LATENCY). Written by whichever process runs MimicOS,
 	 * committed at channel_close() with metadata {"side": "sim", "clock":
 	 * "simulated", "scan_status": [...], "tlb_flush_reason": [...]}; the
 	 * caller may then evlog_rewrite_meta() it. Not read from JSON, not echoed.

@@ -44,6 +44,8 @@ struct functional_state {
 	struct timing *tm;
 	bool lookahead;		/* timed and in-process: look_ahead() */
 	struct kstream ks;		/* each request's instruction stream */
+	bool log;			/* MimicOS writes an event log: give it fault latencies */
+	uint64_t fault_ns;		/* timed: the last fault's simulated time */
 	uint64_t wake_cycles;		/* timed: the core cycle from which khugepaged's next pass is due */
 	struct timing_stats phase_begin;
 	long phase;		/* -1 during setup */
@@ -266,6 +268,32 @@ static void set_wake(struct functional_state *st, uint64_t next_wake_ns)
 }
 
 /*
+ * Time a fault MimicOS handled: what timing_kernel() charged it (entry, the
+ * kernel's stream, exit) is its simulated time. MimicOS holds the fault's
+ * log record until it hears that time, so the log carries it as Linux's
+ * carries the measured one.
+ */
+static int fault_timed(struct functional_state *st, const struct mimicos_response *rs)
+{
+	uint64_t before = st->tm->stats.fault_cycles, cycles, mhz = st->tm->cfg.core.freq_mhz;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT_LATENCY };
+	struct mimicos_response lrs;
+	int ret;
+
+	timing_kernel(st->tm, TIMING_KERNEL_FAULT, rs, &st->ks);
+	cycles = st->tm->stats.fault_cycles - before;
+	st->fault_ns = (cycles * 1000 + mhz / 2) / mhz;
+	if (!st->log)
+		return 0;
+	rq.addr = st->fault_ns;
+	ret = channel_request(&st->ch, 0, &rq, &lrs, NULL);
+	if (ret)
+		return wl_error_set(st->err, st->run->spec->file, "", "MimicOS (%s): %s",
+				    channel_mode_name(st->ch.cfg.mode), strerror(-ret));
+	return 0;
+}
+
+/*
  * One request to MimicOS; what it changed or flushed leaves the
  * translation cache. A transport failure (the server gone) fails the run.
  */
@@ -283,7 +311,8 @@ static int request(struct functional_state *st, const struct mimicos_request *rq
 		/* the kernel's work, timed where it runs; then the shootdowns */
 		switch (rq->type) {
 		case MIMICOS_REQ_FAULT:
-			timing_kernel(st->tm, TIMING_KERNEL_FAULT, rs, &st->ks);
+			if (fault_timed(st, rs))
+				return -1;
 			break;
 		case MIMICOS_REQ_MMAP:
 		case MIMICOS_REQ_MUNMAP:
@@ -467,6 +496,7 @@ static int access_timed(struct functional_state *st, const struct wl_op *op,
 				    "resolve", write ? "store" : "load", op->off);
 		if (request(st, &rq, &rs) || count_fault(st, op, r, ph, write, &rs))
 			return -1;
+		side_latencies_push(&r->latency, st->fault_ns);
 	}
 	timing_access(st->tm, pa, write, tcycles, op->flags & WL_ACC_DEP);
 	return catch_up(st);
@@ -533,6 +563,44 @@ static int classify(struct functional_state *st, uint64_t (*pages)[MM_PAGE_NR])
 		if (request(st, &rq, &rs))
 			return -1;
 		memcpy(pages[i], rs.u.classes.pages, sizeof(pages[i]));
+	}
+	return 0;
+}
+
+/*
+ * Each region's backing map, BACKING request by request (each answers a
+ * bounded number of runs and says where it stopped). A region never mapped
+ * is all none.
+ */
+static int backing_maps(struct functional_state *st)
+{
+	const struct wl_spec *s = st->run->spec;
+
+	for (size_t i = 0; i < s->nr_regions; i++) {
+		struct functional_region *r = &st->run->regions[i];
+		struct mimicos_request rq = { .type = MIMICOS_REQ_BACKING, .addr = r->start };
+		uint64_t end = r->start + r->size;
+		struct mimicos_response rs;
+		int ret = 0;
+
+		side_backing_release(&r->backing);
+		if (!r->size)
+			ret = side_backing_add(&r->backing, SIDE_NONE, s->regions[i].size / PAGE_SIZE);
+		while (!ret && rq.addr < end) {
+			rq.len = end - rq.addr;
+			if (request(st, &rq, &rs))
+				return -1;
+			if (rs.result || rs.u.backing.end <= rq.addr || rs.u.backing.end > end)
+				return fail(st, (uint32_t)i, "MimicOS's backing map of 0x%" PRIx64
+					    "+0x%" PRIx64 " stopped at 0x%" PRIx64 " (%d)", rq.addr,
+					    rq.len, rs.u.backing.end, rs.result);
+			for (uint32_t k = 0; !ret && k < rs.u.backing.nr; k++)
+				ret = side_backing_add(&r->backing, rs.u.backing.run[k].cls,
+						       rs.u.backing.run[k].pages);
+			rq.addr = rs.u.backing.end;
+		}
+		if (ret)
+			return fail(st, (uint32_t)i, "out of memory");
 	}
 	return 0;
 }
@@ -837,6 +905,7 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 	st->run = run;
 	st->err = err;
 	st->phase = -1;
+	st->log = o->events_path != NULL;
 	if (boot(st, o, &thp)) {
 		free(st);
 		return -1;
@@ -869,6 +938,8 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 		}
 	}
 	if (!ret)
+		ret = backing_maps(st);
+	if (!ret)
 		ret = collect_stats(st);
 	if (st->tm) {
 		st->now_ns = timing_now_ns(st->tm);
@@ -896,6 +967,10 @@ void functional_release(struct functional_run *run)
 	for (size_t i = 0; i < run->nr_reasons; i++)
 		free(run->reasons[i]);
 	free(run->reasons);
+	for (size_t i = 0; run->regions && run->spec && i < run->spec->nr_regions; i++) {
+		side_backing_release(&run->regions[i].backing);
+		side_latencies_release(&run->regions[i].latency);
+	}
 	free(run->regions);
 	free(run->phases);
 	memset(run, 0, sizeof(*run));
@@ -941,10 +1016,13 @@ cJSON *functional_to_json(const struct functional_run *run)
 		cJSON *j = cJSON_AddObjectToObject(regions, s->regions[i].name);
 
 		side_region_fields(j, r->start, s->regions[i].size, r->faults, r->thp_faults, pg);
+		cJSON_AddItemToObject(j, "backing", side_backing_json(&r->backing));
 		cJSON_AddNumberToObject(j, "write_faults", (double)r->write_faults);
 		cJSON_AddNumberToObject(j, "failed_faults", 0);
 		cJSON_AddNumberToObject(j, "populate_faults", (double)r->populate_faults);
 		cJSON_AddItemToObject(j, "fault_alloc_orders", side_orders_json(r->alloc_orders, NR_PAGE_ORDERS));
+		if (run->timed)		/* as linux.json's, from the simulated times */
+			cJSON_AddItemToObject(j, "fault_latency_ns", side_latencies_json(&r->latency));
 	}
 
 	phases = cJSON_AddArrayToObject(root, "phases");

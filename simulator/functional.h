@@ -37,8 +37,14 @@
  * (user faults whose address is in it), thp_faults (faults that installed a
  * PMD-mapped folio they allocated), write_faults, the folio orders its faults
  * allocated; at each phase end and at the end, the class of each of its 4 KiB
- * pages (CLASSES). Timed runs add per-phase and whole-run statistics
- * (struct timing_stats).
+ * pages (CLASSES), and at the end its backing map (BACKING: the classes page
+ * by page, as runs). Timed runs add per-phase and whole-run statistics
+ * (struct timing_stats) and each user fault's simulated time: the cycles
+ * timing_kernel() charged it (exception entry, the kernel's stream, exit) in
+ * ns at the core's clock, rounded to the nearest ns. That time goes into the
+ * region's latencies and, through MIMICOS_REQ_FAULT_LATENCY, into the fault's
+ * record in the event log (latency_ns; 0 in untimed runs, and for the GUP
+ * faults of MAP_POPULATE, which are the mmap's time).
  *
  * Deterministic: the same spec and options give the same result, placement
  * included (mmap's random base is drawn from the spec's seed), in either
@@ -56,6 +62,7 @@
 #include "simulator/timing.h"
 #include "mimicos/memory.h"
 #include "workload/error.h"
+#include "workload/side.h"
 #include "workload/spec.h"
 
 struct functional_opts {
@@ -111,6 +118,8 @@ struct functional_region {
 	uint64_t populate_faults;		/* GUP faults of MAP_POPULATE */
 	uint64_t alloc_orders[NR_PAGE_ORDERS];	/* folios its user faults allocated */
 	uint64_t pages[MM_PAGE_NR];		/* classes at the end */
+	struct side_backing backing;		/* the same pages in address order, as runs */
+	struct side_latencies latency;		/* timed: each user fault's simulated ns */
 };
 
 struct functional_phase {
@@ -155,9 +164,10 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 void functional_release(struct functional_run *run);
 
 /*
- * The run as sim.json ("side": "sim", "timing": "none"; the fields of
- * results.md plus write_faults, populate_faults, fault_alloc_orders per
- * region and thp_faults, accesses, pages per phase, MimicOS's vmstat and the
+ * The run as sim.json ("side": "sim", "timing": "none" or "interval"; the
+ * fields of results.md plus backing, write_faults, populate_faults,
+ * fault_alloc_orders and, timed, fault_latency_ns per region (as linux.json
+ * has them), thp_faults, accesses, pages per phase, MimicOS's vmstat and the
  * effective configuration). Free with cJSON_Delete; NULL if out of memory.
  */
 struct cJSON;

@@ -1,7 +1,10 @@
 /*
  * side.c - the JSON both result sides share (see side.h).
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -72,4 +75,113 @@ struct cJSON *side_phase_json(struct cJSON *phases, const struct wl_spec *s, siz
 	cJSON_AddNumberToObject(j, "runtime_ns", (double)runtime_ns);
 	cJSON_AddNumberToObject(j, "faults", (double)faults);
 	return j;
+}
+
+/* ---- backing maps ------------------------------------------------------------ */
+
+int side_backing_add(struct side_backing *b, int cls, uint64_t pages)
+{
+	if (cls < 0 || cls >= SIDE_PAGE_NR)
+		return -EINVAL;
+	if (!pages)
+		return 0;
+	if (b->nr && b->run[b->nr - 1].cls == cls) {
+		b->run[b->nr - 1].pages += pages;
+		return 0;
+	}
+	if (b->nr == b->alloc) {
+		size_t alloc = b->alloc ? 2 * b->alloc : 16;
+		struct side_backing_run *r = realloc(b->run, alloc * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		b->run = r;
+		b->alloc = alloc;
+	}
+	b->run[b->nr++] = (struct side_backing_run){ .cls = (uint8_t)cls, .pages = pages };
+	return 0;
+}
+
+void side_backing_release(struct side_backing *b)
+{
+	free(b->run);
+	b->run = NULL;
+	b->nr = b->alloc = 0;
+}
+
+struct cJSON *side_backing_json(const struct side_backing *b)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < b->nr; i++) {
+		cJSON *run = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(run, cJSON_CreateString(class_names[b->run[i].cls]));
+		cJSON_AddItemToArray(run, cJSON_CreateNumber((double)b->run[i].pages));
+		cJSON_AddItemToArray(a, run);
+	}
+	return a;
+}
+
+/* ---- fault latencies ------------------------------------------------------------ */
+
+void side_latencies_push(struct side_latencies *l, uint64_t ns)
+{
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 1024;
+		l->v = realloc(l->v, l->alloc * sizeof(*l->v));
+		if (!l->v)
+			abort();
+	}
+	l->v[l->n++] = ns;
+}
+
+void side_latencies_release(struct side_latencies *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->alloc = 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of v[0..n), sorted. */
+static uint64_t pct(const uint64_t *v, size_t n, double q)
+{
+	size_t rank = (size_t)(q * (double)n + 0.999999);
+
+	if (!n)
+		return 0;
+	if (rank < 1)
+		rank = 1;
+	return v[(rank > n ? n : rank) - 1];
+}
+
+struct cJSON *side_latencies_json(const struct side_latencies *l)
+{
+	cJSON *o = cJSON_CreateObject();
+	uint64_t *v = l->n ? malloc(l->n * sizeof(*v)) : NULL;
+	double sum = 0;
+
+	if (l->n && !v)
+		abort();
+	if (l->n) {
+		memcpy(v, l->v, l->n * sizeof(*v));
+		qsort(v, l->n, sizeof(*v), cmp_u64);
+	}
+	for (size_t i = 0; i < l->n; i++)
+		sum += (double)v[i];
+	cJSON_AddNumberToObject(o, "count", (double)l->n);
+	cJSON_AddNumberToObject(o, "mean", l->n ? sum / (double)l->n : 0);
+	cJSON_AddNumberToObject(o, "p50", (double)pct(v, l->n, 0.50));
+	cJSON_AddNumberToObject(o, "p90", (double)pct(v, l->n, 0.90));
+	cJSON_AddNumberToObject(o, "p99", (double)pct(v, l->n, 0.99));
+	cJSON_AddNumberToObject(o, "max", l->n ? (double)v[l->n - 1] : 0);
+	free(v);
+	return o;
 }

@@ -7,6 +7,7 @@
 #ifndef WORKLOAD_SIDE_H
 #define WORKLOAD_SIDE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "workload/spec.h"
@@ -40,5 +41,55 @@ struct cJSON *side_phase_json(struct cJSON *phases, const struct wl_spec *s, siz
 
 /* The spec's kernel block with 'k' (resolved: nothing left to the host) in force. */
 struct cJSON *side_kernel_json(const struct wl_spec *s, const struct wl_kernel *k);
+
+/*
+ * A region's backing map: its 4 KiB pages at the end of the run, in address
+ * order from the region's start, as runs of consecutive pages of one class
+ * (enum side_page_class). Both sides build it the same way, so the
+ * comparison can match the two worlds page by page:
+ *
+ *	struct side_backing b = { 0 };
+ *
+ *	side_backing_add(&b, SIDE_PMD, 512);	merges with the run before it
+ *	side_backing_add(&b, SIDE_PMD, 512);	when the class is the same:
+ *	side_backing_add(&b, SIDE_NONE, 2);	[["pmd", 1024], ["none", 2]]
+ *	cJSON_AddItemToObject(region, "backing", side_backing_json(&b));
+ *	side_backing_release(&b);
+ */
+struct side_backing_run {
+	uint8_t cls;		/* enum side_page_class */
+	uint64_t pages;
+};
+
+struct side_backing {
+	struct side_backing_run *run;
+	size_t nr, alloc;
+};
+
+/* Append 'pages' pages of class 'cls' (0 pages: nothing). 0, -EINVAL or -ENOMEM. */
+int side_backing_add(struct side_backing *b, int cls, uint64_t pages);
+void side_backing_release(struct side_backing *b);
+/* [["pmd", 8192], ["none", 2], ...]: class name and page count per run. */
+struct cJSON *side_backing_json(const struct side_backing *b);
+
+/*
+ * Fault latencies in ns, one per completed user fault of a region: Linux's
+ * measured kernel time (linux.json) or the timing model's simulated time
+ * (sim.json), summarised the same way on both sides.
+ */
+struct side_latencies {
+	uint64_t *v;
+	size_t n, alloc;
+};
+
+/* Append one latency; aborts when out of memory (a run cannot go on without it). */
+void side_latencies_push(struct side_latencies *l, uint64_t ns);
+void side_latencies_release(struct side_latencies *l);
+/*
+ * {"count", "mean", "p50", "p90", "p99", "max"}: the quantiles are nearest
+ * rank (the smallest value with at least q * count values at or below it),
+ * all 0 when count is 0; mean is the exact mean (not rounded).
+ */
+struct cJSON *side_latencies_json(const struct side_latencies *l);
 
 #endif

@@ -206,6 +206,65 @@ static void assert_pages(cJSON *j, const char *region, double none, double zero,
 	cr_assert_eq(num(pg, "pmd"), pmd, "%s pmd", region);
 }
 
+/*
+ * A region's "backing" from linux.json, checked against its "pages" (the
+ * runs add up to them and to the region's size; no empty run, no two
+ * neighbours of one class), as text: "pte 256, none 512, ...".
+ */
+static void backing_text(cJSON *j, const char *region, char *buf, size_t len)
+{
+	static const char *const classes[] = { "none", "zero", "pte", "pmd" };
+	double sum[4] = { 0 }, total = 0;
+	const char *prev = "";
+	size_t used = 0;
+	cJSON *map, *run;
+	char k[96];
+
+	snprintf(k, sizeof(k), "regions.%s.backing", region);
+	map = at(j, k);
+	cr_assert(cJSON_IsArray(map), "%s is not an array", k);
+	buf[0] = '\0';
+	cJSON_ArrayForEach(run, map) {
+		const char *cls = cJSON_GetStringValue(cJSON_GetArrayItem(run, 0));
+		double pages = cJSON_GetNumberValue(cJSON_GetArrayItem(run, 1));
+		int c;
+
+		cr_assert_eq(cJSON_GetArraySize(run), 2, "%s: a run is [class, pages]", k);
+		for (c = 0; c < 4 && (!cls || strcmp(cls, classes[c])); c++)
+			;
+		cr_assert_lt(c, 4, "%s: class %s", k, cls ? cls : "(not a string)");
+		cr_assert_gt(pages, 0, "%s: an empty run", k);
+		cr_assert_str_neq(cls, prev, "%s: two %s runs side by side", k, cls);
+		prev = cls;
+		sum[c] += pages;
+		total += pages;
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s %.0f", used ? ", " : "",
+						 cls, pages);
+	}
+	snprintf(k, sizeof(k), "regions.%s.size", region);
+	cr_assert_eq(total, num(j, k) / 4096, "regions.%s.backing covers the region", region);
+	for (int c = 0; c < 4; c++) {
+		snprintf(k, sizeof(k), "regions.%s.pages.%s", region, classes[c]);
+		cr_assert_eq(sum[c], num(j, k), "%s: %.0f in the runs", k, sum[c]);
+	}
+}
+
+/*
+ * The second world on the same workload: MimicOS (virtuoso sim --functional),
+ * each region mapped where Linux put it, must give the faults, THP faults
+ * and page classes the kernel gave, region by region (issue 4's "done when"),
+ * and the same backing map, run by run (so page by page).
+ */
+/* The region's backing map is 'want' ("pte 256, none 1, ..."). */
+static void assert_backing(cJSON *j, const char *region, const char *want)
+{
+	char map[4096];
+
+	backing_text(j, region, map, sizeof(map));
+	cr_assert_str_eq(map, want, "regions.%s.backing is [%s], expected [%s]", region, map, want);
+}
+
 /* ---- counts against hand-derived numbers and second sources ---------------- */
 
 /*
@@ -358,8 +417,9 @@ Test(linux, partial_dontneed_splits_the_huge_page)
 	cr_assert_eq(num(j, "regions.buf.thp_faults"), 2);
 	/* after the touch: two whole THPs */
 	cr_assert_eq(num(j, "phases.0.pages.buf.pmd"), 1024);
-	/* after it: block 0 is PTE-mapped with one hole, block 1 still a THP */
+	/* after it: block 0 is PTE-mapped with one hole (at 1MiB), block 1 still a THP */
 	assert_pages(j, "buf", 1, 0, 511, 512);
+	assert_backing(j, "buf", "pte 256, none 1, pte 255, pmd 512");
 	cr_assert_eq(num(j, "regions.buf.huge_bytes"), 2 * MiB);
 	cr_assert_eq(num(j, "syscalls.madvise"), 1);
 	cJSON_Delete(j);
@@ -374,6 +434,7 @@ Test(linux, backing_methods_agree)
 
 	cr_assert_str_eq(at(j, "probes.backing")->valuestring, "kpageflags");
 	assert_pages(j, "buf", 1, 0, 511, 512);
+	assert_backing(j, "buf", "pte 256, none 1, pte 255, pmd 512");
 	cr_assert_eq(num(j, "phases.0.pages.buf.pmd"), 1024);
 	cJSON_Delete(j);
 }
@@ -651,6 +712,8 @@ Test(linux, next_run_restores_sysfs_left_by_a_killed_run)
 struct ds_region {
 	char name[16];
 	long long faults, thp, none, zero, pte, pmd;
+	/* the backing map in address order ("pte 256, none 512, ..."); "": not checked */
+	char map[64];
 };
 
 struct ds_case {
@@ -660,31 +723,49 @@ struct ds_case {
 };
 
 static struct ds_case ds_cases[] = {
-	{ "access-mix", 1, { { "heap", 12288, 0, 0, 0, 12288, 0 } } },
-	{ "chase-tlb", 2, { { "huge", 16, 16, 0, 0, 0, 8192 }, { "small", 8192, 0, 0, 0, 8192, 0 } } },
-	{ "default", 2, { { "hot", 16, 16, 0, 0, 0, 8192 }, { "cold", 4096, 0, 0, 2048, 2048, 0 } } },
-	{ "dontneed-split", 1, { { "buf", 133, 5, 0, 0, 512, 1536 } } },
-	{ "khugepaged-collapse", 1, { { "sparse", 128, 0, 0, 0, 0, 2048 } } },
+	{ "access-mix", 1, { { "heap", 12288, 0, 0, 0, 12288, 0, "pte 12288" } } },
+	{ "chase-tlb", 2, { { "huge", 16, 16, 0, 0, 0, 8192, "pmd 8192" },
+			    { "small", 8192, 0, 0, 0, 8192, 0, "pte 8192" } } },
+	/* cold: the first 8MiB written, the rest read (4KiB zero page) */
+	{ "default", 2, { { "hot", 16, 16, 0, 0, 0, 8192, "pmd 8192" },
+			  { "cold", 4096, 0, 0, 2048, 2048, 0, "pte 2048, zero 2048" } } },
+	/* block 0 zapped whole and refilled by a THP; block 1 split, its hole refilled */
+	{ "dontneed-split", 1, { { "buf", 133, 5, 0, 0, 512, 1536, "pmd 512, pte 512, pmd 1024" } } },
+	{ "khugepaged-collapse", 1, { { "sparse", 128, 0, 0, 0, 0, 2048, "pmd 2048" } } },
+	/* sparse: "pte 1, none 15" 64 times, longer than the field (the sim comparison checks it) */
 	{ "khugepaged-max-ptes-none", 2,
-	  { { "dense", 256, 0, 0, 0, 0, 1024 }, { "sparse", 64, 0, 960, 0, 64, 0 } } },
+	  { { "dense", 256, 0, 0, 0, 0, 1024, "pmd 1024" }, { "sparse", 64, 0, 960, 0, 64, 0, "" } } },
 	/* whether khugepaged reaches the mm within the 1 s sleep is timing */
-	{ "khugepaged-sleep", 1, { { "buf", 32, 0, -1, -1, -1, -1 } } },
-	{ "madv-collapse", 1, { { "buf", 32, 0, 0, 0, 0, 2048 } } },
-	{ "mprotect-split", 1, { { "buf", 4, 4, 0, 0, 512, 1536 } } },
-	{ "mthp-64k", 2, { { "buf", 128, 0, 0, 0, 2048, 0 }, { "ro", 512, 0, 0, 512, 0, 0 } } },
+	{ "khugepaged-sleep", 1, { { "buf", 32, 0, -1, -1, -1, -1, "" } } },
+	{ "madv-collapse", 1, { { "buf", 32, 0, 0, 0, 0, 2048, "pmd 2048" } } },
+	/* [3MiB, 4MiB) made read-only split block 1; the PROT_NONE block 3 keeps its PMD */
+	{ "mprotect-split", 1, { { "buf", 4, 4, 0, 0, 512, 1536, "pmd 512, pte 512, pmd 1024" } } },
+	{ "mthp-64k", 2, { { "buf", 128, 0, 0, 0, 2048, 0, "pte 2048" },
+			   { "ro", 512, 0, 0, 512, 0, 0, "zero 512" } } },
 	{ "mthp-policy", 2,
-	  { { "advised", 32, 0, 0, 0, 1024, 0 }, { "plain", 256, 0, 0, 0, 1024, 0 } } },
-	{ "munmap-partial", 1, { { "buf", 4, 4, 1024, 0, 512, 512 } } },
+	  { { "advised", 32, 0, 0, 0, 1024, 0, "pte 1024" },
+	    { "plain", 256, 0, 0, 0, 1024, 0, "pte 1024" } } },
+	/* [1MiB, 3MiB) and [6MiB, 8MiB) unmapped; blocks 0 and 1 split around the hole */
+	{ "munmap-partial", 1, { { "buf", 4, 4, 1024, 0, 512, 512,
+				   "pte 256, none 512, pte 256, pmd 512, none 512" } } },
+	/* mixed: the nohugepage half is the second */
 	{ "nohugepage-override", 2,
-	  { { "mixed", 1026, 2, 0, 0, 1024, 1024 }, { "small", 2048, 0, 0, 0, 2048, 0 } } },
-	{ "populate", 2, { { "pop", 0, 0, 0, 0, 0, 4096 }, { "lazy", 8, 8, 0, 0, 0, 4096 } } },
+	  { { "mixed", 1026, 2, 0, 0, 1024, 1024, "pmd 1024, pte 1024" },
+	    { "small", 2048, 0, 0, 0, 2048, 0, "pte 2048" } } },
+	{ "populate", 2, { { "pop", 0, 0, 0, 0, 0, 4096, "pmd 4096" },
+			   { "lazy", 8, 8, 0, 0, 0, 4096, "pmd 4096" } } },
 	{ "thp-always-fault", 2,
-	  { { "aligned", 16, 16, 0, 0, 0, 8192 }, { "odd", ODD, ODD, ODD, ODD, ODD, ODD } } },
+	  { { "aligned", 16, 16, 0, 0, 0, 8192, "pmd 8192" },
+	    { "odd", ODD, ODD, ODD, ODD, ODD, ODD, "" } } },
+	/* plain: the first half written before its MADV_HUGEPAGE, the second after */
 	{ "thp-madvise-advised", 2,
-	  { { "advised", 8, 8, 0, 0, 0, 4096 }, { "plain", 2052, 4, 0, 0, 2048, 2048 } } },
-	{ "thp-never-4k", 1, { { "buf", 16384, 0, 0, 0, 16384, 0 } } },
-	{ "zero-page-4k-cow", 2, { { "thp", 4, 4, 0, 0, 0, 2048 }, { "small", 1536, 0, 0, 512, 512, 0 } } },
-	{ "zero-page-huge", 1, { { "buf", 10, 2, 0, 3072, 0, 1024 } } },
+	  { { "advised", 8, 8, 0, 0, 0, 4096, "pmd 4096" },
+	    { "plain", 2052, 4, 0, 0, 2048, 2048, "pte 2048, pmd 2048" } } },
+	{ "thp-never-4k", 1, { { "buf", 16384, 0, 0, 0, 16384, 0, "pte 16384" } } },
+	{ "zero-page-4k-cow", 2, { { "thp", 4, 4, 0, 0, 0, 2048, "pmd 2048" },
+				   { "small", 1536, 0, 0, 512, 512, 0, "pte 512, zero 512" } } },
+	/* the first 4MiB written over the huge zero page: new THPs */
+	{ "zero-page-huge", 1, { { "buf", 10, 2, 0, 3072, 0, 1024, "pmd 1024, zero 3072" } } },
 };
 
 ParameterizedTestParameters(linux, dataset_workload_matches_its_expected_outcome)
@@ -702,14 +783,35 @@ static void ds_odd_region(struct ds_region *want, uint64_t start)
 	const uint64_t two = 2ULL << 20, end = start + (5ULL << 20);
 	long long n = (long long)(end / two) - (long long)((start + two - 1) / two);
 
-	*want = (struct ds_region){ "odd", n + 1280 - 512 * n, n, 0, 0, 1280 - 512 * n, 512 * n };
+	*want = (struct ds_region){ "odd", n + 1280 - 512 * n, n, 0, 0, 1280 - 512 * n, 512 * n, "" };
 }
 
-/*
- * The second world on the same workload: MimicOS (virtuoso sim --functional),
- * each region mapped where Linux put it, must give the faults, THP faults
- * and page classes the kernel gave, region by region (issue 4's "done when").
- */
+/* The simulated map against Linux's, run by run; the first difference is named. */
+static void expect_same_runs(const char *spec_path, const char *region,
+			     const struct side_backing *sim, cJSON *linux_map)
+{
+	static const char *const classes[] = { "none", "zero", "pte", "pmd" };
+	uint64_t page = 0;
+	size_t i;
+
+	for (i = 0; i < sim->nr && i < (size_t)cJSON_GetArraySize(linux_map); i++) {
+		cJSON *run = cJSON_GetArrayItem(linux_map, (int)i);
+		const char *cls = cJSON_GetStringValue(cJSON_GetArrayItem(run, 0));
+		double pages = cJSON_GetNumberValue(cJSON_GetArrayItem(run, 1));
+
+		if (!cls || strcmp(cls, classes[sim->run[i].cls]) || pages != (double)sim->run[i].pages) {
+			cr_expect_fail("%s: %s: run %zu (from page %lu): sim %s %lu, linux %s %.0f",
+				       spec_path, region, i, (unsigned long)page,
+				       classes[sim->run[i].cls], (unsigned long)sim->run[i].pages,
+				       cls ? cls : "?", pages);
+			return;
+		}
+		page += sim->run[i].pages;
+	}
+	cr_expect_eq(sim->nr, (size_t)cJSON_GetArraySize(linux_map), "%s: %s: sim %zu runs, linux %d",
+		     spec_path, region, sim->nr, cJSON_GetArraySize(linux_map));
+}
+
 static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json)
 {
 	static const char *const classes[MM_PAGE_NR] = { "none", "zero", "pte", "pmd" };
@@ -749,6 +851,8 @@ static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json)
 				     "%s: %s: sim %lu, linux %.0f", spec_path, k,
 				     (unsigned long)r->pages[c], num(linux_json, k));
 		}
+		snprintf(k, sizeof(k), "regions.%s.backing", name);
+		expect_same_runs(spec_path, name, &r->backing, at(linux_json, k));
 	}
 	functional_release(&run);
 	wl_spec_release(&spec);
@@ -778,6 +882,8 @@ ParameterizedTest(struct ds_case *c, linux, dataset_workload_matches_its_expecte
 			{ "pages.pte", want.pte }, { "pages.pmd", want.pmd },
 		};
 
+		char map[4096];
+
 		for (size_t x = 0; x < sizeof(checks) / sizeof(checks[0]); x++) {
 			if (checks[x].v < 0)
 				continue;
@@ -785,6 +891,11 @@ ParameterizedTest(struct ds_case *c, linux, dataset_workload_matches_its_expecte
 			cr_expect_eq(num(j, k), (double)checks[x].v, "%s: %s is %.0f, expected %lld",
 				     c->file, k, num(j, k), checks[x].v);
 		}
+		/* every map adds up to its counts; the hand-derived ones are checked whole */
+		backing_text(j, want.name, map, sizeof(map));
+		if (want.map[0])
+			cr_expect_str_eq(map, want.map, "%s: regions.%s.backing is [%s], expected [%s]",
+					 c->file, want.name, map, want.map);
 	}
 	expect_mimicos_agrees(path, j);
 	cJSON_Delete(j);

@@ -33,6 +33,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
+#include "linux-probes/evlog.h"
 #include "mimicos/channel.h"
 #include "mimicos/mmap.h"
 #include "workload/prng.h"
@@ -562,6 +563,21 @@ Test(channel, both_modes_give_identical_responses_and_streams, .timeout = 120)
 		cr_assert(!memcmp(&a, &b, sizeof(a)), "final stats of mm %u differ", mm);
 		cr_expect_gt(a.u.stats.ev.event[PGFAULT], 100);
 	}
+	/* every region's backing map after all that (splits, mTHPs, collapses, holes) */
+	for (size_t r = 0; r < nr_reg; r++) {
+		struct mimicos_request rq = { .type = MIMICOS_REQ_BACKING, .mm = reg[r].mm,
+					      .addr = reg[r].start };
+		struct mimicos_response a, b;
+
+		do {
+			rq.len = reg[r].start + reg[r].len - rq.addr;
+			cr_assert_eq(channel_request(&in, 0, &rq, &a, NULL), 0);
+			cr_assert_eq(channel_request(&out, 0, &rq, &b, NULL), 0);
+			cr_assert(!memcmp(&a, &b, sizeof(a)), "region %zu: maps differ", r);
+			cr_assert_gt(a.u.backing.end, rq.addr);
+			rq.addr = a.u.backing.end;
+		} while (rq.addr < reg[r].start + reg[r].len);
+	}
 	cr_log_info("%zu regions, %llu THP faults, %llu SIGSEGV, %llu TLB ranges, %llu passes, "
 		    "%llu khugepaged events, %llu copies, longest stream %zu", nr_reg,
 		    (unsigned long long)thp, (unsigned long long)segv, (unsigned long long)tlb,
@@ -827,4 +843,266 @@ Test(channel, config_json_round_trips)
 	free(tb);
 	cJSON_Delete(ja);
 	cJSON_Delete(jb);
+}
+
+/* ---- backing maps --------------------------------------------------------- */
+
+static struct mimicos_backing backing(struct mimicos_channel *ch, uint64_t addr, uint64_t len)
+{
+	struct mimicos_response rs = req(ch, 0, (struct mimicos_request){
+		.type = MIMICOS_REQ_BACKING, .addr = addr, .len = len }, NULL);
+
+	cr_assert_eq(rs.result, 0, "BACKING: %d", rs.result);
+	cr_assert_eq(rs.nr_records, 0, "a look-up: no instruction stream");
+	return rs.u.backing;
+}
+
+static void expect_run(const struct mimicos_backing *b, uint32_t i, enum mm_page_class cls,
+		       uint32_t pages)
+{
+	cr_assert_lt(i, b->nr);
+	cr_expect_eq(b->run[i].cls, cls, "run %u: class %u, expected %u", i, b->run[i].cls, cls);
+	cr_expect_eq(b->run[i].pages, pages, "run %u: %u pages, expected %u", i, b->run[i].pages,
+		     pages);
+}
+
+/*
+ * 4 KiB pages (THP never) in 1 MiB: written pages 0, 1 and 3, page 5 read
+ * (the zero page), the rest untouched: pte 2, none 1, pte 1, none 1, zero 1,
+ * none 250. Then a THP (block 0 written) and the huge zero page (block 1
+ * read) in 4 MiB under THP always: pmd 512, zero 512. The counts of CLASSES
+ * are the sums of the runs.
+ */
+Test(channel, backing_runs_follow_the_pages_in_address_order)
+{
+	struct channel_config cfg;
+	struct mimicos_channel ch;
+	struct mimicos_backing b;
+	struct mimicos_response c;
+	uint64_t a;
+
+	config(&cfg, CHANNEL_IN_PROCESS);
+	cr_assert_eq(channel_open(&ch, &cfg), 0);
+	a = map(&ch, 0, MiB, 0);
+	fault(&ch, 0, 0, a, MIMICOS_ACCESS_WRITE, NULL);
+	fault(&ch, 0, 0, a + PAGE_SIZE + 8, MIMICOS_ACCESS_WRITE, NULL);
+	fault(&ch, 0, 0, a + 3 * PAGE_SIZE, MIMICOS_ACCESS_WRITE, NULL);
+	fault(&ch, 0, 0, a + 5 * PAGE_SIZE, MIMICOS_ACCESS_READ, NULL);
+	b = backing(&ch, a, MiB);
+	cr_assert_eq(b.end, a + MiB);
+	cr_assert_eq(b.nr, 6);
+	expect_run(&b, 0, MM_PAGE_PTE, 2);
+	expect_run(&b, 1, MM_PAGE_NONE, 1);
+	expect_run(&b, 2, MM_PAGE_PTE, 1);
+	expect_run(&b, 3, MM_PAGE_NONE, 1);
+	expect_run(&b, 4, MM_PAGE_ZERO, 1);
+	expect_run(&b, 5, MM_PAGE_NONE, 250);
+	c = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_CLASSES, .addr = a,
+						  .len = MiB }, NULL);
+	cr_expect_eq(c.u.classes.pages[MM_PAGE_PTE], 3);
+	cr_expect_eq(c.u.classes.pages[MM_PAGE_ZERO], 1);
+	cr_expect_eq(c.u.classes.pages[MM_PAGE_NONE], 252);
+	/* a range that starts inside a run, and one beyond the mapping: all none */
+	b = backing(&ch, a + 4 * PAGE_SIZE, 2 * PAGE_SIZE);
+	cr_assert_eq(b.nr, 2);
+	expect_run(&b, 0, MM_PAGE_NONE, 1);
+	expect_run(&b, 1, MM_PAGE_ZERO, 1);
+	b = backing(&ch, a + MiB, 4 * PAGE_SIZE);
+	cr_assert_eq(b.nr, 1);
+	expect_run(&b, 0, MM_PAGE_NONE, 4);
+	channel_close(&ch);
+
+	config(&cfg, CHANNEL_IN_PROCESS);
+	cfg.thp.enabled = THP_ENABLED_ALWAYS;
+	cr_assert_eq(channel_open(&ch, &cfg), 0);
+	a = map(&ch, 0, 4 * MiB, 0);
+	cr_assert_eq(a & (PMD_SIZE - 1), 0, "4 MiB is placed 2 MiB-aligned");
+	cr_assert_eq(fault(&ch, 0, 0, a + 0x1234, MIMICOS_ACCESS_WRITE, NULL).page_size, PMD_SIZE);
+	cr_assert(fault(&ch, 0, 0, a + PMD_SIZE, MIMICOS_ACCESS_READ, NULL).zero_page);
+	b = backing(&ch, a, 4 * MiB);
+	cr_assert_eq(b.nr, 2);
+	expect_run(&b, 0, MM_PAGE_PMD, 512);
+	expect_run(&b, 1, MM_PAGE_ZERO, 512);
+	channel_close(&ch);
+}
+
+static void expect_bad_backing(struct mimicos_channel *ch, uint64_t addr, uint64_t len)
+{
+	struct mimicos_response rs = req(ch, 0, (struct mimicos_request){
+		.type = MIMICOS_REQ_BACKING, .addr = addr, .len = len }, NULL);
+
+	cr_expect_eq(rs.result, -EINVAL, "BACKING of %#llx+%#llx", (unsigned long long)addr,
+		     (unsigned long long)len);
+}
+
+/*
+ * Pages 0, 2, ..., 298 of 2 MiB written: 300 runs (pte 1, none 1, ...; the
+ * last none run is pages 299..511, 213 pages). A response holds
+ * MIMICOS_BACKING_RUNS (128) runs and says where it stopped: 128 + 128 + 44,
+ * the same in both modes.
+ */
+Test(channel, long_map_comes_in_bounded_responses_alike_in_both_modes)
+{
+	struct channel_config cfg;
+	struct mimicos_channel ch[2];
+	uint64_t a[2];
+
+	cr_assert_eq(MIMICOS_BACKING_RUNS, 128);
+	for (int m = 0; m < 2; m++) {
+		config(&cfg, m ? CHANNEL_OUT_OF_PROCESS : CHANNEL_IN_PROCESS);
+		cr_assert_eq(channel_open(&ch[m], &cfg), 0);
+		a[m] = map(&ch[m], 0, 2 * MiB, 0);
+		for (uint64_t p = 0; p < 300; p += 2)
+			fault(&ch[m], 0, 0, a[m] + p * PAGE_SIZE, MIMICOS_ACCESS_WRITE, NULL);
+	}
+	cr_assert_eq(a[0], a[1], "the same placement");
+	for (int m = 0; m < 2; m++) {
+		struct mimicos_response r[3];
+		uint64_t at = a[m];
+
+		for (int k = 0; k < 3; k++) {
+			r[k] = req(&ch[m], 0, (struct mimicos_request){ .type = MIMICOS_REQ_BACKING,
+				   .addr = at, .len = a[m] + 2 * MiB - at }, NULL);
+			at = r[k].u.backing.end;
+		}
+		cr_assert_eq(r[0].u.backing.nr, 128);
+		cr_assert_eq(r[0].u.backing.end, a[m] + 128 * PAGE_SIZE);
+		cr_assert_eq(r[1].u.backing.nr, 128);
+		cr_assert_eq(r[1].u.backing.end, a[m] + 256 * PAGE_SIZE);
+		cr_assert_eq(r[2].u.backing.nr, 44);
+		cr_assert_eq(r[2].u.backing.end, a[m] + 2 * MiB, "the range is done");
+		for (uint32_t i = 0; i < 128; i++) {
+			expect_run(&r[0].u.backing, i, i % 2 ? MM_PAGE_NONE : MM_PAGE_PTE, 1);
+			expect_run(&r[1].u.backing, i, i % 2 ? MM_PAGE_NONE : MM_PAGE_PTE, 1);
+		}
+		for (uint32_t i = 0; i < 43; i++)
+			expect_run(&r[2].u.backing, i, i % 2 ? MM_PAGE_NONE : MM_PAGE_PTE, 1);
+		expect_run(&r[2].u.backing, 43, MM_PAGE_NONE, 213);
+		if (m) {
+			struct mimicos_request rq = { .type = MIMICOS_REQ_BACKING, .addr = a[0],
+						      .len = 2 * MiB };
+			struct mimicos_response in, out;
+
+			cr_assert_eq(channel_request(&ch[0], 0, &rq, &in, NULL), 0);
+			cr_assert_eq(channel_request(&ch[1], 0, &rq, &out, NULL), 0);
+			cr_assert(!memcmp(&in, &out, sizeof(in)), "the modes' responses differ");
+		}
+	}
+	expect_bad_backing(&ch[0], a[0] + 8, PAGE_SIZE);
+	expect_bad_backing(&ch[0], a[0], PAGE_SIZE + 1);
+	expect_bad_backing(&ch[0], -PAGE_SIZE, 2 * PAGE_SIZE);
+	channel_close(&ch[0]);
+	channel_close(&ch[1]);
+}
+
+/* ---- fault latencies in the event log ---------------------------------------- */
+
+/* The whole file at path; *len its size. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* The VT_FAULT records of the log at path, and the type of every record, in order. */
+static size_t log_faults(const char *path, struct vt_event *faults, size_t max, char *types,
+			 size_t types_len)
+{
+	struct evlog_reader r;
+	struct wl_error err;
+	struct vt_event ev;
+	size_t n = 0, t = 0;
+
+	cr_assert_eq(evlog_open(&r, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&r, &ev) > 0) {
+		if (t + 1 < types_len)
+			types[t++] = ev.type == VT_FAULT ? 'F' : ev.type == VT_SYSCALL ? 'S' : '.';
+		if (ev.type == VT_FAULT && n < max)
+			faults[n++] = ev;
+	}
+	types[t] = '\0';
+	evlog_close(&r);
+	return n;
+}
+
+/*
+ * A FAULT's record waits in MimicOS until the caller has timed the fault:
+ * FAULT_LATENCY gives it latency_ns; any other request, or the close, writes
+ * it as it is (0). The order of the log is the order MimicOS emitted in:
+ * mmap, fault A (1234 ns), fault B (none: the next FAULT came first),
+ * fault C (77 ns: a WALK in between does not write it), fault D (a munmap
+ * follows: written before the munmap's record), then fault E (the close).
+ * Byte for byte the same in both modes.
+ */
+Test(channel, fault_record_waits_for_its_latency)
+{
+	static const uint64_t want[] = { 1234, 0, 77, 0, 0 };
+	char dir[] = "/tmp/vchan-XXXXXX", path[2][64], types[2][64];
+	struct channel_config cfg;
+	struct mimicos_channel ch;
+	struct vt_event ev[2][8];
+	size_t n[2];
+	uint64_t a = 0;
+
+	cr_assert_not_null(mkdtemp(dir));
+	for (int m = 0; m < 2; m++) {
+		struct mimicos_response rs;
+
+		snprintf(path[m], sizeof(path[m]), "%s/%d.vlog", dir, m);
+		config(&cfg, m ? CHANNEL_OUT_OF_PROCESS : CHANNEL_IN_PROCESS);
+		snprintf(cfg.events_path, sizeof(cfg.events_path), "%s", path[m]);
+		cr_assert_eq(channel_open(&ch, &cfg), 0);
+		a = map(&ch, 0, MiB, 0);
+		/* nothing held: harmless */
+		rs = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_FAULT_LATENCY,
+							   .addr = 5 }, NULL);
+		cr_assert_eq(rs.result, 0);
+		fault(&ch, 0, 0, a, MIMICOS_ACCESS_WRITE, NULL);
+		req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_FAULT_LATENCY,
+						      .addr = 1234 }, NULL);
+		fault(&ch, 0, 0, a + PAGE_SIZE, MIMICOS_ACCESS_WRITE, NULL);
+		fault(&ch, 0, 0, a + 2 * PAGE_SIZE, MIMICOS_ACCESS_WRITE, NULL);
+		req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_WALK, .addr = a }, NULL);
+		req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_FAULT_LATENCY,
+						      .addr = 77 }, NULL);
+		fault(&ch, 0, 0, a + 3 * PAGE_SIZE, MIMICOS_ACCESS_WRITE, NULL);
+		req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_MUNMAP,
+						      .addr = a + 512 * KiB, .len = 512 * KiB }, NULL);
+		fault(&ch, 0, 0, a + 4 * PAGE_SIZE, MIMICOS_ACCESS_WRITE, NULL);
+		channel_close(&ch);
+		n[m] = log_faults(path[m], ev[m], 8, types[m], sizeof(types[m]));
+	}
+	cr_assert_eq(n[0], 5);
+	for (size_t i = 0; i < 5; i++) {
+		cr_expect_eq(ev[0][i].fault.addr, a + i * PAGE_SIZE, "fault %zu", i);
+		cr_expect_eq(ev[0][i].fault.latency_ns, want[i], "fault %zu: %llu ns", i,
+			     (unsigned long long)ev[0][i].fault.latency_ns);
+	}
+	/* mmap's syscall record, A..D, munmap's, E (the allocations are '.') */
+	cr_assert_not_null(strstr(types[0], "SF"), "%s", types[0]);
+	cr_assert_not_null(strstr(types[0], "FS"), "D before the munmap: %s", types[0]);
+	cr_assert_eq(types[0][strlen(types[0]) - 1], 'F', "E last: %s", types[0]);
+	{
+		size_t la, lb;
+		char *x = slurp(path[0], &la), *y = slurp(path[1], &lb);
+
+		cr_assert_eq(la, lb, "logs of %zu and %zu bytes", la, lb);
+		cr_assert(!memcmp(x, y, la), "the modes' logs differ");
+		free(x);
+		free(y);
+	}
+	unlink(path[0]);
+	unlink(path[1]);
+	rmdir(dir);
 }

@@ -8,6 +8,7 @@
  * come from Linux's defaults here, not from this machine's sysfs.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <criterion/parameterized.h>
 
 #include "linux-probes/evlog.h"
+#include "simulator/config.h"
 #include "simulator/functional.h"
 #include "tests/simulator/harness.h"
 
@@ -401,8 +403,10 @@ Test(functional, same_spec_same_result)
 	cr_assert_eq(memcmp(first.regions[1].pages, run.regions[1].pages,
 			    sizeof(run.regions[1].pages)), 0);
 	/* 'first' points at the released spec: free its arrays by hand. */
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 2; i++) {
 		free(first.phases[i].pages);
+		side_backing_release(&first.regions[i].backing);
+	}
 	free(first.regions);
 	free(first.phases);
 }
@@ -427,28 +431,46 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static char *run_mode_log(const char *name, enum channel_mode mode, const char *log)
+/*
+ * Run dataset 'name' into r (spec sp): MimicOS in 'mode', timed on the
+ * reference hardware (virtuoso sim's default) or not, its event log at 'log'
+ * (NULL: none).
+ */
+static void run_into(struct functional_run *r, struct wl_spec *sp, const char *name,
+		     enum channel_mode mode, bool timed, const char *log)
 {
 	struct channel_config cfg;
+	struct timing_config tc;
+	struct sim_config sc;
 	struct functional_opts o;
-	struct functional_run r;
 	struct wl_kernel host;
 	struct wl_error err = { 0 };
-	struct wl_spec sp;
-	char path[256], *text;
-	cJSON *j;
+	char path[256];
 
 	snprintf(path, sizeof(path), "datasets/workloads/%s.json", name);
-	cr_assert_eq(wl_spec_load(&sp, path, &err), 0, "%s", err.msg);
+	cr_assert_eq(wl_spec_load(sp, path, &err), 0, "%s", err.msg);
 	linux_defaults(&host);
-	channel_config_init(&cfg);
+	sim_config_init(&sc);
+	sim_config_timing(&sc, &tc);
+	cfg = sc.mimicos;
 	cfg.mode = mode;
 	functional_opts_init(&o);
 	o.host = &host;
 	o.mem_bytes = 4ULL << 30;
 	o.mimicos = &cfg;
 	o.events_path = log;
-	cr_assert_eq(functional_run(&r, &sp, &o, &err), 0, "%s: %s", name, err.msg);
+	o.timing = timed ? &tc : NULL;
+	cr_assert_eq(functional_run(r, sp, &o, &err), 0, "%s: %s", name, err.msg);
+}
+
+static char *run_mode_log(const char *name, enum channel_mode mode, bool timed, const char *log)
+{
+	struct functional_run r;
+	struct wl_spec sp;
+	char *text;
+	cJSON *j;
+
+	run_into(&r, &sp, name, mode, timed, log);
 	j = functional_to_json(&r);
 	cr_assert_not_null(j);
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
@@ -481,8 +503,8 @@ ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_r
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(log_in, sizeof(log_in), "%s/in.vlog", dir);
 	snprintf(log_out, sizeof(log_out), "%s/out.vlog", dir);
-	in = run_mode_log(d->name, CHANNEL_IN_PROCESS, log_in);
-	out = run_mode_log(d->name, CHANNEL_OUT_OF_PROCESS, log_out);
+	in = run_mode_log(d->name, CHANNEL_IN_PROCESS, false, log_in);
+	out = run_mode_log(d->name, CHANNEL_OUT_OF_PROCESS, false, log_out);
 	cr_assert_str_eq(in, out, "%s differs between the modes", d->name);
 	a = slurp(log_in, &la);
 	b = slurp(log_out, &lb);
@@ -516,7 +538,7 @@ Test(functional, event_log_records_what_mimicos_did)
 
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
-	text = run_mode_log("khugepaged-collapse", CHANNEL_IN_PROCESS, log);
+	text = run_mode_log("khugepaged-collapse", CHANNEL_IN_PROCESS, false, log);
 	free(text);
 	cr_assert_eq(evlog_open(&r, log, &err), 0, "%s", err.msg);
 	while (evlog_next(&r, &ev) > 0) {
@@ -526,6 +548,7 @@ Test(functional, event_log_records_what_mimicos_did)
 			cr_assert_eq(ev.phase, 0);
 			cr_assert(ev.fault.completed);
 			cr_assert_eq(ev.fault.error_code, 6, "W|U, not present");
+			cr_assert_eq(ev.fault.latency_ns, 0, "untimed: no simulated time");
 		} else if (ev.type == VT_COLLAPSE) {
 			cr_assert_eq(ev.phase, 2);
 			collapses_ok += ev.collapse.status == 1;
@@ -578,4 +601,358 @@ Test(functional, reservation_policy_by_configuration)
 	expect("advised", 8 * 256, 8, 0, 0, 4096);
 	cr_assert_eq(run.reservation.promotions, 8 + 4, "advised 8 + plain's advised half 4");
 	cr_assert_eq(run.ev.event[THP_FAULT_ALLOC], 0);
+}
+
+/* ---- backing maps ------------------------------------------------------------------ */
+
+/* A backing map as text, "pte 256, none 512, ...", for messages and comparisons. */
+static void map_text(const struct side_backing *b, char *buf, size_t len)
+{
+	static const char *const names[] = { "none", "zero", "pte", "pmd" };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < b->nr && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s %lu", i ? ", " : "",
+					 names[b->run[i].cls], (unsigned long)b->run[i].pages);
+}
+
+/*
+ * Hand-derived end maps (INDEX.md's outcomes laid out in address order).
+ * "" for a region whose map depends on placement (thp-always-fault's odd)
+ * or is checked in a test of its own (the sparse region).
+ */
+struct ds_map {
+	char name[40];
+	char map[2][96];
+};
+
+static struct ds_map ds_maps[] = {
+	{ "access-mix", { "pte 12288" } },
+	{ "chase-tlb", { "pmd 8192", "pte 8192" } },
+	/* cold: the first 8MiB written, the rest read (4 KiB zero page) */
+	{ "default", { "pmd 8192", "pte 2048, zero 2048" } },
+	/* block 0 zapped whole and refilled by a THP; block 1 split, its hole refilled */
+	{ "dontneed-split", { "pmd 512, pte 512, pmd 1024" } },
+	{ "khugepaged-collapse", { "pmd 2048" } },
+	{ "khugepaged-max-ptes-none", { "pmd 1024", "" } },
+	/* MimicOS's khugepaged reaches the mm within the sleep, always */
+	{ "khugepaged-sleep", { "pmd 1024" } },
+	{ "madv-collapse", { "pmd 2048" } },
+	/* [3MiB, 4MiB) made read-only split block 1; the PROT_NONE block 3 keeps its PMD */
+	{ "mprotect-split", { "pmd 512, pte 512, pmd 1024" } },
+	{ "mthp-64k", { "pte 2048", "zero 512" } },
+	{ "mthp-policy", { "pte 1024", "pte 1024" } },
+	/* [1MiB, 3MiB) and [6MiB, 8MiB) unmapped; blocks 0 and 1 split around the hole */
+	{ "munmap-partial", { "pte 256, none 512, pte 256, pmd 512, none 512" } },
+	/* the nohugepage half is the second */
+	{ "nohugepage-override", { "pmd 1024, pte 1024", "pte 2048" } },
+	{ "populate", { "pmd 4096", "pmd 4096" } },
+	{ "thp-always-fault", { "pmd 8192", "" } },
+	/* plain: the first half written before its MADV_HUGEPAGE, the second after */
+	{ "thp-madvise-advised", { "pmd 4096", "pte 2048, pmd 2048" } },
+	{ "thp-never-4k", { "pte 16384" } },
+	{ "zero-page-4k-cow", { "pmd 2048", "pte 512, zero 512" } },
+	/* the first 4MiB written over the huge zero page: new THPs */
+	{ "zero-page-huge", { "pmd 1024, zero 3072" } },
+};
+
+ParameterizedTestParameters(functional, backing_map_is_the_expected_layout)
+{
+	return cr_make_param_array(struct ds_map, ds_maps, sizeof(ds_maps) / sizeof(ds_maps[0]));
+}
+
+ParameterizedTest(struct ds_map *m, functional, backing_map_is_the_expected_layout)
+{
+	char got[2048];
+
+	run_dataset(m->name);
+	cr_assert_leq(spec.nr_regions, 2);
+	for (size_t i = 0; i < spec.nr_regions; i++) {
+		if (!m->map[i][0])
+			continue;
+		map_text(&run.regions[i].backing, got, sizeof(got));
+		cr_expect_str_eq(got, m->map[i], "%s: %s: [%s], expected [%s]", m->name,
+				 spec.regions[i].name, got, m->map[i]);
+	}
+}
+
+/* khugepaged-max-ptes-none's sparse region: a 4 KiB page every 64 KiB, never collapsed. */
+Test(functional, sparse_region_map_alternates_one_page_and_fifteen_holes)
+{
+	const struct functional_region *r;
+
+	run_dataset("khugepaged-max-ptes-none");
+	r = region("sparse");
+	cr_assert_eq(r->backing.nr, 128, "64 pages, each followed by a hole");
+	for (size_t i = 0; i < 128; i++) {
+		cr_assert_eq(r->backing.run[i].cls, i % 2 ? SIDE_NONE : SIDE_PTE, "run %zu", i);
+		cr_assert_eq(r->backing.run[i].pages, i % 2 ? 15 : 1, "run %zu", i);
+	}
+}
+
+/*
+ * Every other page of 8 MiB: 2048 runs, far more than one BACKING response
+ * holds (MIMICOS_BACKING_RUNS), so the driver asks range after range; the
+ * map must come out whole, in both channel modes.
+ */
+Test(functional, map_longer_than_one_response_arrives_whole)
+{
+	static const char text[] =
+		"{\"name\": \"every-other\", \"seed\": 3,"
+		" \"kernel\": {\"thp\": \"never\"},"
+		" \"regions\": [{\"name\": \"a\", \"size\": \"8MiB\"}],"
+		" \"phases\": [{\"op\": \"touch\", \"region\": \"a\", \"stride\": \"8KiB\"}]}";
+	struct channel_config cfg;
+	struct functional_opts o;
+	struct functional_run oop;
+	struct wl_kernel host;
+	struct wl_error err = { 0 };
+
+	cr_assert_gt(2048, MIMICOS_BACKING_RUNS);
+	cr_assert_eq(wl_spec_parse(&spec, text, sizeof(text) - 1, "every-other.json", &err), 0,
+		     "%s: %s", err.path, err.msg);
+	loaded = true;
+	linux_defaults(&host);
+	channel_config_init(&cfg);
+	functional_opts_init(&o);
+	o.host = &host;
+	o.mem_bytes = 1ULL << 30;
+	o.mimicos = &cfg;
+	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s", err.msg);
+	cfg.mode = CHANNEL_OUT_OF_PROCESS;
+	cr_assert_eq(functional_run(&oop, &spec, &o, &err), 0, "%s", err.msg);
+	cr_assert_eq(run.regions[0].backing.nr, 2048);
+	for (size_t i = 0; i < 2048; i++) {
+		cr_assert_eq(run.regions[0].backing.run[i].cls, i % 2 ? SIDE_NONE : SIDE_PTE, "run %zu", i);
+		cr_assert_eq(run.regions[0].backing.run[i].pages, 1, "run %zu", i);
+	}
+	cr_assert_eq(oop.regions[0].backing.nr, 2048);
+	for (size_t i = 0; i < 2048; i++)
+		cr_assert(oop.regions[0].backing.run[i].cls == run.regions[0].backing.run[i].cls &&
+			  oop.regions[0].backing.run[i].pages == run.regions[0].backing.run[i].pages,
+			  "run %zu differs between the modes", i);
+	functional_release(&oop);
+}
+
+ParameterizedTestParameters(functional, backing_runs_add_up_to_the_page_counts)
+{
+	return cr_make_param_array(struct ds_name, all_datasets, NR_DATASETS);
+}
+
+/*
+ * The map (BACKING, page by page) and the counts (CLASSES) come from
+ * different requests: the runs must add up to the counts and to the
+ * region's size, with no empty run and no two neighbours of one class; and
+ * sim.json prints the same runs.
+ */
+ParameterizedTest(struct ds_name *d, functional, backing_runs_add_up_to_the_page_counts)
+{
+	cJSON *j, *regions;
+
+	run_dataset(d->name);
+	j = functional_to_json(&run);
+	cr_assert_not_null(j);
+	regions = cJSON_GetObjectItem(j, "regions");
+	for (size_t i = 0; i < spec.nr_regions; i++) {
+		const struct functional_region *r = &run.regions[i];
+		cJSON *map = cJSON_GetObjectItem(cJSON_GetObjectItem(regions, spec.regions[i].name),
+						 "backing");
+		uint64_t sum[SIDE_PAGE_NR] = { 0 }, total = 0;
+
+		cr_assert(cJSON_IsArray(map), "%s: no backing array", d->name);
+		cr_assert_eq((size_t)cJSON_GetArraySize(map), r->backing.nr);
+		for (size_t k = 0; k < r->backing.nr; k++) {
+			static const char *const names[] = { "none", "zero", "pte", "pmd" };
+			const struct side_backing_run *run_k = &r->backing.run[k];
+			cJSON *jr = cJSON_GetArrayItem(map, (int)k);
+
+			cr_assert_gt(run_k->pages, 0, "%s: run %zu is empty", d->name, k);
+			cr_assert(k == 0 || run_k->cls != r->backing.run[k - 1].cls,
+				  "%s: runs %zu and %zu have one class", d->name, k - 1, k);
+			cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(jr, 0)), names[run_k->cls]);
+			cr_assert_eq(cJSON_GetNumberValue(cJSON_GetArrayItem(jr, 1)), (double)run_k->pages);
+			sum[run_k->cls] += run_k->pages;
+			total += run_k->pages;
+		}
+		cr_assert_eq(total, spec.regions[i].size / (4 * KiB), "%s: %s", d->name,
+			     spec.regions[i].name);
+		for (int c = 0; c < SIDE_PAGE_NR; c++)
+			cr_assert_eq(sum[c], r->pages[c], "%s: %s class %d: runs %lu, counts %lu",
+				     d->name, spec.regions[i].name, c, (unsigned long)sum[c],
+				     (unsigned long)r->pages[c]);
+	}
+	cJSON_Delete(j);
+}
+
+/* ---- simulated fault latencies ------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The value of rank ceil(pct * n / 100) in v[0..n), sorted. */
+static uint64_t nearest_rank(const uint64_t *v, size_t n, size_t pct)
+{
+	size_t rank = (pct * n + 99) / 100;
+
+	return n ? v[(rank ? rank : 1) - 1] : 0;
+}
+
+static double jnum(cJSON *o, const char *k)
+{
+	cJSON *v = cJSON_GetObjectItem(o, k);
+
+	cr_assert(cJSON_IsNumber(v), "no number %s", k);
+	return v->valuedouble;
+}
+
+ParameterizedTestParameters(functional, timed_fault_records_carry_the_simulated_fault_time)
+{
+	return cr_make_param_array(struct ds_name, all_datasets, NR_DATASETS);
+}
+
+/*
+ * A timed run: each user fault's record in the log carries the cycles the
+ * timing model charged it (entry + kernel stream + exit) in ns at the core
+ * clock, rounded to the nearest ns, so the records add up to the run's
+ * fault_cycles within half a ns each; the GUP faults of MAP_POPULATE (setup,
+ * no phase) are the mmap's time and carry none. sim.json's per-region
+ * summary is the one recomputed here from the log.
+ */
+ParameterizedTest(struct ds_name *d, functional, timed_fault_records_carry_the_simulated_fault_time)
+{
+	char dir[] = "/tmp/vfunc-XXXXXX", log[64];
+	struct evlog_reader r;
+	struct wl_error err = { 0 };
+	struct vt_event ev;
+	uint64_t *lat[8] = { NULL }, sum = 0, user_faults = 0, timed = 0;
+	size_t nlat[8] = { 0 };
+	double exact;
+	cJSON *j, *regions;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
+	run_into(&run, &spec, d->name, CHANNEL_IN_PROCESS, true, log);
+	loaded = true;
+	cr_assert(run.timed);
+	cr_assert_leq(spec.nr_regions, 8);
+	for (size_t i = 0; i < spec.nr_regions; i++) {
+		user_faults += run.regions[i].faults;
+		lat[i] = calloc(run.regions[i].faults + 1, sizeof(uint64_t));
+	}
+	cr_assert_eq(evlog_open(&r, log, &err), 0, "%s", err.msg);
+	while (evlog_next(&r, &ev) > 0) {
+		if (ev.type != VT_FAULT)
+			continue;
+		if (ev.phase < 0) {
+			cr_assert_eq(ev.fault.latency_ns, 0, "%s: a GUP fault has no time of its own",
+				     d->name);
+			continue;
+		}
+		cr_assert(ev.fault.completed, "%s", d->name);
+		cr_assert_gt(ev.fault.latency_ns, 0, "%s: fault at 0x%llx", d->name,
+			     (unsigned long long)ev.fault.addr);
+		sum += ev.fault.latency_ns;
+		timed++;
+		for (size_t i = 0; i < spec.nr_regions; i++)
+			if (ev.fault.addr - run.regions[i].start < run.regions[i].size) {
+				cr_assert_lt(nlat[i], run.regions[i].faults);
+				lat[i][nlat[i]++] = ev.fault.latency_ns;
+			}
+	}
+	evlog_close(&r);
+	cr_assert_eq(timed, user_faults, "%s: one timed record per user fault", d->name);
+	cr_assert_eq(timed, run.timing.faults[0] + run.timing.faults[1] + run.timing.faults[2] +
+		     run.timing.faults[3] + run.timing.faults[4]);
+	exact = (double)run.timing.fault_cycles * 1000.0 / run.freq_mhz;
+	cr_assert_leq(fabs((double)sum - exact), 0.5 * (double)timed + 1e-6,
+		      "%s: records add up to %llu ns, fault_cycles to %.1f ns", d->name,
+		      (unsigned long long)sum, exact);
+
+	j = functional_to_json(&run);
+	regions = cJSON_GetObjectItem(j, "regions");
+	for (size_t i = 0; i < spec.nr_regions; i++) {
+		cJSON *fl = cJSON_GetObjectItem(cJSON_GetObjectItem(regions, spec.regions[i].name),
+						"fault_latency_ns");
+		double mean = 0;
+
+		cr_assert_not_null(fl, "%s: no fault_latency_ns", d->name);
+		cr_assert_eq(nlat[i], run.regions[i].faults);
+		qsort(lat[i], nlat[i], sizeof(uint64_t), cmp_u64);
+		for (size_t k = 0; k < nlat[i]; k++)
+			mean += (double)lat[i][k] / (double)nlat[i];
+		cr_assert_eq(jnum(fl, "count"), (double)nlat[i]);
+		cr_assert_eq(jnum(fl, "p50"), (double)nearest_rank(lat[i], nlat[i], 50));
+		cr_assert_eq(jnum(fl, "p90"), (double)nearest_rank(lat[i], nlat[i], 90));
+		cr_assert_eq(jnum(fl, "p99"), (double)nearest_rank(lat[i], nlat[i], 99));
+		cr_assert_eq(jnum(fl, "max"), nlat[i] ? (double)lat[i][nlat[i] - 1] : 0);
+		cr_assert_leq(fabs(jnum(fl, "mean") - mean), 1e-6 * (mean + 1), "%s: mean", d->name);
+		free(lat[i]);
+	}
+	cJSON_Delete(j);
+	unlink(log);
+	rmdir(dir);
+}
+
+/* Untimed (--functional): no simulated time, so no latency summary in sim.json. */
+Test(functional, untimed_run_has_no_fault_latencies)
+{
+	cJSON *j;
+
+	run_dataset("default");
+	j = functional_to_json(&run);
+	cr_assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "regions"),
+							       "hot"), "fault_latency_ns"));
+	cJSON_Delete(j);
+	cr_assert_eq(run.regions[0].latency.n, 0);
+}
+
+/* Datasets quick enough out of process when timed (a round trip per entry read). */
+static struct ds_name quick_datasets[] = {
+	{ "default" }, { "dontneed-split" }, { "khugepaged-collapse" },
+	{ "khugepaged-max-ptes-none" }, { "khugepaged-sleep" }, { "madv-collapse" },
+	{ "mprotect-split" }, { "mthp-64k" }, { "mthp-policy" }, { "munmap-partial" },
+	{ "nohugepage-override" }, { "populate" }, { "thp-always-fault" },
+	{ "thp-madvise-advised" }, { "zero-page-4k-cow" }, { "zero-page-huge" },
+};
+
+ParameterizedTestParameters(functional, timed_out_of_process_gives_the_same_result_and_log)
+{
+	return cr_make_param_array(struct ds_name, quick_datasets,
+				   sizeof(quick_datasets) / sizeof(quick_datasets[0]));
+}
+
+/*
+ * Timed, the fault records wait in MimicOS for their latency
+ * (MIMICOS_REQ_FAULT_LATENCY): the log, latencies included, and sim.json
+ * are byte for byte the same in both modes.
+ */
+ParameterizedTest(struct ds_name *d, functional, timed_out_of_process_gives_the_same_result_and_log,
+		  .timeout = 60)
+{
+	char dir[] = "/tmp/vfunc-XXXXXX", log_in[64], log_out[64];
+	char *in, *out, *a, *b;
+	size_t la, lb;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log_in, sizeof(log_in), "%s/in.vlog", dir);
+	snprintf(log_out, sizeof(log_out), "%s/out.vlog", dir);
+	in = run_mode_log(d->name, CHANNEL_IN_PROCESS, true, log_in);
+	out = run_mode_log(d->name, CHANNEL_OUT_OF_PROCESS, true, log_out);
+	cr_assert_str_eq(in, out, "%s differs between the modes", d->name);
+	a = slurp(log_in, &la);
+	b = slurp(log_out, &lb);
+	cr_assert_eq(la, lb, "%s: event logs of %zu and %zu bytes", d->name, la, lb);
+	cr_assert(!memcmp(a, b, la), "%s: the event logs differ", d->name);
+	free(a);
+	free(b);
+	free(in);
+	free(out);
+	unlink(log_in);
+	unlink(log_out);
+	rmdir(dir);
 }

@@ -1,0 +1,148 @@
+/*
+ * cmd_run.c - virtuoso run SPEC --out DIR: the product's one command. The
+ * workload on this Linux host under the probes (virtuoso linux: linux.json,
+ * events.vlog), then in the simulated world with every region mapped at
+ * the address Linux chose and the kernel settings Linux ran with (virtuoso
+ * sim: sim.json, sim-events.vlog), then the comparison (virtuoso compare:
+ * summary.json, report.md, report.html).
+ *
+ * Everything given is checked before anything runs: the spec, the --config
+ * and --tolerances files (exit 2), then the host (root, BTF: exit 3).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "compare/compare.h"
+#include "linux-probes/runner.h"
+#include "simulator/config.h"
+
+/*
+ * What the simulated side takes from linux.json: each region's address and
+ * the kernel settings in force (the file records every one, resolved).
+ */
+static int read_linux_side(const char *dir, const struct wl_spec *s, uint64_t *start,
+			   struct wl_kernel *host)
+{
+	struct wl_error err = { 0 };
+	char path[4096];
+	const cJSON *regions, *k;
+	cJSON *root;
+	int ret = EXIT_FAIL;
+
+	snprintf(path, sizeof(path), "%s/linux.json", dir);
+	if (cli_load_json_object(path, &root, &err)) {
+		fprintf(stderr, "virtuoso run: ");
+		wl_error_print(&err, stderr);
+		return EXIT_FAIL;
+	}
+	regions = cJSON_GetObjectItemCaseSensitive(root, "regions");
+	for (size_t i = 0; i < s->nr_regions; i++) {
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(regions, s->regions[i].name);
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "start");
+
+		if (!cJSON_IsNumber(st) || st->valuedouble < 0) {
+			fprintf(stderr, "virtuoso run: %s: regions.%s.start: missing or not an "
+				"address\n", path, s->regions[i].name);
+			goto out;
+		}
+		start[i] = (uint64_t)st->valuedouble;
+	}
+	k = cJSON_GetObjectItemCaseSensitive(root, "kernel");
+	if (!k || wl_kernel_from_json(host, k, path, &err)) {
+		if (!k)
+			fprintf(stderr, "virtuoso run: %s: kernel: missing\n", path);
+		else {
+			fprintf(stderr, "virtuoso run: ");
+			wl_error_print(&err, stderr);
+		}
+		goto out;
+	}
+	ret = EXIT_OK;
+out:
+	cJSON_Delete(root);
+	return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "tolerances", required_argument, NULL, CLI_OPT_TOLERANCES },
+		{ "strict", no_argument, NULL, CLI_OPT_STRICT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_cmd *cmd = cli_find("run");
+	struct cli_compare_opts co = { 0 };
+	struct runner_opts ro = { .tool_version = cli_version };
+	struct wl_error err = { 0 };
+	struct sim_config cfg;
+	struct tolerances tol;
+	struct wl_kernel host;
+	uint64_t mem_bytes = 0, *start = NULL;
+	struct cli_args a;
+	struct wl_spec s;
+	bool incomplete;
+	int ret = cli_parse(argc, argv, cmd, "o:c:vh", longopts, cli_compare_own_option, &co,
+			    "SPEC file", &a);
+
+	if (ret >= 0)
+		return ret;
+	if (!a.out)
+		return cli_usage_error(cmd, "expected --out DIR");
+	if ((ret = cli_load_spec(a.arg, &s)))
+		return ret;
+	sim_config_init(&cfg);
+	if (a.config && (ret = cli_sim_read_config(a.config, &cfg, &mem_bytes)))
+		goto out;
+	tolerances_init(&tol);
+	ret = co.tolerances && tolerances_load(&tol, co.tolerances, &err) ? EXIT_BAD_INPUT : 0;
+	tolerances_release(&tol);
+	if (ret) {
+		fprintf(stderr, "virtuoso run: ");
+		wl_error_print(&err, stderr);
+		goto out;
+	}
+	if ((ret = cli_check_linux_host("run")))
+		goto out;
+
+	/* 1. Linux */
+	ro.spec = &s;
+	ro.spec_path = a.arg;
+	ro.out_dir = a.out;
+	if (cli_verbose)
+		fprintf(stderr, "virtuoso run: %s on this host under the probes\n", s.name);
+	ret = (int)runner_run(&ro, &incomplete, &err);
+	if (ret) {
+		fprintf(stderr, "virtuoso run: ");
+		wl_error_print(&err, stderr);
+		goto out;
+	}
+
+	/* 2. the simulated world, at Linux's addresses and with its settings */
+	start = calloc(s.nr_regions ? s.nr_regions : 1, sizeof(*start));
+	if (!start) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	if ((ret = read_linux_side(a.out, &s, start, &host)))
+		goto out;
+	if (cli_verbose)
+		fprintf(stderr, "virtuoso run: %s in the simulator with MimicOS\n", s.name);
+	if ((ret = cli_sim_write("run", &s, a.out, mem_bytes, &cfg, true, start, &host)))
+		goto out;
+
+	/* 3. the comparison and the report */
+	ret = cli_compare_dir("run", a.out, &co);
+out:
+	free(start);
+	wl_spec_release(&s);
+	return ret;
+}

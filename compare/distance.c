@@ -1,0 +1,87 @@
+/*
+ * distance.c - how far apart two numbers, samples or histograms are
+ * (compare.h, "distances").
+ */
+#include <math.h>
+
+#include "compare/compare.h"
+
+double rel_error(double linux_value, double sim_value)
+{
+	return fabs(sim_value - linux_value) / fmax(linux_value, 1.0);
+}
+
+uint64_t sample_quantile(const uint64_t *sorted, size_t n, double q)
+{
+	/* linux-probes/runner.c's pct(): ceil(q * n), forgiving rounding below 1e-6 */
+	size_t rank = (size_t)(q * (double)n + 0.999999);
+
+	if (!n)
+		return 0;
+	if (rank < 1)
+		rank = 1;
+	return sorted[(rank > n ? n : rank) - 1];
+}
+
+/*
+ * X^-1 is x[i] on ((i)/n, (i+1)/n], Y^-1 is y[j] on (j/m, (j+1)/m]. In units
+ * of 1/(n*m) those steps end at (i+1)*m and (j+1)*n, integers: walk both
+ * step lists in order, weighting |x[i] - y[j]| by the length of each piece
+ * where both are constant. Where n*m would not fit 64 bits (not a sample
+ * size this project sees) the same walk runs on fractions in long double.
+ */
+double wasserstein1(const uint64_t *x, size_t n, const uint64_t *y, size_t m)
+{
+	long double sum = 0;
+	size_t i = 0, j = 0;
+
+	if (!n || !m)
+		return NAN;
+	if ((uint64_t)n <= UINT64_MAX / (uint64_t)m) {
+		uint64_t at = 0;
+
+		while (i < n && j < m) {
+			uint64_t end_x = (uint64_t)(i + 1) * m, end_y = (uint64_t)(j + 1) * n;
+			uint64_t end = end_x < end_y ? end_x : end_y;
+			uint64_t d = x[i] > y[j] ? x[i] - y[j] : y[j] - x[i];
+
+			sum += (long double)d * (long double)(end - at);
+			at = end;
+			i += end == end_x;
+			j += end == end_y;
+		}
+		return (double)(sum / ((long double)n * (long double)m));
+	}
+	{
+		long double at = 0;
+
+		while (i < n && j < m) {
+			long double end_x = (long double)(i + 1) / n, end_y = (long double)(j + 1) / m;
+			long double end = end_x < end_y ? end_x : end_y;
+			uint64_t d = x[i] > y[j] ? x[i] - y[j] : y[j] - x[i];
+
+			sum += (long double)d * (end - at);
+			at = end;
+			i += end == end_x;
+			j += end == end_y;
+		}
+		return (double)sum;
+	}
+}
+
+double tv_distance(const uint64_t *p, const uint64_t *q, size_t n)
+{
+	long double tp = 0, tq = 0, sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		tp += p[i];
+		tq += q[i];
+	}
+	if (tp == 0 && tq == 0)
+		return 0;
+	if (tp == 0 || tq == 0)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		sum += fabsl(p[i] / tp - q[i] / tq);
+	return (double)(sum / 2);
+}

@@ -1,0 +1,539 @@
+/*
+ * side.c - one side of a comparison, read from DIR/linux.json or
+ * DIR/sim.json (../shared/spec/results.md) and its event log
+ * (linux-probes/evlog.h) into struct side (compare.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compare/compare.h"
+#include "linux-probes/evlog.h"
+#include "simulator/functional.h"	/* FUNCTIONAL_EVLOG_NAME */
+#include "workload/json.h"
+
+#define PAGE_4K		4096u
+#define MIGRATE_MOVABLE	1		/* a folio's, as opposed to a page table's */
+#define TASK_SWITCH	"flush on task switch"
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = (dir ? strlen(dir) : 0) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s%s%s", dir && dir[0] ? dir : "", dir && dir[0] ? "/" : "", name);
+	return p;
+}
+
+static int oom(const struct wj_ctx *c)
+{
+	return wl_error_set(c->err, c->file, "", "out of memory");
+}
+
+/* A histogram by name: add n to 'name' (created at 0). */
+static int named_add(struct side_named_count **v, size_t *nr, const char *name, uint64_t n)
+{
+	struct side_named_count *nv;
+
+	for (size_t i = 0; i < *nr; i++)
+		if (!strcmp((*v)[i].name, name)) {
+			(*v)[i].count += n;
+			return 0;
+		}
+	nv = realloc(*v, (*nr + 1) * sizeof(**v));
+	if (!nv)
+		return -1;
+	*v = nv;
+	nv[*nr].name = strdup(name);
+	if (!nv[*nr].name)
+		return -1;
+	nv[(*nr)++].count = n;
+	return 0;
+}
+
+static void named_free(struct side_named_count *v, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* {"name": n, ...} at path (or, with 'counted', {"name": {"count": n, ...}} too). */
+static int load_named(const struct wj_ctx *c, const cJSON *obj, const char *path, bool counted,
+		      struct side_named_count **v, size_t *nr)
+{
+	char got[64], where[160];
+
+	if (!cJSON_IsObject(obj))
+		return wj_fail(c, path, "", "expected an object of counts by name, got %s",
+			       wj_describe(obj, got, sizeof(got)));
+	for (const cJSON *k = obj->child; k; k = k->next) {
+		uint64_t n = 0;
+
+		if (counted && cJSON_IsObject(k)) {
+			if (wj_uint(c, k, wj_path_key(where, sizeof(where), path, k->string),
+				    "count", true, 0, WJ_MAX_EXACT, &n) < 0)
+				return -1;
+		} else if (cJSON_IsNumber(k)) {
+			if (wj_uint(c, obj, path, k->string, true, 0, WJ_MAX_EXACT, &n) < 0)
+				return -1;
+		} else {
+			return wj_fail(c, path, k->string, "expected a count%s, got %s",
+				       counted ? " or an object with \"count\"" : "",
+				       wj_describe(k, got, sizeof(got)));
+		}
+		if (named_add(v, nr, k->string, n))
+			return oom(c);
+	}
+	return 0;
+}
+
+/* "backing": [["pmd", 8192], ["none", 2], ...] */
+static int load_backing(const struct wj_ctx *c, const cJSON *a, const char *path,
+			struct side_region *r)
+{
+	uint64_t total = 0, counts[PAGE_CLASS_NR] = { 0 };
+	char got[64], where[192];
+	size_t i = 0;
+
+	if (!cJSON_IsArray(a))
+		return wj_fail(c, path, "", "expected an array of [class, pages] runs, got %s",
+			       wj_describe(a, got, sizeof(got)));
+	r->nr_backing = (size_t)cJSON_GetArraySize(a);
+	r->backing = calloc(r->nr_backing ? r->nr_backing : 1, sizeof(*r->backing));
+	if (!r->backing)
+		return oom(c);
+	for (const cJSON *run = a->child; run; run = run->next, i++) {
+		const cJSON *cls = cJSON_GetArrayItem(run, 0), *n = cJSON_GetArrayItem(run, 1);
+		int k;
+
+		wj_path_index(where, sizeof(where), path, i);
+		if (!cJSON_IsArray(run) || cJSON_GetArraySize(run) != 2)
+			return wj_fail(c, where, "", "expected a run [class, pages], got %s",
+				       wj_describe(run, got, sizeof(got)));
+		for (k = 0; k < PAGE_CLASS_NR; k++)
+			if (cJSON_IsString(cls) && !strcmp(cls->valuestring, page_class_name(k)))
+				break;
+		if (k == PAGE_CLASS_NR)
+			return wj_fail(c, where, "", "expected a class \"none\", \"zero\", \"pte\" "
+				       "or \"pmd\" first, got %s", wj_describe(cls, got, sizeof(got)));
+		if (!cJSON_IsNumber(n) || n->valuedouble < 1 || n->valuedouble > (double)WJ_MAX_EXACT ||
+		    n->valuedouble != (double)(uint64_t)n->valuedouble)
+			return wj_fail(c, where, "", "expected a number of pages (an integer >= 1) "
+				       "second, got %s", wj_describe(n, got, sizeof(got)));
+		r->backing[i].cls = (uint8_t)k;
+		r->backing[i].pages = (uint64_t)n->valuedouble;
+		total += r->backing[i].pages;
+		counts[k] += r->backing[i].pages;
+	}
+	if (total != r->size / PAGE_4K)
+		return wj_fail(c, path, "", "the runs add up to %llu pages, the region has %llu",
+			       (unsigned long long)total, (unsigned long long)(r->size / PAGE_4K));
+	for (int k = 0; k < PAGE_CLASS_NR; k++)
+		if (counts[k] != r->pages[k])
+			return wj_fail(c, path, "", "the runs hold %llu \"%s\" pages, \"pages\" says %llu",
+				       (unsigned long long)counts[k], page_class_name(k),
+				       (unsigned long long)r->pages[k]);
+	return 0;
+}
+
+static int load_region(const struct wj_ctx *c, const cJSON *j, struct side *s, struct side_region *r)
+{
+	static const char *const fields[] = { "faults", "thp_faults", "huge_bytes", "resident_bytes" };
+	uint64_t *out[] = { &r->faults, &r->thp_faults, &r->huge_bytes, &r->resident_bytes };
+	const cJSON *pg, *orders, *backing;
+	char path[160], sub[192], got[64];
+	uint64_t sum = 0;
+
+	r->name = strdup(j->string);
+	if (!r->name)
+		return oom(c);
+	wj_path_key(path, sizeof(path), "regions", j->string);
+	if (!cJSON_IsObject(j))
+		return wj_fail(c, path, "", "expected a region (an object), got %s",
+			       wj_describe(j, got, sizeof(got)));
+	if (wj_uint(c, j, path, "start", true, 0, WJ_MAX_EXACT, &r->start) < 0 ||
+	    wj_uint(c, j, path, "size", true, 0, WJ_MAX_EXACT, &r->size) < 0)
+		return -1;
+	if (r->size % PAGE_4K)
+		return wj_fail(c, path, "size", "expected a multiple of 4096 bytes, got %llu",
+			       (unsigned long long)r->size);
+	for (size_t i = 0; i < 4; i++)
+		if (wj_uint(c, j, path, fields[i], true, 0, WJ_MAX_EXACT, out[i]) < 0)
+			return -1;
+
+	pg = cJSON_GetObjectItemCaseSensitive(j, "pages");
+	wj_path_key(sub, sizeof(sub), path, "pages");
+	if (!pg)
+		return wj_fail(c, path, "pages", "required: expected the page classes (an object)");
+	if (!cJSON_IsObject(pg))
+		return wj_fail(c, sub, "", "expected the page classes (an object), got %s",
+			       wj_describe(pg, got, sizeof(got)));
+	for (int k = 0; k < PAGE_CLASS_NR; k++) {
+		if (wj_uint(c, pg, sub, page_class_name(k), true, 0, WJ_MAX_EXACT, &r->pages[k]) < 0)
+			return -1;
+		sum += r->pages[k];
+	}
+	if (sum != r->size / PAGE_4K)
+		return wj_fail(c, sub, "", "the classes add up to %llu pages, the region has %llu",
+			       (unsigned long long)sum, (unsigned long long)(r->size / PAGE_4K));
+
+	orders = cJSON_GetObjectItemCaseSensitive(j, "fault_alloc_orders");
+	if (!orders) {
+		s->has_alloc_orders = false;
+	} else {
+		wj_path_key(sub, sizeof(sub), path, "fault_alloc_orders");
+		if (!cJSON_IsObject(orders))
+			return wj_fail(c, sub, "", "expected counts by order (an object), got %s",
+				       wj_describe(orders, got, sizeof(got)));
+		for (const cJSON *k = orders->child; k; k = k->next) {
+			char *end;
+			long o = strtol(k->string, &end, 10);
+			uint64_t n;
+
+			if (!k->string[0] || *end || o < 0 || o >= SIDE_ORDERS)
+				return wj_fail(c, sub, k->string, "expected an order from 0 to %d as the key",
+					       SIDE_ORDERS - 1);
+			if (wj_uint(c, orders, sub, k->string, true, 0, WJ_MAX_EXACT, &n) < 0)
+				return -1;
+			r->alloc_orders[o] += n;
+		}
+	}
+
+	backing = cJSON_GetObjectItemCaseSensitive(j, "backing");
+	if (backing) {
+		wj_path_key(sub, sizeof(sub), path, "backing");
+		if (load_backing(c, backing, sub, r))
+			return -1;
+	}
+	return 0;
+}
+
+static int load_regions(const struct wj_ctx *c, const cJSON *root, struct side *s)
+{
+	const cJSON *regions = cJSON_GetObjectItemCaseSensitive(root, "regions");
+	char got[64];
+	size_t i = 0;
+
+	if (!regions)
+		return wj_fail(c, "", "regions", "required: expected the regions (an object)");
+	if (!cJSON_IsObject(regions))
+		return wj_fail(c, "regions", "", "expected the regions (an object), got %s",
+			       wj_describe(regions, got, sizeof(got)));
+	s->nr_regions = (size_t)cJSON_GetArraySize(regions);
+	s->regions = calloc(s->nr_regions ? s->nr_regions : 1, sizeof(*s->regions));
+	if (!s->regions)
+		return oom(c);
+	s->has_alloc_orders = true;
+	for (const cJSON *j = regions->child; j; j = j->next, i++) {
+		for (size_t d = 0; d < i; d++)
+			if (!strcmp(s->regions[d].name, j->string))
+				return wj_fail(c, "regions", j->string, "duplicate key");
+		if (load_region(c, j, s, &s->regions[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int region_index(const struct side *s, const char *name)
+{
+	for (size_t i = 0; i < s->nr_regions; i++)
+		if (!strcmp(s->regions[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int load_phases(const struct wj_ctx *c, const cJSON *root, struct side *s)
+{
+	const cJSON *phases = cJSON_GetObjectItemCaseSensitive(root, "phases");
+	uint64_t first = 0;
+	char got[64], path[64];
+	size_t i = 0;
+
+	if (!phases)
+		return wj_fail(c, "", "phases", "required: expected the phases (an array)");
+	if (!cJSON_IsArray(phases))
+		return wj_fail(c, "phases", "", "expected the phases (an array), got %s",
+			       wj_describe(phases, got, sizeof(got)));
+	s->nr_phases = (size_t)cJSON_GetArraySize(phases);
+	s->phases = calloc(s->nr_phases ? s->nr_phases : 1, sizeof(*s->phases));
+	if (!s->phases)
+		return oom(c);
+	for (const cJSON *j = phases->child; j; j = j->next, i++) {
+		struct side_phase *p = &s->phases[i];
+		const char *op, *region = NULL;
+
+		p->region = -1;
+		wj_path_index(path, sizeof(path), "phases", i);
+		if (!cJSON_IsObject(j))
+			return wj_fail(c, path, "", "expected a phase (an object), got %s",
+				       wj_describe(j, got, sizeof(got)));
+		if (wj_string(c, j, path, "op", true, &op) < 0 ||
+		    wj_string(c, j, path, "region", false, &region) < 0 ||
+		    wj_uint(c, j, path, "runtime_ns", true, 0, WJ_MAX_EXACT, &p->runtime_ns) < 0 ||
+		    wj_uint(c, j, path, "faults", true, 0, WJ_MAX_EXACT, &p->faults) < 0 ||
+		    wj_uint(c, j, path, "thp_faults", false, 0, WJ_MAX_EXACT, &p->thp_faults) < 0 ||
+		    wj_uint(c, j, path, "start_ns", false, 0, WJ_MAX_EXACT, &p->start_ns) < 0)
+			return -1;
+		p->op = strdup(op);
+		if (!p->op)
+			return oom(c);
+		if (region && (p->region = region_index(s, region)) < 0)
+			return wj_fail(c, path, "region", "expected one of the regions, got \"%s\"",
+				       region);
+		/* Linux's start_ns are from the first phase already, the simulator's from its start */
+		if (i == 0)
+			first = p->start_ns;
+		p->start_ns = p->start_ns >= first ? p->start_ns - first : 0;
+	}
+	return 0;
+}
+
+static int load_khugepaged(const struct wj_ctx *c, const cJSON *root, struct side *s)
+{
+	const cJSON *kh = cJSON_GetObjectItemCaseSensitive(root, "khugepaged"), *v;
+	char got[64];
+
+	if (!kh)
+		return 0;
+	if (!cJSON_IsObject(kh))
+		return wj_fail(c, "khugepaged", "", "expected an object, got %s",
+			       wj_describe(kh, got, sizeof(got)));
+	if ((v = cJSON_GetObjectItemCaseSensitive(kh, "scan_pmd")) &&
+	    load_named(c, v, "khugepaged.scan_pmd", false, &s->scan_results, &s->nr_scan_results))
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(kh, "collapse")) &&
+	    load_named(c, v, "khugepaged.collapse", false, &s->collapse_results,
+		       &s->nr_collapse_results))
+		return -1;
+	s->has_khugepaged = true;
+	return 0;
+}
+
+static void count_collapses(struct side *s)
+{
+	s->collapses = 0;
+	for (size_t i = 0; i < s->nr_collapse_results; i++)
+		if (!strcmp(s->collapse_results[i].name, "succeeded"))
+			s->collapses += s->collapse_results[i].count;
+}
+
+static void count_tlb_flushes(struct side *s)
+{
+	s->tlb_flush_total = 0;
+	for (size_t i = 0; i < s->nr_tlb_flushes; i++)
+		if (strcmp(s->tlb_flushes[i].name, TASK_SWITCH))
+			s->tlb_flush_total += s->tlb_flushes[i].count;
+}
+
+/* names[i] of the log's metadata array, or the number i */
+static const char *meta_name(const cJSON *names, int i, char *buf, size_t len)
+{
+	const cJSON *n = i >= 0 ? cJSON_GetArrayItem(names, i) : NULL;
+
+	if (cJSON_IsString(n))
+		return n->valuestring;
+	snprintf(buf, len, "%d", i);
+	return buf;
+}
+
+static int region_at(const struct side *s, uint64_t addr)
+{
+	for (size_t i = 0; i < s->nr_regions; i++)
+		if (addr >= s->regions[i].start && addr - s->regions[i].start < s->regions[i].size)
+			return (int)i;
+	return -1;
+}
+
+/* One fault record as a struct side_fault. */
+static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0,
+		     struct side_fault *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->t_ns = e->ts >= t0 ? e->ts - t0 : 0;
+	f->addr = e->fault.addr;
+	f->latency_ns = e->fault.completed ? e->fault.latency_ns : 0;
+	f->region = region_at(s, e->fault.addr);
+	f->phase = e->phase >= 0 && (size_t)e->phase < s->nr_phases ? e->phase : -1;
+	f->write = e->fault.error_code & 2;
+	for (unsigned i = 0; i < e->fault.nr_allocs && i < VT_FAULT_ALLOCS; i++)
+		if (e->fault.alloc[i].migratetype == MIGRATE_MOVABLE) {
+			f->order = e->fault.alloc[i].order;
+			f->allocated = true;
+			break;
+		}
+}
+
+/*
+ * The event log beside the file: its faults, and khugepaged's outcomes and
+ * the TLB flushes where the file had none. Absent: not an error.
+ */
+static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, struct side *s)
+{
+	const char *name = !strcmp(s->kind, "sim") ? FUNCTIONAL_EVLOG_NAME : EVLOG_NAME;
+	bool kh_from_log = !s->has_khugepaged, tlb_from_log = !s->has_tlb_flushes;
+	const cJSON *meta, *scan_names, *tlb_names, *p0;
+	struct evlog_reader r;
+	struct vt_event e;
+	size_t cap = 0;
+	uint64_t t0 = 0;
+	char *path, buf[16];
+	int ret = -1;
+
+	if (wj_string(c, root, "", "events_log", false, &name) < 0)
+		return -1;
+	path = join(dir, name);
+	if (!path)
+		return oom(c);
+	if (access(path, F_OK) && errno == ENOENT) {
+		free(path);
+		return 0;
+	}
+	if (evlog_open(&r, path, c->err)) {
+		free(path);
+		return -1;
+	}
+	meta = evlog_meta(&r);
+	scan_names = cJSON_GetObjectItemCaseSensitive(meta, "scan_status");
+	tlb_names = cJSON_GetObjectItemCaseSensitive(meta, "tlb_flush_reason");
+	p0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(meta, "phases"), 0);
+	p0 = cJSON_GetObjectItemCaseSensitive(p0, "start_ns");
+	if (cJSON_IsNumber(p0) && p0->valuedouble > 0)
+		t0 = (uint64_t)p0->valuedouble;
+
+	while (evlog_next(&r, &e) > 0) {
+		bool in_phase = e.phase >= 0 && (size_t)e.phase < s->nr_phases;
+		int st;
+
+		switch (e.type) {
+		case VT_FAULT:
+			if (s->nr_faults == cap) {
+				struct side_fault *nf;
+
+				cap = cap ? 2 * cap : 1024;
+				nf = realloc(s->faults, cap * sizeof(*nf));
+				if (!nf)
+					goto oom;
+				s->faults = nf;
+			}
+			fault_of(s, &e, t0, &s->faults[s->nr_faults++]);
+			break;
+		case VT_SCAN_PMD:
+		case VT_COLLAPSE:
+			if (!kh_from_log || !in_phase)
+				break;
+			st = e.type == VT_SCAN_PMD ? e.scan.status : e.collapse.status;
+			if (e.type == VT_SCAN_PMD
+			    ? named_add(&s->scan_results, &s->nr_scan_results,
+					meta_name(scan_names, st, buf, sizeof(buf)), 1)
+			    : named_add(&s->collapse_results, &s->nr_collapse_results,
+					meta_name(scan_names, st, buf, sizeof(buf)), 1))
+				goto oom;
+			break;
+		case VT_TLB_FLUSH:
+			if (tlb_from_log && in_phase &&
+			    named_add(&s->tlb_flushes, &s->nr_tlb_flushes,
+				      meta_name(tlb_names, e.tlb.reason, buf, sizeof(buf)), 1))
+				goto oom;
+			break;
+		}
+	}
+	s->has_log = true;
+	s->has_khugepaged = true;
+	s->has_tlb_flushes = true;
+	ret = 0;
+	goto out;
+oom:
+	wl_error_set(c->err, path, "", "out of memory");
+out:
+	evlog_close(&r);
+	free(path);
+	return ret;
+}
+
+int side_load(struct side *s, const char *dir, const char *name, struct wl_error *err)
+{
+	static const char *const kinds[] = { "linux", "sim" };
+	struct wj_ctx c = { .err = err };
+	const char *str, *timing = NULL;
+	const cJSON *tlb;
+	char *text, got[64];
+	size_t len;
+	int kind;
+
+	memset(s, 0, sizeof(*s));
+	s->path = join(dir, name);
+	if (!s->path)
+		return wl_error_set(err, name, "", "out of memory");
+	c.file = s->path;
+	if (wj_read_file(s->path, &text, &len, err))
+		return -1;
+	s->json = wj_parse(&c, text, len);
+	free(text);
+	if (!s->json)
+		return -1;
+	if (!cJSON_IsObject(s->json))
+		return wj_fail(&c, "", "", "expected a side (a JSON object), got %s",
+			       wj_describe(s->json, got, sizeof(got)));
+
+	if (wj_string(&c, s->json, "", "workload", true, &str) < 0)
+		return -1;
+	s->workload = strdup(str);
+	if (wj_enum(&c, s->json, "", "side", true, kinds, 2, &kind) < 0)
+		return -1;
+	s->kind = strdup(kinds[kind]);
+	str = NULL;
+	if (wj_string(&c, s->json, "", "tool", false, &str) < 0)
+		return -1;
+	if (str)
+		s->version = strdup(str);
+	if (!s->workload || !s->kind || (str && !s->version))
+		return oom(&c);
+	if (wj_bool(&c, s->json, "", "complete", true, &s->complete) < 0 ||
+	    wj_uint(&c, s->json, "", "dropped_events", false, 0, WJ_MAX_EXACT,
+		    &s->dropped_events) < 0 ||
+	    wj_uint(&c, s->json, "", "runtime_ns", true, 0, WJ_MAX_EXACT, &s->runtime_ns) < 0 ||
+	    wj_string(&c, s->json, "", "timing", false, &timing) < 0)
+		return -1;
+	s->timed = !timing || strcmp(timing, "none");
+
+	if (load_regions(&c, s->json, s) || load_phases(&c, s->json, s) ||
+	    load_khugepaged(&c, s->json, s))
+		return -1;
+	tlb = cJSON_GetObjectItemCaseSensitive(s->json, "tlb_flushes");
+	if (tlb) {
+		if (load_named(&c, tlb, "tlb_flushes", true, &s->tlb_flushes, &s->nr_tlb_flushes))
+			return -1;
+		s->has_tlb_flushes = true;
+	}
+	if (load_log(&c, s->json, dir, s))
+		return -1;
+	count_collapses(s);
+	count_tlb_flushes(s);
+	return 0;
+}
+
+void side_release(struct side *s)
+{
+	for (size_t i = 0; s->regions && i < s->nr_regions; i++) {
+		free(s->regions[i].name);
+		free(s->regions[i].backing);
+	}
+	for (size_t i = 0; s->phases && i < s->nr_phases; i++)
+		free(s->phases[i].op);
+	named_free(s->scan_results, s->nr_scan_results);
+	named_free(s->collapse_results, s->nr_collapse_results);
+	named_free(s->tlb_flushes, s->nr_tlb_flushes);
+	free(s->regions);
+	free(s->phases);
+	free(s->faults);
+	free(s->path);
+	free(s->workload);
+	free(s->kind);
+	free(s->version);
+	cJSON_Delete(s->json);
+	memset(s, 0, sizeof(*s));
+}

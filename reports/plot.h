@@ -1,0 +1,92 @@
+/*
+ * plot.h - the report's figures, drawn by gnuplot; private to reports/.
+ *
+ * A plotter owns the directory where figures are made. Each plot_*()
+ * function decides first whether there is anything to draw (FIG_EMPTY with
+ * the reason if not), then writes NAME-SERIES.dat files and NAME.gp into the
+ * directory, runs `gnuplot -d NAME.gp` there (stdin and stdout /dev/null,
+ * stderr to NAME.err) and reads NAME.svg back as an inline SVG: FIG_SVG. No
+ * gnuplot, or gnuplot failing: FIG_MISSING with the reason (the first line
+ * gnuplot printed, or how to get gnuplot). Scripts use relative names only,
+ * so a kept directory can be replotted by hand.
+ *
+ * Also here: the few derived views both the tables (report.c) and the plots
+ * need, so the two never disagree.
+ */
+#ifndef REPORTS_PLOT_H
+#define REPORTS_PLOT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "compare/compare.h"
+
+#define REPORT_LINUX_RGB	"#3465a4"
+#define REPORT_SIM_RGB		"#e07020"
+
+/* Cells in a backing strip at most; larger regions group blocks per cell. */
+#define REPORT_MAX_CELLS	512
+
+struct plotter {
+	char *gnuplot;			/* the program's path; NULL: none */
+	char dir[PATH_MAX];		/* "" when there is nowhere to draw */
+	bool keep;			/* the caller's directory: leave it */
+	unsigned seq;			/* figures made: ids are prefixed "pSEQ-" */
+	char missing[224];		/* why there are no plots (gnuplot NULL) */
+};
+
+enum figure_state { FIG_EMPTY, FIG_MISSING, FIG_SVG };
+
+struct figure {
+	enum figure_state state;
+	char *svg;			/* FIG_SVG: the inline <svg> element */
+	char why[320];			/* FIG_EMPTY, FIG_MISSING: why no plot */
+};
+
+/* 0, or -1 with err when plot_dir cannot be made (or no temporary dir). */
+int plotter_init(struct plotter *p, const char *gnuplot, const char *plot_dir,
+		 struct wl_error *err);
+/* Remove the temporary directory and what this plotter wrote there. */
+void plotter_release(struct plotter *p);
+void figure_release(struct figure *f);
+
+void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct figure *f);
+void plot_latency_cdf(struct plotter *p, const struct comparison *c, struct figure *f);
+/* Linux's region 'region' and the simulated region of the same name. */
+void plot_backing(struct plotter *p, const struct comparison *c, size_t region,
+		  struct figure *f);
+void plot_alloc_orders(struct plotter *p, const struct comparison *c, struct figure *f);
+/* A histogram by the kernel's names ('stem' names the files). */
+void plot_named_counts(struct plotter *p, const char *stem, const char *title,
+		       const struct side_named_count *lx, size_t nr_lx,
+		       const struct side_named_count *sm, size_t nr_sm, struct figure *f);
+
+/* ---- shared with report.c ------------------------------------------------------ */
+
+/* The index of the region of side 's' named 'name', or -1. */
+int report_region_index(const struct side *s, const char *name);
+
+/* The side's fault latencies that are known (> 0), sorted; *n of them. */
+uint64_t *report_latencies(const struct side *s, size_t *n);
+
+/* The nearest-rank q-quantile (0 < q <= 1) of n sorted values (n > 0). */
+uint64_t report_quantile(const uint64_t *v, size_t n, double q);
+
+/* Fault allocations per order over all regions. */
+void report_alloc_orders(const struct side *s, uint64_t orders[SIDE_ORDERS]);
+
+/*
+ * The union of two named histograms, in first-seen order (Linux's, then the
+ * simulated side's new names): *names (borrowed strings) and the counts of
+ * each side. 0, or -1 out of memory. free() the three arrays.
+ */
+int report_named_union(const struct side_named_count *lx, size_t nr_lx,
+		       const struct side_named_count *sm, size_t nr_sm,
+		       const char ***names, uint64_t **clx, uint64_t **csm, size_t *n);
+
+/* HTML-escape s onto f (&, <, >, ", '). */
+void report_html_escape(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,934 @@
+/*
+ * test_report.c - report.md and report.html from a hand-made comparison:
+ * the verdict table's rows, report.md against a golden file, one inline SVG
+ * per plot (gnuplot), notes where plots would be without gnuplot, escaping,
+ * atomic writing; and the page as a browser shows it (headless Chromium: a
+ * screenshot that is not blank, every SVG laid out with a non-zero size).
+ *
+ * The comparison is built here from struct side values, not read from files,
+ * so this suite depends on compare/ only for verdict_name().
+ *
+ * Golden file: tests/data/reports/mixed.md. After a deliberate change of
+ * the Markdown, rewrite it with VIRTUOSO_UPDATE_GOLDEN=1 and review the diff.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <zlib.h>
+
+#include "compare/compare.h"
+#include "reports/report.h"
+
+#define GOLDEN "tests/data/reports/mixed.md"
+#define MIB (UINT64_C(1) << 20)
+#define NR_PLOTS 8		/* timeline, latency, 2 backing strips, orders, scan, collapse, tlb */
+
+/* ---- the fixture: two small sides and their comparison --------------------------- */
+
+struct fixture {
+	struct side lx, sm;
+	struct side_region reg[2][2];
+	struct side_phase ph[2][3];
+	struct backing_run runs[4][3];
+	struct side_named_count scan[2][2], coll[1], tlb[2][2];
+	struct side_fault *faults[2];
+	struct metric m[12];
+	struct comparison c;
+};
+
+static struct fixture fx;
+
+static const char *kernel_json =
+	"{\"thp\":\"madvise\",\"defrag\":\"%s\",\"use_zero_page\":true,"
+	"\"mthp\":{\"16KiB\":\"never\",\"64KiB\":\"never\"},"
+	"\"khugepaged\":{\"scan_sleep_ms\":10000,\"pages_to_scan\":4096,\"max_ptes_none\":511}}";
+
+static cJSON *side_json(bool sim)
+{
+	char kernel[512];
+	cJSON *root = cJSON_CreateObject();
+
+	snprintf(kernel, sizeof(kernel), kernel_json, sim ? "always" : "madvise");
+	cJSON_AddItemToObject(root, "kernel", cJSON_Parse(kernel));
+	if (sim) {
+		cJSON_AddStringToObject(root, "timing", "interval");
+		cJSON_AddItemToObject(root, "config", cJSON_Parse(
+			"{\"origin\":\"test machine\",\"core\":{\"freq_mhz\":5100,\"mlp\":10},"
+			"\"mmu\":{\"stlb\":{\"sets\":256,\"ways\":8,\"latency\":12,"
+			"\"replacement\":\"lru\"},\"pwc\":true,\"nested\":{\"enabled\":false,"
+			"\"ntlb\":{\"sets\":4,\"ways\":4}}},\"dram\":{\"channels\":1,\"t_row_hit\":157}}"));
+	} else {
+		cJSON_AddItemToObject(root, "host", cJSON_Parse(
+			"{\"kernel\":\"6.18.0-test\",\"user\":\"nobody\"}"));
+		cJSON_AddItemToObject(root, "probes", cJSON_Parse(
+			"{\"flavour\":\"tp_btf\",\"backing\":\"pagemap_scan\",\"dropped\":0}"));
+	}
+	return root;
+}
+
+static void set_region(struct side_region *r, const char *name, uint64_t start, uint64_t size,
+		       uint64_t faults, uint64_t thp, uint64_t huge, uint64_t resident,
+		       uint64_t none, uint64_t zero, uint64_t pte, uint64_t pmd)
+{
+	*r = (struct side_region){
+		.name = (char *)name, .start = start, .size = size, .faults = faults,
+		.thp_faults = thp, .huge_bytes = huge, .resident_bytes = resident,
+		.pages = { none, zero, pte, pmd },
+	};
+}
+
+static void set_phase(struct side_phase *p, const char *op, int region, uint64_t start,
+		      uint64_t runtime, uint64_t faults, uint64_t thp)
+{
+	*p = (struct side_phase){ .op = (char *)op, .region = region, .start_ns = start,
+				  .runtime_ns = runtime, .faults = faults, .thp_faults = thp };
+}
+
+static void set_metric(struct metric *m, const char *name, const char *scope, double lx,
+		       double sm, double value, double warn, double fail, bool higher,
+		       enum verdict v, const char *note)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->scope, sizeof(m->scope), "%s", scope);
+	m->linux_value = lx;
+	m->sim_value = sm;
+	m->value = value;
+	m->warn = warn;
+	m->fail = fail;
+	m->higher_is_better = higher;
+	m->verdict = v;
+	snprintf(m->note, sizeof(m->note), "%s", note);
+}
+
+/* n faults of a phase, evenly spread over [t0, t0 + span), latencies from lat(i). */
+static size_t add_faults(struct side_fault *f, size_t at, size_t n, int region, int phase,
+			 uint64_t t0, uint64_t span, uint64_t start, uint64_t stride, uint8_t order,
+			 uint64_t lat0, uint64_t lat_spread)
+{
+	for (size_t i = 0; i < n; i++)
+		f[at + i] = (struct side_fault){
+			.t_ns = t0 + span * i / n, .addr = start + stride * i,
+			.latency_ns = lat0 + (i * 7919) % (lat_spread ? lat_spread : 1),
+			.region = region, .phase = phase, .order = order, .write = true,
+			.allocated = true,
+		};
+	return at + n;
+}
+
+/*
+ * Linux: "hot" (8 MiB, 2 MiB aligned) fully PMD-mapped by 4 THP faults;
+ * "cold" (4 MiB starting 1 MiB into a block, so 3 blocks) with 512 zero
+ * pages, 88 pte pages, the rest untouched. Simulated: one block of "hot"
+ * fell back to 4 KiB pages; "cold" the same counts but no backing map.
+ */
+static void fixture_init(void)
+{
+	struct side *L = &fx.lx, *S = &fx.sm;
+	size_t n;
+
+	memset(&fx, 0, sizeof(fx));
+	*L = (struct side){ .path = "out/unit/linux.json", .workload = "unit-mixed",
+			    .kind = "linux", .version = "0.1.0", .complete = true,
+			    .runtime_ns = 12000000, .has_log = true };
+	*S = (struct side){ .path = "out/unit/sim.json", .workload = "unit-mixed",
+			    .kind = "sim", .version = "0.1.0", .complete = true,
+			    .runtime_ns = 2500000, .has_log = true };
+
+	set_region(&fx.reg[0][0], "hot", 0x7f0000000000, 8 * MIB, 4, 4, 8 * MIB, 8 * MIB,
+		   0, 0, 0, 2048);
+	fx.reg[0][0].alloc_orders[9] = 4;
+	fx.runs[0][0] = (struct backing_run){ PAGE_CLASS_PMD, 2048 };
+	fx.reg[0][0].backing = fx.runs[0];
+	fx.reg[0][0].nr_backing = 1;
+	set_region(&fx.reg[0][1], "cold", 0x7f0000b00000, 4 * MIB, 600, 0, 0, 600 * 4096,
+		   424, 512, 88, 0);
+	fx.reg[0][1].alloc_orders[0] = 88;
+	fx.runs[1][0] = (struct backing_run){ PAGE_CLASS_ZERO, 512 };
+	fx.runs[1][1] = (struct backing_run){ PAGE_CLASS_PTE, 88 };
+	fx.runs[1][2] = (struct backing_run){ PAGE_CLASS_NONE, 424 };
+	fx.reg[0][1].backing = fx.runs[1];
+	fx.reg[0][1].nr_backing = 3;
+
+	set_region(&fx.reg[1][0], "hot", 0x7f1000000000, 8 * MIB, 515, 3, 6 * MIB, 8 * MIB,
+		   0, 0, 512, 1536);
+	fx.reg[1][0].alloc_orders[9] = 3;
+	fx.reg[1][0].alloc_orders[0] = 512;
+	fx.runs[2][0] = (struct backing_run){ PAGE_CLASS_PMD, 1024 };
+	fx.runs[2][1] = (struct backing_run){ PAGE_CLASS_PTE, 512 };
+	fx.runs[2][2] = (struct backing_run){ PAGE_CLASS_PMD, 512 };
+	fx.reg[1][0].backing = fx.runs[2];
+	fx.reg[1][0].nr_backing = 3;
+	set_region(&fx.reg[1][1], "cold", 0x7f1000b00000, 4 * MIB, 600, 0, 0, 600 * 4096,
+		   424, 512, 88, 0);
+	fx.reg[1][1].alloc_orders[0] = 88;
+
+	L->regions = fx.reg[0];
+	S->regions = fx.reg[1];
+	L->nr_regions = S->nr_regions = 2;
+
+	set_phase(&fx.ph[0][0], "touch", 0, 0, 4000000, 4, 4);
+	set_phase(&fx.ph[0][1], "touch", 1, 4100000, 6000000, 600, 0);
+	set_phase(&fx.ph[0][2], "access", 0, 10200000, 1800000, 0, 0);
+	set_phase(&fx.ph[1][0], "touch", 0, 500, 1200000, 515, 3);
+	set_phase(&fx.ph[1][1], "touch", 1, 1200600, 1000000, 600, 0);
+	set_phase(&fx.ph[1][2], "access", 0, 2200700, 299300, 0, 0);
+	L->phases = fx.ph[0];
+	S->phases = fx.ph[1];
+	L->nr_phases = S->nr_phases = 3;
+
+	fx.scan[0][0] = (struct side_named_count){ "pmd_none", 3 };
+	fx.scan[0][1] = (struct side_named_count){ "succeeded", 1 };
+	fx.scan[1][0] = (struct side_named_count){ "pmd_none", 3 };
+	fx.scan[1][1] = (struct side_named_count){ "page_pmd_mapped", 1 };
+	fx.coll[0] = (struct side_named_count){ "succeeded", 1 };
+	L->scan_results = fx.scan[0];
+	S->scan_results = fx.scan[1];
+	L->nr_scan_results = S->nr_scan_results = 2;
+	L->collapse_results = fx.coll;
+	L->nr_collapse_results = 1;
+	L->collapses = 1;
+	fx.tlb[0][0] = (struct side_named_count){ "remote_shootdown", 5 };
+	fx.tlb[0][1] = (struct side_named_count){ "local_mm_shootdown", 2 };
+	fx.tlb[1][0] = (struct side_named_count){ "remote_shootdown", 4 };
+	L->tlb_flushes = fx.tlb[0];
+	L->nr_tlb_flushes = 2;
+	L->tlb_flush_total = 7;
+	S->tlb_flushes = fx.tlb[1];
+	S->nr_tlb_flushes = 1;
+	S->tlb_flush_total = 4;
+
+	fx.faults[0] = calloc(604, sizeof(struct side_fault));
+	n = add_faults(fx.faults[0], 0, 4, 0, 0, 500000, 3500000, 0x7f0000000000, 2 * MIB, 9,
+		       150000, 450000);
+	n = add_faults(fx.faults[0], n, 600, 1, 1, 4100000, 5800000, 0x7f0000b00000, 4096, 0,
+		       900, 3000);
+	L->faults = fx.faults[0];
+	L->nr_faults = n;
+	fx.faults[1] = calloc(1115, sizeof(struct side_fault));
+	n = add_faults(fx.faults[1], 0, 3, 0, 0, 1000, 300000, 0x7f1000000000, 2 * MIB, 9,
+		       90000, 20000);
+	n = add_faults(fx.faults[1], n, 512, 0, 0, 300000, 800000, 0x7f1000400000, 4096, 0,
+		       1500, 500);
+	n = add_faults(fx.faults[1], n, 600, 1, 1, 1200600, 950000, 0x7f1000b00000, 4096, 0,
+		       1200, 1500);
+	S->faults = fx.faults[1];
+	S->nr_faults = n;
+
+	L->json = side_json(false);
+	S->json = side_json(true);
+
+	set_metric(&fx.m[0], "faults", "all", 604, 1115, 511.0 / 604, 0.05, 0.2, false,
+		   VERDICT_FAIL, "");
+	set_metric(&fx.m[1], "thp_faults", "all", 4, 3, 0.25, 0.1, 0.3, false, VERDICT_WARN, "");
+	set_metric(&fx.m[2], "huge_bytes", "all", 8 * MIB, 6 * MIB, 0.25, 0.1, 0.3, false,
+		   VERDICT_WARN, "");
+	set_metric(&fx.m[3], "backing_agreement", "all", NAN, NAN, 0.9, 0.99, 0.95, true,
+		   VERDICT_FAIL, "");
+	set_metric(&fx.m[4], "faults", "hot", 4, 515, 127.75, 0.05, 0.2, false, VERDICT_FAIL, "");
+	set_metric(&fx.m[5], "backing_agreement", "cold", NAN, NAN, 1.0, 0.99, 0.95, true,
+		   VERDICT_PASS, "from class counts (an upper bound)");
+	set_metric(&fx.m[6], "runtime", "all", 12000000, 2500000, 0.7917, 0.5, 1.0, false,
+		   VERDICT_WARN, "");
+	set_metric(&fx.m[7], "phase_faults", "phase 1 touch", 600, 600, 0, 0.05, 0.2, false,
+		   VERDICT_PASS, "");
+	set_metric(&fx.m[8], "fault_latency_p50", "all", 2500, 2000, 0.2, 0.25, 0.5, false,
+		   VERDICT_PASS, "");
+	set_metric(&fx.m[9], "alloc_orders", "all", NAN, NAN, 0.5006, 0.05, 0.2, false,
+		   VERDICT_FAIL, "");
+	set_metric(&fx.m[10], "collapses", "all", 1, 0, 1, 0.1, 0.5, false, VERDICT_FAIL, "");
+	set_metric(&fx.m[11], "fault_latency_wasserstein", "all", NAN, NAN, NAN, 0.5, 1, false,
+		   VERDICT_NA, "no latencies on the simulated side");
+	fx.c = (struct comparison){ .linux_side = L, .sim_side = S, .metrics = fx.m,
+				    .nr_metrics = 12, .overall = VERDICT_FAIL, .complete = true };
+}
+
+static void fixture_fini(void)
+{
+	cJSON_Delete(fx.lx.json);
+	cJSON_Delete(fx.sm.json);
+	free(fx.faults[0]);
+	free(fx.faults[1]);
+}
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static char tmpdir[64];
+
+static void tmp_init(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vreport-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void setup(void)
+{
+	fixture_init();
+	tmp_init();
+}
+
+static void teardown(void)
+{
+	fixture_fini();
+	if (!getenv("VIRTUOSO_KEEP_REPORT"))
+		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		fprintf(stderr, "kept %s\n", tmpdir);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static char *in_tmp(const char *name)
+{
+	static char path[4][256];
+	static int slot;
+	char *p = path[slot++ % 4];
+
+	snprintf(p, 256, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* The program on PATH, or NULL (static buffer). */
+static const char *which(const char *name)
+{
+	static char buf[512];
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	const char *found = NULL;
+
+	copy = strdup(path ? path : "/usr/bin:/bin");
+	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+		if (!access(buf, X_OK))
+			found = buf;
+	}
+	free(copy);
+	return found;
+}
+
+static void render(const struct report_options *o)
+{
+	struct wl_error err = { 0 };
+
+	cr_assert_eq(report_write_opts(&fx.c, tmpdir, o, &err), 0, "%s: %s: %s", err.file,
+		     err.path, err.msg);
+}
+
+/* ---- Markdown --------------------------------------------------------------------- */
+
+TestSuite(report, .init = setup, .fini = teardown);
+
+Test(report, markdown_has_the_verdict_rows)
+{
+	static const char *const rows[] = {
+		"| Metric | Scope | Linux | Simulated | Divergence | Warn if | Fail if | Verdict | Note |\n"
+		"|---|---|---:|---:|---:|---:|---:|---|---|\n",
+		"| faults | all | 604 | 1115 | 0.846 | > 0.05 | > 0.2 | fail | |\n",
+		"| thp_faults | all | 4 | 3 | 0.25 | > 0.1 | > 0.3 | warn | |\n",
+		"| huge_bytes | all | 8 MiB | 6 MiB | 0.25 | > 0.1 | > 0.3 | warn | |\n",
+		"| backing_agreement | all | \u2014 | \u2014 | 0.9 | < 0.99 | < 0.95 | fail | |\n",
+		"| faults | hot | 4 | 515 | 127.8 | > 0.05 | > 0.2 | fail | |\n",
+		"| backing_agreement | cold | \u2014 | \u2014 | 1 | < 0.99 | < 0.95 | pass | "
+		"from class counts (an upper bound) |\n",
+		"| runtime | all | 12 ms | 2.5 ms | 0.7917 | > 0.5 | > 1 | warn | |\n",
+		"| phase_faults | phase 1 touch | 600 | 600 | 0 | > 0.05 | > 0.2 | pass | |\n",
+		"| fault_latency_p50 | all | 2.5 \u00b5s | 2 \u00b5s | 0.2 | > 0.25 | > 0.5 | pass | |\n",
+		"| alloc_orders | all | \u2014 | \u2014 | 0.5006 | > 0.05 | > 0.2 | fail | |\n",
+		"| fault_latency_wasserstein | all | \u2014 | \u2014 | \u2014 | > 0.5 | > 1 | n/a | "
+		"no latencies on the simulated side |\n",
+	};
+	struct report_options none = { .gnuplot = "" };
+	char *md;
+
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_not_null(strstr(md, rows[i]), "report.md lacks the row\n%s", rows[i]);
+	cr_expect_not_null(strstr(md, "**Overall verdict: fail** · results complete · 12 metrics: "
+				  "3 pass, 3 warn, 5 fail, 1 n/a"), "%s", md);
+	cr_expect_not_null(strstr(md, "- fail: faults (all): 0.846, fails if > 0.2\n"));
+	cr_expect_not_null(strstr(md, "- warn: runtime (all): 0.7917, warns if > 0.5\n"));
+	/* the other tables */
+	cr_expect_not_null(strstr(md, "| hot | simulated | 0x7f1000000000 | 8 MiB | 515 | 3 | "
+				  "6 MiB | 8 MiB | 0 | 0 | 512 | 1536 |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "| 0 | touch | hot | 0 ns | 4 ms | 500 ns | 1.2 ms | 4 | "
+				  "515 | 4 | 3 |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "| 9 | 2 MiB | 4 | 3 |\n"));
+	cr_expect_not_null(strstr(md, "| succeeded | 1 | 0 |\n"));
+	cr_expect_not_null(strstr(md, "| page_pmd_mapped | 0 | 1 |\n"));
+	cr_expect_not_null(strstr(md, "| total | 7 | 4 |\n"));
+	cr_expect_not_null(strstr(md, "| defrag | madvise | always | yes |\n"));
+	cr_expect_not_null(strstr(md, "| khugepaged.max_ptes_none | 511 | 511 | |\n"));
+	cr_expect_not_null(strstr(md, "| mmu.stlb | sets=256, ways=8, latency=12, "
+				  "replacement=lru |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "| mmu.nested.ntlb | sets=4, ways=4 |\n"));
+	cr_expect_not_null(strstr(md, "| timing mode | interval |\n"));
+	cr_expect_not_null(strstr(md, "| host.kernel | 6.18.0-test |\n"));
+	cr_expect_null(strstr(md, "<svg"));
+	free(md);
+}
+
+Test(report, markdown_matches_the_golden_file)
+{
+	char *md, *want;
+
+	render(NULL);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	if (getenv("VIRTUOSO_UPDATE_GOLDEN")) {
+		FILE *f = fopen(GOLDEN, "w");
+
+		cr_assert_not_null(f);
+		fputs(md, f);
+		fclose(f);
+	}
+	want = slurp(GOLDEN);
+	cr_assert_not_null(want, GOLDEN " is missing (VIRTUOSO_UPDATE_GOLDEN=1 writes it)");
+	cr_expect_str_eq(md, want, "report.md differs from " GOLDEN);
+	free(md);
+	free(want);
+}
+
+Test(report, markdown_is_the_same_without_gnuplot)
+{
+	struct report_options none = { .gnuplot = "/nonexistent/gnuplot" };
+	char *a, *b;
+
+	render(NULL);
+	a = slurp(in_tmp("report.md"));
+	render(&none);
+	b = slurp(in_tmp("report.md"));
+	cr_assert_not_null(a);
+	cr_assert_not_null(b);
+	cr_expect_str_eq(a, b);
+	free(a);
+	free(b);
+}
+
+/* ---- HTML ------------------------------------------------------------------------ */
+
+/* Every id="..." / id='...' in the page is unique. */
+static void expect_unique_ids(const char *html)
+{
+	size_t n = 0, cap = 4096;
+	char **ids = calloc(cap, sizeof(*ids));
+
+	for (const char *p = html; (p = strstr(p, "id=")); p += 3) {
+		char q = p[3];
+		const char *end;
+
+		if ((q != '"' && q != '\'') || (p > html && p[-1] != ' ' && p[-1] != '\t' &&
+						p[-1] != '\n'))
+			continue;
+		end = strchr(p + 4, q);
+		cr_assert_not_null(end);
+		cr_assert_lt(n, cap);
+		ids[n] = strndup(p + 4, (size_t)(end - p - 4));
+		for (size_t i = 0; i < n; i++)
+			cr_expect_str_neq(ids[i], ids[n], "id \"%s\" appears twice", ids[n]);
+		n++;
+	}
+	cr_expect_gt(n, 0);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+static void expect_self_contained(const char *html)
+{
+	cr_expect_eq(strncmp(html, "<!DOCTYPE html>\n<html lang=\"en\">", 31), 0);
+	cr_expect_not_null(strstr(html, "<meta charset=\"utf-8\">"));
+	cr_expect_not_null(strstr(html, "<style>"));
+	cr_expect_not_null(strstr(html, "</html>\n"));
+	cr_expect_null(strstr(html, "<?xml"), "an XML prolog inside HTML");
+	cr_expect_null(strstr(html, "<!DOCTYPE svg"));
+	cr_expect_null(strstr(html, "<script"), "the report runs no scripts");
+	cr_expect_null(strstr(html, "<link"));
+	cr_expect_null(strstr(html, "<img"));
+	cr_expect_null(strstr(html, "src="));
+	cr_expect_null(strstr(html, "@import"));
+	cr_expect_null(strstr(html, "href=\"http"));
+	cr_expect_null(strstr(html, "href='http"));
+	cr_expect_null(strstr(html, "url(http"));
+	cr_expect_eq(count(html, "<svg"), count(html, "</svg>"));
+}
+
+Test(report, html_has_an_inline_svg_per_plot)
+{
+	char *html;
+
+	if (!which("gnuplot"))
+		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+	render(NULL);
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(html);
+	cr_expect_eq(count(html, "<svg class=\"plot\""), NR_PLOTS, "%zu plots",
+		     count(html, "<svg class=\"plot\""));
+	cr_expect_eq(count(html, "<svg"), NR_PLOTS);
+	cr_expect_eq(count(html, "plot-missing"), 0, "a plot was not drawn");
+	cr_expect_eq(count(html, "<figure>"), NR_PLOTS);
+	cr_expect_not_null(strstr(html, "aria-label=\"Cumulative faults over time, Linux and "
+				  "simulated\""));
+	cr_expect_not_null(strstr(html, "aria-label=\"Backing of region hot per 2 MiB block"));
+	cr_expect_not_null(strstr(html, "aria-label=\"Backing of region cold per 2 MiB block"));
+	cr_expect_not_null(strstr(html, "aria-label=\"Fault latency CDFs"));
+	/* the sim side has no map of cold: its strip says so */
+	cr_expect_not_null(strstr(html, "simulated: no backing map recorded"));
+	expect_self_contained(html);
+	expect_unique_ids(html);
+	/* the same tables as report.md */
+	cr_expect_not_null(strstr(html, "<td class=\"nowrap\">faults</td><td class=\"nowrap\">all</td>"
+				  "<td class=\"num\">604</td>"
+				  "<td class=\"num\">1115</td><td class=\"num\">0.846</td>"
+				  "<td class=\"num\">&gt; 0.05</td><td class=\"num\">&gt; 0.2</td>"
+				  "<td><span class=\"badge v-fail\">fail</span></td><td></td>"));
+	cr_expect_not_null(strstr(html, "<tr class=\"differs\"><td>defrag</td>"));
+	free(html);
+}
+
+Test(report, html_says_where_each_plot_would_be_without_gnuplot)
+{
+	struct report_options none = { .gnuplot = "/nonexistent/gnuplot" };
+	char *html;
+
+	render(&none);
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(html);
+	cr_expect_eq(count(html, "<svg"), 0);
+	cr_expect_eq(count(html, "<figure class=\"plot-missing\">"), NR_PLOTS);
+	cr_expect_eq(count(html, "<strong>Plot not drawn:</strong> gnuplot was not found "
+			   "(&quot;/nonexistent/gnuplot&quot;): install it (Debian: apt-get install "
+			   "gnuplot-nox)"), NR_PLOTS);
+	cr_expect_not_null(strstr(html, "No plots: gnuplot was not found"));
+	expect_self_contained(html);
+	free(html);
+}
+
+Test(report, html_notes_a_gnuplot_failure_and_still_writes)
+{
+	struct report_options bad;
+	char *html, *fake = in_tmp("fake-gnuplot");
+	FILE *f = fopen(fake, "w");
+
+	cr_assert_not_null(f);
+	fputs("#!/bin/sh\necho 'plot.gp line 3: boom' >&2\nexit 1\n", f);
+	fclose(f);
+	cr_assert_eq(chmod(fake, 0755), 0);
+	bad = (struct report_options){ .gnuplot = fake };
+	render(&bad);
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(html);
+	cr_expect_eq(count(html, "<figure class=\"plot-missing\">"), NR_PLOTS);
+	cr_expect_not_null(strstr(html, "gnuplot failed on fault_timeline.gp (exit status): "
+				  "plot.gp line 3: boom"));
+	free(html);
+}
+
+Test(report, plot_dir_keeps_data_and_scripts)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	struct stat st;
+	static const char *const files[] = {
+		"fault_timeline.gp", "fault_timeline-linux.dat", "fault_timeline-sim-phase.dat",
+		"fault_latency.gp", "fault_latency-sim.dat", "backing_0.gp", "backing_1.dat",
+		"alloc_orders.gp", "khugepaged_scan.gp", "khugepaged_collapse.dat", "tlb_flushes.gp",
+	};
+
+	render(&keep);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/plots/%s", tmpdir, files[i]);
+		cr_expect_eq(stat(path, &st), 0, "%s missing", path);
+	}
+	if (which("gnuplot"))
+		cr_expect_eq(stat(in_tmp("plots/backing_0.svg"), &st), 0);
+}
+
+Test(report, backing_map_missing_on_both_sides_is_said)
+{
+	char *md, *html;
+
+	fx.reg[0][1].backing = NULL;
+	fx.reg[0][1].nr_backing = 0;
+	render(NULL);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(md, "### Region cold (4 MiB at 0x7f0000b00000 on Linux)\n\n"
+				  "*The backing map is not available: neither side recorded one "
+				  "for this region"), "%s", md);
+	cr_expect_not_null(strstr(html, "<p class=\"note\">The backing map is not available"));
+	cr_expect_eq(count(html, "<svg"), which("gnuplot") ? NR_PLOTS - 1 : 0);
+	free(md);
+	free(html);
+}
+
+Test(report, names_are_escaped)
+{
+	char *md, *html;
+
+	fx.reg[0][0].name = fx.reg[1][0].name = "a|b<i>&'x";
+	snprintf(fx.m[4].scope, sizeof(fx.m[4].scope), "a|b<i>&'x");
+	render(NULL);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(md, "| faults | a\\|b<i>&'x | 4 | 515 |"), "%s", md);
+	cr_expect_not_null(strstr(html, "<td class=\"nowrap\">a|b&lt;i&gt;&amp;&#39;x</td>"));
+	cr_expect_null(strstr(html, "<i>"));
+	free(md);
+	free(html);
+}
+
+Test(report, sides_without_logs_or_metrics_still_render)
+{
+	char *md;
+
+	fixture_fini();
+	fx.lx.json = fx.sm.json = NULL;
+	fx.faults[0] = fx.faults[1] = NULL;
+	fx.lx.faults = fx.sm.faults = NULL;
+	fx.lx.has_log = fx.sm.has_log = false;
+	fx.lx.nr_faults = fx.sm.nr_faults = 0;
+	fx.c.nr_metrics = 0;
+	fx.lx.complete = false;
+	fx.lx.dropped_events = 12;
+	fx.c.complete = false;
+	render(NULL);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	cr_expect_not_null(strstr(md, "results **incomplete**"));
+	cr_expect_not_null(strstr(md, "> **Warning:** The Linux side is incomplete (12 events "
+				  "dropped)"));
+	cr_expect_not_null(strstr(md, "*Neither side has an event log, so there are no per-fault "
+				  "records to draw a timeline from.*"));
+	cr_expect_not_null(strstr(md, "*Neither side recorded fault latencies (no event logs).*"));
+	cr_expect_not_null(strstr(md, "*The comparison holds no metrics.*"));
+	cr_expect_not_null(strstr(md, "*Neither side recorded its kernel policy"));
+	free(md);
+}
+
+Test(report, odd_inputs_still_plot)
+{
+	char *html;
+
+	if (!which("gnuplot"))
+		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+	/* no phases, a log without faults, one-sided histograms, a one-page region */
+	fx.lx.nr_phases = fx.sm.nr_phases = 0;
+	fx.sm.nr_faults = 0;
+	fx.lx.nr_scan_results = 0;
+	fx.sm.nr_tlb_flushes = 0;
+	fx.reg[0][1].size = fx.reg[1][1].size = 4096;
+	fx.runs[1][0].pages = 1;
+	render(NULL);
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(html);
+	cr_expect_eq(count(html, "plot-missing"), 0, "%s",
+		     strstr(html, "plot-missing") ? strstr(html, "plot-missing") : "");
+	cr_expect_eq(count(html, "<svg"), NR_PLOTS);
+	free(html);
+}
+
+Test(report, refuses_a_missing_directory_and_writes_nothing)
+{
+	struct wl_error err = { 0 };
+	char *dir = in_tmp("no/such/dir");
+
+	cr_expect_eq(report_write(&fx.c, dir, &err), -1);
+	cr_expect_str_eq(err.file, dir);
+	cr_expect_not_null(strstr(err.msg, "No such file or directory"), "%s", err.msg);
+	cr_expect_eq(report_write(&fx.c, in_tmp(""), &err), 0);
+	cr_expect_eq(report_write(&fx.c, in_tmp("report.md"), &err), -1);
+	cr_expect_not_null(strstr(err.msg, "not a directory"), "%s", err.msg);
+}
+
+Test(report, replaces_old_reports_and_leaves_no_temporaries)
+{
+	FILE *f = fopen(in_tmp("report.md"), "w");
+	struct dirent *e;
+	DIR *d;
+	char *md;
+	int n = 0;
+
+	cr_assert_not_null(f);
+	fputs("old\n", f);
+	fclose(f);
+	render(NULL);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	cr_expect_eq(strncmp(md, "# Workload unit-mixed: Linux vs simulated\n", 42), 0, "%s", md);
+	free(md);
+	d = opendir(tmpdir);
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))) {
+			cr_expect(!strcmp(e->d_name, "report.md") || !strcmp(e->d_name, "report.html"),
+				  "left behind: %s", e->d_name);
+			n++;
+		}
+	closedir(d);
+	cr_expect_eq(n, 2);
+}
+
+/* ---- in a browser ------------------------------------------------------------------ */
+
+/* Run argv with stdout to 'out', stderr to 'errf', at most 'secs' seconds; exit status. */
+static int run_timed(char *const argv[], const char *out, const char *errf, int secs)
+{
+	int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int efd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	pid_t pid;
+	int status = -1;
+
+	cr_assert(ofd >= 0 && efd >= 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		setpgid(0, 0);
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(ofd);
+	close(efd);
+	for (int i = 0; i < secs * 20; i++) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		nanosleep(&tick, NULL);
+	}
+	kill(-pid, SIGKILL);		/* the browser and the children it started */
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+struct png {
+	uint32_t w, h;
+	uint8_t *px;			/* RGBA, w * h * 4 */
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int paeth(int a, int b, int c)
+{
+	int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
+
+	return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/* Decode an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes). */
+static void png_read(const char *path, struct png *img)
+{
+	char *file = NULL;
+	uint8_t *idat = NULL, *raw, *p;
+	size_t idat_len = 0, bpp, stride;
+	uLongf raw_len;
+	int ctype = -1;
+	FILE *f = fopen(path, "rb");
+	long size;
+
+	cr_assert_not_null(f, "no screenshot at %s", path);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	file = malloc((size_t)size);
+	cr_assert_eq(fread(file, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	cr_assert_eq(memcmp(file, "\x89PNG\r\n\x1a\n", 8), 0, "not a PNG");
+	for (p = (uint8_t *)file + 8; p + 12 <= (uint8_t *)file + size; ) {
+		uint32_t len = be32(p);
+
+		if (!memcmp(p + 4, "IHDR", 4)) {
+			img->w = be32(p + 8);
+			img->h = be32(p + 12);
+			cr_assert_eq(p[16], 8, "bit depth %d", p[16]);
+			ctype = p[17];
+			cr_assert(ctype == 2 || ctype == 6, "colour type %d", ctype);
+			cr_assert_eq(p[20], 0, "interlaced");
+		} else if (!memcmp(p + 4, "IDAT", 4)) {
+			idat = realloc(idat, idat_len + len);
+			memcpy(idat + idat_len, p + 8, len);
+			idat_len += len;
+		}
+		p += 12 + len;
+	}
+	cr_assert(ctype >= 0 && idat);
+	bpp = ctype == 6 ? 4 : 3;
+	stride = img->w * bpp;
+	raw_len = (uLongf)(img->h * (stride + 1));
+	raw = malloc(raw_len);
+	cr_assert_eq(uncompress(raw, &raw_len, idat, idat_len), Z_OK);
+	cr_assert_eq(raw_len, img->h * (stride + 1));
+	img->px = malloc((size_t)img->w * img->h * 4);
+	for (uint32_t y = 0; y < img->h; y++) {
+		uint8_t *row = raw + y * (stride + 1) + 1, *up = y ? row - (stride + 1) : NULL;
+		int filter = row[-1];
+
+		for (size_t x = 0; x < stride; x++) {
+			int a = x >= bpp ? row[x - bpp] : 0, b = up ? up[x] : 0;
+			int c = x >= bpp && up ? up[x - bpp] : 0;
+
+			switch (filter) {
+			case 1: row[x] += a; break;
+			case 2: row[x] += b; break;
+			case 3: row[x] += (a + b) / 2; break;
+			case 4: row[x] += paeth(a, b, c); break;
+			}
+		}
+		for (uint32_t x = 0; x < img->w; x++) {
+			memcpy(img->px + ((size_t)y * img->w + x) * 4, row + x * bpp, 3);
+			img->px[((size_t)y * img->w + x) * 4 + 3] = bpp == 4 ? row[x * bpp + 3] : 255;
+		}
+	}
+	free(raw);
+	free(idat);
+	free(file);
+}
+
+/* A copy of the page with a script that writes what it finds about each <svg> into the DOM. */
+static void write_probe_page(const char *html, const char *path)
+{
+	const char *body = strstr(html, "</body>");
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(body);
+	cr_assert_not_null(f);
+	fwrite(html, 1, (size_t)(body - html), f);
+	fputs("<script>(function(){var s=document.querySelectorAll('svg'),ok=0,bad=[];"
+	      "for(var i=0;i<s.length;i++){var r=s[i].getBoundingClientRect(),b;"
+	      "try{b=s[i].getBBox();}catch(e){b={width:0,height:0};}"
+	      "if(r.width>100&&r.height>50&&b.width>0&&b.height>0)ok++;else bad.push(i);}"
+	      "var p=document.createElement('pre');p.id='svgcheck';"
+	      "p.textContent='svgcheck total='+s.length+' ok='+ok+' bad=['+bad.join(',')+']';"
+	      "document.body.appendChild(p);})();</script>\n", f);
+	fputs(body, f);
+	fclose(f);
+}
+
+Test(report, renders_in_a_browser_with_every_plot)
+{
+	const char *chromium = which("chromium");
+	char exe[512], profile[300], window[] = "--window-size=1280,2000", shot_arg[320];
+	char url[320], page[300], *dom, *html, want[64];
+	struct png img = { 0 };
+	size_t ink = 0, colour = 0, n;
+
+	if (!chromium)
+		chromium = which("chromium-browser");
+	if (!chromium)
+		cr_skip_test("chromium is not installed (Debian: apt-get install chromium)");
+	snprintf(exe, sizeof(exe), "%s", chromium);
+	if (!which("gnuplot"))
+		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+	render(NULL);
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(html);
+	snprintf(profile, sizeof(profile), "--user-data-dir=%s", in_tmp("profile"));
+
+	/* 1. every <svg> laid out with a size and drawn content */
+	snprintf(page, sizeof(page), "%s", in_tmp("probe.html"));
+	write_probe_page(html, page);
+	snprintf(url, sizeof(url), "file://%s", page);
+	{
+		char *argv[] = { exe, "--headless", "--disable-gpu", "--no-sandbox",
+				 "--no-first-run", "--disable-dev-shm-usage", profile, window,
+				 "--dump-dom", url, NULL };
+
+		cr_assert_eq(run_timed(argv, in_tmp("dom.html"), in_tmp("chromium.err"), 90), 0,
+			     "chromium --dump-dom failed (see %s)", in_tmp("chromium.err"));
+	}
+	dom = slurp(in_tmp("dom.html"));
+	cr_assert_not_null(dom);
+	n = count(html, "<svg");
+	snprintf(want, sizeof(want), "svgcheck total=%zu ok=%zu bad=[]", n, n);
+	cr_expect_eq(n, NR_PLOTS);
+	cr_expect_not_null(strstr(dom, want), "want \"%s\", the browser says \"%.80s\"", want,
+			   strstr(dom, "svgcheck") ? strstr(dom, "svgcheck") : "nothing");
+
+	/* 2. a screenshot of the report itself that is not blank */
+	snprintf(shot_arg, sizeof(shot_arg), "--screenshot=%s", in_tmp("report.png"));
+	snprintf(url, sizeof(url), "file://%s", in_tmp("report.html"));
+	{
+		char *argv[] = { exe, "--headless", "--disable-gpu", "--no-sandbox",
+				 "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
+				 profile, window, shot_arg, url, NULL };
+
+		cr_assert_eq(run_timed(argv, in_tmp("shot.out"), in_tmp("chromium.err"), 90), 0,
+			     "chromium --screenshot failed (see %s)", in_tmp("chromium.err"));
+	}
+	png_read(in_tmp("report.png"), &img);
+	cr_expect_eq(img.w, 1280);
+	cr_expect_eq(img.h, 2000);
+	for (size_t i = 0; i < (size_t)img.w * img.h; i++) {
+		const uint8_t *q = img.px + i * 4;
+		int lo = q[0] < q[1] ? (q[0] < q[2] ? q[0] : q[2]) : (q[1] < q[2] ? q[1] : q[2]);
+		int hi = q[0] > q[1] ? (q[0] > q[2] ? q[0] : q[2]) : (q[1] > q[2] ? q[1] : q[2]);
+
+		ink += hi < 200;		/* text, lines, dark fills */
+		colour += hi - lo > 60;		/* badges, plot series, class colours */
+	}
+	/* text and tables cover a few percent of a page; colour comes from badges and plots */
+	cr_expect_gt(ink, (size_t)img.w * img.h / 100, "only %zu dark pixels: blank?", ink);
+	cr_expect_gt(colour, 2000, "only %zu coloured pixels", colour);
+	free(img.px);
+	free(dom);
+	free(html);
+}
