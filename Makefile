@@ -217,20 +217,14 @@ test: bin/virtuoso $(TESTS)
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
 	echo "make test: all suites passed"
 
-# The main job. Until the simulator and the comparison land (issues 5-6), it
-# validates the default workload, runs it natively, records it on this host
-# under the probes (virtuoso linux, which needs root and BTF), and runs it
-# through the simulator with MimicOS (virtuoso sim).
+# The main job: the default workload on this host under the probes and in the
+# simulated world at the same addresses, compared (virtuoso run: needs root
+# and kernel BTF). It prints the verdict and where the report is.
 MAIN_SPEC ?= datasets/workloads/default.json
+MAIN_OUT ?= out/default
 main: bin/virtuoso
-	@mkdir -p out/default
-	bin/virtuoso check $(MAIN_SPEC) -o out/default/spec.json
-	bin/virtuoso exec -v $(MAIN_SPEC) -o out/default/native.json
-	bin/virtuoso linux -v $(MAIN_SPEC) -o out/default
-	bin/virtuoso sim -v $(MAIN_SPEC) -o out/default
-	@echo "main: out/default/linux.json (what the kernel did), out/default/events.vlog (bin/virtuoso dump it)"
-	@echo "main: out/default/sim.json (the simulated world: MimicOS and the timing model), out/default/sim-events.vlog"
-	@echo "main: next: 'virtuoso run' (MimicOS + simulator, comparison report) once issues 5-6 land"
+	bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT)
+	@echo "main: open $(MAIN_OUT)/report.html (report.md and summary.json beside it; the sides: linux.json, sim.json and their event logs)"
 
 bench: bin/virtuoso $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
