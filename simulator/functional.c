@@ -43,6 +43,7 @@ struct functional_state {
 	/* timed runs */
 	struct timing *tm;
 	bool lookahead;		/* timed and in-process: look_ahead() */
+	uint64_t la_page[2];	/* the 4 KiB page each look-ahead stage hinted last */
 	struct kstream ks;		/* each request's instruction stream */
 	bool log;			/* MimicOS writes an event log: give it fault latencies */
 	uint64_t fault_ns;		/* timed: the last fault's simulated time */
@@ -861,8 +862,16 @@ static int write_log_meta(const struct functional_run *run, const char *path,
 
 static void look_ahead(struct functional_state *st, const struct wl_op *op, bool to_data)
 {
-	if (op->type == WL_OP_ACCESS)
-		timing_prefetch(st->tm, st->run->regions[op->region].start + op->off, to_data);
+	uint64_t va;
+
+	if (op->type != WL_OP_ACCESS)
+		return;
+	va = st->run->regions[op->region].start + op->off;
+	/* a stream within one page needs one hint per page, not one per access */
+	if (va >> 12 == st->la_page[to_data])
+		return;
+	st->la_page[to_data] = va >> 12;
+	timing_prefetch(st->tm, va, to_data);
 }
 
 int functional_run(struct functional_run *run, const struct wl_spec *s,
