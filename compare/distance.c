@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "compare/compare.h"
+#include "workload/side.h"
 
 double rel_error(double linux_value, double sim_value)
 {
@@ -13,14 +14,7 @@ double rel_error(double linux_value, double sim_value)
 
 uint64_t sample_quantile(const uint64_t *sorted, size_t n, double q)
 {
-	/* linux-probes/runner.c's pct(): ceil(q * n), forgiving rounding below 1e-6 */
-	size_t rank = (size_t)(q * (double)n + 0.999999);
-
-	if (!n)
-		return 0;
-	if (rank < 1)
-		rank = 1;
-	return sorted[(rank > n ? n : rank) - 1];
+	return side_quantile(sorted, n, q);	/* the sides' own definition */
 }
 
 /*

@@ -155,16 +155,10 @@ int tolerances_load(struct tolerances *tol, const char *path, struct wl_error *e
 {
 	struct wj_ctx c = { .file = path, .err = err };
 	struct tolerance *t;
-	char *text, got[64];
-	size_t len;
 	cJSON *root;
 	int ret = -1;
 
-	if (wj_read_file(path, &text, &len, err))
-		return -1;
-	root = wj_parse(&c, text, len);
-	free(text);
-	if (!root)
+	if (wj_load_object(path, &root, err))
 		return -1;
 	/* changed on a copy, so a refused file leaves tol as it was */
 	t = malloc(tol->nr * sizeof(*t));
@@ -173,11 +167,6 @@ int tolerances_load(struct tolerances *tol, const char *path, struct wl_error *e
 		goto out;
 	}
 	memcpy(t, tol->t, tol->nr * sizeof(*t));
-	if (!cJSON_IsObject(root)) {
-		wj_fail(&c, "", "", "expected an object of metric names, got %s",
-			wj_describe(root, got, sizeof(got)));
-		goto out;
-	}
 	for (const cJSON *k = root->child; k; k = k->next) {
 		size_t i;
 

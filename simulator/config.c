@@ -391,24 +391,13 @@ int sim_config_from_json(struct sim_config *cfg, const cJSON *root, const char *
 
 int sim_config_load(struct sim_config *cfg, const char *path, struct wl_error *err)
 {
-	struct wj_ctx c = { .file = path, .err = err };
-	char *text, got[64];
 	cJSON *root;
-	size_t len;
 	int ret;
 
 	sim_config_init(cfg);
-	if (wj_read_file(path, &text, &len, err))
+	if (wj_load_object(path, &root, err))
 		return -1;
-	root = wj_parse(&c, text, len);
-	free(text);
-	if (!root)
-		return -1;
-	if (!cJSON_IsObject(root))
-		ret = wl_error_set(err, path, "", "expected a JSON object, got %s",
-				   wj_describe(root, got, sizeof(got)));
-	else
-		ret = sim_config_from_json(cfg, root, path, err);
+	ret = sim_config_from_json(cfg, root, path, err);
 	cJSON_Delete(root);
 	return ret;
 }

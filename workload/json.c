@@ -400,3 +400,26 @@ char *wj_print(const cJSON *v)
 	free(flat);
 	return b.p;
 }
+
+int wj_load_object(const char *path, cJSON **root, struct wl_error *err)
+{
+	struct wj_ctx c = { .file = path, .err = err };
+	char *text, got[64];
+	size_t len;
+
+	*root = NULL;
+	if (wj_read_file(path, &text, &len, err))
+		return -1;
+	*root = wj_parse(&c, text, len);
+	free(text);
+	if (!*root)
+		return -1;
+	if (!cJSON_IsObject(*root)) {
+		wl_error_set(err, path, "", "expected a JSON object, got %s",
+			     wj_describe(*root, got, sizeof(got)));
+		cJSON_Delete(*root);
+		*root = NULL;
+		return -1;
+	}
+	return 0;
+}

@@ -46,6 +46,13 @@ int wj_read_file(const char *path, char **text, size_t *len, struct wl_error *er
 cJSON *wj_parse(const struct wj_ctx *c, const char *text, size_t len);
 
 /*
+ * Read 'path' and parse it as one JSON object (a --config or --tolerances
+ * file): 0 with *root (cJSON_Delete it), or -1 with err naming the file (and
+ * the line and column of a syntax error).
+ */
+int wj_load_object(const char *path, cJSON **root, struct wl_error *err);
+
+/*
  * Check that obj (at 'path') is an object whose keys are all in 'allowed'
  * (NULL-terminated) and appear once. The error names the first offender.
  */

@@ -150,8 +150,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile of v[0..n), sorted. */
-static uint64_t pct(const uint64_t *v, size_t n, double q)
+uint64_t side_quantile(const uint64_t *v, size_t n, double q)
 {
 	size_t rank = (size_t)(q * (double)n + 0.999999);
 
@@ -178,9 +177,9 @@ struct cJSON *side_latencies_json(const struct side_latencies *l)
 		sum += (double)v[i];
 	cJSON_AddNumberToObject(o, "count", (double)l->n);
 	cJSON_AddNumberToObject(o, "mean", l->n ? sum / (double)l->n : 0);
-	cJSON_AddNumberToObject(o, "p50", (double)pct(v, l->n, 0.50));
-	cJSON_AddNumberToObject(o, "p90", (double)pct(v, l->n, 0.90));
-	cJSON_AddNumberToObject(o, "p99", (double)pct(v, l->n, 0.99));
+	cJSON_AddNumberToObject(o, "p50", (double)side_quantile(v, l->n, 0.50));
+	cJSON_AddNumberToObject(o, "p90", (double)side_quantile(v, l->n, 0.90));
+	cJSON_AddNumberToObject(o, "p99", (double)side_quantile(v, l->n, 0.99));
 	cJSON_AddNumberToObject(o, "max", l->n ? (double)v[l->n - 1] : 0);
 	free(v);
 	return o;

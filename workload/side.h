@@ -92,4 +92,11 @@ void side_latencies_release(struct side_latencies *l);
  */
 struct cJSON *side_latencies_json(const struct side_latencies *l);
 
+/*
+ * The nearest-rank q-quantile (0 < q <= 1) of v[0..n), sorted ascending:
+ * v[ceil(q * n) - 1], forgiving rounding below 1e-6; 0 when n is 0. The one
+ * definition both sides' summaries and the comparison use.
+ */
+uint64_t side_quantile(const uint64_t *v, size_t n, double q);
+
 #endif
