@@ -71,11 +71,15 @@ static const struct tolerance defaults[] = {
 	{ "collapses",			0.0,	0.1,	false },
 	/*
 	 * khugepaged's scan outcomes by status name (total variation
-	 * distance): where a pass stopped when the run ended moves a few
-	 * outcomes from one status to another (pmd_none, page_pmd_mapped, ...);
-	 * 5% of them moved warns, 20% fails.
+	 * distance). They race with the workload on Linux: khugepaged runs at
+	 * nice 19 when woken, and a workload of a few milliseconds may exit
+	 * before its first pass, or get it at another point of its run (seen
+	 * here on default and munmap-partial: no scans in one run, eight in the
+	 * next). So a difference warns (5% of the outcomes moved) and never
+	 * fails on its own (the distance is at most 1); what a pass decides,
+	 * the collapses, has its own tight tolerance above.
 	 */
-	{ "scan_results",		0.05,	0.2,	false },
+	{ "scan_results",		0.05,	1.0,	false },
 	/*
 	 * TLB flushes the workload's memory management caused. MimicOS
 	 * imitates flush_tlb_range() and its single-page ceiling, but Linux

@@ -344,8 +344,8 @@ Test(compare, mechanisms_by_hand)
 	/* {102, 1}/103 vs {103, 1}/104: TV = |1/103 - 1/104| = 1/10712 */
 	expect_metric(&c, "alloc_orders", "all", 1.0 / 10712, VERDICT_WARN);
 	expect_metric(&c, "collapses", "all", 1.0 / 3, VERDICT_FAIL);
-	/* (3/4, 1/4, 0) vs (1/2, 0, 1/2): (1/4 + 1/4 + 1/2) / 2 */
-	expect_metric(&c, "scan_results", "all", 0.5, VERDICT_FAIL);
+	/* (3/4, 1/4, 0) vs (1/2, 0, 1/2): (1/4 + 1/4 + 1/2) / 2; scan outcomes only warn */
+	expect_metric(&c, "scan_results", "all", 0.5, VERDICT_WARN);
 	/* task switches left out: 10 vs 11, at warn */
 	expect_metric(&c, "tlb_flushes", "all", 0.1, VERDICT_PASS);
 	comparison_release(&c);
