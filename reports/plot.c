@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "reports/plot.h"
+#include "workload/side.h"
 #include "workload/json.h"
 
 #define BLOCK_SHIFT	21		/* 2 MiB */
@@ -68,8 +69,9 @@ uint64_t *report_latencies(const struct side *s, size_t *n)
 	v = malloc(s->nr_faults * sizeof(*v));
 	if (!v)
 		return NULL;
+	/* the comparison's sample: the workload's faults (its regions, its phases) */
 	for (size_t i = 0; i < s->nr_faults; i++)
-		if (s->faults[i].latency_ns)
+		if (s->faults[i].latency_ns && s->faults[i].region >= 0 && s->faults[i].phase >= 0)
 			v[(*n)++] = s->faults[i].latency_ns;
 	qsort(v, *n, sizeof(*v), cmp_u64);
 	return v;
@@ -77,10 +79,7 @@ uint64_t *report_latencies(const struct side *s, size_t *n)
 
 uint64_t report_quantile(const uint64_t *v, size_t n, double q)
 {
-	double r = ceil(q * (double)n);
-	size_t i = r < 1 ? 0 : (size_t)r - 1;
-
-	return v[i < n ? i : n - 1];
+	return side_quantile(v, n, q);	/* the sides' and the comparison's definition */
 }
 
 void report_alloc_orders(const struct side *s, uint64_t orders[SIDE_ORDERS])
@@ -495,6 +494,8 @@ static int timeline_values(const struct side *s, double **t, size_t *nt, double 
 	for (size_t i = 0; i < s->nr_faults; i++) {
 		const struct side_fault *x = &s->faults[i];
 
+		if (x->region < 0 || x->phase < 0)
+			continue;	/* the executor's own faults, or set-up */
 		(*t)[(*nt)++] = (double)x->t_ns / 1e6;
 		if (x->phase >= 0 && (size_t)x->phase < s->nr_phases) {
 			const struct side_phase *p = &s->phases[x->phase];

@@ -651,7 +651,8 @@ static void section_timeline(struct doc *d, const struct comparison *c, struct p
 	struct figure fig;
 
 	doc_h(d, 2, "timeline", "Fault timeline");
-	doc_p(d, NULL, "Every user fault in each side's event log, counted as it happened. "
+	doc_p(d, NULL, "The workload's user faults in each side's event log (in its regions, "
+	      "during its phases, as the metrics count them), counted as they happened. "
 	      "Above: against each world's own clock, phase starts dashed and numbered (Linux's "
 	      "at the top, the simulated side's at the bottom). Below: each phase stretched to "
 	      "the same width, to compare shapes when the two worlds run at different speeds.");
