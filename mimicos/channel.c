@@ -668,9 +668,16 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 			       (rq->advice == MADV_DONTNEED || rq->advice == MADV_COLLAPSE));
 		return ret;
 	case MIMICOS_REQ_ADVANCE:
-		return do_advance(srv, rq->now_ns);
+		/* a sleeping workload's CPU takes no flush IPI (struct mimicos.mm_idle) */
+		srv->os.mm_idle = rq->len == 1;
+		ret = do_advance(srv, rq->now_ns);
+		srv->os.mm_idle = false;
+		return ret;
 	case MIMICOS_REQ_KHUGEPAGED_WAIT:
-		return do_khugepaged_wait(srv, (unsigned int)rq->addr, rq->len);
+		srv->os.mm_idle = true;		/* the workload waits, blocked */
+		ret = do_khugepaged_wait(srv, (unsigned int)rq->addr, rq->len);
+		srv->os.mm_idle = false;
+		return ret;
 	case MIMICOS_REQ_CLASSES:
 		mm_page_classes(mm, rq->addr, rq->len, rs->u.classes.pages);
 		return 0;

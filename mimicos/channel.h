@@ -214,7 +214,7 @@ enum mimicos_req_type {
 	MIMICOS_REQ_MUNMAP,	/* addr, len: do_munmap() */
 	MIMICOS_REQ_MPROTECT,	/* addr, len, prot: do_mprotect() */
 	MIMICOS_REQ_MADVISE,	/* addr, len, advice: do_madvise() */
-	MIMICOS_REQ_ADVANCE,	/* now_ns: khugepaged_advance() */
+	MIMICOS_REQ_ADVANCE,	/* now_ns: khugepaged_advance(); len 1: the workload sleeps meanwhile */
 	MIMICOS_REQ_KHUGEPAGED_WAIT, /* addr = full_scans, len = timeout_ns: khugepaged_wait_full_scans() */
 	MIMICOS_REQ_QUERY,	/* the mm's page-table root and the mem_map base */
 	MIMICOS_REQ_CLASSES,	/* addr, len: mm_page_classes() of the range */

@@ -83,6 +83,12 @@ void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long 
 void tlb_finish_mmu(struct mmu_gather *tlb);
 /* flush_tlb_range(): report [start, end) to whoever models the TLBs. */
 void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end);
+/*
+ * The same from another task (khugepaged): the TLBs are flushed all the
+ * same; the trace is the IPI the workload's CPU handles (a remote
+ * shootdown), and none while the workload is blocked (os->mm_idle).
+ */
+void flush_tlb_range_remote(struct mm_mem *mem, unsigned long start, unsigned long end);
 
 /* --- Policy modules ---------------------------------------------------- */
 

@@ -348,7 +348,10 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long a
 	/* pmdp_collapse_flush(): the table leaves the PMD; the 2 MiB is flushed. */
 	table = pmdp_get(pt, pmdp);
 	pmd_clear(pt, pmdp);
-	flush_tlb_range(mem, address, address + HPAGE_PMD_SIZE);
+	if (cc->is_khugepaged)
+		flush_tlb_range_remote(mem, address, address + HPAGE_PMD_SIZE);
+	else			/* MADV_COLLAPSE runs in the workload's own context */
+		flush_tlb_range(mem, address, address + HPAGE_PMD_SIZE);
 
 	__collapse_huge_page_copy(mem, table, address, new_pfn);
 

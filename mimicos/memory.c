@@ -560,6 +560,9 @@ static void __split_huge_zero_page_pmd(struct mm_mem *mem, struct vm_area_struct
 	set_pmd_at(pt, haddr, pmdp, table);		/* pmd_populate() */
 }
 
+/* The fault's own TLB flush and its trace (below). */
+static void fault_flush(struct vm_fault *vmf, long pages);
+
 /* do_huge_zero_wp_pmd() (6.18): replace the huge zero PMD by a new THP. */
 static vm_fault_t do_huge_zero_wp_pmd(struct vm_fault *vmf)
 {
@@ -568,7 +571,7 @@ static vm_fault_t do_huge_zero_wp_pmd(struct vm_fault *vmf)
 	if (!f)
 		return VM_FAULT_FALLBACK;
 	pmd_clear(&vmf->mem->pgtable, vmf->pmd);	/* pmdp_huge_clear_flush() */
-	vmf->res->tlb_flush = true;
+	fault_flush(vmf, -1);
 	map_anon_folio_pmd_pf(vmf, f);			/* the deposit stays */
 	return 0;
 }
@@ -589,7 +592,7 @@ static vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 		/* fallback: __split_huge_pmd() */
 		count_vm_event(&vmf->os->ev, THP_SPLIT_PMD);
 		__split_huge_zero_page_pmd(vmf->mem, vmf->vma, haddr, vmf->pmd);
-		vmf->res->tlb_flush = true;
+		fault_flush(vmf, -1);		/* its pmdp_huge_clear_flush() */
 		res_set(vmf, PAGE_SIZE, haddr, haddr + HPAGE_PMD_SIZE, vmf->os->zero_pfn, true);
 		return VM_FAULT_FALLBACK;
 	}
@@ -773,7 +776,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct folio *old)
 	entry = pfn_pte(f->pfn, vma_page_prot(vma));
 	entry = maybe_mkwrite(pte_mkdirty(entry), vma);
 	pte_clear(pt, addr, vmf->pte);		/* ptep_clear_flush() */
-	vmf->res->tlb_flush = true;
+	fault_flush(vmf, 1);
 	__folio_set_anon(f, vma, addr);
 	folio_add_new_anon_rmap(f, 1);
 	set_pte_at(pt, addr, vmf->pte, entry);
@@ -1003,20 +1006,58 @@ void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long 
 /* flush_tlb_range(): report [start, end) to whoever models the TLBs. */
 /* x86's tlb_single_page_flush_ceiling: past it, flush_tlb_mm_range() flushes all. */
 #define TLB_SINGLE_PAGE_FLUSH_CEILING	33
-#define TLB_LOCAL_MM_SHOOTDOWN		3	/* enum tlb_flush_reason */
+#define TLB_REMOTE_SHOOTDOWN		1	/* enum tlb_flush_reason */
+#define TLB_LOCAL_MM_SHOOTDOWN		3
+
+/* trace_tlb_flush(reason, pages): pages -1 is a full flush. */
+static void trace_tlb_flush_reason(struct mimicos *os, int reason, long pages)
+{
+	if (os->events.event) {
+		struct vt_event ev = { .type = VT_TLB_FLUSH };
+
+		ev.tlb.reason = reason;
+		ev.tlb.pages = pages;
+		mimicos_emit(os, &ev);
+	}
+}
+
+static void trace_tlb_flush(struct mimicos *os, long pages)
+{
+	trace_tlb_flush_reason(os, TLB_LOCAL_MM_SHOOTDOWN, pages);
+}
+
+static long flush_pages(unsigned long start, unsigned long end)
+{
+	unsigned long pages = (end - start) >> PAGE_SHIFT;
+
+	return pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : (long)pages;
+}
 
 void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end)
 {
 	if (mem->tlb.flush)
 		mem->tlb.flush(mem->tlb.ctx, start, end);
-	if (mem->os->events.event) {		/* trace_tlb_flush() */
-		struct vt_event ev = { .type = VT_TLB_FLUSH };
-		unsigned long pages = (end - start) >> PAGE_SHIFT;
+	trace_tlb_flush(mem->os, flush_pages(start, end));
+}
 
-		ev.tlb.reason = TLB_LOCAL_MM_SHOOTDOWN;
-		ev.tlb.pages = pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : (long)pages;
-		mimicos_emit(mem->os, &ev);
-	}
+void flush_tlb_range_remote(struct mm_mem *mem, unsigned long start, unsigned long end)
+{
+	if (mem->tlb.flush)
+		mem->tlb.flush(mem->tlb.ctx, start, end);
+	if (!mem->os->mm_idle)
+		trace_tlb_flush_reason(mem->os, TLB_REMOTE_SHOOTDOWN, flush_pages(start, end));
+}
+
+/*
+ * The fault's own flush of the entry it replaces (ptep_clear_flush(),
+ * pmdp_huge_clear_flush()): the fault result carries the range for the
+ * TLBs; this is its trace. A PTE flushes one page; a huge PMD, as this
+ * host's tlb:tlb_flush records it (zero-page-huge), the whole TLB.
+ */
+static void fault_flush(struct vm_fault *vmf, long pages)
+{
+	vmf->res->tlb_flush = true;
+	trace_tlb_flush(vmf->os, pages);
 }
 
 /* tlb_finish_mmu(): flush what was gathered, if anything. */

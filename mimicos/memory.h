@@ -228,6 +228,14 @@ struct mimicos {
 	struct mimicos_event_sink events;
 	uint64_t now_ns;		/* simulated time */
 	int16_t phase;			/* the workload's phase tag, -1 none */
+	/*
+	 * The workload's task is blocked (a khugepaged_wait or a sleep): a
+	 * flush khugepaged requests for its mm finds no CPU running it (x86
+	 * sends no IPI to a lazy CPU), so no tlb:tlb_flush fires in its
+	 * context. While it runs, the flush is an IPI it handles: a remote
+	 * shootdown in its context. Set by the channel around those requests.
+	 */
+	bool mm_idle;
 	struct vt_event *fault_ev;	/* the fault being handled (events on) */
 	uint8_t alloc_cause;		/* enum vt_cause of allocations outside faults */
 	struct {

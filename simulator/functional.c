@@ -614,9 +614,11 @@ static int tag_phase(struct functional_state *st, long phase)
 	return request(st, &rq, &rs);
 }
 
-static int advance(struct functional_state *st)
+/* khugepaged's passes due by st->now_ns; 'sleeping': the workload slept meanwhile. */
+static int advance(struct functional_state *st, bool sleeping)
 {
-	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE, .now_ns = st->now_ns };
+	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE, .now_ns = st->now_ns,
+				      .len = sleeping };
 	struct mimicos_response rs;
 
 	return request(st, &rq, &rs);
@@ -643,9 +645,16 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 					      .len = op->off * 1000000ULL };
 		struct mimicos_response rs;
 
-		if (st->tm) {		/* the wait starts at the core's time */
+		if (st->tm) {
+			/*
+			 * The wait starts at the core's time. Passes due since
+			 * the last access (one MADV_HUGEPAGE's registration
+			 * woke) run now, as the workload blocks: a pass lasts far
+			 * longer than its way into the wait, so it is counted
+			 * asleep (no flush IPI reaches its CPU).
+			 */
 			st->now_ns = timing_now_ns(st->tm);
-			if (advance(st))
+			if (advance(st, true))
 				return -1;
 		}
 		if (request(st, &rq, &rs))
@@ -668,7 +677,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 		} else {
 			st->now_ns += op->arg * 1000000ULL;
 		}
-		return advance(st);
+		return advance(st, true);
 	case WL_OP_PHASE_BEGIN:
 		if (op->arg >= s->nr_phases)
 			return wl_error_set(st->err, s->file, "", "generator emitted phase %"

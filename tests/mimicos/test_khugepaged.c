@@ -22,7 +22,9 @@
 #include <sys/mman.h>
 
 #include <criterion/criterion.h>
+#include <linux/types.h>
 
+#include "bpf/vmtrace.h"
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
@@ -407,6 +409,64 @@ Test(khugepaged, collapse_flushes_the_range_and_deposits_the_table)
 	/* Zapping the THP withdraws and frees that table: no table left behind. */
 	cr_assert_eq(do_munmap(&mm, p, PMD_SIZE), 0);
 	cr_assert_eq(mem.pgtable.nr_ptes, 0);
+}
+
+/* tlb:tlb_flush records, from MimicOS's event sink. */
+static struct vt_event tlb_events[8];
+static unsigned int nr_tlb_events;
+
+static void record_vt(void *ctx, const struct vt_event *e)
+{
+	(void)ctx;
+	if (e->type == VT_TLB_FLUSH && nr_tlb_events < 8)
+		tlb_events[nr_tlb_events++] = *e;
+}
+
+/*
+ * khugepaged's collapse flush is another task's: the TLBs lose the range
+ * either way, but the trace is the IPI the workload's CPU takes (a remote
+ * shootdown) only while the workload runs; blocked (os.mm_idle), none (x86
+ * sends no IPI to a lazy CPU). MADV_COLLAPSE flushes in its own context: a
+ * local MM shootdown.
+ */
+Test(khugepaged, khugepaged_flushes_trace_only_while_the_workload_runs)
+{
+	unsigned long p = setup_area(2);
+
+	fault(p, 0, 64 * PAGE_SIZE);
+	fault(p, PMD_SIZE, 64 * PAGE_SIZE);
+	os.events = (struct mimicos_event_sink){ .event = record_vt };
+	flushes.nr = 0;
+	nr_tlb_events = 0;
+	os.mm_idle = true;
+	cr_assert(khugepaged_collapse(p, 1));
+	os.mm_idle = false;
+	cr_assert_eq(pmd_pages(p, PMD_SIZE), 512);
+	cr_assert_eq(flushes.nr, 1, "the TLBs are flushed all the same");
+	cr_assert_eq(nr_tlb_events, 0, "no CPU of the blocked workload took an IPI");
+
+	cr_assert(khugepaged_collapse(p + PMD_SIZE, 1));
+	cr_assert_eq(pmd_pages(p + PMD_SIZE, PMD_SIZE), 512);
+	cr_assert_eq(flushes.nr, 2);
+	cr_assert_eq(nr_tlb_events, 1);
+	cr_assert_eq(tlb_events[0].tlb.reason, 1, "TLB_REMOTE_SHOOTDOWN");
+	os.events.event = NULL;
+}
+
+Test(khugepaged, madvise_collapse_flushes_in_the_workloads_context)
+{
+	unsigned long p = setup_area(1);
+
+	fault(p, 0, 64 * PAGE_SIZE);
+	os.events = (struct mimicos_event_sink){ .event = record_vt };
+	nr_tlb_events = 0;
+	os.mm_idle = true;		/* whatever it says: MADV_COLLAPSE is the workload's own */
+	cr_assert_eq(madvise_collapse_ctx(p, 1), 0);
+	os.mm_idle = false;
+	cr_assert_eq(nr_tlb_events, 1);
+	cr_assert_eq(tlb_events[0].tlb.reason, 3, "TLB_LOCAL_MM_SHOOTDOWN");
+	cr_assert_eq(tlb_events[0].tlb.pages, -1, "512 pages: past the single-page ceiling");
+	os.events.event = NULL;
 }
 
 /* Read faults map the zero page: khugepaged counts them as none_or_zero and copies nothing. */

@@ -14,6 +14,9 @@
 
 #include <criterion/criterion.h>
 
+#include <linux/types.h>
+
+#include "bpf/vmtrace.h"
 #include "mimicos/memory.h"
 #include "tests/mimicos/harness.h"
 #include "mimicos/mmap.h"
@@ -592,4 +595,60 @@ Test(memory, dataset_zero_page_4k_read_touch, .init = setup_never, .fini = shutd
 	cr_assert_eq(mm_touch(&mm, a, 8 * MiB, W), 2048);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 2048);
 	mm_expect_classes(&mm, a, 8 * MiB, 0, 0, 2048, 0);
+}
+
+/* ---- the fault path's own TLB flushes, as tlb:tlb_flush records them ---------- */
+
+static struct vt_event flushes[8];
+static unsigned int nr_flushes;
+
+static void record_flush(void *ctx, const struct vt_event *e)
+{
+	(void)ctx;
+	if (e->type == VT_TLB_FLUSH && nr_flushes < 8)
+		flushes[nr_flushes++] = *e;
+}
+
+static void trace_flushes(void)
+{
+	nr_flushes = 0;
+	os.events = (struct mimicos_event_sink){ .event = record_flush };
+}
+
+/*
+ * wp_page_copy()'s ptep_clear_flush() of the zero-page PTE: one local MM
+ * shootdown of one page (this host: 512 of them for zero-page-4k-cow's 512
+ * COW faults); a read fault of an empty PTE flushes nothing.
+ */
+Test(memory, cow_of_the_zero_page_traces_a_one_page_flush, .init = setup, .fini = shutdown)
+{
+	unsigned long a = map_rw(4 * MiB);
+	struct fault_result r;
+
+	trace_flushes();
+	cr_assert_eq(fault(a + 0x5000, R, &r), 0);
+	cr_assert_eq(nr_flushes, 0, "an empty PTE needs no flush");
+	cr_assert_eq(fault(a + 0x5000, W, &r), 0);
+	cr_assert_eq(nr_flushes, 1);
+	cr_assert_eq(flushes[0].tlb.reason, 3, "TLB_LOCAL_MM_SHOOTDOWN");
+	cr_assert_eq(flushes[0].tlb.pages, 1);
+	os.events.event = NULL;
+}
+
+/* do_huge_zero_wp_pmd()'s pmdp_huge_clear_flush(): one flush, recorded as full here. */
+Test(memory, write_to_the_huge_zero_pmd_traces_one_flush, .init = setup, .fini = shutdown)
+{
+	unsigned long a = map_rw(2 * MiB);
+	struct fault_result r;
+
+	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_HUGEPAGE), 0);
+	trace_flushes();
+	cr_assert_eq(fault(a, R, &r), 0);
+	cr_assert_eq(nr_flushes, 0);
+	cr_assert_eq(fault(a + 0x10000, W, &r), 0);
+	cr_assert_eq(r.order, 9);
+	cr_assert_eq(nr_flushes, 1);
+	cr_assert_eq(flushes[0].tlb.reason, 3);
+	cr_assert_eq(flushes[0].tlb.pages, -1);
+	os.events.event = NULL;
 }

@@ -567,7 +567,12 @@ Test(functional, event_log_records_what_mimicos_did)
 	cr_assert_eq(n[VT_COLLAPSE], 4);
 	cr_assert_eq(scans_ok, 4);
 	cr_assert_eq(scans_mapped, 4);
-	cr_assert_eq(n[VT_TLB_FLUSH], 4);
+	/*
+	 * The collapses' flushes run while the workload is blocked in its
+	 * khugepaged_wait: no CPU of its takes the IPI, no tlb:tlb_flush in
+	 * its context (on Linux too: events.vlog of this workload has none).
+	 */
+	cr_assert_eq(n[VT_TLB_FLUSH], 0);
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(evlog_meta(&r), "workload")),
 			 "khugepaged-collapse");
 	evlog_close(&r);
