@@ -43,7 +43,8 @@ struct functional_state {
 	/* timed runs */
 	struct timing *tm;
 	bool lookahead;		/* timed and in-process: look_ahead() */
-	uint64_t la_page[2];	/* the 4 KiB page each look-ahead stage hinted last */
+	uint64_t la_page[2];	/* the 4 KiB page (of la_region[]) each look-ahead stage hinted last */
+	uint32_t la_region[2];
 	struct kstream ks;		/* each request's instruction stream */
 	bool log;			/* MimicOS writes an event log: give it fault latencies */
 	uint64_t fault_ns;		/* timed: the last fault's simulated time */
@@ -869,18 +870,15 @@ static int write_log_meta(const struct functional_run *run, const char *path,
 #define LOOKAHEAD_FAR	4
 #define LOOKAHEAD_NEAR	2
 
-static void look_ahead(struct functional_state *st, const struct wl_op *op, bool to_data)
+static inline void look_ahead(struct functional_state *st, const struct wl_op *op, bool to_data)
 {
-	uint64_t va;
-
-	if (op->type != WL_OP_ACCESS)
+	/* a stream within one page needs one hint per page, not one per access (regions are page-aligned) */
+	if (op->type != WL_OP_ACCESS ||
+	    (op->off >> 12 == st->la_page[to_data] && op->region == st->la_region[to_data]))
 		return;
-	va = st->run->regions[op->region].start + op->off;
-	/* a stream within one page needs one hint per page, not one per access */
-	if (va >> 12 == st->la_page[to_data])
-		return;
-	st->la_page[to_data] = va >> 12;
-	timing_prefetch(st->tm, va, to_data);
+	st->la_page[to_data] = op->off >> 12;
+	st->la_region[to_data] = op->region;
+	timing_prefetch(st->tm, st->run->regions[op->region].start + op->off, to_data);
 }
 
 int functional_run(struct functional_run *run, const struct wl_spec *s,
