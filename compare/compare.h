@@ -75,12 +75,7 @@
 
 #include "linux-probes/backing.h"	/* enum page_class, page_class_name() */
 #include "workload/error.h"
-
-/* A run of consecutive 4 KiB pages of one class (a backing map is a list of them). */
-struct backing_run {
-	uint8_t cls;			/* enum page_class (linux-probes/backing.h) */
-	uint64_t pages;
-};
+#include "workload/side.h"	/* struct side_backing_run */
 
 #define SIDE_ORDERS	11		/* allocation orders 0..10 */
 
@@ -95,7 +90,7 @@ struct side_region {
 	 * (the side's "backing" field); NULL when the side has none. The runs
 	 * add up to size / 4096 pages.
 	 */
-	struct backing_run *backing;
+	struct side_backing_run *backing;	/* workload/side.h's runs, as both sides write them */
 	size_t nr_backing;
 };
 

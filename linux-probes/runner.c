@@ -418,17 +418,12 @@ struct loader {
 	char log_path[4096], json_path[4096];
 };
 
-/* Runs of equal classes in classes[0..n), appended to b. */
+/* classes[0..n) appended to b (side_backing_add() merges equal neighbours into runs). */
 static int backing_runs(struct side_backing *b, const uint8_t *classes, uint64_t n)
 {
-	uint64_t p, q;
-
-	for (p = 0; p < n; p = q) {
-		for (q = p + 1; q < n && classes[q] == classes[p]; q++)
-			;
-		if (side_backing_add(b, classes[p], q - p))
+	for (uint64_t p = 0; p < n; p++)
+		if (side_backing_add(b, classes[p], 1))
 			return -1;
-	}
 	return 0;
 }
 

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "reports/plot.h"
-#include "workload/side.h"
 #include "workload/json.h"
 
 #define BLOCK_SHIFT	21		/* 2 MiB */
@@ -77,10 +76,6 @@ uint64_t *report_latencies(const struct side *s, size_t *n)
 	return v;
 }
 
-uint64_t report_quantile(const uint64_t *v, size_t n, double q)
-{
-	return side_quantile(v, n, q);	/* the sides' and the comparison's definition */
-}
 
 void report_alloc_orders(const struct side *s, uint64_t orders[SIDE_ORDERS])
 {

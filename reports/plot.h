@@ -71,8 +71,6 @@ int report_region_index(const struct side *s, const char *name);
 /* The side's fault latencies that are known (> 0), sorted; *n of them. */
 uint64_t *report_latencies(const struct side *s, size_t *n);
 
-/* The nearest-rank q-quantile (0 < q <= 1) of n sorted values (n > 0). */
-uint64_t report_quantile(const uint64_t *v, size_t n, double q);
 
 /* Fault allocations per order over all regions. */
 void report_alloc_orders(const struct side *s, uint64_t orders[SIDE_ORDERS]);

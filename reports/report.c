@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "reports/plot.h"
+#include "workload/side.h"
 #include "reports/report.h"
 
 /* ---- values as text ----------------------------------------------------------- */
@@ -686,9 +687,9 @@ static void section_latency(struct doc *d, const struct comparison *c, struct pl
 		table_add(&t, NULL, "%zu", n);
 		if (n) {
 			any = true;
-			table_add(&t, NULL, "%s", fmt_ns(buf[0], 32, (double)report_quantile(v, n, 0.5)));
-			table_add(&t, NULL, "%s", fmt_ns(buf[1], 32, (double)report_quantile(v, n, 0.9)));
-			table_add(&t, NULL, "%s", fmt_ns(buf[2], 32, (double)report_quantile(v, n, 0.99)));
+			table_add(&t, NULL, "%s", fmt_ns(buf[0], 32, (double)side_quantile(v, n, 0.5)));
+			table_add(&t, NULL, "%s", fmt_ns(buf[1], 32, (double)side_quantile(v, n, 0.9)));
+			table_add(&t, NULL, "%s", fmt_ns(buf[2], 32, (double)side_quantile(v, n, 0.99)));
 			table_add(&t, NULL, "%s", fmt_ns(buf[3], 32, (double)v[n - 1]));
 		} else {
 			for (int k = 0; k < 4; k++)

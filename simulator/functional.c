@@ -269,6 +269,13 @@ static void set_wake(struct functional_state *st, uint64_t next_wake_ns)
 	st->wake_cycles = t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
 }
 
+/* The channel failed (the server gone): the run fails, saying so. */
+static int transport_failed(struct functional_state *st, int err)
+{
+	return wl_error_set(st->err, st->run->spec->file, "", "MimicOS (%s): %s",
+			    channel_mode_name(st->ch.cfg.mode), strerror(-err));
+}
+
 /*
  * Time a fault MimicOS handled: what timing_kernel() charged it (entry, the
  * kernel's stream, exit) is its simulated time. MimicOS holds the fault's
@@ -289,10 +296,7 @@ static int fault_timed(struct functional_state *st, const struct mimicos_respons
 		return 0;
 	rq.addr = st->fault_ns;
 	ret = channel_request(&st->ch, 0, &rq, &lrs, NULL);
-	if (ret)
-		return wl_error_set(st->err, st->run->spec->file, "", "MimicOS (%s): %s",
-				    channel_mode_name(st->ch.cfg.mode), strerror(-ret));
-	return 0;
+	return ret ? transport_failed(st, ret) : 0;
 }
 
 /*
@@ -305,8 +309,7 @@ static int request(struct functional_state *st, const struct mimicos_request *rq
 	int ret = channel_request(&st->ch, 0, rq, rs, st->tm ? &st->ks : NULL);
 
 	if (ret)
-		return wl_error_set(st->err, st->run->spec->file, "", "MimicOS (%s): %s",
-				    channel_mode_name(st->ch.cfg.mode), strerror(-ret));
+		return transport_failed(st, ret);
 	if (st->tm)
 		set_wake(st, rs->next_wake_ns);
 	if (st->tm) {

@@ -307,6 +307,12 @@ static uint64_t gpa_to_hpa(struct mmu *m, uint64_t gpa, uint64_t *cyc, struct mm
 	return hpa;
 }
 
+/* A present entry of 'level' that maps a page: a PTE, or a PSE PMD or PUD. */
+static inline bool entry_is_leaf(unsigned int level, uint64_t e)
+{
+	return level == 1 || (level <= 3 && (e & _PAGE_PSE));
+}
+
 static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
 		struct mmu_result *r)
 {
@@ -344,7 +350,7 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 		/* the entry first: its host cache miss overlaps the caches' work */
 		e = m->port.read_entry(m->port.ctx, ea);
 		if (m->port.prefetch && !nested && (e & _PAGE_PRESENT) &&
-		    (level == 1 || (level <= 3 && (e & _PAGE_PSE)))) {
+		    entry_is_leaf(level, e)) {
 			unsigned int sh = mmu_level_shift(level);
 
 			m->port.prefetch(m->port.ctx, (e & __PHYSICAL_MASK & ~((1ULL << sh) - 1)) |
@@ -364,7 +370,7 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 			perms &= ~SA_PERM_USER;
 		if (e & _PAGE_NX)
 			perms &= ~SA_PERM_EXEC;
-		if (level == 1 || (level <= 3 && (e & _PAGE_PSE)))
+		if (entry_is_leaf(level, e))
 			break;
 		table = e & PTE_PFN_MASK;
 		if (m->pwc_at[level])
@@ -496,7 +502,7 @@ void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
 		e = m->port.read_entry(m->port.ctx, ea);
 		if (!(e & _PAGE_PRESENT))
 			return;
-		if (level == 1 || (level <= 3 && (e & _PAGE_PSE)))
+		if (entry_is_leaf(level, e))
 			break;
 		table = e & PTE_PFN_MASK;
 	}

@@ -42,7 +42,7 @@ struct fixture {
 	struct side lx, sm;
 	struct side_region reg[2][2];
 	struct side_phase ph[2][3];
-	struct backing_run runs[4][3];
+	struct side_backing_run runs[4][3];
 	struct side_named_count scan[2][2], coll[1], tlb[2][2];
 	struct side_fault *faults[2];
 	struct metric m[12];
@@ -151,15 +151,15 @@ static void fixture_init(void)
 	set_region(&fx.reg[0][0], "hot", 0x7f0000000000, 8 * MIB, 4, 4, 8 * MIB, 8 * MIB,
 		   0, 0, 0, 2048);
 	fx.reg[0][0].alloc_orders[9] = 4;
-	fx.runs[0][0] = (struct backing_run){ PAGE_CLASS_PMD, 2048 };
+	fx.runs[0][0] = (struct side_backing_run){ PAGE_CLASS_PMD, 2048 };
 	fx.reg[0][0].backing = fx.runs[0];
 	fx.reg[0][0].nr_backing = 1;
 	set_region(&fx.reg[0][1], "cold", 0x7f0000b00000, 4 * MIB, 600, 0, 0, 600 * 4096,
 		   424, 512, 88, 0);
 	fx.reg[0][1].alloc_orders[0] = 88;
-	fx.runs[1][0] = (struct backing_run){ PAGE_CLASS_ZERO, 512 };
-	fx.runs[1][1] = (struct backing_run){ PAGE_CLASS_PTE, 88 };
-	fx.runs[1][2] = (struct backing_run){ PAGE_CLASS_NONE, 424 };
+	fx.runs[1][0] = (struct side_backing_run){ PAGE_CLASS_ZERO, 512 };
+	fx.runs[1][1] = (struct side_backing_run){ PAGE_CLASS_PTE, 88 };
+	fx.runs[1][2] = (struct side_backing_run){ PAGE_CLASS_NONE, 424 };
 	fx.reg[0][1].backing = fx.runs[1];
 	fx.reg[0][1].nr_backing = 3;
 
@@ -167,9 +167,9 @@ static void fixture_init(void)
 		   0, 0, 512, 1536);
 	fx.reg[1][0].alloc_orders[9] = 3;
 	fx.reg[1][0].alloc_orders[0] = 512;
-	fx.runs[2][0] = (struct backing_run){ PAGE_CLASS_PMD, 1024 };
-	fx.runs[2][1] = (struct backing_run){ PAGE_CLASS_PTE, 512 };
-	fx.runs[2][2] = (struct backing_run){ PAGE_CLASS_PMD, 512 };
+	fx.runs[2][0] = (struct side_backing_run){ PAGE_CLASS_PMD, 1024 };
+	fx.runs[2][1] = (struct side_backing_run){ PAGE_CLASS_PTE, 512 };
+	fx.runs[2][2] = (struct side_backing_run){ PAGE_CLASS_PMD, 512 };
 	fx.reg[1][0].backing = fx.runs[2];
 	fx.reg[1][0].nr_backing = 3;
 	set_region(&fx.reg[1][1], "cold", 0x7f1000b00000, 4 * MIB, 600, 0, 0, 600 * 4096,
