@@ -48,7 +48,7 @@ static void lru_touch(struct sa_cache *c, uint32_t set, uint32_t way)
 	uint8_t old;
 
 	if (c->ways <= 16) {
-		__sa_lru16_touch(c, set, way);
+		__sa_lru16_touch(c, __sa_set_repl(c, set), way);
 		return;
 	}
 	r = __sa_set_repl(c, set);
@@ -65,7 +65,7 @@ static uint32_t lru_victim(struct sa_cache *c, uint32_t set)
 	uint32_t w;
 
 	if (c->ways <= 16)
-		return __sa_lru16_victim(c, set);
+		return __sa_lru16_victim(c, r);
 	for (w = 0; w < c->ways; w++)
 		if (r[w] == last)
 			break;
@@ -238,7 +238,7 @@ static void sa_empty(struct sa_cache *c)
 {
 	uint32_t n = sa_entries(c);
 
-	c->miss_valid = false;
+	c->miss.asid = SA_MISS_NONE;
 	memset(c->tags, 0, (size_t)(c->set_mask + 1) * c->set_words * sizeof(*c->tags));
 	memset(c->keys, 0, n * sizeof(*c->keys));
 	if (c->payloads_used)
@@ -305,7 +305,6 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 	c->set_mask = cfg->sets - 1;
 	c->set_shift = (uint32_t)__builtin_ctz(cfg->sets);
 	c->exact_shift = c->set_shift + 14;
-	c->keys_all = (size_t)cfg->sets * cfg->ways * sizeof(uint64_t) <= (64u << 10);
 	c->ways = cfg->ways;
 	c->ops = sa_repl_ops[cfg->repl];
 	if (cfg->repl == SA_REPL_LRU && cfg->ways > 256) {
@@ -318,6 +317,7 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 		c->lanes = (1u << cfg->ways) - 1;
 		c->lru16 = cfg->repl == SA_REPL_LRU;
 		memset(c->lane_bytes, 0xff, cfg->ways);
+		memset(c->last_rank, (int)cfg->ways - 1, sizeof(c->last_rank));
 	}
 	sa_layout(c);
 	n = (size_t)cfg->sets * cfg->ways;
@@ -392,27 +392,32 @@ static inline uint32_t free_way(const struct sa_cache *c, uint32_t set)
 	return UINT32_MAX;
 }
 
+void __sa_bad_victim(const struct sa_cache *c, uint32_t way)
+{
+	sim_check_failed(__FILE__, __LINE__, "%s: policy %s chose way %u of %u",
+			 c->name, c->ops->name, way, c->ways);
+}
+
 /*
  * Write (key, asid) into 'set', where it is absent, into way 'w' if it is
  * free (UINT32_MAX: the set is full): else the policy's victim, evicted as
- * sa_insert() says. Returns as sa_insert().
+ * sa_insert() says. Returns as sa_insert(). Any policy and width; the
+ * narrow LRU sets have __sa_fill_lru16().
  */
-static inline __attribute__((always_inline)) int
-__sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
+static int __sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
 		     uint16_t asid, uint64_t payload, bool dirty, uint64_t *victim_key_out)
 {
 	uint32_t *tags = __sa_set_tags(c, set), *d = __sa_set_dirty(c, set);
 	size_t base = (size_t)set * c->ways;
 	int ret = 0;
 
-	c->miss_valid = false;		/* the set's tags change */
+	c->miss.asid = SA_MISS_NONE;		/* the set's tags change */
 	if (w == UINT32_MAX) {
-		w = c->lru16 ? __sa_lru16_victim(c, set) : c->ops->victim(c, set);
-		sa_check(w < c->ways, "%s: policy %s chose way %u of %u",
-			 c->name, c->ops->name, w, c->ways);
+		w = c->ops->victim(c, set);
+		if (w >= c->ways)
+			__sa_bad_victim(c, w);
 		c->victim = (struct sa_victim){
 			.key = __sa_key(c, set, w, tags[w]),
-			.payload = __sa_payload(c, base + w),
 			.asid = __sa_tag_asid(tags[w]), .dirty = dirty_test(d, w),
 		};
 		if (victim_key_out)
@@ -424,19 +429,11 @@ __sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
 			ret |= SA_VICTIM_DIRTY;
 		}
 	}
-	if (c->keys_all || key >> c->exact_shift)
+	if (key >> c->exact_shift)
 		c->keys[base + w] = key;	/* read back for long keys only */
 	__sa_set_payload(c, base + w, payload);
 	tags[w] = __sa_tag(c, key, asid);
-	/*
-	 * The policy first: LRU loads 16 bytes from its state, the dirty
-	 * words among them; after a store to one of those words the load
-	 * would wait for the store (no store-to-load forwarding).
-	 */
-	if (c->lru16)
-		__sa_lru16_touch(c, set, w);
-	else
-		c->ops->on_insert(c, set, w);
+	c->ops->on_insert(c, set, w);
 	if (dirty)
 		dirty_set(d, w);
 	else
@@ -444,64 +441,68 @@ __sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
 	return ret;
 }
 
-int sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload, bool dirty,
-	    uint64_t *victim_key_out)
+int __sa_fill_general(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
+		      bool dirty, uint64_t *victim_key_out)
 {
 	uint32_t set = sa_set_of(c, key);
 	int32_t present;
 
-	c->stats.inserts++;
-	if (c->miss_valid && c->miss_key == key && c->miss_asid == asid) {
+	if (c->lru16) {
+		/* not right after its missed lookup: the same scan the lookup does */
+		uint32_t *t = __sa_set_tags(c, set), tag = __sa_tag(c, key, asid);
+		uint32_t s = __sa_scan_key(c, set, t, key, tag);
+
+		if (!(s & 0xffff))
+			return __sa_fill_lru16(c, t, tag, s >> 16, key, payload, dirty,
+					       victim_key_out);
+		present = (int32_t)__builtin_ctz(s);
+	} else if (c->miss.key == key && c->miss.asid == asid) {
 		/* the lookup that just missed it: absent, and its set's free ways known */
-		uint32_t z = c->miss_free;
+		uint32_t z = c->miss.free;
 
 		return __sa_fill(c, set, z ? (uint32_t)__builtin_ctz(z) : UINT32_MAX, key, asid,
 				 payload, dirty, victim_key_out);
+	} else {
+		present = __sa_find(c, set, key, asid);
+		if (present < 0)
+			return __sa_fill(c, set, free_way(c, set), key, asid, payload, dirty,
+					 victim_key_out);
 	}
-	present = __sa_find(c, set, key, asid);
-	if (present >= 0) {
-		__sa_set_payload(c, (size_t)set * c->ways + (uint32_t)present, payload);
-		if (c->lru16)
-			__sa_lru16_touch(c, set, (uint32_t)present);
-		else
-			c->ops->on_hit(c, set, (uint32_t)present);
-		if (dirty)
-			dirty_set(__sa_set_dirty(c, set), (uint32_t)present);
-		return 0;
-	}
-	return __sa_fill(c, set, free_way(c, set), key, asid, payload, dirty, victim_key_out);
-}
-
-int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
-	      uint64_t *victim_key_out)
-{
-	return sa_fill(c, key, asid, payload, false, victim_key_out);
+	/* present: a refill in place, a hit for the policy */
+	__sa_set_payload(c, (size_t)set * c->ways + (uint32_t)present, payload);
+	if (c->lru16)
+		__sa_lru16_touch(c, __sa_set_repl(c, set), (uint32_t)present);
+	else
+		c->ops->on_hit(c, set, (uint32_t)present);
+	if (dirty)
+		dirty_set(__sa_set_dirty(c, set), (uint32_t)present);
+	return 0;
 }
 
 int sa_write_back(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *victim_key_out)
 {
 	uint32_t set = sa_set_of(c, key);
-	int32_t present = __sa_find(c, set, key, asid);
+	int32_t present;
 
+	if (c->lru16) {
+		/* one scan for the match and the free ways */
+		uint32_t *t = __sa_set_tags(c, set), tag = __sa_tag(c, key, asid);
+		uint32_t s = __sa_scan_key(c, set, t, key, tag);
+
+		if (s & 0xffff) {
+			dirty_set(t + c->dirty_off, (uint32_t)__builtin_ctz(s));
+			return 0;
+		}
+		c->stats.inserts++;
+		return __sa_fill_lru16(c, t, tag, s >> 16, key, 0, true, victim_key_out);
+	}
+	present = __sa_find(c, set, key, asid);
 	if (present >= 0) {
 		dirty_set(__sa_set_dirty(c, set), (uint32_t)present);
 		return 0;
 	}
 	c->stats.inserts++;
 	return __sa_fill(c, set, free_way(c, set), key, asid, 0, true, victim_key_out);
-}
-
-bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bool write,
-	       uint64_t *payload_out)
-{
-	uint32_t set;
-	int32_t w = __sa_lookup(c, key, asid, payload_out, &set);
-
-	if (w < 0)
-		return false;
-	if (write)
-		dirty_set(__sa_set_dirty(c, set), (uint32_t)w);
-	return true;
 }
 
 bool sa_mark_dirty(struct sa_cache *c, uint64_t key, uint16_t asid)
@@ -521,7 +522,7 @@ static int __sa_invalidate(struct sa_cache *c, uint32_t set, uint32_t way)
 	uint32_t *d = __sa_set_dirty(c, set);
 	int ret = SA_VICTIM | (dirty_test(d, way) ? SA_VICTIM_DIRTY : 0);
 
-	c->miss_valid = false;		/* the set's tags change */
+	c->miss.asid = SA_MISS_NONE;	/* the set's tags change */
 	__sa_set_tags(c, set)[way] = 0;
 	dirty_clear(d, way);
 	c->stats.invalidations++;

@@ -221,13 +221,18 @@ struct sa_repl_ops {
  * 16-bit variant of the same policy). */
 extern const struct sa_repl_ops *const sa_repl_ops[SA_REPL_NR];
 
-/* What sa_insert() replaced (valid after it returned non-zero). */
+/*
+ * What sa_insert() replaced (valid after it returned non-zero). Its payload
+ * is not kept: no user needs it, and a fill would read it only for this.
+ */
 struct sa_victim {
 	uint64_t key;
-	uint64_t payload;
 	uint16_t asid;
 	bool dirty;
 };
+
+/* The miss memo's asid when no miss is recorded: no uint16_t asid equals it. */
+#define SA_MISS_NONE	0x10000u
 
 /* Flags of sa_insert() and sa_invalidate(). */
 #define SA_VICTIM	0x1	/* a valid entry was evicted (or invalidated) */
@@ -254,11 +259,10 @@ struct sa_cache {
 	bool repl_wide;			/* the policy state is uint16_t */
 
 	/* sets * ways each, entry = set * ways + way */
-	uint64_t *keys;
+	uint64_t *keys;			/* the keys of long-key entries only */
 	uint64_t *payloads;		/* through __sa_payload() and __sa_set_payload() */
 	bool payloads_used;		/* false: every payload is 0 */
 	uint32_t exact_shift;		/* set_shift + 14: longer keys are long */
-	bool keys_all;			/* keys[] holds short keys too (small structures) */
 
 	/*
 	 * Narrow sets (ways <= 16, every structure of the default machine):
@@ -271,18 +275,25 @@ struct sa_cache {
 	uint32_t lanes;			/* (1 << ways) - 1 */
 	bool lru16;
 	_Alignas(16) uint8_t lane_bytes[16];	/* 0xff for bytes 0..ways-1 */
+	_Alignas(16) uint8_t last_rank[16];	/* ways - 1 in every byte */
 
 	/*
 	 * The last lookup's miss, for the fill that follows it: a data cache
-	 * or TLB misses, fetches from below and fills the same key. While
-	 * miss_valid, (miss_key, miss_asid) is absent from its set and
-	 * miss_free is that set's mask of invalid ways; any change of tags
-	 * (a fill of any key, an invalidation, a flush) clears it.
+	 * or TLB misses, fetches from below and fills the same key. The
+	 * lookup keeps what it computed, so that the fill recomputes nothing:
+	 * while miss.asid is not SA_MISS_NONE, (miss.key, miss.asid) is absent
+	 * from its set, whose block is miss.blk, miss.tag is its tag word and
+	 * miss.free the set's mask of invalid ways. Only a narrow set's
+	 * lookup records a miss; any change of tags (a fill of any key, an
+	 * invalidation, a flush) sets SA_MISS_NONE.
 	 */
-	bool miss_valid;
-	uint16_t miss_asid;
-	uint32_t miss_free;
-	uint64_t miss_key;
+	struct {
+		uint64_t key;
+		uint32_t *blk;
+		uint32_t tag;
+		uint32_t free;
+		uint32_t asid;		/* SA_MISS_NONE: no miss recorded */
+	} miss;
 
 	struct sa_victim victim;	/* last eviction */
 	struct sa_stats stats;
@@ -439,21 +450,23 @@ static inline uint32_t __sa_scan(const struct sa_cache *c, const uint32_t *t, ui
 }
 
 /*
- * LRU on a narrow set (cache.c's lru ops use these too): the touch of
- * 'way', and the victim of a full set (the way of rank ways - 1).
+ * LRU on a narrow set (cache.c's lru ops use these too), on the 16 bytes of
+ * ranks at 'r' (__sa_set_repl()): bytes past the ways belong to the dirty
+ * words or the padding and are left as they are.
  */
 /* Byte w of row w set (0xff), the others 0: way w's lane of a rank vector. */
 extern const uint8_t __sa_lane_bit[16][16];
 
-static inline void __sa_lru16_touch(const struct sa_cache *c, uint32_t set, uint32_t way)
+/* The touch of 'way': the ways more recent than it age by one, it gets 0. */
+static inline void __sa_lru16_touch(const struct sa_cache *c, uint8_t *r, uint32_t way)
 {
-	uint8_t *r = __sa_set_repl(c, set);
 #ifdef __SSE2__
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
-	__m128i ge = _mm_cmpeq_epi8(_mm_subs_epu8(_mm_set1_epi8((char)r[way]), v),
-				    _mm_setzero_si128());
-	__m128i lanes = _mm_load_si128((const __m128i *)(const void *)c->lane_bytes);
-	__m128i lt = _mm_andnot_si128(ge, lanes);
+	__m128i v = _mm_loadu_si128((const __m128i *)(void *)r);
+	/* r[way] in every byte: a multiply and a shuffle, cheaper than set1_epi8 */
+	__m128i b = _mm_shuffle_epi32(_mm_cvtsi32_si128((int)(r[way] * 0x01010101u)), 0);
+	/* ranks are below 16: the signed compare is exact on the ways' lanes */
+	__m128i lt = _mm_and_si128(_mm_cmpgt_epi8(b, v),
+				   _mm_load_si128((const __m128i *)(const void *)c->lane_bytes));
 	__m128i self = _mm_load_si128((const __m128i *)(const void *)__sa_lane_bit[way]);
 
 	/* one store: a byte store after it would stall the next load */
@@ -467,23 +480,41 @@ static inline void __sa_lru16_touch(const struct sa_cache *c, uint32_t set, uint
 #endif
 }
 
-static inline uint32_t __sa_lru16_victim(const struct sa_cache *c, uint32_t set)
+/* The victim of a full set: the way of rank ways - 1 (c->ways if none: corrupted ranks). */
+static inline uint32_t __sa_lru16_victim(const struct sa_cache *c, const uint8_t *r)
 {
-	const uint8_t *r = __sa_set_repl(c, set);
-	uint8_t last = (uint8_t)(c->ways - 1);
 #ifdef __SSE2__
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
-	uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)last))) &
-		     c->lanes;
+	uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		v, _mm_load_si128((const __m128i *)(const void *)c->last_rank))) & c->lanes;
 
 	return m ? (uint32_t)__builtin_ctz(m) : c->ways;
 #else
 	uint32_t w;
 
 	for (w = 0; w < c->ways; w++)
-		if (r[w] == last)
+		if (r[w] == c->ways - 1)
 			break;
-	return w;	/* c->ways (none: ranks corrupted) fails the caller's check */
+	return w;
+#endif
+}
+
+/*
+ * The touch of the victim 'way' just chosen: it was the least recent, so
+ * every other way ages by one and it gets 0 (no compare needed).
+ */
+static inline void __sa_lru16_touch_victim(const struct sa_cache *c, uint8_t *r, uint32_t way)
+{
+#ifdef __SSE2__
+	__m128i v = _mm_loadu_si128((const __m128i *)(void *)r);
+	__m128i lanes = _mm_load_si128((const __m128i *)(const void *)c->lane_bytes);
+	__m128i self = _mm_load_si128((const __m128i *)(const void *)__sa_lane_bit[way]);
+
+	_mm_storeu_si128((__m128i *)(void *)r, _mm_andnot_si128(self, _mm_sub_epi8(v, lanes)));
+#else
+	for (uint32_t w = 0; w < c->ways; w++)
+		r[w]++;
+	r[way] = 0;
 #endif
 }
 
@@ -527,6 +558,26 @@ static inline int32_t __sa_find(const struct sa_cache *c, uint32_t set,
 }
 
 /*
+ * A narrow set's scan for (key, asid), whose tag word is 'tag': its ways
+ * that hold it (bits 15..0: one at most) and its invalid ways (31..16).
+ */
+static inline uint32_t __sa_scan_key(const struct sa_cache *c, uint32_t set, const uint32_t *t,
+				     uint64_t key, uint32_t tag)
+{
+	uint32_t s = __sa_scan(c, t, tag);
+
+	if (__builtin_expect((tag & SA_TAG_LONG) && (s & 0xffff), 0)) {
+		/* a long key: the matching tag words' full keys decide */
+		const uint64_t *keys = c->keys + (size_t)set * c->ways;
+
+		for (uint32_t m = s & 0xffff; m; m &= m - 1)
+			if (keys[__builtin_ctz(m)] != key)
+				s &= ~(1u << __builtin_ctz(m));
+	}
+	return s;
+}
+
+/*
  * Look (key, asid) up. On a hit: *payload_out (if not NULL) gets the payload,
  * the policy's on_hit runs, hits is bumped, true is returned. On a miss:
  * misses is bumped, false; nothing else changes (fill with sa_insert()).
@@ -541,25 +592,19 @@ static inline int32_t __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asi
 	*set_out = set;
 	if (__builtin_expect(c->vecs != 0, 1)) {
 		/* narrow: one scan gives the match and, for a miss, the free ways */
-		uint32_t s = __sa_scan(c, __sa_set_tags(c, set), __sa_tag(c, key, asid));
-		uint32_t m = s & 0xffff;
+		uint32_t *t = __sa_set_tags(c, set), tag = __sa_tag(c, key, asid);
+		uint32_t s = __sa_scan_key(c, set, t, key, tag);
 
-		if (__builtin_expect(key >> c->exact_shift != 0, 0)) {
-			const uint64_t *keys = c->keys + (size_t)set * c->ways;
-
-			for (uint32_t mm = m; mm; mm &= mm - 1)
-				if (keys[__builtin_ctz(mm)] != key)
-					m &= ~(1u << __builtin_ctz(mm));
-		}
-		if (!m) {
+		if (!(s & 0xffff)) {
 			c->stats.misses++;
-			c->miss_valid = true;
-			c->miss_key = key;
-			c->miss_asid = asid;
-			c->miss_free = s >> 16;
+			c->miss.key = key;
+			c->miss.asid = asid;
+			c->miss.blk = t;
+			c->miss.tag = tag;
+			c->miss.free = s >> 16;
 			return -1;
 		}
-		w = (int32_t)__builtin_ctz(m);
+		w = (int32_t)__builtin_ctz(s);
 	} else {
 		w = __sa_find(c, set, key, asid);
 		if (w < 0) {
@@ -571,7 +616,7 @@ static inline int32_t __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asi
 	if (payload_out)
 		*payload_out = __sa_payload(c, (size_t)set * c->ways + (uint32_t)w);
 	if (c->lru16)
-		__sa_lru16_touch(c, set, (uint32_t)w);
+		__sa_lru16_touch(c, __sa_set_repl(c, set), (uint32_t)w);
 	else
 		c->ops->on_hit(c, set, (uint32_t)w);
 	return w;
@@ -616,8 +661,8 @@ bool sa_probe(const struct sa_cache *c, uint64_t key, uint16_t asid,
  * replaced in place (dirty bit kept), the policy sees a hit, and 0 is
  * returned: a refill never duplicates an entry.
  */
-int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
-	      uint64_t *victim_key_out);
+static inline int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
+			    uint64_t *victim_key_out);
 
 /* Set the dirty bit of (key, asid); false if it is absent. No counters. */
 bool sa_mark_dirty(struct sa_cache *c, uint64_t key, uint16_t asid);
@@ -636,10 +681,99 @@ bool sa_mark_dirty(struct sa_cache *c, uint64_t key, uint16_t asid);
  *			a write-back is not a use: no policy update, no
  *			counter), else sa_fill(c, key, asid, 0, true, ...).
  */
-bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bool write,
-	       uint64_t *payload_out);
-int sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload, bool dirty,
-	    uint64_t *victim_key_out);
+static inline bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bool write,
+			     uint64_t *payload_out)
+{
+	uint32_t set;
+	int32_t w = __sa_lookup(c, key, asid, payload_out, &set);
+
+	if (w < 0)
+		return false;
+	if (write)
+		__sa_set_dirty(c, set)[(uint32_t)w >> 5] |= 1u << ((uint32_t)w & 31);
+	return true;
+}
+
+/*
+ * The fill of a narrow LRU set (c->lru16) where (key, its tag word 'tag') is
+ * absent: 't' is the set's block, 'free' its invalid ways. The lowest free
+ * way, else the least recently used one, evicted as sa_insert() says. The
+ * common case of every fill, inline; what it does not cover (other policies,
+ * wide sets, a fill not right after its missed lookup) is
+ * __sa_fill_general()'s (cache.c).
+ */
+void __sa_bad_victim(const struct sa_cache *c, uint32_t way) __attribute__((noreturn, cold));
+
+static inline __attribute__((always_inline)) int
+__sa_fill_lru16(struct sa_cache *c, uint32_t *t, uint32_t tag, uint32_t free, uint64_t key,
+		uint64_t payload, bool dirty, uint64_t *victim_key_out)
+{
+	uint8_t *r = (uint8_t *)t + c->repl_off;
+	uint32_t *d = t + c->dirty_off;		/* narrow: one dirty word */
+	uint32_t set = sa_set_of(c, key), w;
+	int ret = 0;
+
+	c->miss.asid = SA_MISS_NONE;		/* the set's tags change */
+	if (free) {
+		w = (uint32_t)__builtin_ctz(free);
+		__sa_lru16_touch(c, r, w);
+	} else {
+		uint32_t old;
+		uint64_t vkey;
+		bool vdirty;
+
+		w = __sa_lru16_victim(c, r);
+		if (__builtin_expect(w >= c->ways, 0))
+			__sa_bad_victim(c, w);
+		old = t[w];
+		vkey = __sa_key(c, set, w, old);
+		vdirty = *d >> w & 1;
+		c->victim.key = vkey;
+		c->victim.asid = __sa_tag_asid(old);
+		c->victim.dirty = vdirty;
+		if (victim_key_out)
+			*victim_key_out = vkey;
+		c->stats.evictions++;
+		ret = SA_VICTIM;
+		if (vdirty) {
+			c->stats.dirty_evictions++;
+			ret |= SA_VICTIM_DIRTY;
+		}
+		__sa_lru16_touch_victim(c, r, w);
+	}
+	if (tag & SA_TAG_LONG)
+		c->keys[(size_t)set * c->ways + w] = key;	/* read back for long keys only */
+	__sa_set_payload(c, (size_t)set * c->ways + w, payload);
+	t[w] = tag;
+	/*
+	 * The dirty word last: the policy's 16-byte load above covers it, and
+	 * would wait for a store to it (no store-to-load forwarding).
+	 */
+	*d = (*d & ~(1u << w)) | (uint32_t)dirty << w;
+	return ret;
+}
+
+/* sa_fill() but for its common case (cache.c); counts nothing itself. */
+int __sa_fill_general(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
+		      bool dirty, uint64_t *victim_key_out);
+
+static inline int sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
+			  bool dirty, uint64_t *victim_key_out)
+{
+	c->stats.inserts++;
+	/* right after its missed lookup: absent, and what the fill needs is known */
+	if (__builtin_expect(c->miss.key == key && c->miss.asid == asid && c->lru16, 1))
+		return __sa_fill_lru16(c, c->miss.blk, c->miss.tag, c->miss.free, key, payload,
+				       dirty, victim_key_out);
+	return __sa_fill_general(c, key, asid, payload, dirty, victim_key_out);
+}
+
+static inline int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
+			    uint64_t *victim_key_out)
+{
+	return sa_fill(c, key, asid, payload, false, victim_key_out);
+}
+
 int sa_write_back(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *victim_key_out);
 
 /*

@@ -198,13 +198,13 @@ Test(cache, random_fills_free_ways_before_evicting)
 	/* after an invalidation, the free way is filled, nothing evicted */
 	cr_expect_eq(sa_invalidate(&c, 3, 0), SA_VICTIM);
 	cr_expect_eq(sa_insert(&c, 100, 0, 0, NULL), 0);
-	cr_expect_eq(c.tags[3] != 0 && c.keys[3] == 100, 1, "refilled way 3");
+	cr_expect_eq(c.tags[3] != 0 && __sa_key(&c, 0, 3, c.tags[3]) == 100, 1, "refilled way 3");
 	/* full: each insert evicts one of the ways, all ways get chosen */
 	for (uint64_t k = 200; k < 1200; k++) {
 		cr_assert_eq(sa_insert(&c, k, 0, 0, &victim), SA_VICTIM);
 		cr_assert(!sa_probe(&c, victim, 0, NULL));
 		for (uint32_t w = 0; w < 8; w++)
-			if (c.keys[w] == k)
+			if (__sa_key(&c, 0, w, c.tags[w]) == k)
 				chosen[w]++;
 	}
 	for (uint32_t w = 0; w < 8; w++)
