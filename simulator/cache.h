@@ -583,8 +583,9 @@ static inline uint32_t __sa_scan_key(const struct sa_cache *c, uint32_t set, con
  * misses is bumped, false; nothing else changes (fill with sa_insert()).
  */
 /* sa_lookup()'s work, returning the way hit (-1: a miss) and its set in *set_out. */
-static inline int32_t __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid,
-				  uint64_t *payload_out, uint32_t *set_out)
+static inline __attribute__((always_inline)) int32_t
+__sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *payload_out,
+	    uint32_t *set_out)
 {
 	uint32_t set = sa_set_of(c, key);
 	int32_t w;
@@ -622,8 +623,8 @@ static inline int32_t __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asi
 	return w;
 }
 
-static inline bool sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid,
-			     uint64_t *payload_out)
+static inline __attribute__((always_inline)) bool
+sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *payload_out)
 {
 	uint32_t set;
 
@@ -757,8 +758,9 @@ __sa_fill_lru16(struct sa_cache *c, uint32_t *t, uint32_t tag, uint32_t free, ui
 int __sa_fill_general(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
 		      bool dirty, uint64_t *victim_key_out);
 
-static inline int sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
-			  bool dirty, uint64_t *victim_key_out)
+static inline __attribute__((always_inline)) int
+sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload, bool dirty,
+	uint64_t *victim_key_out)
 {
 	c->stats.inserts++;
 	/* right after its missed lookup: absent, and what the fill needs is known */
@@ -768,8 +770,9 @@ static inline int sa_fill(struct sa_cache *c, uint64_t key, uint16_t asid, uint6
 	return __sa_fill_general(c, key, asid, payload, dirty, victim_key_out);
 }
 
-static inline int sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
-			    uint64_t *victim_key_out)
+static inline __attribute__((always_inline)) int
+sa_insert(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
+	  uint64_t *victim_key_out)
 {
 	return sa_fill(c, key, asid, payload, false, victim_key_out);
 }
