@@ -269,6 +269,9 @@ static void sa_layout(struct sa_cache *c)
 		while (size < bytes)
 			size *= 2;
 	c->set_words = size / 4;
+	/* __sa_scan() reads 16 words of a set of 5 to 16 ways */
+	sa_check(c->ways < 5 || c->ways > 16 || c->set_words >= 16,
+		 "a block of %u words for %u ways", c->set_words, c->ways);
 }
 
 /*
@@ -314,7 +317,7 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 	c->rng = rng;
 	if (cfg->ways <= 16) {
 		c->vecs = (cfg->ways + 3) / 4;
-		c->lanes = (1u << cfg->ways) - 1;
+		c->lanes = ((1u << cfg->ways) - 1) * 0x10001u;
 		c->lru16 = cfg->repl == SA_REPL_LRU;
 		memset(c->lane_bytes, 0xff, cfg->ways);
 		memset(c->last_rank, (int)cfg->ways - 1, sizeof(c->last_rank));

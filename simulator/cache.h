@@ -272,7 +272,7 @@ struct sa_cache {
 	 * vecs is 0 for wider sets.
 	 */
 	uint32_t vecs;
-	uint32_t lanes;			/* (1 << ways) - 1 */
+	uint32_t lanes;			/* (1 << ways) - 1 in bits 15..0 and 31..16 */
 	bool lru16;
 	_Alignas(16) uint8_t lane_bytes[16];	/* 0xff for bytes 0..ways-1 */
 	_Alignas(16) uint8_t last_rank[16];	/* ways - 1 in every byte */
@@ -340,8 +340,11 @@ static inline uint32_t sa_set_of(const struct sa_cache *c, uint64_t key)
 
 static inline uint32_t __sa_tag(const struct sa_cache *c, uint64_t key, uint16_t asid)
 {
-	return 1u | (uint32_t)asid << 1 | (key >> c->exact_shift ? SA_TAG_LONG : 0) |
-	       (uint32_t)(key >> c->set_shift) << SA_TAG_KEY_SHIFT;
+	/* one variable shift: long means bits above the 14 of the tag word */
+	uint64_t above = key >> c->set_shift;
+
+	return 1u | (uint32_t)asid << 1 | (above >> 14 ? SA_TAG_LONG : 0) |
+	       (uint32_t)above << SA_TAG_KEY_SHIFT;
 }
 
 static inline uint16_t __sa_tag_asid(uint32_t tag)
@@ -403,50 +406,44 @@ static inline uint64_t __sa_tag_mask(const uint32_t *t, uint32_t v, uint32_t n)
 	return m;
 }
 
-#ifdef __SSE2__
-/* The 4 lanes of t[0..3] equal to the broadcast vv, as 4 bits. */
-static inline uint32_t __sa_eq4(const uint32_t *t, __m128i vv)
-{
-	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)t);
-
-	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(x, vv)));
-}
-#endif
-
 /*
  * A narrow set's ways whose tag word is v (bits 15..0), and its invalid
- * ways (bits 31..16), in one pass over its tag vectors (c->vecs of them).
+ * ways (bits 31..16), in one pass over its tag vectors. A set of 5 to 16
+ * ways has a block of 64 bytes or more (sa_layout()): its first 16 words
+ * are scanned whatever the ways, the lanes past them masked off, which
+ * costs less than a branch per vector. Its invalid ways come from the tag
+ * words packed to bytes: a signed saturating pack keeps a non-zero word
+ * non-zero, and only an invalid way's word is 0.
  */
 static inline uint32_t __sa_scan(const struct sa_cache *c, const uint32_t *t, uint32_t v)
 {
-	uint32_t m = 0, z = 0;
+	uint32_t s;
 #ifdef __SSE2__
 	const __m128i vv = _mm_set1_epi32((int)v), zz = _mm_setzero_si128();
+	const __m128i *x = (const __m128i *)(const void *)t;
+	__m128i x0 = _mm_load_si128(x);
 
-	switch (c->vecs) {
-	case 4:
-		m |= __sa_eq4(t + 12, vv) << 12;
-		z |= __sa_eq4(t + 12, zz) << 12;
-		/* fall through */
-	case 3:
-		m |= __sa_eq4(t + 8, vv) << 8;
-		z |= __sa_eq4(t + 8, zz) << 8;
-		/* fall through */
-	case 2:
-		m |= __sa_eq4(t + 4, vv) << 4;
-		z |= __sa_eq4(t + 4, zz) << 4;
-		/* fall through */
-	default:
-		m |= __sa_eq4(t, vv);
-		z |= __sa_eq4(t, zz);
+	if (c->vecs == 1) {
+		s = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(x0, vv))) |
+		    (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(x0, zz))) << 16;
+	} else {
+		__m128i x1 = _mm_load_si128(x + 1), x2 = _mm_load_si128(x + 2);
+		__m128i x3 = _mm_load_si128(x + 3);
+		__m128i m = _mm_packs_epi16(_mm_packs_epi32(_mm_cmpeq_epi32(x0, vv),
+							    _mm_cmpeq_epi32(x1, vv)),
+					    _mm_packs_epi32(_mm_cmpeq_epi32(x2, vv),
+							    _mm_cmpeq_epi32(x3, vv)));
+		__m128i p = _mm_packs_epi16(_mm_packs_epi32(x0, x1), _mm_packs_epi32(x2, x3));
+
+		s = (uint32_t)_mm_movemask_epi8(m) |
+		    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(p, zz)) << 16;
 	}
 #else
-	for (uint32_t w = 0; w < c->ways; w++) {
-		m |= (uint32_t)(t[w] == v) << w;
-		z |= (uint32_t)(t[w] == 0) << w;
-	}
+	s = 0;
+	for (uint32_t w = 0; w < c->ways; w++)
+		s |= (uint32_t)(t[w] == v) << w | (uint32_t)(t[w] == 0) << (w + 16);
 #endif
-	return (m & c->lanes) | (z & c->lanes) << 16;
+	return s & c->lanes;
 }
 
 /*
@@ -582,19 +579,18 @@ static inline uint32_t __sa_scan_key(const struct sa_cache *c, uint32_t set, con
  * the policy's on_hit runs, hits is bumped, true is returned. On a miss:
  * misses is bumped, false; nothing else changes (fill with sa_insert()).
  */
-/* sa_lookup()'s work, returning the way hit (-1: a miss) and its set in *set_out. */
+/* sa_lookup()'s work, returning the way hit (-1: a miss) and its set's block in *blk_out. */
 static inline __attribute__((always_inline)) int32_t
 __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *payload_out,
-	    uint32_t *set_out)
+	    uint32_t **blk_out)
 {
-	uint32_t set = sa_set_of(c, key);
+	uint32_t set = sa_set_of(c, key), *t = __sa_set_tags(c, set);
 	int32_t w;
 
-	*set_out = set;
+	*blk_out = t;
 	if (__builtin_expect(c->vecs != 0, 1)) {
 		/* narrow: one scan gives the match and, for a miss, the free ways */
-		uint32_t *t = __sa_set_tags(c, set), tag = __sa_tag(c, key, asid);
-		uint32_t s = __sa_scan_key(c, set, t, key, tag);
+		uint32_t tag = __sa_tag(c, key, asid), s = __sa_scan_key(c, set, t, key, tag);
 
 		if (!(s & 0xffff)) {
 			c->stats.misses++;
@@ -617,7 +613,7 @@ __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *payload_o
 	if (payload_out)
 		*payload_out = __sa_payload(c, (size_t)set * c->ways + (uint32_t)w);
 	if (c->lru16)
-		__sa_lru16_touch(c, __sa_set_repl(c, set), (uint32_t)w);
+		__sa_lru16_touch(c, (uint8_t *)t + c->repl_off, (uint32_t)w);
 	else
 		c->ops->on_hit(c, set, (uint32_t)w);
 	return w;
@@ -626,9 +622,9 @@ __sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *payload_o
 static inline __attribute__((always_inline)) bool
 sa_lookup(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t *payload_out)
 {
-	uint32_t set;
+	uint32_t *blk;
 
-	return __sa_lookup(c, key, asid, payload_out, &set) >= 0;
+	return __sa_lookup(c, key, asid, payload_out, &blk) >= 0;
 }
 
 /*
@@ -685,13 +681,13 @@ bool sa_mark_dirty(struct sa_cache *c, uint64_t key, uint16_t asid);
 static inline bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bool write,
 			     uint64_t *payload_out)
 {
-	uint32_t set;
-	int32_t w = __sa_lookup(c, key, asid, payload_out, &set);
+	uint32_t *blk;
+	int32_t w = __sa_lookup(c, key, asid, payload_out, &blk);
 
 	if (w < 0)
 		return false;
 	if (write)
-		__sa_set_dirty(c, set)[(uint32_t)w >> 5] |= 1u << ((uint32_t)w & 31);
+		blk[c->dirty_off + ((uint32_t)w >> 5)] |= 1u << ((uint32_t)w & 31);
 	return true;
 }
 
