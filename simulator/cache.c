@@ -419,15 +419,11 @@ static int __sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
 		w = c->ops->victim(c, set);
 		if (w >= c->ways)
 			__sa_bad_victim(c, w);
-		c->victim = (struct sa_victim){
-			.key = __sa_key(c, set, w, tags[w]),
-			.asid = __sa_tag_asid(tags[w]), .dirty = dirty_test(d, w),
-		};
 		if (victim_key_out)
-			*victim_key_out = c->victim.key;
+			*victim_key_out = __sa_key(c, set, w, tags[w]);
 		c->stats.evictions++;
 		ret = SA_VICTIM;
-		if (c->victim.dirty) {
+		if (dirty_test(d, w)) {
 			c->stats.dirty_evictions++;
 			ret |= SA_VICTIM_DIRTY;
 		}

@@ -51,13 +51,19 @@
  * of the L2 and LLC of up to 2 GiB and 32 GiB of memory) is short: its tag
  * word and its set are the whole key, so a lookup of a short key trusts a
  * tag match, the victim's key comes from its tag, and its keys entry is
- * not read (written only in a structure of at most 64 KiB of keys, where
- * the store is cheap: there keys[] is every entry's key). A longer key sets the tag word's long bit, and
- * its keys entry holds it (see __sa_tag()). Everything is allocated once by
- * sa_init(); no operation allocates. A lookup compares the set's tag words
- * without a branch per way, then the full key of a matching way
- * (__sa_find()); a fill takes the lowest invalid way, found by the same
- * comparison against 0. Measured by bench/bench_cache.c.
+ * neither read nor written (__sa_key() gives any valid entry's key). A
+ * longer key sets the tag word's long bit, and its keys entry holds it (see
+ * __sa_tag()). Everything is allocated once by sa_init(); no operation
+ * allocates. A lookup compares the set's tag words without a branch per
+ * way, then the full key of a matching way (__sa_find()); a fill takes the
+ * lowest invalid way, found by the same comparison against 0.
+ *
+ * Fast paths: the operations the simulator repeats on every access are
+ * inline here, specialised for the structures it has (narrow sets of at
+ * most 16 ways under LRU), and fall back to cache.c's general code for
+ * anything else. A lookup that misses keeps what it computed (the miss
+ * memo in struct sa_cache) for the fill that follows it. Measured by
+ * bench/bench_cache.c.
  *
  * Invariants (a policy choosing a way out of range, a reversed invalidation
  * range) are checked in every build and abort with a message.
@@ -221,16 +227,6 @@ struct sa_repl_ops {
  * 16-bit variant of the same policy). */
 extern const struct sa_repl_ops *const sa_repl_ops[SA_REPL_NR];
 
-/*
- * What sa_insert() replaced (valid after it returned non-zero). Its payload
- * is not kept: no user needs it, and a fill would read it only for this.
- */
-struct sa_victim {
-	uint64_t key;
-	uint16_t asid;
-	bool dirty;
-};
-
 /* The miss memo's asid when no miss is recorded: no uint16_t asid equals it. */
 #define SA_MISS_NONE	0x10000u
 
@@ -295,7 +291,6 @@ struct sa_cache {
 		uint32_t asid;		/* SA_MISS_NONE: no miss recorded */
 	} miss;
 
-	struct sa_victim victim;	/* last eviction */
 	struct sa_stats stats;
 };
 
@@ -651,8 +646,9 @@ bool sa_probe(const struct sa_cache *c, uint64_t key, uint16_t asid,
 
 /*
  * Fill (key, asid) with 'payload', clean. If the set is full, the policy
- * chooses a valid victim, which is evicted: c->victim describes it and its key
- * goes to *victim_key_out (if not NULL). Returns 0 if nothing was evicted,
+ * chooses a valid victim, which is evicted: its key goes to *victim_key_out
+ * (if not NULL; nothing else of it is kept, so that a caller that wants
+ * nothing of it, as a TLB, costs no work). Returns 0 if nothing was evicted,
  * SA_VICTIM, or SA_VICTIM | SA_VICTIM_DIRTY for a dirty victim (a writeback
  * for a data cache). If (key, asid) is already present, its payload is
  * replaced in place (dirty bit kept), the policy sees a hit, and 0 is
@@ -715,21 +711,14 @@ __sa_fill_lru16(struct sa_cache *c, uint32_t *t, uint32_t tag, uint32_t free, ui
 		w = (uint32_t)__builtin_ctz(free);
 		__sa_lru16_touch(c, r, w);
 	} else {
-		uint32_t old;
-		uint64_t vkey;
 		bool vdirty;
 
 		w = __sa_lru16_victim(c, r);
 		if (__builtin_expect(w >= c->ways, 0))
 			__sa_bad_victim(c, w);
-		old = t[w];
-		vkey = __sa_key(c, set, w, old);
 		vdirty = *d >> w & 1;
-		c->victim.key = vkey;
-		c->victim.asid = __sa_tag_asid(old);
-		c->victim.dirty = vdirty;
 		if (victim_key_out)
-			*victim_key_out = vkey;
+			*victim_key_out = __sa_key(c, set, w, t[w]);
 		c->stats.evictions++;
 		ret = SA_VICTIM;
 		if (vdirty) {
