@@ -472,15 +472,20 @@ static inline void __sa_lru16_touch(const struct sa_cache *c, uint8_t *r, uint32
 #endif
 }
 
-/* The victim of a full set: the way of rank ways - 1 (c->ways if none: corrupted ranks). */
+/*
+ * The victim of a full set: the way of rank ways - 1. Corrupted ranks give
+ * a way >= c->ways (the caller checks): the bytes past the ways, which may
+ * hold anything, come after the ways' in the mask, and with no match at
+ * all the result is 16.
+ */
 static inline uint32_t __sa_lru16_victim(const struct sa_cache *c, const uint8_t *r)
 {
 #ifdef __SSE2__
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)r);
 	uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-		v, _mm_load_si128((const __m128i *)(const void *)c->last_rank))) & c->lanes;
+		v, _mm_load_si128((const __m128i *)(const void *)c->last_rank)));
 
-	return m ? (uint32_t)__builtin_ctz(m) : c->ways;
+	return (uint32_t)__builtin_ctz(m | 0x10000);
 #else
 	uint32_t w;
 
@@ -510,6 +515,26 @@ static inline void __sa_lru16_touch_victim(const struct sa_cache *c, uint8_t *r,
 #endif
 }
 
+/*
+ * A narrow set's scan for (key, asid), whose tag word is 'tag': its ways
+ * that hold it (bits 15..0: one at most) and its invalid ways (31..16).
+ */
+static inline uint32_t __sa_scan_key(const struct sa_cache *c, uint32_t set, const uint32_t *t,
+				     uint64_t key, uint32_t tag)
+{
+	uint32_t s = __sa_scan(c, t, tag);
+
+	if (__builtin_expect((tag & SA_TAG_LONG) && (s & 0xffff), 0)) {
+		/* a long key: the matching tag words' full keys decide */
+		const uint64_t *keys = c->keys + (size_t)set * c->ways;
+
+		for (uint32_t m = s & 0xffff; m; m &= m - 1)
+			if (keys[__builtin_ctz(m)] != key)
+				s &= ~(1u << __builtin_ctz(m));
+	}
+	return s;
+}
+
 /* __sa_find() for sets of more than 64 ways (cache.c). */
 int32_t __sa_find_wide(const struct sa_cache *c, uint32_t set, uint64_t key,
 		       uint16_t asid);
@@ -530,12 +555,15 @@ static inline int32_t __sa_find(const struct sa_cache *c, uint32_t set,
 	const uint64_t *keys;
 	uint64_t m;
 
-	if (__builtin_expect(c->ways > 64, 0))
+	if (__builtin_expect(c->vecs != 0, 1)) {
+		uint32_t s = __sa_scan_key(c, set, __sa_set_tags(c, set), key,
+					   __sa_tag(c, key, asid)) & 0xffff;
+
+		return s ? (int32_t)__builtin_ctz(s) : -1;
+	}
+	if (c->ways > 64)
 		return __sa_find_wide(c, set, key, asid);
-	if (__builtin_expect(c->vecs != 0, 1))
-		m = __sa_scan(c, __sa_set_tags(c, set), __sa_tag(c, key, asid)) & 0xffff;
-	else
-		m = __sa_tag_mask(__sa_set_tags(c, set), __sa_tag(c, key, asid), c->ways);
+	m = __sa_tag_mask(__sa_set_tags(c, set), __sa_tag(c, key, asid), c->ways);
 	if (__builtin_expect(!(key >> c->exact_shift), 1))
 		return m ? (int32_t)__builtin_ctzll(m) : -1;	/* the tag is the key */
 	keys = c->keys + (size_t)set * c->ways;
@@ -547,26 +575,6 @@ static inline int32_t __sa_find(const struct sa_cache *c, uint32_t set,
 		m &= m - 1;
 	}
 	return -1;
-}
-
-/*
- * A narrow set's scan for (key, asid), whose tag word is 'tag': its ways
- * that hold it (bits 15..0: one at most) and its invalid ways (31..16).
- */
-static inline uint32_t __sa_scan_key(const struct sa_cache *c, uint32_t set, const uint32_t *t,
-				     uint64_t key, uint32_t tag)
-{
-	uint32_t s = __sa_scan(c, t, tag);
-
-	if (__builtin_expect((tag & SA_TAG_LONG) && (s & 0xffff), 0)) {
-		/* a long key: the matching tag words' full keys decide */
-		const uint64_t *keys = c->keys + (size_t)set * c->ways;
-
-		for (uint32_t m = s & 0xffff; m; m &= m - 1)
-			if (keys[__builtin_ctz(m)] != key)
-				s &= ~(1u << __builtin_ctz(m));
-	}
-	return s;
 }
 
 /*
@@ -735,7 +743,10 @@ __sa_fill_lru16(struct sa_cache *c, uint32_t *t, uint32_t tag, uint32_t free, ui
 	 * The dirty word last: the policy's 16-byte load above covers it, and
 	 * would wait for a store to it (no store-to-load forwarding).
 	 */
-	*d = (*d & ~(1u << w)) | (uint32_t)dirty << w;
+	if (dirty)
+		*d |= 1u << w;
+	else
+		*d &= ~(1u << w);
 	return ret;
 }
 

@@ -588,3 +588,207 @@ Test(cache, stats_print_every_counter_in_order)
 	free(s);
 	cJSON_Delete(j);
 }
+
+/*
+ * The fill right after a missed lookup reuses the lookup's scan (cache.h's
+ * miss memo); whatever happens in between must give the victims the general
+ * path gives. 1 set x 4 ways, LRU, A B C D filled in order (A the least
+ * recently used):
+ *   lookup E misses (the set full); a lookup of A hits (A now the most
+ *   recent): the fill of E evicts B, not A.
+ *   lookup F misses; an insert of G (another key: a fill between) evicts
+ *   C; the fill of F then evicts D, the least recent after G's fill.
+ * A twin structure without the missed lookups (every fill on the general
+ * path) must evict the same keys.
+ */
+Test(cache, fill_after_a_missed_lookup_picks_the_general_paths_victims)
+{
+	struct sa_cache c, twin;
+	uint64_t v = 0, tv = 0;
+
+	init_or_die(&c, 1, 4, SA_REPL_LRU, NULL);
+	init_or_die(&twin, 1, 4, SA_REPL_LRU, NULL);
+	for (uint64_t k = 'A'; k <= 'D'; k++) {
+		cr_assert_eq(sa_insert(&c, k, 0, 0, NULL), 0);
+		cr_assert_eq(sa_insert(&twin, k, 0, 0, NULL), 0);
+	}
+	cr_assert_not(sa_lookup(&c, 'E', 0, NULL));
+	cr_assert(sa_lookup(&c, 'A', 0, NULL));
+	cr_assert(sa_lookup(&twin, 'A', 0, NULL));
+	cr_expect_eq(sa_insert(&c, 'E', 0, 0, &v), SA_VICTIM);
+	cr_expect_eq(sa_insert(&twin, 'E', 0, 0, &tv), SA_VICTIM);
+	cr_expect_eq(v, 'B');
+	cr_expect_eq(tv, 'B');
+
+	cr_assert_not(sa_lookup(&c, 'F', 0, NULL));
+	cr_expect_eq(sa_insert(&c, 'G', 0, 0, &v), SA_VICTIM);
+	cr_expect_eq(sa_insert(&twin, 'G', 0, 0, &tv), SA_VICTIM);
+	cr_expect_eq(v, 'C');
+	cr_expect_eq(tv, 'C');
+	cr_expect_eq(sa_insert(&c, 'F', 0, 0, &v), SA_VICTIM);
+	cr_expect_eq(sa_insert(&twin, 'F', 0, 0, &tv), SA_VICTIM);
+	cr_expect_eq(v, 'D');
+	cr_expect_eq(tv, 'D');
+	for (const char *k = "AEGF"; *k; k++) {
+		cr_expect(sa_probe(&c, (uint64_t)*k, 0, NULL), "%c present", *k);
+		cr_expect(sa_probe(&twin, (uint64_t)*k, 0, NULL), "%c present in the twin", *k);
+	}
+	cr_expect_eq(c.stats.evictions, 3);
+	cr_expect_eq(c.stats.inserts, 7);
+	sa_release(&c);
+	sa_release(&twin);
+}
+
+/*
+ * The memo is for one (key, asid): a miss of key 9 in asid 1, then the
+ * fill of key 9 in asid 2 and of key 13 in asid 1 (same set: 4 sets) are
+ * other entries, filled by the general path into the free ways. Then the
+ * fill of (9, 1) itself finds both taken, and takes the next free way.
+ */
+Test(cache, miss_memo_is_for_its_own_key_and_asid)
+{
+	struct sa_cache c;
+	const uint32_t *t;
+	uint64_t p;
+
+	init_or_die(&c, 4, 4, SA_REPL_LRU, NULL);
+	cr_assert_not(sa_lookup(&c, 9, 1, NULL));
+	cr_expect_eq(sa_insert(&c, 9, 2, 92, NULL), 0);
+	cr_expect_eq(sa_insert(&c, 13, 1, 131, NULL), 0);
+	cr_expect_eq(sa_insert(&c, 9, 1, 91, NULL), 0);
+	cr_expect(sa_lookup(&c, 9, 1, &p));
+	cr_expect_eq(p, 91);
+	cr_expect(sa_lookup(&c, 9, 2, &p));
+	cr_expect_eq(p, 92);
+	cr_expect(sa_lookup(&c, 13, 1, &p));
+	cr_expect_eq(p, 131);
+	/* ways 0, 1, 2 in fill order: the tag words say which entry is where */
+	t = __sa_set_tags(&c, 1);
+	cr_expect_eq(__sa_tag_asid(t[0]), 2);
+	cr_expect_eq(__sa_key(&c, 1, 1, t[1]), 13);
+	cr_expect_eq(__sa_key(&c, 1, 2, t[2]), 9);
+	cr_expect_eq(__sa_tag_asid(t[2]), 1);
+	cr_expect_eq(t[3], 0, "way 3 still free");
+	sa_release(&c);
+}
+
+/*
+ * Victim keys of both kinds, through the fast fill: short keys come back
+ * from the tag word, long ones (TLB keys) from keys[]. 2 sets x 12 ways
+ * (the L1D's associativity): keys 0, 2, ..., 22 fill set 0; key 24 evicts
+ * key 0. A 16-set 4-way TLB: pages 0, 16, 32, 48 fill set 0, page 64
+ * evicts page 0, whose whole key (PCID 3) is reported.
+ */
+Test(cache, fast_fill_reports_short_and_long_victim_keys)
+{
+	struct sa_cache c;
+	uint64_t v = 0, va0 = 0x7f1234500000ULL;
+
+	init_or_die(&c, 2, 12, SA_REPL_LRU, NULL);
+	for (uint64_t k = 0; k < 24; k += 2) {
+		cr_assert_not(sa_lookup(&c, k, 0, NULL));
+		cr_assert_eq(sa_fill(&c, k, 0, 0, k == 0, NULL), 0);
+	}
+	cr_assert_not(sa_lookup(&c, 24, 0, NULL));
+	cr_expect_eq(sa_fill(&c, 24, 0, 0, false, &v), SA_VICTIM | SA_VICTIM_DIRTY);
+	cr_expect_eq(v, 0);
+	cr_assert_not(sa_lookup(&c, 26, 0, NULL));
+	cr_expect_eq(sa_fill(&c, 26, 0, 0, false, &v), SA_VICTIM, "key 2 was clean");
+	cr_expect_eq(v, 2);
+	sa_release(&c);
+
+	init_or_die(&c, 16, 4, SA_REPL_LRU, NULL);
+	for (uint64_t vpn = 0; vpn <= 64; vpn += 16) {
+		uint64_t key = sa_va_key(va0 + (vpn << 12), 12);
+
+		cr_assert_not(sa_lookup(&c, key, 3, NULL));
+		cr_expect_eq(sa_insert(&c, key, 3, sa_tlb_payload(vpn << 12, 12, SA_PERM_READ), &v),
+			     vpn == 64 ? SA_VICTIM : 0);
+	}
+	cr_expect_eq(v, sa_va_key(va0, 12));
+	cr_expect_not(sa_probe(&c, sa_va_key(va0, 12), 3, NULL));
+	sa_release(&c);
+}
+
+/*
+ * Sets whose ways do not fill their tag vectors (6 and 13 ways: the scan
+ * reads the policy state and the dirty word as lanes past the ways) never
+ * see those lanes as free or matching: a full set of dirty lines evicts,
+ * dirty, the least recently used, whatever those bytes hold.
+ */
+Test(cache, lanes_past_the_ways_are_never_ways)
+{
+	static const uint32_t ways[] = { 6, 13 };
+
+	for (size_t i = 0; i < 2; i++) {
+		uint32_t W = ways[i];
+		struct sa_cache c;
+		uint64_t v = UINT64_MAX;
+
+		init_or_die(&c, 1, W, SA_REPL_LRU, NULL);
+		for (uint64_t k = 0; k < W; k++) {
+			cr_assert_not(sa_lookup(&c, k, 0, NULL));
+			cr_assert_eq(sa_fill(&c, k, 0, 0, true, NULL), 0, "ways %u key %lu", W,
+				     (unsigned long)k);
+		}
+		cr_expect_not(sa_lookup(&c, 0x3fff0000ULL, 0, NULL), "ways %u", W);
+		cr_expect_not(sa_lookup(&c, W, 0, NULL));
+		cr_expect_eq(sa_fill(&c, W, 0, 0, false, &v), SA_VICTIM | SA_VICTIM_DIRTY,
+			     "ways %u", W);
+		cr_expect_eq(v, 0, "ways %u", W);
+		cr_expect_eq(c.stats.evictions, 1);
+		sa_release(&c);
+	}
+}
+
+/*
+ * sa_write_back() on its fast path: a line present is only dirtied (no
+ * counter, no policy update: it stays the least recently used), a line
+ * absent is filled dirty. 1 set x 2 ways: A B; write back A (present): B
+ * stays the more recent, so C evicts A, dirty. Write back D (absent): a
+ * fill, dirty, that evicts B, clean; then E evicts C and F evicts D, dirty
+ * (the write-back's fill is a use).
+ */
+Test(cache, write_back_dirties_or_fills)
+{
+	struct sa_cache c;
+	uint64_t v = 0;
+
+	init_or_die(&c, 1, 2, SA_REPL_LRU, NULL);
+	sa_insert(&c, 'A', 0, 0, NULL);
+	sa_insert(&c, 'B', 0, 0, NULL);
+	cr_expect_eq(sa_write_back(&c, 'A', 0, &v), 0);
+	cr_expect_eq(c.stats.inserts, 2, "a write-back that finds its line is not an insert");
+	cr_expect_eq(sa_insert(&c, 'C', 0, 0, &v), SA_VICTIM | SA_VICTIM_DIRTY);
+	cr_expect_eq(v, 'A');
+	cr_expect_eq(sa_write_back(&c, 'D', 0, &v), SA_VICTIM);
+	cr_expect_eq(v, 'B');
+	cr_expect_eq(c.stats.inserts, 4);
+	cr_expect_eq(sa_insert(&c, 'E', 0, 0, &v), SA_VICTIM);
+	cr_expect_eq(v, 'C');
+	cr_expect_eq(sa_insert(&c, 'F', 0, 0, &v), SA_VICTIM | SA_VICTIM_DIRTY);
+	cr_expect_eq(v, 'D');
+	cr_expect_eq(c.stats.hits + c.stats.misses, 0);
+	sa_release(&c);
+}
+
+/* sa_access(): a store that hits dirties the line; a miss changes nothing. */
+Test(cache, access_dirties_on_a_store_hit)
+{
+	struct sa_cache c;
+	uint64_t v = 0;
+
+	init_or_die(&c, 1, 2, SA_REPL_LRU, NULL);
+	cr_expect_not(sa_access(&c, 'A', 0, true, NULL));
+	sa_fill(&c, 'A', 0, 0, false, NULL);
+	sa_fill(&c, 'B', 0, 0, false, NULL);
+	cr_expect(sa_access(&c, 'A', 0, true, NULL));
+	cr_expect(sa_access(&c, 'B', 0, false, NULL));
+	cr_expect_eq(sa_fill(&c, 'C', 0, 0, false, &v), SA_VICTIM | SA_VICTIM_DIRTY);
+	cr_expect_eq(v, 'A');
+	cr_expect_eq(sa_fill(&c, 'D', 0, 0, false, &v), SA_VICTIM);
+	cr_expect_eq(v, 'B');
+	cr_expect_eq(c.stats.hits, 2);
+	cr_expect_eq(c.stats.misses, 1);
+	sa_release(&c);
+}
