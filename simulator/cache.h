@@ -338,7 +338,7 @@ static inline uint32_t __sa_tag(const struct sa_cache *c, uint64_t key, uint16_t
 	/* one variable shift: long means bits above the 14 of the tag word */
 	uint64_t above = key >> c->set_shift;
 
-	return 1u | (uint32_t)asid << 1 | (above >> 14 ? SA_TAG_LONG : 0) |
+	return 1u | (uint32_t)asid << 1 | (uint32_t)(above >= 1u << 14) * SA_TAG_LONG |
 	       (uint32_t)above << SA_TAG_KEY_SHIFT;
 }
 
@@ -750,7 +750,7 @@ __sa_fill_lru16(struct sa_cache *c, uint32_t *t, uint32_t tag, uint32_t free, ui
 	return ret;
 }
 
-/* sa_fill() but for its common case (cache.c); counts nothing itself. */
+/* sa_fill() for all but its common case (cache.c); it counts nothing itself. */
 int __sa_fill_general(struct sa_cache *c, uint64_t key, uint16_t asid, uint64_t payload,
 		      bool dirty, uint64_t *victim_key_out);
 
