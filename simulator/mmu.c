@@ -69,6 +69,7 @@ int mmu_init(struct mmu *m, const struct mmu_config *cfg, unsigned int levels,
 	m->cfg = *cfg;
 	m->levels = levels;
 	m->port = *port;
+	m->hint_gen = 1;
 
 	if (cfg->l1_unified) {
 		err = init_one(&m->dtlb_unified, &cfg->dtlb, "dtlb", rng);
@@ -153,6 +154,16 @@ void mmu_release(struct mmu *m)
 
 /* ---- invalidation -------------------------------------------------------- */
 
+/* Forget mmu_prefetch()'s tables (any of them may be freed now). */
+static void hint_forget(struct mmu *m)
+{
+	if (++m->hint_gen >> (64 - MMU_HINT_GEN_SHIFT)) {
+		/* the generation no longer fits its key: start again from empty slots */
+		memset(m->hint, 0, sizeof(m->hint));
+		m->hint_gen = 1;
+	}
+}
+
 /* What x86 does on a page fault: forget every cached translation of va. */
 static void invalidate_va(struct mmu *m, uint16_t asid, uint64_t va)
 {
@@ -177,6 +188,7 @@ void mmu_invalidate_range(struct mmu *m, uint16_t asid, uint64_t start, uint64_t
 	mmu_check(start < end, "mmu: invalidate range [%#llx, %#llx) is empty or reversed",
 		  (unsigned long long)start, (unsigned long long)end);
 	m->last.valid = false;
+	hint_forget(m);
 	for (int ps = 0; ps < MMU_PS_NR; ps++) {
 		uint64_t lo = sa_va_key(start, ps_shift[ps]);
 		uint64_t hi = sa_va_key(end - 1, ps_shift[ps]);
@@ -200,6 +212,7 @@ static void flush(struct mmu *m, bool all, uint16_t asid)
 	int nr = 0;
 
 	m->last.valid = false;
+	hint_forget(m);
 	for (int i = 0; i < MMU_PS_NR; i++)
 		cs[nr++] = &m->dtlb[i];
 	cs[nr++] = &m->dtlb_unified;
@@ -486,18 +499,36 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool 
 
 void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
 {
-	uint64_t table = cr3 & PTE_PFN_MASK, ea, e;
+	uint64_t table, ea, e, key = va >> 21;
+	struct mmu_hint *h = &m->hint[key & (MMU_HINT_SLOTS - 1)];
 	unsigned int level, sh;
 
 	if (m->cfg.nested.enabled || !m->port.prefetch)
 		return;
-	for (level = m->levels;; level--) {
+	if (cr3 != m->hint_cr3) {
+		hint_forget(m);
+		m->hint_cr3 = cr3;
+	}
+	key |= m->hint_gen << MMU_HINT_GEN_SHIFT;
+	if (h->key == key) {
+		/* the levels above were walked before: start at the table they gave */
+		table = h->table & PTE_PFN_MASK;
+		level = (unsigned int)(h->table & ~PTE_PFN_MASK);
+	} else {
+		table = cr3 & PTE_PFN_MASK;
+		level = m->levels;
+	}
+	for (;; level--) {
 		ea = table + ((va >> mmu_level_shift(level)) & 511) * 8;
-		if (level == 1 && !to_data) {
-			if (m->port.prefetch_entry)
-				m->port.prefetch_entry(m->port.ctx, ea);
-			m->port.prefetch(m->port.ctx, ea);
-			return;
+		if (level == 1) {
+			h->key = key;
+			h->table = table | 1;
+			if (!to_data) {
+				if (m->port.prefetch_entry)
+					m->port.prefetch_entry(m->port.ctx, ea);
+				m->port.prefetch(m->port.ctx, ea);
+				return;
+			}
 		}
 		e = m->port.read_entry(m->port.ctx, ea);
 		if (!(e & _PAGE_PRESENT))
@@ -505,6 +536,10 @@ void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
 		if (entry_is_leaf(level, e))
 			break;
 		table = e & PTE_PFN_MASK;
+	}
+	if (level > 1) {
+		h->key = key;
+		h->table = table | level;
 	}
 	sh = mmu_level_shift(level);
 	m->port.prefetch(m->port.ctx, (e & __PHYSICAL_MASK & ~((1ULL << sh) - 1)) |

@@ -316,6 +316,10 @@ struct mmu_stats {
 #undef MMU_STATS_ARRAY
 };
 
+/* mmu_prefetch()'s table cache (struct mmu's hint): slots, where the generation starts in a key. */
+#define MMU_HINT_SLOTS		1024
+#define MMU_HINT_GEN_SHIFT	40	/* va >> 21 has at most 36 bits (57-bit addresses) */
+
 struct mmu {
 	struct mmu_config cfg;
 	unsigned int levels;		/* guest (native) levels, 4 or 5 */
@@ -358,6 +362,24 @@ struct mmu {
 	 * not three. A pure speed-up, like 'last'.
 	 */
 	uint8_t user_sizes;
+	/*
+	 * mmu_prefetch()'s memory of MimicOS's tables, so that a hint need not
+	 * walk from the root: per 2 MiB of virtual address (direct-mapped by
+	 * va >> 21), the deepest table its last walk from the root reached
+	 * (the PT, or the table holding a 2 MiB or 1 GiB leaf) | that level.
+	 * 'key' is (va >> 21) | hint_gen << MMU_HINT_GEN_SHIFT: bumping
+	 * hint_gen (every invalidation, flush and change of cr3, which is
+	 * what precedes the freeing of a table) forgets every slot at once.
+	 * A slot may still be stale (a table changed without a shootdown):
+	 * the hint then reads a wrong entry, which is harmless, as hints
+	 * change nothing but the host's caches. Never used by translations.
+	 */
+	struct mmu_hint {
+		uint64_t key;
+		uint64_t table;		/* table address | level (1..3) */
+	} hint[MMU_HINT_SLOTS];
+	uint64_t hint_gen;		/* >= 1: an all-zero slot never matches */
+	uint64_t hint_cr3;
 	struct mmu_stats stats;
 };
 
@@ -391,7 +413,10 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
  *   to_data false	the leaf entry's host copy and the cache sets of its
  *			line (for a translation a few accesses away)
  *   to_data true	the data line's cache sets, from the leaf (nearer)
- * Native walks with port->prefetch only; nothing for a nested MMU.
+ * Native walks with port->prefetch only; nothing for a nested MMU. A hint
+ * starts from the table struct mmu's hint cache remembers for va's 2 MiB
+ * (one read for a PTE), else walks from cr3; every shootdown and flush
+ * forgets those tables.
  */
 void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data);
 
