@@ -432,8 +432,8 @@ static inline bool size_used(const struct mmu *m, int ps, uint16_t asid)
 	return asid == MMU_KERNEL_ASID || (m->user_sizes >> ps & 1);
 }
 
-int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
-		  struct mmu_result *r)
+int __mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
+		    struct mmu_result *r)
 {
 	uint64_t payload;
 	int ps;

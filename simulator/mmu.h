@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "simulator/cache.h"
 #include "simulator/sa.h"
@@ -402,8 +403,42 @@ void mmu_release(struct mmu *m);
  * 'asid' whose page table is at 'cr3'. Fills *r; returns 0, or -EFAULT when
  * r->fault says why it cannot be translated.
  */
-int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
-		  bool write, struct mmu_result *r);
+static inline int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
+				bool write, struct mmu_result *r);
+
+/* mmu_translate() without its inline fast path (mmu.c): the general case. */
+int __mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
+		    bool write, struct mmu_result *r);
+
+/*
+ * The fast path, inline in the caller: another access to the 4 KiB page of
+ * the last L1 hit (struct mmu's last), with the permissions it needs. That
+ * is exactly what __mmu_translate()'s own check of 'last' would do for it:
+ * the 4 KiB L1 is probed first, so it is the only structure counted (a
+ * hit), and the result is the entry's. A 4 KiB key (sa_va_key(va, 12))
+ * equals last.key only when the last hit was a 4 KiB entry; anything else
+ * (other sizes, a fault to report) takes the general path.
+ */
+static inline int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
+				bool write, struct mmu_result *r)
+{
+	unsigned int need = SA_PERM_USER | (write ? SA_PERM_WRITE : 0);
+
+	if (__builtin_expect(m->last.valid && m->last.key == sa_va_key(va, 12) &&
+			     m->last.asid == asid && (m->last.payload & need) == need, 1)) {
+		m->stats.translations++;
+		m->l1[MMU_4K]->stats.hits++;
+		m->stats.l1_hits[MMU_4K]++;
+		memset(r, 0, sizeof(*r));
+		r->paddr = sa_tlb_translate(m->last.payload, va);
+		r->page_size = 1ULL << 12;
+		r->cycles = m->l1_latency;
+		r->where = MMU_HIT_L1;
+		r->perms = (uint8_t)sa_tlb_perms(m->last.payload);
+		return 0;
+	}
+	return __mmu_translate(m, cr3, asid, va, write, r);
+}
 
 /*
  * Host-speed hints for a translation of va coming soon (the driver looks
