@@ -343,19 +343,25 @@ static int request(struct functional_state *st, const struct mimicos_request *rq
 	return 0;
 }
 
-/* Timed runs: khugepaged's passes due by the core's clock run (on another CPU). */
-static int catch_up(struct functional_state *st)
+/* catch_up() once the core's clock may have passed khugepaged's next pass. */
+static __attribute__((noinline)) int catch_up_due(struct functional_state *st)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE };
 	struct mimicos_response rs;
 
-	if (st->tm->core.now < st->wake_cycles)	/* the common case, without a division */
-		return 0;
 	rq.now_ns = timing_clock_ns(st->tm);
 	if (rq.now_ns <= st->now_ns)
 		return 0;
 	st->now_ns = rq.now_ns;
 	return request(st, &rq, &rs);
+}
+
+/* Timed runs: khugepaged's passes due by the core's clock run (on another CPU). */
+static inline int catch_up(struct functional_state *st)
+{
+	if (st->tm->core.now < st->wake_cycles)	/* the common case, without a division */
+		return 0;
+	return catch_up_due(st);
 }
 
 /* ---- setup and range ops ---------------------------------------------------- */
@@ -480,29 +486,52 @@ static int count_fault(struct functional_state *st, const struct wl_op *op,
 }
 
 /*
- * A timed access: the core's MMU translates (a walk reads MimicOS's real
- * entries); no translation means a fault, MimicOS handles it and the access
- * is retried; then the data access through the caches, on the core.
+ * A timed access's translation faulted: MimicOS handles the fault and the
+ * translation is retried, at most twice. 0 with *pa and *tcycles of the
+ * translation that succeeded, or -1.
  */
-static int access_timed(struct functional_state *st, const struct wl_op *op,
-			struct functional_region *r, struct functional_phase *ph,
-			uint64_t addr, bool write)
+static __attribute__((noinline)) int fault_timed_access(struct functional_state *st,
+							const struct wl_op *op,
+							struct functional_region *r,
+							struct functional_phase *ph, uint64_t addr,
+							bool write, uint64_t *pa, uint32_t *tcycles)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT, .addr = addr,
 				      .access = write ? MIMICOS_ACCESS_WRITE : MIMICOS_ACCESS_READ };
 	struct mimicos_response rs;
-	uint64_t pa;
-	uint32_t tcycles;
 	int tries = 0;
 
-	while (timing_translate(st->tm, addr, write, &pa, &tcycles)) {
+	do {
 		if (++tries > 2)
 			return fail(st, op->region, "%s at offset 0x%" PRIx64 ": the fault does not "
 				    "resolve", write ? "store" : "load", op->off);
 		if (request(st, &rq, &rs) || count_fault(st, op, r, ph, write, &rs))
 			return -1;
 		side_latencies_push(&r->latency, st->fault_ns);
-	}
+	} while (timing_translate(st->tm, addr, write, pa, tcycles));
+	return 0;
+}
+
+/*
+ * A timed access: the core's MMU translates (a walk reads MimicOS's real
+ * entries); no translation means a fault, MimicOS handles it and the access
+ * is retried; then the data access through the caches, on the core. Inline
+ * in the driver's loop: the common case is a translation and an access.
+ */
+static inline int access_timed(struct functional_state *st, const struct wl_op *op)
+{
+	struct functional_run *run = st->run;
+	struct functional_region *r = &run->regions[op->region];
+	struct functional_phase *ph = st->phase >= 0 ? &run->phases[st->phase] : NULL;
+	uint64_t addr = r->start + op->off, pa;
+	bool write = op->flags & WL_ACC_WRITE;
+	uint32_t tcycles;
+
+	if (ph)
+		ph->accesses++;
+	if (__builtin_expect(timing_translate(st->tm, addr, write, &pa, &tcycles), 0) &&
+	    fault_timed_access(st, op, r, ph, addr, write, &pa, &tcycles))
+		return -1;
 	timing_access(st->tm, pa, write, tcycles, op->flags & WL_ACC_DEP);
 	return catch_up(st);
 }
@@ -523,10 +552,10 @@ static int op_access(struct functional_state *st, const struct wl_op *op)
 	struct mimicos_response rs;
 	int cached;
 
+	if (st->tm)
+		return access_timed(st, op);
 	if (ph)
 		ph->accesses++;
-	if (st->tm)
-		return access_timed(st, op, r, ph, addr, write);
 	cached = tc_lookup(&st->tc, addr);
 	if (cached == 1 || (cached == 0 && !write))
 		return 0;
@@ -940,7 +969,11 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 				if (i + LOOKAHEAD_NEAR < n)
 					look_ahead(st, &buf[i + LOOKAHEAD_NEAR], true);
 			}
-			ret = run_op(st, &buf[i], o);
+			/* the timed access, the bulk of the stream, without run_op()'s dispatch */
+			if (buf[i].type == WL_OP_ACCESS && st->tm)
+				ret = access_timed(st, &buf[i]);
+			else
+				ret = run_op(st, &buf[i], o);
 		}
 	}
 	if (!ret) {
