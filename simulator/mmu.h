@@ -453,7 +453,40 @@ static inline int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint
  * (one read for a PTE), else walks from cr3; every shootdown and flush
  * forgets those tables.
  */
-void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data);
+void __mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data);
+
+/* What the inline hint needs of an x86 entry (mimicos/pgtable.h's, checked in mmu.c). */
+#define MMU_PTE_PRESENT	0x1ULL
+#define MMU_PTE_FRAME	0x000ffffffffff000ULL
+
+/*
+ * mmu_prefetch(), the common case inline in the caller: va's PT is in the
+ * hint cache (a slot only matches once __mmu_prefetch() filled it, which it
+ * does only for a native MMU with port->prefetch), so the hint is the PTE's
+ * (far) or, from the PTE, the data's (near), exactly as the general path
+ * gives it from there.
+ */
+static inline void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
+{
+	const struct mmu_hint *h = &m->hint[(va >> 21) & (MMU_HINT_SLOTS - 1)];
+	uint64_t ea, e;
+
+	if (h->key != ((va >> 21) | m->hint_gen << MMU_HINT_GEN_SHIFT) || cr3 != m->hint_cr3 ||
+	    (h->table & ~MMU_PTE_FRAME) != 1) {
+		__mmu_prefetch(m, cr3, va, to_data);
+		return;
+	}
+	ea = (h->table & MMU_PTE_FRAME) + ((va >> 12) & 511) * 8;
+	if (!to_data) {
+		if (m->port.prefetch_entry)
+			m->port.prefetch_entry(m->port.ctx, ea);
+		m->port.prefetch(m->port.ctx, ea);
+		return;
+	}
+	e = m->port.read_entry(m->port.ctx, ea);
+	if (e & MMU_PTE_PRESENT)
+		m->port.prefetch(m->port.ctx, (e & MMU_PTE_FRAME) | (va & 0xfff));
+}
 
 /*
  * The kernel reaching physical address 'paddr' through its direct map
