@@ -51,6 +51,7 @@ struct functional_state {
 	uint64_t wake_cycles;		/* timed: the core cycle from which khugepaged's next pass is due */
 	struct timing_stats phase_begin;
 	long phase;		/* -1 during setup */
+	struct functional_phase *ph;	/* &run->phases[phase], NULL during setup */
 	uint64_t now_ns;	/* simulated time */
 };
 
@@ -492,10 +493,12 @@ static int count_fault(struct functional_state *st, const struct wl_op *op,
  */
 static __attribute__((noinline)) int fault_timed_access(struct functional_state *st,
 							const struct wl_op *op,
-							struct functional_region *r,
-							struct functional_phase *ph, uint64_t addr,
-							bool write, uint64_t *pa, uint32_t *tcycles)
+							uint64_t *pa, uint32_t *tcycles)
 {
+	struct functional_region *r = &st->run->regions[op->region];
+	struct functional_phase *ph = st->ph;
+	uint64_t addr = r->start + op->off;
+	bool write = op->flags & WL_ACC_WRITE;
 	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT, .addr = addr,
 				      .access = write ? MIMICOS_ACCESS_WRITE : MIMICOS_ACCESS_READ };
 	struct mimicos_response rs;
@@ -520,17 +523,15 @@ static __attribute__((noinline)) int fault_timed_access(struct functional_state 
  */
 static inline int access_timed(struct functional_state *st, const struct wl_op *op)
 {
-	struct functional_run *run = st->run;
-	struct functional_region *r = &run->regions[op->region];
-	struct functional_phase *ph = st->phase >= 0 ? &run->phases[st->phase] : NULL;
-	uint64_t addr = r->start + op->off, pa;
+	uint64_t addr = st->run->regions[op->region].start + op->off, pa;
 	bool write = op->flags & WL_ACC_WRITE;
 	uint32_t tcycles;
 
-	if (ph)
-		ph->accesses++;
+	if (st->ph)
+		st->ph->accesses++;
+	/* the fault path finds again what it needs: nothing more lives across the call */
 	if (__builtin_expect(timing_translate(st->tm, addr, write, &pa, &tcycles), 0) &&
-	    fault_timed_access(st, op, r, ph, addr, write, &pa, &tcycles))
+	    fault_timed_access(st, op, &pa, &tcycles))
 		return -1;
 	timing_access(st->tm, pa, write, tcycles, op->flags & WL_ACC_DEP);
 	return catch_up(st);
@@ -716,6 +717,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 			return wl_error_set(st->err, s->file, "", "generator emitted phase %"
 					    PRIu64 " of %zu", op->arg, s->nr_phases);
 		st->phase = (long)op->arg;
+		st->ph = &st->run->phases[st->phase];
 		if (st->tm) {
 			st->now_ns = timing_now_ns(st->tm);
 			timing_snapshot(st->tm, &st->phase_begin);
@@ -738,6 +740,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 		}
 		st->run->phases[st->phase].runtime_ns = st->now_ns - st->run->phases[st->phase].start_ns;
 		st->phase = -1;
+		st->ph = NULL;
 		return 0;
 	default:
 		return wl_error_set(st->err, s->file, "", "generator emitted unknown op type %u",
