@@ -337,7 +337,7 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 		struct mmu_result *r)
 {
 	const bool nested = m->cfg.nested.enabled;
-	const bool data_hint = m->port.prefetch && !nested;
+	const bool data_hint = m->port.prefetch && !nested && !m->data_hints;
 	unsigned int level = m->levels, perms = SA_PERM_WRITE | SA_PERM_USER | SA_PERM_EXEC;
 	unsigned int shift, ps;
 	uint64_t table = cr3 & PTE_PFN_MASK, cyc = m->pwc_latency, e, pa, payload;
@@ -533,6 +533,8 @@ void __mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
 
 	if (m->cfg.nested.enabled || !m->port.prefetch)
 		return;
+	if (to_data)
+		m->data_hints = true;
 	if (cr3 != m->hint_cr3) {
 		hint_forget(m);
 		m->hint_cr3 = cr3;

@@ -231,7 +231,9 @@ struct mmu_port {
 	 * Optional, a host-speed hint with no effect on results: the walk has
 	 * just found the (native) leaf, so the caller may start loading what
 	 * it will need for the data access to 'paddr' (its cache sets) while
-	 * the walk's last entry goes through the caches.
+	 * the walk's last entry goes through the caches (until the caller
+	 * gives data hints of its own: mmu_prefetch()). mmu_prefetch() calls
+	 * it with its hints too.
 	 */
 	void (*prefetch)(void *ctx, uint64_t paddr);
 	/* Optional, a hint too: start loading the host copy of the entry at paddr. */
@@ -381,6 +383,12 @@ struct mmu {
 	} hint[MMU_HINT_SLOTS];
 	uint64_t hint_gen;		/* >= 1: an all-zero slot never matches */
 	uint64_t hint_cr3;
+	/*
+	 * The caller gives data hints (mmu_prefetch() with to_data): the
+	 * walk's own port->prefetch of the data, which would repeat the one
+	 * given a few accesses before, is left out.
+	 */
+	bool data_hints;
 	struct mmu_stats stats;
 };
 
@@ -451,7 +459,9 @@ static inline int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint
  * Native walks with port->prefetch only; nothing for a nested MMU. A hint
  * starts from the table struct mmu's hint cache remembers for va's 2 MiB
  * (one read for a PTE), else walks from cr3; every shootdown and flush
- * forgets those tables.
+ * forgets those tables. Once a caller has given a to_data hint, walks no
+ * longer hint the data themselves (port->prefetch at the leaf): the
+ * caller's hints already did, accesses before.
  */
 void __mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data);
 
@@ -483,6 +493,7 @@ static inline void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool t
 		m->port.prefetch(m->port.ctx, ea);
 		return;
 	}
+	m->data_hints = true;
 	e = m->port.read_entry(m->port.ctx, ea);
 	if (e & MMU_PTE_PRESENT)
 		m->port.prefetch(m->port.ctx, (e & MMU_PTE_FRAME) | (va & 0xfff));

@@ -761,6 +761,33 @@ Test(mmu, hints_follow_tables_replaced_after_a_shootdown, .fini = fini)
 	expect_no_effect();
 }
 
+Test(mmu, walks_hint_the_data_until_the_caller_does, .fini = fini)
+{
+	struct mmu_config c = base_cfg();
+
+	cr_assert_eq(mmu_init(&m, &c, 4, &hint_port, NULL), 0);
+	map4k(4, VA, 0x40000000);
+	map4k(4, VA + 0x1000, 0x40001000);
+	map4k(4, VA + 0x2000, 0x40002000);
+	nr_hints = 0;
+	cr_assert_eq(xlate(VA + 0x10, false), 4);
+	cr_assert_eq(nr_hints, 1, "the walk hints the data at its leaf");
+	cr_assert_eq(hint_log[0], 0x40000010);
+	/* a far hint does not change that */
+	cr_assert_eq(hint(0x1000, VA + 0x1000, false), 3);
+	nr_hints = 0;
+	cr_assert_eq(xlate(VA + 0x1020, false), 1);
+	cr_assert_eq(nr_hints, 1);
+	cr_assert_eq(hint_log[0], 0x40001020);
+	/* the caller's data hint: the walk's would repeat it */
+	cr_assert_eq(hint(0x1000, VA + 0x2030, true), 1);
+	cr_assert_eq(hint_log[0], 0x40002030);
+	nr_hints = 0;
+	cr_assert_eq(xlate(VA + 0x2030, false), 1);
+	cr_assert_eq(r.paddr, 0x40002030);
+	cr_assert_eq(nr_hints, 0);
+}
+
 Test(mmu, hints_of_a_nested_mmu_do_nothing, .fini = fini)
 {
 	struct mmu_config c = base_cfg();
