@@ -22,11 +22,6 @@ const char *const pgtable_counter_names[] = {
 
 #define PHYSMEM_MIN_BITS 6
 
-static size_t pfn_slot(const struct physmem *pm, unsigned long pfn)
-{
-	return (size_t)(((uint64_t)pfn * 0x9e3779b97f4a7c15ULL) >> pm->shift);
-}
-
 static int physmem_alloc_slots(struct physmem *pm, unsigned int bits)
 {
 	size_t cap = (size_t)1 << bits;
@@ -69,19 +64,12 @@ void physmem_release(struct physmem *pm)
 
 struct ptdesc *page_ptdesc(const struct physmem *pm, unsigned long pfn)
 {
-	size_t mask = pm->cap - 1;
-
-	for (size_t i = pfn_slot(pm, pfn);; i = (i + 1) & mask) {
-		if (pm->slots[i].pfn == pfn)
-			return &pm->slots[i];
-		if (pm->slots[i].pfn == PFN_NONE)
-			return NULL;
-	}
+	return (struct ptdesc *)__page_ptdesc(pm, pfn);
 }
 
 static void physmem_insert_slot(struct physmem *pm, const struct ptdesc *d)
 {
-	size_t mask = pm->cap - 1, i = pfn_slot(pm, d->pfn);
+	size_t mask = pm->cap - 1, i = physmem_slot(pm, d->pfn);
 
 	while (pm->slots[i].pfn != PFN_NONE)
 		i = (i + 1) & mask;
@@ -147,7 +135,7 @@ static void physmem_remove(struct physmem *pm, unsigned long pfn)
 	hole = (size_t)(d - pm->slots);
 	pm->slots[hole].pfn = PFN_NONE;
 	for (i = (hole + 1) & mask; pm->slots[i].pfn != PFN_NONE; i = (i + 1) & mask) {
-		size_t home = pfn_slot(pm, pm->slots[i].pfn);
+		size_t home = physmem_slot(pm, pm->slots[i].pfn);
 
 		/* Move i into the hole unless its home lies cyclically in (hole, i]. */
 		if (((i - home) & mask) >= ((i - hole) & mask)) {
@@ -157,24 +145,6 @@ static void physmem_remove(struct physmem *pm, unsigned long pfn)
 		}
 	}
 	pm->nr--;
-}
-
-uint64_t phys_read64(const struct physmem *pm, uint64_t paddr)
-{
-	const struct ptdesc *d;
-
-	mimicos_check(!(paddr & 7), "unaligned 8-byte read at %#llx",
-		      (unsigned long long)paddr);
-	d = page_ptdesc(pm, (unsigned long)(paddr >> PAGE_SHIFT));
-	return d ? d->table[(paddr & ~PAGE_MASK) >> 3] : 0;
-}
-
-void phys_prefetch(const struct physmem *pm, uint64_t paddr)
-{
-	const struct ptdesc *d = page_ptdesc(pm, (unsigned long)(paddr >> PAGE_SHIFT));
-
-	if (d)
-		__builtin_prefetch(&d->table[(paddr & ~PAGE_MASK) >> 3]);
 }
 
 void phys_write64(struct physmem *pm, uint64_t paddr, uint64_t val)

@@ -210,15 +210,52 @@ void physmem_release(struct physmem *pm);
 /* The ptdesc of a table page, or NULL when pfn is not a table page. The
  * pointer is valid until the next table page is added or removed. */
 struct ptdesc *page_ptdesc(const struct physmem *pm, unsigned long pfn);
+/* The home slot of pfn in pm->slots (Fibonacci hashing). */
+static inline size_t physmem_slot(const struct physmem *pm, unsigned long pfn)
+{
+	return (size_t)(((uint64_t)pfn * 0x9e3779b97f4a7c15ULL) >> pm->shift);
+}
+
+/* page_ptdesc()'s lookup, inline for the walker's reads: pfn's ptdesc or NULL. */
+static inline const struct ptdesc *__page_ptdesc(const struct physmem *pm, unsigned long pfn)
+{
+	size_t mask = pm->cap - 1;
+
+	for (size_t i = physmem_slot(pm, pfn);; i = (i + 1) & mask) {
+		if (pm->slots[i].pfn == pfn)
+			return &pm->slots[i];
+		if (pm->slots[i].pfn == PFN_NONE)
+			return NULL;
+	}
+}
+
 /*
  * Read or write the 8-byte word at paddr (8-byte aligned). Pages that are
  * not table pages read as zero; writing one aborts (only tables have
  * contents). Neither is traced: this is the simulated hardware's view.
+ * The read is inline: the simulator's walker and its look-ahead make
+ * several per simulated access.
  */
-uint64_t phys_read64(const struct physmem *pm, uint64_t paddr);
+static inline uint64_t phys_read64(const struct physmem *pm, uint64_t paddr)
+{
+	const struct ptdesc *d;
+
+	mimicos_check(!(paddr & 7), "unaligned 8-byte read at %#llx",
+		      (unsigned long long)paddr);
+	d = __page_ptdesc(pm, (unsigned long)(paddr >> PAGE_SHIFT));
+	return d ? d->table[(paddr & ~PAGE_MASK) >> 3] : 0;
+}
+
 void phys_write64(struct physmem *pm, uint64_t paddr, uint64_t val);
+
 /* Start loading the host line of the word at paddr (a hint: no effect, no check). */
-void phys_prefetch(const struct physmem *pm, uint64_t paddr);
+static inline void phys_prefetch(const struct physmem *pm, uint64_t paddr)
+{
+	const struct ptdesc *d = __page_ptdesc(pm, (unsigned long)(paddr >> PAGE_SHIFT));
+
+	if (d)
+		__builtin_prefetch(&d->table[(paddr & ~PAGE_MASK) >> 3]);
+}
 
 /* ---------------------------------------------------------------------- */
 /* Per-mm page-table state.                                               */

@@ -51,6 +51,7 @@ struct functional_state {
 	uint64_t wake_cycles;		/* timed: the core cycle from which khugepaged's next pass is due */
 	struct timing_stats phase_begin;
 	long phase;		/* -1 during setup */
+	struct functional_phase *ph;	/* &run->phases[phase], NULL during setup */
 	uint64_t now_ns;	/* simulated time */
 };
 
@@ -343,19 +344,25 @@ static int request(struct functional_state *st, const struct mimicos_request *rq
 	return 0;
 }
 
-/* Timed runs: khugepaged's passes due by the core's clock run (on another CPU). */
-static int catch_up(struct functional_state *st)
+/* catch_up() once the core's clock may have passed khugepaged's next pass. */
+static __attribute__((noinline)) int catch_up_due(struct functional_state *st)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE };
 	struct mimicos_response rs;
 
-	if (st->tm->core.now < st->wake_cycles)	/* the common case, without a division */
-		return 0;
 	rq.now_ns = timing_clock_ns(st->tm);
 	if (rq.now_ns <= st->now_ns)
 		return 0;
 	st->now_ns = rq.now_ns;
 	return request(st, &rq, &rs);
+}
+
+/* Timed runs: khugepaged's passes due by the core's clock run (on another CPU). */
+static inline int catch_up(struct functional_state *st)
+{
+	if (st->tm->core.now < st->wake_cycles)	/* the common case, without a division */
+		return 0;
+	return catch_up_due(st);
 }
 
 /* ---- setup and range ops ---------------------------------------------------- */
@@ -480,29 +487,52 @@ static int count_fault(struct functional_state *st, const struct wl_op *op,
 }
 
 /*
- * A timed access: the core's MMU translates (a walk reads MimicOS's real
- * entries); no translation means a fault, MimicOS handles it and the access
- * is retried; then the data access through the caches, on the core.
+ * A timed access's translation faulted: MimicOS handles the fault and the
+ * translation is retried, at most twice. 0 with *pa and *tcycles of the
+ * translation that succeeded, or -1.
  */
-static int access_timed(struct functional_state *st, const struct wl_op *op,
-			struct functional_region *r, struct functional_phase *ph,
-			uint64_t addr, bool write)
+static __attribute__((noinline)) int fault_timed_access(struct functional_state *st,
+							const struct wl_op *op,
+							uint64_t *pa, uint32_t *tcycles)
 {
+	struct functional_region *r = &st->run->regions[op->region];
+	struct functional_phase *ph = st->ph;
+	uint64_t addr = r->start + op->off;
+	bool write = op->flags & WL_ACC_WRITE;
 	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT, .addr = addr,
 				      .access = write ? MIMICOS_ACCESS_WRITE : MIMICOS_ACCESS_READ };
 	struct mimicos_response rs;
-	uint64_t pa;
-	uint32_t tcycles;
 	int tries = 0;
 
-	while (timing_translate(st->tm, addr, write, &pa, &tcycles)) {
+	do {
 		if (++tries > 2)
 			return fail(st, op->region, "%s at offset 0x%" PRIx64 ": the fault does not "
 				    "resolve", write ? "store" : "load", op->off);
 		if (request(st, &rq, &rs) || count_fault(st, op, r, ph, write, &rs))
 			return -1;
 		side_latencies_push(&r->latency, st->fault_ns);
-	}
+	} while (timing_translate(st->tm, addr, write, pa, tcycles));
+	return 0;
+}
+
+/*
+ * A timed access: the core's MMU translates (a walk reads MimicOS's real
+ * entries); no translation means a fault, MimicOS handles it and the access
+ * is retried; then the data access through the caches, on the core. Inline
+ * in the driver's loop: the common case is a translation and an access.
+ */
+static inline int access_timed(struct functional_state *st, const struct wl_op *op)
+{
+	uint64_t addr = st->run->regions[op->region].start + op->off, pa;
+	bool write = op->flags & WL_ACC_WRITE;
+	uint32_t tcycles;
+
+	if (st->ph)
+		st->ph->accesses++;
+	/* the fault path finds again what it needs: nothing more lives across the call */
+	if (__builtin_expect(timing_translate(st->tm, addr, write, &pa, &tcycles), 0) &&
+	    fault_timed_access(st, op, &pa, &tcycles))
+		return -1;
 	timing_access(st->tm, pa, write, tcycles, op->flags & WL_ACC_DEP);
 	return catch_up(st);
 }
@@ -523,10 +553,10 @@ static int op_access(struct functional_state *st, const struct wl_op *op)
 	struct mimicos_response rs;
 	int cached;
 
+	if (st->tm)
+		return access_timed(st, op);
 	if (ph)
 		ph->accesses++;
-	if (st->tm)
-		return access_timed(st, op, r, ph, addr, write);
 	cached = tc_lookup(&st->tc, addr);
 	if (cached == 1 || (cached == 0 && !write))
 		return 0;
@@ -687,6 +717,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 			return wl_error_set(st->err, s->file, "", "generator emitted phase %"
 					    PRIu64 " of %zu", op->arg, s->nr_phases);
 		st->phase = (long)op->arg;
+		st->ph = &st->run->phases[st->phase];
 		if (st->tm) {
 			st->now_ns = timing_now_ns(st->tm);
 			timing_snapshot(st->tm, &st->phase_begin);
@@ -709,6 +740,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 		}
 		st->run->phases[st->phase].runtime_ns = st->now_ns - st->run->phases[st->phase].start_ns;
 		st->phase = -1;
+		st->ph = NULL;
 		return 0;
 	default:
 		return wl_error_set(st->err, s->file, "", "generator emitted unknown op type %u",
@@ -940,7 +972,11 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 				if (i + LOOKAHEAD_NEAR < n)
 					look_ahead(st, &buf[i + LOOKAHEAD_NEAR], true);
 			}
-			ret = run_op(st, &buf[i], o);
+			/* the timed access, the bulk of the stream, without run_op()'s dispatch */
+			if (buf[i].type == WL_OP_ACCESS && st->tm)
+				ret = access_timed(st, &buf[i]);
+			else
+				ret = run_op(st, &buf[i], o);
 		}
 	}
 	if (!ret) {

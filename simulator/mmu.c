@@ -69,6 +69,7 @@ int mmu_init(struct mmu *m, const struct mmu_config *cfg, unsigned int levels,
 	m->cfg = *cfg;
 	m->levels = levels;
 	m->port = *port;
+	m->hint_gen = 1;
 
 	if (cfg->l1_unified) {
 		err = init_one(&m->dtlb_unified, &cfg->dtlb, "dtlb", rng);
@@ -153,6 +154,16 @@ void mmu_release(struct mmu *m)
 
 /* ---- invalidation -------------------------------------------------------- */
 
+/* Forget mmu_prefetch()'s tables (any of them may be freed now). */
+static void hint_forget(struct mmu *m)
+{
+	if (++m->hint_gen >> (64 - MMU_HINT_GEN_SHIFT)) {
+		/* the generation no longer fits its key: start again from empty slots */
+		memset(m->hint, 0, sizeof(m->hint));
+		m->hint_gen = 1;
+	}
+}
+
 /* What x86 does on a page fault: forget every cached translation of va. */
 static void invalidate_va(struct mmu *m, uint16_t asid, uint64_t va)
 {
@@ -177,6 +188,7 @@ void mmu_invalidate_range(struct mmu *m, uint16_t asid, uint64_t start, uint64_t
 	mmu_check(start < end, "mmu: invalidate range [%#llx, %#llx) is empty or reversed",
 		  (unsigned long long)start, (unsigned long long)end);
 	m->last.valid = false;
+	hint_forget(m);
 	for (int ps = 0; ps < MMU_PS_NR; ps++) {
 		uint64_t lo = sa_va_key(start, ps_shift[ps]);
 		uint64_t hi = sa_va_key(end - 1, ps_shift[ps]);
@@ -200,6 +212,7 @@ static void flush(struct mmu *m, bool all, uint16_t asid)
 	int nr = 0;
 
 	m->last.valid = false;
+	hint_forget(m);
 	for (int i = 0; i < MMU_PS_NR; i++)
 		cs[nr++] = &m->dtlb[i];
 	cs[nr++] = &m->dtlb_unified;
@@ -313,10 +326,18 @@ static inline bool entry_is_leaf(unsigned int level, uint64_t e)
 	return level == 1 || (level <= 3 && (e & _PAGE_PSE));
 }
 
+/* The permissions among write, user and exec a present entry leaves on its path. */
+static inline unsigned int entry_grants(uint64_t e)
+{
+	return (e & _PAGE_RW ? SA_PERM_WRITE : 0) | (e & _PAGE_USER ? SA_PERM_USER : 0) |
+	       (e & _PAGE_NX ? 0 : SA_PERM_EXEC);
+}
+
 static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
 		struct mmu_result *r)
 {
 	const bool nested = m->cfg.nested.enabled;
+	const bool data_hint = m->port.prefetch && !nested && !m->data_hints;
 	unsigned int level = m->levels, perms = SA_PERM_WRITE | SA_PERM_USER | SA_PERM_EXEC;
 	unsigned int shift, ps;
 	uint64_t table = cr3 & PTE_PFN_MASK, cyc = m->pwc_latency, e, pa, payload;
@@ -347,10 +368,12 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 
 		uint64_t hea = nested ? gpa_to_hpa(m, ea, &cyc, r) : ea;
 
+		bool leaf;
+
 		/* the entry first: its host cache miss overlaps the caches' work */
 		e = m->port.read_entry(m->port.ctx, ea);
-		if (m->port.prefetch && !nested && (e & _PAGE_PRESENT) &&
-		    entry_is_leaf(level, e)) {
+		leaf = (e & _PAGE_PRESENT) && entry_is_leaf(level, e);
+		if (leaf && data_hint) {
 			unsigned int sh = mmu_level_shift(level);
 
 			m->port.prefetch(m->port.ctx, (e & __PHYSICAL_MASK & ~((1ULL << sh) - 1)) |
@@ -364,13 +387,8 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 			ret = fault(m, asid, va, MMU_FAULT_NOT_PRESENT, level, r);
 			goto out;
 		}
-		if (!(e & _PAGE_RW))
-			perms &= ~SA_PERM_WRITE;
-		if (!(e & _PAGE_USER))
-			perms &= ~SA_PERM_USER;
-		if (e & _PAGE_NX)
-			perms &= ~SA_PERM_EXEC;
-		if (entry_is_leaf(level, e))
+		perms &= entry_grants(e) | ~(SA_PERM_WRITE | SA_PERM_USER | SA_PERM_EXEC);
+		if (leaf)
 			break;
 		table = e & PTE_PFN_MASK;
 		if (m->pwc_at[level])
@@ -413,15 +431,51 @@ out:
 	return ret;
 }
 
-/* Whether a lookup of page size ps for asid may hit (struct mmu's user_sizes). */
-static inline bool size_used(const struct mmu *m, int ps, uint16_t asid)
+/*
+ * The page sizes a lookup for asid may hit, bit ps set (struct mmu's
+ * user_sizes): a lookup of another size must miss, so it is only counted.
+ */
+static inline unsigned int sizes_used(const struct mmu *m, uint16_t asid)
 {
-	return asid == MMU_KERNEL_ASID || (m->user_sizes >> ps & 1);
+	return asid == MMU_KERNEL_ASID ? (1u << MMU_PS_NR) - 1 : m->user_sizes;
 }
 
-int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
-		  struct mmu_result *r)
+/*
+ * Look va's page of size ps up in 'c' (an L1 or the STLB; NULL: absent, not
+ * probed), as sa_lookup() does, or only count the miss of a size not in
+ * 'sizes'. Always inline, so that each size's shift is a constant.
+ */
+static inline __attribute__((always_inline))
+bool tlb_probe(struct sa_cache *c, unsigned int sizes, int ps, uint64_t va, uint16_t asid,
+	       uint64_t *payload)
 {
+	if (!c)
+		return false;
+	if (!(sizes >> ps & 1)) {
+		c->stats.misses++;	/* what the lookup would do */
+		return false;
+	}
+	return sa_lookup(c, sa_va_key(va, ps_shift[ps]), asid, payload);
+}
+
+/* The first page size whose probe of 'tlb' (l1 or l2 by size) hits, or MMU_PS_NR. */
+static inline __attribute__((always_inline))
+int tlb_probe_sizes(struct sa_cache *const tlb[MMU_PS_NR], unsigned int sizes, uint64_t va,
+		    uint16_t asid, uint64_t *payload)
+{
+	if (tlb_probe(tlb[MMU_4K], sizes, MMU_4K, va, asid, payload))
+		return MMU_4K;
+	if (tlb_probe(tlb[MMU_2M], sizes, MMU_2M, va, asid, payload))
+		return MMU_2M;
+	if (tlb_probe(tlb[MMU_1G], sizes, MMU_1G, va, asid, payload))
+		return MMU_1G;
+	return MMU_PS_NR;
+}
+
+int __mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool write,
+		    struct mmu_result *r)
+{
+	unsigned int sizes = sizes_used(m, asid);
 	uint64_t payload;
 	int ps;
 
@@ -439,65 +493,72 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool 
 		r->where = MMU_HIT_L1;
 		return tlb_hit(m, asid, va, write, m->last.payload, r);
 	}
-	for (ps = 0; ps < MMU_PS_NR; ps++) {
-		struct sa_cache *c = m->l1[ps];
-		uint64_t key = sa_va_key(va, ps_shift[ps]);
-
-		if (c && !size_used(m, ps, asid)) {
-			c->stats.misses++;	/* what the lookup would do */
-			continue;
-		}
-		if (c && sa_lookup(c, key, asid, &payload)) {
-			m->stats.l1_hits[ps]++;
-			r->where = MMU_HIT_L1;
-			m->last.valid = true;
-			m->last.asid = asid;
-			m->last.ps = (uint8_t)ps;
-			m->last.key = key;
-			m->last.payload = payload;
-			return tlb_hit(m, asid, va, write, payload, r);
-		}
+	ps = tlb_probe_sizes(m->l1, sizes, va, asid, &payload);
+	if (ps < MMU_PS_NR) {
+		m->stats.l1_hits[ps]++;
+		r->where = MMU_HIT_L1;
+		m->last.valid = true;
+		m->last.asid = asid;
+		m->last.ps = (uint8_t)ps;
+		m->last.key = sa_va_key(va, ps_shift[ps]);
+		m->last.payload = payload;
+		return tlb_hit(m, asid, va, write, payload, r);
 	}
 	m->stats.l1_misses++;
 
 	if (sa_present(&m->stlb)) {
 		r->cycles += m->stlb_latency;
-		for (ps = 0; ps < MMU_PS_NR; ps++) {
-			struct sa_cache *c = m->l2[ps];
-			uint64_t key = sa_va_key(va, ps_shift[ps]);
-
-			if (c && !size_used(m, ps, asid)) {
-				c->stats.misses++;	/* what the lookup would do */
-				continue;
-			}
-			if (c && sa_lookup(c, key, asid, &payload)) {
-				m->stats.stlb_hits[ps]++;
-				r->where = MMU_HIT_STLB;
-				m->last.valid = false;
-				if (m->l1[ps] && !perms_deny(sa_tlb_perms(payload), write))
-					sa_insert(m->l1[ps], key, asid, payload, NULL);
-				return tlb_hit(m, asid, va, write, payload, r);
-			}
+		ps = tlb_probe_sizes(m->l2, sizes, va, asid, &payload);
+		if (ps < MMU_PS_NR) {
+			m->stats.stlb_hits[ps]++;
+			r->where = MMU_HIT_STLB;
+			m->last.valid = false;
+			if (m->l1[ps] && !perms_deny(sa_tlb_perms(payload), write))
+				sa_insert(m->l1[ps], sa_va_key(va, ps_shift[ps]), asid, payload, NULL);
+			return tlb_hit(m, asid, va, write, payload, r);
 		}
 		m->stats.stlb_misses++;
 	}
 	return walk(m, cr3, asid, va, write, r);
 }
 
-void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
+_Static_assert(MMU_PTE_PRESENT == _PAGE_PRESENT && MMU_PTE_FRAME == PTE_PFN_MASK,
+	       "mmu.h's entry bits are x86's");
+
+void __mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
 {
-	uint64_t table = cr3 & PTE_PFN_MASK, ea, e;
+	uint64_t table, ea, e, key = va >> 21;
+	struct mmu_hint *h = &m->hint[key & (MMU_HINT_SLOTS - 1)];
 	unsigned int level, sh;
 
 	if (m->cfg.nested.enabled || !m->port.prefetch)
 		return;
-	for (level = m->levels;; level--) {
+	if (to_data)
+		m->data_hints = true;
+	if (cr3 != m->hint_cr3) {
+		hint_forget(m);
+		m->hint_cr3 = cr3;
+	}
+	key |= m->hint_gen << MMU_HINT_GEN_SHIFT;
+	if (h->key == key) {
+		/* the levels above were walked before: start at the table they gave */
+		table = h->table & PTE_PFN_MASK;
+		level = (unsigned int)(h->table & ~PTE_PFN_MASK);
+	} else {
+		table = cr3 & PTE_PFN_MASK;
+		level = m->levels;
+	}
+	for (;; level--) {
 		ea = table + ((va >> mmu_level_shift(level)) & 511) * 8;
-		if (level == 1 && !to_data) {
-			if (m->port.prefetch_entry)
-				m->port.prefetch_entry(m->port.ctx, ea);
-			m->port.prefetch(m->port.ctx, ea);
-			return;
+		if (level == 1) {
+			h->key = key;
+			h->table = table | 1;
+			if (!to_data) {
+				if (m->port.prefetch_entry)
+					m->port.prefetch_entry(m->port.ctx, ea);
+				m->port.prefetch(m->port.ctx, ea);
+				return;
+			}
 		}
 		e = m->port.read_entry(m->port.ctx, ea);
 		if (!(e & _PAGE_PRESENT))
@@ -505,6 +566,10 @@ void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
 		if (entry_is_leaf(level, e))
 			break;
 		table = e & PTE_PFN_MASK;
+	}
+	if (level > 1) {
+		h->key = key;
+		h->table = table | level;
 	}
 	sh = mmu_level_shift(level);
 	m->port.prefetch(m->port.ctx, (e & __PHYSICAL_MASK & ~((1ULL << sh) - 1)) |

@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "simulator/cache.h"
 #include "simulator/sa.h"
@@ -230,7 +231,9 @@ struct mmu_port {
 	 * Optional, a host-speed hint with no effect on results: the walk has
 	 * just found the (native) leaf, so the caller may start loading what
 	 * it will need for the data access to 'paddr' (its cache sets) while
-	 * the walk's last entry goes through the caches.
+	 * the walk's last entry goes through the caches (until the caller
+	 * gives data hints of its own: mmu_prefetch()). mmu_prefetch() calls
+	 * it with its hints too.
 	 */
 	void (*prefetch)(void *ctx, uint64_t paddr);
 	/* Optional, a hint too: start loading the host copy of the entry at paddr. */
@@ -316,6 +319,10 @@ struct mmu_stats {
 #undef MMU_STATS_ARRAY
 };
 
+/* mmu_prefetch()'s table cache (struct mmu's hint): slots, where the generation starts in a key. */
+#define MMU_HINT_SLOTS		1024
+#define MMU_HINT_GEN_SHIFT	40	/* va >> 21 has at most 36 bits (57-bit addresses) */
+
 struct mmu {
 	struct mmu_config cfg;
 	unsigned int levels;		/* guest (native) levels, 4 or 5 */
@@ -358,6 +365,30 @@ struct mmu {
 	 * not three. A pure speed-up, like 'last'.
 	 */
 	uint8_t user_sizes;
+	/*
+	 * mmu_prefetch()'s memory of MimicOS's tables, so that a hint need not
+	 * walk from the root: per 2 MiB of virtual address (direct-mapped by
+	 * va >> 21), the deepest table its last walk from the root reached
+	 * (the PT, or the table holding a 2 MiB or 1 GiB leaf) | that level.
+	 * 'key' is (va >> 21) | hint_gen << MMU_HINT_GEN_SHIFT: bumping
+	 * hint_gen (every invalidation, flush and change of cr3, which is
+	 * what precedes the freeing of a table) forgets every slot at once.
+	 * A slot may still be stale (a table changed without a shootdown):
+	 * the hint then reads a wrong entry, which is harmless, as hints
+	 * change nothing but the host's caches. Never used by translations.
+	 */
+	struct mmu_hint {
+		uint64_t key;
+		uint64_t table;		/* table address | level (1..3) */
+	} hint[MMU_HINT_SLOTS];
+	uint64_t hint_gen;		/* >= 1: an all-zero slot never matches */
+	uint64_t hint_cr3;
+	/*
+	 * The caller gives data hints (mmu_prefetch() with to_data): the
+	 * walk's own port->prefetch of the data, which would repeat the one
+	 * given a few accesses before, is left out.
+	 */
+	bool data_hints;
 	struct mmu_stats stats;
 };
 
@@ -380,8 +411,42 @@ void mmu_release(struct mmu *m);
  * 'asid' whose page table is at 'cr3'. Fills *r; returns 0, or -EFAULT when
  * r->fault says why it cannot be translated.
  */
-int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
-		  bool write, struct mmu_result *r);
+static inline int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
+				bool write, struct mmu_result *r);
+
+/* mmu_translate() without its inline fast path (mmu.c): the general case. */
+int __mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
+		    bool write, struct mmu_result *r);
+
+/*
+ * The fast path, inline in the caller: another access to the 4 KiB page of
+ * the last L1 hit (struct mmu's last), with the permissions it needs. That
+ * is exactly what __mmu_translate()'s own check of 'last' would do for it:
+ * the 4 KiB L1 is probed first, so it is the only structure counted (a
+ * hit), and the result is the entry's. A 4 KiB key (sa_va_key(va, 12))
+ * equals last.key only when the last hit was a 4 KiB entry; anything else
+ * (other sizes, a fault to report) takes the general path.
+ */
+static inline int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
+				bool write, struct mmu_result *r)
+{
+	unsigned int need = SA_PERM_USER | (write ? SA_PERM_WRITE : 0);
+
+	if (__builtin_expect(m->last.valid && m->last.key == sa_va_key(va, 12) &&
+			     m->last.asid == asid && (m->last.payload & need) == need, 1)) {
+		m->stats.translations++;
+		m->l1[MMU_4K]->stats.hits++;
+		m->stats.l1_hits[MMU_4K]++;
+		memset(r, 0, sizeof(*r));
+		r->paddr = sa_tlb_translate(m->last.payload, va);
+		r->page_size = 1ULL << 12;
+		r->cycles = m->l1_latency;
+		r->where = MMU_HIT_L1;
+		r->perms = (uint8_t)sa_tlb_perms(m->last.payload);
+		return 0;
+	}
+	return __mmu_translate(m, cr3, asid, va, write, r);
+}
 
 /*
  * Host-speed hints for a translation of va coming soon (the driver looks
@@ -391,9 +456,48 @@ int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va,
  *   to_data false	the leaf entry's host copy and the cache sets of its
  *			line (for a translation a few accesses away)
  *   to_data true	the data line's cache sets, from the leaf (nearer)
- * Native walks with port->prefetch only; nothing for a nested MMU.
+ * Native walks with port->prefetch only; nothing for a nested MMU. A hint
+ * starts from the table struct mmu's hint cache remembers for va's 2 MiB
+ * (one read for a PTE), else walks from cr3; every shootdown and flush
+ * forgets those tables. Once a caller has given a to_data hint, walks no
+ * longer hint the data themselves (port->prefetch at the leaf): the
+ * caller's hints already did, accesses before.
  */
-void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data);
+void __mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data);
+
+/* What the inline hint needs of an x86 entry (mimicos/pgtable.h's, checked in mmu.c). */
+#define MMU_PTE_PRESENT	0x1ULL
+#define MMU_PTE_FRAME	0x000ffffffffff000ULL
+
+/*
+ * mmu_prefetch(), the common case inline in the caller: va's PT is in the
+ * hint cache (a slot only matches once __mmu_prefetch() filled it, which it
+ * does only for a native MMU with port->prefetch), so the hint is the PTE's
+ * (far) or, from the PTE, the data's (near), exactly as the general path
+ * gives it from there.
+ */
+static inline void mmu_prefetch(struct mmu *m, uint64_t cr3, uint64_t va, bool to_data)
+{
+	const struct mmu_hint *h = &m->hint[(va >> 21) & (MMU_HINT_SLOTS - 1)];
+	uint64_t ea, e;
+
+	if (h->key != ((va >> 21) | m->hint_gen << MMU_HINT_GEN_SHIFT) || cr3 != m->hint_cr3 ||
+	    (h->table & ~MMU_PTE_FRAME) != 1) {
+		__mmu_prefetch(m, cr3, va, to_data);
+		return;
+	}
+	ea = (h->table & MMU_PTE_FRAME) + ((va >> 12) & 511) * 8;
+	if (!to_data) {
+		if (m->port.prefetch_entry)
+			m->port.prefetch_entry(m->port.ctx, ea);
+		m->port.prefetch(m->port.ctx, ea);
+		return;
+	}
+	m->data_hints = true;
+	e = m->port.read_entry(m->port.ctx, ea);
+	if (e & MMU_PTE_PRESENT)
+		m->port.prefetch(m->port.ctx, (e & MMU_PTE_FRAME) | (va & 0xfff));
+}
 
 /*
  * The kernel reaching physical address 'paddr' through its direct map

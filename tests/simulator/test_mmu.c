@@ -638,6 +638,169 @@ Test(mmu, asid_isolation, .fini = fini)
 	cr_assert_eq(m.stats.flushes, 2);
 }
 
+/* ---- look-ahead hints (mmu_prefetch) --------------------------------------- */
+
+/*
+ * A port that counts entry reads and logs the hints. Tables as in the fake
+ * machine above: for VA, PML4 0x1000, PDPT 0x2000, PD 0x3000, PT 0x4000.
+ */
+static unsigned int nr_reads, nr_hints;
+static uint64_t hint_log[LOG_MAX];	/* prefetch(pa), and entry(pa) | 1 */
+
+static uint64_t counting_read(void *ctx, uint64_t pa)
+{
+	nr_reads++;
+	return fake_read(ctx, pa);
+}
+
+static void log_prefetch(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	if (nr_hints < LOG_MAX)
+		hint_log[nr_hints] = pa;
+	nr_hints++;
+}
+
+static void log_prefetch_entry(void *ctx, uint64_t pa)
+{
+	log_prefetch(ctx, pa | 1);
+}
+
+static const struct mmu_port hint_port = {
+	.read_entry = counting_read, .access = fake_access, .prefetch = log_prefetch,
+	.prefetch_entry = log_prefetch_entry,
+};
+
+/* Hint va; returns the entries it read (the hints it gave are in hint_log[0..]). */
+static unsigned int hint(uint64_t cr3, uint64_t va, bool to_data)
+{
+	unsigned int before = nr_reads;
+
+	nr_hints = 0;
+	mmu_prefetch(&m, cr3, va, to_data);
+	return nr_reads - before;
+}
+
+static void expect_no_effect(void)
+{
+	struct mmu_stats zero;
+
+	memset(&zero, 0, sizeof(zero));
+	cr_assert_eq(nr_access, 0, "hints never go through the simulated caches");
+	cr_assert_eq(memcmp(&m.stats, &zero, sizeof(zero)), 0, "hints count nothing");
+	cr_assert_eq(m.dtlb[MMU_4K].stats.hits + m.dtlb[MMU_4K].stats.misses, 0);
+	cr_assert_eq(m.stlb.stats.hits + m.stlb.stats.misses + m.stlb.stats.inserts, 0);
+}
+
+Test(mmu, hints_walk_from_the_root_once_per_2m, .fini = fini)
+{
+	struct mmu_config c = base_cfg();
+
+	cr_assert_eq(mmu_init(&m, &c, 4, &hint_port, NULL), 0);
+	map4k(4, VA + 0x3000, 0x40000000);
+	map4k(4, VA + 0x5000, 0x50000000);
+
+	/* far: PML4, PDPT and PD entries read; the PTE's host copy and its line's sets */
+	cr_assert_eq(hint(0x1000, VA + 0x3123, false), 3);
+	cr_assert_eq(nr_hints, 2);
+	cr_assert_eq(hint_log[0], (0x4000 + 3 * 8) | 1);
+	cr_assert_eq(hint_log[1], 0x4000 + 3 * 8);
+	/* near, same 2 MiB: the PT is remembered, only the PTE is read; the data's sets */
+	cr_assert_eq(hint(0x1000, VA + 0x3123, true), 1);
+	cr_assert_eq(nr_hints, 1);
+	cr_assert_eq(hint_log[0], 0x40000123);
+	cr_assert_eq(hint(0x1000, VA + 0x5008, true), 1);
+	cr_assert_eq(hint_log[0], 0x50000008);
+	cr_assert_eq(hint(0x1000, VA + 0x5008, false), 0);
+	cr_assert_eq(hint_log[0], (0x4000 + 5 * 8) | 1);
+	/* a page not present: the PTE reads 0, no hint */
+	cr_assert_eq(hint(0x1000, VA + 0x7000, true), 1);
+	cr_assert_eq(nr_hints, 0);
+	/* another 2 MiB (its PD entry is not present): from the root, nothing remembered */
+	cr_assert_eq(hint(0x1000, VA + 2 * MiB, true), 3);
+	cr_assert_eq(nr_hints, 0);
+	cr_assert_eq(hint(0x1000, VA + 2 * MiB, true), 3);
+	/* another cr3: the tables remembered were another address space's */
+	cr_assert_eq(hint(0x9000, VA + 0x3000, true), 1, "the new root's PML4 entry, not present");
+	cr_assert_eq(hint(0x1000, VA + 0x3000, true), 4);
+	cr_assert_eq(hint_log[0], 0x40000000);
+	expect_no_effect();
+}
+
+Test(mmu, hints_follow_tables_replaced_after_a_shootdown, .fini = fini)
+{
+	struct mmu_config c = base_cfg();
+
+	cr_assert_eq(mmu_init(&m, &c, 4, &hint_port, NULL), 0);
+	map4k(4, VA, 0x40000000);
+	cr_assert_eq(hint(0x1000, VA, true), 4);
+	cr_assert_eq(hint(0x1000, VA, true), 1);
+
+	/* the PT at 0x4000 is freed, a 2 MiB leaf replaces it (a collapse), a shootdown */
+	mem_set(0x3000 + idx(VA, 2) * 8, 0x80000000 | USER_PAGE | _PAGE_PSE);
+	mmu_invalidate_range(&m, 1, VA, VA + 2 * MiB);
+	cr_assert_eq(hint(0x1000, VA + 0x1234, true), 3, "from the root again");
+	cr_assert_eq(hint_log[0], 0x80001234);
+	/* the PD holding the leaf is remembered: one read, the leaf */
+	cr_assert_eq(hint(0x1000, VA + 0x5678, true), 1);
+	cr_assert_eq(hint_log[0], 0x80005678);
+	/* a far hint of a 2 MiB page reads the leaf and hints the data */
+	cr_assert_eq(hint(0x1000, VA + 0x9000, false), 1);
+	cr_assert_eq(nr_hints, 1);
+	cr_assert_eq(hint_log[0], 0x80009000);
+
+	/* split back into a PT at 0x7000; a flush forgets the PD too */
+	mem_set(0x3000 + idx(VA, 2) * 8, 0x7000 | _PAGE_TABLE);
+	mem_set(0x7000 + 2 * 8, 0x60000000 | USER_PAGE);
+	mmu_flush_all(&m);
+	m.stats.flushes = m.stats.shootdowns = m.stats.shootdown_entries = 0;
+	cr_assert_eq(hint(0x1000, VA + 0x2010, true), 4);
+	cr_assert_eq(hint_log[0], 0x60000010);
+	cr_assert_eq(hint(0x1000, VA + 0x2010, false), 0);
+	cr_assert_eq(hint_log[0], (0x7000 + 2 * 8) | 1);
+	expect_no_effect();
+}
+
+Test(mmu, walks_hint_the_data_until_the_caller_does, .fini = fini)
+{
+	struct mmu_config c = base_cfg();
+
+	cr_assert_eq(mmu_init(&m, &c, 4, &hint_port, NULL), 0);
+	map4k(4, VA, 0x40000000);
+	map4k(4, VA + 0x1000, 0x40001000);
+	map4k(4, VA + 0x2000, 0x40002000);
+	nr_hints = 0;
+	cr_assert_eq(xlate(VA + 0x10, false), 4);
+	cr_assert_eq(nr_hints, 1, "the walk hints the data at its leaf");
+	cr_assert_eq(hint_log[0], 0x40000010);
+	/* a far hint does not change that */
+	cr_assert_eq(hint(0x1000, VA + 0x1000, false), 3);
+	nr_hints = 0;
+	cr_assert_eq(xlate(VA + 0x1020, false), 1);
+	cr_assert_eq(nr_hints, 1);
+	cr_assert_eq(hint_log[0], 0x40001020);
+	/* the caller's data hint: the walk's would repeat it */
+	cr_assert_eq(hint(0x1000, VA + 0x2030, true), 1);
+	cr_assert_eq(hint_log[0], 0x40002030);
+	nr_hints = 0;
+	cr_assert_eq(xlate(VA + 0x2030, false), 1);
+	cr_assert_eq(r.paddr, 0x40002030);
+	cr_assert_eq(nr_hints, 0);
+}
+
+Test(mmu, hints_of_a_nested_mmu_do_nothing, .fini = fini)
+{
+	struct mmu_config c = base_cfg();
+
+	c.nested.enabled = true;
+	cr_assert_eq(mmu_init(&m, &c, 4, &hint_port, NULL), 0);
+	map4k(4, VA, 0x40000000);
+	cr_assert_eq(hint(0x1000, VA, true), 0);
+	cr_assert_eq(hint(0x1000, VA, false), 0);
+	cr_assert_eq(nr_hints, 0);
+	expect_no_effect();
+}
+
 /* ---- nested (2D) walks ---------------------------------------------------- */
 
 /*
