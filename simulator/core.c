@@ -16,52 +16,59 @@ int core_init(struct core *c, const struct core_config *cfg, uint32_t short_late
 	return 0;
 }
 
-/*
- * The misses in flight are a binary min-heap of completion times (slot[0]
- * completes first): only the earliest is ever asked for, and the model
- * depends on the set of times alone, not on their order.
- */
-static void heap_push(struct core *c, uint64_t t)
+#define RING_MASK	(CORE_MAX_MLP - 1)
+
+_Static_assert((CORE_MAX_MLP & RING_MASK) == 0, "the slots' ring needs a power of two");
+
+/* The i-th earliest completion in flight (i < nr_slots). */
+static inline uint64_t *slot_at(struct core *c, uint32_t i)
 {
-	uint32_t i = c->nr_slots++;
-
-	while (i) {
-		uint32_t parent = (i - 1) / 2;
-
-		if (c->slot[parent] <= t)
-			break;
-		c->slot[i] = c->slot[parent];
-		i = parent;
-	}
-	c->slot[i] = t;
+	return &c->slot[(c->head + i) & RING_MASK];
 }
 
 /* Remove the earliest. */
-static void heap_pop(struct core *c)
+static inline void slot_pop(struct core *c)
 {
-	uint64_t t = c->slot[--c->nr_slots];
-	uint32_t i = 0, n = c->nr_slots;
+	c->head++;
+	c->nr_slots--;
+}
 
-	for (;;) {
-		uint32_t child = 2 * i + 1;
+/*
+ * Add completion time t, keeping the ring sorted. The two common cases (t
+ * the new earliest or the new latest) cost a comparison; otherwise the
+ * times on the side of t nearer its end move by one.
+ */
+static void slot_push(struct core *c, uint64_t t)
+{
+	uint32_t n = c->nr_slots, i;
 
-		if (child >= n)
-			break;
-		if (child + 1 < n && c->slot[child + 1] < c->slot[child])
-			child++;
-		if (t <= c->slot[child])
-			break;
-		c->slot[i] = c->slot[child];
-		i = child;
+	c->nr_slots = n + 1;
+	if (!n || *slot_at(c, n - 1) <= t) {
+		*slot_at(c, n) = t;
+		return;
 	}
-	c->slot[i] = t;
+	if (t <= *slot_at(c, 0)) {
+		c->head--;
+		*slot_at(c, 0) = t;
+		return;
+	}
+	if (t < *slot_at(c, n / 2)) {
+		/* the earlier half moves towards the front */
+		c->head--;
+		for (i = 0; *slot_at(c, i + 1) < t; i++)
+			*slot_at(c, i) = *slot_at(c, i + 1);
+	} else {
+		for (i = n; *slot_at(c, i - 1) > t; i--)
+			*slot_at(c, i) = *slot_at(c, i - 1);
+	}
+	*slot_at(c, i) = t;
 }
 
 /* Forget the misses complete by 'now'. */
-static void retire(struct core *c, uint64_t now)
+static inline void retire(struct core *c, uint64_t now)
 {
-	while (c->nr_slots && c->slot[0] <= now)
-		heap_pop(c);
+	while (c->nr_slots && *slot_at(c, 0) <= now)
+		slot_pop(c);
 }
 
 void core_access(struct core *c, uint32_t latency, bool dependent)
@@ -82,14 +89,14 @@ void core_access(struct core *c, uint32_t latency, bool dependent)
 		c->stats.long_misses++;
 		retire(c, issue);
 		if (c->nr_slots == c->cfg.mlp) {
-			c->stats.mlp_stall_cycles += c->slot[0] - issue;
-			issue = c->slot[0];
-			heap_pop(c);
+			c->stats.mlp_stall_cycles += *slot_at(c, 0) - issue;
+			issue = *slot_at(c, 0);
+			slot_pop(c);
 		}
 	}
 	done = issue + latency;
 	if (latency > c->short_latency)
-		heap_push(c, done);
+		slot_push(c, done);
 	/* the core dispatches in order: a stalled issue holds what follows */
 	c->now = issue;
 	c->last_complete = done;

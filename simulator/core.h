@@ -38,7 +38,7 @@ struct core_config {
 	double kernel_cpi;
 };
 
-#define CORE_MAX_MLP	256
+#define CORE_MAX_MLP	256		/* a power of two: the slots' ring */
 
 struct core_stats {
 	uint64_t accesses;
@@ -56,7 +56,16 @@ struct core {
 	uint64_t now;			/* cycle the next access dispatches at */
 	uint64_t last_complete;		/* the previous access's completion */
 	uint64_t horizon;		/* the latest completion of anything issued */
-	uint64_t slot[CORE_MAX_MLP];	/* completion times of the misses in flight (a min-heap) */
+	/*
+	 * The completion times of the misses in flight, sorted, earliest
+	 * first: nr_slots of them from slot[head] on, in a ring (indices mod
+	 * CORE_MAX_MLP). Only the earliest is ever asked for and the model
+	 * depends on the set of times alone: a ring because a new miss
+	 * almost always completes first (a short one behind long misses) or
+	 * last (similar misses in a row), and both ends take it at once.
+	 */
+	uint64_t slot[CORE_MAX_MLP];
+	uint32_t head;
 	uint32_t nr_slots;
 	struct core_stats stats;
 };
