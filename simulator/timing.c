@@ -107,11 +107,6 @@ void timing_set_prefetch_entry(struct timing *t, void (*fn)(void *ctx, uint64_t 
 	t->mmu.port.prefetch_entry = fn ? port_prefetch_entry : NULL;
 }
 
-void timing_prefetch(struct timing *t, uint64_t va, bool to_data)
-{
-	mmu_prefetch(&t->mmu, t->cr3, va, to_data);
-}
-
 /* The kernel's translations of [paddr, paddr + len): one per 2 MiB of the direct map. */
 static uint64_t kernel_tlb(struct timing *t, uint64_t paddr, uint64_t len)
 {

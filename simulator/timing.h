@@ -137,7 +137,11 @@ static inline int timing_translate(struct timing *t, uint64_t va, bool write, ui
  * there. No effect on results. timing_set_prefetch_entry() gives the hint
  * of the entries' host copies (read_entry's ctx), when the driver has one.
  */
-void timing_prefetch(struct timing *t, uint64_t va, bool to_data);
+static inline void timing_prefetch(struct timing *t, uint64_t va, bool to_data)
+{
+	mmu_prefetch(&t->mmu, t->cr3, va, to_data);
+}
+
 void timing_set_prefetch_entry(struct timing *t, void (*fn)(void *ctx, uint64_t paddr));
 
 /*
