@@ -38,7 +38,7 @@ struct core_config {
 	double kernel_cpi;
 };
 
-#define CORE_MAX_MLP	256
+#define CORE_MAX_MLP	256		/* a power of two: the slots' ring */
 
 struct core_stats {
 	uint64_t accesses;
@@ -56,7 +56,16 @@ struct core {
 	uint64_t now;			/* cycle the next access dispatches at */
 	uint64_t last_complete;		/* the previous access's completion */
 	uint64_t horizon;		/* the latest completion of anything issued */
-	uint64_t slot[CORE_MAX_MLP];	/* completion times of the misses in flight (a min-heap) */
+	/*
+	 * The completion times of the misses in flight, sorted, earliest
+	 * first: nr_slots of them from slot[head] on, in a ring (indices mod
+	 * CORE_MAX_MLP). Only the earliest is ever asked for and the model
+	 * depends on the set of times alone: a ring because a new miss
+	 * almost always completes first (a short one behind long misses) or
+	 * last (similar misses in a row), and both ends take it at once.
+	 */
+	uint64_t slot[CORE_MAX_MLP];
+	uint32_t head;
 	uint32_t nr_slots;
 	struct core_stats stats;
 };
@@ -64,8 +73,85 @@ struct core {
 /* A core at cycle 0; short_latency: the L1 hit latency. -EINVAL for mlp 0 or > CORE_MAX_MLP. */
 int core_init(struct core *c, const struct core_config *cfg, uint32_t short_latency);
 
+#define CORE_RING_MASK	(CORE_MAX_MLP - 1)
+
+_Static_assert((CORE_MAX_MLP & CORE_RING_MASK) == 0, "the slots' ring needs a power of two");
+
+/*
+ * core_access() runs once per access: inline, with the slots' ring in
+ * locals (head, n), stored back once. The i-th earliest of the n times
+ * from 'head' on:
+ */
+static inline uint64_t *__core_ring(struct core *c, uint32_t head, uint32_t i)
+{
+	return &c->slot[(head + i) & CORE_RING_MASK];
+}
+
+/* __core_insert()'s uncommon case (core.c). */
+uint32_t __core_insert_between(struct core *c, uint32_t head, uint32_t n, uint64_t t);
+
+/*
+ * Add completion time t to the n sorted times from 'head' on, keeping them
+ * sorted; returns the new head. The common cases, t the new latest or the
+ * new earliest, cost a comparison each.
+ */
+static inline uint32_t __core_insert(struct core *c, uint32_t head, uint32_t n, uint64_t t)
+{
+	if (!n || *__core_ring(c, head, n - 1) <= t) {
+		*__core_ring(c, head, n) = t;
+		return head;
+	}
+	if (t <= *__core_ring(c, head, 0)) {
+		*__core_ring(c, --head, 0) = t;
+		return head;
+	}
+	return __core_insert_between(c, head, n, t);
+}
+
 /* One access of 'latency' cycles (translation + data); dependent: WL_ACC_DEP. */
-void core_access(struct core *c, uint32_t latency, bool dependent);
+static inline void core_access(struct core *c, uint32_t latency, bool dependent)
+{
+	uint64_t issue, done;
+
+	c->stats.accesses++;
+	issue = c->now + c->cfg.work_cycles;
+	if (dependent) {
+		c->stats.dependent++;
+		if (c->last_complete > issue) {
+			c->stats.dep_stall_cycles += c->last_complete - issue;
+			issue = c->last_complete;
+		}
+	}
+	if (latency > c->short_latency) {
+		uint32_t head = c->head, n = c->nr_slots;
+
+		c->stats.long_misses++;
+		/* forget the misses complete by issue */
+		while (n && *__core_ring(c, head, 0) <= issue) {
+			head++;
+			n--;
+		}
+		if (n == c->cfg.mlp) {
+			/* wait for the earliest to complete and take its slot */
+			uint64_t first = *__core_ring(c, head, 0);
+
+			c->stats.mlp_stall_cycles += first - issue;
+			issue = first;
+			head++;
+			n--;
+		}
+		done = issue + latency;
+		c->head = __core_insert(c, head, n, done);
+		c->nr_slots = n + 1;
+	} else {
+		done = issue + latency;
+	}
+	/* the core dispatches in order: a stalled issue holds what follows */
+	c->now = issue;
+	c->last_complete = done;
+	if (done > c->horizon)
+		c->horizon = done;
+}
 
 /* Drain everything in flight, then spend 'cycles' serialised (a fault). */
 void core_serialize(struct core *c, uint64_t cycles);

@@ -69,6 +69,7 @@ int dram_init(struct dram *d, const struct dram_config *cfg)
 	d->bank_shift = d->rank_shift + log2u(cfg->ranks);
 	d->row_shift = d->bank_shift + log2u(cfg->banks);
 	d->nr_banks = cfg->channels * cfg->ranks * cfg->banks;
+	d->bank_mask = d->nr_banks - 1;
 	d->open_row = malloc(d->nr_banks * sizeof(*d->open_row));
 	if (!d->open_row)
 		return -ENOMEM;
@@ -95,30 +96,4 @@ void dram_map(const struct dram *d, uint64_t paddr, struct dram_loc *loc)
 	loc->rank = (uint32_t)((paddr >> d->rank_shift) & (d->cfg.ranks - 1));
 	loc->bank = (uint32_t)((paddr >> d->bank_shift) & (d->cfg.banks - 1));
 	loc->row = paddr >> d->row_shift;
-}
-
-uint32_t dram_access(struct dram *d, uint64_t paddr, bool is_write)
-{
-	/* channel, rank and bank bits are adjacent: together, the bank's index */
-	uint32_t bank = (uint32_t)(paddr >> d->chan_shift) & (d->nr_banks - 1);
-	uint64_t row = paddr >> d->row_shift;
-	uint64_t *open = &d->open_row[bank];
-	uint32_t lat;
-
-	if (is_write)
-		d->stats.writes++;
-	else
-		d->stats.reads++;
-	if (*open == row) {
-		d->stats.row_hits++;
-		lat = d->cfg.t_row_hit;
-	} else if (*open == DRAM_ROW_NONE) {
-		d->stats.row_empty++;
-		lat = d->cfg.t_row_empty;
-	} else {
-		d->stats.row_misses++;
-		lat = d->cfg.t_row_miss;
-	}
-	*open = row;
-	return lat;
 }

@@ -115,6 +115,7 @@ struct dram {
 	unsigned int col_shift;		/* bit of the column: 6 (line offset) */
 	unsigned int chan_shift, rank_shift, bank_shift, row_shift;
 	uint32_t nr_banks;		/* channels * ranks * banks */
+	uint32_t bank_mask;		/* nr_banks - 1 */
 	uint64_t *open_row;		/* per bank, indexed by the address bits
 				   from chan_shift to row_shift */
 	struct dram_stats stats;
@@ -135,8 +136,32 @@ void dram_map(const struct dram *d, uint64_t paddr, struct dram_loc *loc);
 /*
  * One access (a line fill, or a writeback if 'is_write'): its latency in
  * core cycles; the addressed row is open afterwards, the counters updated.
+ * Inline: every miss of the LLC and every writeback to memory comes here.
  */
-uint32_t dram_access(struct dram *d, uint64_t paddr, bool is_write);
+static inline uint32_t dram_access(struct dram *d, uint64_t paddr, bool is_write)
+{
+	/* channel, rank and bank bits are adjacent: together, the bank's index */
+	uint64_t *open = &d->open_row[(paddr >> d->chan_shift) & d->bank_mask];
+	uint64_t row = paddr >> d->row_shift;
+	uint32_t lat;
+
+	if (is_write)
+		d->stats.writes++;
+	else
+		d->stats.reads++;
+	if (*open == row) {
+		d->stats.row_hits++;
+		lat = d->cfg.t_row_hit;
+	} else if (*open == DRAM_ROW_NONE) {
+		d->stats.row_empty++;
+		lat = d->cfg.t_row_empty;
+	} else {
+		d->stats.row_misses++;
+		lat = d->cfg.t_row_miss;
+	}
+	*open = row;
+	return lat;
+}
 
 /* Close every row (e.g. between regions of interest); counters untouched. */
 void dram_close_rows(struct dram *d);

@@ -30,9 +30,13 @@ int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_
 		err = sa_init(&ms->level[i], cfg[i], level_names[i], rng);
 	if (!err)
 		err = dram_init(&ms->dram, dram);
-	if (err)
+	if (err) {
 		memsys_release(ms);
-	return err;
+		return err;
+	}
+	ms->last_key = MEMSYS_NO_LINE;
+	ms->fill_is_hit = l1d->repl == SA_REPL_LRU || l1d->repl == SA_REPL_RANDOM;
+	return 0;
 }
 
 void memsys_release(struct memsys *ms)
@@ -57,29 +61,29 @@ static void writeback(struct memsys *ms, int l, uint64_t key)
 	ms->stats.writebacks++;
 }
 
-uint32_t memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsys_class cls)
+/*
+ * L1D, then L2 and LLC (their sets prefetched together), then DRAM; the
+ * fills go lowest level first. One loop visits L2 and LLC, so that the
+ * lookup is inlined once.
+ */
+uint32_t __memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsys_class cls)
 {
+	struct sa_cache *l1d = &ms->level[MEMSYS_L1D];
 	uint64_t key = sa_line_key(paddr), victim;
-	uint32_t lat = ms->level[MEMSYS_L1D].cfg.latency;
-	int l, hit;
+	uint32_t lat = l1d->cfg.latency;
+	int l;
 
-	if (ms->last_valid && key == ms->last_key && !write) {
-		ms->level[MEMSYS_L1D].stats.hits++;
-		ms->stats.hits[MEMSYS_L1D][cls]++;
-		return lat;
-	}
 	/* a store that hits L1D dirties its line there */
-	if (sa_access(&ms->level[MEMSYS_L1D], key, 0, write, NULL)) {
+	if (sa_access(l1d, key, 0, write, NULL)) {
 		ms->stats.hits[MEMSYS_L1D][cls]++;
 		ms->last_key = key;
-		ms->last_valid = true;
+		ms->last_dirty = write;		/* a load's line may be dirty: not known */
 		return lat;
 	}
 	ms->stats.misses[MEMSYS_L1D][cls]++;
-	ms->last_valid = false;		/* the fill below may evict or demote it */
-	for (l = MEMSYS_L1D + 1; l < MEMSYS_LEVELS; l++)
-		sa_prefetch(&ms->level[l], key);
-	for (l = MEMSYS_L1D + 1; l < MEMSYS_LEVELS; l++) {
+	sa_prefetch(&ms->level[MEMSYS_L2], key);
+	sa_prefetch(&ms->level[MEMSYS_LLC], key);
+	for (l = MEMSYS_L2; l < MEMSYS_LEVELS; l++) {
 		lat += ms->level[l].cfg.latency;
 		if (sa_lookup(&ms->level[l], key, 0, NULL)) {
 			ms->stats.hits[l][cls]++;
@@ -87,16 +91,20 @@ uint32_t memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsy
 		}
 		ms->stats.misses[l][cls]++;
 	}
-	hit = l;
-	if (hit == MEMSYS_LEVELS) {
+	if (l == MEMSYS_LEVELS) {
 		lat += dram_access(&ms->dram, paddr, false);
 		ms->stats.dram[cls]++;
+		if (sa_fill(&ms->level[MEMSYS_LLC], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
+			writeback(ms, MEMSYS_LLC, victim);
 	}
-	/* fill the levels above the one that had it, lowest first; a store's L1D line dirty */
-	for (l = hit - 1; l >= 0; l--)
-		if (sa_fill(&ms->level[l], key, 0, 0, write && l == MEMSYS_L1D, &victim) &
-		    SA_VICTIM_DIRTY)
-			writeback(ms, l, victim);
+	if (l >= MEMSYS_LLC &&
+	    sa_fill(&ms->level[MEMSYS_L2], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
+		writeback(ms, MEMSYS_L2, victim);
+	/* a store's line is dirty in L1D */
+	if (sa_fill(l1d, key, 0, 0, write, &victim) & SA_VICTIM_DIRTY)
+		writeback(ms, MEMSYS_L1D, victim);
+	ms->last_key = ms->fill_is_hit ? key : MEMSYS_NO_LINE;
+	ms->last_dirty = write;
 	return lat;
 }
 

@@ -55,14 +55,23 @@ struct memsys {
 	struct dram dram;
 	struct memsys_stats stats;
 	/*
-	 * The line of the last L1D hit: a load of the same line again needs no
-	 * lookup (the line is still there and most recently used: only a fill,
-	 * which clears this, can change that), only the counters. A pure
-	 * speed-up: results are the same without it.
+	 * The last-line fast path: last_key is a line in L1D whose next access
+	 * needs no lookup, because a hit on it would change nothing in the
+	 * cache but its hit counter (MEMSYS_NO_LINE: none). It is the line of
+	 * the last L1D access when that was a hit (the policy already saw it),
+	 * or a fill whose policy state a hit leaves as it is (fill_is_hit:
+	 * LRU, whose fill makes the line most recent, and random, which keeps
+	 * no state; not SRRIP, whose hit lowers the fill's re-reference
+	 * prediction). Any other L1D access replaces it. A store takes the
+	 * fast path only when last_dirty: the line is known dirty already. A
+	 * pure speed-up: results are the same without it.
 	 */
 	uint64_t last_key;
-	bool last_valid;
+	bool last_dirty;
+	bool fill_is_hit;
 };
+
+#define MEMSYS_NO_LINE	UINT64_MAX	/* no line (sa_line_key() never gives it) */
 
 /* Build the three caches and DRAM. 0, or -EINVAL / -ENOMEM (nothing to release). */
 int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_config *l2,
@@ -76,8 +85,24 @@ static inline void memsys_prefetch(const struct memsys *ms, uint64_t paddr)
 		sa_prefetch(&ms->level[l], sa_line_key(paddr));
 }
 
-/* One access of up to 64 bytes at paddr: its latency in cycles. */
-uint32_t memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsys_class cls);
+/* memsys_access() past the last-line fast path. */
+uint32_t __memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum memsys_class cls);
+
+/*
+ * One access of up to 64 bytes at paddr: its latency in cycles. Inline for
+ * the access to the line just used (a sequential stream's common case), all
+ * it does is count an L1D hit.
+ */
+static inline uint32_t memsys_access(struct memsys *ms, uint64_t paddr, bool write,
+				     enum memsys_class cls)
+{
+	if (sa_line_key(paddr) == ms->last_key && (!write || ms->last_dirty)) {
+		ms->level[MEMSYS_L1D].stats.hits++;
+		ms->stats.hits[MEMSYS_L1D][cls]++;
+		return ms->level[MEMSYS_L1D].cfg.latency;
+	}
+	return __memsys_access(ms, paddr, write, cls);
+}
 
 /*
  * Every line of [paddr, paddr + len) stored to (copy_from NOPHYS) or, for a

@@ -81,26 +81,23 @@ void timing_release(struct timing *t)
 	memsys_release(&t->ms);
 }
 
-int timing_translate(struct timing *t, uint64_t va, bool write, uint64_t *paddr,
-		     uint32_t *cycles)
+int __timing_translate_fault(struct timing *t, uint64_t va, bool write, struct mmu_result *r,
+			     uint64_t *paddr, uint32_t *cycles)
 {
-	struct mmu_result r;
-
-	mmu_translate(&t->mmu, t->cr3, t->asid, va, write, &r);
-	if (r.fault == MMU_FAULT_PROTECTION && r.where != MMU_WALK) {
+	if (r->fault == MMU_FAULT_PROTECTION && r->where != MMU_WALK) {
 		/* AMD: a permission fault from a TLB entry re-walks first */
-		uint32_t first = r.cycles;
+		uint32_t first = r->cycles;
 
 		mmu_invalidate_range(&t->mmu, t->asid, va & ~0xfffULL, (va & ~0xfffULL) + 0x1000);
-		mmu_translate(&t->mmu, t->cr3, t->asid, va, write, &r);
-		r.cycles += first;
-		if (r.fault == MMU_FAULT_NONE)
+		mmu_translate(&t->mmu, t->cr3, t->asid, va, write, r);
+		r->cycles += first;
+		if (r->fault == MMU_FAULT_NONE)
 			t->stats.rewalks++;
 	}
-	*cycles = r.cycles;
-	if (r.fault != MMU_FAULT_NONE)
+	*cycles = r->cycles;
+	if (r->fault != MMU_FAULT_NONE)
 		return 1;
-	*paddr = r.paddr;
+	*paddr = r->paddr;
 	return 0;
 }
 
@@ -108,19 +105,6 @@ void timing_set_prefetch_entry(struct timing *t, void (*fn)(void *ctx, uint64_t 
 {
 	t->prefetch_entry = fn;
 	t->mmu.port.prefetch_entry = fn ? port_prefetch_entry : NULL;
-}
-
-void timing_prefetch(struct timing *t, uint64_t va, bool to_data)
-{
-	mmu_prefetch(&t->mmu, t->cr3, va, to_data);
-}
-
-void timing_access(struct timing *t, uint64_t paddr, bool write, uint32_t tcycles,
-		   bool dependent)
-{
-	uint32_t lat = memsys_access(&t->ms, paddr, write, MEMSYS_DATA);
-
-	core_access(&t->core, tcycles + lat, dependent);
 }
 
 /* The kernel's translations of [paddr, paddr + len): one per 2 MiB of the direct map. */

@@ -113,21 +113,48 @@ void timing_release(struct timing *t);
 /*
  * Translate va for an access: 0 with *paddr and *cycles (translation
  * latency), or 1 when the access must fault (after the AMD re-walk).
+ * Inline (called once per access); __timing_translate_fault() takes a
+ * first translation 'r' that faulted the rest of the way.
  */
-int timing_translate(struct timing *t, uint64_t va, bool write, uint64_t *paddr,
-		     uint32_t *cycles);
+int __timing_translate_fault(struct timing *t, uint64_t va, bool write, struct mmu_result *r,
+			     uint64_t *paddr, uint32_t *cycles);
+
+static inline int timing_translate(struct timing *t, uint64_t va, bool write, uint64_t *paddr,
+				   uint32_t *cycles)
+{
+	struct mmu_result r;
+
+	mmu_translate(&t->mmu, t->cr3, t->asid, va, write, &r);
+	if (__builtin_expect(r.fault != MMU_FAULT_NONE, 0))
+		return __timing_translate_fault(t, va, write, &r, paddr, cycles);
+	*cycles = r.cycles;
+	*paddr = r.paddr;
+	return 0;
+}
 
 /*
  * Look-ahead hints (mmu_prefetch()): va will be translated soon; to_data as
  * there. No effect on results. timing_set_prefetch_entry() gives the hint
  * of the entries' host copies (read_entry's ctx), when the driver has one.
  */
-void timing_prefetch(struct timing *t, uint64_t va, bool to_data);
+static inline void timing_prefetch(struct timing *t, uint64_t va, bool to_data)
+{
+	mmu_prefetch(&t->mmu, t->cr3, va, to_data);
+}
+
 void timing_set_prefetch_entry(struct timing *t, void (*fn)(void *ctx, uint64_t paddr));
 
-/* The data access after a translation of 'tcycles': caches, then the core. */
-void timing_access(struct timing *t, uint64_t paddr, bool write, uint32_t tcycles,
-		   bool dependent);
+/*
+ * The data access after a translation of 'tcycles': caches, then the core
+ * (inline: memsys_access()'s fast path then costs no call).
+ */
+static inline void timing_access(struct timing *t, uint64_t paddr, bool write, uint32_t tcycles,
+				 bool dependent)
+{
+	uint32_t lat = memsys_access(&t->ms, paddr, write, MEMSYS_DATA);
+
+	core_access(&t->core, tcycles + lat, dependent);
+}
 
 /* What a fault or system call did, from its response: counted and timed. */
 enum timing_kernel_kind { TIMING_KERNEL_FAULT, TIMING_KERNEL_SYSCALL, TIMING_KERNEL_BACKGROUND };

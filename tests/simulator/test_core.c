@@ -87,3 +87,64 @@ Test(core, bad_configuration_is_refused)
 	cfg.mlp = CORE_MAX_MLP + 1;
 	cr_assert_eq(core_init(&c, &cfg, 4), -EINVAL);
 }
+
+/*
+ * The misses in flight stay ordered whichever end (or the middle) a new one
+ * lands in; mlp 4, each access issued at now + 1 unless it stalls:
+ *   a1 100: 1..101		{101}
+ *   a2  10: 2..12		{12 101}		(a new earliest)
+ *   a3 200: 3..203		{12 101 203}		(a new latest)
+ *   a4  50: 4..54		{12 54 101 203}		(the earlier half)
+ *   a5 150: full, waits 5 -> 12: 12..162	{54 101 162 203}	(the later half)
+ *   a6   5: full, waits 13 -> 54: 54..59	{59 101 162 203}
+ *   a7   5: full, waits 55 -> 59: 59..64	{64 101 162 203}
+ *   a8 300: full, waits 60 -> 64: 64..364	{101 162 203 364}
+ *   a9   5: full, waits 65 -> 101: 101..106
+ * Stalls 7 + 41 + 4 + 4 + 36 = 92; the last completion 364.
+ */
+Test(core, misses_complete_in_time_order)
+{
+	static const uint32_t lat[] = { 100, 10, 200, 50, 150, 5, 5, 300, 5 };
+
+	setup_mlp(4);
+	for (unsigned int i = 0; i < sizeof(lat) / sizeof(lat[0]); i++)
+		core_access(&c, lat[i], false);
+	cr_assert_eq(c.now, 101);
+	cr_assert_eq(c.stats.mlp_stall_cycles, 92);
+	cr_assert_eq(core_drain(&c), 364);
+}
+
+/*
+ * Completed misses free their slots: 10, 20 and 30 cycles at 1, 2, 3 (done
+ * 11, 22, 33); a dependent 5-cycle load at 4 waits for 33 (29 cycles) and
+ * finds all three done: 33..38. With mlp 3 two more 100-cycle misses issue
+ * at once, 34..134 and 35..135.
+ */
+Test(core, completed_misses_free_their_slots)
+{
+	setup_mlp(3);
+	core_access(&c, 10, false);
+	core_access(&c, 20, false);
+	core_access(&c, 30, false);
+	core_access(&c, 5, true);
+	cr_assert_eq(c.stats.dep_stall_cycles, 29);
+	core_access(&c, 100, false);
+	core_access(&c, 100, false);
+	cr_assert_eq(c.stats.mlp_stall_cycles, 0);
+	cr_assert_eq(core_drain(&c), 135);
+}
+
+/*
+ * A long run goes round the slots' ring many times: 999 10-cycle misses
+ * with mlp 3 settle into groups of three every 10 cycles. a(3k+1) would
+ * issue at 4 + 10(k-1) and waits for a(3k-2)'s completion at 11 + 10(k-1):
+ * 7 cycles, 332 times; a(999) = a(3 * 332 + 3) completes at 13 + 3320.
+ */
+Test(core, long_runs_wrap_the_ring)
+{
+	setup_mlp(3);
+	for (int i = 0; i < 999; i++)
+		core_access(&c, 10, false);
+	cr_assert_eq(c.stats.mlp_stall_cycles, 332 * 7);
+	cr_assert_eq(core_drain(&c), 3333);
+}

@@ -97,3 +97,86 @@ Test(memsys, bulk_overlaps_up_to_mlp)
 	 */
 	cr_assert_eq(memsys_bulk(&ms, L(0), 256, MEMSYS_NO_SOURCE, 2, MEMSYS_KERNEL), 32);
 }
+
+/*
+ * The line just filled is the most recent in LRU: A B B C evicts A, not B
+ * (B's second access, right after its fill, is an L1 hit like any other:
+ * counted by the structure and the class).
+ */
+Test(memsys, refill_of_the_line_just_filled_is_an_lru_hit)
+{
+	memsys_access(&ms, L(0), false, MEMSYS_DATA);
+	memsys_access(&ms, L(1), false, MEMSYS_DATA);
+	cr_assert_eq(memsys_access(&ms, L(1) + 8, false, MEMSYS_TRANSLATION), 4);
+	cr_assert_eq(ms.level[MEMSYS_L1D].stats.hits, 1);
+	cr_assert_eq(ms.stats.hits[MEMSYS_L1D][MEMSYS_TRANSLATION], 1);
+	memsys_access(&ms, L(2), false, MEMSYS_DATA);
+	cr_assert_eq(memsys_access(&ms, L(1), false, MEMSYS_DATA), 4);
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 16);
+}
+
+/*
+ * SRRIP: a hit lowers a line's prediction to 0 where a fill set it to 2, so
+ * the access after a fill must reach the policy. L1D SRRIP, 2 ways: A, A
+ * again (0), B (2); C finds no way at 3 and ages the set by 1 (A 1, B 3):
+ * B goes, A still hits in L1 (had A kept its fill's 2, the tie would evict
+ * A, way 0, and A would cost 4 + 12).
+ */
+Test(memsys, srrip_hit_after_fill_reaches_the_policy)
+{
+	struct sa_config l1 = { .sets = 1, .ways = 2, .latency = 4, .repl = SA_REPL_SRRIP };
+	struct sa_config l2 = { .sets = 1, .ways = 4, .latency = 12, .repl = SA_REPL_LRU };
+	struct sa_config llc = { .sets = 1, .ways = 8, .latency = 30, .repl = SA_REPL_LRU };
+	struct dram_config d = { .channels = 1, .ranks = 1, .banks = 1, .row_bytes = 8192,
+				 .t_row_hit = 100, .t_row_miss = 300, .t_row_empty = 200 };
+
+	memsys_release(&ms);
+	cr_assert_eq(memsys_init(&ms, &l1, &l2, &llc, &d, NULL), 0);
+	memsys_access(&ms, L(0), false, MEMSYS_DATA);
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 4);
+	memsys_access(&ms, L(1), false, MEMSYS_DATA);
+	memsys_access(&ms, L(2), false, MEMSYS_DATA);
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 4);
+	cr_assert_eq(memsys_access(&ms, L(1), false, MEMSYS_DATA), 16);
+}
+
+/* Push line A out of all three levels: 14 more distinct lines (2 + 4 + 8). */
+static void evict_line_0(void)
+{
+	for (int i = 1; i < 16; i++)
+		memsys_access(&ms, L(i), false, MEMSYS_DATA);
+}
+
+/*
+ * A store to the line just loaded dirties it (written back once evicted),
+ * whether the load filled it or hit it (A, B, A: a hit).
+ */
+Test(memsys, store_after_load_dirties_the_line)
+{
+	memsys_access(&ms, L(0), false, MEMSYS_DATA);
+	cr_assert_eq(memsys_access(&ms, L(0) + 8, true, MEMSYS_DATA), 4);
+	cr_assert_eq(memsys_access(&ms, L(0) + 16, true, MEMSYS_DATA), 4);
+	cr_assert_eq(ms.stats.hits[MEMSYS_L1D][MEMSYS_DATA], 2);
+	evict_line_0();
+	cr_assert_eq(ms.stats.writebacks, 1);
+}
+
+Test(memsys, store_after_load_hit_dirties_the_line)
+{
+	memsys_access(&ms, L(0), false, MEMSYS_DATA);
+	memsys_access(&ms, L(1), false, MEMSYS_DATA);
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 4);
+	cr_assert_eq(memsys_access(&ms, L(0) + 8, true, MEMSYS_DATA), 4);
+	evict_line_0();
+	cr_assert_eq(ms.stats.writebacks, 1);
+}
+
+/* Loads of the same line leave it clean: nothing to write back. */
+Test(memsys, repeated_loads_leave_the_line_clean)
+{
+	for (int i = 0; i < 4; i++)
+		memsys_access(&ms, L(0) + 8 * i, false, MEMSYS_DATA);
+	cr_assert_eq(ms.stats.hits[MEMSYS_L1D][MEMSYS_DATA], 3);
+	evict_line_0();
+	cr_assert_eq(ms.stats.writebacks, 0);
+}
