@@ -419,14 +419,7 @@ static int __sa_fill(struct sa_cache *c, uint32_t set, uint32_t w, uint64_t key,
 		w = c->ops->victim(c, set);
 		if (w >= c->ways)
 			__sa_bad_victim(c, w);
-		if (victim_key_out)
-			*victim_key_out = __sa_key(c, set, w, tags[w]);
-		c->stats.evictions++;
-		ret = SA_VICTIM;
-		if (dirty_test(d, w)) {
-			c->stats.dirty_evictions++;
-			ret |= SA_VICTIM_DIRTY;
-		}
+		ret = __sa_evict(c, set, w, tags[w], dirty_test(d, w), victim_key_out);
 	}
 	if (key >> c->exact_shift)
 		c->keys[base + w] = key;	/* read back for long keys only */

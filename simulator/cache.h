@@ -705,6 +705,24 @@ static inline bool sa_access(struct sa_cache *c, uint64_t key, uint16_t asid, bo
  */
 void __sa_bad_victim(const struct sa_cache *c, uint32_t way) __attribute__((noreturn, cold));
 
+/*
+ * The eviction of valid way w of 'set' (tag word 'tag', dirty bit 'vdirty'),
+ * which a fill replaces: counted, its key to *victim_key_out (if not NULL);
+ * returns SA_VICTIM [| SA_VICTIM_DIRTY], as sa_insert() does.
+ */
+static inline __attribute__((always_inline)) int
+__sa_evict(struct sa_cache *c, uint32_t set, uint32_t w, uint32_t tag, bool vdirty,
+	   uint64_t *victim_key_out)
+{
+	if (victim_key_out)
+		*victim_key_out = __sa_key(c, set, w, tag);
+	c->stats.evictions++;
+	if (!vdirty)
+		return SA_VICTIM;
+	c->stats.dirty_evictions++;
+	return SA_VICTIM | SA_VICTIM_DIRTY;
+}
+
 static inline __attribute__((always_inline)) int
 __sa_fill_lru16(struct sa_cache *c, uint32_t *t, uint32_t tag, uint32_t free, uint64_t key,
 		uint64_t payload, bool dirty, uint64_t *victim_key_out)
@@ -719,20 +737,10 @@ __sa_fill_lru16(struct sa_cache *c, uint32_t *t, uint32_t tag, uint32_t free, ui
 		w = (uint32_t)__builtin_ctz(free);
 		__sa_lru16_touch(c, r, w);
 	} else {
-		bool vdirty;
-
 		w = __sa_lru16_victim(c, r);
 		if (__builtin_expect(w >= c->ways, 0))
 			__sa_bad_victim(c, w);
-		vdirty = *d >> w & 1;
-		if (victim_key_out)
-			*victim_key_out = __sa_key(c, set, w, t[w]);
-		c->stats.evictions++;
-		ret = SA_VICTIM;
-		if (vdirty) {
-			c->stats.dirty_evictions++;
-			ret |= SA_VICTIM_DIRTY;
-		}
+		ret = __sa_evict(c, set, w, t[w], *d >> w & 1, victim_key_out);
 		__sa_lru16_touch_victim(c, r, w);
 	}
 	if (tag & SA_TAG_LONG)

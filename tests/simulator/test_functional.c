@@ -491,10 +491,11 @@ ParameterizedTestParameters(functional, out_of_process_gives_the_same_result)
 }
 
 /*
- * MimicOS in its own process (shared-memory rings) gives the same sim.json
- * and the same event log, byte for byte.
+ * Run dataset 'name' in process and out of process ('timed' or not): the
+ * same sim.json and the same event log, byte for byte. Returns the log's
+ * size.
  */
-ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_result)
+static size_t expect_modes_agree(const char *name, bool timed)
 {
 	char dir[] = "/tmp/vfunc-XXXXXX", log_in[64], log_out[64];
 	char *in, *out, *a, *b;
@@ -503,14 +504,13 @@ ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_r
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(log_in, sizeof(log_in), "%s/in.vlog", dir);
 	snprintf(log_out, sizeof(log_out), "%s/out.vlog", dir);
-	in = run_mode_log(d->name, CHANNEL_IN_PROCESS, false, log_in);
-	out = run_mode_log(d->name, CHANNEL_OUT_OF_PROCESS, false, log_out);
-	cr_assert_str_eq(in, out, "%s differs between the modes", d->name);
+	in = run_mode_log(name, CHANNEL_IN_PROCESS, timed, log_in);
+	out = run_mode_log(name, CHANNEL_OUT_OF_PROCESS, timed, log_out);
+	cr_assert_str_eq(in, out, "%s differs between the modes", name);
 	a = slurp(log_in, &la);
 	b = slurp(log_out, &lb);
-	cr_assert_eq(la, lb, "%s: event logs of %zu and %zu bytes", d->name, la, lb);
-	cr_assert(!memcmp(a, b, la), "%s: the event logs differ", d->name);
-	cr_assert_gt(la, 64 + 88, "%s: an event log with records", d->name);
+	cr_assert_eq(la, lb, "%s: event logs of %zu and %zu bytes", name, la, lb);
+	cr_assert(!memcmp(a, b, la), "%s: the event logs differ", name);
 	free(a);
 	free(b);
 	free(in);
@@ -518,6 +518,17 @@ ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_r
 	unlink(log_in);
 	unlink(log_out);
 	rmdir(dir);
+	return la;
+}
+
+/*
+ * MimicOS in its own process (shared-memory rings) gives the same sim.json
+ * and the same event log, byte for byte.
+ */
+ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_result)
+{
+	cr_assert_gt(expect_modes_agree(d->name, false), 64 + 88,
+		     "%s: an event log with records", d->name);
 }
 
 /*
@@ -939,25 +950,5 @@ ParameterizedTestParameters(functional, timed_out_of_process_gives_the_same_resu
 ParameterizedTest(struct ds_name *d, functional, timed_out_of_process_gives_the_same_result_and_log,
 		  .timeout = 60)
 {
-	char dir[] = "/tmp/vfunc-XXXXXX", log_in[64], log_out[64];
-	char *in, *out, *a, *b;
-	size_t la, lb;
-
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(log_in, sizeof(log_in), "%s/in.vlog", dir);
-	snprintf(log_out, sizeof(log_out), "%s/out.vlog", dir);
-	in = run_mode_log(d->name, CHANNEL_IN_PROCESS, true, log_in);
-	out = run_mode_log(d->name, CHANNEL_OUT_OF_PROCESS, true, log_out);
-	cr_assert_str_eq(in, out, "%s differs between the modes", d->name);
-	a = slurp(log_in, &la);
-	b = slurp(log_out, &lb);
-	cr_assert_eq(la, lb, "%s: event logs of %zu and %zu bytes", d->name, la, lb);
-	cr_assert(!memcmp(a, b, la), "%s: the event logs differ", d->name);
-	free(a);
-	free(b);
-	free(in);
-	free(out);
-	unlink(log_in);
-	unlink(log_out);
-	rmdir(dir);
+	expect_modes_agree(d->name, true);
 }
