@@ -175,6 +175,12 @@ static __always_inline bool is_khugepaged(__u32 tgid, bool learn)
 	return true;
 }
 
+/*
+ * A fault's window is entry clock to completion clock. The entry program
+ * reads the clock last and the completion program first, so their own work
+ * stays outside the window (what is inside is the dispatch of the perf event
+ * and of the hooks that fire during the fault).
+ */
 static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 {
 	struct vt_event *e;
@@ -188,7 +194,9 @@ static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 	/* The thread's previous fault never completed: it failed. */
 	if (e->ts)
 		emit(e);
-	event_start(e, tid, VT_FAULT);
+	e->tid = tid;
+	e->type = VT_FAULT;
+	e->phase = cur_phase;
 	e->fault.addr = addr;
 	e->fault.ip = ip;
 	e->fault.error_code = error_code;
@@ -196,12 +204,15 @@ static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 	e->fault.completed = 0;
 	e->fault.major = 0;
 	e->fault.nr_allocs = 0;
+	e->fault.nr_rss = 0;
 	e->fault.rss_anon = -1;
+	e->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
 static __always_inline int fault_end(struct bpf_perf_event_data *ctx, int major)
 {
+	__u64 now = bpf_ktime_get_ns();
 	struct vt_event *e;
 	__u32 tid = workload_tid();
 
@@ -214,7 +225,7 @@ static __always_inline int fault_end(struct bpf_perf_event_data *ctx, int major)
 	}
 	if (ctx->addr != e->fault.addr)
 		__sync_fetch_and_add(&addr_mismatch, 1);
-	e->fault.latency_ns = bpf_ktime_get_ns() - e->ts;
+	e->fault.latency_ns = now - e->ts;
 	e->fault.completed = 1;
 	e->fault.major = major;
 	if (e->phase != VT_NO_PHASE)
@@ -664,9 +675,13 @@ static __always_inline int rss_change(int member, long size)
 	if (!tid || cur_phase == VT_NO_PHASE)
 		return 0;
 	f = fault_slot(0);
-	if (f && f->ts && member == MM_ANONPAGES) {
-		f->fault.rss_anon = size;
-		return 0;
+	if (f && f->ts) {
+		if (f->fault.nr_rss < 255)
+			f->fault.nr_rss++;
+		if (member == MM_ANONPAGES) {
+			f->fault.rss_anon = size;
+			return 0;
+		}
 	}
 	event_start(&e, tid, VT_RSS);
 	e.rss.member = member;

@@ -9,6 +9,13 @@
  * completes (it failed) is emitted with completed = 0 when its thread faults
  * again or the run ends.
  *
+ * Its latency runs from the entry program's clock read (its last act) to the
+ * completion program's (its first), so what the probes themselves do inside
+ * that window is the programs that fire during the fault: the allocation
+ * hook (nr_allocs times), the rss_stat hook (nr_rss times), the tlb_flush
+ * hook (for a COW), and the dispatch of each (linux-probes/README.md,
+ * "What the probes cost").
+ *
  * Fixed-width types only: this header is compiled for BPF and for the host.
  */
 #ifndef VMTRACE_H
@@ -61,7 +68,7 @@ struct vt_event {
 			__u8 completed;
 			__u8 major;
 			__u8 nr_allocs;		/* allocations made during the fault */
-			__u8 pad;
+			__u8 nr_rss;		/* kmem:rss_stat firings for its mm during it */
 			__s64 rss_anon;		/* MM_ANONPAGES bytes after it, -1 unknown */
 			struct vt_alloc alloc[VT_FAULT_ALLOCS];
 		} fault;

@@ -27,7 +27,7 @@
 #define DUMP_COLUMNS(X) \
 	X(ts) X(tid) X(type) X(phase) \
 	X(addr) X(ip) X(error_code) X(write) X(completed) X(major) X(latency_ns) \
-	X(nr_allocs) X(rss_anon) X(region) \
+	X(nr_allocs) X(nr_rss) X(rss_anon) X(region) \
 	X(pfn) X(order) X(gfp) X(migratetype) X(cause) \
 	X(alloc1_pfn) X(alloc1_order) X(alloc1_gfp) X(alloc1_migratetype) X(alloc1_cause) \
 	X(referenced) X(none_or_zero) X(status) X(status_name) X(unmapped) \
@@ -267,6 +267,7 @@ static void emit_fault(struct dump *d, const struct vt_event *e)
 	emit_bool(d, C_major, e->fault.major);
 	emit_u64(d, C_latency_ns, e->fault.latency_ns);
 	emit_u64(d, C_nr_allocs, e->fault.nr_allocs);
+	emit_u64(d, C_nr_rss, e->fault.nr_rss);
 	if (e->fault.rss_anon < 0)
 		emit_null(d, C_rss_anon);
 	else

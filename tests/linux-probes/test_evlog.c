@@ -334,6 +334,7 @@ static const char *dump_log(const char *dir)
 	ev[0].fault.completed = 1;
 	ev[0].fault.latency_ns = 1500;
 	ev[0].fault.nr_allocs = 2;
+	ev[0].fault.nr_rss = 1;
 	ev[0].fault.rss_anon = 8192;
 	ev[0].fault.alloc[0] = (struct vt_alloc){ .pfn = 0x12345, .gfp = 0x140dca, .order = 0,
 						  .migratetype = 1, .cause = VT_CAUSE_FAULT };
@@ -828,6 +829,7 @@ Test(evlog, dump_prints_the_metadata_then_one_json_line_per_record)
 	cr_assert(!is_true(j, "major"));
 	cr_assert_eq(num(j, "latency_ns"), 1500);
 	cr_assert_eq(num(j, "nr_allocs"), 2);
+	cr_assert_eq(num(j, "nr_rss"), 1);
 	cr_assert_eq(num(j, "rss_anon"), 8192);
 	cr_assert_str_eq(str(j, "region"), "hot");
 	a = cJSON_GetObjectItem(j, "allocs");
