@@ -50,6 +50,19 @@ struct task_struct {
 	struct mm_struct *mm;
 } __kern;
 
+/*
+ * include/linux/mm_types.h. The probes read the values through CO-RE
+ * (bpf_core_enum_value), so a kernel that renumbers them still matches.
+ */
+enum tlb_flush_reason {
+	TLB_FLUSH_ON_TASK_SWITCH,
+	TLB_REMOTE_SHOOTDOWN,
+	TLB_LOCAL_SHOOTDOWN,
+	TLB_LOCAL_MM_SHOOTDOWN,
+	TLB_REMOTE_SEND_IPI,
+	TLB_REMOTE_WRONG_CPU,
+};
+
 /* The record layout of each tracepoint, as in its tracefs format. */
 struct trace_entry {
 	unsigned short type;

@@ -641,6 +641,58 @@ int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 	return syscall_exit(ctx->ret);
 }
 
+/*
+ * Whose flush this is (enum vt_tlb_source), from the reason and what the
+ * workload thread it happened on is doing. The tracepoint names no mm; the
+ * mm follows from the reason:
+ *
+ *	task switch	switch_mm_irqs_off(), current still the task leaving:
+ *			the flush is of the next task's mm (the scheduler's)
+ *	local mm	flush_tlb_func() on the initiating CPU for the loaded mm,
+ *			the thread's own: the workload's if one of its memory
+ *			syscalls is open (munmap, mprotect, madvise...) or if a
+ *			write fault on a present entry is (COW, the huge zero
+ *			PMD); otherwise kernel work in its context (migration
+ *			during an allocation, NUMA hinting)
+ *	remote		the IPI handler, for the loaded mm (the workload's) or
+ *			for a batched flush with no mm: the workload's when
+ *			khugepaged is inside a collapse, whose huge page is the
+ *			pending one (the IPI for another mm is "wrong CPU")
+ *	local (no mm)	arch_tlbbatch_flush(): reclaim or migration, batched
+ *	IPI send	native_flush_tlb_multi(): the message its flush sends to
+ *			the other CPUs in its mm's cpumask (the local half has
+ *			its own record), or a flush of another mm it makes
+ *	wrong CPU	an IPI for an mm this CPU ran before and left
+ */
+static __always_inline __u8 tlb_source(int reason, __u32 tid)
+{
+	struct khp_pending *k;
+	struct vt_event *f;
+	__u32 zero = 0;
+
+	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_FLUSH_ON_TASK_SWITCH))
+		return VT_TLB_SRC_SWITCH;
+	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_REMOTE_SEND_IPI))
+		return VT_TLB_SRC_IPI;
+	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_REMOTE_WRONG_CPU))
+		return VT_TLB_SRC_OTHER_MM;
+	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_LOCAL_SHOOTDOWN))
+		return VT_TLB_SRC_KERNEL;
+	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_REMOTE_SHOOTDOWN)) {
+		k = bpf_map_lookup_elem(&khp, &zero);
+		return k && k->has_alloc ? VT_TLB_SRC_KHUGEPAGED : VT_TLB_SRC_KERNEL;
+	}
+	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_LOCAL_MM_SHOOTDOWN)) {
+		if (bpf_map_lookup_elem(&open_syscalls, &tid))
+			return VT_TLB_SRC_SYSCALL;
+		f = fault_slot(0);
+		if (f && f->ts)
+			return (f->fault.error_code & 3) == 3 ? VT_TLB_SRC_FAULT : VT_TLB_SRC_KERNEL;
+		return VT_TLB_SRC_KERNEL;
+	}
+	return VT_TLB_SRC_UNKNOWN;
+}
+
 static __always_inline int tlb_flush(int reason, long pages)
 {
 	struct vt_event e = {};
@@ -650,6 +702,7 @@ static __always_inline int tlb_flush(int reason, long pages)
 		return 0;
 	event_start(&e, tid, VT_TLB_FLUSH);
 	e.tlb.reason = reason;
+	e.tlb.source = tlb_source(reason, tid);
 	e.tlb.pages = pages;
 	emit(&e);
 	return 0;

@@ -36,6 +36,29 @@ enum vt_type {
 	VT_TYPE_NR
 };
 
+/*
+ * Where a TLB flush recorded on a workload thread came from, as the probe
+ * judges it from the reason and what the thread is doing (bpf/vmtrace.bpf.c,
+ * tlb_source()). The first three are the workload's own: what it asked for.
+ * The rest are the background: the flush was for another mm, or for kernel
+ * work, or is the scheduler's, or (ipi) is the message its own flush sent to
+ * the other CPUs its mm had run on, which depends on where the scheduler put
+ * it before rather than on what it did.
+ */
+enum vt_tlb_source {
+	VT_TLB_SRC_UNKNOWN = 0,		/* not attributed (a log of an older probe) */
+	VT_TLB_SRC_SYSCALL = 1,		/* its mm, inside one of its memory syscalls */
+	VT_TLB_SRC_FAULT = 2,		/* its mm, inside its write fault on a present entry (COW) */
+	VT_TLB_SRC_KHUGEPAGED = 3,	/* a shootdown of its mm received while khugepaged collapses */
+	VT_TLB_SRC_SWITCH = 4,		/* the scheduler, switching from it to another mm */
+	VT_TLB_SRC_IPI = 5,		/* the IPIs its own flush sent to other CPUs */
+	VT_TLB_SRC_OTHER_MM = 6,	/* a shootdown for another mm, received on its CPU */
+	VT_TLB_SRC_KERNEL = 7,		/* kernel work: batched flushes, compaction in a fault, ... */
+	VT_TLB_SRC_NR
+};
+
+#define VT_TLB_SRC_WORKLOAD(s)	((s) >= VT_TLB_SRC_SYSCALL && (s) <= VT_TLB_SRC_KHUGEPAGED)
+
 /* Who an allocation was made for. */
 enum vt_cause {
 	VT_CAUSE_OTHER = 0,
@@ -111,7 +134,8 @@ struct vt_event {
 		} sys;
 		struct {
 			__s32 reason;		/* enum tlb_flush_reason */
-			__s32 pad;
+			__u8 source;		/* enum vt_tlb_source */
+			__u8 pad[3];
 			__s64 pages;		/* -1: full flush */
 		} tlb;
 		struct {

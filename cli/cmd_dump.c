@@ -35,7 +35,7 @@
 	X(isolate_none_or_zero) X(isolate_referenced) X(isolate_status) X(isolate_status_name) \
 	X(swapped_in) X(swapin_referenced) X(swapin_ret) \
 	X(name) X(nr) X(arg0) X(arg1) X(arg2) X(arg3) X(arg4) X(arg5) X(ret) X(exit_ts) \
-	X(reason) X(reason_name) X(pages) \
+	X(reason) X(reason_name) X(pages) X(source) \
 	X(member) X(member_name) X(size)
 
 enum dump_col {
@@ -360,6 +360,7 @@ static void emit_record(struct dump *d, const struct vt_event *e)
 		emit_s64(d, C_reason, e->tlb.reason);
 		emit_str(d, C_reason_name, meta_name(d->tlb_reason, e->tlb.reason));
 		emit_s64(d, C_pages, e->tlb.pages);
+		emit_name(d, C_source, vt_tlb_source_name(e->tlb.source), e->tlb.source);
 		break;
 	case VT_RSS:
 		emit_s64(d, C_member, e->rss.member);

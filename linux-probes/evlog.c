@@ -48,6 +48,19 @@ static const char *const cause_names[] = {
 _Static_assert(sizeof(cause_names) / sizeof(cause_names[0]) == VT_CAUSE_NR,
 	       "a vt_cause without a name");
 
+static const char *const tlb_source_names[] = {
+	[VT_TLB_SRC_UNKNOWN] = "unknown",
+	[VT_TLB_SRC_SYSCALL] = "syscall",
+	[VT_TLB_SRC_FAULT] = "fault",
+	[VT_TLB_SRC_KHUGEPAGED] = "khugepaged",
+	[VT_TLB_SRC_SWITCH] = "switch",
+	[VT_TLB_SRC_IPI] = "ipi",
+	[VT_TLB_SRC_OTHER_MM] = "other_mm",
+	[VT_TLB_SRC_KERNEL] = "kernel",
+};
+_Static_assert(sizeof(tlb_source_names) / sizeof(tlb_source_names[0]) == VT_TLB_SRC_NR,
+	       "a vt_tlb_source without a name");
+
 /* arch/x86/entry/syscalls/syscall_64.tbl: the ones bpf/vmtrace.bpf.c traces */
 static const char *const syscall_names[] = {
 	[9] = "mmap",
@@ -74,6 +87,11 @@ const char *vt_type_name(unsigned type)
 const char *vt_cause_name(unsigned cause)
 {
 	return NAME_OF(cause_names, cause);
+}
+
+const char *vt_tlb_source_name(unsigned source)
+{
+	return NAME_OF(tlb_source_names, source);
 }
 
 const char *vt_syscall_name(unsigned nr)

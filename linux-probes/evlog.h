@@ -51,6 +51,9 @@
  *			  scan_pmd and collapse records
  *	"tlb_flush_reason" the kernel's names of enum tlb_flush_reason, index
  *			  = value: the reason of tlb_flush records
+ *	"tlb_flush_source" the names of enum vt_tlb_source (bpf/vmtrace.h),
+ *			  index = value: whose a tlb_flush record is (the
+ *			  workload's: "syscall", "fault", "khugepaged")
  *
  * The records are struct vt_event (bpf/vmtrace.h) exactly as the kernel
  * side sent them: the in-memory layout of an x86-64 (little-endian, LP64)
@@ -110,6 +113,9 @@ uint64_t evlog_fnv1a(uint64_t h, const void *p, size_t n);
 const char *vt_type_name(unsigned type);
 /* "other", "fault", "khugepaged", "madv_collapse" */
 const char *vt_cause_name(unsigned cause);
+/* "unknown", "syscall", "fault", "khugepaged" (the workload's), "switch",
+ * "ipi", "other_mm", "kernel" (the background): enum vt_tlb_source */
+const char *vt_tlb_source_name(unsigned source);
 /* The x86-64 syscalls vmtrace records: 9 "mmap", 10 "mprotect", 11 "munmap",
  * 12 "brk", 25 "mremap", 28 "madvise". */
 const char *vt_syscall_name(unsigned nr);

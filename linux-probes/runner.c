@@ -241,7 +241,9 @@ struct gather {
 	uint64_t isolate_status[STATUS_NR];
 	uint64_t swapins, swapped_in;
 	uint64_t collapse_allocs, collapse_freed;
-	uint64_t tlb_count[TLB_REASON_NR], tlb_pages[TLB_REASON_NR], tlb_full[TLB_REASON_NR];
+	/* [0] the workload's flushes, [1] the background (enum vt_tlb_source) */
+	uint64_t tlb_count[2][TLB_REASON_NR], tlb_pages[2][TLB_REASON_NR], tlb_full[2][TLB_REASON_NR];
+	uint64_t tlb_sources[VT_TLB_SRC_NR];
 	uint64_t syscalls[32];
 	uint64_t syscall_failed;
 	uint64_t rss_events;
@@ -377,15 +379,20 @@ static int on_event(void *ctx, const struct vt_event *e)
 		if (e->sys.ret < 0 && e->sys.ret > -4096)
 			g->syscall_failed++;
 		break;
-	case VT_TLB_FLUSH:
-		if (e->tlb.reason >= 0 && e->tlb.reason < TLB_REASON_NR) {
-			g->tlb_count[e->tlb.reason]++;
+	case VT_TLB_FLUSH: {
+		int bg = !VT_TLB_SRC_WORKLOAD(e->tlb.source), r = e->tlb.reason;
+
+		if (e->tlb.source < VT_TLB_SRC_NR)
+			g->tlb_sources[e->tlb.source]++;
+		if (r >= 0 && r < TLB_REASON_NR) {
+			g->tlb_count[bg][r]++;
 			if (e->tlb.pages < 0)
-				g->tlb_full[e->tlb.reason]++;
+				g->tlb_full[bg][r]++;
 			else
-				g->tlb_pages[e->tlb.reason] += (uint64_t)e->tlb.pages;
+				g->tlb_pages[bg][r] += (uint64_t)e->tlb.pages;
 		}
 		break;
+	}
 	case VT_RSS:
 		g->rss_events++;
 		break;
@@ -629,6 +636,29 @@ static cJSON *status_json(const uint64_t *counts, cJSON *names)
 	return o;
 }
 
+/* The workload's TLB flushes (bg 0) or the background's (bg 1), by the kernel's reason names. */
+static cJSON *tlb_json(const struct gather *g, int bg, cJSON *tlb_names)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (int i = 0; i < TLB_REASON_NR; i++) {
+		cJSON *n = tlb_names ? cJSON_GetArrayItem(tlb_names, i) : NULL, *j;
+		char k[48];
+
+		if (!g->tlb_count[bg][i])
+			continue;
+		if (cJSON_IsString(n))
+			snprintf(k, sizeof(k), "%s", n->valuestring);
+		else
+			snprintf(k, sizeof(k), "%d", i);
+		j = cJSON_AddObjectToObject(o, k);
+		cJSON_AddNumberToObject(j, "count", (double)g->tlb_count[bg][i]);
+		cJSON_AddNumberToObject(j, "pages", (double)g->tlb_pages[bg][i]);
+		cJSON_AddNumberToObject(j, "full", (double)g->tlb_full[bg][i]);
+	}
+	return o;
+}
+
 static cJSON *counters_total_json(struct loader *l)
 {
 	size_t n = counters_nr();
@@ -719,21 +749,12 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	cJSON_AddNumberToObject(o, "collapse_allocs", (double)g->collapse_allocs);
 	cJSON_AddNumberToObject(o, "collapse_freed_pages", (double)g->collapse_freed);
 
-	o = cJSON_AddObjectToObject(root, "tlb_flushes");
-	for (int i = 0; i < TLB_REASON_NR; i++) {
-		cJSON *n = tlb_names ? cJSON_GetArrayItem(tlb_names, i) : NULL, *j;
-		char k[48];
-
-		if (!g->tlb_count[i])
-			continue;
-		snprintf(k, sizeof(k), "%s", cJSON_IsString(n) ? n->valuestring : "?");
-		if (!cJSON_IsString(n))
-			snprintf(k, sizeof(k), "%d", i);
-		j = cJSON_AddObjectToObject(o, k);
-		cJSON_AddNumberToObject(j, "count", (double)g->tlb_count[i]);
-		cJSON_AddNumberToObject(j, "pages", (double)g->tlb_pages[i]);
-		cJSON_AddNumberToObject(j, "full", (double)g->tlb_full[i]);
-	}
+	cJSON_AddItemToObject(root, "tlb_flushes", tlb_json(g, 0, tlb_names));
+	cJSON_AddItemToObject(root, "tlb_flushes_background", tlb_json(g, 1, tlb_names));
+	o = cJSON_AddObjectToObject(root, "tlb_flush_sources");
+	for (int i = 0; i < VT_TLB_SRC_NR; i++)
+		if (g->tlb_sources[i])
+			cJSON_AddNumberToObject(o, vt_tlb_source_name(i), (double)g->tlb_sources[i]);
 	o = cJSON_AddObjectToObject(root, "syscalls");
 	for (unsigned nr = 0; nr < 32; nr++)
 		if (g->syscalls[nr])
@@ -794,6 +815,9 @@ static cJSON *meta_json(struct loader *l, cJSON *scan_names, cJSON *tlb_names)
 			      scan_names ? cJSON_Duplicate(scan_names, 1) : cJSON_CreateArray());
 	cJSON_AddItemToObject(m, "tlb_flush_reason",
 			      tlb_names ? cJSON_Duplicate(tlb_names, 1) : cJSON_CreateArray());
+	a = cJSON_AddArrayToObject(m, "tlb_flush_source");
+	for (unsigned i = 0; i < VT_TLB_SRC_NR; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(vt_tlb_source_name(i)));
 	return m;
 }
 

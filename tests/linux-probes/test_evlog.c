@@ -381,9 +381,10 @@ static const char *dump_log(const char *dir)
 	ev[7].sys.args[2] = 14;
 	ev[7].sys.ret = 0;
 	ev[7].sys.exit_ts = 5100;
-	/* 8: a full TLB flush, reason 2 */
+	/* 8: a full TLB flush, reason 2, which the probe judged kernel work */
 	ev[8].type = VT_TLB_FLUSH;
 	ev[8].tlb.reason = 2;
+	ev[8].tlb.source = VT_TLB_SRC_KERNEL;
 	ev[8].tlb.pages = -1;
 	/* 9: MM_ANONPAGES grew to 12 KiB */
 	ev[9].type = VT_RSS;
@@ -762,7 +763,7 @@ Test(evlog, create_in_a_missing_directory_names_the_path)
 
 /* ---- names ----------------------------------------------------------------- */
 
-Test(evlog, every_type_cause_and_syscall_has_its_name)
+Test(evlog, every_type_cause_syscall_and_tlb_source_has_its_name)
 {
 	static const char *const types[] = { NULL, "fault", "alloc", "free", "scan_pmd",
 					     "collapse", "syscall", "tlb_flush", "rss", NULL };
@@ -793,6 +794,17 @@ Test(evlog, every_type_cause_and_syscall_has_its_name)
 	cr_assert_null(vt_syscall_name(29));
 	cr_assert_str_eq(vt_rss_member_name(1), "MM_ANONPAGES");
 	cr_assert_null(vt_rss_member_name(4));
+	cr_assert_str_eq(vt_tlb_source_name(VT_TLB_SRC_UNKNOWN), "unknown");
+	cr_assert_str_eq(vt_tlb_source_name(VT_TLB_SRC_SYSCALL), "syscall");
+	cr_assert_str_eq(vt_tlb_source_name(VT_TLB_SRC_KHUGEPAGED), "khugepaged");
+	cr_assert_str_eq(vt_tlb_source_name(VT_TLB_SRC_KERNEL), "kernel");
+	cr_assert_null(vt_tlb_source_name(VT_TLB_SRC_NR));
+	/* the workload's own are the first three */
+	cr_assert(!VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_UNKNOWN));
+	cr_assert(VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_SYSCALL) && VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_FAULT) &&
+		  VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_KHUGEPAGED));
+	for (unsigned i = VT_TLB_SRC_SWITCH; i < VT_TLB_SRC_NR; i++)
+		cr_assert(!VT_TLB_SRC_WORKLOAD(i), "%s", vt_tlb_source_name(i));
 }
 
 /* ---- virtuoso dump --------------------------------------------------------- */
@@ -910,6 +922,7 @@ Test(evlog, dump_prints_the_metadata_then_one_json_line_per_record)
 	cr_assert_eq(num(j, "reason"), 2);
 	cr_assert_str_eq(str(j, "reason_name"), "TLB_LOCAL_SHOOTDOWN");
 	cr_assert_eq(num(j, "pages"), -1);
+	cr_assert_str_eq(str(j, "source"), "kernel");
 	cJSON_Delete(j);
 
 	j = json_line(r.out, 10);
@@ -954,6 +967,7 @@ Test(evlog, dump_csv_has_a_header_and_one_row_per_record_of_equal_width)
 	cr_assert_str_eq(csv_cell(r.out, 8, csv_column(r.out, "arg1"), cell, sizeof(cell)), "2097152");
 	cr_assert_str_eq(csv_cell(r.out, 9, csv_column(r.out, "reason_name"), cell, sizeof(cell)),
 			 "TLB_LOCAL_SHOOTDOWN");
+	cr_assert_str_eq(csv_cell(r.out, 9, csv_column(r.out, "source"), cell, sizeof(cell)), "kernel");
 }
 
 Test(evlog, dump_to_a_file_writes_what_stdout_gets)

@@ -569,6 +569,96 @@ Test(linux, event_log_holds_every_fault_in_order_of_its_region)
 	cJSON_Delete(j);
 }
 
+/* ---- TLB flushes: the workload's own, every run ---------------------------- */
+
+/*
+ * The workload's flushes (linux.json "tlb_flushes") by the kernel's rules
+ * (ground truth: a range of more than 33 pages is flushed whole; a COW
+ * flushes its one page), in "local MM shootdown", the only reason they have
+ * here. pages counts entries of the flush's stride: a PMD's range is one.
+ *
+ * munmap-partial (THP always, 4 THPs in 8MiB):
+ *	munmap [1MiB, 3MiB): the VMA splits at 1MiB and 3MiB, inside THPs 0
+ *	and 1: __split_huge_pmd -> pmdp_invalidate flushes each PMD's 512
+ *	pages (full, x2); then the 512 PTEs of the range are zapped (full)
+ *	munmap [6MiB, 8MiB): aligned, no split; zap_huge_pmd (1 PMD entry)
+ *	= 4 flushes, 3 full, 1 page
+ * mprotect-split (madvise, VM_HUGEPAGE, 4 THPs):
+ *	PROT_READ [3MiB, 4MiB): split at 3MiB inside THP 1 (full); the 256
+ *	PTEs lose write (full)
+ *	PROT_NONE [6MiB, 8MiB): one PMD changed (1 entry)
+ *	PROT_READ|WRITE [3MiB, 4MiB): the 256 PTEs again (full: this kernel
+ *	flushes the upgrade too, in one range)
+ *	= 4 flushes, 3 full, 1 page
+ * zero-page-4k-cow: 512 writes over 4KiB zero pages, each a COW that
+ *	flushes its one page: 512 flushes, 512 pages
+ * thp-never-4k: faults on empty PTEs only, never a flush
+ *
+ * Whatever the scheduler does (task switches, the IPIs a flush sends to
+ * CPUs the workload ran on before, shootdowns for other mms) goes to
+ * "tlb_flushes_background", and the workload's count must not move.
+ */
+struct tlb_case {
+	char file[24];
+	double count, full, pages;
+	char source[16];	/* the one source of them all */
+};
+
+static struct tlb_case tlb_cases[] = {
+	{ "munmap-partial", 4, 3, 1, "syscall" },
+	{ "mprotect-split", 4, 3, 1, "syscall" },
+	{ "zero-page-4k-cow", 512, 0, 512, "fault" },
+	{ "thp-never-4k", 0, 0, 0, "" },
+};
+
+ParameterizedTestParameters(linux, workload_tlb_flushes_are_the_same_in_every_run)
+{
+	return cr_make_param_array(struct tlb_case, tlb_cases, sizeof(tlb_cases) / sizeof(tlb_cases[0]));
+}
+
+ParameterizedTest(struct tlb_case *c, linux, workload_tlb_flushes_are_the_same_in_every_run)
+{
+	char path[96], dir[32];
+
+	snprintf(path, sizeof(path), "datasets/workloads/%s.json", c->file);
+	for (int run = 0; run < 5; run++) {
+		struct result r;
+		cJSON *j, *mine, *src;
+		double total = 0, sources = 0;
+
+		snprintf(dir, sizeof(dir), "tlb%d", run);
+		j = run_linux(path, outdir(dir), NULL, NULL, &r);
+		mine = at(j, "tlb_flushes");
+		cr_assert_eq(cJSON_GetArraySize(mine), c->count ? 1 : 0, "%s run %d: %s", c->file,
+			     run, cJSON_PrintUnformatted(mine));
+		if (c->count) {
+			cr_assert_eq(num(mine, "local MM shootdown.count"), c->count, "%s run %d",
+				     c->file, run);
+			cr_assert_eq(num(mine, "local MM shootdown.full"), c->full, "%s run %d",
+				     c->file, run);
+			cr_assert_eq(num(mine, "local MM shootdown.pages"), c->pages, "%s run %d",
+				     c->file, run);
+		}
+		/* every recorded flush is attributed, and the sources add up to both fields */
+		cJSON_ArrayForEach(src, at(j, "tlb_flush_sources")) {
+			cr_assert_str_neq(src->string, "unknown");
+			sources += src->valuedouble;
+		}
+		cJSON_ArrayForEach(src, mine)
+			total += num(src, "count");
+		cJSON_ArrayForEach(src, at(j, "tlb_flushes_background"))
+			total += num(src, "count");
+		cr_assert_eq(sources, total, "%s run %d", c->file, run);
+		if (c->source[0]) {
+			char k[64];
+
+			snprintf(k, sizeof(k), "tlb_flush_sources.%s", c->source);
+			cr_assert_eq(num(j, k), c->count, "%s run %d", c->file, run);
+		}
+		cJSON_Delete(j);
+	}
+}
+
 /* ---- the host is always given back ----------------------------------------- */
 
 /* A kernel block that differs from whatever the host has now. */
