@@ -20,7 +20,8 @@ struct linux_args {
 	bool list_events;
 };
 
-enum { OPT_USER = 256, OPT_RINGBUF, OPT_NO_TP_BTF, OPT_NO_PROBES, OPT_BACKING, OPT_LIST };
+enum { OPT_USER = 256, OPT_RINGBUF, OPT_NO_TP_BTF, OPT_NO_PROBES, OPT_BACKING, OPT_LIST,
+       OPT_PREWARM, OPT_NO_PREWARM };
 
 static int own_option(int c, void *ctx)
 {
@@ -44,6 +45,12 @@ static int own_option(int c, void *ctx)
 		return 0;
 	case OPT_NO_PROBES:
 		la->ro.no_probes = true;
+		return 0;
+	case OPT_PREWARM:
+		la->ro.prewarm = RUNNER_PREWARM_ON;
+		return 0;
+	case OPT_NO_PREWARM:
+		la->ro.prewarm = RUNNER_PREWARM_OFF;
 		return 0;
 	case OPT_BACKING:
 		if (!strcmp(optarg, "auto"))
@@ -127,6 +134,8 @@ int cmd_linux(int argc, char **argv)
 		{ "no-probes", no_argument, NULL, OPT_NO_PROBES },
 		{ "backing", required_argument, NULL, OPT_BACKING },
 		{ "list-events", no_argument, NULL, OPT_LIST },
+		{ "prewarm", no_argument, NULL, OPT_PREWARM },
+		{ "no-prewarm", no_argument, NULL, OPT_NO_PREWARM },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = cli_find("linux");

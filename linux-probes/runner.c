@@ -25,6 +25,7 @@
 #include "linux-probes/counters.h"
 #include "linux-probes/evlog.h"
 #include "linux-probes/hoststat.h"
+#include "linux-probes/prewarm.h"
 #include "linux-probes/runner.h"
 #include "linux-probes/thp_sysfs.h"
 #include "linux-probes/vmtrace.h"
@@ -413,6 +414,9 @@ struct loader {
 	struct backing_reader backing;
 	bool backing_open;
 	struct hoststat hs_before, hs_after;
+	struct hostid host;
+	struct prewarm warm;
+	bool prewarmed;			/* warm holds a finished prewarm */
 	struct wl_kernel kernel;	/* in force during the run */
 	pid_t child;
 	pid_t pid;			/* the child's pid, kept after it is reaped */
@@ -683,6 +687,31 @@ static cJSON *counters_total_json(struct loader *l)
 	return o;
 }
 
+/* The machine: is it a guest, of which hypervisor, does it take freed memory back; its CPU. */
+static void host_json(cJSON *o, const struct hostid *h)
+{
+	cJSON *cpu;
+	char key[64];
+
+	cJSON_AddBoolToObject(o, "guest", h->guest);
+	if (h->hypervisor[0])
+		cJSON_AddStringToObject(o, "hypervisor", h->hypervisor);
+	else
+		cJSON_AddNullToObject(o, "hypervisor");
+	if (h->page_reporting_order >= 0)
+		cJSON_AddNumberToObject(o, "page_reporting_order", h->page_reporting_order);
+	else
+		cJSON_AddNullToObject(o, "page_reporting_order");
+	cpu = cJSON_AddObjectToObject(o, "cpu");
+	cJSON_AddStringToObject(cpu, "vendor", h->vendor);
+	cJSON_AddNumberToObject(cpu, "family", h->family);
+	cJSON_AddNumberToObject(cpu, "model", h->model);
+	cJSON_AddNumberToObject(cpu, "stepping", h->stepping);
+	cJSON_AddStringToObject(cpu, "model_name", h->model_name);
+	hostid_cpu_key(h, key, sizeof(key));
+	cJSON_AddStringToObject(cpu, "key", key);
+}
+
 static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSON *scan_names,
 			  cJSON *tlb_names)
 {
@@ -780,6 +809,15 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 		cJSON_AddStringToObject(o, "kernel", u.release);
 	cJSON_AddStringToObject(o, "user", l->o->user ? l->o->user : "nobody");
 	cJSON_AddNumberToObject(o, "pid", (double)l->pid);
+	host_json(o, &l->host);
+	if (l->prewarmed) {
+		o = cJSON_AddObjectToObject(root, "prewarm");
+		cJSON_AddNumberToObject(o, "bytes", (double)l->warm.bytes);
+		cJSON_AddNumberToObject(o, "cpus", l->warm.cpus);
+		cJSON_AddNumberToObject(o, "ns", (double)l->warm.ns);
+	} else {
+		cJSON_AddNullToObject(root, "prewarm");
+	}
 	cJSON_AddStringToObject(root, "events_log", EVLOG_NAME);
 	if (l->o->tool_version)
 		cJSON_AddStringToObject(root, "tool", l->o->tool_version);
@@ -864,6 +902,7 @@ static int mkdir_p(const char *dir)
 
 static void release(struct loader *l)
 {
+	prewarm_abort(&l->warm);
 	if (l->child > 0) {
 		kill(l->child, SIGKILL);
 		waitpid(l->child, NULL, 0);
@@ -952,7 +991,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 {
 	struct runner_opts o = *opts;
 	struct loader l = { .o = &o, .s = opts->spec, .to_child = -1, .from_child = -1,
-			    .sigfd = -1, .lock_fd = -1 };
+			    .sigfd = -1, .lock_fd = -1, .warm = { .to_helper = -1 } };
 	enum runner_status status = RUNNER_FAIL;
 	struct vmtrace_stats st = { 0 };
 	cJSON *scan_names = NULL, *tlb_names = NULL, *json = NULL, *meta = NULL;
@@ -1010,8 +1049,14 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 		wl_error_set(err, "virtuoso linux", "", "out of memory");
 		goto out;
 	}
+	hostid_read(&l.host, NULL);
 	if (start_child(&l, uid, gid, err))
 		goto out;
+	/* touched under the host's THP settings, before the spec's apply */
+	if (o.prewarm == RUNNER_PREWARM_ON || (o.prewarm == RUNNER_PREWARM_AUTO && l.host.guest)) {
+		if (prewarm_start(&l.warm, prewarm_bytes(l.s), err))
+			goto out;
+	}
 
 	/* before the probes: khugepaged restarts (new pid) when THP sysfs changes */
 	if (thp_sysfs_save(o.thp_root, o.state_dir, err))
@@ -1045,6 +1090,12 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 		goto out;
 	}
 	l.backing_open = true;
+	/* freed last: the memory is as fresh as it can be when the first phase begins */
+	if (l.warm.bytes) {
+		if (prewarm_finish(&l.warm, err))
+			goto out;
+		l.prewarmed = true;
+	}
 
 	hoststat_read(&l.hs_before, "/proc/vmstat", o.thp_root);
 

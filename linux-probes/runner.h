@@ -11,7 +11,8 @@
  * ru_minflt), and waits for the loader's acknowledgement:
  *
  *	child				loader
- *	READY ------------------------>	probes, counters, sysfs, hoststat
+ *	READY ------------------------>	prewarm (touch), sysfs, probes, counters,
+ *					prewarm (free), hoststat
  *	      <------------------------ GO
  *	REGION i start size ---------->	(no reply)
  *	BEGIN i minflt --------------->	counters; cur_phase = i
@@ -29,6 +30,10 @@
  * before the first phase (start-up: mapping the regions) and after the last
  * are not counted.
  *
+ * In a guest the loader first has the memory the workload will need touched
+ * and freed again (linux-probes/prewarm.h), so that its faults do not pay
+ * the hypervisor's first touch (--prewarm, --no-prewarm).
+ *
  * Host settings are restored on every path: success, error, SIGINT, SIGTERM,
  * SIGHUP (blocked and read through a signalfd, so cleanup runs in the loop,
  * not in a handler); after SIGKILL the next run restores them first
@@ -41,8 +46,16 @@
 #include <stddef.h>
 
 #include "linux-probes/backing.h"
+#include "linux-probes/hostid.h"
 #include "workload/error.h"
 #include "workload/spec.h"
+
+/* Touch and free the workload's memory before it runs (linux-probes/prewarm.h)? */
+enum runner_prewarm {
+	RUNNER_PREWARM_AUTO = 0,	/* when the host is a guest (hostid.h) */
+	RUNNER_PREWARM_ON,
+	RUNNER_PREWARM_OFF,
+};
 
 struct runner_opts {
 	const struct wl_spec *spec;
@@ -53,6 +66,7 @@ struct runner_opts {
 	bool no_tp_btf;			/* tracepoint flavour only */
 	bool no_probes;			/* no BPF, no counters: the overhead baseline */
 	enum backing_method backing;
+	enum runner_prewarm prewarm;
 	const char *thp_root;		/* NULL: WL_THP_SYSFS */
 	const char *state_dir;		/* NULL: thp_sysfs_state_dir() */
 	const char *tool_version;

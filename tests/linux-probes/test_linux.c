@@ -569,6 +569,144 @@ Test(linux, event_log_holds_every_fault_in_order_of_its_region)
 	cJSON_Delete(j);
 }
 
+/* ---- the host, cold memory, what the probes cost -------------------------- */
+
+/* The first "key : value" line of /proc/cpuinfo. */
+static const char *cpuinfo(const char *key, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[8192];
+	const char *found = NULL;
+
+	cr_assert_not_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && strchr(line, ':')) {
+			char *v = strchr(line, ':') + 1;
+
+			while (*v == ' ')
+				v++;
+			v[strcspn(v, "\n")] = '\0';
+			snprintf(buf, len, "%s", v);
+			found = buf;
+		}
+	fclose(f);
+	return found;
+}
+
+static const char *small =
+	"{\"name\":\"small\",\"kernel\":{\"thp\":\"always\"},"
+	"\"regions\":[{\"name\":\"a\",\"size\":\"3MiB\"},{\"name\":\"b\",\"size\":\"1MiB\"},"
+	"{\"name\":\"c\",\"size\":\"4KiB\"}],"
+	"\"phases\":[{\"op\":\"touch\",\"region\":\"a\"},{\"op\":\"touch\",\"region\":\"c\"}]}";
+
+Test(linux, host_identity_is_the_kernels_and_prewarm_follows_the_option)
+{
+	static char flags[8192];
+	char buf[256], line[32] = "";
+	struct result r;
+	bool guest;
+	FILE *f;
+	cJSON *j = run_linux(spec("small", small), outdir("dflt"), NULL, NULL, &r);
+
+	/* the host: what the kernel says about itself */
+	cr_assert_not_null(cpuinfo("flags", flags, sizeof(flags)));
+	guest = strstr(flags, " hypervisor") != NULL;
+	cr_assert_eq(cJSON_IsTrue(at(j, "host.guest")), guest);
+	cr_assert(guest ? cJSON_IsString(at(j, "host.hypervisor"))
+			: cJSON_IsNull(at(j, "host.hypervisor")));
+	cr_assert_str_eq(at(j, "host.cpu.vendor")->valuestring, cpuinfo("vendor_id", buf, sizeof(buf)));
+	cr_assert_eq(num(j, "host.cpu.family"), atoi(cpuinfo("cpu family", buf, sizeof(buf))));
+	cr_assert_str_eq(at(j, "host.cpu.model_name")->valuestring,
+			 cpuinfo("model name", buf, sizeof(buf)));
+	if ((f = fopen("/sys/module/page_reporting/parameters/page_reporting_order", "r"))) {
+		cr_assert_not_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		cr_assert_eq(num(j, "host.page_reporting_order"), atoi(line));
+	} else {
+		cr_assert(cJSON_IsNull(at(j, "host.page_reporting_order")));
+	}
+	/* by default, prewarm is on in a guest: 3MiB + 1MiB + 4KiB rounded up to 2MiB */
+	if (guest) {
+		cr_assert_eq(num(j, "prewarm.bytes"), 6 * MiB);
+		cr_assert_geq(num(j, "prewarm.cpus"), 1);
+		cr_assert_gt(num(j, "prewarm.ns"), 0);
+	} else {
+		cr_assert(cJSON_IsNull(at(j, "prewarm")));
+	}
+	cJSON_Delete(j);
+
+	j = run_linux(spec("small", small), outdir("on"), "--prewarm", NULL, &r);
+	cr_assert_eq(num(j, "prewarm.bytes"), 6 * MiB);
+	cJSON_Delete(j);
+	j = run_linux(spec("small", small), outdir("off"), "--no-prewarm", NULL, &r);
+	cr_assert(cJSON_IsNull(at(j, "prewarm")));
+	cJSON_Delete(j);
+}
+
+/* What a run counts, as text: every count of the workload's own, none of the timings. */
+static void counts_text(cJSON *j, char *buf, size_t len)
+{
+	static const char *const keys[] = { "regions", "khugepaged", "tlb_flushes", "syscalls" };
+	static const char *const phase_keys[] = { "faults", "thp_faults", "other_faults",
+						  "minflt", "accesses", "pages" };
+	size_t used = 0;
+	cJSON *p;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		cJSON *c = cJSON_Duplicate(at(j, keys[i]), 1), *r;
+		char *t;
+
+		/*
+		 * A region's latencies are timings, and its address is random:
+		 * so is whether it crosses a 1GiB boundary and needs one more
+		 * PMD table (pagetable_allocs).
+		 */
+		if (!strcmp(keys[i], "regions"))
+			cJSON_ArrayForEach(r, c) {
+				cJSON_DeleteItemFromObject(r, "fault_latency_ns");
+				cJSON_DeleteItemFromObject(r, "start");
+				cJSON_DeleteItemFromObject(r, "pagetable_allocs");
+			}
+		t = cJSON_PrintUnformatted(c);
+		used += (size_t)snprintf(buf + used, len - used, "%s: %s\n", keys[i], t);
+		free(t);
+		cJSON_Delete(c);
+	}
+	cJSON_ArrayForEach(p, at(j, "phases"))
+		for (size_t i = 0; i < sizeof(phase_keys) / sizeof(phase_keys[0]); i++) {
+			char *t = cJSON_PrintUnformatted(at(p, phase_keys[i]));
+
+			used += (size_t)snprintf(buf + used, len - used, "%s ", t);
+			free(t);
+		}
+}
+
+/*
+ * The prewarm happens before the first phase, in another process: nothing
+ * the workload does is counted differently. default: THP, 4KiB and zero-page
+ * faults. Not compared: the whole run's allocation and free histograms,
+ * which hold page tables (how many depends on where the regions land) and
+ * what the kernel frees in the workload's context (pipe buffers and such),
+ * both varying from run to run anyway; the regions' folio allocations are.
+ */
+Test(linux, prewarm_changes_no_count_of_the_workload)
+{
+	static char with[1 << 16], without[1 << 16];
+	struct result r;
+	cJSON *a = run_linux("datasets/workloads/default.json", outdir("with"), "--prewarm",
+			     NULL, &r);
+	cJSON *b = run_linux("datasets/workloads/default.json", outdir("without"), "--no-prewarm",
+			     NULL, &r);
+
+	cr_assert(cJSON_IsObject(at(a, "prewarm")));
+	cr_assert(cJSON_IsNull(at(b, "prewarm")));
+	counts_text(a, with, sizeof(with));
+	counts_text(b, without, sizeof(without));
+	cr_assert_str_eq(with, without);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
 /* ---- TLB flushes: the workload's own, every run ---------------------------- */
 
 /*
