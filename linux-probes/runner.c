@@ -409,6 +409,10 @@ struct loader {
 	struct gather g;
 	struct vmtrace trace;
 	bool traced;
+	int cost_errno;			/* 0: t.cost holds the programs' runs over the phases */
+	bool costing;
+	int overhead_errno;		/* 0: stats_overhead_ns is known */
+	double stats_overhead_ns;	/* what the statistics add to a program's run */
 	struct counter_set ctr;
 	bool counting;
 	struct backing_reader backing;
@@ -545,6 +549,10 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 		if (l->traced) {
 			vmtrace_collect_open(&l->trace, l->child);
 			vmtrace_set_phase(&l->trace, VT_NO_PHASE);
+		}
+		if (l->costing) {
+			l->cost_errno = -vmtrace_cost_end(&l->trace);
+			l->costing = false;
 		}
 		l->runtime_ns = m->v[0];
 		l->complete = m->v[1] != 0;
@@ -687,6 +695,47 @@ static cJSON *counters_total_json(struct loader *l)
 	return o;
 }
 
+/*
+ * What the probes cost over the phases: each attached program's runs, and
+ * the average run of those that fire inside a fault's window (null when the
+ * kernel would not give run-time statistics, or no such run happened).
+ */
+static void probe_cost_json(cJSON *o, const struct loader *l)
+{
+	uint64_t cnt[VMTRACE_ROLE_NR] = { 0 }, ns[VMTRACE_ROLE_NR] = { 0 };
+	cJSON *progs, *avg;
+
+	if (!l->traced || l->cost_errno) {
+		cJSON_AddNullToObject(o, "programs");
+		cJSON_AddNullToObject(o, "probe_cost_ns");
+		cJSON_AddNullToObject(o, "stats_overhead_ns");
+		if (l->traced && l->cost_errno != ENODATA)
+			cJSON_AddStringToObject(o, "programs_error", strerrorname_np(l->cost_errno));
+		return;
+	}
+	progs = cJSON_AddObjectToObject(o, "programs");
+	for (size_t i = 0; i < l->trace.nr_cost; i++) {
+		const struct vmtrace_cost *c = &l->trace.cost[i];
+		cJSON *j = cJSON_AddObjectToObject(progs, c->name);
+
+		cJSON_AddNumberToObject(j, "run_cnt", (double)c->run_cnt);
+		cJSON_AddNumberToObject(j, "run_time_ns", (double)c->run_time_ns);
+		cnt[c->role] += c->run_cnt;
+		ns[c->role] += c->run_time_ns;
+	}
+	if (l->overhead_errno)
+		cJSON_AddNullToObject(o, "stats_overhead_ns");
+	else
+		cJSON_AddNumberToObject(o, "stats_overhead_ns", l->stats_overhead_ns);
+	avg = cJSON_AddObjectToObject(o, "probe_cost_ns");
+	for (int r = VMTRACE_ROLE_FAULT_ENTRY; r < VMTRACE_ROLE_NR; r++) {
+		if (cnt[r])
+			cJSON_AddNumberToObject(avg, vmtrace_role_name(r), (double)ns[r] / (double)cnt[r]);
+		else
+			cJSON_AddNullToObject(avg, vmtrace_role_name(r));
+	}
+}
+
 /* The machine: is it a guest, of which hypervisor, does it take freed memory back; its CPU. */
 static void host_json(cJSON *o, const struct hostid *h)
 {
@@ -803,6 +852,7 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	cJSON_AddNumberToObject(o, "stray_fault_ends", (double)st->stray_ends);
 	cJSON_AddNumberToObject(o, "fault_end_addr_mismatch", (double)st->addr_mismatch);
 	cJSON_AddNumberToObject(o, "khugepaged_pid", (double)st->khugepaged_pid);
+	probe_cost_json(o, l);
 
 	o = cJSON_AddObjectToObject(root, "host");
 	if (!uname(&u))
@@ -1098,6 +1148,11 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	}
 
 	hoststat_read(&l.hs_before, "/proc/vmstat", o.thp_root);
+	l.cost_errno = ENODATA;
+	if (l.traced && !o.no_probe_stats) {
+		l.cost_errno = -vmtrace_cost_begin(&l.trace);
+		l.costing = !l.cost_errno;
+	}
 
 	if (ack(&l)) {
 		wl_error_set(err, "virtuoso linux", "", "the workload is gone");
@@ -1111,6 +1166,8 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			goto out;
 		}
 		vmtrace_stats(&l.trace, &st);
+		if (!l.cost_errno)
+			l.overhead_errno = -vmtrace_stats_overhead(&l.stats_overhead_ns);
 	}
 
 	/* Results: the log first, then linux.json, which names it. */

@@ -24,6 +24,22 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 
+static const char *const role_names[] = {
+	[VMTRACE_ROLE_OTHER] = "other",
+	[VMTRACE_ROLE_FAULT_ENTRY] = "fault_entry",
+	[VMTRACE_ROLE_FAULT_COMPLETION] = "fault_completion",
+	[VMTRACE_ROLE_PAGE_ALLOC] = "page_alloc",
+	[VMTRACE_ROLE_RSS_STAT] = "rss_stat",
+	[VMTRACE_ROLE_TLB_FLUSH] = "tlb_flush",
+};
+_Static_assert(sizeof(role_names) / sizeof(role_names[0]) == VMTRACE_ROLE_NR,
+	       "a vmtrace_role without a name");
+
+const char *vmtrace_role_name(enum vmtrace_role role)
+{
+	return role < VMTRACE_ROLE_NR ? role_names[role] : NULL;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct vmtrace *t = ctx;
@@ -269,6 +285,168 @@ static int attach_fault_ends(struct vmtrace *t, pid_t pid, struct wl_error *err)
 	return 0;
 }
 
+static enum vmtrace_role role_of(const struct vmtrace_bpf *s, const struct bpf_program *p)
+{
+	if (p == s->progs.fault_enter_btf || p == s->progs.fault_enter_tp)
+		return VMTRACE_ROLE_FAULT_ENTRY;
+	if (p == s->progs.fault_end_min || p == s->progs.fault_end_maj)
+		return VMTRACE_ROLE_FAULT_COMPLETION;
+	if (p == s->progs.page_alloc_btf || p == s->progs.page_alloc_tp)
+		return VMTRACE_ROLE_PAGE_ALLOC;
+	if (p == s->progs.rss_stat_btf || p == s->progs.rss_stat_tp)
+		return VMTRACE_ROLE_RSS_STAT;
+	if (p == s->progs.tlb_flush_btf || p == s->progs.tlb_flush_tp)
+		return VMTRACE_ROLE_TLB_FLUSH;
+	return VMTRACE_ROLE_OTHER;
+}
+
+/*
+ * The programs that are attached: every loaded one but the kmem flavour
+ * attach_kmem() did not choose (both are loaded, one is attached).
+ */
+static void list_attached(struct vmtrace *t)
+{
+	struct vmtrace_bpf *s = t->skel;
+	const struct bpf_program *unused[3] = {
+		t->kmem_btf ? s->progs.page_alloc_tp : s->progs.page_alloc_btf,
+		t->kmem_btf ? s->progs.page_free_tp : s->progs.page_free_btf,
+		t->kmem_btf ? s->progs.scan_pmd_tp : s->progs.scan_pmd_btf,
+	};
+	struct bpf_program *p;
+
+	t->nr_cost = 0;
+	bpf_object__for_each_program(p, s->obj) {
+		struct vmtrace_cost *c = &t->cost[t->nr_cost];
+
+		if (bpf_program__fd(p) < 0 || p == unused[0] || p == unused[1] || p == unused[2])
+			continue;
+		if (t->nr_cost == VMTRACE_PROGS_MAX)
+			break;
+		memset(c, 0, sizeof(*c));
+		c->prog = p;
+		c->name = bpf_program__name(p);
+		c->role = role_of(s, p);
+		t->nr_cost++;
+	}
+}
+
+static int prog_runs(const struct bpf_program *p, uint64_t *cnt, uint64_t *ns)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return -errno;
+	*cnt = info.run_cnt;
+	*ns = info.run_time_ns;
+	return 0;
+}
+
+int vmtrace_cost_begin(struct vmtrace *t)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (fd < 0)
+		return fd;
+	t->stats_fd = fd;
+	for (size_t i = 0; i < t->nr_cost; i++) {
+		struct vmtrace_cost *c = &t->cost[i];
+
+		c->run_cnt = c->run_time_ns = 0;
+		if (prog_runs(c->prog, &c->cnt0, &c->ns0))
+			c->cnt0 = c->ns0 = 0;
+	}
+	return 0;
+}
+
+int vmtrace_cost_end(struct vmtrace *t)
+{
+	int ret = 0;
+
+	if (t->stats_fd < 0)
+		return -EBADF;
+	for (size_t i = 0; i < t->nr_cost; i++) {
+		struct vmtrace_cost *c = &t->cost[i];
+		uint64_t cnt, ns;
+
+		if ((ret = prog_runs(c->prog, &cnt, &ns)))
+			break;
+		c->run_cnt = cnt - c->cnt0;
+		c->run_time_ns = ns - c->ns0;
+	}
+	close(t->stats_fd);
+	t->stats_fd = -1;
+	return ret;
+}
+
+#define OVERHEAD_REPEAT	200000
+#define OVERHEAD_ROUNDS	3
+
+static bool stats_sysctl_on(void)
+{
+	char c = '0';
+	int fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '0';
+		close(fd);
+	}
+	return c != '0';
+}
+
+/* The kernel's average ns per repetition of prog_fd, or -errno. */
+static long test_run(int prog_fd)
+{
+	char data[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = sizeof(data),
+		    .repeat = OVERHEAD_REPEAT);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		return -errno;
+	return (long)o.duration;
+}
+
+int vmtrace_stats_overhead(double *ns)
+{
+	/* r0 = 0; exit */
+	static const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	long on = -1, off = -1;
+	int prog, ret = 0;
+
+	if (stats_sysctl_on())
+		return -EBUSY;
+	prog = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "vt_overhead", "GPL", insns, 2, NULL);
+	if (prog < 0)
+		return -errno;
+	/* the least of a few rounds each, alternated: the host is shared */
+	for (int r = 0; r < OVERHEAD_ROUNDS && !ret; r++) {
+		int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		long a, b;
+
+		if (fd < 0) {
+			ret = fd;
+			break;
+		}
+		a = test_run(prog);
+		close(fd);
+		b = test_run(prog);
+		if (a < 0 || b < 0)
+			ret = (int)(a < 0 ? a : b);
+		on = on < 0 || a < on ? a : on;
+		off = off < 0 || b < off ? b : off;
+	}
+	close(prog);
+	if (ret)
+		return ret;
+	*ns = on > off ? (double)(on - off) : 0;
+	return 0;
+}
+
 int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn, void *ctx,
 		 bool *host_missing, struct wl_error *err)
 {
@@ -276,6 +454,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 
 	memset(t, 0, sizeof(*t));
 	t->perf_fd[0] = t->perf_fd[1] = -1;
+	t->stats_fd = -1;
 	t->fn = fn;
 	t->ctx = ctx;
 	*host_missing = false;
@@ -318,6 +497,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 	}
 	if (attach_kmem(t, err) || attach_fault_ends(t, o->pid, err))
 		return -1;
+	list_attached(t);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
 	if (!t->rb)
 		return wl_error_set(err, "bpf", "", "cannot open the ring buffer: %s",
@@ -391,6 +571,8 @@ const char *vmtrace_flavour(const struct vmtrace *t)
 
 void vmtrace_close(struct vmtrace *t)
 {
+	if (t->stats_fd >= 0)
+		close(t->stats_fd);
 	ring_buffer__free(t->rb);
 	for (int i = 0; i < 3; i++)
 		bpf_link__destroy(t->kmem_link[i]);
@@ -404,6 +586,7 @@ void vmtrace_close(struct vmtrace *t)
 		umount2(TRACEFS, MNT_DETACH);
 	memset(t, 0, sizeof(*t));
 	t->perf_fd[0] = t->perf_fd[1] = -1;
+	t->stats_fd = -1;
 }
 
 struct cJSON *vmtrace_symbols(const char *event, const char *field)

@@ -59,6 +59,40 @@ struct vmtrace_opts {
 struct vmtrace_bpf;
 struct ring_buffer;
 struct bpf_link;
+struct bpf_program;
+
+/*
+ * What a program is for, as far as a fault's latency goes: the entry and
+ * completion programs bound a fault's window; the allocation, rss_stat and
+ * tlb_flush hooks fire inside it (bpf/vmtrace.h).
+ */
+enum vmtrace_role {
+	VMTRACE_ROLE_OTHER,
+	VMTRACE_ROLE_FAULT_ENTRY,	/* exceptions:page_fault_user */
+	VMTRACE_ROLE_FAULT_COMPLETION,	/* the PAGE_FAULTS_MIN/MAJ perf_event programs */
+	VMTRACE_ROLE_PAGE_ALLOC,	/* kmem:mm_page_alloc */
+	VMTRACE_ROLE_RSS_STAT,		/* kmem:rss_stat */
+	VMTRACE_ROLE_TLB_FLUSH,		/* tlb:tlb_flush */
+	VMTRACE_ROLE_NR
+};
+
+/* "other", "fault_entry", "fault_completion", "page_alloc", "rss_stat", "tlb_flush" */
+const char *vmtrace_role_name(enum vmtrace_role role);
+
+/*
+ * One attached program's runs while the statistics were on (vmtrace_cost_begin
+ * to vmtrace_cost_end): the kernel's own count and total run time, from
+ * BPF_OBJ_GET_INFO_BY_FD.
+ */
+struct vmtrace_cost {
+	const char *name;		/* the program's name: fault_enter_btf, page_alloc_tp, ... */
+	enum vmtrace_role role;
+	uint64_t run_cnt, run_time_ns;
+	struct bpf_program *prog;
+	uint64_t cnt0, ns0;		/* at vmtrace_cost_begin */
+};
+
+#define VMTRACE_PROGS_MAX 32
 
 struct vmtrace {
 	struct vmtrace_bpf *skel;
@@ -74,6 +108,9 @@ struct vmtrace {
 	struct bpf_link *kmem_link[3];
 	pid_t khugepaged_pid;		/* 0: not found (collapses are then not attributed) */
 	uint64_t received;
+	struct vmtrace_cost cost[VMTRACE_PROGS_MAX];	/* the attached programs */
+	size_t nr_cost;
+	int stats_fd;			/* BPF_ENABLE_STATS while >= 0 */
 };
 
 /*
@@ -112,6 +149,34 @@ struct vmtrace_stats {
 	uint32_t khugepaged_pid;	/* as the kernel side last knew it */
 };
 void vmtrace_stats(const struct vmtrace *t, struct vmtrace_stats *st);
+
+/*
+ * BPF run-time statistics over a window of the run. begin enables them with
+ * the BPF_ENABLE_STATS command, whose fd keeps kernel.bpf_stats_enabled on
+ * while it is open (and turns it off when the last such fd closes, unless
+ * the sysctl was set by hand), and takes each attached program's run_cnt and
+ * run_time_ns; end takes them again and closes the fd, leaving the deltas in
+ * t->cost[0 .. t->nr_cost). Returns 0, or -errno from the kernel (EPERM,
+ * EINVAL on a kernel without them): the run goes on without costs.
+ *
+ * What they measure: the kernel times each run of a program with
+ * sched_clock() around it, not the tracepoint's or the perf event's dispatch
+ * around that; and while they are on, each run of every program costs those
+ * two clock reads more.
+ */
+int vmtrace_cost_begin(struct vmtrace *t);
+int vmtrace_cost_end(struct vmtrace *t);
+
+/*
+ * What the statistics themselves add to each run of a program, on this
+ * host: a trivial socket filter run many times by BPF_PROG_TEST_RUN with
+ * them on and off, the kernel's own average per repetition compared (the
+ * same bpf_prog_run() path a tracepoint or perf event takes). Call it with
+ * the statistics off. Returns 0 with *ns; -EBUSY when they stay on anyway
+ * (kernel.bpf_stats_enabled set by someone else: nothing to compare with);
+ * or -errno.
+ */
+int vmtrace_stats_overhead(double *ns);
 
 /* "tp_btf", "tracepoint", or "mixed" (tp_btf except kmem and scan_pmd). */
 const char *vmtrace_flavour(const struct vmtrace *t);

@@ -707,6 +707,82 @@ Test(linux, prewarm_changes_no_count_of_the_workload)
 	cJSON_Delete(b);
 }
 
+/*
+ * BPF run-time statistics, against the event log: every fault record was
+ * opened by the entry program and closed by the completion program, every
+ * allocation and RSS change folded into a fault was a run of its hook, and
+ * every tlb_flush record a run of its own. The programs also run for other
+ * processes (the tracepoints are system-wide), hence at least.
+ */
+Test(linux, probe_programs_ran_at_least_as_often_as_the_log_says)
+{
+	struct result r;
+	struct evlog_reader log;
+	struct wl_error err;
+	struct vt_event ev;
+	char path[256], k[96];
+	uint64_t faults = 0, completed = 0, allocs = 0, rss = 0, tlb = 0;
+	cJSON *j = run_linux("datasets/workloads/zero-page-4k-cow.json", outdir("cost"),
+			     NULL, NULL, &r), *c;
+	const char *flavour;
+	char stats[8] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events.vlog", outdir("cost"));
+	cr_assert_eq(evlog_open(&log, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&log, &ev) > 0) {
+		if (ev.phase < 0)
+			continue;
+		if (ev.type == VT_FAULT) {
+			faults++;
+			completed += ev.fault.completed;
+			allocs += ev.fault.nr_allocs;
+			rss += ev.fault.nr_rss;
+		}
+		allocs += ev.type == VT_ALLOC && ev.alloc.cause != VT_CAUSE_FAULT;
+		rss += ev.type == VT_RSS;
+		tlb += ev.type == VT_TLB_FLUSH;
+	}
+	evlog_close(&log);
+	cr_assert_gt(faults, 0);
+	cr_assert_gt(rss, 0);
+	cr_assert_geq(tlb, 512, "zero-page-4k-cow: one flush per COW");
+
+	flavour = strcmp(at(j, "probes.flavour")->valuestring, "tracepoint") ? "btf" : "tp";
+	snprintf(k, sizeof(k), "probes.programs.fault_enter_%s.run_cnt", flavour);
+	cr_assert_geq(num(j, k), faults);
+	cr_assert_geq(num(j, "probes.programs.fault_end_min.run_cnt") +
+		      num(j, "probes.programs.fault_end_maj.run_cnt"), completed);
+	snprintf(k, sizeof(k), "probes.programs.page_alloc_%s.run_cnt", flavour);
+	cr_assert_geq(num(j, k), allocs);
+	snprintf(k, sizeof(k), "probes.programs.rss_stat_%s.run_cnt", flavour);
+	cr_assert_geq(num(j, k), rss);
+	snprintf(k, sizeof(k), "probes.programs.tlb_flush_%s.run_cnt", flavour);
+	cr_assert_geq(num(j, k), tlb);
+	/* a program that ran took time; the averages are of those */
+	cJSON_ArrayForEach(c, at(j, "probes.programs"))
+		if (num(c, "run_cnt") > 0)
+			cr_assert_gt(num(c, "run_time_ns"), 0, "%s", c->string);
+	cJSON_ArrayForEach(c, at(j, "probes.probe_cost_ns"))
+		cr_assert_gt(c->valuedouble, 0, "probe_cost_ns.%s", c->string);
+	cr_assert_gt(num(j, "probes.stats_overhead_ns"), 0);
+	cr_assert_lt(num(j, "probes.stats_overhead_ns"), 10000);
+	/* the statistics were on for the run only */
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(stats, sizeof(stats), f));
+	fclose(f);
+	cr_assert_str_eq(stats, "0\n");
+	cJSON_Delete(j);
+
+	/* without them: nothing claimed */
+	j = run_linux("datasets/workloads/zero-page-4k-cow.json", outdir("nocost"), "--no-probe-stats",
+		      NULL, &r);
+	cr_assert(cJSON_IsNull(at(j, "probes.programs")));
+	cr_assert(cJSON_IsNull(at(j, "probes.probe_cost_ns")));
+	cJSON_Delete(j);
+}
+
 /* ---- TLB flushes: the workload's own, every run ---------------------------- */
 
 /*
