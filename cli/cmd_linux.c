@@ -21,7 +21,7 @@ struct linux_args {
 };
 
 enum { OPT_USER = 256, OPT_RINGBUF, OPT_NO_TP_BTF, OPT_NO_PROBES, OPT_BACKING, OPT_LIST,
-       OPT_PREWARM, OPT_NO_PREWARM, OPT_NO_PROBE_STATS };
+       OPT_PREWARM, OPT_NO_PREWARM, OPT_NO_PROBE_FREE, OPT_NO_PROBE_STATS };
 
 static int own_option(int c, void *ctx)
 {
@@ -51,6 +51,9 @@ static int own_option(int c, void *ctx)
 		return 0;
 	case OPT_NO_PREWARM:
 		la->ro.prewarm = RUNNER_PREWARM_OFF;
+		return 0;
+	case OPT_NO_PROBE_FREE:
+		la->ro.no_probe_free = true;
 		return 0;
 	case OPT_NO_PROBE_STATS:
 		la->ro.no_probe_stats = true;
@@ -139,6 +142,7 @@ int cmd_linux(int argc, char **argv)
 		{ "list-events", no_argument, NULL, OPT_LIST },
 		{ "prewarm", no_argument, NULL, OPT_PREWARM },
 		{ "no-prewarm", no_argument, NULL, OPT_NO_PREWARM },
+		{ "no-probe-free", no_argument, NULL, OPT_NO_PROBE_FREE },
 		{ "no-probe-stats", no_argument, NULL, OPT_NO_PROBE_STATS },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -88,6 +88,8 @@ const struct cli_cmd cli_cmds[] = {
 	  "      --prewarm         touch and free the workload's memory before it runs,\n"
 	  "                        so a hypervisor has it backed (default in a guest)\n"
 	  "      --no-prewarm      do not\n"
+	  "      --no-probe-free   do not run the workload a second time without probes\n"
+	  "                        (for each phase's probe_free_runtime_ns)\n"
 	  "      --no-probe-stats  no BPF run-time statistics (probes.programs: what\n"
 	  "                        each probe costs; they add to every probe's run)\n"
 	  "  -v, --verbose         more detail on stderr\n"

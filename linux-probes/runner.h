@@ -65,6 +65,7 @@ struct runner_opts {
 	size_t ringbuf_bytes;		/* 0: the default (8 MiB) */
 	bool no_tp_btf;			/* tracepoint flavour only */
 	bool no_probes;			/* no BPF, no counters: the overhead baseline */
+	bool no_probe_free;		/* skip the second, probe-free run of the workload */
 	bool no_probe_stats;		/* no BPF run-time statistics (they cost each program run) */
 	enum backing_method backing;
 	enum runner_prewarm prewarm;

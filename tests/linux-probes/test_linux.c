@@ -606,7 +606,7 @@ Test(linux, host_identity_is_the_kernels_and_prewarm_follows_the_option)
 	struct result r;
 	bool guest;
 	FILE *f;
-	cJSON *j = run_linux(spec("small", small), outdir("dflt"), NULL, NULL, &r);
+	cJSON *j = run_linux(spec("small", small), outdir("dflt"), "--no-probe-free", NULL, &r);
 
 	/* the host: what the kernel says about itself */
 	cr_assert_not_null(cpuinfo("flags", flags, sizeof(flags)));
@@ -635,10 +635,10 @@ Test(linux, host_identity_is_the_kernels_and_prewarm_follows_the_option)
 	}
 	cJSON_Delete(j);
 
-	j = run_linux(spec("small", small), outdir("on"), "--prewarm", NULL, &r);
+	j = run_linux(spec("small", small), outdir("on"), "--prewarm", "--no-probe-free", &r);
 	cr_assert_eq(num(j, "prewarm.bytes"), 6 * MiB);
 	cJSON_Delete(j);
-	j = run_linux(spec("small", small), outdir("off"), "--no-prewarm", NULL, &r);
+	j = run_linux(spec("small", small), outdir("off"), "--no-prewarm", "--no-probe-free", &r);
 	cr_assert(cJSON_IsNull(at(j, "prewarm")));
 	cJSON_Delete(j);
 }
@@ -694,9 +694,9 @@ Test(linux, prewarm_changes_no_count_of_the_workload)
 	static char with[1 << 16], without[1 << 16];
 	struct result r;
 	cJSON *a = run_linux("datasets/workloads/default.json", outdir("with"), "--prewarm",
-			     NULL, &r);
+			     "--no-probe-free", &r);
 	cJSON *b = run_linux("datasets/workloads/default.json", outdir("without"), "--no-prewarm",
-			     NULL, &r);
+			     "--no-probe-free", &r);
 
 	cr_assert(cJSON_IsObject(at(a, "prewarm")));
 	cr_assert(cJSON_IsNull(at(b, "prewarm")));
@@ -723,7 +723,7 @@ Test(linux, probe_programs_ran_at_least_as_often_as_the_log_says)
 	char path[256], k[96];
 	uint64_t faults = 0, completed = 0, allocs = 0, rss = 0, tlb = 0;
 	cJSON *j = run_linux("datasets/workloads/zero-page-4k-cow.json", outdir("cost"),
-			     NULL, NULL, &r), *c;
+			     "--no-probe-free", NULL, &r), *c;
 	const char *flavour;
 	char stats[8] = "";
 	FILE *f;
@@ -776,10 +776,35 @@ Test(linux, probe_programs_ran_at_least_as_often_as_the_log_says)
 	cJSON_Delete(j);
 
 	/* without them: nothing claimed */
-	j = run_linux("datasets/workloads/zero-page-4k-cow.json", outdir("nocost"), "--no-probe-stats",
-		      NULL, &r);
+	j = run_linux("datasets/workloads/zero-page-4k-cow.json", outdir("nocost"), "--no-probe-free",
+		      "--no-probe-stats", &r);
 	cr_assert(cJSON_IsNull(at(j, "probes.programs")));
 	cr_assert(cJSON_IsNull(at(j, "probes.probe_cost_ns")));
+	cJSON_Delete(j);
+}
+
+/* The second run, without probes: a wall time for every phase, adding up like runtime_ns. */
+Test(linux, probe_free_run_times_every_phase)
+{
+	struct result r;
+	double sum = 0;
+	cJSON *p, *j = run_linux("datasets/workloads/default.json", outdir("pf"), NULL, NULL, &r);
+
+	cJSON_ArrayForEach(p, at(j, "phases")) {
+		cr_assert_gt(num(p, "probe_free_runtime_ns"), 0);
+		sum += num(p, "probe_free_runtime_ns");
+	}
+	cr_assert_eq(num(j, "probe_free_runtime_ns"), sum);
+	cJSON_Delete(j);
+
+	j = run_linux("datasets/workloads/default.json", outdir("nopf"), "--no-probe-free", NULL, &r);
+	cJSON_ArrayForEach(p, at(j, "phases"))
+		cr_assert(cJSON_IsNull(at(p, "probe_free_runtime_ns")));
+	cr_assert(cJSON_IsNull(at(j, "probe_free_runtime_ns")));
+	cJSON_Delete(j);
+	/* --no-probes is the probe-free run itself: there is no second one */
+	j = run_linux("datasets/workloads/default.json", outdir("np"), "--no-probes", NULL, &r);
+	cr_assert(cJSON_IsNull(at(j, "probe_free_runtime_ns")));
 	cJSON_Delete(j);
 }
 
