@@ -32,6 +32,21 @@ uint64_t prewarm_bytes(const struct wl_spec *s)
 	return (sum + PREWARM_BLOCK - 1) / PREWARM_BLOCK * PREWARM_BLOCK;
 }
 
+uint64_t prewarm_cap(const char *meminfo)
+{
+	FILE *f = fopen(meminfo ? meminfo : "/proc/meminfo", "r");
+	unsigned long long kib = 0;
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kib * 1024 / 2 / PREWARM_BLOCK * PREWARM_BLOCK;
+}
+
 /* Close every descriptor but a and b (a < b): the helper holds no one else's. */
 static void close_others(int a, int b)
 {

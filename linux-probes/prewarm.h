@@ -55,6 +55,14 @@ struct prewarm {
 uint64_t prewarm_bytes(const struct wl_spec *s);
 
 /*
+ * The most a prewarm may touch: half of MemAvailable (/proc/meminfo, or
+ * 'meminfo' for a test), rounded down to PREWARM_BLOCK; 0 if unreadable. A
+ * region is often far larger than what the workload touches of it, and
+ * touching more than the host can spare would wake the OOM killer.
+ */
+uint64_t prewarm_cap(const char *meminfo);
+
+/*
  * Fork the helper and wait until it has touched 'bytes'. Returns 0, or -1
  * with err (the helper is gone then).
  */

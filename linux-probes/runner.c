@@ -421,6 +421,8 @@ struct loader {
 	struct hoststat hs_before, hs_after;
 	struct hostid host;
 	struct prewarm warm;
+	bool prewarm_asked;
+	uint64_t prewarm_wanted;	/* what the regions add up to */
 	bool prewarmed;			/* warm holds a finished prewarm */
 	struct wl_kernel kernel;	/* in force during the run */
 	pid_t child;
@@ -878,11 +880,12 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	cJSON_AddStringToObject(o, "user", l->o->user ? l->o->user : "nobody");
 	cJSON_AddNumberToObject(o, "pid", (double)l->pid);
 	host_json(o, &l->host);
-	if (l->prewarmed) {
+	if (l->prewarm_asked) {
 		o = cJSON_AddObjectToObject(root, "prewarm");
-		cJSON_AddNumberToObject(o, "bytes", (double)l->warm.bytes);
-		cJSON_AddNumberToObject(o, "cpus", l->warm.cpus);
-		cJSON_AddNumberToObject(o, "ns", (double)l->warm.ns);
+		cJSON_AddNumberToObject(o, "bytes", l->prewarmed ? (double)l->warm.bytes : 0);
+		cJSON_AddNumberToObject(o, "wanted", (double)l->prewarm_wanted);
+		cJSON_AddNumberToObject(o, "cpus", l->prewarmed ? l->warm.cpus : 0);
+		cJSON_AddNumberToObject(o, "ns", l->prewarmed ? (double)l->warm.ns : 0);
 	} else {
 		cJSON_AddNullToObject(root, "prewarm");
 	}
@@ -1009,6 +1012,29 @@ static void release(struct loader *l)
 	l->to_child = l->from_child = l->sigfd = -1;
 }
 
+/*
+ * Touch what the workload will need, if the host can spare it (half of
+ * what is available): a workload that maps more is a sparse one, or one the
+ * host cannot run without reclaim, and either way touching that much would
+ * cost more than it saves. A prewarm is an aid: when it cannot be done, the
+ * run goes on without it (prewarm.bytes 0) and says why.
+ */
+static void start_prewarm(struct loader *l)
+{
+	struct wl_error err = { 0 };
+
+	l->prewarm_asked = true;
+	l->prewarm_wanted = prewarm_bytes(l->s);
+	if (!l->prewarm_wanted || l->prewarm_wanted > prewarm_cap(NULL))
+		return;
+	if (prewarm_start(&l->warm, l->prewarm_wanted, &err)) {
+		fprintf(stderr, "virtuoso linux: no prewarm: ");
+		wl_error_print(&err, stderr);
+		memset(&l->warm, 0, sizeof(l->warm));
+		l->warm.to_helper = -1;
+	}
+}
+
 /* Fork the workload; it drops privileges and waits for READY's answer. */
 static int start_child(struct loader *l, uid_t uid, gid_t gid, struct wl_error *err)
 {
@@ -1066,9 +1092,10 @@ static int probe_free_run(struct loader *l, uid_t uid, gid_t gid, struct wl_erro
 	}
 	if (start_child(&b, uid, gid, err))
 		goto out;
-	if (l->prewarmed && (prewarm_start(&b.warm, l->warm.bytes, err) ||
-			     prewarm_finish(&b.warm, err)))
-		goto out;
+	/* as the first run was: a failure only makes this run's memory colder */
+	if (l->prewarmed && !prewarm_start(&b.warm, l->warm.bytes, err))
+		prewarm_finish(&b.warm, err);
+	memset(err, 0, sizeof(*err));
 	if (ack(&b)) {
 		wl_error_set(err, "virtuoso linux", "", "the workload is gone");
 		goto out;
@@ -1163,10 +1190,8 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	if (start_child(&l, uid, gid, err))
 		goto out;
 	/* touched under the host's THP settings, before the spec's apply */
-	if (o.prewarm == RUNNER_PREWARM_ON || (o.prewarm == RUNNER_PREWARM_AUTO && l.host.guest)) {
-		if (prewarm_start(&l.warm, prewarm_bytes(l.s), err))
-			goto out;
-	}
+	if (o.prewarm == RUNNER_PREWARM_ON || (o.prewarm == RUNNER_PREWARM_AUTO && l.host.guest))
+		start_prewarm(&l);
 
 	/* before the probes: khugepaged restarts (new pid) when THP sysfs changes */
 	if (thp_sysfs_save(o.thp_root, o.state_dir, err))
@@ -1202,9 +1227,13 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	l.backing_open = true;
 	/* freed last: the memory is as fresh as it can be when the first phase begins */
 	if (l.warm.bytes) {
-		if (prewarm_finish(&l.warm, err))
-			goto out;
-		l.prewarmed = true;
+		struct wl_error werr = { 0 };
+
+		l.prewarmed = !prewarm_finish(&l.warm, &werr);
+		if (!l.prewarmed) {
+			fprintf(stderr, "virtuoso linux: no prewarm: ");
+			wl_error_print(&werr, stderr);
+		}
 	}
 
 	hoststat_read(&l.hs_before, "/proc/vmstat", o.thp_root);

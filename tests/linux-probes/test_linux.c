@@ -628,6 +628,7 @@ Test(linux, host_identity_is_the_kernels_and_prewarm_follows_the_option)
 	/* by default, prewarm is on in a guest: 3MiB + 1MiB + 4KiB rounded up to 2MiB */
 	if (guest) {
 		cr_assert_eq(num(j, "prewarm.bytes"), 6 * MiB);
+		cr_assert_eq(num(j, "prewarm.wanted"), 6 * MiB);
 		cr_assert_geq(num(j, "prewarm.cpus"), 1);
 		cr_assert_gt(num(j, "prewarm.ns"), 0);
 	} else {
@@ -640,6 +641,35 @@ Test(linux, host_identity_is_the_kernels_and_prewarm_follows_the_option)
 	cJSON_Delete(j);
 	j = run_linux(spec("small", small), outdir("off"), "--no-prewarm", "--no-probe-free", &r);
 	cr_assert(cJSON_IsNull(at(j, "prewarm")));
+	cJSON_Delete(j);
+}
+
+/*
+ * A region of three quarters of the host's memory, of which one page is
+ * touched: a prewarm of all of it would cost far more than it saves, and
+ * could wake the OOM killer. Nothing is touched, and linux.json says why.
+ */
+Test(linux, prewarm_skips_more_than_the_host_can_spare)
+{
+	char text[512], line[256];
+	unsigned long long kib = 0, mib;
+	struct result r;
+	FILE *f = fopen("/proc/meminfo", "r");
+	cJSON *j;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) && sscanf(line, "MemTotal: %llu kB", &kib) != 1)
+		;
+	fclose(f);
+	mib = kib / 1024 * 3 / 4 / 2 * 2;
+	snprintf(text, sizeof(text), "{\"name\":\"sparse\",\"regions\":[{\"name\":\"a\","
+		 "\"size\":\"%lluMiB\"}],\"phases\":[{\"op\":\"touch\",\"region\":\"a\","
+		 "\"length\":\"4KiB\"}]}", mib);
+	j = run_linux(spec("sparse", text), outdir("sparse"), "--prewarm", "--no-probe-free", &r);
+	cr_assert_eq(num(j, "prewarm.bytes"), 0);
+	cr_assert_eq(num(j, "prewarm.wanted"), (double)mib * MiB);
+	cr_assert_eq(num(j, "regions.a.faults"), 1);
+	cr_assert_eq(run_lines(r.err), 0, "%s", r.err);
 	cJSON_Delete(j);
 }
 
