@@ -12,7 +12,7 @@
  *
  *	child				loader
  *	READY ------------------------>	prewarm (touch), sysfs, probes, counters,
- *					prewarm (free), hoststat
+ *					prewarm (free), hoststat, BPF statistics on
  *	      <------------------------ GO
  *	REGION i start size ---------->	(no reply)
  *	BEGIN i minflt --------------->	counters; cur_phase = i
@@ -20,7 +20,8 @@
  *	  ... the phase runs ...
  *	END i times minflt ----------->	counters; backing map
  *	      <------------------------ ack
- *	DONE ------------------------->	cur_phase = none; final backing map, hoststat
+ *	DONE ------------------------->	cur_phase = none; BPF statistics read and
+ *					off; final backing map, hoststat
  *	      <------------------------ ack; the child exits
  *
  * So every kernel event is tagged with its phase in the kernel, and the
@@ -33,6 +34,11 @@
  * In a guest the loader first has the memory the workload will need touched
  * and freed again (linux-probes/prewarm.h), so that its faults do not pay
  * the hypervisor's first touch (--prewarm, --no-prewarm).
+ *
+ * Then, unless no_probe_free, the same workload runs once more with the same
+ * settings and prewarm but no probes and no counters, the same handshake
+ * without the backing maps: each phase's wall time with nothing of ours in
+ * the kernel (linux.json's probe_free_runtime_ns).
  *
  * Host settings are restored on every path: success, error, SIGINT, SIGTERM,
  * SIGHUP (blocked and read through a signalfd, so cleanup runs in the loop,
