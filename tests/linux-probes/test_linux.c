@@ -1004,6 +1004,48 @@ Test(linux, sysfs_is_restored_after_sigterm)
 	cr_assert_neq(access(lj, F_OK), 0, "nothing half-written");
 }
 
+/* The loader's child now (0: none): the workload, with --no-prewarm the only one. */
+static int child_of(pid_t loader)
+{
+	char path[128];
+	int child = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)loader, (int)loader);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fscanf(f, "%d", &child) != 1)
+		child = 0;
+	fclose(f);
+	return child;
+}
+
+/* A signal in the second, probe-free run still abandons the run, and sysfs is restored. */
+Test(linux, sigterm_in_the_probe_free_run_abandons_the_run)
+{
+	struct result r;
+	char text[512], lj[256];
+	int first = 0, now = 0;
+
+	run_start(&r, -1, (const char *const[]){ "linux",
+		  spec("term2", unlike_host("term2", 1500, text, sizeof(text))), "-o", outdir("term2"),
+		  "--no-prewarm", NULL });
+	wait_applied();
+	for (int i = 0; i < 500 && !first; i++, usleep(10000))
+		first = child_of(r.pid);
+	cr_assert_neq(first, 0, "the first run's workload");
+	for (int i = 0; i < 1000 && (!now || now == first); i++, usleep(10000))
+		now = child_of(r.pid);
+	cr_assert(now && now != first, "the probe-free run never started");
+	kill(r.pid, SIGTERM);
+	run_finish(&r);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "interrupted"), "%s", r.err);
+	snprintf(lj, sizeof(lj), "%s/linux.json", outdir("term2"));
+	cr_assert_neq(access(lj, F_OK), 0, "nothing half-written");
+	/* teardown checks sysfs */
+}
+
 /* The workload runs as nobody while the loader stays root. */
 static uid_t child_uid(pid_t loader)
 {
