@@ -87,6 +87,7 @@ LIB_OBJS += build/simulator/timing.o
 # ---- the comparison: divergence per mechanism, tolerances, verdicts -------------
 LIB_OBJS += build/compare/compare.o
 LIB_OBJS += build/compare/distance.o
+LIB_OBJS += build/compare/faultkind.o
 LIB_OBJS += build/compare/side.o
 LIB_OBJS += build/compare/tolerance.o
 
@@ -223,7 +224,7 @@ test: bin/virtuoso $(TESTS)
 MAIN_SPEC ?= datasets/workloads/default.json
 MAIN_OUT ?= out/default
 main: bin/virtuoso
-	bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT)
+	bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT) --repeat 3
 	@echo "main: open $(MAIN_OUT)/report.html (report.md and summary.json beside it; the sides: linux.json, sim.json and their event logs)"
 
 bench: bin/virtuoso $(BENCHES)

@@ -286,7 +286,7 @@ static int load_phases(const struct wj_ctx *c, const cJSON *root, struct side *s
 				       region);
 		/* Linux's start_ns are from the first phase already, the simulator's from its start */
 		if (i == 0)
-			first = p->start_ns;
+			s->first_phase_ns = first = p->start_ns;
 		p->start_ns = p->start_ns >= first ? p->start_ns - first : 0;
 	}
 	return 0;
@@ -359,12 +359,47 @@ static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0
 	f->region = region_at(s, e->fault.addr);
 	f->phase = e->phase >= 0 && (size_t)e->phase < s->nr_phases ? e->phase : -1;
 	f->write = e->fault.error_code & 2;
+	f->present = e->fault.error_code & 1;
+	f->completed = e->fault.completed;
 	for (unsigned i = 0; i < e->fault.nr_allocs && i < VT_FAULT_ALLOCS; i++)
 		if (e->fault.alloc[i].migratetype == MIGRATE_MOVABLE) {
 			f->order = e->fault.alloc[i].order;
 			f->allocated = true;
 			break;
 		}
+}
+
+/*
+ * The range a successful system call unmapped or zapped, or false: munmap,
+ * mremap's old range, a MAP_FIXED mmap over what was there, MADV_DONTNEED,
+ * MADV_FREE, MADV_REMOVE, MADV_DONTNEED_LOCKED.
+ */
+static bool zap_of(const struct vt_event *e, uint64_t *start, uint64_t *end)
+{
+	enum { SYS_MMAP = 9, SYS_MUNMAP = 11, SYS_MREMAP = 25, SYS_MADVISE = 28,
+	       MAP_FIXED_ = 0x10, DONTNEED = 4, FREE = 8, REMOVE = 9, DONTNEED_LOCKED = 24 };
+	uint64_t adv = e->sys.args[2];
+
+	if (e->sys.ret < 0 && e->sys.ret > -4096)
+		return false;
+	switch (e->sys.nr) {
+	case SYS_MMAP:
+		if (!(e->sys.args[3] & MAP_FIXED_))
+			return false;
+		break;
+	case SYS_MUNMAP:
+	case SYS_MREMAP:
+		break;
+	case SYS_MADVISE:
+		if (adv != DONTNEED && adv != FREE && adv != REMOVE && adv != DONTNEED_LOCKED)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	*start = e->sys.args[0];
+	*end = e->sys.args[0] + e->sys.args[1];
+	return true;
 }
 
 /*
@@ -378,8 +413,9 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 	const cJSON *meta, *scan_names, *tlb_names, *p0;
 	struct evlog_reader r;
 	struct vt_event e;
-	size_t cap = 0;
-	uint64_t t0 = 0;
+	struct side_zap *zaps = NULL;
+	size_t cap = 0, nr_zaps = 0;
+	uint64_t t0 = s->first_phase_ns;
 	char *path, buf[16];
 	int ret = -1;
 
@@ -433,6 +469,18 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 					meta_name(scan_names, st, buf, sizeof(buf)), 1))
 				goto oom;
 			break;
+		case VT_SYSCALL: {
+			struct side_zap z = { .before = s->nr_faults }, *nz;
+
+			if (!zap_of(&e, &z.start, &z.end))
+				break;
+			nz = realloc(zaps, (nr_zaps + 1) * sizeof(*nz));
+			if (!nz)
+				goto oom;
+			zaps = nz;
+			zaps[nr_zaps++] = z;
+			break;
+		}
 		case VT_TLB_FLUSH:
 			if (tlb_from_log && in_phase &&
 			    named_add(&s->tlb_flushes, &s->nr_tlb_flushes,
@@ -441,6 +489,7 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 			break;
 		}
 	}
+	fault_kinds_classify(s, zaps, nr_zaps);
 	s->has_log = true;
 	s->has_khugepaged = true;
 	s->has_tlb_flushes = true;
@@ -449,6 +498,7 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 oom:
 	wl_error_set(c->err, path, "", "out of memory");
 out:
+	free(zaps);
 	evlog_close(&r);
 	free(path);
 	return ret;
@@ -499,6 +549,8 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 	    wj_string(&c, s->json, "", "timing", false, &timing) < 0)
 		return -1;
 	s->timed = !timing || strcmp(timing, "none");
+	if (wj_bool(&c, s->json, "", "calibrated", false, &s->calibrated) < 0)
+		return -1;
 
 	if (load_regions(&c, s->json, s) || load_phases(&c, s->json, s) ||
 	    load_khugepaged(&c, s->json, s))
