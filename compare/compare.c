@@ -571,8 +571,9 @@ static void kind_latency(struct build *b, unsigned kind, const char *na)
 		mid = k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
 		m = add(b, "fault_latency_wasserstein", scope, NAN, NAN,
 			fmax(0, near - self) / fmax(mid, 1),
-			"W1 %.0f ns from the nearest Linux run, Linux's runs %.0f ns apart, over "
-			"Linux's median %.0f ns", near, self, mid);
+			"W1 %.0f ns over Linux's median %.0f ns", near, mid);
+		if (m && b->nl > 1)
+			note_append(m, "less Linux's runs' own %.0f ns", self);
 		if (m && kind == FAULT_KIND_NR)
 			m->klass = METRIC_INFO;
 	}

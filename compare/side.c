@@ -16,6 +16,7 @@
 
 #define PAGE_4K		4096u
 #define MIGRATE_MOVABLE	1		/* a folio's, as opposed to a page table's */
+#define MM_ANONPAGES	1		/* rss_stat's member */
 #define TASK_SWITCH	"flush on task switch"
 
 static char *join(const char *dir, const char *name)
@@ -348,9 +349,15 @@ static int region_at(const struct side *s, uint64_t addr)
 	return -1;
 }
 
-/* One fault record as a struct side_fault. */
+/*
+ * One fault record as a struct side_fault. rss: the process's anonymous
+ * RSS before it (bytes, -1 unknown), moved to after it. A record keeps its
+ * first VT_FAULT_ALLOCS allocations; when the folio was not among them (a
+ * fault that also allocated page tables at several levels), the growth of
+ * the anonymous RSS gives its size.
+ */
 static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0,
-		     struct side_fault *f)
+		     int64_t *rss, struct side_fault *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->t_ns = e->ts >= t0 ? e->ts - t0 : 0;
@@ -367,6 +374,17 @@ static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0
 			f->allocated = true;
 			break;
 		}
+	if (!f->allocated && e->fault.nr_allocs > VT_FAULT_ALLOCS && *rss >= 0 &&
+	    e->fault.rss_anon > *rss) {
+		uint64_t pages = (uint64_t)(e->fault.rss_anon - *rss) / PAGE_4K;
+
+		if (pages && !(pages & (pages - 1)) && pages < 1u << SIDE_ORDERS) {
+			f->allocated = true;
+			f->order = (uint8_t)__builtin_ctzll(pages);
+		}
+	}
+	if (e->fault.rss_anon >= 0)
+		*rss = e->fault.rss_anon;
 }
 
 /*
@@ -415,6 +433,8 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 	struct vt_event e;
 	struct side_zap *zaps = NULL;
 	size_t cap = 0, nr_zaps = 0;
+	/* MM_ANONPAGES bytes as last seen: MimicOS's mm starts empty, Linux's unknown */
+	int64_t rss = strcmp(s->kind, "sim") ? -1 : 0;
 	uint64_t t0 = s->first_phase_ns;
 	char *path, buf[16];
 	int ret = -1;
@@ -455,7 +475,11 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 					goto oom;
 				s->faults = nf;
 			}
-			fault_of(s, &e, t0, &s->faults[s->nr_faults++]);
+			fault_of(s, &e, t0, &rss, &s->faults[s->nr_faults++]);
+			break;
+		case VT_RSS:
+			if (e.rss.member == MM_ANONPAGES)
+				rss = e.rss.size;
 			break;
 		case VT_SCAN_PMD:
 		case VT_COLLAPSE:
