@@ -648,6 +648,54 @@ static void fault_kinds(struct build *b)
 	kind_latency(b, FAULT_KIND_NR, na);
 }
 
+/* The sum of the known latencies of phase i's faults in the regions, ns. */
+static double phase_fault_ns(const struct side *s, size_t i)
+{
+	double sum = 0;
+
+	for (size_t k = 0; k < s->nr_faults; k++)
+		if (s->faults[k].region >= 0 && s->faults[k].phase == (int)i)
+			sum += (double)s->faults[k].latency_ns;
+	return sum;
+}
+
+/*
+ * Information: how much of each phase went to the kernel's fault work
+ * inside the latency window, on each side. A phase whose runtime is off
+ * while its fault share agrees points at the user-level model, and the
+ * reverse at the kernel's cost model.
+ */
+static void fault_time(struct build *b, const char *na)
+{
+	char scope[80];
+
+	for (size_t i = 0; i < b->l->nr_phases; i++) {
+		const struct side_phase *sp = &b->s->phases[i];
+		double v[COMPARE_MAX_RUNS], sim;
+		struct metric *m;
+		bool any = false;
+
+		snprintf(scope, sizeof(scope), "phase %zu %s", i, b->l->phases[i].op);
+		for (size_t r = 0; r < b->nl; r++) {
+			const struct side_phase *lp = &b->L[r]->phases[i];
+
+			v[r] = lp->runtime_ns ? phase_fault_ns(b->L[r], i) / (double)lp->runtime_ns : NAN;
+			any |= lp->faults != 0;
+		}
+		if (!any && !sp->faults)
+			continue;
+		sim = sp->runtime_ns ? phase_fault_ns(b->s, i) / (double)sp->runtime_ns : NAN;
+		if (na) {
+			add(b, "fault_time_share", scope, NAN, NAN, NAN, "%s", na);
+			continue;
+		}
+		m = add_band(b, "fault_time_share", scope, v, b->nl, sim, BAND_TIME);
+		if (m)
+			snprintf(m->note, sizeof(m->note), "share of the phase inside faults' latency "
+				 "windows");
+	}
+}
+
 static uint64_t named_count(const struct side_named_count *v, size_t nr, const char *name)
 {
 	for (size_t i = 0; i < nr; i++)
@@ -790,6 +838,11 @@ int compare_runs(struct comparison *c, const struct side *const *linux_runs, siz
 	runtimes(&b);
 	alloc_orders(&b);
 	fault_kinds(&b);
+	{
+		char buf[112];
+
+		fault_time(&b, latency_na(&b, buf, sizeof(buf)));
+	}
 	khugepaged(&b);
 	tlb_flushes(&b);
 	if (b.oom) {

@@ -83,6 +83,12 @@ static const struct tolerance defaults[] = {
 	 */
 	{ "cold_faults",		0.05,	0.25,	false, I },
 	/*
+	 * Information: the share of a phase spent inside fault latency
+	 * windows, each side's own (ratio error): where a phase's time goes,
+	 * to tell a wrong kernel cost from a wrong user-level one.
+	 */
+	{ "fault_time_share",		0.2,	1.0,	false, I },
+	/*
 	 * Successful collapses. khugepaged runs beside the workload on Linux;
 	 * khugepaged_wait phases wait for whole scans, yet a pass in flight
 	 * when a phase ends can put a collapse on either side of the end:
