@@ -669,6 +669,8 @@ static void fault_time(struct build *b, const char *na)
 {
 	char scope[80];
 
+	if (na)
+		return;		/* information only: nothing to say without both */
 	for (size_t i = 0; i < b->l->nr_phases; i++) {
 		const struct side_phase *sp = &b->s->phases[i];
 		double v[COMPARE_MAX_RUNS], sim;
@@ -685,10 +687,6 @@ static void fault_time(struct build *b, const char *na)
 		if (!any && !sp->faults)
 			continue;
 		sim = sp->runtime_ns ? phase_fault_ns(b->s, i) / (double)sp->runtime_ns : NAN;
-		if (na) {
-			add(b, "fault_time_share", scope, NAN, NAN, NAN, "%s", na);
-			continue;
-		}
 		m = add_band(b, "fault_time_share", scope, v, b->nl, sim, BAND_TIME);
 		if (m)
 			snprintf(m->note, sizeof(m->note), "share of the phase inside faults' latency "
