@@ -303,11 +303,18 @@ static int fault_timed(struct functional_state *st, const struct mimicos_respons
 /*
  * One request to MimicOS; what it changed or flushed leaves the
  * translation cache. A transport failure (the server gone) fails the run.
+ * A fault or system call carries the simulated time its kernel work begins
+ * (the time its log records are stamped with); ADVANCE's own time is the
+ * caller's.
  */
-static int request(struct functional_state *st, const struct mimicos_request *rq,
+static int request(struct functional_state *st, struct mimicos_request *rq,
 		   struct mimicos_response *rs)
 {
-	int ret = channel_request(&st->ch, 0, rq, rs, st->tm ? &st->ks : NULL);
+	int ret;
+
+	if (rq->type <= MIMICOS_REQ_MADVISE)
+		rq->now_ns = st->tm ? timing_kernel_begin_ns(st->tm) : st->now_ns;
+	ret = channel_request(&st->ch, 0, rq, rs, st->tm ? &st->ks : NULL);
 
 	if (ret)
 		return transport_failed(st, ret);

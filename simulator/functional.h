@@ -31,7 +31,8 @@
  *
  * Simulated time: untimed, only SLEEP and KHUGEPAGED_WAIT move the clock;
  * timed, the clock is the core's, and khugepaged's passes run (on another
- * CPU) as it passes their due time.
+ * CPU) as it passes their due time. Each fault and system call tells
+ * MimicOS its time (request.now_ns), which stamps what it logs.
  *
  * Counted per region, as ../shared/spec/results.md defines them: faults
  * (user faults whose address is in it), thp_faults (faults that installed a

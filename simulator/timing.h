@@ -170,6 +170,20 @@ void timing_idle(struct timing *t, uint64_t ns);
 /* The simulated time now (everything issued has completed), in ns. */
 uint64_t timing_now_ns(struct timing *t);
 
+/*
+ * When the kernel's work of a fault or system call timed now would begin,
+ * in ns: every access in flight completed (both serialise, as
+ * core_serialize() drains), then the exception or system-call entry. Where
+ * Linux's tracepoint stamps the same event (page_fault_user, sys_enter).
+ * Reads the core without draining it.
+ */
+static inline uint64_t timing_kernel_begin_ns(const struct timing *t)
+{
+	uint64_t drained = t->core.horizon > t->core.now ? t->core.horizon : t->core.now;
+
+	return core_ns(&t->core, drained + t->cfg.core.fault_entry_cycles);
+}
+
 /* The core's dispatch clock in ns, without draining (cheap; for polling). */
 static inline uint64_t timing_clock_ns(const struct timing *t)
 {

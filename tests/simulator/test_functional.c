@@ -914,6 +914,67 @@ ParameterizedTest(struct ds_name *d, functional, timed_fault_records_carry_the_s
 	rmdir(dir);
 }
 
+ParameterizedTestParameters(functional, timed_fault_records_are_stamped_when_the_fault_began)
+{
+	return cr_make_param_array(struct ds_name, all_datasets, NR_DATASETS);
+}
+
+/*
+ * A timed run stamps each fault record with the core's time when the
+ * kernel's work on it began, on the clock of sim.json's phases (simulated
+ * ns since the run started): within its phase's [start_ns, start_ns +
+ * runtime_ns], and later than the previous fault of the phase by at least
+ * that fault's own latency (the core handles one fault at a time), give or
+ * take the 1 ns of rounding a latency has.
+ */
+ParameterizedTest(struct ds_name *d, functional, timed_fault_records_are_stamped_when_the_fault_began)
+{
+	char dir[] = "/tmp/vfunc-XXXXXX", log[64];
+	struct evlog_reader r;
+	struct wl_error err = { 0 };
+	struct vt_event ev;
+	uint64_t last_end = 0, in_phase = 0;
+	int16_t last_phase = -1;
+	cJSON *j, *phases;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
+	run_into(&run, &spec, d->name, CHANNEL_IN_PROCESS, true, log);
+	loaded = true;
+	j = functional_to_json(&run);
+	phases = cJSON_GetObjectItem(j, "phases");
+	cr_assert_eq((size_t)cJSON_GetArraySize(phases), spec.nr_phases);
+	cr_assert_eq(evlog_open(&r, log, &err), 0, "%s", err.msg);
+	while (evlog_next(&r, &ev) > 0) {
+		cJSON *ph;
+		double start, runtime;
+
+		if (ev.type != VT_FAULT || ev.phase < 0)
+			continue;	/* MAP_POPULATE's GUP faults: the mmap's time */
+		ph = cJSON_GetArrayItem(phases, ev.phase);
+		cr_assert_not_null(ph, "%s: fault of phase %d", d->name, ev.phase);
+		start = jnum(ph, "start_ns");
+		runtime = jnum(ph, "runtime_ns");
+		cr_assert_geq((double)ev.ts, start, "%s: phase %d starts at %.0f, a fault at %llu",
+			      d->name, ev.phase, start, (unsigned long long)ev.ts);
+		cr_assert_leq((double)ev.ts, start + runtime, "%s: phase %d ends at %.0f, a fault "
+			      "at %llu", d->name, ev.phase, start + runtime, (unsigned long long)ev.ts);
+		if (ev.phase == last_phase)
+			cr_assert_geq(ev.ts + 1, last_end, "%s: phase %d: a fault at %llu, before "
+				      "the previous one ended (%llu)", d->name, ev.phase,
+				      (unsigned long long)ev.ts, (unsigned long long)last_end);
+		last_phase = ev.phase;
+		last_end = ev.ts + ev.fault.latency_ns;
+		in_phase++;
+	}
+	evlog_close(&r);
+	cr_assert_eq(in_phase, run.timing.faults[0] + run.timing.faults[1] + run.timing.faults[2] +
+		     run.timing.faults[3] + run.timing.faults[4], "%s: every user fault seen", d->name);
+	cJSON_Delete(j);
+	unlink(log);
+	rmdir(dir);
+}
+
 /* Untimed (--functional): no simulated time, so no latency summary in sim.json. */
 Test(functional, untimed_run_has_no_fault_latencies)
 {
