@@ -278,20 +278,20 @@ static int transport_failed(struct functional_state *st, int err)
 }
 
 /*
- * Time a fault MimicOS handled: what timing_kernel() charged it (entry, the
- * kernel's stream, exit) is its simulated time. MimicOS holds the fault's
- * log record until it hears that time, so the log carries it as Linux's
- * carries the measured one.
+ * Time a fault MimicOS handled: its latency is the fault window's
+ * (timing.h), the kernel's stream as timing_kernel() replayed it; entry and
+ * exit take the core's time but lie outside the window, as outside Linux's.
+ * MimicOS holds the fault's log record until it hears that time, so the log
+ * carries it as Linux's carries the measured one.
  */
 static int fault_timed(struct functional_state *st, const struct mimicos_response *rs)
 {
-	uint64_t before = st->tm->stats.fault_cycles, cycles, mhz = st->tm->cfg.core.freq_mhz;
+	uint64_t cycles, mhz = st->tm->cfg.core.freq_mhz;
 	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT_LATENCY };
 	struct mimicos_response lrs;
 	int ret;
 
-	timing_kernel(st->tm, TIMING_KERNEL_FAULT, rs, &st->ks);
-	cycles = st->tm->stats.fault_cycles - before;
+	cycles = timing_kernel(st->tm, TIMING_KERNEL_FAULT, rs, &st->ks);
 	st->fault_ns = (cycles * 1000 + mhz / 2) / mhz;
 	if (!st->log)
 		return 0;
