@@ -123,7 +123,8 @@ struct vt_event;
  *                 tlb_single_page_flush_ceiling of 33
  *   VT_RSS        an RSS change outside a fault (zaps, collapses)
  *
- * ts is the simulated time (os->now_ns), phase os->phase; tid 0.
+ * ts is the event clock (os->now_ns: the simulated time its caller set),
+ * phase os->phase; tid 0.
  * VT_SYSCALL records are the caller's (channel.c).
  */
 struct mimicos_event_sink {
@@ -226,7 +227,12 @@ struct mimicos {
 	struct khugepaged *khugepaged;
 	/* Events (NULL event: none), and what stamps them. */
 	struct mimicos_event_sink events;
-	uint64_t now_ns;		/* simulated time */
+	/*
+	 * The event clock: the simulated time mimicos_emit() stamps records
+	 * with, and nothing else reads (khugepaged keeps its own clock). Set
+	 * by khugepaged to each pass's time, by the channel to a request's.
+	 */
+	uint64_t now_ns;
 	int16_t phase;			/* the workload's phase tag, -1 none */
 	/*
 	 * The workload's task is blocked (a khugepaged_wait or a sleep): a
