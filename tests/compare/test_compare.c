@@ -139,6 +139,7 @@ Test(tolerance, defaults)
 	cr_expect_eq(t->fail, 1.0);
 	cr_expect_eq(tolerance_find(&tol, "cold_faults")->klass, METRIC_INFO);
 	cr_expect_eq(tolerance_find(&tol, "faults_by_kind")->klass, METRIC_FUNCTIONAL);
+	cr_expect_eq(tolerance_find(&tol, "scan_results")->klass, METRIC_INFO);
 	/* every time metric fails a model 3x off (a ratio error of 2) */
 	for (size_t i = 0; i < tol.nr; i++)
 		if (tol.t[i].klass == METRIC_TIMING)
@@ -840,20 +841,20 @@ Test(compare, recorded_linux_against_virtuoso_sim)
 	cr_expect_eq(cmp_metric(&c, "faults_by_kind", "anon_4k")->sim_value, 2048);
 	cr_expect_eq(cmp_metric(&c, "faults_by_kind", "zero_read")->sim_value, 2048);
 	/*
-	 * What a researcher relies on: every functional metric exact (the
-	 * scan outcomes race with the workload on Linux: tolerance.c), so a
-	 * simulation that drifts from Linux fails here.
+	 * What a researcher relies on: every functional metric exact, so a
+	 * simulation that drifts from Linux fails here (the scan outcomes,
+	 * which race with the workload on Linux, are information).
 	 */
 	for (size_t i = 0; i < c.nr_metrics; i++) {
 		const struct metric *m = &c.metrics[i];
 
-		if (m->klass != METRIC_FUNCTIONAL || !strcmp(m->name, "scan_results"))
+		if (m->klass != METRIC_FUNCTIONAL)
 			continue;
 		cr_expect_eq(m->value, m->higher_is_better ? 1.0 : 0.0, "%s of %s: %g", m->name,
 			     m->scope, m->value);
 		cr_expect_eq(m->verdict, VERDICT_PASS, "%s of %s", m->name, m->scope);
 	}
-	cr_expect_neq(c.functional, VERDICT_FAIL, "at worst the scan outcomes warn");
+	cr_expect_eq(c.functional, VERDICT_PASS);
 	/*
 	 * Each timing metric with two values: the ratio error worked out here
 	 * from them, and the verdict its tolerance gives that error.
