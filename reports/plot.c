@@ -36,6 +36,16 @@ static const char *const class_label[PAGE_CLASS_NR] = {
 
 /* ---- shared views ------------------------------------------------------------- */
 
+size_t report_linux_runs(const struct comparison *c, const struct side *const **runs)
+{
+	if (c->linux_runs && c->nr_linux_runs) {
+		*runs = c->linux_runs;
+		return c->nr_linux_runs;
+	}
+	*runs = &c->linux_side;
+	return 1;
+}
+
 int report_region_index(const struct side *s, const char *name)
 {
 	for (size_t i = 0; i < s->nr_regions; i++)

@@ -65,6 +65,12 @@ void plot_named_counts(struct plotter *p, const char *stem, const char *title,
 
 /* ---- shared with report.c ------------------------------------------------------ */
 
+/*
+ * Linux's runs, the first first, into *runs: the comparison's own, or its one
+ * linux_side when it was made from two sides (compare_sides). How many.
+ */
+size_t report_linux_runs(const struct comparison *c, const struct side *const **runs);
+
 /* The index of the region of side 's' named 'name', or -1. */
 int report_region_index(const struct side *s, const char *name);
 

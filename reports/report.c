@@ -103,6 +103,7 @@ static const char *verdict_cls(enum verdict v)
 	case VERDICT_PASS: return "v-pass";
 	case VERDICT_WARN: return "v-warn";
 	case VERDICT_FAIL: return "v-fail";
+	case VERDICT_UNSTABLE: return "v-unstable";
 	default: return "v-na";
 	}
 }
@@ -431,27 +432,145 @@ static const char *workload_name(const struct comparison *c)
 	return c->sim_side->workload ? c->sim_side->workload : "?";
 }
 
+/* "2 pass, 1 warn, 5 fail" over the metrics of class k, the verdicts that occur. */
+static const char *class_counts(char *buf, size_t len, const struct comparison *c,
+				enum metric_class k)
+{
+	static const enum verdict order[] = {
+		VERDICT_PASS, VERDICT_WARN, VERDICT_FAIL, VERDICT_UNSTABLE, VERDICT_NA,
+	};
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < c->nr_metrics; i++)
+			n += c->metrics[i].klass == k && c->metrics[i].verdict == order[j];
+		if (n && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%zu %s", at ? ", " : "", n,
+					       verdict_name(order[j]));
+	}
+	if (!at)
+		snprintf(buf, len, "no metrics");
+	return buf;
+}
+
+/* What the two verdicts are made of, as the first screen says it. */
+static const char *const class_checks[2] = {
+	[METRIC_FUNCTIONAL] = "faults, pages and their backing, allocation orders, collapses, "
+			      "TLB flushes",
+	[METRIC_TIMING] = "runtimes, fault latency by kind",
+};
+
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path ? path : "?";
+}
+
+/*
+ * The first screen: the overall verdict and the counts, the functional and
+ * the timing verdict side by side, whether timing can be expected to pass
+ * at all, how many Linux runs stand behind Linux's values, and the worst
+ * failures in words.
+ */
+static void section_verdict_summary(struct doc *d, const struct comparison *c)
+{
+	static const char *const class_title[2] = { "Functional", "Timing" };
+	const struct side *const *runs;
+	size_t nr_runs = report_linux_runs(c, &runs);
+	const struct metric *worst[3];
+	size_t nr_worst = comparison_worst(c, worst, 3);
+	const enum verdict v[2] = { c->functional, c->timing };
+	char counts[2][96], what[160];
+
+	for (int k = 0; k < 2; k++)
+		class_counts(counts[k], sizeof(counts[k]), c, (enum metric_class)k);
+	if (d->html) {
+		fprintf(d->f, "<p class=\"overall\">Overall verdict: <span class=\"badge %s big\">%s</span>"
+			" &middot; results %s &middot; %zu metrics: %zu pass, %zu warn, %zu fail, "
+			"%zu n/a, %zu unstable</p>\n", verdict_cls(c->overall), verdict_name(c->overall),
+			c->complete ? "complete" : "<strong>incomplete</strong>", c->nr_metrics,
+			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
+			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA),
+			count_verdict(c, VERDICT_UNSTABLE));
+		fputs("<div class=\"classes\">\n", d->f);
+		for (int k = 0; k < 2; k++) {
+			fprintf(d->f, "<div class=\"class-card\"><span class=\"class-name\">%s</span> "
+				"<span class=\"badge %s big\">%s</span>", class_title[k],
+				verdict_cls(v[k]), verdict_name(v[k]));
+			if (k == METRIC_TIMING && !c->calibrated)
+				fputs(" <span class=\"tag\">uncalibrated configuration</span>", d->f);
+			fputs("<div class=\"meta\">", d->f);
+			esc(d, class_checks[k]);
+			fputs(": ", d->f);
+			esc(d, counts[k]);
+			fputs("</div></div>\n", d->f);
+		}
+		fputs("</div>\n", d->f);
+	} else {
+		static const char *const head[] = { "Functional", "Timing" };
+		struct table t;
+
+		fprintf(d->f, "**Overall verdict: %s** · results %s · %zu metrics: %zu pass, %zu warn, "
+			"%zu fail, %zu n/a, %zu unstable\n\n", verdict_name(c->overall),
+			c->complete ? "complete" : "**incomplete**", c->nr_metrics,
+			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
+			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA),
+			count_verdict(c, VERDICT_UNSTABLE));
+		table_init(&t, head, 2, 0);
+		table_add(&t, NULL, "**%s**", verdict_name(v[0]));
+		table_add(&t, NULL, "**%s**%s", verdict_name(v[1]),
+			  c->calibrated ? "" : " (uncalibrated configuration)");
+		for (int k = 0; k < 2; k++)
+			table_add(&t, NULL, "%s: %s", class_checks[k], counts[k]);
+		doc_table(d, &t);
+	}
+	if (!c->calibrated)
+		doc_p(d, "warning", "Uncalibrated configuration: the simulated machine was not "
+		      "calibrated for this host (sim.json does not say \"calibrated\": true), so "
+		      "the timing verdict is expected to fail until the model is calibrated for "
+		      "this host. The functional verdict does not depend on it.");
+	if (nr_runs > 1) {
+		char *names = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&names, &len);
+
+		for (size_t r = 0; m && r < nr_runs; r++)
+			fprintf(m, "%s%s", r ? ", " : "", base_name(runs[r]->path));
+		if (m)
+			fclose(m);
+		doc_p(d, NULL, "Linux runs: %zu (%s). Linux's values are their median, shown with "
+		      "their range min..max; counts and times are judged from the range's nearest "
+		      "edge.", nr_runs, names ? names : "?");
+		free(names);
+	} else {
+		doc_p(d, NULL, "Linux runs: 1. With one run, Linux's own spread is unknown: a "
+		      "divergence may be Linux varying (virtuoso linux --repeat N records N runs).");
+	}
+	if (!nr_worst)
+		return;
+	doc_p(d, NULL, "Worst failures:");
+	doc_ul(d, true);
+	for (size_t i = 0; i < nr_worst; i++) {
+		metric_describe(worst[i], what, sizeof(what));
+		doc_li(d, &worst[i]->verdict, "%s", what);
+	}
+	doc_ul(d, false);
+}
+
 static void section_run(struct doc *d, const struct comparison *c)
 {
 	const struct side *sides[2] = { c->linux_side, c->sim_side };
 	static const char *const head[] = { "", "Linux", "simulated" };
+	static const char *const head_runs[] = { "", "Linux (first run)", "simulated" };
+	const struct side *const *runs;
 	struct table t;
 	char a[64], b[64];
 
-	if (d->html) {
-		fprintf(d->f, "<p class=\"overall\">Overall verdict: <span class=\"badge %s big\">%s</span>"
-			" &middot; results %s &middot; %zu metrics: %zu pass, %zu warn, %zu fail, "
-			"%zu n/a</p>\n", verdict_cls(c->overall), verdict_name(c->overall),
-			c->complete ? "complete" : "<strong>incomplete</strong>", c->nr_metrics,
-			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
-			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA));
-	} else {
-		fprintf(d->f, "**Overall verdict: %s** · results %s · %zu metrics: %zu pass, %zu warn, "
-			"%zu fail, %zu n/a\n\n", verdict_name(c->overall),
-			c->complete ? "complete" : "**incomplete**", c->nr_metrics,
-			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
-			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA));
-	}
+	section_verdict_summary(d, c);
 	for (int s = 0; s < 2; s++)
 		if (!sides[s]->complete || sides[s]->dropped_events)
 			doc_p(d, "warning", "The %s side is %s (%" PRIu64 " events dropped): its counts "
@@ -459,7 +578,7 @@ static void section_run(struct doc *d, const struct comparison *c)
 			      sides[s]->complete ? "marked complete but lost events" : "incomplete",
 			      sides[s]->dropped_events);
 
-	table_init(&t, head, 3, 0);
+	table_init(&t, report_linux_runs(c, &runs) > 1 ? head_runs : head, 3, 0);
 	table_add(&t, NULL, "file");
 	for (int s = 0; s < 2; s++)
 		table_add(&t, NULL, "%s", sides[s]->path ? sides[s]->path : DASH);
@@ -486,18 +605,28 @@ static void section_run(struct doc *d, const struct comparison *c)
 		table_add(&t, NULL, "%zu, %zu", sides[s]->nr_regions, sides[s]->nr_phases);
 	doc_table(d, &t);
 
-	if (count_verdict(c, VERDICT_FAIL) + count_verdict(c, VERDICT_WARN)) {
+	if (count_verdict(c, VERDICT_FAIL) + count_verdict(c, VERDICT_WARN) +
+	    count_verdict(c, VERDICT_UNSTABLE)) {
+		static const enum verdict listed[] = { VERDICT_FAIL, VERDICT_WARN, VERDICT_UNSTABLE };
+
 		doc_p(d, NULL, "Metrics that did not pass:");
 		doc_ul(d, true);
-		for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < sizeof(listed) / sizeof(listed[0]); j++)
 			for (size_t i = 0; i < c->nr_metrics; i++) {
 				const struct metric *m = &c->metrics[i];
+				const char *info = m->klass == METRIC_INFO ? ", info: not counted" : "";
 				char v[32], tol[32];
 
-				if (m->verdict != (pass ? VERDICT_WARN : VERDICT_FAIL))
+				if (m->verdict != listed[j])
 					continue;
-				doc_li(d, &m->verdict, "%s (%s): %s, %s if %s%s%s", m->name, m->scope,
-				       fmt_ratio(v, sizeof(v), m->value),
+				if (m->verdict == VERDICT_UNSTABLE) {
+					doc_li(d, &m->verdict, "%s (%s%s): Linux's runs disagree and the "
+					       "simulated value is inside their range%s%s", m->name,
+					       m->scope, info, m->note[0] ? "; " : "", m->note);
+					continue;
+				}
+				doc_li(d, &m->verdict, "%s (%s%s): %s, %s if %s%s%s", m->name, m->scope,
+				       info, fmt_ratio(v, sizeof(v), m->value),
 				       m->verdict == VERDICT_FAIL ? "fails" : "warns",
 				       fmt_tolerance(tol, sizeof(tol), m->verdict == VERDICT_FAIL ?
 						     m->fail : m->warn, m->higher_is_better),
@@ -1049,6 +1178,12 @@ static const char html_style[] =
 	".badge.big{font-size:1em;padding:.1em .7em}\n"
 	".v-pass{background:#d8f0dd;color:#1b5e20}.v-warn{background:#ffefbf;color:#7a5200}\n"
 	".v-fail{background:#f9d2d2;color:#8e1b1b}.v-na{background:#eceff1;color:#555}\n"
+	".v-unstable{background:#e6e0f8;color:#4b3a8c}\n"
+	".classes{display:flex;flex-wrap:wrap;gap:.8em;margin:.6em 0 1em}\n"
+	".class-card{flex:1 1 320px;border:1px solid #d4d4d4;border-radius:6px;padding:.5em .8em}\n"
+	".class-name{font-weight:600;font-size:1.1em;margin-right:.3em}\n"
+	".tag{display:inline-block;font-size:.8em;border:1px solid #c9a227;color:#7a5200;"
+	"border-radius:.8em;padding:0 .5em;margin-left:.3em}\n"
 	".overall{font-size:1.1em}\n"
 	".meta{color:#555}\n"
 	".note{color:#555;font-style:italic}\n"

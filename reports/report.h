@@ -8,9 +8,16 @@
  * (compare/compare.h) and nothing else. They hold the same tables, in this
  * order:
  *
- *	the run		workload, overall verdict, completeness, the two
+ *	the run		first screen: the overall verdict and the counts
+ *			per verdict, the functional and the timing verdict
+ *			side by side (with "uncalibrated configuration" when
+ *			the simulated machine was not calibrated for this
+ *			host: timing is then expected to fail), how many
+ *			Linux runs, the three worst failures in words
+ *			(comparison_worst, metric_describe); then the two
  *			sides (file, tool version, complete, dropped events,
- *			event log, runtime); the metrics that did not pass
+ *			event log, runtime; Linux's first run) and every
+ *			metric that did not pass (info ones marked)
  *	verdicts	one row per metric: name, scope, Linux value,
  *			simulated value, divergence, the tolerance as "warn
  *			if" / "fail if", verdict, note

@@ -104,7 +104,8 @@ static void set_metric(struct metric *m, const char *name, const char *scope, do
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->scope, sizeof(m->scope), "%s", scope);
-	m->linux_value = lx;
+	m->linux_value = m->linux_lo = m->linux_hi = lx;
+	m->linux_runs = isnan(lx) ? 0 : 1;	/* one run, as compare_sides() leaves it */
 	m->sim_value = sm;
 	m->value = value;
 	m->warn = warn;
@@ -252,8 +253,13 @@ static void fixture_init(void)
 	set_metric(&fx.m[10], "collapses", "all", 1, 0, 1, 0.1, 0.5, false, VERDICT_FAIL, "");
 	set_metric(&fx.m[11], "fault_latency_wasserstein", "all", NAN, NAN, NAN, 0.5, 1, false,
 		   VERDICT_NA, "no latencies on the simulated side");
+	fx.m[6].klass = fx.m[8].klass = METRIC_TIMING;
+	fx.m[11].klass = METRIC_INFO;
+	/* the worst of each class; an uncalibrated simulated machine */
 	fx.c = (struct comparison){ .linux_side = L, .sim_side = S, .metrics = fx.m,
-				    .nr_metrics = 12, .overall = VERDICT_FAIL, .complete = true };
+				    .nr_metrics = 12, .functional = VERDICT_FAIL,
+				    .timing = VERDICT_WARN, .overall = VERDICT_FAIL,
+				    .complete = true, .calibrated = false };
 }
 
 static void fixture_fini(void)
@@ -393,7 +399,7 @@ Test(report, markdown_has_the_verdict_rows)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		cr_expect_not_null(strstr(md, rows[i]), "report.md lacks the row\n%s", rows[i]);
 	cr_expect_not_null(strstr(md, "**Overall verdict: fail** · results complete · 12 metrics: "
-				  "3 pass, 3 warn, 5 fail, 1 n/a"), "%s", md);
+				  "3 pass, 3 warn, 5 fail, 1 n/a, 0 unstable"), "%s", md);
 	cr_expect_not_null(strstr(md, "- fail: faults (all): 0.846, fails if > 0.2\n"));
 	cr_expect_not_null(strstr(md, "- warn: runtime (all): 0.7917, warns if > 0.5\n"));
 	/* the other tables */
@@ -414,6 +420,68 @@ Test(report, markdown_has_the_verdict_rows)
 	cr_expect_not_null(strstr(md, "| host.kernel | 6.18.0-test |\n"));
 	cr_expect_null(strstr(md, "<svg"));
 	free(md);
+}
+
+Test(report, first_screen_shows_both_verdicts_and_uncalibrated)
+{
+	static const char want_worst[] = "Worst failures:\n\n"
+		"- fail: faults (hot) 515 vs Linux 4\n"
+		"- fail: faults 1115 vs Linux 604\n"
+		"- fail: alloc_orders 0.5006 (fails above 0.2)\n\n";
+	struct report_options none = { .gnuplot = "" };
+	char *md, *html, *worst;
+
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	/* functional: m0, m3, m4, m9, m10 fail, m1, m2 warn, m5, m7 pass; timing: m6 warn, m8 pass */
+	cr_expect_not_null(strstr(md, "| Functional | Timing |\n|---|---|\n"
+				  "| **fail** | **warn** (uncalibrated configuration) |\n"
+				  "| faults, pages and their backing, allocation orders, collapses, TLB "
+				  "flushes: 2 pass, 2 warn, 5 fail | runtimes, fault latency by kind: "
+				  "1 pass, 1 warn |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "> **Warning:** Uncalibrated configuration: "));
+	cr_expect_not_null(strstr(md, "timing verdict is expected to fail until the model is "
+				  "calibrated for this host"));
+	cr_expect_not_null(strstr(md, "Linux runs: 1. "));
+	/*
+	 * by how far past "fail if" each is: faults (hot) 127.75 / 0.2, faults
+	 * (all) 0.846 / 0.2, alloc_orders 0.5006 / 0.2; then backing_agreement
+	 * and collapses at 2, not shown
+	 */
+	worst = strstr(md, "Worst failures:\n\n");
+	cr_assert_not_null(worst, "%s", md);
+	cr_expect_eq(strncmp(worst, want_worst, strlen(want_worst)), 0, "%s", worst);
+	cr_expect_not_null(strstr(html, "<span class=\"class-name\">Functional</span> "
+				  "<span class=\"badge v-fail big\">fail</span>"));
+	cr_expect_not_null(strstr(html, "<span class=\"class-name\">Timing</span> "
+				  "<span class=\"badge v-warn big\">warn</span> "
+				  "<span class=\"tag\">uncalibrated configuration</span>"));
+	cr_expect_not_null(strstr(html, "<p class=\"warning\">Uncalibrated configuration: "));
+	/* the first screen comes before the table of the two sides */
+	cr_expect_lt(strstr(html, "Worst failures:"), strstr(html, "tool version"));
+	free(md);
+	free(html);
+}
+
+Test(report, first_screen_of_a_calibrated_run_says_nothing_of_calibration)
+{
+	struct report_options none = { .gnuplot = "" };
+	char *md, *html;
+
+	fx.c.calibrated = true;
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(md, "| **fail** | **warn** |\n"), "%s", md);
+	cr_expect_null(strstr(md, "alibrat"), "%s", md);
+	cr_expect_null(strstr(html, "alibrat"));
+	free(md);
+	free(html);
 }
 
 Test(report, markdown_matches_the_golden_file)
