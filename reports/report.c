@@ -24,6 +24,11 @@
 /* ---- values as text ----------------------------------------------------------- */
 
 #define DASH "\u2014"
+/*
+ * In a table cell, what follows SUB is a second, smaller line (HTML) or
+ * follows after a comma (Markdown): a median's range under it, say.
+ */
+#define SUB "\x1f"
 
 static const char *fmt_num(char *buf, size_t len, double v)
 {
@@ -76,7 +81,31 @@ static const char *fmt_metric_value(char *buf, size_t len, const char *metric, d
 	if (!strncmp(metric, "fault_latency_p", 15) || !strcmp(metric, "runtime") ||
 	    !strcmp(metric, "phase_runtime"))
 		return fmt_ns(buf, len, v);
+	if (!strcmp(metric, "cold_faults") && !isnan(v)) {
+		snprintf(buf, len, "%.3g%%", v * 100);
+		return buf;
+	}
 	return fmt_num(buf, len, v);
+}
+
+/*
+ * Linux's value of a metric: the median of its runs and, when they
+ * differ, their range "min..max (N runs)" after SUB.
+ */
+static const char *fmt_linux_value(char *buf, size_t len, const struct metric *m)
+{
+	char med[48], lo[48], hi[48];
+
+	fmt_metric_value(med, sizeof(med), m->name, m->linux_value);
+	/* runs that agree need no range: the first screen says how many there were */
+	if (m->linux_runs <= 1 || isnan(m->linux_lo) || isnan(m->linux_hi) ||
+	    m->linux_lo == m->linux_hi)
+		snprintf(buf, len, "%s", med);
+	else
+		snprintf(buf, len, "%s" SUB "%s..%s (%u runs)", med,
+			 fmt_metric_value(lo, sizeof(lo), m->name, m->linux_lo),
+			 fmt_metric_value(hi, sizeof(hi), m->name, m->linux_hi), m->linux_runs);
+	return buf;
 }
 
 static const char *fmt_ratio(char *buf, size_t len, double v)
@@ -216,6 +245,8 @@ static void md_escape_cell(FILE *f, const char *s)
 	for (; s && *s; s++) {
 		if (*s == '|')
 			fputs("\\|", f);
+		else if (*s == SUB[0])
+			fputs(", ", f);
 		else if (*s == '\n' || *s == '\r')
 			fputc(' ', f);
 		else
@@ -229,6 +260,23 @@ static void esc(struct doc *d, const char *s)
 		report_html_escape(d->f, s);
 	else
 		fputs(s ? s : "", d->f);
+}
+
+/* A cell's text, HTML: the part after SUB on a line of its own. */
+static void esc_cell(struct doc *d, const char *s)
+{
+	const char *sub = s ? strchr(s, SUB[0]) : NULL;
+	char *head;
+
+	if (!sub || !(head = strndup(s, (size_t)(sub - s)))) {
+		esc(d, s);
+		return;
+	}
+	esc(d, head);
+	fputs("<br><span class=\"sub\">", d->f);
+	esc(d, sub + 1);
+	fputs("</span>", d->f);
+	free(head);
 }
 
 static char *vformat(const char *fmt, va_list ap)
@@ -377,7 +425,7 @@ static void doc_table(struct doc *d, struct table *t)
 				fputs("<td>", d->f);
 			if (badge)
 				fprintf(d->f, "<span class=\"%s\">", c->cls);
-			esc(d, c->text);
+			esc_cell(d, c->text);
 			fputs(badge ? "</span></td>" : "</td>", d->f);
 		}
 		fputs("</tr>\n", d->f);
@@ -639,37 +687,60 @@ static void section_run(struct doc *d, const struct comparison *c)
 static void section_verdicts(struct doc *d, const struct comparison *c)
 {
 	static const char *const head[] = {
-		"Metric", "Scope", "Linux", "Simulated", "Divergence", "Warn if", "Fail if",
-		"Verdict", "Note",
+		"Metric", "Scope", "Class", "Linux", "Simulated", "Divergence", "Warn if",
+		"Fail if", "Verdict", "Note",
+	};
+	static const char *const class_text[] = {
+		[METRIC_FUNCTIONAL] = "functional", [METRIC_TIMING] = "timing",
+		[METRIC_INFO] = "info (not counted)",
+	};
+	/* info metrics: the verdict outlined, not filled, since it counts toward none */
+	static const char *const badge[][2] = {
+		[VERDICT_PASS] = { "badge v-pass", "badge v-pass muted" },
+		[VERDICT_WARN] = { "badge v-warn", "badge v-warn muted" },
+		[VERDICT_FAIL] = { "badge v-fail", "badge v-fail muted" },
+		[VERDICT_NA] = { "badge v-na", "badge v-na muted" },
+		[VERDICT_UNSTABLE] = { "badge v-unstable", "badge v-unstable muted" },
 	};
 	struct table t;
 
 	doc_h(d, 2, "verdicts", "Verdicts");
-	doc_p(d, NULL, "One row per metric. Divergence is the relative error |sim - linux| / "
-	      "max(linux, 1), a distance (alloc_orders, scan_results: total variation; "
+	doc_p(d, NULL, "One row per metric. Its class says which verdict it makes: functional "
+	      "or timing; info metrics are shown but count toward neither. Divergence: for "
+	      "counts and sizes the relative error |sim - linux| / max(linux, 1); for times "
+	      "(runtime, phase_runtime, fault_latency_p50/p90/p99) the ratio error max(sim / "
+	      "linux, linux / sim) - 1, the same for too fast and too slow (2 is 3x off either "
+	      "way); a distance (alloc_orders, scan_results: total variation; "
 	      "fault_latency_wasserstein: 1-Wasserstein over Linux's median) or, for "
 	      "backing_agreement, the fraction of 4 KiB pages whose class agrees (higher is "
-	      "better). A metric warns beyond \"warn if\" and fails beyond \"fail if\"; n/a: "
-	      "not measured on a side.");
+	      "better).");
+	doc_p(d, NULL, "With several Linux runs, Linux's value is their median, shown with their "
+	      "range min..max (N runs): Linux's band. A count or a time inside the band diverges "
+	      "by 0; outside it, the error is taken from the band's nearest edge. A distance is "
+	      "taken from the Linux run nearest the simulated side. A metric warns beyond \"warn "
+	      "if\" and fails beyond \"fail if\"; n/a: not measured on a side; unstable: "
+	      "Linux's runs disagree on a count and the simulated value is inside their range, "
+	      "so the metric can blame neither side and fails nothing.");
 	if (!c->nr_metrics) {
 		doc_p(d, "note", "The comparison holds no metrics.");
 		return;
 	}
-	table_init(&t, head, 9, 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6);
+	table_init(&t, head, 10, 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 7);
 	for (size_t i = 0; i < c->nr_metrics; i++) {
 		const struct metric *m = &c->metrics[i];
-		char buf[48];
+		bool info = m->klass == METRIC_INFO;
+		char buf[128];
 
+		table_row_class(&t, info ? "info" : NULL);
 		table_add(&t, "nowrap", "%s", m->name);
 		table_add(&t, "nowrap", "%s", m->scope);
-		table_add(&t, NULL, "%s", fmt_metric_value(buf, sizeof(buf), m->name, m->linux_value));
+		table_add(&t, "nowrap", "%s", m->klass <= METRIC_INFO ? class_text[m->klass] : "?");
+		table_add(&t, NULL, "%s", fmt_linux_value(buf, sizeof(buf), m));
 		table_add(&t, NULL, "%s", fmt_metric_value(buf, sizeof(buf), m->name, m->sim_value));
 		table_add(&t, NULL, "%s", fmt_ratio(buf, sizeof(buf), m->value));
 		table_add(&t, NULL, "%s", fmt_tolerance(buf, sizeof(buf), m->warn, m->higher_is_better));
 		table_add(&t, NULL, "%s", fmt_tolerance(buf, sizeof(buf), m->fail, m->higher_is_better));
-		table_add(&t, m->verdict == VERDICT_PASS ? "badge v-pass" :
-			  m->verdict == VERDICT_WARN ? "badge v-warn" :
-			  m->verdict == VERDICT_FAIL ? "badge v-fail" : "badge v-na",
+		table_add(&t, badge[m->verdict <= VERDICT_UNSTABLE ? m->verdict : VERDICT_NA][info],
 			  "%s", verdict_name(m->verdict));
 		table_add(&t, NULL, "%s", m->note);
 	}
@@ -1171,6 +1242,9 @@ static const char html_style[] =
 	"thead th{background:#eef1f5}\n"
 	"tbody tr:nth-child(even){background:#fafafa}\n"
 	"tr.differs td{background:#fff4dc}\n"
+	"tr.info td{color:#777;font-style:italic}\n"
+	".badge.muted{background:none;border:1px dashed currentColor;opacity:.75}\n"
+	".sub{font-size:.85em;color:#666}\n"
 	".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	".nowrap{white-space:nowrap}\n"
 	".badge{display:inline-block;padding:0 .55em;border-radius:.8em;font-weight:600;"

@@ -18,9 +18,12 @@
  *			sides (file, tool version, complete, dropped events,
  *			event log, runtime; Linux's first run) and every
  *			metric that did not pass (info ones marked)
- *	verdicts	one row per metric: name, scope, Linux value,
- *			simulated value, divergence, the tolerance as "warn
- *			if" / "fail if", verdict, note
+ *	verdicts	one row per metric: name, scope, class (functional,
+ *			timing, or info: shown, counted toward no verdict),
+ *			Linux value (the median of its runs, with their range
+ *			"min..max (N runs)" when they differ), simulated
+ *			value, divergence, the tolerance as "warn if" / "fail
+ *			if", verdict (unstable styled apart), note
  *	regions		per region and side: start, faults, thp_faults,
  *			huge_bytes, resident_bytes, the four page classes
  *	phases		per phase: op, region, start, runtime and faults of

@@ -374,21 +374,22 @@ TestSuite(report, .init = setup, .fini = teardown);
 Test(report, markdown_has_the_verdict_rows)
 {
 	static const char *const rows[] = {
-		"| Metric | Scope | Linux | Simulated | Divergence | Warn if | Fail if | Verdict | Note |\n"
-		"|---|---|---:|---:|---:|---:|---:|---|---|\n",
-		"| faults | all | 604 | 1115 | 0.846 | > 0.05 | > 0.2 | fail | |\n",
-		"| thp_faults | all | 4 | 3 | 0.25 | > 0.1 | > 0.3 | warn | |\n",
-		"| huge_bytes | all | 8 MiB | 6 MiB | 0.25 | > 0.1 | > 0.3 | warn | |\n",
-		"| backing_agreement | all | \u2014 | \u2014 | 0.9 | < 0.99 | < 0.95 | fail | |\n",
-		"| faults | hot | 4 | 515 | 127.8 | > 0.05 | > 0.2 | fail | |\n",
-		"| backing_agreement | cold | \u2014 | \u2014 | 1 | < 0.99 | < 0.95 | pass | "
+		"| Metric | Scope | Class | Linux | Simulated | Divergence | Warn if | Fail if | Verdict | "
+		"Note |\n"
+		"|---|---|---|---:|---:|---:|---:|---:|---|---|\n",
+		"| faults | all | functional | 604 | 1115 | 0.846 | > 0.05 | > 0.2 | fail | |\n",
+		"| thp_faults | all | functional | 4 | 3 | 0.25 | > 0.1 | > 0.3 | warn | |\n",
+		"| huge_bytes | all | functional | 8 MiB | 6 MiB | 0.25 | > 0.1 | > 0.3 | warn | |\n",
+		"| backing_agreement | all | functional | \u2014 | \u2014 | 0.9 | < 0.99 | < 0.95 | fail | |\n",
+		"| faults | hot | functional | 4 | 515 | 127.8 | > 0.05 | > 0.2 | fail | |\n",
+		"| backing_agreement | cold | functional | \u2014 | \u2014 | 1 | < 0.99 | < 0.95 | pass | "
 		"from class counts (an upper bound) |\n",
-		"| runtime | all | 12 ms | 2.5 ms | 0.7917 | > 0.5 | > 1 | warn | |\n",
-		"| phase_faults | phase 1 touch | 600 | 600 | 0 | > 0.05 | > 0.2 | pass | |\n",
-		"| fault_latency_p50 | all | 2.5 \u00b5s | 2 \u00b5s | 0.2 | > 0.25 | > 0.5 | pass | |\n",
-		"| alloc_orders | all | \u2014 | \u2014 | 0.5006 | > 0.05 | > 0.2 | fail | |\n",
-		"| fault_latency_wasserstein | all | \u2014 | \u2014 | \u2014 | > 0.5 | > 1 | n/a | "
-		"no latencies on the simulated side |\n",
+		"| runtime | all | timing | 12 ms | 2.5 ms | 0.7917 | > 0.5 | > 1 | warn | |\n",
+		"| phase_faults | phase 1 touch | functional | 600 | 600 | 0 | > 0.05 | > 0.2 | pass | |\n",
+		"| fault_latency_p50 | all | timing | 2.5 \u00b5s | 2 \u00b5s | 0.2 | > 0.25 | > 0.5 | pass | |\n",
+		"| alloc_orders | all | functional | \u2014 | \u2014 | 0.5006 | > 0.05 | > 0.2 | fail | |\n",
+		"| fault_latency_wasserstein | all | info (not counted) | \u2014 | \u2014 | \u2014 | > 0.5 | "
+		"> 1 | n/a | no latencies on the simulated side |\n",
 	};
 	struct report_options none = { .gnuplot = "" };
 	char *md;
@@ -481,6 +482,83 @@ Test(report, first_screen_of_a_calibrated_run_says_nothing_of_calibration)
 	cr_expect_null(strstr(md, "alibrat"), "%s", md);
 	cr_expect_null(strstr(html, "alibrat"));
 	free(md);
+	free(html);
+}
+
+Test(report, verdict_table_shows_the_band_of_linux_runs)
+{
+	struct report_options none = { .gnuplot = "" };
+	char *md, *html;
+
+	/* three runs of 10, 12 and 15 ms: median 12, band 10..15; 2.5 ms is 4x below 10 */
+	fx.m[6].linux_lo = 10000000;
+	fx.m[6].linux_hi = 15000000;
+	fx.m[6].linux_runs = 3;
+	fx.m[6].value = 10.0 / 2.5 - 1;
+	fx.m[6].verdict = VERDICT_FAIL;
+	/* three runs that agree on 604 faults: no range to show */
+	fx.m[0].linux_runs = 3;
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(md, "| runtime | all | timing | 12 ms, 10 ms..15 ms (3 runs) | "
+				  "2.5 ms | 3 | > 0.5 | > 1 | fail | |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "| faults | all | functional | 604 | 1115 |"), "%s", md);
+	cr_expect_not_null(strstr(html, "<td class=\"num\">12 ms<br><span class=\"sub\">"
+				  "10 ms..15 ms (3 runs)</span></td>"));
+	/* the text above the table says what the error of a time and the band are */
+	cr_expect_not_null(strstr(md, "max(sim / linux, linux / sim) - 1, the same for too "
+				  "fast and too slow"));
+	cr_expect_not_null(strstr(md, "A count or a time inside the band diverges by 0; "
+				  "outside it, the error is taken from the band's nearest edge."));
+	cr_expect_null(strstr(md, "Divergence is the relative error"), "the old, time-blind text");
+	free(md);
+	free(html);
+}
+
+Test(report, unstable_metric_renders_with_its_verdict)
+{
+	struct report_options none = { .gnuplot = "" };
+	char *md, *html;
+
+	/* Linux's runs found 590, 600 and 610 faults; the simulated 600 is inside */
+	fx.m[7].linux_lo = 590;
+	fx.m[7].linux_hi = 610;
+	fx.m[7].linux_runs = 3;
+	fx.m[7].verdict = VERDICT_UNSTABLE;
+	snprintf(fx.m[7].note, sizeof(fx.m[7].note), "Linux unstable: 590..610 over 3 runs");
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(md, "| phase_faults | phase 1 touch | functional | 600, 590..610 "
+				  "(3 runs) | 600 | 0 | > 0.05 | > 0.2 | unstable | Linux unstable: "
+				  "590..610 over 3 runs |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "12 metrics: 2 pass, 3 warn, 5 fail, 1 n/a, 1 unstable"));
+	cr_expect_not_null(strstr(md, "- unstable: phase_faults (phase 1 touch): Linux's runs "
+				  "disagree and the simulated value is inside their range"));
+	cr_expect_not_null(strstr(html, "<td><span class=\"badge v-unstable\">unstable</span></td>"));
+	cr_expect_not_null(strstr(html, ".v-unstable{"), "the verdict has its own style");
+	free(md);
+	free(html);
+}
+
+Test(report, info_metric_is_marked_as_not_counting)
+{
+	struct report_options none = { .gnuplot = "" };
+	char *html;
+
+	render(&none);
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(html, "<tr class=\"info\"><td class=\"nowrap\">"
+				  "fault_latency_wasserstein</td><td class=\"nowrap\">all</td>"
+				  "<td class=\"nowrap\">info (not counted)</td>"));
+	cr_expect_not_null(strstr(html, "<span class=\"badge v-na muted\">n/a</span>"));
+	cr_expect_eq(count(html, "<tr class=\"info\">"), 1);
 	free(html);
 }
 
@@ -594,7 +672,7 @@ Test(report, html_has_an_inline_svg_per_plot)
 	expect_unique_ids(html);
 	/* the same tables as report.md */
 	cr_expect_not_null(strstr(html, "<td class=\"nowrap\">faults</td><td class=\"nowrap\">all</td>"
-				  "<td class=\"num\">604</td>"
+				  "<td class=\"nowrap\">functional</td><td class=\"num\">604</td>"
 				  "<td class=\"num\">1115</td><td class=\"num\">0.846</td>"
 				  "<td class=\"num\">&gt; 0.05</td><td class=\"num\">&gt; 0.2</td>"
 				  "<td><span class=\"badge v-fail\">fail</span></td><td></td>"));
@@ -692,7 +770,7 @@ Test(report, names_are_escaped)
 	html = slurp(in_tmp("report.html"));
 	cr_assert_not_null(md);
 	cr_assert_not_null(html);
-	cr_expect_not_null(strstr(md, "| faults | a\\|b<i>&'x | 4 | 515 |"), "%s", md);
+	cr_expect_not_null(strstr(md, "| faults | a\\|b<i>&'x | functional | 4 | 515 |"), "%s", md);
 	cr_expect_not_null(strstr(html, "<td class=\"nowrap\">a|b&lt;i&gt;&amp;&#39;x</td>"));
 	cr_expect_null(strstr(html, "<i>"));
 	free(md);
