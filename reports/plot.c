@@ -654,6 +654,137 @@ void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct f
 	figure_draw(p, stem, "Cumulative faults over time, Linux and simulated", f);
 }
 
+/* ---- phase runtimes --------------------------------------------------------------- */
+
+/* "0 touch hot": phase i of s as a tic label. */
+static void phase_tic(char *buf, size_t len, const struct side *s, size_t i)
+{
+	const struct side_phase *ph = &s->phases[i];
+	bool named = ph->region >= 0 && (size_t)ph->region < s->nr_regions &&
+		     s->regions[ph->region].name;
+
+	snprintf(buf, len, "%zu %s%s%s", i, ph->op ? ph->op : "?", named ? " " : "",
+		 named ? s->regions[ph->region].name : "");
+}
+
+void plot_phase_runtime(struct plotter *p, const struct comparison *c, struct figure *f)
+{
+	static const char *const stem = "phase_runtime";
+	const struct side *const *runs;
+	size_t nr_runs = report_linux_runs(c, &runs);
+	const struct side *L = c->linux_side, *S = c->sim_side;
+	const struct side *names = L->nr_phases >= S->nr_phases ? L : S;
+	size_t n = names->nr_phases, drawn = 0;
+	double lo = INFINITY, hi = 0;
+	char name[96], tic[160];
+	FILE *g, *d;
+
+	memset(f, 0, sizeof(*f));
+	if (!n) {
+		figure_set(f, FIG_EMPTY, "Neither side recorded phases.");
+		return;
+	}
+	if (!fig_can_draw(p, f))
+		return;
+	snprintf(name, sizeof(name), "%s.dat", stem);
+	if (!(d = fig_open(p, f, name)))
+		return;
+	fputs("# phase linux_median linux_min linux_max sim (ms; ? where none)\n", d);
+	for (size_t i = 0; i < n; i++) {
+		double v[COMPARE_MAX_RUNS], sim = NAN;
+		size_t k = 0;
+
+		for (size_t r = 0; r < nr_runs && r < COMPARE_MAX_RUNS; r++)
+			if (i < runs[r]->nr_phases && runs[r]->phases[i].runtime_ns)
+				v[k++] = (double)runs[r]->phases[i].runtime_ns / 1e6;
+		if (S->timed && i < S->nr_phases && S->phases[i].runtime_ns)
+			sim = (double)S->phases[i].runtime_ns / 1e6;
+		qsort(v, k, sizeof(v[0]), cmp_double);
+		fprintf(d, "%zu", i);
+		if (k)
+			fprintf(d, " %.9g %.9g %.9g", k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2,
+				v[0], v[k - 1]);
+		else
+			fputs(" ? ? ?", d);
+		if (isnan(sim))
+			fputs(" ?\n", d);
+		else
+			fprintf(d, " %.9g\n", sim);
+		drawn += (k > 0) + !isnan(sim);
+		if (k) {
+			lo = fmin(lo, v[0]);
+			hi = fmax(hi, v[k - 1]);
+		}
+		if (!isnan(sim)) {
+			lo = fmin(lo, sim);
+			hi = fmax(hi, sim);
+		}
+	}
+	if (!fig_close(d, f, name))
+		return;
+	if (!drawn) {
+		figure_set(f, FIG_EMPTY, "No phase has a runtime on either side.");
+		return;
+	}
+
+	snprintf(name, sizeof(name), "%s.gp", stem);
+	if (!(g = fig_open(p, f, name)))
+		return;
+	gp_header(g, stem, 960, 400);
+	fputs("set datafile missing '?'\nset logscale y 10\nset format y '%g'\n", g);
+	/* whole decades, with room above the points for the ratio labels */
+	fprintf(g, "set yrange [1e%d:1e%d]\n", (int)floor(log10(lo / 1.2)),
+		(int)ceil(log10(hi * 4)));
+	fprintf(g, "set xrange [-0.5:%zu.5]\nset xtics scale 0 (", n - 1);
+	for (size_t i = 0; i < n; i++) {
+		phase_tic(tic, sizeof(tic), names, i);
+		fputs(i ? ", " : "", g);
+		gp_quote(g, tic);
+		fprintf(g, " %zu", i);
+	}
+	fputs(")\n", g);
+	if (n > 8)
+		fputs("set xtics rotate by -25 left font ',10'\n", g);
+	fputs("set grid noxtics\nset ylabel 'phase runtime (ms, log scale)'\n", g);
+	fputs("set key outside top center horizontal\n", g);
+	/* how far off, as the phase_runtime metric judges it: from the band's nearest edge */
+	for (size_t i = 0; n <= 12 && i < n; i++) {
+		const struct metric *m;
+		char scope[80], what[48];
+
+		snprintf(scope, sizeof(scope), "phase %zu %s", i, names->phases[i].op ?
+			 names->phases[i].op : "?");
+		m = comparison_find(c, "phase_runtime", scope);
+		if (!m || !isfinite(m->value) || !(m->sim_value > 0))
+			continue;
+		if (m->value == 0)
+			snprintf(what, sizeof(what), "%s", nr_runs > 1 ? "within Linux's runs" :
+				 "same");
+		else
+			snprintf(what, sizeof(what), "%.3gx too %s", m->value + 1,
+				 m->sim_value < m->linux_lo ? "fast" : "slow");
+		fprintf(g, "set label %zu '%s' at first %zu, graph 0.95 center font ',10' "
+			"tc rgb '#444444'\n", i + 1, what, i);
+	}
+	fprintf(g, "plot '%s.dat' using ($1-0.1):2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 "
+		"lc rgb '%s' title ", stem, REPORT_LINUX_RGB);
+	if (nr_runs > 1)
+		snprintf(tic, sizeof(tic), "Linux: median of %zu runs, bar from the fastest to "
+			 "the slowest", nr_runs);
+	else
+		snprintf(tic, sizeof(tic), "Linux (1 run)");
+	gp_quote(g, tic);
+	if (S->timed)
+		fprintf(g, ", \\\n     '' using ($1+0.1):5 with points pt 5 ps 1.1 lc rgb '%s' "
+			"title 'simulated'\n", REPORT_SIM_RGB);
+	else
+		fprintf(g, ", \\\n     keyentry with points pt 5 lc rgb '%s' "
+			"title 'simulated: no timing model'\n", REPORT_SIM_RGB);
+	if (!fig_close(g, f, name))
+		return;
+	figure_draw(p, stem, "Phase runtimes, Linux's runs and simulated", f);
+}
+
 /* ---- fault latency CDF ---------------------------------------------------------- */
 
 static void decade_label(char *buf, size_t len, int e)

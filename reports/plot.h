@@ -53,6 +53,12 @@ void plotter_release(struct plotter *p);
 void figure_release(struct figure *f);
 
 void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct figure *f);
+/*
+ * Phase runtimes on a log axis: Linux's median over its runs with bars from
+ * the fastest to the slowest run, the simulated runtime beside it, and how
+ * many times too fast or too slow the simulated phase is.
+ */
+void plot_phase_runtime(struct plotter *p, const struct comparison *c, struct figure *f);
 void plot_latency_cdf(struct plotter *p, const struct comparison *c, struct figure *f);
 /* Linux's region 'region' and the simulated region of the same name. */
 void plot_backing(struct plotter *p, const struct comparison *c, size_t region,

@@ -798,7 +798,7 @@ static const char *phase_region(const struct side *s, const struct side_phase *p
 	return DASH;
 }
 
-static void section_phases(struct doc *d, const struct comparison *c)
+static void section_phases(struct doc *d, const struct comparison *c, struct plotter *p)
 {
 	static const char *const head[] = {
 		"#", "Op", "Region", "Linux start", "Linux runtime", "Sim start", "Sim runtime",
@@ -806,7 +806,10 @@ static void section_phases(struct doc *d, const struct comparison *c)
 	};
 	const struct side *L = c->linux_side, *S = c->sim_side;
 	size_t n = L->nr_phases > S->nr_phases ? L->nr_phases : S->nr_phases;
+	const struct side *const *runs;
+	struct figure fig;
 	struct table t;
+	char cap[320];
 
 	doc_h(d, 2, "phases", "Phases");
 	if (!n) {
@@ -815,38 +818,49 @@ static void section_phases(struct doc *d, const struct comparison *c)
 	}
 	doc_p(d, NULL, "Phases are numbered from 0, as in the metrics' scopes and the event logs. "
 	      "Start times are from the first phase's start, each in its own world's time "
-	      "(Linux: wall time; simulated: simulated time).");
+	      "(Linux: wall time; simulated: simulated time).%s",
+	      report_linux_runs(c, &runs) > 1 ? " The table shows Linux's first run (the one "
+	      "whose addresses the simulated side used); the figure all of its runs." : "");
 	table_init(&t, head, 11, 0x7f9u);
 	for (size_t i = 0; i < n; i++) {
-		const struct side_phase *p[2] = {
+		const struct side_phase *ph[2] = {
 			i < L->nr_phases ? &L->phases[i] : NULL,
 			i < S->nr_phases ? &S->phases[i] : NULL,
 		};
-		const struct side_phase *any = p[0] ? p[0] : p[1];
+		const struct side_phase *any = ph[0] ? ph[0] : ph[1];
 		char buf[4][32];
 
 		table_add(&t, NULL, "%zu", i);
 		table_add(&t, NULL, "%s", any->op ? any->op : "?");
-		table_add(&t, NULL, "%s", phase_region(p[0] ? L : S, any));
+		table_add(&t, NULL, "%s", phase_region(ph[0] ? L : S, any));
 		for (int s = 0; s < 2; s++) {
-			table_add(&t, NULL, "%s", p[s] ? fmt_ns(buf[2 * s], 32, (double)p[s]->start_ns) : DASH);
-			table_add(&t, NULL, "%s", p[s] ? fmt_ns(buf[2 * s + 1], 32,
-							       (double)p[s]->runtime_ns) : DASH);
+			table_add(&t, NULL, "%s", ph[s] ? fmt_ns(buf[2 * s], 32, (double)ph[s]->start_ns) : DASH);
+			table_add(&t, NULL, "%s", ph[s] ? fmt_ns(buf[2 * s + 1], 32,
+							       (double)ph[s]->runtime_ns) : DASH);
 		}
 		for (int s = 0; s < 2; s++)
-			if (p[s])
-				table_add(&t, NULL, "%" PRIu64, p[s]->faults);
+			if (ph[s])
+				table_add(&t, NULL, "%" PRIu64, ph[s]->faults);
 			else
 				table_add(&t, NULL, DASH);
 		for (int s = 0; s < 2; s++)
-			if (p[s])
-				table_add(&t, NULL, "%" PRIu64, p[s]->thp_faults);
+			if (ph[s])
+				table_add(&t, NULL, "%" PRIu64, ph[s]->thp_faults);
 			else
 				table_add(&t, NULL, DASH);
 	}
 	doc_table(d, &t);
+	plot_phase_runtime(p, c, &fig);
+	if (report_linux_runs(c, &runs) > 1)
+		snprintf(cap, sizeof(cap), "Phase runtimes (log scale): Linux's median over its %zu "
+			 "runs, the bar from the fastest to the slowest, against simulated; labels: "
+			 "how many times too fast or too slow the simulated phase is from the nearest "
+			 "edge of Linux's range", report_linux_runs(c, &runs));
+	else
+		snprintf(cap, sizeof(cap), "Phase runtimes (log scale): Linux's one run against "
+			 "simulated; labels: how many times too fast or too slow the simulated phase is");
+	doc_figure(d, &fig, cap);
 }
-
 static void section_timeline(struct doc *d, const struct comparison *c, struct plotter *p)
 {
 	struct figure fig;
@@ -1309,7 +1323,7 @@ static void render(struct doc *d, const struct comparison *c, struct plotter *p)
 	}
 	section_verdicts(d, c);
 	section_regions(d, c);
-	section_phases(d, c);
+	section_phases(d, c, p);
 	section_timeline(d, c, p);
 	section_latency(d, c, p);
 	section_backing(d, c, p);

@@ -27,7 +27,11 @@
  *	regions		per region and side: start, faults, thp_faults,
  *			huge_bytes, resident_bytes, the four page classes
  *	phases		per phase: op, region, start, runtime and faults of
- *			both sides
+ *			both sides (Linux's first run); a figure of the phase
+ *			runtimes on a log axis, Linux's median over its runs
+ *			with a bar from the fastest to the slowest run against
+ *			the simulated runtime, labelled with how many times too
+ *			fast or too slow the simulated phase is
  *	fault timeline	cumulative faults over time, Linux and simulated
  *			overlaid, each side's phase boundaries marked; and the
  *			same with every phase stretched to one width (the two

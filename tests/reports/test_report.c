@@ -34,7 +34,7 @@
 
 #define GOLDEN "tests/data/reports/mixed.md"
 #define MIB (UINT64_C(1) << 20)
-#define NR_PLOTS 8		/* timeline, latency, 2 backing strips, orders, scan, collapse, tlb */
+#define NR_PLOTS 9		/* timeline, phases, latency, 2 backing strips, orders, scan, collapse, tlb */
 
 /* ---- the fixture: two small sides and their comparison --------------------------- */
 
@@ -47,6 +47,11 @@ struct fixture {
 	struct side_fault *faults[2];
 	struct metric m[12];
 	struct comparison c;
+	/* runs 2 and 3 of Linux (fixture_three_runs), and all three for the comparison */
+	struct side more[2];
+	struct side_phase more_ph[2][3];
+	struct side_fault *more_faults[2];
+	const struct side *linux_runs[3];
 };
 
 static struct fixture fx;
@@ -144,10 +149,10 @@ static void fixture_init(void)
 	memset(&fx, 0, sizeof(fx));
 	*L = (struct side){ .path = "out/unit/linux.json", .workload = "unit-mixed",
 			    .kind = "linux", .version = "0.1.0", .complete = true,
-			    .runtime_ns = 12000000, .has_log = true };
+			    .runtime_ns = 12000000, .timed = true, .has_log = true };
 	*S = (struct side){ .path = "out/unit/sim.json", .workload = "unit-mixed",
 			    .kind = "sim", .version = "0.1.0", .complete = true,
-			    .runtime_ns = 2500000, .has_log = true };
+			    .runtime_ns = 2500000, .timed = true, .has_log = true };
 
 	set_region(&fx.reg[0][0], "hot", 0x7f0000000000, 8 * MIB, 4, 4, 8 * MIB, 8 * MIB,
 		   0, 0, 0, 2048);
@@ -262,12 +267,53 @@ static void fixture_init(void)
 				    .complete = true, .calibrated = false };
 }
 
+/*
+ * Make the comparison one of three Linux runs: runs 2 and 3 are run 1 with
+ * every phase and fault latency 0.8 and 1.25 times as long (so run 1 is
+ * the median of each), the same faults at the same times.
+ */
+static void fixture_three_runs(void)
+{
+	static const double scale[2] = { 0.8, 1.25 };
+	static const char *const path[2] = { "out/unit/linux-2.json", "out/unit/linux-3.json" };
+
+	for (int r = 0; r < 2; r++) {
+		struct side *s = &fx.more[r];
+
+		*s = fx.lx;
+		s->path = (char *)path[r];
+		s->json = NULL;
+		s->runtime_ns = (uint64_t)((double)fx.lx.runtime_ns * scale[r]);
+		for (size_t i = 0; i < 3; i++) {
+			fx.more_ph[r][i] = fx.ph[0][i];
+			fx.more_ph[r][i].runtime_ns = (uint64_t)((double)fx.ph[0][i].runtime_ns *
+								  scale[r]);
+		}
+		s->phases = fx.more_ph[r];
+		fx.more_faults[r] = calloc(fx.lx.nr_faults, sizeof(struct side_fault));
+		cr_assert_not_null(fx.more_faults[r]);
+		for (size_t i = 0; i < fx.lx.nr_faults; i++) {
+			fx.more_faults[r][i] = fx.lx.faults[i];
+			fx.more_faults[r][i].latency_ns = (uint64_t)((double)fx.lx.faults[i].latency_ns *
+								      scale[r]);
+		}
+		s->faults = fx.more_faults[r];
+	}
+	fx.linux_runs[0] = &fx.lx;
+	fx.linux_runs[1] = &fx.more[0];
+	fx.linux_runs[2] = &fx.more[1];
+	fx.c.linux_runs = fx.linux_runs;
+	fx.c.nr_linux_runs = 3;
+}
+
 static void fixture_fini(void)
 {
 	cJSON_Delete(fx.lx.json);
 	cJSON_Delete(fx.sm.json);
 	free(fx.faults[0]);
 	free(fx.faults[1]);
+	free(fx.more_faults[0]);
+	free(fx.more_faults[1]);
 }
 
 /* ---- helpers --------------------------------------------------------------------- */
@@ -724,6 +770,7 @@ Test(report, plot_dir_keeps_data_and_scripts)
 	struct stat st;
 	static const char *const files[] = {
 		"fault_timeline.gp", "fault_timeline-linux.dat", "fault_timeline-sim-phase.dat",
+		"phase_runtime.gp", "phase_runtime.dat",
 		"fault_latency.gp", "fault_latency-sim.dat", "backing_0.gp", "backing_1.dat",
 		"alloc_orders.gp", "khugepaged_scan.gp", "khugepaged_collapse.dat", "tlb_flushes.gp",
 	};
@@ -737,6 +784,54 @@ Test(report, plot_dir_keeps_data_and_scripts)
 	}
 	if (which("gnuplot"))
 		cr_expect_eq(stat(in_tmp("plots/backing_0.svg"), &st), 0);
+}
+
+Test(report, phase_runtimes_plot_linux_median_and_range_against_simulated)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *dat, *md, *html;
+
+	fixture_three_runs();
+	render(&keep);
+	/*
+	 * ms per phase: Linux 4, 6, 1.8 times 0.8, 1 and 1.25 (median, min,
+	 * max), simulated 1.2, 1, 0.2993
+	 */
+	dat = slurp(in_tmp("plots/phase_runtime.dat"));
+	cr_assert_not_null(dat);
+	cr_expect_not_null(strstr(dat, "\n0 4 3.2 5 1.2\n1 6 4.8 7.5 1\n2 1.8 1.44 2.25 0.2993\n"),
+			   "%s", dat);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	cr_expect_not_null(strstr(md, "*Plot in report.html: Phase runtimes (log scale): Linux's "
+				  "median over its 3 runs, the bar from the fastest to the slowest"));
+	cr_expect_not_null(strstr(md, "The table shows Linux's first run"));
+	if (which("gnuplot")) {
+		html = slurp(in_tmp("report.html"));
+		cr_assert_not_null(html);
+		cr_expect_not_null(strstr(html, "aria-label=\"Phase runtimes, Linux&#39;s runs and "
+					  "simulated\""));
+		free(html);
+	}
+	free(dat);
+	free(md);
+}
+
+Test(report, phase_runtime_labels_say_how_many_times_too_fast)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *gp;
+
+	/* phase 1: Linux 6 ms, simulated 1 ms: from the one run's value, 6x too fast */
+	set_metric(&fx.m[7], "phase_runtime", "phase 1 touch", 6000000, 1000000, 5, 0.2, 1,
+		   false, VERDICT_FAIL, "");
+	fx.m[7].klass = METRIC_TIMING;
+	render(&keep);
+	gp = slurp(in_tmp("plots/phase_runtime.gp"));
+	cr_assert_not_null(gp);
+	cr_expect_not_null(strstr(gp, "set label 2 '6x too fast' at first 1, graph 0.95"), "%s", gp);
+	cr_expect_eq(count(gp, "set label"), 1, "no metric, no label: %s", gp);
+	free(gp);
 }
 
 Test(report, backing_map_missing_on_both_sides_is_said)
@@ -823,7 +918,9 @@ Test(report, odd_inputs_still_plot)
 	cr_assert_not_null(html);
 	cr_expect_eq(count(html, "plot-missing"), 0, "%s",
 		     strstr(html, "plot-missing") ? strstr(html, "plot-missing") : "");
-	cr_expect_eq(count(html, "<svg"), NR_PLOTS);
+	/* no phases: no phase runtimes to draw, a note instead */
+	cr_expect_eq(count(html, "<svg"), NR_PLOTS - 1);
+	cr_expect_not_null(strstr(html, "<p class=\"note\">Neither side recorded phases.</p>"));
 	free(html);
 }
 
