@@ -59,7 +59,15 @@ void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct f
  * many times too fast or too slow the simulated phase is.
  */
 void plot_phase_runtime(struct plotter *p, const struct comparison *c, struct figure *f);
-void plot_latency_cdf(struct plotter *p, const struct comparison *c, struct figure *f);
+/*
+ * The latency CDF of one fault kind (FAULT_KIND_NR: every fault, the
+ * all-faults mix), log x: Linux's runs as a shaded envelope (at each
+ * fraction of faults, the fastest to the slowest run) around their median,
+ * the simulated side as a line; cold faults left out of a kind, as the
+ * timing metrics leave them out (kept in the mix, as its info metrics do).
+ */
+void plot_latency_cdf(struct plotter *p, const struct comparison *c, unsigned kind,
+		      struct figure *f);
 /* Linux's region 'region' and the simulated region of the same name. */
 void plot_backing(struct plotter *p, const struct comparison *c, size_t region,
 		  struct figure *f);
@@ -80,8 +88,16 @@ size_t report_linux_runs(const struct comparison *c, const struct side *const **
 /* The index of the region of side 's' named 'name', or -1. */
 int report_region_index(const struct side *s, const char *name);
 
-/* The side's fault latencies that are known (> 0), sorted; *n of them. */
-uint64_t *report_latencies(const struct side *s, size_t *n);
+/*
+ * The known (> 0) latencies of the side's faults of 'kind' in its regions
+ * during its phases, sorted, *n of them, as the comparison takes them: cold
+ * faults left out and counted in *cold; kind FAULT_KIND_NR: every kind,
+ * cold faults kept (*cold still counts them). NULL out of memory.
+ */
+uint64_t *report_kind_latencies(const struct side *s, unsigned kind, size_t *n, size_t *cold);
+
+/* Whether any Linux run or the simulated side has a fault of 'kind'. */
+bool report_kind_present(const struct comparison *c, unsigned kind);
 
 
 /* Fault allocations per order over all regions. */

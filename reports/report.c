@@ -71,6 +71,13 @@ static const char *fmt_ns(char *buf, size_t len, double v)
 	return buf;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* A metric's Linux or simulated value, in the metric's unit. */
 static const char *fmt_metric_value(char *buf, size_t len, const char *metric, double v)
 {
@@ -89,23 +96,43 @@ static const char *fmt_metric_value(char *buf, size_t len, const char *metric, d
 }
 
 /*
- * Linux's value of a metric: the median of its runs and, when they
- * differ, their range "min..max (N runs)" after SUB.
+ * A value of Linux's runs: the median and, when the runs differ, their
+ * range "min..max (N runs)" after SUB; in the unit of 'metric'.
  */
+static const char *fmt_range(char *buf, size_t len, const char *metric, double med, double lo,
+			     double hi, unsigned runs)
+{
+	char m[48], a[48], b[48];
+
+	fmt_metric_value(m, sizeof(m), metric, med);
+	/* runs that agree need no range: the first screen says how many there were */
+	if (runs <= 1 || isnan(lo) || isnan(hi) || lo == hi)
+		snprintf(buf, len, "%s", m);
+	else
+		snprintf(buf, len, "%s" SUB "%s..%s (%u runs)", m,
+			 fmt_metric_value(a, sizeof(a), metric, lo),
+			 fmt_metric_value(b, sizeof(b), metric, hi), runs);
+	return buf;
+}
+
+/* Linux's value of a metric, as fmt_range() writes it. */
 static const char *fmt_linux_value(char *buf, size_t len, const struct metric *m)
 {
-	char med[48], lo[48], hi[48];
+	return fmt_range(buf, len, m->name, m->linux_value, m->linux_lo, m->linux_hi,
+			 m->linux_runs);
+}
 
-	fmt_metric_value(med, sizeof(med), m->name, m->linux_value);
-	/* runs that agree need no range: the first screen says how many there were */
-	if (m->linux_runs <= 1 || isnan(m->linux_lo) || isnan(m->linux_hi) ||
-	    m->linux_lo == m->linux_hi)
-		snprintf(buf, len, "%s", med);
-	else
-		snprintf(buf, len, "%s" SUB "%s..%s (%u runs)", med,
-			 fmt_metric_value(lo, sizeof(lo), m->name, m->linux_lo),
-			 fmt_metric_value(hi, sizeof(hi), m->name, m->linux_hi), m->linux_runs);
-	return buf;
+/* The median, least and greatest of v[0..k) (sorted in place); NAN for none. */
+static void runs_spread(double *v, size_t k, double *med, double *lo, double *hi)
+{
+	if (!k) {
+		*med = *lo = *hi = NAN;
+		return;
+	}
+	qsort(v, k, sizeof(*v), cmp_double);
+	*med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	*lo = v[0];
+	*hi = v[k - 1];
 }
 
 static const char *fmt_ratio(char *buf, size_t len, double v)
@@ -875,46 +902,175 @@ static void section_timeline(struct doc *d, const struct comparison *c, struct p
 	doc_figure(d, &fig, "Cumulative faults over time, Linux and simulated");
 }
 
-static void section_latency(struct doc *d, const struct comparison *c, struct plotter *p)
+/* The latencies of one kind, per side: what the table and the captions say. */
+struct kind_latency {
+	unsigned nr_runs;		/* Linux's runs with a latency of the kind */
+	/* [0] Linux (median of its runs; lo, hi: their range), [1] simulated */
+	double n[2], cold[2], q[2][4];	/* q: p50, p90, p99, max */
+	double n_lo, n_hi, cold_lo, cold_hi, q_lo[4], q_hi[4];
+};
+
+static const double kind_q[3] = { 0.5, 0.9, 0.99 };
+
+static int kind_latency_get(const struct comparison *c, unsigned kind, struct kind_latency *kl)
 {
-	static const char *const head[] = { "Side", "Faults with a latency", "p50", "p90", "p99",
-					    "max" };
-	const struct side *sides[2] = { c->linux_side, c->sim_side };
-	struct figure fig;
-	struct table t;
-	bool any = false;
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs), k = 0;
+	double n[COMPARE_MAX_RUNS], cold[COMPARE_MAX_RUNS], q[4][COMPARE_MAX_RUNS];
 
-	doc_h(d, 2, "latency", "Fault latency");
-	doc_p(d, NULL, "Linux: the kernel's fault handling time as the probes measured it. "
-	      "Simulated: MimicOS's fault handling time in the timing model. Quantiles by nearest "
-	      "rank over the faults of the event log with a known latency.");
-	plot_latency_cdf(p, c, &fig);
-	doc_figure(d, &fig, "Fault latency CDFs (log-scale x), Linux measured and MimicOS "
-		   "simulated");
-	table_init(&t, head, 6, 0x3eu);
-	for (int s = 0; s < 2; s++) {
-		size_t n;
-		uint64_t *v = report_latencies(sides[s], &n);
-		char buf[4][32];
+	memset(kl, 0, sizeof(*kl));
+	for (size_t r = 0; r <= nr; r++) {
+		const struct side *s = r < nr ? runs[r] : c->sim_side;
+		size_t nv, nc;
+		uint64_t *v = report_kind_latencies(s, kind, &nv, &nc);
 
-		table_add(&t, NULL, "%s", side_label(s));
-		table_add(&t, NULL, "%zu", n);
-		if (n) {
-			any = true;
-			table_add(&t, NULL, "%s", fmt_ns(buf[0], 32, (double)side_quantile(v, n, 0.5)));
-			table_add(&t, NULL, "%s", fmt_ns(buf[1], 32, (double)side_quantile(v, n, 0.9)));
-			table_add(&t, NULL, "%s", fmt_ns(buf[2], 32, (double)side_quantile(v, n, 0.99)));
-			table_add(&t, NULL, "%s", fmt_ns(buf[3], 32, (double)v[n - 1]));
+		if (!v)
+			return -1;
+		if (r < nr) {
+			n[r] = (double)nv;
+			cold[r] = (double)nc;
+			if (nv) {
+				for (int i = 0; i < 3; i++)
+					q[i][k] = (double)sample_quantile(v, nv, kind_q[i]);
+				q[3][k++] = (double)v[nv - 1];
+			}
 		} else {
-			for (int k = 0; k < 4; k++)
-				table_add(&t, NULL, DASH);
+			kl->n[1] = (double)nv;
+			kl->cold[1] = (double)nc;
+			for (int i = 0; i < 3; i++)
+				kl->q[1][i] = nv ? (double)sample_quantile(v, nv, kind_q[i]) : NAN;
+			kl->q[1][3] = nv ? (double)v[nv - 1] : NAN;
 		}
 		free(v);
 	}
-	if (any)
-		doc_table(d, &t);
+	kl->nr_runs = (unsigned)k;
+	runs_spread(n, nr, &kl->n[0], &kl->n_lo, &kl->n_hi);
+	runs_spread(cold, nr, &kl->cold[0], &kl->cold_lo, &kl->cold_hi);
+	for (int i = 0; i < 4; i++)
+		runs_spread(q[i], k, &kl->q[0][i], &kl->q_lo[i], &kl->q_hi[i]);
+	return 0;
+}
+
+/* "2" or "2 (1..3 over 3 runs)": a count of Linux's runs in running text. */
+static const char *fmt_count_runs(char *buf, size_t len, double med, double lo, double hi,
+				  size_t runs)
+{
+	if (runs > 1 && lo != hi)
+		snprintf(buf, len, "%.0f (%.0f..%.0f over %zu runs)", med, lo, hi, runs);
 	else
-		table_release(&t);
+		snprintf(buf, len, "%.0f", med);
+	return buf;
+}
+
+static void latency_rows(struct table *t, const struct comparison *c, unsigned kind,
+			 const struct kind_latency *kl)
+{
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs);
+	bool all = kind >= FAULT_KIND_NR;
+
+	for (int s = 0; s < 2; s++) {
+		char buf[128];
+
+		table_row_class(t, all ? "info" : NULL);
+		table_add(t, "nowrap", "%s", all ? "all (information only)" : fault_kind_name(kind));
+		table_add(t, NULL, "%s", side_label(s));
+		if (s) {
+			table_add(t, NULL, "%.0f", kl->n[1]);
+			table_add(t, NULL, all ? "%.0f kept" : "%.0f", kl->cold[1]);
+		} else {
+			table_add(t, NULL, "%s", fmt_range(buf, sizeof(buf), "faults", kl->n[0], kl->n_lo,
+							   kl->n_hi, (unsigned)nr));
+			fmt_range(buf, sizeof(buf), "faults", kl->cold[0], kl->cold_lo, kl->cold_hi,
+				  (unsigned)nr);
+			table_add(t, NULL, all ? "%s kept" : "%s", buf);
+		}
+		for (int i = 0; i < 4; i++)
+			if (s)
+				table_add(t, NULL, "%s", fmt_ns(buf, sizeof(buf), kl->q[1][i]));
+			else
+				table_add(t, NULL, "%s", fmt_range(buf, sizeof(buf), "runtime", kl->q[0][i],
+								   kl->q_lo[i], kl->q_hi[i],
+								   kl->nr_runs));
+	}
+}
+
+/* One kind's CDF, its caption counting the faults drawn and the cold ones left out. */
+static void latency_figure(struct doc *d, const struct comparison *c, struct plotter *p,
+			   unsigned kind, const struct kind_latency *kl)
+{
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs);
+	bool all = kind >= FAULT_KIND_NR;
+	char cap[480], n[64], cold[64];
+	struct figure fig;
+
+	plot_latency_cdf(p, c, kind, &fig);
+	fmt_count_runs(n, sizeof(n), kl->n[0], kl->n_lo, kl->n_hi, nr);
+	fmt_count_runs(cold, sizeof(cold), kl->cold[0], kl->cold_lo, kl->cold_hi, nr);
+	if (all)
+		snprintf(cap, sizeof(cap), "All faults together, every kind, cold ones kept "
+			 "(information only): latency CDF (log-scale x), Linux measured (%s faults%s) "
+			 "and MimicOS simulated (%.0f faults)", n, kl->nr_runs > 1 ? ", shaded: the "
+			 "range of its runs, line: their median" : "", kl->n[1]);
+	else
+		snprintf(cap, sizeof(cap), "%s (%s): latency CDF (log-scale x), Linux measured (%s "
+			 "faults%s) and MimicOS simulated (%.0f faults). Cold faults left out: Linux "
+			 "%s, simulated %.0f", fault_kind_name(kind), fault_kind_desc(kind), n,
+			 kl->nr_runs > 1 ? ", shaded: the range of its runs, line: their median" : "",
+			 kl->n[1], cold, kl->cold[1]);
+	doc_figure(d, &fig, cap);
+}
+
+static void section_latency(struct doc *d, const struct comparison *c, struct plotter *p)
+{
+	static const char *const head[] = { "Kind", "Side", "Faults", "Cold (left out)", "p50",
+					    "p90", "p99", "max" };
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs);
+	struct kind_latency kl[FAULT_KIND_NR + 1];
+	bool present[FAULT_KIND_NR + 1], any = false;
+	struct table t;
+
+	doc_h(d, 2, "latency", "Fault latency");
+	doc_p(d, NULL, "Linux: the kernel's fault handling time as the probes measured it. "
+	      "Simulated: MimicOS's fault handling time in the timing model. By fault kind (what "
+	      "the kernel did for the fault, as the comparison classifies it from the event "
+	      "logs), because kinds differ by orders of magnitude (a 4 KiB page in about a "
+	      "microsecond, a 2 MiB THP in hundreds of microseconds or more): a mix of kinds "
+	      "compares their shares as much as their latencies. Cold faults, more than %d times the lower quartile of "
+	      "their kind on their side (first touches of memory the hypervisor had not "
+	      "backed), are left out of their kind as its timing metrics leave them out. "
+	      "Quantiles by nearest rank.", FAULT_COLD_FACTOR);
+	if (nr > 1)
+		doc_p(d, NULL, "Linux's values are the median of its %zu runs, with their range. In "
+		      "the figures, the shaded envelope spans, at each fraction of faults, the "
+		      "fastest to the slowest run, and the line is their median.", nr);
+	for (unsigned k = 0; k <= FAULT_KIND_NR; k++) {
+		present[k] = k == FAULT_KIND_NR || report_kind_present(c, k);
+		if (present[k] && kind_latency_get(c, k, &kl[k]))
+			present[k] = false;	/* out of memory: the row is lost */
+		any |= present[k] && (kl[k].nr_runs || kl[k].n[1]);
+	}
+	if (any) {
+		table_init(&t, head, 8, 0xfcu);
+		for (unsigned k = 0; k <= FAULT_KIND_NR; k++)
+			if (present[k])
+				latency_rows(&t, c, k, &kl[k]);
+		doc_table(d, &t);
+	}
+	for (unsigned k = 0; k < FAULT_KIND_NR; k++) {
+		if (!present[k])
+			continue;
+		doc_h(d, 3, NULL, "%s: %s", fault_kind_name(k), fault_kind_desc(k));
+		latency_figure(d, c, p, k, &kl[k]);
+	}
+	doc_h(d, 3, NULL, "All faults together (information only)");
+	doc_p(d, NULL, "Every kind in one distribution, cold faults kept, as the metrics of scope "
+	      "\"all\" take it. It counts toward no verdict: the mix moves with the shares of the "
+	      "kinds as much as with their latencies.");
+	if (present[FAULT_KIND_NR])
+		latency_figure(d, c, p, FAULT_KIND_NR, &kl[FAULT_KIND_NR]);
 }
 
 static void section_backing(struct doc *d, const struct comparison *c, struct plotter *p)

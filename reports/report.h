@@ -36,8 +36,16 @@
  *			overlaid, each side's phase boundaries marked; and the
  *			same with every phase stretched to one width (the two
  *			worlds run at different speeds)
- *	fault latency	CDFs on a log x axis: Linux's measured kernel latency
- *			against MimicOS's simulated fault time; quantiles table
+ *	fault latency	by fault kind (compare.h's FAULT_KINDS): a table of
+ *			faults, cold faults and quantiles per kind and side
+ *			(Linux: the median of its runs with their range); per
+ *			kind present on either side, a CDF on a log x axis,
+ *			Linux's measured kernel latency against MimicOS's
+ *			simulated fault time, Linux's runs drawn as a shaded
+ *			envelope (at each fraction of faults, the fastest to
+ *			the slowest run) around their median, cold faults
+ *			left out and counted in the caption; then all faults
+ *			together, cold ones kept, marked information only
  *	backing		per region, one strip of cells per side (Linux above,
  *			simulated below), a cell per 2 MiB block (or per group
  *			of blocks in a large region) stacked by the fraction of

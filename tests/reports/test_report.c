@@ -34,7 +34,11 @@
 
 #define GOLDEN "tests/data/reports/mixed.md"
 #define MIB (UINT64_C(1) << 20)
-#define NR_PLOTS 9		/* timeline, phases, latency, 2 backing strips, orders, scan, collapse, tlb */
+/*
+ * timeline, phases, latency of the three kinds present (thp, zero_read,
+ * anon_4k) and of all faults, 2 backing strips, orders, scan, collapse, tlb
+ */
+#define NR_PLOTS 12
 
 /* ---- the fixture: two small sides and their comparison --------------------------- */
 
@@ -135,6 +139,12 @@ static size_t add_faults(struct side_fault *f, size_t at, size_t n, int region, 
 	return at + n;
 }
 
+static void set_kinds(struct side_fault *f, size_t at, size_t n, enum fault_kind kind)
+{
+	for (size_t i = at; i < at + n; i++)
+		f[i].kind = (uint8_t)kind;
+}
+
 /*
  * Linux: "hot" (8 MiB, 2 MiB aligned) fully PMD-mapped by 4 THP faults;
  * "cold" (4 MiB starting 1 MiB into a block, so 3 blocks) with 512 zero
@@ -233,6 +243,21 @@ static void fixture_init(void)
 		       1200, 1500);
 	S->faults = fx.faults[1];
 	S->nr_faults = n;
+
+	/*
+	 * Kinds as the comparison would classify them: the THP faults of "hot";
+	 * in "cold", 512 reads of the zero page, then 88 writes of 4 KiB pages,
+	 * the last of Linux's cold (its first touch cost the host a fault); the
+	 * simulated side's 512 fallback faults in "hot" are 4 KiB pages too.
+	 */
+	set_kinds(fx.faults[0], 0, 4, FAULT_thp);
+	set_kinds(fx.faults[0], 4, 512, FAULT_zero_read);
+	set_kinds(fx.faults[0], 516, 88, FAULT_anon_4k);
+	fx.faults[0][603].cold = true;
+	set_kinds(fx.faults[1], 0, 3, FAULT_thp);
+	set_kinds(fx.faults[1], 3, 512, FAULT_anon_4k);
+	set_kinds(fx.faults[1], 515, 512, FAULT_zero_read);
+	set_kinds(fx.faults[1], 1027, 88, FAULT_anon_4k);
 
 	L->json = side_json(false);
 	S->json = side_json(true);
@@ -604,7 +629,10 @@ Test(report, info_metric_is_marked_as_not_counting)
 				  "fault_latency_wasserstein</td><td class=\"nowrap\">all</td>"
 				  "<td class=\"nowrap\">info (not counted)</td>"));
 	cr_expect_not_null(strstr(html, "<span class=\"badge v-na muted\">n/a</span>"));
-	cr_expect_eq(count(html, "<tr class=\"info\">"), 1);
+	/* that row, and the all-faults mix's two rows in the latency table */
+	cr_expect_eq(count(html, "<tr class=\"info\">"), 3);
+	cr_expect_not_null(strstr(html, "<tr class=\"info\"><td class=\"nowrap\">all (information "
+				  "only)</td><td>Linux</td>"));
 	free(html);
 }
 
@@ -711,7 +739,9 @@ Test(report, html_has_an_inline_svg_per_plot)
 				  "simulated\""));
 	cr_expect_not_null(strstr(html, "aria-label=\"Backing of region hot per 2 MiB block"));
 	cr_expect_not_null(strstr(html, "aria-label=\"Backing of region cold per 2 MiB block"));
-	cr_expect_not_null(strstr(html, "aria-label=\"Fault latency CDFs"));
+	cr_expect_not_null(strstr(html, "aria-label=\"Fault latency CDF of thp faults"));
+	cr_expect_not_null(strstr(html, "aria-label=\"Fault latency CDF of all faults "
+				  "(information only)"));
 	/* the sim side has no map of cold: its strip says so */
 	cr_expect_not_null(strstr(html, "simulated: no backing map recorded"));
 	expect_self_contained(html);
@@ -771,7 +801,9 @@ Test(report, plot_dir_keeps_data_and_scripts)
 	static const char *const files[] = {
 		"fault_timeline.gp", "fault_timeline-linux.dat", "fault_timeline-sim-phase.dat",
 		"phase_runtime.gp", "phase_runtime.dat",
-		"fault_latency.gp", "fault_latency-sim.dat", "backing_0.gp", "backing_1.dat",
+		"fault_latency.gp", "fault_latency-sim.dat", "fault_latency_thp.gp",
+		"fault_latency_zero_read-linux.dat", "fault_latency_anon_4k-sim.dat",
+		"backing_0.gp", "backing_1.dat",
 		"alloc_orders.gp", "khugepaged_scan.gp", "khugepaged_collapse.dat", "tlb_flushes.gp",
 	};
 
@@ -832,6 +864,121 @@ Test(report, phase_runtime_labels_say_how_many_times_too_fast)
 	cr_expect_not_null(strstr(gp, "set label 2 '6x too fast' at first 1, graph 0.95"), "%s", gp);
 	cr_expect_eq(count(gp, "set label"), 1, "no metric, no label: %s", gp);
 	free(gp);
+}
+
+Test(report, latency_cdf_per_kind_present_and_none_for_absent_kinds)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	static const enum fault_kind present[] = { FAULT_anon_4k, FAULT_zero_read, FAULT_thp };
+	struct stat st;
+	char *md, *html, path[128];
+
+	render(&keep);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	for (unsigned k = 0; k < FAULT_KIND_NR; k++) {
+		bool want = k == FAULT_anon_4k || k == FAULT_zero_read || k == FAULT_thp;
+		char heading[96];
+
+		snprintf(path, sizeof(path), "plots/fault_latency_%s.gp", fault_kind_name(k));
+		cr_expect_eq(stat(in_tmp(path), &st) == 0, want, "%s: %s", path,
+			     want ? "missing" : "drawn for an absent kind");
+		snprintf(heading, sizeof(heading), "\n### %s: %s\n", fault_kind_name(k),
+			 fault_kind_desc(k));
+		cr_expect_eq(strstr(md, heading) != NULL, want, "%s", heading);
+	}
+	/* the mix of all, marked as information only, after the kinds */
+	cr_expect_gt(strstr(md, "### All faults together (information only)"),
+		     strstr(md, "### thp: 2 MiB THP"));
+	if (which("gnuplot")) {
+		html = slurp(in_tmp("report.html"));
+		cr_assert_not_null(html);
+		for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++) {
+			snprintf(path, sizeof(path), "aria-label=\"Fault latency CDF of %s faults, ",
+				 fault_kind_name(present[i]));
+			cr_expect_eq(count(html, path), 1, "%s", path);
+		}
+		cr_expect_eq(count(html, "aria-label=\"Fault latency CDF of "), 4);
+		free(html);
+	}
+	free(md);
+}
+
+Test(report, latency_envelope_spans_the_fastest_to_the_slowest_run)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	/*
+	 * Linux's four THP faults take 150000, 157919, 165838 and 173757 ns in
+	 * run 1, 0.8 times that in run 2 (truncated to ns), 1.25 times in run 3.
+	 * Each quantile step is a quarter: up run 2 (the fastest), down run 3.
+	 */
+	static const char band[] =
+		"120000 0\n120000 0.25\n126335 0.25\n126335 0.5\n132670 0.5\n132670 0.75\n"
+		"139005 0.75\n139005 1\n"
+		"217196 1\n217196 0.75\n207297 0.75\n207297 0.5\n197398 0.5\n197398 0.25\n"
+		"187500 0.25\n187500 0\n120000 0\n";
+	/* the median of the three at each step is run 1 */
+	static const char median[] =
+		"150000 0\n150000 0.25\n157919 0.25\n157919 0.5\n165838 0.5\n165838 0.75\n"
+		"173757 0.75\n173757 1\n";
+	/* the simulated side's three, stepping by thirds */
+	static const char sim[] =
+		"90000 0\n90000 0.333333\n97919 0.333333\n97919 0.666667\n105838 0.666667\n"
+		"105838 1\n";
+	char *b, *m, *sm, *md;
+
+	fixture_three_runs();
+	render(&keep);
+	b = slurp(in_tmp("plots/fault_latency_thp-linux-band.dat"));
+	m = slurp(in_tmp("plots/fault_latency_thp-linux.dat"));
+	sm = slurp(in_tmp("plots/fault_latency_thp-sim.dat"));
+	md = slurp(in_tmp("report.md"));
+	cr_assert(b && m && sm && md);
+	cr_expect_str_eq(b, band);
+	cr_expect_str_eq(m, median);
+	cr_expect_str_eq(sm, sim);
+	cr_expect_not_null(strstr(md, "thp (2 MiB THP): latency CDF (log-scale x), Linux measured "
+				  "(4 faults, shaded: the range of its runs, line: their median) and "
+				  "MimicOS simulated (3 faults). Cold faults left out: Linux 0, "
+				  "simulated 0"), "%s", md);
+	/* the table: Linux's median quantile with the range of its runs */
+	cr_expect_not_null(strstr(md, "| thp | Linux | 4 | 0 | 157.9 \u00b5s, 126.3 \u00b5s..197.4 "
+				  "\u00b5s (3 runs) |"), "%s", md);
+	free(b);
+	free(m);
+	free(sm);
+	free(md);
+}
+
+Test(report, one_linux_run_draws_no_envelope)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	struct stat st;
+	char *gp;
+
+	render(&keep);
+	cr_expect_neq(stat(in_tmp("plots/fault_latency_thp-linux-band.dat"), &st), 0);
+	gp = slurp(in_tmp("plots/fault_latency_thp.gp"));
+	cr_assert_not_null(gp);
+	cr_expect_null(strstr(gp, "filledcurves"));
+	cr_expect_not_null(strstr(gp, "title 'Linux: measured kernel latency (4 faults)'"));
+	free(gp);
+}
+
+Test(report, cold_faults_are_left_out_of_their_kind_and_counted)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *md;
+
+	render(&keep);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	/* Linux's 88 anon_4k faults, one cold: 87 in the CDF; the mix keeps it */
+	cr_expect_not_null(strstr(md, "| anon_4k | Linux | 87 | 1 |"), "%s", md);
+	cr_expect_not_null(strstr(md, "| anon_4k | simulated | 600 | 0 |"), "%s", md);
+	cr_expect_not_null(strstr(md, "| all (information only) | Linux | 604 | 1 kept |"), "%s", md);
+	cr_expect_not_null(strstr(md, "Cold faults left out: Linux 1, simulated 0"), "%s", md);
+	free(md);
 }
 
 Test(report, backing_map_missing_on_both_sides_is_said)
@@ -1174,4 +1321,59 @@ Test(report, renders_in_a_browser_with_every_plot)
 	free(img.px);
 	free(dom);
 	free(html);
+}
+
+/* Pixels within 'tol' of rgb in each channel. */
+static size_t pixels_near(const struct png *img, int r, int g, int b, int tol)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < (size_t)img->w * img->h; i++) {
+		const uint8_t *q = img->px + i * 4;
+
+		n += abs(q[0] - r) <= tol && abs(q[1] - g) <= tol && abs(q[2] - b) <= tol;
+	}
+	return n;
+}
+
+Test(report, latency_envelope_is_not_blank_in_a_browser)
+{
+	const char *chromium = which("chromium");
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char exe[512], profile[300], window[] = "--window-size=960,400", shot_arg[320], url[320];
+	struct png img = { 0 };
+	size_t band, line;
+
+	if (!chromium)
+		chromium = which("chromium-browser");
+	if (!chromium)
+		cr_skip_test("chromium is not installed (Debian: apt-get install chromium)");
+	snprintf(exe, sizeof(exe), "%s", chromium);
+	if (!which("gnuplot"))
+		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+	fixture_three_runs();
+	render(&keep);
+	snprintf(profile, sizeof(profile), "--user-data-dir=%s", in_tmp("profile"));
+	snprintf(shot_arg, sizeof(shot_arg), "--screenshot=%s", in_tmp("band.png"));
+	snprintf(url, sizeof(url), "file://%s", in_tmp("plots/fault_latency_thp.svg"));
+	{
+		char *argv[] = { exe, "--headless", "--disable-gpu", "--no-sandbox",
+				 "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
+				 profile, window, shot_arg, url, NULL };
+
+		cr_assert_eq(run_timed(argv, in_tmp("shot.out"), in_tmp("chromium.err"), 90), 0,
+			     "chromium --screenshot failed (see %s)", in_tmp("chromium.err"));
+	}
+	png_read(in_tmp("band.png"), &img);
+	/*
+	 * Linux's colour (#3465a4) at a quarter over white is (204, 216, 232):
+	 * the envelope spans 120 to 217 us over two decades of an axis some 880
+	 * pixels wide, about 110 pixels at its widest, the height of the plot:
+	 * thousands of pixels. The median line is Linux's colour itself.
+	 */
+	band = pixels_near(&img, 204, 216, 232, 10);
+	line = pixels_near(&img, 0x34, 0x65, 0xa4, 40);
+	cr_expect_gt(band, 3000, "only %zu pixels of the envelope", band);
+	cr_expect_gt(line, 200, "only %zu pixels of the median line", line);
+	free(img.px);
 }
