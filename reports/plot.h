@@ -100,6 +100,13 @@ uint64_t *report_kind_latencies(const struct side *s, unsigned kind, size_t *n, 
 bool report_kind_present(const struct comparison *c, unsigned kind);
 
 
+/*
+ * How many of the side's faults (the workload's, *n of them) carry one time,
+ * *t_ns, when that is more than half of them, else 0: a log that does not
+ * time its faults, whose timeline rises at once.
+ */
+size_t report_untimed_faults(const struct side *s, uint64_t *t_ns, size_t *n);
+
 /* Fault allocations per order over all regions. */
 void report_alloc_orders(const struct side *s, uint64_t orders[SIDE_ORDERS]);
 

@@ -890,14 +890,26 @@ static void section_phases(struct doc *d, const struct comparison *c, struct plo
 }
 static void section_timeline(struct doc *d, const struct comparison *c, struct plotter *p)
 {
+	const struct side *sides[2] = { c->linux_side, c->sim_side };
+	const struct side *const *runs;
 	struct figure fig;
+	uint64_t t = 0;
+	size_t same, n;
+	char buf[32];
 
 	doc_h(d, 2, "timeline", "Fault timeline");
 	doc_p(d, NULL, "The workload's user faults in each side's event log (in its regions, "
 	      "during its phases, as the metrics count them), counted as they happened. "
 	      "Above: against each world's own clock, phase starts dashed and numbered (Linux's "
 	      "at the top, the simulated side's at the bottom). Below: each phase stretched to "
-	      "the same width, to compare shapes when the two worlds run at different speeds.");
+	      "the same width, to compare shapes when the two worlds run at different speeds.%s",
+	      report_linux_runs(c, &runs) > 1 ? " Linux's curve is its first run's, the one "
+	      "whose addresses the simulated side used." : "");
+	for (int s = 0; s < 2; s++)
+		if ((same = report_untimed_faults(sides[s], &t, &n)))
+			doc_p(d, "note", "%zu of the %s side's %zu faults carry one time (%s): its "
+			      "event log does not time them, so its curve rises at once.", same,
+			      side_label(s), n, fmt_ns(buf, sizeof(buf), (double)t));
 	plot_fault_timeline(p, c, &fig);
 	doc_figure(d, &fig, "Cumulative faults over time, Linux and simulated");
 }

@@ -32,10 +32,12 @@
  *			with a bar from the fastest to the slowest run against
  *			the simulated runtime, labelled with how many times too
  *			fast or too slow the simulated phase is
- *	fault timeline	cumulative faults over time, Linux and simulated
- *			overlaid, each side's phase boundaries marked; and the
- *			same with every phase stretched to one width (the two
- *			worlds run at different speeds)
+ *	fault timeline	cumulative faults over time (each fault's t_ns),
+ *			Linux's first run and simulated overlaid, each side's
+ *			phase boundaries marked; and the same with every phase
+ *			stretched to one width (the two worlds run at
+ *			different speeds); a note when most of a side's faults
+ *			carry one time (a log that does not time them)
  *	fault latency	by fault kind (compare.h's FAULT_KINDS): a table of
  *			faults, cold faults and quantiles per kind and side
  *			(Linux: the median of its runs with their range); per

@@ -981,6 +981,60 @@ Test(report, cold_faults_are_left_out_of_their_kind_and_counted)
 	free(md);
 }
 
+Test(report, timeline_follows_the_simulated_clock)
+{
+	static const char want[] = "0 0\n0.001 1\n0.101 2\n0.201 3\n0.3 4\n0.301562 5\n";
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *dat, *md;
+
+	render(&keep);
+	/*
+	 * The simulated THP faults at 1000 + 300000 i / 3 ns, then the first of
+	 * the 512 fallback faults at 300000 and 300000 + 800000 / 512 ns: in ms,
+	 * counted one by one.
+	 */
+	dat = slurp(in_tmp("plots/fault_timeline-sim.dat"));
+	md = slurp(in_tmp("report.md"));
+	cr_assert(dat && md);
+	cr_expect_eq(strncmp(dat, want, strlen(want)), 0, "%.200s", dat);
+	cr_expect_null(strstr(md, "carry one time"), "%s", md);
+	free(dat);
+	free(md);
+}
+
+Test(report, timeline_says_when_a_side_does_not_time_its_faults)
+{
+	char *md;
+
+	/* all but the first at one instant, as a log without fault times has it */
+	for (size_t i = 1; i < fx.sm.nr_faults; i++)
+		fx.faults[1][i].t_ns = 126000;
+	render(NULL);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	cr_expect_not_null(strstr(md, "*1114 of the simulated side's 1115 faults carry one time "
+				  "(126 \u00b5s): its event log does not time them"), "%s", md);
+	cr_expect_eq(count(md, "carry one time"), 1, "Linux's faults are timed");
+	free(md);
+}
+
+Test(report, timeline_draws_linux_first_run)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *gp, *md;
+
+	fixture_three_runs();
+	render(&keep);
+	gp = slurp(in_tmp("plots/fault_timeline.gp"));
+	md = slurp(in_tmp("report.md"));
+	cr_assert(gp && md);
+	cr_expect_not_null(strstr(gp, "title 'Linux, first run (604 faults)'"), "%s", gp);
+	cr_expect_not_null(strstr(md, "Linux's curve is its first run's, the one whose "
+				  "addresses the simulated side used."));
+	free(gp);
+	free(md);
+}
+
 Test(report, backing_map_missing_on_both_sides_is_said)
 {
 	char *md, *html;
