@@ -256,9 +256,12 @@ struct side {
 };
 
 /*
- * Read DIR/<name> ("linux.json" or "sim.json") and, when present, its event
- * log beside it (the file's "events_log" or the side's default name). 0, or
- * -1 with err naming the file and the field. side_release() in both cases.
+ * Read DIR/<name> ("linux.json", "linux-2.json", ... or "sim.json") and,
+ * when present, its event log beside it (the file's "events_log", which
+ * must name a file in DIR, or the side's default name). A name starting
+ * with "linux" or "sim" must hold that side; no object may repeat a key.
+ * 0, or -1 with err naming the file and the field. side_release() in both
+ * cases.
  */
 int side_load(struct side *s, const char *dir, const char *name, struct wl_error *err);
 void side_release(struct side *s);

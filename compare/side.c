@@ -441,6 +441,10 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 
 	if (wj_string(c, root, "", "events_log", false, &name) < 0)
 		return -1;
+	/* a stored result names a file beside it, never one elsewhere */
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return wj_fail(c, "", "events_log", "expected the name of a file in the side's "
+			       "folder, got \"%.60s\"", name);
 	path = join(dir, name);
 	if (!path)
 		return oom(c);
@@ -552,12 +556,19 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 	if (!cJSON_IsObject(s->json))
 		return wj_fail(&c, "", "", "expected a side (a JSON object), got %s",
 			       wj_describe(s->json, got, sizeof(got)));
+	if (wj_check_unique_keys(&c, s->json, ""))
+		return -1;
 
 	if (wj_string(&c, s->json, "", "workload", true, &str) < 0)
 		return -1;
 	s->workload = strdup(str);
 	if (wj_enum(&c, s->json, "", "side", true, kinds, 2, &kind) < 0)
 		return -1;
+	/* linux*.json holds a Linux side, sim*.json the simulated one */
+	for (int k = 0; k < 2; k++)
+		if (!strncmp(name, kinds[k], strlen(kinds[k])) && k != kind)
+			return wj_fail(&c, "", "side", "\"%s\", but %s holds the %s side",
+				       kinds[kind], name, kinds[k]);
 	s->kind = strdup(kinds[kind]);
 	str = NULL;
 	if (wj_string(&c, s->json, "", "tool", false, &str) < 0)
