@@ -113,6 +113,7 @@ TESTS += build/tests/cli/test_run
 TESTS += build/tests/compare/test_compare
 TESTS += build/tests/compare/test_side
 TESTS += build/tests/compare/test_verdicts
+TESTS += build/tests/docs/test_docs
 TESTS += build/tests/linux-probes/test_backing
 TESTS += build/tests/linux-probes/test_counters
 TESTS += build/tests/linux-probes/test_evlog

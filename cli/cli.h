@@ -1,7 +1,7 @@
 /*
  * cli.h - the virtuoso command line: one function per subcommand.
  *
- * Exit status (../shared/spec/results.md): 0 success; 2 bad input (spec,
+ * Exit status (docs/results-format.md): 0 success; 2 bad input (spec,
  * config, arguments), one line on stderr naming the file and field; 3 this
  * host cannot do what was asked, one line saying what is missing; 1 anything
  * else.

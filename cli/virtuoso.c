@@ -29,7 +29,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "check", "validate a workload spec and print it normalised as JSON",
 	  "usage: virtuoso check [-o FILE] [--no-host] SPEC\n"
 	  "\n"
-	  "Validate SPEC (../shared/spec/workload.md) and print it normalised: sizes in\n"
+	  "Validate SPEC (docs/workload-format.md) and print it normalised: sizes in\n"
 	  "bytes, every default filled in. Kernel settings the spec leaves to the host\n"
 	  "are read from THP sysfs and printed as the values in force.\n"
 	  "\n"

@@ -3,7 +3,7 @@
  * from `virtuoso linux`, sim.json from `virtuoso sim`, each with its event
  * log), the divergence of the simulated world from Linux per mechanism, a
  * tolerance and a verdict per metric, and summary.json as
- * ../shared/spec/results.md defines it.
+ * docs/results-format.md defines it.
  *
  *   struct side	one side as read from DIR/{linux,sim}.json and its log
  *			(DIR/events.vlog, DIR/sim-events.vlog): counts per region
@@ -14,7 +14,7 @@
  *			compare/tolerance.c, the one place; a JSON file overrides
  *			them, unknown keys refused)
  *   struct comparison	both sides, the metrics with values and verdicts, the
- *			results.md divergence fields, the overall verdict
+ *			contract's divergence fields, the overall verdict
  *
  * Reading: side_load() refuses a missing file, a truncated or malformed
  * one, a field of the wrong type, page classes ("pages", "backing") that do
@@ -422,7 +422,7 @@ const struct metric *comparison_find(const struct comparison *c, const char *nam
 				     const char *scope);
 
 /*
- * summary.json as results.md shows it: workload, complete, tool (when
+ * summary.json as docs/results-format.md shows it: workload, complete, tool (when
  * known), the two sides (their files as read), divergence (faults,
  * thp_faults, huge_bytes, resident_bytes, backing_agreement, runtime,
  * regions{name: {faults, thp_faults, huge_bytes, resident_bytes,

@@ -1,6 +1,6 @@
 /*
  * side.c - one side of a comparison, read from DIR/linux.json or
- * DIR/sim.json (../shared/spec/results.md) and its event log
+ * DIR/sim.json (docs/results-format.md) and its event log
  * (linux-probes/evlog.h) into struct side (compare.h).
  */
 #include <errno.h>

@@ -12,8 +12,7 @@
  * MIMICOS_LINUX_VERSION (version.h), plus the x86 checks of
  * do_user_addr_fault() (bad_area, access_error) that precede them.
  *
- * The branches, as 6.18 takes them (../shared/research/linux-ground-truth.md
- * section 1):
+ * The branches, as 6.18 takes them (docs/linux-facts.md section 1):
  *
  *   handle_mm_fault        __handle_mm_fault, then pgfault++ (mm_account_fault)
  *   __handle_mm_fault      walk to the PMD (allocating PUD/PMD tables);
@@ -293,7 +292,7 @@ struct mm_mem {
  * state through vma->vm_mm->mem). 0, -EINVAL or -ENOMEM.
  *
  * What the hooks do, as Linux 6.18 does it (section 4 of
- * ../shared/research/linux-ground-truth.md):
+ * docs/linux-facts.md):
  *
  *   unmap_range (munmap: unmap_region)  mmu_gather, unmap_page_range() of
  *     the VMA, then free_pgtables() between the VMAs around it
@@ -364,7 +363,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 vm_fault_t do_user_addr_fault(struct mm_struct *mm, unsigned long address,
 			      unsigned int flags, struct fault_result *out);
 
-/* The class of a 4 KiB virtual page, as ../shared/spec/results.md defines it. */
+/* The class of a 4 KiB virtual page, as docs/results-format.md defines it. */
 enum mm_page_class {
 	MM_PAGE_NONE,	/* not present (Linux's pte_present(): PROT_NONE counts) */
 	MM_PAGE_ZERO,	/* the 4 KiB zero page or the huge zero folio */

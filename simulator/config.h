@@ -31,7 +31,7 @@
  * The defaults (sim_config_init(), datasets/configs/virtuoso-reference.json
  * holds the same values, and a test keeps them equal) are the reference
  * system's: Virtuoso on Sniper, configured as a Meteor Lake P-core
- * (../shared/research/virtuoso.md). Values the reference does not give are
+ * (docs/reference-system.md). Values the reference does not give are
  * chosen and justified in config.c.
  *
  * DRAM timings are core cycles (dram.h). Their default is DDR4-2400 at the

@@ -34,7 +34,7 @@
  * CPU) as it passes their due time. Each fault and system call tells
  * MimicOS its time (request.now_ns), which stamps what it logs.
  *
- * Counted per region, as ../shared/spec/results.md defines them: faults
+ * Counted per region, as docs/results-format.md defines them: faults
  * (user faults whose address is in it), thp_faults (faults that installed a
  * PMD-mapped folio they allocated), write_faults, the folio orders its faults
  * allocated; at each phase end and at the end, the class of each of its 4 KiB
@@ -167,7 +167,7 @@ void functional_release(struct functional_run *run);
 
 /*
  * The run as sim.json ("side": "sim", "timing": "none" or "interval"; the
- * fields of results.md plus backing, write_faults, populate_faults,
+ * fields of docs/results-format.md plus backing, write_faults, populate_faults,
  * fault_alloc_orders and, timed, fault_latency_ns per region (as linux.json
  * has them), thp_faults, accesses, pages per phase, MimicOS's vmstat and the
  * effective configuration). Free with cJSON_Delete; NULL if out of memory.

@@ -1,5 +1,5 @@
 /*
- * test_cli.c - bin/virtuoso as a user runs it: exit codes of results.md,
+ * test_cli.c - bin/virtuoso as a user runs it: exit codes of docs/results-format.md,
  * help texts, one-line errors, and output files that are whole or absent.
  */
 #include <errno.h>
@@ -324,7 +324,7 @@ static cJSON *load_json(const char *path)
 	return root;
 }
 
-/* sim: DIR/sim.json, one side of results.md, timed by default, untimed with --functional. */
+/* sim: DIR/sim.json, one side of docs/results-format.md, timed by default, untimed with --functional. */
 Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
 {
 	char dir[] = "/tmp/vcli-sim-XXXXXX", out[128], path[160];

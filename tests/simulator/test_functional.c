@@ -276,7 +276,7 @@ Test(functional, munmap_partial)
 	cr_assert_eq(region("buf")->pages[MM_PAGE_NONE], 1024);
 }
 
-/* A run that cannot finish is marked with a reason (results.md); nothing aborts. */
+/* A run that cannot finish is marked with a reason (docs/results-format.md); nothing aborts. */
 static bool has_reason(const char *what)
 {
 	for (size_t i = 0; i < run.nr_reasons; i++)
