@@ -38,22 +38,29 @@
  *		addresses in `virtuoso run`; a side without a map falls back to
  *		the class counts: sum over classes of min(linux, sim) / pages,
  *		an upper bound, and the metric says so in its note)
- *   runtime		relative error of total runtime_ns
- *   phase_faults, phase_runtime	(per phase, scope "phase I OP" with I from
- *		0, as the log's phase tags) relative errors
+ *   runtime		(timing) ratio error max(sim/linux, linux/sim) - 1 of the
+ *		total runtime_ns, from the nearest edge of Linux's band
+ *   phase_faults	(per phase, scope "phase I OP" with I from 0, as the
+ *		log's phase tags) relative error
+ *   phase_runtime	(timing, per phase) ratio error from the band
  *   alloc_orders	(all) total variation distance between the two
  *		normalised histograms of fault allocation orders (0..1)
- *   fault_latency_p50, fault_latency_p90, fault_latency_p99	(all)
- *		relative error of Linux's measured kernel latency quantile
- *		against MimicOS's simulated fault time, over the logs' faults
- *		in the regions during the phases whose latency is known
- *		(latency_ns > 0); NA without a log or a timing model
- *   fault_latency_wasserstein	(all) the 1-Wasserstein distance between
- *		the two latency distributions divided by Linux's median (so it
- *		is unitless); NA when a side has no latencies
+ *   faults_by_kind	(per fault kind) relative error of the count
+ *   fault_latency_p50, fault_latency_p90, fault_latency_p99	(timing, per
+ *		fault kind; "all": information) ratio error of Linux's measured
+ *		kernel latency quantile against MimicOS's simulated one, over
+ *		the logs' warm faults of the kind in the regions during the
+ *		phases whose latency is known (latency_ns > 0); NA without a
+ *		log or a timing model
+ *   fault_latency_wasserstein	(timing, per kind; "all": information) the
+ *		1-Wasserstein distance to the nearest Linux run, less the
+ *		largest between Linux's runs, over Linux's median (unitless)
+ *   cold_faults	(information, per kind) Linux's share of cold faults
+ *   fault_time_share	(information, per phase) ratio error of the share
+ *		of the phase inside fault latency windows
  *   collapses		(all) relative error of khugepaged + MADV_COLLAPSE
  *		collapses that succeeded
- *   scan_results	(all) total variation distance between the
+ *   scan_results	(information) total variation distance between the
  *		histograms of khugepaged scan outcomes (by the kernel's names)
  *   tlb_flushes	(all) relative error of TLB flush events (all reasons
  *		but "flush on task switch")
@@ -61,8 +68,12 @@
  * Verdicts: a divergence (or a distance) at or below warn passes, above
  * fail fails, between warns; for backing_agreement (higher is better) at or
  * above warn passes, below fail fails. NA: not measured on a side (no log,
- * no events of the kind on either side: 0 vs 0 is a pass, not NA). The
- * overall verdict is the worst of the metrics; NA never fails a run.
+ * no events of the kind on either side: 0 vs 0 is a pass, not NA).
+ * Unstable: Linux's runs disagree on a count and the simulated value is
+ * inside their range. The functional verdict is the worst of the
+ * functional metrics, the timing verdict of the timing ones, the overall
+ * verdict the worse of the two; NA, unstable and information never fail a
+ * run.
  */
 #ifndef COMPARE_COMPARE_H
 #define COMPARE_COMPARE_H
