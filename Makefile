@@ -178,15 +178,27 @@ bin/virtuoso: $(CLI_OBJS) build/libvirtuoso.a
 build/cli/virtuoso.o: ALL_CFLAGS += -DVIRTUOSO_VERSION='"$(VERSION)"' -DVIRTUOSO_GIT='"$(GIT_DESC)"'
 build/cli/virtuoso.o: VERSION
 
-build/%.o: %.c $(BPF_SKELS)
+# The skeleton must exist before anything that includes it compiles (an
+# order-only prerequisite: the -MMD dependencies say who really includes it),
+# and it is kept: a deleted intermediate would be made again, and everything
+# rebuilt, by the next make.
+.SECONDARY: $(BPF_SKELS) $(TESTS:%=%.o)
+
+build/%.o: %.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/tests/%: tests/%.c build/libvirtuoso.a
+# A test's object apart from its link, so suites compile in parallel and a
+# library change relinks them without recompiling.
+build/tests/%.o: tests/%.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/tests/%: build/tests/%.o build/libvirtuoso.a
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -MMD -MP -o $@ $< build/libvirtuoso.a $(CRITERION_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libvirtuoso.a $(CRITERION_LIBS) $(LDLIBS)
 
 # test_report decodes Chromium's PNG screenshot with zlib (pkg-config libbpf may give -lbpf alone)
 build/tests/reports/test_report: LDLIBS += -lz
@@ -213,12 +225,10 @@ build/bpf/%.skel.h: build/bpf/%.bpf.o
 
 # Tests run from the top of the tree (they read datasets/ and tests/data/).
 # Suites that change host settings or measure the host serialise themselves.
+# The last lines count tested, passed, failed and skipped tests, and give each
+# distinct skip reason (scripts/run-tests.sh).
 test: bin/virtuoso $(TESTS)
-	@fail=0; for t in $(TESTS); do \
-		echo "== $$t"; $$t --jobs=2 || fail=1; \
-	done; \
-	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
-	echo "make test: all suites passed"
+	@scripts/run-tests.sh $(TESTS)
 
 # The main job: the default workload on this host under the probes and in the
 # simulated world at the same addresses, compared (virtuoso run: needs root
