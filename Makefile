@@ -89,6 +89,7 @@ LIB_OBJS += build/simulator/timing.o
 # ---- the comparison: divergence per mechanism, tolerances, verdicts -------------
 LIB_OBJS += build/compare/compare.o
 LIB_OBJS += build/compare/distance.o
+LIB_OBJS += build/compare/faultkind.o
 LIB_OBJS += build/compare/side.o
 LIB_OBJS += build/compare/tolerance.o
 
@@ -113,6 +114,8 @@ TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_run
 TESTS += build/tests/compare/test_compare
 TESTS += build/tests/compare/test_side
+TESTS += build/tests/compare/test_verdicts
+TESTS += build/tests/docs/test_docs
 TESTS += build/tests/linux-probes/test_backing
 TESTS += build/tests/linux-probes/test_counters
 TESTS += build/tests/linux-probes/test_evlog
@@ -178,15 +181,27 @@ bin/virtuoso: $(CLI_OBJS) build/libvirtuoso.a
 build/cli/virtuoso.o: ALL_CFLAGS += -DVIRTUOSO_VERSION='"$(VERSION)"' -DVIRTUOSO_GIT='"$(GIT_DESC)"'
 build/cli/virtuoso.o: VERSION
 
-build/%.o: %.c $(BPF_SKELS)
+# The skeleton must exist before anything that includes it compiles (an
+# order-only prerequisite: the -MMD dependencies say who really includes it),
+# and it is kept: a deleted intermediate would be made again, and everything
+# rebuilt, by the next make.
+.SECONDARY: $(BPF_SKELS) $(TESTS:%=%.o)
+
+build/%.o: %.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/tests/%: tests/%.c build/libvirtuoso.a
+# A test's object apart from its link, so suites compile in parallel and a
+# library change relinks them without recompiling.
+build/tests/%.o: tests/%.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/tests/%: build/tests/%.o build/libvirtuoso.a
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(CRITERION_CFLAGS) -MMD -MP -o $@ $< build/libvirtuoso.a $(CRITERION_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libvirtuoso.a $(CRITERION_LIBS) $(LDLIBS)
 
 # test_report decodes Chromium's PNG screenshot with zlib (pkg-config libbpf may give -lbpf alone)
 build/tests/reports/test_report: LDLIBS += -lz
@@ -213,12 +228,10 @@ build/bpf/%.skel.h: build/bpf/%.bpf.o
 
 # Tests run from the top of the tree (they read datasets/ and tests/data/).
 # Suites that change host settings or measure the host serialise themselves.
+# The last lines count tested, passed, failed and skipped tests, and give each
+# distinct skip reason (scripts/run-tests.sh).
 test: bin/virtuoso $(TESTS)
-	@fail=0; for t in $(TESTS); do \
-		echo "== $$t"; $$t --jobs=2 || fail=1; \
-	done; \
-	if [ $$fail -ne 0 ]; then echo "make test: FAILED"; exit 1; fi; \
-	echo "make test: all suites passed"
+	@scripts/run-tests.sh $(TESTS)
 
 # The main job: the default workload on this host under the probes and in the
 # simulated world at the same addresses, compared (virtuoso run: needs root
@@ -226,7 +239,7 @@ test: bin/virtuoso $(TESTS)
 MAIN_SPEC ?= datasets/workloads/default.json
 MAIN_OUT ?= out/default
 main: bin/virtuoso
-	bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT)
+	bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT) --repeat 3
 	@echo "main: open $(MAIN_OUT)/report.html (report.md and summary.json beside it; the sides: linux.json, sim.json and their event logs)"
 
 bench: bin/virtuoso $(BENCHES)

@@ -1,7 +1,7 @@
 /*
  * cli.h - the virtuoso command line: one function per subcommand.
  *
- * Exit status (../shared/spec/results.md): 0 success; 2 bad input (spec,
+ * Exit status (docs/results-format.md): 0 success; 2 bad input (spec,
  * config, arguments), one line on stderr naming the file and field; 3 this
  * host cannot do what was asked, one line saying what is missing; 1 anything
  * else.
@@ -109,11 +109,24 @@ int cli_out_close(struct cli_out *o, bool ok);
 /* ---- compare and run ---------------------------------------------------------- */
 
 /* The comparison options of compare and run. */
-enum { CLI_OPT_TOLERANCES = 512, CLI_OPT_STRICT };
+enum { CLI_OPT_TOLERANCES = 512, CLI_OPT_STRICT, CLI_OPT_REPEAT };
 struct cli_compare_opts {
 	const char *tolerances;	/* --tolerances FILE: overrides the defaults */
 	bool strict;		/* --strict: exit 1 when the verdict is fail */
+	unsigned repeat;	/* run: --repeat N, Linux's runs (0: one) */
 };
+/* --repeat N: 1..COMPARE_MAX_RUNS, else a one-line error and EXIT_BAD_INPUT. */
+int cli_parse_repeat(const char *name, const char *arg, unsigned *repeat);
+
+/*
+ * The Linux side 'repeat' times into ro->out_dir (cmd_linux.c): run 1 as
+ * linux.json and events.vlog, run k as linux-k.json and events-k.vlog;
+ * the files of runs beyond 'repeat' left by an earlier measurement are
+ * removed first, so the directory holds exactly these runs. *incomplete:
+ * some run was. Returns the exit status, the error printed.
+ */
+struct runner_opts;
+int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, bool *incomplete);
 /* own() for cli_parse() of a command taking the options above (ctx: the opts). */
 int cli_compare_own_option(int c, void *ctx);
 

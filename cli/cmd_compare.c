@@ -34,6 +34,8 @@ static int own_option(int c, void *ctx)
 	case CLI_OPT_STRICT:
 		co->strict = true;
 		return 0;
+	case CLI_OPT_REPEAT:
+		return cli_parse_repeat("run", optarg, &co->repeat);
 	}
 	return EXIT_BAD_INPUT;
 }
@@ -43,29 +45,96 @@ int cli_compare_own_option(int c, void *ctx)
 	return own_option(c, ctx);
 }
 
-static void count_verdicts(const struct comparison *c, size_t n[4])
+int cli_parse_repeat(const char *name, const char *arg, unsigned *repeat)
 {
-	memset(n, 0, 4 * sizeof(n[0]));
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (!arg[0] || *end || arg[0] == '-' || n < 1 || n > COMPARE_MAX_RUNS) {
+		fprintf(stderr, "virtuoso %s: --repeat: expected a number of runs from 1 to %d, "
+			"got \"%.40s\"\n", name, COMPARE_MAX_RUNS, arg);
+		return EXIT_BAD_INPUT;
+	}
+	*repeat = (unsigned)n;
+	return 0;
+}
+
+static void count_verdicts(const struct comparison *c, size_t n[5])
+{
+	memset(n, 0, 5 * sizeof(n[0]));
 	for (size_t i = 0; i < c->nr_metrics; i++)
 		n[c->metrics[i].verdict]++;
 }
 
+/*
+ * DIR's Linux runs: linux.json, then linux-2.json, linux-3.json, ... as
+ * long as they follow each other. 0, or -1 with err.
+ */
+static int load_linux_runs(const char *dir, struct side *runs, size_t *n, struct wl_error *err)
+{
+	char name[32], path[4096];
+
+	*n = 0;
+	if (side_load(&runs[0], dir, "linux.json", err))
+		return -1;
+	for (*n = 1; *n < COMPARE_MAX_RUNS; ++*n) {
+		snprintf(name, sizeof(name), "linux-%zu.json", *n + 1);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (access(path, F_OK))
+			break;
+		if (side_load(&runs[*n], dir, name, err)) {
+			side_release(&runs[*n]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The verdict line: both verdicts, the counts, and the worst three failures. */
+static void print_verdict(const char *name, const struct comparison *c)
+{
+	const struct metric *worst[3];
+	size_t n[5], k = comparison_worst(c, worst, 3);
+	char what[160];
+
+	count_verdicts(c, n);
+	printf("virtuoso %s: %s: verdict %s: functional %s, timing %s%s (%zu metrics: %zu pass, "
+	       "%zu warn, %zu fail, %zu n/a, %zu unstable; %zu Linux run%s)%s\n", name,
+	       c->linux_side->workload, verdict_name(c->overall), verdict_name(c->functional),
+	       verdict_name(c->timing), c->calibrated ? "" : " (uncalibrated)", c->nr_metrics,
+	       n[VERDICT_PASS], n[VERDICT_WARN], n[VERDICT_FAIL], n[VERDICT_NA],
+	       n[VERDICT_UNSTABLE], c->nr_linux_runs, c->nr_linux_runs == 1 ? "" : "s",
+	       c->complete ? "" : "; a side is incomplete");
+	if (!k)
+		return;
+	printf("virtuoso %s: worst:", name);
+	for (size_t i = 0; i < k; i++) {
+		metric_describe(worst[i], what, sizeof(what));
+		printf("%s %s", i ? ";" : "", what);
+	}
+	printf("\n");
+}
+
 int cli_compare_dir(const char *name, const char *dir, const struct cli_compare_opts *co)
 {
-	struct side lx = { 0 }, sm = { 0 };
+	struct side lx[COMPARE_MAX_RUNS], sm = { 0 };
+	const struct side *runs[COMPARE_MAX_RUNS];
 	struct tolerances tol;
 	struct comparison c = { 0 };
 	struct wl_error err = { 0 };
 	char path[4096];
-	size_t n[4];
+	size_t nl = 0;
 	int ret = EXIT_BAD_INPUT;
 
+	memset(lx, 0, sizeof(lx));
 	tolerances_init(&tol);
 	if (co->tolerances && tolerances_load(&tol, co->tolerances, &err))
 		goto out_err;
-	if (side_load(&lx, dir, "linux.json", &err) || side_load(&sm, dir, "sim.json", &err))
+	if (load_linux_runs(dir, lx, &nl, &err) || side_load(&sm, dir, "sim.json", &err))
 		goto out_err;
-	if (compare_sides(&c, &lx, &sm, &tol, &err))
+	for (size_t i = 0; i < nl; i++)
+		runs[i] = &lx[i];
+	if (compare_runs(&c, runs, nl, &sm, &tol, &err))
 		goto out_err;
 
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
@@ -79,11 +148,7 @@ int cli_compare_dir(const char *name, const char *dir, const struct cli_compare_
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	count_verdicts(&c, n);
-	printf("virtuoso %s: %s: verdict %s (%zu metrics: %zu pass, %zu warn, %zu fail, %zu n/a)%s\n",
-	       name, lx.workload, verdict_name(c.overall), c.nr_metrics, n[VERDICT_PASS],
-	       n[VERDICT_WARN], n[VERDICT_FAIL], n[VERDICT_NA],
-	       c.complete ? "" : "; a side is incomplete");
+	print_verdict(name, &c);
 	printf("virtuoso %s: report: %s/report.html (and report.md, summary.json)\n", name, dir);
 	ret = co->strict && c.overall == VERDICT_FAIL ? EXIT_FAIL : EXIT_OK;
 	goto out;
@@ -93,7 +158,8 @@ out_err:
 	wl_error_print(&err, stderr);
 out:
 	comparison_release(&c);
-	side_release(&lx);
+	for (size_t i = 0; i < COMPARE_MAX_RUNS; i++)
+		side_release(&lx[i]);
 	side_release(&sm);
 	tolerances_release(&tol);
 	return ret;

@@ -2,6 +2,7 @@
  * cmd_linux.c - virtuoso linux: run a workload on this host under the probes
  * (linux-probes/runner.h) and write DIR/linux.json and DIR/events.vlog.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,11 @@
 struct linux_args {
 	struct runner_opts ro;
 	bool list_events;
+	unsigned repeat;
 };
 
 enum { OPT_USER = 256, OPT_RINGBUF, OPT_NO_TP_BTF, OPT_NO_PROBES, OPT_BACKING, OPT_LIST,
-       OPT_PREWARM, OPT_NO_PREWARM, OPT_NO_PROBE_FREE, OPT_NO_PROBE_STATS };
+       OPT_REPEAT, OPT_PREWARM, OPT_NO_PREWARM, OPT_NO_PROBE_FREE, OPT_NO_PROBE_STATS };
 
 static int own_option(int c, void *ctx)
 {
@@ -46,6 +48,8 @@ static int own_option(int c, void *ctx)
 	case OPT_NO_PROBES:
 		la->ro.no_probes = true;
 		return 0;
+	case OPT_REPEAT:
+		return cli_parse_repeat("linux", optarg, &la->repeat);
 	case OPT_PREWARM:
 		la->ro.prewarm = RUNNER_PREWARM_ON;
 		return 0;
@@ -128,6 +132,58 @@ int cli_check_linux_host(const char *name)
 	return EXIT_OK;
 }
 
+/* The files of run k (k > 1) in dir: linux-k.json and events-k.vlog. */
+static void run_paths(const char *dir, unsigned k, char *json, char *log, size_t len)
+{
+	snprintf(json, len, "%s/linux-%u.json", dir, k);
+	snprintf(log, len, "%s/events-%u.vlog", dir, k);
+}
+
+int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, bool *incomplete)
+{
+	char json[4096], log[4096];
+	struct wl_error err = { 0 };
+
+	if (!repeat)
+		repeat = 1;
+	*incomplete = false;
+	/* a longer earlier measurement must not lend this one its runs */
+	for (unsigned k = repeat + 1;; k++) {
+		run_paths(ro->out_dir, k, json, log, sizeof(json));
+		if (access(json, F_OK) && access(log, F_OK))
+			break;
+		if ((unlink(json) && errno != ENOENT) || (unlink(log) && errno != ENOENT)) {
+			fprintf(stderr, "virtuoso %s: %s: cannot remove a run of an earlier "
+				"measurement: %s\n", name, json, strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
+	for (unsigned k = 1; k <= repeat; k++) {
+		bool inc = false;
+		int ret;
+
+		if (cli_verbose && repeat > 1)
+			fprintf(stderr, "virtuoso %s: Linux run %u of %u\n", name, k, repeat);
+		ro->run = k;
+		ret = (int)runner_run(ro, &inc, &err);
+		if (ret) {
+			fprintf(stderr, "virtuoso %s: ", name);
+			if (repeat > 1)
+				fprintf(stderr, "run %u of %u: ", k, repeat);
+			wl_error_print(&err, stderr);
+			/* the runs before it stand alone: nothing of a half measurement stays */
+			for (unsigned j = 2; j < k; j++) {
+				run_paths(ro->out_dir, j, json, log, sizeof(json));
+				unlink(json);
+				unlink(log);
+			}
+			return ret;
+		}
+		*incomplete |= inc;
+	}
+	return EXIT_OK;
+}
+
 int cmd_linux(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -140,6 +196,7 @@ int cmd_linux(int argc, char **argv)
 		{ "no-probes", no_argument, NULL, OPT_NO_PROBES },
 		{ "backing", required_argument, NULL, OPT_BACKING },
 		{ "list-events", no_argument, NULL, OPT_LIST },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "prewarm", no_argument, NULL, OPT_PREWARM },
 		{ "no-prewarm", no_argument, NULL, OPT_NO_PREWARM },
 		{ "no-probe-free", no_argument, NULL, OPT_NO_PROBE_FREE },
@@ -148,7 +205,6 @@ int cmd_linux(int argc, char **argv)
 	};
 	const struct cli_cmd *cmd = cli_find("linux");
 	struct linux_args la = { .ro = { .tool_version = cli_version } };
-	struct wl_error err = { 0 };
 	struct cli_args a;
 	struct wl_spec s;
 	bool incomplete;
@@ -173,13 +229,10 @@ int cmd_linux(int argc, char **argv)
 	la.ro.spec = &s;
 	la.ro.spec_path = a.arg;
 	la.ro.out_dir = a.out;
-	ret = (int)runner_run(&la.ro, &incomplete, &err);
+	ret = cli_linux_runs("linux", &la.ro, la.repeat, &incomplete);
 	wl_spec_release(&s);
-	if (ret) {
-		fprintf(stderr, "virtuoso linux: ");
-		wl_error_print(&err, stderr);
+	if (ret)
 		return ret;
-	}
 	if (cli_verbose)
 		print_summary(a.out);
 	if (cli_verbose)

@@ -75,6 +75,7 @@ int cmd_run(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "tolerances", required_argument, NULL, CLI_OPT_TOLERANCES },
 		{ "strict", no_argument, NULL, CLI_OPT_STRICT },
+		{ "repeat", required_argument, NULL, CLI_OPT_REPEAT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -119,12 +120,8 @@ int cmd_run(int argc, char **argv)
 	ro.out_dir = a.out;
 	if (cli_verbose)
 		fprintf(stderr, "virtuoso run: %s on this host under the probes\n", s.name);
-	ret = (int)runner_run(&ro, &incomplete, &err);
-	if (ret) {
-		fprintf(stderr, "virtuoso run: ");
-		wl_error_print(&err, stderr);
+	if ((ret = cli_linux_runs("run", &ro, co.repeat, &incomplete)))
 		goto out;
-	}
 
 	/* 2. the simulated world, at Linux's addresses and with its settings */
 	start = calloc(s.nr_regions ? s.nr_regions : 1, sizeof(*start));

@@ -13,8 +13,11 @@
  * (MimicOS's configuration, mimicos/channel.h: "mode" in-process or
  * out-of-process, "mem_bytes" (default here: this machine's RAM), "policy",
  * "thp": {"modules": {...}}, "cost", ...; the workload's kernel block
- * replaces its THP settings). Unknown keys are refused, naming the key. The
- * effective configuration is written into sim.json under "config".
+ * replaces its THP settings), and "calibration" ({"host", "date", "source"}:
+ * the calibration that produced the file; absent: uncalibrated). Unknown
+ * keys are refused, naming the key. The effective configuration is written
+ * into sim.json under "config", with "calibrated" (whether "calibration"
+ * was given) beside it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -128,6 +131,7 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 		/* the whole effective configuration: the hardware's and MimicOS's */
 		cfg->mimicos = run.mimicos;
 		cJSON_DeleteItemFromObject(json, "config");
+		cJSON_AddBoolToObject(json, "calibrated", cfg->calibration.given);
 		cJSON_AddItemToObject(json, "config", sim_config_to_json(cfg));
 		cJSON_AddStringToObject(json, "tool", cli_version);
 	}

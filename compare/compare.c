@@ -17,8 +17,11 @@ struct build {
 	struct comparison *c;
 	size_t cap;
 	const struct tolerances *tol;
-	const struct side *l, *s;
-	int *map;		/* linux region i is sim region map[i] */
+	const struct side *const *L;	/* Linux's runs */
+	size_t nl;
+	const struct side *l, *s;	/* the first Linux run, the simulated side */
+	int **rmap;		/* region i of run 0 is region rmap[r][i] of run r */
+	int *map;		/* region i of run 0 is sim region map[i] */
 	bool oom;
 };
 
@@ -54,12 +57,14 @@ static struct metric *add(struct build *b, const char *name, const char *scope,
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->scope, sizeof(m->scope), "%s", scope);
-	m->linux_value = linux_value;
+	m->linux_value = m->linux_lo = m->linux_hi = linux_value;
+	m->linux_runs = isnan(linux_value) ? 0 : 1;
 	m->sim_value = sim_value;
 	m->value = value;
 	m->warn = t->warn;
 	m->fail = t->fail;
 	m->higher_is_better = t->higher_is_better;
+	m->klass = t->klass;
 	m->verdict = verdict_of(t, value);
 	if (note) {
 		va_list ap;
@@ -71,9 +76,100 @@ static struct metric *add(struct build *b, const char *name, const char *scope,
 	return m;
 }
 
-static void add_rel(struct build *b, const char *name, const char *scope, uint64_t l, uint64_t s)
+/* Add to a metric's note, after what it says. */
+static void note_append(struct metric *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note_append(struct metric *m, const char *fmt, ...)
 {
-	add(b, name, scope, (double)l, (double)s, rel_error((double)l, (double)s), NULL);
+	size_t len = strlen(m->note);
+	va_list ap;
+
+	if (len && len + 2 < sizeof(m->note)) {
+		memcpy(m->note + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(m->note + len, sizeof(m->note) - len, fmt, ap);
+	va_end(ap);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+enum band_mode { BAND_COUNT, BAND_TIME };
+
+/*
+ * A count or a time over Linux's runs (v[r], NAN where run r has none):
+ * the median, the band min..max, and the error of the simulated value
+ * from the band's nearest edge (relative for counts, the ratio for
+ * times). A count that Linux's runs disagree on, with the simulated value
+ * inside their range, is "unstable", not a pass: it checked nothing.
+ */
+static struct metric *add_band(struct build *b, const char *name, const char *scope,
+			       const double *v, size_t n, double sim, enum band_mode mode)
+{
+	double w[COMPARE_MAX_RUNS], med, lo, hi;
+	struct metric *m;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			w[k++] = v[i];
+	if (!k)
+		return add(b, name, scope, NAN, sim, NAN, "no Linux run measured it");
+	qsort(w, k, sizeof(*w), cmp_double);
+	lo = w[0];
+	hi = w[k - 1];
+	med = k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+	m = add(b, name, scope, med, sim,
+		band_error(lo, hi, sim, mode == BAND_TIME ? ratio_error : rel_error), NULL);
+	if (!m)
+		return NULL;
+	m->linux_lo = lo;
+	m->linux_hi = hi;
+	m->linux_runs = (unsigned)k;
+	if (lo != hi && mode == BAND_COUNT) {
+		note_append(m, "Linux unstable: %.17g..%.17g over %zu runs", lo, hi, k);
+		if (m->value == 0)
+			m->verdict = VERDICT_UNSTABLE;
+	}
+	return m;
+}
+
+/* One count per Linux run and the simulated one. */
+static struct metric *add_counts(struct build *b, const char *name, const char *scope,
+				 const uint64_t *l, uint64_t s)
+{
+	double v[COMPARE_MAX_RUNS];
+
+	for (size_t r = 0; r < b->nl; r++)
+		v[r] = (double)l[r];
+	return add_band(b, name, scope, v, b->nl, (double)s, BAND_COUNT);
+}
+
+/*
+ * A distance (or an agreement) per Linux run: judged on the run nearest
+ * the simulated side; the range over runs in the note when they differ.
+ */
+static struct metric *add_nearest(struct build *b, const char *name, const char *scope,
+				  const double *v, bool higher_is_better)
+{
+	double best = v[0], lo = v[0], hi = v[0];
+	struct metric *m;
+
+	for (size_t r = 1; r < b->nl; r++) {
+		best = higher_is_better ? fmax(best, v[r]) : fmin(best, v[r]);
+		lo = fmin(lo, v[r]);
+		hi = fmax(hi, v[r]);
+	}
+	m = add(b, name, scope, NAN, NAN, best, NULL);
+	if (m && lo != hi)
+		note_append(m, "%.4g..%.4g over the %zu Linux runs: the nearest counts", lo, hi, b->nl);
+	return m;
 }
 
 /* ---- do the sides belong together? -------------------------------------------- */
@@ -137,6 +233,12 @@ static int check_sides(const struct side *l, const struct side *s, int *map, str
 
 /* ---- the metrics ----------------------------------------------------------------- */
 
+/* Region i of the first Linux run, in Linux run r. */
+static const struct side_region *lreg(const struct build *b, size_t r, size_t i)
+{
+	return &b->L[r]->regions[b->rmap[r][i]];
+}
+
 static void region_counts(struct build *b)
 {
 	static const struct {
@@ -149,18 +251,25 @@ static void region_counts(struct build *b)
 		{ "resident_bytes", offsetof(struct side_region, resident_bytes) },
 	};
 #define FIELD(r, f) (*(const uint64_t *)((const char *)(r) + fields[f].off))
+	uint64_t lv[COMPARE_MAX_RUNS];
 
 	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-		uint64_t lt = 0, st = 0;
+		uint64_t st = 0;
 
-		for (size_t i = 0; i < b->l->nr_regions; i++) {
-			lt += FIELD(&b->l->regions[i], f);
-			st += FIELD(&b->s->regions[b->map[i]], f);
+		for (size_t r = 0; r < b->nl; r++) {
+			lv[r] = 0;
+			for (size_t i = 0; i < b->l->nr_regions; i++)
+				lv[r] += FIELD(lreg(b, r, i), f);
 		}
-		add_rel(b, fields[f].name, "all", lt, st);
 		for (size_t i = 0; i < b->l->nr_regions; i++)
-			add_rel(b, fields[f].name, b->l->regions[i].name,
-				FIELD(&b->l->regions[i], f), FIELD(&b->s->regions[b->map[i]], f));
+			st += FIELD(&b->s->regions[b->map[i]], f);
+		add_counts(b, fields[f].name, "all", lv, st);
+		for (size_t i = 0; i < b->l->nr_regions; i++) {
+			for (size_t r = 0; r < b->nl; r++)
+				lv[r] = FIELD(lreg(b, r, i), f);
+			add_counts(b, fields[f].name, b->l->regions[i].name, lv,
+				   FIELD(&b->s->regions[b->map[i]], f));
+		}
 	}
 #undef FIELD
 }
@@ -190,99 +299,127 @@ static uint64_t runs_agree(const struct side_region *a, const struct side_region
 	return same;
 }
 
+/* Pages agreeing in region i against Linux run r; *counted: from class counts. */
+static uint64_t region_agree(const struct build *b, size_t r, size_t i, bool *counted)
+{
+	const struct side_region *lr = lreg(b, r, i), *sr = &b->s->regions[b->map[i]];
+	uint64_t same = 0;
+
+	*counted = !lr->backing || !sr->backing;
+	if (!*counted)
+		return runs_agree(lr, sr);
+	for (int k = 0; k < PAGE_CLASS_NR; k++)
+		same += lr->pages[k] < sr->pages[k] ? lr->pages[k] : sr->pages[k];
+	return same;
+}
+
 static void backing_agreement(struct build *b)
 {
 	size_t n = b->l->nr_regions;
-	uint64_t *same = calloc(n ? n : 1, sizeof(*same)), same_all = 0, pages_all = 0;
-	bool *counted = calloc(n ? n : 1, sizeof(*counted)), any_counted = false;
+	double all[COMPARE_MAX_RUNS] = { 0 }, per[COMPARE_MAX_RUNS] = { 0 };
+	bool counted, any_counted = false;
+	uint64_t pages_all = 0;
+	struct metric *m;
 
-	if (!same || !counted) {
-		b->oom = true;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct side_region *lr = &b->l->regions[i], *sr = &b->s->regions[b->map[i]];
+	for (size_t i = 0; i < n; i++)
+		pages_all += b->l->regions[i].size / PAGE_4K;
+	for (size_t r = 0; r < b->nl; r++) {
+		uint64_t same = 0;
 
-		if (lr->backing && sr->backing) {
-			same[i] = runs_agree(lr, sr);
-		} else {
-			for (int k = 0; k < PAGE_CLASS_NR; k++)
-				same[i] += lr->pages[k] < sr->pages[k] ? lr->pages[k] : sr->pages[k];
-			counted[i] = any_counted = true;
+		for (size_t i = 0; i < n; i++) {
+			same += region_agree(b, r, i, &counted);
+			any_counted |= counted;
 		}
-		same_all += same[i];
-		pages_all += lr->size / PAGE_4K;
+		all[r] = pages_all ? (double)same / (double)pages_all : 1.0;
 	}
-	add(b, "backing_agreement", "all", NAN, NAN,
-	    pages_all ? (double)same_all / (double)pages_all : 1.0,
-	    any_counted ? "from class counts where a side has no backing map: an upper bound" : NULL);
+	m = add_nearest(b, "backing_agreement", "all", all, true);
+	if (m && any_counted)
+		note_append(m, "from class counts where a side has no backing map: an upper bound");
 	for (size_t i = 0; i < n; i++) {
 		const struct side_region *lr = &b->l->regions[i], *sr = &b->s->regions[b->map[i]];
 		uint64_t pages = lr->size / PAGE_4K;
-		struct metric *m = add(b, "backing_agreement", lr->name, NAN, NAN,
-				       pages ? (double)same[i] / (double)pages : 1.0, NULL);
 
+		for (size_t r = 0; r < b->nl; r++)
+			per[r] = pages ? (double)region_agree(b, r, i, &counted) / (double)pages : 1.0;
+		region_agree(b, 0, i, &counted);
+		m = add_nearest(b, "backing_agreement", lr->name, per, true);
 		if (!m)
 			continue;
-		if (counted[i])
-			snprintf(m->note, sizeof(m->note), "from class counts (%s has no backing "
-				 "map): an upper bound", lr->backing ? "sim" : "linux");
+		if (counted)
+			note_append(m, "from class counts (%s has no backing map): an upper bound",
+				    lr->backing ? "sim" : "linux");
 		else if (lr->start != sr->start)
-			snprintf(m->note, sizeof(m->note), "the region starts at different "
-				 "addresses on the two sides");
+			note_append(m, "the region starts at different addresses on the two sides");
 	}
-out:
-	free(same);
-	free(counted);
 }
 
 static const char *untimed(const struct build *b)
 {
-	return !b->l->timed ? "the Linux side has no timing" :
-	       !b->s->timed ? "the simulated side ran without a timing model (--functional)" : NULL;
+	for (size_t r = 0; r < b->nl; r++)
+		if (!b->L[r]->timed)
+			return "the Linux side has no timing";
+	return !b->s->timed ? "the simulated side ran without a timing model (--functional)" : NULL;
 }
 
 static void runtimes(struct build *b)
 {
 	const char *na = untimed(b);
+	double v[COMPARE_MAX_RUNS];
+	uint64_t u[COMPARE_MAX_RUNS];
 	char scope[80];
 
+	for (size_t r = 0; r < b->nl; r++)
+		v[r] = (double)b->L[r]->runtime_ns;
 	if (na)
 		add(b, "runtime", "all", (double)b->l->runtime_ns, (double)b->s->runtime_ns, NAN,
 		    "%s", na);
 	else
-		add_rel(b, "runtime", "all", b->l->runtime_ns, b->s->runtime_ns);
+		add_band(b, "runtime", "all", v, b->nl, (double)b->s->runtime_ns, BAND_TIME);
 	for (size_t i = 0; i < b->l->nr_phases; i++) {
 		snprintf(scope, sizeof(scope), "phase %zu %s", i, b->l->phases[i].op);
-		add_rel(b, "phase_faults", scope, b->l->phases[i].faults, b->s->phases[i].faults);
+		for (size_t r = 0; r < b->nl; r++)
+			u[r] = b->L[r]->phases[i].faults;
+		add_counts(b, "phase_faults", scope, u, b->s->phases[i].faults);
 	}
 	for (size_t i = 0; i < b->l->nr_phases; i++) {
 		const struct side_phase *lp = &b->l->phases[i], *sp = &b->s->phases[i];
 
 		snprintf(scope, sizeof(scope), "phase %zu %s", i, lp->op);
+		for (size_t r = 0; r < b->nl; r++)
+			v[r] = (double)b->L[r]->phases[i].runtime_ns;
 		if (na)
 			add(b, "phase_runtime", scope, (double)lp->runtime_ns,
 			    (double)sp->runtime_ns, NAN, "%s", na);
 		else
-			add_rel(b, "phase_runtime", scope, lp->runtime_ns, sp->runtime_ns);
+			add_band(b, "phase_runtime", scope, v, b->nl, (double)sp->runtime_ns,
+				 BAND_TIME);
 	}
 }
 
 static void alloc_orders(struct build *b)
 {
-	uint64_t lo[SIDE_ORDERS] = { 0 }, so[SIDE_ORDERS] = { 0 };
+	uint64_t so[SIDE_ORDERS] = { 0 };
+	double v[COMPARE_MAX_RUNS];
 
-	if (!b->l->has_alloc_orders || !b->s->has_alloc_orders) {
-		add(b, "alloc_orders", "all", NAN, NAN, NAN, "the %s side has no fault_alloc_orders",
-		    b->l->has_alloc_orders ? "simulated" : "Linux");
-		return;
-	}
-	for (size_t i = 0; i < b->l->nr_regions; i++)
-		for (int o = 0; o < SIDE_ORDERS; o++) {
-			lo[o] += b->l->regions[i].alloc_orders[o];
-			so[o] += b->s->regions[b->map[i]].alloc_orders[o];
+	for (size_t r = 0; r < b->nl; r++)
+		if (!b->L[r]->has_alloc_orders || !b->s->has_alloc_orders) {
+			add(b, "alloc_orders", "all", NAN, NAN, NAN,
+			    "the %s side has no fault_alloc_orders",
+			    b->L[r]->has_alloc_orders ? "simulated" : "Linux");
+			return;
 		}
-	add(b, "alloc_orders", "all", NAN, NAN, tv_distance(lo, so, SIDE_ORDERS), NULL);
+	for (size_t i = 0; i < b->l->nr_regions; i++)
+		for (int o = 0; o < SIDE_ORDERS; o++)
+			so[o] += b->s->regions[b->map[i]].alloc_orders[o];
+	for (size_t r = 0; r < b->nl; r++) {
+		uint64_t lo[SIDE_ORDERS] = { 0 };
+
+		for (size_t i = 0; i < b->l->nr_regions; i++)
+			for (int o = 0; o < SIDE_ORDERS; o++)
+				lo[o] += lreg(b, r, i)->alloc_orders[o];
+		v[r] = tv_distance(lo, so, SIDE_ORDERS);
+	}
+	add_nearest(b, "alloc_orders", "all", v, false);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -292,82 +429,269 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The workload's faults: in a region, during a phase. */
+static bool counted_fault(const struct side_fault *f)
+{
+	return f->region >= 0 && f->phase >= 0;
+}
+
 /*
- * The known latencies of a side's faults in its regions during its phases,
- * sorted; *faults: how many such faults there were, known or not.
+ * The known latencies of a side's faults of 'kind' (FAULT_KIND_NR: every
+ * kind, cold ones too: the all-faults mix), sorted; *faults: how many such
+ * faults there were, known or not; *cold: how many were left out as cold.
  */
-static uint64_t *latencies(const struct side *s, size_t *n, size_t *faults)
+static uint64_t *latencies(const struct side *s, unsigned kind, size_t *n, size_t *faults,
+			   size_t *cold)
 {
 	uint64_t *v = malloc((s->nr_faults ? s->nr_faults : 1) * sizeof(*v));
 
-	*n = *faults = 0;
+	*n = *faults = *cold = 0;
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < s->nr_faults; i++) {
 		const struct side_fault *f = &s->faults[i];
 
-		if (f->region < 0 || f->phase < 0)
+		if (!counted_fault(f) || (kind < FAULT_KIND_NR && f->kind != kind))
 			continue;
 		++*faults;
-		if (f->latency_ns)
-			v[(*n)++] = f->latency_ns;
+		if (!f->latency_ns)
+			continue;
+		if (kind < FAULT_KIND_NR && f->cold) {
+			++*cold;
+			continue;
+		}
+		v[(*n)++] = f->latency_ns;
 	}
 	qsort(v, *n, sizeof(*v), cmp_u64);
 	return v;
 }
 
-static void fault_latency(struct build *b)
+static const struct {
+	const char *name;
+	double q;
+} quantiles[] = {
+	{ "fault_latency_p50", 0.50 }, { "fault_latency_p90", 0.90 }, { "fault_latency_p99", 0.99 },
+};
+#define NR_QUANTILES (sizeof(quantiles) / sizeof(quantiles[0]))
+
+/* Why fault latencies cannot be compared at all, or NULL. */
+static const char *latency_na(const struct build *b, char *buf, size_t len)
 {
-	static const struct {
-		const char *name;
-		double q;
-	} qs[] = {
-		{ "fault_latency_p50", 0.50 }, { "fault_latency_p90", 0.90 },
-		{ "fault_latency_p99", 0.99 },
-	};
-	size_t nl = 0, ns = 0, fl = 0, fs = 0;
-	uint64_t *xl = NULL, *xs = NULL;
-	char na[96] = "";
+	bool lx = true;
 
-	if (!b->l->has_log || !b->s->has_log) {
-		snprintf(na, sizeof(na), "no event log on the %s", !b->l->has_log && !b->s->has_log ?
-			 "two sides" : !b->l->has_log ? "Linux side" : "simulated side");
-	} else if (untimed(b)) {
-		snprintf(na, sizeof(na), "%s", untimed(b));
-	} else {
-		xl = latencies(b->l, &nl, &fl);
-		xs = latencies(b->s, &ns, &fs);
-		if (!xl || !xs)
-			b->oom = true;
-		else if (!fl && !fs)
-			;	/* no faults on either side: 0 vs 0 */
-		else if (!nl || !ns)
-			snprintf(na, sizeof(na), "the %s side's faults carry no latency",
-				 !nl ? "Linux" : "simulated");
+	for (size_t r = 0; r < b->nl; r++)
+		lx &= b->L[r]->has_log;
+	if (!lx || !b->s->has_log) {
+		snprintf(buf, len, "no event log on the %s", !lx && !b->s->has_log ?
+			 "two sides" : !lx ? "Linux side" : "simulated side");
+		return buf;
 	}
-	if (na[0] || b->oom) {
-		for (size_t i = 0; i < 3; i++)
-			add(b, qs[i].name, "all", NAN, NAN, NAN, "%s", na);
-		add(b, "fault_latency_wasserstein", "all", NAN, NAN, NAN, "%s", na);
-	} else if (!fl && !fs) {
-		for (size_t i = 0; i < 3; i++)
-			add(b, qs[i].name, "all", 0, 0, 0, "no faults on either side");
-		add(b, "fault_latency_wasserstein", "all", NAN, NAN, 0, "no faults on either side");
-	} else {
-		uint64_t median = sample_quantile(xl, nl, 0.5);
-		double w = wasserstein1(xl, nl, xs, ns);
+	return untimed(b);
+}
 
-		for (size_t i = 0; i < 3; i++) {
-			uint64_t l = sample_quantile(xl, nl, qs[i].q), s = sample_quantile(xs, ns, qs[i].q);
+/*
+ * Latencies of one kind (or of all: kind FAULT_KIND_NR, information only):
+ * each quantile judged against the band of Linux's runs' quantiles, and
+ * the 1-Wasserstein distance from the nearest Linux run beyond what
+ * Linux's runs are apart from each other, over Linux's median.
+ */
+static void kind_latency(struct build *b, unsigned kind, const char *na)
+{
+	const char *scope = kind < FAULT_KIND_NR ? fault_kind_name(kind) : "all";
+	size_t nl[COMPARE_MAX_RUNS], fl[COMPARE_MAX_RUNS], cl[COMPARE_MAX_RUNS], ns = 0, fs = 0, cs = 0, lfaults = 0, lknown = 0;
+	uint64_t *xl[COMPARE_MAX_RUNS], *xs = NULL;
+	double v[COMPARE_MAX_RUNS], self = 0, near = INFINITY;
+	char why[112] = "";
+	struct metric *m;
 
-			add(b, qs[i].name, "all", (double)l, (double)s, rel_error((double)l, (double)s),
-			    "ns, over %zu and %zu faults", nl, ns);
+	memset(xl, 0, sizeof(xl));
+	if (!na) {
+		for (size_t r = 0; r < b->nl; r++) {
+			xl[r] = latencies(b->L[r], kind, &nl[r], &fl[r], &cl[r]);
+			b->oom |= !xl[r];
+			lfaults += fl[r];
+			lknown += nl[r];
 		}
-		add(b, "fault_latency_wasserstein", "all", NAN, NAN, w / (double)median,
-		    "W1 %.0f ns over Linux's median %llu ns", w, (unsigned long long)median);
+		xs = latencies(b->s, kind, &ns, &fs, &cs);
+		b->oom |= !xs;
+		if (b->oom)
+			goto out;
+		if (!lfaults && !fs) {
+			for (size_t i = 0; i < NR_QUANTILES; i++)
+				add(b, quantiles[i].name, scope, 0, 0, 0, "no faults on either side");
+			add(b, "fault_latency_wasserstein", scope, NAN, NAN, 0,
+			    "no faults on either side");
+			goto out;
+		}
+		if (!lknown || !ns)
+			snprintf(why, sizeof(why), "%s %s carry no latency", !lknown ? "Linux's" :
+				 "the simulated side's", kind < FAULT_KIND_NR ? "faults of this kind" :
+				 "faults");
+		na = why[0] ? why : NULL;
 	}
-	free(xl);
+	if (na) {
+		for (size_t i = 0; i < NR_QUANTILES; i++)
+			if ((m = add(b, quantiles[i].name, scope, NAN, NAN, NAN, "%s", na)) &&
+			    kind == FAULT_KIND_NR)
+				m->klass = METRIC_INFO;
+		if ((m = add(b, "fault_latency_wasserstein", scope, NAN, NAN, NAN, "%s", na)) &&
+		    kind == FAULT_KIND_NR)
+			m->klass = METRIC_INFO;
+		goto out;
+	}
+	for (size_t i = 0; i < NR_QUANTILES; i++) {
+		for (size_t r = 0; r < b->nl; r++)
+			v[r] = nl[r] ? (double)sample_quantile(xl[r], nl[r], quantiles[i].q) : NAN;
+		m = add_band(b, quantiles[i].name, scope, v, b->nl,
+			     (double)sample_quantile(xs, ns, quantiles[i].q), BAND_TIME);
+		if (!m)
+			continue;
+		if (kind == FAULT_KIND_NR)
+			m->klass = METRIC_INFO;
+		note_append(m, "ns, over %zu and %zu faults", nl[0], ns);
+		if (cl[0] || cs)
+			note_append(m, "%zu and %zu cold left out", cl[0], cs);
+	}
+	for (size_t r = 0; r < b->nl; r++) {
+		if (!nl[r])
+			continue;
+		near = fmin(near, wasserstein1(xl[r], nl[r], xs, ns));
+		for (size_t q = r + 1; q < b->nl; q++)
+			if (nl[q])
+				self = fmax(self, wasserstein1(xl[r], nl[r], xl[q], nl[q]));
+	}
+	{
+		double w[COMPARE_MAX_RUNS], mid;
+		size_t k = 0;
+
+		for (size_t r = 0; r < b->nl; r++)
+			if (nl[r])
+				w[k++] = (double)sample_quantile(xl[r], nl[r], 0.5);
+		qsort(w, k, sizeof(*w), cmp_double);
+		mid = k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+		m = add(b, "fault_latency_wasserstein", scope, NAN, NAN,
+			fmax(0, near - self) / fmax(mid, 1),
+			"W1 %.0f ns over Linux's median %.0f ns", near, mid);
+		if (m && b->nl > 1)
+			note_append(m, "less Linux's runs' own %.0f ns", self);
+		if (m && kind == FAULT_KIND_NR)
+			m->klass = METRIC_INFO;
+	}
+out:
+	for (size_t r = 0; r < b->nl; r++)
+		free(xl[r]);
 	free(xs);
+}
+
+/* Faults of a kind on a side (the workload's), and how many were cold. */
+static void kind_counts(const struct side *s, uint64_t *count, uint64_t *cold)
+{
+	memset(count, 0, FAULT_KIND_NR * sizeof(*count));
+	memset(cold, 0, FAULT_KIND_NR * sizeof(*cold));
+	for (size_t i = 0; i < s->nr_faults; i++)
+		if (counted_fault(&s->faults[i])) {
+			count[s->faults[i].kind]++;
+			cold[s->faults[i].kind] += s->faults[i].cold;
+		}
+}
+
+static void fault_kinds(struct build *b)
+{
+	uint64_t lc[COMPARE_MAX_RUNS][FAULT_KIND_NR], lcold[COMPARE_MAX_RUNS][FAULT_KIND_NR];
+	uint64_t sc[FAULT_KIND_NR], scold[FAULT_KIND_NR], u[COMPARE_MAX_RUNS];
+	char buf[112];
+	const char *na = latency_na(b, buf, sizeof(buf));
+	bool logs = true;
+
+	for (size_t r = 0; r < b->nl; r++)
+		logs &= b->L[r]->has_log;
+	if (!logs || !b->s->has_log) {
+		kind_latency(b, FAULT_KIND_NR, na);
+		return;
+	}
+	for (size_t r = 0; r < b->nl; r++)
+		kind_counts(b->L[r], lc[r], lcold[r]);
+	kind_counts(b->s, sc, scold);
+	for (unsigned k = 0; k < FAULT_KIND_NR; k++) {
+		bool any = sc[k];
+
+		for (size_t r = 0; r < b->nl; r++)
+			any |= lc[r][k] != 0;
+		if (!any)
+			continue;
+		for (size_t r = 0; r < b->nl; r++)
+			u[r] = lc[r][k];
+		add_counts(b, "faults_by_kind", fault_kind_name(k), u, sc[k]);
+	}
+	for (unsigned k = 0; k < FAULT_KIND_NR; k++) {
+		double v[COMPARE_MAX_RUNS];
+		bool any = sc[k];
+		struct metric *m;
+
+		for (size_t r = 0; r < b->nl; r++) {
+			any |= lc[r][k] != 0;
+			v[r] = lc[r][k] ? (double)lcold[r][k] / (double)lc[r][k] : NAN;
+		}
+		if (!any)
+			continue;
+		kind_latency(b, k, na);
+		m = add_band(b, "cold_faults", fault_kind_name(k), v, b->nl,
+			     sc[k] ? (double)scold[k] / (double)sc[k] : NAN, BAND_COUNT);
+		if (m) {
+			/* the value is Linux's own share, the sim's is beside it */
+			m->value = m->linux_value;
+			m->verdict = verdict_of(tolerance_find(b->tol, "cold_faults"), m->value);
+			snprintf(m->note, sizeof(m->note), "share of faults more than %dx the kind's "
+				 "lower quartile: left out of the quantiles", FAULT_COLD_FACTOR);
+		}
+	}
+	kind_latency(b, FAULT_KIND_NR, na);
+}
+
+/* The sum of the known latencies of phase i's faults in the regions, ns. */
+static double phase_fault_ns(const struct side *s, size_t i)
+{
+	double sum = 0;
+
+	for (size_t k = 0; k < s->nr_faults; k++)
+		if (s->faults[k].region >= 0 && s->faults[k].phase == (int)i)
+			sum += (double)s->faults[k].latency_ns;
+	return sum;
+}
+
+/*
+ * Information: how much of each phase went to the kernel's fault work
+ * inside the latency window, on each side. A phase whose runtime is off
+ * while its fault share agrees points at the user-level model, and the
+ * reverse at the kernel's cost model.
+ */
+static void fault_time(struct build *b, const char *na)
+{
+	char scope[80];
+
+	if (na)
+		return;		/* information only: nothing to say without both */
+	for (size_t i = 0; i < b->l->nr_phases; i++) {
+		const struct side_phase *sp = &b->s->phases[i];
+		double v[COMPARE_MAX_RUNS], sim;
+		struct metric *m;
+		bool any = false;
+
+		snprintf(scope, sizeof(scope), "phase %zu %s", i, b->l->phases[i].op);
+		for (size_t r = 0; r < b->nl; r++) {
+			const struct side_phase *lp = &b->L[r]->phases[i];
+
+			v[r] = lp->runtime_ns ? phase_fault_ns(b->L[r], i) / (double)lp->runtime_ns : NAN;
+			any |= lp->faults != 0;
+		}
+		if (!any && !sp->faults)
+			continue;
+		sim = sp->runtime_ns ? phase_fault_ns(b->s, i) / (double)sp->runtime_ns : NAN;
+		m = add_band(b, "fault_time_share", scope, v, b->nl, sim, BAND_TIME);
+		if (m)
+			snprintf(m->note, sizeof(m->note), "share of the phase inside faults' latency "
+				 "windows");
+	}
 }
 
 static uint64_t named_count(const struct side_named_count *v, size_t nr, const char *name)
@@ -378,84 +702,176 @@ static uint64_t named_count(const struct side_named_count *v, size_t nr, const c
 	return 0;
 }
 
-static void khugepaged(struct build *b)
+/* Total variation between two histograms by name, over the union of the names. */
+static double named_tv(const struct side_named_count *a, size_t na,
+		       const struct side_named_count *c, size_t nc, bool *oom)
 {
-	const struct side *l = b->l, *s = b->s;
-	size_t n = l->nr_scan_results + s->nr_scan_results, k = 0;
-	uint64_t *p, *q;
+	size_t n = na + nc, k = 0;
+	uint64_t *p = calloc(n ? n : 1, sizeof(*p)), *q = calloc(n ? n : 1, sizeof(*q));
+	double d = NAN;
 
-	if (!l->has_khugepaged || !s->has_khugepaged) {
-		const char *na = !l->has_khugepaged ? "the Linux side has no khugepaged outcomes"
-						     : "the simulated side has no khugepaged outcomes";
-
-		add(b, "collapses", "all", NAN, NAN, NAN, "%s", na);
-		add(b, "scan_results", "all", NAN, NAN, NAN, "%s", na);
-		return;
-	}
-	add_rel(b, "collapses", "all", l->collapses, s->collapses);
-	/* over the union of the names, Linux's first */
-	p = calloc(n ? n : 1, sizeof(*p));
-	q = calloc(n ? n : 1, sizeof(*q));
 	if (!p || !q) {
-		b->oom = true;
+		*oom = true;
 	} else {
-		for (size_t i = 0; i < l->nr_scan_results; i++, k++) {
-			p[k] = l->scan_results[i].count;
-			q[k] = named_count(s->scan_results, s->nr_scan_results, l->scan_results[i].name);
+		for (size_t i = 0; i < na; i++, k++) {
+			p[k] = a[i].count;
+			q[k] = named_count(c, nc, a[i].name);
 		}
-		for (size_t i = 0; i < s->nr_scan_results; i++)
-			if (!named_count(l->scan_results, l->nr_scan_results, s->scan_results[i].name))
-				q[k++] = s->scan_results[i].count;
-		add(b, "scan_results", "all", NAN, NAN, tv_distance(p, q, k), NULL);
+		for (size_t i = 0; i < nc; i++)
+			if (!named_count(a, na, c[i].name))
+				q[k++] = c[i].count;
+		d = tv_distance(p, q, k);
 	}
 	free(p);
 	free(q);
+	return d;
+}
+
+static void khugepaged(struct build *b)
+{
+	const struct side *s = b->s;
+	uint64_t u[COMPARE_MAX_RUNS];
+	double v[COMPARE_MAX_RUNS];
+
+	for (size_t r = 0; r < b->nl; r++)
+		if (!b->L[r]->has_khugepaged || !s->has_khugepaged) {
+			const char *na = !b->L[r]->has_khugepaged ?
+					 "the Linux side has no khugepaged outcomes" :
+					 "the simulated side has no khugepaged outcomes";
+
+			add(b, "collapses", "all", NAN, NAN, NAN, "%s", na);
+			add(b, "scan_results", "all", NAN, NAN, NAN, "%s", na);
+			return;
+		}
+	for (size_t r = 0; r < b->nl; r++) {
+		u[r] = b->L[r]->collapses;
+		v[r] = named_tv(b->L[r]->scan_results, b->L[r]->nr_scan_results, s->scan_results,
+				s->nr_scan_results, &b->oom);
+	}
+	add_counts(b, "collapses", "all", u, s->collapses);
+	add_nearest(b, "scan_results", "all", v, false);
 }
 
 static void tlb_flushes(struct build *b)
 {
-	if (!b->l->has_tlb_flushes || !b->s->has_tlb_flushes)
-		add(b, "tlb_flushes", "all", NAN, NAN, NAN, "the %s side has no TLB flush counts",
-		    b->l->has_tlb_flushes ? "simulated" : "Linux");
-	else
-		add_rel(b, "tlb_flushes", "all", b->l->tlb_flush_total, b->s->tlb_flush_total);
+	uint64_t u[COMPARE_MAX_RUNS];
+
+	for (size_t r = 0; r < b->nl; r++) {
+		if (!b->L[r]->has_tlb_flushes || !b->s->has_tlb_flushes) {
+			add(b, "tlb_flushes", "all", NAN, NAN, NAN,
+			    "the %s side has no TLB flush counts",
+			    b->L[r]->has_tlb_flushes ? "simulated" : "Linux");
+			return;
+		}
+		u[r] = b->L[r]->tlb_flush_total;
+	}
+	add_counts(b, "tlb_flushes", "all", u, b->s->tlb_flush_total);
+}
+
+/* The worst verdict of a class; NA when no metric of it was judged. */
+static enum verdict class_verdict(const struct comparison *c, enum metric_class k)
+{
+	enum verdict v = VERDICT_NA;
+
+	for (size_t i = 0; i < c->nr_metrics; i++) {
+		enum verdict m = c->metrics[i].verdict;
+
+		if (c->metrics[i].klass != k || m == VERDICT_NA || m == VERDICT_UNSTABLE)
+			continue;
+		if (v == VERDICT_NA || m > v)
+			v = m;
+	}
+	return v;
+}
+
+int compare_runs(struct comparison *c, const struct side *const *linux_runs, size_t nr_runs,
+		 const struct side *sim_side, const struct tolerances *tol,
+		 struct wl_error *err)
+{
+	struct build b = { .c = c, .tol = tol, .L = linux_runs, .nl = nr_runs,
+			   .l = nr_runs ? linux_runs[0] : NULL, .s = sim_side };
+	size_t nreg;
+	int ret = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (!nr_runs || nr_runs > COMPARE_MAX_RUNS)
+		return wl_error_set(err, sim_side->path, "", "%zu Linux runs to compare with "
+				    "(from 1 to %d)", nr_runs, COMPARE_MAX_RUNS);
+	nreg = b.l->nr_regions ? b.l->nr_regions : 1;
+	b.map = calloc(nreg, sizeof(*b.map));
+	b.rmap = calloc(nr_runs, sizeof(*b.rmap));
+	if (!b.map || !b.rmap) {
+		wl_error_set(err, sim_side->path, "", "out of memory");
+		goto out;
+	}
+	if (check_sides(b.l, sim_side, b.map, err))
+		goto out;
+	c->complete = sim_side->complete;
+	for (size_t r = 0; r < nr_runs; r++) {
+		int *m = calloc(nreg, sizeof(*m));
+
+		if (!m || !(b.rmap[r] = m)) {
+			free(m);
+			wl_error_set(err, sim_side->path, "", "out of memory");
+			goto out;
+		}
+		/* run r against run 0 as the sides are checked: same workload, regions, phases */
+		if (r && (check_sides(linux_runs[r], b.l, m, err) ||
+			  linux_runs[r]->nr_regions != b.l->nr_regions))
+			goto out;
+		for (size_t i = 0; i < b.l->nr_regions; i++)
+			for (size_t j = 0; j < linux_runs[r]->nr_regions; j++)
+				if (!strcmp(b.l->regions[i].name, linux_runs[r]->regions[j].name))
+					m[i] = (int)j;
+		c->complete &= linux_runs[r]->complete;
+	}
+	c->linux_side = b.l;
+	c->linux_runs = linux_runs;
+	c->nr_linux_runs = nr_runs;
+	c->sim_side = sim_side;
+	c->calibrated = sim_side->calibrated;
+
+	region_counts(&b);
+	backing_agreement(&b);
+	runtimes(&b);
+	alloc_orders(&b);
+	fault_kinds(&b);
+	{
+		char buf[112];
+
+		fault_time(&b, latency_na(&b, buf, sizeof(buf)));
+	}
+	khugepaged(&b);
+	tlb_flushes(&b);
+	if (b.oom) {
+		comparison_release(c);
+		wl_error_set(err, sim_side->path, "", "out of memory");
+		goto out;
+	}
+	c->functional = class_verdict(c, METRIC_FUNCTIONAL);
+	c->timing = class_verdict(c, METRIC_TIMING);
+	c->overall = c->functional == VERDICT_NA ? VERDICT_PASS : c->functional;
+	if (c->timing != VERDICT_NA && c->timing > c->overall)
+		c->overall = c->timing;
+	ret = 0;
+out:
+	for (size_t r = 0; b.rmap && r < nr_runs; r++)
+		free(b.rmap[r]);
+	free(b.rmap);
+	free(b.map);
+	return ret;
 }
 
 int compare_sides(struct comparison *c, const struct side *linux_side,
 		  const struct side *sim_side, const struct tolerances *tol,
 		  struct wl_error *err)
 {
-	struct build b = { .c = c, .tol = tol, .l = linux_side, .s = sim_side };
+	int ret = compare_runs(c, &linux_side, 1, sim_side, tol, err);
 
-	memset(c, 0, sizeof(*c));
-	b.map = calloc(linux_side->nr_regions ? linux_side->nr_regions : 1, sizeof(*b.map));
-	if (!b.map)
-		return wl_error_set(err, sim_side->path, "", "out of memory");
-	if (check_sides(linux_side, sim_side, b.map, err)) {
-		free(b.map);
-		return -1;
-	}
-	c->linux_side = linux_side;
-	c->sim_side = sim_side;
-	c->complete = linux_side->complete && sim_side->complete;
-
-	region_counts(&b);
-	backing_agreement(&b);
-	runtimes(&b);
-	alloc_orders(&b);
-	fault_latency(&b);
-	khugepaged(&b);
-	tlb_flushes(&b);
-	free(b.map);
-	if (b.oom) {
-		comparison_release(c);
-		return wl_error_set(err, sim_side->path, "", "out of memory");
-	}
-	c->overall = VERDICT_PASS;
-	for (size_t i = 0; i < c->nr_metrics; i++)
-		if (c->metrics[i].verdict != VERDICT_NA && c->metrics[i].verdict > c->overall)
-			c->overall = c->metrics[i].verdict;
-	return 0;
+	/* one run: nothing of the caller's array to point at once we return */
+	c->linux_runs = NULL;
+	c->nr_linux_runs = ret ? 0 : 1;
+	return ret;
 }
 
 void comparison_release(struct comparison *c)
@@ -471,6 +887,54 @@ const struct metric *comparison_find(const struct comparison *c, const char *nam
 		if (!strcmp(c->metrics[i].name, name) && !strcmp(c->metrics[i].scope, scope))
 			return &c->metrics[i];
 	return NULL;
+}
+
+/* How far past its fail bound a failed metric is (1 at the bound). */
+static double severity(const struct metric *m)
+{
+	if (m->higher_is_better)
+		return (1 - m->value) / fmax(1 - m->fail, 1e-12);
+	return m->value / fmax(m->fail, 1e-12);
+}
+
+size_t comparison_worst(const struct comparison *c, const struct metric **out, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->nr_metrics; i++) {
+		const struct metric *m = &c->metrics[i];
+		size_t j;
+
+		if (m->verdict != VERDICT_FAIL || m->klass == METRIC_INFO)
+			continue;
+		/* insertion into the n worst so far */
+		for (j = k; j > 0 && severity(out[j - 1]) < severity(m); j--)
+			if (j < n)
+				out[j] = out[j - 1];
+		if (j < n)
+			out[j] = m;
+		if (k < n)
+			k++;
+	}
+	return k;
+}
+
+void metric_describe(const struct metric *m, char *buf, size_t len)
+{
+	int at = snprintf(buf, len, "%s%s%s%s", m->name, strcmp(m->scope, "all") ? " (" : "",
+			  strcmp(m->scope, "all") ? m->scope : "", strcmp(m->scope, "all") ? ")" : "");
+
+	if (at < 0 || (size_t)at >= len)
+		return;
+	if (m->klass == METRIC_TIMING && isfinite(m->value) && isfinite(m->sim_value))
+		snprintf(buf + at, len - (size_t)at, " %.3gx too %s", m->value + 1,
+			 m->sim_value < m->linux_lo ? "fast" : "slow");
+	else if (isfinite(m->linux_value) && isfinite(m->sim_value))
+		snprintf(buf + at, len - (size_t)at, " %.6g vs Linux %.6g", m->sim_value,
+			 m->linux_value);
+	else
+		snprintf(buf + at, len - (size_t)at, " %.4g (%s %.4g)", m->value,
+			 m->higher_is_better ? "fails below" : "fails above", m->fail);
 }
 
 /* ---- summary.json ------------------------------------------------------------- */
@@ -524,7 +988,13 @@ cJSON *comparison_to_json(const struct comparison *c)
 
 		cJSON_AddStringToObject(o, "name", m->name);
 		cJSON_AddStringToObject(o, "scope", m->scope);
+		cJSON_AddStringToObject(o, "class", metric_class_name(m->klass));
 		cJSON_AddItemToObject(o, "linux", num(m->linux_value));
+		if (m->linux_runs > 1) {
+			cJSON_AddItemToObject(o, "linux_min", num(m->linux_lo));
+			cJSON_AddItemToObject(o, "linux_max", num(m->linux_hi));
+		}
+		cJSON_AddNumberToObject(o, "linux_runs", m->linux_runs);
 		cJSON_AddItemToObject(o, "sim", num(m->sim_value));
 		cJSON_AddItemToObject(o, "value", num(m->value));
 		cJSON_AddNumberToObject(o, "warn", m->warn);
@@ -534,5 +1004,9 @@ cJSON *comparison_to_json(const struct comparison *c)
 		cJSON_AddItemToArray(metrics, o);
 	}
 	cJSON_AddStringToObject(root, "verdict", verdict_name(c->overall));
+	cJSON_AddStringToObject(root, "functional_verdict", verdict_name(c->functional));
+	cJSON_AddStringToObject(root, "timing_verdict", verdict_name(c->timing));
+	cJSON_AddBoolToObject(root, "calibrated", c->calibrated);
+	cJSON_AddNumberToObject(root, "linux_runs", (double)c->nr_linux_runs);
 	return root;
 }

@@ -3,7 +3,7 @@
  * from `virtuoso linux`, sim.json from `virtuoso sim`, each with its event
  * log), the divergence of the simulated world from Linux per mechanism, a
  * tolerance and a verdict per metric, and summary.json as
- * ../shared/spec/results.md defines it.
+ * docs/results-format.md defines it.
  *
  *   struct side	one side as read from DIR/{linux,sim}.json and its log
  *			(DIR/events.vlog, DIR/sim-events.vlog): counts per region
@@ -14,7 +14,7 @@
  *			compare/tolerance.c, the one place; a JSON file overrides
  *			them, unknown keys refused)
  *   struct comparison	both sides, the metrics with values and verdicts, the
- *			results.md divergence fields, the overall verdict
+ *			contract's divergence fields, the overall verdict
  *
  * Reading: side_load() refuses a missing file, a truncated or malformed
  * one, a field of the wrong type, page classes ("pages", "backing") that do
@@ -38,22 +38,29 @@
  *		addresses in `virtuoso run`; a side without a map falls back to
  *		the class counts: sum over classes of min(linux, sim) / pages,
  *		an upper bound, and the metric says so in its note)
- *   runtime		relative error of total runtime_ns
- *   phase_faults, phase_runtime	(per phase, scope "phase I OP" with I from
- *		0, as the log's phase tags) relative errors
+ *   runtime		(timing) ratio error max(sim/linux, linux/sim) - 1 of the
+ *		total runtime_ns, from the nearest edge of Linux's band
+ *   phase_faults	(per phase, scope "phase I OP" with I from 0, as the
+ *		log's phase tags) relative error
+ *   phase_runtime	(timing, per phase) ratio error from the band
  *   alloc_orders	(all) total variation distance between the two
  *		normalised histograms of fault allocation orders (0..1)
- *   fault_latency_p50, fault_latency_p90, fault_latency_p99	(all)
- *		relative error of Linux's measured kernel latency quantile
- *		against MimicOS's simulated fault time, over the logs' faults
- *		in the regions during the phases whose latency is known
- *		(latency_ns > 0); NA without a log or a timing model
- *   fault_latency_wasserstein	(all) the 1-Wasserstein distance between
- *		the two latency distributions divided by Linux's median (so it
- *		is unitless); NA when a side has no latencies
+ *   faults_by_kind	(per fault kind) relative error of the count
+ *   fault_latency_p50, fault_latency_p90, fault_latency_p99	(timing, per
+ *		fault kind; "all": information) ratio error of Linux's measured
+ *		kernel latency quantile against MimicOS's simulated one, over
+ *		the logs' warm faults of the kind in the regions during the
+ *		phases whose latency is known (latency_ns > 0); NA without a
+ *		log or a timing model
+ *   fault_latency_wasserstein	(timing, per kind; "all": information) the
+ *		1-Wasserstein distance to the nearest Linux run, less the
+ *		largest between Linux's runs, over Linux's median (unitless)
+ *   cold_faults	(information, per kind) Linux's share of cold faults
+ *   fault_time_share	(information, per phase) ratio error of the share
+ *		of the phase inside fault latency windows
  *   collapses		(all) relative error of khugepaged + MADV_COLLAPSE
  *		collapses that succeeded
- *   scan_results	(all) total variation distance between the
+ *   scan_results	(information) total variation distance between the
  *		histograms of khugepaged scan outcomes (by the kernel's names)
  *   tlb_flushes	(all) relative error of TLB flush events (all reasons
  *		but "flush on task switch")
@@ -61,8 +68,12 @@
  * Verdicts: a divergence (or a distance) at or below warn passes, above
  * fail fails, between warns; for backing_agreement (higher is better) at or
  * above warn passes, below fail fails. NA: not measured on a side (no log,
- * no events of the kind on either side: 0 vs 0 is a pass, not NA). The
- * overall verdict is the worst of the metrics; NA never fails a run.
+ * no events of the kind on either side: 0 vs 0 is a pass, not NA).
+ * Unstable: Linux's runs disagree on a count and the simulated value is
+ * inside their range. The functional verdict is the worst of the
+ * functional metrics, the timing verdict of the timing ones, the overall
+ * verdict the worse of the two; NA, unstable and information never fail a
+ * run.
  */
 #ifndef COMPARE_COMPARE_H
 #define COMPARE_COMPARE_H
@@ -78,6 +89,7 @@
 #include "workload/side.h"	/* struct side_backing_run */
 
 #define SIDE_ORDERS	11		/* allocation orders 0..10 */
+#define COMPARE_MAX_RUNS 32		/* Linux runs one comparison takes */
 
 struct side_region {
 	char *name;
@@ -108,6 +120,66 @@ struct side_named_count {
 	uint64_t count;
 };
 
+/*
+ * Faults by what the kernel did for them, one list for the enum, the names
+ * (stable: metric scopes, reports, tests) and the descriptions. Classified
+ * from the event log alone, the same way on both sides (compare/faultkind.c):
+ *
+ *	anon_4k		not present, an order-0 folio allocated (a write, or a
+ *			read without the zero page)
+ *	zero_read	a read, not present, nothing allocated, the 4 KiB zero
+ *			page mapped
+ *	zero_cow	a write to a present (zero) page, an order-0 folio
+ *			allocated
+ *	huge_zero_read	a read, not present, nothing allocated, the huge zero
+ *			page PMD-mapped
+ *	huge_zero_write	a write to a present page with a 2 MiB folio allocated
+ *			(6.18 replaces the huge zero page by a THP)
+ *	thp		not present, a 2 MiB folio allocated
+ *	mthp_16k..1m	not present, a folio of order 2..8 allocated
+ *	other		failed, spurious, or a protection fault that allocates
+ *			nothing (write-protect reuse, mprotect upgrades)
+ */
+#define FAULT_KINDS(X)								\
+	X(anon_4k,		"4 KiB anonymous page")				\
+	X(zero_read,		"read of the zero page")			\
+	X(zero_cow,		"write to the zero page (COW)")			\
+	X(huge_zero_read,	"read of the huge zero page")			\
+	X(huge_zero_write,	"write to the huge zero page")			\
+	X(thp,			"2 MiB THP")					\
+	X(mthp_16k,		"16 KiB mTHP")					\
+	X(mthp_32k,		"32 KiB mTHP")					\
+	X(mthp_64k,		"64 KiB mTHP")					\
+	X(mthp_128k,		"128 KiB mTHP")					\
+	X(mthp_256k,		"256 KiB mTHP")					\
+	X(mthp_512k,		"512 KiB mTHP")					\
+	X(mthp_1m,		"1 MiB mTHP")					\
+	X(other,		"other (protection, spurious, failed)")
+
+enum fault_kind {
+#define FAULT_KIND_ENUM(name, desc) FAULT_##name,
+	FAULT_KINDS(FAULT_KIND_ENUM)
+#undef FAULT_KIND_ENUM
+	FAULT_KIND_NR
+};
+
+/* "anon_4k", ...; NULL past the end */
+const char *fault_kind_name(unsigned kind);
+/* "4 KiB anonymous page", ... */
+const char *fault_kind_desc(unsigned kind);
+
+/*
+ * A fault is cold when its latency is more than FAULT_COLD_FACTOR times the
+ * lower quartile of its kind on its side: on a guest, the first touch of
+ * memory the hypervisor has not backed (or took back through free page
+ * reporting) costs host faults, 10 to 50 times a warm fault (4 KiB: 1.2 us
+ * warm, 14 us cold; THP: 230 us warm, 3-13 ms cold), while the warm tail
+ * of a kind (interrupts, cache misses) stays within 4 times its lower
+ * quartile. The quartile, not the median, so that up to three faults in
+ * four may be cold and still be found.
+ */
+#define FAULT_COLD_FACTOR	5
+
 /* One user fault from the side's event log. */
 struct side_fault {
 	uint64_t t_ns;			/* from the first phase's start */
@@ -116,8 +188,30 @@ struct side_fault {
 	int region;			/* index into regions, -1 outside them */
 	int phase;			/* index into phases, -1 outside them */
 	uint8_t order;			/* of the folio it allocated (0 if none) */
+	uint8_t kind;			/* enum fault_kind */
 	bool write, allocated;
+	bool present;			/* error_code's P bit: a present entry refused it */
+	bool completed;
+	bool cold;			/* see FAULT_COLD_FACTOR */
 };
+
+/*
+ * A range the workload's system calls unmapped or zapped (munmap, mremap's
+ * old range, MAP_FIXED, MADV_DONTNEED/FREE/REMOVE), before fault number
+ * 'before' of the log: what a fault left mapped there is gone after it.
+ */
+struct side_zap {
+	size_t before;
+	uint64_t start, end;
+};
+
+/*
+ * Give every fault of s its kind (from the records in log order, the zaps
+ * between them, and the regions' backing at the end) and mark the cold
+ * ones. side_load() does it; exposed for tests.
+ */
+struct side;
+void fault_kinds_classify(struct side *s, const struct side_zap *zaps, size_t nr_zaps);
 
 struct side {
 	char *path;			/* the JSON file read */
@@ -132,6 +226,12 @@ struct side {
 	 * no timing model, so no runtime and no fault latency to compare)
 	 */
 	bool timed;
+	/*
+	 * sim.json's "calibrated": the configuration came from a calibration
+	 * of this host (false when the file does not say, and for Linux)
+	 */
+	bool calibrated;
+	uint64_t first_phase_ns;	/* the first phase's start_ns as the file has it */
 	struct side_region *regions;
 	size_t nr_regions;
 	bool has_alloc_orders;		/* every region has "fault_alloc_orders" */
@@ -167,24 +267,44 @@ struct side {
 };
 
 /*
- * Read DIR/<name> ("linux.json" or "sim.json") and, when present, its event
- * log beside it (the file's "events_log" or the side's default name). 0, or
- * -1 with err naming the file and the field. side_release() in both cases.
+ * Read DIR/<name> ("linux.json", "linux-2.json", ... or "sim.json") and,
+ * when present, its event log beside it (the file's "events_log", which
+ * must name a file in DIR, or the side's default name). A name starting
+ * with "linux" or "sim" must hold that side; no object may repeat a key.
+ * 0, or -1 with err naming the file and the field. side_release() in both
+ * cases.
  */
 int side_load(struct side *s, const char *dir, const char *name, struct wl_error *err);
 void side_release(struct side *s);
 
 /* ---- tolerances --------------------------------------------------------------- */
 
-enum verdict { VERDICT_PASS, VERDICT_WARN, VERDICT_FAIL, VERDICT_NA };
+/*
+ * VERDICT_UNSTABLE: Linux's own runs disagree on a count and the simulated
+ * value lies inside their range, so the metric cannot blame either side;
+ * like NA it never fails a run, but the report lists it.
+ */
+enum verdict { VERDICT_PASS, VERDICT_WARN, VERDICT_FAIL, VERDICT_NA, VERDICT_UNSTABLE };
 
-/* "pass", "warn", "fail", "n/a" */
+/* "pass", "warn", "fail", "n/a", "unstable" */
 const char *verdict_name(enum verdict v);
+
+/*
+ * What a metric checks: the functional verdict (counts, backing, orders,
+ * collapses, flushes), the timing verdict (runtimes, latency quantiles by
+ * fault kind), or nothing (information: the all-faults latency mix, the
+ * cold share), shown with a verdict that counts toward neither.
+ */
+enum metric_class { METRIC_FUNCTIONAL, METRIC_TIMING, METRIC_INFO };
+
+/* "functional", "timing", "info" */
+const char *metric_class_name(enum metric_class k);
 
 struct tolerance {
 	const char *metric;		/* a metric name above */
 	double warn, fail;
 	bool higher_is_better;		/* backing_agreement */
+	enum metric_class klass;
 };
 
 struct tolerances {
@@ -212,6 +332,19 @@ enum verdict verdict_of(const struct tolerance *t, double value);
 double rel_error(double linux_value, double sim_value);
 
 /*
+ * The timing error, the same for too fast and too slow: max(sim / linux,
+ * linux / sim) - 1, so 3x too fast and 3x too slow are both 2. 0 when the
+ * two are equal (0 and 0 included), INFINITY when only one is 0.
+ */
+double ratio_error(double linux_value, double sim_value);
+
+/*
+ * Against Linux's band [lo, hi] of repeated runs: 0 inside it, else the
+ * error from its nearest edge (err: rel_error or ratio_error).
+ */
+double band_error(double lo, double hi, double sim_value, double (*err)(double, double));
+
+/*
  * Nearest-rank quantile of a sorted sample, as linux.json's fault_latency_ns
  * computes it (the value of rank ceil(q * n)); 0 for an empty sample.
  */
@@ -236,20 +369,31 @@ double tv_distance(const uint64_t *p, const uint64_t *q, size_t n);
 struct metric {
 	char name[48];			/* as above */
 	char scope[80];			/* "all", a region name, "phase 2 touch" */
-	double linux_value, sim_value;	/* NAN where not a single number */
+	/*
+	 * Linux's value is the median of its runs, linux_lo..linux_hi their
+	 * range (equal to it for one run); NAN where not a single number
+	 */
+	double linux_value, sim_value;
+	double linux_lo, linux_hi;
+	unsigned linux_runs;		/* runs that gave a value */
 	double value;			/* the divergence, distance or agreement */
 	double warn, fail;		/* the tolerance applied */
 	bool higher_is_better;
+	enum metric_class klass;
 	enum verdict verdict;
-	char note[96];			/* "" or why NA, "from class counts", ... */
+	char note[128];			/* "" or why NA, "from class counts", ... */
 };
 
 struct comparison {
-	const struct side *linux_side, *sim_side;
+	const struct side *linux_side, *sim_side;	/* linux_side: the first run */
+	const struct side *const *linux_runs;		/* every Linux run, the first first */
+	size_t nr_linux_runs;
 	struct metric *metrics;
 	size_t nr_metrics;
-	enum verdict overall;
+	/* the worst of the functional metrics, of the timing metrics, of both */
+	enum verdict functional, timing, overall;
 	bool complete;			/* both sides complete */
+	bool calibrated;		/* the simulated side's configuration was calibrated */
 };
 
 /*
@@ -259,6 +403,26 @@ struct comparison {
 int compare_sides(struct comparison *c, const struct side *linux_side,
 		  const struct side *sim_side, const struct tolerances *tol,
 		  struct wl_error *err);
+
+/*
+ * The same against N runs of the Linux side (linux_runs[0] first: the run
+ * whose addresses the simulated side used). Each metric's Linux value is
+ * the median of the runs, its band their minimum and maximum; counts and
+ * times are judged against the band's nearest edge; distances against the
+ * run nearest the simulated side. linux_runs must outlive c.
+ */
+int compare_runs(struct comparison *c, const struct side *const *linux_runs, size_t nr_runs,
+		 const struct side *sim_side, const struct tolerances *tol,
+		 struct wl_error *err);
+
+/*
+ * Up to n metrics that failed, worst first (timing by ratio, others by
+ * value over their fail bound); returns how many.
+ */
+size_t comparison_worst(const struct comparison *c, const struct metric **out, size_t n);
+
+/* "phase_runtime (phase 0 touch) 14.2x too fast" and the like, into buf. */
+void metric_describe(const struct metric *m, char *buf, size_t len);
 void comparison_release(struct comparison *c);
 
 /*
@@ -269,7 +433,7 @@ const struct metric *comparison_find(const struct comparison *c, const char *nam
 				     const char *scope);
 
 /*
- * summary.json as results.md shows it: workload, complete, tool (when
+ * summary.json as docs/results-format.md shows it: workload, complete, tool (when
  * known), the two sides (their files as read), divergence (faults,
  * thp_faults, huge_bytes, resident_bytes, backing_agreement, runtime,
  * regions{name: {faults, thp_faults, huge_bytes, resident_bytes,

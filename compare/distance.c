@@ -12,6 +12,24 @@ double rel_error(double linux_value, double sim_value)
 	return fabs(sim_value - linux_value) / fmax(linux_value, 1.0);
 }
 
+double ratio_error(double linux_value, double sim_value)
+{
+	if (linux_value == sim_value)
+		return 0;
+	if (linux_value <= 0 || sim_value <= 0)
+		return INFINITY;
+	return fmax(sim_value / linux_value, linux_value / sim_value) - 1;
+}
+
+double band_error(double lo, double hi, double sim_value, double (*err)(double, double))
+{
+	if (sim_value < lo)
+		return err(lo, sim_value);
+	if (sim_value > hi)
+		return err(hi, sim_value);
+	return 0;
+}
+
 uint64_t sample_quantile(const uint64_t *sorted, size_t n, double q)
 {
 	return side_quantile(sorted, n, q);	/* the sides' own definition */

@@ -1,6 +1,6 @@
 /*
  * side.c - one side of a comparison, read from DIR/linux.json or
- * DIR/sim.json (../shared/spec/results.md) and its event log
+ * DIR/sim.json (docs/results-format.md) and its event log
  * (linux-probes/evlog.h) into struct side (compare.h).
  */
 #include <errno.h>
@@ -16,6 +16,7 @@
 
 #define PAGE_4K		4096u
 #define MIGRATE_MOVABLE	1		/* a folio's, as opposed to a page table's */
+#define MM_ANONPAGES	1		/* rss_stat's member */
 #define TASK_SWITCH	"flush on task switch"
 
 static char *join(const char *dir, const char *name)
@@ -286,7 +287,7 @@ static int load_phases(const struct wj_ctx *c, const cJSON *root, struct side *s
 				       region);
 		/* Linux's start_ns are from the first phase already, the simulator's from its start */
 		if (i == 0)
-			first = p->start_ns;
+			s->first_phase_ns = first = p->start_ns;
 		p->start_ns = p->start_ns >= first ? p->start_ns - first : 0;
 	}
 	return 0;
@@ -348,9 +349,15 @@ static int region_at(const struct side *s, uint64_t addr)
 	return -1;
 }
 
-/* One fault record as a struct side_fault. */
+/*
+ * One fault record as a struct side_fault. rss: the process's anonymous
+ * RSS before it (bytes, -1 unknown), moved to after it. A record keeps its
+ * first VT_FAULT_ALLOCS allocations; when the folio was not among them (a
+ * fault that also allocated page tables at several levels), the growth of
+ * the anonymous RSS gives its size.
+ */
 static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0,
-		     struct side_fault *f)
+		     int64_t *rss, struct side_fault *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->t_ns = e->ts >= t0 ? e->ts - t0 : 0;
@@ -359,12 +366,58 @@ static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0
 	f->region = region_at(s, e->fault.addr);
 	f->phase = e->phase >= 0 && (size_t)e->phase < s->nr_phases ? e->phase : -1;
 	f->write = e->fault.error_code & 2;
+	f->present = e->fault.error_code & 1;
+	f->completed = e->fault.completed;
 	for (unsigned i = 0; i < e->fault.nr_allocs && i < VT_FAULT_ALLOCS; i++)
 		if (e->fault.alloc[i].migratetype == MIGRATE_MOVABLE) {
 			f->order = e->fault.alloc[i].order;
 			f->allocated = true;
 			break;
 		}
+	if (!f->allocated && e->fault.nr_allocs > VT_FAULT_ALLOCS && *rss >= 0 &&
+	    e->fault.rss_anon > *rss) {
+		uint64_t pages = (uint64_t)(e->fault.rss_anon - *rss) / PAGE_4K;
+
+		if (pages && !(pages & (pages - 1)) && pages < 1u << SIDE_ORDERS) {
+			f->allocated = true;
+			f->order = (uint8_t)__builtin_ctzll(pages);
+		}
+	}
+	if (e->fault.rss_anon >= 0)
+		*rss = e->fault.rss_anon;
+}
+
+/*
+ * The range a successful system call unmapped or zapped, or false: munmap,
+ * mremap's old range, a MAP_FIXED mmap over what was there, MADV_DONTNEED,
+ * MADV_FREE, MADV_REMOVE, MADV_DONTNEED_LOCKED.
+ */
+static bool zap_of(const struct vt_event *e, uint64_t *start, uint64_t *end)
+{
+	enum { SYS_MMAP = 9, SYS_MUNMAP = 11, SYS_MREMAP = 25, SYS_MADVISE = 28,
+	       MAP_FIXED_ = 0x10, DONTNEED = 4, FREE = 8, REMOVE = 9, DONTNEED_LOCKED = 24 };
+	uint64_t adv = e->sys.args[2];
+
+	if (e->sys.ret < 0 && e->sys.ret > -4096)
+		return false;
+	switch (e->sys.nr) {
+	case SYS_MMAP:
+		if (!(e->sys.args[3] & MAP_FIXED_))
+			return false;
+		break;
+	case SYS_MUNMAP:
+	case SYS_MREMAP:
+		break;
+	case SYS_MADVISE:
+		if (adv != DONTNEED && adv != FREE && adv != REMOVE && adv != DONTNEED_LOCKED)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	*start = e->sys.args[0];
+	*end = e->sys.args[0] + e->sys.args[1];
+	return true;
 }
 
 /*
@@ -378,13 +431,20 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 	const cJSON *meta, *scan_names, *tlb_names, *p0;
 	struct evlog_reader r;
 	struct vt_event e;
-	size_t cap = 0;
-	uint64_t t0 = 0;
+	struct side_zap *zaps = NULL;
+	size_t cap = 0, nr_zaps = 0;
+	/* MM_ANONPAGES bytes as last seen: MimicOS's mm starts empty, Linux's unknown */
+	int64_t rss = strcmp(s->kind, "sim") ? -1 : 0;
+	uint64_t t0 = s->first_phase_ns;
 	char *path, buf[16];
 	int ret = -1;
 
 	if (wj_string(c, root, "", "events_log", false, &name) < 0)
 		return -1;
+	/* a stored result names a file beside it, never one elsewhere */
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return wj_fail(c, "", "events_log", "expected the name of a file in the side's "
+			       "folder, got \"%.60s\"", name);
 	path = join(dir, name);
 	if (!path)
 		return oom(c);
@@ -419,7 +479,11 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 					goto oom;
 				s->faults = nf;
 			}
-			fault_of(s, &e, t0, &s->faults[s->nr_faults++]);
+			fault_of(s, &e, t0, &rss, &s->faults[s->nr_faults++]);
+			break;
+		case VT_RSS:
+			if (e.rss.member == MM_ANONPAGES)
+				rss = e.rss.size;
 			break;
 		case VT_SCAN_PMD:
 		case VT_COLLAPSE:
@@ -433,6 +497,18 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 					meta_name(scan_names, st, buf, sizeof(buf)), 1))
 				goto oom;
 			break;
+		case VT_SYSCALL: {
+			struct side_zap z = { .before = s->nr_faults }, *nz;
+
+			if (!zap_of(&e, &z.start, &z.end))
+				break;
+			nz = realloc(zaps, (nr_zaps + 1) * sizeof(*nz));
+			if (!nz)
+				goto oom;
+			zaps = nz;
+			zaps[nr_zaps++] = z;
+			break;
+		}
 		case VT_TLB_FLUSH:
 			if (tlb_from_log && in_phase &&
 			    named_add(&s->tlb_flushes, &s->nr_tlb_flushes,
@@ -441,6 +517,7 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 			break;
 		}
 	}
+	fault_kinds_classify(s, zaps, nr_zaps);
 	s->has_log = true;
 	s->has_khugepaged = true;
 	s->has_tlb_flushes = true;
@@ -449,6 +526,7 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 oom:
 	wl_error_set(c->err, path, "", "out of memory");
 out:
+	free(zaps);
 	evlog_close(&r);
 	free(path);
 	return ret;
@@ -478,12 +556,19 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 	if (!cJSON_IsObject(s->json))
 		return wj_fail(&c, "", "", "expected a side (a JSON object), got %s",
 			       wj_describe(s->json, got, sizeof(got)));
+	if (wj_check_unique_keys(&c, s->json, ""))
+		return -1;
 
 	if (wj_string(&c, s->json, "", "workload", true, &str) < 0)
 		return -1;
 	s->workload = strdup(str);
 	if (wj_enum(&c, s->json, "", "side", true, kinds, 2, &kind) < 0)
 		return -1;
+	/* linux*.json holds a Linux side, sim*.json the simulated one */
+	for (int k = 0; k < 2; k++)
+		if (!strncmp(name, kinds[k], strlen(kinds[k])) && k != kind)
+			return wj_fail(&c, "", "side", "\"%s\", but %s holds the %s side",
+				       kinds[kind], name, kinds[k]);
 	s->kind = strdup(kinds[kind]);
 	str = NULL;
 	if (wj_string(&c, s->json, "", "tool", false, &str) < 0)
@@ -499,6 +584,8 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 	    wj_string(&c, s->json, "", "timing", false, &timing) < 0)
 		return -1;
 	s->timed = !timing || strcmp(timing, "none");
+	if (wj_bool(&c, s->json, "", "calibrated", false, &s->calibrated) < 0)
+		return -1;
 
 	if (load_regions(&c, s->json, s) || load_phases(&c, s->json, s) ||
 	    load_khugepaged(&c, s->json, s))

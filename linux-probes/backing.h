@@ -3,7 +3,7 @@
  *
  * Classifies every 4KiB page of [start, start + len) of process 'pid' (any
  * process we may ptrace-read, getpid() included) into the four classes of
- * the results' "pages" block (../shared/spec/results.md, as README.md cites it):
+ * the results' "pages" block (docs/results-format.md, as README.md cites it):
  *
  *	none	not present (never touched, zapped, swapped out, unmapped)
  *	zero	mapped to the 4KiB zero page or to the huge zero page

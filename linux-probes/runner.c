@@ -892,7 +892,7 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	} else {
 		cJSON_AddNullToObject(root, "prewarm");
 	}
-	cJSON_AddStringToObject(root, "events_log", EVLOG_NAME);
+	cJSON_AddStringToObject(root, "events_log", strrchr(l->log_path, '/') + 1);
 	if (l->o->tool_version)
 		cJSON_AddStringToObject(root, "tool", l->o->tool_version);
 	return root;
@@ -1165,8 +1165,14 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			     o.out_dir, strerror(errno));
 		return RUNNER_BAD_INPUT;
 	}
-	snprintf(l.json_path, sizeof(l.json_path), "%s/linux.json", o.out_dir);
-	snprintf(l.log_path, sizeof(l.log_path), "%s/" EVLOG_NAME, o.out_dir);
+	/* run k > 1 of a repeated measurement is linux-k.json and events-k.vlog */
+	if (o.run > 1) {
+		snprintf(l.json_path, sizeof(l.json_path), "%s/linux-%u.json", o.out_dir, o.run);
+		snprintf(l.log_path, sizeof(l.log_path), "%s/events-%u.vlog", o.out_dir, o.run);
+	} else {
+		snprintf(l.json_path, sizeof(l.json_path), "%s/linux.json", o.out_dir);
+		snprintf(l.log_path, sizeof(l.log_path), "%s/" EVLOG_NAME, o.out_dir);
+	}
 
 	/* Signals wait for the loop (or for cleanup): the host must be restored. */
 	sigemptyset(&block);

@@ -78,6 +78,12 @@ struct runner_opts {
 	const char *thp_root;		/* NULL: WL_THP_SYSFS */
 	const char *state_dir;		/* NULL: thp_sysfs_state_dir() */
 	const char *tool_version;
+	/*
+	 * Which run of a repeated measurement this is: 0 or 1 writes
+	 * linux.json and events.vlog, k > 1 linux-k.json and events-k.vlog
+	 * (whose "events_log" names it)
+	 */
+	unsigned run;
 };
 
 /* What went wrong, for the exit status of results.md. */

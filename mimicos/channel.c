@@ -329,7 +329,7 @@ static void syscall_event(struct channel_server *srv, const struct mimicos_reque
 		return;
 	}
 	ev.sys.ret = ret;
-	ev.sys.exit_ts = srv->os.now_ns;	/* no time passes inside a request */
+	ev.sys.exit_ts = srv->os.now_ns;	/* the request's time: its length is timed later */
 	mimicos_emit(&srv->os, &ev);
 }
 
@@ -751,6 +751,13 @@ static void server_execute(struct channel_server *srv, unsigned int core,
 	srv->os.cpu = core;
 	for (unsigned int i = 0; i < srv->nr_mms; i++)
 		srv->mem[i].pgtable.cpu = core;
+	/*
+	 * What a fault or system call logs carries the caller's time, never
+	 * earlier than the kernel's clock; only the event clock moves
+	 * (khugepaged and the per-cpu decay keep srv->now_ns's).
+	 */
+	if (rq->type <= MIMICOS_REQ_MADVISE)
+		srv->os.now_ns = rq->now_ns > srv->now_ns ? rq->now_ns : srv->now_ns;
 	/* a fault's records wait for the latency the caller will time (FAULT_LATENCY) */
 	if (rq->type == MIMICOS_REQ_FAULT && srv->log.live)
 		srv->holding = &srv->held[core];

@@ -252,7 +252,17 @@ struct mimicos_request {
 	uint32_t flags;
 	int32_t advice;
 	uint32_t access;	/* enum mimicos_access (FAULT) */
-	uint64_t now_ns;	/* ADVANCE: simulated time, never decreasing */
+	/*
+	 * ADVANCE: simulated time, never decreasing (khugepaged's clock and
+	 * the per-cpu lists' decay follow it).
+	 * FAULT, MMAP, MUNMAP, MPROTECT, MADVISE: the caller's simulated time
+	 * when the kernel's work of the request begins, only to stamp what the
+	 * request logs (ts of its event records). It moves no clock that
+	 * decides what MimicOS does; an earlier time than the last ADVANCE's
+	 * (0 included) stamps with that instead, as every record did before
+	 * callers gave one.
+	 */
+	uint64_t now_ns;
 };
 
 /* A range whose TLB entries must go, in address space 'mm'. */
@@ -452,7 +462,9 @@ struct channel_config {
 	 * Not configuration but where this run writes MimicOS's events ("": no
 	 * log): an event log (linux-probes/evlog.h) in the Linux side's model
 	 * (memory.h: struct mimicos_event_sink), plus VT_SYSCALL records for
-	 * MMAP/MUNMAP/MPROTECT/MADVISE, ts the simulated time, phase as
+	 * MMAP/MUNMAP/MPROTECT/MADVISE, ts the simulated time (a request's
+	 * now_ns for what the request logs, each pass's time for khugepaged's
+	 * records), phase as
 	 * MIMICOS_REQ_PHASE set it; a FAULT's records wait for its latency
 	 * (MIMICOS_REQ_FAULT_LATENCY). Written by whichever process runs MimicOS,
 	 * committed at channel_close() with metadata {"side": "sim", "clock":

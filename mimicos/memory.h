@@ -12,8 +12,7 @@
  * MIMICOS_LINUX_VERSION (version.h), plus the x86 checks of
  * do_user_addr_fault() (bad_area, access_error) that precede them.
  *
- * The branches, as 6.18 takes them (../shared/research/linux-ground-truth.md
- * section 1):
+ * The branches, as 6.18 takes them (docs/linux-facts.md section 1):
  *
  *   handle_mm_fault        __handle_mm_fault, then pgfault++ (mm_account_fault)
  *   __handle_mm_fault      walk to the PMD (allocating PUD/PMD tables);
@@ -123,7 +122,8 @@ struct vt_event;
  *                 tlb_single_page_flush_ceiling of 33
  *   VT_RSS        an RSS change outside a fault (zaps, collapses)
  *
- * ts is the simulated time (os->now_ns), phase os->phase; tid 0.
+ * ts is the event clock (os->now_ns: the simulated time its caller set),
+ * phase os->phase; tid 0.
  * VT_SYSCALL records are the caller's (channel.c).
  */
 struct mimicos_event_sink {
@@ -226,7 +226,12 @@ struct mimicos {
 	struct khugepaged *khugepaged;
 	/* Events (NULL event: none), and what stamps them. */
 	struct mimicos_event_sink events;
-	uint64_t now_ns;		/* simulated time */
+	/*
+	 * The event clock: the simulated time mimicos_emit() stamps records
+	 * with, and nothing else reads (khugepaged keeps its own clock). Set
+	 * by khugepaged to each pass's time, by the channel to a request's.
+	 */
+	uint64_t now_ns;
 	int16_t phase;			/* the workload's phase tag, -1 none */
 	/*
 	 * The workload's task is blocked (a khugepaged_wait or a sleep): a
@@ -287,7 +292,7 @@ struct mm_mem {
  * state through vma->vm_mm->mem). 0, -EINVAL or -ENOMEM.
  *
  * What the hooks do, as Linux 6.18 does it (section 4 of
- * ../shared/research/linux-ground-truth.md):
+ * docs/linux-facts.md):
  *
  *   unmap_range (munmap: unmap_region)  mmu_gather, unmap_page_range() of
  *     the VMA, then free_pgtables() between the VMAs around it
@@ -358,7 +363,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 vm_fault_t do_user_addr_fault(struct mm_struct *mm, unsigned long address,
 			      unsigned int flags, struct fault_result *out);
 
-/* The class of a 4 KiB virtual page, as ../shared/spec/results.md defines it. */
+/* The class of a 4 KiB virtual page, as docs/results-format.md defines it. */
 enum mm_page_class {
 	MM_PAGE_NONE,	/* not present (Linux's pte_present(): PROT_NONE counts) */
 	MM_PAGE_ZERO,	/* the 4 KiB zero page or the huge zero folio */

@@ -4,7 +4,7 @@
  *
  * The scheme of FreeBSD's superpage reservations (Navarro, Iyer, Druschel
  * and Cox, OSDI'02) as the reference system's ReservationTHPAllocator uses
- * it (../shared/research/virtuoso.md): the first write into an eligible
+ * it (docs/reference-system.md): the first write into an eligible
  * 2 MiB range reserves an aligned order-9 block; each 4 KiB write fault then
  * maps the page at the same offset of the block with a PTE, and once the
  * populated pages reach the threshold the range is promoted in place to a

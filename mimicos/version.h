@@ -3,7 +3,7 @@
  *
  * Every MimicOS mechanism follows this kernel's source (mm/page_alloc.c,
  * mm/memory.c, mm/huge_memory.c, mm/khugepaged.c, ...) and the facts recorded
- * on a host running it (../shared/research/linux-ground-truth.md). When the
+ * on a host running it (docs/linux-facts.md). When the
  * imitated kernel changes, change it here and re-derive the behaviour that
  * moved; the comments naming Linux functions refer to this version.
  */

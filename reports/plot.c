@@ -36,6 +36,16 @@ static const char *const class_label[PAGE_CLASS_NR] = {
 
 /* ---- shared views ------------------------------------------------------------- */
 
+size_t report_linux_runs(const struct comparison *c, const struct side *const **runs)
+{
+	if (c->linux_runs && c->nr_linux_runs) {
+		*runs = c->linux_runs;
+		return c->nr_linux_runs;
+	}
+	*runs = &c->linux_side;
+	return 1;
+}
+
 int report_region_index(const struct side *s, const char *name)
 {
 	for (size_t i = 0; i < s->nr_regions; i++)
@@ -58,24 +68,47 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-uint64_t *report_latencies(const struct side *s, size_t *n)
+/* The workload's faults: in a region, during a phase (as the comparison counts them). */
+static bool counted_fault(const struct side_fault *f)
+{
+	return f->region >= 0 && f->phase >= 0;
+}
+
+uint64_t *report_kind_latencies(const struct side *s, unsigned kind, size_t *n, size_t *cold)
 {
 	uint64_t *v;
 
-	*n = 0;
-	if (!s->nr_faults)
-		return NULL;
-	v = malloc(s->nr_faults * sizeof(*v));
+	*n = *cold = 0;
+	v = malloc((s->nr_faults ? s->nr_faults : 1) * sizeof(*v));
 	if (!v)
 		return NULL;
-	/* the comparison's sample: the workload's faults (its regions, its phases) */
-	for (size_t i = 0; i < s->nr_faults; i++)
-		if (s->faults[i].latency_ns && s->faults[i].region >= 0 && s->faults[i].phase >= 0)
-			v[(*n)++] = s->faults[i].latency_ns;
+	for (size_t i = 0; i < s->nr_faults; i++) {
+		const struct side_fault *f = &s->faults[i];
+
+		if (!counted_fault(f) || !f->latency_ns || (kind < FAULT_KIND_NR && f->kind != kind))
+			continue;
+		*cold += f->cold;
+		if (!f->cold || kind >= FAULT_KIND_NR)
+			v[(*n)++] = f->latency_ns;
+	}
 	qsort(v, *n, sizeof(*v), cmp_u64);
 	return v;
 }
 
+bool report_kind_present(const struct comparison *c, unsigned kind)
+{
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs);
+
+	for (size_t r = 0; r <= nr; r++) {
+		const struct side *s = r < nr ? runs[r] : c->sim_side;
+
+		for (size_t i = 0; i < s->nr_faults; i++)
+			if (counted_fault(&s->faults[i]) && s->faults[i].kind == kind)
+				return true;
+	}
+	return false;
+}
 
 void report_alloc_orders(const struct side *s, uint64_t orders[SIDE_ORDERS])
 {
@@ -455,6 +488,31 @@ out_fds:
 
 /* ---- fault timeline ------------------------------------------------------------- */
 
+size_t report_untimed_faults(const struct side *s, uint64_t *t_ns, size_t *n)
+{
+	uint64_t *t = malloc((s->nr_faults ? s->nr_faults : 1) * sizeof(*t));
+	size_t most = 0;
+
+	*n = 0;
+	if (!t)
+		return 0;
+	for (size_t i = 0; i < s->nr_faults; i++)
+		if (counted_fault(&s->faults[i]))
+			t[(*n)++] = s->faults[i].t_ns;
+	qsort(t, *n, sizeof(*t), cmp_u64);
+	for (size_t i = 0, j; i < *n; i = j) {
+		for (j = i; j < *n && t[j] == t[i]; j++)
+			;
+		if (j - i > most) {
+			most = j - i;
+			*t_ns = t[i];
+		}
+	}
+	free(t);
+	/* no clock puts half of a workload's faults on one nanosecond */
+	return *n > 2 && 2 * most > *n ? most : 0;
+}
+
 static uint64_t side_end_ns(const struct side *s)
 {
 	uint64_t end = s->runtime_ns;
@@ -478,7 +536,10 @@ static void write_cumulative(FILE *f, const double *x, size_t n, double x0, doub
 	fprintf(f, "%.9g %zu\n", xend > (n ? x[n - 1] : x0) ? xend : (n ? x[n - 1] : x0), n);
 }
 
-/* Time (ms) and phase-normalised x of each fault of 's'; *nt, *np of them. */
+/*
+ * Time (ms) and phase-normalised x of each fault of 's'; *nt, *np of them.
+ * Both from the fault's own t_ns, whatever clock its side keeps.
+ */
 static int timeline_values(const struct side *s, double **t, size_t *nt, double **ph, size_t *np)
 {
 	*nt = *np = 0;
@@ -489,7 +550,7 @@ static int timeline_values(const struct side *s, double **t, size_t *nt, double 
 	for (size_t i = 0; i < s->nr_faults; i++) {
 		const struct side_fault *x = &s->faults[i];
 
-		if (x->region < 0 || x->phase < 0)
+		if (!counted_fault(x))
 			continue;	/* the executor's own faults, or set-up */
 		(*t)[(*nt)++] = (double)x->t_ns / 1e6;
 		if (x->phase >= 0 && (size_t)x->phase < s->nr_phases) {
@@ -529,7 +590,10 @@ void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct f
 	static const char *const stem = "fault_timeline";
 	static const char *const tag_of[2] = { "linux", "sim" };
 	static const char *const rgb[2] = { REPORT_LINUX_RGB, REPORT_SIM_RGB };
-	static const char *const who[2] = { "Linux", "simulated" };
+	const struct side *const *runs;
+	/* the first run: the one whose addresses the simulated side replayed */
+	const char *who[2] = { report_linux_runs(c, &runs) > 1 ? "Linux, first run" : "Linux",
+			       "simulated" };
 	size_t nr_phases = 0, n[2] = { 0, 0 };
 	char name[96];
 	FILE *g = NULL, *d;
@@ -644,6 +708,137 @@ void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct f
 	figure_draw(p, stem, "Cumulative faults over time, Linux and simulated", f);
 }
 
+/* ---- phase runtimes --------------------------------------------------------------- */
+
+/* "0 touch hot": phase i of s as a tic label. */
+static void phase_tic(char *buf, size_t len, const struct side *s, size_t i)
+{
+	const struct side_phase *ph = &s->phases[i];
+	bool named = ph->region >= 0 && (size_t)ph->region < s->nr_regions &&
+		     s->regions[ph->region].name;
+
+	snprintf(buf, len, "%zu %s%s%s", i, ph->op ? ph->op : "?", named ? " " : "",
+		 named ? s->regions[ph->region].name : "");
+}
+
+void plot_phase_runtime(struct plotter *p, const struct comparison *c, struct figure *f)
+{
+	static const char *const stem = "phase_runtime";
+	const struct side *const *runs;
+	size_t nr_runs = report_linux_runs(c, &runs);
+	const struct side *L = c->linux_side, *S = c->sim_side;
+	const struct side *names = L->nr_phases >= S->nr_phases ? L : S;
+	size_t n = names->nr_phases, drawn = 0;
+	double lo = INFINITY, hi = 0;
+	char name[96], tic[160];
+	FILE *g, *d;
+
+	memset(f, 0, sizeof(*f));
+	if (!n) {
+		figure_set(f, FIG_EMPTY, "Neither side recorded phases.");
+		return;
+	}
+	if (!fig_can_draw(p, f))
+		return;
+	snprintf(name, sizeof(name), "%s.dat", stem);
+	if (!(d = fig_open(p, f, name)))
+		return;
+	fputs("# phase linux_median linux_min linux_max sim (ms; ? where none)\n", d);
+	for (size_t i = 0; i < n; i++) {
+		double v[COMPARE_MAX_RUNS], sim = NAN;
+		size_t k = 0;
+
+		for (size_t r = 0; r < nr_runs && r < COMPARE_MAX_RUNS; r++)
+			if (i < runs[r]->nr_phases && runs[r]->phases[i].runtime_ns)
+				v[k++] = (double)runs[r]->phases[i].runtime_ns / 1e6;
+		if (S->timed && i < S->nr_phases && S->phases[i].runtime_ns)
+			sim = (double)S->phases[i].runtime_ns / 1e6;
+		qsort(v, k, sizeof(v[0]), cmp_double);
+		fprintf(d, "%zu", i);
+		if (k)
+			fprintf(d, " %.9g %.9g %.9g", k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2,
+				v[0], v[k - 1]);
+		else
+			fputs(" ? ? ?", d);
+		if (isnan(sim))
+			fputs(" ?\n", d);
+		else
+			fprintf(d, " %.9g\n", sim);
+		drawn += (k > 0) + !isnan(sim);
+		if (k) {
+			lo = fmin(lo, v[0]);
+			hi = fmax(hi, v[k - 1]);
+		}
+		if (!isnan(sim)) {
+			lo = fmin(lo, sim);
+			hi = fmax(hi, sim);
+		}
+	}
+	if (!fig_close(d, f, name))
+		return;
+	if (!drawn) {
+		figure_set(f, FIG_EMPTY, "No phase has a runtime on either side.");
+		return;
+	}
+
+	snprintf(name, sizeof(name), "%s.gp", stem);
+	if (!(g = fig_open(p, f, name)))
+		return;
+	gp_header(g, stem, 960, 400);
+	fputs("set datafile missing '?'\nset logscale y 10\nset format y '%g'\n", g);
+	/* whole decades, with room above the points for the ratio labels */
+	fprintf(g, "set yrange [1e%d:1e%d]\n", (int)floor(log10(lo / 1.2)),
+		(int)ceil(log10(hi * 4)));
+	fprintf(g, "set xrange [-0.5:%zu.5]\nset xtics scale 0 (", n - 1);
+	for (size_t i = 0; i < n; i++) {
+		phase_tic(tic, sizeof(tic), names, i);
+		fputs(i ? ", " : "", g);
+		gp_quote(g, tic);
+		fprintf(g, " %zu", i);
+	}
+	fputs(")\n", g);
+	if (n > 8)
+		fputs("set xtics rotate by -25 left font ',10'\n", g);
+	fputs("set grid noxtics\nset ylabel 'phase runtime (ms, log scale)'\n", g);
+	fputs("set key outside top center horizontal\n", g);
+	/* how far off, as the phase_runtime metric judges it: from the band's nearest edge */
+	for (size_t i = 0; n <= 12 && i < n; i++) {
+		const struct metric *m;
+		char scope[80], what[48];
+
+		snprintf(scope, sizeof(scope), "phase %zu %s", i, names->phases[i].op ?
+			 names->phases[i].op : "?");
+		m = comparison_find(c, "phase_runtime", scope);
+		if (!m || !isfinite(m->value) || !(m->sim_value > 0))
+			continue;
+		if (m->value == 0)
+			snprintf(what, sizeof(what), "%s", nr_runs > 1 ? "within Linux's runs" :
+				 "same");
+		else
+			snprintf(what, sizeof(what), "%.3gx too %s", m->value + 1,
+				 m->sim_value < m->linux_lo ? "fast" : "slow");
+		fprintf(g, "set label %zu '%s' at first %zu, graph 0.95 center font ',10' "
+			"tc rgb '#444444'\n", i + 1, what, i);
+	}
+	fprintf(g, "plot '%s.dat' using ($1-0.1):2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 "
+		"lc rgb '%s' title ", stem, REPORT_LINUX_RGB);
+	if (nr_runs > 1)
+		snprintf(tic, sizeof(tic), "Linux: median of %zu runs, bar from the fastest to "
+			 "the slowest", nr_runs);
+	else
+		snprintf(tic, sizeof(tic), "Linux (1 run)");
+	gp_quote(g, tic);
+	if (S->timed)
+		fprintf(g, ", \\\n     '' using ($1+0.1):5 with points pt 5 ps 1.1 lc rgb '%s' "
+			"title 'simulated'\n", REPORT_SIM_RGB);
+	else
+		fprintf(g, ", \\\n     keyentry with points pt 5 lc rgb '%s' "
+			"title 'simulated: no timing model'\n", REPORT_SIM_RGB);
+	if (!fig_close(g, f, name))
+		return;
+	figure_draw(p, stem, "Phase runtimes, Linux's runs and simulated", f);
+}
+
 /* ---- fault latency CDF ---------------------------------------------------------- */
 
 static void decade_label(char *buf, size_t len, int e)
@@ -656,58 +851,205 @@ static void decade_label(char *buf, size_t len, int e)
 		snprintf(buf, len, "%s %s", e % 3 == 0 ? "1" : e % 3 == 1 ? "10" : "100", unit[e / 3]);
 }
 
-void plot_latency_cdf(struct plotter *p, const struct comparison *c, struct figure *f)
+/*
+ * The fractions of faults where any of the samples' quantile functions
+ * steps (i / n for each sample of n), sorted and unique: between two of
+ * them every sample's nearest-rank quantile is constant, so the curves and
+ * the envelope drawn on them are exact. More than MAX_GRID of them: a
+ * uniform grid instead (exact to 1 / MAX_GRID). *g of them; NULL out of
+ * memory.
+ */
+#define MAX_GRID	1000
+
+static double *cdf_grid(const size_t *n, size_t nr, size_t *g)
 {
-	const struct side *sides[2] = { c->linux_side, c->sim_side };
-	static const char *const stem = "fault_latency";
-	static const char *const tag_of[2] = { "linux", "sim" };
-	static const char *const rgb[2] = { REPORT_LINUX_RGB, REPORT_SIM_RGB };
-	static const char *const what[2] = { "Linux: measured kernel latency",
-					     "MimicOS: simulated fault time" };
-	uint64_t *v[2] = { NULL, NULL }, lo = UINT64_MAX, hi = 0;
-	size_t n[2] = { 0, 0 };
+	size_t total = 0, k = 0;
+	double *q;
+
+	for (size_t r = 0; r < nr; r++)
+		total += n[r];
+	if (total > MAX_GRID) {
+		q = malloc(MAX_GRID * sizeof(*q));
+		for (size_t j = 0; q && j < MAX_GRID; j++)
+			q[j] = (double)(j + 1) / MAX_GRID;
+		*g = q ? MAX_GRID : 0;
+		return q;
+	}
+	q = malloc((total ? total : 1) * sizeof(*q));
+	if (!q)
+		return NULL;
+	for (size_t r = 0; r < nr; r++)
+		for (size_t i = 1; i <= n[r]; i++)
+			q[k++] = (double)i / (double)n[r];
+	qsort(q, k, sizeof(*q), cmp_double);
+	*g = 0;
+	for (size_t j = 0; j < k; j++)
+		if (!*g || q[j] - q[*g - 1] > 1e-12)
+			q[(*g)++] = q[j];
+	return q;
+}
+
+/*
+ * A CDF as a step curve through the quantiles x[j] on the grid: x[j] on
+ * (q[j - 1], q[j]], q[-1] = 0. Vertical at each x, horizontal between
+ * them; a vertex only where the curve turns.
+ */
+static void write_steps(FILE *d, const double *x, const double *q, size_t g)
+{
+	for (size_t j = 0; j < g; j++) {
+		if (!j || x[j] != x[j - 1])
+			fprintf(d, "%.9g %.6g\n", x[j], j ? q[j - 1] : 0.0);
+		if (j == g - 1 || x[j + 1] != x[j])
+			fprintf(d, "%.9g %.6g\n", x[j], q[j]);
+	}
+}
+
+/* One sample's quantiles on its own grid, as a step curve into DIR/NAME. */
+static bool write_sample_cdf(struct plotter *p, struct figure *f, const char *name,
+			     const uint64_t *v, size_t n)
+{
+	size_t g = 0;
+	double *q = cdf_grid(&n, 1, &g), *x = malloc((g ? g : 1) * sizeof(*x));
+	FILE *d = NULL;
+	bool ok = false;
+
+	if (!q || !x) {
+		figure_set(f, FIG_MISSING, "out of memory");
+		goto out;
+	}
+	for (size_t j = 0; j < g; j++)
+		x[j] = (double)sample_quantile(v, n, q[j]);
+	if (!(d = fig_open(p, f, name)))
+		goto out;
+	write_steps(d, x, q, g);
+	ok = fig_close(d, f, name);
+out:
+	free(q);
+	free(x);
+	return ok;
+}
+
+/*
+ * Linux's runs on one grid: STEM-linux.dat the median run (at each fraction,
+ * the median of the runs' quantiles, as the metrics take Linux's value) and,
+ * for two runs or more, STEM-linux-band.dat the envelope from the fastest
+ * to the slowest run as one closed polygon: up the fastest, down the slowest.
+ */
+static bool write_linux_cdf(struct plotter *p, struct figure *f, const char *stem,
+			    uint64_t *const *v, const size_t *n, size_t nr)
+{
+	size_t g = 0, k;
+	double *q = cdf_grid(n, nr, &g), *med = NULL, *lo = NULL, *hi = NULL;
+	double w[COMPARE_MAX_RUNS];
 	char name[96];
-	FILE *g, *d;
+	FILE *d;
+	bool ok = false;
+
+	med = malloc((g ? g : 1) * sizeof(*med));
+	lo = malloc((g ? g : 1) * sizeof(*lo));
+	hi = malloc((g ? g : 1) * sizeof(*hi));
+	if (!q || !med || !lo || !hi) {
+		figure_set(f, FIG_MISSING, "out of memory");
+		goto out;
+	}
+	for (size_t j = 0; j < g; j++) {
+		k = 0;
+		for (size_t r = 0; r < nr; r++)
+			if (n[r])
+				w[k++] = (double)sample_quantile(v[r], n[r], q[j]);
+		qsort(w, k, sizeof(w[0]), cmp_double);
+		med[j] = k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+		lo[j] = w[0];
+		hi[j] = w[k - 1];
+	}
+	snprintf(name, sizeof(name), "%s-linux.dat", stem);
+	if (!(d = fig_open(p, f, name)))
+		goto out;
+	write_steps(d, med, q, g);
+	if (!fig_close(d, f, name))
+		goto out;
+	for (size_t r = k = 0; r < nr; r++)
+		k += n[r] != 0;
+	if (k > 1) {
+		snprintf(name, sizeof(name), "%s-linux-band.dat", stem);
+		if (!(d = fig_open(p, f, name)))
+			goto out;
+		for (size_t j = 0; j < g; j++)
+			fprintf(d, "%.9g %.6g\n%.9g %.6g\n", lo[j], j ? q[j - 1] : 0.0, lo[j], q[j]);
+		for (size_t j = g; j-- > 0; )
+			fprintf(d, "%.9g %.6g\n%.9g %.6g\n", hi[j], q[j], hi[j], j ? q[j - 1] : 0.0);
+		fprintf(d, "%.9g 0\n", lo[0]);
+		if (!fig_close(d, f, name))
+			goto out;
+	}
+	ok = true;
+out:
+	free(q);
+	free(med);
+	free(lo);
+	free(hi);
+	return ok;
+}
+
+void plot_latency_cdf(struct plotter *p, const struct comparison *c, unsigned kind,
+		      struct figure *f)
+{
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs), with = 0, first = 0, ns = 0, cold;
+	bool all = kind >= FAULT_KIND_NR;
+	uint64_t *vl[COMPARE_MAX_RUNS], *vs = NULL, lo = UINT64_MAX, hi = 0;
+	size_t nl[COMPARE_MAX_RUNS];
+	char stem[64], name[96], title[200], label[200];
+	FILE *g;
 	int elo, ehi;
 
 	memset(f, 0, sizeof(*f));
-	for (int s = 0; s < 2; s++) {
-		v[s] = report_latencies(sides[s], &n[s]);
-		if (n[s]) {
-			lo = v[s][0] < lo ? v[s][0] : lo;
-			hi = v[s][n[s] - 1] > hi ? v[s][n[s] - 1] : hi;
+	memset(vl, 0, sizeof(vl));
+	if (nr > COMPARE_MAX_RUNS)
+		nr = COMPARE_MAX_RUNS;
+	snprintf(stem, sizeof(stem), "fault_latency%s%s", all ? "" : "_",
+		 all ? "" : fault_kind_name(kind));
+	for (size_t r = 0; r <= nr; r++) {
+		size_t *n = r < nr ? &nl[r] : &ns;
+		uint64_t *v = report_kind_latencies(r < nr ? runs[r] : c->sim_side, kind, n, &cold);
+
+		if (!v) {
+			figure_set(f, FIG_MISSING, "out of memory");
+			goto out;
+		}
+		if (r < nr)
+			vl[r] = v;
+		else
+			vs = v;
+		if (*n) {
+			lo = v[0] < lo ? v[0] : lo;
+			hi = v[*n - 1] > hi ? v[*n - 1] : hi;
+			if (r < nr && !with++)
+				first = *n;
 		}
 	}
-	if (!n[0] && !n[1]) {
-		figure_set(f, FIG_EMPTY, "Neither side recorded fault latencies (%s).",
-			   !sides[0]->has_log && !sides[1]->has_log ? "no event logs" :
-			   "no fault in the logs has a known latency");
+	if (!with && !ns) {
+		if (all)
+			figure_set(f, FIG_EMPTY, "Neither side recorded fault latencies (%s).",
+				   !c->linux_side->has_log && !c->sim_side->has_log ?
+				   "no event logs" : "no fault in the logs has a known latency");
+		else
+			figure_set(f, FIG_EMPTY, "No %s fault has a known latency on either side, "
+				   "cold ones aside.", fault_kind_name(kind));
 		goto out;
 	}
 	if (!fig_can_draw(p, f))
 		goto out;
-	for (int s = 0; s < 2; s++) {
-		size_t m = n[s] > MAX_POINTS ? MAX_POINTS : n[s];
-
-		if (!n[s])
-			continue;
-		snprintf(name, sizeof(name), "%s-%s.dat", stem, tag_of[s]);
-		if (!(d = fig_open(p, f, name)))
-			goto out;
-		fprintf(d, "%" PRIu64 " 0\n", v[s][0]);
-		for (size_t j = 0; j < m; j++) {
-			size_t i = j == m - 1 ? n[s] - 1 : j * n[s] / m;
-
-			fprintf(d, "%" PRIu64 " %.9g\n", v[s][i], (double)(i + 1) / (double)n[s]);
-		}
-		if (!fig_close(d, f, name))
-			goto out;
-	}
+	if (with && !write_linux_cdf(p, f, stem, vl, nl, nr))
+		goto out;
+	snprintf(name, sizeof(name), "%s-sim.dat", stem);
+	if (ns && !write_sample_cdf(p, f, name, vs, ns))
+		goto out;
 
 	snprintf(name, sizeof(name), "%s.gp", stem);
 	if (!(g = fig_open(p, f, name)))
 		goto out;
-	gp_header(g, stem, 960, 440);
+	gp_header(g, stem, 960, 400);
 	elo = (int)floor(log10((double)lo));
 	ehi = (int)ceil(log10((double)hi));
 	if (ehi <= elo)
@@ -722,31 +1064,54 @@ void plot_latency_cdf(struct plotter *p, const struct comparison *c, struct figu
 	}
 	fputs(")\nset mxtics 10\nset yrange [0:1.0001]\nset ytics 0.1\n", g);
 	fputs("set xlabel 'fault latency (log scale)'\nset ylabel 'fraction of faults at or below'\n", g);
-	fputs("set key bottom right box opaque\n", g);
-	fputs("set title 'Fault latency CDF (dotted: 50th, 90th and 99th percentile)'\n", g);
+	/* above the plot: a CDF can run through any corner */
+	fputs("set key outside top center horizontal\n", g);
+	if (all)
+		snprintf(title, sizeof(title), "All faults, every kind, cold ones kept: information "
+			 "only (dotted: 50th, 90th, 99th percentile)");
+	else
+		snprintf(title, sizeof(title), "%s: %s, cold faults left out (dotted: 50th, 90th, "
+			 "99th percentile)", fault_kind_name(kind), fault_kind_desc(kind));
+	fputs("set title ", g);
+	gp_quote(g, title);
+	fputc('\n', g);
 	for (int i = 0; i < 3; i++)
 		fprintf(g, "set arrow %d from graph 0, first %s to graph 1, first %s nohead "
 			"lc rgb '#999999' dt 3\n", i + 1, (const char *[]){ "0.5", "0.9", "0.99" }[i],
 			(const char *[]){ "0.5", "0.9", "0.99" }[i]);
 	fputs("plot ", g);
-	for (int s = 0, first = 1; s < 2; s++) {
-		if (!first)
-			fputs(", \\\n     ", g);
-		first = 0;
-		if (n[s])
-			fprintf(g, "'%s-%s.dat' using 1:2 with steps lw 2 lc rgb '%s' title '%s (%zu faults)'",
-				stem, tag_of[s], rgb[s], what[s], n[s]);
-		else
-			fprintf(g, "keyentry with lines lw 2 dt 3 lc rgb '%s' title '%s: none recorded'",
-				rgb[s], what[s]);
-	}
-	fputc('\n', g);
+	if (with > 1)
+		fprintf(g, "'%s-linux-band.dat' using 1:2 with filledcurves closed "
+			"fs transparent solid 0.25 noborder lc rgb '%s' title 'Linux: range of its "
+			"%zu runs', \\\n     ", stem, REPORT_LINUX_RGB, with);
+	if (with > 1)
+		fprintf(g, "'%s-linux.dat' using 1:2 with lines lw 2 lc rgb '%s' title 'Linux: "
+			"median of its %zu runs'", stem, REPORT_LINUX_RGB, with);
+	else if (with)
+		fprintf(g, "'%s-linux.dat' using 1:2 with lines lw 2 lc rgb '%s' title 'Linux: "
+			"measured kernel latency (%zu faults)'", stem, REPORT_LINUX_RGB, first);
+	else
+		fprintf(g, "keyentry with lines lw 2 dt 3 lc rgb '%s' title 'Linux: none recorded'",
+			REPORT_LINUX_RGB);
+	if (ns)
+		fprintf(g, ", \\\n     '%s-sim.dat' using 1:2 with lines lw 2 lc rgb '%s' "
+			"title 'MimicOS: simulated fault time (%zu faults)'\n", stem, REPORT_SIM_RGB, ns);
+	else
+		fprintf(g, ", \\\n     keyentry with lines lw 2 dt 3 lc rgb '%s' "
+			"title 'MimicOS: none recorded'\n", REPORT_SIM_RGB);
 	if (!fig_close(g, f, name))
 		goto out;
-	figure_draw(p, stem, "Fault latency CDFs, Linux measured and MimicOS simulated", f);
+	if (all)
+		snprintf(label, sizeof(label), "Fault latency CDF of all faults (information only), "
+			 "Linux measured and MimicOS simulated");
+	else
+		snprintf(label, sizeof(label), "Fault latency CDF of %s faults, Linux measured and "
+			 "MimicOS simulated", fault_kind_name(kind));
+	figure_draw(p, stem, label, f);
 out:
-	free(v[0]);
-	free(v[1]);
+	for (size_t r = 0; r < nr; r++)
+		free(vl[r]);
+	free(vs);
 }
 
 /* ---- backing strips --------------------------------------------------------------- */

@@ -53,7 +53,21 @@ void plotter_release(struct plotter *p);
 void figure_release(struct figure *f);
 
 void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct figure *f);
-void plot_latency_cdf(struct plotter *p, const struct comparison *c, struct figure *f);
+/*
+ * Phase runtimes on a log axis: Linux's median over its runs with bars from
+ * the fastest to the slowest run, the simulated runtime beside it, and how
+ * many times too fast or too slow the simulated phase is.
+ */
+void plot_phase_runtime(struct plotter *p, const struct comparison *c, struct figure *f);
+/*
+ * The latency CDF of one fault kind (FAULT_KIND_NR: every fault, the
+ * all-faults mix), log x: Linux's runs as a shaded envelope (at each
+ * fraction of faults, the fastest to the slowest run) around their median,
+ * the simulated side as a line; cold faults left out of a kind, as the
+ * timing metrics leave them out (kept in the mix, as its info metrics do).
+ */
+void plot_latency_cdf(struct plotter *p, const struct comparison *c, unsigned kind,
+		      struct figure *f);
 /* Linux's region 'region' and the simulated region of the same name. */
 void plot_backing(struct plotter *p, const struct comparison *c, size_t region,
 		  struct figure *f);
@@ -65,12 +79,33 @@ void plot_named_counts(struct plotter *p, const char *stem, const char *title,
 
 /* ---- shared with report.c ------------------------------------------------------ */
 
+/*
+ * Linux's runs, the first first, into *runs: the comparison's own, or its one
+ * linux_side when it was made from two sides (compare_sides). How many.
+ */
+size_t report_linux_runs(const struct comparison *c, const struct side *const **runs);
+
 /* The index of the region of side 's' named 'name', or -1. */
 int report_region_index(const struct side *s, const char *name);
 
-/* The side's fault latencies that are known (> 0), sorted; *n of them. */
-uint64_t *report_latencies(const struct side *s, size_t *n);
+/*
+ * The known (> 0) latencies of the side's faults of 'kind' in its regions
+ * during its phases, sorted, *n of them, as the comparison takes them: cold
+ * faults left out and counted in *cold; kind FAULT_KIND_NR: every kind,
+ * cold faults kept (*cold still counts them). NULL out of memory.
+ */
+uint64_t *report_kind_latencies(const struct side *s, unsigned kind, size_t *n, size_t *cold);
 
+/* Whether any Linux run or the simulated side has a fault of 'kind'. */
+bool report_kind_present(const struct comparison *c, unsigned kind);
+
+
+/*
+ * How many of the side's faults (the workload's, *n of them) carry one time,
+ * *t_ns, when that is more than half of them, else 0: a log that does not
+ * time its faults, whose timeline rises at once.
+ */
+size_t report_untimed_faults(const struct side *s, uint64_t *t_ns, size_t *n);
 
 /* Fault allocations per order over all regions. */
 void report_alloc_orders(const struct side *s, uint64_t orders[SIDE_ORDERS]);

@@ -24,6 +24,11 @@
 /* ---- values as text ----------------------------------------------------------- */
 
 #define DASH "\u2014"
+/*
+ * In a table cell, what follows SUB is a second, smaller line (HTML) or
+ * follows after a comma (Markdown): a median's range under it, say.
+ */
+#define SUB "\x1f"
 
 static const char *fmt_num(char *buf, size_t len, double v)
 {
@@ -66,6 +71,13 @@ static const char *fmt_ns(char *buf, size_t len, double v)
 	return buf;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* A metric's Linux or simulated value, in the metric's unit. */
 static const char *fmt_metric_value(char *buf, size_t len, const char *metric, double v)
 {
@@ -76,7 +88,51 @@ static const char *fmt_metric_value(char *buf, size_t len, const char *metric, d
 	if (!strncmp(metric, "fault_latency_p", 15) || !strcmp(metric, "runtime") ||
 	    !strcmp(metric, "phase_runtime"))
 		return fmt_ns(buf, len, v);
+	if (!strcmp(metric, "cold_faults") && !isnan(v)) {
+		snprintf(buf, len, "%.3g%%", v * 100);
+		return buf;
+	}
 	return fmt_num(buf, len, v);
+}
+
+/*
+ * A value of Linux's runs: the median and, when the runs differ, their
+ * range "min..max (N runs)" after SUB; in the unit of 'metric'.
+ */
+static const char *fmt_range(char *buf, size_t len, const char *metric, double med, double lo,
+			     double hi, unsigned runs)
+{
+	char m[48], a[48], b[48];
+
+	fmt_metric_value(m, sizeof(m), metric, med);
+	/* runs that agree need no range: the first screen says how many there were */
+	if (runs <= 1 || isnan(lo) || isnan(hi) || lo == hi)
+		snprintf(buf, len, "%s", m);
+	else
+		snprintf(buf, len, "%s" SUB "%s..%s (%u runs)", m,
+			 fmt_metric_value(a, sizeof(a), metric, lo),
+			 fmt_metric_value(b, sizeof(b), metric, hi), runs);
+	return buf;
+}
+
+/* Linux's value of a metric, as fmt_range() writes it. */
+static const char *fmt_linux_value(char *buf, size_t len, const struct metric *m)
+{
+	return fmt_range(buf, len, m->name, m->linux_value, m->linux_lo, m->linux_hi,
+			 m->linux_runs);
+}
+
+/* The median, least and greatest of v[0..k) (sorted in place); NAN for none. */
+static void runs_spread(double *v, size_t k, double *med, double *lo, double *hi)
+{
+	if (!k) {
+		*med = *lo = *hi = NAN;
+		return;
+	}
+	qsort(v, k, sizeof(*v), cmp_double);
+	*med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	*lo = v[0];
+	*hi = v[k - 1];
 }
 
 static const char *fmt_ratio(char *buf, size_t len, double v)
@@ -103,6 +159,7 @@ static const char *verdict_cls(enum verdict v)
 	case VERDICT_PASS: return "v-pass";
 	case VERDICT_WARN: return "v-warn";
 	case VERDICT_FAIL: return "v-fail";
+	case VERDICT_UNSTABLE: return "v-unstable";
 	default: return "v-na";
 	}
 }
@@ -215,6 +272,8 @@ static void md_escape_cell(FILE *f, const char *s)
 	for (; s && *s; s++) {
 		if (*s == '|')
 			fputs("\\|", f);
+		else if (*s == SUB[0])
+			fputs(", ", f);
 		else if (*s == '\n' || *s == '\r')
 			fputc(' ', f);
 		else
@@ -228,6 +287,23 @@ static void esc(struct doc *d, const char *s)
 		report_html_escape(d->f, s);
 	else
 		fputs(s ? s : "", d->f);
+}
+
+/* A cell's text, HTML: the part after SUB on a line of its own. */
+static void esc_cell(struct doc *d, const char *s)
+{
+	const char *sub = s ? strchr(s, SUB[0]) : NULL;
+	char *head;
+
+	if (!sub || !(head = strndup(s, (size_t)(sub - s)))) {
+		esc(d, s);
+		return;
+	}
+	esc(d, head);
+	fputs("<br><span class=\"sub\">", d->f);
+	esc(d, sub + 1);
+	fputs("</span>", d->f);
+	free(head);
 }
 
 static char *vformat(const char *fmt, va_list ap)
@@ -376,7 +452,7 @@ static void doc_table(struct doc *d, struct table *t)
 				fputs("<td>", d->f);
 			if (badge)
 				fprintf(d->f, "<span class=\"%s\">", c->cls);
-			esc(d, c->text);
+			esc_cell(d, c->text);
 			fputs(badge ? "</span></td>" : "</td>", d->f);
 		}
 		fputs("</tr>\n", d->f);
@@ -431,27 +507,145 @@ static const char *workload_name(const struct comparison *c)
 	return c->sim_side->workload ? c->sim_side->workload : "?";
 }
 
+/* "2 pass, 1 warn, 5 fail" over the metrics of class k, the verdicts that occur. */
+static const char *class_counts(char *buf, size_t len, const struct comparison *c,
+				enum metric_class k)
+{
+	static const enum verdict order[] = {
+		VERDICT_PASS, VERDICT_WARN, VERDICT_FAIL, VERDICT_UNSTABLE, VERDICT_NA,
+	};
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < c->nr_metrics; i++)
+			n += c->metrics[i].klass == k && c->metrics[i].verdict == order[j];
+		if (n && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%zu %s", at ? ", " : "", n,
+					       verdict_name(order[j]));
+	}
+	if (!at)
+		snprintf(buf, len, "no metrics");
+	return buf;
+}
+
+/* What the two verdicts are made of, as the first screen says it. */
+static const char *const class_checks[2] = {
+	[METRIC_FUNCTIONAL] = "faults, pages and their backing, allocation orders, collapses, "
+			      "TLB flushes",
+	[METRIC_TIMING] = "runtimes, fault latency by kind",
+};
+
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path ? path : "?";
+}
+
+/*
+ * The first screen: the overall verdict and the counts, the functional and
+ * the timing verdict side by side, whether timing can be expected to pass
+ * at all, how many Linux runs stand behind Linux's values, and the worst
+ * failures in words.
+ */
+static void section_verdict_summary(struct doc *d, const struct comparison *c)
+{
+	static const char *const class_title[2] = { "Functional", "Timing" };
+	const struct side *const *runs;
+	size_t nr_runs = report_linux_runs(c, &runs);
+	const struct metric *worst[3];
+	size_t nr_worst = comparison_worst(c, worst, 3);
+	const enum verdict v[2] = { c->functional, c->timing };
+	char counts[2][96], what[160];
+
+	for (int k = 0; k < 2; k++)
+		class_counts(counts[k], sizeof(counts[k]), c, (enum metric_class)k);
+	if (d->html) {
+		fprintf(d->f, "<p class=\"overall\">Overall verdict: <span class=\"badge %s big\">%s</span>"
+			" &middot; results %s &middot; %zu metrics: %zu pass, %zu warn, %zu fail, "
+			"%zu n/a, %zu unstable</p>\n", verdict_cls(c->overall), verdict_name(c->overall),
+			c->complete ? "complete" : "<strong>incomplete</strong>", c->nr_metrics,
+			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
+			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA),
+			count_verdict(c, VERDICT_UNSTABLE));
+		fputs("<div class=\"classes\">\n", d->f);
+		for (int k = 0; k < 2; k++) {
+			fprintf(d->f, "<div class=\"class-card\"><span class=\"class-name\">%s</span> "
+				"<span class=\"badge %s big\">%s</span>", class_title[k],
+				verdict_cls(v[k]), verdict_name(v[k]));
+			if (k == METRIC_TIMING && !c->calibrated)
+				fputs(" <span class=\"tag\">uncalibrated configuration</span>", d->f);
+			fputs("<div class=\"meta\">", d->f);
+			esc(d, class_checks[k]);
+			fputs(": ", d->f);
+			esc(d, counts[k]);
+			fputs("</div></div>\n", d->f);
+		}
+		fputs("</div>\n", d->f);
+	} else {
+		static const char *const head[] = { "Functional", "Timing" };
+		struct table t;
+
+		fprintf(d->f, "**Overall verdict: %s** · results %s · %zu metrics: %zu pass, %zu warn, "
+			"%zu fail, %zu n/a, %zu unstable\n\n", verdict_name(c->overall),
+			c->complete ? "complete" : "**incomplete**", c->nr_metrics,
+			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
+			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA),
+			count_verdict(c, VERDICT_UNSTABLE));
+		table_init(&t, head, 2, 0);
+		table_add(&t, NULL, "**%s**", verdict_name(v[0]));
+		table_add(&t, NULL, "**%s**%s", verdict_name(v[1]),
+			  c->calibrated ? "" : " (uncalibrated configuration)");
+		for (int k = 0; k < 2; k++)
+			table_add(&t, NULL, "%s: %s", class_checks[k], counts[k]);
+		doc_table(d, &t);
+	}
+	if (!c->calibrated)
+		doc_p(d, "warning", "Uncalibrated configuration: the simulated machine was not "
+		      "calibrated for this host (sim.json does not say \"calibrated\": true), so "
+		      "the timing verdict is expected to fail until the model is calibrated for "
+		      "this host. The functional verdict does not depend on it.");
+	if (nr_runs > 1) {
+		char *names = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&names, &len);
+
+		for (size_t r = 0; m && r < nr_runs; r++)
+			fprintf(m, "%s%s", r ? ", " : "", base_name(runs[r]->path));
+		if (m)
+			fclose(m);
+		doc_p(d, NULL, "Linux runs: %zu (%s). Linux's values are their median, shown with "
+		      "their range min..max; counts and times are judged from the range's nearest "
+		      "edge.", nr_runs, names ? names : "?");
+		free(names);
+	} else {
+		doc_p(d, NULL, "Linux runs: 1. With one run, Linux's own spread is unknown: a "
+		      "divergence may be Linux varying (virtuoso linux --repeat N records N runs).");
+	}
+	if (!nr_worst)
+		return;
+	doc_p(d, NULL, "Worst failures:");
+	doc_ul(d, true);
+	for (size_t i = 0; i < nr_worst; i++) {
+		metric_describe(worst[i], what, sizeof(what));
+		doc_li(d, &worst[i]->verdict, "%s", what);
+	}
+	doc_ul(d, false);
+}
+
 static void section_run(struct doc *d, const struct comparison *c)
 {
 	const struct side *sides[2] = { c->linux_side, c->sim_side };
 	static const char *const head[] = { "", "Linux", "simulated" };
+	static const char *const head_runs[] = { "", "Linux (first run)", "simulated" };
+	const struct side *const *runs;
 	struct table t;
 	char a[64], b[64];
 
-	if (d->html) {
-		fprintf(d->f, "<p class=\"overall\">Overall verdict: <span class=\"badge %s big\">%s</span>"
-			" &middot; results %s &middot; %zu metrics: %zu pass, %zu warn, %zu fail, "
-			"%zu n/a</p>\n", verdict_cls(c->overall), verdict_name(c->overall),
-			c->complete ? "complete" : "<strong>incomplete</strong>", c->nr_metrics,
-			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
-			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA));
-	} else {
-		fprintf(d->f, "**Overall verdict: %s** · results %s · %zu metrics: %zu pass, %zu warn, "
-			"%zu fail, %zu n/a\n\n", verdict_name(c->overall),
-			c->complete ? "complete" : "**incomplete**", c->nr_metrics,
-			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
-			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA));
-	}
+	section_verdict_summary(d, c);
 	for (int s = 0; s < 2; s++)
 		if (!sides[s]->complete || sides[s]->dropped_events)
 			doc_p(d, "warning", "The %s side is %s (%" PRIu64 " events dropped): its counts "
@@ -459,7 +653,7 @@ static void section_run(struct doc *d, const struct comparison *c)
 			      sides[s]->complete ? "marked complete but lost events" : "incomplete",
 			      sides[s]->dropped_events);
 
-	table_init(&t, head, 3, 0);
+	table_init(&t, report_linux_runs(c, &runs) > 1 ? head_runs : head, 3, 0);
 	table_add(&t, NULL, "file");
 	for (int s = 0; s < 2; s++)
 		table_add(&t, NULL, "%s", sides[s]->path ? sides[s]->path : DASH);
@@ -486,18 +680,28 @@ static void section_run(struct doc *d, const struct comparison *c)
 		table_add(&t, NULL, "%zu, %zu", sides[s]->nr_regions, sides[s]->nr_phases);
 	doc_table(d, &t);
 
-	if (count_verdict(c, VERDICT_FAIL) + count_verdict(c, VERDICT_WARN)) {
+	if (count_verdict(c, VERDICT_FAIL) + count_verdict(c, VERDICT_WARN) +
+	    count_verdict(c, VERDICT_UNSTABLE)) {
+		static const enum verdict listed[] = { VERDICT_FAIL, VERDICT_WARN, VERDICT_UNSTABLE };
+
 		doc_p(d, NULL, "Metrics that did not pass:");
 		doc_ul(d, true);
-		for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < sizeof(listed) / sizeof(listed[0]); j++)
 			for (size_t i = 0; i < c->nr_metrics; i++) {
 				const struct metric *m = &c->metrics[i];
+				const char *info = m->klass == METRIC_INFO ? ", info: not counted" : "";
 				char v[32], tol[32];
 
-				if (m->verdict != (pass ? VERDICT_WARN : VERDICT_FAIL))
+				if (m->verdict != listed[j])
 					continue;
-				doc_li(d, &m->verdict, "%s (%s): %s, %s if %s%s%s", m->name, m->scope,
-				       fmt_ratio(v, sizeof(v), m->value),
+				if (m->verdict == VERDICT_UNSTABLE) {
+					doc_li(d, &m->verdict, "%s (%s%s): Linux's runs disagree and the "
+					       "simulated value is inside their range%s%s", m->name,
+					       m->scope, info, m->note[0] ? "; " : "", m->note);
+					continue;
+				}
+				doc_li(d, &m->verdict, "%s (%s%s): %s, %s if %s%s%s", m->name, m->scope,
+				       info, fmt_ratio(v, sizeof(v), m->value),
 				       m->verdict == VERDICT_FAIL ? "fails" : "warns",
 				       fmt_tolerance(tol, sizeof(tol), m->verdict == VERDICT_FAIL ?
 						     m->fail : m->warn, m->higher_is_better),
@@ -510,37 +714,60 @@ static void section_run(struct doc *d, const struct comparison *c)
 static void section_verdicts(struct doc *d, const struct comparison *c)
 {
 	static const char *const head[] = {
-		"Metric", "Scope", "Linux", "Simulated", "Divergence", "Warn if", "Fail if",
-		"Verdict", "Note",
+		"Metric", "Scope", "Class", "Linux", "Simulated", "Divergence", "Warn if",
+		"Fail if", "Verdict", "Note",
+	};
+	static const char *const class_text[] = {
+		[METRIC_FUNCTIONAL] = "functional", [METRIC_TIMING] = "timing",
+		[METRIC_INFO] = "info (not counted)",
+	};
+	/* info metrics: the verdict outlined, not filled, since it counts toward none */
+	static const char *const badge[][2] = {
+		[VERDICT_PASS] = { "badge v-pass", "badge v-pass muted" },
+		[VERDICT_WARN] = { "badge v-warn", "badge v-warn muted" },
+		[VERDICT_FAIL] = { "badge v-fail", "badge v-fail muted" },
+		[VERDICT_NA] = { "badge v-na", "badge v-na muted" },
+		[VERDICT_UNSTABLE] = { "badge v-unstable", "badge v-unstable muted" },
 	};
 	struct table t;
 
 	doc_h(d, 2, "verdicts", "Verdicts");
-	doc_p(d, NULL, "One row per metric. Divergence is the relative error |sim - linux| / "
-	      "max(linux, 1), a distance (alloc_orders, scan_results: total variation; "
+	doc_p(d, NULL, "One row per metric. Its class says which verdict it makes: functional "
+	      "or timing; info metrics are shown but count toward neither. Divergence: for "
+	      "counts and sizes the relative error |sim - linux| / max(linux, 1); for times "
+	      "(runtime, phase_runtime, fault_latency_p50/p90/p99) the ratio error max(sim / "
+	      "linux, linux / sim) - 1, the same for too fast and too slow (2 is 3x off either "
+	      "way); a distance (alloc_orders, scan_results: total variation; "
 	      "fault_latency_wasserstein: 1-Wasserstein over Linux's median) or, for "
 	      "backing_agreement, the fraction of 4 KiB pages whose class agrees (higher is "
-	      "better). A metric warns beyond \"warn if\" and fails beyond \"fail if\"; n/a: "
-	      "not measured on a side.");
+	      "better).");
+	doc_p(d, NULL, "With several Linux runs, Linux's value is their median, shown with their "
+	      "range min..max (N runs): Linux's band. A count or a time inside the band diverges "
+	      "by 0; outside it, the error is taken from the band's nearest edge. A distance is "
+	      "taken from the Linux run nearest the simulated side. A metric warns beyond \"warn "
+	      "if\" and fails beyond \"fail if\"; n/a: not measured on a side; unstable: "
+	      "Linux's runs disagree on a count and the simulated value is inside their range, "
+	      "so the metric can blame neither side and fails nothing.");
 	if (!c->nr_metrics) {
 		doc_p(d, "note", "The comparison holds no metrics.");
 		return;
 	}
-	table_init(&t, head, 9, 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6);
+	table_init(&t, head, 10, 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 7);
 	for (size_t i = 0; i < c->nr_metrics; i++) {
 		const struct metric *m = &c->metrics[i];
-		char buf[48];
+		bool info = m->klass == METRIC_INFO;
+		char buf[128];
 
+		table_row_class(&t, info ? "info" : NULL);
 		table_add(&t, "nowrap", "%s", m->name);
 		table_add(&t, "nowrap", "%s", m->scope);
-		table_add(&t, NULL, "%s", fmt_metric_value(buf, sizeof(buf), m->name, m->linux_value));
+		table_add(&t, "nowrap", "%s", m->klass <= METRIC_INFO ? class_text[m->klass] : "?");
+		table_add(&t, NULL, "%s", fmt_linux_value(buf, sizeof(buf), m));
 		table_add(&t, NULL, "%s", fmt_metric_value(buf, sizeof(buf), m->name, m->sim_value));
 		table_add(&t, NULL, "%s", fmt_ratio(buf, sizeof(buf), m->value));
 		table_add(&t, NULL, "%s", fmt_tolerance(buf, sizeof(buf), m->warn, m->higher_is_better));
 		table_add(&t, NULL, "%s", fmt_tolerance(buf, sizeof(buf), m->fail, m->higher_is_better));
-		table_add(&t, m->verdict == VERDICT_PASS ? "badge v-pass" :
-			  m->verdict == VERDICT_WARN ? "badge v-warn" :
-			  m->verdict == VERDICT_FAIL ? "badge v-fail" : "badge v-na",
+		table_add(&t, badge[m->verdict <= VERDICT_UNSTABLE ? m->verdict : VERDICT_NA][info],
 			  "%s", verdict_name(m->verdict));
 		table_add(&t, NULL, "%s", m->note);
 	}
@@ -598,7 +825,7 @@ static const char *phase_region(const struct side *s, const struct side_phase *p
 	return DASH;
 }
 
-static void section_phases(struct doc *d, const struct comparison *c)
+static void section_phases(struct doc *d, const struct comparison *c, struct plotter *p)
 {
 	static const char *const head[] = {
 		"#", "Op", "Region", "Linux start", "Linux runtime", "Sim start", "Sim runtime",
@@ -606,7 +833,10 @@ static void section_phases(struct doc *d, const struct comparison *c)
 	};
 	const struct side *L = c->linux_side, *S = c->sim_side;
 	size_t n = L->nr_phases > S->nr_phases ? L->nr_phases : S->nr_phases;
+	const struct side *const *runs;
+	struct figure fig;
 	struct table t;
+	char cap[320];
 
 	doc_h(d, 2, "phases", "Phases");
 	if (!n) {
@@ -615,92 +845,244 @@ static void section_phases(struct doc *d, const struct comparison *c)
 	}
 	doc_p(d, NULL, "Phases are numbered from 0, as in the metrics' scopes and the event logs. "
 	      "Start times are from the first phase's start, each in its own world's time "
-	      "(Linux: wall time; simulated: simulated time).");
+	      "(Linux: wall time; simulated: simulated time).%s",
+	      report_linux_runs(c, &runs) > 1 ? " The table shows Linux's first run (the one "
+	      "whose addresses the simulated side used); the figure all of its runs." : "");
 	table_init(&t, head, 11, 0x7f9u);
 	for (size_t i = 0; i < n; i++) {
-		const struct side_phase *p[2] = {
+		const struct side_phase *ph[2] = {
 			i < L->nr_phases ? &L->phases[i] : NULL,
 			i < S->nr_phases ? &S->phases[i] : NULL,
 		};
-		const struct side_phase *any = p[0] ? p[0] : p[1];
+		const struct side_phase *any = ph[0] ? ph[0] : ph[1];
 		char buf[4][32];
 
 		table_add(&t, NULL, "%zu", i);
 		table_add(&t, NULL, "%s", any->op ? any->op : "?");
-		table_add(&t, NULL, "%s", phase_region(p[0] ? L : S, any));
+		table_add(&t, NULL, "%s", phase_region(ph[0] ? L : S, any));
 		for (int s = 0; s < 2; s++) {
-			table_add(&t, NULL, "%s", p[s] ? fmt_ns(buf[2 * s], 32, (double)p[s]->start_ns) : DASH);
-			table_add(&t, NULL, "%s", p[s] ? fmt_ns(buf[2 * s + 1], 32,
-							       (double)p[s]->runtime_ns) : DASH);
+			table_add(&t, NULL, "%s", ph[s] ? fmt_ns(buf[2 * s], 32, (double)ph[s]->start_ns) : DASH);
+			table_add(&t, NULL, "%s", ph[s] ? fmt_ns(buf[2 * s + 1], 32,
+							       (double)ph[s]->runtime_ns) : DASH);
 		}
 		for (int s = 0; s < 2; s++)
-			if (p[s])
-				table_add(&t, NULL, "%" PRIu64, p[s]->faults);
+			if (ph[s])
+				table_add(&t, NULL, "%" PRIu64, ph[s]->faults);
 			else
 				table_add(&t, NULL, DASH);
 		for (int s = 0; s < 2; s++)
-			if (p[s])
-				table_add(&t, NULL, "%" PRIu64, p[s]->thp_faults);
+			if (ph[s])
+				table_add(&t, NULL, "%" PRIu64, ph[s]->thp_faults);
 			else
 				table_add(&t, NULL, DASH);
 	}
 	doc_table(d, &t);
+	plot_phase_runtime(p, c, &fig);
+	if (report_linux_runs(c, &runs) > 1)
+		snprintf(cap, sizeof(cap), "Phase runtimes (log scale): Linux's median over its %zu "
+			 "runs, the bar from the fastest to the slowest, against simulated; labels: "
+			 "how many times too fast or too slow the simulated phase is from the nearest "
+			 "edge of Linux's range", report_linux_runs(c, &runs));
+	else
+		snprintf(cap, sizeof(cap), "Phase runtimes (log scale): Linux's one run against "
+			 "simulated; labels: how many times too fast or too slow the simulated phase is");
+	doc_figure(d, &fig, cap);
 }
-
 static void section_timeline(struct doc *d, const struct comparison *c, struct plotter *p)
 {
+	const struct side *sides[2] = { c->linux_side, c->sim_side };
+	const struct side *const *runs;
 	struct figure fig;
+	uint64_t t = 0;
+	size_t same, n;
+	char buf[32];
 
 	doc_h(d, 2, "timeline", "Fault timeline");
 	doc_p(d, NULL, "The workload's user faults in each side's event log (in its regions, "
 	      "during its phases, as the metrics count them), counted as they happened. "
 	      "Above: against each world's own clock, phase starts dashed and numbered (Linux's "
 	      "at the top, the simulated side's at the bottom). Below: each phase stretched to "
-	      "the same width, to compare shapes when the two worlds run at different speeds.");
+	      "the same width, to compare shapes when the two worlds run at different speeds.%s",
+	      report_linux_runs(c, &runs) > 1 ? " Linux's curve is its first run's, the one "
+	      "whose addresses the simulated side used." : "");
+	for (int s = 0; s < 2; s++)
+		if ((same = report_untimed_faults(sides[s], &t, &n)))
+			doc_p(d, "note", "%zu of the %s side's %zu faults carry one time (%s): its "
+			      "event log does not time them, so its curve rises at once.", same,
+			      side_label(s), n, fmt_ns(buf, sizeof(buf), (double)t));
 	plot_fault_timeline(p, c, &fig);
 	doc_figure(d, &fig, "Cumulative faults over time, Linux and simulated");
 }
 
-static void section_latency(struct doc *d, const struct comparison *c, struct plotter *p)
+/* The latencies of one kind, per side: what the table and the captions say. */
+struct kind_latency {
+	unsigned nr_runs;		/* Linux's runs with a latency of the kind */
+	/* [0] Linux (median of its runs; lo, hi: their range), [1] simulated */
+	double n[2], cold[2], q[2][4];	/* q: p50, p90, p99, max */
+	double n_lo, n_hi, cold_lo, cold_hi, q_lo[4], q_hi[4];
+};
+
+static const double kind_q[3] = { 0.5, 0.9, 0.99 };
+
+static int kind_latency_get(const struct comparison *c, unsigned kind, struct kind_latency *kl)
 {
-	static const char *const head[] = { "Side", "Faults with a latency", "p50", "p90", "p99",
-					    "max" };
-	const struct side *sides[2] = { c->linux_side, c->sim_side };
-	struct figure fig;
-	struct table t;
-	bool any = false;
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs), k = 0;
+	double n[COMPARE_MAX_RUNS], cold[COMPARE_MAX_RUNS], q[4][COMPARE_MAX_RUNS];
 
-	doc_h(d, 2, "latency", "Fault latency");
-	doc_p(d, NULL, "Linux: the kernel's fault handling time as the probes measured it. "
-	      "Simulated: MimicOS's fault handling time in the timing model. Quantiles by nearest "
-	      "rank over the faults of the event log with a known latency.");
-	plot_latency_cdf(p, c, &fig);
-	doc_figure(d, &fig, "Fault latency CDFs (log-scale x), Linux measured and MimicOS "
-		   "simulated");
-	table_init(&t, head, 6, 0x3eu);
-	for (int s = 0; s < 2; s++) {
-		size_t n;
-		uint64_t *v = report_latencies(sides[s], &n);
-		char buf[4][32];
+	memset(kl, 0, sizeof(*kl));
+	for (size_t r = 0; r <= nr; r++) {
+		const struct side *s = r < nr ? runs[r] : c->sim_side;
+		size_t nv, nc;
+		uint64_t *v = report_kind_latencies(s, kind, &nv, &nc);
 
-		table_add(&t, NULL, "%s", side_label(s));
-		table_add(&t, NULL, "%zu", n);
-		if (n) {
-			any = true;
-			table_add(&t, NULL, "%s", fmt_ns(buf[0], 32, (double)side_quantile(v, n, 0.5)));
-			table_add(&t, NULL, "%s", fmt_ns(buf[1], 32, (double)side_quantile(v, n, 0.9)));
-			table_add(&t, NULL, "%s", fmt_ns(buf[2], 32, (double)side_quantile(v, n, 0.99)));
-			table_add(&t, NULL, "%s", fmt_ns(buf[3], 32, (double)v[n - 1]));
+		if (!v)
+			return -1;
+		if (r < nr) {
+			n[r] = (double)nv;
+			cold[r] = (double)nc;
+			if (nv) {
+				for (int i = 0; i < 3; i++)
+					q[i][k] = (double)sample_quantile(v, nv, kind_q[i]);
+				q[3][k++] = (double)v[nv - 1];
+			}
 		} else {
-			for (int k = 0; k < 4; k++)
-				table_add(&t, NULL, DASH);
+			kl->n[1] = (double)nv;
+			kl->cold[1] = (double)nc;
+			for (int i = 0; i < 3; i++)
+				kl->q[1][i] = nv ? (double)sample_quantile(v, nv, kind_q[i]) : NAN;
+			kl->q[1][3] = nv ? (double)v[nv - 1] : NAN;
 		}
 		free(v);
 	}
-	if (any)
-		doc_table(d, &t);
+	kl->nr_runs = (unsigned)k;
+	runs_spread(n, nr, &kl->n[0], &kl->n_lo, &kl->n_hi);
+	runs_spread(cold, nr, &kl->cold[0], &kl->cold_lo, &kl->cold_hi);
+	for (int i = 0; i < 4; i++)
+		runs_spread(q[i], k, &kl->q[0][i], &kl->q_lo[i], &kl->q_hi[i]);
+	return 0;
+}
+
+/* "2" or "2 (1..3 over 3 runs)": a count of Linux's runs in running text. */
+static const char *fmt_count_runs(char *buf, size_t len, double med, double lo, double hi,
+				  size_t runs)
+{
+	if (runs > 1 && lo != hi)
+		snprintf(buf, len, "%.0f (%.0f..%.0f over %zu runs)", med, lo, hi, runs);
 	else
-		table_release(&t);
+		snprintf(buf, len, "%.0f", med);
+	return buf;
+}
+
+static void latency_rows(struct table *t, const struct comparison *c, unsigned kind,
+			 const struct kind_latency *kl)
+{
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs);
+	bool all = kind >= FAULT_KIND_NR;
+
+	for (int s = 0; s < 2; s++) {
+		char buf[128];
+
+		table_row_class(t, all ? "info" : NULL);
+		table_add(t, "nowrap", "%s", all ? "all (information only)" : fault_kind_name(kind));
+		table_add(t, NULL, "%s", side_label(s));
+		if (s) {
+			table_add(t, NULL, "%.0f", kl->n[1]);
+			table_add(t, NULL, all ? "%.0f kept" : "%.0f", kl->cold[1]);
+		} else {
+			table_add(t, NULL, "%s", fmt_range(buf, sizeof(buf), "faults", kl->n[0], kl->n_lo,
+							   kl->n_hi, (unsigned)nr));
+			fmt_range(buf, sizeof(buf), "faults", kl->cold[0], kl->cold_lo, kl->cold_hi,
+				  (unsigned)nr);
+			table_add(t, NULL, all ? "%s kept" : "%s", buf);
+		}
+		for (int i = 0; i < 4; i++)
+			if (s)
+				table_add(t, NULL, "%s", fmt_ns(buf, sizeof(buf), kl->q[1][i]));
+			else
+				table_add(t, NULL, "%s", fmt_range(buf, sizeof(buf), "runtime", kl->q[0][i],
+								   kl->q_lo[i], kl->q_hi[i],
+								   kl->nr_runs));
+	}
+}
+
+/* One kind's CDF, its caption counting the faults drawn and the cold ones left out. */
+static void latency_figure(struct doc *d, const struct comparison *c, struct plotter *p,
+			   unsigned kind, const struct kind_latency *kl)
+{
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs);
+	bool all = kind >= FAULT_KIND_NR;
+	char cap[480], n[64], cold[64];
+	struct figure fig;
+
+	plot_latency_cdf(p, c, kind, &fig);
+	fmt_count_runs(n, sizeof(n), kl->n[0], kl->n_lo, kl->n_hi, nr);
+	fmt_count_runs(cold, sizeof(cold), kl->cold[0], kl->cold_lo, kl->cold_hi, nr);
+	if (all)
+		snprintf(cap, sizeof(cap), "All faults together, every kind, cold ones kept "
+			 "(information only): latency CDF (log-scale x), Linux measured (%s faults%s) "
+			 "and MimicOS simulated (%.0f faults)", n, kl->nr_runs > 1 ? ", shaded: the "
+			 "range of its runs, line: their median" : "", kl->n[1]);
+	else
+		snprintf(cap, sizeof(cap), "%s (%s): latency CDF (log-scale x), Linux measured (%s "
+			 "faults%s) and MimicOS simulated (%.0f faults). Cold faults left out: Linux "
+			 "%s, simulated %.0f", fault_kind_name(kind), fault_kind_desc(kind), n,
+			 kl->nr_runs > 1 ? ", shaded: the range of its runs, line: their median" : "",
+			 kl->n[1], cold, kl->cold[1]);
+	doc_figure(d, &fig, cap);
+}
+
+static void section_latency(struct doc *d, const struct comparison *c, struct plotter *p)
+{
+	static const char *const head[] = { "Kind", "Side", "Faults", "Cold (left out)", "p50",
+					    "p90", "p99", "max" };
+	const struct side *const *runs;
+	size_t nr = report_linux_runs(c, &runs);
+	struct kind_latency kl[FAULT_KIND_NR + 1];
+	bool present[FAULT_KIND_NR + 1], any = false;
+	struct table t;
+
+	doc_h(d, 2, "latency", "Fault latency");
+	doc_p(d, NULL, "Linux: the kernel's fault handling time as the probes measured it. "
+	      "Simulated: MimicOS's fault handling time in the timing model. By fault kind (what "
+	      "the kernel did for the fault, as the comparison classifies it from the event "
+	      "logs), because kinds differ by orders of magnitude (a 4 KiB page in about a "
+	      "microsecond, a 2 MiB THP in hundreds of microseconds or more): a mix of kinds "
+	      "compares their shares as much as their latencies. Cold faults, more than %d times the lower quartile of "
+	      "their kind on their side (first touches of memory the hypervisor had not "
+	      "backed), are left out of their kind as its timing metrics leave them out. "
+	      "Quantiles by nearest rank.", FAULT_COLD_FACTOR);
+	if (nr > 1)
+		doc_p(d, NULL, "Linux's values are the median of its %zu runs, with their range. In "
+		      "the figures, the shaded envelope spans, at each fraction of faults, the "
+		      "fastest to the slowest run, and the line is their median.", nr);
+	for (unsigned k = 0; k <= FAULT_KIND_NR; k++) {
+		present[k] = k == FAULT_KIND_NR || report_kind_present(c, k);
+		if (present[k] && kind_latency_get(c, k, &kl[k]))
+			present[k] = false;	/* out of memory: the row is lost */
+		any |= present[k] && (kl[k].nr_runs || kl[k].n[1]);
+	}
+	if (any) {
+		table_init(&t, head, 8, 0xfcu);
+		for (unsigned k = 0; k <= FAULT_KIND_NR; k++)
+			if (present[k])
+				latency_rows(&t, c, k, &kl[k]);
+		doc_table(d, &t);
+	}
+	for (unsigned k = 0; k < FAULT_KIND_NR; k++) {
+		if (!present[k])
+			continue;
+		doc_h(d, 3, NULL, "%s: %s", fault_kind_name(k), fault_kind_desc(k));
+		latency_figure(d, c, p, k, &kl[k]);
+	}
+	doc_h(d, 3, NULL, "All faults together (information only)");
+	doc_p(d, NULL, "Every kind in one distribution, cold faults kept, as the metrics of scope "
+	      "\"all\" take it. It counts toward no verdict: the mix moves with the shares of the "
+	      "kinds as much as with their latencies.");
+	if (present[FAULT_KIND_NR])
+		latency_figure(d, c, p, FAULT_KIND_NR, &kl[FAULT_KIND_NR]);
 }
 
 static void section_backing(struct doc *d, const struct comparison *c, struct plotter *p)
@@ -1042,6 +1424,9 @@ static const char html_style[] =
 	"thead th{background:#eef1f5}\n"
 	"tbody tr:nth-child(even){background:#fafafa}\n"
 	"tr.differs td{background:#fff4dc}\n"
+	"tr.info td{color:#777;font-style:italic}\n"
+	".badge.muted{background:none;border:1px dashed currentColor;opacity:.75}\n"
+	".sub{font-size:.85em;color:#666}\n"
 	".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	".nowrap{white-space:nowrap}\n"
 	".badge{display:inline-block;padding:0 .55em;border-radius:.8em;font-weight:600;"
@@ -1049,6 +1434,12 @@ static const char html_style[] =
 	".badge.big{font-size:1em;padding:.1em .7em}\n"
 	".v-pass{background:#d8f0dd;color:#1b5e20}.v-warn{background:#ffefbf;color:#7a5200}\n"
 	".v-fail{background:#f9d2d2;color:#8e1b1b}.v-na{background:#eceff1;color:#555}\n"
+	".v-unstable{background:#e6e0f8;color:#4b3a8c}\n"
+	".classes{display:flex;flex-wrap:wrap;gap:.8em;margin:.6em 0 1em}\n"
+	".class-card{flex:1 1 320px;border:1px solid #d4d4d4;border-radius:6px;padding:.5em .8em}\n"
+	".class-name{font-weight:600;font-size:1.1em;margin-right:.3em}\n"
+	".tag{display:inline-block;font-size:.8em;border:1px solid #c9a227;color:#7a5200;"
+	"border-radius:.8em;padding:0 .5em;margin-left:.3em}\n"
 	".overall{font-size:1.1em}\n"
 	".meta{color:#555}\n"
 	".note{color:#555;font-style:italic}\n"
@@ -1100,7 +1491,7 @@ static void render(struct doc *d, const struct comparison *c, struct plotter *p)
 	}
 	section_verdicts(d, c);
 	section_regions(d, c);
-	section_phases(d, c);
+	section_phases(d, c, p);
 	section_timeline(d, c, p);
 	section_latency(d, c, p);
 	section_backing(d, c, p);

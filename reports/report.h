@@ -8,22 +8,46 @@
  * (compare/compare.h) and nothing else. They hold the same tables, in this
  * order:
  *
- *	the run		workload, overall verdict, completeness, the two
+ *	the run		first screen: the overall verdict and the counts
+ *			per verdict, the functional and the timing verdict
+ *			side by side (with "uncalibrated configuration" when
+ *			the simulated machine was not calibrated for this
+ *			host: timing is then expected to fail), how many
+ *			Linux runs, the three worst failures in words
+ *			(comparison_worst, metric_describe); then the two
  *			sides (file, tool version, complete, dropped events,
- *			event log, runtime); the metrics that did not pass
- *	verdicts	one row per metric: name, scope, Linux value,
- *			simulated value, divergence, the tolerance as "warn
- *			if" / "fail if", verdict, note
+ *			event log, runtime; Linux's first run) and every
+ *			metric that did not pass (info ones marked)
+ *	verdicts	one row per metric: name, scope, class (functional,
+ *			timing, or info: shown, counted toward no verdict),
+ *			Linux value (the median of its runs, with their range
+ *			"min..max (N runs)" when they differ), simulated
+ *			value, divergence, the tolerance as "warn if" / "fail
+ *			if", verdict (unstable styled apart), note
  *	regions		per region and side: start, faults, thp_faults,
  *			huge_bytes, resident_bytes, the four page classes
  *	phases		per phase: op, region, start, runtime and faults of
- *			both sides
- *	fault timeline	cumulative faults over time, Linux and simulated
- *			overlaid, each side's phase boundaries marked; and the
- *			same with every phase stretched to one width (the two
- *			worlds run at different speeds)
- *	fault latency	CDFs on a log x axis: Linux's measured kernel latency
- *			against MimicOS's simulated fault time; quantiles table
+ *			both sides (Linux's first run); a figure of the phase
+ *			runtimes on a log axis, Linux's median over its runs
+ *			with a bar from the fastest to the slowest run against
+ *			the simulated runtime, labelled with how many times too
+ *			fast or too slow the simulated phase is
+ *	fault timeline	cumulative faults over time (each fault's t_ns),
+ *			Linux's first run and simulated overlaid, each side's
+ *			phase boundaries marked; and the same with every phase
+ *			stretched to one width (the two worlds run at
+ *			different speeds); a note when most of a side's faults
+ *			carry one time (a log that does not time them)
+ *	fault latency	by fault kind (compare.h's FAULT_KINDS): a table of
+ *			faults, cold faults and quantiles per kind and side
+ *			(Linux: the median of its runs with their range); per
+ *			kind present on either side, a CDF on a log x axis,
+ *			Linux's measured kernel latency against MimicOS's
+ *			simulated fault time, Linux's runs drawn as a shaded
+ *			envelope (at each fraction of faults, the fastest to
+ *			the slowest run) around their median, cold faults
+ *			left out and counted in the caption; then all faults
+ *			together, cold ones kept, marked information only
  *	backing		per region, one strip of cells per side (Linux above,
  *			simulated below), a cell per 2 MiB block (or per group
  *			of blocks in a large region) stacked by the fraction of

@@ -100,6 +100,9 @@ void sim_config_init(struct sim_config *cfg)
 	dram_config_ddr4_2400(&cfg->dram, cfg->core.freq_mhz);
 
 	channel_config_init(&cfg->mimicos);
+
+	/* Uncalibrated until a calibration says otherwise. */
+	cfg->calibration.given = false;
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -303,6 +306,36 @@ static int dram_from_json(const struct wj_ctx *c, const cJSON *o, struct dram_co
 	return 0;
 }
 
+/* One required string of the calibration into dst (at most len - 1 characters). */
+static int calibration_string(const struct wj_ctx *c, const cJSON *o, const char *key,
+			      char *dst, size_t len)
+{
+	const char *s;
+
+	if (wj_string(c, o, "calibration", key, true, &s) < 0)
+		return -1;
+	if (strlen(s) >= len)
+		return wj_fail(c, "calibration", key, "expected at most %zu characters", len - 1);
+	snprintf(dst, len, "%s", s);
+	return 0;
+}
+
+static int calibration_from_json(const struct wj_ctx *c, const cJSON *o,
+				 struct sim_calibration *cal)
+{
+	static const char *const keys[] = { "host", "date", "source", NULL };
+	struct sim_calibration n = { .given = true };
+
+	if (wj_check_object(c, o, "calibration",
+			    "the calibration that produced this configuration", keys) ||
+	    calibration_string(c, o, "host", n.host, sizeof(n.host)) ||
+	    calibration_string(c, o, "date", n.date, sizeof(n.date)) ||
+	    calibration_string(c, o, "source", n.source, sizeof(n.source)))
+		return -1;
+	*cal = n;
+	return 0;
+}
+
 /* channel_config_from_json()'s paths are relative to its object: prefix them. */
 static void prefix_path(struct wl_error *err, const char *prefix)
 {
@@ -320,7 +353,7 @@ int sim_config_from_json(struct sim_config *cfg, const cJSON *root, const char *
 			 struct wl_error *err)
 {
 	static const char *const keys[] = { "origin", "core", "mmu", "l1d", "l2", "llc", "dram",
-					    "mimicos", NULL };
+					    "mimicos", "calibration", NULL };
 	struct wl_error local;
 	struct wj_ctx c = { .file = file, .err = err ? err : &local };
 	struct { const char *key; struct sa_config *s; } caches[] = {
@@ -371,6 +404,9 @@ int sim_config_from_json(struct sim_config *cfg, const cJSON *root, const char *
 		prefix_path(c.err, "mimicos");
 		return -1;
 	}
+	if ((sub = cJSON_GetObjectItemCaseSensitive(root, "calibration")) &&
+	    calibration_from_json(&c, sub, &cfg->calibration))
+		return -1;
 
 	/* Values, once every override is in. */
 	if (mmu_check(&c, &cfg->mmu))
@@ -513,7 +549,17 @@ cJSON *sim_config_to_json(const struct sim_config *cfg)
 	if (!root)
 		return NULL;
 	cJSON_AddItemToObject(root, "mimicos", channel_config_to_json(&cfg->mimicos));
-	if (!complete(root, 8)) {
+	if (cfg->calibration.given) {
+		cJSON *cal = cJSON_AddObjectToObject(root, "calibration");
+
+		if (!cal || !cJSON_AddStringToObject(cal, "host", cfg->calibration.host) ||
+		    !cJSON_AddStringToObject(cal, "date", cfg->calibration.date) ||
+		    !cJSON_AddStringToObject(cal, "source", cfg->calibration.source)) {
+			cJSON_Delete(root);
+			return NULL;
+		}
+	}
+	if (!complete(root, 8 + cfg->calibration.given)) {
 		cJSON_Delete(root);
 		return NULL;
 	}

@@ -12,7 +12,8 @@
  *     "mmu":   { mmu.h's keys },
  *     "l1d":   SA, "l2": SA, "llc": SA,	the data caches, 64-byte lines
  *     "dram":  { dram.h's keys },
- *     "mimicos": { channel_config_from_json()'s keys }
+ *     "mimicos": { channel_config_from_json()'s keys },
+ *     "calibration": { "host": STRING, "date": STRING, "source": STRING }
  *   }
  *
  * where SA is a set-associative structure (sa.h):
@@ -30,7 +31,7 @@
  * The defaults (sim_config_init(), datasets/configs/virtuoso-reference.json
  * holds the same values, and a test keeps them equal) are the reference
  * system's: Virtuoso on Sniper, configured as a Meteor Lake P-core
- * (../shared/research/virtuoso.md). Values the reference does not give are
+ * (docs/reference-system.md). Values the reference does not give are
  * chosen and justified in config.c.
  *
  * DRAM timings are core cycles (dram.h). Their default is DDR4-2400 at the
@@ -54,6 +55,21 @@ struct cJSON;
 /* Every cache line of the simulator: fixed, not configurable. */
 #define SIM_LINE_SIZE	64
 
+/*
+ * Which calibration produced a configuration: the host it was measured on,
+ * when, and from what (the Linux runs, a report...). Written by a
+ * calibration; recorded, never interpreted. In JSON all three keys are
+ * required once "calibration" is given; absent, the configuration is
+ * uncalibrated ('given' false, the strings empty) and sim.json says
+ * "calibrated": false.
+ */
+struct sim_calibration {
+	bool given;
+	char host[128];
+	char date[64];
+	char source[256];
+};
+
 struct sim_config {
 	/*
 	 * What this configuration describes: "reference: ..." for the
@@ -67,6 +83,7 @@ struct sim_config {
 	struct sa_config l1d, l2, llc;
 	struct dram_config dram;
 	struct channel_config mimicos;
+	struct sim_calibration calibration;
 };
 
 /* The defaults (the whole struct is zeroed first, padding included). */
@@ -90,8 +107,9 @@ int sim_config_load(struct sim_config *cfg, const char *path, struct wl_error *e
 
 /*
  * The whole effective configuration, every key, as sim_config_from_json()
- * reads it: sim_config_from_json(sim_config_to_json(x)) over the defaults
- * gives x back exactly. NULL when out of memory.
+ * reads it ("calibration" only when given): sim_config_from_json(
+ * sim_config_to_json(x)) over the defaults gives x back exactly. NULL when
+ * out of memory.
  */
 struct cJSON *sim_config_to_json(const struct sim_config *cfg);
 

@@ -20,7 +20,8 @@
  *   "work_cycles": 1           non-memory work between two accesses
  *   "mlp": 10                  independent misses in flight at once
  *   "fault_entry_cycles": 250  exception entry (trap, swapgs, entry code)
- *   "fault_exit_cycles": 200   exception return (iret, restore)
+ *   "fault_exit_cycles": 200   exception return (iret, restore); both outside
+ *                              the fault window (timing.h)
  *   "kernel_cpi": 1.0          cycles per kernel instruction (beside its memory accesses)
  */
 #ifndef SIMULATOR_CORE_H

@@ -278,20 +278,20 @@ static int transport_failed(struct functional_state *st, int err)
 }
 
 /*
- * Time a fault MimicOS handled: what timing_kernel() charged it (entry, the
- * kernel's stream, exit) is its simulated time. MimicOS holds the fault's
- * log record until it hears that time, so the log carries it as Linux's
- * carries the measured one.
+ * Time a fault MimicOS handled: its latency is the fault window's
+ * (timing.h), the kernel's stream as timing_kernel() replayed it; entry and
+ * exit take the core's time but lie outside the window, as outside Linux's.
+ * MimicOS holds the fault's log record until it hears that time, so the log
+ * carries it as Linux's carries the measured one.
  */
 static int fault_timed(struct functional_state *st, const struct mimicos_response *rs)
 {
-	uint64_t before = st->tm->stats.fault_cycles, cycles, mhz = st->tm->cfg.core.freq_mhz;
+	uint64_t cycles, mhz = st->tm->cfg.core.freq_mhz;
 	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT_LATENCY };
 	struct mimicos_response lrs;
 	int ret;
 
-	timing_kernel(st->tm, TIMING_KERNEL_FAULT, rs, &st->ks);
-	cycles = st->tm->stats.fault_cycles - before;
+	cycles = timing_kernel(st->tm, TIMING_KERNEL_FAULT, rs, &st->ks);
 	st->fault_ns = (cycles * 1000 + mhz / 2) / mhz;
 	if (!st->log)
 		return 0;
@@ -303,11 +303,18 @@ static int fault_timed(struct functional_state *st, const struct mimicos_respons
 /*
  * One request to MimicOS; what it changed or flushed leaves the
  * translation cache. A transport failure (the server gone) fails the run.
+ * A fault or system call carries the simulated time its kernel work begins
+ * (the time its log records are stamped with); ADVANCE's own time is the
+ * caller's.
  */
-static int request(struct functional_state *st, const struct mimicos_request *rq,
+static int request(struct functional_state *st, struct mimicos_request *rq,
 		   struct mimicos_response *rs)
 {
-	int ret = channel_request(&st->ch, 0, rq, rs, st->tm ? &st->ks : NULL);
+	int ret;
+
+	if (rq->type <= MIMICOS_REQ_MADVISE)
+		rq->now_ns = st->tm ? timing_kernel_begin_ns(st->tm) : st->now_ns;
+	ret = channel_request(&st->ch, 0, rq, rs, st->tm ? &st->ks : NULL);
 
 	if (ret)
 		return transport_failed(st, ret);

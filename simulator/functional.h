@@ -31,17 +31,19 @@
  *
  * Simulated time: untimed, only SLEEP and KHUGEPAGED_WAIT move the clock;
  * timed, the clock is the core's, and khugepaged's passes run (on another
- * CPU) as it passes their due time.
+ * CPU) as it passes their due time. Each fault and system call tells
+ * MimicOS its time (request.now_ns), which stamps what it logs.
  *
- * Counted per region, as ../shared/spec/results.md defines them: faults
+ * Counted per region, as docs/results-format.md defines them: faults
  * (user faults whose address is in it), thp_faults (faults that installed a
  * PMD-mapped folio they allocated), write_faults, the folio orders its faults
  * allocated; at each phase end and at the end, the class of each of its 4 KiB
  * pages (CLASSES), and at the end its backing map (BACKING: the classes page
  * by page, as runs). Timed runs add per-phase and whole-run statistics
- * (struct timing_stats) and each user fault's simulated time: the cycles
- * timing_kernel() charged it (exception entry, the kernel's stream, exit) in
- * ns at the core's clock, rounded to the nearest ns. That time goes into the
+ * (struct timing_stats) and each user fault's simulated time: the cycles of
+ * its fault window (timing.h: the kernel's stream, without exception entry
+ * and exit, which count in the runtime only) in ns at the core's clock,
+ * rounded to the nearest ns. That time goes into the
  * region's latencies and, through MIMICOS_REQ_FAULT_LATENCY, into the fault's
  * record in the event log (latency_ns; 0 in untimed runs, and for the GUP
  * faults of MAP_POPULATE, which are the mmap's time).
@@ -165,7 +167,7 @@ void functional_release(struct functional_run *run);
 
 /*
  * The run as sim.json ("side": "sim", "timing": "none" or "interval"; the
- * fields of results.md plus backing, write_faults, populate_faults,
+ * fields of docs/results-format.md plus backing, write_faults, populate_faults,
  * fault_alloc_orders and, timed, fault_latency_ns per region (as linux.json
  * has them), thp_faults, accesses, pages per phase, MimicOS's vmstat and the
  * effective configuration). Free with cJSON_Delete; NULL if out of memory.

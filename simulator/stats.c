@@ -111,6 +111,9 @@ struct cJSON *timing_stats_to_json(const struct timing_stats *st, uint32_t freq_
 		cJSON_AddNumberToObject(f, timing_fault_kind_name((enum timing_fault_kind)k),
 					(double)st->faults[k]);
 	cJSON_AddNumberToObject(obj, "fault_cycles", (double)st->fault_cycles);
+	cJSON_AddNumberToObject(obj, "fault_window_cycles", (double)st->fault_window_cycles);
+	cJSON_AddNumberToObject(obj, "fault_entry_exit_cycles",
+				(double)st->fault_entry_exit_cycles);
 	cJSON_AddNumberToObject(obj, "syscall_cycles", (double)st->syscall_cycles);
 	cJSON_AddNumberToObject(obj, "kernel_cycles", (double)st->core.kernel_cycles);
 	cJSON_AddNumberToObject(obj, "kernel_insns", (double)st->kernel_insns);

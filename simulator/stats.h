@@ -46,7 +46,8 @@ struct cJSON *mmu_stats_to_json(const struct mmu_stats *st);
 /*
  * The timed run's counters (timing.h), a phase's or the whole run's:
  * {"cycles", "runtime_ns", "faults": {kind: n}, "fault_cycles",
- *  "syscall_cycles", "kernel_cycles", "kernel_insns", "rewalks", "shootdowns",
+ *  "fault_window_cycles", "fault_entry_exit_cycles" (fault_cycles split at
+ *  the fault window, timing.h), "syscall_cycles", "kernel_cycles", "kernel_insns", "rewalks", "shootdowns",
  *  "core": {...}, "mmu": mmu_stats, "caches": {"l1d"|"l2"|"llc": {"data"|
  *  "translation"|"kernel": {"hits", "misses"}, "structure": sa_stats},
  *  "dram_accesses": {class: n}, "writebacks"}, "dram": dram_stats}

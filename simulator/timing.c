@@ -161,21 +161,24 @@ static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *ins
 	return reads + writes / (mlp ? mlp : 1) + bulk + (uint64_t)(n * t->cfg.core.kernel_cpi);
 }
 
-void timing_kernel(struct timing *t, enum timing_kernel_kind kind,
-		   const struct mimicos_response *rs, const struct kstream *ks)
+uint64_t timing_kernel(struct timing *t, enum timing_kernel_kind kind,
+		       const struct mimicos_response *rs, const struct kstream *ks)
 {
-	uint64_t insns, cycles = replay(t, ks, &insns);
+	uint64_t insns, window = replay(t, ks, &insns), edges;
 
 	t->stats.kernel_insns += insns;
 	if (kind == TIMING_KERNEL_BACKGROUND)
-		return;		/* another CPU's work: pollution only */
-	cycles += t->cfg.core.fault_entry_cycles + t->cfg.core.fault_exit_cycles;
-	core_serialize(&t->core, cycles);
+		return window;	/* another CPU's work: pollution only */
+	/* entry and exit are outside the window, not outside the core's time */
+	edges = (uint64_t)t->cfg.core.fault_entry_cycles + t->cfg.core.fault_exit_cycles;
+	core_serialize(&t->core, window + edges);
 	if (kind == TIMING_KERNEL_SYSCALL) {
-		t->stats.syscall_cycles += cycles;
-		return;
+		t->stats.syscall_cycles += window + edges;
+		return window;
 	}
-	t->stats.fault_cycles += cycles;
+	t->stats.fault_cycles += window + edges;
+	t->stats.fault_window_cycles += window;
+	t->stats.fault_entry_exit_cycles += edges;
 	if (rs->zero_page)
 		t->stats.faults[TIMING_FAULT_zero]++;
 	else if (rs->order == 9 && rs->page_size > 4096)
@@ -186,6 +189,7 @@ void timing_kernel(struct timing *t, enum timing_kernel_kind kind,
 		t->stats.faults[TIMING_FAULT_small]++;
 	else
 		t->stats.faults[TIMING_FAULT_other]++;
+	return window;
 }
 
 void timing_shootdowns(struct timing *t, const struct mimicos_response *rs)

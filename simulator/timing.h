@@ -21,6 +21,21 @@
  * serialising interval (core_serialize()), and the shootdowns MimicOS
  * reported are applied before the access is retried.
  *
+ * The fault window: what a fault's latency measures, defined here alone.
+ * Linux's latency (bpf/vmtrace.bpf.c) runs from the
+ * exceptions:page_fault_user tracepoint, which handle_page_fault() fires
+ * once the CPU has delivered the exception and the entry code has run, to
+ * the PAGE_FAULTS_MIN software event that mm_account_fault() emits at the
+ * end of handle_mm_fault(): exception entry and exit (iret, the return to
+ * user) lie outside it. So does the simulated one: a fault's latency is the
+ * replayed stream alone (timing_kernel()'s return, counted in
+ * fault_window_cycles); fault_entry_cycles before it and fault_exit_cycles
+ * after it (fault_entry_exit_cycles) are the core's time all the same and
+ * count in the phase's and the run's runtime, never in a latency. The
+ * window begins at timing_kernel_begin_ns(), which stamps the fault's log
+ * record as the tracepoint stamps Linux's. docs/fault-window.md compares
+ * the two.
+ *
  * The kernel's stream: READ/WRITE of entries and struct page lines, ZERO and
  * COPY of physical ranges, INSNS. Entry reads are dependent (a table walk in
  * software): their latencies add up. Stores (WRITE) overlap up to the
@@ -74,6 +89,8 @@ struct timing_stats {
 	uint64_t cycles;			/* the clock (core_drain()) */
 	uint64_t faults[TIMING_FAULT_NR];
 	uint64_t fault_cycles;			/* entry + kernel work + exit, faults */
+	uint64_t fault_window_cycles;		/* of which the kernel's work: the fault window */
+	uint64_t fault_entry_exit_cycles;	/* of which entry and exit, outside it */
 	uint64_t syscall_cycles;		/* the same, system calls */
 	uint64_t kernel_insns;			/* INSNS of both */
 	uint64_t rewalks;			/* permission faults a re-walk cleared */
@@ -156,10 +173,14 @@ static inline void timing_access(struct timing *t, uint64_t paddr, bool write, u
 	core_access(&t->core, tcycles + lat, dependent);
 }
 
-/* What a fault or system call did, from its response: counted and timed. */
+/*
+ * What a fault or system call did, from its response: counted and timed
+ * (entry, the stream, exit). Returns the stream's cycles alone: a fault's
+ * window (see above). Background work (khugepaged) costs this core nothing.
+ */
 enum timing_kernel_kind { TIMING_KERNEL_FAULT, TIMING_KERNEL_SYSCALL, TIMING_KERNEL_BACKGROUND };
-void timing_kernel(struct timing *t, enum timing_kernel_kind kind,
-		   const struct mimicos_response *rs, const struct kstream *ks);
+uint64_t timing_kernel(struct timing *t, enum timing_kernel_kind kind,
+		       const struct mimicos_response *rs, const struct kstream *ks);
 
 /* Apply a response's shootdowns: the TLB ranges MimicOS flushed (or all). */
 void timing_shootdowns(struct timing *t, const struct mimicos_response *rs);
@@ -169,6 +190,20 @@ void timing_idle(struct timing *t, uint64_t ns);
 
 /* The simulated time now (everything issued has completed), in ns. */
 uint64_t timing_now_ns(struct timing *t);
+
+/*
+ * When the kernel's work of a fault or system call timed now would begin,
+ * in ns: every access in flight completed (both serialise, as
+ * core_serialize() drains), then the exception or system-call entry. Where
+ * Linux's tracepoint stamps the same event (page_fault_user, sys_enter).
+ * Reads the core without draining it.
+ */
+static inline uint64_t timing_kernel_begin_ns(const struct timing *t)
+{
+	uint64_t drained = t->core.horizon > t->core.now ? t->core.horizon : t->core.now;
+
+	return core_ns(&t->core, drained + t->cfg.core.fault_entry_cycles);
+}
 
 /* The core's dispatch clock in ns, without draining (cheap; for polling). */
 static inline uint64_t timing_clock_ns(const struct timing *t)

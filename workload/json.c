@@ -178,6 +178,45 @@ int wj_check_object(const struct wj_ctx *c, const cJSON *obj, const char *path,
 	return 0;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+int wj_check_unique_keys(const struct wj_ctx *c, const cJSON *v, const char *path)
+{
+	const cJSON **keys = NULL;
+	char sub[256];
+	size_t n = 0, i = 0;
+	int ret = 0;
+
+	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+		return 0;
+	for (const cJSON *k = v->child; k; k = k->next)
+		n++;
+	if (cJSON_IsObject(v) && n > 1) {
+		keys = malloc(n * sizeof(*keys));
+		if (!keys)
+			return wl_error_set(c->err, c->file, path, "out of memory");
+		for (const cJSON *k = v->child; k; k = k->next)
+			keys[i++] = k;
+		qsort(keys, n, sizeof(*keys), cmp_key);
+		for (i = 1; i < n && !ret; i++)
+			if (!strcmp(keys[i - 1]->string, keys[i]->string))
+				ret = wj_fail(c, path, keys[i]->string, "duplicate key");
+		free(keys);
+	}
+	i = 0;
+	for (const cJSON *k = v->child; k && !ret; k = k->next, i++) {
+		if (cJSON_IsObject(v))
+			wj_path_key(sub, sizeof(sub), path, k->string);
+		else
+			wj_path_index(sub, sizeof(sub), path, i);
+		ret = wj_check_unique_keys(c, k, sub);
+	}
+	return ret;
+}
+
 /* The item for key, or NULL; a missing required key is an error. */
 static int get(const struct wj_ctx *c, const cJSON *obj, const char *path,
 	       const char *key, bool required, const char *what, const cJSON **out)

@@ -59,6 +59,14 @@ int wj_load_object(const char *path, cJSON **root, struct wl_error *err);
 int wj_check_object(const struct wj_ctx *c, const cJSON *obj, const char *path,
 		    const char *what, const char *const *allowed);
 
+/*
+ * Check that no object anywhere in the tree under v (at 'path') has a key
+ * twice: cJSON keeps both and a lookup finds the first, so a file could say
+ * two things at once. O(k log k) per object of k keys. The error names the
+ * object's path and the key.
+ */
+int wj_check_unique_keys(const struct wj_ctx *c, const cJSON *v, const char *path);
+
 /* A short rendering of a value for messages: "\"12B\"", "-1", "an array". */
 const char *wj_describe(const cJSON *v, char *buf, size_t len);
 

@@ -1,5 +1,5 @@
 /*
- * side.h - pieces of a result "side" (../shared/spec/results.md: linux.json
+ * side.h - pieces of a result "side" (docs/results-format.md: linux.json
  * and sim.json) that both worlds print the same way, so the comparison
  * reads them without a mapping: the page classes, allocation-order
  * histograms, and the kernel block in force.
@@ -12,7 +12,7 @@
 
 #include "workload/spec.h"
 
-/* The four page classes of results.md, in this order everywhere. */
+/* The four page classes of docs/results-format.md, in this order everywhere. */
 enum side_page_class { SIDE_NONE, SIDE_ZERO, SIDE_PTE, SIDE_PMD, SIDE_PAGE_NR };
 
 struct cJSON;

@@ -1,5 +1,5 @@
 /*
- * spec.c - parse and validate a workload spec (../shared/spec/workload.md).
+ * spec.c - parse and validate a workload spec (docs/workload-format.md).
  *
  * Validation is complete before anything runs: types, ranges, defaults,
  * region names, ranges that leave their region, and the phase-order rules

@@ -1,5 +1,5 @@
 /*
- * spec.h - the workload specification (../shared/spec/workload.md, version 1).
+ * spec.h - the workload specification (docs/workload-format.md, version 1).
  *
  * A spec is parsed once, validated completely, and then read-only: both the
  * native executor (the real host) and the simulator drive the generator from

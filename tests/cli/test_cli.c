@@ -1,5 +1,5 @@
 /*
- * test_cli.c - bin/virtuoso as a user runs it: exit codes of results.md,
+ * test_cli.c - bin/virtuoso as a user runs it: exit codes of docs/results-format.md,
  * help texts, one-line errors, and output files that are whole or absent.
  */
 #include <errno.h>
@@ -324,7 +324,7 @@ static cJSON *load_json(const char *path)
 	return root;
 }
 
-/* sim: DIR/sim.json, one side of results.md, timed by default, untimed with --functional. */
+/* sim: DIR/sim.json, one side of docs/results-format.md, timed by default, untimed with --functional. */
 Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
 {
 	char dir[] = "/tmp/vcli-sim-XXXXXX", out[128], path[160];
@@ -388,6 +388,55 @@ Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
 	    spec_file(2, "{\"mimicos\": {\"policy\": \"buddy-magic\"}}"));
 	cr_assert_eq(r.status, 2, "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "mimicos.policy"), "%s", r.err);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	cr_assert_eq(system(path), 0);
+}
+
+/*
+ * sim.json says whether its configuration came from a calibration: false
+ * without "calibration", true with it (echoed under config.calibration); a
+ * calibration with a key it does not have, or a key of the wrong type, is
+ * bad input naming that key.
+ */
+Test(cli, sim_records_whether_its_configuration_is_calibrated, .timeout = 60)
+{
+	char dir[] = "/tmp/vcli-cal-XXXXXX", out[128], path[160];
+	const char *spec = spec_file(0, small);
+	cJSON *root, *cal;
+	struct result r;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(path, sizeof(path), "%s/sim.json", out);
+	RUN(&r, "sim", spec, "-o", out, "--functional");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	root = load_json(path);
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(root, "calibrated")));
+	cr_assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "calibration"));
+	cJSON_Delete(root);
+
+	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
+	    spec_file(1, "{\"calibration\": {\"host\": \"epyc-vm\", \"date\": \"2026-12-01\","
+			 " \"source\": \"out/calib\"}}"));
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	root = load_json(path);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(root, "calibrated")));
+	cal = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "calibration");
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cal, "host")), "epyc-vm");
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cal, "date")), "2026-12-01");
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cal, "source")), "out/calib");
+	cJSON_Delete(root);
+
+	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
+	    spec_file(2, "{\"calibration\": {\"host\": \"h\", \"date\": \"d\", \"source\": \"s\","
+			 " \"by\": \"me\"}}"));
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "calibration.by"), "%s", r.err);
+	RUN(&r, "sim", spec, "-o", out, "--functional", "--config",
+	    spec_file(2, "{\"calibration\": {\"host\": 1, \"date\": \"d\", \"source\": \"s\"}}"));
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "calibration.host"), "%s", r.err);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	cr_assert_eq(system(path), 0);
 }

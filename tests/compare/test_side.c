@@ -491,3 +491,79 @@ Test(side, recorded_linux_log_agrees_with_its_json)
 	cJSON_Delete(j);
 	side_release(&s);
 }
+
+/* ---- stored results are trusted only so far ------------------------------------------ */
+
+static void expect_refused(const char *dir, const char *name, const char *path, const char *msg)
+{
+	struct wl_error err = { 0 };
+	struct side s;
+
+	cr_expect_eq(side_load(&s, dir, name, &err), -1, "%s accepted", name);
+	cr_expect_str_eq(err.file, cmp_path(dir, name));
+	cr_expect_str_eq(err.path, path, "%s: %s", err.path, err.msg);
+	cr_expect_not_null(strstr(err.msg, msg), "%s", err.msg);
+	side_release(&s);
+}
+
+Test(side, an_events_log_outside_the_folder_is_refused)
+{
+	static const char *const names[] = { "../../../../etc/passwd", "/etc/passwd", "sub/log",
+					     "..", "" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *dir = cmp_tmp_dir();
+		cJSON *j = cmp_read_json(SMALL "/linux.json");
+
+		cmp_set(j, "events_log", cJSON_CreateString(names[i]));
+		cmp_write_json(j, dir, "linux.json");
+		expect_refused(dir, "linux.json", "events_log", "a file in the side's folder");
+		cmp_cleanup();
+	}
+}
+
+Test(side, a_file_holding_the_other_side_is_refused)
+{
+	const char *dir = cmp_tmp_dir();
+	cJSON *j = cmp_read_json(SMALL "/linux.json");
+
+	cmp_set(j, "side", cJSON_CreateString("sim"));
+	cmp_write_json(j, dir, "linux.json");
+	expect_refused(dir, "linux.json", "side", "\"sim\", but linux.json holds the linux side");
+	cmp_copy(SMALL "/linux.json", dir, "sim.json");
+	expect_refused(dir, "sim.json", "side", "holds the sim side");
+	cmp_copy(SMALL "/linux.json", dir, "linux-2.json");
+	{
+		struct wl_error err = { 0 };
+		struct side s;
+
+		cr_expect_eq(side_load(&s, dir, "linux-2.json", &err), 0, "%s", err.msg);
+		side_release(&s);
+	}
+}
+
+Test(side, a_repeated_key_anywhere_is_refused)
+{
+	const char *dir = cmp_tmp_dir();
+
+	cmp_write_text(dir, "linux.json",
+		       "{\"workload\": \"small\", \"workload\": \"other\"}\n");
+	expect_refused(dir, "linux.json", "workload", "duplicate key");
+	/* deep inside: a region's page classes */
+	{
+		FILE *in = fopen(SMALL "/linux.json", "r");
+		static char text[1 << 16];
+		size_t n = fread(text, 1, sizeof(text) - 1, in);
+		char *at;
+
+		fclose(in);
+		text[n] = '\0';
+		at = strstr(text, "\"none\": 0,");
+		cr_assert_not_null(at);
+		/* "none": 0, "none": 0, ... */
+		memmove(at + 11, at, strlen(at) + 1);
+		memcpy(at, "\"none\": 0, ", 11);
+		cmp_write_text(dir, "linux.json", text);
+	}
+	expect_refused(dir, "linux.json", "regions.a.pages.none", "duplicate key");
+}

@@ -5,8 +5,7 @@
  * Fault counts are checked against getrusage(2) of the measured process
  * itself (task->min_flt, a count the kernel keeps apart from perf). Event
  * encodings are checked against the event/umask/cmask numbers of Intel's and
- * AMD's documentation (/work/shared/research/linux-ground-truth.md, section
- * 7), assembled here into the PERFEVTSEL layout: event bits 0-7, umask 8-15,
+ * AMD's documentation (docs/linux-facts.md, section 7), assembled here into the PERFEVTSEL layout: event bits 0-7, umask 8-15,
  * cmask 24-31.
  *
  * Whether the host has a hardware PMU is decided here, independently of the

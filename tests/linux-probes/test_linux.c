@@ -2,7 +2,7 @@
  * test_linux.c - virtuoso linux on this host, end to end, as root.
  *
  * Every expected number is derived by hand from the workload and the kernel's
- * documented behaviour (../shared/research/linux-ground-truth.md), or taken
+ * documented behaviour (docs/linux-facts.md), or taken
  * from a second, independent source: the perf software counter, the child's
  * own ru_minflt, the kernel's vmstat and khugepaged counters, the other
  * backing-map method. None comes from an earlier run of the code under test.

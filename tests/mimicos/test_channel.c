@@ -1106,3 +1106,83 @@ Test(channel, fault_record_waits_for_its_latency)
 	unlink(path[1]);
 	rmdir(dir);
 }
+
+/* The fault and system-call records of the log at path, in order (at most max). */
+static size_t log_requests(const char *path, struct vt_event *ev, size_t max)
+{
+	struct evlog_reader r;
+	struct wl_error err;
+	struct vt_event e;
+	size_t n = 0;
+
+	cr_assert_eq(evlog_open(&r, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&r, &e) > 0)
+		if ((e.type == VT_FAULT || e.type == VT_SYSCALL) && n < max)
+			ev[n++] = e;
+	evlog_close(&r);
+	return n;
+}
+
+/*
+ * A fault's or system call's now_ns stamps what it logs and moves no clock
+ * of MimicOS's own: ADVANCE to 1000; mmap at 5000 (its record: ts and
+ * exit_ts 5000); fault A at 7000; fault B at 500, before the ADVANCE's
+ * time, and fault C at 0 (a caller that gives none) stamp 1000; an ADVANCE
+ * to 2000 is still accepted (the kernel's clock is at 1000, not 7000) and
+ * STATS reports 2000; fault D at 0 then stamps 2000. Both modes alike.
+ */
+Test(channel, request_time_stamps_its_records_and_moves_no_clock)
+{
+	static const uint64_t want_ts[] = { 5000, 7000, 1000, 1000, 2000 };
+	char dir[] = "/tmp/vchan-XXXXXX", path[64];
+	struct channel_config cfg;
+	struct mimicos_channel ch;
+	struct vt_event ev[2][8];
+	size_t n[2];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log.vlog", dir);
+	for (int m = 0; m < 2; m++) {
+		struct mimicos_response rs;
+		uint64_t a;
+
+		config(&cfg, m ? CHANNEL_OUT_OF_PROCESS : CHANNEL_IN_PROCESS);
+		snprintf(cfg.events_path, sizeof(cfg.events_path), "%s", path);
+		cr_assert_eq(channel_open(&ch, &cfg), 0);
+		rs = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_ADVANCE,
+							   .now_ns = 1000 }, NULL);
+		cr_assert_eq(rs.result, 0);
+		rs = req(&ch, 0, (struct mimicos_request){
+			.type = MIMICOS_REQ_MMAP, .len = MiB, .prot = PROT_READ | PROT_WRITE,
+			.flags = MAP_PRIVATE | MAP_ANONYMOUS, .now_ns = 5000 }, NULL);
+		cr_assert_eq(rs.result, 0);
+		a = rs.addr;
+		req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_FAULT, .addr = a,
+						      .access = MIMICOS_ACCESS_WRITE,
+						      .now_ns = 7000 }, NULL);
+		req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_FAULT,
+						      .addr = a + PAGE_SIZE,
+						      .access = MIMICOS_ACCESS_WRITE,
+						      .now_ns = 500 }, NULL);
+		fault(&ch, 0, 0, a + 2 * PAGE_SIZE, MIMICOS_ACCESS_WRITE, NULL);
+		rs = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_ADVANCE,
+							   .now_ns = 2000 }, NULL);
+		cr_assert_eq(rs.result, 0, "ADVANCE to 2000 refused: a fault moved the clock");
+		rs = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_STATS }, NULL);
+		cr_assert_eq(rs.u.stats.now_ns, 2000);
+		fault(&ch, 0, 0, a + 3 * PAGE_SIZE, MIMICOS_ACCESS_WRITE, NULL);
+		channel_close(&ch);
+		n[m] = log_requests(path, ev[m], 8);
+		unlink(path);
+	}
+	cr_assert_eq(n[0], n[1]);
+	cr_assert(!memcmp(ev[0], ev[1], n[0] * sizeof(ev[0][0])), "the modes' logs differ");
+	cr_assert_eq(n[0], 5, "mmap and four faults: %zu records", n[0]);
+	cr_assert_eq(ev[0][0].sys.exit_ts, 5000);
+	for (size_t i = 0; i < 5; i++) {
+		cr_assert_eq(ev[0][i].type, i ? VT_FAULT : VT_SYSCALL, "record %zu", i);
+		cr_expect_eq(ev[0][i].ts, want_ts[i], "record %zu: ts %llu, expected %llu", i,
+			     (unsigned long long)ev[0][i].ts, (unsigned long long)want_ts[i]);
+	}
+	rmdir(dir);
+}

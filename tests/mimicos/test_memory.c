@@ -1,6 +1,6 @@
 /*
  * test_memory.c - the anonymous fault path against hand-derived expectations
- * (Linux 6.18, ../shared/research/linux-ground-truth.md section 1).
+ * (Linux 6.18, docs/linux-facts.md section 1).
  *
  * A 256 MiB zone at pfn 0x100000, one CPU, a fresh 4-level mm per test. The
  * zero page is taken at boot; a region is mmap'ed anonymous and private, 2 MiB

@@ -1,9 +1,8 @@
 /*
  * test_zap.c - munmap, MADV_DONTNEED and mprotect on mapped memory (the
  * mm_hooks of memory.c) against hand-derived expectations: Linux 6.18 as
- * ../shared/research/linux-ground-truth.md section 4 and the rows
- * dontneed-split, mprotect-split and munmap-partial of
- * datasets/workloads/INDEX.md describe it.
+ * docs/linux-facts.md section 4 and the rows dontneed-split, mprotect-split
+ * and munmap-partial of datasets/workloads/INDEX.md describe it.
  *
  * A 256 MiB zone at pfn 0x100000, one CPU, a fresh 4-level mm per test,
  * an 8 MiB anonymous private region, 2 MiB aligned (blocks 0..3). Each

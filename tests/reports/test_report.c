@@ -34,7 +34,11 @@
 
 #define GOLDEN "tests/data/reports/mixed.md"
 #define MIB (UINT64_C(1) << 20)
-#define NR_PLOTS 8		/* timeline, latency, 2 backing strips, orders, scan, collapse, tlb */
+/*
+ * timeline, phases, latency of the three kinds present (thp, zero_read,
+ * anon_4k) and of all faults, 2 backing strips, orders, scan, collapse, tlb
+ */
+#define NR_PLOTS 12
 
 /* ---- the fixture: two small sides and their comparison --------------------------- */
 
@@ -47,6 +51,11 @@ struct fixture {
 	struct side_fault *faults[2];
 	struct metric m[12];
 	struct comparison c;
+	/* runs 2 and 3 of Linux (fixture_three_runs), and all three for the comparison */
+	struct side more[2];
+	struct side_phase more_ph[2][3];
+	struct side_fault *more_faults[2];
+	const struct side *linux_runs[3];
 };
 
 static struct fixture fx;
@@ -104,7 +113,8 @@ static void set_metric(struct metric *m, const char *name, const char *scope, do
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->scope, sizeof(m->scope), "%s", scope);
-	m->linux_value = lx;
+	m->linux_value = m->linux_lo = m->linux_hi = lx;
+	m->linux_runs = isnan(lx) ? 0 : 1;	/* one run, as compare_sides() leaves it */
 	m->sim_value = sm;
 	m->value = value;
 	m->warn = warn;
@@ -129,6 +139,12 @@ static size_t add_faults(struct side_fault *f, size_t at, size_t n, int region, 
 	return at + n;
 }
 
+static void set_kinds(struct side_fault *f, size_t at, size_t n, enum fault_kind kind)
+{
+	for (size_t i = at; i < at + n; i++)
+		f[i].kind = (uint8_t)kind;
+}
+
 /*
  * Linux: "hot" (8 MiB, 2 MiB aligned) fully PMD-mapped by 4 THP faults;
  * "cold" (4 MiB starting 1 MiB into a block, so 3 blocks) with 512 zero
@@ -143,10 +159,10 @@ static void fixture_init(void)
 	memset(&fx, 0, sizeof(fx));
 	*L = (struct side){ .path = "out/unit/linux.json", .workload = "unit-mixed",
 			    .kind = "linux", .version = "0.1.0", .complete = true,
-			    .runtime_ns = 12000000, .has_log = true };
+			    .runtime_ns = 12000000, .timed = true, .has_log = true };
 	*S = (struct side){ .path = "out/unit/sim.json", .workload = "unit-mixed",
 			    .kind = "sim", .version = "0.1.0", .complete = true,
-			    .runtime_ns = 2500000, .has_log = true };
+			    .runtime_ns = 2500000, .timed = true, .has_log = true };
 
 	set_region(&fx.reg[0][0], "hot", 0x7f0000000000, 8 * MIB, 4, 4, 8 * MIB, 8 * MIB,
 		   0, 0, 0, 2048);
@@ -228,6 +244,21 @@ static void fixture_init(void)
 	S->faults = fx.faults[1];
 	S->nr_faults = n;
 
+	/*
+	 * Kinds as the comparison would classify them: the THP faults of "hot";
+	 * in "cold", 512 reads of the zero page, then 88 writes of 4 KiB pages,
+	 * the last of Linux's cold (its first touch cost the host a fault); the
+	 * simulated side's 512 fallback faults in "hot" are 4 KiB pages too.
+	 */
+	set_kinds(fx.faults[0], 0, 4, FAULT_thp);
+	set_kinds(fx.faults[0], 4, 512, FAULT_zero_read);
+	set_kinds(fx.faults[0], 516, 88, FAULT_anon_4k);
+	fx.faults[0][603].cold = true;
+	set_kinds(fx.faults[1], 0, 3, FAULT_thp);
+	set_kinds(fx.faults[1], 3, 512, FAULT_anon_4k);
+	set_kinds(fx.faults[1], 515, 512, FAULT_zero_read);
+	set_kinds(fx.faults[1], 1027, 88, FAULT_anon_4k);
+
 	L->json = side_json(false);
 	S->json = side_json(true);
 
@@ -252,8 +283,52 @@ static void fixture_init(void)
 	set_metric(&fx.m[10], "collapses", "all", 1, 0, 1, 0.1, 0.5, false, VERDICT_FAIL, "");
 	set_metric(&fx.m[11], "fault_latency_wasserstein", "all", NAN, NAN, NAN, 0.5, 1, false,
 		   VERDICT_NA, "no latencies on the simulated side");
+	fx.m[6].klass = fx.m[8].klass = METRIC_TIMING;
+	fx.m[11].klass = METRIC_INFO;
+	/* the worst of each class; an uncalibrated simulated machine */
 	fx.c = (struct comparison){ .linux_side = L, .sim_side = S, .metrics = fx.m,
-				    .nr_metrics = 12, .overall = VERDICT_FAIL, .complete = true };
+				    .nr_metrics = 12, .functional = VERDICT_FAIL,
+				    .timing = VERDICT_WARN, .overall = VERDICT_FAIL,
+				    .complete = true, .calibrated = false };
+}
+
+/*
+ * Make the comparison one of three Linux runs: runs 2 and 3 are run 1 with
+ * every phase and fault latency 0.8 and 1.25 times as long (so run 1 is
+ * the median of each), the same faults at the same times.
+ */
+static void fixture_three_runs(void)
+{
+	static const double scale[2] = { 0.8, 1.25 };
+	static const char *const path[2] = { "out/unit/linux-2.json", "out/unit/linux-3.json" };
+
+	for (int r = 0; r < 2; r++) {
+		struct side *s = &fx.more[r];
+
+		*s = fx.lx;
+		s->path = (char *)path[r];
+		s->json = NULL;
+		s->runtime_ns = (uint64_t)((double)fx.lx.runtime_ns * scale[r]);
+		for (size_t i = 0; i < 3; i++) {
+			fx.more_ph[r][i] = fx.ph[0][i];
+			fx.more_ph[r][i].runtime_ns = (uint64_t)((double)fx.ph[0][i].runtime_ns *
+								  scale[r]);
+		}
+		s->phases = fx.more_ph[r];
+		fx.more_faults[r] = calloc(fx.lx.nr_faults, sizeof(struct side_fault));
+		cr_assert_not_null(fx.more_faults[r]);
+		for (size_t i = 0; i < fx.lx.nr_faults; i++) {
+			fx.more_faults[r][i] = fx.lx.faults[i];
+			fx.more_faults[r][i].latency_ns = (uint64_t)((double)fx.lx.faults[i].latency_ns *
+								      scale[r]);
+		}
+		s->faults = fx.more_faults[r];
+	}
+	fx.linux_runs[0] = &fx.lx;
+	fx.linux_runs[1] = &fx.more[0];
+	fx.linux_runs[2] = &fx.more[1];
+	fx.c.linux_runs = fx.linux_runs;
+	fx.c.nr_linux_runs = 3;
 }
 
 static void fixture_fini(void)
@@ -262,6 +337,8 @@ static void fixture_fini(void)
 	cJSON_Delete(fx.sm.json);
 	free(fx.faults[0]);
 	free(fx.faults[1]);
+	free(fx.more_faults[0]);
+	free(fx.more_faults[1]);
 }
 
 /* ---- helpers --------------------------------------------------------------------- */
@@ -368,21 +445,22 @@ TestSuite(report, .init = setup, .fini = teardown);
 Test(report, markdown_has_the_verdict_rows)
 {
 	static const char *const rows[] = {
-		"| Metric | Scope | Linux | Simulated | Divergence | Warn if | Fail if | Verdict | Note |\n"
-		"|---|---|---:|---:|---:|---:|---:|---|---|\n",
-		"| faults | all | 604 | 1115 | 0.846 | > 0.05 | > 0.2 | fail | |\n",
-		"| thp_faults | all | 4 | 3 | 0.25 | > 0.1 | > 0.3 | warn | |\n",
-		"| huge_bytes | all | 8 MiB | 6 MiB | 0.25 | > 0.1 | > 0.3 | warn | |\n",
-		"| backing_agreement | all | \u2014 | \u2014 | 0.9 | < 0.99 | < 0.95 | fail | |\n",
-		"| faults | hot | 4 | 515 | 127.8 | > 0.05 | > 0.2 | fail | |\n",
-		"| backing_agreement | cold | \u2014 | \u2014 | 1 | < 0.99 | < 0.95 | pass | "
+		"| Metric | Scope | Class | Linux | Simulated | Divergence | Warn if | Fail if | Verdict | "
+		"Note |\n"
+		"|---|---|---|---:|---:|---:|---:|---:|---|---|\n",
+		"| faults | all | functional | 604 | 1115 | 0.846 | > 0.05 | > 0.2 | fail | |\n",
+		"| thp_faults | all | functional | 4 | 3 | 0.25 | > 0.1 | > 0.3 | warn | |\n",
+		"| huge_bytes | all | functional | 8 MiB | 6 MiB | 0.25 | > 0.1 | > 0.3 | warn | |\n",
+		"| backing_agreement | all | functional | \u2014 | \u2014 | 0.9 | < 0.99 | < 0.95 | fail | |\n",
+		"| faults | hot | functional | 4 | 515 | 127.8 | > 0.05 | > 0.2 | fail | |\n",
+		"| backing_agreement | cold | functional | \u2014 | \u2014 | 1 | < 0.99 | < 0.95 | pass | "
 		"from class counts (an upper bound) |\n",
-		"| runtime | all | 12 ms | 2.5 ms | 0.7917 | > 0.5 | > 1 | warn | |\n",
-		"| phase_faults | phase 1 touch | 600 | 600 | 0 | > 0.05 | > 0.2 | pass | |\n",
-		"| fault_latency_p50 | all | 2.5 \u00b5s | 2 \u00b5s | 0.2 | > 0.25 | > 0.5 | pass | |\n",
-		"| alloc_orders | all | \u2014 | \u2014 | 0.5006 | > 0.05 | > 0.2 | fail | |\n",
-		"| fault_latency_wasserstein | all | \u2014 | \u2014 | \u2014 | > 0.5 | > 1 | n/a | "
-		"no latencies on the simulated side |\n",
+		"| runtime | all | timing | 12 ms | 2.5 ms | 0.7917 | > 0.5 | > 1 | warn | |\n",
+		"| phase_faults | phase 1 touch | functional | 600 | 600 | 0 | > 0.05 | > 0.2 | pass | |\n",
+		"| fault_latency_p50 | all | timing | 2.5 \u00b5s | 2 \u00b5s | 0.2 | > 0.25 | > 0.5 | pass | |\n",
+		"| alloc_orders | all | functional | \u2014 | \u2014 | 0.5006 | > 0.05 | > 0.2 | fail | |\n",
+		"| fault_latency_wasserstein | all | info (not counted) | \u2014 | \u2014 | \u2014 | > 0.5 | "
+		"> 1 | n/a | no latencies on the simulated side |\n",
 	};
 	struct report_options none = { .gnuplot = "" };
 	char *md;
@@ -393,7 +471,7 @@ Test(report, markdown_has_the_verdict_rows)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		cr_expect_not_null(strstr(md, rows[i]), "report.md lacks the row\n%s", rows[i]);
 	cr_expect_not_null(strstr(md, "**Overall verdict: fail** · results complete · 12 metrics: "
-				  "3 pass, 3 warn, 5 fail, 1 n/a"), "%s", md);
+				  "3 pass, 3 warn, 5 fail, 1 n/a, 0 unstable"), "%s", md);
 	cr_expect_not_null(strstr(md, "- fail: faults (all): 0.846, fails if > 0.2\n"));
 	cr_expect_not_null(strstr(md, "- warn: runtime (all): 0.7917, warns if > 0.5\n"));
 	/* the other tables */
@@ -414,6 +492,148 @@ Test(report, markdown_has_the_verdict_rows)
 	cr_expect_not_null(strstr(md, "| host.kernel | 6.18.0-test |\n"));
 	cr_expect_null(strstr(md, "<svg"));
 	free(md);
+}
+
+Test(report, first_screen_shows_both_verdicts_and_uncalibrated)
+{
+	static const char want_worst[] = "Worst failures:\n\n"
+		"- fail: faults (hot) 515 vs Linux 4\n"
+		"- fail: faults 1115 vs Linux 604\n"
+		"- fail: alloc_orders 0.5006 (fails above 0.2)\n\n";
+	struct report_options none = { .gnuplot = "" };
+	char *md, *html, *worst;
+
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	/* functional: m0, m3, m4, m9, m10 fail, m1, m2 warn, m5, m7 pass; timing: m6 warn, m8 pass */
+	cr_expect_not_null(strstr(md, "| Functional | Timing |\n|---|---|\n"
+				  "| **fail** | **warn** (uncalibrated configuration) |\n"
+				  "| faults, pages and their backing, allocation orders, collapses, TLB "
+				  "flushes: 2 pass, 2 warn, 5 fail | runtimes, fault latency by kind: "
+				  "1 pass, 1 warn |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "> **Warning:** Uncalibrated configuration: "));
+	cr_expect_not_null(strstr(md, "timing verdict is expected to fail until the model is "
+				  "calibrated for this host"));
+	cr_expect_not_null(strstr(md, "Linux runs: 1. "));
+	/*
+	 * by how far past "fail if" each is: faults (hot) 127.75 / 0.2, faults
+	 * (all) 0.846 / 0.2, alloc_orders 0.5006 / 0.2; then backing_agreement
+	 * and collapses at 2, not shown
+	 */
+	worst = strstr(md, "Worst failures:\n\n");
+	cr_assert_not_null(worst, "%s", md);
+	cr_expect_eq(strncmp(worst, want_worst, strlen(want_worst)), 0, "%s", worst);
+	cr_expect_not_null(strstr(html, "<span class=\"class-name\">Functional</span> "
+				  "<span class=\"badge v-fail big\">fail</span>"));
+	cr_expect_not_null(strstr(html, "<span class=\"class-name\">Timing</span> "
+				  "<span class=\"badge v-warn big\">warn</span> "
+				  "<span class=\"tag\">uncalibrated configuration</span>"));
+	cr_expect_not_null(strstr(html, "<p class=\"warning\">Uncalibrated configuration: "));
+	/* the first screen comes before the table of the two sides */
+	cr_expect_lt(strstr(html, "Worst failures:"), strstr(html, "tool version"));
+	free(md);
+	free(html);
+}
+
+Test(report, first_screen_of_a_calibrated_run_says_nothing_of_calibration)
+{
+	struct report_options none = { .gnuplot = "" };
+	char *md, *html;
+
+	fx.c.calibrated = true;
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(md, "| **fail** | **warn** |\n"), "%s", md);
+	cr_expect_null(strstr(md, "alibrat"), "%s", md);
+	cr_expect_null(strstr(html, "alibrat"));
+	free(md);
+	free(html);
+}
+
+Test(report, verdict_table_shows_the_band_of_linux_runs)
+{
+	struct report_options none = { .gnuplot = "" };
+	char *md, *html;
+
+	/* three runs of 10, 12 and 15 ms: median 12, band 10..15; 2.5 ms is 4x below 10 */
+	fx.m[6].linux_lo = 10000000;
+	fx.m[6].linux_hi = 15000000;
+	fx.m[6].linux_runs = 3;
+	fx.m[6].value = 10.0 / 2.5 - 1;
+	fx.m[6].verdict = VERDICT_FAIL;
+	/* three runs that agree on 604 faults: no range to show */
+	fx.m[0].linux_runs = 3;
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(md, "| runtime | all | timing | 12 ms, 10 ms..15 ms (3 runs) | "
+				  "2.5 ms | 3 | > 0.5 | > 1 | fail | |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "| faults | all | functional | 604 | 1115 |"), "%s", md);
+	cr_expect_not_null(strstr(html, "<td class=\"num\">12 ms<br><span class=\"sub\">"
+				  "10 ms..15 ms (3 runs)</span></td>"));
+	/* the text above the table says what the error of a time and the band are */
+	cr_expect_not_null(strstr(md, "max(sim / linux, linux / sim) - 1, the same for too "
+				  "fast and too slow"));
+	cr_expect_not_null(strstr(md, "A count or a time inside the band diverges by 0; "
+				  "outside it, the error is taken from the band's nearest edge."));
+	cr_expect_null(strstr(md, "Divergence is the relative error"), "the old, time-blind text");
+	free(md);
+	free(html);
+}
+
+Test(report, unstable_metric_renders_with_its_verdict)
+{
+	struct report_options none = { .gnuplot = "" };
+	char *md, *html;
+
+	/* Linux's runs found 590, 600 and 610 faults; the simulated 600 is inside */
+	fx.m[7].linux_lo = 590;
+	fx.m[7].linux_hi = 610;
+	fx.m[7].linux_runs = 3;
+	fx.m[7].verdict = VERDICT_UNSTABLE;
+	snprintf(fx.m[7].note, sizeof(fx.m[7].note), "Linux unstable: 590..610 over 3 runs");
+	render(&none);
+	md = slurp(in_tmp("report.md"));
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(md);
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(md, "| phase_faults | phase 1 touch | functional | 600, 590..610 "
+				  "(3 runs) | 600 | 0 | > 0.05 | > 0.2 | unstable | Linux unstable: "
+				  "590..610 over 3 runs |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "12 metrics: 2 pass, 3 warn, 5 fail, 1 n/a, 1 unstable"));
+	cr_expect_not_null(strstr(md, "- unstable: phase_faults (phase 1 touch): Linux's runs "
+				  "disagree and the simulated value is inside their range"));
+	cr_expect_not_null(strstr(html, "<td><span class=\"badge v-unstable\">unstable</span></td>"));
+	cr_expect_not_null(strstr(html, ".v-unstable{"), "the verdict has its own style");
+	free(md);
+	free(html);
+}
+
+Test(report, info_metric_is_marked_as_not_counting)
+{
+	struct report_options none = { .gnuplot = "" };
+	char *html;
+
+	render(&none);
+	html = slurp(in_tmp("report.html"));
+	cr_assert_not_null(html);
+	cr_expect_not_null(strstr(html, "<tr class=\"info\"><td class=\"nowrap\">"
+				  "fault_latency_wasserstein</td><td class=\"nowrap\">all</td>"
+				  "<td class=\"nowrap\">info (not counted)</td>"));
+	cr_expect_not_null(strstr(html, "<span class=\"badge v-na muted\">n/a</span>"));
+	/* that row, and the all-faults mix's two rows in the latency table */
+	cr_expect_eq(count(html, "<tr class=\"info\">"), 3);
+	cr_expect_not_null(strstr(html, "<tr class=\"info\"><td class=\"nowrap\">all (information "
+				  "only)</td><td>Linux</td>"));
+	free(html);
 }
 
 Test(report, markdown_matches_the_golden_file)
@@ -519,14 +739,16 @@ Test(report, html_has_an_inline_svg_per_plot)
 				  "simulated\""));
 	cr_expect_not_null(strstr(html, "aria-label=\"Backing of region hot per 2 MiB block"));
 	cr_expect_not_null(strstr(html, "aria-label=\"Backing of region cold per 2 MiB block"));
-	cr_expect_not_null(strstr(html, "aria-label=\"Fault latency CDFs"));
+	cr_expect_not_null(strstr(html, "aria-label=\"Fault latency CDF of thp faults"));
+	cr_expect_not_null(strstr(html, "aria-label=\"Fault latency CDF of all faults "
+				  "(information only)"));
 	/* the sim side has no map of cold: its strip says so */
 	cr_expect_not_null(strstr(html, "simulated: no backing map recorded"));
 	expect_self_contained(html);
 	expect_unique_ids(html);
 	/* the same tables as report.md */
 	cr_expect_not_null(strstr(html, "<td class=\"nowrap\">faults</td><td class=\"nowrap\">all</td>"
-				  "<td class=\"num\">604</td>"
+				  "<td class=\"nowrap\">functional</td><td class=\"num\">604</td>"
 				  "<td class=\"num\">1115</td><td class=\"num\">0.846</td>"
 				  "<td class=\"num\">&gt; 0.05</td><td class=\"num\">&gt; 0.2</td>"
 				  "<td><span class=\"badge v-fail\">fail</span></td><td></td>"));
@@ -578,7 +800,10 @@ Test(report, plot_dir_keeps_data_and_scripts)
 	struct stat st;
 	static const char *const files[] = {
 		"fault_timeline.gp", "fault_timeline-linux.dat", "fault_timeline-sim-phase.dat",
-		"fault_latency.gp", "fault_latency-sim.dat", "backing_0.gp", "backing_1.dat",
+		"phase_runtime.gp", "phase_runtime.dat",
+		"fault_latency.gp", "fault_latency-sim.dat", "fault_latency_thp.gp",
+		"fault_latency_zero_read-linux.dat", "fault_latency_anon_4k-sim.dat",
+		"backing_0.gp", "backing_1.dat",
 		"alloc_orders.gp", "khugepaged_scan.gp", "khugepaged_collapse.dat", "tlb_flushes.gp",
 	};
 
@@ -591,6 +816,223 @@ Test(report, plot_dir_keeps_data_and_scripts)
 	}
 	if (which("gnuplot"))
 		cr_expect_eq(stat(in_tmp("plots/backing_0.svg"), &st), 0);
+}
+
+Test(report, phase_runtimes_plot_linux_median_and_range_against_simulated)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *dat, *md, *html;
+
+	fixture_three_runs();
+	render(&keep);
+	/*
+	 * ms per phase: Linux 4, 6, 1.8 times 0.8, 1 and 1.25 (median, min,
+	 * max), simulated 1.2, 1, 0.2993
+	 */
+	dat = slurp(in_tmp("plots/phase_runtime.dat"));
+	cr_assert_not_null(dat);
+	cr_expect_not_null(strstr(dat, "\n0 4 3.2 5 1.2\n1 6 4.8 7.5 1\n2 1.8 1.44 2.25 0.2993\n"),
+			   "%s", dat);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	cr_expect_not_null(strstr(md, "*Plot in report.html: Phase runtimes (log scale): Linux's "
+				  "median over its 3 runs, the bar from the fastest to the slowest"));
+	cr_expect_not_null(strstr(md, "The table shows Linux's first run"));
+	if (which("gnuplot")) {
+		html = slurp(in_tmp("report.html"));
+		cr_assert_not_null(html);
+		cr_expect_not_null(strstr(html, "aria-label=\"Phase runtimes, Linux&#39;s runs and "
+					  "simulated\""));
+		free(html);
+	}
+	free(dat);
+	free(md);
+}
+
+Test(report, phase_runtime_labels_say_how_many_times_too_fast)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *gp;
+
+	/* phase 1: Linux 6 ms, simulated 1 ms: from the one run's value, 6x too fast */
+	set_metric(&fx.m[7], "phase_runtime", "phase 1 touch", 6000000, 1000000, 5, 0.2, 1,
+		   false, VERDICT_FAIL, "");
+	fx.m[7].klass = METRIC_TIMING;
+	render(&keep);
+	gp = slurp(in_tmp("plots/phase_runtime.gp"));
+	cr_assert_not_null(gp);
+	cr_expect_not_null(strstr(gp, "set label 2 '6x too fast' at first 1, graph 0.95"), "%s", gp);
+	cr_expect_eq(count(gp, "set label"), 1, "no metric, no label: %s", gp);
+	free(gp);
+}
+
+Test(report, latency_cdf_per_kind_present_and_none_for_absent_kinds)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	static const enum fault_kind present[] = { FAULT_anon_4k, FAULT_zero_read, FAULT_thp };
+	struct stat st;
+	char *md, *html, path[128];
+
+	render(&keep);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	for (unsigned k = 0; k < FAULT_KIND_NR; k++) {
+		bool want = k == FAULT_anon_4k || k == FAULT_zero_read || k == FAULT_thp;
+		char heading[96];
+
+		snprintf(path, sizeof(path), "plots/fault_latency_%s.gp", fault_kind_name(k));
+		cr_expect_eq(stat(in_tmp(path), &st) == 0, want, "%s: %s", path,
+			     want ? "missing" : "drawn for an absent kind");
+		snprintf(heading, sizeof(heading), "\n### %s: %s\n", fault_kind_name(k),
+			 fault_kind_desc(k));
+		cr_expect_eq(strstr(md, heading) != NULL, want, "%s", heading);
+	}
+	/* the mix of all, marked as information only, after the kinds */
+	cr_expect_gt(strstr(md, "### All faults together (information only)"),
+		     strstr(md, "### thp: 2 MiB THP"));
+	if (which("gnuplot")) {
+		html = slurp(in_tmp("report.html"));
+		cr_assert_not_null(html);
+		for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++) {
+			snprintf(path, sizeof(path), "aria-label=\"Fault latency CDF of %s faults, ",
+				 fault_kind_name(present[i]));
+			cr_expect_eq(count(html, path), 1, "%s", path);
+		}
+		cr_expect_eq(count(html, "aria-label=\"Fault latency CDF of "), 4);
+		free(html);
+	}
+	free(md);
+}
+
+Test(report, latency_envelope_spans_the_fastest_to_the_slowest_run)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	/*
+	 * Linux's four THP faults take 150000, 157919, 165838 and 173757 ns in
+	 * run 1, 0.8 times that in run 2 (truncated to ns), 1.25 times in run 3.
+	 * Each quantile step is a quarter: up run 2 (the fastest), down run 3.
+	 */
+	static const char band[] =
+		"120000 0\n120000 0.25\n126335 0.25\n126335 0.5\n132670 0.5\n132670 0.75\n"
+		"139005 0.75\n139005 1\n"
+		"217196 1\n217196 0.75\n207297 0.75\n207297 0.5\n197398 0.5\n197398 0.25\n"
+		"187500 0.25\n187500 0\n120000 0\n";
+	/* the median of the three at each step is run 1 */
+	static const char median[] =
+		"150000 0\n150000 0.25\n157919 0.25\n157919 0.5\n165838 0.5\n165838 0.75\n"
+		"173757 0.75\n173757 1\n";
+	/* the simulated side's three, stepping by thirds */
+	static const char sim[] =
+		"90000 0\n90000 0.333333\n97919 0.333333\n97919 0.666667\n105838 0.666667\n"
+		"105838 1\n";
+	char *b, *m, *sm, *md;
+
+	fixture_three_runs();
+	render(&keep);
+	b = slurp(in_tmp("plots/fault_latency_thp-linux-band.dat"));
+	m = slurp(in_tmp("plots/fault_latency_thp-linux.dat"));
+	sm = slurp(in_tmp("plots/fault_latency_thp-sim.dat"));
+	md = slurp(in_tmp("report.md"));
+	cr_assert(b && m && sm && md);
+	cr_expect_str_eq(b, band);
+	cr_expect_str_eq(m, median);
+	cr_expect_str_eq(sm, sim);
+	cr_expect_not_null(strstr(md, "thp (2 MiB THP): latency CDF (log-scale x), Linux measured "
+				  "(4 faults, shaded: the range of its runs, line: their median) and "
+				  "MimicOS simulated (3 faults). Cold faults left out: Linux 0, "
+				  "simulated 0"), "%s", md);
+	/* the table: Linux's median quantile with the range of its runs */
+	cr_expect_not_null(strstr(md, "| thp | Linux | 4 | 0 | 157.9 \u00b5s, 126.3 \u00b5s..197.4 "
+				  "\u00b5s (3 runs) |"), "%s", md);
+	free(b);
+	free(m);
+	free(sm);
+	free(md);
+}
+
+Test(report, one_linux_run_draws_no_envelope)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	struct stat st;
+	char *gp;
+
+	render(&keep);
+	cr_expect_neq(stat(in_tmp("plots/fault_latency_thp-linux-band.dat"), &st), 0);
+	gp = slurp(in_tmp("plots/fault_latency_thp.gp"));
+	cr_assert_not_null(gp);
+	cr_expect_null(strstr(gp, "filledcurves"));
+	cr_expect_not_null(strstr(gp, "title 'Linux: measured kernel latency (4 faults)'"));
+	free(gp);
+}
+
+Test(report, cold_faults_are_left_out_of_their_kind_and_counted)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *md;
+
+	render(&keep);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	/* Linux's 88 anon_4k faults, one cold: 87 in the CDF; the mix keeps it */
+	cr_expect_not_null(strstr(md, "| anon_4k | Linux | 87 | 1 |"), "%s", md);
+	cr_expect_not_null(strstr(md, "| anon_4k | simulated | 600 | 0 |"), "%s", md);
+	cr_expect_not_null(strstr(md, "| all (information only) | Linux | 604 | 1 kept |"), "%s", md);
+	cr_expect_not_null(strstr(md, "Cold faults left out: Linux 1, simulated 0"), "%s", md);
+	free(md);
+}
+
+Test(report, timeline_follows_the_simulated_clock)
+{
+	static const char want[] = "0 0\n0.001 1\n0.101 2\n0.201 3\n0.3 4\n0.301562 5\n";
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *dat, *md;
+
+	render(&keep);
+	/*
+	 * The simulated THP faults at 1000 + 300000 i / 3 ns, then the first of
+	 * the 512 fallback faults at 300000 and 300000 + 800000 / 512 ns: in ms,
+	 * counted one by one.
+	 */
+	dat = slurp(in_tmp("plots/fault_timeline-sim.dat"));
+	md = slurp(in_tmp("report.md"));
+	cr_assert(dat && md);
+	cr_expect_eq(strncmp(dat, want, strlen(want)), 0, "%.200s", dat);
+	cr_expect_null(strstr(md, "carry one time"), "%s", md);
+	free(dat);
+	free(md);
+}
+
+Test(report, timeline_says_when_a_side_does_not_time_its_faults)
+{
+	char *md;
+
+	/* all but the first at one instant, as a log without fault times has it */
+	for (size_t i = 1; i < fx.sm.nr_faults; i++)
+		fx.faults[1][i].t_ns = 126000;
+	render(NULL);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	cr_expect_not_null(strstr(md, "*1114 of the simulated side's 1115 faults carry one time "
+				  "(126 \u00b5s): its event log does not time them"), "%s", md);
+	cr_expect_eq(count(md, "carry one time"), 1, "Linux's faults are timed");
+	free(md);
+}
+
+Test(report, timeline_draws_linux_first_run)
+{
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *gp, *md;
+
+	fixture_three_runs();
+	render(&keep);
+	gp = slurp(in_tmp("plots/fault_timeline.gp"));
+	md = slurp(in_tmp("report.md"));
+	cr_assert(gp && md);
+	cr_expect_not_null(strstr(gp, "title 'Linux, first run (604 faults)'"), "%s", gp);
+	cr_expect_not_null(strstr(md, "Linux's curve is its first run's, the one whose "
+				  "addresses the simulated side used."));
+	free(gp);
+	free(md);
 }
 
 Test(report, backing_map_missing_on_both_sides_is_said)
@@ -624,7 +1066,7 @@ Test(report, names_are_escaped)
 	html = slurp(in_tmp("report.html"));
 	cr_assert_not_null(md);
 	cr_assert_not_null(html);
-	cr_expect_not_null(strstr(md, "| faults | a\\|b<i>&'x | 4 | 515 |"), "%s", md);
+	cr_expect_not_null(strstr(md, "| faults | a\\|b<i>&'x | functional | 4 | 515 |"), "%s", md);
 	cr_expect_not_null(strstr(html, "<td class=\"nowrap\">a|b&lt;i&gt;&amp;&#39;x</td>"));
 	cr_expect_null(strstr(html, "<i>"));
 	free(md);
@@ -677,7 +1119,9 @@ Test(report, odd_inputs_still_plot)
 	cr_assert_not_null(html);
 	cr_expect_eq(count(html, "plot-missing"), 0, "%s",
 		     strstr(html, "plot-missing") ? strstr(html, "plot-missing") : "");
-	cr_expect_eq(count(html, "<svg"), NR_PLOTS);
+	/* no phases: no phase runtimes to draw, a note instead */
+	cr_expect_eq(count(html, "<svg"), NR_PLOTS - 1);
+	cr_expect_not_null(strstr(html, "<p class=\"note\">Neither side recorded phases.</p>"));
 	free(html);
 }
 
@@ -931,4 +1375,59 @@ Test(report, renders_in_a_browser_with_every_plot)
 	free(img.px);
 	free(dom);
 	free(html);
+}
+
+/* Pixels within 'tol' of rgb in each channel. */
+static size_t pixels_near(const struct png *img, int r, int g, int b, int tol)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < (size_t)img->w * img->h; i++) {
+		const uint8_t *q = img->px + i * 4;
+
+		n += abs(q[0] - r) <= tol && abs(q[1] - g) <= tol && abs(q[2] - b) <= tol;
+	}
+	return n;
+}
+
+Test(report, latency_envelope_is_not_blank_in_a_browser)
+{
+	const char *chromium = which("chromium");
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char exe[512], profile[300], window[] = "--window-size=960,400", shot_arg[320], url[320];
+	struct png img = { 0 };
+	size_t band, line;
+
+	if (!chromium)
+		chromium = which("chromium-browser");
+	if (!chromium)
+		cr_skip_test("chromium is not installed (Debian: apt-get install chromium)");
+	snprintf(exe, sizeof(exe), "%s", chromium);
+	if (!which("gnuplot"))
+		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+	fixture_three_runs();
+	render(&keep);
+	snprintf(profile, sizeof(profile), "--user-data-dir=%s", in_tmp("profile"));
+	snprintf(shot_arg, sizeof(shot_arg), "--screenshot=%s", in_tmp("band.png"));
+	snprintf(url, sizeof(url), "file://%s", in_tmp("plots/fault_latency_thp.svg"));
+	{
+		char *argv[] = { exe, "--headless", "--disable-gpu", "--no-sandbox",
+				 "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
+				 profile, window, shot_arg, url, NULL };
+
+		cr_assert_eq(run_timed(argv, in_tmp("shot.out"), in_tmp("chromium.err"), 90), 0,
+			     "chromium --screenshot failed (see %s)", in_tmp("chromium.err"));
+	}
+	png_read(in_tmp("band.png"), &img);
+	/*
+	 * Linux's colour (#3465a4) at a quarter over white is (204, 216, 232):
+	 * the envelope spans 120 to 217 us over two decades of an axis some 880
+	 * pixels wide, about 110 pixels at its widest, the height of the plot:
+	 * thousands of pixels. The median line is Linux's colour itself.
+	 */
+	band = pixels_near(&img, 204, 216, 232, 10);
+	line = pixels_near(&img, 0x34, 0x65, 0xa4, 40);
+	cr_expect_gt(band, 3000, "only %zu pixels of the envelope", band);
+	cr_expect_gt(line, 200, "only %zu pixels of the median line", line);
+	free(img.px);
 }

@@ -159,6 +159,10 @@ Test(config, round_trip_every_field_changed)
 	x.mimicos.levels = 5;
 	x.mimicos.seed = 42;
 	x.mimicos.cost.fault = 999;
+	x.calibration.given = true;
+	snprintf(x.calibration.host, sizeof(x.calibration.host), "epyc-vm \"zen4\"");
+	snprintf(x.calibration.date, sizeof(x.calibration.date), "2026-12-01");
+	snprintf(x.calibration.source, sizeof(x.calibration.source), "out/calib/summary.json");
 	round_trip(&x);
 
 	/* the DRAM's timings following a new clock round-trip too */
@@ -294,4 +298,70 @@ Test(config, load_errors_name_the_file)
 	cr_expect_str_eq(err.file, path);
 	cr_expect_str_eq(err.path, "mmu.pwc_pd.sets");
 	unlink(path);
+}
+
+/* No "calibration": uncalibrated, and the echo has none either. */
+Test(config, calibration_absent_by_default)
+{
+	struct sim_config c;
+	cJSON *j;
+
+	sim_config_init(&c);
+	cr_expect_not(c.calibration.given);
+	cr_expect_str_eq(c.calibration.host, "");
+	j = sim_config_to_json(&c);
+	cr_assert_not_null(j);
+	cr_expect_null(cJSON_GetObjectItem(j, "calibration"));
+	cJSON_Delete(j);
+	expect_ok("{\"l2\": {\"latency\": 15}}", &c);
+	cr_expect_not(c.calibration.given);
+}
+
+/* Given, its three strings are read and echoed as they came. */
+Test(config, calibration_read_and_echoed)
+{
+	struct sim_config c;
+	cJSON *j, *cal;
+
+	expect_ok("{\"calibration\": {\"host\": \"epyc-vm\", \"date\": \"2026-12-01\","
+		  " \"source\": \"out/calib\"}}", &c);
+	cr_expect(c.calibration.given);
+	cr_expect_str_eq(c.calibration.host, "epyc-vm");
+	cr_expect_str_eq(c.calibration.date, "2026-12-01");
+	cr_expect_str_eq(c.calibration.source, "out/calib");
+	j = sim_config_to_json(&c);
+	cal = cJSON_GetObjectItem(j, "calibration");
+	cr_assert_not_null(cal);
+	cr_expect_eq(cJSON_GetArraySize(cal), 3);
+	cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cal, "host")), "epyc-vm");
+	cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cal, "date")), "2026-12-01");
+	cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cal, "source")), "out/calib");
+	cJSON_Delete(j);
+	round_trip(&c);
+}
+
+Test(config, calibration_unknown_key_named_by_path)
+{
+	expect_error("{\"calibration\": {\"host\": \"h\", \"date\": \"d\", \"source\": \"s\","
+		     " \"by\": \"me\"}}", "calibration.by");
+	expect_error("{\"calibrations\": {}}", "calibrations");
+}
+
+Test(config, calibration_bad_values_named_by_path)
+{
+	char text[512];
+
+	/* not an object, a key of the wrong type, a key missing */
+	expect_error("{\"calibration\": \"yes\"}", "calibration");
+	expect_error("{\"calibration\": true}", "calibration");
+	expect_error("{\"calibration\": {\"host\": 7, \"date\": \"d\", \"source\": \"s\"}}",
+		     "calibration.host");
+	expect_error("{\"calibration\": {\"host\": \"h\", \"date\": [], \"source\": \"s\"}}",
+		     "calibration.date");
+	expect_error("{\"calibration\": {\"host\": \"h\", \"date\": \"d\"}}",
+		     "calibration.source");
+	/* a host name of 128 characters does not fit host[128] with its NUL */
+	snprintf(text, sizeof(text), "{\"calibration\": {\"host\": \"%0128d\", \"date\": \"d\","
+		 " \"source\": \"s\"}}", 0);
+	expect_error(text, "calibration.host");
 }

@@ -276,7 +276,7 @@ Test(functional, munmap_partial)
 	cr_assert_eq(region("buf")->pages[MM_PAGE_NONE], 1024);
 }
 
-/* A run that cannot finish is marked with a reason (results.md); nothing aborts. */
+/* A run that cannot finish is marked with a reason (docs/results-format.md); nothing aborts. */
 static bool has_reason(const char *what)
 {
 	for (size_t i = 0; i < run.nr_reasons; i++)
@@ -832,10 +832,11 @@ ParameterizedTestParameters(functional, timed_fault_records_carry_the_simulated_
 }
 
 /*
- * A timed run: each user fault's record in the log carries the cycles the
- * timing model charged it (entry + kernel stream + exit) in ns at the core
- * clock, rounded to the nearest ns, so the records add up to the run's
- * fault_cycles within half a ns each; the GUP faults of MAP_POPULATE (setup,
+ * A timed run: each user fault's record in the log carries the cycles of
+ * its fault window (the kernel stream, without entry and exit) in ns at the
+ * core clock, rounded to the nearest ns, so the records add up to the run's
+ * fault_window_cycles within half a ns each, and fault_cycles is that plus
+ * entry and exit for each fault; the GUP faults of MAP_POPULATE (setup,
  * no phase) are the mmap's time and carry none. sim.json's per-region
  * summary is the one recomputed here from the log.
  */
@@ -847,6 +848,7 @@ ParameterizedTest(struct ds_name *d, functional, timed_fault_records_carry_the_s
 	struct vt_event ev;
 	uint64_t *lat[8] = { NULL }, sum = 0, user_faults = 0, timed = 0;
 	size_t nlat[8] = { 0 };
+	struct sim_config sc;
 	double exact;
 	cJSON *j, *regions;
 
@@ -884,10 +886,15 @@ ParameterizedTest(struct ds_name *d, functional, timed_fault_records_carry_the_s
 	cr_assert_eq(timed, user_faults, "%s: one timed record per user fault", d->name);
 	cr_assert_eq(timed, run.timing.faults[0] + run.timing.faults[1] + run.timing.faults[2] +
 		     run.timing.faults[3] + run.timing.faults[4]);
-	exact = (double)run.timing.fault_cycles * 1000.0 / run.freq_mhz;
+	exact = (double)run.timing.fault_window_cycles * 1000.0 / run.freq_mhz;
 	cr_assert_leq(fabs((double)sum - exact), 0.5 * (double)timed + 1e-6,
-		      "%s: records add up to %llu ns, fault_cycles to %.1f ns", d->name,
+		      "%s: records add up to %llu ns, fault_window_cycles to %.1f ns", d->name,
 		      (unsigned long long)sum, exact);
+	sim_config_init(&sc);
+	cr_assert_eq(run.timing.fault_entry_exit_cycles,
+		     timed * (sc.core.fault_entry_cycles + sc.core.fault_exit_cycles), "%s", d->name);
+	cr_assert_eq(run.timing.fault_cycles, run.timing.fault_window_cycles +
+		     run.timing.fault_entry_exit_cycles, "%s", d->name);
 
 	j = functional_to_json(&run);
 	regions = cJSON_GetObjectItem(j, "regions");
@@ -909,6 +916,67 @@ ParameterizedTest(struct ds_name *d, functional, timed_fault_records_carry_the_s
 		cr_assert_leq(fabs(jnum(fl, "mean") - mean), 1e-6 * (mean + 1), "%s: mean", d->name);
 		free(lat[i]);
 	}
+	cJSON_Delete(j);
+	unlink(log);
+	rmdir(dir);
+}
+
+ParameterizedTestParameters(functional, timed_fault_records_are_stamped_when_the_fault_began)
+{
+	return cr_make_param_array(struct ds_name, all_datasets, NR_DATASETS);
+}
+
+/*
+ * A timed run stamps each fault record with the core's time when the
+ * kernel's work on it began, on the clock of sim.json's phases (simulated
+ * ns since the run started): within its phase's [start_ns, start_ns +
+ * runtime_ns], and later than the previous fault of the phase by at least
+ * that fault's own latency (the core handles one fault at a time), give or
+ * take the 1 ns of rounding a latency has.
+ */
+ParameterizedTest(struct ds_name *d, functional, timed_fault_records_are_stamped_when_the_fault_began)
+{
+	char dir[] = "/tmp/vfunc-XXXXXX", log[64];
+	struct evlog_reader r;
+	struct wl_error err = { 0 };
+	struct vt_event ev;
+	uint64_t last_end = 0, in_phase = 0;
+	int16_t last_phase = -1;
+	cJSON *j, *phases;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
+	run_into(&run, &spec, d->name, CHANNEL_IN_PROCESS, true, log);
+	loaded = true;
+	j = functional_to_json(&run);
+	phases = cJSON_GetObjectItem(j, "phases");
+	cr_assert_eq((size_t)cJSON_GetArraySize(phases), spec.nr_phases);
+	cr_assert_eq(evlog_open(&r, log, &err), 0, "%s", err.msg);
+	while (evlog_next(&r, &ev) > 0) {
+		cJSON *ph;
+		double start, runtime;
+
+		if (ev.type != VT_FAULT || ev.phase < 0)
+			continue;	/* MAP_POPULATE's GUP faults: the mmap's time */
+		ph = cJSON_GetArrayItem(phases, ev.phase);
+		cr_assert_not_null(ph, "%s: fault of phase %d", d->name, ev.phase);
+		start = jnum(ph, "start_ns");
+		runtime = jnum(ph, "runtime_ns");
+		cr_assert_geq((double)ev.ts, start, "%s: phase %d starts at %.0f, a fault at %llu",
+			      d->name, ev.phase, start, (unsigned long long)ev.ts);
+		cr_assert_leq((double)ev.ts, start + runtime, "%s: phase %d ends at %.0f, a fault "
+			      "at %llu", d->name, ev.phase, start + runtime, (unsigned long long)ev.ts);
+		if (ev.phase == last_phase)
+			cr_assert_geq(ev.ts + 1, last_end, "%s: phase %d: a fault at %llu, before "
+				      "the previous one ended (%llu)", d->name, ev.phase,
+				      (unsigned long long)ev.ts, (unsigned long long)last_end);
+		last_phase = ev.phase;
+		last_end = ev.ts + ev.fault.latency_ns;
+		in_phase++;
+	}
+	evlog_close(&r);
+	cr_assert_eq(in_phase, run.timing.faults[0] + run.timing.faults[1] + run.timing.faults[2] +
+		     run.timing.faults[3] + run.timing.faults[4], "%s: every user fault seen", d->name);
 	cJSON_Delete(j);
 	unlink(log);
 	rmdir(dir);

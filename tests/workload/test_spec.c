@@ -1,5 +1,5 @@
 /*
- * test_spec.c - the workload parser against the format (workload.md).
+ * test_spec.c - the workload parser against the format (docs/workload-format.md).
  *
  * Expected values are read off the format by hand: defaults from its tables,
  * sizes computed from their units, error paths from the rule each malformed
@@ -21,7 +21,7 @@ static int parse(struct wl_spec *s, const char *text, struct wl_error *err)
 	return wl_spec_parse(s, text, strlen(text), "mem.json", err);
 }
 
-/* The example of workload.md, verbatim. */
+/* The format's own example (docs/workload-format.md), verbatim. */
 static const char *example =
 	"{\n"
 	"  \"name\": \"thp-madvise-mixed\",\n"
