@@ -111,6 +111,7 @@ struct side_phase {
 	int region;			/* index into regions, -1 if the phase names none */
 	uint64_t start_ns;		/* from the first phase's start (0 for phase 0) */
 	uint64_t runtime_ns;
+	uint64_t probe_free_ns;		/* Linux: the phase in a run without probes; 0 none */
 	uint64_t faults, thp_faults;
 };
 
@@ -184,11 +185,17 @@ const char *fault_kind_desc(unsigned kind);
 struct side_fault {
 	uint64_t t_ns;			/* from the first phase's start */
 	uint64_t addr;
-	uint64_t latency_ns;		/* Linux: measured; sim: simulated; 0 unknown */
+	/*
+	 * Linux: measured, less the probes' own work inside the window where
+	 * the side says what that costs (probe_ns); sim: simulated; 0 unknown
+	 */
+	uint64_t latency_ns;
+	uint64_t probe_ns;		/* taken off latency_ns: the probes' in-window cost */
 	int region;			/* index into regions, -1 outside them */
 	int phase;			/* index into phases, -1 outside them */
 	uint8_t order;			/* of the folio it allocated (0 if none) */
 	uint8_t kind;			/* enum fault_kind */
+	uint8_t nr_allocs, nr_rss;	/* page allocations and rss_stat firings inside it */
 	bool write, allocated;
 	bool present;			/* error_code's P bit: a present entry refused it */
 	bool completed;
@@ -212,6 +219,8 @@ struct side_zap {
  */
 struct side;
 void fault_kinds_classify(struct side *s, const struct side_zap *zaps, size_t nr_zaps);
+/* Mark the cold faults of s again (after its latencies changed). */
+void fault_mark_cold(struct side *s);
 
 struct side {
 	char *path;			/* the JSON file read */
@@ -221,6 +230,14 @@ struct side {
 	bool complete;
 	uint64_t dropped_events;
 	uint64_t runtime_ns;
+	uint64_t probe_free_ns;		/* Linux: runtime_ns of a run without probes; 0 none */
+	/*
+	 * Linux: what one run of each probe that fires inside a fault's
+	 * latency window costs, ns (probes.probe_cost_ns plus what the
+	 * run-time statistics add to each, probes.stats_overhead_ns); NAN
+	 * unknown. The loader takes it off each fault's latency.
+	 */
+	double probe_alloc_ns, probe_rss_ns, probe_tlb_ns;
 	/*
 	 * false when sim.json says "timing": "none" (virtuoso sim --functional:
 	 * no timing model, so no runtime and no fault latency to compare)

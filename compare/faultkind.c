@@ -129,7 +129,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Per kind, faults far above the kind's lower quartile are cold. */
-static void mark_cold(struct side *s)
+void fault_mark_cold(struct side *s)
 {
 	uint64_t *v = malloc((s->nr_faults ? s->nr_faults : 1) * sizeof(*v));
 
@@ -147,9 +147,8 @@ static void mark_cold(struct side *s)
 		qsort(v, n, sizeof(*v), cmp_u64);
 		q1 = side_quantile(v, n, 0.25);
 		for (size_t i = 0; i < s->nr_faults; i++)
-			s->faults[i].cold = s->faults[i].kind == k &&
-					    s->faults[i].latency_ns > FAULT_COLD_FACTOR * q1 ?
-					    true : s->faults[i].cold;
+			if (s->faults[i].kind == k)
+				s->faults[i].cold = s->faults[i].latency_ns > FAULT_COLD_FACTOR * q1;
 	}
 	free(v);
 }
@@ -198,5 +197,5 @@ void fault_kinds_classify(struct side *s, const struct side_zap *zaps, size_t nr
 		free(idx);
 	}
 	/* without the index, the zero-page pair stays "zero_read": the common one */
-	mark_cold(s);
+	fault_mark_cold(s);
 }

@@ -4,6 +4,7 @@
  * (linux-probes/evlog.h) into struct side (compare.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,18 @@ static int region_index(const struct side *s, const char *name)
 	return -1;
 }
 
+/* A number or null at obj.key (absent or null: 0). */
+static int optional_ns(const struct wj_ctx *c, const cJSON *obj, const char *path,
+		       const char *key, uint64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = 0;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	return wj_uint(c, obj, path, key, true, 0, WJ_MAX_EXACT, out) < 0 ? -1 : 0;
+}
+
 static int load_phases(const struct wj_ctx *c, const cJSON *root, struct side *s)
 {
 	const cJSON *phases = cJSON_GetObjectItemCaseSensitive(root, "phases");
@@ -277,7 +290,8 @@ static int load_phases(const struct wj_ctx *c, const cJSON *root, struct side *s
 		    wj_uint(c, j, path, "runtime_ns", true, 0, WJ_MAX_EXACT, &p->runtime_ns) < 0 ||
 		    wj_uint(c, j, path, "faults", true, 0, WJ_MAX_EXACT, &p->faults) < 0 ||
 		    wj_uint(c, j, path, "thp_faults", false, 0, WJ_MAX_EXACT, &p->thp_faults) < 0 ||
-		    wj_uint(c, j, path, "start_ns", false, 0, WJ_MAX_EXACT, &p->start_ns) < 0)
+		    wj_uint(c, j, path, "start_ns", false, 0, WJ_MAX_EXACT, &p->start_ns) < 0 ||
+		    optional_ns(c, j, path, "probe_free_runtime_ns", &p->probe_free_ns))
 			return -1;
 		p->op = strdup(op);
 		if (!p->op)
@@ -350,14 +364,18 @@ static int region_at(const struct side *s, uint64_t addr)
 }
 
 /*
- * One fault record as a struct side_fault. rss: the process's anonymous
- * RSS before it (bytes, -1 unknown), moved to after it. A record keeps its
- * first VT_FAULT_ALLOCS allocations; when the folio was not among them (a
- * fault that also allocated page tables at several levels), the growth of
- * the anonymous RSS gives its size.
+ * One fault record as a struct side_fault. A record keeps its first
+ * VT_FAULT_ALLOCS allocations; when the folio was not among them (a fault
+ * that also allocated page tables at several levels), Linux's probes sent
+ * the rest ahead of the record as allocations caused by a fault ('spilled':
+ * the movable one of them on the fault's thread, or NULL); MimicOS sends
+ * only the count, and the growth of the anonymous RSS gives the folio's
+ * size (rss: the process's anonymous RSS before it, bytes, -1 unknown,
+ * moved to after it; exact in MimicOS, a per-CPU approximation on Linux,
+ * which is why the spilled record comes first).
  */
 static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0,
-		     int64_t *rss, struct side_fault *f)
+		     int64_t *rss, const struct vt_alloc *spilled, struct side_fault *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->t_ns = e->ts >= t0 ? e->ts - t0 : 0;
@@ -374,6 +392,12 @@ static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0
 			f->allocated = true;
 			break;
 		}
+	f->nr_allocs = e->fault.nr_allocs;
+	f->nr_rss = e->fault.nr_rss;
+	if (!f->allocated && spilled) {
+		f->order = spilled->order;
+		f->allocated = true;
+	}
 	if (!f->allocated && e->fault.nr_allocs > VT_FAULT_ALLOCS && *rss >= 0 &&
 	    e->fault.rss_anon > *rss) {
 		uint64_t pages = (uint64_t)(e->fault.rss_anon - *rss) / PAGE_4K;
@@ -385,6 +409,48 @@ static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0
 	}
 	if (e->fault.rss_anon >= 0)
 		*rss = e->fault.rss_anon;
+}
+
+/*
+ * Take the probes' own work inside each fault's latency window off it, where
+ * the side says what a run of each costs: every allocation and RSS change
+ * during the fault ran a probe, and so did the TLB flush of a copy-on-write
+ * (linux-probes/README.md, "What the probes cost"). What cannot be measured
+ * (the tracepoints' dispatch) stays in. Returns whether anything changed.
+ */
+static bool take_off_probes(struct side *s)
+{
+	bool changed = false;
+
+	if (isnan(s->probe_alloc_ns) || isnan(s->probe_rss_ns))
+		return false;
+	for (size_t i = 0; i < s->nr_faults; i++) {
+		struct side_fault *f = &s->faults[i];
+		double ns = f->nr_allocs * s->probe_alloc_ns + f->nr_rss * s->probe_rss_ns;
+
+		if ((f->kind == FAULT_zero_cow || f->kind == FAULT_huge_zero_write) &&
+		    !isnan(s->probe_tlb_ns))
+			ns += s->probe_tlb_ns;
+		if (!f->latency_ns || ns <= 0)
+			continue;
+		f->probe_ns = (uint64_t)(ns + 0.5);
+		/* never below 1 ns: 0 means "unknown" */
+		f->latency_ns = f->latency_ns > f->probe_ns ? f->latency_ns - f->probe_ns : 1;
+		changed = true;
+	}
+	return changed;
+}
+
+/* probes.probe_cost_ns.<role> + probes.stats_overhead_ns, or NAN. */
+static double probe_cost(const cJSON *probes, const char *role)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(probes, "probe_cost_ns");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, role);
+	const cJSON *ov = cJSON_GetObjectItemCaseSensitive(probes, "stats_overhead_ns");
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+		return NAN;
+	return v->valuedouble + (cJSON_IsNumber(ov) && ov->valuedouble > 0 ? ov->valuedouble : 0);
 }
 
 /*
@@ -435,6 +501,9 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 	size_t cap = 0, nr_zaps = 0;
 	/* MM_ANONPAGES bytes as last seen: MimicOS's mm starts empty, Linux's unknown */
 	int64_t rss = strcmp(s->kind, "sim") ? -1 : 0;
+	struct vt_alloc spilled = { 0 };	/* a fault's folio sent ahead of its record */
+	uint32_t spilled_tid = 0;
+	bool has_spilled = false;
 	uint64_t t0 = s->first_phase_ns;
 	char *path, buf[16];
 	int ret = -1;
@@ -479,7 +548,17 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 					goto oom;
 				s->faults = nf;
 			}
-			fault_of(s, &e, t0, &rss, &s->faults[s->nr_faults++]);
+			fault_of(s, &e, t0, &rss, has_spilled && spilled_tid == e.tid ? &spilled : NULL,
+				 &s->faults[s->nr_faults++]);
+			if (spilled_tid == e.tid)
+				has_spilled = false;
+			break;
+		case VT_ALLOC:
+			if (e.alloc.cause == VT_CAUSE_FAULT && e.alloc.migratetype == MIGRATE_MOVABLE) {
+				spilled = e.alloc;
+				spilled_tid = e.tid;
+				has_spilled = true;
+			}
 			break;
 		case VT_RSS:
 			if (e.rss.member == MM_ANONPAGES)
@@ -518,6 +597,8 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 		}
 	}
 	fault_kinds_classify(s, zaps, nr_zaps);
+	if (take_off_probes(s))
+		fault_mark_cold(s);
 	s->has_log = true;
 	s->has_khugepaged = true;
 	s->has_tlb_flushes = true;
@@ -584,6 +665,15 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 	    wj_string(&c, s->json, "", "timing", false, &timing) < 0)
 		return -1;
 	s->timed = !timing || strcmp(timing, "none");
+	if (optional_ns(&c, s->json, "", "probe_free_runtime_ns", &s->probe_free_ns))
+		return -1;
+	{
+		const cJSON *probes = cJSON_GetObjectItemCaseSensitive(s->json, "probes");
+
+		s->probe_alloc_ns = probe_cost(probes, "page_alloc");
+		s->probe_rss_ns = probe_cost(probes, "rss_stat");
+		s->probe_tlb_ns = probe_cost(probes, "tlb_flush");
+	}
 	if (wj_bool(&c, s->json, "", "calibrated", false, &s->calibrated) < 0)
 		return -1;
 

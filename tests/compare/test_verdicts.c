@@ -467,3 +467,103 @@ Test(verdicts, cold_faults_are_left_out_of_the_quantiles_and_counted)
 	cr_expect_eq(c.timing, VERDICT_PASS);
 	release3(&c, &l, &s);
 }
+
+/* ---- the probes' own cost, and Linux without probes --------------------------------- */
+
+Test(verdicts, the_probes_in_window_cost_is_taken_off_linuxs_latencies)
+{
+	const char *dir = cmp_tmp_dir();
+	struct vt_event ev[3];
+	struct vt_alloc o0 = movable(0), pt[2] = { table(), movable(0) };
+	struct side l, s;
+	struct comparison c;
+	cJSON *j;
+
+	/*
+	 * page_alloc 140 + 70 ns of statistics, rss_stat 150 + 70, tlb_flush
+	 * 100 + 70: a 4 KiB write with 1 allocation and 1 RSS change is
+	 * 2000 - 210 - 220 = 1570 ns; one that also allocated a page table is
+	 * 2000 - 2 x 210 - 220 = 1360; a COW of the zero page, 1 allocation, 1
+	 * RSS change and its flush: 3000 - 210 - 220 - 170 = 2400.
+	 */
+	ev[0] = fault(10, BLK(0), false, true, 1, &o0, -1);
+	ev[1] = fault(20, BLK(1), false, true, 2, pt, -1);
+	ev[2] = fault(30, BLK(0), true, true, 1, &o0, -1);
+	ev[0].fault.latency_ns = ev[1].fault.latency_ns = 2000;
+	ev[2].fault.latency_ns = 3000;
+	for (int i = 0; i < 3; i++)
+		ev[i].fault.nr_rss = 1;
+	write_kinds_side(dir, "linux.json", "linux", "events.vlog");
+	j = cmp_read_json(cmp_path(dir, "linux.json"));
+	cmp_set(j, "probes", cJSON_Parse("{\"probe_cost_ns\": {\"fault_entry\": 150, "
+					 "\"fault_completion\": 180, \"page_alloc\": 140, "
+					 "\"rss_stat\": 150, \"tlb_flush\": 100}, "
+					 "\"stats_overhead_ns\": 70}"));
+	cmp_write_json(j, dir, "linux.json");
+	write_kinds_side(dir, "sim.json", "sim", "sim-events.vlog");
+	cmp_write_log(dir, "events.vlog", "{}", ev, 3);
+	cmp_write_log(dir, "sim-events.vlog", "{}", ev, 3);
+	compare_dir(&c, &l, &s, dir);
+	cr_expect_eq(l.faults[0].latency_ns, 1570);
+	cr_expect_eq(l.faults[0].probe_ns, 430);
+	cr_expect_eq(l.faults[1].latency_ns, 1360);
+	cr_expect_eq(l.faults[2].kind, FAULT_zero_cow);
+	cr_expect_eq(l.faults[2].latency_ns, 2400);
+	/* the simulated side has no probes: its latencies stay */
+	cr_expect_eq(s.faults[0].latency_ns, 2000);
+	release3(&c, &l, &s);
+}
+
+Test(verdicts, linux_without_probes_is_the_time_the_simulator_is_judged_by)
+{
+	const char *dir = cmp_tmp_dir();
+	struct side l, s;
+	struct comparison c;
+	cJSON *j;
+
+	/* probed: 1.2 ms, phases 1.0 and 0.2 ms; without probes 0.9, 0.75 and 0.15 ms */
+	write_twins(dir);
+	j = cmp_read_json(cmp_path(dir, "linux.json"));
+	cmp_set(j, "probe_free_runtime_ns", cJSON_CreateNumber(900000));
+	cmp_set(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "phases"), 0), "probe_free_runtime_ns",
+		cJSON_CreateNumber(750000));
+	cmp_set(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "phases"), 1), "probe_free_runtime_ns",
+		cJSON_CreateNull());
+	cmp_write_json(j, dir, "linux.json");
+	scale_sim_times(dir, 0.75);	/* the simulator: 0.9, 0.75 and 0.15 ms */
+	compare_dir(&c, &l, &s, dir);
+	expect_near(cmp_metric(&c, "runtime", "all")->linux_value, 900000, "probe-free runtime");
+	expect_near(cmp_metric(&c, "runtime", "all")->value, 0, "runtime");
+	cr_expect_not_null(strstr(cmp_metric(&c, "runtime", "all")->note, "without probes"));
+	expect_near(cmp_metric(&c, "phase_runtime", "phase 0 touch")->value, 0, "phase 0");
+	/* phase 1 has no probe-free time: the probed 0.2 ms against 0.15, 1/3 */
+	expect_near(cmp_metric(&c, "phase_runtime", "phase 1 touch")->value, 1.0 / 3, "phase 1");
+	release3(&c, &l, &s);
+}
+
+Test(verdicts, a_folio_sent_ahead_of_its_fault_record_counts_for_the_fault)
+{
+	const char *dir = cmp_tmp_dir();
+	struct vt_event ev[2];
+	struct vt_alloc pt[2] = { table(), table() };
+	struct side l, s;
+	struct comparison c;
+
+	/* Linux: three page tables and the THP, the THP sent ahead as its own record */
+	memset(&ev[0], 0, sizeof(ev[0]));
+	ev[0].ts = 5;
+	ev[0].tid = 1;
+	ev[0].type = VT_ALLOC;
+	ev[0].phase = 0;
+	ev[0].alloc = movable(9);
+	ev[1] = fault(10, BLK(3), false, true, 4, pt, -1);
+	write_kinds_side(dir, "linux.json", "linux", "events.vlog");
+	write_kinds_side(dir, "sim.json", "sim", "sim-events.vlog");
+	cmp_write_log(dir, "events.vlog", "{}", ev, 2);
+	cmp_write_log(dir, "sim-events.vlog", "{}", ev, 2);
+	compare_dir(&c, &l, &s, dir);
+	cr_assert_eq(l.nr_faults, 1);
+	cr_expect_eq(l.faults[0].kind, FAULT_thp);
+	cr_expect_eq(l.faults[0].order, 9);
+	release3(&c, &l, &s);
+}
