@@ -170,8 +170,9 @@ const char *fault_kind_name(unsigned kind);
 const char *fault_kind_desc(unsigned kind);
 
 /*
- * A fault is cold when its latency is more than FAULT_COLD_FACTOR times the
- * lower quartile of its kind on its side: on a guest, the first touch of
+ * A Linux fault is cold when its latency is more than FAULT_COLD_FACTOR
+ * times the lower quartile of its kind in its run (the simulated world has
+ * no cold memory): on a guest, the first touch of
  * memory the hypervisor has not backed (or took back through free page
  * reporting) costs host faults, 10 to 50 times a warm fault (4 KiB: 1.2 us
  * warm, 14 us cold; THP: 230 us warm, 3-13 ms cold), while the warm tail

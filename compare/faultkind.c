@@ -23,6 +23,7 @@
  *    separate 4 KiB zero-page reads would be 512 faults in the block).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "compare/compare.h"
 #include "workload/side.h"
@@ -128,11 +129,20 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Per kind, faults far above the kind's lower quartile are cold. */
+/*
+ * Per kind, Linux's faults far above the kind's lower quartile are cold.
+ * The simulated world has no hypervisor behind it: its slow faults are its
+ * model's (a page table allocated on the way), and stay in.
+ */
 void fault_mark_cold(struct side *s)
 {
-	uint64_t *v = malloc((s->nr_faults ? s->nr_faults : 1) * sizeof(*v));
+	uint64_t *v;
 
+	for (size_t i = 0; i < s->nr_faults; i++)
+		s->faults[i].cold = false;
+	if (s->kind && !strcmp(s->kind, "sim"))
+		return;
+	v = malloc((s->nr_faults ? s->nr_faults : 1) * sizeof(*v));
 	if (!v)
 		return;		/* nothing marked: every fault counts as warm */
 	for (unsigned k = 0; k < FAULT_KIND_NR; k++) {

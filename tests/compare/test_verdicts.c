@@ -567,3 +567,29 @@ Test(verdicts, a_folio_sent_ahead_of_its_fault_record_counts_for_the_fault)
 	cr_expect_eq(l.faults[0].order, 9);
 	release3(&c, &l, &s);
 }
+
+Test(verdicts, the_simulated_sides_slow_faults_are_never_cold)
+{
+	const char *dir = cmp_tmp_dir();
+	struct vt_event ev[8];
+	struct vt_alloc o0 = movable(0);
+	struct side l, s;
+	struct comparison c;
+
+	/* the same 1.0 us and one 20 us fault on both sides: only Linux's is cold */
+	for (int i = 0; i < 8; i++) {
+		ev[i] = fault(10 + (uint64_t)i, BLK(0) + 4096 * (uint64_t)i, false, true, 1, &o0, -1);
+		ev[i].fault.latency_ns = i == 3 ? 20000 : 1000;
+	}
+	write_kinds_side(dir, "linux.json", "linux", "events.vlog");
+	write_kinds_side(dir, "sim.json", "sim", "sim-events.vlog");
+	cmp_write_log(dir, "events.vlog", "{}", ev, 8);
+	cmp_write_log(dir, "sim-events.vlog", "{}", ev, 8);
+	compare_dir(&c, &l, &s, dir);
+	cr_expect(l.faults[3].cold);
+	cr_expect_not(s.faults[3].cold);
+	/* the simulated p99 keeps its 20 us: 20x Linux's warm 1 us */
+	expect_near(cmp_metric(&c, "fault_latency_p99", "anon_4k")->sim_value, 20000, "sim p99");
+	cr_expect_eq(cmp_metric(&c, "fault_latency_p99", "anon_4k")->verdict, VERDICT_FAIL);
+	release3(&c, &l, &s);
+}
