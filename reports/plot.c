@@ -748,14 +748,29 @@ void plot_phase_runtime(struct plotter *p, const struct comparison *c, struct fi
 		double v[COMPARE_MAX_RUNS], sim = NAN;
 		size_t k = 0;
 
-		for (size_t r = 0; r < nr_runs && r < COMPARE_MAX_RUNS; r++)
-			if (i < runs[r]->nr_phases && runs[r]->phases[i].runtime_ns)
-				v[k++] = (double)runs[r]->phases[i].runtime_ns / 1e6;
+		char scope[80];
+		const struct metric *m;
+
+		/* Linux's times as the metric judged them (without probes, when measured) */
+		snprintf(scope, sizeof(scope), "phase %zu %s", i, names->phases[i].op);
+		m = comparison_find(c, "phase_runtime", scope);
+		if (m && isfinite(m->linux_value) && m->linux_value > 0) {
+			v[0] = m->linux_lo / 1e6;
+			v[1] = m->linux_value / 1e6;
+			v[2] = m->linux_hi / 1e6;
+			k = 3;
+		} else {
+			for (size_t r = 0; r < nr_runs && r < COMPARE_MAX_RUNS; r++)
+				if (i < runs[r]->nr_phases && runs[r]->phases[i].runtime_ns)
+					v[k++] = (double)runs[r]->phases[i].runtime_ns / 1e6;
+			qsort(v, k, sizeof(v[0]), cmp_double);
+		}
 		if (S->timed && i < S->nr_phases && S->phases[i].runtime_ns)
 			sim = (double)S->phases[i].runtime_ns / 1e6;
-		qsort(v, k, sizeof(v[0]), cmp_double);
 		fprintf(d, "%zu", i);
-		if (k)
+		if (k == 3 && m && isfinite(m->linux_value) && m->linux_value > 0)
+			fprintf(d, " %.9g %.9g %.9g", v[1], v[0], v[2]);
+		else if (k)
 			fprintf(d, " %.9g %.9g %.9g", k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2,
 				v[0], v[k - 1]);
 		else

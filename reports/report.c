@@ -828,8 +828,8 @@ static const char *phase_region(const struct side *s, const struct side_phase *p
 static void section_phases(struct doc *d, const struct comparison *c, struct plotter *p)
 {
 	static const char *const head[] = {
-		"#", "Op", "Region", "Linux start", "Linux runtime", "Sim start", "Sim runtime",
-		"Linux faults", "Sim faults", "Linux THP", "Sim THP",
+		"#", "Op", "Region", "Linux start", "Linux runtime", "Linux without probes",
+		"Sim start", "Sim runtime", "Linux faults", "Sim faults", "Linux THP", "Sim THP",
 	};
 	const struct side *L = c->linux_side, *S = c->sim_side;
 	size_t n = L->nr_phases > S->nr_phases ? L->nr_phases : S->nr_phases;
@@ -845,10 +845,14 @@ static void section_phases(struct doc *d, const struct comparison *c, struct plo
 	}
 	doc_p(d, NULL, "Phases are numbered from 0, as in the metrics' scopes and the event logs. "
 	      "Start times are from the first phase's start, each in its own world's time "
-	      "(Linux: wall time; simulated: simulated time).%s",
+	      "(Linux: wall time; simulated: simulated time). \"Linux without probes\" is the "
+	      "same phase in a second run of the workload without the probes: the simulated "
+	      "world has none, so timing is judged by it where every Linux run has one (the "
+	      "fault_time_share rows of the verdicts say how much of each phase is fault "
+	      "time, in both worlds).%s",
 	      report_linux_runs(c, &runs) > 1 ? " The table shows Linux's first run (the one "
 	      "whose addresses the simulated side used); the figure all of its runs." : "");
-	table_init(&t, head, 11, 0x7f9u);
+	table_init(&t, head, 12, 0xff9u);
 	for (size_t i = 0; i < n; i++) {
 		const struct side_phase *ph[2] = {
 			i < L->nr_phases ? &L->phases[i] : NULL,
@@ -864,6 +868,13 @@ static void section_phases(struct doc *d, const struct comparison *c, struct plo
 			table_add(&t, NULL, "%s", ph[s] ? fmt_ns(buf[2 * s], 32, (double)ph[s]->start_ns) : DASH);
 			table_add(&t, NULL, "%s", ph[s] ? fmt_ns(buf[2 * s + 1], 32,
 							       (double)ph[s]->runtime_ns) : DASH);
+			if (!s) {
+				char pf[32];
+
+				/* the same phase in Linux's run without probes: what timing is judged by */
+				table_add(&t, NULL, "%s", ph[0] && ph[0]->probe_free_ns ?
+					  fmt_ns(pf, sizeof(pf), (double)ph[0]->probe_free_ns) : DASH);
+			}
 		}
 		for (int s = 0; s < 2; s++)
 			if (ph[s])

@@ -198,6 +198,7 @@ static void fixture_init(void)
 
 	set_phase(&fx.ph[0][0], "touch", 0, 0, 4000000, 4, 4);
 	set_phase(&fx.ph[0][1], "touch", 1, 4100000, 6000000, 600, 0);
+	fx.ph[0][0].probe_free_ns = 3000000;	/* phase 0 ran in 3 ms without probes */
 	set_phase(&fx.ph[0][2], "access", 0, 10200000, 1800000, 0, 0);
 	set_phase(&fx.ph[1][0], "touch", 0, 500, 1200000, 515, 3);
 	set_phase(&fx.ph[1][1], "touch", 1, 1200600, 1000000, 600, 0);
@@ -477,8 +478,10 @@ Test(report, markdown_has_the_verdict_rows)
 	/* the other tables */
 	cr_expect_not_null(strstr(md, "| hot | simulated | 0x7f1000000000 | 8 MiB | 515 | 3 | "
 				  "6 MiB | 8 MiB | 0 | 0 | 512 | 1536 |\n"), "%s", md);
-	cr_expect_not_null(strstr(md, "| 0 | touch | hot | 0 ns | 4 ms | 500 ns | 1.2 ms | 4 | "
+	cr_expect_not_null(strstr(md, "| 0 | touch | hot | 0 ns | 4 ms | 3 ms | 500 ns | 1.2 ms | 4 | "
 				  "515 | 4 | 3 |\n"), "%s", md);
+	/* no probe-free time for phase 1: a dash */
+	cr_expect_not_null(strstr(md, "| 1 | touch | cold | 4.1 ms | 6 ms | \u2014 |"), "%s", md);
 	cr_expect_not_null(strstr(md, "| 9 | 2 MiB | 4 | 3 |\n"));
 	cr_expect_not_null(strstr(md, "| succeeded | 1 | 0 |\n"));
 	cr_expect_not_null(strstr(md, "| page_pmd_mapped | 0 | 1 |\n"));
