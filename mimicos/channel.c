@@ -1247,9 +1247,6 @@ void channel_config_init(struct channel_config *cfg)
 }
 
 static const char *const mode_names[] = { "in-process", "out-of-process" };
-static const char *const enabled_names[] = { "always", "madvise", "never" };
-static const char *const defrag_names[] = { "always", "defer", "defer+madvise", "madvise", "never" };
-static const char *const size_mode_names[] = { "always", "inherit", "madvise", "never" };
 static const char *const size_names[PMD_ORDER + 1] = {
 	[2] = "16kB", [3] = "32kB", [4] = "64kB", [5] = "128kB", [6] = "256kB",
 	[7] = "512kB", [8] = "1024kB", [9] = "2048kB",
@@ -1291,11 +1288,11 @@ static int thp_from_json(const struct wj_ctx *c, const cJSON *o, struct thp_sett
 	if (wj_check_object(c, o, "thp", "the THP settings", keys))
 		return -1;
 	v = (int)t->enabled;
-	if (enum_key(c, o, "thp", "enabled", enabled_names, ARRAY_SIZE(enabled_names), &v))
+	if (enum_key(c, o, "thp", "enabled", thp_enabled_names, THP_ENABLED_NR, &v))
 		return -1;
 	t->enabled = (enum thp_enabled)v;
 	v = (int)t->defrag;
-	if (enum_key(c, o, "thp", "defrag", defrag_names, ARRAY_SIZE(defrag_names), &v))
+	if (enum_key(c, o, "thp", "defrag", thp_defrag_names, THP_DEFRAG_NR, &v))
 		return -1;
 	t->defrag = (enum thp_defrag)v;
 	if (wj_bool(c, o, "thp", "use_zero_page", false, &t->use_zero_page) < 0)
@@ -1308,8 +1305,8 @@ static int thp_from_json(const struct wj_ctx *c, const cJSON *o, struct thp_sett
 			return -1;
 		for (int order = 2; order <= PMD_ORDER; order++) {
 			v = (int)t->size[order];
-			if (enum_key(c, sub, "thp.size", size_names[order], size_mode_names,
-				     ARRAY_SIZE(size_mode_names), &v))
+			if (enum_key(c, sub, "thp.size", size_names[order], thp_size_mode_names,
+				     THP_SIZE_NR, &v))
 				return -1;
 			t->size[order] = (enum thp_size_mode)v;
 		}

@@ -106,25 +106,17 @@ int thp_settings_from_spec(struct thp_settings *s, const struct wl_kernel *k,
 
 const char *thp_enabled_name(enum thp_enabled v)
 {
-	static const char *const names[] = { "always", "madvise", "never" };
-
-	return (unsigned)v <= THP_ENABLED_NEVER ? names[v] : "?";
+	return (unsigned)v < THP_ENABLED_NR ? thp_enabled_names[v] : "?";
 }
 
 const char *thp_defrag_name(enum thp_defrag v)
 {
-	static const char *const names[] = {
-		"always", "defer", "defer+madvise", "madvise", "never",
-	};
-
-	return (unsigned)v <= THP_DEFRAG_NEVER ? names[v] : "?";
+	return (unsigned)v < THP_DEFRAG_NR ? thp_defrag_names[v] : "?";
 }
 
 const char *thp_size_mode_name(enum thp_size_mode v)
 {
-	static const char *const names[] = { "always", "inherit", "madvise", "never" };
-
-	return (unsigned)v <= THP_SIZE_NEVER ? names[v] : "?";
+	return (unsigned)v < THP_SIZE_NR ? thp_size_mode_names[v] : "?";
 }
 
 unsigned long thp_orders_supported(const struct thp_settings *s)

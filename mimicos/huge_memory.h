@@ -52,6 +52,7 @@
 
 #include "mimicos/mm_types.h"
 #include "mimicos/page_alloc.h"
+#include "workload/thp_modes.h"
 
 struct wl_kernel;
 
@@ -92,29 +93,27 @@ struct wl_kernel;
 #define GFP_TRANSHUGE		(GFP_TRANSHUGE_LIGHT | __GFP_DIRECT_RECLAIM)
 #endif
 
-/* /sys/kernel/mm/transparent_hugepage/enabled */
-enum thp_enabled {
-	THP_ENABLED_ALWAYS,	/* TRANSPARENT_HUGEPAGE_FLAG */
-	THP_ENABLED_MADVISE,	/* TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG */
-	THP_ENABLED_NEVER,
-};
-
-/* /sys/kernel/mm/transparent_hugepage/defrag */
-enum thp_defrag {
-	THP_DEFRAG_ALWAYS,		/* TRANSPARENT_HUGEPAGE_DEFRAG_DIRECT_FLAG */
-	THP_DEFRAG_DEFER,		/* ..._DEFRAG_KSWAPD_FLAG */
-	THP_DEFRAG_DEFER_MADVISE,	/* ..._DEFRAG_KSWAPD_OR_MADV_FLAG */
-	THP_DEFRAG_MADVISE,		/* ..._DEFRAG_REQ_MADV_FLAG */
-	THP_DEFRAG_NEVER,
-};
-
-/* hugepages-<N>kB/enabled: which of huge_anon_orders_{always,inherit,madvise} holds the order. */
-enum thp_size_mode {
-	THP_SIZE_ALWAYS,
-	THP_SIZE_INHERIT,
-	THP_SIZE_MADVISE,
-	THP_SIZE_NEVER,
-};
+/*
+ * The sysfs settings' values, from workload/thp_modes.h's lists (one place
+ * for the modes and their names):
+ *
+ * enabled: ALWAYS is TRANSPARENT_HUGEPAGE_FLAG, MADVISE
+ *	TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG;
+ * defrag: ALWAYS is TRANSPARENT_HUGEPAGE_DEFRAG_DIRECT_FLAG, DEFER
+ *	..._DEFRAG_KSWAPD_FLAG, DEFER_MADVISE ..._DEFRAG_KSWAPD_OR_MADV_FLAG,
+ *	MADVISE ..._DEFRAG_REQ_MADV_FLAG;
+ * hugepages-<N>kB/enabled: which of huge_anon_orders_{always,inherit,madvise}
+ *	holds the order.
+ */
+#define THP_ENABLED_ENUM(e, name) THP_ENABLED_##e,
+#define THP_DEFRAG_ENUM(e, name) THP_DEFRAG_##e,
+#define THP_SIZE_ENUM(e, name) THP_SIZE_##e,
+enum thp_enabled { THP_ENABLED_MODES(THP_ENABLED_ENUM) };
+enum thp_defrag { THP_DEFRAG_MODES(THP_DEFRAG_ENUM) };
+enum thp_size_mode { THP_SIZE_MODES(THP_SIZE_ENUM) };
+#undef THP_ENABLED_ENUM
+#undef THP_DEFRAG_ENUM
+#undef THP_SIZE_ENUM
 
 /* /sys/kernel/mm/transparent_hugepage/khugepaged/ (mm/khugepaged.c). */
 struct khugepaged_settings {

@@ -45,6 +45,10 @@ static int read_line(const char *root, const char *rel, char *buf, size_t len,
 }
 
 /* The bracketed choice of "a [b] c" as an index into names (+1), or -1. */
+const char *const thp_enabled_names[THP_ENABLED_NR] = { THP_ENABLED_MODES(THP_MODE_NAME) };
+const char *const thp_defrag_names[THP_DEFRAG_NR] = { THP_DEFRAG_MODES(THP_MODE_NAME) };
+const char *const thp_size_mode_names[THP_SIZE_NR] = { THP_SIZE_MODES(THP_MODE_NAME) };
+
 static int read_choice(const char *root, const char *rel, const char *const *names,
 		       size_t n, struct wl_error *err)
 {
@@ -83,20 +87,15 @@ static int read_int(const char *root, const char *rel, int64_t *out, struct wl_e
 
 int wl_kernel_resolve(struct wl_kernel *k, const char *thp_root, struct wl_error *err)
 {
-	static const char *const thp[] = { "always", "madvise", "never" };
-	static const char *const defrag[] = {
-		"always", "defer", "defer+madvise", "madvise", "never",
-	};
-	static const char *const mthp[] = { "always", "inherit", "madvise", "never" };
 	int v;
 
 	if (k->thp == WL_THP_HOST) {
-		if ((v = read_choice(thp_root, "enabled", thp, 3, err)) < 0)
+		if ((v = read_choice(thp_root, "enabled", thp_enabled_names, THP_ENABLED_NR, err)) < 0)
 			return -1;
 		k->thp = (enum wl_thp)v;
 	}
 	if (k->defrag == WL_DEFRAG_HOST) {
-		if ((v = read_choice(thp_root, "defrag", defrag, 5, err)) < 0)
+		if ((v = read_choice(thp_root, "defrag", thp_defrag_names, THP_DEFRAG_NR, err)) < 0)
 			return -1;
 		k->defrag = (enum wl_defrag)v;
 	}
@@ -124,7 +123,7 @@ int wl_kernel_resolve(struct wl_kernel *k, const char *thp_root, struct wl_error
 		}
 		if (f)
 			fclose(f);
-		if ((v = read_choice(thp_root, rel, mthp, 4, err)) < 0)
+		if ((v = read_choice(thp_root, rel, thp_size_mode_names, THP_SIZE_NR, err)) < 0)
 			return -1;
 		k->mthp[i] = (enum wl_mthp_mode)v;
 	}

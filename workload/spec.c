@@ -16,11 +16,6 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Name tables: index = enum value (the *_HOST entries have no name). */
-static const char *const thp_names[] = { "always", "madvise", "never" };
-static const char *const defrag_names[] = {
-	"always", "defer", "defer+madvise", "madvise", "never",
-};
-static const char *const mthp_names[] = { "always", "inherit", "madvise", "never" };
 static const char *const khp_names[] = {
 	"scan_sleep_ms", "alloc_sleep_ms", "pages_to_scan", "max_ptes_none",
 	"max_ptes_swap", "max_ptes_shared", "defrag",
@@ -35,9 +30,9 @@ static const char *const order_names[] = { "sequential", "reverse", "random" };
 static const char *const pattern_names[] = { "sequential", "uniform", "zipf", "chase" };
 
 #define NAME(tbl, v) ((size_t)(v) < ARRAY_SIZE(tbl) ? tbl[v] : "?")
-const char *wl_thp_name(enum wl_thp v) { return v == WL_THP_HOST ? "host" : NAME(thp_names, v - 1); }
-const char *wl_defrag_name(enum wl_defrag v) { return v == WL_DEFRAG_HOST ? "host" : NAME(defrag_names, v - 1); }
-const char *wl_mthp_name(enum wl_mthp_mode v) { return v == WL_MTHP_HOST ? "host" : NAME(mthp_names, v - 1); }
+const char *wl_thp_name(enum wl_thp v) { return v == WL_THP_HOST ? "host" : NAME(thp_enabled_names, v - 1); }
+const char *wl_defrag_name(enum wl_defrag v) { return v == WL_DEFRAG_HOST ? "host" : NAME(thp_defrag_names, v - 1); }
+const char *wl_mthp_name(enum wl_mthp_mode v) { return v == WL_MTHP_HOST ? "host" : NAME(thp_size_mode_names, v - 1); }
 const char *wl_khugepaged_key_name(enum wl_khugepaged_key k) { return NAME(khp_names, k); }
 const char *wl_advice_name(enum wl_advice v) { return NAME(advice_names, v); }
 const char *wl_prot_name(enum wl_prot v) { return NAME(prot_names, v); }
@@ -77,11 +72,11 @@ static int parse_kernel(const struct wj_ctx *c, const cJSON *k, struct wl_kernel
 
 	if (wj_check_object(c, k, "kernel", "the kernel block", keys))
 		return -1;
-	if (wj_enum(c, k, "kernel", "thp", false, thp_names, ARRAY_SIZE(thp_names), &v) < 0)
+	if (wj_enum(c, k, "kernel", "thp", false, thp_enabled_names, THP_ENABLED_NR, &v) < 0)
 		return -1;
 	if (cJSON_GetObjectItemCaseSensitive(k, "thp"))
 		out->thp = (enum wl_thp)(v + 1);
-	if (wj_enum(c, k, "kernel", "defrag", false, defrag_names, ARRAY_SIZE(defrag_names), &v) < 0)
+	if (wj_enum(c, k, "kernel", "defrag", false, thp_defrag_names, THP_DEFRAG_NR, &v) < 0)
 		return -1;
 	if (cJSON_GetObjectItemCaseSensitive(k, "defrag"))
 		out->defrag = (enum wl_defrag)(v + 1);
@@ -116,7 +111,7 @@ static int parse_kernel(const struct wj_ctx *c, const cJSON *k, struct wl_kernel
 				return wl_error_set(c->err, c->file, path,
 						    "duplicate mTHP size (already given with another spelling)");
 			if (!cJSON_IsString(e) || wj_enum(c, m, "kernel.mthp", e->string, true,
-							   mthp_names, ARRAY_SIZE(mthp_names), &v) < 0)
+							   thp_size_mode_names, THP_SIZE_NR, &v) < 0)
 				return wl_error_set(c->err, c->file, path,
 						    "expected one of always, inherit, madvise, never, got %s",
 						    wj_describe(e, got, sizeof(got)));

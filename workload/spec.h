@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "workload/error.h"
+#include "workload/thp_modes.h"
 
 #define WL_SPEC_VERSION 1
 #define WL_PAGE_SIZE 4096ULL
@@ -29,14 +30,16 @@
  * parser records that as *_HOST (or -1 for numbers) and wl_kernel_resolve()
  * fills the values in from THP sysfs when a concrete policy is needed.
  */
-enum wl_thp { WL_THP_HOST, WL_THP_ALWAYS, WL_THP_MADVISE, WL_THP_NEVER };
-enum wl_defrag {
-	WL_DEFRAG_HOST, WL_DEFRAG_ALWAYS, WL_DEFRAG_DEFER,
-	WL_DEFRAG_DEFER_MADVISE, WL_DEFRAG_MADVISE, WL_DEFRAG_NEVER,
-};
-enum wl_mthp_mode {
-	WL_MTHP_HOST, WL_MTHP_ALWAYS, WL_MTHP_INHERIT, WL_MTHP_MADVISE, WL_MTHP_NEVER,
-};
+#define WL_THP_ENUM(e, name) WL_THP_##e,
+#define WL_DEFRAG_ENUM(e, name) WL_DEFRAG_##e,
+#define WL_MTHP_ENUM(e, name) WL_MTHP_##e,
+/* each mode's value is its position in workload/thp_modes.h's list plus 1 */
+enum wl_thp { WL_THP_HOST, THP_ENABLED_MODES(WL_THP_ENUM) };
+enum wl_defrag { WL_DEFRAG_HOST, THP_DEFRAG_MODES(WL_DEFRAG_ENUM) };
+enum wl_mthp_mode { WL_MTHP_HOST, THP_SIZE_MODES(WL_MTHP_ENUM) };
+#undef WL_THP_ENUM
+#undef WL_DEFRAG_ENUM
+#undef WL_MTHP_ENUM
 
 /* mTHP sizes the format knows: 16KiB (order 2) .. 1MiB (order 8). */
 #define WL_MTHP_MIN_ORDER 2

@@ -650,3 +650,32 @@ Test(huge_memory, json_printer)
 	cr_expect_eq(cJSON_GetObjectItemCaseSensitive(child, "split")->valuedouble, 1.0);
 	cJSON_Delete(json);
 }
+
+/* The spec's modes and MimicOS's are one list: the same value, the same name. */
+Test(huge_memory, thp_modes_are_one_list_for_the_spec_and_mimicos)
+{
+	/* the sysfs spellings, in the kernel's order (mm/huge_memory.c's *_show()) */
+	static const char *const enabled[] = { "always", "madvise", "never" };
+	static const char *const defrag[] = { "always", "defer", "defer+madvise", "madvise", "never" };
+	static const char *const size[] = { "always", "inherit", "madvise", "never" };
+
+	cr_assert_eq(THP_ENABLED_NR, 3);
+	cr_assert_eq(THP_DEFRAG_NR, 5);
+	cr_assert_eq(THP_SIZE_NR, 4);
+	for (int v = 0; v < THP_ENABLED_NR; v++) {
+		cr_expect_str_eq(thp_enabled_name((enum thp_enabled)v), enabled[v]);
+		cr_expect_str_eq(wl_thp_name((enum wl_thp)(v + 1)), enabled[v]);
+	}
+	for (int v = 0; v < THP_DEFRAG_NR; v++) {
+		cr_expect_str_eq(thp_defrag_name((enum thp_defrag)v), defrag[v]);
+		cr_expect_str_eq(wl_defrag_name((enum wl_defrag)(v + 1)), defrag[v]);
+	}
+	for (int v = 0; v < THP_SIZE_NR; v++) {
+		cr_expect_str_eq(thp_size_mode_name((enum thp_size_mode)v), size[v]);
+		cr_expect_str_eq(wl_mthp_name((enum wl_mthp_mode)(v + 1)), size[v]);
+	}
+	cr_expect_eq(THP_DEFRAG_DEFER_MADVISE, 2);
+	cr_expect_eq(WL_DEFRAG_DEFER_MADVISE, 3);
+	cr_expect_eq(THP_SIZE_NEVER, 3);
+	cr_expect_eq(WL_THP_NEVER, 3);
+}
