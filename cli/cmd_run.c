@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
 #include "compare/compare.h"
 #include "linux-probes/runner.h"
+#include "mimicos/version.h"
 #include "simulator/config.h"
 
 /*
@@ -113,6 +115,14 @@ int cmd_run(int argc, char **argv)
 	}
 	if ((ret = cli_check_linux_host("run")))
 		goto out;
+	{
+		struct utsname u;
+
+		if (!uname(&u) && !mimicos_imitates(u.release))
+			fprintf(stderr, "virtuoso run: warning: MimicOS imitates Linux %s and this host "
+				"runs %.60s: where the two worlds differ, the kernels may\n",
+				MIMICOS_LINUX_VERSION, u.release);
+	}
 
 	/* 1. Linux */
 	ro.spec = &s;

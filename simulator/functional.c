@@ -14,6 +14,7 @@
 
 #include "linux-probes/evlog.h"
 #include "mimicos/mmap.h"
+#include "mimicos/version.h"
 #include "simulator/functional.h"
 #include "simulator/stats.h"
 #include "workload/gen.h"
@@ -1064,6 +1065,7 @@ cJSON *functional_to_json(const struct functional_run *run)
 	cJSON_AddBoolToObject(root, "complete", run->complete);
 	cJSON_AddNumberToObject(root, "dropped_events", 0);
 	cJSON_AddStringToObject(root, "timing", run->timed ? "interval" : "none");
+	cJSON_AddStringToObject(root, "mimicos_linux_version", MIMICOS_LINUX_VERSION);
 	if (run->nr_reasons) {
 		a = cJSON_AddArrayToObject(root, "incomplete_reasons");
 		for (size_t i = 0; i < run->nr_reasons; i++)

@@ -52,6 +52,13 @@ static long alloc_ok(gfp_t gfp, unsigned int order)
 Test(page_alloc, version_is_pinned_once)
 {
 	cr_expect_str_eq(MIMICOS_LINUX_VERSION, "6.18");
+	/* a release string is the imitated kernel by its major and minor alone */
+	cr_expect(mimicos_imitates("6.18.44-fc-v1300"));
+	cr_expect(mimicos_imitates("6.18"));
+	cr_expect_not(mimicos_imitates("6.12.48-1-amd64"));
+	cr_expect_not(mimicos_imitates("6.1.0"));
+	cr_expect_not(mimicos_imitates("16.18.0"));
+	cr_expect_not(mimicos_imitates("garbage"));
 }
 
 Test(page_alloc, find_buddy_pfn_flips_the_order_bit)

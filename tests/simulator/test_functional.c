@@ -376,6 +376,9 @@ Test(functional, json_has_the_side_fields)
 	cr_assert_not_null(j);
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "side")), "sim");
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "timing")), "none");
+	/* the kernel MimicOS imitates, so a reader can tell it from the host's */
+	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "mimicos_linux_version")),
+			 "6.18");
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(j, "complete")));
 	cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "runtime_ns")), 0);
 	r = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "regions"), "hot");
