@@ -1,6 +1,6 @@
 /*
  * bench_mimicos.c - what a simulated fault costs MimicOS, in time and in
- * host memory (issue 4, point 10).
+ * host memory.
  *
  * Part 1, fault rate. One simulated process with THP never (and every mTHP
  * size never), so every fault is a 4 KiB do_anonymous_page() write fault:

@@ -1,5 +1,5 @@
 /*
- * bench_sim.c - how fast the simulator simulates (issue 5, point 9).
+ * bench_sim.c - how fast the simulator simulates.
  *
  * Goals, on one core of this machine: >= 5 M simulated accesses per second
  * for `uniform` over 1 GiB with 4 KiB pages (TLB-miss heavy) and >= 30 M for

@@ -1,6 +1,6 @@
 /*
- * channel.h - the two channels between MimicOS and the simulator (issue 4,
- * point 7), as Virtuoso has them.
+ * channel.h - the two channels between MimicOS and the simulator (as
+ * Virtuoso has them).
  *
  * The functional channel: the simulator sends a request (a fault at an
  * address with its access kind, mmap/munmap/mprotect/madvise, advancing

@@ -35,7 +35,8 @@ void sim_config_init(struct sim_config *cfg)
 
 	/*
 	 * Core: the reference's Meteor Lake P-core runs at 5.1 GHz. work_cycles
-	 * and mlp as issue 5 sets them. Fault entry and exit (not given by
+	 * and mlp: one cycle of work per access, ten misses in flight. Fault
+	 * entry and exit (not given by
 	 * the reference, whose in-simulator mode charges a flat
 	 * page_fault_latency): exception delivery through the IDT is ~100-150
 	 * cycles on recent x86 cores and the entry code (swapgs, saving

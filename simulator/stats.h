@@ -9,7 +9,7 @@
  * names; NULL if out of memory. Components' names and configurations are
  * the caller's to add around them.
  *
- * So far (issue 5): the set-associative structure and DRAM.
+ * Here: the set-associative structure and DRAM.
  *
  *   sa_stats_to_json()		{"hits": 0, "misses": 0, "inserts": 0,
  *				 "evictions": 0, "dirty_evictions": 0,

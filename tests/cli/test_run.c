@@ -1,6 +1,6 @@
 /*
  * test_run.c - virtuoso run and virtuoso compare, end to end, as a user runs
- * them (issue 6).
+ * them.
  *
  * The accuracy floor (root, real kernel, one workload at a time: it changes
  * THP sysfs and measures the host): for every dataset workload, `virtuoso

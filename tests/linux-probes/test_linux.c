@@ -253,7 +253,7 @@ static void backing_text(cJSON *j, const char *region, char *buf, size_t len)
 /*
  * The second world on the same workload: MimicOS (virtuoso sim --functional),
  * each region mapped where Linux put it, must give the faults, THP faults
- * and page classes the kernel gave, region by region (issue 4's "done when"),
+ * and page classes the kernel gave, region by region,
  * and the same backing map, run by run (so page by page).
  */
 /* The region's backing map is 'want' ("pte 256, none 1, ..."). */
