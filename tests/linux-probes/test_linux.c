@@ -13,6 +13,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,31 +359,74 @@ static int thp_pfns_aligned(const char *dir)
 	return n;
 }
 
+/*
+ * Free 2 MiB blocks in the buddy allocator, every zone: /proc/buddyinfo's
+ * counts of order 9 and above, an order-k block holding 2^(k-9) of them.
+ */
+static unsigned long long free_2mib_blocks(void)
+{
+	unsigned long long total = 0;
+	char line[512];
+	FILE *f = fopen("/proc/buddyinfo", "r");
+
+	cr_assert_not_null(f, "/proc/buddyinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "zone");
+		int order = 0, used;
+		unsigned long long n;
+
+		if (!p)
+			continue;
+		p += 4;
+		while (*p == ' ')
+			p++;
+		p += strcspn(p, " ");	/* the zone's name */
+		for (; sscanf(p, "%llu%n", &n, &used) == 1; p += used, order++)
+			if (order >= 9)
+				total += n << (order - 9);
+	}
+	fclose(f);
+	return total;
+}
+
 Test(linux, write_touch_64mib_with_thp_always_takes_one_thp_fault_per_2mib)
 {
 	struct result r;
+	unsigned long long free_blocks = free_2mib_blocks();
 	cJSON *j = run_linux(spec("always64", "{\"name\":\"always64\",\"kernel\":{\"thp\":\"always\","
 			     "\"defrag\":\"madvise\"},\"regions\":[{\"name\":\"buf\",\"size\":\"64MiB\"}],"
 			     "\"phases\":[{\"op\":\"touch\",\"region\":\"buf\"}]}"),
 			     outdir("always64"), NULL, NULL, &r);
+	double thp = num(j, "regions.buf.thp_faults");
 
 	cr_assert_eq(num(j, "regions.buf.start"), (double)((uint64_t)num(j, "regions.buf.start") &
 								~((2ULL << 20) - 1)),
 		     "a 64MiB anonymous mapping is 2MiB-aligned");
-	cr_assert_eq(num(j, "regions.buf.faults"), 32, "64MiB / 2MiB");
-	cr_assert_eq(num(j, "regions.buf.thp_faults"), 32);
-	cr_assert_eq(num(j, "regions.buf.fault_alloc_orders.9"), 32);
-	cr_assert_eq(num(j, "regions.buf.huge_bytes"), 64 * MiB);
-	assert_pages(j, "buf", 0, 0, 0, 16384);
+	/*
+	 * defrag=madvise: a fault in this unadvised region neither compacts
+	 * nor reclaims (vma_thp_gfp_mask() leaves out __GFP_DIRECT_RECLAIM), so
+	 * each 2 MiB block is a THP only if a free order-9 block was there; else
+	 * 512 faults of 4 KiB. Linux guarantees the accounting for any number
+	 * of THPs; all 32 only where memory has them free. With twice as many
+	 * free before the run (other allocations may take some meanwhile), 32
+	 * are expected; on a fragmented host the accounting alone is checked.
+	 */
+	cr_assert_leq(thp, 32);
+	if (free_blocks >= 64)
+		cr_assert_eq(thp, 32, "64MiB / 2MiB, with %llu free 2MiB blocks before", free_blocks);
+	cr_assert_eq(num(j, "regions.buf.faults"), thp + 512 * (32 - thp));
+	cr_assert_eq(num(j, "regions.buf.fault_alloc_orders.9"), thp);
+	cr_assert_eq(num(j, "regions.buf.huge_bytes"), thp * 2 * MiB);
+	assert_pages(j, "buf", 0, 0, 512 * (32 - thp), 512 * thp);
 	/*
 	 * Each THP is a naturally aligned order-9 block, so a pfn that the
 	 * probes derived from a struct page pointer (tp_btf) must be a multiple
 	 * of 512: a check of the vmemmap calibration that does not use it.
 	 */
-	cr_assert_eq(thp_pfns_aligned(outdir("always64")), 32);
+	cr_assert_eq(thp_pfns_aligned(outdir("always64")), thp);
 	/* the kernel's own counters saw at least these (they are system-wide) */
-	cr_assert_geq(num(j, "host_counters.vmstat.thp_fault_alloc"), 32);
-	cr_assert_geq(num(j, "host_counters.hugepages-2048kB.anon_fault_alloc"), 32);
+	cr_assert_geq(num(j, "host_counters.vmstat.thp_fault_alloc"), thp);
+	cr_assert_geq(num(j, "host_counters.hugepages-2048kB.anon_fault_alloc"), thp);
 	cJSON_Delete(j);
 }
 
@@ -474,8 +519,12 @@ Test(linux, sparse_region_collapses_under_khugepaged_wait)
 			      "freed %.0f pages in 4 collapses and %.0f failed attempts",
 			      num(j, "khugepaged.collapse_freed_pages"), failed);
 	}
-	/* the kernel's counter agrees (nothing else collapses on a test host) */
-	cr_assert_eq(num(j, "host_counters.khugepaged.pages_collapsed"), 4);
+	/*
+	 * khugepaged/pages_collapsed is system-wide: khugepaged may collapse
+	 * other processes' memory during the run, so it counts these 4 and
+	 * possibly more (the per-mm count is collapse.succeeded above).
+	 */
+	cr_assert_geq(num(j, "host_counters.khugepaged.pages_collapsed"), 4);
 	cJSON_Delete(j);
 }
 
@@ -1139,6 +1188,28 @@ struct ds_case {
 	struct ds_region r[2];
 };
 
+/*
+ * Timing-dependent workloads (INDEX.md says so): khugepaged may or may not
+ * have collapsed each of the region's 'blocks' 2 MiB blocks, 'touched' pages
+ * each, by the end of the workload; each block is either pmd 512 or pte
+ * 'touched' + none 512 - 'touched'. MimicOS always collapses them, so only
+ * its faults are compared.
+ */
+static const struct ds_timing {
+	const char *file, *region;
+	int blocks, touched;
+} ds_timing[] = {
+	{ "khugepaged-sleep", "buf", 2, 16 },	/* 4 MiB at a 128 KiB stride */
+};
+
+static const struct ds_timing *ds_timing_of(const char *file)
+{
+	for (size_t i = 0; i < sizeof(ds_timing) / sizeof(ds_timing[0]); i++)
+		if (!strcmp(ds_timing[i].file, file))
+			return &ds_timing[i];
+	return NULL;
+}
+
 static struct ds_case ds_cases[] = {
 	{ "access-mix", 1, { { "heap", 12288, 0, 0, 0, 12288, 0, "pte 12288" } } },
 	{ "chase-tlb", 2, { { "huge", 16, 16, 0, 0, 0, 8192, "pmd 8192" },
@@ -1229,7 +1300,7 @@ static void expect_same_runs(const char *spec_path, const char *region,
 		     spec_path, region, sim->nr, cJSON_GetArraySize(linux_map));
 }
 
-static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json)
+static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json, bool timing)
 {
 	static const char *const classes[MM_PAGE_NR] = { "none", "zero", "pte", "pmd" };
 	struct functional_opts o;
@@ -1262,6 +1333,8 @@ static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json)
 		snprintf(k, sizeof(k), "regions.%s.thp_faults", name);
 		cr_expect_eq((double)r->thp_faults, num(linux_json, k), "%s: %s: sim %lu, linux %.0f",
 			     spec_path, k, (unsigned long)r->thp_faults, num(linux_json, k));
+		if (timing)
+			continue;	/* where khugepaged got to is timing */
 		for (int c = 0; c < MM_PAGE_NR; c++) {
 			snprintf(k, sizeof(k), "regions.%s.pages.%s", name, classes[c]);
 			cr_expect_eq((double)r->pages[c], num(linux_json, k),
@@ -1277,6 +1350,7 @@ static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json)
 
 ParameterizedTest(struct ds_case *c, linux, dataset_workload_matches_its_expected_outcome)
 {
+	const struct ds_timing *tm = ds_timing_of(c->file);
 	struct result r;
 	char path[96];
 	cJSON *j;
@@ -1314,6 +1388,22 @@ ParameterizedTest(struct ds_case *c, linux, dataset_workload_matches_its_expecte
 			cr_expect_str_eq(map, want.map, "%s: regions.%s.backing is [%s], expected [%s]",
 					 c->file, want.name, map, want.map);
 	}
-	expect_mimicos_agrees(path, j);
+	if (tm) {
+		char k[64];
+		double pmd, left;
+
+		snprintf(k, sizeof(k), "regions.%s.pages.pmd", tm->region);
+		pmd = num(j, k);
+		left = tm->blocks - floor(pmd / 512);	/* blocks not collapsed */
+		cr_expect(fmod(pmd, 512) == 0 && left >= 0, "%s: pmd %.0f is not whole blocks",
+			  c->file, pmd);
+		snprintf(k, sizeof(k), "regions.%s.pages.pte", tm->region);
+		cr_expect_eq(num(j, k), left * tm->touched, "%s: %s", c->file, k);
+		snprintf(k, sizeof(k), "regions.%s.pages.none", tm->region);
+		cr_expect_eq(num(j, k), left * (512 - tm->touched), "%s: %s", c->file, k);
+		snprintf(k, sizeof(k), "regions.%s.pages.zero", tm->region);
+		cr_expect_eq(num(j, k), 0, "%s: %s", c->file, k);
+	}
+	expect_mimicos_agrees(path, j, tm != NULL);
 	cJSON_Delete(j);
 }

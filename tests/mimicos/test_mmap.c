@@ -20,7 +20,26 @@
 #include "mimicos/mmap.h"
 
 #define MiB (1UL << 20)
-#define BASE_NORAND 0x7ffbff700000UL
+#define PMD (2 * MiB)
+#define ALIGN_DOWN_PMD(x) ((x) & ~(PMD - 1))
+/*
+ * The placement rules' inputs (mimicos/mmap.c, arch/x86/mm/mmap.c):
+ * TASK_SIZE_4LEVEL = 2^47 - 4 KiB; stack_maxrandom_size() = STACK_RND_MASK
+ * 0x3fffff pages; stack_guard_gap = 256 pages; the stack rlimit 8 MiB.
+ */
+#define TASK_TOP ((1UL << 47) - 4096)
+#define STACK_RND (0x3fffffUL << PAGE_SHIFT)
+#define GUARD_GAP (256UL << PAGE_SHIFT)
+/* mmap_base() without ASLR: TASK_SIZE - (rlimit + maxrandom + guard gap) */
+#define BASE_NORAND (TASK_TOP - (8 * MiB + STACK_RND + GUARD_GAP))
+/* mm_layout_init()'s end of bss, a PIE's without ASLR: start_brk before arch_randomize_brk() */
+#define END_DATA 0x555555559000UL
+/*
+ * Seed 42 (the Python script above): arch_rnd() = 0xc2ec716000 below the
+ * unrandomized base; randomize_page() puts the heap 0x13a7e000 past END_DATA.
+ */
+#define RND_SEED42 0xc2ec716000UL
+#define BRK_OFF_SEED42 0x13a7e000UL
 #define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 #define ANON_FLAGS (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT)
@@ -64,13 +83,16 @@ Test(mmap, mmap_base_without_aslr_is_task_size_minus_stack_gap, .init = setup_no
      .fini = teardown)
 {
 	cr_expect_eq(mm.mmap_base, BASE_NORAND);
+	cr_expect_eq(BASE_NORAND, 0x7ffbff700000UL, "the header's arithmetic");
 	cr_expect_eq(mmap_base(0, TASK_SIZE_4LEVEL, 8 * MiB), BASE_NORAND);
 	/* A tiny rlimit is clamped up to 128 MiB, a huge one down to 5/6 of the space. */
 	cr_expect_eq(mmap_base(0, TASK_SIZE_4LEVEL, ~0UL),
 		     PAGE_ALIGN(TASK_SIZE_4LEVEL - TASK_SIZE_4LEVEL / 6 * 5));
-	cr_expect_eq(mmap_base(0, 1UL << 40, 0), (1UL << 40) - 0x4000ff000UL);
-	cr_expect_eq(mm.start_brk, 0x555555559000UL);
-	cr_expect_eq(mm.mmap_legacy_base, 0x2aaaaaaab000UL);
+	/* rlimit 0: the gap is maxrandom + guard gap alone, above the 128 MiB floor */
+	cr_expect_eq(mmap_base(0, 1UL << 40, 0), (1UL << 40) - (STACK_RND + GUARD_GAP));
+	cr_expect_eq(mm.start_brk, END_DATA);
+	/* __TASK_UNMAPPED_BASE = PAGE_ALIGN(TASK_SIZE / 3), 0x2aaaaaaab000 */
+	cr_expect_eq(mm.mmap_legacy_base, PAGE_ALIGN(TASK_TOP / 3));
 }
 
 Test(mmap, seeded_layout_places_first_64mib_below_mmap_base)
@@ -81,11 +103,16 @@ Test(mmap, seeded_layout_places_first_64mib_below_mmap_base)
 	mm_layout_init(&l);
 	wl_rng_seed(&rng, 42);
 	mm_init(&mm, &l, &rng);
-	cr_expect_eq(mm.mmap_base, 0x7f3912fea000UL);
-	cr_expect_eq(mm.start_brk, 0x555568fd7000UL);
+	/* 0x7f3912fea000 and 0x555568fd7000 */
+	cr_expect_eq(mm.mmap_base, BASE_NORAND - RND_SEED42);
+	cr_expect_eq(mm.start_brk, END_DATA + BRK_OFF_SEED42);
 	cr_expect_eq(mm.brk, mm.start_brk);
-	/* rounddown(mmap_base - 64 MiB, 2 MiB) */
-	cr_expect_eq(map(0, 64 * MiB, RW, ANON), 0x7f390ee00000UL);
+	/*
+	 * A 2 MiB multiple: search 64 + 2 MiB below mmap_base, the start
+	 * aligned down from the top: rounddown(mmap_base - 64 MiB, 2 MiB),
+	 * 0x7f390ee00000.
+	 */
+	cr_expect_eq(map(0, 64 * MiB, RW, ANON), ALIGN_DOWN_PMD(mm.mmap_base - 64 * MiB));
 	mm_release(&mm);
 }
 
@@ -95,7 +122,8 @@ Test(mmap, first_64mib_sits_at_rounddown_base_minus_64mib, .init = setup_norand,
 	unsigned long a = map(0, 64 * MiB, RW, ANON);
 	struct vm_area_struct *v = vma_lookup(&mm, a);
 
-	cr_expect_eq(a, 0x7ffbfb600000UL);
+	/* rounddown(mmap_base - 64 MiB, 2 MiB) = 0x7ffbfb600000 */
+	cr_expect_eq(a, ALIGN_DOWN_PMD(BASE_NORAND - 64 * MiB));
 	cr_assert_not_null(v);
 	cr_expect_eq(v->vm_start, a);
 	cr_expect_eq(v->vm_end, a + 64 * MiB);
@@ -112,10 +140,11 @@ Test(mmap, aligned_8mib_then_4mib_pack_back_to_back, .init = setup_norand,
 	unsigned long a8 = map(0, 8 * MiB, RW, ANON);
 	unsigned long a4 = map(0, 4 * MiB, RW, ANON);
 
-	/* 8 MiB: search 10 MiB below 0x7ffbff700000, align up: 0x7ffbfee00000. */
-	cr_expect_eq(a8, 0x7ffbfee00000UL);
-	/* 4 MiB: the 1 MiB left above is too small; the next gap ends at a8, aligned. */
-	cr_expect_eq(a4, 0x7ffbfea00000UL);
+	/* 8 MiB: search 10 MiB below mmap_base, align: 0x7ffbfee00000. */
+	cr_expect_eq(a8, ALIGN_DOWN_PMD(BASE_NORAND - 8 * MiB));
+	/* 4 MiB: the 1 MiB left above is too small; the next gap ends at a8: 0x7ffbfea00000. */
+	cr_expect_eq(a8 + 8 * MiB, BASE_NORAND - MiB);
+	cr_expect_eq(a4, ALIGN_DOWN_PMD(a8 - 4 * MiB));
 	cr_expect_eq(a4 + 4 * MiB, a8);
 	cr_expect_eq(a8 % PMD_SIZE, 0);
 	cr_expect_eq(a4 % PMD_SIZE, 0);
@@ -135,6 +164,7 @@ Test(mmap, length_2mib_plus_4kib_is_not_aligned, .init = setup_norand, .fini = t
 
 Test(mmap, free_hint_is_used_unaligned, .init = setup_norand, .fini = teardown)
 {
+	/* any free hint; this one 1 MiB past a 2 MiB boundary, to show no alignment */
 	cr_expect_eq(map(0x10000100000UL, 4 * MiB, RW, ANON), 0x10000100000UL);
 	/* A busy hint falls back to the top-down search (and no THP alignment). */
 	cr_expect_eq(map(0x10000200000UL, 4 * MiB, PROT_READ, ANON), BASE_NORAND - 4 * MiB);
@@ -416,7 +446,7 @@ Test(mmap, enomem_when_the_address_space_is_full, .init = setup_norand, .fini = 
 
 	cr_expect_eq(do_mmap(&mm, 0, TASK_SIZE_4LEVEL + 4096, RW, ANON, &got), -ENOMEM);
 	/* 64 TiB, aligned: search 64 TiB + 2 MiB below mmap_base and align up. */
-	cr_expect_eq(map(0, half, RW, ANON), 0x3ffbff600000UL);
+	cr_expect_eq(map(0, half, RW, ANON), ALIGN_DOWN_PMD(BASE_NORAND - half));	/* 0x3ffbff600000 */
 	/* Neither below (64 TiB - 16 GiB free) nor above the legacy base is there room. */
 	cr_expect_eq(do_mmap(&mm, 0, half, RW, ANON, &got), -ENOMEM);
 	/* A small one still fits in the 1 MiB left between it and mmap_base. */
@@ -429,8 +459,10 @@ Test(mmap, topdown_falls_back_to_bottom_up, .init = setup_norand, .fini = teardo
 	 * Fill everything below mmap_base but its top 1 MiB, then ask for more:
 	 * the bottom-up search from mmap_legacy_base finds the end of the fill.
 	 */
-	map(0x10000, 0x7ffbff600000UL - 0x10000, PROT_READ, ANON | MAP_FIXED);
-	cr_expect_eq(map(0, 2 * MiB + 4096, RW, ANON), 0x7ffbff600000UL);
+	unsigned long fill_end = BASE_NORAND - MiB;	/* 0x7ffbff600000 */
+
+	map(0x10000, fill_end - 0x10000, PROT_READ, ANON | MAP_FIXED);
+	cr_expect_eq(map(0, 2 * MiB + 4096, RW, ANON), fill_end);
 }
 
 Test(mmap, map_count_limit_gives_enomem)
