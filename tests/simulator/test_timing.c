@@ -739,3 +739,129 @@ Test(timing, pinned_system_call)
 	kstream_release(&ks);
 	timing_release(&t);
 }
+
+/*
+ * One access through timing_translate() and timing_access() on a drained
+ * core: the translation's cycles, and the access's whole latency
+ * (translation + data, what core_access() got: completion - issue); then
+ * drained again, so each access's cost adds work 1 + latency to the clock.
+ */
+static void pin_access(struct timing *t, uint64_t va, uint32_t translation, uint32_t latency)
+{
+	uint64_t pa;
+	uint32_t cyc;
+
+	cr_assert_eq(timing_translate(t, va, false, &pa, &cyc), 0, "va %#llx faults",
+		     (unsigned long long)va);
+	cr_assert_eq(cyc, translation, "va %#llx: translation %u cycles", (unsigned long long)va,
+		     cyc);
+	timing_access(t, pa, false, cyc, false);
+	cr_assert_eq(t->core.last_complete - t->core.now, latency, "va %#llx: latency %llu",
+		     (unsigned long long)va,
+		     (unsigned long long)(t->core.last_complete - t->core.now));
+	core_drain(&t->core);
+}
+
+/*
+ * The access path, native, in this order (each on a drained core):
+ *   va0, cold: L1 1 + STLB 7 (both miss) + a walk: the PWCs probed (PD,
+ *     PDPT, PML4 all miss) 3, then four entry reads through the caches:
+ *     0x27f0 (bank 1 empty) 144, 0x3000 (bank 1 row 0 open) 94, 0x4000
+ *     (bank 2 empty) 144, 0x6028 (bank 3 empty) 144 = 526:
+ *     translation 1 + 7 + 3 + 526 = 537; data 0x20a000 (bank 5 empty)
+ *     144; latency 681
+ *   va0 again: the L1 hit 1; the data line in L1D 4; latency 5
+ *   va0 + 4 KiB: the L1 (one 4 KiB entry, va0's) and the STLB miss; the
+ *     PD PWC hits (the first walk filled it): the PTE alone, 0x6030 on
+ *     0x6028's line, L1D 4: 1 + 7 + 3 + 4 = 15; data 0x20b000, bank 5 row
+ *     0x20 open, 94; latency 109. va0's L1 entry is evicted.
+ *   va0 again: L1 miss 1, STLB hit 7: 8; data L1D 4; latency 12
+ *   va0 + 2 MiB: the PD PWC misses, the PDPT PWC hits (gives the PD):
+ *     PD[1] 0x4008 on 0x4000's line, L1D 4; PT2's 0x8028 (bank 4 empty)
+ *     144: 1 + 7 + 3 + 4 + 144 = 159; data 0x20c000 (bank 6 empty) 144;
+ *     latency 303
+ *   va0 + 1 GiB: PD and PDPT PWCs miss, the PML4 PWC hits (gives the
+ *     PDPT): PDPT[1] 0x3008, L1D 4; PD2's 0xa000, bank 5 whose row 0x20 is
+ *     open: a conflict, 194; PT3's 0xe028 (bank 7 empty) 144:
+ *     1 + 7 + 3 + 4 + 194 + 144 = 353; data 0x20e000, bank 7 row 0 open:
+ *     conflict, 194; latency 547
+ * L1D set 0 overflows at the last access; its victims (0x6000's line and
+ * 0x20b000's) are clean and not used again.
+ * The clock: (1 + 681) + (1 + 5) + (1 + 109) + (1 + 12) + (1 + 303) +
+ * (1 + 547) = 1663 cycles, 831 ns at 2000 MHz.
+ */
+Test(timing, pinned_access_path_native)
+{
+	struct timing t;
+
+	pin_init(&t, false);
+	pin_access(&t, PIN_VA0, 537, 681);
+	cr_assert_eq(t.mmu.stats.walks, 1);
+	cr_assert_eq(t.mmu.stats.pwc_misses[PWC_PD] + t.mmu.stats.pwc_misses[PWC_PDPT] +
+		     t.mmu.stats.pwc_misses[PWC_PML4], 3);
+	pin_access(&t, PIN_VA0, 1, 5);
+	cr_assert_eq(t.mmu.stats.l1_hits[MMU_4K], 1);
+	pin_access(&t, PIN_VA0 + 0x1000, 15, 109);
+	cr_assert_eq(t.mmu.stats.pwc_hits[PWC_PD], 1);
+	pin_access(&t, PIN_VA0, 8, 12);
+	cr_assert_eq(t.mmu.stats.stlb_hits[MMU_4K], 1);
+	pin_access(&t, PIN_VA0 + (2ULL << 20), 159, 303);
+	cr_assert_eq(t.mmu.stats.pwc_hits[PWC_PDPT], 1);
+	pin_access(&t, PIN_VA0 + (1ULL << 30), 353, 547);
+	cr_assert_eq(t.mmu.stats.pwc_hits[PWC_PML4], 1);
+	cr_assert_eq(t.mmu.stats.walks, 4);
+	cr_assert_eq(timing_now_ns(&t), 831);
+	timing_release(&t);
+}
+
+/*
+ * Nested paging (4 KiB host pages, 4 host levels, NTLB latency 2): host
+ * table entries at MMU_NESTED_TABLES (T = 2 TiB) + (L - 1) * 4 GiB + ...,
+ * all in bank 0, one row per host level; for these small guest-physical
+ * addresses the host PML4 and PDPT entries are T + 12 GiB and T + 8 GiB,
+ * the PD entry T + 4 GiB (+ 8 for 2..4 MiB), the PT entry T + 8 * (gpa >>
+ * 12) (+ 4096 for 2..4 MiB): 0x27f0..0x6028 on line T, 0x20a000 at
+ * T + 0x1050. Host-physical = gpa + 1 TiB (same bank, its own rows).
+ *   va0, cold: L1 1 + STLB 7 + PWCs 3, then per guest level an NTLB lookup
+ *   (2, a miss: 5 different pages) and a host walk of 4, then the guest
+ *   entry:
+ *     PML4e 0x27f0: 2 + host 144 (bank 0 empty) + 194 + 194 + 194 (each
+ *       level another row: conflicts) + the entry (bank 1 empty) 144 = 872
+ *     PDPTe 0x3000: 2 + 4 * 4 (the host lines in L1D) + 94 (bank 1's row
+ *       open)                                                      = 112
+ *     PDe 0x4000: 2 + 16 + 144 (bank 2 empty)                     = 162
+ *     PTE 0x6028: 2 + 16 + 144 (bank 3 empty)                     = 162
+ *     the data's gpa 0x20a000: 2 + 4 + 4 + 4 (T + 4 GiB + 8 on its line)
+ *       + T + 0x1050, a new line on bank 0's open row T: 94        = 108
+ *     translation 1 + 7 + 3 + 872 + 112 + 162 + 162 + 108 = 1427; 24
+ *     references (4 guest + 5 * 4 host); data (bank 5 empty) 144;
+ *     latency 1571
+ *   va0 + 4 KiB: L1 and STLB miss 1 + 7, the PD PWC hits 3 (the guest PT
+ *     at gpa 0x6000); the PTE's page in the NTLB: 2, its line in L1D 4; the
+ *     data's gpa 0x20b000 misses the NTLB: 2 + 4 host entries in L1D
+ *     (T + 0x1058 on T + 0x1050's line) 16: 1 + 7 + 3 + 6 + 18 = 35; 5
+ *     references; data on bank 5's open row 94; latency 129
+ * The clock: 1572 + 130 = 1702 cycles, 851 ns.
+ */
+Test(timing, pinned_access_path_nested)
+{
+	struct timing t;
+	struct mmu_result r;
+
+	pin_init(&t, true);
+	pin_access(&t, PIN_VA0, 1427, 1571);
+	pin_access(&t, PIN_VA0 + 0x1000, 35, 129);
+	cr_assert_eq(t.mmu.stats.ntlb_hits, 1);
+	cr_assert_eq(t.mmu.stats.ntlb_misses, 6);
+	cr_assert_eq(timing_now_ns(&t), 851);
+	/* the reference counts of the two walks, again from a cold MMU */
+	timing_release(&t);
+	pin_init(&t, true);
+	mmu_translate(&t.mmu, t.cr3, t.asid, PIN_VA0, false, &r);
+	cr_assert_eq(r.refs, 24);
+	cr_assert_eq(r.cycles, 1427);
+	mmu_translate(&t.mmu, t.cr3, t.asid, PIN_VA0 + 0x1000, false, &r);
+	cr_assert_eq(r.refs, 5);
+	cr_assert_eq(r.cycles, 35);
+	timing_release(&t);
+}
