@@ -8,7 +8,9 @@
  * An access: mmu_translate() (L1 TLB, STLB, page-walk caches, a walk whose
  * entry reads go through the caches as translation traffic), then the data
  * access through the caches, then core_access() with the sum of both
- * latencies (a dependent load waits for the previous one).
+ * latencies (a dependent load waits for the previous one). The core's
+ * short latency (core.h: at or below it an access takes no MLP slot) is
+ * therefore the L1 TLB's plus the L1D's: an access that hits both.
  *
  * A fault: the walk found no present leaf, or a write met a read-only one.
  * AMD re-walks the tables before raising a permission fault from a TLB

@@ -865,3 +865,36 @@ Test(timing, pinned_access_path_nested)
 	cr_assert_eq(r.cycles, 35);
 	timing_release(&t);
 }
+
+/*
+ * An access that hits the L1 TLB and the L1D is no long-latency miss
+ * (core.h): it takes no MLP slot, so four misses in flight do not hold it.
+ * After va0's cold access (drained at 682), four loads of va0's next four
+ * lines: L1 TLB 1 + cold lines on bank 5's open row 94 = 95 each, issued
+ * at 683..686, completing at 778..781: all four slots taken. Then va0's
+ * own line: 1 + 4 = 5, the L1 hit latency, issued at 687 without waiting
+ * (a slot would have made it wait until 778).
+ */
+Test(timing, pinned_l1_hit_takes_no_mlp_slot)
+{
+	struct timing t;
+	uint64_t pa;
+	uint32_t cyc;
+
+	pin_init(&t, false);
+	pin_access(&t, PIN_VA0, 537, 681);
+	cr_assert_eq(t.core.now, 682);
+	for (unsigned int k = 1; k <= 4; k++) {
+		cr_assert_eq(timing_translate(&t, PIN_VA0 + 64 * k, false, &pa, &cyc), 0);
+		timing_access(&t, pa, false, cyc, false);
+		cr_assert_eq(t.core.last_complete - t.core.now, 95);
+	}
+	cr_assert_eq(t.core.now, 686);
+	cr_assert_eq(timing_translate(&t, PIN_VA0, false, &pa, &cyc), 0);
+	timing_access(&t, pa, false, cyc, false);
+	cr_assert_eq(t.core.now, 687, "the L1 hit issued at %llu", (unsigned long long)t.core.now);
+	cr_assert_eq(t.core.last_complete, 692);
+	cr_assert_eq(t.core.stats.long_misses, 5);
+	cr_assert_eq(t.core.stats.mlp_stall_cycles, 0);
+	timing_release(&t);
+}
