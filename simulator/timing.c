@@ -72,6 +72,8 @@ int timing_init(struct timing *t, const struct timing_config *cfg, unsigned int 
 		memsys_release(&t->ms);
 		return err;
 	}
+	/* core_access() gets translation + data: an L1 hit is both L1s' latencies */
+	t->core.short_latency = t->mmu.l1_latency + cfg->l1d.latency;
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  * An access: mmu_translate() (L1 TLB, STLB, page-walk caches, a walk whose
  * entry reads go through the caches as translation traffic), then the data
  * access through the caches, then core_access() with the sum of both
- * latencies (a dependent load waits for the previous one).
+ * latencies (a dependent load waits for the previous one). The core's
+ * short latency (core.h: at or below it an access takes no MLP slot) is
+ * therefore the L1 TLB's plus the L1D's: an access that hits both.
  *
  * A fault: the walk found no present leaf, or a write met a read-only one.
  * AMD re-walks the tables before raising a permission fault from a TLB
@@ -39,8 +41,11 @@
  * The kernel's stream: READ/WRITE of entries and struct page lines, ZERO and
  * COPY of physical ranges, INSNS. Entry reads are dependent (a table walk in
  * software): their latencies add up. Stores (WRITE) overlap up to the
- * core's mlp. Bulk clears and copies cost memsys_bulk(). Instructions cost
- * kernel_cpi each. The kernel reaches physical memory through the direct
+ * core's mlp: the sum of their latencies (direct-map translation included)
+ * divided by mlp, rounded down, as memsys_bulk() divides its lines' (without
+ * its one cycle per line: a lone store costs its latency / mlp). Bulk
+ * clears and copies cost memsys_bulk(), plus their translations. Instructions
+ * cost kernel_cpi each, their product rounded down. The kernel reaches physical memory through the direct
  * map: each access translates there (mmu_kernel_translate(): 2 MiB entries
  * of the kernel's address space in the same L1 2 MiB TLB and STLB the
  * workload uses), so the kernel pollutes this core's TLBs as well as its
