@@ -3,7 +3,7 @@
  * vmtrace.bpf.c - what the kernel does for one workload process: its user page
  * faults (with their kernel latency), the pages allocated and freed for it,
  * khugepaged's scans and collapses of its mm, its memory syscalls, TLB
- * flushes and RSS changes. Records are struct vt_event (bpf/vmtrace.h).
+ * flushes and RSS changes. Records are struct vt_event (workload/event.h).
  *
  * Filtering happens here, in the kernel: only the workload's threads
  * (target_tgid), khugepaged (khugepaged_pid) when it works on the workload's

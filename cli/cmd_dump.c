@@ -1,5 +1,5 @@
 /*
- * cmd_dump.c - virtuoso dump: print an event log (linux-probes/evlog.h) as
+ * cmd_dump.c - virtuoso dump: print an event log (workload/evlog.h) as
  * JSON lines or CSV.
  *
  * One set of emitters serves both outputs: in JSON each field is written as
@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "linux-probes/evlog.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 
 /*

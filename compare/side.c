@@ -1,7 +1,7 @@
 /*
  * side.c - one side of a comparison, read from DIR/linux.json or
  * DIR/sim.json (docs/results-format.md) and its event log
- * (linux-probes/evlog.h) into struct side (compare.h).
+ * (workload/evlog.h) into struct side (compare.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "compare/compare.h"
-#include "linux-probes/evlog.h"
 #include "simulator/functional.h"	/* FUNCTIONAL_EVLOG_NAME */
+#include "workload/evlog.h"
 #include "workload/json.h"
 
 #define PAGE_4K		4096u

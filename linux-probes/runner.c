@@ -23,12 +23,12 @@
 #include <cjson/cJSON.h>
 
 #include "linux-probes/counters.h"
-#include "linux-probes/evlog.h"
 #include "linux-probes/hoststat.h"
 #include "linux-probes/prewarm.h"
 #include "linux-probes/runner.h"
 #include "linux-probes/thp_sysfs.h"
 #include "linux-probes/vmtrace.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 #include "workload/native.h"
 #include "workload/side.h"

@@ -22,9 +22,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "linux-probes/evlog.h"
 #include "mimicos/channel.h"
 #include "mimicos/mmap.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 #include "workload/prng.h"
 

@@ -460,7 +460,7 @@ struct channel_config {
 	struct reservation_config reservation;	/* its parameters (reservation.h) */
 	/*
 	 * Not configuration but where this run writes MimicOS's events ("": no
-	 * log): an event log (linux-probes/evlog.h) in the Linux side's model
+	 * log): an event log (workload/evlog.h) in the Linux side's model
 	 * (memory.h: struct mimicos_event_sink), plus VT_SYSCALL records for
 	 * MMAP/MUNMAP/MPROTECT/MADVISE, ts the simulated time (a request's
 	 * now_ns for what the request logs, each pass's time for khugepaged's

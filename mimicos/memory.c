@@ -5,14 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/types.h>
-
-#include "bpf/vmtrace.h"
-
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "mimicos/mmap.h"
+#include "workload/event.h"
 
 
 /* ---------------------------------------------------------------------- */

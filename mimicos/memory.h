@@ -92,7 +92,7 @@
 #include "mimicos/pgtable.h"
 #include "mimicos/vmstat.h"
 
-/* enum vt_cause values MimicOS uses (bpf/vmtrace.h). */
+/* enum vt_cause values MimicOS uses (workload/event.h). */
 #define MIMICOS_CAUSE_OTHER		0
 #define MIMICOS_CAUSE_KHUGEPAGED	2
 #define MIMICOS_CAUSE_MADV_COLLAPSE	3
@@ -103,7 +103,7 @@ struct vt_event;
 
 /*
  * Where MimicOS's events go, in the Linux side's event model (struct
- * vt_event of bpf/vmtrace.h, the records of events.vlog), so the comparison
+ * vt_event of workload/event.h, the records of events.vlog), so the comparison
  * matches both worlds by type and name:
  *
  *   VT_FAULT      every user fault handle_mm_fault() is asked for (also

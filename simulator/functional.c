@@ -12,10 +12,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "linux-probes/evlog.h"
 #include "mimicos/mmap.h"
 #include "simulator/functional.h"
 #include "simulator/stats.h"
+#include "workload/evlog.h"
 #include "workload/gen.h"
 #include "workload/prng.h"
 #include "workload/side.h"

@@ -24,11 +24,11 @@
 #include <criterion/parameterized.h>
 #include <cjson/cJSON.h>
 
-#include "linux-probes/evlog.h"
 #include "linux-probes/thp_sysfs.h"
 #include "simulator/functional.h"
 #include "tests/host.h"
 #include "tests/run.h"
+#include "workload/evlog.h"
 
 #define THP "/sys/kernel/mm/transparent_hugepage"
 #define MiB (1024.0 * 1024.0)

@@ -33,9 +33,9 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
-#include "linux-probes/evlog.h"
 #include "mimicos/channel.h"
 #include "mimicos/mmap.h"
+#include "workload/evlog.h"
 #include "workload/prng.h"
 
 #define KiB (1UL << 10)

@@ -24,12 +24,12 @@
 #include <criterion/criterion.h>
 #include <linux/types.h>
 
-#include "bpf/vmtrace.h"
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "mimicos/mmap.h"
 #include "tests/mimicos/harness.h"
+#include "workload/event.h"
 #include "workload/prng.h"
 
 #define MiB (1UL << 20)

@@ -16,10 +16,10 @@
 
 #include <linux/types.h>
 
-#include "bpf/vmtrace.h"
 #include "mimicos/memory.h"
-#include "tests/mimicos/harness.h"
 #include "mimicos/mmap.h"
+#include "tests/mimicos/harness.h"
+#include "workload/event.h"
 #include "workload/prng.h"
 
 #define MiB (1UL << 20)

@@ -18,10 +18,10 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
-#include "linux-probes/evlog.h"
 #include "simulator/config.h"
 #include "simulator/functional.h"
 #include "tests/simulator/harness.h"
+#include "workload/evlog.h"
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
