@@ -84,9 +84,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "linux-probes/backing.h"	/* enum page_class, page_class_name() */
 #include "workload/error.h"
-#include "workload/side.h"	/* struct side_backing_run */
+#include "workload/side.h"	/* enum page_class, page_class_name(), struct side_backing_run */
 
 #define SIDE_ORDERS	11		/* allocation orders 0..10 */
 #define COMPARE_MAX_RUNS 32		/* Linux runs one comparison takes */

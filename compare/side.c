@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "compare/compare.h"
-#include "simulator/functional.h"	/* FUNCTIONAL_EVLOG_NAME */
 #include "workload/evlog.h"
 #include "workload/json.h"
 
@@ -492,7 +491,7 @@ static bool zap_of(const struct vt_event *e, uint64_t *start, uint64_t *end)
  */
 static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, struct side *s)
 {
-	const char *name = !strcmp(s->kind, "sim") ? FUNCTIONAL_EVLOG_NAME : EVLOG_NAME;
+	const char *name = !strcmp(s->kind, "sim") ? EVLOG_SIM_NAME : EVLOG_NAME;
 	bool kh_from_log = !s->has_khugepaged, tlb_from_log = !s->has_tlb_flushes;
 	const cJSON *meta, *scan_names, *tlb_names, *p0;
 	struct evlog_reader r;

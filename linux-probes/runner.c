@@ -33,10 +33,6 @@
 #include "workload/native.h"
 #include "workload/side.h"
 
-_Static_assert((int)PAGE_CLASS_NONE == (int)SIDE_NONE && (int)PAGE_CLASS_ZERO == (int)SIDE_ZERO &&
-	       (int)PAGE_CLASS_PTE == (int)SIDE_PTE && (int)PAGE_CLASS_PMD == (int)SIDE_PMD &&
-	       (int)PAGE_CLASS_NR == (int)SIDE_PAGE_NR, "page classes out of step");
-
 #define MAX_ORDER_NR	11	/* orders 0..10 */
 #define MIGRATE_MOVABLE	1
 #define STATUS_NR	64
@@ -468,7 +464,7 @@ static int scan_regions(struct loader *l, uint64_t (*out)[PAGE_CLASS_NR], bool m
 			side_backing_release(&r->backing);
 		if (!r->mapped) {
 			out[i][PAGE_CLASS_NONE] = n;
-			if (maps && side_backing_add(&r->backing, SIDE_NONE, n))
+			if (maps && side_backing_add(&r->backing, PAGE_CLASS_NONE, n))
 				return wl_error_set(err, "virtuoso linux", "", "out of memory");
 			continue;
 		}

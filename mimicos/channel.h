@@ -302,7 +302,7 @@ struct mimicos_walk {
 /* MIMICOS_REQ_BACKING: 'pages' consecutive pages of class 'cls'. */
 struct mimicos_page_run {
 	uint32_t pages;
-	uint8_t cls;		/* enum mm_page_class */
+	uint8_t cls;		/* enum page_class */
 	uint8_t reserved[3];
 };
 
@@ -406,9 +406,9 @@ struct mimicos_response {
 		struct {
 			uint64_t now_ns;
 		} wait;
-		/* CLASSES: pages of [addr, addr + len) by enum mm_page_class */
+		/* CLASSES: pages of [addr, addr + len) by enum page_class */
 		struct {
-			uint64_t pages[MM_PAGE_NR];
+			uint64_t pages[PAGE_CLASS_NR];
 		} classes;
 		struct mimicos_backing backing;
 		/* STATS */

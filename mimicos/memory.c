@@ -1483,7 +1483,7 @@ void mm_mem_release(struct mm_struct *mm)
 	mm->mem = NULL;
 }
 
-enum mm_page_class mm_page_class(struct mm_struct *mm, unsigned long va)
+enum page_class mm_page_class(struct mm_struct *mm, unsigned long va)
 {
 	const struct mm_pgtable *pt = &mm->mem->pgtable;
 	const struct physmem *pm = pt->physmem;
@@ -1496,26 +1496,26 @@ enum mm_page_class mm_page_class(struct mm_struct *mm, unsigned long va)
 	pte_t pte;
 
 	if (pgtable_l5_enabled(pt) && !pgd_present(pgd))
-		return MM_PAGE_NONE;
+		return PAGE_CLASS_NONE;
 	p4d = __p4d(phys_read64(pm, p4d_offset(pt, pgdp, pgd, va)));
 	if (!p4d_present(p4d))
-		return MM_PAGE_NONE;
+		return PAGE_CLASS_NONE;
 	pud = __pud(phys_read64(pm, pud_offset(p4d, va)));
 	if (!pud_present(pud))
-		return MM_PAGE_NONE;
+		return PAGE_CLASS_NONE;
 	pmd = __pmd(phys_read64(pm, pmd_offset(pud, va)));
 	if (pmd_none(pmd))
-		return MM_PAGE_NONE;
+		return PAGE_CLASS_NONE;
 	if (pmd_trans_huge(pmd))
-		return is_huge_zero_pfn(os, pmd_pfn(pmd)) ? MM_PAGE_ZERO : MM_PAGE_PMD;
+		return is_huge_zero_pfn(os, pmd_pfn(pmd)) ? PAGE_CLASS_ZERO : PAGE_CLASS_PMD;
 	pte = __pte(phys_read64(pm, pte_offset(pmd, va)));
 	if (!pte_present(pte))
-		return MM_PAGE_NONE;
-	return is_zero_pfn(os, pte_pfn(pte)) ? MM_PAGE_ZERO : MM_PAGE_PTE;
+		return PAGE_CLASS_NONE;
+	return is_zero_pfn(os, pte_pfn(pte)) ? PAGE_CLASS_ZERO : PAGE_CLASS_PTE;
 }
 
 void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long len,
-		     uint64_t counts[MM_PAGE_NR])
+		     uint64_t counts[PAGE_CLASS_NR])
 {
 	unsigned long va;
 

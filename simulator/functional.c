@@ -74,9 +74,6 @@ uint64_t functional_host_mem_bytes(void)
 	return b ? b : ZONE_ALIGN;
 }
 
-_Static_assert((int)MM_PAGE_NONE == (int)SIDE_NONE && (int)MM_PAGE_ZERO == (int)SIDE_ZERO && (int)MM_PAGE_PTE == (int)SIDE_PTE &&
-	       (int)MM_PAGE_PMD == (int)SIDE_PMD && (int)MM_PAGE_NR == (int)SIDE_PAGE_NR, "page classes out of step");
-
 /* "phases[N]" inside a phase, "regions[N]" during setup. */
 static const char *where(const struct functional_state *st, uint32_t region,
 			 char *buf, size_t len)
@@ -587,7 +584,7 @@ static int op_access(struct functional_state *st, const struct wl_op *op)
 
 /* ---- phases ------------------------------------------------------------------- */
 
-static int classify(struct functional_state *st, uint64_t (*pages)[MM_PAGE_NR])
+static int classify(struct functional_state *st, uint64_t (*pages)[PAGE_CLASS_NR])
 {
 	const struct wl_spec *s = st->run->spec;
 
@@ -599,7 +596,7 @@ static int classify(struct functional_state *st, uint64_t (*pages)[MM_PAGE_NR])
 
 		memset(pages[i], 0, sizeof(pages[i]));
 		if (!r->size) {
-			pages[i][MM_PAGE_NONE] = s->regions[i].size / PAGE_SIZE;
+			pages[i][PAGE_CLASS_NONE] = s->regions[i].size / PAGE_SIZE;
 			continue;
 		}
 		if (request(st, &rq, &rs))
@@ -627,7 +624,7 @@ static int backing_maps(struct functional_state *st)
 
 		side_backing_release(&r->backing);
 		if (!r->size)
-			ret = side_backing_add(&r->backing, SIDE_NONE, s->regions[i].size / PAGE_SIZE);
+			ret = side_backing_add(&r->backing, PAGE_CLASS_NONE, s->regions[i].size / PAGE_SIZE);
 		while (!ret && rq.addr < end) {
 			rq.len = end - rq.addr;
 			if (request(st, &rq, &rs))
@@ -987,7 +984,7 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 		}
 	}
 	if (!ret) {
-		uint64_t (*pages)[MM_PAGE_NR] = calloc(s->nr_regions ? s->nr_regions : 1,
+		uint64_t (*pages)[PAGE_CLASS_NR] = calloc(s->nr_regions ? s->nr_regions : 1,
 						       sizeof(*pages));
 
 		if (!pages) {

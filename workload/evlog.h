@@ -2,10 +2,10 @@
  * evlog.h - the binary event log: every vmtrace event of a run, as recorded.
  *
  * `virtuoso linux` writes DIR/events.vlog (EVLOG_NAME) beside DIR/linux.json;
- * the simulated world writes its own log in the same format and model;
- * `virtuoso dump` prints either; the comparison reads both. This header is
- * the contract between them, on the shared floor because both worlds write
- * it.
+ * the simulated world writes DIR/sim-events.vlog (EVLOG_SIM_NAME) beside
+ * DIR/sim.json, in the same format and model; `virtuoso dump` prints either;
+ * the comparison reads both. This header is the contract between them, on
+ * the shared floor because both worlds write it.
  *
  * The format (version 1)
  * ----------------------
@@ -83,8 +83,10 @@
 #include "workload/error.h"
 #include "workload/event.h"
 
-/* The log's name in a result directory, beside linux.json. */
+/* The Linux side's log in a result directory, beside linux.json. */
 #define EVLOG_NAME		"events.vlog"
+/* The simulated side's log in a result directory, beside sim.json. */
+#define EVLOG_SIM_NAME		"sim-events.vlog"
 
 #define EVLOG_MAGIC		"VRTEVLOG"	/* 8 bytes at offset 0 */
 #define EVLOG_MAGIC_LEN		8

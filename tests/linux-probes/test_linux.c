@@ -1231,7 +1231,7 @@ static void expect_same_runs(const char *spec_path, const char *region,
 
 static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json)
 {
-	static const char *const classes[MM_PAGE_NR] = { "none", "zero", "pte", "pmd" };
+	static const char *const classes[PAGE_CLASS_NR] = { "none", "zero", "pte", "pmd" };
 	struct functional_opts o;
 	struct functional_run run;
 	struct wl_error err = { 0 };
@@ -1262,7 +1262,7 @@ static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json)
 		snprintf(k, sizeof(k), "regions.%s.thp_faults", name);
 		cr_expect_eq((double)r->thp_faults, num(linux_json, k), "%s: %s: sim %lu, linux %.0f",
 			     spec_path, k, (unsigned long)r->thp_faults, num(linux_json, k));
-		for (int c = 0; c < MM_PAGE_NR; c++) {
+		for (int c = 0; c < PAGE_CLASS_NR; c++) {
 			snprintf(k, sizeof(k), "regions.%s.pages.%s", name, classes[c]);
 			cr_expect_eq((double)r->pages[c], num(linux_json, k),
 				     "%s: %s: sim %lu, linux %.0f", spec_path, k,
