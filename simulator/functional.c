@@ -754,18 +754,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 
 /* ---- the API -------------------------------------------------------------------- */
 
-/* Start MimicOS as the configuration says, with the spec's kernel settings. */
-/* The walker's entries: MimicOS's memory, directly or through the channel. */
-static uint64_t read_entry_local(void *ctx, uint64_t paddr)
-{
-	return phys_read64(&((struct mimicos *)ctx)->physmem, paddr);
-}
-
-static void prefetch_entry_local(void *ctx, uint64_t paddr)
-{
-	phys_prefetch(&((struct mimicos *)ctx)->physmem, paddr);
-}
-
+/* The walker's entries: MimicOS's memory, directly (channel_phys_reader) or through the channel. */
 static uint64_t read_entry_remote(void *ctx, uint64_t paddr)
 {
 	struct functional_state *st = ctx;
@@ -782,7 +771,8 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_QUERY };
 	struct mimicos_response rs;
-	struct mimicos *os = channel_mimicos(&st->ch);
+	struct channel_phys_reader local;
+	bool direct = !channel_phys_reader(&st->ch, &local);
 	int ret;
 
 	st->run->timed = true;
@@ -793,8 +783,8 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 	if (!st->tm)
 		return wl_error_set(st->err, st->run->spec->file, "", "out of memory");
 	kstream_init(&st->ks);
-	ret = os ? timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, read_entry_local, os,
-			       st->run->spec->seed)
+	ret = direct ? timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, local.read64,
+				   local.ctx, st->run->spec->seed)
 		 : timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, read_entry_remote, st,
 			       st->run->spec->seed);
 	if (ret) {
@@ -803,15 +793,16 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 		return wl_error_set(st->err, st->run->spec->file, "", "the timing model: %s",
 				    strerror(-ret));
 	}
-	if (os) {
+	if (direct) {
 		/* MimicOS's tables are in this process: the driver may look ahead */
-		timing_set_prefetch_entry(st->tm, prefetch_entry_local);
+		timing_set_prefetch_entry(st->tm, local.prefetch);
 		st->lookahead = true;
 	}
 	set_wake(st, rs.next_wake_ns);
 	return 0;
 }
 
+/* Start MimicOS as the configuration says, with the spec's kernel settings. */
 static int boot(struct functional_state *st, const struct functional_opts *o,
 		const struct thp_settings *thp)
 {

@@ -339,6 +339,40 @@ Test(channel, out_of_process_walk_and_phys_read_agree)
 	channel_close(&ch);
 }
 
+/* The walker's fast path reads what MIMICOS_REQ_PHYS_READ answers, in-process only. */
+Test(channel, phys_reader_reads_what_phys_read_answers_in_process_only)
+{
+	struct channel_config cfg;
+	struct mimicos_channel ch;
+	struct channel_phys_reader r;
+	struct mimicos_response rs, w, v;
+	uint64_t a;
+
+	config(&cfg, CHANNEL_IN_PROCESS);
+	cr_assert_eq(channel_open(&ch, &cfg), 0);
+	cr_assert_eq(channel_phys_reader(&ch, &r), 0);
+	cr_assert_not_null(r.read64);
+	cr_assert_not_null(r.prefetch);
+	a = map(&ch, 0, MiB, 0);
+	rs = fault(&ch, 0, 0, a + 0x3008, MIMICOS_ACCESS_WRITE, NULL);
+	cr_assert_eq(rs.result, 0);
+	w = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_WALK, .addr = a + 0x3008 }, NULL);
+	cr_assert(w.u.walk.mapped);
+	for (uint32_t i = 0; i < w.u.walk.nr; i++) {
+		v = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_PHYS_READ,
+							  .addr = w.u.walk.entry_pa[i] }, NULL);
+		cr_expect_eq(v.result, 0);
+		r.prefetch(r.ctx, w.u.walk.entry_pa[i]);
+		cr_expect_eq(r.read64(r.ctx, w.u.walk.entry_pa[i]), v.addr, "level %u", i);
+	}
+	channel_close(&ch);
+
+	config(&cfg, CHANNEL_OUT_OF_PROCESS);
+	cr_assert_eq(channel_open(&ch, &cfg), 0);
+	cr_expect_eq(channel_phys_reader(&ch, &r), -EOPNOTSUPP);
+	channel_close(&ch);
+}
+
 Test(channel, request_for_a_bad_core_or_mm_is_refused)
 {
 	struct channel_config cfg;
