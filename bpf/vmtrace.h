@@ -10,6 +10,5 @@
 #define BPF_VMTRACE_H
 
 #include "workload/event.h"
-#include "workload/x86.h"
 
 #endif

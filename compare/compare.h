@@ -197,7 +197,7 @@ struct side_fault {
 	uint8_t kind;			/* enum fault_kind */
 	uint8_t nr_allocs, nr_rss;	/* page allocations and rss_stat firings inside it */
 	bool write, allocated;
-	bool present;			/* error_code's P bit: a present entry refused it */
+	bool present;			/* error_code's P bit (X86_PF_PROT): a present entry refused it */
 	bool completed;
 	bool cold;			/* see FAULT_COLD_FACTOR */
 };

@@ -13,6 +13,7 @@
 #include "compare/compare.h"
 #include "workload/evlog.h"
 #include "workload/json.h"
+#include "workload/x86.h"
 
 #define PAGE_4K		4096u
 #define MIGRATE_MOVABLE	1		/* a folio's, as opposed to a page table's */
@@ -382,8 +383,8 @@ static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0
 	f->latency_ns = e->fault.completed ? e->fault.latency_ns : 0;
 	f->region = region_at(s, e->fault.addr);
 	f->phase = e->phase >= 0 && (size_t)e->phase < s->nr_phases ? e->phase : -1;
-	f->write = e->fault.error_code & 2;
-	f->present = e->fault.error_code & 1;
+	f->write = e->fault.error_code & X86_PF_WRITE;
+	f->present = e->fault.error_code & X86_PF_PROT;
 	f->completed = e->fault.completed;
 	for (unsigned i = 0; i < e->fault.nr_allocs && i < VT_FAULT_ALLOCS; i++)
 		if (e->fault.alloc[i].migratetype == MIGRATE_MOVABLE) {

@@ -32,6 +32,7 @@
 #include "workload/json.h"
 #include "workload/native.h"
 #include "workload/side.h"
+#include "workload/x86.h"
 
 #define MAX_ORDER_NR	11	/* orders 0..10 */
 #define MIGRATE_MOVABLE	1
@@ -312,7 +313,7 @@ static void on_fault(struct gather *g, const struct vt_event *e)
 	}
 	p->faults++;
 	r->faults++;
-	if (e->fault.error_code & 2)
+	if (e->fault.error_code & X86_PF_WRITE)
 		r->write_faults++;
 	if (!e->fault.completed)
 		r->failed_faults++;

@@ -10,6 +10,7 @@
 #include "mimicos/memory.h"
 #include "mimicos/mmap.h"
 #include "workload/event.h"
+#include "workload/x86.h"
 
 
 /* ---------------------------------------------------------------------- */
@@ -902,10 +903,10 @@ static void fault_event_open(struct mm_mem *mem, unsigned long address, unsigned
 	ev->type = VT_FAULT;
 	ev->fault.addr = address;
 	/* x86 error_code: P (a present entry refused the access), W, U, I */
-	ev->fault.error_code = (pgtable_walk(&mem->pgtable, address, &w) ? 1u : 0u) |
-			       (flags & FAULT_FLAG_WRITE ? 2u : 0u) |
-			       (flags & FAULT_FLAG_USER ? 4u : 0u) |
-			       (flags & FAULT_FLAG_INSTRUCTION ? 16u : 0u);
+	ev->fault.error_code = (pgtable_walk(&mem->pgtable, address, &w) ? X86_PF_PROT : 0u) |
+			       (flags & FAULT_FLAG_WRITE ? X86_PF_WRITE : 0u) |
+			       (flags & FAULT_FLAG_USER ? X86_PF_USER : 0u) |
+			       (flags & FAULT_FLAG_INSTRUCTION ? X86_PF_INSTR : 0u);
 	mem->os->fault_ev = ev;
 }
 
