@@ -112,6 +112,7 @@ CLI_OBJS += build/cli/virtuoso.o
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
 TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_run
+TESTS += build/tests/build/test_layering
 TESTS += build/tests/compare/test_compare
 TESTS += build/tests/compare/test_side
 TESTS += build/tests/compare/test_verdicts
