@@ -39,8 +39,9 @@ WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wshadow
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. -Ibuild $(CJSON_CFLAGS) $(CFLAGS)
 LDLIBS = $(CJSON_LIBS) $(LIBBPF_LIBS) $(LIBPFM_LIBS) -lm
 
-# ---- shared by both worlds: spec, generator, executor ------------------------
+# ---- shared by both worlds: spec, generator, executor, event model and log ----
 LIB_OBJS += build/workload/error.o
+LIB_OBJS += build/workload/evlog.o
 LIB_OBJS += build/workload/gen.o
 LIB_OBJS += build/workload/json.o
 LIB_OBJS += build/workload/kernel.o
@@ -55,7 +56,6 @@ LIB_OBJS += build/workload/zipf.o
 # ---- the Linux side: probe loaders, counters, /proc and sysfs readers ---------
 LIB_OBJS += build/linux-probes/backing.o
 LIB_OBJS += build/linux-probes/counters.o
-LIB_OBJS += build/linux-probes/evlog.o
 LIB_OBJS += build/linux-probes/hostid.o
 LIB_OBJS += build/linux-probes/hoststat.o
 LIB_OBJS += build/linux-probes/prewarm.o
@@ -112,13 +112,13 @@ CLI_OBJS += build/cli/virtuoso.o
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
 TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_run
+TESTS += build/tests/build/test_layering
 TESTS += build/tests/compare/test_compare
 TESTS += build/tests/compare/test_side
 TESTS += build/tests/compare/test_verdicts
 TESTS += build/tests/docs/test_docs
 TESTS += build/tests/linux-probes/test_backing
 TESTS += build/tests/linux-probes/test_counters
-TESTS += build/tests/linux-probes/test_evlog
 TESTS += build/tests/linux-probes/test_hostid
 TESTS += build/tests/linux-probes/test_linux
 TESTS += build/tests/linux-probes/test_thp_sysfs
@@ -141,6 +141,7 @@ TESTS += build/tests/simulator/test_hwinfo
 TESTS += build/tests/simulator/test_memsys
 TESTS += build/tests/simulator/test_mmu
 TESTS += build/tests/simulator/test_timing
+TESTS += build/tests/workload/test_evlog
 TESTS += build/tests/workload/test_gen
 TESTS += build/tests/workload/test_kernel
 TESTS += build/tests/workload/test_native
@@ -216,7 +217,7 @@ build/bench/%: bench/%.c build/libvirtuoso.a
 # DWARF is dropped (bpftool gen object keeps the BTF that CO-RE needs), so the
 # skeleton embeds a small object.
 BPF_ARCH_INC := $(shell $(CC) -print-multiarch 2>/dev/null | sed 's|^|-idirafter /usr/include/|')
-build/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/kernel.h
+build/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/kernel.h workload/event.h workload/x86.h
 	@mkdir -p $(@D)
 	@echo "  BPF     $<"
 	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I. $(BPF_ARCH_INC) -c $< -o $@.full

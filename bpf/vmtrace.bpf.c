@@ -3,7 +3,7 @@
  * vmtrace.bpf.c - what the kernel does for one workload process: its user page
  * faults (with their kernel latency), the pages allocated and freed for it,
  * khugepaged's scans and collapses of its mm, its memory syscalls, TLB
- * flushes and RSS changes. Records are struct vt_event (bpf/vmtrace.h).
+ * flushes and RSS changes. Records are struct vt_event (workload/event.h).
  *
  * Filtering happens here, in the kernel: only the workload's threads
  * (target_tgid), khugepaged (khugepaged_pid) when it works on the workload's
@@ -33,6 +33,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "bpf/vmtrace.h"
+#include "workload/x86.h"
 
 #define HPAGE_PMD_ORDER		9
 #define MADV_COLLAPSE		25
@@ -44,6 +45,7 @@
 #define NR_madvise		28
 #define MM_ANONPAGES		1
 #define MIGRATE_MOVABLE		1
+#define PF_COW			(X86_PF_PROT | X86_PF_WRITE)	/* a write refused by a present entry */
 
 const volatile __u32 target_tgid = 0;
 
@@ -687,7 +689,7 @@ static __always_inline __u8 tlb_source(int reason, __u32 tid)
 			return VT_TLB_SRC_SYSCALL;
 		f = fault_slot(0);
 		if (f && f->ts)
-			return (f->fault.error_code & 3) == 3 ? VT_TLB_SRC_FAULT : VT_TLB_SRC_KERNEL;
+			return (f->fault.error_code & PF_COW) == PF_COW ? VT_TLB_SRC_FAULT : VT_TLB_SRC_KERNEL;
 		return VT_TLB_SRC_KERNEL;
 	}
 	return VT_TLB_SRC_UNKNOWN;

@@ -1,5 +1,5 @@
 /*
- * cmd_dump.c - virtuoso dump: print an event log (linux-probes/evlog.h) as
+ * cmd_dump.c - virtuoso dump: print an event log (workload/evlog.h) as
  * JSON lines or CSV.
  *
  * One set of emitters serves both outputs: in JSON each field is written as
@@ -16,8 +16,9 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "linux-probes/evlog.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
+#include "workload/x86.h"
 
 /*
  * The CSV columns, in order; a JSON record uses the same names as keys. A
@@ -262,7 +263,7 @@ static void emit_fault(struct dump *d, const struct vt_event *e)
 	emit_u64(d, C_addr, e->fault.addr);
 	emit_u64(d, C_ip, e->fault.ip);
 	emit_u64(d, C_error_code, e->fault.error_code);
-	emit_bool(d, C_write, e->fault.error_code & 0x2);
+	emit_bool(d, C_write, e->fault.error_code & X86_PF_WRITE);
 	emit_bool(d, C_completed, e->fault.completed);
 	emit_bool(d, C_major, e->fault.major);
 	emit_u64(d, C_latency_ns, e->fault.latency_ns);

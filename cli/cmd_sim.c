@@ -32,6 +32,7 @@
 #include "cli/cli.h"
 #include "simulator/config.h"
 #include "simulator/functional.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 
 enum { OPT_FUNCTIONAL = 256 };
@@ -116,7 +117,7 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 			name, dir, strerror(errno));
 		return EXIT_BAD_INPUT;
 	}
-	snprintf(log_path, sizeof(log_path), "%s/" FUNCTIONAL_EVLOG_NAME, dir);
+	snprintf(log_path, sizeof(log_path), "%s/" EVLOG_SIM_NAME, dir);
 	o.events_path = log_path;
 	if (functional_run(&run, s, &o, &err)) {
 		fprintf(stderr, "virtuoso %s: ", name);

@@ -191,7 +191,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "dump", "print the event log virtuoso linux wrote, as JSON lines or CSV",
 	  "usage: virtuoso dump [-o FILE] [--csv] LOG\n"
 	  "\n"
-	  "Check LOG (DIR/events.vlog, format in linux-probes/evlog.h: size, checksum,\n"
+	  "Check LOG (DIR/events.vlog, format in workload/evlog.h: size, checksum,\n"
 	  "metadata) and print it. JSON (the default): the metadata as the first line,\n"
 	  "{\"meta\": {...}}, then one object per record: ts, tid, type, phase (null\n"
 	  "outside the phases) and the type's fields by name; a fault also gets write\n"

@@ -84,9 +84,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "linux-probes/backing.h"	/* enum page_class, page_class_name() */
 #include "workload/error.h"
-#include "workload/side.h"	/* struct side_backing_run */
+#include "workload/side.h"	/* enum page_class, page_class_name(), struct side_backing_run */
 
 #define SIDE_ORDERS	11		/* allocation orders 0..10 */
 #define COMPARE_MAX_RUNS 32		/* Linux runs one comparison takes */
@@ -198,7 +197,7 @@ struct side_fault {
 	uint8_t kind;			/* enum fault_kind */
 	uint8_t nr_allocs, nr_rss;	/* page allocations and rss_stat firings inside it */
 	bool write, allocated;
-	bool present;			/* error_code's P bit: a present entry refused it */
+	bool present;			/* error_code's P bit (X86_PF_PROT): a present entry refused it */
 	bool completed;
 	bool cold;			/* see FAULT_COLD_FACTOR */
 };

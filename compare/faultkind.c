@@ -113,7 +113,7 @@ static bool block_all_zero(const struct side *s, const struct side_fault *f)
 		if (end > first) {
 			uint64_t from = page > first ? page : first, n = end - from;
 
-			if (r->backing[i].cls != SIDE_ZERO)
+			if (r->backing[i].cls != PAGE_CLASS_ZERO)
 				return false;
 			want -= n < want ? n : want;
 		}

@@ -1,7 +1,7 @@
 /*
  * side.c - one side of a comparison, read from DIR/linux.json or
  * DIR/sim.json (docs/results-format.md) and its event log
- * (linux-probes/evlog.h) into struct side (compare.h).
+ * (workload/evlog.h) into struct side (compare.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "compare/compare.h"
-#include "linux-probes/evlog.h"
-#include "simulator/functional.h"	/* FUNCTIONAL_EVLOG_NAME */
+#include "workload/evlog.h"
 #include "workload/json.h"
+#include "workload/x86.h"
 
 #define PAGE_4K		4096u
 #define MIGRATE_MOVABLE	1		/* a folio's, as opposed to a page table's */
@@ -383,8 +383,8 @@ static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0
 	f->latency_ns = e->fault.completed ? e->fault.latency_ns : 0;
 	f->region = region_at(s, e->fault.addr);
 	f->phase = e->phase >= 0 && (size_t)e->phase < s->nr_phases ? e->phase : -1;
-	f->write = e->fault.error_code & 2;
-	f->present = e->fault.error_code & 1;
+	f->write = e->fault.error_code & X86_PF_WRITE;
+	f->present = e->fault.error_code & X86_PF_PROT;
 	f->completed = e->fault.completed;
 	for (unsigned i = 0; i < e->fault.nr_allocs && i < VT_FAULT_ALLOCS; i++)
 		if (e->fault.alloc[i].migratetype == MIGRATE_MOVABLE) {
@@ -492,7 +492,7 @@ static bool zap_of(const struct vt_event *e, uint64_t *start, uint64_t *end)
  */
 static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, struct side *s)
 {
-	const char *name = !strcmp(s->kind, "sim") ? FUNCTIONAL_EVLOG_NAME : EVLOG_NAME;
+	const char *name = !strcmp(s->kind, "sim") ? EVLOG_SIM_NAME : EVLOG_NAME;
 	bool kh_from_log = !s->has_khugepaged, tlb_from_log = !s->has_tlb_flushes;
 	const cJSON *meta, *scan_names, *tlb_names, *p0;
 	struct evlog_reader r;

@@ -57,23 +57,11 @@ struct pm_scan_arg {
 #define PMD_BLOCK_PAGES		512u	/* 4KiB pages per PMD */
 #define PMD_BLOCK_SIZE		((uint64_t)PMD_BLOCK_PAGES * BACKING_PAGE_SIZE)
 
-static const char *const class_names[PAGE_CLASS_NR] = {
-	[PAGE_CLASS_NONE] = "none",
-	[PAGE_CLASS_ZERO] = "zero",
-	[PAGE_CLASS_PTE] = "pte",
-	[PAGE_CLASS_PMD] = "pmd",
-};
-
 static const char *const method_names[] = {
 	[BACKING_AUTO] = "auto",
 	[BACKING_PAGEMAP_SCAN] = "pagemap_scan",
 	[BACKING_KPAGEFLAGS] = "kpageflags",
 };
-
-const char *page_class_name(enum page_class c)
-{
-	return (unsigned)c < PAGE_CLASS_NR ? class_names[c] : "?";
-}
 
 const char *backing_method_name(enum backing_method m)
 {

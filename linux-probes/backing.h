@@ -92,20 +92,10 @@
 #include <sys/types.h>
 
 #include "workload/error.h"
+#include "workload/side.h"	/* enum page_class */
 
-#define BACKING_PAGE_SIZE 4096u
+#define BACKING_PAGE_SIZE PAGE_CLASS_SIZE
 #define BACKING_SCAN_VEC 128	/* page_region entries per PAGEMAP_SCAN call */
-
-enum page_class {
-	PAGE_CLASS_NONE,
-	PAGE_CLASS_ZERO,
-	PAGE_CLASS_PTE,
-	PAGE_CLASS_PMD,
-	PAGE_CLASS_NR
-};
-
-/* "none", "zero", "pte", "pmd" (the results.md keys); "?" if out of range. */
-const char *page_class_name(enum page_class c);
 
 enum backing_method {
 	BACKING_AUTO,		/* PAGEMAP_SCAN if the ioctl works, else KPAGEFLAGS */

@@ -23,19 +23,16 @@
 #include <cjson/cJSON.h>
 
 #include "linux-probes/counters.h"
-#include "linux-probes/evlog.h"
 #include "linux-probes/hoststat.h"
 #include "linux-probes/prewarm.h"
 #include "linux-probes/runner.h"
 #include "linux-probes/thp_sysfs.h"
 #include "linux-probes/vmtrace.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 #include "workload/native.h"
 #include "workload/side.h"
-
-_Static_assert((int)PAGE_CLASS_NONE == (int)SIDE_NONE && (int)PAGE_CLASS_ZERO == (int)SIDE_ZERO &&
-	       (int)PAGE_CLASS_PTE == (int)SIDE_PTE && (int)PAGE_CLASS_PMD == (int)SIDE_PMD &&
-	       (int)PAGE_CLASS_NR == (int)SIDE_PAGE_NR, "page classes out of step");
+#include "workload/x86.h"
 
 #define MAX_ORDER_NR	11	/* orders 0..10 */
 #define MIGRATE_MOVABLE	1
@@ -316,7 +313,7 @@ static void on_fault(struct gather *g, const struct vt_event *e)
 	}
 	p->faults++;
 	r->faults++;
-	if (e->fault.error_code & 2)
+	if (e->fault.error_code & X86_PF_WRITE)
 		r->write_faults++;
 	if (!e->fault.completed)
 		r->failed_faults++;
@@ -468,7 +465,7 @@ static int scan_regions(struct loader *l, uint64_t (*out)[PAGE_CLASS_NR], bool m
 			side_backing_release(&r->backing);
 		if (!r->mapped) {
 			out[i][PAGE_CLASS_NONE] = n;
-			if (maps && side_backing_add(&r->backing, SIDE_NONE, n))
+			if (maps && side_backing_add(&r->backing, PAGE_CLASS_NONE, n))
 				return wl_error_set(err, "virtuoso linux", "", "out of memory");
 			continue;
 		}

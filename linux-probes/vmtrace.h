@@ -64,7 +64,7 @@ struct bpf_program;
 /*
  * What a program is for, as far as a fault's latency goes: the entry and
  * completion programs bound a fault's window; the allocation, rss_stat and
- * tlb_flush hooks fire inside it (bpf/vmtrace.h).
+ * tlb_flush hooks fire inside it (workload/event.h).
  */
 enum vmtrace_role {
 	VMTRACE_ROLE_OTHER,

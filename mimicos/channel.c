@@ -22,9 +22,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "linux-probes/evlog.h"
 #include "mimicos/channel.h"
 #include "mimicos/mmap.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 #include "workload/prng.h"
 
@@ -1215,6 +1215,26 @@ void channel_close(struct mimicos_channel *ch)
 struct mimicos *channel_mimicos(struct mimicos_channel *ch)
 {
 	return ch->srv ? &ch->srv->os : NULL;
+}
+
+static uint64_t phys_reader_read64(void *ctx, uint64_t paddr)
+{
+	return phys_read64(ctx, paddr);
+}
+
+static void phys_reader_prefetch(void *ctx, uint64_t paddr)
+{
+	phys_prefetch(ctx, paddr);
+}
+
+int channel_phys_reader(struct mimicos_channel *ch, struct channel_phys_reader *r)
+{
+	if (!ch->srv)
+		return -EOPNOTSUPP;
+	r->read64 = phys_reader_read64;
+	r->prefetch = phys_reader_prefetch;
+	r->ctx = &ch->srv->os.physmem;
+	return 0;
 }
 
 /* ---- configuration -------------------------------------------------------- */

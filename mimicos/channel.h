@@ -302,7 +302,7 @@ struct mimicos_walk {
 /* MIMICOS_REQ_BACKING: 'pages' consecutive pages of class 'cls'. */
 struct mimicos_page_run {
 	uint32_t pages;
-	uint8_t cls;		/* enum mm_page_class */
+	uint8_t cls;		/* enum page_class */
 	uint8_t reserved[3];
 };
 
@@ -406,9 +406,9 @@ struct mimicos_response {
 		struct {
 			uint64_t now_ns;
 		} wait;
-		/* CLASSES: pages of [addr, addr + len) by enum mm_page_class */
+		/* CLASSES: pages of [addr, addr + len) by enum page_class */
 		struct {
-			uint64_t pages[MM_PAGE_NR];
+			uint64_t pages[PAGE_CLASS_NR];
 		} classes;
 		struct mimicos_backing backing;
 		/* STATS */
@@ -460,7 +460,7 @@ struct channel_config {
 	struct reservation_config reservation;	/* its parameters (reservation.h) */
 	/*
 	 * Not configuration but where this run writes MimicOS's events ("": no
-	 * log): an event log (linux-probes/evlog.h) in the Linux side's model
+	 * log): an event log (workload/evlog.h) in the Linux side's model
 	 * (memory.h: struct mimicos_event_sink), plus VT_SYSCALL records for
 	 * MMAP/MUNMAP/MPROTECT/MADVISE, ts the simulated time (a request's
 	 * now_ns for what the request logs, each pass's time for khugepaged's
@@ -563,11 +563,31 @@ static inline pid_t channel_server_pid(const struct mimicos_channel *ch)
 }
 
 /*
- * In-process only: the instance itself (NULL out-of-process), for a
- * simulator that reads tables with phys_read64() directly and for tests.
- * Touch it only between requests.
+ * In-process only: the instance itself (NULL out-of-process), for MimicOS's
+ * own tests. Touch it only between requests. The simulator does not use it:
+ * it reaches MimicOS through requests and channel_phys_reader().
  */
 struct mimicos *channel_mimicos(struct mimicos_channel *ch);
+
+/*
+ * The page-table walker's fast path. A timed run walks MimicOS's tables on
+ * every TLB miss, and a MIMICOS_REQ_PHYS_READ round trip per entry would
+ * cost more than the rest of the model; in-process the tables are in this
+ * process's memory, so the walker may read them directly. read64(ctx,
+ * paddr) is phys_read64() of MimicOS's memory (what MIMICOS_REQ_PHYS_READ
+ * answers), prefetch(ctx, paddr) a hint with no effect on results.
+ *
+ * channel_phys_reader() fills r and returns 0 in-process; out-of-process it
+ * returns -EOPNOTSUPP (the tables are in the server) and the walker uses
+ * the request. Call the reader only between requests, as channel_mimicos().
+ */
+struct channel_phys_reader {
+	uint64_t (*read64)(void *ctx, uint64_t paddr);
+	void (*prefetch)(void *ctx, uint64_t paddr);
+	void *ctx;
+};
+
+int channel_phys_reader(struct mimicos_channel *ch, struct channel_phys_reader *r);
 
 /* struct page's line of 'pfn' (see struct kstream_rec). */
 static inline uint64_t kstream_page_meta(uint64_t memmap_base, uint64_t zone_start_pfn,

@@ -7,10 +7,10 @@
 
 #include <linux/types.h>
 
-#include "bpf/vmtrace.h"
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/mmap.h"
+#include "workload/event.h"
 
 /* scan_sleep_millisecs 0: Linux loops at once; here the next pass comes 1 us later. */
 #define KHUGEPAGED_MIN_SLEEP_NS	1000ULL

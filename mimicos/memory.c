@@ -5,14 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/types.h>
-
-#include "bpf/vmtrace.h"
-
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "mimicos/mmap.h"
+#include "workload/event.h"
+#include "workload/x86.h"
 
 
 /* ---------------------------------------------------------------------- */
@@ -905,10 +903,10 @@ static void fault_event_open(struct mm_mem *mem, unsigned long address, unsigned
 	ev->type = VT_FAULT;
 	ev->fault.addr = address;
 	/* x86 error_code: P (a present entry refused the access), W, U, I */
-	ev->fault.error_code = (pgtable_walk(&mem->pgtable, address, &w) ? 1u : 0u) |
-			       (flags & FAULT_FLAG_WRITE ? 2u : 0u) |
-			       (flags & FAULT_FLAG_USER ? 4u : 0u) |
-			       (flags & FAULT_FLAG_INSTRUCTION ? 16u : 0u);
+	ev->fault.error_code = (pgtable_walk(&mem->pgtable, address, &w) ? X86_PF_PROT : 0u) |
+			       (flags & FAULT_FLAG_WRITE ? X86_PF_WRITE : 0u) |
+			       (flags & FAULT_FLAG_USER ? X86_PF_USER : 0u) |
+			       (flags & FAULT_FLAG_INSTRUCTION ? X86_PF_INSTR : 0u);
 	mem->os->fault_ev = ev;
 }
 
@@ -1486,7 +1484,7 @@ void mm_mem_release(struct mm_struct *mm)
 	mm->mem = NULL;
 }
 
-enum mm_page_class mm_page_class(struct mm_struct *mm, unsigned long va)
+enum page_class mm_page_class(struct mm_struct *mm, unsigned long va)
 {
 	const struct mm_pgtable *pt = &mm->mem->pgtable;
 	const struct physmem *pm = pt->physmem;
@@ -1499,26 +1497,26 @@ enum mm_page_class mm_page_class(struct mm_struct *mm, unsigned long va)
 	pte_t pte;
 
 	if (pgtable_l5_enabled(pt) && !pgd_present(pgd))
-		return MM_PAGE_NONE;
+		return PAGE_CLASS_NONE;
 	p4d = __p4d(phys_read64(pm, p4d_offset(pt, pgdp, pgd, va)));
 	if (!p4d_present(p4d))
-		return MM_PAGE_NONE;
+		return PAGE_CLASS_NONE;
 	pud = __pud(phys_read64(pm, pud_offset(p4d, va)));
 	if (!pud_present(pud))
-		return MM_PAGE_NONE;
+		return PAGE_CLASS_NONE;
 	pmd = __pmd(phys_read64(pm, pmd_offset(pud, va)));
 	if (pmd_none(pmd))
-		return MM_PAGE_NONE;
+		return PAGE_CLASS_NONE;
 	if (pmd_trans_huge(pmd))
-		return is_huge_zero_pfn(os, pmd_pfn(pmd)) ? MM_PAGE_ZERO : MM_PAGE_PMD;
+		return is_huge_zero_pfn(os, pmd_pfn(pmd)) ? PAGE_CLASS_ZERO : PAGE_CLASS_PMD;
 	pte = __pte(phys_read64(pm, pte_offset(pmd, va)));
 	if (!pte_present(pte))
-		return MM_PAGE_NONE;
-	return is_zero_pfn(os, pte_pfn(pte)) ? MM_PAGE_ZERO : MM_PAGE_PTE;
+		return PAGE_CLASS_NONE;
+	return is_zero_pfn(os, pte_pfn(pte)) ? PAGE_CLASS_ZERO : PAGE_CLASS_PTE;
 }
 
 void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long len,
-		     uint64_t counts[MM_PAGE_NR])
+		     uint64_t counts[PAGE_CLASS_NR])
 {
 	unsigned long va;
 

@@ -91,8 +91,9 @@
 #include "mimicos/page_alloc.h"
 #include "mimicos/pgtable.h"
 #include "mimicos/vmstat.h"
+#include "workload/side.h"	/* enum page_class */
 
-/* enum vt_cause values MimicOS uses (bpf/vmtrace.h). */
+/* enum vt_cause values MimicOS uses (workload/event.h). */
 #define MIMICOS_CAUSE_OTHER		0
 #define MIMICOS_CAUSE_KHUGEPAGED	2
 #define MIMICOS_CAUSE_MADV_COLLAPSE	3
@@ -103,7 +104,7 @@ struct vt_event;
 
 /*
  * Where MimicOS's events go, in the Linux side's event model (struct
- * vt_event of bpf/vmtrace.h, the records of events.vlog), so the comparison
+ * vt_event of workload/event.h, the records of events.vlog), so the comparison
  * matches both worlds by type and name:
  *
  *   VT_FAULT      every user fault handle_mm_fault() is asked for (also
@@ -363,20 +364,16 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 vm_fault_t do_user_addr_fault(struct mm_struct *mm, unsigned long address,
 			      unsigned int flags, struct fault_result *out);
 
-/* The class of a 4 KiB virtual page, as docs/results-format.md defines it. */
-enum mm_page_class {
-	MM_PAGE_NONE,	/* not present (Linux's pte_present(): PROT_NONE counts) */
-	MM_PAGE_ZERO,	/* the 4 KiB zero page or the huge zero folio */
-	MM_PAGE_PTE,	/* a PTE to a real page, any folio size */
-	MM_PAGE_PMD,	/* part of a PMD-mapped THP */
-	MM_PAGE_NR
-};
-
-/* Untraced software walk of mm's tables (what /proc/PID/pagemap reports). */
-enum mm_page_class mm_page_class(struct mm_struct *mm, unsigned long va);
+/*
+ * Untraced software walk of mm's tables (what /proc/PID/pagemap reports):
+ * the class of a 4 KiB virtual page, as docs/results-format.md defines it
+ * (enum page_class, workload/side.h). Not present is Linux's pte_present():
+ * a PROT_NONE entry counts as present.
+ */
+enum page_class mm_page_class(struct mm_struct *mm, unsigned long va);
 /* counts[c] += the pages of [start, start + len) of class c. */
 void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long len,
-		     uint64_t counts[MM_PAGE_NR]);
+		     uint64_t counts[PAGE_CLASS_NR]);
 
 /*
  * deferred_split_scan() (the shrinker of the deferred split queue): split up

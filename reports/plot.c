@@ -1146,7 +1146,7 @@ static uint64_t region_blocks(const struct side_region *r)
 /* The region's backing runs folded into cells of per_cell 2 MiB blocks each. */
 static int cellmap_build(const struct side_region *r, uint64_t per_cell, struct cellmap *m)
 {
-	uint64_t first = r->start >> BLOCK_SHIFT, page = 0, total = r->size / BACKING_PAGE_SIZE;
+	uint64_t first = r->start >> BLOCK_SHIFT, page = 0, total = r->size / PAGE_CLASS_SIZE;
 
 	m->ncells = (size_t)((region_blocks(r) + per_cell - 1) / per_cell);
 	m->pages = calloc(m->ncells ? m->ncells : 1, sizeof(*m->pages));
@@ -1156,10 +1156,10 @@ static int cellmap_build(const struct side_region *r, uint64_t per_cell, struct 
 		uint64_t left = r->backing[i].pages;
 
 		while (left && page < total) {
-			uint64_t addr = r->start + page * BACKING_PAGE_SIZE;
+			uint64_t addr = r->start + page * PAGE_CLASS_SIZE;
 			uint64_t blk = (addr >> BLOCK_SHIFT) - first;
 			uint64_t room = ((((addr >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT) - addr) /
-					BACKING_PAGE_SIZE;
+					PAGE_CLASS_SIZE;
 			uint64_t take = left < room ? left : room;
 
 			if (take > total - page)

@@ -12,11 +12,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "linux-probes/evlog.h"
 #include "mimicos/mmap.h"
 #include "mimicos/version.h"
 #include "simulator/functional.h"
 #include "simulator/stats.h"
+#include "workload/evlog.h"
 #include "workload/gen.h"
 #include "workload/prng.h"
 #include "workload/side.h"
@@ -74,9 +74,6 @@ uint64_t functional_host_mem_bytes(void)
 	b &= ~(ZONE_ALIGN - 1);
 	return b ? b : ZONE_ALIGN;
 }
-
-_Static_assert((int)MM_PAGE_NONE == (int)SIDE_NONE && (int)MM_PAGE_ZERO == (int)SIDE_ZERO && (int)MM_PAGE_PTE == (int)SIDE_PTE &&
-	       (int)MM_PAGE_PMD == (int)SIDE_PMD && (int)MM_PAGE_NR == (int)SIDE_PAGE_NR, "page classes out of step");
 
 /* "phases[N]" inside a phase, "regions[N]" during setup. */
 static const char *where(const struct functional_state *st, uint32_t region,
@@ -588,7 +585,7 @@ static int op_access(struct functional_state *st, const struct wl_op *op)
 
 /* ---- phases ------------------------------------------------------------------- */
 
-static int classify(struct functional_state *st, uint64_t (*pages)[MM_PAGE_NR])
+static int classify(struct functional_state *st, uint64_t (*pages)[PAGE_CLASS_NR])
 {
 	const struct wl_spec *s = st->run->spec;
 
@@ -600,7 +597,7 @@ static int classify(struct functional_state *st, uint64_t (*pages)[MM_PAGE_NR])
 
 		memset(pages[i], 0, sizeof(pages[i]));
 		if (!r->size) {
-			pages[i][MM_PAGE_NONE] = s->regions[i].size / PAGE_SIZE;
+			pages[i][PAGE_CLASS_NONE] = s->regions[i].size / PAGE_SIZE;
 			continue;
 		}
 		if (request(st, &rq, &rs))
@@ -628,7 +625,7 @@ static int backing_maps(struct functional_state *st)
 
 		side_backing_release(&r->backing);
 		if (!r->size)
-			ret = side_backing_add(&r->backing, SIDE_NONE, s->regions[i].size / PAGE_SIZE);
+			ret = side_backing_add(&r->backing, PAGE_CLASS_NONE, s->regions[i].size / PAGE_SIZE);
 		while (!ret && rq.addr < end) {
 			rq.len = end - rq.addr;
 			if (request(st, &rq, &rs))
@@ -758,18 +755,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 
 /* ---- the API -------------------------------------------------------------------- */
 
-/* Start MimicOS as the configuration says, with the spec's kernel settings. */
-/* The walker's entries: MimicOS's memory, directly or through the channel. */
-static uint64_t read_entry_local(void *ctx, uint64_t paddr)
-{
-	return phys_read64(&((struct mimicos *)ctx)->physmem, paddr);
-}
-
-static void prefetch_entry_local(void *ctx, uint64_t paddr)
-{
-	phys_prefetch(&((struct mimicos *)ctx)->physmem, paddr);
-}
-
+/* The walker's entries: MimicOS's memory, directly (channel_phys_reader) or through the channel. */
 static uint64_t read_entry_remote(void *ctx, uint64_t paddr)
 {
 	struct functional_state *st = ctx;
@@ -786,7 +772,8 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_QUERY };
 	struct mimicos_response rs;
-	struct mimicos *os = channel_mimicos(&st->ch);
+	struct channel_phys_reader local;
+	bool direct = !channel_phys_reader(&st->ch, &local);
 	int ret;
 
 	st->run->timed = true;
@@ -797,8 +784,8 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 	if (!st->tm)
 		return wl_error_set(st->err, st->run->spec->file, "", "out of memory");
 	kstream_init(&st->ks);
-	ret = os ? timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, read_entry_local, os,
-			       st->run->spec->seed)
+	ret = direct ? timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, local.read64,
+				   local.ctx, st->run->spec->seed)
 		 : timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, read_entry_remote, st,
 			       st->run->spec->seed);
 	if (ret) {
@@ -807,15 +794,16 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 		return wl_error_set(st->err, st->run->spec->file, "", "the timing model: %s",
 				    strerror(-ret));
 	}
-	if (os) {
+	if (direct) {
 		/* MimicOS's tables are in this process: the driver may look ahead */
-		timing_set_prefetch_entry(st->tm, prefetch_entry_local);
+		timing_set_prefetch_entry(st->tm, local.prefetch);
 		st->lookahead = true;
 	}
 	set_wake(st, rs.next_wake_ns);
 	return 0;
 }
 
+/* Start MimicOS as the configuration says, with the spec's kernel settings. */
 static int boot(struct functional_state *st, const struct functional_opts *o,
 		const struct thp_settings *thp)
 {
@@ -988,7 +976,7 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 		}
 	}
 	if (!ret) {
-		uint64_t (*pages)[MM_PAGE_NR] = calloc(s->nr_regions ? s->nr_regions : 1,
+		uint64_t (*pages)[PAGE_CLASS_NR] = calloc(s->nr_regions ? s->nr_regions : 1,
 						       sizeof(*pages));
 
 		if (!pages) {

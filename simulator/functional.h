@@ -90,8 +90,8 @@ struct functional_opts {
 	 */
 	const struct channel_config *mimicos;
 	/*
-	 * NULL, or where to write MimicOS's event log (FUNCTIONAL_EVLOG_NAME in
-	 * a result directory): the Linux side's event model (memory.h), with
+	 * NULL, or where to write MimicOS's event log (EVLOG_SIM_NAME in a
+	 * result directory, workload/evlog.h): the Linux side's event model (memory.h), with
 	 * the run's regions and phases in its metadata. Written whole or not at
 	 * all: removed when the run fails.
 	 */
@@ -105,9 +105,6 @@ struct functional_opts {
 	const struct timing_config *timing;
 };
 
-/* The simulated side's event log, beside sim.json (Linux's is events.vlog). */
-#define FUNCTIONAL_EVLOG_NAME	"sim-events.vlog"
-
 /* No fixed addresses, the host's RAM, host settings from sysfs. */
 void functional_opts_init(struct functional_opts *o);
 
@@ -119,7 +116,7 @@ struct functional_region {
 	uint64_t faults, thp_faults, write_faults;
 	uint64_t populate_faults;		/* GUP faults of MAP_POPULATE */
 	uint64_t alloc_orders[NR_PAGE_ORDERS];	/* folios its user faults allocated */
-	uint64_t pages[MM_PAGE_NR];		/* classes at the end */
+	uint64_t pages[PAGE_CLASS_NR];		/* classes at the end */
 	struct side_backing backing;		/* the same pages in address order, as runs */
 	struct side_latencies latency;		/* timed: each user fault's simulated ns */
 };
@@ -130,7 +127,7 @@ struct functional_phase {
 	uint64_t start_ns, runtime_ns;		/* simulated time (sleeps and waits only) */
 	bool timed_out;				/* a khugepaged_wait that gave up */
 	int collapse_errno;			/* MADV_COLLAPSE's error, 0 if none */
-	uint64_t (*pages)[MM_PAGE_NR];		/* per region, at the phase end */
+	uint64_t (*pages)[PAGE_CLASS_NR];		/* per region, at the phase end */
 };
 
 struct functional_run {

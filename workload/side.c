@@ -10,13 +10,23 @@
 
 #include "workload/side.h"
 
-static const char *const class_names[SIDE_PAGE_NR] = { "none", "zero", "pte", "pmd" };
+static const char *const class_names[PAGE_CLASS_NR] = {
+	[PAGE_CLASS_NONE] = "none",
+	[PAGE_CLASS_ZERO] = "zero",
+	[PAGE_CLASS_PTE] = "pte",
+	[PAGE_CLASS_PMD] = "pmd",
+};
 
-struct cJSON *side_pages_json(const uint64_t pages[SIDE_PAGE_NR])
+const char *page_class_name(enum page_class c)
+{
+	return (unsigned)c < PAGE_CLASS_NR ? class_names[c] : "?";
+}
+
+struct cJSON *side_pages_json(const uint64_t pages[PAGE_CLASS_NR])
 {
 	cJSON *o = cJSON_CreateObject();
 
-	for (int c = 0; c < SIDE_PAGE_NR; c++)
+	for (int c = 0; c < PAGE_CLASS_NR; c++)
 		cJSON_AddNumberToObject(o, class_names[c], (double)pages[c]);
 	return o;
 }
@@ -48,17 +58,17 @@ struct cJSON *side_kernel_json(const struct wl_spec *s, const struct wl_kernel *
 }
 
 void side_region_fields(struct cJSON *obj, uint64_t start, uint64_t size, uint64_t faults,
-			uint64_t thp_faults, const uint64_t pages[SIDE_PAGE_NR])
+			uint64_t thp_faults, const uint64_t pages[PAGE_CLASS_NR])
 {
-	const double page = 4096;
+	const double page = PAGE_CLASS_SIZE;
 
 	cJSON_AddNumberToObject(obj, "start", (double)start);
 	cJSON_AddNumberToObject(obj, "size", (double)size);
 	cJSON_AddNumberToObject(obj, "faults", (double)faults);
 	cJSON_AddNumberToObject(obj, "thp_faults", (double)thp_faults);
-	cJSON_AddNumberToObject(obj, "huge_bytes", (double)pages[SIDE_PMD] * page);
+	cJSON_AddNumberToObject(obj, "huge_bytes", (double)pages[PAGE_CLASS_PMD] * page);
 	cJSON_AddNumberToObject(obj, "resident_bytes",
-				(double)(pages[SIDE_PMD] + pages[SIDE_PTE] + pages[SIDE_ZERO]) * page);
+				(double)(pages[PAGE_CLASS_PMD] + pages[PAGE_CLASS_PTE] + pages[PAGE_CLASS_ZERO]) * page);
 	cJSON_AddItemToObject(obj, "pages", side_pages_json(pages));
 }
 
@@ -81,7 +91,7 @@ struct cJSON *side_phase_json(struct cJSON *phases, const struct wl_spec *s, siz
 
 int side_backing_add(struct side_backing *b, int cls, uint64_t pages)
 {
-	if (cls < 0 || cls >= SIDE_PAGE_NR)
+	if (cls < 0 || cls >= PAGE_CLASS_NR)
 		return -EINVAL;
 	if (!pages)
 		return 0;

@@ -12,13 +12,30 @@
 
 #include "workload/spec.h"
 
-/* The four page classes of docs/results-format.md, in this order everywhere. */
-enum side_page_class { SIDE_NONE, SIDE_ZERO, SIDE_PTE, SIDE_PMD, SIDE_PAGE_NR };
+/*
+ * The four page classes of docs/results-format.md, in this order everywhere:
+ * what backs a 4 KiB virtual page at the end of a run. The one list both
+ * worlds classify into (linux-probes/backing.c from pagemap, the simulated
+ * side from MimicOS's tables) and the comparison and reports read.
+ */
+enum page_class {
+	PAGE_CLASS_NONE,	/* not present */
+	PAGE_CLASS_ZERO,	/* the 4 KiB zero page or the huge zero folio */
+	PAGE_CLASS_PTE,		/* a PTE to a real page, any folio size */
+	PAGE_CLASS_PMD,		/* part of a PMD-mapped THP */
+	PAGE_CLASS_NR
+};
+
+/* The bytes of the page a class describes. */
+#define PAGE_CLASS_SIZE	4096u
+
+/* "none", "zero", "pte", "pmd" (the results' keys); "?" if out of range. */
+const char *page_class_name(enum page_class c);
 
 struct cJSON;
 
 /* {"none": n, "zero": n, "pte": n, "pmd": n} */
-struct cJSON *side_pages_json(const uint64_t pages[SIDE_PAGE_NR]);
+struct cJSON *side_pages_json(const uint64_t pages[PAGE_CLASS_NR]);
 
 /* {"0": n, "9": n, ...}: the orders 0..nr-1 whose count is not zero. */
 struct cJSON *side_orders_json(const uint64_t *orders, int nr);
@@ -29,7 +46,7 @@ struct cJSON *side_orders_json(const uint64_t *orders, int nr);
  * pages. Each side then adds its own extras.
  */
 void side_region_fields(struct cJSON *obj, uint64_t start, uint64_t size, uint64_t faults,
-			uint64_t thp_faults, const uint64_t pages[SIDE_PAGE_NR]);
+			uint64_t thp_faults, const uint64_t pages[PAGE_CLASS_NR]);
 
 /*
  * A phase object with the contract's fields (op, region for the ops that
@@ -45,19 +62,19 @@ struct cJSON *side_kernel_json(const struct wl_spec *s, const struct wl_kernel *
 /*
  * A region's backing map: its 4 KiB pages at the end of the run, in address
  * order from the region's start, as runs of consecutive pages of one class
- * (enum side_page_class). Both sides build it the same way, so the
+ * (enum page_class). Both sides build it the same way, so the
  * comparison can match the two worlds page by page:
  *
  *	struct side_backing b = { 0 };
  *
- *	side_backing_add(&b, SIDE_PMD, 512);	merges with the run before it
- *	side_backing_add(&b, SIDE_PMD, 512);	when the class is the same:
- *	side_backing_add(&b, SIDE_NONE, 2);	[["pmd", 1024], ["none", 2]]
+ *	side_backing_add(&b, PAGE_CLASS_PMD, 512);	merges with the run before it
+ *	side_backing_add(&b, PAGE_CLASS_PMD, 512);	when the class is the same:
+ *	side_backing_add(&b, PAGE_CLASS_NONE, 2);	[["pmd", 1024], ["none", 2]]
  *	cJSON_AddItemToObject(region, "backing", side_backing_json(&b));
  *	side_backing_release(&b);
  */
 struct side_backing_run {
-	uint8_t cls;		/* enum side_page_class */
+	uint8_t cls;		/* enum page_class */
 	uint64_t pages;
 };
 

@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "compare/compare.h"
-#include "linux-probes/evlog.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 
 #define SMALL	"tests/data/compare/small"

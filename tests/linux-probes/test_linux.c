@@ -26,11 +26,11 @@
 #include <criterion/parameterized.h>
 #include <cjson/cJSON.h>
 
-#include "linux-probes/evlog.h"
 #include "linux-probes/thp_sysfs.h"
 #include "simulator/functional.h"
 #include "tests/host.h"
 #include "tests/run.h"
+#include "workload/evlog.h"
 
 #define THP "/sys/kernel/mm/transparent_hugepage"
 #define MiB (1024.0 * 1024.0)
@@ -1302,7 +1302,7 @@ static void expect_same_runs(const char *spec_path, const char *region,
 
 static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json, bool timing)
 {
-	static const char *const classes[MM_PAGE_NR] = { "none", "zero", "pte", "pmd" };
+	static const char *const classes[PAGE_CLASS_NR] = { "none", "zero", "pte", "pmd" };
 	struct functional_opts o;
 	struct functional_run run;
 	struct wl_error err = { 0 };
@@ -1335,7 +1335,7 @@ static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json, bool
 			     spec_path, k, (unsigned long)r->thp_faults, num(linux_json, k));
 		if (timing)
 			continue;	/* where khugepaged got to is timing */
-		for (int c = 0; c < MM_PAGE_NR; c++) {
+		for (int c = 0; c < PAGE_CLASS_NR; c++) {
 			snprintf(k, sizeof(k), "regions.%s.pages.%s", name, classes[c]);
 			cr_expect_eq((double)r->pages[c], num(linux_json, k),
 				     "%s: %s: sim %lu, linux %.0f", spec_path, k,

@@ -41,13 +41,13 @@ static inline void mm_expect_classes(struct mm_struct *mm, unsigned long start,
 				     unsigned long len, uint64_t none, uint64_t zero,
 				     uint64_t pte, uint64_t pmd)
 {
-	uint64_t c[MM_PAGE_NR] = { 0 };
+	uint64_t c[PAGE_CLASS_NR] = { 0 };
 
 	mm_page_classes(mm, start, len, c);
-	cr_assert_eq(c[MM_PAGE_NONE], none, "none %lu, want %lu", (unsigned long)c[MM_PAGE_NONE], (unsigned long)none);
-	cr_assert_eq(c[MM_PAGE_ZERO], zero, "zero %lu, want %lu", (unsigned long)c[MM_PAGE_ZERO], (unsigned long)zero);
-	cr_assert_eq(c[MM_PAGE_PTE], pte, "pte %lu, want %lu", (unsigned long)c[MM_PAGE_PTE], (unsigned long)pte);
-	cr_assert_eq(c[MM_PAGE_PMD], pmd, "pmd %lu, want %lu", (unsigned long)c[MM_PAGE_PMD], (unsigned long)pmd);
+	cr_assert_eq(c[PAGE_CLASS_NONE], none, "none %lu, want %lu", (unsigned long)c[PAGE_CLASS_NONE], (unsigned long)none);
+	cr_assert_eq(c[PAGE_CLASS_ZERO], zero, "zero %lu, want %lu", (unsigned long)c[PAGE_CLASS_ZERO], (unsigned long)zero);
+	cr_assert_eq(c[PAGE_CLASS_PTE], pte, "pte %lu, want %lu", (unsigned long)c[PAGE_CLASS_PTE], (unsigned long)pte);
+	cr_assert_eq(c[PAGE_CLASS_PMD], pmd, "pmd %lu, want %lu", (unsigned long)c[PAGE_CLASS_PMD], (unsigned long)pmd);
 }
 
 /* The TLB flushes an mm reported (struct mm_tlb_trace's flush, ctx = the log). */

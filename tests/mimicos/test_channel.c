@@ -33,9 +33,9 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
-#include "linux-probes/evlog.h"
 #include "mimicos/channel.h"
 #include "mimicos/mmap.h"
+#include "workload/evlog.h"
 #include "workload/prng.h"
 
 #define KiB (1UL << 10)
@@ -336,6 +336,40 @@ Test(channel, out_of_process_walk_and_phys_read_agree)
 	w = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_WALK, .addr = a + 0x4000 }, NULL);
 	cr_expect_not(w.u.walk.mapped);
 	cr_expect_eq(w.u.walk.nr, 4, "the PTE is read and found empty");
+	channel_close(&ch);
+}
+
+/* The walker's fast path reads what MIMICOS_REQ_PHYS_READ answers, in-process only. */
+Test(channel, phys_reader_reads_what_phys_read_answers_in_process_only)
+{
+	struct channel_config cfg;
+	struct mimicos_channel ch;
+	struct channel_phys_reader r;
+	struct mimicos_response rs, w, v;
+	uint64_t a;
+
+	config(&cfg, CHANNEL_IN_PROCESS);
+	cr_assert_eq(channel_open(&ch, &cfg), 0);
+	cr_assert_eq(channel_phys_reader(&ch, &r), 0);
+	cr_assert_not_null(r.read64);
+	cr_assert_not_null(r.prefetch);
+	a = map(&ch, 0, MiB, 0);
+	rs = fault(&ch, 0, 0, a + 0x3008, MIMICOS_ACCESS_WRITE, NULL);
+	cr_assert_eq(rs.result, 0);
+	w = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_WALK, .addr = a + 0x3008 }, NULL);
+	cr_assert(w.u.walk.mapped);
+	for (uint32_t i = 0; i < w.u.walk.nr; i++) {
+		v = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_PHYS_READ,
+							  .addr = w.u.walk.entry_pa[i] }, NULL);
+		cr_expect_eq(v.result, 0);
+		r.prefetch(r.ctx, w.u.walk.entry_pa[i]);
+		cr_expect_eq(r.read64(r.ctx, w.u.walk.entry_pa[i]), v.addr, "level %u", i);
+	}
+	channel_close(&ch);
+
+	config(&cfg, CHANNEL_OUT_OF_PROCESS);
+	cr_assert_eq(channel_open(&ch, &cfg), 0);
+	cr_expect_eq(channel_phys_reader(&ch, &r), -EOPNOTSUPP);
 	channel_close(&ch);
 }
 
@@ -857,7 +891,7 @@ static struct mimicos_backing backing(struct mimicos_channel *ch, uint64_t addr,
 	return rs.u.backing;
 }
 
-static void expect_run(const struct mimicos_backing *b, uint32_t i, enum mm_page_class cls,
+static void expect_run(const struct mimicos_backing *b, uint32_t i, enum page_class cls,
 		       uint32_t pages)
 {
 	cr_assert_lt(i, b->nr);
@@ -891,25 +925,25 @@ Test(channel, backing_runs_follow_the_pages_in_address_order)
 	b = backing(&ch, a, MiB);
 	cr_assert_eq(b.end, a + MiB);
 	cr_assert_eq(b.nr, 6);
-	expect_run(&b, 0, MM_PAGE_PTE, 2);
-	expect_run(&b, 1, MM_PAGE_NONE, 1);
-	expect_run(&b, 2, MM_PAGE_PTE, 1);
-	expect_run(&b, 3, MM_PAGE_NONE, 1);
-	expect_run(&b, 4, MM_PAGE_ZERO, 1);
-	expect_run(&b, 5, MM_PAGE_NONE, 250);
+	expect_run(&b, 0, PAGE_CLASS_PTE, 2);
+	expect_run(&b, 1, PAGE_CLASS_NONE, 1);
+	expect_run(&b, 2, PAGE_CLASS_PTE, 1);
+	expect_run(&b, 3, PAGE_CLASS_NONE, 1);
+	expect_run(&b, 4, PAGE_CLASS_ZERO, 1);
+	expect_run(&b, 5, PAGE_CLASS_NONE, 250);
 	c = req(&ch, 0, (struct mimicos_request){ .type = MIMICOS_REQ_CLASSES, .addr = a,
 						  .len = MiB }, NULL);
-	cr_expect_eq(c.u.classes.pages[MM_PAGE_PTE], 3);
-	cr_expect_eq(c.u.classes.pages[MM_PAGE_ZERO], 1);
-	cr_expect_eq(c.u.classes.pages[MM_PAGE_NONE], 252);
+	cr_expect_eq(c.u.classes.pages[PAGE_CLASS_PTE], 3);
+	cr_expect_eq(c.u.classes.pages[PAGE_CLASS_ZERO], 1);
+	cr_expect_eq(c.u.classes.pages[PAGE_CLASS_NONE], 252);
 	/* a range that starts inside a run, and one beyond the mapping: all none */
 	b = backing(&ch, a + 4 * PAGE_SIZE, 2 * PAGE_SIZE);
 	cr_assert_eq(b.nr, 2);
-	expect_run(&b, 0, MM_PAGE_NONE, 1);
-	expect_run(&b, 1, MM_PAGE_ZERO, 1);
+	expect_run(&b, 0, PAGE_CLASS_NONE, 1);
+	expect_run(&b, 1, PAGE_CLASS_ZERO, 1);
 	b = backing(&ch, a + MiB, 4 * PAGE_SIZE);
 	cr_assert_eq(b.nr, 1);
-	expect_run(&b, 0, MM_PAGE_NONE, 4);
+	expect_run(&b, 0, PAGE_CLASS_NONE, 4);
 	channel_close(&ch);
 
 	config(&cfg, CHANNEL_IN_PROCESS);
@@ -921,8 +955,8 @@ Test(channel, backing_runs_follow_the_pages_in_address_order)
 	cr_assert(fault(&ch, 0, 0, a + PMD_SIZE, MIMICOS_ACCESS_READ, NULL).zero_page);
 	b = backing(&ch, a, 4 * MiB);
 	cr_assert_eq(b.nr, 2);
-	expect_run(&b, 0, MM_PAGE_PMD, 512);
-	expect_run(&b, 1, MM_PAGE_ZERO, 512);
+	expect_run(&b, 0, PAGE_CLASS_PMD, 512);
+	expect_run(&b, 1, PAGE_CLASS_ZERO, 512);
 	channel_close(&ch);
 }
 
@@ -972,12 +1006,12 @@ Test(channel, long_map_comes_in_bounded_responses_alike_in_both_modes)
 		cr_assert_eq(r[2].u.backing.nr, 44);
 		cr_assert_eq(r[2].u.backing.end, a[m] + 2 * MiB, "the range is done");
 		for (uint32_t i = 0; i < 128; i++) {
-			expect_run(&r[0].u.backing, i, i % 2 ? MM_PAGE_NONE : MM_PAGE_PTE, 1);
-			expect_run(&r[1].u.backing, i, i % 2 ? MM_PAGE_NONE : MM_PAGE_PTE, 1);
+			expect_run(&r[0].u.backing, i, i % 2 ? PAGE_CLASS_NONE : PAGE_CLASS_PTE, 1);
+			expect_run(&r[1].u.backing, i, i % 2 ? PAGE_CLASS_NONE : PAGE_CLASS_PTE, 1);
 		}
 		for (uint32_t i = 0; i < 43; i++)
-			expect_run(&r[2].u.backing, i, i % 2 ? MM_PAGE_NONE : MM_PAGE_PTE, 1);
-		expect_run(&r[2].u.backing, 43, MM_PAGE_NONE, 213);
+			expect_run(&r[2].u.backing, i, i % 2 ? PAGE_CLASS_NONE : PAGE_CLASS_PTE, 1);
+		expect_run(&r[2].u.backing, 43, PAGE_CLASS_NONE, 213);
 		if (m) {
 			struct mimicos_request rq = { .type = MIMICOS_REQ_BACKING, .addr = a[0],
 						      .len = 2 * MiB };

@@ -24,12 +24,12 @@
 #include <criterion/criterion.h>
 #include <linux/types.h>
 
-#include "bpf/vmtrace.h"
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "mimicos/mmap.h"
 #include "tests/mimicos/harness.h"
+#include "workload/event.h"
 #include "workload/prng.h"
 
 #define MiB (1UL << 20)
@@ -122,10 +122,10 @@ static void fault(unsigned long start, unsigned long off, unsigned long len)
 
 static uint64_t pmd_pages(unsigned long start, unsigned long len)
 {
-	uint64_t c[MM_PAGE_NR] = { 0 };
+	uint64_t c[PAGE_CLASS_NR] = { 0 };
 
 	mm_page_classes(&mm, start, len, c);
-	return c[MM_PAGE_PMD];
+	return c[PAGE_CLASS_PMD];
 }
 
 /* check_huge(p, nr): exactly nr PMD-mapped THPs in the area. */

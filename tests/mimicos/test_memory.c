@@ -16,10 +16,10 @@
 
 #include <linux/types.h>
 
-#include "bpf/vmtrace.h"
 #include "mimicos/memory.h"
-#include "tests/mimicos/harness.h"
 #include "mimicos/mmap.h"
+#include "tests/mimicos/harness.h"
+#include "workload/event.h"
 #include "workload/prng.h"
 
 #define MiB (1UL << 20)
@@ -145,7 +145,7 @@ Test(memory, write_fault_4k, .init = setup, .fini = shutdown)
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 1);
 	cr_assert_eq(ev(PGFAULT), 1);
 	cr_assert_eq(ev(THP_FAULT_ALLOC), 0);
-	cr_assert_eq(mm_page_class(&mm, a + 0x5000), MM_PAGE_PTE);
+	cr_assert_eq(mm_page_class(&mm, a + 0x5000), PAGE_CLASS_PTE);
 	mm_expect_classes(&mm, a, 4 * MiB, 1023, 0, 1, 0);
 	cr_assert_neq(mm.mmap->anon_vma, 0, "anon_vma_prepare() ran");
 }
@@ -163,7 +163,7 @@ Test(memory, read_fault_maps_zero_page, .init = setup, .fini = shutdown)
 	cr_assert_eq(os.folios.nr, 0, "no allocation");
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 0);
 	cr_assert_eq(mem.pgtable.nr_ptes, 1, "the PTE table is allocated");
-	cr_assert_eq(mm_page_class(&mm, a + 0x3000), MM_PAGE_ZERO);
+	cr_assert_eq(mm_page_class(&mm, a + 0x3000), PAGE_CLASS_ZERO);
 	cr_assert_eq(mm.mmap->anon_vma, 0, "reads do not prepare an anon_vma");
 	/* Read again: present, nothing changes. */
 	cr_assert_eq(fault(a + 0x3000, R, &r), 0);
@@ -390,7 +390,7 @@ Test(memory, write_to_huge_zero_pmd_falls_back_to_split, .init = setup, .fini = 
 	cr_assert_eq(mem.pgtable.nr_ptes, 1);
 	cr_assert_eq(get_mm_counter(&mm, MM_ANONPAGES), 1);
 	mm_expect_classes(&mm, a, 2 * MiB, 0, 511, 1, 0);
-	cr_assert_eq(mm_page_class(&mm, a + 0x3000), MM_PAGE_PTE);
+	cr_assert_eq(mm_page_class(&mm, a + 0x3000), PAGE_CLASS_PTE);
 }
 
 Test(memory, pte_table_blocks_thp_at_fault_time, .init = setup, .fini = shutdown)

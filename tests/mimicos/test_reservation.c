@@ -503,7 +503,7 @@ struct outcome {
 	int order[3];
 	uint64_t page_size[3];
 	uint64_t thp_fault_alloc, thp_fault_fallback, pgfault;
-	uint64_t classes[MM_PAGE_NR];
+	uint64_t classes[PAGE_CLASS_NR];
 	long rss;
 };
 
@@ -550,8 +550,8 @@ Test(reservation, no_order9_block_falls_back_to_linux)
 	/* Linux: one failed THP attempt, then order-0 pages and the zero page. */
 	cr_assert_eq(without.thp_fault_fallback, 1);
 	cr_assert_eq(without.thp_fault_alloc, 0);
-	cr_assert_eq(without.classes[MM_PAGE_PTE], 2);
-	cr_assert_eq(without.classes[MM_PAGE_ZERO], 1);
+	cr_assert_eq(without.classes[PAGE_CLASS_PTE], 2);
+	cr_assert_eq(without.classes[PAGE_CLASS_ZERO], 1);
 	cr_assert_eq(without.rss, 2);
 	for (i = 0; i < 3; i++) {
 		cr_assert_eq(with.ret[i], without.ret[i], "fault %d", i);
@@ -562,7 +562,7 @@ Test(reservation, no_order9_block_falls_back_to_linux)
 	cr_assert_eq(with.thp_fault_alloc, without.thp_fault_alloc);
 	cr_assert_eq(with.pgfault, without.pgfault);
 	cr_assert_eq(with.rss, without.rss);
-	for (i = 0; i < MM_PAGE_NR; i++)
+	for (i = 0; i < PAGE_CLASS_NR; i++)
 		cr_assert_eq(with.classes[i], without.classes[i], "class %d", i);
 }
 

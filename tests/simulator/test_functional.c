@@ -18,10 +18,10 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
-#include "linux-probes/evlog.h"
 #include "simulator/config.h"
 #include "simulator/functional.h"
 #include "tests/simulator/harness.h"
+#include "workload/evlog.h"
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
@@ -84,14 +84,14 @@ static void expect(const char *name, uint64_t faults, uint64_t thp, uint64_t zer
 		     (unsigned long)r->faults, (unsigned long)faults);
 	cr_assert_eq(r->thp_faults, thp, "%s: thp_faults %lu, want %lu", name,
 		     (unsigned long)r->thp_faults, (unsigned long)thp);
-	cr_assert_eq(r->pages[MM_PAGE_ZERO], zero, "%s: zero %lu, want %lu", name,
-		     (unsigned long)r->pages[MM_PAGE_ZERO], (unsigned long)zero);
-	cr_assert_eq(r->pages[MM_PAGE_PTE], pte, "%s: pte %lu, want %lu", name,
-		     (unsigned long)r->pages[MM_PAGE_PTE], (unsigned long)pte);
-	cr_assert_eq(r->pages[MM_PAGE_PMD], pmd, "%s: pmd %lu, want %lu", name,
-		     (unsigned long)r->pages[MM_PAGE_PMD], (unsigned long)pmd);
-	cr_assert_eq(r->pages[MM_PAGE_NONE], total - zero - pte - pmd, "%s: none %lu", name,
-		     (unsigned long)r->pages[MM_PAGE_NONE]);
+	cr_assert_eq(r->pages[PAGE_CLASS_ZERO], zero, "%s: zero %lu, want %lu", name,
+		     (unsigned long)r->pages[PAGE_CLASS_ZERO], (unsigned long)zero);
+	cr_assert_eq(r->pages[PAGE_CLASS_PTE], pte, "%s: pte %lu, want %lu", name,
+		     (unsigned long)r->pages[PAGE_CLASS_PTE], (unsigned long)pte);
+	cr_assert_eq(r->pages[PAGE_CLASS_PMD], pmd, "%s: pmd %lu, want %lu", name,
+		     (unsigned long)r->pages[PAGE_CLASS_PMD], (unsigned long)pmd);
+	cr_assert_eq(r->pages[PAGE_CLASS_NONE], total - zero - pte - pmd, "%s: none %lu", name,
+		     (unsigned long)r->pages[PAGE_CLASS_NONE]);
 }
 
 static void expect_complete(void)
@@ -165,9 +165,9 @@ Test(functional, zero_page_huge)
 	expect_complete();
 	expect("buf", 10, 2, 3072, 0, 1024);
 	r = region("buf");
-	cr_assert_eq(r->pages[MM_PAGE_PMD] * 4 * KiB, 4 * MiB);		/* huge_bytes */
-	cr_assert_eq((r->pages[MM_PAGE_PMD] + r->pages[MM_PAGE_PTE] +
-		      r->pages[MM_PAGE_ZERO]) * 4 * KiB, 16 * MiB);	/* resident_bytes */
+	cr_assert_eq(r->pages[PAGE_CLASS_PMD] * 4 * KiB, 4 * MiB);		/* huge_bytes */
+	cr_assert_eq((r->pages[PAGE_CLASS_PMD] + r->pages[PAGE_CLASS_PTE] +
+		      r->pages[PAGE_CLASS_ZERO]) * 4 * KiB, 16 * MiB);	/* resident_bytes */
 }
 
 Test(functional, zero_page_4k_cow)
@@ -210,11 +210,11 @@ Test(functional, default_workload)
 		cr_assert_eq(run.phases[i].faults, phase_faults[i], "phase %zu: %lu", i,
 			     (unsigned long)run.phases[i].faults);
 	/* Total: 32MiB huge, 48MiB resident. */
-	cr_assert_eq((region("hot")->pages[MM_PAGE_PMD] + region("cold")->pages[MM_PAGE_PMD]) *
+	cr_assert_eq((region("hot")->pages[PAGE_CLASS_PMD] + region("cold")->pages[PAGE_CLASS_PMD]) *
 		     4 * KiB, 32 * MiB);
 	/* Phase pages: after the first phase hot is all PMD, cold untouched. */
-	cr_assert_eq(run.phases[0].pages[0][MM_PAGE_PMD], 8192);
-	cr_assert_eq(run.phases[0].pages[1][MM_PAGE_NONE], 4096);
+	cr_assert_eq(run.phases[0].pages[0][PAGE_CLASS_PMD], 8192);
+	cr_assert_eq(run.phases[0].pages[1][PAGE_CLASS_NONE], 4096);
 }
 
 Test(functional, chase_tlb)
@@ -273,7 +273,7 @@ Test(functional, munmap_partial)
 	run_dataset("munmap-partial");
 	expect_complete();
 	expect("buf", 4, 4, 0, 512, 512);
-	cr_assert_eq(region("buf")->pages[MM_PAGE_NONE], 1024);
+	cr_assert_eq(region("buf")->pages[PAGE_CLASS_NONE], 1024);
 }
 
 /* A run that cannot finish is marked with a reason (docs/results-format.md); nothing aborts. */
@@ -306,8 +306,8 @@ Test(functional, khugepaged_collapses_during_sleep)
 	expect("buf", 32, 0, 0, 0, 1024);
 	cr_assert_eq(run.collapse_status[SCAN_SUCCEED], 2);
 	cr_assert_eq(run.phases[2].runtime_ns, 1000000000ULL);
-	cr_assert_eq(run.phases[1].pages[0][MM_PAGE_PMD], 0, "nothing collapsed before the sleep");
-	cr_assert_eq(run.phases[2].pages[0][MM_PAGE_PMD], 1024);
+	cr_assert_eq(run.phases[1].pages[0][PAGE_CLASS_PMD], 0, "nothing collapsed before the sleep");
+	cr_assert_eq(run.phases[2].pages[0][PAGE_CLASS_PMD], 1024);
 	/* scan_sleep 100 ms: passes at 0, 100, ..., 900 ms (see khugepaged.h). */
 	cr_assert_eq(run.khugepaged.passes, 10);
 }
@@ -705,7 +705,7 @@ Test(functional, sparse_region_map_alternates_one_page_and_fifteen_holes)
 	r = region("sparse");
 	cr_assert_eq(r->backing.nr, 128, "64 pages, each followed by a hole");
 	for (size_t i = 0; i < 128; i++) {
-		cr_assert_eq(r->backing.run[i].cls, i % 2 ? SIDE_NONE : SIDE_PTE, "run %zu", i);
+		cr_assert_eq(r->backing.run[i].cls, i % 2 ? PAGE_CLASS_NONE : PAGE_CLASS_PTE, "run %zu", i);
 		cr_assert_eq(r->backing.run[i].pages, i % 2 ? 15 : 1, "run %zu", i);
 	}
 }
@@ -743,7 +743,7 @@ Test(functional, map_longer_than_one_response_arrives_whole)
 	cr_assert_eq(functional_run(&oop, &spec, &o, &err), 0, "%s", err.msg);
 	cr_assert_eq(run.regions[0].backing.nr, 2048);
 	for (size_t i = 0; i < 2048; i++) {
-		cr_assert_eq(run.regions[0].backing.run[i].cls, i % 2 ? SIDE_NONE : SIDE_PTE, "run %zu", i);
+		cr_assert_eq(run.regions[0].backing.run[i].cls, i % 2 ? PAGE_CLASS_NONE : PAGE_CLASS_PTE, "run %zu", i);
 		cr_assert_eq(run.regions[0].backing.run[i].pages, 1, "run %zu", i);
 	}
 	cr_assert_eq(oop.regions[0].backing.nr, 2048);
@@ -777,7 +777,7 @@ ParameterizedTest(struct ds_name *d, functional, backing_runs_add_up_to_the_page
 		const struct functional_region *r = &run.regions[i];
 		cJSON *map = cJSON_GetObjectItem(cJSON_GetObjectItem(regions, spec.regions[i].name),
 						 "backing");
-		uint64_t sum[SIDE_PAGE_NR] = { 0 }, total = 0;
+		uint64_t sum[PAGE_CLASS_NR] = { 0 }, total = 0;
 
 		cr_assert(cJSON_IsArray(map), "%s: no backing array", d->name);
 		cr_assert_eq((size_t)cJSON_GetArraySize(map), r->backing.nr);
@@ -796,7 +796,7 @@ ParameterizedTest(struct ds_name *d, functional, backing_runs_add_up_to_the_page
 		}
 		cr_assert_eq(total, spec.regions[i].size / (4 * KiB), "%s: %s", d->name,
 			     spec.regions[i].name);
-		for (int c = 0; c < SIDE_PAGE_NR; c++)
+		for (int c = 0; c < PAGE_CLASS_NR; c++)
 			cr_assert_eq(sum[c], r->pages[c], "%s: %s class %d: runs %lu, counts %lu",
 				     d->name, spec.regions[i].name, c, (unsigned long)sum[c],
 				     (unsigned long)r->pages[c]);

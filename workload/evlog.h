@@ -2,8 +2,10 @@
  * evlog.h - the binary event log: every vmtrace event of a run, as recorded.
  *
  * `virtuoso linux` writes DIR/events.vlog (EVLOG_NAME) beside DIR/linux.json;
- * `virtuoso dump` prints it; the comparison (issue 6) reads it. This header
- * is the contract between them.
+ * the simulated world writes DIR/sim-events.vlog (EVLOG_SIM_NAME) beside
+ * DIR/sim.json, in the same format and model; `virtuoso dump` prints either;
+ * the comparison reads both. This header is the contract between them, on
+ * the shared floor because both worlds write it.
  *
  * The format (version 1)
  * ----------------------
@@ -51,11 +53,11 @@
  *			  scan_pmd and collapse records
  *	"tlb_flush_reason" the kernel's names of enum tlb_flush_reason, index
  *			  = value: the reason of tlb_flush records
- *	"tlb_flush_source" the names of enum vt_tlb_source (bpf/vmtrace.h),
+ *	"tlb_flush_source" the names of enum vt_tlb_source (event.h),
  *			  index = value: whose a tlb_flush record is (the
  *			  workload's: "syscall", "fault", "khugepaged")
  *
- * The records are struct vt_event (bpf/vmtrace.h) exactly as the kernel
+ * The records are struct vt_event (workload/event.h) exactly as the kernel
  * side sent them: the in-memory layout of an x86-64 (little-endian, LP64)
  * host, record_size bytes each, in the order they were appended (the order
  * the ring buffer delivered them; ts is not sorted across CPUs). A reader
@@ -67,8 +69,8 @@
  * so a reader that finds PATH finds a whole log. A reader still checks the
  * exact size and the checksum, because files get copied, cut and damaged.
  */
-#ifndef LINUX_PROBES_EVLOG_H
-#define LINUX_PROBES_EVLOG_H
+#ifndef WORKLOAD_EVLOG_H
+#define WORKLOAD_EVLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,11 +80,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "bpf/vmtrace.h"
 #include "workload/error.h"
+#include "workload/event.h"
 
-/* The log's name in a result directory, beside linux.json. */
+/* The Linux side's log in a result directory, beside linux.json. */
 #define EVLOG_NAME		"events.vlog"
+/* The simulated side's log in a result directory, beside sim.json. */
+#define EVLOG_SIM_NAME		"sim-events.vlog"
 
 #define EVLOG_MAGIC		"VRTEVLOG"	/* 8 bytes at offset 0 */
 #define EVLOG_MAGIC_LEN		8
@@ -105,7 +109,7 @@
 uint64_t evlog_fnv1a(uint64_t h, const void *p, size_t n);
 
 /*
- * Names, one table each (in evlog.c), indexed by the enum of bpf/vmtrace.h.
+ * Names, one table each (in evlog.c), indexed by the enums of event.h.
  * Each returns NULL for a value it has no name for.
  */
 

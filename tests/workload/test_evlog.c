@@ -21,7 +21,7 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 
-#include "linux-probes/evlog.h"
+#include "workload/evlog.h"
 
 #define BIN "bin/virtuoso"
 
@@ -1033,7 +1033,7 @@ Test(evlog, dump_of_a_corrupted_missing_or_foreign_file_is_bad_input)
 	cr_assert_eq(r.status, 2);
 	cr_assert_eq(lines(r.err), 1, "%s", r.err);
 
-	RUN(&r, "dump", "tests/linux-probes/test_evlog.c");
+	RUN(&r, "dump", "tests/workload/test_evlog.c");
 	cr_assert_eq(r.status, 2);
 	cr_assert_not_null(strstr(r.err, "test_evlog.c: magic: "), "%s", r.err);
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "linux-probes/evlog.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 
 /* Records are stored as the host holds them: the format says x86-64. */

@@ -1,0 +1,119 @@
+/*
+ * test_layering.c - the dependency picture holds: cli on top, reports over
+ * compare, compare over both worlds, both worlds (simulated: mimicos/,
+ * simulator/; real: bpf/, linux-probes/) over the shared floor (workload/).
+ *
+ * Checked on the #include lines of the sources, with grep: a folder may not
+ * include a header of a folder beside it or above it. The checker is run on
+ * the clone and on a tree made to break each rule, so a checker that found
+ * nothing would fail too.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+/* A folder, and the folders whose headers it may not include. */
+struct layer_rule {
+	const char *dir;
+	const char *forbidden;	/* grep -E alternatives */
+};
+
+static const struct layer_rule rules[] = {
+	{ "workload", "mimicos|simulator|bpf|linux-probes|compare|reports|cli" },
+	{ "mimicos", "simulator|bpf|linux-probes|compare|reports|cli" },
+	{ "simulator", "bpf|linux-probes|compare|reports|cli" },
+	{ "bpf", "mimicos|simulator|linux-probes|compare|reports|cli" },
+	{ "linux-probes", "mimicos|simulator|compare|reports|cli" },
+	{ "compare", "simulator|reports|cli" },
+	{ "reports", "cli" },
+};
+
+/*
+ * The #include lines under root/dir that break the rule, one per line
+ * ("path:line:text"), into out; "" when there are none. A missing folder has
+ * none.
+ */
+static void violations(const char *root, const struct layer_rule *r, char *out, size_t size)
+{
+	char cmd[1024];
+	size_t n = 0, got;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && [ ! -d '%s' ] || grep -rnE --include='*.c' --include='*.h' "
+		 "'^[[:space:]]*#[[:space:]]*include[[:space:]]+\"(%s)/' '%s'",
+		 root, r->dir, r->forbidden, r->dir);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s: %s", cmd, strerror(errno));
+	while (n + 1 < size && (got = fread(out + n, 1, size - 1 - n, p)))
+		n += got;
+	out[n] = '\0';
+	pclose(p);
+}
+
+Test(layering, no_folder_includes_a_header_beside_or_above_it)
+{
+	static char out[1 << 16];
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		struct stat st;
+
+		cr_assert_eq(stat(rules[i].dir, &st), 0, "%s: %s (run from the top of the tree)",
+			     rules[i].dir, strerror(errno));
+		violations(".", &rules[i], out, sizeof(out));
+		cr_expect_str_empty(out, "%s/ may not include headers of %s:\n%s", rules[i].dir,
+				    rules[i].forbidden, out);
+	}
+}
+
+static void write_file(const char *root, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_geq(fputs(text, f), 0);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* The checker itself: each rule finds a header of a folder it forbids, and only that. */
+Test(layering, checker_finds_each_forbidden_include)
+{
+	static char out[1 << 16];
+	char root[] = "/tmp/vlayer-XXXXXX", path[512], cmd[600];
+
+	cr_assert_not_null(mkdtemp(root));
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		char first[64], text[256];
+		size_t len = strcspn(rules[i].forbidden, "|");
+
+		snprintf(path, sizeof(path), "%s/%s", root, rules[i].dir);
+		cr_assert_eq(mkdir(path, 0755), 0, "%s: %s", path, strerror(errno));
+		snprintf(first, sizeof(first), "%.*s", (int)len, rules[i].forbidden);
+		/* allowed: the folder's own headers and the floor's */
+		snprintf(text, sizeof(text), "#include \"%s/x.h\"\n#include \"workload/y.h\"\n",
+			 rules[i].dir);
+		snprintf(path, sizeof(path), "%s/ok.c", rules[i].dir);
+		write_file(root, path, text);
+		violations(root, &rules[i], out, sizeof(out));
+		cr_expect_str_empty(out, "%s: %s", rules[i].dir, out);
+		/* forbidden, in a header and in a source, with the spacing C allows */
+		snprintf(text, sizeof(text), "# include \"%s/z.h\"\t/* why */\n", first);
+		snprintf(path, sizeof(path), "%s/bad.h", rules[i].dir);
+		write_file(root, path, text);
+		violations(root, &rules[i], out, sizeof(out));
+		cr_expect_not_null(strstr(out, "bad.h:1:"), "%s including %s/: %s", rules[i].dir,
+				   first, out);
+		cr_expect_null(strstr(out, "ok.c"), "%s: %s", rules[i].dir, out);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	cr_expect_eq(system(cmd), 0);
+}
