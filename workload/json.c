@@ -88,7 +88,10 @@ cJSON *wj_parse(const struct wj_ctx *c, const char *text, size_t len)
 
 	if (memchr(text, '\0', len))
 		return wl_error_set(c->err, c->file, "", "expected JSON text, got a NUL byte"), NULL;
-	if (strspn(text, " \t\r\n") >= len)
+	/* text need not be NUL-terminated: look at len bytes, no more */
+	for (n = 0; n < len && memchr(" \t\r\n", text[n], 4); n++)
+		;
+	if (n == len)
 		return wl_error_set(c->err, c->file, "", "expected a JSON object, got an empty file"), NULL;
 	/*
 	 * Parse a NUL-terminated copy, so that input ending inside a value

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
@@ -186,6 +188,25 @@ Test(spec, missing_file_is_an_error_naming_it)
 	cr_assert_eq(wl_spec_load(&s, "tests/data/no-such-spec.json", &err), -1);
 	cr_assert_str_eq(err.file, "tests/data/no-such-spec.json");
 	cr_assert_not_null(strstr(err.msg, "No such file"), "%s", err.msg);
+}
+
+/*
+ * The text need not end in a NUL: all-white-space text read to its length
+ * and no further (it ends at a page that cannot be read).
+ */
+Test(spec, white_space_text_is_read_to_its_length_only)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 100;
+	char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct wl_error err;
+	struct wj_ctx c = { .file = "spaces.json", .err = &err };
+
+	cr_assert_neq(m, MAP_FAILED);
+	cr_assert_eq(mprotect(m + page, page, PROT_NONE), 0);
+	memset(m + page - n, ' ', n);
+	cr_assert_null(wj_parse(&c, m + page - n, n));
+	cr_assert_str_eq(err.msg, "expected a JSON object, got an empty file");
+	munmap(m, 2 * page);
 }
 
 /* Truncating a valid spec anywhere gives an error, never a partial spec. */
