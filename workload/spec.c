@@ -138,8 +138,10 @@ static int parse_kernel(const struct wj_ctx *c, const cJSON *k, struct wl_kernel
 			int r;
 
 			if (i == WL_KHP_DEFRAG) {
-				r = wj_bool(c, m, "kernel.khugepaged", khp_names[i], false, &b);
-				u = b;
+				bool d = false;
+
+				r = wj_bool(c, m, "kernel.khugepaged", khp_names[i], false, &d);
+				u = d;
 			} else {
 				/* pages_to_scan 0 is refused by the kernel's sysfs store */
 				r = wj_uint(c, m, "kernel.khugepaged", khp_names[i], false,

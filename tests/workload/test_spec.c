@@ -209,6 +209,33 @@ Test(spec, white_space_text_is_read_to_its_length_only)
 	munmap(m, 2 * page);
 }
 
+/*
+ * A khugepaged block without "defrag" leaves defrag to the host; given, it
+ * is read as written.
+ */
+Test(spec, khugepaged_defrag_absent_is_left_to_the_host)
+{
+	static const char *const texts[] = {
+		"{\"name\":\"k\",\"kernel\":{\"khugepaged\":{\"scan_sleep_ms\":5}},"
+		"\"regions\":[{\"name\":\"a\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+		"{\"name\":\"k\",\"kernel\":{\"khugepaged\":{\"defrag\":false}},"
+		"\"regions\":[{\"name\":\"a\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+		"{\"name\":\"k\",\"kernel\":{\"khugepaged\":{\"defrag\":true}},"
+		"\"regions\":[{\"name\":\"a\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+	};
+	static const int64_t want[] = { -1, 0, 1 };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct wl_spec s;
+		struct wl_error err;
+
+		cr_assert_eq(parse(&s, texts[i], &err), 0, "%s: %s", err.path, err.msg);
+		cr_assert_eq(s.kernel.khugepaged[WL_KHP_DEFRAG], want[i], "text %zu", i);
+		cr_assert_eq(s.kernel.use_zero_page, -1);
+		wl_spec_release(&s);
+	}
+}
+
 /* Truncating a valid spec anywhere gives an error, never a partial spec. */
 Test(spec, every_truncation_of_a_valid_spec_is_rejected)
 {
