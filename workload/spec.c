@@ -94,7 +94,7 @@ static int parse_kernel(const struct wj_ctx *c, const cJSON *k, struct wl_kernel
 
 	m = cJSON_GetObjectItemCaseSensitive(k, "mthp");
 	if (m) {
-		char got[64];
+		char got[WJ_QUOTED_LEN];
 
 		if (!cJSON_IsObject(m))
 			return wj_fail(c, "kernel", "mthp",
@@ -173,7 +173,7 @@ static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path
 	static const char *const keys[] = { "name", "size", "advice", "populate", NULL };
 	const char *name;
 	const cJSON *adv;
-	char p[160], got[64];
+	char p[160], got[WJ_QUOTED_LEN], q[WJ_QUOTED_LEN];
 
 	if (wj_check_object(c, o, path, "a region", keys) ||
 	    wj_string(c, o, path, "name", true, &name) < 0)
@@ -183,8 +183,8 @@ static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path
 	for (size_t i = 0; i < s->nr_regions; i++)
 		if (!strcmp(s->regions[i].name, name))
 			return wj_fail(c, path, "name",
-				       "expected a unique region name, \"%s\" is regions[%zu] already",
-				       name, i);
+				       "expected a unique region name, %s is regions[%zu] already",
+				       wj_quote(q, sizeof(q), name), i);
 	if (wj_size(c, o, path, "size", true, &r->size) < 0)
 		return -1;
 	if (r->size == 0 || r->size % WL_PAGE_SIZE)
@@ -211,7 +211,7 @@ static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path
 				if (cJSON_IsString(e) && !strcmp(e->valuestring, region_advice_names[k]))
 					break;
 			if (k == ARRAY_SIZE(region_advice_names)) {
-				char d[64];
+				char d[WJ_QUOTED_LEN];
 
 				return wl_error_set(c->err, c->file, p,
 						    "expected \"hugepage\" or \"nohugepage\", got %s",
@@ -298,17 +298,18 @@ static int apply_phase_rules(const struct wj_ctx *c, const char *path,
 			     size_t idx, struct segmap *maps)
 {
 	struct segmap *m = &maps[ph->region];
-	const char *rname = s->regions[ph->region].name;
+	char rname[WJ_QUOTED_LEN];
 	uint64_t a = ph->offset, b = ph->offset + ph->length;
 	const struct seg *sg;
 	bool stores = false, accesses = false;
 
 	if (ph->op > WL_PH_MUNMAP)
 		return 0;
+	wj_quote(rname, sizeof(rname), s->regions[ph->region].name);
 	sg = seg_find(m, a, b, SEG_UNMAPPED);
 	if (sg)
 		return wj_fail(c, path, "",
-			       "expected a range still mapped: [%llu, %llu) of region \"%s\" was unmapped by phases[%zu]",
+			       "expected a range still mapped: [%llu, %llu) of region %s was unmapped by phases[%zu]",
 			       (unsigned long long)(sg->start > a ? sg->start : a),
 			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
@@ -321,13 +322,13 @@ static int apply_phase_rules(const struct wj_ctx *c, const char *path,
 	}
 	if (accesses && (sg = seg_find(m, a, b, SEG_NONE)))
 		return wj_fail(c, path, "",
-			       "expected an accessible range: [%llu, %llu) of region \"%s\" has prot none since phases[%zu]",
+			       "expected an accessible range: [%llu, %llu) of region %s has prot none since phases[%zu]",
 			       (unsigned long long)(sg->start > a ? sg->start : a),
 			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
 	if (stores && (sg = seg_find(m, a, b, SEG_R)))
 		return wj_fail(c, path, "",
-			       "expected a writable range for this phase's stores: [%llu, %llu) of region \"%s\" is read-only since phases[%zu]",
+			       "expected a writable range for this phase's stores: [%llu, %llu) of region %s is read-only since phases[%zu]",
 			       (unsigned long long)(sg->start > a ? sg->start : a),
 			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
@@ -375,7 +376,7 @@ static int parse_range(const struct wj_ctx *c, const cJSON *o, const char *path,
 {
 	const struct wl_region *r;
 	const char *name;
-	char list[256] = "";
+	char list[128] = "", q[WJ_QUOTED_LEN];
 
 	if (wj_string(c, o, path, "region", true, &name) < 0)
 		return -1;
@@ -384,14 +385,21 @@ static int parse_range(const struct wj_ctx *c, const cJSON *o, const char *path,
 			break;
 	if (ph->region == s->nr_regions) {
 		for (size_t i = 0; i < s->nr_regions; i++) {
-			strncat(list, s->regions[i].name, sizeof(list) - strlen(list) - 1);
+			size_t at = strlen(list);
+
+			if (at + strlen(s->regions[i].name) + 2 >= sizeof(list) - 4) {
+				strcpy(list + at, "…");	/* the list stays short */
+				break;
+			}
+			strcat(list, s->regions[i].name);
 			if (i + 1 < s->nr_regions)
-				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+				strcat(list, ", ");
 		}
-		return wj_fail(c, path, "region", "expected the name of a region (%s), got \"%s\"",
-			       list, name);
+		return wj_fail(c, path, "region", "expected the name of a region (%s), got %s",
+			       list, wj_quote(q, sizeof(q), name));
 	}
 	r = &s->regions[ph->region];
+	wj_quote(q, sizeof(q), r->name);
 
 	ph->offset = 0;
 	if (wj_size(c, o, path, "offset", false, &ph->offset) < 0)
@@ -401,8 +409,8 @@ static int parse_range(const struct wj_ctx *c, const cJSON *o, const char *path,
 			       (unsigned long long)ph->offset);
 	if (ph->offset >= r->size)
 		return wj_fail(c, path, "offset",
-			       "expected an offset inside region \"%s\" (size %llu), got %llu",
-			       r->name, (unsigned long long)r->size,
+			       "expected an offset inside region %s (size %llu), got %llu",
+			       q, (unsigned long long)r->size,
 			       (unsigned long long)ph->offset);
 	ph->length = r->size - ph->offset;
 	switch (wj_size(c, o, path, "length", false, &ph->length)) {
@@ -415,8 +423,8 @@ static int parse_range(const struct wj_ctx *c, const cJSON *o, const char *path,
 				       (unsigned long long)ph->length);
 		if (ph->length > r->size - ph->offset)
 			return wj_fail(c, path, "length",
-				       "expected a range inside region \"%s\": offset %llu + length %llu passes its size %llu",
-				       r->name, (unsigned long long)ph->offset,
+				       "expected a range inside region %s: offset %llu + length %llu passes its size %llu",
+				       q, (unsigned long long)ph->offset,
 				       (unsigned long long)ph->length, (unsigned long long)r->size);
 	}
 	return 0;
@@ -441,7 +449,7 @@ static int parse_stride(const struct wj_ctx *c, const cJSON *o, const char *path
 static int parse_phase(const struct wj_ctx *c, const cJSON *o, const char *path,
 		       const struct wl_spec *s, struct wl_phase *ph)
 {
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	int v;
 
 	if (!cJSON_IsObject(o))
@@ -514,7 +522,7 @@ static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec 
 	const cJSON *arr, *e;
 	const char *str;
 	struct segmap *maps;
-	char path[160], got[64];
+	char path[160], got[WJ_QUOTED_LEN];
 	size_t i;
 	int ret = 0;
 
@@ -523,7 +531,8 @@ static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec 
 		return -1;
 	if (!valid_name(str))
 		return wj_fail(c, "", "name",
-			       "expected a name matching [a-z0-9][a-z0-9._-]*, got \"%.40s\"", str);
+			       "expected a name matching [a-z0-9][a-z0-9._-]*, got %s",
+			       wj_quote(got, sizeof(got), str));
 	s->name = strdup(str);
 	if (wj_string(c, root, "", "description", false, &str) < 0)
 		return -1;

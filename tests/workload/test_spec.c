@@ -236,6 +236,66 @@ Test(spec, khugepaged_defrag_absent_is_left_to_the_host)
 	}
 }
 
+/* The error line for text, as wl_error_print() prints it. */
+static char *error_line(const char *text)
+{
+	struct wl_spec s;
+	struct wl_error err;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_eq(parse(&s, text, &err), -1);
+	f = open_memstream(&line, &len);
+	cr_assert_not_null(f);
+	wl_error_print(&err, f);
+	fclose(f);
+	return line;
+}
+
+/*
+ * A 1 MiB string anywhere in a spec gives one short error line: a quoted
+ * value is cut and ends in "…".
+ */
+Test(spec, error_lines_stay_short_whatever_the_values)
+{
+	static const char *const fmts[] = {
+		/* a region name unknown, where the regions' names are long too */
+		"{\"name\":\"w\",\"regions\":[{\"name\":\"%s\",\"size\":4096}],"
+		"\"phases\":[{\"op\":\"touch\",\"region\":\"x%s\"}]}",
+		/* a name that is not a name */
+		"{\"name\":\"W%s\",\"regions\":[],\"phases\":[]}",
+		/* an unknown key */
+		"{\"name\":\"w\",\"%s\":1,\"regions\":[],\"phases\":[]}",
+		/* a duplicate region name */
+		"{\"name\":\"w\",\"regions\":[{\"name\":\"%s\",\"size\":4096},"
+		"{\"name\":\"%s\",\"size\":4096}],\"phases\":[]}",
+		/* a string where a size goes */
+		"{\"name\":\"w\",\"regions\":[{\"name\":\"a\",\"size\":\"%s\"}],\"phases\":[]}",
+		/* an offset outside a region with a long name */
+		"{\"name\":\"w\",\"regions\":[{\"name\":\"%s\",\"size\":4096}],"
+		"\"phases\":[{\"op\":\"touch\",\"region\":\"%s\",\"offset\":8192}]}",
+	};
+	size_t big = 1 << 20;
+	char *v = malloc(big + 1), *text = malloc(3 * big + 256);
+
+	cr_assert(v && text);
+	memset(v, 'a', big);
+	v[big] = '\0';
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		char *line;
+
+		sprintf(text, fmts[i], v, v);
+		line = error_line(text);
+		cr_expect_lt(strlen(line), 300, "fmts[%zu]: %zu bytes: %.300s", i, strlen(line), line);
+		cr_expect_not_null(strstr(line, "…"), "fmts[%zu]: %.300s", i, line);
+		cr_expect_eq(strchr(line, '\n'), line + strlen(line) - 1, "fmts[%zu]: one line", i);
+		free(line);
+	}
+	free(v);
+	free(text);
+}
+
 /* Truncating a valid spec anywhere gives an error, never a partial spec. */
 Test(spec, every_truncation_of_a_valid_spec_is_rejected)
 {
