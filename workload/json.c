@@ -169,6 +169,8 @@ const char *wj_describe(const cJSON *v, char *buf, size_t len)
 		snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
 	else if (cJSON_IsString(v))
 		wj_quote(buf, len, v->valuestring);
+	else if (fabs(v->valuedouble) > (double)WJ_MAX_EXACT)
+		snprintf(buf, len, "about %.17g", v->valuedouble);	/* read inexactly */
 	else
 		snprintf(buf, len, "%.17g", v->valuedouble);
 	return buf;
@@ -411,10 +413,33 @@ static void sb_indent(struct sbuf *b, int depth)
 		sb_put(b, "  ", 2);
 }
 
+/* Integers of a tree (a copy) as raw digits: "%.0f" is exact where %.15g rounds. */
+static void exact_integers(cJSON *v)
+{
+	for (cJSON *k = v->child; k; k = k->next)
+		exact_integers(k);
+	if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+	    fabs(v->valuedouble) < 0x1p64) {
+		char digits[32];
+
+		snprintf(digits, sizeof(digits), "%.0f", v->valuedouble + 0.0);	/* no "-0" */
+		v->valuestring = strdup(digits);
+		if (v->valuestring)
+			v->type = cJSON_Raw;
+	}
+}
+
 char *wj_print(const cJSON *v)
 {
-	char *flat = cJSON_PrintUnformatted(v);
+	cJSON *copy = cJSON_Duplicate(v, true);
+	char *flat = NULL;
 	struct sbuf b = { malloc(256), 0, 256 };
+
+	if (copy) {
+		exact_integers(copy);
+		flat = cJSON_PrintUnformatted(copy);
+		cJSON_Delete(copy);
+	}
 	bool in_str = false;
 	int depth = 0;
 

@@ -26,8 +26,12 @@ struct wj_ctx {
 	struct wl_error *err;
 };
 
-/* Largest integer a JSON number holds exactly (2^53). */
-#define WJ_MAX_EXACT (UINT64_C(1) << 53)
+/*
+ * Largest integer read from JSON text exactly: 2^53 - 1. 2^53 itself reads
+ * exactly, but so does 2^53 + 1, as 2^53: above 2^53 - 1 a reader cannot
+ * tell what the text said.
+ */
+#define WJ_MAX_EXACT ((UINT64_C(1) << 53) - 1)
 
 /* "parent.key" (or "key" at the top; key cut as quoted values are), "parent[i]" into buf. */
 const char *wj_path_key(char *buf, size_t len, const char *parent, const char *key);
@@ -102,7 +106,8 @@ int wj_enum(const struct wj_ctx *c, const cJSON *obj, const char *path,
 
 /*
  * Render a tree as the project prints every JSON file: two-space indents,
- * "key": value, empty containers as {} and []. Returns malloc'd text ending
+ * "key": value, empty containers as {} and [], integers digit for digit
+ * (cJSON's own printing rounds those above 2^52 to 15 digits). Returns malloc'd text ending
  * in a newline, or NULL when out of memory.
  */
 char *wj_print(const cJSON *v);

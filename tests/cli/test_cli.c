@@ -178,6 +178,48 @@ Test(cli, check_normalises_every_dataset_workload)
 	globfree(&g);
 }
 
+/*
+ * A seed reads back as the same integer: check prints it digit for digit up
+ * to 2^53 - 1, and refuses a larger one naming it (a JSON reader would take
+ * 2^53 + 1 for 2^53: another stream).
+ */
+Test(cli, check_prints_seeds_exactly_and_refuses_those_it_cannot)
+{
+	static const char *const exact[] = {
+		"4503599627370497", "9007199254740991",		/* 2^52 + 1, 2^53 - 1 */
+	};
+	static const char *const refused[] = {
+		"9007199254740992", "9007199254740993", "18446744073709551615",
+	};
+	char text[512], want[64];
+	struct result r;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text), "{\"name\":\"s\",\"seed\":%s,\"regions\":[{\"name\":"
+			 "\"a\",\"size\":4096}],\"phases\":[{\"op\":\"touch\",\"region\":\"a\"}]}",
+			 exact[i]);
+		RUN(&r, "check", "--no-host", spec_file(0, text));
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		snprintf(want, sizeof(want), "\"seed\": %s,\n", exact[i]);
+		cr_expect_not_null(strstr(r.out, want), "%s printed as:\n%s", exact[i], r.out);
+		/* and the printed spec reads back to the same seed */
+		RUN(&r, "check", "--no-host", spec_file(1, r.out));
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_expect_not_null(strstr(r.out, want), "%s read back as:\n%s", exact[i], r.out);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "{\"name\":\"s\",\"seed\":%s,\"regions\":[{\"name\":"
+			 "\"a\",\"size\":4096}],\"phases\":[{\"op\":\"touch\",\"region\":\"a\"}]}",
+			 refused[i]);
+		RUN(&r, "check", "--no-host", spec_file(0, text));
+		cr_expect_eq(r.status, 2, "seed %s: %d %s", refused[i], r.status, r.out);
+		cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+		cr_expect_not_null(strstr(r.err, ": seed: expected an integer from 0 to 9007199254740991"),
+				   "%s", r.err);
+		cr_expect_str_empty(r.out);
+	}
+}
+
 static int count_glob(const char *pattern)
 {
 	glob_t g;
