@@ -190,6 +190,12 @@ static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path
 	if (r->size == 0 || r->size % WL_PAGE_SIZE)
 		return wj_fail(c, path, "size", "expected a multiple of 4KiB greater than 0, got %llu",
 			       (unsigned long long)r->size);
+	if (r->size > WL_MAX_MAPPED - s->mapped)
+		return wj_fail(c, path, "size",
+			       "expected at most %llu bytes (64TiB) for all regions together, the address space's share for them; got %llu%s",
+			       (unsigned long long)WL_MAX_MAPPED, (unsigned long long)r->size,
+			       s->mapped ? " after the regions before it" : "");
+	s->mapped += r->size;
 
 	adv = cJSON_GetObjectItemCaseSensitive(o, "advice");
 	if (adv) {

@@ -296,6 +296,30 @@ Test(spec, error_lines_stay_short_whatever_the_values)
 	free(text);
 }
 
+/*
+ * All regions together may map 2^46 bytes (64 TiB), not a byte more: the
+ * address space holds no more, so check refuses it rather than a run's mmap.
+ */
+Test(spec, regions_map_at_most_the_address_space_share)
+{
+	struct wl_spec s;
+	struct wl_error err;
+
+	cr_assert_eq(parse(&s, "{\"name\":\"w\",\"regions\":[{\"name\":\"a\",\"size\":\"32768GiB\"},"
+			   "{\"name\":\"b\",\"size\":\"32768GiB\"}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+			   &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(s.mapped, WL_MAX_MAPPED);
+	wl_spec_release(&s);
+	cr_assert_eq(parse(&s, "{\"name\":\"w\",\"regions\":[{\"name\":\"a\",\"size\":\"65536GiB\"},"
+			   "{\"name\":\"b\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+			   &err), -1);
+	cr_assert_str_eq(err.path, "regions[1].size");
+	cr_assert_eq(parse(&s, "{\"name\":\"w\",\"regions\":[{\"name\":\"a\",\"size\":\"1073741824GiB\"}],"
+			   "\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}", &err), -1);
+	cr_assert_str_eq(err.path, "regions[0].size");
+	cr_assert_not_null(strstr(err.msg, "expected at most 70368744177664 bytes"), "%s", err.msg);
+}
+
 /* Truncating a valid spec anywhere gives an error, never a partial spec. */
 Test(spec, every_truncation_of_a_valid_spec_is_rejected)
 {
