@@ -320,6 +320,42 @@ Test(spec, regions_map_at_most_the_address_space_share)
 	cr_assert_not_null(strstr(err.msg, "expected at most 70368744177664 bytes"), "%s", err.msg);
 }
 
+/*
+ * 100k regions, each touched once, then the last name given again: the
+ * names are checked for duplicates and looked up in O(1) each (the timeout
+ * only guards against a hang; it takes well under a second).
+ */
+Test(spec, hundred_thousand_regions_check_quickly, .timeout = 30)
+{
+	enum { N = 100000 };
+	size_t cap = (size_t)N * 100 + 256, n = 0;
+	char *text = malloc(cap);
+	struct wl_spec s;
+	struct wl_error err;
+
+	cr_assert_not_null(text);
+	n += (size_t)sprintf(text + n, "{\"name\":\"many\",\"regions\":[");
+	for (int i = 0; i < N; i++)
+		n += (size_t)sprintf(text + n, "%s{\"name\":\"r%d\",\"size\":4096}", i ? "," : "", i);
+	n += (size_t)sprintf(text + n, "],\"phases\":[");
+	for (int i = 0; i < N; i++)
+		n += (size_t)sprintf(text + n, "%s{\"op\":\"touch\",\"region\":\"r%d\"}", i ? "," : "",
+				     N - 1 - i);
+	sprintf(text + n, "]}");
+	cr_assert_eq(parse(&s, text, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(s.nr_regions, N);
+	cr_assert_eq(s.phases[0].region, N - 1);
+	cr_assert_eq(s.phases[N - 1].region, 0);
+	wl_spec_release(&s);
+
+	/* the same with regions[N - 1] named as regions[7] */
+	memcpy(strstr(text, "\"r99999\""), "\"r7\"    ", 8);
+	cr_assert_eq(parse(&s, text, &err), -1);
+	cr_assert_str_eq(err.path, "regions[99999].name");
+	cr_assert_not_null(strstr(err.msg, "regions[7] already"), "%s", err.msg);
+	free(text);
+}
+
 /* Truncating a valid spec anywhere gives an error, never a partial spec. */
 Test(spec, every_truncation_of_a_valid_spec_is_rejected)
 {
