@@ -106,6 +106,19 @@ struct cli_out {
 int cli_out_open(struct cli_out *o, const char *path);
 int cli_out_close(struct cli_out *o, bool ok);
 
+/*
+ * The longest name a command writes in its --out DIR, with the temporary
+ * suffix: "linux-32.json.tmp.XXXXXX", "sim-events.vlog".
+ */
+#define CLI_OUT_NAME_MAX 32
+
+/*
+ * Check an --out DIR before anything runs: "DIR/NAME" fits in 'room'
+ * bytes for every NAME the command writes, and DIR, when it exists, is a
+ * directory. Else one line naming it and EXIT_BAD_INPUT.
+ */
+int cli_check_out_dir(const char *name, const char *dir, size_t room);
+
 /* ---- compare and run ---------------------------------------------------------- */
 
 /* The comparison options of compare and run. */
@@ -151,6 +164,9 @@ struct wl_kernel;
 int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 		  struct sim_config *cfg, bool timed, const uint64_t *region_start,
 		  const struct wl_kernel *host);
+
+/* cli_check_out_dir() for an --out DIR the simulated side writes into (cmd_sim.c). */
+int cli_sim_check_out_dir(const char *name, const char *dir);
 
 /* Read a --config file over sim_config_init()'s defaults (cmd_sim.c); *mem_bytes as there. */
 int cli_sim_read_config(const char *path, struct sim_config *cfg, uint64_t *mem_bytes);

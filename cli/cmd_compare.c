@@ -137,6 +137,11 @@ int cli_compare_dir(const char *name, const char *dir, const struct cli_compare_
 	if (compare_runs(&c, runs, nl, &sm, &tol, &err))
 		goto out_err;
 
+	if ((size_t)snprintf(path, sizeof(path), "%s/summary.json.tmp.XXXXXX", dir) >= sizeof(path)) {
+		fprintf(stderr, "virtuoso %s: %.60s…: too long: %zu bytes\n", name, dir, strlen(dir));
+		ret = EXIT_BAD_INPUT;
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	ret = cli_write_json(path, comparison_to_json(&c));
 	if (ret)

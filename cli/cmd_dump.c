@@ -393,7 +393,7 @@ static int load_meta(struct dump *d, const char *path, const cJSON *meta, struct
 	struct wj_ctx c = { .file = path, .err = err };
 	static const char *const names[] = { "scan_status", "tlb_flush_reason" };
 	const cJSON *regions = cJSON_GetObjectItemCaseSensitive(meta, "regions"), *r;
-	char where[64], got[64];
+	char where[64], got[WJ_QUOTED_LEN];
 	size_t i = 0;
 
 	for (size_t k = 0; k < 2; k++) {

@@ -222,7 +222,8 @@ int cmd_linux(int argc, char **argv)
 		return cli_usage_error(cmd, "expected --out DIR");
 	if ((ret = cli_load_spec(a.arg, &s)))
 		return ret;
-	if ((ret = cli_check_linux_host("linux"))) {
+	if ((ret = cli_check_out_dir("linux", a.out, 4096)) ||
+	    (ret = cli_check_linux_host("linux"))) {
 		wl_spec_release(&s);
 		return ret;
 	}

@@ -102,6 +102,9 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error(cmd, "expected --out DIR");
 	if ((ret = cli_load_spec(a.arg, &s)))
 		return ret;
+	/* the simulated side's limit is the tighter: it holds for Linux's files too */
+	if ((ret = cli_sim_check_out_dir("run", a.out)))
+		goto out;
 	sim_config_init(&cfg);
 	if (a.config && (ret = cli_sim_read_config(a.config, &cfg, &mem_bytes)))
 		goto out;

@@ -37,6 +37,14 @@
 
 enum { OPT_FUNCTIONAL = 256 };
 
+/* The longest path MimicOS takes for its event log: DIR/sim-events.vlog must fit. */
+#define SIM_PATH_ROOM sizeof(((struct channel_config *)0)->events_path)
+
+int cli_sim_check_out_dir(const char *name, const char *dir)
+{
+	return cli_check_out_dir(name, dir, SIM_PATH_ROOM);
+}
+
 struct sim_args {
 	bool functional;
 };
@@ -88,7 +96,7 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 	struct functional_run run;
 	struct wl_error err = { 0 };
 	struct wl_kernel host = given ? *given : s->kernel;
-	char path[4096], log_path[512];
+	char path[4096], log_path[SIM_PATH_ROOM];
 	struct timing_config tc;
 	bool created;
 	cJSON *json;
@@ -110,6 +118,8 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 		sim_config_timing(cfg, &tc);
 		o.timing = &tc;
 	}
+	if ((ret = cli_sim_check_out_dir(name, dir)))
+		return ret;
 	created = !mkdir(dir, 0755);
 	if (!created && errno != EEXIST) {
 		/* an --out that cannot be a directory is bad input, as for virtuoso linux */
@@ -117,6 +127,7 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 			name, dir, strerror(errno));
 		return EXIT_BAD_INPUT;
 	}
+	/* cli_sim_check_out_dir() made sure these fit */
 	snprintf(log_path, sizeof(log_path), "%s/" EVLOG_SIM_NAME, dir);
 	o.events_path = log_path;
 	if (functional_run(&run, s, &o, &err)) {
@@ -184,6 +195,10 @@ int cmd_sim(int argc, char **argv)
 		return cli_usage_error(cmd, "expected --out DIR");
 	if ((ret = cli_load_spec(a.arg, &s)))
 		return ret;
+	if ((ret = cli_sim_check_out_dir("sim", a.out))) {
+		wl_spec_release(&s);
+		return ret;
+	}
 	sim_config_init(&cfg);
 	if (a.config && (ret = cli_sim_read_config(a.config, &cfg, &mem_bytes))) {
 		wl_spec_release(&s);

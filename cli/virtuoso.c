@@ -284,8 +284,33 @@ int cli_load_spec(const char *path, struct wl_spec *s)
 	return EXIT_OK;
 }
 
+int cli_check_out_dir(const char *name, const char *dir, size_t room)
+{
+	char q[WJ_QUOTED_LEN];
+	struct stat st;
+	size_t len = strlen(dir);
+
+	errno = 0;
+	wj_quote(q, sizeof(q), dir);
+	if (len + 1 + CLI_OUT_NAME_MAX >= room) {
+		fprintf(stderr, "virtuoso %s: --out: %s: too long: %zu bytes, at most %zu\n", name, q,
+			len, room - 2 - CLI_OUT_NAME_MAX);
+		return EXIT_BAD_INPUT;
+	}
+	if (!stat(dir, &st) ? !S_ISDIR(st.st_mode) : errno == ENOTDIR) {
+		fprintf(stderr, "virtuoso %s: --out: %s: not a directory\n", name, q);
+		return EXIT_BAD_INPUT;
+	}
+	if (errno == ENAMETOOLONG) {	/* stat failed: a name in it is longer than NAME_MAX */
+		fprintf(stderr, "virtuoso %s: --out: %s: %s\n", name, q, strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	return EXIT_OK;
+}
+
 int cli_out_open(struct cli_out *o, const char *path)
 {
+	char q[WJ_QUOTED_LEN];
 	struct stat st;
 	int fd;
 
@@ -309,7 +334,12 @@ int cli_out_open(struct cli_out *o, const char *path)
 		o->direct = true;
 		return EXIT_OK;
 	}
-	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path);
+	if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path) >= sizeof(o->tmp)) {
+		fprintf(stderr, "%s: cannot write: the path is too long (%zu bytes, at most %zu)\n",
+			wj_quote(q, sizeof(q), path), strlen(path), sizeof(o->tmp) - 12);
+		o->tmp[0] = '\0';
+		return EXIT_BAD_INPUT;
+	}
 	fd = mkstemp(o->tmp);
 	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
 		fprintf(stderr, "%s: cannot write: %s\n", path, strerror(errno));
@@ -322,26 +352,47 @@ int cli_out_open(struct cli_out *o, const char *path)
 	return EXIT_OK;
 }
 
+/*
+ * Why writing f failed, or 0: a failed flush's errno, else the error the
+ * stream kept (its errno is gone by now: EIO).
+ */
+static int write_error(FILE *f)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(f))
+		e = errno ? errno : EIO;
+	else if (ferror(f))
+		e = EIO;
+	return e;
+}
+
 int cli_out_close(struct cli_out *o, bool ok)
 {
+	int e = write_error(o->f);
+
+	if (e) {
+		/* a write failed (a full disk: ENOSPC; a file size limit: EFBIG): say where */
+		if (o->tmp[0] || o->direct)
+			fprintf(stderr, "%s: cannot write: %s\n", o->path, strerror(e));
+		else
+			fprintf(stderr, "virtuoso: cannot write to stdout: %s\n", strerror(e));
+		ok = false;
+	}
 	if (o->direct) {
-		if ((ferror(o->f) | fclose(o->f)) && ok) {
+		if (fclose(o->f) && ok) {
 			fprintf(stderr, "%s: cannot write: %s\n", o->path, strerror(errno));
 			return EXIT_FAIL;
 		}
 		return ok ? EXIT_OK : EXIT_FAIL;
 	}
-	if (!o->tmp[0]) {
-		if (fflush(stdout) && ok) {
-			fprintf(stderr, "virtuoso: cannot write to stdout: %s\n", strerror(errno));
-			return EXIT_FAIL;
-		}
+	if (!o->tmp[0])
 		return ok ? EXIT_OK : EXIT_FAIL;
+	if (fclose(o->f) && ok) {
+		fprintf(stderr, "%s: cannot write: %s\n", o->path, strerror(errno));
+		ok = false;
 	}
-	if (ferror(o->f))
-		ok = false;
-	if (fclose(o->f))
-		ok = false;
 	if (ok && (chmod(o->tmp, 0644) || rename(o->tmp, o->path))) {
 		fprintf(stderr, "%s: cannot write: %s\n", o->path, strerror(errno));
 		ok = false;
@@ -361,15 +412,16 @@ int cli_write_json(const char *path, cJSON *json)
 	struct cli_out o;
 	char *text = wj_print(json);
 	bool ok;
+	int ret;
 
 	cJSON_Delete(json);
 	if (!text) {
 		fprintf(stderr, "virtuoso: out of memory\n");
 		return EXIT_FAIL;
 	}
-	if (cli_out_open(&o, path)) {
+	if ((ret = cli_out_open(&o, path))) {
 		free(text);
-		return EXIT_FAIL;
+		return ret;
 	}
 	ok = fputs(text, o.f) >= 0;
 	free(text);

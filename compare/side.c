@@ -67,7 +67,7 @@ static void named_free(struct side_named_count *v, size_t nr)
 static int load_named(const struct wj_ctx *c, const cJSON *obj, const char *path, bool counted,
 		      struct side_named_count **v, size_t *nr)
 {
-	char got[64], where[160];
+	char got[WJ_QUOTED_LEN], where[160];
 
 	if (!cJSON_IsObject(obj))
 		return wj_fail(c, path, "", "expected an object of counts by name, got %s",
@@ -98,7 +98,7 @@ static int load_backing(const struct wj_ctx *c, const cJSON *a, const char *path
 			struct side_region *r)
 {
 	uint64_t total = 0, counts[PAGE_CLASS_NR] = { 0 };
-	char got[64], where[192];
+	char got[WJ_QUOTED_LEN], where[192];
 	size_t i = 0;
 
 	if (!cJSON_IsArray(a))
@@ -147,7 +147,7 @@ static int load_region(const struct wj_ctx *c, const cJSON *j, struct side *s, s
 	static const char *const fields[] = { "faults", "thp_faults", "huge_bytes", "resident_bytes" };
 	uint64_t *out[] = { &r->faults, &r->thp_faults, &r->huge_bytes, &r->resident_bytes };
 	const cJSON *pg, *orders, *backing;
-	char path[160], sub[192], got[64];
+	char path[160], sub[192], got[WJ_QUOTED_LEN];
 	uint64_t sum = 0;
 
 	r->name = strdup(j->string);
@@ -217,7 +217,7 @@ static int load_region(const struct wj_ctx *c, const cJSON *j, struct side *s, s
 static int load_regions(const struct wj_ctx *c, const cJSON *root, struct side *s)
 {
 	const cJSON *regions = cJSON_GetObjectItemCaseSensitive(root, "regions");
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	size_t i = 0;
 
 	if (!regions)
@@ -264,7 +264,7 @@ static int load_phases(const struct wj_ctx *c, const cJSON *root, struct side *s
 {
 	const cJSON *phases = cJSON_GetObjectItemCaseSensitive(root, "phases");
 	uint64_t first = 0;
-	char got[64], path[64];
+	char got[WJ_QUOTED_LEN], path[64];
 	size_t i = 0;
 
 	if (!phases)
@@ -310,7 +310,7 @@ static int load_phases(const struct wj_ctx *c, const cJSON *root, struct side *s
 static int load_khugepaged(const struct wj_ctx *c, const cJSON *root, struct side *s)
 {
 	const cJSON *kh = cJSON_GetObjectItemCaseSensitive(root, "khugepaged"), *v;
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 
 	if (!kh)
 		return 0;
@@ -619,7 +619,7 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 	struct wj_ctx c = { .err = err };
 	const char *str, *timing = NULL;
 	const cJSON *tlb;
-	char *text, got[64];
+	char *text, got[WJ_QUOTED_LEN];
 	size_t len;
 	int kind;
 

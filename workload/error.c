@@ -7,14 +7,23 @@ int wl_error_set(struct wl_error *err, const char *file, const char *path,
 		 const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	if (!err)
 		return -1;
 	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
 	snprintf(err->path, sizeof(err->path), "%s", path ? path : "");
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(err->msg)) {
+		/* cut: end on a whole character and say so */
+		size_t at = sizeof(err->msg) - sizeof("…");
+
+		while (at && ((unsigned char)err->msg[at] & 0xc0) == 0x80)
+			at--;
+		strcpy(err->msg + at, "…");
+	}
 	return -1;
 }
 

@@ -181,7 +181,7 @@ static void writer_release(struct evlog_writer *w)
 static int check_meta(const char *path, const char *meta_json, size_t len, struct wl_error *err)
 {
 	const char *end = NULL;
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	cJSON *root;
 
 	if (len > UINT32_MAX)
@@ -440,7 +440,7 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 	size_t n = r->size < EVLOG_MAGIC_LEN ? r->size : EVLOG_MAGIC_LEN;
 	uint32_t header_size;
 	uint64_t avail, want;
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 
 	if (memcmp(d, EVLOG_MAGIC, n))
 		return wl_error_set(err, path, "magic",
@@ -494,7 +494,7 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 static int parse_meta(struct evlog_reader *r, const char *path, struct wl_error *err)
 {
 	const char *text = (const char *)r->data + EVLOG_HEADER_SIZE, *end = NULL;
-	char *buf, got[64];
+	char *buf, got[WJ_QUOTED_LEN];
 
 	if (memchr(text, '\0', r->meta_len))
 		return wl_error_set(err, path, "meta", "expected a JSON object, got a NUL byte");

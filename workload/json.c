@@ -8,14 +8,40 @@
 #include "workload/json.h"
 #include "workload/size.h"
 
+/* How many bytes of s to show: all, or WJ_QUOTE_MAX cut back to a UTF-8 boundary. */
+static int shown(const char *s, bool *cut)
+{
+	size_t n = strnlen(s, WJ_QUOTE_MAX + 1);
+
+	*cut = n > WJ_QUOTE_MAX;
+	if (!*cut)
+		return (int)n;
+	n = WJ_QUOTE_MAX;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+const char *wj_quote(char *buf, size_t len, const char *s)
+{
+	bool cut;
+	int n = shown(s, &cut);
+
+	snprintf(buf, len, "\"%.*s%s\"", n, s, cut ? "…" : "");
+	return buf;
+}
+
 const char *wj_path_key(char *buf, size_t len, const char *parent, const char *key)
 {
+	bool cut = false;
+	int n = key ? shown(key, &cut) : 0;
+
 	if (!parent || !parent[0])
-		snprintf(buf, len, "%s", key);
+		snprintf(buf, len, "%.*s%s", n, key, cut ? "…" : "");
 	else if (!key || !key[0])
 		snprintf(buf, len, "%s", parent);
 	else
-		snprintf(buf, len, "%s.%s", parent, key);
+		snprintf(buf, len, "%s.%.*s%s", parent, n, key, cut ? "…" : "");
 	return buf;
 }
 
@@ -28,7 +54,7 @@ const char *wj_path_index(char *buf, size_t len, const char *parent, size_t i)
 int wj_fail(const struct wj_ctx *c, const char *path, const char *key,
 	    const char *fmt, ...)
 {
-	char where[160], msg[512];
+	char where[160], msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -88,7 +114,10 @@ cJSON *wj_parse(const struct wj_ctx *c, const char *text, size_t len)
 
 	if (memchr(text, '\0', len))
 		return wl_error_set(c->err, c->file, "", "expected JSON text, got a NUL byte"), NULL;
-	if (strspn(text, " \t\r\n") >= len)
+	/* text need not be NUL-terminated: look at len bytes, no more */
+	for (n = 0; n < len && memchr(" \t\r\n", text[n], 4); n++)
+		;
+	if (n == len)
 		return wl_error_set(c->err, c->file, "", "expected a JSON object, got an empty file"), NULL;
 	/*
 	 * Parse a NUL-terminated copy, so that input ending inside a value
@@ -139,8 +168,9 @@ const char *wj_describe(const cJSON *v, char *buf, size_t len)
 	else if (cJSON_IsBool(v))
 		snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
 	else if (cJSON_IsString(v))
-		snprintf(buf, len, "\"%.40s%s\"", v->valuestring,
-			 strlen(v->valuestring) > 40 ? "..." : "");
+		wj_quote(buf, len, v->valuestring);
+	else if (fabs(v->valuedouble) > (double)WJ_MAX_EXACT)
+		snprintf(buf, len, "about %.17g", v->valuedouble);	/* read inexactly */
 	else
 		snprintf(buf, len, "%.17g", v->valuedouble);
 	return buf;
@@ -149,7 +179,7 @@ const char *wj_describe(const cJSON *v, char *buf, size_t len)
 int wj_check_object(const struct wj_ctx *c, const cJSON *obj, const char *path,
 		    const char *what, const char *const *allowed)
 {
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 
 	if (!cJSON_IsObject(obj))
 		return wj_fail(c, path, "", "expected %s (an object), got %s", what,
@@ -233,7 +263,7 @@ int wj_string(const struct wj_ctx *c, const cJSON *obj, const char *path,
 	      const char *key, bool required, const char **out)
 {
 	const cJSON *v;
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	int r = get(c, obj, path, key, required, "a string", &v);
 
 	if (r <= 0)
@@ -249,7 +279,7 @@ int wj_bool(const struct wj_ctx *c, const cJSON *obj, const char *path,
 	    const char *key, bool required, bool *out)
 {
 	const cJSON *v;
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	int r = get(c, obj, path, key, required, "true or false", &v);
 
 	if (r <= 0)
@@ -265,7 +295,7 @@ int wj_uint(const struct wj_ctx *c, const cJSON *obj, const char *path,
 	    const char *key, bool required, uint64_t min, uint64_t max, uint64_t *out)
 {
 	const cJSON *v;
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	int r = get(c, obj, path, key, required, "an integer", &v);
 	double d;
 
@@ -285,7 +315,7 @@ int wj_number(const struct wj_ctx *c, const cJSON *obj, const char *path,
 	      double max, double *out)
 {
 	const cJSON *v;
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	int r = get(c, obj, path, key, required, "a number", &v);
 
 	if (r <= 0)
@@ -303,7 +333,7 @@ int wj_size(const struct wj_ctx *c, const cJSON *obj, const char *path,
 	    const char *key, bool required, uint64_t *out)
 {
 	const cJSON *v;
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	int r = get(c, obj, path, key, required, "a size", &v);
 
 	if (r <= 0)
@@ -328,7 +358,7 @@ int wj_enum(const struct wj_ctx *c, const cJSON *obj, const char *path,
 	    int *out)
 {
 	const cJSON *v;
-	char got[64], list[256] = "";
+	char got[WJ_QUOTED_LEN], list[256] = "";
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
@@ -383,10 +413,33 @@ static void sb_indent(struct sbuf *b, int depth)
 		sb_put(b, "  ", 2);
 }
 
+/* Integers of a tree (a copy) as raw digits: "%.0f" is exact where %.15g rounds. */
+static void exact_integers(cJSON *v)
+{
+	for (cJSON *k = v->child; k; k = k->next)
+		exact_integers(k);
+	if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+	    fabs(v->valuedouble) < 0x1p64) {
+		char digits[32];
+
+		snprintf(digits, sizeof(digits), "%.0f", v->valuedouble + 0.0);	/* no "-0" */
+		v->valuestring = strdup(digits);
+		if (v->valuestring)
+			v->type = cJSON_Raw;
+	}
+}
+
 char *wj_print(const cJSON *v)
 {
-	char *flat = cJSON_PrintUnformatted(v);
+	cJSON *copy = cJSON_Duplicate(v, true);
+	char *flat = NULL;
 	struct sbuf b = { malloc(256), 0, 256 };
+
+	if (copy) {
+		exact_integers(copy);
+		flat = cJSON_PrintUnformatted(copy);
+		cJSON_Delete(copy);
+	}
 	bool in_str = false;
 	int depth = 0;
 
@@ -443,7 +496,7 @@ char *wj_print(const cJSON *v)
 int wj_load_object(const char *path, cJSON **root, struct wl_error *err)
 {
 	struct wj_ctx c = { .file = path, .err = err };
-	char *text, got[64];
+	char *text, got[WJ_QUOTED_LEN];
 	size_t len;
 
 	*root = NULL;

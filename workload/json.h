@@ -26,10 +26,14 @@ struct wj_ctx {
 	struct wl_error *err;
 };
 
-/* Largest integer a JSON number holds exactly (2^53). */
-#define WJ_MAX_EXACT (UINT64_C(1) << 53)
+/*
+ * Largest integer read from JSON text exactly: 2^53 - 1. 2^53 itself reads
+ * exactly, but so does 2^53 + 1, as 2^53: above 2^53 - 1 a reader cannot
+ * tell what the text said.
+ */
+#define WJ_MAX_EXACT ((UINT64_C(1) << 53) - 1)
 
-/* "parent.key" (or "key" at the top), "parent[i]" into buf. */
+/* "parent.key" (or "key" at the top; key cut as quoted values are), "parent[i]" into buf. */
 const char *wj_path_key(char *buf, size_t len, const char *parent, const char *key);
 const char *wj_path_index(char *buf, size_t len, const char *parent, size_t i);
 
@@ -67,6 +71,17 @@ int wj_check_object(const struct wj_ctx *c, const cJSON *obj, const char *path,
  */
 int wj_check_unique_keys(const struct wj_ctx *c, const cJSON *v, const char *path);
 
+/*
+ * Values quoted in messages are cut to WJ_QUOTE_MAX bytes (at a character
+ * boundary) and end in "…" when cut, so an error stays one short line
+ * whatever the input holds. WJ_QUOTED_LEN holds one, quotes included.
+ */
+#define WJ_QUOTE_MAX 60
+#define WJ_QUOTED_LEN 72
+
+/* s in double quotes, cut as above, into buf (WJ_QUOTED_LEN bytes). */
+const char *wj_quote(char *buf, size_t len, const char *s);
+
 /* A short rendering of a value for messages: "\"12B\"", "-1", "an array". */
 const char *wj_describe(const cJSON *v, char *buf, size_t len);
 
@@ -91,7 +106,8 @@ int wj_enum(const struct wj_ctx *c, const cJSON *obj, const char *path,
 
 /*
  * Render a tree as the project prints every JSON file: two-space indents,
- * "key": value, empty containers as {} and []. Returns malloc'd text ending
+ * "key": value, empty containers as {} and [], integers digit for digit
+ * (cJSON's own printing rounds those above 2^52 to 15 digits). Returns malloc'd text ending
  * in a newline, or NULL when out of memory.
  */
 char *wj_print(const cJSON *v);

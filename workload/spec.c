@@ -89,7 +89,7 @@ static int parse_kernel(const struct wj_ctx *c, const cJSON *k, struct wl_kernel
 
 	m = cJSON_GetObjectItemCaseSensitive(k, "mthp");
 	if (m) {
-		char got[64];
+		char got[WJ_QUOTED_LEN];
 
 		if (!cJSON_IsObject(m))
 			return wj_fail(c, "kernel", "mthp",
@@ -133,8 +133,10 @@ static int parse_kernel(const struct wj_ctx *c, const cJSON *k, struct wl_kernel
 			int r;
 
 			if (i == WL_KHP_DEFRAG) {
-				r = wj_bool(c, m, "kernel.khugepaged", khp_names[i], false, &b);
-				u = b;
+				bool d = false;
+
+				r = wj_bool(c, m, "kernel.khugepaged", khp_names[i], false, &d);
+				u = d;
 			} else {
 				/* pages_to_scan 0 is refused by the kernel's sysfs store */
 				r = wj_uint(c, m, "kernel.khugepaged", khp_names[i], false,
@@ -160,29 +162,78 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path,
-			struct wl_spec *s, struct wl_region *r)
+/*
+ * Region names to indices: open addressing over a power-of-two table at
+ * most half full, so finding a name costs O(1) and checking n regions for
+ * duplicates O(n).
+ */
+struct name_index {
+	size_t *slot;		/* region index + 1; 0: empty */
+	size_t mask;
+};
+
+static uint64_t name_hash(const char *name)
 {
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	return h;
+}
+
+static int name_index_init(struct name_index *ix, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	ix->slot = calloc(cap, sizeof(*ix->slot));
+	ix->mask = cap - 1;
+	return ix->slot ? 0 : -1;
+}
+
+/* The slot holding name, or the empty one where it would go. */
+static size_t *name_index_slot(const struct name_index *ix, const struct wl_spec *s,
+			       const char *name)
+{
+	size_t i = (size_t)name_hash(name) & ix->mask;
+
+	while (ix->slot[i] && strcmp(s->regions[ix->slot[i] - 1].name, name))
+		i = (i + 1) & ix->mask;
+	return &ix->slot[i];
+}
+
+static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path,
+			struct wl_spec *s, const struct name_index *ix, struct wl_region *r)
+{
+	size_t *slot;
+
 	static const char *const keys[] = { "name", "size", "advice", "populate", NULL };
 	const char *name;
 	const cJSON *adv;
-	char p[160], got[64];
+	char p[160], got[WJ_QUOTED_LEN], q[WJ_QUOTED_LEN];
 
 	if (wj_check_object(c, o, path, "a region", keys) ||
 	    wj_string(c, o, path, "name", true, &name) < 0)
 		return -1;
 	if (!name[0])
 		return wj_fail(c, path, "name", "expected a non-empty region name");
-	for (size_t i = 0; i < s->nr_regions; i++)
-		if (!strcmp(s->regions[i].name, name))
-			return wj_fail(c, path, "name",
-				       "expected a unique region name, \"%s\" is regions[%zu] already",
-				       name, i);
+	slot = name_index_slot(ix, s, name);
+	if (*slot)
+		return wj_fail(c, path, "name",
+			       "expected a unique region name, %s is regions[%zu] already",
+			       wj_quote(q, sizeof(q), name), *slot - 1);
 	if (wj_size(c, o, path, "size", true, &r->size) < 0)
 		return -1;
 	if (r->size == 0 || r->size % WL_PAGE_SIZE)
 		return wj_fail(c, path, "size", "expected a multiple of 4KiB greater than 0, got %llu",
 			       (unsigned long long)r->size);
+	if (r->size > WL_MAX_MAPPED - s->mapped)
+		return wj_fail(c, path, "size",
+			       "expected at most %llu bytes (64TiB) for all regions together, the address space's share for them; got %llu%s",
+			       (unsigned long long)WL_MAX_MAPPED, (unsigned long long)r->size,
+			       s->mapped ? " after the regions before it" : "");
+	s->mapped += r->size;
 
 	adv = cJSON_GetObjectItemCaseSensitive(o, "advice");
 	if (adv) {
@@ -204,7 +255,7 @@ static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path
 				if (cJSON_IsString(e) && !strcmp(e->valuestring, region_advice_names[k]))
 					break;
 			if (k == ARRAY_SIZE(region_advice_names)) {
-				char d[64];
+				char d[WJ_QUOTED_LEN];
 
 				return wl_error_set(c->err, c->file, p,
 						    "expected \"hugepage\" or \"nohugepage\", got %s",
@@ -217,7 +268,10 @@ static int parse_region(const struct wj_ctx *c, const cJSON *o, const char *path
 	if (wj_bool(c, o, path, "populate", false, &r->populate) < 0)
 		return -1;
 	r->name = strdup(name);
-	return r->name ? 0 : wj_fail(c, path, "name", "out of memory");
+	if (!r->name)
+		return wj_fail(c, path, "name", "out of memory");
+	*slot = (size_t)(r - s->regions) + 1;
+	return 0;
 }
 
 /* ---- what earlier phases did to each region: a map of its pages ---------- */
@@ -235,30 +289,48 @@ struct segmap {
 	size_t n, cap;
 };
 
+/*
+ * The segments cover the region in address order without gaps: the one
+ * holding 'at' (or the last one) by binary search, so a phase costs
+ * O(log n) to look up, plus the segments it changes.
+ */
+static size_t seg_at(const struct segmap *m, uint64_t at)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->v[mid].start <= at)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int seg_split(struct segmap *m, uint64_t at)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		struct seg *sg = &m->v[i];
+	size_t i = seg_at(m, at);
+	struct seg *sg = &m->v[i];
 
-		if (at <= sg->start || at >= sg->end)
-			continue;
-		if (m->n == m->cap) {
-			size_t cap = m->cap ? m->cap * 2 : 8;
-			struct seg *nv = realloc(m->v, cap * sizeof(*nv));
-
-			if (!nv)
-				return -1;
-			m->v = nv;
-			m->cap = cap;
-			sg = &m->v[i];
-		}
-		memmove(&m->v[i + 2], &m->v[i + 1], (m->n - i - 1) * sizeof(*sg));
-		m->v[i + 1] = *sg;
-		m->v[i + 1].start = at;
-		sg->end = at;
-		m->n++;
+	if (at <= sg->start || at >= sg->end)
 		return 0;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 8;
+		struct seg *nv = realloc(m->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		m->v = nv;
+		m->cap = cap;
+		sg = &m->v[i];
 	}
+	memmove(&m->v[i + 2], &m->v[i + 1], (m->n - i - 1) * sizeof(*sg));
+	m->v[i + 1] = *sg;
+	m->v[i + 1].start = at;
+	sg->end = at;
+	m->n++;
 	return 0;
 }
 
@@ -267,11 +339,10 @@ static int seg_set(struct segmap *m, uint64_t start, uint64_t end,
 {
 	if (seg_split(m, start) || seg_split(m, end))
 		return -1;
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].start >= start && m->v[i].end <= end) {
-			m->v[i].state = st;
-			m->v[i].phase = phase;
-		}
+	for (size_t i = seg_at(m, start); i < m->n && m->v[i].start < end; i++) {
+		m->v[i].state = st;
+		m->v[i].phase = phase;
+	}
 	return 0;
 }
 
@@ -279,8 +350,8 @@ static int seg_set(struct segmap *m, uint64_t start, uint64_t end,
 static const struct seg *seg_find(const struct segmap *m, uint64_t start,
 				  uint64_t end, enum seg_state st)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].state == st && m->v[i].start < end && m->v[i].end > start)
+	for (size_t i = seg_at(m, start); i < m->n && m->v[i].start < end; i++)
+		if (m->v[i].state == st)
 			return &m->v[i];
 	return NULL;
 }
@@ -291,17 +362,18 @@ static int apply_phase_rules(const struct wj_ctx *c, const char *path,
 			     size_t idx, struct segmap *maps)
 {
 	struct segmap *m = &maps[ph->region];
-	const char *rname = s->regions[ph->region].name;
+	char rname[WJ_QUOTED_LEN];
 	uint64_t a = ph->offset, b = ph->offset + ph->length;
 	const struct seg *sg;
 	bool stores = false, accesses = false;
 
 	if (ph->op > WL_PH_MUNMAP)
 		return 0;
+	wj_quote(rname, sizeof(rname), s->regions[ph->region].name);
 	sg = seg_find(m, a, b, SEG_UNMAPPED);
 	if (sg)
 		return wj_fail(c, path, "",
-			       "expected a range still mapped: [%llu, %llu) of region \"%s\" was unmapped by phases[%zu]",
+			       "expected a range still mapped: [%llu, %llu) of region %s was unmapped by phases[%zu]",
 			       (unsigned long long)(sg->start > a ? sg->start : a),
 			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
@@ -314,13 +386,13 @@ static int apply_phase_rules(const struct wj_ctx *c, const char *path,
 	}
 	if (accesses && (sg = seg_find(m, a, b, SEG_NONE)))
 		return wj_fail(c, path, "",
-			       "expected an accessible range: [%llu, %llu) of region \"%s\" has prot none since phases[%zu]",
+			       "expected an accessible range: [%llu, %llu) of region %s has prot none since phases[%zu]",
 			       (unsigned long long)(sg->start > a ? sg->start : a),
 			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
 	if (stores && (sg = seg_find(m, a, b, SEG_R)))
 		return wj_fail(c, path, "",
-			       "expected a writable range for this phase's stores: [%llu, %llu) of region \"%s\" is read-only since phases[%zu]",
+			       "expected a writable range for this phase's stores: [%llu, %llu) of region %s is read-only since phases[%zu]",
 			       (unsigned long long)(sg->start > a ? sg->start : a),
 			       (unsigned long long)(sg->end < b ? sg->end : b),
 			       rname, sg->phase);
@@ -364,27 +436,34 @@ static const char *const *op_keys(enum wl_phase_op op)
 }
 
 static int parse_range(const struct wj_ctx *c, const cJSON *o, const char *path,
-		       const struct wl_spec *s, struct wl_phase *ph)
+		       const struct wl_spec *s, const struct name_index *ix, struct wl_phase *ph)
 {
 	const struct wl_region *r;
+	const size_t *slot;
 	const char *name;
-	char list[256] = "";
+	char list[128] = "", q[WJ_QUOTED_LEN];
 
 	if (wj_string(c, o, path, "region", true, &name) < 0)
 		return -1;
-	for (ph->region = 0; ph->region < s->nr_regions; ph->region++)
-		if (!strcmp(s->regions[ph->region].name, name))
-			break;
+	slot = name_index_slot(ix, s, name);
+	ph->region = *slot ? *slot - 1 : s->nr_regions;
 	if (ph->region == s->nr_regions) {
 		for (size_t i = 0; i < s->nr_regions; i++) {
-			strncat(list, s->regions[i].name, sizeof(list) - strlen(list) - 1);
+			size_t at = strlen(list);
+
+			if (at + strlen(s->regions[i].name) + 2 >= sizeof(list) - 4) {
+				strcpy(list + at, "…");	/* the list stays short */
+				break;
+			}
+			strcat(list, s->regions[i].name);
 			if (i + 1 < s->nr_regions)
-				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+				strcat(list, ", ");
 		}
-		return wj_fail(c, path, "region", "expected the name of a region (%s), got \"%s\"",
-			       list, name);
+		return wj_fail(c, path, "region", "expected the name of a region (%s), got %s",
+			       list, wj_quote(q, sizeof(q), name));
 	}
 	r = &s->regions[ph->region];
+	wj_quote(q, sizeof(q), r->name);
 
 	ph->offset = 0;
 	if (wj_size(c, o, path, "offset", false, &ph->offset) < 0)
@@ -394,8 +473,8 @@ static int parse_range(const struct wj_ctx *c, const cJSON *o, const char *path,
 			       (unsigned long long)ph->offset);
 	if (ph->offset >= r->size)
 		return wj_fail(c, path, "offset",
-			       "expected an offset inside region \"%s\" (size %llu), got %llu",
-			       r->name, (unsigned long long)r->size,
+			       "expected an offset inside region %s (size %llu), got %llu",
+			       q, (unsigned long long)r->size,
 			       (unsigned long long)ph->offset);
 	ph->length = r->size - ph->offset;
 	switch (wj_size(c, o, path, "length", false, &ph->length)) {
@@ -408,8 +487,8 @@ static int parse_range(const struct wj_ctx *c, const cJSON *o, const char *path,
 				       (unsigned long long)ph->length);
 		if (ph->length > r->size - ph->offset)
 			return wj_fail(c, path, "length",
-				       "expected a range inside region \"%s\": offset %llu + length %llu passes its size %llu",
-				       r->name, (unsigned long long)ph->offset,
+				       "expected a range inside region %s: offset %llu + length %llu passes its size %llu",
+				       q, (unsigned long long)ph->offset,
 				       (unsigned long long)ph->length, (unsigned long long)r->size);
 	}
 	return 0;
@@ -432,9 +511,9 @@ static int parse_stride(const struct wj_ctx *c, const cJSON *o, const char *path
 }
 
 static int parse_phase(const struct wj_ctx *c, const cJSON *o, const char *path,
-		       const struct wl_spec *s, struct wl_phase *ph)
+		       const struct wl_spec *s, const struct name_index *ix, struct wl_phase *ph)
 {
-	char got[64];
+	char got[WJ_QUOTED_LEN];
 	int v;
 
 	if (!cJSON_IsObject(o))
@@ -445,7 +524,7 @@ static int parse_phase(const struct wj_ctx *c, const cJSON *o, const char *path,
 	ph->op = (enum wl_phase_op)v;
 	if (wj_check_object(c, o, path, op_names[v], op_keys(ph->op)))
 		return -1;
-	if (ph->op <= WL_PH_MUNMAP && parse_range(c, o, path, s, ph))
+	if (ph->op <= WL_PH_MUNMAP && parse_range(c, o, path, s, ix, ph))
 		return -1;
 
 	switch (ph->op) {
@@ -506,8 +585,9 @@ static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec 
 	};
 	const cJSON *arr, *e;
 	const char *str;
+	struct name_index ix = { 0 };
 	struct segmap *maps;
-	char path[160], got[64];
+	char path[160], got[WJ_QUOTED_LEN];
 	size_t i;
 	int ret = 0;
 
@@ -516,7 +596,8 @@ static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec 
 		return -1;
 	if (!valid_name(str))
 		return wj_fail(c, "", "name",
-			       "expected a name matching [a-z0-9][a-z0-9._-]*, got \"%.40s\"", str);
+			       "expected a name matching [a-z0-9][a-z0-9._-]*, got %s",
+			       wj_quote(got, sizeof(got), str));
 	s->name = strdup(str);
 	if (wj_string(c, root, "", "description", false, &str) < 0)
 		return -1;
@@ -535,28 +616,33 @@ static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec 
 		return wj_fail(c, "", "regions", "expected an array of at least one region, got %s",
 			       cJSON_IsArray(arr) ? "an empty array" : wj_describe(arr, got, sizeof(got)));
 	s->regions = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*s->regions));
-	if (!s->regions)
+	if (!s->regions || name_index_init(&ix, (size_t)cJSON_GetArraySize(arr)))
 		return wj_fail(c, "", "regions", "out of memory");
 	i = 0;
 	cJSON_ArrayForEach(e, arr) {
 		wj_path_index(path, sizeof(path), "regions", i);
-		if (parse_region(c, e, path, s, &s->regions[i])) {
+		if (parse_region(c, e, path, s, &ix, &s->regions[i])) {
 			free(s->regions[i].advice);
+			free(ix.slot);
 			return -1;
 		}
 		s->nr_regions = ++i;
 	}
 
 	arr = cJSON_GetObjectItemCaseSensitive(root, "phases");
-	if (!arr)
-		return wj_fail(c, "", "phases", "required: expected an array of at least one phase");
-	if (!cJSON_IsArray(arr) || !cJSON_GetArraySize(arr))
+	if (!arr || !cJSON_IsArray(arr) || !cJSON_GetArraySize(arr)) {
+		free(ix.slot);
+		if (!arr)
+			return wj_fail(c, "", "phases",
+				       "required: expected an array of at least one phase");
 		return wj_fail(c, "", "phases", "expected an array of at least one phase, got %s",
 			       cJSON_IsArray(arr) ? "an empty array" : wj_describe(arr, got, sizeof(got)));
+	}
 	s->phases = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*s->phases));
 	maps = calloc(s->nr_regions, sizeof(*maps));
 	if (!s->phases || !maps) {
 		free(maps);
+		free(ix.slot);
 		return wj_fail(c, "", "phases", "out of memory");
 	}
 	for (i = 0; i < s->nr_regions; i++) {
@@ -571,7 +657,7 @@ static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec 
 	i = 0;
 	cJSON_ArrayForEach(e, arr) {
 		wj_path_index(path, sizeof(path), "phases", i);
-		if (parse_phase(c, e, path, s, &s->phases[i]) ||
+		if (parse_phase(c, e, path, s, &ix, &s->phases[i]) ||
 		    apply_phase_rules(c, path, s, &s->phases[i], i, maps)) {
 			ret = -1;
 			goto cleanup;
@@ -582,6 +668,7 @@ cleanup:
 	for (i = 0; i < s->nr_regions; i++)
 		free(maps[i].v);
 	free(maps);
+	free(ix.slot);
 	return ret;
 }
 

@@ -22,6 +22,13 @@
 #define WL_SPEC_VERSION 1
 #define WL_PAGE_SIZE 4096ULL
 #define WL_ACCESS_SIZE 8u	/* every access loads or stores 8 bytes */
+/*
+ * The most all regions together may map: 2^46 bytes (64 TiB), half of the
+ * x86-64 user address space (2^47 bytes with 4-level page tables); the
+ * other half is left to the program, its libraries, heap and stack, and
+ * the gaps mmap leaves. More can never be mapped, so check refuses it.
+ */
+#define WL_MAX_MAPPED (UINT64_C(1) << 46)
 
 /* ---- the kernel block ---------------------------------------------------- */
 
@@ -115,6 +122,7 @@ struct wl_spec {
 	struct wl_kernel kernel;
 	struct wl_region *regions;
 	size_t nr_regions;
+	uint64_t mapped;		/* bytes the regions map together, <= WL_MAX_MAPPED */
 	struct wl_phase *phases;
 	size_t nr_phases;
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -178,6 +179,48 @@ Test(cli, check_normalises_every_dataset_workload)
 	globfree(&g);
 }
 
+/*
+ * A seed reads back as the same integer: check prints it digit for digit up
+ * to 2^53 - 1, and refuses a larger one naming it (a JSON reader would take
+ * 2^53 + 1 for 2^53: another stream).
+ */
+Test(cli, check_prints_seeds_exactly_and_refuses_those_it_cannot)
+{
+	static const char *const exact[] = {
+		"4503599627370497", "9007199254740991",		/* 2^52 + 1, 2^53 - 1 */
+	};
+	static const char *const refused[] = {
+		"9007199254740992", "9007199254740993", "18446744073709551615",
+	};
+	char text[512], want[64];
+	struct result r;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text), "{\"name\":\"s\",\"seed\":%s,\"regions\":[{\"name\":"
+			 "\"a\",\"size\":4096}],\"phases\":[{\"op\":\"touch\",\"region\":\"a\"}]}",
+			 exact[i]);
+		RUN(&r, "check", "--no-host", spec_file(0, text));
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		snprintf(want, sizeof(want), "\"seed\": %s,\n", exact[i]);
+		cr_expect_not_null(strstr(r.out, want), "%s printed as:\n%s", exact[i], r.out);
+		/* and the printed spec reads back to the same seed */
+		RUN(&r, "check", "--no-host", spec_file(1, r.out));
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_expect_not_null(strstr(r.out, want), "%s read back as:\n%s", exact[i], r.out);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "{\"name\":\"s\",\"seed\":%s,\"regions\":[{\"name\":"
+			 "\"a\",\"size\":4096}],\"phases\":[{\"op\":\"touch\",\"region\":\"a\"}]}",
+			 refused[i]);
+		RUN(&r, "check", "--no-host", spec_file(0, text));
+		cr_expect_eq(r.status, 2, "seed %s: %d %s", refused[i], r.status, r.out);
+		cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+		cr_expect_not_null(strstr(r.err, ": seed: expected an integer from 0 to 9007199254740991"),
+				   "%s", r.err);
+		cr_expect_str_empty(r.out);
+	}
+}
+
 static int count_glob(const char *pattern)
 {
 	glob_t g;
@@ -186,6 +229,109 @@ static int count_glob(const char *pattern)
 	if (n)
 		globfree(&g);
 	return n;
+}
+
+/* RUN with writes limited to 'bytes' per file (RLIMIT_FSIZE: EFBIG past it). */
+static void run_limited(struct result *r, rlim_t bytes, const char *const *args)
+{
+	struct rlimit old, lim = { bytes, bytes };
+
+	/* the child inherits both; SIGXFSZ ignored, the write fails instead */
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	run_start(r, -1, args);
+	setrlimit(RLIMIT_FSIZE, &old);
+	run_finish(r);
+}
+
+/*
+ * A write that fails (a full disk, a file size limit) is one line naming
+ * the file and why, exit 1, and leaves nothing behind.
+ */
+Test(cli, a_failed_write_names_the_file_and_why)
+{
+	char dir[] = "/tmp/vcli-full-XXXXXX", out[128], pat[160];
+	const char *spec = spec_file(0, small);
+	struct result r;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/n.json", dir);
+	snprintf(pat, sizeof(pat), "%s/*", dir);
+	run_limited(&r, 100, (const char *const[]){ "check", "--no-host", "-o", out, spec, NULL });
+	cr_expect_eq(r.status, 1, "%d: %s", r.status, r.err);
+	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, out), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "File too large"), "%s", r.err);
+	cr_expect_eq(count_glob(pat), 0, "nothing half-written");
+	run_limited(&r, 100, (const char *const[]){ "gen", "-o", out, spec, NULL });
+	cr_expect_eq(r.status, 1, "%d: %s", r.status, r.err);
+	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "File too large"), "%s", r.err);
+	cr_expect_eq(count_glob(pat), 0, "nothing half-written");
+	RUN(&r, "check", "--no-host", "-o", "/dev/full", spec);
+	cr_expect_eq(r.status, 1);
+	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "/dev/full: cannot write: No space left on device"), "%s",
+			   r.err);
+	snprintf(pat, sizeof(pat), "rm -rf %s", dir);
+	cr_assert_eq(system(pat), 0);
+}
+
+/*
+ * An --out that cannot be the directory asked for is bad input naming it:
+ * a file there, or a path too long to hold the files (never a cut name).
+ */
+Test(cli, out_dir_that_is_a_file_or_too_long_is_bad_input)
+{
+	static const char *const cmds[] = { "sim", "linux", "run" };
+	char dir[] = "/tmp/vcli-odir-XXXXXX", file[64], pat[160], *longp;
+	const char *spec = spec_file(0, small);
+	struct result r;
+	size_t n;
+	int fd;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/f", dir);
+	fd = open(file, O_CREAT | O_WRONLY, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	for (size_t i = 0; i < 3; i++) {
+		RUN(&r, cmds[i], spec, "-o", file);
+		cr_expect_eq(r.status, 2, "%s: %d: %s", cmds[i], r.status, r.err);
+		cr_expect_eq(run_lines(r.err), 1, "%s: %s", cmds[i], r.err);
+		cr_expect_not_null(strstr(r.err, "not a directory"), "%s: %s", cmds[i], r.err);
+		cr_expect_not_null(strstr(r.err, file), "%s: %s", cmds[i], r.err);
+	}
+	/* 600 bytes of directories that exist: fine for Linux, too long for the log's path */
+	longp = malloc(4200);
+	cr_assert_not_null(longp);
+	n = (size_t)sprintf(longp, "%s", dir);
+	for (int i = 0; i < 3; i++) {
+		n += (size_t)sprintf(longp + n, "/%0200d", i);
+		cr_assert_eq(mkdir(longp, 0755), 0);
+	}
+	for (size_t i = 0; i < 3; i += 2) {
+		RUN(&r, cmds[i], "--functional", spec, "-o", longp);
+		if (i == 2)	/* run takes no --functional */
+			RUN(&r, cmds[i], spec, "-o", longp);
+		cr_expect_eq(r.status, 2, "%s: %d: %s", cmds[i], r.status, r.err);
+		cr_expect_eq(run_lines(r.err), 1, "%s: %s", cmds[i], r.err);
+		cr_expect_not_null(strstr(r.err, "--out"), "%s: %s", cmds[i], r.err);
+		cr_expect_not_null(strstr(r.err, "too long"), "%s: %s", cmds[i], r.err);
+	}
+	snprintf(pat, sizeof(pat), "%s/*/*/*/*", dir);
+	cr_expect_eq(count_glob(pat), 0, "nothing written under a cut name");
+	/* a file path longer than PATH_MAX */
+	while (n < 4150)
+		n += (size_t)sprintf(longp + n, "/x");
+	RUN(&r, "check", "--no-host", "-o", longp, spec);
+	cr_expect_eq(r.status, 2, "%d: %s", r.status, r.err);
+	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "too long"), "%s", r.err);
+	free(longp);
+	snprintf(pat, sizeof(pat), "rm -rf %s", dir);
+	cr_assert_eq(system(pat), 0);
 }
 
 Test(cli, output_file_is_whole_or_absent)

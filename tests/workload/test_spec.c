@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
@@ -186,6 +188,172 @@ Test(spec, missing_file_is_an_error_naming_it)
 	cr_assert_eq(wl_spec_load(&s, "tests/data/no-such-spec.json", &err), -1);
 	cr_assert_str_eq(err.file, "tests/data/no-such-spec.json");
 	cr_assert_not_null(strstr(err.msg, "No such file"), "%s", err.msg);
+}
+
+/*
+ * The text need not end in a NUL: all-white-space text read to its length
+ * and no further (it ends at a page that cannot be read).
+ */
+Test(spec, white_space_text_is_read_to_its_length_only)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 100;
+	char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct wl_error err;
+	struct wj_ctx c = { .file = "spaces.json", .err = &err };
+
+	cr_assert_neq(m, MAP_FAILED);
+	cr_assert_eq(mprotect(m + page, page, PROT_NONE), 0);
+	memset(m + page - n, ' ', n);
+	cr_assert_null(wj_parse(&c, m + page - n, n));
+	cr_assert_str_eq(err.msg, "expected a JSON object, got an empty file");
+	munmap(m, 2 * page);
+}
+
+/*
+ * A khugepaged block without "defrag" leaves defrag to the host; given, it
+ * is read as written.
+ */
+Test(spec, khugepaged_defrag_absent_is_left_to_the_host)
+{
+	static const char *const texts[] = {
+		"{\"name\":\"k\",\"kernel\":{\"khugepaged\":{\"scan_sleep_ms\":5}},"
+		"\"regions\":[{\"name\":\"a\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+		"{\"name\":\"k\",\"kernel\":{\"khugepaged\":{\"defrag\":false}},"
+		"\"regions\":[{\"name\":\"a\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+		"{\"name\":\"k\",\"kernel\":{\"khugepaged\":{\"defrag\":true}},"
+		"\"regions\":[{\"name\":\"a\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+	};
+	static const int64_t want[] = { -1, 0, 1 };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct wl_spec s;
+		struct wl_error err;
+
+		cr_assert_eq(parse(&s, texts[i], &err), 0, "%s: %s", err.path, err.msg);
+		cr_assert_eq(s.kernel.khugepaged[WL_KHP_DEFRAG], want[i], "text %zu", i);
+		cr_assert_eq(s.kernel.use_zero_page, -1);
+		wl_spec_release(&s);
+	}
+}
+
+/* The error line for text, as wl_error_print() prints it. */
+static char *error_line(const char *text)
+{
+	struct wl_spec s;
+	struct wl_error err;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_eq(parse(&s, text, &err), -1);
+	f = open_memstream(&line, &len);
+	cr_assert_not_null(f);
+	wl_error_print(&err, f);
+	fclose(f);
+	return line;
+}
+
+/*
+ * A 1 MiB string anywhere in a spec gives one short error line: a quoted
+ * value is cut and ends in "…".
+ */
+Test(spec, error_lines_stay_short_whatever_the_values)
+{
+	static const char *const fmts[] = {
+		/* a region name unknown, where the regions' names are long too */
+		"{\"name\":\"w\",\"regions\":[{\"name\":\"%s\",\"size\":4096}],"
+		"\"phases\":[{\"op\":\"touch\",\"region\":\"x%s\"}]}",
+		/* a name that is not a name */
+		"{\"name\":\"W%s\",\"regions\":[],\"phases\":[]}",
+		/* an unknown key */
+		"{\"name\":\"w\",\"%s\":1,\"regions\":[],\"phases\":[]}",
+		/* a duplicate region name */
+		"{\"name\":\"w\",\"regions\":[{\"name\":\"%s\",\"size\":4096},"
+		"{\"name\":\"%s\",\"size\":4096}],\"phases\":[]}",
+		/* a string where a size goes */
+		"{\"name\":\"w\",\"regions\":[{\"name\":\"a\",\"size\":\"%s\"}],\"phases\":[]}",
+		/* an offset outside a region with a long name */
+		"{\"name\":\"w\",\"regions\":[{\"name\":\"%s\",\"size\":4096}],"
+		"\"phases\":[{\"op\":\"touch\",\"region\":\"%s\",\"offset\":8192}]}",
+	};
+	size_t big = 1 << 20;
+	char *v = malloc(big + 1), *text = malloc(3 * big + 256);
+
+	cr_assert(v && text);
+	memset(v, 'a', big);
+	v[big] = '\0';
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		char *line;
+
+		sprintf(text, fmts[i], v, v);
+		line = error_line(text);
+		cr_expect_lt(strlen(line), 300, "fmts[%zu]: %zu bytes: %.300s", i, strlen(line), line);
+		cr_expect_not_null(strstr(line, "…"), "fmts[%zu]: %.300s", i, line);
+		cr_expect_eq(strchr(line, '\n'), line + strlen(line) - 1, "fmts[%zu]: one line", i);
+		free(line);
+	}
+	free(v);
+	free(text);
+}
+
+/*
+ * All regions together may map 2^46 bytes (64 TiB), not a byte more: the
+ * address space holds no more, so check refuses it rather than a run's mmap.
+ */
+Test(spec, regions_map_at_most_the_address_space_share)
+{
+	struct wl_spec s;
+	struct wl_error err;
+
+	cr_assert_eq(parse(&s, "{\"name\":\"w\",\"regions\":[{\"name\":\"a\",\"size\":\"32768GiB\"},"
+			   "{\"name\":\"b\",\"size\":\"32768GiB\"}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+			   &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(s.mapped, WL_MAX_MAPPED);
+	wl_spec_release(&s);
+	cr_assert_eq(parse(&s, "{\"name\":\"w\",\"regions\":[{\"name\":\"a\",\"size\":\"65536GiB\"},"
+			   "{\"name\":\"b\",\"size\":4096}],\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}",
+			   &err), -1);
+	cr_assert_str_eq(err.path, "regions[1].size");
+	cr_assert_eq(parse(&s, "{\"name\":\"w\",\"regions\":[{\"name\":\"a\",\"size\":\"1073741824GiB\"}],"
+			   "\"phases\":[{\"op\":\"sleep\",\"ms\":0}]}", &err), -1);
+	cr_assert_str_eq(err.path, "regions[0].size");
+	cr_assert_not_null(strstr(err.msg, "expected at most 70368744177664 bytes"), "%s", err.msg);
+}
+
+/*
+ * 100k regions, each touched once, then the last name given again: the
+ * names are checked for duplicates and looked up in O(1) each (the timeout
+ * only guards against a hang; it takes well under a second).
+ */
+Test(spec, hundred_thousand_regions_check_quickly, .timeout = 30)
+{
+	enum { N = 100000 };
+	size_t cap = (size_t)N * 100 + 256, n = 0;
+	char *text = malloc(cap);
+	struct wl_spec s;
+	struct wl_error err;
+
+	cr_assert_not_null(text);
+	n += (size_t)sprintf(text + n, "{\"name\":\"many\",\"regions\":[");
+	for (int i = 0; i < N; i++)
+		n += (size_t)sprintf(text + n, "%s{\"name\":\"r%d\",\"size\":4096}", i ? "," : "", i);
+	n += (size_t)sprintf(text + n, "],\"phases\":[");
+	for (int i = 0; i < N; i++)
+		n += (size_t)sprintf(text + n, "%s{\"op\":\"touch\",\"region\":\"r%d\"}", i ? "," : "",
+				     N - 1 - i);
+	sprintf(text + n, "]}");
+	cr_assert_eq(parse(&s, text, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(s.nr_regions, N);
+	cr_assert_eq(s.phases[0].region, N - 1);
+	cr_assert_eq(s.phases[N - 1].region, 0);
+	wl_spec_release(&s);
+
+	/* the same with regions[N - 1] named as regions[7] */
+	memcpy(strstr(text, "\"r99999\""), "\"r7\"    ", 8);
+	cr_assert_eq(parse(&s, text, &err), -1);
+	cr_assert_str_eq(err.path, "regions[99999].name");
+	cr_assert_not_null(strstr(err.msg, "regions[7] already"), "%s", err.msg);
+	free(text);
 }
 
 /* Truncating a valid spec anywhere gives an error, never a partial spec. */
