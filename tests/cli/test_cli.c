@@ -3,6 +3,7 @@
  * help texts, one-line errors, and output files that are whole or absent.
  */
 #include <errno.h>
+#include <linux/perf_event.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,7 +63,8 @@ Test(cli, version_prints_the_version_file)
 
 Test(cli, help_lists_every_command_and_each_has_its_own)
 {
-	static const char *const cmds[] = { "check", "gen", "exec", "linux", "sim", "run", "compare" };
+	static const char *const cmds[] = { "check", "gen", "exec", "linux", "sim", "run", "compare",
+					    "hwinfo", "dump" };
 	struct result r;
 
 	RUN(&r, "--help");
@@ -645,4 +648,367 @@ Test(cli, output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo, .timeout = 20)
 	cr_assert_not_null(strstr(got, "\"name\": \"default\""), "%s", got);
 	unlink(fifo);
 	rmdir(dir);
+}
+
+/* ---- options, each by its effect ------------------------------------------- */
+
+/* The whole file at path, NUL-terminated (the test fails if it cannot be read). */
+static char *read_whole(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long len;
+
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return text;
+}
+
+static void write_whole(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A scratch copy of tests/data/compare/small (linux.json, sim.json) in dir. */
+static void small_pair(char *dir)
+{
+	char cmd[256];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cp tests/data/compare/small/linux.json "
+		 "tests/data/compare/small/sim.json %s/", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* The verdict of metric name/scope in DIR/summary.json. */
+static char *summary_verdict(const char *dir, const char *name, const char *scope)
+{
+	static char v[16];
+	char path[160];
+	cJSON *sum, *m;
+
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	sum = load_json(path);
+	v[0] = '\0';
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(sum, "metrics"))
+		if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")), name) &&
+		    !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "scope")), scope))
+			snprintf(v, sizeof(v), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(m, "verdict")));
+	cJSON_Delete(sum);
+	cr_assert(v[0], "no metric %s of %s in %s/summary.json", name, scope, dir);
+	return v;
+}
+
+static char *summary_overall(const char *dir)
+{
+	static char v[16];
+	char path[160];
+	cJSON *sum;
+
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	sum = load_json(path);
+	snprintf(v, sizeof(v), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(sum, "verdict")));
+	cJSON_Delete(sum);
+	return v;
+}
+
+/*
+ * The small pair under the defaults (compare/tolerance.c), by hand from
+ * tests/data/compare/small:
+ *   faults          Linux 100+3 = 103, sim 101+3 = 104: 1/103 = 0.0097, warn 0 -> warn
+ *   phase_faults    phase 0: 100 vs 101: 0.01 -> warn
+ *   backing_agreement (b): "pte" 3 / "none" 253 against "none" 3, "pte" 3,
+ *                   "none" 250: pages 0-2 and 3-5 differ, 6 of 256 ->
+ *                   250/256 = 0.9766 < fail 0.99 -> fail
+ *   alloc_orders    a: {0: 99, 9: 1} vs {0: 100, 9: 1}, weighted by pages: a
+ *                   small distance above warn 0 -> warn
+ *   runtime         2.1 ms vs 1.2 ms: 2.1/1.2 - 1 = 0.75 > fail 0.5 -> fail
+ *   phase_runtime   phase 1: 0.6 ms vs 0.2 ms: 3 - 1 = 2 > fail 1 -> fail
+ *   collapses       2 vs 3: 1/3 > fail 0.1 -> fail
+ *   tlb_flushes     11 vs 10: 0.1 <= warn 0.1 -> pass
+ * so the overall verdict is fail. The file below puts each of those values
+ * at or inside its warn (backing_agreement: higher is better, so warn 0.97
+ * below 0.9766), and every counted metric passes: overall pass.
+ */
+static const char *tolerances_passing_small =
+	"{\"faults\": {\"warn\": 0.02, \"fail\": 0.05},"
+	" \"phase_faults\": {\"warn\": 0.02, \"fail\": 0.05},"
+	" \"backing_agreement\": {\"warn\": 0.97, \"fail\": 0.95},"
+	" \"alloc_orders\": {\"warn\": 0.01, \"fail\": 0.05},"
+	" \"runtime\": {\"warn\": 1, \"fail\": 2},"
+	" \"phase_runtime\": {\"warn\": 2, \"fail\": 3},"
+	" \"collapses\": {\"warn\": 0.5, \"fail\": 1}}";
+
+Test(cli, compare_tolerances_turn_a_fail_into_a_pass_and_a_bad_file_is_refused)
+{
+	char dir[] = "/tmp/vcli-tol-XXXXXX", tol[160];
+	struct result r;
+
+	small_pair(dir);
+	RUN(&r, "compare", dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(summary_verdict(dir, "collapses", "all"), "fail");
+	cr_assert_str_eq(summary_verdict(dir, "backing_agreement", "b"), "fail");
+	cr_assert_str_eq(summary_overall(dir), "fail");
+
+	snprintf(tol, sizeof(tol), "%s/tol.json", dir);
+	write_whole(tol, tolerances_passing_small);
+	RUN(&r, "compare", dir, "--tolerances", tol);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(summary_verdict(dir, "collapses", "all"), "pass");
+	cr_assert_str_eq(summary_verdict(dir, "backing_agreement", "b"), "pass");
+	cr_assert_str_eq(summary_verdict(dir, "faults", "all"), "pass");
+	cr_assert_str_eq(summary_overall(dir), "pass");
+	cr_assert_not_null(strstr(r.out, "verdict pass"), "%s", r.out);
+
+	/* refused: exit 2, one line naming the file and the field; nothing rewritten */
+	unlink(tol);
+	snprintf(tol, sizeof(tol), "%s/summary.json", dir);
+	unlink(tol);
+	RUN(&r, "compare", dir, "--tolerances", "tests/data/compare/tolerances/unknown-key.json");
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "tests/data/compare/tolerances/unknown-key.json"), "%s",
+			   r.err);
+	cr_assert_not_null(strstr(r.err, "faults.warm"), "%s", r.err);
+	cr_assert_neq(access(tol, F_OK), 0, "a refused file writes no summary");
+	RUN(&r, "compare", dir, "--tolerances", "tests/data/compare/tolerances/not-number.json");
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "faults.warn"), "%s", r.err);
+	rm_rf(dir);
+}
+
+/* --strict: exit 1 on the small pair's fail (above), 0 once the tolerances make it pass. */
+Test(cli, compare_strict_exits_1_only_on_an_overall_fail)
+{
+	char dir[] = "/tmp/vcli-strict-XXXXXX", tol[160];
+	struct result r;
+
+	small_pair(dir);
+	RUN(&r, "compare", dir, "--strict");
+	cr_assert_eq(r.status, 1, "a failing verdict: %s%s", r.out, r.err);
+	cr_assert_str_eq(summary_overall(dir), "fail");
+	cr_assert_not_null(strstr(r.out, "verdict fail"), "the verdict is still printed: %s", r.out);
+	snprintf(tol, sizeof(tol), "%s/tol.json", dir);
+	write_whole(tol, tolerances_passing_small);
+	RUN(&r, "compare", dir, "--strict", "--tolerances", tol);
+	cr_assert_eq(r.status, 0, "a passing verdict: %s%s", r.out, r.err);
+	cr_assert_str_eq(summary_overall(dir), "pass");
+	rm_rf(dir);
+}
+
+/*
+ * gen --limit N: exactly the first N lines of the whole stream. The small
+ * spec's stream is 3 + 18 + 118 + 3 = 142 ops (gen --hash above), so a
+ * limit past it prints all 142 and --limit 0 prints nothing.
+ */
+Test(cli, gen_limit_prints_exactly_n_ops)
+{
+	const char *path = spec_file(0, small);
+	static struct result all, r;
+	const char *p = all.out;
+
+	RUN(&all, "gen", path);
+	cr_assert_eq(all.status, 0, "%s", all.err);
+	cr_assert_eq(run_lines(all.out), 142);
+	for (int i = 0; i < 5; i++)
+		p = strchr(p, '\n') + 1;
+	RUN(&r, "gen", "--limit", "5", path);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(run_lines(r.out), 5, "%s", r.out);
+	cr_assert_eq(strlen(r.out), (size_t)(p - all.out));
+	cr_assert_eq(strncmp(r.out, all.out, (size_t)(p - all.out)), 0, "%s", r.out);
+	RUN(&r, "gen", "--limit", "0", path);
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.out, "");
+	RUN(&r, "gen", "--limit", "1000", path);
+	cr_assert_eq(run_lines(r.out), 142);
+	RUN(&r, "gen", "--limit", "-1", path);
+	cr_assert_eq(r.status, 2);
+}
+
+/* The key names and value types of j, recursively, with arrays' lengths: its shape. */
+static void shape(const cJSON *j, char *buf, size_t len)
+{
+	const cJSON *c;
+
+	snprintf(buf + strlen(buf), len - strlen(buf), "%d%s[", j->type & 0xff,
+		 j->string ? j->string : "");
+	cJSON_ArrayForEach(c, j)
+		if (cJSON_IsObject(j) || cJSON_IsArray(j))
+			shape(c, buf, len);
+	snprintf(buf + strlen(buf), len - strlen(buf), "]");
+}
+
+/*
+ * -o FILE writes what stdout would get, whole: gen and hwinfo byte for byte
+ * (both are deterministic); exec measures addresses and times, so its file
+ * has the shape of its stdout and the same counts.
+ */
+Test(cli, out_file_holds_what_stdout_gets, .timeout = 30)
+{
+	char dir[] = "/tmp/vcli-out-XXXXXX", out[128], pat[160];
+	static char a[1 << 14], b[1 << 14];
+	const char *path = spec_file(0, small);
+	struct result r, so;
+	cJSON *jf, *js;
+	char *text;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/o", dir);
+	snprintf(pat, sizeof(pat), "%s/*", dir);
+
+	RUN(&so, "gen", path);
+	RUN(&r, "gen", "-o", out, path);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "", "nothing on stdout");
+	text = read_whole(out);
+	cr_assert_str_eq(text, so.out);
+	free(text);
+
+	RUN(&so, "hwinfo");
+	if (so.status == 3) {
+		cr_log_warn("hwinfo: no CPUID here, -o not checked");
+	} else {
+		cr_assert_eq(so.status, 0, "%s", so.err);
+		RUN(&r, "hwinfo", "--out", out);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert_str_eq(r.out, "");
+		text = read_whole(out);
+		cr_assert_str_eq(text, so.out);
+		free(text);
+	}
+
+	RUN(&so, "exec", path);
+	RUN(&r, "exec", "-o", out, path);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	text = read_whole(out);
+	jf = cJSON_Parse(text);
+	js = cJSON_Parse(so.out);
+	cr_assert_not_null(jf, "not whole JSON: %s", text);
+	cr_assert_not_null(js);
+	a[0] = b[0] = '\0';
+	shape(jf, a, sizeof(a));
+	shape(js, b, sizeof(b));
+	cr_assert_str_eq(a, b);
+	/* 16 touch stores; 16 chase build stores + 100 loads (gen --hash above) */
+	cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(jf, "phases"), 0), "accesses")), 16);
+	cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(jf, "phases"), 1), "accesses")), 116);
+	cJSON_Delete(jf);
+	cJSON_Delete(js);
+	free(text);
+	cr_assert_eq(count_glob(pat), 1, "no temporary file left beside it");
+	rm_rf(dir);
+}
+
+/*
+ * -v says more on stderr: dump counts the records it printed (stdout has the
+ * metadata line, then one line per record, so the count is lines - 1);
+ * check names where the host's settings came from. Without -v, neither.
+ */
+Test(cli, verbose_adds_to_stderr)
+{
+	const char *log = "tests/data/compare/default/events.vlog";
+	static struct result r;
+	char want[64], out[] = "/tmp/vcli-dump-XXXXXX", *text;
+
+	close(mkstemp(out));
+	RUN(&r, "dump", log);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.err, "");
+	/* to a file: the log's lines are more than struct result holds */
+	RUN(&r, "dump", "-v", "-o", out, log);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	text = read_whole(out);
+	snprintf(want, sizeof(want), "virtuoso dump: %d records\n", run_lines(text) - 1);
+	free(text);
+	unlink(out);
+	cr_assert_str_eq(r.err, want);
+
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK))
+		return;
+	RUN(&r, "check", spec_file(0, small));
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.err, "");
+	RUN(&r, "check", "-v", spec_file(0, small));
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "virtuoso check: host settings read from "), "%s", r.err);
+}
+
+/* Can this process count its own PERF_COUNT_SW_PAGE_FAULTS? */
+static bool sw_faults_countable(void)
+{
+	struct perf_event_attr pa = {
+		.type = PERF_TYPE_SOFTWARE, .size = sizeof(pa),
+		.config = PERF_COUNT_SW_PAGE_FAULTS, .disabled = 1, .exclude_kernel = 1,
+	};
+	long fd = syscall(SYS_perf_event_open, &pa, 0, -1, -1, 0);
+
+	if (fd < 0)
+		return false;
+	close((int)fd);
+	return true;
+}
+
+/*
+ * linux --list-events: after the PMUs, one line per counter of linux.json's
+ * "counters" (docs/results-format.md lists them, in this order), each
+ * "supported (EVENT)" or "unsupported: REASON". The three software events
+ * are supported wherever this process can open a software counter itself.
+ * No SPEC, no root.
+ */
+Test(cli, linux_list_events_prints_each_counter_once_marked)
+{
+	static const char *const names[] = {
+		"page_faults", "minor_faults", "major_faults",
+		"dtlb_load_misses_walk_completed", "dtlb_store_misses_walk_completed",
+		"dtlb_load_walk_completed_4k", "dtlb_load_walk_completed_2m",
+		"dtlb_load_walk_completed_1g", "dtlb_load_walk_cycles", "dtlb_load_stlb_hit",
+	};
+	static struct result r;
+	const char *p;
+	bool sw = sw_faults_countable();
+
+	RUN(&r, "linux", "--list-events");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	p = strstr(r.out, "\ncounters (opened on this process):\n");
+	cr_assert_not_null(p, "%s", r.out);
+	p = strchr(p + 1, '\n') + 1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *eol = strchr(p, '\n'), *v;
+		char want[64];
+
+		cr_assert_not_null(eol, "line %zu missing: %s", i, r.out);
+		snprintf(want, sizeof(want), "  %s ", names[i]);
+		cr_assert_eq(strncmp(p, want, strlen(want)), 0, "line %zu: %.*s", i, (int)(eol - p), p);
+		for (v = p + strlen(want); *v == ' '; v++)
+			;
+		cr_assert(!strncmp(v, "supported (", 11) || !strncmp(v, "unsupported: ", 13),
+			  "%.*s", (int)(eol - p), p);
+		if (i < 3 && sw)
+			cr_assert_eq(strncmp(v, "supported (perf::PERF_COUNT_SW_", 31), 0, "%.*s",
+				     (int)(eol - p), p);
+		p = eol + 1;
+	}
+	cr_assert_str_eq(p, "", "one line per counter, nothing after: %s", p);
 }

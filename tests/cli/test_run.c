@@ -17,10 +17,12 @@
  * is exit 2 with one line naming the file, and nothing is written.
  */
 #include <dirent.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
@@ -267,4 +269,224 @@ Test(run, identical_sides_agree_exactly)
 	cr_expect(exists(dir, "report.md") && exists(dir, "report.html"));
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	system(cmd);
+}
+
+/* ---- options of linux and run, by their effect (root) ----------------------- */
+
+/*
+ * Run BIN with args; while another virtuoso linux (not a test: those hold
+ * host_exclusive) is using the host, wait for it and run again.
+ */
+static void run_host(struct result *r, const char *const *args)
+{
+	for (int tries = 0;; tries++) {
+		run_as(r, -1, args);
+		if (r->status != 1 || !strstr(r->err, "another virtuoso linux run") || tries == 120)
+			return;
+		sleep(2);
+	}
+}
+
+static void spec_at(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static const char *number_or_null(const cJSON *j, const char *key)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);
+
+	return !x ? "absent" : cJSON_IsNull(x) ? "null" : cJSON_IsNumber(x) ? "number" : "other";
+}
+
+/*
+ * A process's parent pid and real uid from /proc/PID/stat and /proc/PID/status;
+ * -1 when it is gone.
+ */
+static int proc_ids(const char *pid, long *ppid, long *uid)
+{
+	char path[300], line[256];
+	FILE *f;
+	int ok = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	/* pid (comm) state ppid: comm may hold spaces, so from the last ')' */
+	if (fgets(line, sizeof(line), f) && strrchr(line, ')'))
+		ok = sscanf(strrchr(line, ')') + 2, "%*c %ld", ppid) == 1;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	if (!ok || !(f = fopen(path, "r")))
+		return -1;
+	ok = 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Uid:", 4))
+			ok = sscanf(line + 4, "%ld", uid) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+/*
+ * linux --user daemon: the workload ran as daemon. linux.json's host.user
+ * says so, and the kernel does: while the run sleeps 300 ms in its phase,
+ * a child of the virtuoso process has daemon's uid (from getpwnam), and no
+ * child ever has nobody's (the default) or any uid but root's (the loader's
+ * helpers) and daemon's.
+ */
+Test(run, linux_user_runs_the_workload_as_that_user, .timeout = 300)
+{
+	char spec[] = "/tmp/vtest-user-spec-XXXXXX", dir[] = "/tmp/vtest-user-XXXXXX", path[160];
+	const char *args[] = { "linux", spec, "-o", dir, "--user", "daemon", "--no-probe-free",
+			       NULL };
+	struct result *r = calloc(1, sizeof(*r));
+	const struct passwd *pw;
+	long want, seen = -1, other = -1;
+	cJSON *j;
+
+	host_require_bpf();
+	host_exclusive();
+	pw = getpwnam("daemon");
+	if (!pw)
+		cr_skip_test("no user daemon on this host");
+	want = (long)pw->pw_uid;
+	cr_assert_not_null(mkdtemp(dir));
+	spec_at(spec, "{\"name\":\"user\",\"regions\":[{\"name\":\"a\",\"size\":\"64KiB\"}],"
+		"\"phases\":[{\"op\":\"touch\",\"region\":\"a\"},{\"op\":\"sleep\",\"ms\":300}]}");
+	for (int tries = 0;; tries++) {
+		run_start(r, -1, args);
+		for (;;) {
+			siginfo_t si = { 0 };
+			DIR *d;
+			struct dirent *e;
+
+			/* until it exits, left to reap */
+			cr_assert_eq(waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT), 0);
+			if (si.si_pid)
+				break;
+			d = opendir("/proc");
+			while (d && (e = readdir(d))) {
+				long ppid, uid;
+
+				if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+				    proc_ids(e->d_name, &ppid, &uid) || ppid != r->pid)
+					continue;
+				if (uid == want)
+					seen = uid;
+				else if (uid != 0)
+					other = uid;
+			}
+			if (d)
+				closedir(d);
+			nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+		}
+		run_finish(r);
+		if (r->status != 1 || !strstr(r->err, "another virtuoso linux run") || tries == 120)
+			break;
+		sleep(2);
+	}
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_expect_eq(seen, want, "no child of virtuoso ran as daemon (uid %ld)", want);
+	cr_expect_eq(other, -1, "a child ran as uid %ld", other);
+	snprintf(path, sizeof(path), "%s/linux.json", dir);
+	j = load_json(path);
+	cr_assert_not_null(j);
+	cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "host"),
+								  "user")), "daemon");
+	cJSON_Delete(j);
+	unlink(spec);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	system(path);
+	free(r);
+}
+
+/*
+ * linux --no-probes (docs/results-format.md): nothing traced, so the event
+ * log holds no record and every count from events is 0, "counters" is absent
+ * (run and phases), probes.flavour is "none", probe_free_runtime_ns null.
+ * The runner's other sources still measure: a 1 MiB nohugepage region touched
+ * every 4 KiB is 1 MiB / 4 KiB = 256 pte pages in the backing map, and the
+ * workload's own ru_minflt grew by at least those 256 faults.
+ */
+Test(run, linux_no_probes_counts_only_from_the_other_sources, .timeout = 300)
+{
+	char spec[] = "/tmp/vtest-np-spec-XXXXXX", dir[] = "/tmp/vtest-np-XXXXXX", path[160];
+	struct result *r = calloc(1, sizeof(*r));
+	cJSON *j, *a, *ph, *probes;
+
+	host_require_bpf();
+	host_exclusive();
+	cr_assert_not_null(mkdtemp(dir));
+	spec_at(spec, "{\"name\":\"np\",\"regions\":[{\"name\":\"a\",\"size\":\"1MiB\","
+		"\"advice\":[\"nohugepage\"]}],\"phases\":[{\"op\":\"touch\",\"region\":\"a\","
+		"\"stride\":\"4KiB\"}]}");
+	run_host(r, (const char *const[]){ "linux", spec, "-o", dir, "--no-probes", NULL });
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	snprintf(path, sizeof(path), "%s/linux.json", dir);
+	j = load_json(path);
+	cr_assert_not_null(j);
+	probes = cJSON_GetObjectItem(j, "probes");
+	cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(probes, "flavour")), "none");
+	cr_expect_eq(num_at(probes, "received", NULL, NULL), 0);
+	cr_expect_eq(num_at(probes, "emitted", NULL, NULL), 0);
+	cr_expect_str_eq(number_or_null(j, "counters"), "absent");
+	cr_expect_str_eq(number_or_null(j, "probe_free_runtime_ns"), "null");
+	a = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "regions"), "a");
+	cr_expect_eq(num_at(a, "faults", NULL, NULL), 0, "faults come from events");
+	cr_expect_eq(num_at(a, "pages", "pte", NULL), 256, "the backing map still reads");
+	cr_expect_eq(num_at(a, "pages", "pmd", NULL), 0);
+	ph = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "phases"), 0);
+	cr_expect_str_eq(number_or_null(ph, "counters"), "absent");
+	cr_expect_str_eq(number_or_null(ph, "probe_free_runtime_ns"), "null");
+	cr_expect_eq(num_at(ph, "faults", NULL, NULL), 0);
+	cr_expect_geq(num_at(ph, "minflt", NULL, NULL), 256, "ru_minflt still counts");
+	cr_expect_gt(num_at(ph, "runtime_ns", NULL, NULL), 0);
+	cJSON_Delete(j);
+	/* the log: the metadata line and no record */
+	snprintf(path, sizeof(path), "%s/events.vlog", dir);
+	RUN(r, "dump", path);
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_expect_eq(run_lines(r->out), 1, "%s", r->out);
+	unlink(spec);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	system(path);
+	free(r);
+}
+
+/*
+ * run --config: the simulator side runs with that configuration, echoed in
+ * sim.json: mimicos.mem_bytes 1 GiB (the default is this machine's RAM) and
+ * an L1D of 32 sets (the reference has 64: simulator/config.h).
+ */
+Test(run, run_config_reaches_the_simulator, .timeout = 300)
+{
+	char spec[] = "/tmp/vtest-rc-spec-XXXXXX", cfg[] = "/tmp/vtest-rc-cfg-XXXXXX";
+	char dir[] = "/tmp/vtest-rc-XXXXXX", path[160];
+	struct result *r = calloc(1, sizeof(*r));
+	cJSON *j, *c;
+
+	host_require_bpf();
+	host_exclusive();
+	cr_assert_not_null(mkdtemp(dir));
+	spec_at(spec, "{\"name\":\"rc\",\"regions\":[{\"name\":\"a\",\"size\":\"64KiB\"}],"
+		"\"phases\":[{\"op\":\"touch\",\"region\":\"a\"}]}");
+	spec_at(cfg, "{\"mimicos\": {\"mem_bytes\": \"1GiB\"}, \"l1d\": {\"sets\": 32}}");
+	run_host(r, (const char *const[]){ "run", spec, "-o", dir, "--config", cfg, NULL });
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	snprintf(path, sizeof(path), "%s/sim.json", dir);
+	j = load_json(path);
+	cr_assert_not_null(j);
+	c = cJSON_GetObjectItem(j, "config");
+	cr_expect_eq(num_at(c, "mimicos", "mem_bytes", NULL), 1 << 30);
+	cr_expect_eq(num_at(c, "l1d", "sets", NULL), 32);
+	cJSON_Delete(j);
+	unlink(spec);
+	unlink(cfg);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	system(path);
+	free(r);
 }
