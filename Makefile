@@ -90,7 +90,7 @@ LIB_OBJS += build/simulator/timing.o
 LIB_OBJS += build/compare/compare.o
 LIB_OBJS += build/compare/distance.o
 LIB_OBJS += build/compare/faultkind.o
-LIB_OBJS += build/compare/side.o
+LIB_OBJS += build/compare/side_load.o
 LIB_OBJS += build/compare/tolerance.o
 
 # ---- reports: report.md and report.html (gnuplot SVG plots) --------------------

@@ -1,5 +1,5 @@
 /*
- * side.c - one side of a comparison, read from DIR/linux.json or
+ * side_load.c - one side of a comparison, read from DIR/linux.json or
  * DIR/sim.json (docs/results-format.md) and its event log
  * (workload/evlog.h) into struct side (compare.h).
  */
