@@ -428,7 +428,6 @@ struct loader {
 	pid_t child;
 	pid_t pid;			/* the child's pid, kept after it is reaped */
 	int to_child, from_child, sigfd;
-	int lock_fd;
 	bool applied;			/* THP sysfs changed: restore it */
 	bool bare;			/* the probe-free run: phase times only */
 	bool interrupted;		/* a signal ended serve() */
@@ -1083,7 +1082,7 @@ static int start_child(struct loader *l, uid_t uid, gid_t gid, struct wl_error *
 static int probe_free_run(struct loader *l, uid_t uid, gid_t gid, struct wl_error *err)
 {
 	struct loader b = { .o = l->o, .s = l->s, .to_child = -1, .from_child = -1,
-			    .sigfd = l->sigfd, .lock_fd = -1, .bare = true,
+			    .sigfd = l->sigfd, .bare = true,
 			    .warm = { .to_helper = -1 } };
 	int ret = -1;
 
@@ -1139,7 +1138,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 {
 	struct runner_opts o = *opts;
 	struct loader l = { .o = &o, .s = opts->spec, .to_child = -1, .from_child = -1,
-			    .sigfd = -1, .lock_fd = -1, .warm = { .to_helper = -1 } };
+			    .sigfd = -1, .warm = { .to_helper = -1 } };
 	enum runner_status status = RUNNER_FAIL;
 	struct vmtrace_stats st = { 0 };
 	cJSON *scan_names = NULL, *tlb_names = NULL, *json = NULL, *meta = NULL;
@@ -1182,8 +1181,6 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	sigprocmask(SIG_BLOCK, &block, &old);
 	l.sigfd = signalfd(-1, &block, SFD_CLOEXEC);
 
-	if (thp_sysfs_lock(o.state_dir, &l.lock_fd, err))
-		goto out;
 	if (thp_sysfs_recover(o.state_dir, o.thp_root, &restored_pid, err))
 		goto out;
 	if (restored_pid)
@@ -1320,8 +1317,6 @@ out:
 			}
 		}
 	}
-	if (l.lock_fd >= 0)
-		thp_sysfs_unlock(l.lock_fd);
 	if (status != RUNNER_OK && created_dir)
 		rmdir(o.out_dir);	/* only if empty: nothing half-written is left */
 	sigprocmask(SIG_SETMASK, &old, NULL);
