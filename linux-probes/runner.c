@@ -1186,6 +1186,11 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	if (restored_pid)
 		fprintf(stderr, "virtuoso: restored THP settings left by an interrupted run (pid %d)\n",
 			restored_pid);
+	if (vmtrace_recover(o.state_dir, &restored_pid, err))
+		goto out;
+	if (restored_pid)
+		fprintf(stderr, "virtuoso: unmounted the tracefs an interrupted run (pid %d) left\n",
+			restored_pid);
 	l.kernel = l.s->kernel;
 	if (wl_kernel_resolve(&l.kernel, o.thp_root, err)) {
 		status = RUNNER_HOST;
@@ -1221,9 +1226,11 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			.pid = l.child,
 			.ringbuf_bytes = o.ringbuf_bytes,
 			.no_tp_btf = o.no_tp_btf,
+			.state_dir = o.state_dir,
 		};
 
 		if (vmtrace_open(&l.trace, &vo, on_event, &l.g, &host_missing, err)) {
+			vmtrace_close(&l.trace);	/* what it did open, and its mount */
 			status = host_missing ? RUNNER_HOST : RUNNER_FAIL;
 			goto out;
 		}
