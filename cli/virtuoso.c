@@ -75,7 +75,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "kernel block applied to THP sysfs for the run (and restored after it, even\n"
 	  "after SIGKILL: the next run restores first). Writes DIR/linux.json and the\n"
 	  "event log DIR/events.vlog (virtuoso dump prints it). One run at a time:\n"
-	  "while another holds the host (/run/virtuoso/host.lock), it says who and\n"
+	  "while another holds the host (/run/virtuoso/lock), it says who and\n"
 	  "waits. Needs root and kernel BTF; the workload itself runs unprivileged.\n"
 	  "\n"
 	  "  -o, --out DIR         where to write results (created if missing)\n"

@@ -1,8 +1,11 @@
 /*
  * hostlock.h - one holder of the host at a time: `virtuoso linux`, `virtuoso
  * run`, the benchmarks and the tests that change or measure the host all
- * take the same lock, state_dir/host.lock (state_dir is
- * thp_sysfs_state_dir(): /run/virtuoso, or $VIRTUOSO_STATE_DIR).
+ * take the same lock, state_dir/lock (state_dir is thp_sysfs_state_dir():
+ * /run/virtuoso, or $VIRTUOSO_STATE_DIR). The name is the one every earlier
+ * version of virtuoso linux locked, so that a run of an older build on the
+ * same host (another checkout's tests, say) and a run of this one still keep
+ * out of each other's THP settings and saved state.
  *
  * The lock is a flock(2) on that file. It belongs to the open file
  * description, so it goes away with its holder however the holder ends
@@ -11,7 +14,7 @@
  * (thp_sysfs_recover, vmtrace_recover). The holder writes "PID NAME" into
  * the file, so that whoever waits can say who holds it:
  *
- *	virtuoso linux: waiting for the host: pid 1234 (virtuoso run) holds /run/virtuoso/host.lock
+ *	virtuoso linux: waiting for the host: pid 1234 (virtuoso run) holds /run/virtuoso/lock
  *
  * A holder that runs the tool as its child (a test, a benchmark) passes the
  * lock down instead of releasing it: hostlock_pass() leaves the descriptor
@@ -36,7 +39,7 @@
 
 #include "workload/error.h"
 
-#define HOSTLOCK_NAME "host.lock"
+#define HOSTLOCK_NAME "lock"
 #define HOSTLOCK_FD_ENV "VIRTUOSO_HOST_LOCK_FD"
 
 /* How long hostlock_take() waits for the holder, in seconds, by default. */
@@ -44,11 +47,11 @@
 #define HOSTLOCK_NO_WAIT	0	/* refuse at once */
 #define HOSTLOCK_FOREVER	(-1)	/* wait as long as it takes */
 
-/* state_dir/host.lock into buf (PATH_MAX); -1 with err if too long. */
+/* state_dir/lock into buf (PATH_MAX); -1 with err if too long. */
 int hostlock_path(char *buf, const char *state_dir, struct wl_error *err);
 
 /*
- * Take the host: create state_dir (0755) if missing, open its host.lock
+ * Take the host: create state_dir (0755) if missing, open its lock file
  * (close-on-exec) and flock it, then write "PID NAME\n" into it ('name'
  * says what the holder is: "virtuoso linux", "bench_linux", "a test").
  *
@@ -84,7 +87,8 @@ int hostlock_pass(int fd);
 
 /*
  * Who holds the lock open on fd, as "pid 1234 (virtuoso run)", from what
- * the holder wrote (its /proc/PID/comm when it wrote no name); "another
+ * the holder wrote (its /proc/PID/comm when it wrote no name, as older
+ * builds do not); "another
  * process" when the file says nothing.
  */
 void hostlock_holder(int fd, char *buf, size_t len);
