@@ -59,6 +59,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "linux-probes/hostlock.h"
 #include "linux-probes/thp_sysfs.h"
 #include "workload/json.h"
 #include "workload/spec.h"
@@ -67,14 +68,11 @@
 #define ROUNDS		7
 #define REF_ROUNDS	1
 #define MAX_ROUNDS	64
-#define RUN_TRIES	3		/* another run may hold the host for a moment */
-#define LOCK_WAIT_S	30
+#define RUN_TRIES	3
 #define WARM_BYTES	((1ULL << 30) + (256ULL << 20))
 #define VIRTUOSO	"bin/virtuoso"
 #define BT_SCRIPT	"bench/linux_probes.bt"
 #define TRACEFS		"/sys/kernel/tracing"
-/* the lock of the test suites that change or measure the host (tests/host.h) */
-#define HOST_TEST_LOCK	"/tmp/virtuoso-host-tests.lock"
 
 static const char spec_text[] =
 	"{\n"
@@ -403,19 +401,12 @@ struct ref {
 	double lost;
 };
 
-/* Take the host for the exec pair: the same lock as `virtuoso linux`. */
-static int take_host(const char *state_dir, int *lock_fd)
+/* Undo what a killed run left (the host is held: main()'s lock). */
+static int recover_host(const char *state_dir)
 {
 	struct wl_error err = { 0 };
 	int restored = 0;
 
-	for (int waited = 0; thp_sysfs_lock(state_dir, lock_fd, &err); waited++) {
-		if (errno != EBUSY || waited >= 2 * LOCK_WAIT_S || stopped) {
-			wl_error_print(&err, stderr);
-			return -1;
-		}
-		usleep(500000);
-	}
 	if (thp_sysfs_recover(state_dir, WL_THP_SYSFS, &restored, &err)) {
 		wl_error_print(&err, stderr);
 		return -1;
@@ -434,7 +425,7 @@ static int run_ref(const char *spec, const struct wl_kernel *kernel, int rounds,
 	char *bt_argv[] = { "bpftrace", "-o", out, "-c", cmd, BT_SCRIPT, NULL };
 	struct wl_error err = { 0 };
 	bool saved = false, mounted = false;
-	int lock_fd = -1, ret = -1;
+	int ret = -1;
 
 	in_tmp(json, sizeof(json), "exec.json");
 	in_tmp(out, sizeof(out), "bpftrace.out");
@@ -448,7 +439,7 @@ static int run_ref(const char *spec, const struct wl_kernel *kernel, int rounds,
 		}
 		mounted = true;
 	}
-	if (take_host(state_dir, &lock_fd))
+	if (recover_host(state_dir))
 		goto out;
 	if (thp_sysfs_save(WL_THP_SYSFS, state_dir, &err))
 		goto out;
@@ -486,29 +477,9 @@ out:
 			ret = -1;
 		}
 	}
-	thp_sysfs_unlock(lock_fd);
 	if (mounted)
 		umount2(TRACEFS, MNT_DETACH);
 	return ret;
-}
-
-/* Wait for the host test suites (and they for us): both measure the host. */
-static int host_tests_lock(void)
-{
-	int fd = open(HOST_TEST_LOCK, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return fd;
-	printf("bench_linux: waiting for the host tests (" HOST_TEST_LOCK ")\n");
-	fflush(stdout);
-	while (flock(fd, LOCK_EX))
-		if (errno != EINTR || stopped) {
-			close(fd);
-			return -1;
-		}
-	return fd;
 }
 
 /* ---- the report ---------------------------------------------------------------- */
@@ -544,7 +515,7 @@ int main(int argc, char **argv)
 	struct ours ours = { .base.name = "virtuoso linux --no-probes",
 			     .probes.name = "virtuoso linux (probes)" };
 	struct ref ref = { .exec.name = "virtuoso exec", .bt.name = "bpftrace + virtuoso exec" };
-	int rounds = ROUNDS, ref_rounds = REF_ROUNDS, ret = 1, missed = 0, tests_fd = -1;
+	int rounds = ROUNDS, ref_rounds = REF_ROUNDS, ret = 1, missed = 0, lock_fd = -1;
 	double t0 = now_s(), ours_ratio, bt_ratio = NAN;
 	bool bpftrace = in_path("bpftrace");
 	struct wl_error err = { 0 };
@@ -575,13 +546,23 @@ int main(int argc, char **argv)
 	}
 	faults = wl_touch_steps(&s.phases[0]);
 
+	/*
+	 * The host for the whole benchmark, the test suites' and virtuoso's
+	 * lock, passed down to the virtuoso linux runs it starts; waited for
+	 * before the handlers, so that a SIGINT ends the wait.
+	 */
+	if (hostlock_take(thp_sysfs_state_dir(), "bench_linux", HOSTLOCK_FOREVER, stdout,
+			  &lock_fd, &err) || hostlock_pass(lock_fd)) {
+		fprintf(stderr, "bench_linux: ");
+		if (lock_fd < 0)
+			wl_error_print(&err, stderr);
+		else
+			fprintf(stderr, "cannot pass the host lock down: %s\n", strerror(errno));
+		goto out;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if ((tests_fd = host_tests_lock()) < 0) {
-		fprintf(stderr, "bench_linux: " HOST_TEST_LOCK ": cannot lock\n");
-		goto out;
-	}
 	if (!mkdtemp(tmp_dir)) {
 		fprintf(stderr, "bench_linux: %s: %s\n", tmp_dir, strerror(errno));
 		goto out;
@@ -651,8 +632,7 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	rm_tmp();
-	if (tests_fd >= 0)
-		close(tests_fd);
+	hostlock_release(lock_fd);
 	wl_spec_release(&s);
 	if (stopped) {
 		fprintf(stderr, "bench_linux: interrupted by %s\n", strsignal(stopped));

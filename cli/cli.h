@@ -127,19 +127,32 @@ struct cli_compare_opts {
 	const char *tolerances;	/* --tolerances FILE: overrides the defaults */
 	bool strict;		/* --strict: exit 1 when the verdict is fail */
 	unsigned repeat;	/* run: --repeat N, Linux's runs (0: one) */
+	int wait_s;		/* run: --wait-timeout, --no-wait (cli_parse_wait) */
 };
+
+/*
+ * --wait-timeout SECONDS and --no-wait, of the commands that take the host
+ * (linux, run): c is CLI_OPT_WAIT_TIMEOUT (arg: whole seconds, 0 is
+ * --no-wait) or CLI_OPT_NO_WAIT; sets *wait_s for hostlock_take(). Returns 0,
+ * or EXIT_BAD_INPUT after one line on stderr.
+ */
+enum { CLI_OPT_WAIT_TIMEOUT = 768, CLI_OPT_NO_WAIT };
+int cli_parse_wait(const char *name, int c, const char *arg, int *wait_s);
 /* --repeat N: 1..COMPARE_MAX_RUNS, else a one-line error and EXIT_BAD_INPUT. */
 int cli_parse_repeat(const char *name, const char *arg, unsigned *repeat);
 
 /*
- * The Linux side 'repeat' times into ro->out_dir (cmd_linux.c): run 1 as
+ * The Linux side 'repeat' times into ro->out_dir (cmd_linux.c), holding the
+ * host (linux-probes/hostlock.h) for all of them, waiting for it up to
+ * wait_s seconds as hostlock_take() does: run 1 as
  * linux.json and events.vlog, run k as linux-k.json and events-k.vlog;
  * the files of runs beyond 'repeat' left by an earlier measurement are
  * removed first, so the directory holds exactly these runs. *incomplete:
  * some run was. Returns the exit status, the error printed.
  */
 struct runner_opts;
-int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, bool *incomplete);
+int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, int wait_s,
+		   bool *incomplete);
 /* own() for cli_parse() of a command taking the options above (ctx: the opts). */
 int cli_compare_own_option(int c, void *ctx);
 

@@ -36,6 +36,9 @@ static int own_option(int c, void *ctx)
 		return 0;
 	case CLI_OPT_REPEAT:
 		return cli_parse_repeat("run", optarg, &co->repeat);
+	case CLI_OPT_WAIT_TIMEOUT:
+	case CLI_OPT_NO_WAIT:
+		return cli_parse_wait("run", c, optarg, &co->wait_s);
 	}
 	return EXIT_BAD_INPUT;
 }

@@ -14,12 +14,15 @@
 #include "cli/cli.h"
 #include "workload/json.h"
 #include "linux-probes/counters.h"
+#include "linux-probes/hostlock.h"
 #include "linux-probes/runner.h"
+#include "linux-probes/thp_sysfs.h"
 
 struct linux_args {
 	struct runner_opts ro;
 	bool list_events;
 	unsigned repeat;
+	int wait_s;
 };
 
 enum { OPT_USER = 256, OPT_RINGBUF, OPT_NO_TP_BTF, OPT_NO_PROBES, OPT_BACKING, OPT_LIST,
@@ -62,6 +65,9 @@ static int own_option(int c, void *ctx)
 	case OPT_NO_PROBE_STATS:
 		la->ro.no_probe_stats = true;
 		return 0;
+	case CLI_OPT_WAIT_TIMEOUT:
+	case CLI_OPT_NO_WAIT:
+		return cli_parse_wait("linux", c, optarg, &la->wait_s);
 	case OPT_BACKING:
 		if (!strcmp(optarg, "auto"))
 			la->ro.backing = BACKING_AUTO;
@@ -139,7 +145,28 @@ static void run_paths(const char *dir, unsigned k, char *json, char *log, size_t
 	snprintf(log, len, "%s/events-%u.vlog", dir, k);
 }
 
-int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, bool *incomplete)
+int cli_parse_wait(const char *name, int c, const char *arg, int *wait_s)
+{
+	char *end;
+	long n;
+
+	if (c == CLI_OPT_NO_WAIT) {
+		*wait_s = HOSTLOCK_NO_WAIT;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (!arg[0] || *end || n < 0 || n > 86400 * 365 || errno) {
+		fprintf(stderr, "virtuoso %s: --wait-timeout: expected whole seconds (0: do not "
+			"wait), got \"%.40s\"\n", name, arg);
+		return EXIT_BAD_INPUT;
+	}
+	*wait_s = (int)n;
+	return 0;
+}
+
+/* cli_linux_runs() with the host held. */
+static int linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, bool *incomplete)
 {
 	char json[4096], log[4096];
 	struct wl_error err = { 0 };
@@ -184,6 +211,25 @@ int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, bo
 	return EXIT_OK;
 }
 
+int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, int wait_s,
+		   bool *incomplete)
+{
+	char who[32];
+	struct wl_error err = { 0 };
+	int lock_fd, ret;
+
+	snprintf(who, sizeof(who), "virtuoso %s", name);
+	if (hostlock_take(ro->state_dir ? ro->state_dir : thp_sysfs_state_dir(), who, wait_s,
+			  stderr, &lock_fd, &err)) {
+		fprintf(stderr, "%s: ", who);
+		wl_error_print(&err, stderr);
+		return EXIT_FAIL;
+	}
+	ret = linux_runs(name, ro, repeat, incomplete);
+	hostlock_release(lock_fd);
+	return ret;
+}
+
 int cmd_linux(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -201,10 +247,13 @@ int cmd_linux(int argc, char **argv)
 		{ "no-prewarm", no_argument, NULL, OPT_NO_PREWARM },
 		{ "no-probe-free", no_argument, NULL, OPT_NO_PROBE_FREE },
 		{ "no-probe-stats", no_argument, NULL, OPT_NO_PROBE_STATS },
+		{ "wait-timeout", required_argument, NULL, CLI_OPT_WAIT_TIMEOUT },
+		{ "no-wait", no_argument, NULL, CLI_OPT_NO_WAIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = cli_find("linux");
-	struct linux_args la = { .ro = { .tool_version = cli_version } };
+	struct linux_args la = { .ro = { .tool_version = cli_version },
+				 .wait_s = HOSTLOCK_WAIT_DEFAULT_S };
 	struct cli_args a;
 	struct wl_spec s;
 	bool incomplete;
@@ -230,7 +279,7 @@ int cmd_linux(int argc, char **argv)
 	la.ro.spec = &s;
 	la.ro.spec_path = a.arg;
 	la.ro.out_dir = a.out;
-	ret = cli_linux_runs("linux", &la.ro, la.repeat, &incomplete);
+	ret = cli_linux_runs("linux", &la.ro, la.repeat, la.wait_s, &incomplete);
 	wl_spec_release(&s);
 	if (ret)
 		return ret;

@@ -19,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "compare/compare.h"
+#include "linux-probes/hostlock.h"
 #include "linux-probes/runner.h"
 #include "mimicos/version.h"
 #include "simulator/config.h"
@@ -78,12 +79,14 @@ int cmd_run(int argc, char **argv)
 		{ "tolerances", required_argument, NULL, CLI_OPT_TOLERANCES },
 		{ "strict", no_argument, NULL, CLI_OPT_STRICT },
 		{ "repeat", required_argument, NULL, CLI_OPT_REPEAT },
+		{ "wait-timeout", required_argument, NULL, CLI_OPT_WAIT_TIMEOUT },
+		{ "no-wait", no_argument, NULL, CLI_OPT_NO_WAIT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = cli_find("run");
-	struct cli_compare_opts co = { 0 };
+	struct cli_compare_opts co = { .wait_s = HOSTLOCK_WAIT_DEFAULT_S };
 	struct runner_opts ro = { .tool_version = cli_version };
 	struct wl_error err = { 0 };
 	struct sim_config cfg;
@@ -133,7 +136,7 @@ int cmd_run(int argc, char **argv)
 	ro.out_dir = a.out;
 	if (cli_verbose)
 		fprintf(stderr, "virtuoso run: %s on this host under the probes\n", s.name);
-	if ((ret = cli_linux_runs("run", &ro, co.repeat, &incomplete)))
+	if ((ret = cli_linux_runs("run", &ro, co.repeat, co.wait_s, &incomplete)))
 		goto out;
 
 	/* 2. the simulated world, at Linux's addresses and with its settings */

@@ -74,8 +74,9 @@ const struct cli_cmd cli_cmds[] = {
 	  "Run SPEC on this host under eBPF probes and perf counters, with the spec's\n"
 	  "kernel block applied to THP sysfs for the run (and restored after it, even\n"
 	  "after SIGKILL: the next run restores first). Writes DIR/linux.json and the\n"
-	  "event log DIR/events.vlog (virtuoso dump prints it). One run at a time.\n"
-	  "Needs root and kernel BTF; the workload itself runs unprivileged.\n"
+	  "event log DIR/events.vlog (virtuoso dump prints it). One run at a time:\n"
+	  "while another holds the host (/run/virtuoso/lock), it says who and\n"
+	  "waits. Needs root and kernel BTF; the workload itself runs unprivileged.\n"
 	  "\n"
 	  "  -o, --out DIR         where to write results (created if missing)\n"
 	  "      --user NAME       run the workload as NAME (default nobody)\n"
@@ -95,12 +96,14 @@ const struct cli_cmd cli_cmds[] = {
 	  "                        (for each phase's probe_free_runtime_ns)\n"
 	  "      --no-probe-stats  no BPF run-time statistics (probes.programs: what\n"
 	  "                        each probe costs; they add to every probe's run)\n"
+	  "      --wait-timeout S  wait at most S seconds for the host (default 600)\n"
+	  "      --no-wait         do not wait for the host: exit 1 if another holds it\n"
 	  "  -v, --verbose         more detail on stderr\n"
 	  "  -h, --help            this text\n"
 	  "\n"
 	  "Exit status: 0 (also for a run that lost events: it is marked incomplete);\n"
 	  "2 bad input; 3 this host cannot (not root, no BTF, BPF refused); 1 other\n"
-	  "(the workload failed, interrupted, another run holds the host).\n",
+	  "(the workload failed, interrupted, the host was not had in time).\n",
 	  cmd_linux },
 	{ "sim", "run a workload in the simulator with MimicOS",
 	  "usage: virtuoso sim SPEC -o DIR [--functional] [--config HW.json]\n"
@@ -142,6 +145,9 @@ const struct cli_cmd cli_cmds[] = {
 	  "      --repeat N           run the Linux side N times (1..32; make main uses\n"
 	  "                           3): each metric is judged against the band of\n"
 	  "                           Linux's runs (linux.json, linux-2.json, ...)\n"
+	  "      --wait-timeout S     wait at most S seconds for the host while another\n"
+	  "                           run holds it (default 600)\n"
+	  "      --no-wait            do not wait for the host: exit 1 if another holds it\n"
 	  "  -v, --verbose            more detail on stderr\n"
 	  "  -h, --help               this text\n"
 	  "\n"

@@ -425,7 +425,6 @@ struct loader {
 	pid_t child;
 	pid_t pid;			/* the child's pid, kept after it is reaped */
 	int to_child, from_child, sigfd;
-	int lock_fd;
 	bool applied;			/* THP sysfs changed: restore it */
 	bool bare;			/* the probe-free run: phase times only */
 	bool interrupted;		/* a signal ended serve() */
@@ -1080,7 +1079,7 @@ static int start_child(struct loader *l, uid_t uid, gid_t gid, struct wl_error *
 static int probe_free_run(struct loader *l, uid_t uid, gid_t gid, struct wl_error *err)
 {
 	struct loader b = { .o = l->o, .s = l->s, .to_child = -1, .from_child = -1,
-			    .sigfd = l->sigfd, .lock_fd = -1, .bare = true,
+			    .sigfd = l->sigfd, .bare = true,
 			    .warm = { .to_helper = -1 } };
 	int ret = -1;
 
@@ -1136,7 +1135,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 {
 	struct runner_opts o = *opts;
 	struct loader l = { .o = &o, .s = opts->spec, .to_child = -1, .from_child = -1,
-			    .sigfd = -1, .lock_fd = -1, .warm = { .to_helper = -1 } };
+			    .sigfd = -1, .warm = { .to_helper = -1 } };
 	enum runner_status status = RUNNER_FAIL;
 	struct vmtrace_stats st = { 0 };
 	cJSON *scan_names = NULL, *tlb_names = NULL, *json = NULL, *meta = NULL;
@@ -1179,12 +1178,15 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	sigprocmask(SIG_BLOCK, &block, &old);
 	l.sigfd = signalfd(-1, &block, SFD_CLOEXEC);
 
-	if (thp_sysfs_lock(o.state_dir, &l.lock_fd, err))
-		goto out;
 	if (thp_sysfs_recover(o.state_dir, o.thp_root, &restored_pid, err))
 		goto out;
 	if (restored_pid)
 		fprintf(stderr, "virtuoso: restored THP settings left by an interrupted run (pid %d)\n",
+			restored_pid);
+	if (vmtrace_recover(o.state_dir, &restored_pid, err))
+		goto out;
+	if (restored_pid)
+		fprintf(stderr, "virtuoso: unmounted the tracefs an interrupted run (pid %d) left\n",
 			restored_pid);
 	l.kernel = l.s->kernel;
 	if (wl_kernel_resolve(&l.kernel, o.thp_root, err)) {
@@ -1221,9 +1223,11 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			.pid = l.child,
 			.ringbuf_bytes = o.ringbuf_bytes,
 			.no_tp_btf = o.no_tp_btf,
+			.state_dir = o.state_dir,
 		};
 
 		if (vmtrace_open(&l.trace, &vo, on_event, &l.g, &host_missing, err)) {
+			vmtrace_close(&l.trace);	/* what it did open, and its mount */
 			status = host_missing ? RUNNER_HOST : RUNNER_FAIL;
 			goto out;
 		}
@@ -1317,8 +1321,6 @@ out:
 			}
 		}
 	}
-	if (l.lock_fd >= 0)
-		thp_sysfs_unlock(l.lock_fd);
 	if (status != RUNNER_OK && created_dir)
 		rmdir(o.out_dir);	/* only if empty: nothing half-written is left */
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -43,7 +43,9 @@
  * Host settings are restored on every path: success, error, SIGINT, SIGTERM,
  * SIGHUP (blocked and read through a signalfd, so cleanup runs in the loop,
  * not in a handler); after SIGKILL the next run restores them first
- * (linux-probes/thp_sysfs.h). Only one run at a time holds the host.
+ * (linux-probes/thp_sysfs.h). Only one run at a time holds the host: the
+ * caller takes linux-probes/hostlock.h's lock around runner_run(), once for
+ * all the runs of a repeated measurement.
  */
 #ifndef LINUX_PROBES_RUNNER_H
 #define LINUX_PROBES_RUNNER_H
@@ -95,7 +97,7 @@ enum runner_status {
 };
 
 /*
- * Run it. On RUNNER_OK, DIR/linux.json and DIR/events.vlog exist (the run
+ * Run it, with the host's lock held (hostlock_take). On RUNNER_OK, DIR/linux.json and DIR/events.vlog exist (the run
  * may still be incomplete: *incomplete says so, with the reason already on
  * stderr). Otherwise nothing was written and err says why in one line.
  */

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -348,54 +347,4 @@ int thp_sysfs_recover(const char *state_dir, const char *thp_root, int *restored
 
 	*restored_pid = ret == 0 ? pid : 0;
 	return ret < 0 ? -1 : 0;
-}
-
-int thp_sysfs_lock(const char *state_dir, int *fd, struct wl_error *err)
-{
-	char path[PATH_MAX], buf[32];
-	ssize_t n;
-	long pid;
-	int l;
-
-	*fd = -1;
-	if (make_state_dir(state_dir, err) || join(path, state_dir, "lock", err))
-		return -1;
-	l = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (l < 0)
-		return wl_error_set(err, path, "", "cannot open: %s", strerror(errno));
-	if (flock(l, LOCK_EX | LOCK_NB)) {
-		int e = errno;
-
-		if (e != EWOULDBLOCK) {
-			wl_error_set(err, path, "", "cannot lock: %s", strerror(e));
-			close(l);
-			errno = e;
-			return -1;
-		}
-		n = pread(l, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		close(l);
-		if (sscanf(buf, "%ld", &pid) == 1)
-			wl_error_set(err, path, "", "another virtuoso linux run (pid %ld) is using "
-				     "the host; try again when it ends", pid);
-		else
-			wl_error_set(err, path, "", "another virtuoso linux run is using the host; "
-				     "try again when it ends");
-		errno = EBUSY;
-		return -1;
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (ftruncate(l, 0) || pwrite(l, buf, (size_t)n, 0) != n) {
-		wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
-		close(l);
-		return -1;
-	}
-	*fd = l;
-	return 0;
-}
-
-void thp_sysfs_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);
 }

@@ -6,13 +6,13 @@
  * the mTHP sizes, khugepaged's tunables). Those outlive the process, so the
  * order of a run is:
  *
- *	thp_sysfs_lock()	one run at a time on a host
+ *	hostlock_take()		one run at a time on a host (hostlock.h)
  *	thp_sysfs_recover()	undo what a killed run left behind
  *	thp_sysfs_save()	record the host's settings, on disk
  *	thp_sysfs_apply()	the spec's settings
  *	... the run ...
  *	thp_sysfs_restore()	on exit, on error and from signal handlers' exits
- *	thp_sysfs_unlock()
+ *	hostlock_release()
  *
  * The saved settings live in a file, not in memory, because the one case
  * where restoring matters most is the one where the process cannot do it: a
@@ -37,9 +37,10 @@
 struct wl_kernel;
 
 /*
- * Where the lock and the saved settings live. /run is a tmpfs emptied at
- * boot, which is right: a reboot restores the kernel's defaults by itself,
- * and a saved file from before it would describe a host that is gone.
+ * Where the host's lock (hostlock.h) and the saved settings live. /run is
+ * a tmpfs emptied at boot, which is right: a reboot restores the kernel's
+ * defaults by itself, and a saved file from before it would describe a host
+ * that is gone.
  * The environment variable VIRTUOSO_STATE_DIR overrides it (tests, hosts
  * without a writable /run).
  */
@@ -48,26 +49,6 @@ struct wl_kernel;
 
 /* $VIRTUOSO_STATE_DIR if set and not empty, else THP_SYSFS_STATE_DIR. */
 const char *thp_sysfs_state_dir(void);
-
-/*
- * Take the host for this run: create state_dir (0755) if missing, then
- * flock(LOCK_EX | LOCK_NB) state_dir/lock and write our pid into it.
- *
- * The lock belongs to the open file, so it goes away with the process
- * however the process ends (SIGKILL included): there is no stale lock to
- * clean up, only possibly a saved state, which thp_sysfs_recover() handles.
- * The descriptor is close-on-exec; children forked without exec share it.
- *
- * On success *fd holds the lock. If another process holds it, returns -1
- * with errno EBUSY and a message naming that process's pid (as it wrote it
- * into the lock file):
- *	"another virtuoso linux run (pid 1234) is using the host; ..."
- * Other failures leave errno as the failing call set it. *fd is -1 on error.
- */
-int thp_sysfs_lock(const char *state_dir, int *fd, struct wl_error *err);
-
-/* Release the lock (close fd); a negative fd is ignored. */
-void thp_sysfs_unlock(int fd);
 
 /*
  * Record every setting a spec can change, as the host has it now, in

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -92,17 +93,97 @@ static pid_t find_khugepaged(void)
 	return found;
 }
 
-static int ensure_tracefs(struct vmtrace *t, bool *host_missing, struct wl_error *err)
+#define TRACEFS_RECORD "tracefs-mounted"
+
+/* Is tracefs mounted at TRACEFS? */
+static bool tracefs_mounted(void)
+{
+	char line[1024], dev[256], dir[256], type[64];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%255s %255s %63s", dev, dir, type) == 3 &&
+			!strcmp(dir, TRACEFS) && !strcmp(type, "tracefs");
+	fclose(f);
+	return found;
+}
+
+/* state_dir/tracefs-mounted says "pid PID", written and fsynced before the mount. */
+static int record_mount(struct vmtrace *t, const char *state_dir, struct wl_error *err)
+{
+	char text[32];
+	int fd, n = snprintf(text, sizeof(text), "pid %d\n", (int)getpid());
+
+	if (snprintf(t->tracefs_record, sizeof(t->tracefs_record), "%s/" TRACEFS_RECORD,
+		     state_dir) >= (int)sizeof(t->tracefs_record)) {
+		t->tracefs_record[0] = '\0';
+		return wl_error_set(err, state_dir, "", "path too long");
+	}
+	if (mkdir(state_dir, 0755) && errno != EEXIST)
+		return wl_error_set(err, state_dir, "", "cannot create: %s", strerror(errno));
+	fd = open(t->tracefs_record, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd)) {
+		wl_error_set(err, t->tracefs_record, "", "cannot write: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(t->tracefs_record);
+		t->tracefs_record[0] = '\0';
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void unrecord_mount(struct vmtrace *t)
+{
+	if (t->tracefs_record[0])
+		unlink(t->tracefs_record);
+	t->tracefs_record[0] = '\0';
+}
+
+static int ensure_tracefs(struct vmtrace *t, const char *state_dir, bool *host_missing,
+			  struct wl_error *err)
 {
 	if (access(TRACEFS "/events", F_OK) == 0)
 		return 0;
+	/* recorded first: a kill between the two leaves a record, never a stray mount */
+	if (state_dir && record_mount(t, state_dir, err))
+		return -1;
 	if (mount("nodev", TRACEFS, "tracefs", 0, NULL)) {
+		unrecord_mount(t);
 		*host_missing = true;
 		return wl_error_set(err, TRACEFS, "",
 				    "tracefs is not mounted and mounting it failed: %s",
 				    strerror(errno));
 	}
 	t->mounted_tracefs = true;
+	return 0;
+}
+
+int vmtrace_recover(const char *state_dir, int *mounted_pid, struct wl_error *err)
+{
+	char path[4096], text[64] = "";
+	int pid = 0;
+	FILE *f;
+
+	*mounted_pid = 0;
+	if (snprintf(path, sizeof(path), "%s/" TRACEFS_RECORD, state_dir) >= (int)sizeof(path))
+		return wl_error_set(err, state_dir, "", "path too long");
+	if (!(f = fopen(path, "re")))
+		return errno == ENOENT ? 0 :
+			wl_error_set(err, path, "", "cannot read: %s", strerror(errno));
+	if (!fgets(text, sizeof(text), f) || sscanf(text, "pid %d", &pid) != 1)
+		pid = -1;	/* cut short by the kill: the mount may have been made */
+	fclose(f);
+	if (tracefs_mounted() && umount2(TRACEFS, MNT_DETACH))
+		return wl_error_set(err, TRACEFS, "", "cannot unmount the tracefs a killed run "
+				    "left (%s): %s", path, strerror(errno));
+	if (unlink(path))
+		return wl_error_set(err, path, "", "cannot remove: %s", strerror(errno));
+	*mounted_pid = pid;
 	return 0;
 }
 
@@ -465,7 +546,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 		return wl_error_set(err, "/sys/kernel/btf/vmlinux", "",
 				    "no kernel BTF: the probes need a kernel built with CONFIG_DEBUG_INFO_BTF");
 	}
-	if (ensure_tracefs(t, host_missing, err))
+	if (ensure_tracefs(t, o->state_dir, host_missing, err))
 		return -1;
 	t->khugepaged_pid = find_khugepaged();
 
@@ -582,8 +663,9 @@ void vmtrace_close(struct vmtrace *t)
 			close(t->perf_fd[i]);
 	}
 	vmtrace_bpf__destroy(t->skel);
-	if (t->mounted_tracefs)
-		umount2(TRACEFS, MNT_DETACH);
+	/* the record stays if the mount does: the next run tries again */
+	if (t->mounted_tracefs && !umount2(TRACEFS, MNT_DETACH))
+		unrecord_mount(t);
 	memset(t, 0, sizeof(*t));
 	t->perf_fd[0] = t->perf_fd[1] = -1;
 	t->stats_fd = -1;

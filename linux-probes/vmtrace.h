@@ -27,7 +27,12 @@
  * (a btf_trace_<name> typedef); otherwise its tracepoint twin is loaded
  * instead (bpf_program__set_autoload), as libbpf-tools do. Tracepoint
  * programs need tracefs: if it is not mounted at /sys/kernel/tracing,
- * vmtrace_open() mounts it and vmtrace_close() unmounts it again.
+ * vmtrace_open() mounts it and vmtrace_close() unmounts it again. A mount
+ * outlives a killed process, so, as THP settings are (thp_sysfs.h), the
+ * mount is first recorded in the state directory (state_dir/tracefs-mounted,
+ * "pid PID") and the record removed after the unmount; the next run calls
+ * vmtrace_recover() with the host's lock held, which unmounts what a killed
+ * run left.
  *
  * Records arrive through one ring buffer. The kernel side counts what it
  * could not reserve (dropped) and what it sent (emitted); a run with drops
@@ -54,6 +59,7 @@ struct vmtrace_opts {
 	pid_t pid;		/* the workload's process (its tgid) */
 	size_t ringbuf_bytes;	/* 0: 8 MiB; rounded up to a power of two >= 4 KiB */
 	bool no_tp_btf;		/* use only the tracepoint flavour (a test of the fallback) */
+	const char *state_dir;	/* where a tracefs mount of ours is recorded; NULL: nowhere */
 };
 
 struct vmtrace_bpf;
@@ -102,6 +108,7 @@ struct vmtrace {
 	vmtrace_fn fn;
 	void *ctx;
 	bool mounted_tracefs;
+	char tracefs_record[256];	/* state_dir/tracefs-mounted, "" if none */
 	bool tp_btf;			/* the tp_btf flavour is in use (typed hooks) */
 	bool kmem_btf;			/* ... and for kmem and scan_pmd (vmemmap base learnt) */
 	size_t page_size;		/* sizeof(struct page), from vmlinux BTF */
@@ -182,6 +189,18 @@ int vmtrace_stats_overhead(double *ns);
 const char *vmtrace_flavour(const struct vmtrace *t);
 
 void vmtrace_close(struct vmtrace *t);
+
+/*
+ * At the start of a run, with the host's lock held: if state_dir records a
+ * tracefs mount (a run was killed before it could unmount), unmount
+ * /sys/kernel/tracing if tracefs is mounted there, remove the record and set
+ * *mounted_pid to that run's pid, for the caller's note
+ *	"virtuoso: unmounted the tracefs an interrupted run (pid N) left".
+ * *mounted_pid is 0 when there was nothing to undo, -1 when the record was
+ * cut short (the kill came as it was written). Returns 0, or -1 with
+ * err (the record is then kept, for a later run to try again).
+ */
+int vmtrace_recover(const char *state_dir, int *mounted_pid, struct wl_error *err);
 
 /*
  * The kernel's names for a __print_symbolic field of a tracepoint (from its

@@ -4,9 +4,25 @@
  *
  * Criterion runs tests in parallel (and make test may run suites side by
  * side), so every test that changes host settings (THP sysfs) or measures the
- * host calls host_exclusive() first: a blocking flock on one lock file shared
- * by every suite, held until the test's process exits (Criterion runs each
- * test in its own process).
+ * host calls host_exclusive() first: it takes the host's one lock, the one
+ * virtuoso linux and the benchmarks take (linux-probes/hostlock.h), waiting
+ * as long as it takes, and holds it until the test's process exits
+ * (Criterion runs each test in its own process).
+ *
+ * The tool the test then runs as a child must not wait for its own parent:
+ * host_exclusive() passes the lock down (hostlock_pass: the descriptor stays
+ * open across exec and $VIRTUOSO_HOST_LOCK_FD names it), and the child's
+ * hostlock_take() takes it through the shared open file. Two runs started
+ * side by side both inherit it, so a test of their waiting for each other
+ * gives them a state directory of their own (VIRTUOSO_STATE_DIR), hence a
+ * lock of their own, while it keeps holding the real one.
+ *
+ * Test suites of older checkouts serialise among themselves on
+ * /tmp/virtuoso-host-tests.lock and take the host's lock only for each
+ * tool run. host_exclusive() takes that lock too, first (so nothing waits
+ * for it while holding the host's), so that such a suite running on the
+ * same host neither changes THP sysfs under a test here nor has its runs
+ * refused halfway through its own.
  *
  * Tests that cannot run here skip with the reason, never fail:
  *	host_require_root();	-> "needs root (running as uid 65534)"
@@ -21,15 +37,22 @@
 
 #include <criterion/criterion.h>
 
-#define HOST_TEST_LOCK "/tmp/virtuoso-host-tests.lock"
+#include "linux-probes/hostlock.h"
+#include "linux-probes/thp_sysfs.h"
 
+#define HOST_OLDER_TESTS_LOCK "/tmp/virtuoso-host-tests.lock"
+
+/* Call after host_require_root(): the lock lives in root's /run/virtuoso. */
 static inline void host_exclusive(void)
 {
-	int fd = open(HOST_TEST_LOCK, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	struct wl_error err = { 0 };
+	int older = open(HOST_OLDER_TESTS_LOCK, O_RDONLY | O_CREAT | O_CLOEXEC, 0644), fd;
 
-	cr_assert(fd >= 0, "cannot open %s", HOST_TEST_LOCK);
-	cr_assert(flock(fd, LOCK_EX) == 0, "cannot lock %s", HOST_TEST_LOCK);
-	/* fd stays open: the lock is released when this test's process exits */
+	cr_assert(older >= 0 && flock(older, LOCK_EX) == 0, "cannot lock %s", HOST_OLDER_TESTS_LOCK);
+	cr_assert_eq(hostlock_take(thp_sysfs_state_dir(), "a test", HOSTLOCK_FOREVER, NULL, &fd,
+				   &err), 0, "%s: %s", err.file, err.msg);
+	cr_assert_eq(hostlock_pass(fd), 0, "cannot pass the host lock down");
+	/* both stay open: the locks are released when this test's process exits */
 }
 
 static inline void host_require_root(void)

@@ -423,6 +423,24 @@ Test(cli, linux_and_run_check_the_spec_before_the_host)
 	cr_assert_eq(r.status, 2, "--out is required: %s", r.err);
 }
 
+Test(cli, linux_and_run_check_their_wait_timeout)
+{
+	struct result r;
+
+	for (const char *const *cmd = (const char *const[]){ "linux", "run", NULL }; *cmd; cmd++) {
+		for (const char *const *bad = (const char *const[]){ "x", "-1", "1.5", "", NULL };
+		     *bad; bad++) {
+			RUN(&r, *cmd, spec_file(0, small), "-o", "/tmp/vcli-never", "--wait-timeout",
+			    *bad);
+			cr_assert_eq(r.status, 2, "%s --wait-timeout \"%s\": %s", *cmd, *bad, r.err);
+			cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
+			cr_assert_not_null(strstr(r.err, "--wait-timeout: expected whole seconds"),
+					   "%s", r.err);
+		}
+	}
+	cr_assert_neq(access("/tmp/vcli-never", F_OK), 0);
+}
+
 /* An unprivileged user cannot load BPF: exit 3 with one line saying so. */
 Test(cli, linux_without_root_is_a_host_limit)
 {

@@ -167,11 +167,15 @@ static void sysfs_word(const char *path, char *out, size_t n)
 	fclose(f);
 }
 
-/* MADV_HUGEPAGE regions get THPs at fault time only with enabled=always|madvise. */
+/*
+ * MADV_HUGEPAGE regions get THPs at fault time only with enabled=always|madvise;
+ * the host is held first, so that no run changes the setting under the test.
+ */
 static void require_thp_madvise(void)
 {
 	char v[32];
 
+	host_exclusive();
 	sysfs_word(THP_SYSFS "/enabled", v, sizeof(v));
 	if (strcmp(v, "always") && strcmp(v, "madvise"))
 		cr_skip_test("needs THP enabled=always or madvise (host has \"%s\")", v);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1121,21 +1122,99 @@ static uid_t child_uid(pid_t loader)
 	return uid;
 }
 
-Test(linux, second_run_is_refused_while_one_holds_the_host)
+/*
+ * The runs of a test that makes them wait for each other: a state directory
+ * of their own, so a lock of their own (tests/host.h), while the test keeps
+ * the host's.
+ */
+static void private_state(void)
+{
+	char dir[128];
+
+	snprintf(dir, sizeof(dir), "%s/state", tmp);
+	cr_assert_eq(setenv(THP_SYSFS_STATE_ENV, dir, 1), 0);
+}
+
+/* Wait (at most a generous minute) until a running command's stderr says 'what'. */
+static void wait_stderr(const struct result *r, const char *what)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 6000; i++, usleep(10000)) {
+		ssize_t n = pread(r->efd, buf, sizeof(buf) - 1, 0);
+
+		buf[n > 0 ? n : 0] = '\0';
+		if (strstr(buf, what))
+			return;
+	}
+	cr_assert_fail("never said \"%s\": %s", what, buf);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+Test(linux, second_run_waits_for_the_host_then_runs)
 {
 	struct result first, second;
-	char text[512];
+	char text[512], want[256];
 	const char *path = spec("hold", unlike_host("hold", 20000, text, sizeof(text)));
 
+	private_state();
 	run_start(&first, -1, (const char *const[]){ "linux", path, "-o", outdir("first"), NULL });
 	wait_applied();
 	cr_assert_eq(child_uid(first.pid), 65534, "the workload runs as nobody");
-	RUN(&second, "linux", path, "-o", outdir("second"));
+	run_start(&second, -1, (const char *const[]){ "linux", spec("small", "{\"name\":\"small\","
+		  "\"regions\":[{\"name\":\"a\",\"size\":\"4KiB\"}],"
+		  "\"phases\":[{\"op\":\"touch\",\"region\":\"a\"}]}"), "-o", outdir("second"), NULL });
+	wait_stderr(&second, "waiting for the host");
 	kill(first.pid, SIGINT);
 	run_finish(&first);
-	cr_assert_neq(second.status, 0);
+	run_finish(&second);
+	cr_assert_eq(first.status, 1, "SIGINT abandons the run: %s", first.err);
+	cr_assert_eq(second.status, 0, "%s", second.err);
+	snprintf(want, sizeof(want), "virtuoso linux: waiting for the host: pid %d (virtuoso linux) "
+		 "holds %s/state/" HOSTLOCK_NAME "\n", (int)first.pid, tmp);
+	cr_assert_str_eq(second.err, want, "one line, naming the holder");
+	snprintf(text, sizeof(text), "%s/linux.json", outdir("second"));
+	cr_assert_eq(access(text, F_OK), 0, "the waiting run ran");
+}
+
+Test(linux, second_run_refuses_or_gives_up_while_one_holds_the_host)
+{
+	struct result first, second;
+	char text[512], holder[64];
+	const char *path = spec("hold", unlike_host("hold", 20000, text, sizeof(text)));
+	double t0;
+
+	private_state();
+	run_start(&first, -1, (const char *const[]){ "linux", path, "-o", outdir("first"), NULL });
+	wait_applied();
+	snprintf(holder, sizeof(holder), "pid %d (virtuoso linux)", (int)first.pid);
+
+	RUN(&second, "linux", path, "-o", outdir("second"), "--no-wait");
+	cr_assert_eq(second.status, 1, "%s", second.err);
 	cr_assert_eq(run_lines(second.err), 1, "%s", second.err);
-	cr_assert_not_null(strstr(second.err, "another virtuoso linux run"), "%s", second.err);
+	cr_assert_not_null(strstr(second.err, holder), "%s", second.err);
+
+	t0 = now_s();
+	RUN(&second, "linux", path, "-o", outdir("second"), "--wait-timeout", "1");
+	cr_assert_eq(second.status, 1, "%s", second.err);
+	cr_assert_geq(now_s() - t0, 1.0, "it waited its second");
+	/* the note that it waits, then the one line that it gave up */
+	cr_assert_eq(run_lines(second.err), 2, "%s", second.err);
+	cr_assert_not_null(strstr(second.err, "waiting for the host"), "%s", second.err);
+	cr_assert_not_null(strstr(strchr(second.err, '\n'), "gave up waiting for the host after 1 s"),
+			   "%s", second.err);
+	cr_assert_not_null(strstr(strchr(second.err, '\n'), holder), "%s", second.err);
+	cr_assert_neq(access(outdir("second"), F_OK), 0, "nothing written");
+
+	kill(first.pid, SIGINT);
+	run_finish(&first);
 	cr_assert_eq(first.status, 1, "SIGINT abandons the run: %s", first.err);
 }
 
@@ -1163,6 +1242,69 @@ Test(linux, next_run_restores_sysfs_left_by_a_killed_run)
 	cr_assert_not_null(strstr(r.err, "restored THP settings"), "%s", r.err);
 	cr_assert_neq(access(saved, F_OK), 0);
 	/* teardown checks that sysfs is exactly as before */
+}
+
+#define TRACING "/sys/kernel/tracing"
+
+/* How many tracefs mounts TRACING has now (/proc/self/mounts). */
+static int tracefs_mounts(void)
+{
+	char line[1024], dev[256], dir[256], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += sscanf(line, "%255s %255s %63s", dev, dir, type) == 3 && !strcmp(dir, TRACING) &&
+		     !strcmp(type, "tracefs");
+	fclose(f);
+	return n;
+}
+
+static int host_tracefs;	/* the host's own mounts, taken away for the test */
+
+/* Give the host its tracefs back, whatever the test's outcome. */
+static void remount_tracefs(void)
+{
+	while (tracefs_mounts() < host_tracefs)
+		if (mount("nodev", TRACING, "tracefs", 0, NULL))
+			break;
+}
+
+Test(linux, next_run_unmounts_the_tracefs_a_killed_run_left, .fini = remount_tracefs)
+{
+	struct result r;
+	char text[512], record[256];
+	int left, i;
+
+	/* the run mounts tracefs only where there is none */
+	host_tracefs = tracefs_mounts();
+	while (tracefs_mounts() > 0)
+		cr_assert_eq(umount2(TRACING, MNT_DETACH), 0, "%s", strerror(errno));
+	run_start(&r, -1, (const char *const[]){ "linux",
+		  spec("kill", unlike_host("kill", 20000, text, sizeof(text))), "-o", outdir("kill"),
+		  NULL });
+	for (i = 0; i < 6000 && tracefs_mounts() == 0; i++)
+		usleep(10000);
+	cr_assert_eq(tracefs_mounts(), 1, "the run mounted tracefs");
+	kill(r.pid, SIGKILL);
+	run_finish(&r);
+	cr_assert_eq(r.status, 128 + SIGKILL);
+	/* the killed run could not unmount: the mount stays, and its record */
+	cr_assert_eq(tracefs_mounts(), 1);
+	snprintf(record, sizeof(record), "%s/tracefs-mounted", thp_sysfs_state_dir());
+	cr_assert_eq(access(record, F_OK), 0, "the mount is recorded in the state directory");
+
+	RUN(&r, "linux", spec("next", "{\"name\":\"next\",\"regions\":[{\"name\":\"a\","
+	    "\"size\":\"4KiB\"}],\"phases\":[{\"op\":\"touch\",\"region\":\"a\"}]}"),
+	    "-o", outdir("next"));
+	left = tracefs_mounts();
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "unmounted the tracefs an interrupted run"), "%s", r.err);
+	cr_assert_eq(left, 0, "the next run leaves no tracefs mounted (it mounted its own and "
+		     "unmounted it)");
+	cr_assert_neq(access(record, F_OK), 0, "nor a record");
+	/* teardown checks sysfs; the fini gives the host its tracefs back */
 }
 
 /* ---- the dataset workloads against their expected outcomes ----------------- */

@@ -14,13 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
+#include "linux-probes/hostlock.h"
 #include "linux-probes/thp_sysfs.h"
 #include "workload/spec.h"
 
@@ -354,7 +354,8 @@ Test(thp_sysfs, recover_restores_what_an_interrupted_run_left,
 	child = fork();
 	cr_assert_geq(child, 0);
 	if (child == 0) {	/* the run that gets killed before it restores */
-		if (thp_sysfs_lock(state, &fd, &err) || thp_sysfs_save(root, state, &err) ||
+		if (hostlock_take(state, "a test", HOSTLOCK_NO_WAIT, NULL, &fd, &err) ||
+		    thp_sysfs_save(root, state, &err) ||
 		    thp_sysfs_apply(&k, root, &err))
 			_exit(1);
 		raise(SIGKILL);
@@ -365,7 +366,8 @@ Test(thp_sysfs, recover_restores_what_an_interrupted_run_left,
 	settle();
 	cr_assert_str_eq(content("enabled"), "[always] madvise never\n", "the run's setting");
 
-	cr_assert_eq(thp_sysfs_lock(state, &fd, &err), 0, "%s: %s", err.file, err.msg);
+	cr_assert_eq(hostlock_take(state, "a test", HOSTLOCK_NO_WAIT, NULL, &fd, &err), 0,
+		     "%s: %s", err.file, err.msg);
 	cr_assert_eq(thp_sysfs_recover(state, NULL, &pid, &err), 0, "%s: %s", err.file, err.msg);
 	cr_assert_eq(pid, child);
 	settle();
@@ -373,7 +375,7 @@ Test(thp_sysfs, recover_restores_what_an_interrupted_run_left,
 
 	cr_assert_eq(thp_sysfs_recover(state, NULL, &pid, &err), 0);
 	cr_assert_eq(pid, 0, "nothing left to recover");
-	thp_sysfs_unlock(fd);
+	hostlock_release(fd);
 }
 
 Test(thp_sysfs, restore_keeps_going_past_a_failing_file, .init = make_tree, .fini = remove_tree)
@@ -438,44 +440,6 @@ Test(thp_sysfs, restore_refuses_a_line_that_is_not_a_thp_setting,
 	/* the header, one line per setting of the tree (all but the two counters), this one */
 	snprintf(path, sizeof(path), "line %zu", 1 + (NR_TREE - 2) + 1);
 	cr_assert_str_eq(err.path, path);
-}
-
-Test(thp_sysfs, lock_refuses_a_second_holder_until_it_is_killed,
-     .init = make_tree, .fini = remove_tree)
-{
-	struct wl_error err;
-	int ready[2], fd, status;
-	char pidstr[32], c;
-	pid_t child;
-
-	cr_assert_eq(pipe(ready), 0);
-	child = fork();
-	cr_assert_geq(child, 0);
-	if (child == 0) {
-		/* dies with the test even when an assertion ends the test early */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1 ||
-		    thp_sysfs_lock(state, &fd, &err))
-			_exit(1);
-		if (write(ready[1], "x", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	cr_assert_eq(read(ready[0], &c, 1), 1, "the child took the lock");
-
-	errno = 0;
-	cr_assert_eq(thp_sysfs_lock(state, &fd, &err), -1);
-	cr_assert_eq(errno, EBUSY);
-	cr_assert_eq(fd, -1);
-	snprintf(pidstr, sizeof(pidstr), "(pid %d)", (int)child);
-	cr_assert_not_null(strstr(err.msg, pidstr), "%s", err.msg);
-	cr_assert_not_null(strstr(err.msg, "another virtuoso linux run"), "%s", err.msg);
-
-	cr_assert_eq(kill(child, SIGKILL), 0);
-	cr_assert_eq(waitpid(child, &status, 0), child);
-	cr_assert_eq(thp_sysfs_lock(state, &fd, &err), 0, "%s: %s", err.file, err.msg);
-	thp_sysfs_unlock(fd);
 }
 
 Test(thp_sysfs, state_dir_follows_the_environment)
