@@ -17,13 +17,6 @@
  * gives them a state directory of their own (VIRTUOSO_STATE_DIR), hence a
  * lock of their own, while it keeps holding the real one.
  *
- * Test suites of older checkouts serialise among themselves on
- * /tmp/virtuoso-host-tests.lock and take the host's lock only for each
- * tool run. host_exclusive() takes that lock too, first (so nothing waits
- * for it while holding the host's), so that such a suite running on the
- * same host neither changes THP sysfs under a test here nor has its runs
- * refused halfway through its own.
- *
  * Tests that cannot run here skip with the reason, never fail:
  *	host_require_root();	-> "needs root (running as uid 65534)"
  *	host_require_bpf();	-> root and /sys/kernel/btf/vmlinux
@@ -40,19 +33,16 @@
 #include "linux-probes/hostlock.h"
 #include "linux-probes/thp_sysfs.h"
 
-#define HOST_OLDER_TESTS_LOCK "/tmp/virtuoso-host-tests.lock"
-
 /* Call after host_require_root(): the lock lives in root's /run/virtuoso. */
 static inline void host_exclusive(void)
 {
 	struct wl_error err = { 0 };
-	int older = open(HOST_OLDER_TESTS_LOCK, O_RDONLY | O_CREAT | O_CLOEXEC, 0644), fd;
+	int fd;
 
-	cr_assert(older >= 0 && flock(older, LOCK_EX) == 0, "cannot lock %s", HOST_OLDER_TESTS_LOCK);
 	cr_assert_eq(hostlock_take(thp_sysfs_state_dir(), "a test", HOSTLOCK_FOREVER, NULL, &fd,
 				   &err), 0, "%s: %s", err.file, err.msg);
 	cr_assert_eq(hostlock_pass(fd), 0, "cannot pass the host lock down");
-	/* both stay open: the locks are released when this test's process exits */
+	/* it stays open: the lock is released when this test's process exits */
 }
 
 static inline void host_require_root(void)
