@@ -1027,11 +1027,15 @@ Test(linux, sysfs_is_restored_after_a_failed_run)
 	char lj[256];
 	const char *path = spec("huge", "{\"name\":\"huge\",\"kernel\":{\"thp\":\"always\","
 				"\"khugepaged\":{\"scan_sleep_ms\":4321}},"
-				"\"regions\":[{\"name\":\"a\",\"size\":\"1048576GiB\"}],"
+				"\"regions\":[{\"name\":\"a\",\"size\":\"61440GiB\"}],"
 				"\"phases\":[{\"op\":\"touch\",\"region\":\"a\",\"length\":\"4KiB\"}]}");
 
 	RUN(&r, "linux", path, "-o", outdir("huge"));
-	cr_assert_eq(r.status, 1, "a 1PiB mapping fails: %s", r.err);
+	/*
+	 * 60 TiB passes the spec's bound (64 TiB for all regions) but not the
+	 * kernel's overcommit heuristic on a machine of a few GiB: mmap fails
+	 */
+	cr_assert_eq(r.status, 1, "a 60 TiB mapping fails: %s", r.err);
 	cr_assert_not_null(strstr(r.err, "mmap"), "%s", r.err);
 	cr_assert_eq(run_lines(r.err), 1, "%s", r.err);
 	snprintf(lj, sizeof(lj), "%s/linux.json", outdir("huge"));
