@@ -8,8 +8,9 @@
  * The comparison is built here from struct side values, not read from files,
  * so this suite depends on compare/ only for verdict_name().
  *
- * Golden file: tests/data/reports/mixed.md. After a deliberate change of
- * the Markdown, rewrite it with VIRTUOSO_UPDATE_GOLDEN=1 and review the diff.
+ * No golden file: what report.md must hold is asserted row by row, each
+ * value worked out from the hand-built sides (a snapshot of the tool's own
+ * output would only say that it did not change).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,7 +33,6 @@
 #include "compare/compare.h"
 #include "reports/report.h"
 
-#define GOLDEN "tests/data/reports/mixed.md"
 #define MIB (UINT64_C(1) << 20)
 /*
  * timeline, phases, latency of the three kinds present (thp, zero_read,
@@ -637,27 +637,6 @@ Test(report, info_metric_is_marked_as_not_counting)
 	cr_expect_not_null(strstr(html, "<tr class=\"info\"><td class=\"nowrap\">all (information "
 				  "only)</td><td>Linux</td>"));
 	free(html);
-}
-
-Test(report, markdown_matches_the_golden_file)
-{
-	char *md, *want;
-
-	render(NULL);
-	md = slurp(in_tmp("report.md"));
-	cr_assert_not_null(md);
-	if (getenv("VIRTUOSO_UPDATE_GOLDEN")) {
-		FILE *f = fopen(GOLDEN, "w");
-
-		cr_assert_not_null(f);
-		fputs(md, f);
-		fclose(f);
-	}
-	want = slurp(GOLDEN);
-	cr_assert_not_null(want, GOLDEN " is missing (VIRTUOSO_UPDATE_GOLDEN=1 writes it)");
-	cr_expect_str_eq(md, want, "report.md differs from " GOLDEN);
-	free(md);
-	free(want);
 }
 
 Test(report, markdown_is_the_same_without_gnuplot)
