@@ -1,11 +1,15 @@
 /*
  * huge_memory.h - THP and mTHP policy: the sysfs knobs and which folio
- * orders an anonymous VMA may use.
+ * orders an anonymous VMA may use; and the PMD-level mechanisms.
  *
- * Imitates the policy half of include/linux/huge_mm.h and mm/huge_memory.c
- * of the kernel named in mimicos/version.h (anonymous memory only: no files,
- * shmem, DAX or hugetlb). The mechanisms that act on the policy (the fault
- * path, splits, khugepaged) live elsewhere and call in here.
+ * Imitates include/linux/huge_mm.h and mm/huge_memory.c of the kernel named
+ * in mimicos/version.h (anonymous memory only: no files, shmem, DAX or
+ * hugetlb). huge_memory.c also holds mm/huge_memory.c's mechanisms: the
+ * PMD-level fault handlers and the huge zero folio, __split_huge_pmd_locked,
+ * split_huge_pmd_address, zap_huge_pmd, change_huge_pmd and the deferred
+ * split queue (deferred_split_folio, deferred_split_scan, split_folio);
+ * those taking the fault path's or the zap's state are declared in
+ * mimicos/internal.h. The fault path (memory.c) and khugepaged call in here.
  *
  * The knobs (/sys/kernel/mm/transparent_hugepage):
  *   enabled            always | madvise | never          (global)
@@ -54,6 +58,7 @@
 #include "mimicos/page_alloc.h"
 #include "workload/thp_modes.h"
 
+struct mimicos;
 struct wl_kernel;
 
 #ifndef PMD_ORDER
@@ -287,5 +292,19 @@ static inline gfp_t alloc_hugepage_khugepaged_gfpmask(const struct thp_settings 
 {
 	return s->khugepaged.defrag ? GFP_TRANSHUGE : GFP_TRANSHUGE_LIGHT;
 }
+
+/*
+ * deferred_split_scan() (the shrinker of the deferred split queue): split up
+ * to nr_to_scan queued folios, oldest first, into order-0 folios, returning
+ * their unmapped pages to the zone (split_folio(): thp_split_page for PMD
+ * order, the mTHP split stat; thp_split_page_failed / split_failed for one
+ * that cannot be split, which stays queued). Linux runs it under memory
+ * pressure; here it is the zone's shrinker (struct zone.shrinker), which
+ * __alloc_pages() runs when an allocation that may reclaim
+ * (__GFP_DIRECT_RECLAIM) fails, then retries once. Returns the
+ * number of folios split. 6.18's underused-THP part (splitting mostly-zero
+ * THPs queued at fault time) is not imitated.
+ */
+unsigned long deferred_split_scan(struct mimicos *os, unsigned long nr_to_scan);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * internal.h - what MimicOS's mechanisms share among themselves and do not
- * offer their users (Linux: mm/internal.h). memory.c (the fault path, zaps,
- * splits) provides these; khugepaged.c and the policy modules use them.
+ * offer their users (Linux: mm/internal.h). memory.c (the fault path, zaps)
+ * and huge_memory.c (the PMD level, splits) provide these; khugepaged.c and
+ * the policy modules use them.
  *
  * Folio pointers: folios live by value in an open-addressing table
  * (struct folio_table), so a pointer stays valid only until the next
@@ -66,8 +67,14 @@ void __folio_set_anon(struct folio *f, const struct vm_area_struct *vma, unsigne
 void folio_remove_rmap(struct mimicos *os, struct folio *f, int nr);
 /* deferred_split_folio(partially_mapped = true) */
 void deferred_split_folio(struct mimicos *os, struct folio *f);
+/* folio_unqueue_deferred_split(): a freed folio leaves the queue. */
+void folio_unqueue_deferred_split(struct mimicos *os, struct folio *f);
+/* The deferred split queue's shrinker (struct zone.shrinker): all of it. */
+unsigned long deferred_split_shrinker(void *ctx);
 /* Clearing 2^order pages from pfn, reported on the trace as one bulk clear. */
 void folio_zero_range(struct mm_mem *mem, unsigned long pfn, unsigned int order);
+/* folio_zero_user(): clear the folio; reported as one bulk clear. */
+void folio_zero_user(struct vm_fault *vmf, const struct folio *f);
 
 /* --- Entries, counters, TLB ------------------------------------------ */
 
@@ -89,6 +96,52 @@ void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end)
  * shootdown), and none while the workload is blocked (os->mm_idle).
  */
 void flush_tlb_range_remote(struct mm_mem *mem, unsigned long start, unsigned long end);
+/*
+ * The fault's own flush of the entry it replaces (ptep_clear_flush(),
+ * pmdp_huge_clear_flush()); pages -1 is a full flush.
+ */
+void fault_flush(struct vm_fault *vmf, long pages);
+
+/* x86 _PAGE_CHG_MASK / _HPAGE_CHG_MASK: what pte_modify()/pmd_modify() keep. */
+#define _PAGE_CHG_MASK	(PTE_PFN_MASK | _PAGE_PCD | _PAGE_PWT | _PAGE_SPECIAL | \
+			 _PAGE_ACCESSED | _PAGE_DIRTY)
+#define _HPAGE_CHG_MASK	(_PAGE_CHG_MASK | _PAGE_PSE)
+/* x86 pte_needs_flush() (also pmd_needs_flush()): does the old TLB entry matter? */
+bool entry_needs_flush(uint64_t oldval, uint64_t newval, uint64_t pfn_mask);
+/* can_change_pte_writable() for a private VMA: an exclusive anonymous page. */
+bool can_change_writable(struct mimicos *os, uint64_t val, unsigned long pfn);
+
+/* --- The fault path (memory.c) ----------------------------------------- */
+
+/*
+ * vmf_set_result(): the fault's result: a 'size' mapping of 'pfn' over
+ * [start, end), widened to cover a range already set (a split then a COW).
+ */
+void vmf_set_result(struct vm_fault *vmf, uint64_t size, unsigned long start,
+		    unsigned long end, unsigned long pfn, bool zero);
+
+/* --- PMD level (huge_memory.c) ----------------------------------------- */
+
+/* do_huge_pmd_anonymous_page(): a fault on a none PMD; FALLBACK to the PTE level. */
+vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
+/* do_huge_pmd_wp_page(): a write to a read-only huge PMD. */
+vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);
+/* huge_pmd_set_accessed(): touch_pmd(); writes only if the entry changes. */
+void huge_pmd_set_accessed(struct vm_fault *vmf);
+/*
+ * __split_huge_pmd_locked(): replace the huge PMD at pmdp by the withdrawn
+ * PTE table mapping the same pages (thp_split_pmd).
+ */
+void __split_huge_pmd_locked(struct mm_mem *mem, struct vm_area_struct *vma,
+			     uint64_t pmdp, unsigned long haddr);
+/* split_huge_pmd_address(): split the huge PMD mapping 'address', if any. */
+void split_huge_pmd_address(struct mm_mem *mem, struct vm_area_struct *vma,
+			    unsigned long address);
+/* zap_huge_pmd(): a huge PMD whose whole 2 MiB is being unmapped. */
+void zap_huge_pmd(struct mmu_gather *tlb, uint64_t pmdp, pmd_t pmd, unsigned long haddr);
+/* change_huge_pmd(): a huge PMD whose whole 2 MiB takes 'newprot'. */
+void change_huge_pmd(struct mmu_gather *tlb, uint64_t pmdp, pmd_t pmd, unsigned long addr,
+		     pgprot_t newprot, bool try_writable);
 
 /* --- Policy modules ---------------------------------------------------- */
 

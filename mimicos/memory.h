@@ -4,13 +4,15 @@
  *
  * Imitates mm/memory.c (handle_mm_fault, __handle_mm_fault, create_huge_pmd,
  * wp_huge_pmd, handle_pte_fault, do_anonymous_page, alloc_anon_folio,
- * do_wp_page, wp_page_reuse, wp_page_copy) and mm/huge_memory.c
- * (do_huge_pmd_anonymous_page, __do_huge_pmd_anonymous_page,
- * vma_alloc_anon_folio_pmd, map_anon_folio_pmd, set_huge_zero_folio,
- * mm_get_huge_zero_folio, do_huge_pmd_wp_page, do_huge_zero_wp_pmd,
- * huge_pmd_set_accessed, __split_huge_zero_page_pmd) of Linux
- * MIMICOS_LINUX_VERSION (version.h), plus the x86 checks of
- * do_user_addr_fault() (bad_area, access_error) that precede them.
+ * do_wp_page, wp_page_reuse, wp_page_copy) of Linux MIMICOS_LINUX_VERSION
+ * (version.h), plus the x86 checks of do_user_addr_fault() (bad_area,
+ * access_error) that precede them. The PMD-level handlers it calls are
+ * mm/huge_memory.c's, in huge_memory.c (do_huge_pmd_anonymous_page,
+ * __do_huge_pmd_anonymous_page, vma_alloc_anon_folio_pmd, map_anon_folio_pmd,
+ * set_huge_zero_folio, mm_get_huge_zero_folio, do_huge_pmd_wp_page,
+ * do_huge_zero_wp_pmd, huge_pmd_set_accessed, __split_huge_zero_page_pmd);
+ * so are the splits, zap_huge_pmd(), change_huge_pmd() and the deferred
+ * split queue that the hooks below use.
  *
  * The branches, as 6.18 takes them (docs/linux-facts.md section 1):
  *
@@ -321,7 +323,7 @@ struct mm_mem {
  *     flushed
  *
  * Not imitated yet: 6.18's queueing of every fault-time THP for the
- * underused-THP shrinker (deferred_split_scan() below splits only the
+ * underused-THP shrinker (deferred_split_scan(), huge_memory.h, splits only the
  * partially mapped folios), PT_RECLAIM (DONTNEED
  * freeing a PTE table it emptied), NUMA hinting (prot_numa).
  */
@@ -374,20 +376,6 @@ enum page_class mm_page_class(struct mm_struct *mm, unsigned long va);
 /* counts[c] += the pages of [start, start + len) of class c. */
 void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long len,
 		     uint64_t counts[PAGE_CLASS_NR]);
-
-/*
- * deferred_split_scan() (the shrinker of the deferred split queue): split up
- * to nr_to_scan queued folios, oldest first, into order-0 folios, returning
- * their unmapped pages to the zone (split_folio(): thp_split_page for PMD
- * order, the mTHP split stat; thp_split_page_failed / split_failed for one
- * that cannot be split, which stays queued). Linux runs it under memory
- * pressure; here it is the zone's shrinker (struct zone.shrinker), which
- * __alloc_pages() runs when an allocation that may reclaim
- * (__GFP_DIRECT_RECLAIM) fails, then retries once. Returns the
- * number of folios split. 6.18's underused-THP part (splitting mostly-zero
- * THPs queued at fault time) is not imitated.
- */
-unsigned long deferred_split_scan(struct mimicos *os, unsigned long nr_to_scan);
 
 /* page_folio(): the folio holding 'pfn', or NULL (zero pages, tables). */
 struct folio *pfn_folio(struct mimicos *os, unsigned long pfn);
