@@ -15,6 +15,7 @@
 
 #include "mimicos/channel.h"
 #include "mimicos/channel_internal.h"
+#include "mimicos/mimicos.h"
 #include "mimicos/mmap.h"
 #include "workload/evlog.h"
 #include "workload/prng.h"

@@ -87,6 +87,7 @@
 #include "mimicos/huge_memory.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
+#include "mimicos/mimicos.h"
 #include "mimicos/reservation.h"
 #include "workload/error.h"
 
