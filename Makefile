@@ -66,6 +66,8 @@ LIB_OBJS += build/linux-probes/vmtrace.o
 
 # ---- MimicOS: Linux memory management in userspace (issue 4) ---------------------
 LIB_OBJS += build/mimicos/channel.o
+LIB_OBJS += build/mimicos/channel_config.o
+LIB_OBJS += build/mimicos/channel_transport.o
 LIB_OBJS += build/mimicos/huge_memory.o
 LIB_OBJS += build/mimicos/khugepaged.o
 LIB_OBJS += build/mimicos/memory.o

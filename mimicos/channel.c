@@ -1,31 +1,23 @@
 /*
- * channel.c - the functional and instruction-stream channels (channel.h).
+ * channel.c - the functional and instruction-stream channels (channel.h):
+ * the server (struct channel_server: the instance, its mms, the request
+ * being run), the in-process mode and the API.
  *
- * One server (struct channel_server: the instance, its mms, the request
- * being run) executes requests the same way in both modes; the modes only
- * differ in where the server lives and where its records go.
+ * One server executes requests the same way in both modes; the modes only
+ * differ in where the server lives and where its records go. The
+ * out-of-process mode is channel_transport.c, the configuration
+ * channel_config.c.
  */
 #include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "mimicos/channel.h"
+#include "mimicos/channel_internal.h"
+#include "mimicos/mimicos.h"
 #include "mimicos/mmap.h"
 #include "workload/evlog.h"
-#include "workload/json.h"
 #include "workload/prng.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -43,7 +35,7 @@ void kstream_release(struct kstream *ks)
 	kstream_init(ks);
 }
 
-static int kstream_grow(struct kstream *ks, size_t want)
+int kstream_grow(struct kstream *ks, size_t want)
 {
 	size_t alloc = ks->alloc ? ks->alloc : 256;
 	struct kstream_rec *r;
@@ -79,8 +71,6 @@ struct op_counts {
 	uint64_t reads, writes, allocs, frees, zero_pages, copy_pages, tlb, events, passes, faults;
 };
 
-typedef void (*emit_fn)(void *ctx, const struct kstream_rec *r);
-
 /* A core's log records held back until its fault's latency is known. */
 struct held_events {
 	struct vt_event *ev;
@@ -102,7 +92,7 @@ struct channel_server {
 	/* The request running (rs NULL outside one). */
 	struct mimicos_response *rs;
 	struct op_counts cnt;
-	emit_fn emit;
+	channel_emit_fn emit;
 	void *emit_ctx;
 };
 
@@ -333,7 +323,7 @@ static void syscall_event(struct channel_server *srv, const struct mimicos_reque
 	mimicos_emit(&srv->os, &ev);
 }
 
-static void server_destroy(struct channel_server *srv)
+void channel_server_destroy(struct channel_server *srv)
 {
 	if (!srv)
 		return;
@@ -361,7 +351,7 @@ static void server_destroy(struct channel_server *srv)
 	free(srv);
 }
 
-static int server_create(struct channel_server **out, const struct channel_config *cfg)
+int channel_server_create(struct channel_server **out, const struct channel_config *cfg)
 {
 	struct zone_config zc = {
 		.size_bytes = cfg->mem_bytes, .start_pfn = cfg->start_pfn,
@@ -381,7 +371,7 @@ static int server_create(struct channel_server **out, const struct channel_confi
 	srv->mctx = calloc(cfg->nr_mms, sizeof(*srv->mctx));
 	srv->held = calloc(cfg->cores, sizeof(*srv->held));
 	if (!srv->mm || !srv->mem || !srv->mctx || !srv->held) {
-		server_destroy(srv);
+		channel_server_destroy(srv);
 		return -ENOMEM;
 	}
 	err = mimicos_init(&srv->os, &zc, &cfg->thp);
@@ -392,7 +382,7 @@ static int server_create(struct channel_server **out, const struct channel_confi
 	else if (!err && strcmp(cfg->policy, "linux"))
 		err = -EINVAL;
 	if (err) {
-		server_destroy(srv);
+		channel_server_destroy(srv);
 		return err;
 	}
 	srv->os.page_trace = (struct zone_trace){ .alloc = cb_zone_alloc, .free = cb_zone_free,
@@ -403,7 +393,7 @@ static int server_create(struct channel_server **out, const struct channel_confi
 		struct wl_error werr;
 
 		if (evlog_create(&srv->log, cfg->events_path, NULL, &werr)) {
-			server_destroy(srv);
+			channel_server_destroy(srv);
 			return -EIO;
 		}
 		srv->os.events = (struct mimicos_event_sink){ .event = cb_event, .ctx = srv };
@@ -421,7 +411,7 @@ static int server_create(struct channel_server **out, const struct channel_confi
 		err = mm_mem_init(&srv->os, &srv->mm[i], &srv->mem[i], cfg->levels);
 		if (err) {
 			mm_release(&srv->mm[i]);
-			server_destroy(srv);
+			channel_server_destroy(srv);
 			return err;
 		}
 		srv->nr_mms++;
@@ -707,7 +697,7 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		page_runs(mm, rq->addr, rq->addr + rq->len, &rs->u.backing);
 		return 0;
 	case MIMICOS_REQ_FAULT_LATENCY:
-		return 0;	/* server_execute() gave the held record its latency */
+		return 0;	/* channel_server_execute() gave the held record its latency */
 	case MIMICOS_REQ_STATS:
 		rs->u.stats.ev = srv->os.ev;
 		rs->u.stats.khugepaged = *khugepaged_stats(&srv->os);
@@ -722,10 +712,9 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 	return -EINVAL;
 }
 
-/* Run one request; records go to emit (NULL: counted only). */
-static void server_execute(struct channel_server *srv, unsigned int core,
-			   const struct mimicos_request *rq, struct mimicos_response *rs,
-			   emit_fn fn, void *ctx)
+void channel_server_execute(struct channel_server *srv, unsigned int core,
+			    const struct mimicos_request *rq, struct mimicos_response *rs,
+			    channel_emit_fn fn, void *ctx)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->type = rq->type;
@@ -795,7 +784,7 @@ static void inproc_emit(void *ctx, const struct kstream_rec *r)
 
 static int inproc_open(struct mimicos_channel *ch)
 {
-	int err = server_create(&ch->srv, &ch->cfg);
+	int err = channel_server_create(&ch->srv, &ch->cfg);
 
 	if (!err)
 		pthread_mutex_init(&ch->lock, NULL);
@@ -809,350 +798,16 @@ static int inproc_request(struct mimicos_channel *ch, unsigned int core,
 	struct inproc_sink sink = { .ks = ks };
 
 	pthread_mutex_lock(&ch->lock);
-	server_execute(ch->srv, core, rq, rs, ks ? inproc_emit : NULL, &sink);
+	channel_server_execute(ch->srv, core, rq, rs, ks ? inproc_emit : NULL, &sink);
 	pthread_mutex_unlock(&ch->lock);
 	return sink.err;
 }
 
 static void inproc_close(struct mimicos_channel *ch)
 {
-	server_destroy(ch->srv);
+	channel_server_destroy(ch->srv);
 	ch->srv = NULL;
 	pthread_mutex_destroy(&ch->lock);
-}
-
-/* ---- out-of-process mode --------------------------------------------------- */
-
-enum { SLOT_IDLE, SLOT_POSTED, SLOT_DONE };
-enum { SERVER_STARTING, SERVER_READY, SERVER_FAILED };
-
-/* Per core, in the shared region; futex words are 32-bit. */
-struct chan_slot {
-	_Atomic uint32_t state;		/* SLOT_*, client posts, server completes */
-	_Atomic uint32_t cev;		/* server -> client wake-ups (futex) */
-	_Atomic uint32_t client_waiting;
-	_Atomic uint32_t head;		/* stream ring: server produces */
-	_Atomic uint32_t tail;		/* client consumes (futex for the server) */
-	_Atomic uint32_t server_waiting;
-	uint32_t want_stream;
-	uint32_t reserved;
-	uint64_t seq;
-	struct mimicos_request rq;
-	struct mimicos_response rs;
-} __attribute__((aligned(64)));
-
-struct channel_shm {
-	_Atomic uint32_t doorbell;	/* clients -> server (futex) */
-	_Atomic uint32_t server_waiting;
-	_Atomic uint32_t ready;		/* SERVER_* (futex) */
-	_Atomic uint32_t shutdown;
-	_Atomic uint64_t next_seq;	/* posting order */
-	int32_t init_err;
-	uint32_t cores, ring_records;
-	size_t slots_off, rings_off;
-};
-
-#define CLIENT_POLL_NS	20000000L	/* check the server is alive this often */
-#define SERVER_POLL_NS	1000000000L	/* check the parent is alive this often */
-
-static int futex_wait(_Atomic uint32_t *w, uint32_t val, long timeout_ns)
-{
-	struct timespec ts = { .tv_sec = timeout_ns / 1000000000L,
-			       .tv_nsec = timeout_ns % 1000000000L };
-
-	if (syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT, val, &ts, NULL, 0) < 0)
-		return -errno;
-	return 0;
-}
-
-static void futex_wake(_Atomic uint32_t *w)
-{
-	syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
-static struct chan_slot *slot_of(struct channel_shm *shm, unsigned int core)
-{
-	return (struct chan_slot *)((char *)shm + shm->slots_off) + core;
-}
-
-static struct kstream_rec *ring_of(struct channel_shm *shm, unsigned int core)
-{
-	return (struct kstream_rec *)((char *)shm + shm->rings_off) +
-	       (size_t)core * shm->ring_records;
-}
-
-static void notify_client(struct chan_slot *slot)
-{
-	atomic_fetch_add(&slot->cev, 1);
-	if (atomic_load(&slot->client_waiting))
-		futex_wake(&slot->cev);
-}
-
-struct ring_sink {
-	struct chan_slot *slot;
-	struct kstream_rec *ring;
-	uint32_t size, head;
-	pid_t parent;
-};
-
-/* Producer side: wait while the ring is full (the client empties it). */
-static void ring_emit(void *ctx, const struct kstream_rec *r)
-{
-	struct ring_sink *s = ctx;
-	struct chan_slot *slot = s->slot;
-
-	while (s->head - atomic_load(&slot->tail) >= s->size) {
-		uint32_t t;
-
-		notify_client(slot);
-		atomic_store(&slot->server_waiting, 1);
-		t = atomic_load(&slot->tail);
-		if (s->head - t >= s->size &&
-		    futex_wait(&slot->tail, t, SERVER_POLL_NS) == -ETIMEDOUT &&
-		    getppid() != s->parent)
-			_exit(1);
-		atomic_store(&slot->server_waiting, 0);
-	}
-	s->ring[s->head & (s->size - 1)] = *r;
-	s->head++;
-	atomic_store_explicit(&slot->head, s->head, memory_order_release);
-}
-
-static void server_loop(struct channel_server *srv, struct channel_shm *shm, pid_t parent)
-{
-	uint64_t next = 0;
-
-	for (;;) {
-		uint32_t bell = atomic_load(&shm->doorbell);
-		bool served = false;
-
-		if (atomic_load(&shm->shutdown))
-			return;
-		for (unsigned int c = 0; c < shm->cores; c++) {
-			struct chan_slot *slot = slot_of(shm, c);
-			struct ring_sink sink;
-
-			if (atomic_load(&slot->state) != SLOT_POSTED || slot->seq != next)
-				continue;
-			sink = (struct ring_sink){ slot, ring_of(shm, c), shm->ring_records,
-						   atomic_load(&slot->head), parent };
-			server_execute(srv, c, &slot->rq, &slot->rs,
-				       slot->want_stream ? ring_emit : NULL, &sink);
-			atomic_store(&slot->state, SLOT_DONE);
-			notify_client(slot);
-			next++;
-			served = true;
-		}
-		if (served)
-			continue;
-		atomic_store(&shm->server_waiting, 1);
-		if (futex_wait(&shm->doorbell, bell, SERVER_POLL_NS) == -ETIMEDOUT &&
-		    getppid() != parent)
-			_exit(1);
-		atomic_store(&shm->server_waiting, 0);
-	}
-}
-
-static void __attribute__((noreturn)) server_main(struct mimicos_channel *ch, pid_t parent)
-{
-	struct channel_shm *shm = ch->shm;
-	struct channel_server *srv;
-	int err;
-
-	/* Die with the simulator; it may have died before prctl(). */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
-	err = server_create(&srv, &ch->cfg);
-	shm->init_err = err;
-	atomic_store(&shm->ready, err ? SERVER_FAILED : SERVER_READY);
-	futex_wake(&shm->ready);
-	if (err)
-		_exit(1);
-	server_loop(srv, shm, parent);
-	server_destroy(srv);
-	_exit(0);
-}
-
-/* Client side: has the server gone? Reaps it when it has. */
-static bool server_alive(struct mimicos_channel *ch)
-{
-	bool alive;
-
-	pthread_mutex_lock(&ch->reap_lock);
-	if (!ch->server_gone) {
-		int status;
-		pid_t r = waitpid(ch->pid, &status, WNOHANG);
-
-		if (r == ch->pid) {
-			ch->server_gone = 1;
-			ch->server_status = status;
-		} else if (r < 0 && errno == ECHILD) {
-			ch->server_gone = 1;
-		}
-	}
-	alive = !ch->server_gone;
-	pthread_mutex_unlock(&ch->reap_lock);
-	return alive;
-}
-
-static void free_core_locks(struct mimicos_channel *ch)
-{
-	for (unsigned int c = 0; c < ch->cfg.cores; c++)
-		pthread_mutex_destroy(&ch->core_locks[c]);
-	free(ch->core_locks);
-	ch->core_locks = NULL;
-}
-
-static int oop_open(struct mimicos_channel *ch)
-{
-	size_t slots_off = (sizeof(struct channel_shm) + 63) & ~(size_t)63;
-	size_t rings_off = slots_off + (size_t)ch->cfg.cores * sizeof(struct chan_slot);
-	size_t bytes = rings_off + (size_t)ch->cfg.cores * ch->cfg.stream_ring_records *
-		       sizeof(struct kstream_rec);
-	struct channel_shm *shm;
-	pid_t parent = getpid(), pid;
-	int err;
-
-	shm = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED)
-		return -errno;
-	shm->cores = ch->cfg.cores;
-	shm->ring_records = ch->cfg.stream_ring_records;
-	shm->slots_off = slots_off;
-	shm->rings_off = rings_off;
-	ch->core_locks = calloc(ch->cfg.cores, sizeof(*ch->core_locks));
-	if (!ch->core_locks) {
-		munmap(shm, bytes);
-		return -ENOMEM;
-	}
-	for (unsigned int c = 0; c < ch->cfg.cores; c++)
-		pthread_mutex_init(&ch->core_locks[c], NULL);
-	ch->shm = shm;
-	ch->shm_bytes = bytes;
-	pthread_mutex_init(&ch->reap_lock, NULL);
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if (pid == 0)
-		server_main(ch, parent);
-	ch->pid = pid;
-	while (atomic_load(&shm->ready) == SERVER_STARTING) {
-		if (futex_wait(&shm->ready, SERVER_STARTING, CLIENT_POLL_NS) == -ETIMEDOUT &&
-		    !server_alive(ch) && atomic_load(&shm->ready) == SERVER_STARTING) {
-			err = -EPIPE;
-			goto fail;
-		}
-	}
-	if (atomic_load(&shm->ready) == SERVER_READY)
-		return 0;
-	err = shm->init_err ? shm->init_err : -EPIPE;
-fail:
-	if (ch->pid) {
-		if (!ch->server_gone)
-			waitpid(ch->pid, NULL, 0);
-		ch->pid = 0;
-	}
-	pthread_mutex_destroy(&ch->reap_lock);
-	free_core_locks(ch);
-	munmap(shm, bytes);
-	ch->shm = NULL;
-	return err;
-}
-
-/* Move what the ring holds into ks (or drop it when ks is NULL or full). */
-static void ring_drain(struct chan_slot *slot, const struct kstream_rec *ring, uint32_t size,
-		       struct kstream *ks, int *err)
-{
-	uint32_t head = atomic_load_explicit(&slot->head, memory_order_acquire);
-	uint32_t tail = atomic_load_explicit(&slot->tail, memory_order_relaxed);
-
-	if (head == tail)
-		return;
-	if (ks && !*err)
-		*err = kstream_grow(ks, ks->nr + (head - tail));
-	for (; tail != head; tail++)
-		if (ks && !*err)
-			ks->rec[ks->nr++] = ring[tail & (size - 1)];
-	atomic_store(&slot->tail, tail);
-	if (atomic_load(&slot->server_waiting))
-		futex_wake(&slot->tail);
-}
-
-static int __oop_request(struct mimicos_channel *ch, unsigned int core,
-			 const struct mimicos_request *rq, struct mimicos_response *rs,
-			 struct kstream *ks)
-{
-	struct channel_shm *shm = ch->shm;
-	struct chan_slot *slot = slot_of(shm, core);
-	const struct kstream_rec *ring = ring_of(shm, core);
-	int err = 0;
-
-	if (ch->server_gone)
-		return -EPIPE;
-	slot->rq = *rq;
-	slot->want_stream = ks != NULL;
-	slot->seq = atomic_fetch_add(&shm->next_seq, 1);
-	atomic_store(&slot->state, SLOT_POSTED);
-	atomic_fetch_add(&shm->doorbell, 1);
-	if (atomic_load(&shm->server_waiting))
-		futex_wake(&shm->doorbell);
-	for (;;) {
-		uint32_t ev = atomic_load(&slot->cev);
-
-		ring_drain(slot, ring, shm->ring_records, ks, &err);
-		if (atomic_load(&slot->state) == SLOT_DONE)
-			break;
-		atomic_store(&slot->client_waiting, 1);
-		if (futex_wait(&slot->cev, ev, CLIENT_POLL_NS) == -ETIMEDOUT &&
-		    !server_alive(ch) && atomic_load(&slot->state) != SLOT_DONE)
-			return -EPIPE;
-		atomic_store(&slot->client_waiting, 0);
-	}
-	ring_drain(slot, ring, shm->ring_records, ks, &err);
-	memcpy(rs, &slot->rs, sizeof(*rs));
-	atomic_store(&slot->state, SLOT_IDLE);
-	return err;
-}
-
-/* One request in flight per core: callers of the same core take turns. */
-static int oop_request(struct mimicos_channel *ch, unsigned int core,
-		       const struct mimicos_request *rq, struct mimicos_response *rs,
-		       struct kstream *ks)
-{
-	int err;
-
-	pthread_mutex_lock(&ch->core_locks[core]);
-	err = __oop_request(ch, core, rq, rs, ks);
-	pthread_mutex_unlock(&ch->core_locks[core]);
-	return err;
-}
-
-static void oop_close(struct mimicos_channel *ch)
-{
-	struct channel_shm *shm = ch->shm;
-
-	atomic_store(&shm->shutdown, 1);
-	atomic_fetch_add(&shm->doorbell, 1);
-	futex_wake(&shm->doorbell);
-	/* teardown runs MimicOS's checks: give it time, then stop it */
-	for (int i = 0; i < 5000 && server_alive(ch); i++) {
-		struct timespec ts = { 0, 1000000L };
-
-		nanosleep(&ts, NULL);
-	}
-	if (server_alive(ch)) {
-		kill(ch->pid, SIGKILL);
-		if (waitpid(ch->pid, &ch->server_status, 0) == ch->pid)
-			ch->server_gone = 1;
-	}
-	ch->pid = 0;
-	pthread_mutex_destroy(&ch->reap_lock);
-	free_core_locks(ch);
-	munmap(shm, ch->shm_bytes);
-	ch->shm = NULL;
 }
 
 static const struct channel_ops inproc_ops = {
@@ -1160,13 +815,6 @@ static const struct channel_ops inproc_ops = {
 	.open = inproc_open,
 	.request = inproc_request,
 	.close = inproc_close,
-};
-
-static const struct channel_ops oop_ops = {
-	.name = "out-of-process",
-	.open = oop_open,
-	.request = oop_request,
-	.close = oop_close,
 };
 
 /* ---- the API ---------------------------------------------------------------- */
@@ -1184,7 +832,7 @@ int channel_open(struct mimicos_channel *ch, const struct channel_config *cfg)
 	if (cfg->mode == CHANNEL_IN_PROCESS)
 		ch->ops = &inproc_ops;
 	else if (cfg->mode == CHANNEL_OUT_OF_PROCESS)
-		ch->ops = &oop_ops;
+		ch->ops = &channel_oop_ops;
 	else
 		return -EINVAL;
 	ch->cfg = *cfg;
@@ -1235,242 +883,4 @@ int channel_phys_reader(struct mimicos_channel *ch, struct channel_phys_reader *
 	r->prefetch = phys_reader_prefetch;
 	r->ctx = &ch->srv->os.physmem;
 	return 0;
-}
-
-/* ---- configuration -------------------------------------------------------- */
-
-const char *channel_mode_name(enum channel_mode m)
-{
-	return m == CHANNEL_OUT_OF_PROCESS ? "out-of-process" : "in-process";
-}
-
-void channel_config_init(struct channel_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->mode = CHANNEL_IN_PROCESS;
-	cfg->cores = 1;
-	cfg->mem_bytes = 1ULL << 30;
-	cfg->levels = 4;
-	cfg->nr_mms = 1;
-	cfg->seed = 1;
-	cfg->stream_ring_records = 65536;
-	thp_settings_init(&cfg->thp);
-	/* Estimates (see struct kstream_cost), to be calibrated against Linux. */
-	cfg->cost = (struct kstream_cost){
-		.fault = 320, .mmap = 900, .munmap = 700, .mprotect = 800, .madvise = 500,
-		.advance = 50, .entry_read = 5, .entry_write = 8, .page_alloc = 30,
-		.page_free = 25, .zero_page = 2, .copy_page = 4, .tlb_flush = 40, .khugepaged_pass = 300,
-		.khugepaged_event = 100,
-	};
-	snprintf(cfg->policy, sizeof(cfg->policy), "linux");
-	reservation_config_init(&cfg->reservation);
-}
-
-static const char *const mode_names[] = { "in-process", "out-of-process" };
-static const char *const size_names[PMD_ORDER + 1] = {
-	[2] = "16kB", [3] = "32kB", [4] = "64kB", [5] = "128kB", [6] = "256kB",
-	[7] = "512kB", [8] = "1024kB", [9] = "2048kB",
-};
-
-#define COST_FIELDS(X) X(fault) X(mmap) X(munmap) X(mprotect) X(madvise) X(advance) \
-	X(entry_read) X(entry_write) X(page_alloc) X(page_free) X(zero_page) X(copy_page) \
-	X(tlb_flush) \
-	X(khugepaged_pass) X(khugepaged_event)
-#define KHP_UINT_FIELDS(X) X(scan_sleep_millisecs, 0, UINT32_MAX) \
-	X(alloc_sleep_millisecs, 0, UINT32_MAX) X(pages_to_scan, 1, UINT32_MAX) \
-	X(max_ptes_none, 0, 511) X(max_ptes_swap, 0, 511) X(max_ptes_shared, 0, 511)
-#define MODULE_FIELDS(X) X(thp) X(mthp) X(huge_zero_page) X(khugepaged)
-
-static int enum_key(const struct wj_ctx *c, const cJSON *o, const char *path, const char *key,
-		    const char *const *names, size_t n, int *out)
-{
-	return wj_enum(c, o, path, key, false, names, n, out) < 0 ? -1 : 0;
-}
-
-static int thp_from_json(const struct wj_ctx *c, const cJSON *o, struct thp_settings *t)
-{
-	static const char *const keys[] = { "enabled", "defrag", "use_zero_page", "size",
-					    "khugepaged", "modules", NULL };
-	static const char *const khp_keys[] = {
-#define X(f, lo, hi) #f,
-		KHP_UINT_FIELDS(X)
-#undef X
-		"defrag", NULL };
-	static const char *const module_keys[] = {
-#define X(f) #f,
-		MODULE_FIELDS(X)
-#undef X
-		NULL };
-	const cJSON *sub;
-	uint64_t u;
-	int v;
-
-	if (wj_check_object(c, o, "thp", "the THP settings", keys))
-		return -1;
-	v = (int)t->enabled;
-	if (enum_key(c, o, "thp", "enabled", thp_enabled_names, THP_ENABLED_NR, &v))
-		return -1;
-	t->enabled = (enum thp_enabled)v;
-	v = (int)t->defrag;
-	if (enum_key(c, o, "thp", "defrag", thp_defrag_names, THP_DEFRAG_NR, &v))
-		return -1;
-	t->defrag = (enum thp_defrag)v;
-	if (wj_bool(c, o, "thp", "use_zero_page", false, &t->use_zero_page) < 0)
-		return -1;
-	if ((sub = cJSON_GetObjectItemCaseSensitive(o, "size"))) {
-		static const char *const skeys[] = { "16kB", "32kB", "64kB", "128kB", "256kB",
-						     "512kB", "1024kB", "2048kB", NULL };
-
-		if (wj_check_object(c, sub, "thp.size", "the per-size modes", skeys))
-			return -1;
-		for (int order = 2; order <= PMD_ORDER; order++) {
-			v = (int)t->size[order];
-			if (enum_key(c, sub, "thp.size", size_names[order], thp_size_mode_names,
-				     THP_SIZE_NR, &v))
-				return -1;
-			t->size[order] = (enum thp_size_mode)v;
-		}
-	}
-	if ((sub = cJSON_GetObjectItemCaseSensitive(o, "khugepaged"))) {
-		if (wj_check_object(c, sub, "thp.khugepaged", "the khugepaged settings", khp_keys))
-			return -1;
-#define X(f, lo, hi)								\
-		if (wj_uint(c, sub, "thp.khugepaged", #f, false, lo, hi, &u) < 0)	\
-			return -1;						\
-		if (cJSON_GetObjectItemCaseSensitive(sub, #f))			\
-			t->khugepaged.f = (unsigned int)u;
-		KHP_UINT_FIELDS(X)
-#undef X
-		if (wj_bool(c, sub, "thp.khugepaged", "defrag", false, &t->khugepaged.defrag) < 0)
-			return -1;
-	}
-	if ((sub = cJSON_GetObjectItemCaseSensitive(o, "modules"))) {
-		if (wj_check_object(c, sub, "thp.modules", "the module switches", module_keys))
-			return -1;
-#define X(f) if (wj_bool(c, sub, "thp.modules", #f, false, &t->modules.f) < 0) return -1;
-		MODULE_FIELDS(X)
-#undef X
-	}
-	return 0;
-}
-
-int channel_config_from_json(struct channel_config *cfg, const struct cJSON *obj,
-			     const char *file, struct wl_error *err)
-{
-	static const char *const keys[] = { "mode", "cores", "mem_bytes", "start_pfn", "levels",
-					    "nr_mms", "seed", "stream_ring_records", "thp",
-					    "cost", "policy", "reservation", NULL };
-	static const char *const cost_keys[] = {
-#define X(f) #f,
-		COST_FIELDS(X)
-#undef X
-		NULL };
-	struct wj_ctx c = { .file = file, .err = err };
-	const cJSON *sub;
-	uint64_t u;
-	int v, r;
-
-	if (wj_check_object(&c, obj, "", "MimicOS's configuration", keys))
-		return -1;
-	v = (int)cfg->mode;
-	if (enum_key(&c, obj, "", "mode", mode_names, ARRAY_SIZE(mode_names), &v))
-		return -1;
-	cfg->mode = (enum channel_mode)v;
-	if ((r = wj_uint(&c, obj, "", "cores", false, 1, CHANNEL_MAX_CORES, &u)) < 0)
-		return -1;
-	if (r)
-		cfg->cores = (unsigned int)u;
-	if ((r = wj_size(&c, obj, "", "mem_bytes", false, &u)) < 0)
-		return -1;
-	if (r && (!u || u % (4ULL << 20) || u > (1ULL << 40)))
-		return wj_fail(&c, "", "mem_bytes", "expected a multiple of 4 MiB up to 1 TiB");
-	if (r)
-		cfg->mem_bytes = u;
-	if ((r = wj_uint(&c, obj, "", "start_pfn", false, 0, 1ULL << 40, &u)) < 0)
-		return -1;
-	if (r && u % MAX_ORDER_NR_PAGES)
-		return wj_fail(&c, "", "start_pfn", "expected a multiple of 1024");
-	if (r)
-		cfg->start_pfn = u;
-	if ((r = wj_uint(&c, obj, "", "levels", false, 4, 5, &u)) < 0)
-		return -1;
-	if (r)
-		cfg->levels = (unsigned int)u;
-	if ((r = wj_uint(&c, obj, "", "nr_mms", false, 1, CHANNEL_MAX_MMS, &u)) < 0)
-		return -1;
-	if (r)
-		cfg->nr_mms = (unsigned int)u;
-	if ((r = wj_uint(&c, obj, "", "seed", false, 0, WJ_MAX_EXACT, &u)) < 0)
-		return -1;
-	if (r)
-		cfg->seed = u;
-	if ((r = wj_uint(&c, obj, "", "stream_ring_records", false, 16, 1ULL << 24, &u)) < 0)
-		return -1;
-	if (r && (u & (u - 1)))
-		return wj_fail(&c, "", "stream_ring_records", "expected a power of two");
-	if (r)
-		cfg->stream_ring_records = (uint32_t)u;
-	if ((sub = cJSON_GetObjectItemCaseSensitive(obj, "thp")) && thp_from_json(&c, sub, &cfg->thp))
-		return -1;
-	if ((sub = cJSON_GetObjectItemCaseSensitive(obj, "cost"))) {
-		if (wj_check_object(&c, sub, "cost", "the cost model", cost_keys))
-			return -1;
-#define X(f)									\
-		if ((r = wj_uint(&c, sub, "cost", #f, false, 0, UINT32_MAX, &u)) < 0)	\
-			return -1;						\
-		if (r)								\
-			cfg->cost.f = (uint32_t)u;
-		COST_FIELDS(X)
-#undef X
-	}
-	if ((sub = cJSON_GetObjectItemCaseSensitive(obj, "policy"))) {
-		if (!cJSON_IsString(sub) ||
-		    (strcmp(sub->valuestring, "linux") && strcmp(sub->valuestring, "reservation")))
-			return wj_fail(&c, "", "policy", "expected \"linux\" or \"reservation\"");
-		snprintf(cfg->policy, sizeof(cfg->policy), "%s", sub->valuestring);
-	}
-	if ((sub = cJSON_GetObjectItemCaseSensitive(obj, "reservation")) &&
-	    reservation_config_parse(&cfg->reservation, sub, file, "reservation", err))
-		return -1;
-	return 0;
-}
-
-cJSON *channel_config_to_json(const struct channel_config *cfg)
-{
-	cJSON *root = cJSON_CreateObject(), *thp, *o;
-
-	if (!root)
-		return NULL;
-	cJSON_AddStringToObject(root, "mode", channel_mode_name(cfg->mode));
-	cJSON_AddNumberToObject(root, "cores", cfg->cores);
-	cJSON_AddNumberToObject(root, "mem_bytes", (double)cfg->mem_bytes);
-	cJSON_AddNumberToObject(root, "start_pfn", (double)cfg->start_pfn);
-	cJSON_AddNumberToObject(root, "levels", cfg->levels);
-	cJSON_AddNumberToObject(root, "nr_mms", cfg->nr_mms);
-	cJSON_AddNumberToObject(root, "seed", (double)cfg->seed);
-	cJSON_AddNumberToObject(root, "stream_ring_records", cfg->stream_ring_records);
-	thp = cJSON_AddObjectToObject(root, "thp");
-	cJSON_AddStringToObject(thp, "enabled", thp_enabled_name(cfg->thp.enabled));
-	cJSON_AddStringToObject(thp, "defrag", thp_defrag_name(cfg->thp.defrag));
-	cJSON_AddBoolToObject(thp, "use_zero_page", cfg->thp.use_zero_page);
-	o = cJSON_AddObjectToObject(thp, "size");
-	for (int order = 2; order <= PMD_ORDER; order++)
-		cJSON_AddStringToObject(o, size_names[order], thp_size_mode_name(cfg->thp.size[order]));
-	o = cJSON_AddObjectToObject(thp, "khugepaged");
-#define X(f, lo, hi) cJSON_AddNumberToObject(o, #f, cfg->thp.khugepaged.f);
-	KHP_UINT_FIELDS(X)
-#undef X
-	cJSON_AddBoolToObject(o, "defrag", cfg->thp.khugepaged.defrag);
-	o = cJSON_AddObjectToObject(thp, "modules");
-#define X(f) cJSON_AddBoolToObject(o, #f, cfg->thp.modules.f);
-	MODULE_FIELDS(X)
-#undef X
-	o = cJSON_AddObjectToObject(root, "cost");
-#define X(f) cJSON_AddNumberToObject(o, #f, cfg->cost.f);
-	COST_FIELDS(X)
-#undef X
-	cJSON_AddStringToObject(root, "policy", cfg->policy);
-	if (!strcmp(cfg->policy, "reservation"))
-		cJSON_AddItemToObject(root, "reservation", reservation_config_to_json(&cfg->reservation));
-	return root;
 }

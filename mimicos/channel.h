@@ -87,6 +87,7 @@
 #include "mimicos/huge_memory.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
+#include "mimicos/mimicos.h"
 #include "mimicos/reservation.h"
 #include "workload/error.h"
 
@@ -497,7 +498,7 @@ struct channel_server;
 struct channel_shm;
 struct mimicos_channel;
 
-/* What a mode provides (the two modes live in channel.c). */
+/* What a mode provides (in-process: channel.c; out-of-process: channel_transport.c). */
 struct channel_ops {
 	const char *name;
 	int (*open)(struct mimicos_channel *ch);

@@ -14,6 +14,7 @@
 #define MIMICOS_INTERNAL_H
 
 #include "mimicos/memory.h"
+#include "mimicos/mimicos.h"
 
 #define HPAGE_PMD_MASK	PMD_MASK
 #define HPAGE_PMD_SIZE	PMD_SIZE

@@ -9,6 +9,7 @@
 
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
+#include "mimicos/mimicos.h"
 #include "mimicos/mmap.h"
 #include "workload/event.h"
 

@@ -60,6 +60,7 @@
 #include <stdint.h>
 
 #include "mimicos/memory.h"
+#include "mimicos/mimicos.h"
 
 /* enum scan_result (mm/khugepaged.c), values as the tracepoints print them. */
 #define SCAN_RESULTS(X) \

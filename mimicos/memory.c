@@ -8,6 +8,7 @@
 #include "mimicos/internal.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
+#include "mimicos/mimicos.h"
 #include "mimicos/mmap.h"
 #include "workload/event.h"
 #include "workload/x86.h"

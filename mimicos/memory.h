@@ -1,6 +1,7 @@
 /*
  * memory.h - the anonymous fault path: handle_mm_fault() and what it needs
- * (the kernel instance, zero pages, folios, per-mm page-table state and RSS).
+ * (folios, per-mm page-table state and RSS; the instance with its zero pages
+ * is struct mimicos, mimicos.h).
  *
  * Imitates mm/memory.c (handle_mm_fault, __handle_mm_fault, create_huge_pmd,
  * wp_huge_pmd, handle_pte_fault, do_anonymous_page, alloc_anon_folio,
@@ -89,54 +90,12 @@
 #include <stdint.h>
 
 #include "mimicos/huge_memory.h"
+#include "mimicos/mimicos.h"
 #include "mimicos/mm_types.h"
 #include "mimicos/page_alloc.h"
 #include "mimicos/pgtable.h"
 #include "mimicos/vmstat.h"
 #include "workload/side.h"	/* enum page_class */
-
-/* enum vt_cause values MimicOS uses (workload/event.h). */
-#define MIMICOS_CAUSE_OTHER		0
-#define MIMICOS_CAUSE_KHUGEPAGED	2
-#define MIMICOS_CAUSE_MADV_COLLAPSE	3
-
-struct thp_policy_ops;
-struct khugepaged;
-struct vt_event;
-
-/*
- * Where MimicOS's events go, in the Linux side's event model (struct
- * vt_event of workload/event.h, the records of events.vlog), so the comparison
- * matches both worlds by type and name:
- *
- *   VT_FAULT      every user fault handle_mm_fault() is asked for (also
- *                 the SIGSEGV ones, completed = 0): addr, error_code (P if
- *                 the hardware found a present entry, W, U, I), the
- *                 allocations made while it ran folded in (the first
- *                 VT_FAULT_ALLOCS; nr_allocs counts all), rss_anon after
- *                 it in bytes; latency_ns 0 (the timing simulator's)
- *   VT_ALLOC      an allocation outside a fault and outside a collapse
- *                 (cause other)
- *   VT_FREE       every block given back
- *   VT_SCAN_PMD, VT_COLLAPSE  khugepaged.c's (the collapse carries its
- *                 THP's allocation and the pages freed meanwhile)
- *   VT_TLB_FLUSH  every flush_tlb_range(): reason 3 (TLB_LOCAL_MM_SHOOTDOWN,
- *                 one CPU), pages, or -1 (a full flush) past x86's
- *                 tlb_single_page_flush_ceiling of 33
- *   VT_RSS        an RSS change outside a fault (zaps, collapses)
- *
- * ts is the event clock (os->now_ns: the simulated time its caller set),
- * phase os->phase; tid 0.
- * VT_SYSCALL records are the caller's (channel.c).
- */
-struct mimicos_event_sink {
-	void (*event)(void *ctx, const struct vt_event *ev);
-	void *ctx;
-};
-
-struct mimicos;
-/* Stamp ev (ts = os->now_ns, phase = os->phase) and send it; os->events.event must be set. */
-void mimicos_emit(struct mimicos *os, struct vt_event *ev);
 
 /* enum fault_flag (include/linux/mm_types.h): the ones a caller passes. */
 #define FAULT_FLAG_WRITE	(1u << 0)
@@ -188,83 +147,6 @@ struct folio {
 	struct mm_mem *mapping;
 	unsigned long index;
 };
-
-/* The folios in use, by head pfn (open addressing). */
-struct folio_table {
-	struct folio *slots;
-	size_t cap;		/* power of two (or 0) */
-	size_t nr;
-	unsigned int shift;
-};
-
-/*
- * One simulated machine: the zone, its physical memory, the THP settings,
- * the event counters and the zero pages. cpu: whose per-CPU lists user
- * folios come from.
- */
-struct mimicos {
-	struct zone zone;
-	struct physmem physmem;
-	struct thp_settings thp;
-	struct vm_events ev;
-	unsigned int cpu;
-	unsigned long zero_pfn;		/* ZERO_PAGE(0) */
-	unsigned long huge_zero_pfn;	/* huge_zero_folio, PFN_NONE until used */
-	long huge_zero_refcount;	/* huge_zero_refcount: users + 1 */
-	struct folio_table folios;
-	/*
-	 * deferred_split_queue (mm/huge_memory.c): head pfns of the partially
-	 * mapped large folios, oldest first. deferred_split_scan() splits
-	 * them; a folio also leaves the queue when it is freed
-	 * (folio_unqueue_deferred_split()).
-	 */
-	struct deferred_split {
-		unsigned long *pfns;
-		size_t nr, cap;
-	} deferred_split;
-	/* A THP policy beside Linux's (internal.h), NULL for Linux's alone. */
-	const struct thp_policy_ops *policy;
-	void *policy_data;
-	/* khugepaged's state (khugepaged.h), NULL until khugepaged_init(). */
-	struct khugepaged *khugepaged;
-	/* Events (NULL event: none), and what stamps them. */
-	struct mimicos_event_sink events;
-	/*
-	 * The event clock: the simulated time mimicos_emit() stamps records
-	 * with, and nothing else reads (khugepaged keeps its own clock). Set
-	 * by khugepaged to each pass's time, by the channel to a request's.
-	 */
-	uint64_t now_ns;
-	int16_t phase;			/* the workload's phase tag, -1 none */
-	/*
-	 * The workload's task is blocked (a khugepaged_wait or a sleep): a
-	 * flush khugepaged requests for its mm finds no CPU running it (x86
-	 * sends no IPI to a lazy CPU), so no tlb:tlb_flush fires in its
-	 * context. While it runs, the flush is an IPI it handles: a remote
-	 * shootdown in its context. Set by the channel around those requests.
-	 */
-	bool mm_idle;
-	struct vt_event *fault_ev;	/* the fault being handled (events on) */
-	uint8_t alloc_cause;		/* enum vt_cause of allocations outside faults */
-	struct {
-		bool has_alloc;
-		unsigned long pfn;
-		unsigned int order;
-		gfp_t gfp;
-		uint32_t freed;		/* pages freed meanwhile */
-	} collapse;			/* filled while a collapse runs (alloc_cause set) */
-	/* A second observer of the zone's allocations and frees (the channel's). */
-	struct zone_trace page_trace;
-};
-
-/*
- * Set up a machine with a zone as 'zc' describes, settings 'thp' (NULL:
- * thp_settings_init() defaults), counters at 0, and the 4 KiB zero page.
- * 0 or -errno (zone_init(), physmem_init(), -ENOMEM).
- */
-int mimicos_init(struct mimicos *os, const struct zone_config *zc,
-		 const struct thp_settings *thp);
-void mimicos_release(struct mimicos *os);
 
 /*
  * Where unmapping, PMD splits and mprotect report the virtual ranges whose
@@ -379,15 +261,5 @@ void mm_page_classes(struct mm_struct *mm, unsigned long start, unsigned long le
 
 /* page_folio(): the folio holding 'pfn', or NULL (zero pages, tables). */
 struct folio *pfn_folio(struct mimicos *os, unsigned long pfn);
-
-static inline bool is_zero_pfn(const struct mimicos *os, unsigned long pfn)
-{
-	return pfn == os->zero_pfn;
-}
-
-static inline bool is_huge_zero_pfn(const struct mimicos *os, unsigned long pfn)
-{
-	return os->huge_zero_pfn != PFN_NONE && pfn == os->huge_zero_pfn;
-}
 
 #endif

@@ -229,7 +229,7 @@ struct maxblk;
  * Who is told of each block handed out by __alloc_pages() (after it is
  * taken) and given back to __free_pages() (before it is freed): pfn of the
  * first page and the order, as the caller asked (and the gfp of an
- * allocation). MimicOS's struct mimicos owns this hook (memory.c turns
+ * allocation). MimicOS's struct mimicos (mimicos.h) owns this hook (memory.c turns
  * the calls into events) and passes them on to its page_trace: the
  * instruction-stream
  * channel (channel.h) turns them into struct page metadata writes. Per-cpu

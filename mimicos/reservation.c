@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "mimicos/internal.h"
+#include "mimicos/mimicos.h"
 #include "mimicos/mmap.h"
 #include "mimicos/reservation.h"
 #include "workload/json.h"

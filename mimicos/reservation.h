@@ -87,6 +87,7 @@
 #include <stdint.h>
 
 #include "mimicos/memory.h"
+#include "mimicos/mimicos.h"
 #include "workload/error.h"
 
 struct cJSON;
