@@ -82,13 +82,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>		/* a request's PROT_*, MAP_* and MADV_* */
 #include <sys/types.h>
 
 #include "mimicos/huge_memory.h"
 #include "mimicos/khugepaged.h"
 #include "mimicos/memory.h"
 #include "mimicos/reservation.h"
+#include "mimicos/version.h"	/* MIMICOS_LINUX_VERSION, which results record */
 #include "workload/error.h"
+
+/* The request constants a libc may not have yet (the same values as mmap.h's). */
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE	0x100000
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE		25
+#endif
 
 struct cJSON;
 

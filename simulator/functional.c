@@ -12,8 +12,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "mimicos/mmap.h"
-#include "mimicos/version.h"
 #include "simulator/functional.h"
 #include "simulator/stats.h"
 #include "workload/evlog.h"

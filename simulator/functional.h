@@ -60,9 +60,7 @@
 #include <stdint.h>
 
 #include "mimicos/channel.h"
-#include "mimicos/khugepaged.h"
 #include "simulator/timing.h"
-#include "mimicos/memory.h"
 #include "workload/error.h"
 #include "workload/side.h"
 #include "workload/spec.h"
