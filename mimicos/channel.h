@@ -58,7 +58,7 @@
  * Address spaces: cfg.nr_mms mms exist from channel_open() on, each laid out
  * as mm_init() does with its own stream of cfg.seed (mm i draws from
  * wl_rng_derive(seed, CHANNEL_MM_STREAM + i), so mm 0 is placed as
- * simulator/functional.c places its one mm), each with cfg.levels-level
+ * simulator/driver.c places its one mm), each with cfg.levels-level
  * page tables and khugepaged wired (khugepaged_mm_init()). Requests name
  * the mm by index.
  *
