@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "simulator/config.h"
-#include "simulator/functional.h"
+#include "simulator/driver.h"
 
 #define GIB (1ULL << 30)
 
@@ -53,8 +53,8 @@ static double run_once(const char *pattern, uint64_t count, bool timed)
 {
 	struct sim_config cfg;
 	struct timing_config tc;
-	struct functional_opts o;
-	struct functional_run run;
+	struct driver_opts o;
+	struct driver_run run;
 	struct wl_error err = { 0 };
 	struct wl_spec spec;
 	char text[1024], access[256] = "";
@@ -73,17 +73,17 @@ static double run_once(const char *pattern, uint64_t count, bool timed)
 	}
 	sim_config_init(&cfg);
 	sim_config_timing(&cfg, &tc);
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.mem_bytes = 4 * GIB;
 	o.mimicos = &cfg.mimicos;
 	o.timing = timed ? &tc : NULL;
 	t0 = now_s();
-	if (functional_run(&run, &spec, &o, &err)) {
+	if (driver_run(&run, &spec, &o, &err)) {
 		fprintf(stderr, "bench_sim: %s: %s\n", err.path, err.msg);
 		exit(1);
 	}
 	t1 = now_s();
-	functional_release(&run);
+	driver_release(&run);
 	wl_spec_release(&spec);
 	return t1 - t0;
 }

@@ -2,7 +2,7 @@
  * cmd_sim.c - virtuoso sim: a workload through MimicOS, DIR/sim.json.
  *
  * The workload's stream drives MimicOS through the channel
- * (simulator/functional.h). By default every access is timed on one core
+ * (simulator/driver.h). By default every access is timed on one core
  * (simulator/timing.h: MMU, caches, DRAM, the interval core model, faults
  * and system calls timed with the kernel's instruction stream: "timing":
  * "interval"); --functional skips timing ("timing": "none").
@@ -31,7 +31,7 @@
 
 #include "cli/cli.h"
 #include "simulator/config.h"
-#include "simulator/functional.h"
+#include "simulator/driver.h"
 #include "workload/evlog.h"
 #include "workload/json.h"
 
@@ -92,8 +92,8 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 		  struct sim_config *cfg, bool timed, const uint64_t *region_start,
 		  const struct wl_kernel *given)
 {
-	struct functional_opts o;
-	struct functional_run run;
+	struct driver_opts o;
+	struct driver_run run;
 	struct wl_error err = { 0 };
 	struct wl_kernel host = given ? *given : s->kernel;
 	char path[4096], log_path[SIM_PATH_ROOM];
@@ -109,7 +109,7 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 		wl_error_print(&err, stderr);
 		return EXIT_HOST;
 	}
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.host = &host;
 	o.region_start = region_start;
 	o.mem_bytes = mem_bytes;
@@ -130,15 +130,15 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 	/* cli_sim_check_out_dir() made sure these fit */
 	snprintf(log_path, sizeof(log_path), "%s/" EVLOG_SIM_NAME, dir);
 	o.events_path = log_path;
-	if (functional_run(&run, s, &o, &err)) {
+	if (driver_run(&run, s, &o, &err)) {
 		fprintf(stderr, "virtuoso %s: ", name);
 		wl_error_print(&err, stderr);
-		functional_release(&run);
+		driver_release(&run);
 		if (created)		/* nothing half-written: the log is gone already */
 			rmdir(dir);
 		return EXIT_FAIL;
 	}
-	json = functional_to_json(&run);
+	json = driver_to_json(&run);
 	if (json) {
 		/* the whole effective configuration: the hardware's and MimicOS's */
 		cfg->mimicos = run.mimicos;
@@ -148,7 +148,7 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 		cJSON_AddStringToObject(json, "tool", cli_version);
 	}
 	if (!json) {
-		functional_release(&run);
+		driver_release(&run);
 		fprintf(stderr, "virtuoso %s: out of memory\n", name);
 		unlink(log_path);
 		if (created)
@@ -167,7 +167,7 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 			run.nr_reasons > 1 ? " (and more: see incomplete_reasons)" : "");
 	else if (!ret && cli_verbose)
 		fprintf(stderr, "virtuoso %s: wrote %s\n", name, path);
-	functional_release(&run);
+	driver_release(&run);
 	return ret;
 }
 

@@ -58,7 +58,7 @@
  * Address spaces: cfg.nr_mms mms exist from channel_open() on, each laid out
  * as mm_init() does with its own stream of cfg.seed (mm i draws from
  * wl_rng_derive(seed, CHANNEL_MM_STREAM + i), so mm 0 is placed as
- * simulator/functional.c places its one mm), each with cfg.levels-level
+ * simulator/driver.c places its one mm), each with cfg.levels-level
  * page tables and khugepaged wired (khugepaged_mm_init()). Requests name
  * the mm by index.
  *
@@ -82,6 +82,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>		/* a request's PROT_*, MAP_* and MADV_* */
 #include <sys/types.h>
 
 #include "mimicos/huge_memory.h"
@@ -89,7 +90,16 @@
 #include "mimicos/memory.h"
 #include "mimicos/mimicos.h"
 #include "mimicos/reservation.h"
+#include "mimicos/version.h"	/* MIMICOS_LINUX_VERSION, which results record */
 #include "workload/error.h"
+
+/* The request constants a libc may not have yet (the same values as mmap.h's). */
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE	0x100000
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE		25
+#endif
 
 struct cJSON;
 

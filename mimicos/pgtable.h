@@ -67,6 +67,7 @@
 #include "mimicos/mm.h"
 #include "mimicos/mm_types.h"
 #include "mimicos/page_alloc.h"
+#include "workload/x86.h"
 
 /* Entry types (pgtable_64_types.h, pgtable_types.h). */
 typedef uint64_t pteval_t, pmdval_t, pudval_t, p4dval_t, pgdval_t, pgprotval_t;
@@ -92,32 +93,8 @@ typedef unsigned long pgtable_t;
 #define pgd_val(x)	((x).pgd)
 #define pgprot_val(x)	((x).pgprot)
 
-/* Entry bits (pgtable_types.h). */
-#define _PAGE_BIT_PRESENT	0
-#define _PAGE_BIT_RW		1
-#define _PAGE_BIT_USER		2
-#define _PAGE_BIT_PWT		3
-#define _PAGE_BIT_PCD		4
-#define _PAGE_BIT_ACCESSED	5
-#define _PAGE_BIT_DIRTY		6
-#define _PAGE_BIT_PSE		7	/* 4 MB (or 2MB) page */
-#define _PAGE_BIT_PAT		7	/* on 4KB pages */
-#define _PAGE_BIT_GLOBAL	8
-#define _PAGE_BIT_PAT_LARGE	12	/* on 2MB or 1GB pages */
-#define _PAGE_BIT_NX		63
+/* Entry bits: workload/x86.h. */
 
-#define _PAGE_PRESENT	(1ULL << _PAGE_BIT_PRESENT)
-#define _PAGE_RW	(1ULL << _PAGE_BIT_RW)
-#define _PAGE_USER	(1ULL << _PAGE_BIT_USER)
-#define _PAGE_PWT	(1ULL << _PAGE_BIT_PWT)
-#define _PAGE_PCD	(1ULL << _PAGE_BIT_PCD)
-#define _PAGE_ACCESSED	(1ULL << _PAGE_BIT_ACCESSED)
-#define _PAGE_DIRTY	(1ULL << _PAGE_BIT_DIRTY)
-#define _PAGE_PSE	(1ULL << _PAGE_BIT_PSE)
-#define _PAGE_PAT	(1ULL << _PAGE_BIT_PAT)
-#define _PAGE_GLOBAL	(1ULL << _PAGE_BIT_GLOBAL)
-#define _PAGE_PAT_LARGE	(1ULL << _PAGE_BIT_PAT_LARGE)
-#define _PAGE_NX	(1ULL << _PAGE_BIT_NX)
 /* PROT_NONE entries: not present to the hardware, present to Linux. */
 #define _PAGE_PROTNONE	_PAGE_GLOBAL
 /* Knights Landing may set A/D on a not-present entry: *_none() ignores them. */
@@ -127,14 +104,11 @@ typedef unsigned long pgtable_t;
 #define _PAGE_TABLE	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY)
 #define _KERNPG_TABLE	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
 
-/* __PHYSICAL_MASK_SHIFT 52 (page_64_types.h). */
-#define __PHYSICAL_MASK_SHIFT	52
-#define __PHYSICAL_MASK		((1ULL << __PHYSICAL_MASK_SHIFT) - 1)
+/* __PHYSICAL_MASK and PTE_PFN_MASK: workload/x86.h. */
 #define PHYSICAL_PAGE_MASK	(((uint64_t)PAGE_MASK) & __PHYSICAL_MASK)
 #define PHYSICAL_PMD_PAGE_MASK	(((uint64_t)PMD_MASK) & __PHYSICAL_MASK)
 #define PHYSICAL_PUD_PAGE_MASK	(((uint64_t)PUD_MASK) & __PHYSICAL_MASK)
-#define PTE_PFN_MASK		PHYSICAL_PAGE_MASK
-#define PTE_FLAGS_MASK		(~PTE_PFN_MASK)
+_Static_assert(PTE_PFN_MASK == PHYSICAL_PAGE_MASK, "an entry's frame is a page's address");
 
 /* Geometry (pgtable_64_types.h). PMD_SHIFT/SIZE/MASK are in mm_types.h. */
 #define PTRS_PER_PTE	512

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mimicos/pgtable.h"
 #include "simulator/check.h"
 #include "simulator/mmu.h"
+#include "workload/x86.h"
 
 const char *const mmu_page_size_names[MMU_PS_NR] = { "4k", "2m", "1g" };
 const char *const mmu_pwc_level_names[PWC_NR] = { "pml5", "pml4", "pdpt", "pd" };

@@ -1,7 +1,7 @@
 /*
  * timing.h - the timing model of one simulated core: the core (core.h), its
  * MMU (mmu.h) and its memory hierarchy (memsys.h), and how MimicOS's work
- * is timed on them. The workload driver (functional.c) asks it to
+ * is timed on them. The workload driver (driver.c) asks it to
  * translate, to access data, to replay the kernel's instruction stream and
  * to apply TLB shootdowns; it keeps the clock and the statistics.
  *

@@ -28,7 +28,7 @@
 #include <cjson/cJSON.h>
 
 #include "linux-probes/thp_sysfs.h"
-#include "simulator/functional.h"
+#include "simulator/driver.h"
 #include "tests/host.h"
 #include "tests/run.h"
 #include "workload/evlog.h"
@@ -1449,8 +1449,8 @@ static void expect_same_runs(const char *spec_path, const char *region,
 static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json, bool timing)
 {
 	static const char *const classes[PAGE_CLASS_NR] = { "none", "zero", "pte", "pmd" };
-	struct functional_opts o;
-	struct functional_run run;
+	struct driver_opts o;
+	struct driver_run run;
 	struct wl_error err = { 0 };
 	struct wl_spec spec;
 	uint64_t start[16] = { 0 };
@@ -1463,13 +1463,13 @@ static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json, bool
 		snprintf(k, sizeof(k), "regions.%s.start", spec.regions[i].name);
 		start[i] = (uint64_t)num(linux_json, k);
 	}
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.region_start = start;
 	o.mem_bytes = 4ULL << 30;
-	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(driver_run(&run, &spec, &o, &err), 0, "%s: %s", err.path, err.msg);
 	cr_expect(run.complete, "%s: sim incomplete", spec_path);
 	for (size_t i = 0; i < spec.nr_regions; i++) {
-		const struct functional_region *r = &run.regions[i];
+		const struct driver_region *r = &run.regions[i];
 		const char *name = spec.regions[i].name;
 		char k[96];
 
@@ -1490,7 +1490,7 @@ static void expect_mimicos_agrees(const char *spec_path, cJSON *linux_json, bool
 		snprintf(k, sizeof(k), "regions.%s.backing", name);
 		expect_same_runs(spec_path, name, &r->backing, at(linux_json, k));
 	}
-	functional_release(&run);
+	driver_release(&run);
 	wl_spec_release(&spec);
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_timing.c - the timed simulation end to end (functional_run() with a
+ * test_timing.c - the timed simulation end to end (driver_run() with a
  * timing model), against values derived by hand from the configuration;
  * and, at the end ("the model pinned"), one struct timing alone on a small
  * machine whose every latency the test sets, each fault kind's kernel
@@ -20,13 +20,13 @@
 #include <cjson/cJSON.h>
 
 #include "simulator/config.h"
-#include "simulator/functional.h"
+#include "simulator/driver.h"
 #include "simulator/stats.h"
 #include "tests/simulator/harness.h"
 
 static struct timing_config tc;
 static struct wl_spec spec;
-static struct functional_run run;
+static struct driver_run run;
 static bool loaded;
 
 static struct sa_config sa(uint32_t sets, uint32_t ways, uint32_t latency)
@@ -59,7 +59,7 @@ static void config(void)
 
 static void teardown(void)
 {
-	functional_release(&run);
+	driver_release(&run);
 	if (loaded)
 		wl_spec_release(&spec);
 	loaded = false;
@@ -70,16 +70,16 @@ TestSuite(timing, .init = config, .fini = teardown);
 /* Run a spec given as text, timed, THP settings all given by the spec. */
 static void run_text(const char *text)
 {
-	struct functional_opts o;
+	struct driver_opts o;
 	struct wl_error err = { 0 };
 
 	cr_assert_eq(wl_spec_parse(&spec, text, strlen(text), "test.json", &err), 0,
 		     "%s: %s", err.path, err.msg);
 	loaded = true;
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.mem_bytes = 1ULL << 30;
 	o.timing = &tc;
-	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(driver_run(&run, &spec, &o, &err), 0, "%s: %s", err.path, err.msg);
 	cr_assert(run.complete);
 	cr_assert(run.timed);
 }
@@ -128,7 +128,7 @@ static uint64_t chase_cycles(const char *thp, const char *size, unsigned int cou
 		 "\"stride\": \"4KiB\", \"count\": %u}]}", thp, size, count);
 	run_text(text);
 	*out = run.phases[0].timing;
-	functional_release(&run);
+	driver_release(&run);
 	wl_spec_release(&spec);
 	loaded = false;
 	return out->cycles;
@@ -206,7 +206,7 @@ Test(timing, entry_and_exit_lengthen_the_runtime_not_the_fault_latency)
 		"\"phases\": [{\"op\": \"touch\", \"region\": \"buf\"}, "
 		"{\"op\": \"access\", \"region\": \"buf\", \"pattern\": \"sequential\", "
 		"\"stride\": \"64B\", \"count\": 65536, \"write_fraction\": 0}]}";
-	struct functional_run a;
+	struct driver_run a;
 	struct side_latencies *la, *lb;
 
 	run_text(text);
@@ -262,9 +262,9 @@ static void reference(struct timing_config *t, struct channel_config *m, enum ch
 
 /* Run a dataset (host settings: Linux's defaults, as the datasets fix all but khugepaged's). */
 static void run_dataset(const char *name, const struct timing_config *t,
-			const struct channel_config *m, struct functional_run *out)
+			const struct channel_config *m, struct driver_run *out)
 {
-	struct functional_opts o;
+	struct driver_opts o;
 	struct wl_error err = { 0 };
 	struct wl_kernel host;
 	char path[128];
@@ -274,18 +274,18 @@ static void run_dataset(const char *name, const struct timing_config *t,
 		cr_assert_eq(wl_spec_load(&spec, path, &err), 0, "%s", err.msg);
 		loaded = true;
 	}
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.mem_bytes = 4ULL << 30;
 	o.mimicos = m;
 	o.timing = t;
 	linux_defaults(&host);
 	o.host = &host;
-	cr_assert_eq(functional_run(out, &spec, &o, &err), 0, "%s: %s: %s", name, err.path, err.msg);
+	cr_assert_eq(driver_run(out, &spec, &o, &err), 0, "%s: %s: %s", name, err.path, err.msg);
 }
 
-static char *json_text(struct functional_run *r)
+static char *json_text(struct driver_run *r)
 {
-	cJSON *j = functional_to_json(r);
+	cJSON *j = driver_to_json(r);
 	char *text;
 
 	cr_assert_not_null(j);
@@ -303,13 +303,13 @@ ParameterizedTestParameters(timing, every_dataset_runs_timed_with_the_functional
 /*
  * Timing decides when, never what: every dataset, timed, completes with the
  * faults, THP faults and page classes of the untimed run (whose outcomes
- * test_functional.c checks against INDEX.md), and takes simulated time.
+ * test_driver.c checks against INDEX.md), and takes simulated time.
  */
 ParameterizedTest(struct ds_name *d, timing, every_dataset_runs_timed_with_the_functional_outcome)
 {
 	struct timing_config t;
 	struct channel_config m;
-	struct functional_run untimed;
+	struct driver_run untimed;
 
 	reference(&t, &m, CHANNEL_IN_PROCESS);
 	run_dataset(d->name, &t, &m, &run);
@@ -324,7 +324,7 @@ ParameterizedTest(struct ds_name *d, timing, every_dataset_runs_timed_with_the_f
 				  sizeof(run.regions[i].pages)), "%s: %s pages", d->name,
 			  spec.regions[i].name);
 	}
-	functional_release(&untimed);
+	driver_release(&untimed);
 }
 
 /* The same spec, configuration and seed give a byte-identical result. */
@@ -332,7 +332,7 @@ Test(timing, runs_are_deterministic)
 {
 	struct timing_config t;
 	struct channel_config m;
-	struct functional_run again;
+	struct driver_run again;
 	char *a, *b;
 
 	reference(&t, &m, CHANNEL_IN_PROCESS);
@@ -343,7 +343,7 @@ Test(timing, runs_are_deterministic)
 	cr_assert_str_eq(a, b);
 	free(a);
 	free(b);
-	functional_release(&again);
+	driver_release(&again);
 }
 
 /* MimicOS in its own process (the walker reads its entries over the channel): the same result. */
@@ -351,7 +351,7 @@ Test(timing, out_of_process_gives_the_same_timed_result)
 {
 	struct timing_config t;
 	struct channel_config m;
-	struct functional_run other;
+	struct driver_run other;
 	char *a, *b;
 
 	reference(&t, &m, CHANNEL_IN_PROCESS);
@@ -363,7 +363,7 @@ Test(timing, out_of_process_gives_the_same_timed_result)
 	cr_assert_str_eq(a, b);
 	free(a);
 	free(b);
-	functional_release(&other);
+	driver_release(&other);
 }
 
 /*
@@ -374,7 +374,7 @@ Test(timing, nested_paging_adds_host_references)
 {
 	struct timing_config t;
 	struct channel_config m;
-	struct functional_run nested;
+	struct driver_run nested;
 	uint64_t host = 0;
 
 	reference(&t, &m, CHANNEL_IN_PROCESS);
@@ -389,7 +389,7 @@ Test(timing, nested_paging_adds_host_references)
 	cr_assert_gt(nested.timing.mmu.walk_cycles, run.timing.mmu.walk_cycles);
 	cr_assert_gt(nested.runtime_ns, run.runtime_ns);
 	cr_assert_eq(nested.regions[1].faults, run.regions[1].faults);
-	functional_release(&nested);
+	driver_release(&nested);
 }
 
 /* ---- the model pinned: hand-derived cycle counts ------------------------------------ */

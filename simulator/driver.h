@@ -1,5 +1,5 @@
 /*
- * functional.h - the workload driver: a spec's operation stream through
+ * driver.h - the workload driver: a spec's operation stream through
  * MimicOS, untimed (the functional mode) or on one core's timing model.
  *
  * The driver consumes the stream of workload/gen.h, the same one the native
@@ -52,28 +52,26 @@
  * included (mmap's random base is drawn from the spec's seed), in either
  * channel mode.
  */
-#ifndef SIMULATOR_FUNCTIONAL_H
-#define SIMULATOR_FUNCTIONAL_H
+#ifndef SIMULATOR_DRIVER_H
+#define SIMULATOR_DRIVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mimicos/channel.h"
-#include "mimicos/khugepaged.h"
 #include "simulator/timing.h"
-#include "mimicos/memory.h"
 #include "workload/error.h"
 #include "workload/side.h"
 #include "workload/spec.h"
 
-struct functional_opts {
+struct driver_opts {
 	/*
 	 * NULL, or one address per region: map region r there (MAP_FIXED_NOREPLACE)
 	 * unless it is 0 (then the placement is MimicOS's own, as without).
 	 */
 	const uint64_t *region_start;
-	/* Size of the simulated zone; 0: this machine's RAM (functional_host_mem_bytes()). */
+	/* Size of the simulated zone; 0: this machine's RAM (driver_host_mem_bytes()). */
 	uint64_t mem_bytes;
 	/*
 	 * Kernel settings the spec leaves to the host: taken from 'host' where
@@ -106,12 +104,12 @@ struct functional_opts {
 };
 
 /* No fixed addresses, the host's RAM, host settings from sysfs. */
-void functional_opts_init(struct functional_opts *o);
+void driver_opts_init(struct driver_opts *o);
 
 /* Physical memory of this machine, rounded down to 4 MiB, at most 1 TiB. */
-uint64_t functional_host_mem_bytes(void);
+uint64_t driver_host_mem_bytes(void);
 
-struct functional_region {
+struct driver_region {
 	uint64_t start, size;
 	uint64_t faults, thp_faults, write_faults;
 	uint64_t populate_faults;		/* GUP faults of MAP_POPULATE */
@@ -121,7 +119,7 @@ struct functional_region {
 	struct side_latencies latency;		/* timed: each user fault's simulated ns */
 };
 
-struct functional_phase {
+struct driver_phase {
 	uint64_t faults, thp_faults, accesses;
 	struct timing_stats timing;		/* the phase's counters (timed runs) */
 	uint64_t start_ns, runtime_ns;		/* simulated time (sleeps and waits only) */
@@ -130,12 +128,12 @@ struct functional_phase {
 	uint64_t (*pages)[PAGE_CLASS_NR];		/* per region, at the phase end */
 };
 
-struct functional_run {
+struct driver_run {
 	const struct wl_spec *spec;
 	struct wl_kernel kernel;		/* the settings in force, all resolved */
 	uint64_t mem_bytes;			/* the zone's size */
-	struct functional_region *regions;	/* spec->nr_regions */
-	struct functional_phase *phases;	/* spec->nr_phases */
+	struct driver_region *regions;	/* spec->nr_regions */
+	struct driver_phase *phases;	/* spec->nr_phases */
 	struct vm_events ev;			/* MimicOS's counters at the end */
 	/* khugepaged and MADV_COLLAPSE outcomes, by enum scan_result (khugepaged.h) */
 	uint64_t scan_status[NR_SCAN_RESULTS], collapse_status[NR_SCAN_RESULTS];
@@ -158,9 +156,9 @@ struct functional_run {
  * munmap, a fault that would kill the process (SIGSEGV, SIGBUS, OOM).
  * Release the run in both cases.
  */
-int functional_run(struct functional_run *run, const struct wl_spec *s,
-		   const struct functional_opts *o, struct wl_error *err);
-void functional_release(struct functional_run *run);
+int driver_run(struct driver_run *run, const struct wl_spec *s,
+	       const struct driver_opts *o, struct wl_error *err);
+void driver_release(struct driver_run *run);
 
 /*
  * The run as sim.json ("side": "sim", "timing": "none" or "interval"; the
@@ -170,6 +168,6 @@ void functional_release(struct functional_run *run);
  * effective configuration). Free with cJSON_Delete; NULL if out of memory.
  */
 struct cJSON;
-struct cJSON *functional_to_json(const struct functional_run *run);
+struct cJSON *driver_to_json(const struct driver_run *run);
 
 #endif

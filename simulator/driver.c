@@ -1,5 +1,5 @@
 /*
- * functional.c - a spec's stream through MimicOS, no timing (functional.h).
+ * driver.c - the workload driver: a spec's stream through MimicOS, timed or not (driver.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,16 +12,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "mimicos/mmap.h"
-#include "mimicos/version.h"
-#include "simulator/functional.h"
+#include "simulator/driver.h"
 #include "simulator/stats.h"
 #include "workload/evlog.h"
 #include "workload/gen.h"
 #include "workload/prng.h"
 #include "workload/side.h"
 
-#define FUNCTIONAL_BATCH 1024
+#define DRIVER_BATCH 1024
 #define ZONE_ALIGN (4ULL << 20)
 #define ZONE_MAX (1ULL << 40)
 
@@ -36,8 +34,8 @@ struct tcache {
 	size_t cap, nr;
 };
 
-struct functional_state {
-	struct functional_run *run;
+struct driver_state {
+	struct driver_run *run;
 	struct wl_error *err;
 	struct mimicos_channel ch;
 	struct tcache tc;
@@ -52,16 +50,16 @@ struct functional_state {
 	uint64_t wake_cycles;		/* timed: the core cycle from which khugepaged's next pass is due */
 	struct timing_stats phase_begin;
 	long phase;		/* -1 during setup */
-	struct functional_phase *ph;	/* &run->phases[phase], NULL during setup */
+	struct driver_phase *ph;	/* &run->phases[phase], NULL during setup */
 	uint64_t now_ns;	/* simulated time */
 };
 
-void functional_opts_init(struct functional_opts *o)
+void driver_opts_init(struct driver_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 }
 
-uint64_t functional_host_mem_bytes(void)
+uint64_t driver_host_mem_bytes(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
 	uint64_t b;
@@ -76,7 +74,7 @@ uint64_t functional_host_mem_bytes(void)
 }
 
 /* "phases[N]" inside a phase, "regions[N]" during setup. */
-static const char *where(const struct functional_state *st, uint32_t region,
+static const char *where(const struct driver_state *st, uint32_t region,
 			 char *buf, size_t len)
 {
 	if (st->phase >= 0)
@@ -86,10 +84,10 @@ static const char *where(const struct functional_state *st, uint32_t region,
 	return buf;
 }
 
-static int fail(struct functional_state *st, uint32_t region, const char *fmt, ...)
+static int fail(struct driver_state *st, uint32_t region, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(struct functional_state *st, uint32_t region, const char *fmt, ...)
+static int fail(struct driver_state *st, uint32_t region, const char *fmt, ...)
 {
 	char path[48], msg[sizeof(st->err->msg)];
 	va_list ap;
@@ -102,9 +100,9 @@ static int fail(struct functional_state *st, uint32_t region, const char *fmt, .
 }
 
 /* Mark the run incomplete: "phases[N]: <why>". */
-static int incomplete(struct functional_state *st, uint32_t region, const char *why)
+static int incomplete(struct driver_state *st, uint32_t region, const char *why)
 {
-	struct functional_run *run = st->run;
+	struct driver_run *run = st->run;
 	char path[48], line[256], **r;
 
 	snprintf(line, sizeof(line), "%s: %s", where(st, region, path, sizeof(path)), why);
@@ -122,7 +120,7 @@ static int incomplete(struct functional_state *st, uint32_t region, const char *
 /* ---- kernel settings ------------------------------------------------------ */
 
 /* Settings the spec leaves to the host: from 'host' where it has them, then sysfs. */
-static int resolve_kernel(struct functional_run *run, const struct functional_opts *o,
+static int resolve_kernel(struct driver_run *run, const struct driver_opts *o,
 			  struct wl_error *err)
 {
 	struct wl_kernel *k = &run->kernel;
@@ -260,7 +258,7 @@ static void tc_flush(struct tcache *tc, uint64_t start, uint64_t end)
  * from which the clock has passed it: clock_ns > W  <=>  cycles >=
  * ceil((W + 1) * MHz / 1000). Compared on every access, so no division there.
  */
-static void set_wake(struct functional_state *st, uint64_t next_wake_ns)
+static void set_wake(struct driver_state *st, uint64_t next_wake_ns)
 {
 	unsigned __int128 t = ((unsigned __int128)next_wake_ns + 1) * st->tm->cfg.core.freq_mhz + 999;
 
@@ -269,7 +267,7 @@ static void set_wake(struct functional_state *st, uint64_t next_wake_ns)
 }
 
 /* The channel failed (the server gone): the run fails, saying so. */
-static int transport_failed(struct functional_state *st, int err)
+static int transport_failed(struct driver_state *st, int err)
 {
 	return wl_error_set(st->err, st->run->spec->file, "", "MimicOS (%s): %s",
 			    channel_mode_name(st->ch.cfg.mode), strerror(-err));
@@ -282,7 +280,7 @@ static int transport_failed(struct functional_state *st, int err)
  * MimicOS holds the fault's log record until it hears that time, so the log
  * carries it as Linux's carries the measured one.
  */
-static int fault_timed(struct functional_state *st, const struct mimicos_response *rs)
+static int fault_timed(struct driver_state *st, const struct mimicos_response *rs)
 {
 	uint64_t cycles, mhz = st->tm->cfg.core.freq_mhz;
 	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT_LATENCY };
@@ -305,7 +303,7 @@ static int fault_timed(struct functional_state *st, const struct mimicos_respons
  * (the time its log records are stamped with); ADVANCE's own time is the
  * caller's.
  */
-static int request(struct functional_state *st, struct mimicos_request *rq,
+static int request(struct driver_state *st, struct mimicos_request *rq,
 		   struct mimicos_response *rs)
 {
 	int ret;
@@ -350,7 +348,7 @@ static int request(struct functional_state *st, struct mimicos_request *rq,
 }
 
 /* catch_up() once the core's clock may have passed khugepaged's next pass. */
-static __attribute__((noinline)) int catch_up_due(struct functional_state *st)
+static __attribute__((noinline)) int catch_up_due(struct driver_state *st)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE };
 	struct mimicos_response rs;
@@ -363,7 +361,7 @@ static __attribute__((noinline)) int catch_up_due(struct functional_state *st)
 }
 
 /* Timed runs: khugepaged's passes due by the core's clock run (on another CPU). */
-static inline int catch_up(struct functional_state *st)
+static inline int catch_up(struct driver_state *st)
 {
 	if (st->tm->core.now < st->wake_cycles)	/* the common case, without a division */
 		return 0;
@@ -372,10 +370,10 @@ static inline int catch_up(struct functional_state *st)
 
 /* ---- setup and range ops ---------------------------------------------------- */
 
-static int do_map(struct functional_state *st, const struct wl_op *op,
-		  const struct functional_opts *o)
+static int do_map(struct driver_state *st, const struct wl_op *op,
+		  const struct driver_opts *o)
 {
-	struct functional_region *r = &st->run->regions[op->region];
+	struct driver_region *r = &st->run->regions[op->region];
 	struct mimicos_request rq = { .type = MIMICOS_REQ_MMAP, .len = op->arg,
 				      .prot = PROT_READ | PROT_WRITE,
 				      .flags = MAP_PRIVATE | MAP_ANONYMOUS };
@@ -399,7 +397,7 @@ static int do_map(struct functional_state *st, const struct wl_op *op,
 	return 0;
 }
 
-static int op_madvise(struct functional_state *st, const struct wl_op *op)
+static int op_madvise(struct driver_state *st, const struct wl_op *op)
 {
 	static const struct { int advice; const char *name; } map[] = {
 		[WL_ADV_DONTNEED]	= { MADV_DONTNEED, "dontneed" },
@@ -429,7 +427,7 @@ static int op_madvise(struct functional_state *st, const struct wl_op *op)
 	return 0;
 }
 
-static int op_mprotect(struct functional_state *st, const struct wl_op *op)
+static int op_mprotect(struct driver_state *st, const struct wl_op *op)
 {
 	static const unsigned long prot[] = {
 		[WL_PROT_NONE] = PROT_NONE, [WL_PROT_R] = PROT_READ,
@@ -450,7 +448,7 @@ static int op_mprotect(struct functional_state *st, const struct wl_op *op)
 	return 0;
 }
 
-static int op_munmap(struct functional_state *st, const struct wl_op *op)
+static int op_munmap(struct driver_state *st, const struct wl_op *op)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_MUNMAP };
 	struct mimicos_response rs;
@@ -467,8 +465,8 @@ static int op_munmap(struct functional_state *st, const struct wl_op *op)
 /* ---- accesses ------------------------------------------------------------------ */
 
 /* A fault MimicOS handled: counted per region and phase; a fatal one fails the run. */
-static int count_fault(struct functional_state *st, const struct wl_op *op,
-		       struct functional_region *r, struct functional_phase *ph, bool write,
+static int count_fault(struct driver_state *st, const struct wl_op *op,
+		       struct driver_region *r, struct driver_phase *ph, bool write,
 		       const struct mimicos_response *rs)
 {
 	r->faults++;
@@ -496,12 +494,12 @@ static int count_fault(struct functional_state *st, const struct wl_op *op,
  * translation is retried, at most twice. 0 with *pa and *tcycles of the
  * translation that succeeded, or -1.
  */
-static __attribute__((noinline)) int fault_timed_access(struct functional_state *st,
+static __attribute__((noinline)) int fault_timed_access(struct driver_state *st,
 							const struct wl_op *op,
 							uint64_t *pa, uint32_t *tcycles)
 {
-	struct functional_region *r = &st->run->regions[op->region];
-	struct functional_phase *ph = st->ph;
+	struct driver_region *r = &st->run->regions[op->region];
+	struct driver_phase *ph = st->ph;
 	uint64_t addr = r->start + op->off;
 	bool write = op->flags & WL_ACC_WRITE;
 	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT, .addr = addr,
@@ -526,7 +524,7 @@ static __attribute__((noinline)) int fault_timed_access(struct functional_state 
  * is retried; then the data access through the caches, on the core. Inline
  * in the driver's loop: the common case is a translation and an access.
  */
-static inline int access_timed(struct functional_state *st, const struct wl_op *op)
+static inline int access_timed(struct driver_state *st, const struct wl_op *op)
 {
 	uint64_t addr = st->run->regions[op->region].start + op->off, pa;
 	bool write = op->flags & WL_ACC_WRITE;
@@ -547,11 +545,11 @@ static inline int access_timed(struct functional_state *st, const struct wl_op *
  * Known translations are in the cache; otherwise the hardware walk decides,
  * and a fault goes to MimicOS (which may also find it spurious).
  */
-static int op_access(struct functional_state *st, const struct wl_op *op)
+static int op_access(struct driver_state *st, const struct wl_op *op)
 {
-	struct functional_run *run = st->run;
-	struct functional_region *r = &run->regions[op->region];
-	struct functional_phase *ph = st->phase >= 0 ? &run->phases[st->phase] : NULL;
+	struct driver_run *run = st->run;
+	struct driver_region *r = &run->regions[op->region];
+	struct driver_phase *ph = st->phase >= 0 ? &run->phases[st->phase] : NULL;
 	uint64_t addr = r->start + op->off;
 	bool write = op->flags & WL_ACC_WRITE;
 	struct mimicos_request rq = { .addr = addr };
@@ -585,12 +583,12 @@ static int op_access(struct functional_state *st, const struct wl_op *op)
 
 /* ---- phases ------------------------------------------------------------------- */
 
-static int classify(struct functional_state *st, uint64_t (*pages)[PAGE_CLASS_NR])
+static int classify(struct driver_state *st, uint64_t (*pages)[PAGE_CLASS_NR])
 {
 	const struct wl_spec *s = st->run->spec;
 
 	for (size_t i = 0; i < s->nr_regions; i++) {
-		const struct functional_region *r = &st->run->regions[i];
+		const struct driver_region *r = &st->run->regions[i];
 		struct mimicos_request rq = { .type = MIMICOS_REQ_CLASSES, .addr = r->start,
 					      .len = r->size };
 		struct mimicos_response rs;
@@ -612,12 +610,12 @@ static int classify(struct functional_state *st, uint64_t (*pages)[PAGE_CLASS_NR
  * bounded number of runs and says where it stopped). A region never mapped
  * is all none.
  */
-static int backing_maps(struct functional_state *st)
+static int backing_maps(struct driver_state *st)
 {
 	const struct wl_spec *s = st->run->spec;
 
 	for (size_t i = 0; i < s->nr_regions; i++) {
-		struct functional_region *r = &st->run->regions[i];
+		struct driver_region *r = &st->run->regions[i];
 		struct mimicos_request rq = { .type = MIMICOS_REQ_BACKING, .addr = r->start };
 		uint64_t end = r->start + r->size;
 		struct mimicos_response rs;
@@ -645,7 +643,7 @@ static int backing_maps(struct functional_state *st)
 	return 0;
 }
 
-static int tag_phase(struct functional_state *st, long phase)
+static int tag_phase(struct driver_state *st, long phase)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_PHASE, .addr = (uint64_t)(int64_t)phase };
 	struct mimicos_response rs;
@@ -654,7 +652,7 @@ static int tag_phase(struct functional_state *st, long phase)
 }
 
 /* khugepaged's passes due by st->now_ns; 'sleeping': the workload slept meanwhile. */
-static int advance(struct functional_state *st, bool sleeping)
+static int advance(struct driver_state *st, bool sleeping)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_ADVANCE, .now_ns = st->now_ns,
 				      .len = sleeping };
@@ -663,8 +661,8 @@ static int advance(struct functional_state *st, bool sleeping)
 	return request(st, &rq, &rs);
 }
 
-static int run_op(struct functional_state *st, const struct wl_op *op,
-		  const struct functional_opts *o)
+static int run_op(struct driver_state *st, const struct wl_op *op,
+		  const struct driver_opts *o)
 {
 	const struct wl_spec *s = st->run->spec;
 
@@ -758,7 +756,7 @@ static int run_op(struct functional_state *st, const struct wl_op *op,
 /* The walker's entries: MimicOS's memory, directly (channel_phys_reader) or through the channel. */
 static uint64_t read_entry_remote(void *ctx, uint64_t paddr)
 {
-	struct functional_state *st = ctx;
+	struct driver_state *st = ctx;
 	struct mimicos_request rq = { .type = MIMICOS_REQ_PHYS_READ, .addr = paddr };
 	struct mimicos_response rs;
 
@@ -768,7 +766,7 @@ static uint64_t read_entry_remote(void *ctx, uint64_t paddr)
 	return rs.addr;
 }
 
-static int boot_timing(struct functional_state *st, const struct timing_config *cfg)
+static int boot_timing(struct driver_state *st, const struct timing_config *cfg)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_QUERY };
 	struct mimicos_response rs;
@@ -804,10 +802,10 @@ static int boot_timing(struct functional_state *st, const struct timing_config *
 }
 
 /* Start MimicOS as the configuration says, with the spec's kernel settings. */
-static int boot(struct functional_state *st, const struct functional_opts *o,
+static int boot(struct driver_state *st, const struct driver_opts *o,
 		const struct thp_settings *thp)
 {
-	struct functional_run *run = st->run;
+	struct driver_run *run = st->run;
 	int ret;
 
 	if (o->mimicos)
@@ -834,9 +832,9 @@ static int boot(struct functional_state *st, const struct functional_opts *o,
 }
 
 /* What MimicOS counted, at the end. */
-static int collect_stats(struct functional_state *st)
+static int collect_stats(struct driver_state *st)
 {
-	struct functional_run *run = st->run;
+	struct driver_run *run = st->run;
 	struct mimicos_request rq = { .type = MIMICOS_REQ_STATS };
 	struct mimicos_response rs;
 
@@ -852,7 +850,7 @@ static int collect_stats(struct functional_state *st)
 }
 
 /* The log's metadata, now that the run is known (as `virtuoso linux` writes it). */
-static int write_log_meta(const struct functional_run *run, const char *path,
+static int write_log_meta(const struct driver_run *run, const char *path,
 			  struct wl_error *err)
 {
 	const struct wl_spec *s = run->spec;
@@ -901,7 +899,7 @@ static int write_log_meta(const struct functional_run *run, const char *path,
 #define LOOKAHEAD_FAR	4
 #define LOOKAHEAD_NEAR	2
 
-static inline void look_ahead(struct functional_state *st, const struct wl_op *op, bool to_data)
+static inline void look_ahead(struct driver_state *st, const struct wl_op *op, bool to_data)
 {
 	/* a stream within one page needs one hint per page, not one per access (regions are page-aligned) */
 	if (op->type != WL_OP_ACCESS ||
@@ -912,24 +910,24 @@ static inline void look_ahead(struct functional_state *st, const struct wl_op *o
 	timing_prefetch(st->tm, st->run->regions[op->region].start + op->off, to_data);
 }
 
-int functional_run(struct functional_run *run, const struct wl_spec *s,
-		   const struct functional_opts *o, struct wl_error *err)
+int driver_run(struct driver_run *run, const struct wl_spec *s,
+	       const struct driver_opts *o, struct wl_error *err)
 {
-	struct functional_opts defaults;
-	struct functional_state *st;
+	struct driver_opts defaults;
+	struct driver_state *st;
 	struct thp_settings thp;
-	struct wl_op buf[FUNCTIONAL_BATCH];
+	struct wl_op buf[DRIVER_BATCH];
 	struct wl_gen g;
 	size_t n;
 	int ret = 0;
 
 	if (!o) {
-		functional_opts_init(&defaults);
+		driver_opts_init(&defaults);
 		o = &defaults;
 	}
 	memset(run, 0, sizeof(*run));
 	run->spec = s;
-	run->mem_bytes = o->mem_bytes ? o->mem_bytes : functional_host_mem_bytes();
+	run->mem_bytes = o->mem_bytes ? o->mem_bytes : driver_host_mem_bytes();
 	if (resolve_kernel(run, o, err))
 		return -1;
 	if (thp_settings_from_spec(&thp, &run->kernel,
@@ -960,7 +958,7 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 	run->complete = true;
 
 	wl_gen_init(&g, s);
-	while (!ret && (n = wl_gen_next(&g, buf, FUNCTIONAL_BATCH)) > 0) {
+	while (!ret && (n = wl_gen_next(&g, buf, DRIVER_BATCH)) > 0) {
 		for (size_t i = 0; i < n && !ret; i++) {
 			if (st->lookahead) {
 				if (i + LOOKAHEAD_FAR < n)
@@ -1010,7 +1008,7 @@ int functional_run(struct functional_run *run, const struct wl_spec *s,
 	return ret ? -1 : 0;
 }
 
-void functional_release(struct functional_run *run)
+void driver_release(struct driver_run *run)
 {
 	if (run->phases && run->spec)
 		for (size_t i = 0; i < run->spec->nr_phases; i++)
@@ -1041,7 +1039,7 @@ static cJSON *scan_status_json(const uint64_t *counts)
 }
 
 /* The kernel block as the Linux side prints it: the spec's spelling, resolved. */
-cJSON *functional_to_json(const struct functional_run *run)
+cJSON *driver_to_json(const struct driver_run *run)
 {
 	const struct wl_spec *s = run->spec;
 	cJSON *root = cJSON_CreateObject(), *regions, *phases, *a, *cfg, *ev, *kh;
@@ -1063,7 +1061,7 @@ cJSON *functional_to_json(const struct functional_run *run)
 
 	regions = cJSON_AddObjectToObject(root, "regions");
 	for (size_t i = 0; i < s->nr_regions; i++) {
-		const struct functional_region *r = &run->regions[i];
+		const struct driver_region *r = &run->regions[i];
 		const uint64_t *pg = r->pages;
 		cJSON *j = cJSON_AddObjectToObject(regions, s->regions[i].name);
 
@@ -1079,7 +1077,7 @@ cJSON *functional_to_json(const struct functional_run *run)
 
 	phases = cJSON_AddArrayToObject(root, "phases");
 	for (size_t i = 0; i < s->nr_phases; i++) {
-		const struct functional_phase *p = &run->phases[i];
+		const struct driver_phase *p = &run->phases[i];
 		cJSON *j = side_phase_json(phases, s, i, p->runtime_ns, p->faults), *pg;
 
 		cJSON_AddNumberToObject(j, "thp_faults", (double)p->thp_faults);

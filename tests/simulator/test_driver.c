@@ -1,6 +1,6 @@
 /*
- * test_functional.c - the dataset workloads through the functional driver
- * (simulator/functional.h), against the outcomes datasets/workloads/INDEX.md
+ * test_driver.c - the dataset workloads through the workload driver
+ * (simulator/driver.h), against the outcomes datasets/workloads/INDEX.md
  * expects on Linux 6.18. The numbers below are typed from INDEX.md; "none"
  * is what is left of the region once the other classes are counted.
  *
@@ -19,7 +19,7 @@
 #include <criterion/parameterized.h>
 
 #include "simulator/config.h"
-#include "simulator/functional.h"
+#include "simulator/driver.h"
 #include "tests/simulator/harness.h"
 #include "workload/evlog.h"
 
@@ -27,14 +27,14 @@
 #define MiB (1ULL << 20)
 
 static struct wl_spec spec;
-static struct functional_run run;
+static struct driver_run run;
 static bool loaded;
 
 
 /* Run datasets/workloads/<name>.json; 'start' NULL or per-region MAP_FIXED addresses. */
 static void run_fixed(const char *name, const uint64_t *start)
 {
-	struct functional_opts o;
+	struct driver_opts o;
 	struct wl_kernel host;
 	struct wl_error err = { 0 };
 	char path[256];
@@ -43,11 +43,11 @@ static void run_fixed(const char *name, const uint64_t *start)
 	cr_assert_eq(wl_spec_load(&spec, path, &err), 0, "%s: %s", err.path, err.msg);
 	loaded = true;
 	linux_defaults(&host);
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.host = &host;
 	o.region_start = start;
 	o.mem_bytes = 4ULL << 30;
-	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s: %s: %s", err.file,
+	cr_assert_eq(driver_run(&run, &spec, &o, &err), 0, "%s: %s: %s", err.file,
 		     err.path, err.msg);
 }
 
@@ -58,13 +58,13 @@ static void run_dataset(const char *name)
 
 static void teardown(void)
 {
-	functional_release(&run);
+	driver_release(&run);
 	if (loaded)
 		wl_spec_release(&spec);
 	loaded = false;
 }
 
-static const struct functional_region *region(const char *name)
+static const struct driver_region *region(const char *name)
 {
 	for (size_t i = 0; i < spec.nr_regions; i++)
 		if (!strcmp(spec.regions[i].name, name))
@@ -77,7 +77,7 @@ static const struct functional_region *region(const char *name)
 static void expect(const char *name, uint64_t faults, uint64_t thp, uint64_t zero,
 		   uint64_t pte, uint64_t pmd)
 {
-	const struct functional_region *r = region(name);
+	const struct driver_region *r = region(name);
 	uint64_t total = r->size / (4 * KiB);
 
 	cr_assert_eq(r->faults, faults, "%s: faults %lu, want %lu", name,
@@ -108,18 +108,18 @@ static uint64_t aligned_blocks(uint64_t start, uint64_t size)
 	return first + 2 * MiB > start + size ? 0 : (start + size - first) / (2 * MiB);
 }
 
-TestSuite(functional, .fini = teardown);
+TestSuite(driver, .fini = teardown);
 
-Test(functional, thp_never_4k)
+Test(driver, thp_never_4k)
 {
 	run_dataset("thp-never-4k");
 	expect_complete();
 	expect("buf", 16384, 0, 0, 16384, 0);
 }
 
-Test(functional, thp_always_fault_aligned_and_odd)
+Test(driver, thp_always_fault_aligned_and_odd)
 {
-	const struct functional_region *odd;
+	const struct driver_region *odd;
 	uint64_t n;
 
 	run_dataset("thp-always-fault");
@@ -136,7 +136,7 @@ Test(functional, thp_always_fault_aligned_and_odd)
 }
 
 /* MAP_FIXED at the address a Linux run recorded: odd 512KiB into a block, n = 1. */
-Test(functional, thp_always_fault_at_fixed_addresses)
+Test(driver, thp_always_fault_at_fixed_addresses)
 {
 	const uint64_t start[] = { 0x7f0000000000ULL, 0x7f0004000000ULL + 512 * KiB };
 
@@ -149,7 +149,7 @@ Test(functional, thp_always_fault_at_fixed_addresses)
 	expect("odd", 1 + 768, 1, 0, 768, 512);
 }
 
-Test(functional, thp_madvise_advised)
+Test(driver, thp_madvise_advised)
 {
 	run_dataset("thp-madvise-advised");
 	expect_complete();
@@ -157,9 +157,9 @@ Test(functional, thp_madvise_advised)
 	expect("plain", 2052, 4, 0, 2048, 2048);
 }
 
-Test(functional, zero_page_huge)
+Test(driver, zero_page_huge)
 {
-	const struct functional_region *r;
+	const struct driver_region *r;
 
 	run_dataset("zero-page-huge");
 	expect_complete();
@@ -170,7 +170,7 @@ Test(functional, zero_page_huge)
 		      r->pages[PAGE_CLASS_ZERO]) * 4 * KiB, 16 * MiB);	/* resident_bytes */
 }
 
-Test(functional, zero_page_4k_cow)
+Test(driver, zero_page_4k_cow)
 {
 	run_dataset("zero-page-4k-cow");
 	expect_complete();
@@ -178,7 +178,7 @@ Test(functional, zero_page_4k_cow)
 	expect("small", 1536, 0, 512, 512, 0);
 }
 
-Test(functional, mthp_64k)
+Test(driver, mthp_64k)
 {
 	run_dataset("mthp-64k");
 	expect_complete();
@@ -187,7 +187,7 @@ Test(functional, mthp_64k)
 	cr_assert_eq(region("buf")->alloc_orders[4], 128);	/* 64KiB folios */
 }
 
-Test(functional, mthp_policy)
+Test(driver, mthp_policy)
 {
 	run_dataset("mthp-policy");
 	expect_complete();
@@ -197,7 +197,7 @@ Test(functional, mthp_policy)
 	cr_assert_eq(region("plain")->alloc_orders[2], 256);	/* 16KiB */
 }
 
-Test(functional, default_workload)
+Test(driver, default_workload)
 {
 	static const uint64_t phase_faults[] = { 16, 2048, 2048, 0, 0 };
 
@@ -217,7 +217,7 @@ Test(functional, default_workload)
 	cr_assert_eq(run.phases[0].pages[1][PAGE_CLASS_NONE], 4096);
 }
 
-Test(functional, chase_tlb)
+Test(driver, chase_tlb)
 {
 	run_dataset("chase-tlb");
 	expect_complete();
@@ -225,7 +225,7 @@ Test(functional, chase_tlb)
 	expect("small", 8192, 0, 0, 8192, 0);
 }
 
-Test(functional, access_mix)
+Test(driver, access_mix)
 {
 	run_dataset("access-mix");
 	expect_complete();
@@ -234,7 +234,7 @@ Test(functional, access_mix)
 		cr_assert_eq(run.phases[i].faults, 0, "phase %zu", i);
 }
 
-Test(functional, nohugepage_override)
+Test(driver, nohugepage_override)
 {
 	run_dataset("nohugepage-override");
 	expect_complete();
@@ -242,7 +242,7 @@ Test(functional, nohugepage_override)
 	expect("small", 2048, 0, 0, 2048, 0);
 }
 
-Test(functional, populate_faults_are_not_user_faults)
+Test(driver, populate_faults_are_not_user_faults)
 {
 	run_dataset("populate");
 	expect_complete();
@@ -252,14 +252,14 @@ Test(functional, populate_faults_are_not_user_faults)
 }
 
 /* The split cases: munmap, mprotect and MADV_DONTNEED on mapped memory. */
-Test(functional, dontneed_split)
+Test(driver, dontneed_split)
 {
 	run_dataset("dontneed-split");
 	expect_complete();
 	expect("buf", 133, 5, 0, 512, 1536);
 }
 
-Test(functional, mprotect_split)
+Test(driver, mprotect_split)
 {
 	run_dataset("mprotect-split");
 	expect_complete();
@@ -268,7 +268,7 @@ Test(functional, mprotect_split)
 		cr_assert_eq(run.phases[i].faults, 0, "phase %zu", i);
 }
 
-Test(functional, munmap_partial)
+Test(driver, munmap_partial)
 {
 	run_dataset("munmap-partial");
 	expect_complete();
@@ -286,7 +286,7 @@ static bool has_reason(const char *what)
 }
 
 /* INDEX.md madv-collapse: 32 4 KiB faults, then the collapse: 4 THPs, 0 faults after. */
-Test(functional, madv_collapse)
+Test(driver, madv_collapse)
 {
 	run_dataset("madv-collapse");
 	expect_complete();
@@ -299,7 +299,7 @@ Test(functional, madv_collapse)
 }
 
 /* INDEX.md khugepaged-sleep: 32 faults, 0 THP faults; by the end of the 1 s sleep 2 collapses. */
-Test(functional, khugepaged_collapses_during_sleep)
+Test(driver, khugepaged_collapses_during_sleep)
 {
 	run_dataset("khugepaged-sleep");
 	expect_complete();
@@ -313,7 +313,7 @@ Test(functional, khugepaged_collapses_during_sleep)
 }
 
 /* INDEX.md khugepaged-collapse: 128 faults, 0 THP faults, then 4 collapses: pmd 2048. */
-Test(functional, khugepaged_wait_collapses)
+Test(driver, khugepaged_wait_collapses)
 {
 	run_dataset("khugepaged-collapse");
 	expect_complete();
@@ -326,7 +326,7 @@ Test(functional, khugepaged_wait_collapses)
 }
 
 /* INDEX.md khugepaged-max-ptes-none: dense collapses (2), sparse fails with exceed_none_pte. */
-Test(functional, khugepaged_max_ptes_none)
+Test(driver, khugepaged_max_ptes_none)
 {
 	run_dataset("khugepaged-max-ptes-none");
 	expect_complete();
@@ -341,7 +341,7 @@ Test(functional, khugepaged_max_ptes_none)
  * A khugepaged_wait that cannot finish (thp=never: no PMD order anywhere, so
  * khugepaged never runs) ends at its timeout, marked as the Linux side marks it.
  */
-Test(functional, khugepaged_wait_timeout_is_marked)
+Test(driver, khugepaged_wait_timeout_is_marked)
 {
 	static const char text[] =
 		"{\"name\": \"wait-never\", \"seed\": 1,"
@@ -349,7 +349,7 @@ Test(functional, khugepaged_wait_timeout_is_marked)
 		" \"regions\": [{\"name\": \"a\", \"size\": \"2MiB\"}],"
 		" \"phases\": [{\"op\": \"touch\", \"region\": \"a\"},"
 		" {\"op\": \"khugepaged_wait\", \"full_scans\": 1, \"timeout_ms\": 500}]}";
-	struct functional_opts o;
+	struct driver_opts o;
 	struct wl_kernel host;
 	struct wl_error err = { 0 };
 
@@ -357,22 +357,22 @@ Test(functional, khugepaged_wait_timeout_is_marked)
 		     "%s: %s", err.path, err.msg);
 	loaded = true;
 	linux_defaults(&host);
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.host = &host;
 	o.mem_bytes = 1ULL << 30;
-	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s", err.msg);
+	cr_assert_eq(driver_run(&run, &spec, &o, &err), 0, "%s", err.msg);
 	cr_assert_not(run.complete);
 	cr_assert(has_reason("timed out"));
 	cr_assert(run.phases[1].timed_out);
 	cr_assert_eq(run.phases[1].runtime_ns, 500000000ULL);
 }
 
-Test(functional, json_has_the_side_fields)
+Test(driver, json_has_the_side_fields)
 {
 	cJSON *j, *r, *pg;
 
 	run_dataset("default");
-	j = functional_to_json(&run);
+	j = driver_to_json(&run);
 	cr_assert_not_null(j);
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "side")), "sim");
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "timing")), "none");
@@ -392,9 +392,9 @@ Test(functional, json_has_the_side_fields)
 	cJSON_Delete(j);
 }
 
-Test(functional, same_spec_same_result)
+Test(driver, same_spec_same_result)
 {
-	struct functional_run first;
+	struct driver_run first;
 
 	run_dataset("thp-always-fault");
 	first = run;
@@ -439,13 +439,13 @@ static char *slurp(const char *path, size_t *len)
  * reference hardware (virtuoso sim's default) or not, its event log at 'log'
  * (NULL: none).
  */
-static void run_into(struct functional_run *r, struct wl_spec *sp, const char *name,
+static void run_into(struct driver_run *r, struct wl_spec *sp, const char *name,
 		     enum channel_mode mode, bool timed, const char *log)
 {
 	struct channel_config cfg;
 	struct timing_config tc;
 	struct sim_config sc;
-	struct functional_opts o;
+	struct driver_opts o;
 	struct wl_kernel host;
 	struct wl_error err = { 0 };
 	char path[256];
@@ -457,37 +457,37 @@ static void run_into(struct functional_run *r, struct wl_spec *sp, const char *n
 	sim_config_timing(&sc, &tc);
 	cfg = sc.mimicos;
 	cfg.mode = mode;
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.host = &host;
 	o.mem_bytes = 4ULL << 30;
 	o.mimicos = &cfg;
 	o.events_path = log;
 	o.timing = timed ? &tc : NULL;
-	cr_assert_eq(functional_run(r, sp, &o, &err), 0, "%s: %s", name, err.msg);
+	cr_assert_eq(driver_run(r, sp, &o, &err), 0, "%s: %s", name, err.msg);
 }
 
 static char *run_mode_log(const char *name, enum channel_mode mode, bool timed, const char *log)
 {
-	struct functional_run r;
+	struct driver_run r;
 	struct wl_spec sp;
 	char *text;
 	cJSON *j;
 
 	run_into(&r, &sp, name, mode, timed, log);
-	j = functional_to_json(&r);
+	j = driver_to_json(&r);
 	cr_assert_not_null(j);
 	cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(j, "config"), "mimicos"), "mode")), channel_mode_name(mode));
 	cJSON_DeleteItemFromObject(j, "config");	/* the one field that differs */
 	text = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
-	functional_release(&r);
+	driver_release(&r);
 	wl_spec_release(&sp);
 	return text;
 }
 
 
-ParameterizedTestParameters(functional, out_of_process_gives_the_same_result)
+ParameterizedTestParameters(driver, out_of_process_gives_the_same_result)
 {
 	return cr_make_param_array(struct ds_name, all_datasets,
 				   NR_DATASETS);
@@ -528,7 +528,7 @@ static size_t expect_modes_agree(const char *name, bool timed)
  * MimicOS in its own process (shared-memory rings) gives the same sim.json
  * and the same event log, byte for byte.
  */
-ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_result)
+ParameterizedTest(struct ds_name *d, driver, out_of_process_gives_the_same_result)
 {
 	cr_assert_gt(expect_modes_agree(d->name, false), 64 + 88,
 		     "%s: an event log with records", d->name);
@@ -541,7 +541,7 @@ ParameterizedTest(struct ds_name *d, functional, out_of_process_gives_the_same_r
  * allocation and 32 pages freed, and 8 scans (4 succeeded in the pass
  * MADV_HUGEPAGE woke, 4 page_pmd_mapped in the next); one flush per collapse.
  */
-Test(functional, event_log_records_what_mimicos_did)
+Test(driver, event_log_records_what_mimicos_did)
 {
 	char dir[] = "/tmp/vfunc-XXXXXX", log[64];
 	struct evlog_reader r;
@@ -595,10 +595,10 @@ Test(functional, event_log_records_what_mimicos_did)
 }
 
 /* The reservation policy, chosen by configuration, changes the outcome as designed. */
-Test(functional, reservation_policy_by_configuration)
+Test(driver, reservation_policy_by_configuration)
 {
 	struct channel_config cfg;
-	struct functional_opts o;
+	struct driver_opts o;
 	struct wl_kernel host;
 	struct wl_error err = { 0 };
 
@@ -607,11 +607,11 @@ Test(functional, reservation_policy_by_configuration)
 	linux_defaults(&host);
 	channel_config_init(&cfg);
 	snprintf(cfg.policy, sizeof(cfg.policy), "reservation");
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.host = &host;
 	o.mem_bytes = 4ULL << 30;
 	o.mimicos = &cfg;
-	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s", err.msg);
+	cr_assert_eq(driver_run(&run, &spec, &o, &err), 0, "%s", err.msg);
 	/*
 	 * advised (16 MiB, VM_HUGEPAGE, written in order): each 2 MiB takes 256
 	 * 4 KiB faults then promotes at the 256th (threshold 0.5): 8 x 256
@@ -676,12 +676,12 @@ static struct ds_map ds_maps[] = {
 	{ "zero-page-huge", { "pmd 1024, zero 3072" } },
 };
 
-ParameterizedTestParameters(functional, backing_map_is_the_expected_layout)
+ParameterizedTestParameters(driver, backing_map_is_the_expected_layout)
 {
 	return cr_make_param_array(struct ds_map, ds_maps, sizeof(ds_maps) / sizeof(ds_maps[0]));
 }
 
-ParameterizedTest(struct ds_map *m, functional, backing_map_is_the_expected_layout)
+ParameterizedTest(struct ds_map *m, driver, backing_map_is_the_expected_layout)
 {
 	char got[2048];
 
@@ -697,9 +697,9 @@ ParameterizedTest(struct ds_map *m, functional, backing_map_is_the_expected_layo
 }
 
 /* khugepaged-max-ptes-none's sparse region: a 4 KiB page every 64 KiB, never collapsed. */
-Test(functional, sparse_region_map_alternates_one_page_and_fifteen_holes)
+Test(driver, sparse_region_map_alternates_one_page_and_fifteen_holes)
 {
-	const struct functional_region *r;
+	const struct driver_region *r;
 
 	run_dataset("khugepaged-max-ptes-none");
 	r = region("sparse");
@@ -715,7 +715,7 @@ Test(functional, sparse_region_map_alternates_one_page_and_fifteen_holes)
  * holds (MIMICOS_BACKING_RUNS), so the driver asks range after range; the
  * map must come out whole, in both channel modes.
  */
-Test(functional, map_longer_than_one_response_arrives_whole)
+Test(driver, map_longer_than_one_response_arrives_whole)
 {
 	static const char text[] =
 		"{\"name\": \"every-other\", \"seed\": 3,"
@@ -723,8 +723,8 @@ Test(functional, map_longer_than_one_response_arrives_whole)
 		" \"regions\": [{\"name\": \"a\", \"size\": \"8MiB\"}],"
 		" \"phases\": [{\"op\": \"touch\", \"region\": \"a\", \"stride\": \"8KiB\"}]}";
 	struct channel_config cfg;
-	struct functional_opts o;
-	struct functional_run oop;
+	struct driver_opts o;
+	struct driver_run oop;
 	struct wl_kernel host;
 	struct wl_error err = { 0 };
 
@@ -734,13 +734,13 @@ Test(functional, map_longer_than_one_response_arrives_whole)
 	loaded = true;
 	linux_defaults(&host);
 	channel_config_init(&cfg);
-	functional_opts_init(&o);
+	driver_opts_init(&o);
 	o.host = &host;
 	o.mem_bytes = 1ULL << 30;
 	o.mimicos = &cfg;
-	cr_assert_eq(functional_run(&run, &spec, &o, &err), 0, "%s", err.msg);
+	cr_assert_eq(driver_run(&run, &spec, &o, &err), 0, "%s", err.msg);
 	cfg.mode = CHANNEL_OUT_OF_PROCESS;
-	cr_assert_eq(functional_run(&oop, &spec, &o, &err), 0, "%s", err.msg);
+	cr_assert_eq(driver_run(&oop, &spec, &o, &err), 0, "%s", err.msg);
 	cr_assert_eq(run.regions[0].backing.nr, 2048);
 	for (size_t i = 0; i < 2048; i++) {
 		cr_assert_eq(run.regions[0].backing.run[i].cls, i % 2 ? PAGE_CLASS_NONE : PAGE_CLASS_PTE, "run %zu", i);
@@ -751,10 +751,10 @@ Test(functional, map_longer_than_one_response_arrives_whole)
 		cr_assert(oop.regions[0].backing.run[i].cls == run.regions[0].backing.run[i].cls &&
 			  oop.regions[0].backing.run[i].pages == run.regions[0].backing.run[i].pages,
 			  "run %zu differs between the modes", i);
-	functional_release(&oop);
+	driver_release(&oop);
 }
 
-ParameterizedTestParameters(functional, backing_runs_add_up_to_the_page_counts)
+ParameterizedTestParameters(driver, backing_runs_add_up_to_the_page_counts)
 {
 	return cr_make_param_array(struct ds_name, all_datasets, NR_DATASETS);
 }
@@ -765,16 +765,16 @@ ParameterizedTestParameters(functional, backing_runs_add_up_to_the_page_counts)
  * region's size, with no empty run and no two neighbours of one class; and
  * sim.json prints the same runs.
  */
-ParameterizedTest(struct ds_name *d, functional, backing_runs_add_up_to_the_page_counts)
+ParameterizedTest(struct ds_name *d, driver, backing_runs_add_up_to_the_page_counts)
 {
 	cJSON *j, *regions;
 
 	run_dataset(d->name);
-	j = functional_to_json(&run);
+	j = driver_to_json(&run);
 	cr_assert_not_null(j);
 	regions = cJSON_GetObjectItem(j, "regions");
 	for (size_t i = 0; i < spec.nr_regions; i++) {
-		const struct functional_region *r = &run.regions[i];
+		const struct driver_region *r = &run.regions[i];
 		cJSON *map = cJSON_GetObjectItem(cJSON_GetObjectItem(regions, spec.regions[i].name),
 						 "backing");
 		uint64_t sum[PAGE_CLASS_NR] = { 0 }, total = 0;
@@ -829,7 +829,7 @@ static double jnum(cJSON *o, const char *k)
 	return v->valuedouble;
 }
 
-ParameterizedTestParameters(functional, timed_fault_records_carry_the_simulated_fault_time)
+ParameterizedTestParameters(driver, timed_fault_records_carry_the_simulated_fault_time)
 {
 	return cr_make_param_array(struct ds_name, all_datasets, NR_DATASETS);
 }
@@ -843,7 +843,7 @@ ParameterizedTestParameters(functional, timed_fault_records_carry_the_simulated_
  * no phase) are the mmap's time and carry none. sim.json's per-region
  * summary is the one recomputed here from the log.
  */
-ParameterizedTest(struct ds_name *d, functional, timed_fault_records_carry_the_simulated_fault_time)
+ParameterizedTest(struct ds_name *d, driver, timed_fault_records_carry_the_simulated_fault_time)
 {
 	char dir[] = "/tmp/vfunc-XXXXXX", log[64];
 	struct evlog_reader r;
@@ -899,7 +899,7 @@ ParameterizedTest(struct ds_name *d, functional, timed_fault_records_carry_the_s
 	cr_assert_eq(run.timing.fault_cycles, run.timing.fault_window_cycles +
 		     run.timing.fault_entry_exit_cycles, "%s", d->name);
 
-	j = functional_to_json(&run);
+	j = driver_to_json(&run);
 	regions = cJSON_GetObjectItem(j, "regions");
 	for (size_t i = 0; i < spec.nr_regions; i++) {
 		cJSON *fl = cJSON_GetObjectItem(cJSON_GetObjectItem(regions, spec.regions[i].name),
@@ -924,7 +924,7 @@ ParameterizedTest(struct ds_name *d, functional, timed_fault_records_carry_the_s
 	rmdir(dir);
 }
 
-ParameterizedTestParameters(functional, timed_fault_records_are_stamped_when_the_fault_began)
+ParameterizedTestParameters(driver, timed_fault_records_are_stamped_when_the_fault_began)
 {
 	return cr_make_param_array(struct ds_name, all_datasets, NR_DATASETS);
 }
@@ -937,7 +937,7 @@ ParameterizedTestParameters(functional, timed_fault_records_are_stamped_when_the
  * that fault's own latency (the core handles one fault at a time), give or
  * take the 1 ns of rounding a latency has.
  */
-ParameterizedTest(struct ds_name *d, functional, timed_fault_records_are_stamped_when_the_fault_began)
+ParameterizedTest(struct ds_name *d, driver, timed_fault_records_are_stamped_when_the_fault_began)
 {
 	char dir[] = "/tmp/vfunc-XXXXXX", log[64];
 	struct evlog_reader r;
@@ -951,7 +951,7 @@ ParameterizedTest(struct ds_name *d, functional, timed_fault_records_are_stamped
 	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
 	run_into(&run, &spec, d->name, CHANNEL_IN_PROCESS, true, log);
 	loaded = true;
-	j = functional_to_json(&run);
+	j = driver_to_json(&run);
 	phases = cJSON_GetObjectItem(j, "phases");
 	cr_assert_eq((size_t)cJSON_GetArraySize(phases), spec.nr_phases);
 	cr_assert_eq(evlog_open(&r, log, &err), 0, "%s", err.msg);
@@ -986,12 +986,12 @@ ParameterizedTest(struct ds_name *d, functional, timed_fault_records_are_stamped
 }
 
 /* Untimed (--functional): no simulated time, so no latency summary in sim.json. */
-Test(functional, untimed_run_has_no_fault_latencies)
+Test(driver, untimed_run_has_no_fault_latencies)
 {
 	cJSON *j;
 
 	run_dataset("default");
-	j = functional_to_json(&run);
+	j = driver_to_json(&run);
 	cr_assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "regions"),
 							       "hot"), "fault_latency_ns"));
 	cJSON_Delete(j);
@@ -1007,7 +1007,7 @@ static struct ds_name quick_datasets[] = {
 	{ "thp-madvise-advised" }, { "zero-page-4k-cow" }, { "zero-page-huge" },
 };
 
-ParameterizedTestParameters(functional, timed_out_of_process_gives_the_same_result_and_log)
+ParameterizedTestParameters(driver, timed_out_of_process_gives_the_same_result_and_log)
 {
 	return cr_make_param_array(struct ds_name, quick_datasets,
 				   sizeof(quick_datasets) / sizeof(quick_datasets[0]));
@@ -1018,7 +1018,7 @@ ParameterizedTestParameters(functional, timed_out_of_process_gives_the_same_resu
  * (MIMICOS_REQ_FAULT_LATENCY): the log, latencies included, and sim.json
  * are byte for byte the same in both modes.
  */
-ParameterizedTest(struct ds_name *d, functional, timed_out_of_process_gives_the_same_result_and_log,
+ParameterizedTest(struct ds_name *d, driver, timed_out_of_process_gives_the_same_result_and_log,
 		  .timeout = 60)
 {
 	expect_modes_agree(d->name, true);
