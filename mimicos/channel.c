@@ -265,12 +265,15 @@ static const char *const tlb_reason_names[] = {
 	"remote IPI send", "remote wrong CPU",
 };
 
-/* Commit the event log with what MimicOS alone knows of the run. */
-static void log_commit(struct channel_server *srv)
+/*
+ * Commit the event log with what MimicOS alone knows of the run. 0, or -1
+ * with err saying why (the log is then dropped: nothing half-written).
+ */
+static int log_commit(struct channel_server *srv, struct wl_error *err)
 {
 	cJSON *meta = cJSON_CreateObject(), *a;
-	struct wl_error err;
 	char *text;
+	int ret = 0;
 
 	cJSON_AddStringToObject(meta, "side", "sim");
 	cJSON_AddStringToObject(meta, "clock", "simulated");
@@ -282,9 +285,17 @@ static void log_commit(struct channel_server *srv)
 		cJSON_AddItemToArray(a, cJSON_CreateString(tlb_reason_names[i]));
 	text = cJSON_PrintUnformatted(meta);
 	cJSON_Delete(meta);
-	if (!text || evlog_set_meta(&srv->log, text, &err) || evlog_commit(&srv->log, &err))
+	if (!text) {
+		ret = wl_error_set(err, srv->cfg.events_path, "", "out of memory");
 		evlog_abort(&srv->log);
+	} else if (evlog_set_meta(&srv->log, text, err)) {
+		evlog_abort(&srv->log);
+		ret = -1;
+	} else if (evlog_commit(&srv->log, err)) {
+		ret = -1;	/* commit released the writer */
+	}
 	free(text);
+	return ret;
 }
 
 /* A VT_SYSCALL record for a request that is a system call on Linux. */
@@ -341,8 +352,11 @@ void channel_server_destroy(struct channel_server *srv)
 		free(srv->held[c].ev);
 	}
 	free(srv->held);
-	if (srv->log.live)
-		log_commit(srv);
+	if (srv->log.live) {
+		struct wl_error err;
+
+		log_commit(srv, &err);	/* no one to tell: LOG_COMMIT is the way to hear */
+	}
 	if (srv->os.zone.pcp)
 		mimicos_release(&srv->os);
 	free(srv->mm);
@@ -698,6 +712,22 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		return 0;
 	case MIMICOS_REQ_FAULT_LATENCY:
 		return 0;	/* channel_server_execute() gave the held record its latency */
+	case MIMICOS_REQ_LOG_COMMIT: {
+		struct wl_error err = { 0 };
+
+		if (!srv->log.live)
+			return 0;
+		for (unsigned int c = 0; srv->held && c < srv->cfg.cores; c++)
+			release_held(srv, c, 0);
+		srv->holding = NULL;
+		srv->os.events.event = NULL;	/* nothing logs after the log is out */
+		if (!log_commit(srv, &err))
+			return 0;
+		if (snprintf(rs->u.log.error, sizeof(rs->u.log.error), "%s%s%s", err.path,
+			     err.path[0] ? ": " : "", err.msg) >= (int)sizeof(rs->u.log.error))
+			memcpy(rs->u.log.error + sizeof(rs->u.log.error) - 4, "...", 4);
+		return -EIO;
+	}
 	case MIMICOS_REQ_STATS:
 		rs->u.stats.ev = srv->os.ev;
 		rs->u.stats.khugepaged = *khugepaged_stats(&srv->os);

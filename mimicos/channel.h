@@ -235,6 +235,7 @@ enum mimicos_req_type {
 	MIMICOS_REQ_PHASE,	/* addr = the workload's phase (int64, -1 none): tags later events */
 	MIMICOS_REQ_BACKING,	/* addr, len: mm_page_class() of each page, as runs (u.backing) */
 	MIMICOS_REQ_FAULT_LATENCY, /* addr = the last FAULT's simulated latency in ns (the log) */
+	MIMICOS_REQ_LOG_COMMIT,	/* write the event log out now: u.log.error says why it could not */
 	MIMICOS_REQ_NR
 };
 
@@ -380,6 +381,12 @@ struct mimicos_backing {
  *                  it is (latency_ns 0), as does channel_close(); look-ups
  *                  leave it waiting. Without a log, FAULT_LATENCY does
  *                  nothing. Result 0.
+ *   LOG_COMMIT     write the event log out (what channel_close() would,
+ *                  but answered): result 0 (also without a log, or when
+ *                  it was written already), or -EIO with u.log.error the
+ *                  one-line reason ("records: cannot write: No space left
+ *                  on device"), so that the caller can say why whichever
+ *                  process MimicOS runs in. No later request logs.
  */
 struct mimicos_response {
 	uint32_t type;
@@ -422,6 +429,10 @@ struct mimicos_response {
 			uint64_t pages[PAGE_CLASS_NR];
 		} classes;
 		struct mimicos_backing backing;
+		/* LOG_COMMIT: why the log could not be written ("" when it was) */
+		struct {
+			char error[240];
+		} log;
 		/* STATS */
 		struct {
 			struct vm_events ev;

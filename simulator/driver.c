@@ -998,6 +998,18 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 		kstream_release(&st->ks);
 	}
 	run->runtime_ns = st->now_ns;
+	if (o->events_path && !ret) {
+		/* the log out, answered: a full disk is named here, whichever process wrote it */
+		struct mimicos_request rq = { .type = MIMICOS_REQ_LOG_COMMIT };
+		struct mimicos_response rs;
+		int cret = channel_request(&st->ch, 0, &rq, &rs, NULL);
+
+		if (cret)
+			ret = transport_failed(st, cret);
+		else if (rs.result)
+			ret = wl_error_set(err, o->events_path, "", "MimicOS's event log: %s",
+					   rs.u.log.error[0] ? rs.u.log.error : strerror(-rs.result));
+	}
 	channel_close(&st->ch);
 	free(st->tc.keys);
 	if (o->events_path && !ret)

@@ -282,6 +282,41 @@ Test(cli, a_failed_write_names_the_file_and_why)
 }
 
 /*
+ * The simulated side's event log that cannot be written (a full disk, a
+ * file size limit) is named with the cause, in either channel mode (the
+ * log is written by whichever process runs MimicOS), and nothing is left.
+ */
+Test(cli, sim_names_the_event_log_it_could_not_write)
+{
+	static const char *const modes[] = { "in-process", "out-of-process" };
+	char dir[] = "/tmp/vcli-simfull-XXXXXX", out[128], pat[160], cfg[128];
+	const char *spec = spec_file(0, small);
+	struct result r;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/o", dir);
+	snprintf(cfg, sizeof(cfg), "%s/cfg.json", dir);
+	snprintf(pat, sizeof(pat), "%s/o", dir);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		FILE *f = fopen(cfg, "w");
+
+		cr_assert_not_null(f);
+		fprintf(f, "{\"mimicos\": {\"mode\": \"%s\"}}\n", modes[i]);
+		fclose(f);
+		/* 4 KiB per file: the log's records (88 bytes each) do not fit */
+		run_limited(&r, 4096, (const char *const[]){ "sim", spec, "-o", out, "--config", cfg,
+							     "--functional", NULL });
+		cr_expect_eq(r.status, 1, "%s: %d: %s", modes[i], r.status, r.err);
+		cr_expect_eq(run_lines(r.err), 1, "%s: %s", modes[i], r.err);
+		cr_expect_not_null(strstr(r.err, "sim-events.vlog"), "%s: %s", modes[i], r.err);
+		cr_expect_not_null(strstr(r.err, "File too large"), "%s: %s", modes[i], r.err);
+		cr_expect_eq(count_glob(pat), 0, "%s: nothing half-written", modes[i]);
+	}
+	snprintf(pat, sizeof(pat), "rm -rf %s", dir);
+	cr_assert_eq(system(pat), 0);
+}
+
+/*
  * An --out that cannot be the directory asked for is bad input naming it:
  * a file there, or a path too long to hold the files (never a cut name).
  */
