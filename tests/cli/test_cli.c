@@ -1043,7 +1043,15 @@ Test(cli, linux_list_events_prints_each_counter_once_marked)
 	bool sw = sw_faults_countable();
 
 	RUN(&r, "linux", "--list-events");
-	cr_assert_eq(r.status, 0, "%s", r.err);
+	/*
+	 * A counter this process may not open (kernel mode needs root or
+	 * perf_event_paranoid <= 1) is an error line, and the listing exits 1;
+	 * root opens every counter the host has
+	 */
+	if (geteuid() == 0)
+		cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(r.status, strstr(r.out, ": error: ") || strstr(r.out, "  error: ") ? 1 : 0,
+		     "%s", r.out);
 	p = strstr(r.out, "\ncounters (opened on this process):\n");
 	cr_assert_not_null(p, "%s", r.out);
 	p = strchr(p + 1, '\n') + 1;
@@ -1056,8 +1064,8 @@ Test(cli, linux_list_events_prints_each_counter_once_marked)
 		cr_assert_eq(strncmp(p, want, strlen(want)), 0, "line %zu: %.*s", i, (int)(eol - p), p);
 		for (v = p + strlen(want); *v == ' '; v++)
 			;
-		cr_assert(!strncmp(v, "supported (", 11) || !strncmp(v, "unsupported: ", 13),
-			  "%.*s", (int)(eol - p), p);
+		cr_assert(!strncmp(v, "supported (", 11) || !strncmp(v, "unsupported: ", 13) ||
+			  (geteuid() != 0 && !strncmp(v, "error: ", 7)), "%.*s", (int)(eol - p), p);
 		if (i < 3 && sw)
 			cr_assert_eq(strncmp(v, "supported (perf::PERF_COUNT_SW_", 31), 0, "%.*s",
 				     (int)(eol - p), p);
