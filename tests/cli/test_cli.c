@@ -272,6 +272,23 @@ Test(cli, a_failed_write_names_the_file_and_why)
 	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
 	cr_expect_not_null(strstr(r.err, "File too large"), "%s", r.err);
 	cr_expect_eq(count_glob(pat), 0, "nothing half-written");
+	/* dump and hwinfo write through the same path */
+	run_limited(&r, 100, (const char *const[]){ "dump", "tests/data/compare/default/events.vlog",
+						    "-o", out, NULL });
+	cr_expect_eq(r.status, 1, "%d: %s", r.status, r.err);
+	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, out), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "File too large"), "%s", r.err);
+	cr_expect_eq(count_glob(pat), 0, "nothing half-written");
+	run_limited(&r, 100, (const char *const[]){ "hwinfo", "-o", out, NULL });
+	cr_expect_eq(r.status, 1, "%d: %s", r.status, r.err);
+	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "File too large"), "%s", r.err);
+	cr_expect_eq(count_glob(pat), 0, "nothing half-written");
+	RUN(&r, "dump", "tests/data/compare/default/events.vlog", "-o", "/dev/full");
+	cr_expect_eq(r.status, 1);
+	cr_expect_not_null(strstr(r.err, "/dev/full"), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "No space left on device"), "%s", r.err);
 	RUN(&r, "check", "--no-host", "-o", "/dev/full", spec);
 	cr_expect_eq(r.status, 1);
 	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
