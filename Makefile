@@ -240,11 +240,15 @@ test: bin/virtuoso $(TESTS)
 
 # The main job: the default workload on this host under the probes and in the
 # simulated world at the same addresses, compared (virtuoso run: needs root
-# and kernel BTF). It prints the verdict and where the report is.
+# and kernel BTF). It prints the verdict and where the report is. An ordinary
+# user runs it through sudo, as deps.sh installs through it, and gets the
+# results back as their own.
 MAIN_SPEC ?= datasets/workloads/default.json
 MAIN_OUT ?= out/default
+MAIN_SUDO := $(shell [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && echo sudo; })
 main: bin/virtuoso
-	bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT) --repeat 3
+	$(MAIN_SUDO) bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT) --repeat 3
+	$(if $(MAIN_SUDO),$(MAIN_SUDO) chown -R "$$(id -u):$$(id -g)" $(MAIN_OUT))
 	@echo "main: open $(MAIN_OUT)/report.html (report.md and summary.json beside it; the sides: linux.json, sim.json and their event logs)"
 
 bench: bin/virtuoso $(BENCHES)
