@@ -247,6 +247,7 @@ MAIN_SPEC ?= datasets/workloads/default.json
 MAIN_OUT ?= out/default
 MAIN_SUDO := $(shell [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && echo sudo; })
 main: bin/virtuoso
+	@mkdir -p $(MAIN_OUT)
 	$(MAIN_SUDO) bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT) --repeat 3
 	$(if $(MAIN_SUDO),$(MAIN_SUDO) chown -R "$$(id -u):$$(id -g)" $(MAIN_OUT))
 	@echo "main: open $(MAIN_OUT)/report.html (report.md and summary.json beside it; the sides: linux.json, sim.json and their event logs)"
