@@ -1030,7 +1030,8 @@ static bool sw_faults_countable(void)
 {
 	struct perf_event_attr pa = {
 		.type = PERF_TYPE_SOFTWARE, .size = sizeof(pa),
-		.config = PERF_COUNT_SW_PAGE_FAULTS, .disabled = 1, .exclude_kernel = 1,
+		/* kernel mode counted, as the tool does: a fault is the kernel's work */
+		.config = PERF_COUNT_SW_PAGE_FAULTS, .disabled = 1,
 	};
 	long fd = syscall(SYS_perf_event_open, &pa, 0, -1, -1, 0);
 
@@ -1044,7 +1045,8 @@ static bool sw_faults_countable(void)
  * linux --list-events: after the PMUs, one line per counter of linux.json's
  * "counters" (docs/results-format.md lists them, in this order), each
  * "supported (EVENT)" or "unsupported: REASON". The three software events
- * are supported wherever this process can open a software counter itself.
+ * are supported wherever this process can open a software counter of kernel
+ * mode itself.
  * No SPEC, no root.
  */
 Test(cli, linux_list_events_prints_each_counter_once_marked)
