@@ -96,6 +96,9 @@ LIB_OBJS += build/compare/faultkind.o
 LIB_OBJS += build/compare/side_load.o
 LIB_OBJS += build/compare/tolerance.o
 
+# ---- calibration: the host's microbenchmarks (over both worlds) -----------------
+LIB_OBJS += build/calibrate/measure.o
+
 # ---- reports: report.md and report.html (gnuplot SVG plots) --------------------
 LIB_OBJS += build/reports/plot.o
 LIB_OBJS += build/reports/report.o
@@ -113,6 +116,7 @@ CLI_OBJS += build/cli/cmd_sim.o
 CLI_OBJS += build/cli/virtuoso.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
+TESTS += build/tests/calibrate/test_measure
 TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_run
 TESTS += build/tests/build/test_layering

@@ -1,6 +1,7 @@
 /*
  * test_layering.c - the dependency picture holds: cli on top, reports over
- * compare, compare over both worlds, both worlds (simulated: mimicos/,
+ * compare, compare and calibrate (each beside the other, included by cli
+ * alone) over both worlds, both worlds (simulated: mimicos/,
  * simulator/; real: bpf/, linux-probes/) over the shared floor (workload/).
  *
  * Checked on the #include lines of the sources, with grep: a folder may not
@@ -31,13 +32,14 @@ struct layer_rule {
 };
 
 static const struct layer_rule rules[] = {
-	{ "workload", "mimicos|simulator|bpf|linux-probes|compare|reports|cli", NULL },
-	{ "mimicos", "simulator|bpf|linux-probes|compare|reports|cli", NULL },
-	{ "simulator", "mimicos|bpf|linux-probes|compare|reports|cli", "mimicos/channel\\.h" },
-	{ "bpf", "mimicos|simulator|linux-probes|compare|reports|cli", NULL },
-	{ "linux-probes", "mimicos|simulator|compare|reports|cli", NULL },
-	{ "compare", "simulator|reports|cli", NULL },
-	{ "reports", "cli", NULL },
+	{ "workload", "mimicos|simulator|bpf|linux-probes|calibrate|compare|reports|cli", NULL },
+	{ "mimicos", "simulator|bpf|linux-probes|calibrate|compare|reports|cli", NULL },
+	{ "simulator", "mimicos|bpf|linux-probes|calibrate|compare|reports|cli", "mimicos/channel\\.h" },
+	{ "bpf", "mimicos|simulator|linux-probes|calibrate|compare|reports|cli", NULL },
+	{ "linux-probes", "mimicos|simulator|calibrate|compare|reports|cli", NULL },
+	{ "compare", "simulator|calibrate|reports|cli", NULL },
+	{ "calibrate", "compare|reports|cli", NULL },
+	{ "reports", "calibrate|cli", NULL },
 };
 
 /*

@@ -1,0 +1,139 @@
+/*
+ * measure.h - the calibration measurement suite: microbenchmarks run natively
+ * in this process, whose results a later fit turns into the simulator's and
+ * MimicOS's cost parameters for this host.
+ *
+ * What is measured (calibrate/README.md gives the JSON schema):
+ *
+ *   clock		a chain of dependent register adds, one cycle each on
+ *			every x86 core since the P6: adds per ns is the
+ *			effective core clock in cycles per ns
+ *   line chase		one 64 B line per step, in a random cyclic order, over
+ *			buffers from 16 KiB to 256 MiB: ns per load through
+ *			L1, L2, the LLC and DRAM
+ *   page chase		one line per 4 KiB page (its offset within the page
+ *			varied so the lines do not fall into one cache set),
+ *			random cyclic order, from 8 pages to 1 GiB, once over
+ *			a buffer madvised MADV_NOHUGEPAGE and once
+ *			MADV_HUGEPAGE; the THP backing obtained is read from
+ *			/proc/self/smaps (AnonHugePages)
+ *   bandwidth		memset and memcpy of pre-faulted buffers larger than
+ *			the LLC, GB/s (10^9 bytes per second)
+ *   native		the native executor (workload/native.h) on a 64 KiB
+ *			region, per access pattern: ns per access
+ *   faults		wall time per fault from user space, no probes: 4 KiB
+ *			write, zero-page read, copy of the zero page on write,
+ *			2 MiB THP write; cold (memory this process never
+ *			touched, taken after the hypervisor had time to take
+ *			freed memory back) and warm (touched, unmapped, faulted
+ *			again at once)
+ *
+ * Each measurement runs 'warmup' times discarded, then 'repeat' times kept;
+ * a cal_stat gives their median, min, max and spread. Cold faults have no
+ * warm-up run: a warm-up would make them warm.
+ *
+ * Nothing here changes kernel settings: a fault kind the host's THP settings
+ * do not allow is skipped, with the reason in the results.
+ */
+#ifndef CALIBRATE_MEASURE_H
+#define CALIBRATE_MEASURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "linux-probes/hostid.h"
+#include "workload/error.h"
+#include "workload/spec.h"
+
+#define CAL_REPEAT_DEFAULT	5
+#define CAL_WARMUP_DEFAULT	1
+#define CAL_REPEAT_MAX		100
+
+/* The median, extremes and relative spread ((max - min) / median) of the kept runs. */
+struct cal_stat {
+	double median, min, max, spread;
+};
+
+/* Fill s from v[0..n) (reordered); n >= 1. */
+void cal_stat_of(struct cal_stat *s, double *v, size_t n);
+
+struct cal_opts {
+	unsigned repeat;	/* kept runs per measurement, 1..CAL_REPEAT_MAX */
+	unsigned warmup;	/* discarded runs before them */
+	bool quick;		/* smaller sizes, fewer loads: well under a minute */
+	uint64_t seed;		/* the chases' orders */
+	const char *thp_root;	/* THP sysfs (NULL: WL_THP_SYSFS) */
+	/* Called before each step: 'done' of 'total' steps, 'what' starts now. */
+	void (*progress)(void *ctx, unsigned done, unsigned total, const char *what);
+	void *ctx;
+};
+
+/* repeat and warmup the defaults, quick off, a fixed seed. */
+void cal_opts_init(struct cal_opts *o);
+
+#define CAL_MAX_SIZES 24
+
+struct cal_chase_point {
+	uint64_t bytes;		/* the buffer's span */
+	uint64_t pages;		/* page chase: 4 KiB pages visited */
+	uint64_t anon_huge_kib;	/* page chase: AnonHugePages of the buffer after it */
+	struct cal_stat ns_per_load;
+};
+
+enum cal_fault_kind { CAL_FAULT_WRITE_4K, CAL_FAULT_ZERO_READ, CAL_FAULT_ZERO_COW,
+		      CAL_FAULT_THP_2M, CAL_FAULT_NR };
+enum cal_memory { CAL_COLD, CAL_WARM, CAL_MEMORY_NR };
+
+struct cal_fault {
+	bool measured;
+	char skipped[160];	/* why not, when not measured */
+	uint64_t faults;	/* per run */
+	uint64_t anon_huge_kib;	/* THP kind: AnonHugePages of the last run's region */
+	struct cal_stat us_per_fault;
+};
+
+struct cal_results {
+	/* the host */
+	struct hostid host;
+	char kernel_release[65], kernel_version[65];
+	struct wl_kernel thp;		/* the host's THP settings, resolved */
+	uint64_t llc_bytes;		/* 0 when sysfs does not say */
+	char date[32];			/* UTC, ISO 8601 */
+	struct cal_opts opts;
+
+	struct cal_stat cycles_per_ns;
+
+	struct cal_chase_point line[CAL_MAX_SIZES];
+	size_t nr_line;
+	uint64_t line_loads;		/* loads per timed run */
+
+	struct cal_chase_point page[2][CAL_MAX_SIZES];	/* [0] nohugepage, [1] hugepage */
+	size_t nr_page;
+	uint64_t page_loads;
+
+	uint64_t bw_bytes;
+	struct cal_stat memset_gb_per_s, memcpy_gb_per_s;
+
+	uint64_t native_region_bytes, native_accesses;
+	struct cal_stat native_ns_per_access[4];	/* by enum wl_pattern */
+
+	struct cal_fault fault[CAL_FAULT_NR][CAL_MEMORY_NR];
+	double cold_wait_s;		/* slept before the cold faults */
+};
+
+/* "write_4k", "zero_read", "zero_cow", "thp_2m"; "cold", "warm". */
+const char *cal_fault_name(enum cal_fault_kind k);
+const char *cal_memory_name(enum cal_memory m);
+
+/*
+ * Run the whole suite into r. Returns 0, or -1 with err set (a failed mmap
+ * or an unreadable THP sysfs): nothing in r is then to be used.
+ */
+int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error *err);
+
+/* The results as measurements.json's tree (calibrate/README.md); NULL when out of memory. */
+struct cJSON;
+struct cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version);
+
+#endif
