@@ -104,6 +104,7 @@ LIB_OBJS += build/reports/plot.o
 LIB_OBJS += build/reports/report.o
 
 # ---- the command line ---------------------------------------------------------
+CLI_OBJS += build/cli/cmd_calibrate.o
 CLI_OBJS += build/cli/cmd_check.o
 CLI_OBJS += build/cli/cmd_compare.o
 CLI_OBJS += build/cli/cmd_dump.o

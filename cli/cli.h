@@ -38,6 +38,7 @@ int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_hwinfo(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 extern const struct cli_cmd cli_cmds[];
 const struct cli_cmd *cli_find(const char *name);

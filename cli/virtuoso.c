@@ -194,6 +194,31 @@ const struct cli_cmd cli_cmds[] = {
 	  "\n"
 	  "Exit status: 0; 2 bad arguments; 3 no CPUID (not x86); 1 other.\n",
 	  cmd_hwinfo },
+	{ "calibrate", "measure this host for the cost model's calibration",
+	  "usage: virtuoso calibrate --measure -o DIR [--quick] [--repeat N] [-v]\n"
+	  "\n"
+	  "Run the calibration microbenchmarks natively on this host and write\n"
+	  "DIR/measurements.json (whole or not at all; schema in calibrate/README.md):\n"
+	  "the effective clock (a dependent-add chain), pointer chases at line and at\n"
+	  "page granularity (MADV_NOHUGEPAGE and MADV_HUGEPAGE), memset and memcpy\n"
+	  "bandwidth, the native executor's cost per access by pattern, and the wall\n"
+	  "time per fault of each kind on cold and warm memory, with the host's\n"
+	  "identity. Each measurement is repeated after discarded warm-up runs and\n"
+	  "kept as median, min, max and spread. Kernel settings are not changed: a\n"
+	  "fault kind the host's THP settings do not allow is skipped, and the file\n"
+	  "says why. Holds the host (as virtuoso linux does) while it measures.\n"
+	  "\n"
+	  "      --measure        run the measurements (required)\n"
+	  "  -o, --out DIR        where measurements.json goes (made if missing)\n"
+	  "      --quick          smaller sizes, 3 runs: well under a minute\n"
+	  "      --repeat N       runs kept per measurement, 1 to 100 (default 5)\n"
+	  "  -v, --verbose        more detail on stderr\n"
+	  "  -h, --help           this text\n"
+	  "\n"
+	  "Progress, with an estimate of the time left, goes to stderr, then a summary.\n"
+	  "\n"
+	  "Exit status: 0; 2 bad arguments; 1 other.\n",
+	  cmd_calibrate },
 	{ "dump", "print the event log virtuoso linux wrote, as JSON lines or CSV",
 	  "usage: virtuoso dump [-o FILE] [--csv] LOG\n"
 	  "\n"

@@ -64,7 +64,7 @@ Test(cli, version_prints_the_version_file)
 Test(cli, help_lists_every_command_and_each_has_its_own)
 {
 	static const char *const cmds[] = { "check", "gen", "exec", "linux", "sim", "run", "compare",
-					    "hwinfo", "dump" };
+					    "hwinfo", "dump", "calibrate" };
 	struct result r;
 
 	RUN(&r, "--help");

@@ -1,0 +1,218 @@
+/*
+ * cmd_calibrate.c - virtuoso calibrate --measure: run the calibration
+ * microbenchmarks on this host (calibrate/measure.h) and write
+ * DIR/measurements.json, whole or not at all.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "calibrate/measure.h"
+#include "cli/cli.h"
+#include "linux-probes/hostlock.h"
+#include "linux-probes/thp_sysfs.h"
+
+enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT };
+
+#define MEASUREMENTS_NAME "measurements.json"
+
+struct progress {
+	struct timespec start;
+	bool tty;
+};
+
+static double elapsed_s(const struct progress *p)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+}
+
+/*
+ * One line per step on stderr: "[k/n] what, 12 s elapsed, ETA 30 s". The ETA
+ * assumes the steps left take as long as the steps done did, on average.
+ */
+static void show_progress(void *ctx, unsigned done, unsigned total, const char *what)
+{
+	struct progress *p = ctx;
+	double t = elapsed_s(p);
+
+	if (done && done < total)
+		fprintf(stderr, "%svirtuoso calibrate: [%u/%u] %s, %.0f s elapsed, ETA %.0f s%s",
+			p->tty ? "\r\033[K" : "", done + 1, total, what, t,
+			t / done * (total - done), p->tty ? "" : "\n");
+	else if (done < total)
+		fprintf(stderr, "%svirtuoso calibrate: [%u/%u] %s%s", p->tty ? "\r\033[K" : "",
+			done + 1, total, what, p->tty ? "" : "\n");
+	else
+		fprintf(stderr, "%svirtuoso calibrate: %u steps in %.1f s\n",
+			p->tty ? "\r\033[K" : "", total, t);
+}
+
+static void summary(const struct cal_results *r)
+{
+	const struct cal_chase_point *l0 = &r->line[0], *ln = &r->line[r->nr_line - 1];
+	const struct cal_chase_point *p0 = &r->page[0][0], *pn = &r->page[0][r->nr_page - 1];
+	const struct cal_chase_point *h0 = &r->page[1][0], *hn = &r->page[1][r->nr_page - 1];
+
+	fprintf(stderr, "virtuoso calibrate: clock %.2f cycles/ns\n", r->cycles_per_ns.median);
+	fprintf(stderr, "virtuoso calibrate: line chase %.1f ns/load at %llu KiB, %.1f at %llu MiB\n",
+		l0->ns_per_load.median, (unsigned long long)(l0->bytes >> 10),
+		ln->ns_per_load.median, (unsigned long long)(ln->bytes >> 20));
+	fprintf(stderr, "virtuoso calibrate: page chase %.1f ns/load at %llu pages, %.1f at %llu MiB "
+		"(nohugepage); %.1f, %.1f (hugepage, %llu KiB THP)\n",
+		p0->ns_per_load.median, (unsigned long long)p0->pages, pn->ns_per_load.median,
+		(unsigned long long)(pn->bytes >> 20), h0->ns_per_load.median,
+		hn->ns_per_load.median, (unsigned long long)hn->anon_huge_kib);
+	fprintf(stderr, "virtuoso calibrate: memset %.1f GB/s, memcpy %.1f GB/s (%llu MiB)\n",
+		r->memset_gb_per_s.median, r->memcpy_gb_per_s.median,
+		(unsigned long long)(r->bw_bytes >> 20));
+	fprintf(stderr, "virtuoso calibrate: native executor ns/access: sequential %.2f, "
+		"uniform %.2f, zipf %.2f, chase %.2f\n",
+		r->native_ns_per_access[WL_PAT_SEQUENTIAL].median,
+		r->native_ns_per_access[WL_PAT_UNIFORM].median,
+		r->native_ns_per_access[WL_PAT_ZIPF].median,
+		r->native_ns_per_access[WL_PAT_CHASE].median);
+	for (int k = 0; k < CAL_FAULT_NR; k++)
+		for (int m = 0; m < CAL_MEMORY_NR; m++) {
+			const struct cal_fault *f = &r->fault[k][m];
+
+			if (f->measured)
+				fprintf(stderr, "virtuoso calibrate: fault %s %s: %.2f us/fault "
+					"(%.2f..%.2f)\n", cal_fault_name(k), cal_memory_name(m),
+					f->us_per_fault.median, f->us_per_fault.min,
+					f->us_per_fault.max);
+			else
+				fprintf(stderr, "virtuoso calibrate: fault %s %s: skipped: %s\n",
+					cal_fault_name(k), cal_memory_name(m), f->skipped);
+		}
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "measure", no_argument, NULL, OPT_MEASURE },
+		{ "out", required_argument, NULL, 'o' },
+		{ "quick", no_argument, NULL, OPT_QUICK },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_cmd *cmd = cli_find("calibrate");
+	const char *dir = NULL;
+	bool measure = false;
+	struct cal_opts o;
+	struct cal_results *r;
+	struct progress pr;
+	struct wl_error err = { 0 };
+	char path[PATH_MAX];
+	int c, lock = -1, ret;
+	cJSON *json;
+
+	cal_opts_init(&o);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(cmd->usage, stdout);
+			return EXIT_OK;
+		case 'v':
+			cli_verbose++;
+			break;
+		case 'o':
+			dir = optarg;
+			break;
+		case OPT_MEASURE:
+			measure = true;
+			break;
+		case OPT_QUICK:
+			o.quick = true;
+			break;
+		case OPT_REPEAT: {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (!optarg[0] || *end || optarg[0] == '-' || n < 1 || n > CAL_REPEAT_MAX)
+				return cli_usage_error(cmd, "--repeat: expected a number of runs from "
+						       "1 to %d, got \"%.40s\"", CAL_REPEAT_MAX,
+						       optarg);
+			o.repeat = (unsigned)n;
+			break;
+		}
+		default:
+			if (optopt)
+				return cli_usage_error(cmd, "option -%c: unknown, or missing its value",
+						       optopt);
+			return cli_usage_error(cmd, "option %s: unknown, or missing its value",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(cmd, "expected no arguments, got '%s'", argv[optind]);
+	if (!measure)
+		return cli_usage_error(cmd, "expected --measure (the fit is not there yet)");
+	if (!dir)
+		return cli_usage_error(cmd, "--measure: expected -o DIR");
+	ret = cli_check_out_dir("calibrate", dir, sizeof(path));
+	if (ret)
+		return ret;
+	if (o.quick && o.repeat == CAL_REPEAT_DEFAULT)
+		o.repeat = 3;
+
+	/* one holder of the host at a time: no measurement beside a virtuoso linux */
+	if (hostlock_take(thp_sysfs_state_dir(), "virtuoso calibrate", HOSTLOCK_WAIT_DEFAULT_S,
+			  stderr, &lock, &err)) {
+		if (errno != EACCES && errno != EPERM && errno != EROFS) {
+			fprintf(stderr, "virtuoso calibrate: %s: %s\n", err.file, err.msg);
+			return EXIT_FAIL;
+		}
+		fprintf(stderr, "virtuoso calibrate: measuring without the host lock: %s: %s\n",
+			err.file, err.msg);
+		lock = -1;
+	}
+	r = malloc(sizeof(*r));
+	if (!r) {
+		hostlock_release(lock);
+		fprintf(stderr, "virtuoso calibrate: out of memory\n");
+		return EXIT_FAIL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &pr.start);
+	pr.tty = isatty(STDERR_FILENO);
+	o.progress = show_progress;
+	o.ctx = &pr;
+	ret = cal_measure(r, &o, &err);
+	hostlock_release(lock);
+	if (ret) {
+		fprintf(stderr, "\nvirtuoso calibrate: %s: %s\n", err.file, err.msg);
+		free(r);
+		return EXIT_FAIL;
+	}
+	summary(r);
+	json = cal_results_to_json(r, cli_version);
+	free(r);
+	if (!json) {
+		fprintf(stderr, "virtuoso calibrate: out of memory\n");
+		return EXIT_FAIL;
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "virtuoso calibrate: --out: %s: %s\n", dir, strerror(errno));
+		cJSON_Delete(json);
+		return EXIT_FAIL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, MEASUREMENTS_NAME);
+	ret = cli_write_json(path, json);
+	if (ret == EXIT_OK)
+		fprintf(stderr, "virtuoso calibrate: wrote %s\n", path);
+	return ret;
+}
