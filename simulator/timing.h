@@ -107,9 +107,16 @@ struct timing_stats {
 	struct mmu_stats mmu;
 };
 
+/*
+ * The sub-stream of the run's seed (wl_rng_derive()) that picks the cold
+ * faults; far from the generator's phase streams (0, 1, ...).
+ */
+#define TIMING_COLD_STREAM	0x636f6c64746f7563ULL	/* "coldtouc" */
+
 struct timing {
 	struct timing_config cfg;
 	struct wl_rng rng;
+	struct wl_rng cold_rng;		/* which faults are cold (first_touch_cycles_per_4k) */
 	struct core core;
 	struct memsys ms;
 	struct mmu mmu;
@@ -186,6 +193,13 @@ static inline void timing_access(struct timing *t, uint64_t paddr, bool write, u
 enum timing_kernel_kind { TIMING_KERNEL_FAULT, TIMING_KERNEL_SYSCALL, TIMING_KERNEL_BACKGROUND };
 uint64_t timing_kernel(struct timing *t, enum timing_kernel_kind kind,
 		       const struct mimicos_response *rs, const struct kstream *ks);
+
+/*
+ * The access pattern of the phase under way (enum wl_pattern), or -1
+ * outside an access phase: each access then costs work_cycles plus that
+ * pattern's executor_cycles (work_cycles alone for -1).
+ */
+void timing_set_pattern(struct timing *t, int pattern);
 
 /* Apply a response's shootdowns: the TLB ranges MimicOS flushed (or all). */
 void timing_shootdowns(struct timing *t, const struct mimicos_response *rs);
