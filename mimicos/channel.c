@@ -69,6 +69,7 @@ struct mm_ctx {
 
 struct op_counts {
 	uint64_t reads, writes, allocs, frees, zero_pages, copy_pages, tlb, events, passes, faults;
+	uint64_t refills, refill_blocks;
 };
 
 /* A core's log records held back until its fault's latency is known. */
@@ -160,6 +161,18 @@ static void cb_zone_alloc(void *ctx, unsigned long pfn, unsigned int order, gfp_
 		return;
 	srv->cnt.allocs++;
 	page_meta(srv, pfn);
+}
+
+/* A per-cpu list refilled from the buddy: instructions only (the cost model's). */
+static void cb_zone_refill(void *ctx, unsigned int order, int blocks)
+{
+	struct channel_server *srv = ctx;
+
+	(void)order;
+	if (!srv->rs)
+		return;
+	srv->cnt.refills++;
+	srv->cnt.refill_blocks += (uint64_t)blocks;
 }
 
 static void cb_zone_free(void *ctx, unsigned long pfn, unsigned int order)
@@ -400,7 +413,7 @@ int channel_server_create(struct channel_server **out, const struct channel_conf
 		return err;
 	}
 	srv->os.page_trace = (struct zone_trace){ .alloc = cb_zone_alloc, .free = cb_zone_free,
-						  .ctx = srv };
+						  .refill = cb_zone_refill, .ctx = srv };
 	kt = (struct khugepaged_trace){ .event = cb_khugepaged_event, .ctx = srv };
 	khugepaged_set_trace(&srv->os, &kt);
 	if (cfg->events_path[0]) {
@@ -556,6 +569,7 @@ static uint64_t cost_of(const struct kstream_cost *c, uint32_t type, const struc
 	       c->page_alloc * n->allocs + c->page_free * n->frees +
 	       c->zero_page * n->zero_pages + c->copy_page * n->copy_pages +
 	       c->tlb_flush * n->tlb +
+	       c->pcp_refill * n->refills + c->pcp_refill_block * n->refill_blocks +
 	       c->khugepaged_pass * n->passes + c->khugepaged_event * n->events +
 	       c->fault * n->faults;
 }

@@ -190,12 +190,24 @@ int kstream_push(struct kstream *ks, const struct kstream_rec *r);
  * few instructions and much memory traffic (the ZERO records carry the
  * traffic).
  *
+ * Per-cpu list refills: MimicOS's pcp lists refill as Linux's do
+ * (rmqueue_pcplist(): an empty list takes nr_pcp_alloc() blocks from the
+ * buddy, batch << alloc_factor for order 0), and the allocation that finds
+ * its list empty pays the refill. Neither the stream nor the other terms
+ * hold that work (page_alloc counts the block handed out, the struct page
+ * write is of that block alone): pcp_refill and pcp_refill_block price it,
+ * 0 by default (a calibration sets them). A new PTE table, once per 512
+ * 4 KiB faults in a fresh range, needs no term of its own: its allocation
+ * (page_alloc, its struct page), its clearing (a ZERO record of the table)
+ * and the PMD's store are in the stream already.
+ *
  * insns = base[type] + entry_read * reads + entry_write * writes
  *       + page_alloc * blocks allocated + page_free * blocks freed
  *       + zero_page * 4 KiB pages cleared + copy_page * 4 KiB copied
  *       + tlb_flush * TLB ranges
  *       + khugepaged_pass * passes + khugepaged_event * events
  *       + fault * faults run by MAP_POPULATE
+ *       + pcp_refill * per-cpu list refills + pcp_refill_block * blocks refilled
  * Deterministic: integers only, no host measurement.
  */
 struct kstream_cost {
@@ -214,6 +226,8 @@ struct kstream_cost {
 	uint32_t tlb_flush;	/* per flush_tlb_range() reported */
 	uint32_t khugepaged_pass;
 	uint32_t khugepaged_event;
+	uint32_t pcp_refill;	/* per per-cpu list refill (rmqueue_bulk()), default 0 */
+	uint32_t pcp_refill_block; /* per block it takes from the buddy, default 0 */
 };
 
 /* ---------------------------------------------------------------------- */

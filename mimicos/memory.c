@@ -221,6 +221,15 @@ static void zone_alloc_observed(void *ctx, unsigned long pfn, unsigned int order
 	mimicos_emit(os, &ev);
 }
 
+/* The zone's refill hook: to the page trace alone (the log has allocations and frees). */
+static void zone_refill_observed(void *ctx, unsigned int order, int blocks)
+{
+	struct mimicos *os = ctx;
+
+	if (os->page_trace.refill)
+		os->page_trace.refill(os->page_trace.ctx, order, blocks);
+}
+
 static void zone_free_observed(void *ctx, unsigned long pfn, unsigned int order)
 {
 	struct mimicos *os = ctx;
@@ -268,7 +277,8 @@ int mimicos_init(struct mimicos *os, const struct zone_config *zc,
 	os->zone.shrinker.scan = deferred_split_shrinker;
 	os->zone.shrinker.ctx = os;
 	os->zone.trace = (struct zone_trace){ .alloc = zone_alloc_observed,
-					      .free = zone_free_observed, .ctx = os };
+					      .free = zone_free_observed,
+					      .refill = zone_refill_observed, .ctx = os };
 	os->phase = VT_NO_PHASE;
 	return 0;
 out_physmem:

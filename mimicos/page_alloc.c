@@ -789,6 +789,8 @@ static unsigned long rmqueue_pcplist(struct zone *z, unsigned int order, int mt,
 		int alloced = rmqueue_bulk(z, order, batch, pcp, pindex, mt, alloc_flags);
 
 		pcp->count += alloced << order;
+		if (alloced && z->trace.refill)
+			z->trace.refill(z->trace.ctx, order, alloced);
 		if (pfn_list_empty(list))
 			return PFN_NONE;
 	}

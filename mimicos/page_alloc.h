@@ -232,13 +232,16 @@ struct maxblk;
  * allocation). MimicOS's struct mimicos (mimicos.h) owns this hook (memory.c turns
  * the calls into events) and passes them on to its page_trace: the
  * instruction-stream
- * channel (channel.h) turns them into struct page metadata writes. Per-cpu
- * refills and drains, buddy merges and splits are not reported. Either
- * callback may be NULL; zone_init() clears both.
+ * channel (channel.h) turns them into struct page metadata writes. A per-cpu
+ * refill (rmqueue_bulk() taking 'blocks' blocks of 'order' from the buddy
+ * for a pcp list) is reported to refill, after it. Drains, buddy merges
+ * and splits are not reported. Any callback may be NULL; zone_init()
+ * clears them.
  */
 struct zone_trace {
 	void (*alloc)(void *ctx, unsigned long pfn, unsigned int order, gfp_t gfp);
 	void (*free)(void *ctx, unsigned long pfn, unsigned int order);
+	void (*refill)(void *ctx, unsigned int order, int blocks);
 	void *ctx;
 };
 

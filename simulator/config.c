@@ -11,8 +11,11 @@
 #include "simulator/config.h"
 #include "simulator/timing.h"
 #include "workload/json.h"
+#include "workload/spec.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+_Static_assert(CORE_PATTERNS == WL_PAT_CHASE + 1, "core.executor_cycles: one per wl_pattern");
 
 static const char *const pwc_keys[PWC_NR] = {
 	[PWC_PML5] = "pwc_pml5", [PWC_PML4] = "pwc_pml4",
@@ -45,6 +48,11 @@ void sim_config_init(struct sim_config *cfg)
 	 * each way. kernel_cpi 1.0: the kernel's fault path is branchy integer
 	 * code; its memory accesses are timed separately, through the caches,
 	 * so only the rest is charged here.
+	 *
+	 * The calibration knobs (bandwidth floors, time outside the fault
+	 * window, the hypervisor's first touch, the executor's work per
+	 * access) are 0: off. A calibration to a host sets them; the
+	 * reference publishes none of them.
 	 */
 	cfg->core = (struct core_config){
 		.freq_mhz = 5100,
@@ -178,11 +186,37 @@ static int sa_check(const struct wj_ctx *c, const char *path, const struct sa_co
 	return wj_fail(c, path, phrase_key(why, keys), "%s", why);
 }
 
+/* "core.executor_cycles": one count per access pattern, by its workload-format name. */
+static int executor_from_json(const struct wj_ctx *c, const cJSON *o, uint32_t *cycles)
+{
+	const char *keys[CORE_PATTERNS + 1] = { NULL };
+	uint64_t u;
+	int r;
+
+	for (int p = 0; p < CORE_PATTERNS; p++)
+		keys[p] = wl_pattern_name((enum wl_pattern)p);
+	if (wj_check_object(c, o, "core.executor_cycles",
+			    "cycles per access by pattern", keys))
+		return -1;
+	for (int p = 0; p < CORE_PATTERNS; p++) {
+		if ((r = wj_uint(c, o, "core.executor_cycles", keys[p], false, 0, 1000000,
+				 &u)) < 0)
+			return -1;
+		if (r)
+			cycles[p] = (uint32_t)u;
+	}
+	return 0;
+}
+
 static int core_from_json(const struct wj_ctx *c, const cJSON *o, struct core_config *core)
 {
 	static const char *const keys[] = { "freq_mhz", "work_cycles", "mlp",
 					    "fault_entry_cycles", "fault_exit_cycles",
-					    "kernel_cpi", NULL };
+					    "kernel_cpi", "zero_bandwidth_gbs",
+					    "copy_bandwidth_gbs", "fault_outside_window_cycles",
+					    "first_touch_cycles_per_4k", "cold_share",
+					    "executor_cycles", NULL };
+	const cJSON *sub;
 	uint64_t u;
 	double d;
 	int r;
@@ -199,11 +233,22 @@ static int core_from_json(const struct wj_ctx *c, const cJSON *o, struct core_co
 	U32(mlp, 1, 4096)
 	U32(fault_entry_cycles, 0, 100000000)
 	U32(fault_exit_cycles, 0, 100000000)
+	U32(fault_outside_window_cycles, 0, 100000000)
+	U32(first_touch_cycles_per_4k, 0, 100000000)
 #undef U32
-	if ((r = wj_number(c, o, "core", "kernel_cpi", false, 0, true, 1000, &d)) < 0)
+#define NUM(key, lo, lo_open, hi)						\
+	if ((r = wj_number(c, o, "core", #key, false, lo, lo_open, hi, &d)) < 0) \
+		return -1;							\
+	if (r)									\
+		core->key = d;
+	NUM(kernel_cpi, 0, true, 1000)
+	NUM(zero_bandwidth_gbs, 0, false, 100000)
+	NUM(copy_bandwidth_gbs, 0, false, 100000)
+	NUM(cold_share, 0, false, 1)
+#undef NUM
+	if ((sub = cJSON_GetObjectItemCaseSensitive(o, "executor_cycles")) &&
+	    executor_from_json(c, sub, core->executor_cycles))
 		return -1;
-	if (r)
-		core->kernel_cpi = d;
 	return 0;
 }
 
@@ -457,7 +502,7 @@ cJSON *sa_config_to_json(const struct sa_config *s)
 
 static cJSON *core_to_json(const struct core_config *core)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *ex;
 
 	if (!o)
 		return NULL;
@@ -467,6 +512,20 @@ static cJSON *core_to_json(const struct core_config *core)
 	cJSON_AddNumberToObject(o, "fault_entry_cycles", core->fault_entry_cycles);
 	cJSON_AddNumberToObject(o, "fault_exit_cycles", core->fault_exit_cycles);
 	cJSON_AddNumberToObject(o, "kernel_cpi", core->kernel_cpi);
+	cJSON_AddNumberToObject(o, "zero_bandwidth_gbs", core->zero_bandwidth_gbs);
+	cJSON_AddNumberToObject(o, "copy_bandwidth_gbs", core->copy_bandwidth_gbs);
+	cJSON_AddNumberToObject(o, "fault_outside_window_cycles",
+				core->fault_outside_window_cycles);
+	cJSON_AddNumberToObject(o, "first_touch_cycles_per_4k", core->first_touch_cycles_per_4k);
+	cJSON_AddNumberToObject(o, "cold_share", core->cold_share);
+	ex = cJSON_AddObjectToObject(o, "executor_cycles");
+	if (!ex) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	for (int p = 0; p < CORE_PATTERNS; p++)
+		cJSON_AddNumberToObject(ex, wl_pattern_name((enum wl_pattern)p),
+					core->executor_cycles[p]);
 	return o;
 }
 

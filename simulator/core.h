@@ -23,12 +23,31 @@
  *   "fault_exit_cycles": 200   exception return (iret, restore); both outside
  *                              the fault window (timing.h)
  *   "kernel_cpi": 1.0          cycles per kernel instruction (beside its memory accesses)
+ *
+ * Calibration knobs, all off (0) by default; timing.h says how each is
+ * charged:
+ *   "zero_bandwidth_gbs": 0    floor on a kernel clear: bytes / this GB/s
+ *   "copy_bandwidth_gbs": 0    floor on a kernel copy: bytes / this GB/s
+ *   "fault_outside_window_cycles": 0
+ *                              per fault, beyond entry and exit, outside
+ *                              the fault window (the core's time only)
+ *   "first_touch_cycles_per_4k": 0
+ *                              per 4 KiB of user data a fault clears, for a
+ *                              cold fault (the hypervisor's first touch)
+ *   "cold_share": 0            the share of allocating faults that are cold
+ *   "executor_cycles": {"sequential": 0, "uniform": 0, "zipf": 0, "chase": 0}
+ *                              the native executor's own work per access in
+ *                              an access phase of that pattern, on top of
+ *                              work_cycles (which every access pays)
  */
 #ifndef SIMULATOR_CORE_H
 #define SIMULATOR_CORE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Access patterns of the workload format (workload/spec.h's enum wl_pattern). */
+#define CORE_PATTERNS	4
 
 struct core_config {
 	uint32_t freq_mhz;
@@ -37,6 +56,12 @@ struct core_config {
 	uint32_t fault_entry_cycles;
 	uint32_t fault_exit_cycles;
 	double kernel_cpi;
+	double zero_bandwidth_gbs;		/* 0: no floor */
+	double copy_bandwidth_gbs;		/* 0: no floor */
+	uint32_t fault_outside_window_cycles;
+	uint32_t first_touch_cycles_per_4k;
+	double cold_share;			/* [0, 1] */
+	uint32_t executor_cycles[CORE_PATTERNS];	/* by enum wl_pattern */
 };
 
 #define CORE_MAX_MLP	256		/* a power of two: the slots' ring */

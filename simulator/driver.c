@@ -722,6 +722,10 @@ static int run_op(struct driver_state *st, const struct wl_op *op,
 		st->phase = (long)op->arg;
 		st->ph = &st->run->phases[st->phase];
 		if (st->tm) {
+			const struct wl_phase *p = &s->phases[op->arg];
+
+			/* the executor's own work per access, by the phase's pattern */
+			timing_set_pattern(st->tm, p->op == WL_PH_ACCESS ? (int)p->pattern : -1);
 			st->now_ns = timing_now_ns(st->tm);
 			timing_snapshot(st->tm, &st->phase_begin);
 		}
@@ -737,6 +741,7 @@ static int run_op(struct driver_state *st, const struct wl_op *op,
 		if (st->tm) {
 			struct timing_stats end;
 
+			timing_set_pattern(st->tm, -1);
 			timing_snapshot(st->tm, &end);
 			timing_stats_sub(&st->run->phases[st->phase].timing, &end, &st->phase_begin);
 			st->now_ns = timing_now_ns(st->tm);

@@ -61,6 +61,7 @@ int timing_init(struct timing *t, const struct timing_config *cfg, unsigned int 
 	t->read_entry = read_entry;
 	t->read_ctx = ctx;
 	wl_rng_seed(&t->rng, seed);
+	wl_rng_seed(&t->cold_rng, wl_rng_derive(seed, TIMING_COLD_STREAM));
 	err = core_init(&t->core, &cfg->core, cfg->l1d.latency);
 	if (err)
 		return err;
@@ -119,10 +120,26 @@ static uint64_t kernel_tlb(struct timing *t, uint64_t paddr, uint64_t len)
 	return cyc;
 }
 
-/* The cycles of the kernel's own work, replayed on the caches and TLBs. */
-static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *insns)
+/* A bulk operation's cost, at least 'len' bytes at 'gbs' GB/s (0: no floor). */
+static uint64_t bulk_floor(const struct timing *t, uint64_t cycles, uint64_t len, double gbs)
 {
-	uint64_t reads = 0, writes = 0, bulk = 0, n = 0;
+	uint64_t floor;
+
+	if (gbs <= 0)
+		return cycles;
+	/* bytes / (GB/s) is ns; ns * MHz / 1000 is cycles */
+	floor = (uint64_t)((double)len * t->cfg.core.freq_mhz / (1000.0 * gbs));
+	return floor > cycles ? floor : cycles;
+}
+
+/*
+ * The cycles of the kernel's own work, replayed on the caches and TLBs;
+ * *insns its instructions, *zeroed the bytes of user data it cleared.
+ */
+static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *insns,
+		       uint64_t *zeroed)
+{
+	uint64_t reads = 0, writes = 0, bulk = 0, n = 0, z = 0, cyc;
 	uint32_t mlp = t->cfg.core.mlp;
 
 	for (size_t i = 0; i < ks->nr; i++) {
@@ -139,16 +156,20 @@ static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *ins
 			break;
 		case KSTREAM_ZERO:
 			bulk += kernel_tlb(t, r->paddr, r->len);
-			bulk += memsys_bulk(&t->ms, r->paddr, r->len, MEMSYS_NO_SOURCE, mlp,
-					    MEMSYS_KERNEL);
+			cyc = memsys_bulk(&t->ms, r->paddr, r->len, MEMSYS_NO_SOURCE, mlp,
+					  MEMSYS_KERNEL);
+			bulk += bulk_floor(t, cyc, r->len, t->cfg.core.zero_bandwidth_gbs);
+			if (r->src == KSTREAM_SRC_DATA)
+				z += r->len;
 			break;
 		case KSTREAM_COPY_FROM:
 			/* the COPY_TO right after it names the destination */
 			if (i + 1 < ks->nr && ks->rec[i + 1].type == KSTREAM_COPY_TO) {
 				bulk += kernel_tlb(t, r->paddr, r->len);
 				bulk += kernel_tlb(t, ks->rec[i + 1].paddr, r->len);
-				bulk += memsys_bulk(&t->ms, ks->rec[i + 1].paddr, r->len, r->paddr,
-						    mlp, MEMSYS_KERNEL);
+				cyc = memsys_bulk(&t->ms, ks->rec[i + 1].paddr, r->len, r->paddr,
+						  mlp, MEMSYS_KERNEL);
+				bulk += bulk_floor(t, cyc, r->len, t->cfg.core.copy_bandwidth_gbs);
 				i++;
 			}
 			break;
@@ -160,24 +181,46 @@ static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *ins
 		}
 	}
 	*insns = n;
+	*zeroed = z;
 	return reads + writes / (mlp ? mlp : 1) + bulk + (uint64_t)(n * t->cfg.core.kernel_cpi);
+}
+
+/*
+ * The hypervisor's first touch of a fault that cleared 'zeroed' bytes of
+ * user data: first_touch_cycles_per_4k per 4 KiB when the fault is cold,
+ * one draw of the cold stream per such fault (none when the knob is off, so
+ * turning it off changes no other draw).
+ */
+static uint64_t first_touch(struct timing *t, uint64_t zeroed)
+{
+	const struct core_config *c = &t->cfg.core;
+
+	if (!zeroed || !c->first_touch_cycles_per_4k || c->cold_share <= 0)
+		return 0;
+	/* the top 53 bits as a double in [0, 1): cold when below the share */
+	if ((double)(wl_rng_next(&t->cold_rng) >> 11) * 0x1p-53 >= c->cold_share)
+		return 0;
+	return (uint64_t)c->first_touch_cycles_per_4k * ((zeroed + 4095) / 4096);
 }
 
 uint64_t timing_kernel(struct timing *t, enum timing_kernel_kind kind,
 		       const struct mimicos_response *rs, const struct kstream *ks)
 {
-	uint64_t insns, window = replay(t, ks, &insns), edges;
+	uint64_t insns, zeroed, window = replay(t, ks, &insns, &zeroed), edges;
 
 	t->stats.kernel_insns += insns;
 	if (kind == TIMING_KERNEL_BACKGROUND)
 		return window;	/* another CPU's work: pollution only */
 	/* entry and exit are outside the window, not outside the core's time */
 	edges = (uint64_t)t->cfg.core.fault_entry_cycles + t->cfg.core.fault_exit_cycles;
-	core_serialize(&t->core, window + edges);
 	if (kind == TIMING_KERNEL_SYSCALL) {
+		core_serialize(&t->core, window + edges);
 		t->stats.syscall_cycles += window + edges;
 		return window;
 	}
+	window += first_touch(t, zeroed);
+	edges += t->cfg.core.fault_outside_window_cycles;
+	core_serialize(&t->core, window + edges);
 	t->stats.fault_cycles += window + edges;
 	t->stats.fault_window_cycles += window;
 	t->stats.fault_entry_exit_cycles += edges;
@@ -210,6 +253,15 @@ void timing_shootdowns(struct timing *t, const struct mimicos_response *rs)
 		mmu_invalidate_range(&t->mmu, t->asid, rs->tlb[i].start, rs->tlb[i].end);
 		t->stats.shootdowns++;
 	}
+}
+
+void timing_set_pattern(struct timing *t, int pattern)
+{
+	uint32_t extra = 0;
+
+	if (pattern >= 0 && pattern < CORE_PATTERNS)
+		extra = t->cfg.core.executor_cycles[pattern];
+	t->core.cfg.work_cycles = t->cfg.core.work_cycles + extra;
 }
 
 void timing_idle(struct timing *t, uint64_t ns)

@@ -51,6 +51,28 @@
  * workload uses), so the kernel pollutes this core's TLBs as well as its
  * caches.
  *
+ * The calibration knobs (core.h; all 0, off, by default):
+ *  - zero_bandwidth_gbs, copy_bandwidth_gbs: a ZERO or COPY costs at least
+ *    len / bandwidth (bytes / GB/s = ns, times freq_mhz / 1000, rounded
+ *    down), whatever memsys_bulk() gives; its translations come on top. A
+ *    floor independent of the user's memory parallelism (mlp).
+ *  - fault_outside_window_cycles: per fault, charged with the exit (after
+ *    the window), outside the window: the runtime grows, no latency does;
+ *    counted in fault_entry_exit_cycles. System calls are not charged it.
+ *  - first_touch_cycles_per_4k, cold_share: a fault whose stream clears
+ *    user data (ZERO records of KSTREAM_SRC_DATA, not table pages) is cold
+ *    with probability cold_share, drawn from its own stream of the run's
+ *    seed (wl_rng_derive(seed, TIMING_COLD_STREAM), one draw per such
+ *    fault, none when either knob is 0); a cold fault pays
+ *    first_touch_cycles_per_4k per 4 KiB cleared inside the window (the
+ *    hypervisor's EPT fault and host allocation, which a guest's Linux
+ *    measures inside its latency). Faults that MAP_POPULATE runs in a
+ *    system call do not pay it.
+ *  - executor_cycles[pattern]: timing_set_pattern() (the driver, at each
+ *    phase) makes every access of an access phase cost work_cycles +
+ *    executor_cycles[its pattern] of work before it issues; other phases
+ *    (touch) pay work_cycles alone.
+ *
  * System calls (mmap, munmap, mprotect, madvise) are timed the same way,
  * with the same entry and exit costs. khugepaged runs on another CPU: its
  * stream pollutes the shared caches here (the LLC is the only shared
@@ -95,7 +117,7 @@ struct timing_stats {
 	uint64_t faults[TIMING_FAULT_NR];
 	uint64_t fault_cycles;			/* entry + kernel work + exit, faults */
 	uint64_t fault_window_cycles;		/* of which the kernel's work: the fault window */
-	uint64_t fault_entry_exit_cycles;	/* of which entry and exit, outside it */
+	uint64_t fault_entry_exit_cycles;	/* of which entry, exit and the rest outside it */
 	uint64_t syscall_cycles;		/* the same, system calls */
 	uint64_t kernel_insns;			/* INSNS of both */
 	uint64_t rewalks;			/* permission faults a re-walk cleared */
@@ -107,9 +129,16 @@ struct timing_stats {
 	struct mmu_stats mmu;
 };
 
+/*
+ * The sub-stream of the run's seed (wl_rng_derive()) that picks the cold
+ * faults; far from the generator's phase streams (0, 1, ...).
+ */
+#define TIMING_COLD_STREAM	0x636f6c64746f7563ULL	/* "coldtouc" */
+
 struct timing {
 	struct timing_config cfg;
 	struct wl_rng rng;
+	struct wl_rng cold_rng;		/* which faults are cold (first_touch_cycles_per_4k) */
 	struct core core;
 	struct memsys ms;
 	struct mmu mmu;
@@ -186,6 +215,13 @@ static inline void timing_access(struct timing *t, uint64_t paddr, bool write, u
 enum timing_kernel_kind { TIMING_KERNEL_FAULT, TIMING_KERNEL_SYSCALL, TIMING_KERNEL_BACKGROUND };
 uint64_t timing_kernel(struct timing *t, enum timing_kernel_kind kind,
 		       const struct mimicos_response *rs, const struct kstream *ks);
+
+/*
+ * The access pattern of the phase under way (enum wl_pattern), or -1
+ * outside an access phase: each access then costs work_cycles plus that
+ * pattern's executor_cycles (work_cycles alone for -1).
+ */
+void timing_set_pattern(struct timing *t, int pattern);
 
 /* Apply a response's shootdowns: the TLB ranges MimicOS flushed (or all). */
 void timing_shootdowns(struct timing *t, const struct mimicos_response *rs);

@@ -520,6 +520,11 @@ Test(cli, sim_validates_its_config_file)
 	cr_assert_not_null(strstr(r.err, "truncated"), "%s", r.err);
 	RUN(&r, "sim", path, "-o", "/tmp/vcli-never", "--config", spec_file(2, "[1]"));
 	cr_assert_eq(r.status, 2);
+	/* a calibration knob out of range is named by its key */
+	RUN(&r, "sim", path, "-o", "/tmp/vcli-never", "--config",
+	    spec_file(3, "{\"core\": {\"cold_share\": 2}}"));
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "core.cold_share"), "%s", r.err);
 }
 
 /* The JSON document in the file at path (the test fails if it cannot be read or parsed). */

@@ -1220,3 +1220,54 @@ Test(channel, request_time_stamps_its_records_and_moves_no_clock)
 	}
 	rmdir(dir);
 }
+
+/*
+ * Per-cpu list refills priced by the cost model: the same 1024 write faults
+ * (4 MiB of 4 KiB pages) with pcp_refill 1000 and pcp_refill_block 1, and
+ * without. The pcp lists start empty (channel_open() drains them) and
+ * nothing is freed, so the first fault refills, and each fault costs the
+ * same as without the terms, or 1000 + the blocks its refill took more.
+ * Every order-0 block handed out came from a refill: the blocks refilled
+ * cover the 1024 folios and the tables, and exceed them by what is left on
+ * the list, less than a refill; a refill takes more than one block, so
+ * most faults pay none: fault costs become a distribution.
+ */
+Test(channel, pcp_refills_priced_by_the_cost_model)
+{
+	struct channel_config ca, cb;
+	struct mimicos_channel a, b;
+	uint64_t va, vb, refills = 0, blocks = 0, last = 0;
+
+	config(&ca, CHANNEL_IN_PROCESS);
+	cb = ca;
+	cb.cost.pcp_refill = 1000;
+	cb.cost.pcp_refill_block = 1;
+	cr_assert_eq(channel_open(&a, &ca), 0);
+	cr_assert_eq(channel_open(&b, &cb), 0);
+	va = map(&a, 0, 4 * MiB, 0);
+	vb = map(&b, 0, 4 * MiB, 0);
+	cr_assert_eq(va, vb);
+	for (int i = 0; i < 1024; i++) {
+		struct mimicos_response ra = fault(&a, 0, 0, va + (uint64_t)i * PAGE_SIZE,
+						   MIMICOS_ACCESS_WRITE, NULL);
+		struct mimicos_response rb = fault(&b, 0, 0, vb + (uint64_t)i * PAGE_SIZE,
+						   MIMICOS_ACCESS_WRITE, NULL);
+		uint64_t d = rb.insns - ra.insns;
+
+		cr_assert_eq(rb.pfn, ra.pfn, "fault %d: the same folio", i);
+		if (i == 0)
+			cr_assert_gt(d, 1001, "the first fault refills the empty list");
+		if (!d)
+			continue;
+		cr_assert_gt(d, 1001, "fault %d: %llu more", i, (unsigned long long)d);
+		refills++;
+		blocks += d - 1000;
+		last = d - 1000;
+	}
+	/* 1024 folios + 3 tables for the first + 1 PTE table for the next 2 MiB */
+	cr_assert_geq(blocks, 1024 + 4);
+	cr_assert_lt(blocks - (1024 + 4), last, "left on the list: less than the last refill");
+	cr_assert_lt(refills, 1024 / 2);
+	channel_close(&a);
+	channel_close(&b);
+}

@@ -13,6 +13,7 @@
 
 #include "simulator/config.h"
 #include "workload/json.h"
+#include "workload/spec.h"
 
 #define REFERENCE "datasets/configs/virtuoso-reference.json"
 
@@ -134,7 +135,11 @@ Test(config, round_trip_every_field_changed)
 	snprintf(x.origin, sizeof(x.origin), "a test \"quoted\" origin");
 	x.core = (struct core_config){ .freq_mhz = 3210, .work_cycles = 3, .mlp = 7,
 				       .fault_entry_cycles = 1234, .fault_exit_cycles = 567,
-				       .kernel_cpi = 1.37 };
+				       .kernel_cpi = 1.37, .zero_bandwidth_gbs = 12.5,
+				       .copy_bandwidth_gbs = 7.25,
+				       .fault_outside_window_cycles = 321,
+				       .first_touch_cycles_per_4k = 4321, .cold_share = 0.375,
+				       .executor_cycles = { 2, 3, 5, 7 } };
 	x.mmu.l1_unified = true;
 	x.mmu.dtlb = (struct sa_config){ 1, 72, 2, SA_REPL_SRRIP };
 	x.mmu.dtlb_4k.ways = 0;
@@ -364,4 +369,40 @@ Test(config, calibration_bad_values_named_by_path)
 	snprintf(text, sizeof(text), "{\"calibration\": {\"host\": \"%0128d\", \"date\": \"d\","
 		 " \"source\": \"s\"}}", 0);
 	expect_error(text, "calibration.host");
+}
+
+/* The calibration knobs: off by default, read, and refused out of range by path. */
+Test(config, calibration_knobs_off_by_default_and_checked)
+{
+	struct sim_config c;
+
+	sim_config_init(&c);
+	cr_expect_eq(c.core.zero_bandwidth_gbs, 0);
+	cr_expect_eq(c.core.copy_bandwidth_gbs, 0);
+	cr_expect_eq(c.core.fault_outside_window_cycles, 0);
+	cr_expect_eq(c.core.first_touch_cycles_per_4k, 0);
+	cr_expect_eq(c.core.cold_share, 0);
+	for (int p = 0; p < CORE_PATTERNS; p++)
+		cr_expect_eq(c.core.executor_cycles[p], 0);
+
+	expect_ok("{\"core\": {\"zero_bandwidth_gbs\": 9.5, \"cold_share\": 1, "
+		  "\"executor_cycles\": {\"zipf\": 4}}}", &c);
+	cr_expect_eq(c.core.zero_bandwidth_gbs, 9.5);
+	cr_expect_eq(c.core.cold_share, 1);
+	cr_expect_eq(c.core.executor_cycles[WL_PAT_ZIPF], 4);
+	cr_expect_eq(c.core.executor_cycles[WL_PAT_CHASE], 0);
+
+	expect_error("{\"core\": {\"zero_bandwidth_gbs\": -1}}", "core.zero_bandwidth_gbs");
+	expect_error("{\"core\": {\"copy_bandwidth_gbs\": \"fast\"}}",
+		     "core.copy_bandwidth_gbs");
+	expect_error("{\"core\": {\"fault_outside_window_cycles\": -5}}",
+		     "core.fault_outside_window_cycles");
+	expect_error("{\"core\": {\"first_touch_cycles_per_4k\": 1.5}}",
+		     "core.first_touch_cycles_per_4k");
+	expect_error("{\"core\": {\"cold_share\": 1.01}}", "core.cold_share");
+	expect_error("{\"core\": {\"cold_share\": -0.5}}", "core.cold_share");
+	expect_error("{\"core\": {\"executor_cycles\": {\"random\": 1}}}",
+		     "core.executor_cycles.random");
+	expect_error("{\"core\": {\"executor_cycles\": {\"chase\": -1}}}",
+		     "core.executor_cycles.chase");
 }

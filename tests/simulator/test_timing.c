@@ -901,3 +901,300 @@ Test(timing, pinned_l1_hit_takes_no_mlp_slot)
 	cr_assert_eq(t.core.stats.mlp_stall_cycles, 0);
 	timing_release(&t);
 }
+
+/* ---- the calibration knobs (core.h), pinned ------------------------------------------ */
+
+/* pin_init() with the knobs 'set' changes in pin_config()'s machine. */
+static void pin_init_with(struct timing *t, void (*set)(struct timing_config *c))
+{
+	struct timing_config c;
+
+	pin_config(&c);
+	set(&c);
+	pin_tables();
+	cr_assert_eq(timing_init(t, &c, 4, PIN_CR3, pin_read, NULL, 1), 0);
+}
+
+/* pinned_4k_anonymous_write_fault's first (cold) stream; the folio's clear is user data. */
+static void ks_4k_fault(struct kstream *ks)
+{
+	ks->nr = 0;
+	ks_walk_va0(ks, 0);
+	ks_add(ks, KSTREAM_WRITE, PIN_MEMMAP + 0x20a * 64, 64);
+	ks_add(ks, KSTREAM_ZERO, 0x20a000, 4096);
+	ks->rec[ks->nr - 1].src = KSTREAM_SRC_DATA;
+	ks_add(ks, KSTREAM_WRITE, 0x6028, 8);
+	ks_add(ks, KSTREAM_INSNS, 0, 500);
+}
+
+static void zero_2gbs(struct timing_config *c) { c->core.zero_bandwidth_gbs = 2; }
+static void zero_8gbs(struct timing_config *c) { c->core.zero_bandwidth_gbs = 8; }
+
+/*
+ * core.zero_bandwidth_gbs floors a clear at bytes / bandwidth: 4096 B at
+ * 2 GB/s is 2048 ns, 4096 cycles at 2000 MHz, above memsys_bulk()'s 1516
+ * (pinned_4k_anonymous_write_fault): the ZERO costs 15 (its translation)
+ * + 4096, window = 684 + 63 + 4111 + 750 = 5608, charged 5768. At 8 GB/s
+ * the floor is 1024 cycles, below 1516: 3028 and 3188 as without it.
+ */
+Test(timing, pinned_zero_bandwidth_floors_a_clear)
+{
+	struct mimicos_response rs = { .type = MIMICOS_REQ_FAULT, .order = 0, .page_size = 4096 };
+	struct timing t;
+	struct kstream ks;
+
+	kstream_init(&ks);
+	ks_4k_fault(&ks);
+	pin_init_with(&t, zero_2gbs);
+	pin_kernel(&t, TIMING_KERNEL_FAULT, &rs, &ks, 5608, 5768);
+	timing_release(&t);
+	pin_init_with(&t, zero_8gbs);
+	pin_kernel(&t, TIMING_KERNEL_FAULT, &rs, &ks, 3028, 3188);
+	timing_release(&t);
+	kstream_release(&ks);
+}
+
+static void copy_1gbs(struct timing_config *c)
+{
+	c->core.copy_bandwidth_gbs = 1;
+	c->core.zero_bandwidth_gbs = 0.001;	/* clears only: the copy ignores it */
+}
+
+/*
+ * core.copy_bandwidth_gbs floors a copy: pinned_cow_fault_copies_4k's 4 KiB
+ * at 1 GB/s is 4096 ns, 8192 cycles, above memsys_bulk()'s 3033: the COPY
+ * costs 15 + 1 (translations) + 8192, window = 684 + 63 + 8208 + 900 =
+ * 9855, charged 10015. The clear's floor does not apply to a copy.
+ */
+Test(timing, pinned_copy_bandwidth_floors_a_copy)
+{
+	struct mimicos_response rs = { .type = MIMICOS_REQ_FAULT, .order = 0, .page_size = 4096,
+				       .nr_tlb = 1 };
+	struct timing t;
+	struct kstream ks;
+
+	pin_init_with(&t, copy_1gbs);
+	kstream_init(&ks);
+	ks_walk_va0(&ks, 0);
+	ks_add(&ks, KSTREAM_WRITE, PIN_MEMMAP + 0x20e * 64, 64);
+	ks_add(&ks, KSTREAM_COPY_FROM, 0x20c000, 4096);
+	ks_add(&ks, KSTREAM_COPY_TO, 0x20e000, 4096);
+	ks_add(&ks, KSTREAM_WRITE, 0x6028, 8);
+	ks_add(&ks, KSTREAM_INSNS, 0, 600);
+	pin_kernel(&t, TIMING_KERNEL_FAULT, &rs, &ks, 9855, 10015);
+	kstream_release(&ks);
+	timing_release(&t);
+}
+
+static void outside_1000(struct timing_config *c) { c->core.fault_outside_window_cycles = 1000; }
+
+/*
+ * core.fault_outside_window_cycles: a fault's window stays 3028, the core
+ * is charged 3188 + 1000 = 4188, all of the extra outside the window
+ * (fault_entry_exit_cycles 160 + 1000). The window still begins after the
+ * entry alone (100 cycles, 50 ns). A system call is not charged it:
+ * pinned_system_call's 1445.
+ */
+Test(timing, pinned_fault_outside_window_cycles)
+{
+	struct mimicos_response rs = { .type = MIMICOS_REQ_FAULT, .order = 0, .page_size = 4096 };
+	struct mimicos_response sys = { .type = MIMICOS_REQ_MPROTECT };
+	struct timing t;
+	struct kstream ks;
+
+	pin_init_with(&t, outside_1000);
+	kstream_init(&ks);
+	ks_4k_fault(&ks);
+	cr_assert_eq(timing_kernel_begin_ns(&t), 50);
+	pin_kernel(&t, TIMING_KERNEL_FAULT, &rs, &ks, 3028, 4188);
+	cr_assert_eq(t.stats.fault_window_cycles, 3028);
+	cr_assert_eq(t.stats.fault_entry_exit_cycles, 1160);
+	cr_assert_eq(t.stats.fault_cycles, 4188);
+	timing_release(&t);
+
+	pin_init_with(&t, outside_1000);
+	ks.nr = 0;
+	ks_walk_va0(&ks, 0);
+	ks_add(&ks, KSTREAM_WRITE, 0x6028, 8);
+	ks_add(&ks, KSTREAM_INSNS, 0, 400);
+	pin_kernel(&t, TIMING_KERNEL_SYSCALL, &sys, &ks, 1285, 1445);
+	kstream_release(&ks);
+	timing_release(&t);
+}
+
+static void cold_all(struct timing_config *c)
+{
+	c->core.first_touch_cycles_per_4k = 10000;
+	c->core.cold_share = 1;
+}
+
+static void cold_none(struct timing_config *c)
+{
+	c->core.first_touch_cycles_per_4k = 10000;
+	c->core.cold_share = 0;
+}
+
+/*
+ * core.first_touch_cycles_per_4k with cold_share 1: every fault that
+ * clears user data is cold and pays 10000 per 4 KiB cleared, inside the
+ * window: 3028 + 10000 = 13028, charged 13188. A table page's clear (src
+ * PGTABLE) is not user data: the zero-page fault's stream with one adds
+ * nothing. cold_share 0: nobody pays.
+ *   the zero-page fault: reads 684 (cold, its own timing), the table's
+ *   ZERO at 0x20a000 as in the 4 KiB fault (1531), the PTE's store
+ *   (5 / 4 = 1), INSNS 300 (450): 2666, charged 2826.
+ */
+Test(timing, pinned_first_touch_of_cold_faults)
+{
+	struct mimicos_response rs = { .type = MIMICOS_REQ_FAULT, .order = 0, .page_size = 4096 };
+	struct mimicos_response zp = { .type = MIMICOS_REQ_FAULT, .order = 0, .page_size = 4096,
+				       .zero_page = 1 };
+	struct timing t;
+	struct kstream ks;
+
+	kstream_init(&ks);
+	ks_4k_fault(&ks);
+	pin_init_with(&t, cold_all);
+	pin_kernel(&t, TIMING_KERNEL_FAULT, &rs, &ks, 13028, 13188);
+	cr_assert_eq(t.stats.fault_window_cycles, 13028);
+	timing_release(&t);
+
+	pin_init_with(&t, cold_none);
+	pin_kernel(&t, TIMING_KERNEL_FAULT, &rs, &ks, 3028, 3188);
+	timing_release(&t);
+
+	pin_init_with(&t, cold_all);
+	ks.nr = 0;
+	ks_walk_va0(&ks, 0);
+	ks_add(&ks, KSTREAM_ZERO, 0x20a000, 4096);	/* src PGTABLE: a table page */
+	ks_add(&ks, KSTREAM_WRITE, 0x6028, 8);
+	ks_add(&ks, KSTREAM_INSNS, 0, 300);
+	pin_kernel(&t, TIMING_KERNEL_FAULT, &zp, &ks, 2666, 2826);
+	kstream_release(&ks);
+	timing_release(&t);
+}
+
+static void cold_half(struct timing_config *c)
+{
+	c->core.first_touch_cycles_per_4k = 1000;
+	c->core.cold_share = 0.5;
+}
+
+/*
+ * cold_share 0.5: which faults are cold is the run's seed's cold stream
+ * (wl_rng_derive(seed, TIMING_COLD_STREAM)), one draw per fault that clears
+ * user data, cold when its top 53 bits as a fraction are below the share.
+ * 200 faults clearing 8 KiB each: each cold one's window is 2 * 1000
+ * longer than the same fault's without the knob, the others' the same.
+ */
+Test(timing, pinned_cold_faults_follow_the_seed)
+{
+	struct mimicos_response rs = { .type = MIMICOS_REQ_FAULT, .order = 1, .page_size = 4096 };
+	struct wl_rng rng;
+	struct timing a, b;
+	struct kstream ks;
+	uint64_t cold = 0;
+
+	kstream_init(&ks);
+	ks_add(&ks, KSTREAM_ZERO, 0x20a000, 8192);
+	ks.rec[0].src = KSTREAM_SRC_DATA;
+	ks_add(&ks, KSTREAM_INSNS, 0, 100);
+	pin_init(&a, false);
+	pin_init_with(&b, cold_half);
+	wl_rng_seed(&rng, wl_rng_derive(1, TIMING_COLD_STREAM));
+	for (int i = 0; i < 200; i++) {
+		uint64_t wa = timing_kernel(&a, TIMING_KERNEL_FAULT, &rs, &ks);
+		uint64_t wb = timing_kernel(&b, TIMING_KERNEL_FAULT, &rs, &ks);
+		bool c = (double)(wl_rng_next(&rng) >> 11) * 0x1p-53 < 0.5;
+
+		cold += c;
+		cr_assert_eq(wb - wa, c ? 2000 : 0, "fault %d", i);
+	}
+	cr_assert_gt(cold, 60);
+	cr_assert_lt(cold, 140);
+	kstream_release(&ks);
+	timing_release(&a);
+	timing_release(&b);
+}
+
+static void executor(struct timing_config *c)
+{
+	c->core.executor_cycles[WL_PAT_SEQUENTIAL] = 2;
+	c->core.executor_cycles[WL_PAT_UNIFORM] = 3;
+	c->core.executor_cycles[WL_PAT_ZIPF] = 5;
+	c->core.executor_cycles[WL_PAT_CHASE] = 7;
+}
+
+/*
+ * core.executor_cycles: an access in a phase of pattern p costs work 1 +
+ * executor_cycles[p] before it issues (pinned_access_path_native's
+ * latencies):
+ *   zipf:  va0 cold, 1 + 5 + 681                   687
+ *   none:  va0 again, 1 + 5                          6
+ *   chase: va0 + 4 KiB, 1 + 7 + 109                117
+ * 810 cycles, 405 ns at 2000 MHz.
+ */
+Test(timing, pinned_executor_cycles_by_pattern)
+{
+	struct timing t;
+
+	pin_init_with(&t, executor);
+	timing_set_pattern(&t, WL_PAT_ZIPF);
+	pin_access(&t, PIN_VA0, 537, 681);
+	cr_assert_eq(core_drain(&t.core), 687);
+	timing_set_pattern(&t, -1);
+	pin_access(&t, PIN_VA0, 1, 5);
+	cr_assert_eq(core_drain(&t.core), 693);
+	timing_set_pattern(&t, WL_PAT_CHASE);
+	pin_access(&t, PIN_VA0 + 0x1000, 15, 109);
+	cr_assert_eq(timing_now_ns(&t), 405);
+	timing_release(&t);
+}
+
+/*
+ * The driver gives the timing model each phase's pattern: executor cycles
+ * for "sequential" leave the touch phase as it was and lengthen the
+ * sequential access phase by at most 3 cycles per access (the core may
+ * have waited for misses in that time anyway). fault_outside_window_cycles
+ * of 800 lengthens the touch phase by 1024 * 800 cycles (204800 ns at
+ * 4 GHz) and leaves every fault's latency as it was; the setup's mmap (a
+ * system call) is not charged it.
+ */
+Test(timing, driver_charges_executor_cycles_and_time_outside_the_window)
+{
+	static const char text[] = "{\"name\": \"touch\", \"seed\": 5, " KERNEL("never") ", "
+		"\"regions\": [{\"name\": \"buf\", \"size\": \"4MiB\"}], "
+		"\"phases\": [{\"op\": \"touch\", \"region\": \"buf\"}, "
+		"{\"op\": \"access\", \"region\": \"buf\", \"pattern\": \"sequential\", "
+		"\"stride\": \"64B\", \"count\": 65536, \"write_fraction\": 0}]}";
+	uint64_t touch_ns, touch_cycles, access_cycles, run_ns, lat[1024];
+	const struct side_latencies *l;
+
+	run_text(text);
+	touch_ns = run.phases[0].runtime_ns;
+	touch_cycles = run.phases[0].timing.cycles;
+	access_cycles = run.phases[1].timing.cycles;
+	run_ns = run.runtime_ns;
+	cr_assert_eq(run.regions[0].latency.n, 1024);
+	memcpy(lat, run.regions[0].latency.v, sizeof(lat));
+	teardown();
+
+	tc.core.executor_cycles[WL_PAT_SEQUENTIAL] = 3;
+	tc.core.executor_cycles[WL_PAT_CHASE] = 100;	/* no chase phase: no effect */
+	run_text(text);
+	cr_assert_eq(run.phases[0].timing.cycles, touch_cycles);
+	cr_assert_gt(run.phases[1].timing.cycles, access_cycles);
+	cr_assert_leq(run.phases[1].timing.cycles - access_cycles, 3 * 65536);
+	teardown();
+
+	memset(tc.core.executor_cycles, 0, sizeof(tc.core.executor_cycles));
+	tc.core.fault_outside_window_cycles = 800;
+	run_text(text);
+	l = &run.regions[0].latency;
+	cr_assert_eq(l->n, 1024);
+	for (size_t i = 0; i < l->n; i++)
+		cr_assert_eq(l->v[i], lat[i], "fault %zu", i);
+	cr_assert_eq(run.phases[0].runtime_ns - touch_ns, 204800);
+	cr_assert_eq(run.phases[1].timing.cycles, access_cycles);
+	cr_assert_eq(run.runtime_ns - run_ns, 204800);
+}
