@@ -382,6 +382,50 @@ static int calibration_from_json(const struct wj_ctx *c, const cJSON *o,
 	return 0;
 }
 
+/* "notes": an array of strings without newlines, joined by '\n' into dst. */
+static int notes_from_json(const struct wj_ctx *c, const cJSON *o, char *dst, size_t len)
+{
+	const cJSON *it;
+	size_t n = 0;
+
+	if (!cJSON_IsArray(o))
+		return wj_fail(c, "", "notes", "expected an array of strings");
+	dst[0] = '\0';
+	cJSON_ArrayForEach(it, o) {
+		size_t l;
+
+		if (!cJSON_IsString(it) || strchr(it->valuestring, '\n'))
+			return wj_fail(c, "", "notes", "expected strings of one line each");
+		l = strlen(it->valuestring);
+		if (n + l + 2 > len)
+			return wj_fail(c, "", "notes", "expected at most %zu characters in all",
+				       len - 1);
+		n += (size_t)snprintf(dst + n, len - n, "%s%s", n ? "\n" : "", it->valuestring);
+	}
+	return 0;
+}
+
+/* cfg->notes as a JSON array of its lines. */
+static cJSON *notes_to_json(const char *notes)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (const char *p = notes; a && *p;) {
+		size_t l = strcspn(p, "\n");
+		char line[sizeof(((struct sim_config *)0)->notes)];
+		cJSON *s;
+
+		snprintf(line, sizeof(line), "%.*s", (int)l, p);
+		if (!(s = cJSON_CreateString(line))) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+		cJSON_AddItemToArray(a, s);
+		p += l + (p[l] == '\n');
+	}
+	return a;
+}
+
 /* channel_config_from_json()'s paths are relative to its object: prefix them. */
 static void prefix_path(struct wl_error *err, const char *prefix)
 {
@@ -398,8 +442,8 @@ static void prefix_path(struct wl_error *err, const char *prefix)
 int sim_config_from_json(struct sim_config *cfg, const cJSON *root, const char *file,
 			 struct wl_error *err)
 {
-	static const char *const keys[] = { "origin", "core", "mmu", "l1d", "l2", "llc", "dram",
-					    "mimicos", "calibration", NULL };
+	static const char *const keys[] = { "origin", "notes", "core", "mmu", "l1d", "l2", "llc",
+					    "dram", "mimicos", "calibration", NULL };
 	struct wl_error local;
 	struct wj_ctx c = { .file = file, .err = err ? err : &local };
 	struct { const char *key; struct sa_config *s; } caches[] = {
@@ -418,6 +462,9 @@ int sim_config_from_json(struct sim_config *cfg, const cJSON *root, const char *
 			       sizeof(cfg->origin) - 1);
 	if (r)
 		snprintf(cfg->origin, sizeof(cfg->origin), "%s", s);
+	if ((sub = cJSON_GetObjectItemCaseSensitive(root, "notes")) &&
+	    notes_from_json(&c, sub, cfg->notes, sizeof(cfg->notes)))
+		return -1;
 	if ((sub = cJSON_GetObjectItemCaseSensitive(root, "core"))) {
 		uint32_t old_mhz = cfg->core.freq_mhz;
 		struct dram_config ddr4;
@@ -589,13 +636,15 @@ cJSON *sim_config_hw_to_json(const struct sim_config *cfg)
 	if (!root)
 		return NULL;
 	cJSON_AddStringToObject(root, "origin", cfg->origin);
+	if (cfg->notes[0])
+		cJSON_AddItemToObject(root, "notes", notes_to_json(cfg->notes));
 	cJSON_AddItemToObject(root, "core", core_to_json(&cfg->core));
 	cJSON_AddItemToObject(root, "mmu", mmu_to_json(&cfg->mmu));
 	cJSON_AddItemToObject(root, "l1d", sa_config_to_json(&cfg->l1d));
 	cJSON_AddItemToObject(root, "l2", sa_config_to_json(&cfg->l2));
 	cJSON_AddItemToObject(root, "llc", sa_config_to_json(&cfg->llc));
 	cJSON_AddItemToObject(root, "dram", dram_to_json(&cfg->dram));
-	if (!complete(root, 7)) {
+	if (!complete(root, 7 + !!cfg->notes[0])) {
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -619,7 +668,7 @@ cJSON *sim_config_to_json(const struct sim_config *cfg)
 			return NULL;
 		}
 	}
-	if (!complete(root, 8 + cfg->calibration.given)) {
+	if (!complete(root, 8 + !!cfg->notes[0] + cfg->calibration.given)) {
 		cJSON_Delete(root);
 		return NULL;
 	}

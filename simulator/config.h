@@ -8,6 +8,7 @@
  *
  *   {
  *     "origin": "...",		what the configuration describes (free text)
+ *     "notes": [ "...", ... ],	how it was derived, one line each (free text)
  *     "core":  { core.h's keys },
  *     "mmu":   { mmu.h's keys },
  *     "l1d":   SA, "l2": SA, "llc": SA,	the data caches, 64-byte lines
@@ -78,6 +79,13 @@ struct sim_config {
 	 * the vendor and family it names).
 	 */
 	char origin[160];
+	/*
+	 * How the configuration was derived, one line per note joined by '\n'
+	 * ("notes": an array of strings in JSON, left out when empty): what
+	 * virtuoso hwinfo read, rounded, shared or measured. Recorded, never
+	 * interpreted.
+	 */
+	char notes[2048];
 	struct core_config core;
 	struct mmu_config mmu;
 	struct sa_config l1d, l2, llc;

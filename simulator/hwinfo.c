@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,7 @@ int hwinfo_decode_cache_leaf(const uint32_t regs[4], unsigned int *level, unsign
 	c->ways = ways;
 	c->sets = sets;
 	c->line = line;
+	c->shared_cpus = ((regs[EAX] >> 14) & 0xFFF) + 1;
 	c->size = (uint64_t)ways * parts * line * sets;
 	return 0;
 }
@@ -281,6 +283,40 @@ static void place_cache(struct hwinfo *hw, unsigned int level, const struct hwin
 	}
 }
 
+int hwinfo_count_cpu_list(const char *list)
+{
+	const char *p = list;
+	int n = 0;
+
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return -1;
+	for (;;) {
+		unsigned long a, b;
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			return -1;
+		a = b = strtoul(p, &end, 10);
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return -1;
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (b < a || b - a >= 1u << 20)
+			return -1;
+		n += (int)(b - a + 1);
+		p = end;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	while (*p == ' ')
+		p++;
+	return *p ? -1 : n;
+}
+
 int hwinfo_read_sysfs_caches(const char *dir, struct hwinfo *hw)
 {
 	unsigned int llc_level = 2;
@@ -291,8 +327,9 @@ int hwinfo_read_sysfs_caches(const char *dir, struct hwinfo *hw)
 	if (!(d = opendir(dir)))
 		return 0;
 	while ((de = readdir(d))) {
-		char sub[4096], type[32];
+		char sub[4096], type[32], list[1024];
 		uint64_t level, size, ways = 0, sets = 0, line = 64;
+		int shared;
 		struct hwinfo_cache c;
 
 		if (strncmp(de->d_name, "index", 5))
@@ -307,10 +344,15 @@ int hwinfo_read_sysfs_caches(const char *dir, struct hwinfo *hw)
 		read_u64(sub, "coherency_line_size", &line);
 		c = (struct hwinfo_cache){ .size = size, .ways = (uint32_t)ways,
 					   .sets = (uint32_t)sets, .line = (uint32_t)line };
+		if (!read_line(sub, "shared_cpu_list", list, sizeof(list)) &&
+		    (shared = hwinfo_count_cpu_list(list)) > 0)
+			c.shared_cpus = (uint32_t)shared;
 		place_cache(hw, (unsigned int)level, &c, &llc_level);
 		found++;
 	}
 	closedir(d);
+	if (hw->llc.shared_cpus)
+		hw->share_source = "sysfs shared_cpu_list";
 	return found;
 }
 
@@ -345,6 +387,80 @@ void hwinfo_cache_geometry(const struct hwinfo_cache *c, struct sa_config *sa)
 	if (!c->size || !lines || lines > UINT32_MAX)
 		return;
 	hwinfo_sa_geometry((uint32_t)lines, c->ways, !c->ways, sa);
+}
+
+uint64_t hwinfo_llc_share(const struct hwinfo_cache *c, struct sa_config *sa)
+{
+	uint64_t lines, sets, p;
+
+	if (c->shared_cpus <= 1 || !c->size) {
+		hwinfo_cache_geometry(c, sa);
+		return c->size;
+	}
+	lines = c->size / SIM_LINE_SIZE / c->shared_cpus;
+	if (!lines || !c->ways || lines > UINT32_MAX)
+		hwinfo_sa_geometry((uint32_t)(lines ? lines : 1), 0, true, sa);
+	else if (lines < c->ways) {
+		sa->sets = 1;
+		sa->ways = (uint32_t)lines;
+	} else {
+		sets = lines / c->ways;
+		for (p = 1; p * 2 <= sets; p *= 2)
+			;
+		sa->sets = (uint32_t)p;
+		sa->ways = c->ways;
+	}
+	return c->size / c->shared_cpus;
+}
+
+/* Append one line to cfg->notes. */
+static void __attribute__((format(printf, 2, 3))) note(struct sim_config *cfg, const char *fmt, ...)
+{
+	size_t n = strlen(cfg->notes);
+	va_list ap;
+
+	if (n && n + 1 < sizeof(cfg->notes))
+		cfg->notes[n++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(cfg->notes + n, sizeof(cfg->notes) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Bytes as "N MiB" or "N KiB" with two decimals when not whole. */
+static const char *size_str(uint64_t b, char *buf, size_t len)
+{
+	if (b >= 1u << 20 && !(b & ((1u << 20) - 1)))
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(b >> 20));
+	else if (b >= 1u << 20)
+		snprintf(buf, len, "%.2f MiB", (double)b / (1u << 20));
+	else if (!(b & 1023))
+		snprintf(buf, len, "%llu KiB", (unsigned long long)(b >> 10));
+	else
+		snprintf(buf, len, "%.2f KiB", (double)b / 1024);
+	return buf;
+}
+
+/* The LLC: one CPU's share, said in the notes. */
+static void llc_to_config(const struct hwinfo *hw, struct sim_config *cfg)
+{
+	const struct hwinfo_cache *c = &hw->llc;
+	char whole[32], share[32], got[32];
+	uint64_t bytes;
+
+	if (!c->size)
+		return;
+	bytes = hwinfo_llc_share(c, &cfg->llc);
+	size_str(c->size, whole, sizeof(whole));
+	size_str((uint64_t)cfg->llc.sets * cfg->llc.ways * SIM_LINE_SIZE, got, sizeof(got));
+	if (c->shared_cpus > 1)
+		note(cfg, "llc: the L3 is %s %u-way shared by %u CPUs (%s): one CPU's share %s, "
+		     "configured %u sets x %u ways = %s", whole, c->ways, c->shared_cpus,
+		     hw->share_source ? hw->share_source : "unknown", size_str(bytes, share,
+		     sizeof(share)), cfg->llc.sets, cfg->llc.ways, got);
+	else
+		note(cfg, "llc: the L3 is %s %u-way, %s: configured whole, %u sets x %u ways = %s",
+		     whole, c->ways, c->shared_cpus ? "not shared" : "sharing unknown",
+		     cfg->llc.sets, cfg->llc.ways, got);
 }
 
 void hwinfo_origin_kind(const struct hwinfo *hw, char *buf, size_t len)
@@ -386,7 +502,7 @@ void hwinfo_to_config(const struct hwinfo *hw, struct sim_config *cfg)
 	}
 	hwinfo_cache_geometry(&hw->l1d, &cfg->l1d);
 	hwinfo_cache_geometry(&hw->l2, &cfg->l2);
-	hwinfo_cache_geometry(&hw->llc, &cfg->llc);
+	llc_to_config(hw, cfg);
 }
 
 /* ---- probing this host ---------------------------------------------------------- */
@@ -535,25 +651,31 @@ static int probe(struct hwinfo *hw, const char *sysfs_dir)
 		f16 = r[EAX] & 0xFFFF;
 	}
 
-	if (hwinfo_read_sysfs_caches(sysfs_dir ? sysfs_dir : SYSFS_CACHE, hw)) {
+	bool from_sysfs = hwinfo_read_sysfs_caches(sysfs_dir ? sysfs_dir : SYSFS_CACHE, hw);
+	uint32_t leaf = hw->vendor == HWINFO_AMD ? 0x8000001D : 4;
+	bool ok = hw->vendor == HWINFO_AMD ? ext >= 0x8000001D : max >= 4;
+
+	if (from_sysfs)
 		hw->cache_source = "sysfs";
-	} else {
-		uint32_t leaf = hw->vendor == HWINFO_AMD ? 0x8000001D : 4;
-		bool ok = hw->vendor == HWINFO_AMD ? ext >= 0x8000001D : max >= 4;
+	/* the caches when sysfs has none; the LLC's sharing when sysfs lacks it */
+	for (uint32_t i = 0; ok && i < 16 && (!from_sysfs || !hw->llc.shared_cpus); i++) {
+		unsigned int level, type;
+		struct hwinfo_cache c;
 
-		for (uint32_t i = 0; ok && i < 16; i++) {
-			unsigned int level, type;
-			struct hwinfo_cache c;
-
-			cpuid(leaf, i, r);
-			if (hwinfo_decode_cache_leaf(r, &level, &type, &c))
-				break;
-			if (type == 1 || type == 3) {
-				place_cache(hw, level, &c, &llc_level);
-				hw->cache_source = "cpuid";
-			}
+		cpuid(leaf, i, r);
+		if (hwinfo_decode_cache_leaf(r, &level, &type, &c))
+			break;
+		if (type != 1 && type != 3)
+			continue;
+		if (!from_sysfs) {
+			place_cache(hw, level, &c, &llc_level);
+			hw->cache_source = "cpuid";
+		} else if (level > 2 && c.size == hw->llc.size) {
+			hw->llc.shared_cpus = c.shared_cpus;
 		}
 	}
+	if (hw->llc.shared_cpus && !hw->share_source)
+		hw->share_source = "cpuid";
 	probe_freq(hw, f16);
 	return 0;
 #else

@@ -35,6 +35,18 @@
  * sets, becomes 256 sets x 12 ways (exact); an 11-way 24.75 MiB L3 (36864
  * sets) becomes 32768 sets x 12 ways (24 MiB, 3% less).
  *
+ * The LLC's share: sysfs (and lscpu) report the whole L3 of a socket or
+ * CCD, e.g. 260 MiB on an Emerald Rapids guest, though every CPU that
+ * shares it competes for it (and in a VM, tenants the guest cannot see).
+ * The preset's LLC is the share of one CPU: the L3's lines divided by the
+ * CPUs sharing it (sysfs shared_cpu_list; else CPUID 4 / 0x8000001D EAX
+ * bits 25:14, "logical processors sharing this cache" minus 1), the ways
+ * kept and the sets the largest power of two with sets x ways not above
+ * the share (hwinfo_llc_share()). Zen 4's 32 MiB 16-way L3 shared by 2
+ * CPUs becomes 16384 sets x 16 ways (16 MiB); an unshared or unknown
+ * sharing keeps the whole cache, mapped as above. The configuration's
+ * notes give the whole size, the sharing and the share.
+ *
  * Page sizes: AMD's L1 DTLB is one fully associative structure for every
  * page size (AMD's software optimization guides for families 17h and 19h);
  * CPUID repeats its geometry per size. When the 4 KiB and 2 MiB L1 DTLB
@@ -88,6 +100,7 @@ struct hwinfo_cache {
 	uint32_t ways;
 	uint32_t sets;
 	uint32_t line;		/* bytes */
+	uint32_t shared_cpus;	/* logical CPUs sharing it; 0: unknown */
 };
 
 struct hwinfo {
@@ -99,6 +112,7 @@ struct hwinfo {
 	const char *tlb_source;		/* "cpuid 0x80000005/6/19", "cpuid 0x18", "cpuid 0x2", "none" */
 	struct hwinfo_cache l1d, l2, llc;	/* data or unified caches, levels 1, 2, last */
 	const char *cache_source;	/* "sysfs", "cpuid", "none" */
+	const char *share_source;	/* of llc.shared_cpus: "sysfs shared_cpu_list", "cpuid", NULL */
 	uint32_t freq_mhz;		/* 0: unknown */
 	const char *freq_source;
 };
@@ -170,6 +184,22 @@ int hwinfo_read_sysfs_caches(const char *dir, struct hwinfo *hw);
  */
 void hwinfo_sa_geometry(uint32_t entries, uint32_t ways, bool fully, struct sa_config *sa);
 
+/*
+ * The CPUs of a sysfs CPU list ("0-3,8,10-11": 7), or -1 when it does not
+ * parse.
+ */
+int hwinfo_count_cpu_list(const char *list);
+
+/*
+ * One CPU's share of a cache shared by c->shared_cpus CPUs (as above):
+ * lines = size / 64 / shared (rounded down), ways kept, sets the largest
+ * power of two with sets x ways <= lines (1 set of 'lines' ways when
+ * lines < ways). Sets sa's sets and ways; returns the share in bytes
+ * before rounding (size / shared). c->shared_cpus <= 1: the whole cache,
+ * as hwinfo_cache_geometry() maps it; returns c->size.
+ */
+uint64_t hwinfo_llc_share(const struct hwinfo_cache *c, struct sa_config *sa);
+
 /* The same for a cache of 'c' (sets x ways x line); nothing if c->size is 0. */
 void hwinfo_cache_geometry(const struct hwinfo_cache *c, struct sa_config *sa);
 
@@ -182,7 +212,8 @@ int hwinfo_probe(struct hwinfo *hw, const char *sysfs_dir);
 
 /*
  * The configuration: sim_config_init()'s defaults overridden with what *hw
- * reports (see above); origin "hwinfo: <vendor_id> family F model M: <name>".
+ * reports (see above); origin "hwinfo: <vendor_id> family F model M: <name>",
+ * notes saying what was read and derived (the LLC's share).
  */
 void hwinfo_to_config(const struct hwinfo *hw, struct sim_config *cfg);
 

@@ -406,3 +406,25 @@ Test(config, calibration_knobs_off_by_default_and_checked)
 	expect_error("{\"core\": {\"executor_cycles\": {\"chase\": -1}}}",
 		     "core.executor_cycles.chase");
 }
+
+/* "notes": lines of free text, joined by newlines, echoed as an array; absent when empty. */
+Test(config, notes_read_and_echoed)
+{
+	struct sim_config c;
+	cJSON *j, *n;
+
+	sim_config_init(&c);
+	j = sim_config_to_json(&c);
+	cr_expect_null(cJSON_GetObjectItem(j, "notes"));
+	cJSON_Delete(j);
+	expect_ok("{\"notes\": [\"llc: a share\", \"l1d: measured\"]}", &c);
+	cr_expect_str_eq(c.notes, "llc: a share\nl1d: measured");
+	j = sim_config_to_json(&c);
+	n = cJSON_GetObjectItem(j, "notes");
+	cr_assert(cJSON_IsArray(n) && cJSON_GetArraySize(n) == 2);
+	cr_expect_str_eq(cJSON_GetArrayItem(n, 1)->valuestring, "l1d: measured");
+	cJSON_Delete(j);
+	expect_error("{\"notes\": \"one\"}", "notes");
+	expect_error("{\"notes\": [1]}", "notes");
+	expect_error("{\"notes\": [\"a\\nb\"]}", "notes");
+}

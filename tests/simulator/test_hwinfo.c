@@ -156,7 +156,11 @@ Test(hwinfo, amd_zen4_config)
 	cr_expect(cfg.mmu.stlb_1g);
 	expect_sa(&cfg.l1d, 64, 8, "l1d");
 	expect_sa(&cfg.l2, 2048, 8, "l2");
-	expect_sa(&cfg.llc, 32768, 16, "llc");
+	/* 32 MiB 16-way shared by CPUs 0-1: 16 MiB each, 262144 lines = 16384 x 16 */
+	expect_sa(&cfg.llc, 16384, 16, "llc");
+	cr_expect_str_eq(cfg.notes, "llc: the L3 is 32 MiB 16-way shared by 2 CPUs (sysfs "
+			 "shared_cpu_list): one CPU's share 16 MiB, configured 16384 sets x 16 "
+			 "ways = 16 MiB");
 	/* latencies and what CPUID does not report keep the defaults */
 	cr_expect_eq(cfg.mmu.stlb.latency, def.mmu.stlb.latency);
 	cr_expect_eq(cfg.l1d.latency, def.l1d.latency);
@@ -274,16 +278,87 @@ Test(hwinfo, sysfs_caches)
 	cr_expect(hw.l2.size == 1 << 20 && hw.l2.ways == 8 && hw.l2.sets == 2048);
 	cr_expect(hw.llc.size == 32 << 20 && hw.llc.ways == 16 && hw.llc.sets == 32768);
 
+	cr_expect(hw.l1d.shared_cpus == 1 && hw.l2.shared_cpus == 1 && hw.llc.shared_cpus == 2);
+	cr_expect_str_eq(hw.share_source, "sysfs shared_cpu_list");
+
 	memset(&hw, 0, sizeof(hw));
 	cr_assert_eq(hwinfo_read_sysfs_caches("tests/data/hwinfo/sysfs-skx", &hw), 3);
 	cr_expect(hw.llc.size == 25344ULL << 10 && hw.llc.ways == 11 && hw.llc.sets == 36864);
+	cr_expect_eq(hw.llc.shared_cpus, 36, "0-17,36-53");
 	hwinfo_to_config(&hw, &cfg);
 	expect_sa(&cfg.l2, 1024, 16, "l2");
-	/* 405504 lines, 11-way = 36864 sets: 32768 sets x 12 ways (24 MiB) */
-	expect_sa(&cfg.llc, 32768, 12, "llc");
+	/* 405504 lines / 36 CPUs = 11264 lines, 11-way = 1024 sets: 1024 x 11 (704 KiB) */
+	expect_sa(&cfg.llc, 1024, 11, "llc");
+	/* unshared, the whole 405504 lines, 11-way = 36864 sets: 32768 x 12 (24 MiB) */
+	hw.llc.shared_cpus = 1;
+	hwinfo_to_config(&hw, &cfg);
+	expect_sa(&cfg.llc, 32768, 12, "llc unshared");
+	hw.llc.shared_cpus = 0;
+	hwinfo_to_config(&hw, &cfg);
+	expect_sa(&cfg.llc, 32768, 12, "llc sharing unknown");
+	cr_expect_neq(strstr(cfg.notes, "sharing unknown: configured whole"), NULL, "%s",
+		      cfg.notes);
 
 	memset(&hw, 0, sizeof(hw));
 	cr_expect_eq(hwinfo_read_sysfs_caches("tests/data/hwinfo/no-such-dir", &hw), 0);
+}
+
+/*
+ * An Emerald Rapids guest as Linux shows it (tests/data/hwinfo/sysfs-emr):
+ * the socket's 260 MiB 20-way L3 shared by the guest's 96 CPUs. By hand:
+ * 266240 KiB = 4259840 lines; / 96 = 44373 lines (2.71 MiB); / 20 ways =
+ * 2218 sets, down to 2048: 2048 x 20 = 40960 lines = 2.5 MiB.
+ */
+Test(hwinfo, llc_share_of_a_many_cpu_guest)
+{
+	struct hwinfo hw;
+	struct sim_config cfg;
+	struct sa_config sa = { 0 };
+
+	memset(&hw, 0, sizeof(hw));
+	cr_assert_eq(hwinfo_read_sysfs_caches("tests/data/hwinfo/sysfs-emr", &hw), 3);
+	cr_expect(hw.llc.size == 266240ULL << 10 && hw.llc.ways == 20 && hw.llc.shared_cpus == 96);
+	cr_expect_eq(hwinfo_llc_share(&hw.llc, &sa), (266240ULL << 10) / 96);
+	expect_sa(&sa, 2048, 20, "share");
+	hwinfo_to_config(&hw, &cfg);
+	expect_sa(&cfg.l1d, 64, 12, "l1d");
+	expect_sa(&cfg.l2, 2048, 16, "l2");
+	expect_sa(&cfg.llc, 2048, 20, "llc");
+	cr_expect_str_eq(cfg.notes, "llc: the L3 is 260 MiB 20-way shared by 96 CPUs (sysfs "
+			 "shared_cpu_list): one CPU's share 2.71 MiB, configured 2048 sets x 20 "
+			 "ways = 2.50 MiB");
+
+	/* fewer lines than ways: one set of the lines */
+	hw.llc = (struct hwinfo_cache){ .size = 64 << 10, .ways = 16, .line = 64,
+					.shared_cpus = 128 };
+	cr_expect_eq(hwinfo_llc_share(&hw.llc, &sa), 512);
+	expect_sa(&sa, 1, 8, "8 lines");
+}
+
+Test(hwinfo, cpu_list_count)
+{
+	cr_expect_eq(hwinfo_count_cpu_list("0"), 1);
+	cr_expect_eq(hwinfo_count_cpu_list("0-1"), 2);
+	cr_expect_eq(hwinfo_count_cpu_list("0-17,36-53"), 36);
+	cr_expect_eq(hwinfo_count_cpu_list("0,2,4-7"), 6);
+	cr_expect_eq(hwinfo_count_cpu_list(""), -1);
+	cr_expect_eq(hwinfo_count_cpu_list("3-1"), -1);
+	cr_expect_eq(hwinfo_count_cpu_list("0-"), -1);
+	cr_expect_eq(hwinfo_count_cpu_list("a"), -1);
+	cr_expect_eq(hwinfo_count_cpu_list("0,,1"), -1);
+}
+
+/* CPUID 4 / 0x8000001D EAX[25:14]: logical processors sharing the cache, minus 1. */
+Test(hwinfo, cpuid_cache_sharing)
+{
+	unsigned int level, type;
+	struct hwinfo_cache c;
+
+	/* Tiger Lake's L3 (EAX 0x1C03C163): 0xF + 1 = 16; its L1D (0x1C004121): 1 + 1 */
+	hwinfo_decode_cache_leaf(TGL_4[3], &level, &type, &c);
+	cr_expect_eq(c.shared_cpus, 16);
+	hwinfo_decode_cache_leaf(TGL_4[0], &level, &type, &c);
+	cr_expect_eq(c.shared_cpus, 2);
 }
 
 Test(hwinfo, geometry_rounding)
@@ -332,7 +407,8 @@ Test(hwinfo, command_end_to_end)
 	sim_config_init(&cfg);
 	cr_assert_eq(sim_config_from_json(&cfg, j, "stdout", &err), 0, "%s: %s", err.path, err.msg);
 	cJSON_Delete(j);
-	expect_sa(&cfg.llc, 32768, 12, "llc");
+	expect_sa(&cfg.llc, 1024, 11, "llc");
+	cr_expect_neq(strstr(cfg.notes, "shared by 36 CPUs"), NULL, "%s", cfg.notes);
 
 	RUN(&r, "hwinfo", "extra");
 	cr_expect_eq(r.status, 2);
@@ -580,7 +656,7 @@ Test(hwinfo, host_preset_matches_its_host_kind)
 	expect_sa(&file.mmu.stlb, 256, 12, "stlb");
 	expect_sa(&file.l1d, 64, 8, "l1d");
 	expect_sa(&file.l2, 2048, 8, "l2");
-	expect_sa(&file.llc, 32768, 16, "llc");
+	expect_sa(&file.llc, 16384, 16, "llc");	/* 32 MiB shared by 2 CPUs */
 
 	cpu0_only();
 	cr_assert_eq(hwinfo_probe(&hw, NULL), 0, "hwinfo_probe failed on an x86 host");
