@@ -463,6 +463,13 @@ static void llc_to_config(const struct hwinfo *hw, struct sim_config *cfg)
 		     cfg->llc.sets, cfg->llc.ways, got);
 }
 
+void hwinfo_nested(bool guest, struct nested_config *n)
+{
+	n->enabled = guest;
+	if (guest)
+		n->host_page_size = 4096;
+}
+
 void hwinfo_origin_kind(const struct hwinfo *hw, char *buf, size_t len)
 {
 	snprintf(buf, len, "hwinfo: %s family %u ", hw->vendor_id[0] ? hw->vendor_id : "unknown",
@@ -503,6 +510,12 @@ void hwinfo_to_config(const struct hwinfo *hw, struct sim_config *cfg)
 	hwinfo_cache_geometry(&hw->l1d, &cfg->l1d);
 	hwinfo_cache_geometry(&hw->l2, &cfg->l2);
 	llc_to_config(hw, cfg);
+	hwinfo_nested(hw->guest, &m->nested);
+	if (hw->guest)
+		note(cfg, "mmu.nested: on, CPUID 1 ECX bit 31 says this host is a guest; "
+		     "host_page_size 4 KiB assumed (a guest cannot see its host's page size)");
+	else
+		note(cfg, "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
 }
 
 /* ---- probing this host ---------------------------------------------------------- */
@@ -593,6 +606,7 @@ static int probe(struct hwinfo *hw, const char *sysfs_dir)
 		hw->family = (r[EAX] >> 8) & 0xF;
 		hw->model = (r[EAX] >> 4) & 0xF;
 		hw->stepping = r[EAX] & 0xF;
+		hw->guest = r[ECX] & (1u << 31);
 		if (hw->family == 0xF)
 			hw->family += (r[EAX] >> 20) & 0xFF;
 		if (hw->family == 0x6 || hw->family >= 0xF)

@@ -47,6 +47,12 @@
  * sharing keeps the whole cache, mapped as above. The configuration's
  * notes give the whole size, the sharing and the share.
  *
+ * Nested paging: a guest (CPUID 1 ECX bit 31, the hypervisor-present bit)
+ * translates every access in two dimensions, so the preset turns the MMU's
+ * nested walk on (hwinfo_nested()) with 4 KiB host pages: a guest cannot
+ * see the page size its host backs it with, and 4 KiB is the size every
+ * host can back it with. On bare metal nested paging is off.
+ *
  * Page sizes: AMD's L1 DTLB is one fully associative structure for every
  * page size (AMD's software optimization guides for families 17h and 19h);
  * CPUID repeats its geometry per size. When the 4 KiB and 2 MiB L1 DTLB
@@ -108,6 +114,7 @@ struct hwinfo {
 	char vendor_id[13];		/* "AuthenticAMD", "GenuineIntel" */
 	char name[49];			/* brand string, trimmed */
 	uint32_t family, model, stepping;
+	bool guest;			/* CPUID 1 ECX bit 31: under a hypervisor */
 	struct hwinfo_tlbs tlb;
 	const char *tlb_source;		/* "cpuid 0x80000005/6/19", "cpuid 0x18", "cpuid 0x2", "none" */
 	struct hwinfo_cache l1d, l2, llc;	/* data or unified caches, levels 1, 2, last */
@@ -209,6 +216,13 @@ void hwinfo_cache_geometry(const struct hwinfo_cache *c, struct sa_config *sa);
  * x86).
  */
 int hwinfo_probe(struct hwinfo *hw, const char *sysfs_dir);
+
+/*
+ * The MMU's nested paging for a host that is (guest) or is not a guest: on
+ * with host_page_size 4 KiB, or off; host_levels and the nested TLB are
+ * left as they are.
+ */
+void hwinfo_nested(bool guest, struct nested_config *n);
 
 /*
  * The configuration: sim_config_init()'s defaults overridden with what *hw

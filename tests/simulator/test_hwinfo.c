@@ -160,7 +160,9 @@ Test(hwinfo, amd_zen4_config)
 	expect_sa(&cfg.llc, 16384, 16, "llc");
 	cr_expect_str_eq(cfg.notes, "llc: the L3 is 32 MiB 16-way shared by 2 CPUs (sysfs "
 			 "shared_cpu_list): one CPU's share 16 MiB, configured 16384 sets x 16 "
-			 "ways = 16 MiB");
+			 "ways = 16 MiB\n"
+			 "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
+	cr_expect_not(cfg.mmu.nested.enabled, "not a guest: no nested paging");
 	/* latencies and what CPUID does not report keep the defaults */
 	cr_expect_eq(cfg.mmu.stlb.latency, def.mmu.stlb.latency);
 	cr_expect_eq(cfg.l1d.latency, def.l1d.latency);
@@ -326,13 +328,44 @@ Test(hwinfo, llc_share_of_a_many_cpu_guest)
 	expect_sa(&cfg.llc, 2048, 20, "llc");
 	cr_expect_str_eq(cfg.notes, "llc: the L3 is 260 MiB 20-way shared by 96 CPUs (sysfs "
 			 "shared_cpu_list): one CPU's share 2.71 MiB, configured 2048 sets x 20 "
-			 "ways = 2.50 MiB");
+			 "ways = 2.50 MiB\n"
+			 "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
 
 	/* fewer lines than ways: one set of the lines */
 	hw.llc = (struct hwinfo_cache){ .size = 64 << 10, .ways = 16, .line = 64,
 					.shared_cpus = 128 };
 	cr_expect_eq(hwinfo_llc_share(&hw.llc, &sa), 512);
 	expect_sa(&sa, 1, 8, "8 lines");
+}
+
+/* A guest's preset walks in two dimensions, on 4 KiB host pages; bare metal does not. */
+Test(hwinfo, nested_paging_follows_the_guest_bit)
+{
+	struct nested_config n, def;
+	struct sim_config cfg;
+	struct hwinfo hw = { .vendor = HWINFO_AMD, .vendor_id = "AuthenticAMD" };
+
+	sim_config_init(&cfg);
+	def = cfg.mmu.nested;
+	n = def;
+	n.host_page_size = 2u << 20;
+	hwinfo_nested(true, &n);
+	cr_expect(n.enabled);
+	cr_expect_eq(n.host_page_size, 4096);
+	cr_expect_eq(n.host_levels, def.host_levels);
+	cr_expect_eq(memcmp(&n.ntlb, &def.ntlb, sizeof(n.ntlb)), 0);
+	hwinfo_nested(false, &n);
+	cr_expect_not(n.enabled);
+
+	hw.guest = true;
+	hwinfo_to_config(&hw, &cfg);
+	cr_expect(cfg.mmu.nested.enabled);
+	cr_expect_eq(cfg.mmu.nested.host_page_size, 4096);
+	cr_expect_neq(strstr(cfg.notes, "mmu.nested: on, CPUID 1 ECX bit 31 says this host is a "
+			     "guest; host_page_size 4 KiB assumed"), NULL, "%s", cfg.notes);
+	hw.guest = false;
+	hwinfo_to_config(&hw, &cfg);
+	cr_expect_not(cfg.mmu.nested.enabled);
 }
 
 Test(hwinfo, cpu_list_count)
@@ -426,6 +459,7 @@ Test(hwinfo, command_end_to_end)
 struct host_id {
 	char vendor[13];
 	uint32_t family, model;
+	bool guest;		/* CPUID 1 ECX bit 31 */
 };
 
 static void cpu0_only(void)
@@ -449,6 +483,7 @@ static struct host_id read_host_id(void)
 	cr_assert(__get_cpuid(1, &a, &b, &c, &d));
 	id.family = (a >> 8) & 0xF;
 	id.model = (a >> 4) & 0xF;
+	id.guest = c >> 31;
 	if (id.family == 0xF)
 		id.family += (a >> 20) & 0xFF;
 	if (id.family == 6 || id.family >= 0xF)
@@ -602,6 +637,7 @@ Test(hwinfo, probe_reads_this_host)
 	cr_expect_str_eq(hw.vendor_id, id.vendor);
 	cr_expect_eq(hw.family, id.family, "family %u, CPUID says %u", hw.family, id.family);
 	cr_expect_eq(hw.model, id.model, "model %u, CPUID says %u", hw.model, id.model);
+	cr_expect_eq(hw.guest, id.guest, "guest %d, CPUID 1 ECX bit 31 says %d", hw.guest, id.guest);
 
 	if (read_sysfs_caches(&l1d, &l2, &llc)) {
 		cr_expect_str_eq(hw.cache_source, "sysfs");
@@ -634,7 +670,8 @@ Test(hwinfo, probe_reads_this_host)
 
 /*
  * datasets/configs/host.json is `virtuoso hwinfo` of the machine it was
- * generated on, an AMD EPYC family 25 model 17 (its origin says so). On
+ * generated on, a 2-vCPU KVM guest on an AMD EPYC family 25 model 17 (its
+ * origin says so; its notes say it is a guest and how its LLC is shared). On
  * every host it must hold that kind's geometry (amd_zen4_config derives it
  * from recorded CPUID and sysfs); on a host of that kind a fresh run must
  * also give the same geometry (the clock, and the DRAM timings in its
@@ -657,6 +694,9 @@ Test(hwinfo, host_preset_matches_its_host_kind)
 	expect_sa(&file.l1d, 64, 8, "l1d");
 	expect_sa(&file.l2, 2048, 8, "l2");
 	expect_sa(&file.llc, 16384, 16, "llc");	/* 32 MiB shared by 2 CPUs */
+	/* made in a VM: nested paging on 4 KiB host pages */
+	cr_expect(file.mmu.nested.enabled);
+	cr_expect_eq(file.mmu.nested.host_page_size, 4096);
 
 	cpu0_only();
 	cr_assert_eq(hwinfo_probe(&hw, NULL), 0, "hwinfo_probe failed on an x86 host");
@@ -667,6 +707,15 @@ Test(hwinfo, host_preset_matches_its_host_kind)
 	fresh.core.freq_mhz = file.core.freq_mhz;
 	fresh.dram = file.dram;
 	memcpy(fresh.origin, file.origin, sizeof(fresh.origin));
+	if (strcmp(fresh.notes, file.notes)) {
+		/*
+		 * Another VM size or bare metal: the LLC's share and nested
+		 * paging differ with it (the notes say how); the rest may not.
+		 */
+		fresh.llc = file.llc;
+		fresh.mmu.nested = file.mmu.nested;
+		memcpy(fresh.notes, file.notes, sizeof(fresh.notes));
+	}
 	cr_expect_eq(memcmp(&fresh, &file, sizeof(file)), 0,
 		     "%s differs from a fresh virtuoso hwinfo on this host", HOST_PRESET);
 }
