@@ -176,23 +176,32 @@ const struct cli_cmd cli_cmds[] = {
 	  "bad tolerances file; 1 other.\n",
 	  cmd_compare },
 	{ "hwinfo", "print this host's TLB and cache geometry as a simulator configuration",
-	  "usage: virtuoso hwinfo [-o FILE] [--sysfs DIR] [-v]\n"
+	  "usage: virtuoso hwinfo [-o FILE] [--sysfs DIR] [--measurements FILE] [-v]\n"
 	  "\n"
 	  "Read this host's data-TLB geometry from CPUID (AMD: leaves 0x80000005,\n"
 	  "0x80000006, 0x80000019; Intel: leaf 0x18, else leaf 0x2's descriptors), its\n"
 	  "caches from sysfs (else CPUID 0x8000001D or 4) and its clock, and print the\n"
 	  "simulator configuration (simulator/config.h) that describes it: the defaults\n"
-	  "with the host's geometry, sets rounded to powers of two keeping capacity.\n"
-	  "Latencies, page-walk caches, walkers and DRAM keep the defaults (no CPUID\n"
-	  "reports them). datasets/configs/host.json is this command's output.\n"
+	  "with the host's geometry, sets rounded to powers of two keeping capacity,\n"
+	  "the LLC one CPU's share of the L3 (the L3 over the CPUs sharing it), nested\n"
+	  "paging on 4 KiB host pages when the host is a guest. Latencies, page-walk\n"
+	  "caches, walkers and DRAM keep the defaults (no CPUID reports them) unless\n"
+	  "--measurements gives them. The \"notes\" say what was derived.\n"
+	  "datasets/configs/host.json is this command's output.\n"
 	  "\n"
 	  "  -o, --out FILE   write the JSON to FILE instead of stdout\n"
 	  "      --sysfs DIR  read the caches from DIR instead of\n"
 	  "                   /sys/devices/system/cpu/cpu0/cache\n"
+	  "      --measurements FILE\n"
+	  "                   measurements.json of virtuoso calibrate --measure: the\n"
+	  "                   clock becomes core.freq_mhz, the line chase's plateaus\n"
+	  "                   the L1D, L2 and LLC hit latencies and the DRAM latency\n"
+	  "                   in cycles of that clock (simulator/hwinfo.h)\n"
 	  "  -v, --verbose    print what was read, and from where, on stderr\n"
 	  "  -h, --help       this text\n"
 	  "\n"
-	  "Exit status: 0; 2 bad arguments; 3 no CPUID (not x86); 1 other.\n",
+	  "Exit status: 0; 2 bad arguments or measurements file; 3 no CPUID (not\n"
+	  "x86); 1 other.\n",
 	  cmd_hwinfo },
 	{ "calibrate", "measure this host for the cost model's calibration",
 	  "usage: virtuoso calibrate --measure -o DIR [--quick] [--repeat N] [-v]\n"

@@ -518,6 +518,124 @@ void hwinfo_to_config(const struct hwinfo *hw, struct sim_config *cfg)
 		note(cfg, "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
 }
 
+/* ---- measured latencies ----------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int hwinfo_plateau(const struct hwinfo *hw, const struct hwinfo_chase_point *pts, size_t n,
+		   enum hwinfo_plateau_level level, double *ns, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t min = 0, max = UINT64_MAX, top = 0;
+	double v[64];
+	size_t k = 0;
+
+	switch (level) {
+	case HWINFO_PL_L1D:
+		if (!hw->l1d.size)
+			return -1;
+		max = hw->l1d.size / 2;
+		break;
+	case HWINFO_PL_L2:
+		if (!hw->l2.size)
+			return -1;
+		min = 2 * hw->l1d.size;
+		max = hw->l2.size / 2;
+		break;
+	case HWINFO_PL_LLC:
+		if (!hw->llc.size)
+			return -1;
+		min = 2 * hw->l2.size;
+		max = hw->llc.size / 2;
+		break;
+	default:
+		if (!hw->llc.size)
+			return -1;
+		min = 4 * hw->llc.size - 1;
+		break;
+	}
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (pts[i].bytes > top)
+			top = pts[i].bytes;
+		if (pts[i].bytes <= min || pts[i].bytes > max || k == 64)
+			continue;
+		v[k++] = pts[i].ns;
+		if (pts[i].bytes < *lo)
+			*lo = pts[i].bytes;
+		if (pts[i].bytes > *hi)
+			*hi = pts[i].bytes;
+	}
+	if (!k && level == HWINFO_PL_DRAM && top >= 2 * hw->llc.size) {
+		for (size_t i = 0; i < n && k < 64; i++)
+			if (pts[i].bytes == top)
+				v[k++] = pts[i].ns;
+		*lo = *hi = top;
+	}
+	if (!k)
+		return -1;
+	qsort(v, k, sizeof(v[0]), cmp_double);
+	*ns = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	return 0;
+}
+
+int hwinfo_apply_measured(const struct hwinfo *hw, const struct hwinfo_measured *m,
+			  struct sim_config *cfg)
+{
+	static const char *const what[HWINFO_NR_PL] = { "l1d.latency", "l2.latency",
+							"llc.latency", "dram.t_row_miss" };
+	struct sa_config *lat[HWINFO_NR_PL] = { &cfg->l1d, &cfg->l2, &cfg->llc, NULL };
+	double cpn = m->cycles_per_ns;
+	uint32_t above = 0;
+	int found = 0;
+
+	if (!(cpn > 0.1 && cpn < 100))
+		return 0;
+	cfg->core.freq_mhz = (uint32_t)(cpn * 1000 + 0.5);
+	dram_config_ddr4_2400(&cfg->dram, cfg->core.freq_mhz);
+	note(cfg, "core.freq_mhz: %u measured (clock: %.3f cycles per ns)", cfg->core.freq_mhz,
+	     cpn);
+	for (int l = 0; l < HWINFO_NR_PL; l++) {
+		char a[32], b[32];
+		uint64_t lo, hi;
+		uint32_t cyc, v;
+		double ns;
+
+		if (hwinfo_plateau(hw, m->points, m->n, (enum hwinfo_plateau_level)l, &ns, &lo,
+				   &hi)) {
+			note(cfg, "%s: not measured (no line-chase point in its window), default "
+			     "kept", what[l]);
+			if (lat[l])
+				above += lat[l]->latency;
+			continue;
+		}
+		cyc = (uint32_t)(ns * cpn + 0.5);
+		v = cyc > above ? cyc - above : 1;
+		if (lat[l]) {
+			lat[l]->latency = v;
+			above += v;
+		} else {
+			cfg->dram.t_row_miss = v;
+			cfg->dram.t_row_hit = (v * 37 + 35) / 71;
+			cfg->dram.t_row_empty = (v * 54 + 35) / 71;
+			if (!cfg->dram.t_row_hit)
+				cfg->dram.t_row_hit = 1;
+			if (!cfg->dram.t_row_empty)
+				cfg->dram.t_row_empty = 1;
+		}
+		note(cfg, "%s: %u measured (line chase %s..%s: %.2f ns = %u cycles%s)", what[l], v,
+		     size_str(lo, a, sizeof(a)), size_str(hi, b, sizeof(b)), ns, cyc,
+		     l ? " from the load, less the levels above" : "");
+		found++;
+	}
+	return found;
+}
+
 /* ---- probing this host ---------------------------------------------------------- */
 
 #ifdef HAVE_CPUID

@@ -53,6 +53,11 @@
  * see the page size its host backs it with, and 4 KiB is the size every
  * host can back it with. On bare metal nested paging is off.
  *
+ * Measured latencies (virtuoso hwinfo --measurements, calibrate/README.md's
+ * measurements.json): the line chase's points (bytes, median ns per load)
+ * give one plateau per level (hwinfo_plateau()); each is converted to
+ * cycles at the measured clock, and core.freq_mhz becomes that clock.
+ *
  * Page sizes: AMD's L1 DTLB is one fully associative structure for every
  * page size (AMD's software optimization guides for families 17h and 19h);
  * CPUID repeats its geometry per size. When the 4 KiB and 2 MiB L1 DTLB
@@ -216,6 +221,66 @@ void hwinfo_cache_geometry(const struct hwinfo_cache *c, struct sa_config *sa);
  * x86).
  */
 int hwinfo_probe(struct hwinfo *hw, const char *sysfs_dir);
+
+/* One point of the line chase: a buffer of 'bytes', its median ns per load. */
+struct hwinfo_chase_point {
+	uint64_t bytes;
+	double ns;
+};
+
+/* What --measurements gives: the clock and the line chase. */
+struct hwinfo_measured {
+	double cycles_per_ns;		/* clock.cycles_per_ns's median; 0: none */
+	const struct hwinfo_chase_point *points;
+	size_t n;
+};
+
+enum hwinfo_plateau_level {
+	HWINFO_PL_L1D,
+	HWINFO_PL_L2,
+	HWINFO_PL_LLC,
+	HWINFO_PL_DRAM,
+	HWINFO_NR_PL
+};
+
+/*
+ * The plateau of a level: the median of the ns of the chase points that
+ * fit it well and do not fit the level above, by the whole sizes sysfs
+ * reports (a single chase can fill the whole L3, so the L3's whole size
+ * counts here, not one CPU's share):
+ *
+ *   L1D   0      < bytes <= L1D / 2
+ *   L2    2 L1D  < bytes <= L2 / 2
+ *   LLC   2 L2   < bytes <= LLC / 2
+ *   DRAM  bytes >= 4 LLC; none there: the largest point, if >= 2 LLC
+ *
+ * Half the capacity leaves room for conflict misses of a random cycle of
+ * lines and twice the level above lets that level's hits fade; the median
+ * of the points in the window keeps one noisy point from moving it. A
+ * level of size 0 (not found) or an empty window: -1, else 0 with *ns
+ * and the window's smallest and largest points in *lo, *hi. The points
+ * may come in any order.
+ */
+int hwinfo_plateau(const struct hwinfo *hw, const struct hwinfo_chase_point *pts, size_t n,
+		   enum hwinfo_plateau_level level, double *ns, uint64_t *lo, uint64_t *hi);
+
+/*
+ * Apply measurements over hwinfo_to_config()'s *cfg: core.freq_mhz =
+ * cycles_per_ns x 1000 (rounded), the DRAM timings recomputed for it as
+ * DDR4-2400, then each plateau found in cycles at that clock, c(level) =
+ * round(ns x cycles_per_ns). The simulator adds the levels' latencies on
+ * the way down (memsys.c), so l1d.latency = c(L1D), l2.latency = c(L2) -
+ * c(L1D), llc.latency = c(LLC) - c(L2) (each at least 1; a level not found
+ * keeps its default, and the next takes its difference from the sum of the
+ * configured latencies above it). DRAM: the chase's loads are random, so
+ * nearly every one is a row conflict: t_row_miss = c(DRAM) - (l1d + l2 +
+ * llc latencies), t_row_hit and t_row_empty keep DDR4's ratios to it (37
+ * and 54 to 71). Each value set is noted as measured, with its window and
+ * its ns. No clock (cycles_per_ns 0): nothing is applied. Returns the
+ * levels measured.
+ */
+int hwinfo_apply_measured(const struct hwinfo *hw, const struct hwinfo_measured *m,
+			  struct sim_config *cfg);
 
 /*
  * The MMU's nested paging for a host that is (guest) or is not a guest: on

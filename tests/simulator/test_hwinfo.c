@@ -368,6 +368,86 @@ Test(hwinfo, nested_paging_follows_the_guest_bit)
 	cr_expect_not(cfg.mmu.nested.enabled);
 }
 
+/*
+ * tests/data/hwinfo/measurements-zen4.json, written by hand: a clock of
+ * 4.0 cycles per ns and a line chase (bytes: ns) 16K 1.00, 32K 1.20, 64K
+ * 2.50, 128K 3.00, 256K 3.10, 512K 3.20, 1M 5.00, 2M 8.00, 4M 11.00, 8M
+ * 12.00, 16M 12.50, 32M 30, 64M 70, 128M 95, 256M 100, on sysfs-zen4's
+ * caches (L1D 32 KiB, L2 1 MiB, L3 32 MiB). By hand, the windows and
+ * their medians: L1D (0, 16K]: 16K, 1.00 ns = 4 cycles; L2 (64K, 512K]:
+ * 3.00, 3.10, 3.20 -> 3.10 ns = 12.4 -> 12 cycles; LLC (2M, 16M]: 11, 12,
+ * 12.5 -> 12 ns = 48 cycles; DRAM >= 128M: 95, 100 -> 97.5 ns = 390
+ * cycles. Latencies add up on the way down: l1d 4, l2 12 - 4 = 8, llc
+ * 48 - 12 = 36, t_row_miss 390 - 48 = 342, t_row_hit 342 x 37 / 71 = 178,
+ * t_row_empty 342 x 54 / 71 = 260 (rounded to nearest); 4000 MHz.
+ */
+#define ZEN4_MEASUREMENTS "tests/data/hwinfo/measurements-zen4.json"
+static const struct hwinfo_chase_point ZEN4_CHASE[] = {
+	{ 16 << 10, 1.00 }, { 32 << 10, 1.20 }, { 64 << 10, 2.50 }, { 128 << 10, 3.00 },
+	{ 256 << 10, 3.10 }, { 512 << 10, 3.20 }, { 1 << 20, 5.00 }, { 2 << 20, 8.00 },
+	{ 4 << 20, 11.00 }, { 8 << 20, 12.00 }, { 16 << 20, 12.50 }, { 32 << 20, 30.00 },
+	{ 64 << 20, 70.00 }, { 128 << 20, 95.00 }, { 256 << 20, 100.00 },
+};
+
+static void expect_measured_zen4(const struct sim_config *cfg)
+{
+	cr_expect_eq(cfg->core.freq_mhz, 4000);
+	cr_expect_eq(cfg->l1d.latency, 4);
+	cr_expect_eq(cfg->l2.latency, 8);
+	cr_expect_eq(cfg->llc.latency, 36);
+	cr_expect_eq(cfg->dram.t_row_miss, 342);
+	cr_expect_eq(cfg->dram.t_row_hit, 178);
+	cr_expect_eq(cfg->dram.t_row_empty, 260);
+	cr_expect_neq(strstr(cfg->notes, "l2.latency: 8 measured (line chase 128 KiB..512 KiB: "
+			     "3.10 ns = 12 cycles"), NULL, "%s", cfg->notes);
+	cr_expect_neq(strstr(cfg->notes, "core.freq_mhz: 4000 measured"), NULL, "%s", cfg->notes);
+}
+
+Test(hwinfo, measured_plateaus)
+{
+	const size_t n = sizeof(ZEN4_CHASE) / sizeof(ZEN4_CHASE[0]);
+	struct hwinfo hw;
+	struct sim_config cfg, def;
+	struct hwinfo_measured m = { .cycles_per_ns = 4.0, .points = ZEN4_CHASE, .n = n };
+	uint64_t lo, hi;
+	double ns;
+
+	memset(&hw, 0, sizeof(hw));
+	cr_assert_eq(hwinfo_read_sysfs_caches("tests/data/hwinfo/sysfs-zen4", &hw), 3);
+	cr_assert_eq(hwinfo_plateau(&hw, ZEN4_CHASE, n, HWINFO_PL_L1D, &ns, &lo, &hi), 0);
+	cr_expect(ns == 1.00 && lo == 16 << 10 && hi == 16 << 10);
+	cr_assert_eq(hwinfo_plateau(&hw, ZEN4_CHASE, n, HWINFO_PL_L2, &ns, &lo, &hi), 0);
+	cr_expect(ns == 3.10 && lo == 128 << 10 && hi == 512 << 10);
+	cr_assert_eq(hwinfo_plateau(&hw, ZEN4_CHASE, n, HWINFO_PL_LLC, &ns, &lo, &hi), 0);
+	cr_expect(ns == 12.00 && lo == 4 << 20 && hi == 16 << 20);
+	cr_assert_eq(hwinfo_plateau(&hw, ZEN4_CHASE, n, HWINFO_PL_DRAM, &ns, &lo, &hi), 0);
+	cr_expect(ns == 97.5 && lo == 128 << 20 && hi == 256 << 20);
+	/* --quick's last point, 64 MiB = 2 x the L3: the DRAM's fallback */
+	cr_assert_eq(hwinfo_plateau(&hw, ZEN4_CHASE, 13, HWINFO_PL_DRAM, &ns, &lo, &hi), 0);
+	cr_expect(ns == 70.0 && lo == 64 << 20);
+	cr_expect_eq(hwinfo_plateau(&hw, ZEN4_CHASE, 12, HWINFO_PL_DRAM, &ns, &lo, &hi), -1);
+	/* no point in L2's window */
+	cr_expect_eq(hwinfo_plateau(&hw, ZEN4_CHASE, 3, HWINFO_PL_L2, &ns, &lo, &hi), -1);
+
+	hwinfo_to_config(&hw, &cfg);
+	cr_expect_eq(hwinfo_apply_measured(&hw, &m, &cfg), 4);
+	expect_measured_zen4(&cfg);
+
+	/* an L2 not measured keeps its default; the LLC takes its difference from both above */
+	sim_config_init(&def);
+	m.n = 3;
+	hwinfo_to_config(&hw, &cfg);
+	cr_expect_eq(hwinfo_apply_measured(&hw, &m, &cfg), 1);
+	cr_expect_eq(cfg.l1d.latency, 4);
+	cr_expect_eq(cfg.l2.latency, def.l2.latency);
+	cr_expect_neq(strstr(cfg.notes, "l2.latency: not measured"), NULL, "%s", cfg.notes);
+	/* no clock: nothing */
+	m.cycles_per_ns = 0;
+	hwinfo_to_config(&hw, &cfg);
+	cr_expect_eq(hwinfo_apply_measured(&hw, &m, &cfg), 0);
+	cr_expect_eq(cfg.l1d.latency, def.l1d.latency);
+}
+
 Test(hwinfo, cpu_list_count)
 {
 	cr_expect_eq(hwinfo_count_cpu_list("0"), 1);
@@ -442,6 +522,21 @@ Test(hwinfo, command_end_to_end)
 	cJSON_Delete(j);
 	expect_sa(&cfg.llc, 1024, 11, "llc");
 	cr_expect_neq(strstr(cfg.notes, "shared by 36 CPUs"), NULL, "%s", cfg.notes);
+
+	/* measured latencies, on the fake tree the hand-written file matches */
+	RUN(&r, "hwinfo", "--sysfs", "tests/data/hwinfo/sysfs-zen4", "--measurements",
+	    ZEN4_MEASUREMENTS);
+	cr_assert_eq(r.status, 0, "status %d: %s", r.status, r.err);
+	j = cJSON_Parse(r.out);
+	sim_config_init(&cfg);
+	cr_assert_eq(sim_config_from_json(&cfg, j, "stdout", &err), 0, "%s: %s", err.path, err.msg);
+	cJSON_Delete(j);
+	expect_measured_zen4(&cfg);
+	RUN(&r, "hwinfo", "--measurements", "tests/data/hwinfo/sysfs-zen4/index0/size");
+	cr_expect_eq(r.status, 2);
+	RUN(&r, "hwinfo", "--measurements", "datasets/configs/host.json");
+	cr_expect_eq(r.status, 2);
+	cr_expect_neq(strstr(r.err, "format"), NULL, "%s", r.err);
 
 	RUN(&r, "hwinfo", "extra");
 	cr_expect_eq(r.status, 2);
