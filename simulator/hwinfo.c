@@ -488,6 +488,10 @@ void hwinfo_to_config(const struct hwinfo *hw, struct sim_config *cfg)
 	snprintf(cfg->origin + n, sizeof(cfg->origin) - n, "model %u: %s", hw->model,
 		 hw->name[0] ? hw->name : "unknown");
 
+	note(cfg, "host: %s family %#x model %#x stepping %u (%s), %s%s",
+	     hw->vendor_id[0] ? hw->vendor_id : "unknown", hw->family, hw->model, hw->stepping,
+	     hw->name[0] ? hw->name : "unknown", hw->guest ? "a guest of " : "bare metal",
+	     hw->guest ? (hw->hypervisor[0] ? hw->hypervisor : "an unnamed hypervisor") : "");
 	if (hw->freq_mhz >= 100 && hw->freq_mhz <= 100000)
 		cfg->core.freq_mhz = hw->freq_mhz;
 	dram_config_ddr4_2400(&cfg->dram, cfg->core.freq_mhz);
@@ -729,6 +733,15 @@ static int probe(struct hwinfo *hw, const char *sysfs_dir)
 			hw->family += (r[EAX] >> 20) & 0xFF;
 		if (hw->family == 0x6 || hw->family >= 0xF)
 			hw->model |= ((r[EAX] >> 16) & 0xF) << 4;
+		if (hw->guest) {
+			cpuid(0x40000000, 0, r);
+			memcpy(hw->hypervisor, &r[EBX], 4);
+			memcpy(hw->hypervisor + 4, &r[ECX], 4);
+			memcpy(hw->hypervisor + 8, &r[EDX], 4);
+			for (char *p = hw->hypervisor; *p; p++)
+				if (*p < ' ' || *p > '~')
+					*p = '?';
+		}
 	}
 	ext = __get_cpuid_max(0x80000000, NULL);
 	if (ext >= 0x80000004) {

@@ -21,9 +21,9 @@
  *               cpuinfo_max_freq, else /proc/cpuinfo's "cpu MHz"
  *
  * Only the data side is kept (instruction and store-only TLBs are not
- * modelled). Nothing reports latencies, page-walk caches, walkers or DRAM:
- * those keep the defaults (config.h), and DRAM's timings are DDR4-2400 at the
- * host's clock.
+ * modelled). Nothing here reports latencies, page-walk caches, walkers or
+ * DRAM: those keep the defaults (config.h), and DRAM's timings are DDR4-2400
+ * at the host's clock, unless measurements give them (below).
  *
  * Geometry mapping (hwinfo_sa_geometry()): the simulator's structures have
  * power-of-two sets. A fully associative structure of E entries becomes
@@ -120,6 +120,7 @@ struct hwinfo {
 	char name[49];			/* brand string, trimmed */
 	uint32_t family, model, stepping;
 	bool guest;			/* CPUID 1 ECX bit 31: under a hypervisor */
+	char hypervisor[13];		/* CPUID 0x40000000 EBX ECX EDX in a guest: "KVMKVMKVM" */
 	struct hwinfo_tlbs tlb;
 	const char *tlb_source;		/* "cpuid 0x80000005/6/19", "cpuid 0x18", "cpuid 0x2", "none" */
 	struct hwinfo_cache l1d, l2, llc;	/* data or unified caches, levels 1, 2, last */
@@ -292,7 +293,9 @@ void hwinfo_nested(bool guest, struct nested_config *n);
 /*
  * The configuration: sim_config_init()'s defaults overridden with what *hw
  * reports (see above); origin "hwinfo: <vendor_id> family F model M: <name>",
- * notes saying what was read and derived (the LLC's share).
+ * notes saying what was read and derived: first the host ("host:
+ * <vendor_id> family 0xF model 0xM stepping S (<name>), a guest of
+ * <hypervisor>" or "bare metal"), then the LLC's share and nested paging.
  */
 void hwinfo_to_config(const struct hwinfo *hw, struct sim_config *cfg);
 

@@ -158,7 +158,9 @@ Test(hwinfo, amd_zen4_config)
 	expect_sa(&cfg.l2, 2048, 8, "l2");
 	/* 32 MiB 16-way shared by CPUs 0-1: 16 MiB each, 262144 lines = 16384 x 16 */
 	expect_sa(&cfg.llc, 16384, 16, "llc");
-	cr_expect_str_eq(cfg.notes, "llc: the L3 is 32 MiB 16-way shared by 2 CPUs (sysfs "
+	cr_expect_str_eq(cfg.notes, "host: AuthenticAMD family 0x19 model 0x11 stepping 0 (AMD EPYC), "
+			 "bare metal\n"
+			 "llc: the L3 is 32 MiB 16-way shared by 2 CPUs (sysfs "
 			 "shared_cpu_list): one CPU's share 16 MiB, configured 16384 sets x 16 "
 			 "ways = 16 MiB\n"
 			 "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
@@ -326,7 +328,8 @@ Test(hwinfo, llc_share_of_a_many_cpu_guest)
 	expect_sa(&cfg.l1d, 64, 12, "l1d");
 	expect_sa(&cfg.l2, 2048, 16, "l2");
 	expect_sa(&cfg.llc, 2048, 20, "llc");
-	cr_expect_str_eq(cfg.notes, "llc: the L3 is 260 MiB 20-way shared by 96 CPUs (sysfs "
+	cr_expect_str_eq(cfg.notes, "host: unknown family 0 model 0 stepping 0 (unknown), bare metal\n"
+			 "llc: the L3 is 260 MiB 20-way shared by 96 CPUs (sysfs "
 			 "shared_cpu_list): one CPU's share 2.71 MiB, configured 2048 sets x 20 "
 			 "ways = 2.50 MiB\n"
 			 "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
@@ -789,6 +792,8 @@ Test(hwinfo, host_preset_matches_its_host_kind)
 	expect_sa(&file.l1d, 64, 8, "l1d");
 	expect_sa(&file.l2, 2048, 8, "l2");
 	expect_sa(&file.llc, 16384, 16, "llc");	/* 32 MiB shared by 2 CPUs */
+	cr_expect_eq(strncmp(file.notes, "host: AuthenticAMD family 0x19 model 0x11 stepping 1 "
+			     "(AMD EPYC), a guest of KVMKVMKVM\n", 86), 0, "notes: %s", file.notes);
 	/* made in a VM: nested paging on 4 KiB host pages */
 	cr_expect(file.mmu.nested.enabled);
 	cr_expect_eq(file.mmu.nested.host_page_size, 4096);
