@@ -98,6 +98,7 @@ LIB_OBJS += build/compare/tolerance.o
 
 # ---- calibration: the host's microbenchmarks (over both worlds) -----------------
 LIB_OBJS += build/calibrate/measure.o
+LIB_OBJS += build/calibrate/store.o
 
 # ---- reports: report.md and report.html (gnuplot SVG plots) --------------------
 LIB_OBJS += build/reports/plot.o
@@ -118,6 +119,7 @@ CLI_OBJS += build/cli/virtuoso.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
 TESTS += build/tests/calibrate/test_measure
+TESTS += build/tests/calibrate/test_store
 TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_run
 TESTS += build/tests/build/test_layering
