@@ -278,6 +278,7 @@ int calibrate_store_save(const char *dir, char *stored, struct wl_error *err)
 	char key[CAL_STORE_KEY_MAX], final[4096 - 32], tmp[4096 + 16], old[4096 + 16];
 	char src[4096 + 32], dst[4096 + 32];
 	struct sim_calibration cal;
+	const char *name;
 	int ret;
 
 	calibrate_store_this_key(key, sizeof(key));
@@ -288,7 +289,9 @@ int calibrate_store_save(const char *dir, char *stored, struct wl_error *err)
 	if ((ret = make_dirs(calibrate_store_root())))
 		return wl_error_set(err, calibrate_store_root(), "", "cannot make the store: %s",
 				    strerror(-ret)), ret;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", final);
+	/* beside it, hidden: never taken for another host's calibration */
+	name = strrchr(final, '/') + 1;
+	snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp.XXXXXX", (int)(name - final), final, name);
 	if (!mkdtemp(tmp))
 		return ret = -errno, wl_error_set(err, tmp, "", "%s", strerror(-ret)), ret;
 	chmod(tmp, 0755);
@@ -315,7 +318,7 @@ int calibrate_store_save(const char *dir, char *stored, struct wl_error *err)
 		}
 	} else if (errno == EINVAL || errno == ENOSYS) {
 		/* no exchange here: the old one away, then the new one in */
-		snprintf(old, sizeof(old), "%s.old.XXXXXX", final);
+		snprintf(old, sizeof(old), "%.*s.%s.old.XXXXXX", (int)(name - final), final, name);
 		if (!mkdtemp(old) || rmdir(old) || rename(final, old) || rename(tmp, final)) {
 			ret = -errno;
 			wl_error_set(err, final, "", "%s", strerror(-ret));

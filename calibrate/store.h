@@ -110,7 +110,7 @@ const char *calibrate_store_find(struct cal_stored *st, struct wl_error *err);
  * would refuse to apply.
  *
  * Whole or not at all: the files are copied into a temporary directory
- * beside the host's and synced, then exchanged with it in one rename
+ * beside the host's (hidden, ".<dir>.tmp.XXXXXX") and synced, then exchanged with it in one rename
  * (renameat2 RENAME_EXCHANGE; where that is missing, the old one is
  * renamed away first, and a reader in between finds none), and the old
  * one removed. A reader sees the old calibration, whole, or the new one,

@@ -105,7 +105,7 @@ static int count_leftovers(void)
 	glob_t g;
 	int n;
 
-	snprintf(pattern, sizeof(pattern), "%s/*.*.??????", root);
+	snprintf(pattern, sizeof(pattern), "%s/.*.??????", root);
 	n = glob(pattern, 0, NULL, &g) ? 0 : (int)g.gl_pathc;
 	globfree(&g);
 	return n;
