@@ -98,6 +98,7 @@ LIB_OBJS += build/compare/tolerance.o
 
 # ---- calibration: the host's microbenchmarks (over both worlds) -----------------
 LIB_OBJS += build/calibrate/measure.o
+LIB_OBJS += build/calibrate/store.o
 
 # ---- reports: report.md and report.html (gnuplot SVG plots) --------------------
 LIB_OBJS += build/reports/plot.o
@@ -118,6 +119,7 @@ CLI_OBJS += build/cli/virtuoso.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
 TESTS += build/tests/calibrate/test_measure
+TESTS += build/tests/calibrate/test_store
 TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_run
 TESTS += build/tests/build/test_layering
@@ -251,11 +253,17 @@ test: bin/virtuoso $(TESTS)
 MAIN_SPEC ?= datasets/workloads/default.json
 MAIN_OUT ?= out/default
 MAIN_SUDO := $(shell [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && echo sudo; })
+# After the run: when the simulated side was the uncalibrated reference model
+# (no calibration stored for this host, calibrate/README.md "The store"), how
+# to make one. Under sudo the store is root's: /var/lib/virtuoso/calibration.
+MAIN_CAL_HINT = grep -q '"calibrated": false' $(MAIN_OUT)/sim.json 2>/dev/null && \
+	echo "main: no calibration for this host: the simulated side is the uncalibrated reference model (virtuoso calibrate -o DIR makes one, and the next make main uses it)" || true
 main: bin/virtuoso
 	@mkdir -p $(MAIN_OUT)
 	$(MAIN_SUDO) bin/virtuoso run $(MAIN_SPEC) -o $(MAIN_OUT) --repeat 3
 	$(if $(MAIN_SUDO),$(MAIN_SUDO) chown -R "$$(id -u):$$(id -g)" $(MAIN_OUT))
 	@echo "main: open $(MAIN_OUT)/report.html (report.md and summary.json beside it; the sides: linux.json, sim.json and their event logs)"
+	@$(MAIN_CAL_HINT)
 
 bench: bin/virtuoso $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done

@@ -129,6 +129,7 @@ struct cli_compare_opts {
 	bool strict;		/* --strict: exit 1 when the verdict is fail */
 	unsigned repeat;	/* run: --repeat N, Linux's runs (0: one) */
 	int wait_s;		/* run: --wait-timeout, --no-wait (cli_parse_wait) */
+	bool no_calibration;	/* run: --no-calibration (cli_sim_config) */
 };
 
 /*
@@ -165,8 +166,41 @@ int cli_compare_own_option(int c, void *ctx);
 int cli_compare_dir(const char *name, const char *dir, const struct cli_compare_opts *co);
 
 /*
+ * --no-calibration, of the commands that simulate (sim, run): the reference
+ * model, whatever the calibration store holds.
+ */
+enum { CLI_OPT_NO_CALIBRATION = 1024 };
+struct sim_config;
+
+/*
+ * Where the simulator's configuration came from, for sim.json and stderr:
+ * file, the file the calibration came from ("" when uncalibrated); note,
+ * the lines that say which model is used (and why not a stored one).
+ */
+struct cli_sim_model {
+	char file[4096];
+	char note[1024];
+};
+
+/*
+ * The simulator's configuration for sim and run (cmd_sim.c): the --config
+ * file when given (config not NULL); else, unless no_calibration, this
+ * host's stored calibration when calibrate/store.h finds one for it; else
+ * sim_config_init()'s reference model. m->note says which: "using this
+ * host's calibration: PATH (calibrated DATE from SOURCE)", or "no
+ * calibration for this host (KEY): ...", after a warning naming both
+ * identities when the store holds another host's; cli_sim_write() prints it
+ * once the output directory is there, so an error stays one line.
+ * *mem_bytes as cli_sim_read_config() gives it. --config with
+ * --no-calibration is bad input. Returns the exit status.
+ */
+int cli_sim_config(const char *name, const char *config, bool no_calibration,
+		   struct sim_config *cfg, uint64_t *mem_bytes, struct cli_sim_model *m);
+
+/*
  * The simulated side into DIR (cmd_sim.c): sim.json and sim-events.vlog for
- * spec s under cfg (timed or --functional), each region r at region_start[r]
+ * spec s under cfg (timed or --functional), m (or NULL: uncalibrated) where
+ * cfg came from: m->note on stderr, m->file as "calibration_file", each region r at region_start[r]
  * when region_start is given (virtuoso run: where Linux put it), the settings
  * the spec leaves to the host from 'host' when given (else this host's
  * sysfs). mem_bytes 0: cfg's MimicOS size or this machine's RAM. 'name' is
@@ -176,8 +210,8 @@ int cli_compare_dir(const char *name, const char *dir, const struct cli_compare_
 struct sim_config;
 struct wl_kernel;
 int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
-		  struct sim_config *cfg, bool timed, const uint64_t *region_start,
-		  const struct wl_kernel *host);
+		  struct sim_config *cfg, const struct cli_sim_model *m, bool timed,
+		  const uint64_t *region_start, const struct wl_kernel *host);
 
 /* cli_check_out_dir() for an --out DIR the simulated side writes into (cmd_sim.c). */
 int cli_sim_check_out_dir(const char *name, const char *dir);

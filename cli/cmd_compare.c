@@ -34,6 +34,9 @@ static int own_option(int c, void *ctx)
 	case CLI_OPT_STRICT:
 		co->strict = true;
 		return 0;
+	case CLI_OPT_NO_CALIBRATION:
+		co->no_calibration = true;
+		return 0;
 	case CLI_OPT_REPEAT:
 		return cli_parse_repeat("run", optarg, &co->repeat);
 	case CLI_OPT_WAIT_TIMEOUT:

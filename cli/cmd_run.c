@@ -81,6 +81,7 @@ int cmd_run(int argc, char **argv)
 		{ "repeat", required_argument, NULL, CLI_OPT_REPEAT },
 		{ "wait-timeout", required_argument, NULL, CLI_OPT_WAIT_TIMEOUT },
 		{ "no-wait", no_argument, NULL, CLI_OPT_NO_WAIT },
+		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -95,6 +96,7 @@ int cmd_run(int argc, char **argv)
 	uint64_t mem_bytes = 0, *start = NULL;
 	struct cli_args a;
 	struct wl_spec s;
+	struct cli_sim_model m;
 	bool incomplete;
 	int ret = cli_parse(argc, argv, cmd, "o:c:vh", longopts, cli_compare_own_option, &co,
 			    "SPEC file", &a);
@@ -108,8 +110,7 @@ int cmd_run(int argc, char **argv)
 	/* the simulated side's limit is the tighter: it holds for Linux's files too */
 	if ((ret = cli_sim_check_out_dir("run", a.out)))
 		goto out;
-	sim_config_init(&cfg);
-	if (a.config && (ret = cli_sim_read_config(a.config, &cfg, &mem_bytes)))
+	if ((ret = cli_sim_config("run", a.config, co.no_calibration, &cfg, &mem_bytes, &m)))
 		goto out;
 	tolerances_init(&tol);
 	ret = co.tolerances && tolerances_load(&tol, co.tolerances, &err) ? EXIT_BAD_INPUT : 0;
@@ -149,7 +150,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (cli_verbose)
 		fprintf(stderr, "virtuoso run: %s in the simulator with MimicOS\n", s.name);
-	if ((ret = cli_sim_write("run", &s, a.out, mem_bytes, &cfg, true, start, &host)))
+	if ((ret = cli_sim_write("run", &s, a.out, mem_bytes, &cfg, &m, true, start, &host)))
 		goto out;
 
 	/* 3. the comparison and the report */

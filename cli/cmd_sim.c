@@ -18,6 +18,12 @@
  * keys are refused, naming the key. The effective configuration is written
  * into sim.json under "config", with "calibrated" (whether "calibration"
  * was given) beside it.
+ *
+ * Without --config, this host's stored calibration (calibrate/store.h) is
+ * the configuration when there is one whose identity is this host's; else
+ * the reference model. stderr says which, and sim.json's
+ * "calibration_file" names the file the calibration came from (null when
+ * uncalibrated). --no-calibration skips the store.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +35,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "calibrate/store.h"
 #include "cli/cli.h"
 #include "simulator/config.h"
 #include "simulator/driver.h"
@@ -47,15 +54,19 @@ int cli_sim_check_out_dir(const char *name, const char *dir)
 
 struct sim_args {
 	bool functional;
+	bool no_calibration;
 };
 
 static int own_option(int c, void *ctx)
 {
 	struct sim_args *sa = ctx;
 
-	if (c != OPT_FUNCTIONAL)
+	if (c == OPT_FUNCTIONAL)
+		sa->functional = true;
+	else if (c == CLI_OPT_NO_CALIBRATION)
+		sa->no_calibration = true;
+	else
 		return EXIT_BAD_INPUT;
-	sa->functional = true;
 	return 0;
 }
 
@@ -88,9 +99,72 @@ out:
 	return ret ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
+int cli_sim_config(const char *name, const char *config, bool no_calibration,
+		   struct sim_config *cfg, uint64_t *mem_bytes, struct cli_sim_model *m)
+{
+	struct wl_error err = { 0 };
+	struct cal_stored *st;
+	size_t n = 0;
+	int ret;
+
+	m->file[0] = m->note[0] = '\0';
+	if (config && no_calibration) {
+		fprintf(stderr, "virtuoso %s: --config and --no-calibration: give one, "
+			"the configuration or the reference model\n", name);
+		return EXIT_BAD_INPUT;
+	}
+	if (config) {
+		if ((ret = cli_sim_read_config(config, cfg, mem_bytes)))
+			return ret;
+		if (cfg->calibration.given)
+			snprintf(m->file, sizeof(m->file), "%s", config);
+		return EXIT_OK;
+	}
+	sim_config_init(cfg);
+	*mem_bytes = 0;
+	if (no_calibration) {
+		snprintf(m->note, sizeof(m->note), "virtuoso %s: --no-calibration: the uncalibrated "
+			 "reference model\n", name);
+		return EXIT_OK;
+	}
+	st = malloc(sizeof(*st));
+	if (!st) {
+		fprintf(stderr, "virtuoso %s: out of memory\n", name);
+		return EXIT_FAIL;
+	}
+	if (calibrate_store_find(st, &err)) {
+		/* the store read it whole: an error here is a store changed since */
+		if ((ret = cli_sim_read_config(st->path, cfg, mem_bytes))) {
+			free(st);
+			return ret;
+		}
+		snprintf(m->file, sizeof(m->file), "%s", st->path);
+		snprintf(m->note, sizeof(m->note), "virtuoso %s: using this host's calibration: "
+			 "%.600s (calibrated %s from %s)\n", name, st->path, cfg->calibration.date,
+			 cfg->calibration.source);
+		free(st);
+		return EXIT_OK;
+	}
+	if (st->refused)
+		n = (size_t)snprintf(m->note, sizeof(m->note), "virtuoso %s: warning: a stored "
+				     "calibration is not applied: %.200s: %s%s%.300s\n", name,
+				     err.file, err.path, err.path[0] ? ": " : "", err.msg);
+	else if (st->other[0])
+		n = (size_t)snprintf(m->note, sizeof(m->note), "virtuoso %s: warning: the "
+				     "calibration store %.200s holds one for another host (%s), "
+				     "not for this one (%s): not applied\n", name,
+				     calibrate_store_root(), st->other, st->key);
+	if (n < sizeof(m->note))
+		snprintf(m->note + n, sizeof(m->note) - n, "virtuoso %s: no calibration for this "
+			 "host (%s): the uncalibrated reference model (virtuoso calibrate -o DIR "
+			 "makes one)\n", name, st->key);
+	free(st);
+	return EXIT_OK;
+}
+
 int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
-		  struct sim_config *cfg, bool timed, const uint64_t *region_start,
-		  const struct wl_kernel *given)
+		  struct sim_config *cfg, const struct cli_sim_model *m, bool timed,
+		  const uint64_t *region_start, const struct wl_kernel *given)
 {
 	struct driver_opts o;
 	struct driver_run run;
@@ -127,6 +201,8 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 			name, dir, strerror(errno));
 		return EXIT_BAD_INPUT;
 	}
+	if (m)			/* which model: said once nothing can fail in one line */
+		fputs(m->note, stderr);
 	/* cli_sim_check_out_dir() made sure these fit */
 	snprintf(log_path, sizeof(log_path), "%s/" EVLOG_SIM_NAME, dir);
 	o.events_path = log_path;
@@ -144,6 +220,10 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 		cfg->mimicos = run.mimicos;
 		cJSON_DeleteItemFromObject(json, "config");
 		cJSON_AddBoolToObject(json, "calibrated", cfg->calibration.given);
+		if (m && m->file[0])
+			cJSON_AddStringToObject(json, "calibration_file", m->file);
+		else
+			cJSON_AddNullToObject(json, "calibration_file");
 		cJSON_AddItemToObject(json, "config", sim_config_to_json(cfg));
 		cJSON_AddStringToObject(json, "tool", cli_version);
 	}
@@ -177,6 +257,7 @@ int cmd_sim(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "functional", no_argument, NULL, OPT_FUNCTIONAL },
+		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -187,6 +268,7 @@ int cmd_sim(int argc, char **argv)
 	struct sim_config cfg;
 	struct cli_args a;
 	struct wl_spec s;
+	struct cli_sim_model m;
 	int ret = cli_parse(argc, argv, cmd, "o:c:vh", longopts, own_option, &sa, "SPEC file", &a);
 
 	if (ret >= 0)
@@ -199,12 +281,11 @@ int cmd_sim(int argc, char **argv)
 		wl_spec_release(&s);
 		return ret;
 	}
-	sim_config_init(&cfg);
-	if (a.config && (ret = cli_sim_read_config(a.config, &cfg, &mem_bytes))) {
+	if ((ret = cli_sim_config("sim", a.config, sa.no_calibration, &cfg, &mem_bytes, &m))) {
 		wl_spec_release(&s);
 		return ret;
 	}
-	ret = cli_sim_write("sim", &s, a.out, mem_bytes, &cfg, !sa.functional, NULL, NULL);
+	ret = cli_sim_write("sim", &s, a.out, mem_bytes, &cfg, &m, !sa.functional, NULL, NULL);
 	wl_spec_release(&s);
 	return ret;
 }

@@ -106,7 +106,8 @@ const struct cli_cmd cli_cmds[] = {
 	  "(the workload failed, interrupted, the host was not had in time).\n",
 	  cmd_linux },
 	{ "sim", "run a workload in the simulator with MimicOS",
-	  "usage: virtuoso sim SPEC -o DIR [--functional] [--config HW.json]\n"
+	  "usage: virtuoso sim SPEC -o DIR [--functional]\n"
+	  "                    [--config HW.json | --no-calibration]\n"
 	  "\n"
 	  "Simulate SPEC with MimicOS answering every fault over its functional channel\n"
 	  "and write DIR/sim.json and the event log DIR/sim-events.vlog. By default\n"
@@ -115,6 +116,12 @@ const struct cli_cmd cli_cmds[] = {
 	  "replaying the kernel's instruction stream: \"timing\": \"interval\").\n"
 	  "--functional skips timing (\"timing\": \"none\", runtime_ns 0).\n"
 	  "\n"
+	  "Without --config, this host's calibration (calibrate/store.h: in\n"
+	  "$VIRTUOSO_CALIBRATION_DIR, else /var/lib/virtuoso/calibration, under the\n"
+	  "host's CPU, kernel and guest key) is used when one is stored for it, else\n"
+	  "the uncalibrated reference model; stderr says which, and sim.json's\n"
+	  "\"calibration_file\". One stored for another host is refused, with a warning.\n"
+	  "\n"
 	  "  -o, --out DIR         where to write results (created if missing)\n"
 	  "      --functional      MimicOS only, no timing\n"
 	  "  -c, --config HW.json  hardware and MimicOS configuration (simulator/\n"
@@ -122,13 +129,15 @@ const struct cli_cmd cli_cmds[] = {
 	  "                        defaults: datasets/configs/virtuoso-reference.json;\n"
 	  "                        unknown keys are refused). mimicos.mem_bytes\n"
 	  "                        defaults to this machine's RAM\n"
+	  "      --no-calibration  the reference model, not this host's calibration\n"
 	  "  -v, --verbose         more detail on stderr\n"
 	  "  -h, --help            this text\n"
 	  "\n"
 	  "Exit status: 0; 2 bad input; 1 other.\n",
 	  cmd_sim },
 	{ "run", "run on Linux and in the simulator, then compare",
-	  "usage: virtuoso run SPEC -o DIR [--config HW.json] [--tolerances T.json] [--strict]\n"
+	  "usage: virtuoso run SPEC -o DIR [--config HW.json | --no-calibration]\n"
+	  "                    [--tolerances T.json] [--strict]\n"
 	  "\n"
 	  "virtuoso linux (SPEC on this host under the probes), then virtuoso sim with\n"
 	  "every region at the address Linux chose and the kernel settings Linux ran\n"
@@ -137,7 +146,9 @@ const struct cli_cmd cli_cmds[] = {
 	  "the verdict and where the report is. Needs root and kernel BTF.\n"
 	  "\n"
 	  "  -o, --out DIR            where to write results (created if missing)\n"
-	  "  -c, --config HW.json     the simulator's configuration (as virtuoso sim)\n"
+	  "  -c, --config HW.json     the simulator's configuration (as virtuoso sim;\n"
+	  "                           without it, this host's stored calibration)\n"
+	  "      --no-calibration     the reference model, not this host's calibration\n"
 	  "      --tolerances T.json  per-metric tolerances over the defaults\n"
 	  "                           (compare/tolerance.c): {\"faults\": {\"warn\": W,\n"
 	  "                           \"fail\": F}, ...}\n"

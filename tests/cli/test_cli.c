@@ -6,6 +6,7 @@
 #include <linux/perf_event.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <libgen.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 
+#include "calibrate/store.h"
 #include "tests/run.h"
 #include "workload/spec.h"
 
@@ -624,7 +626,7 @@ Test(cli, sim_writes_a_sim_side_timed_or_functional, .timeout = 60)
  */
 Test(cli, sim_records_whether_its_configuration_is_calibrated, .timeout = 60)
 {
-	char dir[] = "/tmp/vcli-cal-XXXXXX", out[128], path[160];
+	char dir[] = "/tmp/vcli-cal-XXXXXX", out[128], path[160], store[64];
 	const char *spec = spec_file(0, small);
 	cJSON *root, *cal;
 	struct result r;
@@ -632,6 +634,9 @@ Test(cli, sim_records_whether_its_configuration_is_calibrated, .timeout = 60)
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(path, sizeof(path), "%s/sim.json", out);
+	/* an empty store: whatever this host has stored stays out of it */
+	snprintf(store, sizeof(store), "%s/store", dir);
+	setenv(CAL_STORE_ENV, store, 1);
 	RUN(&r, "sim", spec, "-o", out, "--functional");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	root = load_json(path);
@@ -663,6 +668,148 @@ Test(cli, sim_records_whether_its_configuration_is_calibrated, .timeout = 60)
 	cr_assert_not_null(strstr(r.err, "calibration.host"), "%s", r.err);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	cr_assert_eq(system(path), 0);
+}
+
+/* dir/calibrated.json: the reference configuration with a calibration for 'host'. */
+static void write_calibrated(const char *dir, const char *host)
+{
+	FILE *f = fopen("datasets/configs/virtuoso-reference.json", "r");
+	char text[1 << 16], path[256], *out;
+	cJSON *j, *cal;
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	j = cJSON_Parse(text);
+	cr_assert_not_null(j);
+	cal = cJSON_AddObjectToObject(j, "calibration");
+	cJSON_AddStringToObject(cal, "host", host);
+	cJSON_AddStringToObject(cal, "date", "2026-12-07");
+	cJSON_AddStringToObject(cal, "source", "out/calib");
+	out = cJSON_Print(j);
+	snprintf(path, sizeof(path), "%s/%s", dir, CAL_STORE_CALIBRATED);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(out, f);
+	fclose(f);
+	free(out);
+	cJSON_Delete(j);
+}
+
+/* sim.json's "calibrated" and "calibration_file" ("" for null). */
+static void sim_calibration(const char *path, bool *calibrated, char *file, size_t len)
+{
+	cJSON *root = load_json(path);
+	const cJSON *cf = cJSON_GetObjectItem(root, "calibration_file");
+
+	*calibrated = cJSON_IsTrue(cJSON_GetObjectItem(root, "calibrated"));
+	cr_assert(cJSON_IsNull(cf) || cJSON_IsString(cf), "%s: calibration_file", path);
+	snprintf(file, len, "%s", cJSON_IsString(cf) ? cf->valuestring : "");
+	cJSON_Delete(root);
+}
+
+/*
+ * Without --config, sim takes this host's stored calibration (in a
+ * temporary $VIRTUOSO_CALIBRATION_DIR) and says so; with none, or one of
+ * another host, the reference model, said so; --config and
+ * --no-calibration leave the store alone.
+ */
+Test(cli, sim_uses_this_hosts_stored_calibration_and_refuses_another_hosts, .timeout = 60)
+{
+	char dir[] = "/tmp/vcli-store-XXXXXX", store[64], out[64], path[96], cal[64];
+	char key[CAL_STORE_KEY_MAX], other[4096], want[4608], file[4096], stored[4096];
+	const char *spec = spec_file(0, small);
+	struct wl_error err = { 0 };
+	bool calibrated;
+	struct result r;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(store, sizeof(store), "%s/store", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(path, sizeof(path), "%s/sim.json", out);
+	snprintf(cal, sizeof(cal), "%s/cal", dir);
+	cr_assert_eq(mkdir(cal, 0755), 0);
+	setenv(CAL_STORE_ENV, store, 1);
+	calibrate_store_this_key(key, sizeof(key));
+
+	/* none stored: the reference model, said so */
+	RUN(&r, "sim", spec, "-o", out, "--functional");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(want, sizeof(want), "virtuoso sim: no calibration for this host (%s): the "
+		 "uncalibrated reference model (virtuoso calibrate -o DIR makes one)\n", key);
+	cr_expect_str_eq(r.err, want);
+	sim_calibration(path, &calibrated, file, sizeof(file));
+	cr_expect_not(calibrated);
+	cr_expect_str_eq(file, "");
+
+	/* this host's, stored: used, said so, recorded */
+	write_calibrated(cal, key);
+	cr_assert_eq(calibrate_store_save(cal, stored, &err), 0, "%s: %s", err.file, err.msg);
+	RUN(&r, "sim", spec, "-o", out, "--functional");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(want, sizeof(want), "virtuoso sim: using this host's calibration: %s (calibrated "
+		 "2026-12-07 from out/calib)\n", stored);
+	cr_expect_str_eq(r.err, want);
+	sim_calibration(path, &calibrated, file, sizeof(file));
+	cr_expect(calibrated);
+	cr_expect_str_eq(file, stored);
+
+	/* --no-calibration: the reference model */
+	RUN(&r, "sim", spec, "-o", out, "--functional", "--no-calibration");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_null(strstr(r.err, "using this host's"), "%s", r.err);
+	sim_calibration(path, &calibrated, file, sizeof(file));
+	cr_expect_not(calibrated);
+	cr_expect_str_eq(file, "");
+	/* --config: the file, not the store; its calibration named when it has one */
+	RUN(&r, "sim", spec, "-o", out, "--functional", "--config", spec_file(1, "{\"l1d\": {}}"));
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.err, "");
+	sim_calibration(path, &calibrated, file, sizeof(file));
+	cr_expect_not(calibrated);
+	snprintf(other, sizeof(other), "%s/%s", cal, CAL_STORE_CALIBRATED);
+	RUN(&r, "sim", spec, "-o", out, "--functional", "--config", other);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	sim_calibration(path, &calibrated, file, sizeof(file));
+	cr_expect(calibrated);
+	cr_expect_str_eq(file, other);
+	/* both at once: which one is meant is not clear */
+	RUN(&r, "sim", spec, "-o", out, "--no-calibration", "--config", other);
+	cr_expect_eq(r.status, 2, "%s", r.err);
+	cr_expect_eq(run_lines(r.err), 1, "%s", r.err);
+	RUN(&r, "run", spec, "-o", out, "--no-calibration", "--config", other);
+	cr_expect_eq(r.status, 2, "%s", r.err);
+
+	/* this host's place, another host's identity: refused, both named */
+	snprintf(other, sizeof(other), "%s", stored);
+	dirname(other);		/* this host's directory in the store */
+	write_calibrated(other, "GenuineIntel:6:1:5.4:metal");
+	RUN(&r, "sim", spec, "-o", out, "--functional");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "warning"), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "GenuineIntel:6:1:5.4:metal"), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, key), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "no calibration for this host"), "%s", r.err);
+	sim_calibration(path, &calibrated, file, sizeof(file));
+	cr_expect_not(calibrated);
+
+	/* only another host's key in the store: not applied, both named */
+	cr_assert_eq(calibrate_store_dir(file, sizeof(file), "GenuineIntel:6:1:5.4:metal"), 0);
+	cr_assert_eq(rename(other, file), 0);
+	RUN(&r, "sim", spec, "-o", out, "--functional");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(run_lines(r.err), 2, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "warning"), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "(GenuineIntel:6:1:5.4:metal)"), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, key), "%s", r.err);
+	sim_calibration(path, &calibrated, file, sizeof(file));
+	cr_expect_not(calibrated);
+
+	unsetenv(CAL_STORE_ENV);
+	snprintf(want, sizeof(want), "rm -rf %s", dir);
+	cr_assert_eq(system(want), 0);
 }
 
 Test(cli, compare_needs_both_sides_whole)
