@@ -314,37 +314,27 @@ static uint64_t sa_bytes(const struct sa_config *sa)
 	return (uint64_t)sa->sets * sa->ways * 64;
 }
 
-/* The plateau's ns per load between 'lo' and 'hi' bytes (fit.h), the largest up to 'cap' when none. */
+/*
+ * The plateau between 'lo' and 'hi' bytes (fit.h): the largest point there,
+ * furthest from the inner level; with none, the largest up to 'cap'.
+ */
 static double plateau(const struct cal_results *r, uint64_t lo, uint64_t hi, uint64_t cap,
 		      size_t *at)
 {
-	double v[CAL_MAX_SIZES];
-	size_t n = 0, last = 0;
+	size_t last = 0;
+	bool found = false;
 
 	for (size_t i = 0; i < r->nr_line; i++) {
-		if (r->line[i].bytes >= lo && r->line[i].bytes <= hi)
-			v[n++] = r->line[i].ns_per_load.median;
+		if (r->line[i].bytes >= lo && r->line[i].bytes <= hi) {
+			*at = i;
+			found = true;
+		}
 		if (r->line[i].bytes <= cap)
 			last = i;
 	}
-	if (!n) {
+	if (!found)
 		*at = last;
-		return r->line[last].ns_per_load.median;
-	}
-	for (size_t i = 0; i < r->nr_line; i++)
-		if (r->line[i].bytes >= lo && r->line[i].bytes <= hi) {
-			*at = i;	/* the first: where the residual is reported */
-			break;
-		}
-	/* median of n, by insertion sort (n is small) */
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return r->line[*at].ns_per_load.median;
 }
 
 static struct cal_param *add(struct cal_fit *f, const char *name, const char *unit, double value,
@@ -373,6 +363,27 @@ static void explains(struct cal_param *p, const char *what, double measured, dou
 static double clampd(double v, double lo, double hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * A latency straight from its plateau: the simulated chase at that size is
+ * linear in the level's latency (the share of loads that reach the level is
+ * its slope), so two runs give the latency that matches 'want' cycles.
+ */
+static int direct_latency(uint32_t *knob, struct sim_config *cfg, uint64_t bytes, double want,
+			  const struct cal_fit_opts *o, unsigned *evals, struct wl_error *err)
+{
+	uint32_t l0 = *knob;
+	double c0, c1, slope;
+
+	if (sim_chase(&c0, cfg, bytes, o->chase_loads, evals, err))
+		return -1;
+	*knob = l0 + 8;
+	if (sim_chase(&c1, cfg, bytes, o->chase_loads, evals, err))
+		return -1;
+	slope = (c1 - c0) / 8;
+	*knob = (uint32_t)clampd(round(l0 + (slope > 0.05 ? (want - c0) / slope : 0)), 1, 1000);
+	return 0;
 }
 
 /* ---- the search: llc.latency and dram.t_row_miss ------------------------- */
@@ -462,15 +473,15 @@ static uint32_t *ls_knob(struct sim_config *cfg, int i)
 	switch (i) {
 	case 0: return &cfg->core.fault_outside_window_cycles;
 	case 1: return &cfg->mimicos.cost.zero_page;
-	default: return &cfg->mimicos.cost.copy_page;
+	default: return &cfg->mimicos.cost.tlb_flush;
 	}
 }
 
 static const char *const ls_names[LS_N] = {
-	"core.fault_outside_window_cycles", "mimicos.cost.zero_page", "mimicos.cost.copy_page",
+	"core.fault_outside_window_cycles", "mimicos.cost.zero_page", "mimicos.cost.tlb_flush",
 };
 static const char *const ls_units[LS_N] = { "cycles per fault", "instructions per 4 KiB",
-					    "instructions per 4 KiB" };
+					    "instructions per TLB range" };
 static const enum cal_fault_kind ls_kinds[LS_M] = { CAL_FAULT_WRITE_4K, CAL_FAULT_ZERO_READ,
 						    CAL_FAULT_ZERO_COW };
 
@@ -490,7 +501,7 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 {
 	static const char *const pats[4] = { "sequential", "uniform", "zipf", "chase" };
 	struct sim_config *cfg = &f->cfg;
-	double clk = r->cycles_per_ns.median, cyc, base_cyc;
+	double clk = r->cycles_per_ns.median, cyc;
 	char name[64], what[64];
 	struct cal_param *p;
 	size_t at;
@@ -550,17 +561,15 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 		size_t at2;
 		uint32_t lat1, lat2;
 
-		if (sim_chase(&base_cyc, cfg, r->line[at].bytes, o->chase_loads, &f->evals, err))
+		if (direct_latency(&cfg->l1d.latency, cfg, r->line[at].bytes, ns1 * clk, o,
+				   &f->evals, err))
 			return -1;
-		lat1 = (uint32_t)clampd(round(ns1 * clk - (base_cyc - cfg->l1d.latency)), 1, 1000);
-		cfg->l1d.latency = lat1;
+		lat1 = cfg->l1d.latency;
 		ns2 = plateau(r, 2 * c1, c2 / 2, c2, &at2);
-		if (sim_chase(&base_cyc, cfg, r->line[at2].bytes, o->chase_loads, &f->evals, err))
+		if (direct_latency(&cfg->l2.latency, cfg, r->line[at2].bytes, ns2 * clk, o,
+				   &f->evals, err))
 			return -1;
-		/* base_cyc holds l1 + l2 + overhead: the overhead is base_cyc - l1 - l2 */
-		lat2 = (uint32_t)clampd(round(ns2 * clk - (base_cyc - cfg->l1d.latency -
-							    cfg->l2.latency) - lat1), 1, 1000);
-		cfg->l2.latency = lat2;
+		lat2 = cfg->l2.latency;
 
 		if (sim_chase(&cyc, cfg, r->line[at].bytes, o->chase_loads, &f->evals, err))
 			return -1;

@@ -15,7 +15,9 @@
  *			zero_cow faults (each the simulated per-fault time of
  *			the same microbenchmark) against
  *			core.fault_outside_window_cycles,
- *			mimicos.cost.zero_page and mimicos.cost.copy_page;
+ *			mimicos.cost.zero_page and mimicos.cost.tlb_flush
+ *			(Linux clears, not copies, on a write to the zero
+ *			page: its flush of the old mapping tells it apart);
  *			the Jacobian by finite differences of the simulator,
  *			solved with bounds by projected Gauss-Seidel on the
  *			normal equations (fixed iterations), twice
@@ -27,12 +29,13 @@
  *			chase at every measured size beyond L2's capacity
  *
  * Plateaus: for a cache of capacity C whose inner level holds C' (0 for
- * L1), the plateau is the median ns per load of the points with
- * 2 C' <= bytes <= C / 2 (inside it, clear of the inner one); with none,
- * the largest point at most C. DRAM's: the points of at least 4 x the LLC,
- * else the largest. A level's direct latency is its plateau in cycles less
- * what the simulator's own chase at that size costs beyond its cache
- * latencies under the base configuration (work cycles, translation).
+ * L1), the plateau is the largest point with 2 C' <= bytes <= C / 2
+ * (inside it, furthest from the inner one); with none, the largest point
+ * at most C. DRAM's: the largest point. A level's direct latency is the one
+ * with which the simulator's own chase at the plateau's size (two runs: it
+ * is linear in the latency, the share of loads reaching the level its
+ * slope) takes the plateau's cycles: work cycles, translation and the
+ * loads that hit inner levels are the simulator's to account for.
  *
  * Everything is deterministic: fixed seeds (the specs'), fixed iteration
  * and evaluation limits, no clock read.
