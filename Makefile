@@ -37,7 +37,7 @@ LIBPFM_LIBS := $(call pc_libs,libpfm,-lpfm)
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wshadow
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. -Ibuild $(CJSON_CFLAGS) $(CFLAGS)
-LDLIBS = $(CJSON_LIBS) $(LIBBPF_LIBS) $(LIBPFM_LIBS) -lm
+LDLIBS = $(CJSON_LIBS) $(LIBBPF_LIBS) $(LIBPFM_LIBS) -lnlopt -lm
 
 # ---- shared by both worlds: spec, generator, executor, event model and log ----
 LIB_OBJS += build/workload/error.o
@@ -97,6 +97,7 @@ LIB_OBJS += build/compare/side_load.o
 LIB_OBJS += build/compare/tolerance.o
 
 # ---- calibration: the host's microbenchmarks (over both worlds) -----------------
+LIB_OBJS += build/calibrate/fit.o
 LIB_OBJS += build/calibrate/measure.o
 LIB_OBJS += build/calibrate/store.o
 
@@ -118,6 +119,7 @@ CLI_OBJS += build/cli/cmd_sim.o
 CLI_OBJS += build/cli/virtuoso.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
+TESTS += build/tests/calibrate/test_fit
 TESTS += build/tests/calibrate/test_measure
 TESTS += build/tests/calibrate/test_store
 TESTS += build/tests/cli/test_cli

@@ -1,7 +1,11 @@
 /*
  * cmd_calibrate.c - virtuoso calibrate --measure: run the calibration
  * microbenchmarks on this host (calibrate/measure.h) and write
- * DIR/measurements.json, whole or not at all.
+ * DIR/measurements.json, whole or not at all; virtuoso calibrate --from
+ * FILE: fit the cost model to a measurements file (calibrate/fit.h) and
+ * write DIR/calibrated.json (a whole simulator configuration) and
+ * DIR/calibration.json (every parameter, how it was obtained, its
+ * residual). The fit is deterministic and needs no privilege.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,14 +19,97 @@
 
 #include <cjson/cJSON.h>
 
+#include "calibrate/fit.h"
 #include "calibrate/measure.h"
 #include "cli/cli.h"
 #include "linux-probes/hostlock.h"
 #include "linux-probes/thp_sysfs.h"
 
-enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT };
+enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT, OPT_FROM, OPT_CONFIG };
 
 #define MEASUREMENTS_NAME "measurements.json"
+#define CALIBRATED_NAME "calibrated.json"
+#define CALIBRATION_NAME "calibration.json"
+
+/*
+ * --from FILE: the fit. A malformed file is bad input (EXIT_BAD_INPUT, the
+ * field named); a failed fit is a failure.
+ */
+static int calibrate_from(const char *from, const char *base_path, const char *dir)
+{
+	struct sim_config base;
+	struct cal_results *r = NULL;
+	struct cal_fit *f = NULL;
+	struct cal_fit_opts o;
+	struct wl_error err = { 0 };
+	char path[PATH_MAX], source[256];
+	const char *slash = strrchr(from, '/');
+	cJSON *root = NULL, *cal = NULL, *conf = NULL;
+	int ret = EXIT_FAIL;
+
+	sim_config_init(&base);
+	if (base_path && sim_config_load(&base, base_path, &err)) {
+		fprintf(stderr, "virtuoso calibrate: --config: ");
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (cli_load_json_object(from, &root, &err)) {
+		fprintf(stderr, "virtuoso calibrate: --from: ");
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	r = malloc(sizeof(*r));
+	f = malloc(sizeof(*f));
+	if (!r || !f) {
+		fprintf(stderr, "virtuoso calibrate: out of memory\n");
+		goto cleanup;
+	}
+	if (cal_results_from_json(r, root, from, &err)) {
+		fprintf(stderr, "virtuoso calibrate: --from: ");
+		wl_error_print(&err, stderr);
+		ret = EXIT_BAD_INPUT;
+		goto cleanup;
+	}
+	/* the file's name, not its directory: the same file fits alike from anywhere */
+	snprintf(source, sizeof(source), "virtuoso calibrate --from %s", slash ? slash + 1 : from);
+	cal_fit_opts_init(&o);
+	if (cal_fit(f, r, &base, &o, source, &err)) {
+		fprintf(stderr, "virtuoso calibrate: the fit failed: ");
+		wl_error_print(&err, stderr);
+		goto cleanup;
+	}
+	cal = cal_fit_to_json(f, r);
+	conf = sim_config_to_json(&f->cfg);
+	if (!cal || !conf) {
+		fprintf(stderr, "virtuoso calibrate: out of memory\n");
+		goto cleanup;
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "virtuoso calibrate: --out: %s: %s\n", dir, strerror(errno));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < f->nr_param; i++)
+		fprintf(stderr, "virtuoso calibrate: %-36s %12g %-24s %s\n", f->param[i].name,
+			f->param[i].value, f->param[i].unit, f->param[i].method);
+	snprintf(path, sizeof(path), "%s/%s", dir, CALIBRATED_NAME);
+	ret = cli_write_json(path, conf);
+	conf = NULL;
+	if (ret == EXIT_OK) {
+		snprintf(path, sizeof(path), "%s/%s", dir, CALIBRATION_NAME);
+		ret = cli_write_json(path, cal);
+		cal = NULL;
+	}
+	if (ret == EXIT_OK)
+		fprintf(stderr, "virtuoso calibrate: wrote %s/%s and %s\n", dir, CALIBRATED_NAME,
+			CALIBRATION_NAME);
+cleanup:
+	cJSON_Delete(root);
+	cJSON_Delete(cal);
+	cJSON_Delete(conf);
+	free(r);
+	free(f);
+	return ret;
+}
 
 struct progress {
 	struct timespec start;
@@ -101,6 +188,8 @@ int cmd_calibrate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "measure", no_argument, NULL, OPT_MEASURE },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "out", required_argument, NULL, 'o' },
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
@@ -109,7 +198,7 @@ int cmd_calibrate(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = cli_find("calibrate");
-	const char *dir = NULL;
+	const char *dir = NULL, *from = NULL, *base = NULL;
 	bool measure = false;
 	struct cal_opts o;
 	struct cal_results *r;
@@ -136,6 +225,12 @@ int cmd_calibrate(int argc, char **argv)
 		case OPT_MEASURE:
 			measure = true;
 			break;
+		case OPT_FROM:
+			from = optarg;
+			break;
+		case OPT_CONFIG:
+			base = optarg;
+			break;
 		case OPT_QUICK:
 			o.quick = true;
 			break;
@@ -160,8 +255,18 @@ int cmd_calibrate(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error(cmd, "expected no arguments, got '%s'", argv[optind]);
-	if (!measure)
-		return cli_usage_error(cmd, "expected --measure (the fit is not there yet)");
+	if (measure == !!from)
+		return cli_usage_error(cmd, "expected one of --measure and --from FILE");
+	if (from) {
+		if (!dir)
+			return cli_usage_error(cmd, "--from: expected -o DIR");
+		ret = cli_check_out_dir("calibrate", dir, sizeof(path));
+		if (ret)
+			return ret;
+		return calibrate_from(from, base, dir);
+	}
+	if (base)
+		return cli_usage_error(cmd, "--config: only with --from");
 	if (!dir)
 		return cli_usage_error(cmd, "--measure: expected -o DIR");
 	ret = cli_check_out_dir("calibrate", dir, sizeof(path));

@@ -216,6 +216,7 @@ const struct cli_cmd cli_cmds[] = {
 	  cmd_hwinfo },
 	{ "calibrate", "measure this host for the cost model's calibration",
 	  "usage: virtuoso calibrate --measure -o DIR [--quick] [--repeat N] [-v]\n"
+	  "       virtuoso calibrate --from MEASUREMENTS.json -o DIR [--config BASE.json]\n"
 	  "\n"
 	  "Run the calibration microbenchmarks natively on this host and write\n"
 	  "DIR/measurements.json (whole or not at all; schema in calibrate/README.md):\n"
@@ -228,7 +229,15 @@ const struct cli_cmd cli_cmds[] = {
 	  "fault kind the host's THP settings do not allow is skipped, and the file\n"
 	  "says why. Holds the host (as virtuoso linux does) while it measures.\n"
 	  "\n"
-	  "      --measure        run the measurements (required)\n"
+	  "With --from, fit the simulator to a measurements file instead (deterministic,\n"
+	  "unprivileged; calibrate/fit.h): DIR/calibrated.json, a whole configuration\n"
+	  "for virtuoso sim --config, and DIR/calibration.json, every parameter with\n"
+	  "its unit, bounds, method (measured, least squares, search) and residual.\n"
+	  "\n"
+	  "      --measure        run the measurements\n"
+	  "      --from FILE      fit to FILE (a measurements.json) instead\n"
+	  "      --config BASE    with --from: the configuration fitted (default: the\n"
+	  "                       reference system's)\n"
 	  "  -o, --out DIR        where measurements.json goes (made if missing)\n"
 	  "      --quick          smaller sizes, 3 runs: well under a minute\n"
 	  "      --repeat N       runs kept per measurement, 1 to 100 (default 5)\n"
@@ -237,7 +246,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "\n"
 	  "Progress, with an estimate of the time left, goes to stderr, then a summary.\n"
 	  "\n"
-	  "Exit status: 0; 2 bad arguments; 1 other.\n",
+	  "Exit status: 0; 2 bad arguments or a malformed file (the field named); 1 other.\n",
 	  cmd_calibrate },
 	{ "dump", "print the event log virtuoso linux wrote, as JSON lines or CSV",
 	  "usage: virtuoso dump [-o FILE] [--csv] LOG\n"

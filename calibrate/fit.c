@@ -1,0 +1,782 @@
+/*
+ * fit.c - the calibration fit (fit.h): direct values, a bounded linear least
+ * squares, a bounded derivative-free search with the simulator in the loop.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <nlopt.h>
+
+#include "calibrate/fit.h"
+#include "simulator/driver.h"
+#include "simulator/timing.h"
+
+void cal_fit_opts_init(struct cal_fit_opts *o)
+{
+	o->max_evals = 24;
+	o->chase_loads = 8192;
+	o->fault_pages = 2048;
+}
+
+/* ---- reading measurements.json ------------------------------------------ */
+
+static int need(const cJSON *parent, const char *key, const char *path, const char *file,
+		struct wl_error *err, const cJSON **out)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+
+	if (!o)
+		{
+		char full[160];
+
+		snprintf(full, sizeof(full), "%s%s%s", path, path[0] ? "." : "", key);
+		return wl_error_set(err, file, full, "missing");
+	}
+	*out = o;
+	return 0;
+}
+
+/* A stat's median: a finite number > 0 at PATH.KEY.median. */
+static int need_stat(const cJSON *parent, const char *key, const char *path, const char *file,
+		     struct wl_error *err, struct cal_stat *s)
+{
+	const cJSON *o = NULL, *v;
+	static const char *const names[4] = { "median", "min", "max", "spread" };
+	double *dst[4] = { &s->median, &s->min, &s->max, &s->spread };
+
+	if (need(parent, key, path, file, err, &o))
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(o, names[i]);
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
+		    (i == 0 && v->valuedouble <= 0))
+		{
+			char full[160];
+
+			snprintf(full, sizeof(full), "%s.%s.%s", path, key, names[i]);
+			return wl_error_set(err, file, full, "expected a %s number",
+					    i == 0 ? "positive" : "non-negative");
+		}
+		*dst[i] = v->valuedouble;
+	}
+	return 0;
+}
+
+int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *file,
+			  struct wl_error *err)
+{
+	static const char *const pats[4] = { "sequential", "uniform", "zipf", "chase" };
+	const cJSON *o = NULL, *p = NULL, *q = NULL, *pts = NULL, *fl = NULL;
+	char path[96];
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	if (!cJSON_IsObject(root))
+		return wl_error_set(err, file, "", "expected a JSON object");
+	if (need(root, "format", "", file, err, &o))
+		return -1;
+	if (!cJSON_IsString(o) || strcmp(o->valuestring, "virtuoso-measurements"))
+		return wl_error_set(err, file, "format", "expected \"virtuoso-measurements\"");
+	if (need(root, "date", "", file, err, &o))
+		return -1;
+	if (!cJSON_IsString(o) || strlen(o->valuestring) >= sizeof(r->date))
+		return wl_error_set(err, file, "date", "expected an ISO 8601 string");
+	strcpy(r->date, o->valuestring);
+	if (need(root, "host", "", file, err, &o) || need(o, "cpu", "host", file, err, &p))
+		return -1;
+	if (need(p, "vendor", "host.cpu", file, err, &q))
+		return -1;
+	if (!cJSON_IsString(q))
+		return wl_error_set(err, file, "host.cpu.vendor", "expected a string");
+	snprintf(r->host.vendor, sizeof(r->host.vendor), "%s", q->valuestring);
+	if (need(p, "family", "host.cpu", file, err, &q))
+		return -1;
+	if (!cJSON_IsNumber(q) || q->valuedouble < 0)
+		return wl_error_set(err, file, "host.cpu.family", "expected a number");
+	r->host.family = (unsigned)q->valuedouble;
+	if (need(p, "model", "host.cpu", file, err, &q))
+		return -1;
+	if (!cJSON_IsNumber(q) || q->valuedouble < 0)
+		return wl_error_set(err, file, "host.cpu.model", "expected a number");
+	r->host.model = (unsigned)q->valuedouble;
+	q = cJSON_GetObjectItemCaseSensitive(p, "model_name");
+	if (cJSON_IsString(q))
+		snprintf(r->host.model_name, sizeof(r->host.model_name), "%s", q->valuestring);
+	q = cJSON_GetObjectItemCaseSensitive(o, "llc_bytes");
+	if (cJSON_IsNumber(q) && q->valuedouble > 0)
+		r->llc_bytes = (uint64_t)q->valuedouble;
+
+	if (need(root, "clock", "", file, err, &o) ||
+	    need_stat(o, "cycles_per_ns", "clock", file, err, &r->cycles_per_ns))
+		return -1;
+	if (r->cycles_per_ns.median < 0.1 || r->cycles_per_ns.median > 20)
+		return wl_error_set(err, file, "clock.cycles_per_ns.median", "expected 0.1 to 20, "
+				    "got %g", r->cycles_per_ns.median);
+
+	if (need(root, "line_chase", "", file, err, &o) ||
+	    need(o, "points", "line_chase", file, err, &pts))
+		return -1;
+	if (!cJSON_IsArray(pts) || cJSON_GetArraySize(pts) < 1 ||
+	    cJSON_GetArraySize(pts) > CAL_MAX_SIZES)
+		return wl_error_set(err, file, "line_chase.points", "expected an array of 1 to %d "
+				    "points", CAL_MAX_SIZES);
+	i = 0;
+	cJSON_ArrayForEach(p, pts) {
+		snprintf(path, sizeof(path), "line_chase.points[%d]", i);
+		if (need(p, "bytes", path, file, err, &q))
+			return -1;
+		if (!cJSON_IsNumber(q) || q->valuedouble < 64 || q->valuedouble > 0x1p40 ||
+		    fmod(q->valuedouble, 64) != 0 ||
+		    (i && q->valuedouble <= (double)r->line[i - 1].bytes))
+			return wl_error_set(err, file, strcat(path, ".bytes"), "expected a multiple "
+					    "of 64 above the previous point's");
+		r->line[i].bytes = (uint64_t)q->valuedouble;
+		if (need_stat(p, "ns_per_load", path, file, err, &r->line[i].ns_per_load))
+			return -1;
+		i++;
+	}
+	r->nr_line = (size_t)i;
+
+	if (need(root, "bandwidth", "", file, err, &o) ||
+	    need_stat(o, "memset_gb_per_s", "bandwidth", file, err, &r->memset_gb_per_s) ||
+	    need_stat(o, "memcpy_gb_per_s", "bandwidth", file, err, &r->memcpy_gb_per_s))
+		return -1;
+	if (need(root, "native", "", file, err, &o))
+		return -1;
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "native.%s", pats[i]);
+		if (need(o, pats[i], "native", file, err, &p) ||
+		    need_stat(p, "ns_per_access", path, file, err, &r->native_ns_per_access[i]))
+			return -1;
+	}
+
+	if (need(root, "faults", "", file, err, &fl))
+		return -1;
+	for (int k = 0; k < CAL_FAULT_NR; k++)
+		for (int m = 0; m < CAL_MEMORY_NR; m++) {
+			struct cal_fault *f = &r->fault[k][m];
+			bool required = k != CAL_FAULT_THP_2M && m == CAL_WARM;
+
+			p = cJSON_GetObjectItemCaseSensitive(fl, cal_fault_name(k));
+			q = p ? cJSON_GetObjectItemCaseSensitive(p, cal_memory_name(m)) : NULL;
+			snprintf(path, sizeof(path), "faults.%s.%s", cal_fault_name(k),
+				 cal_memory_name(m));
+			if (!q) {
+				if (required)
+					return wl_error_set(err, file, path, "missing");
+				snprintf(f->skipped, sizeof(f->skipped), "not in the file");
+				continue;
+			}
+			o = cJSON_GetObjectItemCaseSensitive(q, "skipped");
+			if (o) {
+				if (required)
+					return wl_error_set(err, file, path, "skipped, and the fit "
+							    "needs it");
+				snprintf(f->skipped, sizeof(f->skipped), "%s",
+					 cJSON_IsString(o) ? o->valuestring : "");
+				continue;
+			}
+			if (need_stat(q, "us_per_fault", path, file, err, &f->us_per_fault))
+				return -1;
+			o = cJSON_GetObjectItemCaseSensitive(q, "faults_per_run");
+			f->faults = cJSON_IsNumber(o) ? (uint64_t)o->valuedouble : 0;
+			f->measured = true;
+		}
+	return 0;
+}
+
+/* ---- the simulator in the loop ------------------------------------------ */
+
+#define KERNEL_JSON "\"kernel\": {\"thp\": \"madvise\", \"defrag\": \"madvise\", " \
+	"\"use_zero_page\": true, \"mthp\": {\"16KiB\": \"never\", \"32KiB\": \"never\", " \
+	"\"64KiB\": \"never\", \"128KiB\": \"never\", \"256KiB\": \"never\", " \
+	"\"512KiB\": \"never\", \"1MiB\": \"never\"}}"
+
+/* Linux's khugepaged defaults: the fit reads no sysfs, so every host fits alike. */
+static const int64_t khugepaged_defaults[WL_KHP_NR] = { 10000, 60000, 4096, 511, 64, 256, 1 };
+
+/*
+ * Run the spec 'text' timed on cfg into run (release it after), with the
+ * zone sized for the spec; *evals counts runs.
+ */
+static int sim_spec(struct driver_run *run, const char *text, const struct sim_config *cfg,
+		    unsigned *evals, struct wl_error *err)
+{
+	struct wl_spec s;
+	struct driver_opts o;
+	struct timing_config tc;
+	int ret;
+
+	memset(run, 0, sizeof(*run));
+	if (wl_spec_parse(&s, text, strlen(text), "calibrate/fit.c", err))
+		return -1;
+	for (int k = 0; k < WL_KHP_NR; k++)
+		if (s.kernel.khugepaged[k] < 0)
+			s.kernel.khugepaged[k] = khugepaged_defaults[k];
+	driver_opts_init(&o);
+	o.host = &s.kernel;
+	o.mimicos = &cfg->mimicos;
+	o.mem_bytes = ((s.mapped * 2 + (256ull << 20)) + (4ull << 20) - 1) & ~((4ull << 20) - 1);
+	sim_config_timing(cfg, &tc);
+	o.timing = &tc;
+	ret = driver_run(run, &s, &o, err);
+	(*evals)++;
+	/* the run keeps pointers into s: copy what is read before releasing */
+	if (!ret && !run->complete)
+		ret = wl_error_set(err, "calibrate/fit.c", "", "a simulated microbenchmark did not "
+				   "complete: %s", run->nr_reasons ? run->reasons[0] : "?");
+	if (ret)
+		driver_release(run);
+	wl_spec_release(&s);
+	return ret;
+}
+
+static double cycles_per_ns(const struct sim_config *cfg)
+{
+	return cfg->core.freq_mhz / 1000.0;
+}
+
+/*
+ * The line chase at 'bytes', THP-advised as the suite's: the buffer written
+ * line by line first (the caches warm, as after the suite's warm-up run),
+ * then 'loads' dependent loads: cycles per load. The executor's own work is
+ * not the suite's chase: executor_cycles are off here.
+ */
+static int sim_chase(double *cycles, const struct sim_config *base, uint64_t bytes,
+		     uint64_t loads, unsigned *evals, struct wl_error *err)
+{
+	struct sim_config cfg = *base;
+	struct driver_run run;
+	char text[1024];
+	uint64_t size = (bytes + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+
+	memset(cfg.core.executor_cycles, 0, sizeof(cfg.core.executor_cycles));
+	snprintf(text, sizeof(text),
+		 "{\"name\": \"cal-line-chase\", \"seed\": 7, " KERNEL_JSON ", "
+		 "\"regions\": [{\"name\": \"buf\", \"size\": %llu, \"advice\": [\"hugepage\"]}], "
+		 "\"phases\": [{\"op\": \"touch\", \"region\": \"buf\", \"length\": %llu, "
+		 "\"stride\": \"64B\"}, {\"op\": \"access\", \"region\": \"buf\", \"length\": %llu, "
+		 "\"pattern\": \"chase\", \"count\": %llu, \"stride\": \"64B\"}]}",
+		 (unsigned long long)size, (unsigned long long)bytes, (unsigned long long)bytes,
+		 (unsigned long long)loads);
+	if (sim_spec(&run, text, &cfg, evals, err))
+		return -1;
+	*cycles = (double)run.phases[1].timing.cycles / (double)loads;
+	driver_release(&run);
+	return 0;
+}
+
+/*
+ * One fault kind's microbenchmark, warm: 'pages' faults in a NOHUGEPAGE
+ * region, one access per page; cycles per fault of the timed phase.
+ */
+static int sim_fault(double *cycles, const struct sim_config *cfg, enum cal_fault_kind k,
+		     uint64_t pages, unsigned *evals, struct wl_error *err)
+{
+	struct driver_run run;
+	char text[1024];
+	const char *phases;
+	int timed = 0;
+
+	switch (k) {
+	case CAL_FAULT_WRITE_4K:
+		phases = "{\"op\": \"touch\", \"region\": \"buf\"}";
+		break;
+	case CAL_FAULT_ZERO_READ:
+		phases = "{\"op\": \"touch\", \"region\": \"buf\", \"write\": false}";
+		break;
+	case CAL_FAULT_ZERO_COW:
+		phases = "{\"op\": \"touch\", \"region\": \"buf\", \"write\": false}, "
+			 "{\"op\": \"touch\", \"region\": \"buf\"}";
+		timed = 1;
+		break;
+	default:
+		return wl_error_set(err, "calibrate/fit.c", "", "no model of fault kind %s",
+				    cal_fault_name(k));
+	}
+	snprintf(text, sizeof(text),
+		 "{\"name\": \"cal-fault\", \"seed\": 7, " KERNEL_JSON ", "
+		 "\"regions\": [{\"name\": \"buf\", \"size\": %llu, \"advice\": [\"nohugepage\"]}], "
+		 "\"phases\": [%s]}", (unsigned long long)(pages << 12), phases);
+	if (sim_spec(&run, text, cfg, evals, err))
+		return -1;
+	*cycles = (double)run.phases[timed].timing.cycles / (double)pages;
+	driver_release(&run);
+	return 0;
+}
+
+static uint64_t sa_bytes(const struct sa_config *sa)
+{
+	return (uint64_t)sa->sets * sa->ways * 64;
+}
+
+/*
+ * The plateau between 'lo' and 'hi' bytes (fit.h): the largest point there,
+ * furthest from the inner level; with none, the largest up to 'cap'.
+ */
+static double plateau(const struct cal_results *r, uint64_t lo, uint64_t hi, uint64_t cap,
+		      size_t *at)
+{
+	size_t last = 0;
+	bool found = false;
+
+	for (size_t i = 0; i < r->nr_line; i++) {
+		if (r->line[i].bytes >= lo && r->line[i].bytes <= hi) {
+			*at = i;
+			found = true;
+		}
+		if (r->line[i].bytes <= cap)
+			last = i;
+	}
+	if (!found)
+		*at = last;
+	return r->line[*at].ns_per_load.median;
+}
+
+static struct cal_param *add(struct cal_fit *f, const char *name, const char *unit, double value,
+			     double lo, double hi, const char *method)
+{
+	struct cal_param *p = &f->param[f->nr_param++];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->unit = unit;
+	p->value = value;
+	p->lo = lo;
+	p->hi = hi;
+	p->method = method;
+	return p;
+}
+
+static void explains(struct cal_param *p, const char *what, double measured, double modelled)
+{
+	snprintf(p->explains, sizeof(p->explains), "%s", what);
+	p->has_residual = true;
+	p->measured = measured;
+	p->modelled = modelled;
+}
+
+static double clampd(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * A latency straight from its plateau: the simulated chase at that size is
+ * linear in the level's latency (the share of loads that reach the level is
+ * its slope), so two runs give the latency that matches 'want' cycles.
+ */
+static int direct_latency(uint32_t *knob, struct sim_config *cfg, uint64_t bytes, double want,
+			  const struct cal_fit_opts *o, unsigned *evals, struct wl_error *err)
+{
+	uint32_t l0 = *knob;
+	double c0, c1, slope;
+
+	if (sim_chase(&c0, cfg, bytes, o->chase_loads, evals, err))
+		return -1;
+	*knob = l0 + 8;
+	if (sim_chase(&c1, cfg, bytes, o->chase_loads, evals, err))
+		return -1;
+	slope = (c1 - c0) / 8;
+	*knob = (uint32_t)clampd(round(l0 + (slope > 0.05 ? (want - c0) / slope : 0)), 1, 1000);
+	return 0;
+}
+
+/* ---- the search: llc.latency and dram.t_row_miss ------------------------- */
+
+struct search_ctx {
+	struct sim_config cfg;
+	const struct cal_results *r;
+	const struct cal_fit_opts *o;
+	struct dram_config dram0;	/* the base's DRAM: its timings' ratios */
+	uint64_t from;			/* chase points above this many bytes */
+	unsigned *evals;
+	struct wl_error *err;
+	int failed;
+};
+
+static void search_apply(struct sim_config *cfg, const struct dram_config *d0, const double *x)
+{
+	double s = round(x[1]) / d0->t_row_miss;
+
+	cfg->llc.latency = (uint32_t)lround(x[0]);
+	cfg->dram.t_row_miss = (uint32_t)lround(x[1]);
+	cfg->dram.t_row_hit = (uint32_t)fmax(1, lround(d0->t_row_hit * s));
+	cfg->dram.t_row_empty = (uint32_t)fmax(1, lround(d0->t_row_empty * s));
+}
+
+static double search_objective(unsigned n, const double *x, double *grad, void *data)
+{
+	struct search_ctx *c = data;
+	double sum = 0, cyc, want;
+
+	(void)n;
+	(void)grad;
+	if (c->failed)
+		return HUGE_VAL;
+	search_apply(&c->cfg, &c->dram0, x);
+	for (size_t i = 0; i < c->r->nr_line; i++) {
+		if (c->r->line[i].bytes <= c->from)
+			continue;
+		if (sim_chase(&cyc, &c->cfg, c->r->line[i].bytes, c->o->chase_loads, c->evals,
+			      c->err)) {
+			c->failed = 1;
+			return HUGE_VAL;
+		}
+		want = c->r->line[i].ns_per_load.median * cycles_per_ns(&c->cfg);
+		sum += (cyc - want) * (cyc - want) / (want * want);
+	}
+	return sum;
+}
+
+/* ---- the bounded linear least squares ------------------------------------ */
+
+#define LS_N	3	/* unknowns */
+#define LS_M	3	/* equations */
+
+/*
+ * min |A x - b|^2, lo <= x <= hi: projected Gauss-Seidel on the normal
+ * equations, from x, a fixed number of sweeps (convex: it converges; the
+ * problem is tiny).
+ */
+static void bounded_lsq(const double A[LS_M][LS_N], const double *b, const double *lo,
+			const double *hi, double *x)
+{
+	double N[LS_N][LS_N] = { { 0 } }, g[LS_N] = { 0 };
+
+	for (int i = 0; i < LS_N; i++) {
+		for (int j = 0; j < LS_N; j++)
+			for (int k = 0; k < LS_M; k++)
+				N[i][j] += A[k][i] * A[k][j];
+		for (int k = 0; k < LS_M; k++)
+			g[i] += A[k][i] * b[k];
+	}
+	for (int sweep = 0; sweep < 500; sweep++)
+		for (int i = 0; i < LS_N; i++) {
+			double s = g[i];
+
+			if (N[i][i] <= 0)
+				continue;
+			for (int j = 0; j < LS_N; j++)
+				if (j != i)
+					s -= N[i][j] * x[j];
+			x[i] = clampd(s / N[i][i], lo[i], hi[i]);
+		}
+}
+
+static uint32_t *ls_knob(struct sim_config *cfg, int i)
+{
+	switch (i) {
+	case 0: return &cfg->core.fault_outside_window_cycles;
+	case 1: return &cfg->mimicos.cost.zero_page;
+	default: return &cfg->mimicos.cost.tlb_flush;
+	}
+}
+
+static const char *const ls_names[LS_N] = {
+	"core.fault_outside_window_cycles", "mimicos.cost.zero_page", "mimicos.cost.tlb_flush",
+};
+static const char *const ls_units[LS_N] = { "cycles per fault", "instructions per 4 KiB",
+					    "instructions per TLB range" };
+static const enum cal_fault_kind ls_kinds[LS_M] = { CAL_FAULT_WRITE_4K, CAL_FAULT_ZERO_READ,
+						    CAL_FAULT_ZERO_COW };
+
+static int ls_eval(double *y, const struct sim_config *cfg, const struct cal_fit_opts *o,
+		   unsigned *evals, struct wl_error *err)
+{
+	for (int k = 0; k < LS_M; k++)
+		if (sim_fault(&y[k], cfg, ls_kinds[k], o->fault_pages, evals, err))
+			return -1;
+	return 0;
+}
+
+/* ---- the fit ------------------------------------------------------------- */
+
+int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_config *base,
+	    const struct cal_fit_opts *o, const char *source, struct wl_error *err)
+{
+	static const char *const pats[4] = { "sequential", "uniform", "zipf", "chase" };
+	struct sim_config *cfg = &f->cfg;
+	double clk = r->cycles_per_ns.median, cyc;
+	char name[64], what[64];
+	struct cal_param *p;
+	size_t at;
+
+	memset(f, 0, sizeof(*f));
+	*cfg = *base;
+
+	/* the clock: DRAM timings keep their ns (config.h), so rescale them */
+	{
+		uint32_t mhz = (uint32_t)lround(clk * 1000);
+		double s = (double)mhz / cfg->core.freq_mhz;
+
+		cfg->dram.t_row_hit = (uint32_t)fmax(1, lround(cfg->dram.t_row_hit * s));
+		cfg->dram.t_row_miss = (uint32_t)fmax(1, lround(cfg->dram.t_row_miss * s));
+		cfg->dram.t_row_empty = (uint32_t)fmax(1, lround(cfg->dram.t_row_empty * s));
+		cfg->core.freq_mhz = mhz;
+		p = add(f, "core.freq_mhz", "MHz", mhz, 100, 20000, "measured");
+		explains(p, "clock.cycles_per_ns", clk, mhz / 1000.0);
+	}
+	cfg->core.zero_bandwidth_gbs = r->memset_gb_per_s.median;
+	p = add(f, "core.zero_bandwidth_gbs", "GB/s", cfg->core.zero_bandwidth_gbs, 0.1, 1000,
+		"measured");
+	explains(p, "bandwidth.memset_gb_per_s", r->memset_gb_per_s.median,
+		 cfg->core.zero_bandwidth_gbs);
+	cfg->core.copy_bandwidth_gbs = r->memcpy_gb_per_s.median;
+	p = add(f, "core.copy_bandwidth_gbs", "GB/s", cfg->core.copy_bandwidth_gbs, 0.1, 1000,
+		"measured");
+	explains(p, "bandwidth.memcpy_gb_per_s", r->memcpy_gb_per_s.median,
+		 cfg->core.copy_bandwidth_gbs);
+	for (int i = 0; i < 4; i++) {
+		double want = r->native_ns_per_access[i].median * clk;
+		double v = clampd(round(want) - cfg->core.work_cycles, 0, 100000);
+
+		cfg->core.executor_cycles[i] = (uint32_t)v;
+		snprintf(name, sizeof(name), "core.executor_cycles.%s", pats[i]);
+		p = add(f, name, "cycles per access", v, 0, 100000, "measured");
+		snprintf(what, sizeof(what), "native.%s.ns_per_access", pats[i]);
+		explains(p, what, r->native_ns_per_access[i].median,
+			 (v + cfg->core.work_cycles) / clk);
+	}
+	if (r->fault[CAL_FAULT_WRITE_4K][CAL_COLD].measured) {
+		double d = (r->fault[CAL_FAULT_WRITE_4K][CAL_COLD].us_per_fault.median -
+			    r->fault[CAL_FAULT_WRITE_4K][CAL_WARM].us_per_fault.median) * 1000 * clk;
+		double v = clampd(round(d), 0, 1e6);
+
+		cfg->core.first_touch_cycles_per_4k = (uint32_t)v;
+		p = add(f, "core.first_touch_cycles_per_4k", "cycles per 4 KiB", v, 0, 1e6,
+			"measured");
+		explains(p, "faults.write_4k.cold.us_per_fault - faults.write_4k.warm.us_per_fault",
+			 d / clk / 1000, v / clk / 1000);
+	}
+
+	/* L1 and L2 from their plateaus, less the simulator's own overhead there */
+	{
+		uint64_t c1 = sa_bytes(&cfg->l1d), c2 = sa_bytes(&cfg->l2);
+		double ns1 = plateau(r, 0, c1 / 2, c1, &at), ns2;
+		size_t at2;
+		uint32_t lat1, lat2;
+
+		if (direct_latency(&cfg->l1d.latency, cfg, r->line[at].bytes, ns1 * clk, o,
+				   &f->evals, err))
+			return -1;
+		lat1 = cfg->l1d.latency;
+		ns2 = plateau(r, 2 * c1, c2 / 2, c2, &at2);
+		if (direct_latency(&cfg->l2.latency, cfg, r->line[at2].bytes, ns2 * clk, o,
+				   &f->evals, err))
+			return -1;
+		lat2 = cfg->l2.latency;
+
+		if (sim_chase(&cyc, cfg, r->line[at].bytes, o->chase_loads, &f->evals, err))
+			return -1;
+		p = add(f, "l1d.latency", "cycles", lat1, 1, 1000, "measured");
+		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at);
+		explains(p, what, r->line[at].ns_per_load.median, cyc / clk);
+		if (sim_chase(&cyc, cfg, r->line[at2].bytes, o->chase_loads, &f->evals, err))
+			return -1;
+		p = add(f, "l2.latency", "cycles", lat2, 1, 1000, "measured");
+		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at2);
+		explains(p, what, r->line[at2].ns_per_load.median, cyc / clk);
+	}
+
+	/* the search: the LLC and DRAM, from their plateaus */
+	{
+		uint64_t c2 = sa_bytes(&cfg->l2), c3 = sa_bytes(&cfg->llc);
+		size_t at3, at4;
+		double ns3 = plateau(r, 2 * c2, c3 / 2, c3, &at3);
+		double ns4 = plateau(r, 4 * c3, UINT64_MAX, UINT64_MAX, &at4);
+		double x[2], lo[2] = { 1, 10 }, hi[2] = { 1000, 5000 }, minf = 0;
+		struct search_ctx c = { .r = r, .o = o, .from = c2, .evals = &f->evals, .err = err };
+		nlopt_opt opt;
+		nlopt_result res;
+
+		x[0] = clampd(round(ns3 * clk) - cfg->l1d.latency - cfg->l2.latency, lo[0], hi[0]);
+		x[1] = clampd(round(ns4 * clk) - cfg->l1d.latency - cfg->l2.latency - x[0], lo[1],
+			      hi[1]);
+		c.cfg = *cfg;
+		c.dram0 = cfg->dram;
+		opt = nlopt_create(NLOPT_LN_BOBYQA, 2);
+		if (!opt)
+			return wl_error_set(err, "calibrate/fit.c", "", "nlopt_create: out of memory");
+		nlopt_set_lower_bounds(opt, lo);
+		nlopt_set_upper_bounds(opt, hi);
+		nlopt_set_min_objective(opt, search_objective, &c);
+		nlopt_set_maxeval(opt, (int)o->max_evals);
+		nlopt_set_xtol_abs1(opt, 0.5);	/* the knobs are whole cycles */
+		{
+			double step[2] = { fmax(1, x[0] / 4), fmax(4, x[1] / 4) };
+
+			nlopt_set_initial_step(opt, step);
+		}
+		res = nlopt_optimize(opt, x, &minf);
+		nlopt_destroy(opt);
+		if (c.failed)
+			return -1;
+		if (res < 0 && res != NLOPT_ROUNDOFF_LIMITED)
+			return wl_error_set(err, "calibrate/fit.c", "", "the search failed: nlopt %d",
+					    (int)res);
+		search_apply(cfg, &c.dram0, x);
+
+		if (sim_chase(&cyc, cfg, r->line[at3].bytes, o->chase_loads, &f->evals, err))
+			return -1;
+		p = add(f, "llc.latency", "cycles", cfg->llc.latency, lo[0], hi[0], "search");
+		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at3);
+		explains(p, what, r->line[at3].ns_per_load.median, cyc / clk);
+		if (sim_chase(&cyc, cfg, r->line[at4].bytes, o->chase_loads, &f->evals, err))
+			return -1;
+		p = add(f, "dram.t_row_miss", "cycles", cfg->dram.t_row_miss, lo[1], hi[1],
+			"search");
+		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at4);
+		explains(p, what, r->line[at4].ns_per_load.median, cyc / clk);
+		p = add(f, "dram.t_row_hit", "cycles", cfg->dram.t_row_hit, 1, hi[1], "search");
+		snprintf(p->explains, sizeof(p->explains), "scaled with dram.t_row_miss");
+		p = add(f, "dram.t_row_empty", "cycles", cfg->dram.t_row_empty, 1, hi[1], "search");
+		snprintf(p->explains, sizeof(p->explains), "scaled with dram.t_row_miss");
+	}
+
+	/* the faults: linear in three knobs */
+	{
+		double lo[LS_N] = { 0, 0, 0 }, hi[LS_N] = { 100000, 100000, 100000 };
+		double want[LS_M], y0[LS_M], y1[LS_M], A[LS_M][LS_N], b[LS_M], x[LS_N];
+		const double delta = 1000;
+
+		for (int k = 0; k < LS_M; k++)
+			want[k] = r->fault[ls_kinds[k]][CAL_WARM].us_per_fault.median * 1000 * clk;
+		for (int pass = 0; pass < 2; pass++) {
+			if (ls_eval(y0, cfg, o, &f->evals, err))
+				return -1;
+			for (int i = 0; i < LS_N; i++) {
+				struct sim_config t = *cfg;
+
+				x[i] = *ls_knob(cfg, i);
+				*ls_knob(&t, i) += (uint32_t)delta;
+				if (ls_eval(y1, &t, o, &f->evals, err))
+					return -1;
+				for (int k = 0; k < LS_M; k++)
+					A[k][i] = (y1[k] - y0[k]) / delta;
+			}
+			for (int k = 0; k < LS_M; k++) {
+				b[k] = want[k] - y0[k];
+				for (int i = 0; i < LS_N; i++)
+					b[k] += A[k][i] * x[i];
+			}
+			bounded_lsq((const double (*)[LS_N])A, b, lo, hi, x);
+			for (int i = 0; i < LS_N; i++)
+				*ls_knob(cfg, i) = (uint32_t)lround(x[i]);
+		}
+		if (ls_eval(y0, cfg, o, &f->evals, err))
+			return -1;
+		for (int i = 0; i < LS_N; i++) {
+			p = add(f, ls_names[i], ls_units[i], *ls_knob(cfg, i), lo[i], hi[i],
+				"least squares");
+			snprintf(what, sizeof(what), "faults.%s.warm.us_per_fault",
+				 cal_fault_name(ls_kinds[i]));
+			explains(p, what, want[i] / clk / 1000, y0[i] / clk / 1000);
+		}
+	}
+
+	cfg->calibration.given = true;
+	{
+		char key[64];
+
+		hostid_cpu_key(&r->host, key, sizeof(key));
+		snprintf(cfg->calibration.host, sizeof(cfg->calibration.host), "%s%s%s", key,
+			 r->host.model_name[0] ? ": " : "", r->host.model_name);
+	}
+	snprintf(cfg->calibration.date, sizeof(cfg->calibration.date), "%s", r->date);
+	snprintf(cfg->calibration.source, sizeof(cfg->calibration.source), "%s", source);
+	snprintf(cfg->origin, sizeof(cfg->origin), "calibrated: %s", cfg->calibration.host);
+	return 0;
+}
+
+cJSON *cal_fit_to_json(const struct cal_fit *f, const struct cal_results *r)
+{
+	cJSON *root = cJSON_CreateObject(), *arr, *o, *b;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "format", "virtuoso-calibration");
+	cJSON_AddNumberToObject(root, "format_version", 1);
+	cJSON_AddStringToObject(root, "host", f->cfg.calibration.host);
+	cJSON_AddStringToObject(root, "date", r->date);
+	cJSON_AddStringToObject(root, "source", f->cfg.calibration.source);
+	cJSON_AddNumberToObject(root, "simulator_runs", f->evals);
+	arr = cJSON_AddArrayToObject(root, "parameters");
+	for (size_t i = 0; arr && i < f->nr_param; i++) {
+		const struct cal_param *p = &f->param[i];
+
+		o = cJSON_CreateObject();
+		if (!o)
+			break;
+		cJSON_AddItemToArray(arr, o);
+		cJSON_AddStringToObject(o, "name", p->name);
+		cJSON_AddNumberToObject(o, "value", p->value);
+		cJSON_AddStringToObject(o, "unit", p->unit);
+		b = cJSON_AddArrayToObject(o, "bounds");
+		if (b) {
+			cJSON_AddItemToArray(b, cJSON_CreateNumber(p->lo));
+			cJSON_AddItemToArray(b, cJSON_CreateNumber(p->hi));
+		}
+		cJSON_AddStringToObject(o, "method", p->method);
+		cJSON_AddStringToObject(o, "explains", p->explains);
+		if (p->has_residual) {
+			cJSON_AddNumberToObject(o, "measured", p->measured);
+			cJSON_AddNumberToObject(o, "modelled", p->modelled);
+			cJSON_AddNumberToObject(o, "residual", p->modelled - p->measured);
+			cJSON_AddNumberToObject(o, "relative_residual",
+						p->measured ? (p->modelled - p->measured) /
+								      p->measured : 0);
+		} else {
+			cJSON_AddNullToObject(o, "residual");
+		}
+	}
+	cJSON_AddItemToObject(root, "config", sim_config_to_json(&f->cfg));
+	return root;
+}
+
+static void stat_is(struct cal_stat *s, double v)
+{
+	s->median = s->min = s->max = v;
+	s->spread = 0;
+}
+
+int cal_simulate(struct cal_results *r, const struct sim_config *cfg,
+		 const struct cal_fit_opts *o, struct wl_error *err)
+{
+	double clk = cycles_per_ns(cfg), cyc;
+	unsigned evals = 0;
+
+	stat_is(&r->cycles_per_ns, clk);
+	for (size_t i = 0; i < r->nr_line; i++) {
+		if (sim_chase(&cyc, cfg, r->line[i].bytes, o->chase_loads, &evals, err))
+			return -1;
+		stat_is(&r->line[i].ns_per_load, cyc / clk);
+	}
+	stat_is(&r->memset_gb_per_s, cfg->core.zero_bandwidth_gbs);
+	stat_is(&r->memcpy_gb_per_s, cfg->core.copy_bandwidth_gbs);
+	for (int i = 0; i < 4; i++)
+		stat_is(&r->native_ns_per_access[i],
+			(cfg->core.executor_cycles[i] + cfg->core.work_cycles) / clk);
+	for (int k = 0; k < LS_M; k++) {
+		struct cal_fault *w = &r->fault[ls_kinds[k]][CAL_WARM];
+		struct cal_fault *c = &r->fault[ls_kinds[k]][CAL_COLD];
+
+		if (sim_fault(&cyc, cfg, ls_kinds[k], o->fault_pages, &evals, err))
+			return -1;
+		w->measured = c->measured = true;
+		w->faults = c->faults = o->fault_pages;
+		stat_is(&w->us_per_fault, cyc / clk / 1000);
+		stat_is(&c->us_per_fault,
+			(cyc + (ls_kinds[k] == CAL_FAULT_ZERO_READ ? 0 :
+				cfg->core.first_touch_cycles_per_4k)) / clk / 1000);
+	}
+	r->fault[CAL_FAULT_THP_2M][CAL_COLD].measured = false;
+	r->fault[CAL_FAULT_THP_2M][CAL_WARM].measured = false;
+	snprintf(r->fault[CAL_FAULT_THP_2M][CAL_COLD].skipped, 160, "not simulated");
+	snprintf(r->fault[CAL_FAULT_THP_2M][CAL_WARM].skipped, 160, "not simulated");
+	return 0;
+}

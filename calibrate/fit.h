@@ -1,0 +1,114 @@
+/*
+ * fit.h - the calibration fit: measurements.json (calibrate/measure.h) into
+ * a complete simulator configuration for the host that was measured.
+ *
+ * Three ways a parameter is obtained, each recorded ("method"):
+ *
+ *   measured		what a microbenchmark isolates, taken directly:
+ *			core.freq_mhz from the clock, zero and copy
+ *			bandwidth from memset and memcpy, executor_cycles
+ *			from the executor's ns per access times the clock
+ *			less work_cycles, first_touch_cycles_per_4k from the
+ *			cold write fault less the warm one, l1d and l2
+ *			latencies from the line chase's plateaus
+ *   least squares	a linear cost model: the warm write_4k, zero_read and
+ *			zero_cow faults (each the simulated per-fault time of
+ *			the same microbenchmark) against
+ *			core.fault_outside_window_cycles,
+ *			mimicos.cost.zero_page and mimicos.cost.tlb_flush
+ *			(Linux clears, not copies, on a write to the zero
+ *			page: its flush of the old mapping tells it apart);
+ *			the Jacobian by finite differences of the simulator,
+ *			solved with bounds by projected Gauss-Seidel on the
+ *			normal equations (fixed iterations), twice
+ *   search		llc.latency and dram.t_row_miss (t_row_hit and
+ *			t_row_empty scaled with it, keeping the base's
+ *			ratios): NLopt's LN_BOBYQA, bounded, a fixed number
+ *			of evaluations, the simulator in the loop, minimising
+ *			the squared relative error of the simulated line
+ *			chase at every measured size beyond L2's capacity
+ *
+ * Plateaus: for a cache of capacity C whose inner level holds C' (0 for
+ * L1), the plateau is the largest point with 2 C' <= bytes <= C / 2
+ * (inside it, furthest from the inner one); with none, the largest point
+ * at most C. DRAM's: the largest point. A level's direct latency is the one
+ * with which the simulator's own chase at the plateau's size (two runs: it
+ * is linear in the latency, the share of loads reaching the level its
+ * slope) takes the plateau's cycles: work cycles, translation and the
+ * loads that hit inner levels are the simulator's to account for.
+ *
+ * Everything is deterministic: fixed seeds (the specs'), fixed iteration
+ * and evaluation limits, no clock read.
+ */
+#ifndef CALIBRATE_FIT_H
+#define CALIBRATE_FIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calibrate/measure.h"
+#include "simulator/config.h"
+#include "workload/error.h"
+
+struct cJSON;
+
+/*
+ * Read measurements.json's tree into r: what the fit uses is required
+ * (format, date, host.cpu vendor, family and model, clock, line_chase.points, bandwidth, native,
+ * faults' write_4k, zero_read, zero_cow, warm); the rest is optional. 0, or
+ * -1 with err naming 'file' and the field ("clock.cycles_per_ns.median").
+ */
+int cal_results_from_json(struct cal_results *r, const struct cJSON *root, const char *file,
+			  struct wl_error *err);
+
+#define CAL_FIT_MAX_PARAMS	32
+
+struct cal_param {
+	char name[64];		/* the configuration's key: "core.freq_mhz" */
+	const char *unit;
+	double value, lo, hi;
+	const char *method;	/* "measured", "least squares", "search" */
+	char explains[96];	/* the measurement it explains */
+	bool has_residual;
+	double measured, modelled;	/* that measurement, and the fitted model's */
+};
+
+struct cal_fit_opts {
+	unsigned max_evals;	/* the search's simulator evaluations */
+	uint64_t chase_loads;	/* loads per simulated chase */
+	uint64_t fault_pages;	/* 4 KiB faults per simulated fault run */
+};
+
+/* 24 evaluations, 8192 loads, 2048 faults. */
+void cal_fit_opts_init(struct cal_fit_opts *o);
+
+struct cal_fit {
+	struct sim_config cfg;	/* the fitted configuration, calibration filled */
+	struct cal_param param[CAL_FIT_MAX_PARAMS];
+	size_t nr_param;
+	unsigned evals;		/* simulator runs, all steps */
+};
+
+/*
+ * Fit 'base' (the geometry and every value not fitted) to r. 'source' goes
+ * into cfg.calibration.source. 0, or -1 with err set (a failed simulation,
+ * a measurement out of range).
+ */
+int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_config *base,
+	    const struct cal_fit_opts *o, const char *source, struct wl_error *err);
+
+/* calibration.json: every parameter, its value, unit, bounds, method, residual. */
+struct cJSON *cal_fit_to_json(const struct cal_fit *f, const struct cal_results *r);
+
+/*
+ * The forward model: what the suite would measure on a host the simulator
+ * configured by cfg models, at the sizes r already lists (line chase
+ * points); the clock, bandwidths, native executor and warm faults are
+ * filled, cold faults equal to warm plus first_touch_cycles_per_4k. The
+ * host part is left as it is. 0, or -1 with err set.
+ */
+int cal_simulate(struct cal_results *r, const struct sim_config *cfg,
+		 const struct cal_fit_opts *o, struct wl_error *err);
+
+#endif

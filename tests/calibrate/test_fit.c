@@ -1,0 +1,187 @@
+/*
+ * test_fit.c - the calibration fit (calibrate/fit.h) and virtuoso calibrate
+ * --from: parameters known to the simulator come back from the
+ * measurements it generates with them; the output is the same from run to
+ * run; a malformed file is refused naming the field; the configuration
+ * written loads in virtuoso sim as a calibrated one. No root.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+
+#include "calibrate/fit.h"
+#include "tests/run.h"
+
+#define HOST_FILE "tests/data/calibrate/measurements-host.json"
+
+static const uint64_t sizes[] = { 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20,
+				  64 << 20 };
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "%s: cannot open", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	cr_assert(buf && fread(buf, 1, (size_t)n, f) == (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static double param(const struct cal_fit *f, const char *name)
+{
+	for (size_t i = 0; i < f->nr_param; i++)
+		if (!strcmp(f->param[i].name, name))
+			return f->param[i].value;
+	cr_assert_fail("no parameter %s", name);
+	return NAN;
+}
+
+static void within(double got, double want, const char *what)
+{
+	cr_expect(fabs(got - want) <= 0.05 * want, "%s: fitted %g, generated with %g", what, got,
+		  want);
+}
+
+Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 120)
+{
+	struct sim_config truth, base;
+	struct cal_results *r = calloc(1, sizeof(*r));
+	struct cal_fit *f = malloc(sizeof(*f));
+	struct cal_fit_opts o;
+	struct wl_error err = { 0 };
+
+	cr_assert(r && f);
+	sim_config_init(&base);
+	truth = base;
+	/* a host unlike the reference: another clock, a slower L2, its own fault costs */
+	truth.core.freq_mhz = 3000;
+	truth.dram.t_row_hit = truth.dram.t_row_hit * 3 / 4;
+	truth.dram.t_row_miss = truth.dram.t_row_miss * 3 / 4;
+	truth.dram.t_row_empty = truth.dram.t_row_empty * 3 / 4;
+	truth.l1d.latency = 5;
+	truth.l2.latency = 12;
+	truth.core.zero_bandwidth_gbs = 12.5;
+	truth.core.copy_bandwidth_gbs = 8;
+	truth.core.fault_outside_window_cycles = 1500;
+	truth.mimicos.cost.zero_page = 2000;
+	truth.mimicos.cost.tlb_flush = 800;
+	truth.core.executor_cycles[WL_PAT_CHASE] = 20;
+
+	snprintf(r->host.vendor, sizeof(r->host.vendor), "GenuineIntel");
+	r->host.family = 6;
+	r->host.model = 170;
+	snprintf(r->date, sizeof(r->date), "2026-01-01T00:00:00Z");
+	r->nr_line = sizeof(sizes) / sizeof(sizes[0]);
+	for (size_t i = 0; i < r->nr_line; i++)
+		r->line[i].bytes = sizes[i];
+	cal_fit_opts_init(&o);
+	cr_assert_eq(cal_simulate(r, &truth, &o, &err), 0, "%s", err.msg);
+	cr_assert_eq(cal_fit(f, r, &base, &o, "test", &err), 0, "%s: %s", err.path, err.msg);
+
+	within(param(f, "core.freq_mhz"), truth.core.freq_mhz, "core.freq_mhz");
+	within(param(f, "l1d.latency"), truth.l1d.latency, "l1d.latency");
+	within(param(f, "l2.latency"), truth.l2.latency, "l2.latency");
+	within(param(f, "core.zero_bandwidth_gbs"), truth.core.zero_bandwidth_gbs,
+	       "core.zero_bandwidth_gbs");
+	within(param(f, "core.executor_cycles.chase"), 20, "core.executor_cycles.chase");
+	within(param(f, "core.fault_outside_window_cycles"),
+	       truth.core.fault_outside_window_cycles, "core.fault_outside_window_cycles");
+	within(param(f, "mimicos.cost.zero_page"), truth.mimicos.cost.zero_page,
+	       "mimicos.cost.zero_page");
+	cr_expect(f->cfg.calibration.given);
+	free(r);
+	free(f);
+}
+
+Test(fit, from_twice_gives_the_same_bytes, .timeout = 120)
+{
+	struct result *r = malloc(sizeof(*r));
+	static const char *const names[] = { "calibrated.json", "calibration.json" };
+
+	cr_assert_not_null(r);
+	system("rm -rf /tmp/vfit-a /tmp/vfit-b");
+	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-a");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-b");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	for (int i = 0; i < 2; i++) {
+		char pa[64], pb[64], *a, *b;
+		size_t la, lb;
+
+		snprintf(pa, sizeof(pa), "/tmp/vfit-a/%s", names[i]);
+		snprintf(pb, sizeof(pb), "/tmp/vfit-b/%s", names[i]);
+		a = slurp(pa, &la);
+		b = slurp(pb, &lb);
+		cr_expect(la == lb && !memcmp(a, b, la), "%s differs from run to run", names[i]);
+		free(a);
+		free(b);
+	}
+	free(r);
+}
+
+Test(fit, malformed_file_exits_2_naming_the_field)
+{
+	struct result *r = malloc(sizeof(*r));
+	size_t len;
+	char *text = slurp(HOST_FILE, &len), *at;
+	FILE *f;
+
+	cr_assert_not_null(r);
+	/* the clock's median a string */
+	at = strstr(text, "\"cycles_per_ns\"");
+	cr_assert_not_null(at);
+	at = strstr(at, "\"median\":");
+	cr_assert_not_null(at);
+	at += strlen("\"median\":");
+	while (*at == ' ' || *at == '\t')
+		at++;
+	*at = '"';
+	at = strchr(at, ',');
+	cr_assert_not_null(at);
+	memmove(at + 1, at, strlen(at) + 1);
+	*at = '"';
+	f = fopen("/tmp/vfit-bad.json", "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	RUN(r, "calibrate", "--from", "/tmp/vfit-bad.json", "-o", "/tmp/vfit-bad");
+	cr_expect_eq(r->status, 2, "%s", r->err);
+	cr_expect(strstr(r->err, "clock.cycles_per_ns.median"), "%s", r->err);
+	free(text);
+	free(r);
+}
+
+Test(fit, calibrated_config_loads_in_sim_as_calibrated, .timeout = 120)
+{
+	struct result *r = malloc(sizeof(*r));
+	size_t len;
+	char *text;
+	cJSON *root;
+
+	cr_assert_not_null(r);
+	system("rm -rf /tmp/vfit-c /tmp/vfit-sim");
+	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-c");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	RUN(r, "sim", "datasets/workloads/zero-page-4k-cow.json", "-o", "/tmp/vfit-sim",
+	    "--config", "/tmp/vfit-c/calibrated.json");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	text = slurp("/tmp/vfit-sim/sim.json", &len);
+	root = cJSON_Parse(text);
+	cr_assert_not_null(root);
+	cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "calibrated")));
+	cJSON_Delete(root);
+	free(text);
+	free(r);
+}
