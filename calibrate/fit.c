@@ -12,6 +12,7 @@
 #include <nlopt.h>
 
 #include "calibrate/fit.h"
+#include "calibrate/store.h"
 #include "simulator/driver.h"
 #include "simulator/timing.h"
 
@@ -109,6 +110,14 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 	q = cJSON_GetObjectItemCaseSensitive(o, "llc_bytes");
 	if (cJSON_IsNumber(q) && q->valuedouble > 0)
 		r->llc_bytes = (uint64_t)q->valuedouble;
+	/* the kernel and the guest bit: with the CPU, the host a calibration is for */
+	q = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "kernel"), "release");
+	if (cJSON_IsString(q))
+		snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", q->valuestring);
+	q = cJSON_GetObjectItemCaseSensitive(o, "guest");
+	if (q && !cJSON_IsBool(q))
+		return wl_error_set(err, file, "host.guest", "expected true or false");
+	r->host.guest = cJSON_IsTrue(q);
 
 	if (need(root, "clock", "", file, err, &o) ||
 	    need_stat(o, "cycles_per_ns", "clock", file, err, &r->cycles_per_ns))
@@ -681,11 +690,12 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 
 	cfg->calibration.given = true;
 	{
-		char key[64];
+		char cpu[64];
 
-		hostid_cpu_key(&r->host, key, sizeof(key));
-		snprintf(cfg->calibration.host, sizeof(cfg->calibration.host), "%s%s%s", key,
-			 r->host.model_name[0] ? ": " : "", r->host.model_name);
+		/* the store's host key: where this calibration applies (calibrate/store.h) */
+		hostid_cpu_key(&r->host, cpu, sizeof(cpu));
+		calibrate_store_host_key(cfg->calibration.host, sizeof(cfg->calibration.host), cpu,
+					 r->kernel_release, r->host.guest);
 	}
 	snprintf(cfg->calibration.date, sizeof(cfg->calibration.date), "%s", r->date);
 	snprintf(cfg->calibration.source, sizeof(cfg->calibration.source), "%s", source);

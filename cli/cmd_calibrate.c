@@ -21,11 +21,12 @@
 
 #include "calibrate/fit.h"
 #include "calibrate/measure.h"
+#include "calibrate/store.h"
 #include "cli/cli.h"
 #include "linux-probes/hostlock.h"
 #include "linux-probes/thp_sysfs.h"
 
-enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT, OPT_FROM, OPT_CONFIG };
+enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT, OPT_FROM, OPT_CONFIG, OPT_NO_STORE };
 
 #define MEASUREMENTS_NAME "measurements.json"
 #define CALIBRATED_NAME "calibrated.json"
@@ -35,7 +36,7 @@ enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT, OPT_FROM, OPT_CONFIG };
  * --from FILE: the fit. A malformed file is bad input (EXIT_BAD_INPUT, the
  * field named); a failed fit is a failure.
  */
-static int calibrate_from(const char *from, const char *base_path, const char *dir)
+static int calibrate_from(const char *from, const char *base_path, const char *dir, bool store)
 {
 	struct sim_config base;
 	struct cal_results *r = NULL;
@@ -102,6 +103,23 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 	if (ret == EXIT_OK)
 		fprintf(stderr, "virtuoso calibrate: wrote %s/%s and %s\n", dir, CALIBRATED_NAME,
 			CALIBRATION_NAME);
+	if (ret == EXIT_OK && store) {
+		char here[CAL_STORE_KEY_MAX], stored[4096];
+
+		/* this host's calibration, for sim and run without --config; never another's */
+		calibrate_store_this_key(here, sizeof(here));
+		if (strcmp(here, f->cfg.calibration.host)) {
+			fprintf(stderr, "virtuoso calibrate: not stored as this host's calibration: "
+				"measured on %s, this host is %s\n", f->cfg.calibration.host, here);
+		} else if (calibrate_store_save(dir, stored, &err)) {
+			fprintf(stderr, "virtuoso calibrate: ");
+			wl_error_print(&err, stderr);
+			ret = EXIT_FAIL;
+		} else {
+			fprintf(stderr, "virtuoso calibrate: stored as this host's calibration: %s "
+				"(virtuoso sim and run use it without --config)\n", stored);
+		}
+	}
 cleanup:
 	cJSON_Delete(root);
 	cJSON_Delete(cal);
@@ -193,13 +211,14 @@ int cmd_calibrate(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
+		{ "no-store", no_argument, NULL, OPT_NO_STORE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = cli_find("calibrate");
 	const char *dir = NULL, *from = NULL, *base = NULL;
-	bool measure = false;
+	bool measure = false, store = true;
 	struct cal_opts o;
 	struct cal_results *r;
 	struct progress pr;
@@ -231,6 +250,9 @@ int cmd_calibrate(int argc, char **argv)
 		case OPT_CONFIG:
 			base = optarg;
 			break;
+		case OPT_NO_STORE:
+			store = false;
+			break;
 		case OPT_QUICK:
 			o.quick = true;
 			break;
@@ -255,20 +277,20 @@ int cmd_calibrate(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error(cmd, "expected no arguments, got '%s'", argv[optind]);
-	if (measure == !!from)
-		return cli_usage_error(cmd, "expected one of --measure and --from FILE");
+	if (measure && from)
+		return cli_usage_error(cmd, "expected at most one of --measure and --from FILE");
 	if (from) {
 		if (!dir)
 			return cli_usage_error(cmd, "--from: expected -o DIR");
 		ret = cli_check_out_dir("calibrate", dir, sizeof(path));
 		if (ret)
 			return ret;
-		return calibrate_from(from, base, dir);
+		return calibrate_from(from, base, dir, store);
 	}
-	if (base)
-		return cli_usage_error(cmd, "--config: only with --from");
+	if (base && measure)
+		return cli_usage_error(cmd, "--config: not with --measure");
 	if (!dir)
-		return cli_usage_error(cmd, "--measure: expected -o DIR");
+		return cli_usage_error(cmd, "expected -o DIR");
 	ret = cli_check_out_dir("calibrate", dir, sizeof(path));
 	if (ret)
 		return ret;
@@ -319,5 +341,8 @@ int cmd_calibrate(int argc, char **argv)
 	ret = cli_write_json(path, json);
 	if (ret == EXIT_OK)
 		fprintf(stderr, "virtuoso calibrate: wrote %s\n", path);
+	/* without --measure: the fit follows, from what was just measured */
+	if (ret == EXIT_OK && !measure)
+		ret = calibrate_from(path, base, dir, store);
 	return ret;
 }

@@ -214,11 +214,16 @@ const struct cli_cmd cli_cmds[] = {
 	  "Exit status: 0; 2 bad arguments or measurements file; 3 no CPUID (not\n"
 	  "x86); 1 other.\n",
 	  cmd_hwinfo },
-	{ "calibrate", "measure this host for the cost model's calibration",
-	  "usage: virtuoso calibrate --measure -o DIR [--quick] [--repeat N] [-v]\n"
-	  "       virtuoso calibrate --from MEASUREMENTS.json -o DIR [--config BASE.json]\n"
+	{ "calibrate", "measure this host and fit the cost model to it",
+	  "usage: virtuoso calibrate -o DIR [--quick] [--repeat N] [--config BASE.json] [--no-store]\n"
+	  "       virtuoso calibrate --measure -o DIR [--quick] [--repeat N] [-v]\n"
+	  "       virtuoso calibrate --from MEASUREMENTS.json -o DIR [--config BASE.json] [--no-store]\n"
 	  "\n"
-	  "Run the calibration microbenchmarks natively on this host and write\n"
+	  "Without --measure or --from: measure, then fit, then store the result as\n"
+	  "this host's calibration (calibrate/store.h), which virtuoso sim and run use\n"
+	  "when no --config is given.\n"
+	  "\n"
+	  "--measure: run the calibration microbenchmarks natively on this host and write\n"
 	  "DIR/measurements.json (whole or not at all; schema in calibrate/README.md):\n"
 	  "the effective clock (a dependent-add chain), pointer chases at line and at\n"
 	  "page granularity (MADV_NOHUGEPAGE and MADV_HUGEPAGE), memset and memcpy\n"
@@ -236,8 +241,10 @@ const struct cli_cmd cli_cmds[] = {
 	  "\n"
 	  "      --measure        run the measurements\n"
 	  "      --from FILE      fit to FILE (a measurements.json) instead\n"
-	  "      --config BASE    with --from: the configuration fitted (default: the\n"
-	  "                       reference system's)\n"
+	  "      --config BASE    the configuration fitted (default: the reference\n"
+	  "                       system's; a virtuoso hwinfo preset of this host is better)\n"
+	  "      --no-store       do not store the fit as this host's calibration (a fit\n"
+	  "                       of another host's measurements never is)\n"
 	  "  -o, --out DIR        where measurements.json goes (made if missing)\n"
 	  "      --quick          smaller sizes, 3 runs: well under a minute\n"
 	  "      --repeat N       runs kept per measurement, 1 to 100 (default 5)\n"

@@ -9,11 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
 #include "calibrate/fit.h"
+#include "calibrate/store.h"
+#include "linux-probes/hostid.h"
 #include "tests/run.h"
 
 #define HOST_FILE "tests/data/calibrate/measurements-host.json"
@@ -112,9 +116,9 @@ Test(fit, from_twice_gives_the_same_bytes, .timeout = 120)
 
 	cr_assert_not_null(r);
 	system("rm -rf /tmp/vfit-a /tmp/vfit-b");
-	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-a");
+	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-a", "--no-store");
 	cr_assert_eq(r->status, 0, "%s", r->err);
-	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-b");
+	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-b", "--no-store");
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	for (int i = 0; i < 2; i++) {
 		char pa[64], pb[64], *a, *b;
@@ -156,7 +160,7 @@ Test(fit, malformed_file_exits_2_naming_the_field)
 	cr_assert_not_null(f);
 	fputs(text, f);
 	fclose(f);
-	RUN(r, "calibrate", "--from", "/tmp/vfit-bad.json", "-o", "/tmp/vfit-bad");
+	RUN(r, "calibrate", "--from", "/tmp/vfit-bad.json", "-o", "/tmp/vfit-bad", "--no-store");
 	cr_expect_eq(r->status, 2, "%s", r->err);
 	cr_expect(strstr(r->err, "clock.cycles_per_ns.median"), "%s", r->err);
 	free(text);
@@ -172,7 +176,7 @@ Test(fit, calibrated_config_loads_in_sim_as_calibrated, .timeout = 120)
 
 	cr_assert_not_null(r);
 	system("rm -rf /tmp/vfit-c /tmp/vfit-sim");
-	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-c");
+	RUN(r, "calibrate", "--from", HOST_FILE, "-o", "/tmp/vfit-c", "--no-store");
 	cr_assert_eq(r->status, 0, "%s", r->err);
 	RUN(r, "sim", "datasets/workloads/zero-page-4k-cow.json", "-o", "/tmp/vfit-sim",
 	    "--config", "/tmp/vfit-c/calibrated.json");
@@ -183,5 +187,83 @@ Test(fit, calibrated_config_loads_in_sim_as_calibrated, .timeout = 120)
 	cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "calibrated")));
 	cJSON_Delete(root);
 	free(text);
+	free(r);
+}
+
+/* HOST_FILE with its host made 'cpu_key' (vendor:family:model), 'release' and 'guest'. */
+static void write_host_file(const char *path, const char *vendor, unsigned family, unsigned model,
+			    const char *release, bool guest)
+{
+	size_t len;
+	char *text = slurp(HOST_FILE, &len), *out;
+	cJSON *j = cJSON_Parse(text), *h, *cpu;
+	char key[64];
+	FILE *f;
+
+	cr_assert_not_null(j);
+	h = cJSON_GetObjectItem(j, "host");
+	cpu = cJSON_GetObjectItem(h, "cpu");
+	snprintf(key, sizeof(key), "%s:%u:%u", vendor, family, model);
+	cJSON_ReplaceItemInObject(cpu, "vendor", cJSON_CreateString(vendor));
+	cJSON_ReplaceItemInObject(cpu, "family", cJSON_CreateNumber(family));
+	cJSON_ReplaceItemInObject(cpu, "model", cJSON_CreateNumber(model));
+	cJSON_ReplaceItemInObject(cpu, "key", cJSON_CreateString(key));
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(h, "kernel"), "release",
+				  cJSON_CreateString(release));
+	cJSON_ReplaceItemInObject(h, "guest", cJSON_CreateBool(guest));
+	out = cJSON_Print(j);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(out, f);
+	fclose(f);
+	free(out);
+	free(text);
+	cJSON_Delete(j);
+}
+
+/*
+ * A fit of this host's measurements is stored as its calibration, and sim
+ * uses it without --config; one of another host's is written but never
+ * stored.
+ */
+Test(fit, this_hosts_fit_is_stored_and_used_another_hosts_is_not, .timeout = 120)
+{
+	struct result *r = malloc(sizeof(*r));
+	struct hostid h;
+	struct utsname u;
+
+	cr_assert_not_null(r);
+	hostid_read(&h, NULL);
+	cr_assert_eq(uname(&u), 0);
+	system("rm -rf /tmp/vfit-store /tmp/vfit-here /tmp/vfit-there /tmp/vfit-sim");
+	setenv(CAL_STORE_ENV, "/tmp/vfit-store", 1);
+	write_host_file("/tmp/vfit-here.json", h.vendor, h.family, h.model, u.release, h.guest);
+	RUN(r, "calibrate", "--from", "/tmp/vfit-here.json", "-o", "/tmp/vfit-here");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_expect_not_null(strstr(r->err, "stored as this host's calibration"), "%s", r->err);
+	RUN(r, "sim", "datasets/workloads/zero-page-4k-cow.json", "-o", "/tmp/vfit-sim",
+	    "--functional");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_expect_not_null(strstr(r->err, "using this host's calibration"), "%s", r->err);
+	{
+		size_t len;
+		char *sim = slurp("/tmp/vfit-sim/sim.json", &len);
+
+		cr_expect_not_null(strstr(sim, "\"calibrated\": true"));
+		free(sim);
+	}
+	/* another CPU's measurements: the fit is written, the store keeps this host's */
+	system("rm -rf /tmp/vfit-store");
+	write_host_file("/tmp/vfit-there.json", "GenuineTest", 6, 1, u.release, h.guest);
+	RUN(r, "calibrate", "--from", "/tmp/vfit-there.json", "-o", "/tmp/vfit-there");
+	cr_assert_eq(r->status, 0, "%s", r->err);
+	cr_expect_not_null(strstr(r->err, "not stored as this host's calibration"), "%s", r->err);
+	cr_expect_neq(access("/tmp/vfit-there/calibrated.json", F_OK), -1);
+	RUN(r, "sim", "datasets/workloads/zero-page-4k-cow.json", "-o", "/tmp/vfit-sim",
+	    "--functional");
+	cr_expect_not_null(strstr(r->err, "no calibration for this host"), "%s", r->err);
+	unsetenv(CAL_STORE_ENV);
+	system("rm -rf /tmp/vfit-store /tmp/vfit-here /tmp/vfit-there /tmp/vfit-sim "
+	       "/tmp/vfit-here.json /tmp/vfit-there.json");
 	free(r);
 }
