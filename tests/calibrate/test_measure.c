@@ -294,7 +294,8 @@ Test(measure, bad_arguments_exit_2)
 		const char *args[8];
 		const char *names;
 	} cases[] = {
-		{ { "calibrate", "-o", "/tmp/vcal-never", NULL }, "--measure" },
+		{ { "calibrate", "--measure", "--from", "m.json", "-o", "/tmp/vcal-never", NULL },
+		  "--measure" },
 		{ { "calibrate", "--measure", NULL }, "-o DIR" },
 		{ { "calibrate", "--measure", "-o", "/tmp/vcal-never", "--repeat", "0", NULL },
 		  "--repeat" },
