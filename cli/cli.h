@@ -166,6 +166,25 @@ int cli_compare_own_option(int c, void *ctx);
 int cli_compare_dir(const char *name, const char *dir, const struct cli_compare_opts *co);
 
 /*
+ * DIR's Linux runs into runs[COMPARE_MAX_RUNS] (cmd_compare.c): linux.json,
+ * then linux-2.json, linux-3.json, ... as long as they follow each other.
+ * 0 with *n, or -1 with err; side_release() every entry in both cases.
+ */
+struct side;
+int cli_load_linux_runs(const char *dir, struct side *runs, size_t *n, struct wl_error *err);
+
+/*
+ * What the simulated side takes from DIR/linux.json (cmd_run.c): each
+ * region r of s at start[r] (s->nr_regions entries), and the kernel
+ * settings Linux ran with (the file records every one, resolved) into
+ * *host. Returns the exit status, one line printed naming the file and
+ * the field; 'name' is the command.
+ */
+struct wl_kernel;
+int cli_read_linux_side(const char *name, const char *dir, const struct wl_spec *s,
+			uint64_t *start, struct wl_kernel *host);
+
+/*
  * --no-calibration, of the commands that simulate (sim, run): the reference
  * model, whatever the calibration store holds.
  */

@@ -72,11 +72,7 @@ static void count_verdicts(const struct comparison *c, size_t n[5])
 		n[c->metrics[i].verdict]++;
 }
 
-/*
- * DIR's Linux runs: linux.json, then linux-2.json, linux-3.json, ... as
- * long as they follow each other. 0, or -1 with err.
- */
-static int load_linux_runs(const char *dir, struct side *runs, size_t *n, struct wl_error *err)
+int cli_load_linux_runs(const char *dir, struct side *runs, size_t *n, struct wl_error *err)
 {
 	char name[32], path[4096];
 
@@ -136,7 +132,7 @@ int cli_compare_dir(const char *name, const char *dir, const struct cli_compare_
 	tolerances_init(&tol);
 	if (co->tolerances && tolerances_load(&tol, co->tolerances, &err))
 		goto out_err;
-	if (load_linux_runs(dir, lx, &nl, &err) || side_load(&sm, dir, "sim.json", &err))
+	if (cli_load_linux_runs(dir, lx, &nl, &err) || side_load(&sm, dir, "sim.json", &err))
 		goto out_err;
 	for (size_t i = 0; i < nl; i++)
 		runs[i] = &lx[i];

@@ -24,12 +24,8 @@
 #include "mimicos/version.h"
 #include "simulator/config.h"
 
-/*
- * What the simulated side takes from linux.json: each region's address and
- * the kernel settings in force (the file records every one, resolved).
- */
-static int read_linux_side(const char *dir, const struct wl_spec *s, uint64_t *start,
-			   struct wl_kernel *host)
+int cli_read_linux_side(const char *name, const char *dir, const struct wl_spec *s,
+			uint64_t *start, struct wl_kernel *host)
 {
 	struct wl_error err = { 0 };
 	char path[4096];
@@ -39,7 +35,7 @@ static int read_linux_side(const char *dir, const struct wl_spec *s, uint64_t *s
 
 	snprintf(path, sizeof(path), "%s/linux.json", dir);
 	if (cli_load_json_object(path, &root, &err)) {
-		fprintf(stderr, "virtuoso run: ");
+		fprintf(stderr, "virtuoso %s: ", name);
 		wl_error_print(&err, stderr);
 		return EXIT_FAIL;
 	}
@@ -49,8 +45,8 @@ static int read_linux_side(const char *dir, const struct wl_spec *s, uint64_t *s
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "start");
 
 		if (!cJSON_IsNumber(st) || st->valuedouble < 0) {
-			fprintf(stderr, "virtuoso run: %s: regions.%s.start: missing or not an "
-				"address\n", path, s->regions[i].name);
+			fprintf(stderr, "virtuoso %s: %s: regions.%s.start: missing or not an "
+				"address\n", name, path, s->regions[i].name);
 			goto out;
 		}
 		start[i] = (uint64_t)st->valuedouble;
@@ -58,9 +54,9 @@ static int read_linux_side(const char *dir, const struct wl_spec *s, uint64_t *s
 	k = cJSON_GetObjectItemCaseSensitive(root, "kernel");
 	if (!k || wl_kernel_from_json(host, k, path, &err)) {
 		if (!k)
-			fprintf(stderr, "virtuoso run: %s: kernel: missing\n", path);
+			fprintf(stderr, "virtuoso %s: %s: kernel: missing\n", name, path);
 		else {
-			fprintf(stderr, "virtuoso run: ");
+			fprintf(stderr, "virtuoso %s: ", name);
 			wl_error_print(&err, stderr);
 		}
 		goto out;
@@ -146,7 +142,7 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	if ((ret = read_linux_side(a.out, &s, start, &host)))
+	if ((ret = cli_read_linux_side("run", a.out, &s, start, &host)))
 		goto out;
 	if (cli_verbose)
 		fprintf(stderr, "virtuoso run: %s in the simulator with MimicOS\n", s.name);
