@@ -117,6 +117,7 @@ CLI_OBJS += build/cli/cmd_linux.o
 CLI_OBJS += build/cli/cmd_run.o
 CLI_OBJS += build/cli/cmd_sim.o
 CLI_OBJS += build/cli/virtuoso.o
+CLI_OBJS += build/cli/xval.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
 TESTS += build/tests/calibrate/test_fit
