@@ -125,6 +125,7 @@ TESTS += build/tests/calibrate/test_measure
 TESTS += build/tests/calibrate/test_store
 TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_run
+TESTS += build/tests/cli/test_xval
 TESTS += build/tests/build/test_layering
 TESTS += build/tests/compare/test_compare
 TESTS += build/tests/compare/test_side
@@ -217,6 +218,17 @@ build/tests/%.o: tests/%.c | $(BPF_SKELS)
 build/tests/%: build/tests/%.o build/libvirtuoso.a
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libvirtuoso.a $(CRITERION_LIBS) $(LDLIBS)
+
+# test_xval calls the command line's functions: its objects, virtuoso.c's
+# main renamed so that Criterion's runs the suite
+build/tests/cli/virtuoso-nomain.o: cli/virtuoso.c VERSION | $(BPF_SKELS)
+	@mkdir -p $(@D)
+	@echo "  CC      $< (no main)"
+	$(Q)$(CC) $(ALL_CFLAGS) -Dmain=virtuoso_main -DVIRTUOSO_VERSION='"$(VERSION)"' -DVIRTUOSO_GIT='"$(GIT_DESC)"' -MMD -MP -c -o $@ $<
+
+build/tests/cli/test_xval: build/tests/cli/test_xval.o $(filter-out build/cli/virtuoso.o,$(CLI_OBJS)) build/tests/cli/virtuoso-nomain.o build/libvirtuoso.a
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
 
 # test_report decodes Chromium's PNG screenshot with zlib (pkg-config libbpf may give -lbpf alone)
 build/tests/reports/test_report: LDLIBS += -lz
