@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +24,12 @@
 #include "calibrate/measure.h"
 #include "calibrate/store.h"
 #include "cli/cli.h"
+#include "cli/xval.h"
 #include "linux-probes/hostlock.h"
 #include "linux-probes/thp_sysfs.h"
 
-enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT, OPT_FROM, OPT_CONFIG, OPT_NO_STORE };
+enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT, OPT_FROM, OPT_CONFIG, OPT_NO_STORE,
+       OPT_NO_CROSSVAL };
 
 #define MEASUREMENTS_NAME "measurements.json"
 #define CALIBRATED_NAME "calibrated.json"
@@ -36,7 +39,70 @@ enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT, OPT_FROM, OPT_CONFIG, OPT_NO_ST
  * --from FILE: the fit. A malformed file is bad input (EXIT_BAD_INPUT, the
  * field named); a failed fit is a failure.
  */
-static int calibrate_from(const char *from, const char *base_path, const char *dir, bool store)
+/*
+ * The held-out workloads: every dataset workload (the .json files of datasets/workloads/,
+ * from the top of the tree), or with --quick three that cover the main
+ * fault kinds. None of them is seen by the fit. Returns how many (0: none
+ * found, the caller says so).
+ */
+static size_t held_out(bool quick, char specs[][96], size_t max)
+{
+	static const char *const few[] = { "default", "thp-never-4k", "zero-page-4k-cow" };
+	glob_t g;
+	size_t n = 0;
+
+	if (quick) {
+		for (size_t i = 0; i < sizeof(few) / sizeof(few[0]) && n < max; i++) {
+			snprintf(specs[n], 96, "datasets/workloads/%s.json", few[i]);
+			if (!access(specs[n], R_OK))
+				n++;
+		}
+		return n;
+	}
+	if (glob("datasets/workloads/*.json", 0, NULL, &g))
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc && n < max; i++)
+		if (strlen(g.gl_pathv[i]) < 96)
+			snprintf(specs[n++], 96, "%s", g.gl_pathv[i]);
+	globfree(&g);
+	return n;
+}
+
+/*
+ * Cross-validation: the held-out workloads on Linux (three runs each, root)
+ * and in the simulator before and after the fit, every timing metric
+ * compared (cli/xval.h): DIR/crossval.md and crossval.json. Without root it
+ * is skipped, saying so; the calibration stands without it.
+ */
+static int crossval(const char *dir, bool quick, const struct sim_config *before,
+		    const struct sim_config *after)
+{
+	static char specs[64][96];
+	const char *list[64];
+	size_t n = held_out(quick, specs, 64);
+	int ret;
+
+	if (!n) {
+		fprintf(stderr, "virtuoso calibrate: cross-validation skipped: no held-out "
+			"workloads (datasets/workloads/ is read from the top of the tree)\n");
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		list[i] = specs[i];
+	ret = cli_xval_record("calibrate", dir, list, n, HOSTLOCK_WAIT_DEFAULT_S);
+	if (ret == EXIT_HOST)
+		return EXIT_OK;		/* said why: the calibration stands without it */
+	if (ret)
+		return ret;
+	ret = cli_xval(dir, list, n, before, after, NULL, NULL);
+	if (ret == EXIT_OK)
+		fprintf(stderr, "virtuoso calibrate: cross-validated on %zu held-out workloads: "
+			"%s/crossval.md\n", n, dir);
+	return ret;
+}
+
+static int calibrate_from(const char *from, const char *base_path, const char *dir, bool store,
+			  bool xval, bool quick)
 {
 	struct sim_config base;
 	struct cal_results *r = NULL;
@@ -103,6 +169,8 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 	if (ret == EXIT_OK)
 		fprintf(stderr, "virtuoso calibrate: wrote %s/%s and %s\n", dir, CALIBRATED_NAME,
 			CALIBRATION_NAME);
+	if (ret == EXIT_OK && xval)
+		ret = crossval(dir, quick, &base, &f->cfg);
 	if (ret == EXIT_OK && store) {
 		char here[CAL_STORE_KEY_MAX], stored[4096];
 
@@ -212,13 +280,14 @@ int cmd_calibrate(int argc, char **argv)
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "no-store", no_argument, NULL, OPT_NO_STORE },
+		{ "no-crossval", no_argument, NULL, OPT_NO_CROSSVAL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = cli_find("calibrate");
 	const char *dir = NULL, *from = NULL, *base = NULL;
-	bool measure = false, store = true;
+	bool measure = false, store = true, xval = true;
 	struct cal_opts o;
 	struct cal_results *r;
 	struct progress pr;
@@ -253,6 +322,9 @@ int cmd_calibrate(int argc, char **argv)
 		case OPT_NO_STORE:
 			store = false;
 			break;
+		case OPT_NO_CROSSVAL:
+			xval = false;
+			break;
 		case OPT_QUICK:
 			o.quick = true;
 			break;
@@ -285,7 +357,7 @@ int cmd_calibrate(int argc, char **argv)
 		ret = cli_check_out_dir("calibrate", dir, sizeof(path));
 		if (ret)
 			return ret;
-		return calibrate_from(from, base, dir, store);
+		return calibrate_from(from, base, dir, store, false, false);
 	}
 	if (base && measure)
 		return cli_usage_error(cmd, "--config: not with --measure");
@@ -343,6 +415,6 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "virtuoso calibrate: wrote %s\n", path);
 	/* without --measure: the fit follows, from what was just measured */
 	if (ret == EXIT_OK && !measure)
-		ret = calibrate_from(path, base, dir, store);
+		ret = calibrate_from(path, base, dir, store, xval, o.quick);
 	return ret;
 }
