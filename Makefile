@@ -102,6 +102,7 @@ LIB_OBJS += build/calibrate/measure.o
 LIB_OBJS += build/calibrate/store.o
 
 # ---- reports: report.md and report.html (gnuplot SVG plots) --------------------
+LIB_OBJS += build/reports/calibration.o
 LIB_OBJS += build/reports/plot.o
 LIB_OBJS += build/reports/report.o
 
@@ -146,6 +147,7 @@ TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/mimicos/test_pgtable
 TESTS += build/tests/mimicos/test_reservation
 TESTS += build/tests/mimicos/test_zap
+TESTS += build/tests/reports/test_calibration
 TESTS += build/tests/reports/test_report
 TESTS += build/tests/simulator/test_cache
 TESTS += build/tests/simulator/test_config

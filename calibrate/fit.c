@@ -150,6 +150,42 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 	}
 	r->nr_line = (size_t)i;
 
+	/* the page chase: not fitted, read for the report when the file has it */
+	o = cJSON_GetObjectItemCaseSensitive(root, "page_chase");
+	for (int t = 0; o && t < 2; t++) {
+		static const char *const mode[2] = { "nohugepage", "hugepage" };
+
+		snprintf(path, sizeof(path), "page_chase.%s", mode[t]);
+		if (need(o, mode[t], "page_chase", file, err, &pts))
+			return -1;
+		if (!cJSON_IsArray(pts) || cJSON_GetArraySize(pts) > CAL_MAX_SIZES ||
+		    (t && (size_t)cJSON_GetArraySize(pts) != r->nr_page))
+			return wl_error_set(err, file, path, "expected an array of at most %d "
+					    "points, as many in both modes", CAL_MAX_SIZES);
+		i = 0;
+		cJSON_ArrayForEach(p, pts) {
+			struct cal_chase_point *pt = &r->page[t][i];
+
+			snprintf(path, sizeof(path), "page_chase.%s[%d]", mode[t], i);
+			if (need(p, "bytes", path, file, err, &q))
+				return -1;
+			if (!cJSON_IsNumber(q) || q->valuedouble < 4096 || q->valuedouble > 0x1p40)
+				return wl_error_set(err, file, strcat(path, ".bytes"), "expected a "
+						    "size of 4096 bytes or more");
+			pt->bytes = (uint64_t)q->valuedouble;
+			q = cJSON_GetObjectItemCaseSensitive(p, "pages");
+			pt->pages = cJSON_IsNumber(q) && q->valuedouble > 0 ?
+				    (uint64_t)q->valuedouble : pt->bytes >> 12;
+			q = cJSON_GetObjectItemCaseSensitive(p, "anon_huge_kib");
+			pt->anon_huge_kib = cJSON_IsNumber(q) && q->valuedouble > 0 ?
+					    (uint64_t)q->valuedouble : 0;
+			if (need_stat(p, "ns_per_load", path, file, err, &pt->ns_per_load))
+				return -1;
+			i++;
+		}
+		r->nr_page = (size_t)i;
+	}
+
 	if (need(root, "bandwidth", "", file, err, &o) ||
 	    need_stat(o, "memset_gb_per_s", "bandwidth", file, err, &r->memset_gb_per_s) ||
 	    need_stat(o, "memcpy_gb_per_s", "bandwidth", file, err, &r->memcpy_gb_per_s))

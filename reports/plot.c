@@ -269,10 +269,7 @@ void figure_release(struct figure *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static void figure_set(struct figure *f, enum figure_state st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void figure_set(struct figure *f, enum figure_state st, const char *fmt, ...)
+void figure_set(struct figure *f, enum figure_state st, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -283,7 +280,7 @@ static void figure_set(struct figure *f, enum figure_state st, const char *fmt, 
 }
 
 /* Open DIR/NAME (write); NULL with the figure marked missing. */
-static FILE *fig_open(struct plotter *p, struct figure *f, const char *name)
+FILE *fig_open(struct plotter *p, struct figure *f, const char *name)
 {
 	char path[PATH_MAX + 256];
 	FILE *out;
@@ -296,7 +293,7 @@ static FILE *fig_open(struct plotter *p, struct figure *f, const char *name)
 }
 
 /* Close; false (figure marked missing) if anything failed to write. */
-static bool fig_close(FILE *out, struct figure *f, const char *name)
+bool fig_close(FILE *out, struct figure *f, const char *name)
 {
 	bool ok = !ferror(out);
 
@@ -307,7 +304,7 @@ static bool fig_close(FILE *out, struct figure *f, const char *name)
 }
 
 /* Before writing a figure's files: is there somewhere to draw? */
-static bool fig_can_draw(struct plotter *p, struct figure *f)
+bool fig_can_draw(struct plotter *p, struct figure *f)
 {
 	if (p->dir[0])
 		return true;
@@ -316,7 +313,7 @@ static bool fig_can_draw(struct plotter *p, struct figure *f)
 }
 
 /* A gnuplot single-quoted string: no escapes but '' for '; no newlines. */
-static void gp_quote(FILE *f, const char *s)
+void gp_quote(FILE *f, const char *s)
 {
 	fputc('\'', f);
 	for (; s && *s; s++) {
@@ -327,7 +324,7 @@ static void gp_quote(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-static void gp_header(FILE *f, const char *stem, int width, int height)
+void gp_header(FILE *f, const char *stem, int width, int height)
 {
 	fprintf(f, "# %s.gp: drawn by virtuoso's report (reports/plot.c); "
 		"`gnuplot -d %s.gp` redraws it\n", stem, stem);
@@ -424,7 +421,7 @@ static void last_line(const char *path, char *buf, size_t len)
 }
 
 /* Run gnuplot on DIR/STEM.gp and take DIR/STEM.svg inline. */
-static void figure_draw(struct plotter *p, const char *stem, const char *label, struct figure *f)
+void figure_draw(struct plotter *p, const char *stem, const char *label, struct figure *f)
 {
 	char path[PATH_MAX + 256], script[256], line[200];
 	char *raw = NULL;

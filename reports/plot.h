@@ -77,6 +77,24 @@ void plot_named_counts(struct plotter *p, const char *stem, const char *title,
 		       const struct side_named_count *lx, size_t nr_lx,
 		       const struct side_named_count *sm, size_t nr_sm, struct figure *f);
 
+/* ---- building blocks for the figures of other documents (calibration.c) -------- */
+
+/* Set f's state and its reason (printf). */
+void figure_set(struct figure *f, enum figure_state st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Before writing a figure's files: is there somewhere to draw? (false: f missing) */
+bool fig_can_draw(struct plotter *p, struct figure *f);
+/* Open DIR/NAME to write; NULL with f marked missing. */
+FILE *fig_open(struct plotter *p, struct figure *f, const char *name);
+/* Close; false (f marked missing) if anything failed to write. */
+bool fig_close(FILE *out, struct figure *f, const char *name);
+/* A gnuplot single-quoted string. */
+void gp_quote(FILE *f, const char *s);
+/* A script's first lines: svg terminal of width x height, output STEM.svg, grid. */
+void gp_header(FILE *f, const char *stem, int width, int height);
+/* Run gnuplot on DIR/STEM.gp and take DIR/STEM.svg inline ('label': its accessible name). */
+void figure_draw(struct plotter *p, const char *stem, const char *label, struct figure *f);
+
 /* ---- shared with report.c ------------------------------------------------------ */
 
 /*
@@ -118,6 +136,16 @@ void report_alloc_orders(const struct side *s, uint64_t orders[SIDE_ORDERS]);
 int report_named_union(const struct side_named_count *lx, size_t nr_lx,
 		       const struct side_named_count *sm, size_t nr_sm,
 		       const char ***names, uint64_t **clx, uint64_t **csm, size_t *n);
+
+/* The report pages' inline CSS. */
+extern const char report_html_style[];
+
+/*
+ * DIR/.NAME.tmp.XXXXXX holding buf, synced, its name in tmp ("" when none is
+ * left). 0, or -1 with err naming DIR and NAME.
+ */
+int report_write_temp(const char *dir, const char *name, const char *buf, size_t len,
+		      char *tmp, size_t tmplen, struct wl_error *err);
 
 /* HTML-escape s onto f (&, <, >, ", '). */
 void report_html_escape(FILE *f, const char *s);

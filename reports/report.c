@@ -1423,7 +1423,7 @@ static void section_hardware(struct doc *d, const struct comparison *c)
 
 /* ---- the documents ----------------------------------------------------------------- */
 
-static const char html_style[] =
+const char report_html_style[] =
 	":root{color-scheme:light}\n"
 	"body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,"
 	"sans-serif;color:#222;background:#fff;max-width:1100px;margin:0 auto;padding:24px 32px}\n"
@@ -1489,7 +1489,7 @@ static void render(struct doc *d, const struct comparison *c, struct plotter *p)
 		      "<title>", d->f);
 		esc(d, w);
 		fputs(": Linux vs simulated (virtuoso)</title>\n<style>\n", d->f);
-		fputs(html_style, d->f);
+		fputs(report_html_style, d->f);
 		fputs("</style>\n</head>\n<body>\n<header>\n", d->f);
 	}
 	doc_h(d, 1, "run", "Workload %s: Linux vs simulated", w);
@@ -1568,7 +1568,7 @@ int report_html(const struct comparison *c, const struct report_options *o, FILE
 /* ---- writing both, atomically ------------------------------------------------------ */
 
 /* DIR/.NAME.tmp.XXXXXX holding buf, synced; its name in tmp. */
-static int write_temp(const char *dir, const char *name, const char *buf, size_t len,
+int report_write_temp(const char *dir, const char *name, const char *buf, size_t len,
 		      char *tmp, size_t tmplen, struct wl_error *err)
 {
 	size_t done = 0;
@@ -1645,8 +1645,8 @@ int report_write_opts(const struct comparison *c, const char *dir,
 		wl_error_set(err, dir, "", "cannot render report.html: out of memory");
 		goto out;
 	}
-	if (write_temp(dir, "report.md", md, mdlen, tmp_md, sizeof(tmp_md), err) ||
-	    write_temp(dir, "report.html", html, htmllen, tmp_html, sizeof(tmp_html), err))
+	if (report_write_temp(dir, "report.md", md, mdlen, tmp_md, sizeof(tmp_md), err) ||
+	    report_write_temp(dir, "report.html", html, htmllen, tmp_html, sizeof(tmp_html), err))
 		goto out;
 	snprintf(path, sizeof(path), "%s/report.html", dir);
 	if (rename(tmp_html, path)) {

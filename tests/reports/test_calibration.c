@@ -1,0 +1,192 @@
+/*
+ * test_calibration.c - the calibration report (reports/calibration.h): from
+ * a host's measurements and a fit of them, calibration.md holds a row per
+ * fitted parameter with the fit's own values, calibration.html is one file
+ * with an inline SVG per figure (when gnuplot is installed) or a placeholder
+ * saying why, and a failed write leaves neither file behind.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+
+#include "calibrate/fit.h"
+#include "reports/calibration.h"
+#include "workload/json.h"
+
+#define HOST_FILE "tests/data/calibrate/measurements-host.json"
+#define NR_FIGURES 3
+
+static struct cal_results *measured;
+static struct cal_fit *fit;
+static struct sim_config base;
+static char dir[] = "/tmp/vcalrep-XXXXXX";
+
+static void setup(void)
+{
+	struct cal_fit_opts o;
+	struct wl_error err = { 0 };
+	char *text;
+	size_t len;
+	cJSON *root;
+
+	measured = calloc(1, sizeof(*measured));
+	fit = calloc(1, sizeof(*fit));
+	cr_assert(measured && fit);
+	cr_assert_eq(wj_read_file(HOST_FILE, &text, &len, NULL), 0, "%s: cannot read", HOST_FILE);
+	root = cJSON_Parse(text);
+	free(text);
+	cr_assert_not_null(root, "%s: not JSON", HOST_FILE);
+	cr_assert_eq(cal_results_from_json(measured, root, HOST_FILE, &err), 0, "%s", err.msg);
+	cJSON_Delete(root);
+	sim_config_init(&base);
+	cal_fit_opts_init(&o);
+	cr_assert_eq(cal_fit(fit, measured, &base, &o, HOST_FILE, &err), 0, "%s: %s", err.path,
+		     err.msg);
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+	free(measured);
+	free(fit);
+}
+
+static char *read_out(const char *name)
+{
+	char path[256], *text = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_eq(wj_read_file(path, &text, &len, NULL), 0, "%s: not written", path);
+	return text;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
+		n++;
+	return n;
+}
+
+static bool have_gnuplot(void)
+{
+	return !system("command -v gnuplot >/dev/null 2>&1");
+}
+
+Test(calibration, markdown_holds_a_row_per_parameter_from_the_fit, .init = setup,
+     .fini = teardown, .timeout = 300)
+{
+	struct report_options none = { .gnuplot = "" };
+	struct wl_error err = { 0 };
+	char *md;
+
+	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, dir, &none, &err), 0,
+		     "%s: %s", err.path, err.msg);
+	md = read_out("calibration.md");
+	cr_assert_gt(fit->nr_param, 5);
+	for (size_t i = 0; i < fit->nr_param; i++) {
+		const struct cal_param *p = &fit->param[i];
+		char row[512];
+
+		snprintf(row, sizeof(row), "| %s | %.6g | %s | [%.6g, %.6g] | %s | %s |", p->name,
+			 p->value, p->unit, p->lo, p->hi, p->method,
+			 p->explains[0] ? p->explains : "-");
+		cr_expect_eq(count(md, row), 1, "no row \"%s\" in:\n%s", row, md);
+		if (p->has_residual && p->measured) {
+			snprintf(row, sizeof(row), "(%+.2f%%) |",
+				 100 * (p->modelled - p->measured) / p->measured);
+			cr_expect_not_null(strstr(md, row), "%s: no residual %s", p->name, row);
+		}
+	}
+	/* the chases and faults, with units; the page chase said to be measured only */
+	cr_expect_not_null(strstr(md, "| 16 KiB | "));
+	cr_expect_not_null(strstr(md, " ns | "));
+	cr_expect_not_null(strstr(md, " µs | "));
+	cr_expect_not_null(strstr(md, "Measured only: the fit simulates no page chase"));
+	cr_expect_eq(count(md, "*Figure in calibration.html: "), NR_FIGURES);
+	cr_expect_null(strstr(md, "<svg"));
+	free(md);
+}
+
+Test(calibration, html_inlines_an_svg_per_figure, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	struct wl_error err = { 0 };
+	char *html;
+
+	if (!have_gnuplot())
+		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+	cr_assert_eq(calibration_report_write(measured, fit, &base, dir, &err), 0, "%s: %s",
+		     err.path, err.msg);
+	html = read_out("calibration.html");
+	cr_expect_eq(count(html, "<svg class=\"plot\""), NR_FIGURES, "%s", html);
+	cr_expect_eq(count(html, "</svg>"), NR_FIGURES);
+	cr_expect_null(strstr(html, "Plot not drawn"));
+	cr_expect_null(strstr(html, "<script"));
+	cr_expect_null(strstr(html, "src=\""));
+	cr_expect_null(strstr(html, "<link"));
+	cr_expect_not_null(strstr(html, "Line-granular chase: measured vs simulated before and "
+				  "after calibration (ns per load)"));
+	cr_expect_not_null(strstr(html, "Page-granular chase, measured in both THP modes"));
+	cr_expect_not_null(strstr(html, "Fault cost per kind: measured (warm, cold) vs simulated"));
+	cr_expect_eq(count(html, "</html>"), 1);
+	free(html);
+}
+
+Test(calibration, html_says_why_without_gnuplot, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	struct report_options none = { .gnuplot = "/nonexistent/gnuplot" };
+	struct wl_error err = { 0 };
+	char *html;
+
+	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, dir, &none, &err), 0,
+		     "%s: %s", err.path, err.msg);
+	html = read_out("calibration.html");
+	cr_expect_eq(count(html, "<strong>Plot not drawn:</strong> gnuplot was not found"),
+		     NR_FIGURES);
+	cr_expect_null(strstr(html, "<svg"));
+	cr_expect_not_null(strstr(html, "No figures: gnuplot was not found"));
+	free(html);
+}
+
+Test(calibration, a_failed_write_leaves_nothing, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	struct report_options none = { .gnuplot = "" };
+	struct wl_error err = { 0 };
+	char path[128], missing[320];
+	struct stat st;
+
+	/* DIR not a directory */
+	snprintf(path, sizeof(path), "%s/file", dir);
+	cr_assert_eq(close(creat(path, 0644)), 0);
+	cr_expect_eq(calibration_report_write_opts(measured, fit, &base, path, &none, &err), -1);
+	cr_expect_not_null(strstr(err.msg, "not a directory"), "%s", err.msg);
+	/* DIR unwritable: no file, no temporary file left */
+	if (!geteuid())
+		cr_skip_test("root writes into a read-only directory");
+	snprintf(path, sizeof(path), "%s/ro", dir);
+	cr_assert_eq(mkdir(path, 0555), 0);
+	cr_expect_eq(calibration_report_write_opts(measured, fit, &base, path, &none, &err), -1);
+	cr_expect_not_null(strstr(err.msg, "calibration.md"), "%s", err.msg);
+	snprintf(missing, sizeof(missing), "%s/calibration.md", path);
+	cr_expect_neq(stat(missing, &st), 0);
+	snprintf(missing, sizeof(missing), "%s/calibration.html", path);
+	cr_expect_neq(stat(missing, &st), 0);
+	snprintf(missing, sizeof(missing), "test -z \"$(ls -A '%s')\"", path);
+	cr_expect_eq(system(missing), 0, "%s is not empty", path);
+	chmod(path, 0755);
+}
