@@ -25,6 +25,7 @@
 #include "calibrate/store.h"
 #include "cli/cli.h"
 #include "cli/xval.h"
+#include "reports/calibration.h"
 #include "linux-probes/hostlock.h"
 #include "linux-probes/thp_sysfs.h"
 
@@ -166,9 +167,14 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 		ret = cli_write_json(path, cal);
 		cal = NULL;
 	}
+	if (ret == EXIT_OK && calibration_report_write(r, f, &base, dir, &err)) {
+		fprintf(stderr, "virtuoso calibrate: ");
+		wl_error_print(&err, stderr);
+		ret = EXIT_FAIL;
+	}
 	if (ret == EXIT_OK)
-		fprintf(stderr, "virtuoso calibrate: wrote %s/%s and %s\n", dir, CALIBRATED_NAME,
-			CALIBRATION_NAME);
+		fprintf(stderr, "virtuoso calibrate: wrote %s/%s, %s, calibration.md and "
+			"calibration.html\n", dir, CALIBRATED_NAME, CALIBRATION_NAME);
 	if (ret == EXIT_OK && xval)
 		ret = crossval(dir, quick, &base, &f->cfg);
 	if (ret == EXIT_OK && store) {
