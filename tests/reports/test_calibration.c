@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -175,13 +176,31 @@ Test(calibration, a_failed_write_leaves_nothing, .init = setup, .fini = teardown
 	cr_assert_eq(close(creat(path, 0644)), 0);
 	cr_expect_eq(calibration_report_write_opts(measured, fit, &base, path, &none, &err), -1);
 	cr_expect_not_null(strstr(err.msg, "not a directory"), "%s", err.msg);
-	/* DIR unwritable: no file, no temporary file left */
-	if (!geteuid())
-		cr_skip_test("root writes into a read-only directory");
+	/*
+	 * DIR unwritable: no file, no temporary file left. Root writes into a
+	 * read-only directory, so as root the write is tried by a child that
+	 * drops to nobody first.
+	 */
 	snprintf(path, sizeof(path), "%s/ro", dir);
 	cr_assert_eq(mkdir(path, 0555), 0);
-	cr_expect_eq(calibration_report_write_opts(measured, fit, &base, path, &none, &err), -1);
-	cr_expect_not_null(strstr(err.msg, "calibration.md"), "%s", err.msg);
+	{
+		int status;
+		pid_t pid = fork();
+
+		cr_assert_geq(pid, 0);
+		if (!pid) {
+			if (geteuid() == 0 && (chmod(dir, 0755) || setgid(65534) || setuid(65534)))
+				_exit(100);
+			if (calibration_report_write_opts(measured, fit, &base, path, &none, &err) != -1)
+				_exit(1);
+			_exit(strstr(err.msg, "calibration.md") ? 0 : 2);
+		}
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status));
+		cr_expect_eq(WEXITSTATUS(status), 0, "the write into %s: %s", path,
+			     WEXITSTATUS(status) == 100 ? "could not drop to nobody" :
+			     WEXITSTATUS(status) == 1 ? "succeeded" : "failed without naming the file");
+	}
 	snprintf(missing, sizeof(missing), "%s/calibration.md", path);
 	cr_expect_neq(stat(missing, &st), 0);
 	snprintf(missing, sizeof(missing), "%s/calibration.html", path);
