@@ -614,11 +614,9 @@ int calibration_report_write_opts(const struct cal_results *measured, const stru
 	struct plotter p, none;
 	char *md = NULL, *html = NULL;
 	size_t mdlen = 0, htmllen = 0;
-	char tmp_md[PATH_MAX], tmp_html[PATH_MAX], path[PATH_MAX + 24];
 	struct stat st;
 	int ret = -1;
 
-	tmp_md[0] = tmp_html[0] = '\0';
 	if (!measured || !fit)
 		return wl_error_set(err, dir, "", "no calibration to report");
 	if (stat(dir, &st))
@@ -654,31 +652,9 @@ int calibration_report_write_opts(const struct cal_results *measured, const stru
 	plotter_release(&p);
 	if (ret)
 		goto out;
-	ret = -1;
-	if (report_write_temp(dir, "calibration.md", md, mdlen, tmp_md, sizeof(tmp_md), err) ||
-	    report_write_temp(dir, "calibration.html", html, htmllen, tmp_html, sizeof(tmp_html),
-			      err))
-		goto out;
-	snprintf(path, sizeof(path), "%s/calibration.html", dir);
-	if (rename(tmp_html, path)) {
-		wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
-		goto out;
-	}
-	tmp_html[0] = '\0';
-	snprintf(path, sizeof(path), "%s/calibration.md", dir);
-	if (rename(tmp_md, path)) {
-		wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
-		snprintf(path, sizeof(path), "%s/calibration.html", dir);
-		unlink(path);		/* not one without the other */
-		goto out;
-	}
-	tmp_md[0] = '\0';
-	ret = 0;
+	ret = report_write_pair(dir, "calibration.md", md, mdlen, "calibration.html", html, htmllen,
+				err);
 out:
-	if (tmp_md[0])
-		unlink(tmp_md);
-	if (tmp_html[0])
-		unlink(tmp_html);
 	free(md);
 	free(html);
 	free(sim[0]);

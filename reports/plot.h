@@ -147,6 +147,16 @@ extern const char report_html_style[];
 int report_write_temp(const char *dir, const char *name, const char *buf, size_t len,
 		      char *tmp, size_t tmplen, struct wl_error *err);
 
+/*
+ * DIR/MD_NAME and DIR/HTML_NAME, both or neither: each written under a
+ * temporary name and synced (report_write_temp), then renamed into place,
+ * the HTML first; if the Markdown's rename fails the HTML goes too. 0, or
+ * -1 with err naming the file.
+ */
+int report_write_pair(const char *dir, const char *md_name, const char *md, size_t mdlen,
+		      const char *html_name, const char *html, size_t htmllen,
+		      struct wl_error *err);
+
 /* HTML-escape s onto f (&, <, >, ", '). */
 void report_html_escape(FILE *f, const char *s);
 

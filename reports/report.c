@@ -1614,12 +1614,10 @@ int report_write_opts(const struct comparison *c, const char *dir,
 {
 	char *md = NULL, *html = NULL;
 	size_t mdlen = 0, htmllen = 0;
-	char tmp_md[PATH_MAX], tmp_html[PATH_MAX], path[PATH_MAX + 16];
 	struct stat st;
 	FILE *m;
 	int ret = -1;
 
-	tmp_md[0] = tmp_html[0] = '\0';
 	if (stat(dir, &st))
 		return wl_error_set(err, dir, "", "cannot write the report: %s", strerror(errno));
 	if (!S_ISDIR(st.st_mode))
@@ -1645,19 +1643,34 @@ int report_write_opts(const struct comparison *c, const char *dir,
 		wl_error_set(err, dir, "", "cannot render report.html: out of memory");
 		goto out;
 	}
-	if (report_write_temp(dir, "report.md", md, mdlen, tmp_md, sizeof(tmp_md), err) ||
-	    report_write_temp(dir, "report.html", html, htmllen, tmp_html, sizeof(tmp_html), err))
+	ret = report_write_pair(dir, "report.md", md, mdlen, "report.html", html, htmllen, err);
+out:
+	free(md);
+	free(html);
+	return ret;
+}
+
+int report_write_pair(const char *dir, const char *md_name, const char *md, size_t mdlen,
+		      const char *html_name, const char *html, size_t htmllen,
+		      struct wl_error *err)
+{
+	char tmp_md[PATH_MAX], tmp_html[PATH_MAX], path[PATH_MAX + 64];
+	int ret = -1;
+
+	tmp_md[0] = tmp_html[0] = '\0';
+	if (report_write_temp(dir, md_name, md, mdlen, tmp_md, sizeof(tmp_md), err) ||
+	    report_write_temp(dir, html_name, html, htmllen, tmp_html, sizeof(tmp_html), err))
 		goto out;
-	snprintf(path, sizeof(path), "%s/report.html", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, html_name);
 	if (rename(tmp_html, path)) {
 		wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
 		goto out;
 	}
 	tmp_html[0] = '\0';
-	snprintf(path, sizeof(path), "%s/report.md", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, md_name);
 	if (rename(tmp_md, path)) {
 		wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
-		snprintf(path, sizeof(path), "%s/report.html", dir);
+		snprintf(path, sizeof(path), "%s/%s", dir, html_name);
 		unlink(path);		/* not one without the other */
 		goto out;
 	}
@@ -1668,8 +1681,6 @@ out:
 		unlink(tmp_md);
 	if (tmp_html[0])
 		unlink(tmp_html);
-	free(md);
-	free(html);
 	return ret;
 }
 
