@@ -678,29 +678,12 @@ static cJSON *stat_json(const struct cal_stat *st)
 static cJSON *host_json(const struct cal_results *r)
 {
 	const struct hostid *h = &r->host;
-	cJSON *o = cJSON_CreateObject(), *cpu, *k, *t;
-	char key[64];
+	cJSON *o = cJSON_CreateObject(), *k, *t;
 
-	cpu = cJSON_AddObjectToObject(o, "cpu");
-	cJSON_AddStringToObject(cpu, "vendor", h->vendor);
-	cJSON_AddNumberToObject(cpu, "family", h->family);
-	cJSON_AddNumberToObject(cpu, "model", h->model);
-	cJSON_AddNumberToObject(cpu, "stepping", h->stepping);
-	cJSON_AddStringToObject(cpu, "model_name", h->model_name);
-	hostid_cpu_key(h, key, sizeof(key));
-	cJSON_AddStringToObject(cpu, "key", key);
+	hostid_json(o, h);
 	k = cJSON_AddObjectToObject(o, "kernel");
 	cJSON_AddStringToObject(k, "release", r->kernel_release);
 	cJSON_AddStringToObject(k, "version", r->kernel_version);
-	cJSON_AddBoolToObject(o, "guest", h->guest);
-	if (h->hypervisor[0])
-		cJSON_AddStringToObject(o, "hypervisor", h->hypervisor);
-	else
-		cJSON_AddNullToObject(o, "hypervisor");
-	if (h->page_reporting_order >= 0)
-		cJSON_AddNumberToObject(o, "page_reporting_order", h->page_reporting_order);
-	else
-		cJSON_AddNullToObject(o, "page_reporting_order");
 	t = cJSON_AddObjectToObject(o, "thp");
 	cJSON_AddStringToObject(t, "enabled", wl_thp_name(r->thp.thp));
 	cJSON_AddStringToObject(t, "defrag", wl_defrag_name(r->thp.defrag));

@@ -11,6 +11,8 @@
 #define HAVE_CPUID 1
 #endif
 
+#include <cjson/cJSON.h>
+
 #include "linux-probes/hostid.h"
 
 #ifdef HAVE_CPUID
@@ -86,4 +88,27 @@ void hostid_read(struct hostid *h, const char *page_reporting)
 void hostid_cpu_key(const struct hostid *h, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s:%u:%u", h->vendor[0] ? h->vendor : "unknown", h->family, h->model);
+}
+
+void hostid_json(cJSON *o, const struct hostid *h)
+{
+	cJSON *cpu = cJSON_AddObjectToObject(o, "cpu");
+	char key[64];
+
+	cJSON_AddStringToObject(cpu, "vendor", h->vendor);
+	cJSON_AddNumberToObject(cpu, "family", h->family);
+	cJSON_AddNumberToObject(cpu, "model", h->model);
+	cJSON_AddNumberToObject(cpu, "stepping", h->stepping);
+	cJSON_AddStringToObject(cpu, "model_name", h->model_name);
+	hostid_cpu_key(h, key, sizeof(key));
+	cJSON_AddStringToObject(cpu, "key", key);
+	cJSON_AddBoolToObject(o, "guest", h->guest);
+	if (h->hypervisor[0])
+		cJSON_AddStringToObject(o, "hypervisor", h->hypervisor);
+	else
+		cJSON_AddNullToObject(o, "hypervisor");
+	if (h->page_reporting_order >= 0)
+		cJSON_AddNumberToObject(o, "page_reporting_order", h->page_reporting_order);
+	else
+		cJSON_AddNullToObject(o, "page_reporting_order");
 }

@@ -61,4 +61,12 @@ void hostid_read(struct hostid *h, const char *page_reporting);
 /* "vendor:family:model", e.g. "AuthenticAMD:25:1": what per-CPU data is keyed by. */
 void hostid_cpu_key(const struct hostid *h, char *buf, size_t len);
 
+/*
+ * The identity into object o, as linux.json's and measurements.json's
+ * "host" hold it: "cpu" {vendor, family, model, stepping, model_name, key},
+ * "guest", "hypervisor" and "page_reporting_order" (null when none).
+ */
+struct cJSON;
+void hostid_json(struct cJSON *o, const struct hostid *h);
+
 #endif

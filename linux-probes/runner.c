@@ -747,31 +747,6 @@ static void probe_cost_json(cJSON *o, const struct loader *l)
 	}
 }
 
-/* The machine: is it a guest, of which hypervisor, does it take freed memory back; its CPU. */
-static void host_json(cJSON *o, const struct hostid *h)
-{
-	cJSON *cpu;
-	char key[64];
-
-	cJSON_AddBoolToObject(o, "guest", h->guest);
-	if (h->hypervisor[0])
-		cJSON_AddStringToObject(o, "hypervisor", h->hypervisor);
-	else
-		cJSON_AddNullToObject(o, "hypervisor");
-	if (h->page_reporting_order >= 0)
-		cJSON_AddNumberToObject(o, "page_reporting_order", h->page_reporting_order);
-	else
-		cJSON_AddNullToObject(o, "page_reporting_order");
-	cpu = cJSON_AddObjectToObject(o, "cpu");
-	cJSON_AddStringToObject(cpu, "vendor", h->vendor);
-	cJSON_AddNumberToObject(cpu, "family", h->family);
-	cJSON_AddNumberToObject(cpu, "model", h->model);
-	cJSON_AddNumberToObject(cpu, "stepping", h->stepping);
-	cJSON_AddStringToObject(cpu, "model_name", h->model_name);
-	hostid_cpu_key(h, key, sizeof(key));
-	cJSON_AddStringToObject(cpu, "key", key);
-}
-
 static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSON *scan_names,
 			  cJSON *tlb_names)
 {
@@ -878,7 +853,7 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 		cJSON_AddStringToObject(o, "kernel", u.release);
 	cJSON_AddStringToObject(o, "user", l->o->user ? l->o->user : "nobody");
 	cJSON_AddNumberToObject(o, "pid", (double)l->pid);
-	host_json(o, &l->host);
+	hostid_json(o, &l->host);
 	if (l->prewarm_asked) {
 		o = cJSON_AddObjectToObject(root, "prewarm");
 		cJSON_AddNumberToObject(o, "bytes", l->prewarmed ? (double)l->warm.bytes : 0);

@@ -175,17 +175,7 @@ static void c_figure(struct cdoc *d, struct figure *fig, const char *caption)
 	} else if (!d->html) {
 		fprintf(d->f, "*Figure in calibration.html: %s.*\n\n", caption);
 	} else {
-		fputs(fig->state == FIG_SVG ? "<figure>\n" : "<figure class=\"plot-missing\">\n", d->f);
-		if (fig->state == FIG_SVG) {
-			fputs(fig->svg, d->f);
-		} else {
-			fputs("<div class=\"placeholder\"><strong>Plot not drawn:</strong> ", d->f);
-			report_html_escape(d->f, fig->why);
-			fputs("</div>\n", d->f);
-		}
-		fputs("<figcaption>", d->f);
-		report_html_escape(d->f, caption);
-		fputs("</figcaption>\n</figure>\n", d->f);
+		figure_html(d->f, fig, caption);
 	}
 	figure_release(fig);
 }

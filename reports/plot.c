@@ -36,6 +36,21 @@ static const char *const class_label[PAGE_CLASS_NR] = {
 
 /* ---- shared views ------------------------------------------------------------- */
 
+void figure_html(FILE *f, const struct figure *fig, const char *caption)
+{
+	fputs(fig->state == FIG_SVG ? "<figure>\n" : "<figure class=\"plot-missing\">\n", f);
+	if (fig->state == FIG_SVG) {
+		fputs(fig->svg, f);
+	} else {
+		fputs("<div class=\"placeholder\"><strong>Plot not drawn:</strong> ", f);
+		report_html_escape(f, fig->why);
+		fputs("</div>\n", f);
+	}
+	fputs("<figcaption>", f);
+	report_html_escape(f, caption);
+	fputs("</figcaption>\n</figure>\n", f);
+}
+
 size_t report_linux_runs(const struct comparison *c, const struct side *const **runs)
 {
 	if (c->linux_runs && c->nr_linux_runs) {

@@ -52,6 +52,12 @@ int plotter_init(struct plotter *p, const char *gnuplot, const char *plot_dir,
 void plotter_release(struct plotter *p);
 void figure_release(struct figure *f);
 
+/*
+ * A drawn figure (FIG_SVG) or its placeholder (why it was not drawn) as an
+ * HTML <figure> with 'caption', onto f. FIG_EMPTY is the caller's to say.
+ */
+void figure_html(FILE *f, const struct figure *fig, const char *caption);
+
 void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct figure *f);
 /*
  * Phase runtimes on a log axis: Linux's median over its runs with bars from

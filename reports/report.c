@@ -469,17 +469,7 @@ static void doc_figure(struct doc *d, struct figure *fig, const char *caption)
 	} else if (!d->html) {
 		fprintf(d->f, "*Plot in report.html: %s.*\n\n", caption);
 	} else {
-		fputs(fig->state == FIG_SVG ? "<figure>\n" : "<figure class=\"plot-missing\">\n", d->f);
-		if (fig->state == FIG_SVG) {
-			fputs(fig->svg, d->f);
-		} else {
-			fputs("<div class=\"placeholder\"><strong>Plot not drawn:</strong> ", d->f);
-			esc(d, fig->why);
-			fputs("</div>\n", d->f);
-		}
-		fputs("<figcaption>", d->f);
-		esc(d, caption);
-		fputs("</figcaption>\n</figure>\n", d->f);
+		figure_html(d->f, fig, caption);
 	}
 	figure_release(fig);
 }
