@@ -21,6 +21,7 @@ void cal_fit_opts_init(struct cal_fit_opts *o)
 	o->max_evals = 24;
 	o->chase_loads = 8192;
 	o->fault_pages = 2048;
+	o->max_chase_bytes = 0;
 }
 
 /* ---- reading measurements.json ------------------------------------------ */
@@ -231,6 +232,22 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 			f->faults = cJSON_IsNumber(o) ? (uint64_t)o->valuedouble : 0;
 			f->measured = true;
 		}
+
+	/* optional: files from before the suite recorded the geometry fit the reference's */
+	o = cJSON_GetObjectItemCaseSensitive(root, "geometry");
+	if (o) {
+		sim_config_init(&r->geometry);
+		if (sim_config_from_json(&r->geometry, o, file, err)) {
+			char inner[sizeof(err->path) - 16];
+
+			memcpy(inner, err->path, sizeof(inner) - 1);
+			inner[sizeof(inner) - 1] = '\0';
+			snprintf(err->path, sizeof(err->path), "geometry%s%s", *inner ? "." : "",
+				 inner);
+			return -1;
+		}
+		r->has_geometry = true;
+	}
 	return 0;
 }
 
@@ -286,33 +303,83 @@ static double cycles_per_ns(const struct sim_config *cfg)
 }
 
 /*
- * The line chase at 'bytes', THP-advised as the suite's: the buffer written
- * line by line first (the caches warm, as after the suite's warm-up run),
- * then 'loads' dependent loads: cycles per load. The executor's own work is
- * not the suite's chase: executor_cycles are off here.
+ * The line chase at 'bytes', THP-advised as the suite's: cycles per load.
+ * A simulated chase phase first stores its links over the whole buffer
+ * (faulting it in and warming the caches, as the suite's warm-up run does)
+ * and then loads; the suite times only the loads. Two runs that differ
+ * only in their number of loads (the same seed: the same buffer, links and
+ * order) differ by exactly the later loads, so their difference over the
+ * extra loads is the loads' cost alone, the build cancelled. The
+ * executor's own work is not the suite's chase: executor_cycles are off
+ * here.
  */
-static int sim_chase(double *cycles, const struct sim_config *base, uint64_t bytes,
-		     uint64_t loads, unsigned *evals, struct wl_error *err)
+static int sim_chase_run(double *cycles, const struct sim_config *cfg, uint64_t bytes,
+			 const char *advice, uint64_t stride, uint64_t loads, unsigned *evals,
+			 struct wl_error *err)
 {
-	struct sim_config cfg = *base;
 	struct driver_run run;
 	char text[1024];
 	uint64_t size = (bytes + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 
-	memset(cfg.core.executor_cycles, 0, sizeof(cfg.core.executor_cycles));
 	snprintf(text, sizeof(text),
-		 "{\"name\": \"cal-line-chase\", \"seed\": 7, " KERNEL_JSON ", "
-		 "\"regions\": [{\"name\": \"buf\", \"size\": %llu, \"advice\": [\"hugepage\"]}], "
-		 "\"phases\": [{\"op\": \"touch\", \"region\": \"buf\", \"length\": %llu, "
-		 "\"stride\": \"64B\"}, {\"op\": \"access\", \"region\": \"buf\", \"length\": %llu, "
-		 "\"pattern\": \"chase\", \"count\": %llu, \"stride\": \"64B\"}]}",
-		 (unsigned long long)size, (unsigned long long)bytes, (unsigned long long)bytes,
-		 (unsigned long long)loads);
-	if (sim_spec(&run, text, &cfg, evals, err))
+		 "{\"name\": \"cal-chase\", \"seed\": 7, " KERNEL_JSON ", "
+		 "\"regions\": [{\"name\": \"buf\", \"size\": %llu, \"advice\": [\"%s\"]}], "
+		 "\"phases\": [{\"op\": \"access\", \"region\": \"buf\", \"length\": %llu, "
+		 "\"pattern\": \"chase\", \"count\": %llu, \"stride\": %llu}]}",
+		 (unsigned long long)size, advice, (unsigned long long)bytes,
+		 (unsigned long long)loads, (unsigned long long)stride);
+	if (sim_spec(&run, text, cfg, evals, err))
 		return -1;
-	*cycles = (double)run.phases[1].timing.cycles / (double)loads;
+	*cycles = (double)run.phases[0].timing.cycles;
 	driver_release(&run);
 	return 0;
+}
+
+static int sim_chase_loads(double *cycles, const struct sim_config *base, uint64_t bytes,
+			   const char *advice, uint64_t stride, uint64_t loads, unsigned *evals,
+			   struct wl_error *err)
+{
+	struct sim_config cfg = *base;
+	/*
+	 * The suite's runs go round the cycle many times after a warm-up run:
+	 * the caches hold what a lap leaves, not what the build wrote. One
+	 * lap (up to 2^18 loads, 16 MiB of lines: beyond, nearly every load misses
+	 * either way) before
+	 * the loads that count gives the same state.
+	 */
+	uint64_t lap = bytes / stride < (1u << 18) ? bytes / stride : (1u << 18);
+	double c1, c2;
+
+	memset(cfg.core.executor_cycles, 0, sizeof(cfg.core.executor_cycles));
+	if (sim_chase_run(&c1, &cfg, bytes, advice, stride, lap, evals, err) ||
+	    sim_chase_run(&c2, &cfg, bytes, advice, stride, lap + loads, evals, err))
+		return -1;
+	*cycles = (c2 - c1) / (double)loads;
+	return 0;
+}
+
+static int sim_chase(double *cycles, const struct sim_config *base, uint64_t bytes,
+		     uint64_t loads, unsigned *evals, struct wl_error *err)
+{
+	return sim_chase_loads(cycles, base, bytes, "hugepage", 64, loads, evals, err);
+}
+
+/*
+ * The page chase: one line per 4 KiB page, 'pages' of them, advised
+ * nohugepage (t 0) or hugepage (t 1). A stride of a page and a line puts
+ * slot i on its own page at line i mod 64: the lines spread over the
+ * cache's sets as the suite's (7 i) mod 64 does, over a span 1/64 longer.
+ */
+#define PAGE_STRIDE	(4096 + 64)
+
+static int sim_page_chase(double *cycles, const struct sim_config *cfg, uint64_t pages, int t,
+			  uint64_t loads, unsigned *evals, struct wl_error *err)
+{
+	/* a phase's length is whole pages: the slack is less than a slot */
+	uint64_t bytes = (pages * PAGE_STRIDE + 4095) & ~4095ull;
+
+	return sim_chase_loads(cycles, cfg, bytes, t ? "hugepage" : "nohugepage", PAGE_STRIDE,
+			       loads, evals, err);
 }
 
 /*
@@ -431,7 +498,9 @@ static int direct_latency(uint32_t *knob, struct sim_config *cfg, uint64_t bytes
 	return 0;
 }
 
-/* ---- the search: llc.latency and dram.t_row_miss ------------------------- */
+/* ---- the search: l2, llc and DRAM latencies ------------------------------ */
+
+#define SEARCH_N	3
 
 struct search_ctx {
 	struct sim_config cfg;
@@ -439,6 +508,8 @@ struct search_ctx {
 	const struct cal_fit_opts *o;
 	struct dram_config dram0;	/* the base's DRAM: its timings' ratios */
 	uint64_t from;			/* chase points above this many bytes */
+	uint64_t upto;			/* and at most this many */
+	bool largest;			/* and the largest point, beyond upto */
 	unsigned *evals;
 	struct wl_error *err;
 	int failed;
@@ -446,14 +517,22 @@ struct search_ctx {
 
 static void search_apply(struct sim_config *cfg, const struct dram_config *d0, const double *x)
 {
-	double s = round(x[1]) / d0->t_row_miss;
+	double s = round(x[2]) / d0->t_row_miss;
 
-	cfg->llc.latency = (uint32_t)lround(x[0]);
-	cfg->dram.t_row_miss = (uint32_t)lround(x[1]);
+	cfg->l2.latency = (uint32_t)lround(x[0]);
+	cfg->llc.latency = (uint32_t)lround(x[1]);
+	cfg->dram.t_row_miss = (uint32_t)lround(x[2]);
 	cfg->dram.t_row_hit = (uint32_t)fmax(1, lround(d0->t_row_hit * s));
 	cfg->dram.t_row_empty = (uint32_t)fmax(1, lround(d0->t_row_empty * s));
 }
 
+/*
+ * The squared log ratio of simulated to measured, summed over the chase's
+ * points: the ratio error's smooth twin (too fast and too slow by the same
+ * factor weigh the same). The points beyond 'upto' but the largest are left
+ * out: each costs a simulated build of its whole buffer, and DRAM's plateau
+ * is already flat there.
+ */
 static double search_objective(unsigned n, const double *x, double *grad, void *data)
 {
 	struct search_ctx *c = data;
@@ -465,17 +544,100 @@ static double search_objective(unsigned n, const double *x, double *grad, void *
 		return HUGE_VAL;
 	search_apply(&c->cfg, &c->dram0, x);
 	for (size_t i = 0; i < c->r->nr_line; i++) {
-		if (c->r->line[i].bytes <= c->from)
+		uint64_t bytes = c->r->line[i].bytes;
+
+		if (bytes <= c->from || (bytes > c->upto && !(c->largest && i + 1 == c->r->nr_line)))
 			continue;
-		if (sim_chase(&cyc, &c->cfg, c->r->line[i].bytes, c->o->chase_loads, c->evals,
-			      c->err)) {
+		if (sim_chase(&cyc, &c->cfg, bytes, c->o->chase_loads, c->evals, c->err)) {
 			c->failed = 1;
 			return HUGE_VAL;
 		}
 		want = c->r->line[i].ns_per_load.median * cycles_per_ns(&c->cfg);
-		sum += (cyc - want) * (cyc - want) / (want * want);
+		sum += log(cyc / want) * log(cyc / want);
 	}
 	return sum;
+}
+
+/*
+ * A cache's capacity and replacement, for the knee after its plateau: a
+ * guest's share of a shared L3 can be far below what sysfs says, a
+ * physically indexed L2 under a host's scattered pages holds less than its
+ * size, and how steep a knee is depends on the replacement (a chase that
+ * goes round a cycle larger than an LRU cache misses every time; random or
+ * RRIP replacement keep part of it). A grid: each of the ways with sets
+ * fixed (32 ways of the base's capacity, so one way is 1/32 of it) and
+ * each replacement, scored as the search scores (search_objective) over
+ * c's window of points; the best is kept (the first of equals:
+ * deterministic).
+ */
+static const uint32_t grid_ways[] = { 2, 3, 4, 5, 6, 8, 12, 16, 24, 32 };
+#define GRID_NR (sizeof(grid_ways) / sizeof(grid_ways[0]))
+
+static struct sa_config *grid_cache(struct sim_config *cfg, int level)
+{
+	return level == 2 ? &cfg->l2 : &cfg->llc;
+}
+
+static int cache_grid(struct search_ctx *c, int level, const double *x)
+{
+	struct sa_config *sa = grid_cache(&c->cfg, level);
+	uint32_t bw = sa->ways;
+	enum sa_repl br = sa->repl;
+	double best = HUGE_VAL;
+
+	for (size_t i = 0; i < GRID_NR; i++)
+		for (int repl = 0; repl < SA_REPL_NR; repl++) {
+			double v;
+
+			sa->ways = grid_ways[i];
+			sa->repl = (enum sa_repl)repl;
+			v = search_objective(SEARCH_N, x, NULL, c);
+			if (c->failed)
+				return -1;
+			if (v < best) {
+				best = v;
+				bw = sa->ways;
+				br = sa->repl;
+			}
+		}
+	sa->ways = bw;
+	sa->repl = br;
+	return 0;
+}
+
+/* sets for 32 ways of the capacity, a power of two (sa.h) */
+static void grid_sets(struct sa_config *sa)
+{
+	uint64_t cap = sa_bytes(sa);
+
+	while (sa->sets > 1 && (uint64_t)sa->sets * 64 * 32 > cap)
+		sa->sets >>= 1;
+}
+
+/* ---- translation: the page chase ----------------------------------------- */
+
+/*
+ * The squared log ratio of the simulated page chase to the measured, summed
+ * over both advices and every point up to o->max_chase_bytes.
+ */
+static int page_objective(double *sum, const struct sim_config *cfg, const struct cal_results *r,
+			  const struct cal_fit_opts *o, unsigned *evals, struct wl_error *err)
+{
+	double clk = cycles_per_ns(cfg), cyc;
+
+	*sum = 0;
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < r->nr_page; i++) {
+			const struct cal_chase_point *pt = &r->page[t][i];
+
+			if (o->max_chase_bytes && pt->bytes > o->max_chase_bytes)
+				continue;
+			if (sim_page_chase(&cyc, cfg, pt->pages, t, o->chase_loads, evals, err))
+				return -1;
+			*sum += log(cyc / clk / pt->ns_per_load.median) *
+				log(cyc / clk / pt->ns_per_load.median);
+		}
+	return 0;
 }
 
 /* ---- the bounded linear least squares ------------------------------------ */
@@ -553,6 +715,7 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 
 	memset(f, 0, sizeof(*f));
 	*cfg = *base;
+	f->opts = *o;
 
 	/* the clock: DRAM timings keep their ns (config.h), so rescale them */
 	{
@@ -599,88 +762,194 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 			 d / clk / 1000, v / clk / 1000);
 	}
 
-	/* L1 and L2 from their plateaus, less the simulator's own overhead there */
+	/* L1 from its plateau, less the simulator's own overhead there */
 	{
-		uint64_t c1 = sa_bytes(&cfg->l1d), c2 = sa_bytes(&cfg->l2);
-		double ns1 = plateau(r, 0, c1 / 2, c1, &at), ns2;
-		size_t at2;
-		uint32_t lat1, lat2;
+		uint64_t c1 = sa_bytes(&cfg->l1d);
+		double ns1 = plateau(r, 0, c1 / 2, c1, &at);
 
 		if (direct_latency(&cfg->l1d.latency, cfg, r->line[at].bytes, ns1 * clk, o,
 				   &f->evals, err))
 			return -1;
-		lat1 = cfg->l1d.latency;
-		ns2 = plateau(r, 2 * c1, c2 / 2, c2, &at2);
-		if (direct_latency(&cfg->l2.latency, cfg, r->line[at2].bytes, ns2 * clk, o,
-				   &f->evals, err))
-			return -1;
-		lat2 = cfg->l2.latency;
-
 		if (sim_chase(&cyc, cfg, r->line[at].bytes, o->chase_loads, &f->evals, err))
 			return -1;
-		p = add(f, "l1d.latency", "cycles", lat1, 1, 1000, "measured");
+		p = add(f, "l1d.latency", "cycles", cfg->l1d.latency, 1, 1000, "measured");
 		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at);
 		explains(p, what, r->line[at].ns_per_load.median, cyc / clk);
-		if (sim_chase(&cyc, cfg, r->line[at2].bytes, o->chase_loads, &f->evals, err))
-			return -1;
-		p = add(f, "l2.latency", "cycles", lat2, 1, 1000, "measured");
-		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at2);
-		explains(p, what, r->line[at2].ns_per_load.median, cyc / clk);
 	}
 
-	/* the search: the LLC and DRAM, from their plateaus */
+	/*
+	 * The caches beyond L1 and DRAM against the chase beyond L1: each
+	 * cache's ways and replacement by a grid over its knee, the L2, LLC
+	 * and DRAM latencies by the search, the grids again at the latencies
+	 * found (their first pass started from the plateaus' guesses)
+	 */
 	{
-		uint64_t c2 = sa_bytes(&cfg->l2), c3 = sa_bytes(&cfg->llc);
-		size_t at3, at4;
-		double ns3 = plateau(r, 2 * c2, c3 / 2, c3, &at3);
-		double ns4 = plateau(r, 4 * c3, UINT64_MAX, UINT64_MAX, &at4);
-		double x[2], lo[2] = { 1, 10 }, hi[2] = { 1000, 5000 }, minf = 0;
-		struct search_ctx c = { .r = r, .o = o, .from = c2, .evals = &f->evals, .err = err };
+		uint64_t c1 = sa_bytes(&cfg->l1d), c2 = sa_bytes(&cfg->l2);
+		size_t at2, at3, at4 = r->nr_line - 1;
+		double ns2 = plateau(r, 2 * c1, c2 / 4, c2, &at2);
+		double ns3 = plateau(r, c2 + 1, 2 * c2, 2 * c2, &at3);
+		double ns4 = r->line[at4].ns_per_load.median;
+		double x[SEARCH_N], lo[SEARCH_N] = { 1, 1, 10 }, hi[SEARCH_N] = { 1000, 1000, 5000 };
+		double minf = 0;
+		struct search_ctx c = { .r = r, .o = o, .evals = &f->evals, .err = err };
+		const char *const repl_name[SA_REPL_NR] = { "lru", "srrip", "random" };
 		nlopt_opt opt;
 		nlopt_result res;
 
-		x[0] = clampd(round(ns3 * clk) - cfg->l1d.latency - cfg->l2.latency, lo[0], hi[0]);
-		x[1] = clampd(round(ns4 * clk) - cfg->l1d.latency - cfg->l2.latency - x[0], lo[1],
-			      hi[1]);
+		x[0] = clampd(round(ns2 * clk) - cfg->l1d.latency - cfg->core.work_cycles, lo[0],
+			      hi[0]);
+		x[1] = clampd(round(ns3 * clk) - cfg->l1d.latency - x[0], lo[1], hi[1]);
+		x[2] = clampd(round(ns4 * clk) - cfg->l1d.latency - x[0] - x[1], lo[2], hi[2]);
+		grid_sets(&cfg->l2);
+		grid_sets(&cfg->llc);
 		c.cfg = *cfg;
 		c.dram0 = cfg->dram;
-		opt = nlopt_create(NLOPT_LN_BOBYQA, 2);
-		if (!opt)
-			return wl_error_set(err, "calibrate/fit.c", "", "nlopt_create: out of memory");
-		nlopt_set_lower_bounds(opt, lo);
-		nlopt_set_upper_bounds(opt, hi);
-		nlopt_set_min_objective(opt, search_objective, &c);
-		nlopt_set_maxeval(opt, (int)o->max_evals);
-		nlopt_set_xtol_abs1(opt, 0.5);	/* the knobs are whole cycles */
-		{
-			double step[2] = { fmax(1, x[0] / 4), fmax(4, x[1] / 4) };
+		for (int pass = 0; pass < 2; pass++) {
+			/* L2's knee up to twice its size, the LLC's up to 16 times L2 */
+			c.from = c1;
+			c.upto = 2 * c2;
+			c.largest = false;
+			if (cache_grid(&c, 2, x))
+				return -1;
+			c.from = c2;
+			c.upto = 16 * c2;
+			if (cache_grid(&c, 3, x))
+				return -1;
+			if (pass)
+				break;
+			/*
+			 * DRAM's plateau is flat well before the largest point
+			 * (the report shows them all), and each point costs a
+			 * build of its whole buffer: up to 64 MiB
+			 */
+			c.from = c1;
+			c.upto = 64ull << 20;
+			opt = nlopt_create(NLOPT_LN_BOBYQA, SEARCH_N);
+			if (!opt)
+				return wl_error_set(err, "calibrate/fit.c", "",
+						    "nlopt_create: out of memory");
+			nlopt_set_lower_bounds(opt, lo);
+			nlopt_set_upper_bounds(opt, hi);
+			nlopt_set_min_objective(opt, search_objective, &c);
+			nlopt_set_maxeval(opt, (int)o->max_evals);
+			nlopt_set_xtol_abs1(opt, 0.5);	/* the knobs are whole cycles */
+			{
+				double step[SEARCH_N] = { fmax(1, x[0] / 4), fmax(2, x[1] / 4),
+							  fmax(4, x[2] / 4) };
 
-			nlopt_set_initial_step(opt, step);
+				nlopt_set_initial_step(opt, step);
+			}
+			res = nlopt_optimize(opt, x, &minf);
+			nlopt_destroy(opt);
+			if (c.failed)
+				return -1;
+			if (res < 0 && res != NLOPT_ROUNDOFF_LIMITED)
+				return wl_error_set(err, "calibrate/fit.c", "",
+						    "the search failed: nlopt %d", (int)res);
 		}
-		res = nlopt_optimize(opt, x, &minf);
-		nlopt_destroy(opt);
-		if (c.failed)
-			return -1;
-		if (res < 0 && res != NLOPT_ROUNDOFF_LIMITED)
-			return wl_error_set(err, "calibrate/fit.c", "", "the search failed: nlopt %d",
-					    (int)res);
-		search_apply(cfg, &c.dram0, x);
+		search_apply(&c.cfg, &c.dram0, x);
+		*cfg = c.cfg;
 
+		for (int level = 2; level <= 3; level++) {
+			struct sa_config *sa = grid_cache(cfg, level);
+			const char *cn = level == 2 ? "l2" : "llc";
+
+			snprintf(name, sizeof(name), "%s.ways", cn);
+			p = add(f, name, "ways", sa->ways, grid_ways[0], grid_ways[GRID_NR - 1],
+				"grid");
+			snprintf(p->explains, sizeof(p->explains), "line_chase to %llu KiB: %llu "
+				 "KiB at %u sets", (unsigned long long)((level == 2 ? 2 : 16) * c2 >> 10),
+				 (unsigned long long)(sa_bytes(sa) >> 10), sa->sets);
+			snprintf(name, sizeof(name), "%s.replacement", cn);
+			p = add(f, name, "0 lru, 1 srrip, 2 random", sa->repl, 0, SA_REPL_NR - 1,
+				"grid");
+			snprintf(p->explains, sizeof(p->explains), "the same points: %s",
+				 repl_name[sa->repl]);
+		}
+		if (sim_chase(&cyc, cfg, r->line[at2].bytes, o->chase_loads, &f->evals, err))
+			return -1;
+		p = add(f, "l2.latency", "cycles", cfg->l2.latency, lo[0], hi[0], "search");
+		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at2);
+		explains(p, what, r->line[at2].ns_per_load.median, cyc / clk);
 		if (sim_chase(&cyc, cfg, r->line[at3].bytes, o->chase_loads, &f->evals, err))
 			return -1;
-		p = add(f, "llc.latency", "cycles", cfg->llc.latency, lo[0], hi[0], "search");
+		p = add(f, "llc.latency", "cycles", cfg->llc.latency, lo[1], hi[1], "search");
 		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at3);
 		explains(p, what, r->line[at3].ns_per_load.median, cyc / clk);
 		if (sim_chase(&cyc, cfg, r->line[at4].bytes, o->chase_loads, &f->evals, err))
 			return -1;
-		p = add(f, "dram.t_row_miss", "cycles", cfg->dram.t_row_miss, lo[1], hi[1],
+		p = add(f, "dram.t_row_miss", "cycles", cfg->dram.t_row_miss, lo[2], hi[2],
 			"search");
 		snprintf(what, sizeof(what), "line_chase.points[%zu].ns_per_load", at4);
 		explains(p, what, r->line[at4].ns_per_load.median, cyc / clk);
-		p = add(f, "dram.t_row_hit", "cycles", cfg->dram.t_row_hit, 1, hi[1], "search");
+		p = add(f, "dram.t_row_hit", "cycles", cfg->dram.t_row_hit, 1, hi[2], "search");
 		snprintf(p->explains, sizeof(p->explains), "scaled with dram.t_row_miss");
-		p = add(f, "dram.t_row_empty", "cycles", cfg->dram.t_row_empty, 1, hi[1], "search");
+		p = add(f, "dram.t_row_empty", "cycles", cfg->dram.t_row_empty, 1, hi[2], "search");
 		snprintf(p->explains, sizeof(p->explains), "scaled with dram.t_row_miss");
+	}
+
+	/*
+	 * Translation: the STLB's latency from its plateau in the page chase
+	 * (more pages than the L1 TLB holds, fewer than half the STLB's, and
+	 * few enough lines to stay in L1D), as the caches' are from theirs;
+	 * then, in a guest, the host's page size by the whole page chase in
+	 * both advices: a guest cannot read it, but a host backing it with 2
+	 * MiB pages keeps the curve flat where 4 KiB pages make every TLB
+	 * miss a two-dimensional walk of the host's four levels.
+	 */
+	if (r->nr_page) {
+		const struct sa_config *l1 = cfg->mmu.l1_unified ? &cfg->mmu.dtlb
+								 : &cfg->mmu.dtlb_4k;
+		uint64_t l1_entries = (uint64_t)l1->sets * l1->ways;
+		uint64_t stlb_entries = (uint64_t)cfg->mmu.stlb.sets * cfg->mmu.stlb.ways;
+		uint64_t l1d_lines = sa_bytes(&cfg->l1d) / 64;
+		size_t pat = SIZE_MAX;
+
+		for (size_t i = 0; i < r->nr_page; i++)
+			if (r->page[0][i].pages >= 2 * l1_entries &&
+			    r->page[0][i].pages <= stlb_entries / 2 &&
+			    r->page[0][i].pages <= l1d_lines / 2)
+				pat = i;
+		if (pat != SIZE_MAX) {
+			uint64_t pages = r->page[0][pat].pages;
+			double want = r->page[0][pat].ns_per_load.median * clk, c0, c1, slope;
+			uint32_t l0 = cfg->mmu.stlb.latency;
+
+			if (sim_page_chase(&c0, cfg, pages, 0, o->chase_loads, &f->evals, err))
+				return -1;
+			cfg->mmu.stlb.latency = l0 + 8;
+			if (sim_page_chase(&c1, cfg, pages, 0, o->chase_loads, &f->evals, err))
+				return -1;
+			slope = (c1 - c0) / 8;
+			cfg->mmu.stlb.latency = (uint32_t)clampd(
+				round(l0 + (slope > 0.05 ? (want - c0) / slope : 0)), 1, 1000);
+			if (sim_page_chase(&cyc, cfg, pages, 0, o->chase_loads, &f->evals, err))
+				return -1;
+			p = add(f, "mmu.stlb.latency", "cycles", cfg->mmu.stlb.latency, 1, 1000,
+				"measured");
+			snprintf(what, sizeof(what), "page_chase.nohugepage[%zu].ns_per_load", pat);
+			explains(p, what, r->page[0][pat].ns_per_load.median, cyc / clk);
+		}
+		if (cfg->mmu.nested.enabled) {
+			static const uint64_t host_pages[] = { 4096, 2u << 20 };
+			double best = HUGE_VAL, v;
+			uint64_t keep = host_pages[0];
+
+			for (size_t i = 0; i < 2; i++) {
+				cfg->mmu.nested.host_page_size = host_pages[i];
+				if (page_objective(&v, cfg, r, o, &f->evals, err))
+					return -1;
+				if (v < best) {
+					best = v;
+					keep = host_pages[i];
+				}
+			}
+			cfg->mmu.nested.host_page_size = keep;
+			p = add(f, "mmu.nested.host_page_size", "bytes", (double)keep, 4096,
+				2u << 20, "grid");
+			snprintf(p->explains, sizeof(p->explains), "page_chase, both advices: "
+				 "4 KiB or 2 MiB");
+		}
 	}
 
 	/* the faults: linear in three knobs */
@@ -802,6 +1071,18 @@ int cal_simulate(struct cal_results *r, const struct sim_config *cfg,
 			return -1;
 		stat_is(&r->line[i].ns_per_load, cyc / clk);
 	}
+	for (size_t i = 0; i < r->nr_page; i++)
+		for (int t = 0; t < 2; t++) {
+			struct cal_chase_point *pt = &r->page[t][i];
+
+			if (o->max_chase_bytes && pt->bytes > o->max_chase_bytes) {
+				stat_is(&pt->ns_per_load, NAN);
+				continue;
+			}
+			if (sim_page_chase(&cyc, cfg, pt->pages, t, o->chase_loads, &evals, err))
+				return -1;
+			stat_is(&pt->ns_per_load, cyc / clk);
+		}
 	stat_is(&r->memset_gb_per_s, cfg->core.zero_bandwidth_gbs);
 	stat_is(&r->memcpy_gb_per_s, cfg->core.copy_bandwidth_gbs);
 	for (int i = 0; i < 4; i++)

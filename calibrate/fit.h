@@ -78,6 +78,7 @@ struct cal_fit_opts {
 	unsigned max_evals;	/* the search's simulator evaluations */
 	uint64_t chase_loads;	/* loads per simulated chase */
 	uint64_t fault_pages;	/* 4 KiB faults per simulated fault run */
+	uint64_t max_chase_bytes;	/* page chases beyond are not simulated; 0: all */
 };
 
 /* 24 evaluations, 8192 loads, 2048 faults. */
@@ -88,6 +89,7 @@ struct cal_fit {
 	struct cal_param param[CAL_FIT_MAX_PARAMS];
 	size_t nr_param;
 	unsigned evals;		/* simulator runs, all steps */
+	struct cal_fit_opts opts;	/* what it ran with: the report simulates alike */
 };
 
 /*

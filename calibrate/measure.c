@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "calibrate/measure.h"
+#include "simulator/hwinfo.h"
 #include "workload/native.h"
 #include "workload/prng.h"
 
@@ -653,6 +654,15 @@ int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error
 		  CAL_FAULT_NR * CAL_MEMORY_NR;
 	if (host(&s))
 		return -1;
+	{
+		struct hwinfo hw;
+
+		/* not x86: no geometry, the fit takes the reference's or --config's */
+		if (!hwinfo_probe(&hw, NULL)) {
+			hwinfo_to_config(&hw, &r->geometry);
+			r->has_geometry = true;
+		}
+	}
 	step(&s, "clock");
 	if (repeated(&s, clock_run, &clock_iters, &r->cycles_per_ns) || line_chases(&s) ||
 	    page_chases(&s, 0) || page_chases(&s, 1) || bandwidth(&s) || native(&s) || faults(&s))
@@ -780,5 +790,7 @@ cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version
 				cJSON_AddNumberToObject(j, "anon_huge_kib", (double)x->anon_huge_kib);
 		}
 	}
+	if (r->has_geometry)
+		cJSON_AddItemToObject(root, "geometry", sim_config_hw_to_json(&r->geometry));
 	return root;
 }

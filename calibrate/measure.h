@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "linux-probes/hostid.h"
+#include "simulator/config.h"
 #include "workload/error.h"
 #include "workload/spec.h"
 
@@ -120,6 +121,14 @@ struct cal_results {
 
 	struct cal_fault fault[CAL_FAULT_NR][CAL_MEMORY_NR];
 	double cold_wait_s;		/* slept before the cold faults */
+
+	/*
+	 * The host's geometry as virtuoso hwinfo reads it (caches, TLBs,
+	 * nested paging on a guest): the fit's base when no --config is
+	 * given, so that a file refits alike on any machine
+	 */
+	bool has_geometry;
+	struct sim_config geometry;
 };
 
 /* "write_4k", "zero_read", "zero_cow", "thp_2m"; "cold", "warm". */

@@ -105,7 +105,7 @@ static int crossval(const char *dir, bool quick, const struct sim_config *before
 static int calibrate_from(const char *from, const char *base_path, const char *dir, bool store,
 			  bool xval, bool quick)
 {
-	struct sim_config base;
+	struct sim_config base, fit_base;
 	struct cal_results *r = NULL;
 	struct cal_fit *f = NULL;
 	struct cal_fit_opts o;
@@ -140,8 +140,19 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 	}
 	/* the file's name, not its directory: the same file fits alike from anywhere */
 	snprintf(source, sizeof(source), "virtuoso calibrate --from %s", slash ? slash + 1 : from);
+	/*
+	 * The fit starts from --config's geometry, else the host's as the
+	 * suite recorded it; the report's and the cross-validation's "before"
+	 * stays the reference, what an uncalibrated run uses
+	 */
+	fit_base = base_path || !r->has_geometry ? base : r->geometry;
 	cal_fit_opts_init(&o);
-	if (cal_fit(f, r, &base, &o, source, &err)) {
+	if (quick) {
+		/* the quick fit: fewer search evaluations, page chases up to 64 MiB */
+		o.max_evals = 12;
+		o.max_chase_bytes = 64ull << 20;
+	}
+	if (cal_fit(f, r, &fit_base, &o, source, &err)) {
 		fprintf(stderr, "virtuoso calibrate: the fit failed: ");
 		wl_error_print(&err, stderr);
 		goto cleanup;
@@ -363,7 +374,7 @@ int cmd_calibrate(int argc, char **argv)
 		ret = cli_check_out_dir("calibrate", dir, sizeof(path));
 		if (ret)
 			return ret;
-		return calibrate_from(from, base, dir, store, false, false);
+		return calibrate_from(from, base, dir, store, false, o.quick);
 	}
 	if (base && measure)
 		return cli_usage_error(cmd, "--config: not with --measure");

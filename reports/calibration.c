@@ -250,11 +250,21 @@ static void plot_line_chase(struct plotter *p, const struct cal_view *v, struct 
 		figure_draw(p, stem, "Line-granular chase, ns per load against buffer span", f);
 }
 
+/* A simulated page-chase point: NAN where the fit did not simulate it (beyond max_chase_bytes). */
+static bool page_sim(const struct cal_results *r, int t, size_t i, double *ns)
+{
+	*ns = r ? r->page[t][i].ns_per_load.median : NAN;
+	return r && !isnan(*ns);
+}
+
 static void plot_page_chase(struct plotter *p, const struct cal_view *v, struct figure *f)
 {
 	static const char *const stem = "cal_page_chase";
+	static const char *const mode[2] = { "MADV_NOHUGEPAGE", "MADV_HUGEPAGE" };
+	static const char *const rgb[2] = { REPORT_LINUX_RGB, "#2e9e5b" };
 	const struct cal_results *m = v->m;
 	FILE *d, *g;
+	double ns = NAN;
 
 	memset(f, 0, sizeof(*f));
 	if (!m->nr_page) {
@@ -263,13 +273,16 @@ static void plot_page_chase(struct plotter *p, const struct cal_view *v, struct 
 	}
 	if (!fig_can_draw(p, f) || !(d = fig_open(p, f, "cal_page_chase.dat")))
 		return;
-	fputs("# bytes nohugepage_median min max hugepage_median min max (ns per load)\n", d);
+	fputs("# bytes, then per mode (nohugepage, hugepage): measured median min max, "
+	      "before, after (ns per load)\n", d);
 	for (size_t i = 0; i < m->nr_page; i++) {
 		fprintf(d, "%" PRIu64, m->page[0][i].bytes);
 		for (int t = 0; t < 2; t++) {
 			dat_num(d, true, m->page[t][i].ns_per_load.median);
 			dat_num(d, true, m->page[t][i].ns_per_load.min);
 			dat_num(d, true, m->page[t][i].ns_per_load.max);
+			dat_num(d, page_sim(v->before, t, i, &ns), ns);
+			dat_num(d, page_sim(v->after, t, i, &ns), ns);
 		}
 		fputc('\n', d);
 	}
@@ -280,13 +293,23 @@ static void plot_page_chase(struct plotter *p, const struct cal_view *v, struct 
 	gp_size_tics(g, m->page[0], m->nr_page);
 	fputs("set xlabel 'buffer span (one line per 4 KiB page; log scale)'\n"
 	      "set ylabel 'ns per load (log scale)'\n"
-	      "set title 'Page-granular chase, measured in both THP modes (ns per load; "
-	      "not simulated)'\n", g);
-	fprintf(g, "plot '%s.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '%s' "
-		"title 'measured, MADV_NOHUGEPAGE (median, min..max)', \\\n"
-		"     '' using 1:5:6:7 with yerrorlines lw 2 pt 5 lc rgb '%s' "
-		"title 'measured, MADV_HUGEPAGE (median, min..max)'\n",
-		stem, REPORT_LINUX_RGB, "#2e9e5b");
+	      "set title 'Page-granular chase in both THP modes: measured vs simulated before "
+	      "and after calibration (ns per load)'\n", g);
+	fputs("plot ", g);
+	for (int t = 0; t < 2; t++) {
+		int c = 2 + 5 * t;
+
+		fprintf(g, "%s'%s.dat' using 1:%d:%d:%d with yerrorlines lw 2 pt 7 lc rgb '%s' "
+			"title 'measured, %s'", t ? ", \\\n     " : "", stem, c, c + 1, c + 2,
+			rgb[t], mode[t]);
+		if (v->before)
+			fprintf(g, ", \\\n     '' using 1:%d with linespoints dt 2 pt 6 lc rgb '%s' "
+				"title 'before, %s'", c + 3, rgb[t], mode[t]);
+		if (v->after)
+			fprintf(g, ", \\\n     '' using 1:%d with linespoints lw 2 pt 5 lc rgb '%s' "
+				"title 'after, %s'", c + 4, rgb[t], mode[t]);
+	}
+	fputc('\n', g);
 	if (fig_close(g, f, "cal_page_chase.gp"))
 		figure_draw(p, stem, "Page-granular chase in both THP modes, ns per load", f);
 }
@@ -463,36 +486,44 @@ static void section_line(struct cdoc *d, const struct cal_view *v, struct plotte
 
 static void section_page(struct cdoc *d, const struct cal_view *v, struct plotter *p)
 {
-	static const char *const head[] = { "buffer span", "pages", "MADV_NOHUGEPAGE",
-					    "MADV_HUGEPAGE", "THP backing (hugepage run)" };
-	char size[32], pages[32], a[32], b[32], thp[48];
+	static const char *const head[] = { "buffer span", "pages", "NOHUGEPAGE measured",
+					    "before", "after", "HUGEPAGE measured", "before",
+					    "after", "THP backing (hugepage run)" };
+	char size[32], pages[32], num[6][32], thp[48];
 	struct figure fig;
+	double ns = NAN;
 
 	c_h(d, 2, "page-chase", "Page-granular chase");
-	c_p(d, "note", "Measured only: the fit simulates no page chase, so there is no simulated "
-	    "curve to set against these.");
+	c_p(d, NULL, "One line per 4 KiB page in a random cycle, the buffer advised "
+	    "MADV_NOHUGEPAGE and MADV_HUGEPAGE; ns per load, measured (median) and the "
+	    "simulator's own page chase with the configuration before calibration and with the "
+	    "fitted one (\"-\": not simulated).");
 	if (v->m->nr_page) {
-		c_thead(d, head, 5, 0x1e);
+		c_thead(d, head, 9, 0x1fc);
 		for (size_t i = 0; i < v->m->nr_page; i++) {
-			const char *cell[5];
+			const char *cell[9];
 
 			snprintf(pages, sizeof(pages), "%" PRIu64, v->m->page[0][i].pages);
 			snprintf(thp, sizeof(thp), "%" PRIu64 " KiB", v->m->page[1][i].anon_huge_kib);
 			cell[0] = fmt_size(size, sizeof(size), v->m->page[0][i].bytes);
 			cell[1] = pages;
-			cell[2] = fmt_unit(a, sizeof(a), true, v->m->page[0][i].ns_per_load.median,
-					   "ns");
-			cell[3] = fmt_unit(b, sizeof(b), true, v->m->page[1][i].ns_per_load.median,
-					   "ns");
-			cell[4] = thp;
-			c_row(d, cell, 5, 0x1e);
+			for (int t = 0; t < 2; t++) {
+				cell[2 + 3 * t] = fmt_unit(num[3 * t], sizeof(num[0]), true,
+							   v->m->page[t][i].ns_per_load.median, "ns");
+				cell[3 + 3 * t] = fmt_unit(num[3 * t + 1], sizeof(num[0]),
+							   page_sim(v->before, t, i, &ns), ns, "ns");
+				cell[4 + 3 * t] = fmt_unit(num[3 * t + 2], sizeof(num[0]),
+							   page_sim(v->after, t, i, &ns), ns, "ns");
+			}
+			cell[8] = thp;
+			c_row(d, cell, 9, 0x1fc);
 		}
 		c_tend(d);
 	}
 	plot_page_chase(p, v, &fig);
 	c_figure(d, &fig, "Page-granular chase: ns per load against the buffer span, log-log, "
 		 "MADV_NOHUGEPAGE and MADV_HUGEPAGE, measured (median, bar from the fastest to "
-		 "the slowest run)");
+		 "the slowest run) against the simulator before and after calibration");
 }
 
 static void section_faults(struct cdoc *d, const struct cal_view *v, struct plotter *p)
@@ -615,7 +646,7 @@ int calibration_report_write_opts(const struct cal_results *measured, const stru
 	if (!S_ISDIR(st.st_mode))
 		return wl_error_set(err, dir, "", "cannot write the calibration report: not a "
 				    "directory");
-	cal_fit_opts_init(&fo);
+	fo = fit->opts;
 	for (int i = 0; i < 2; i++) {
 		const struct sim_config *cfg = i ? &fit->cfg : before;
 
