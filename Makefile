@@ -98,6 +98,7 @@ LIB_OBJS += build/compare/tolerance.o
 
 # ---- calibration: the host's microbenchmarks (over both worlds) -----------------
 LIB_OBJS += build/calibrate/fit.o
+LIB_OBJS += build/calibrate/latency_specs.o
 LIB_OBJS += build/calibrate/measure.o
 LIB_OBJS += build/calibrate/store.o
 
@@ -107,6 +108,7 @@ LIB_OBJS += build/reports/plot.o
 LIB_OBJS += build/reports/report.o
 
 # ---- the command line ---------------------------------------------------------
+CLI_OBJS += build/cli/cal_latency.o
 CLI_OBJS += build/cli/cmd_calibrate.o
 CLI_OBJS += build/cli/cmd_check.o
 CLI_OBJS += build/cli/cmd_compare.o
