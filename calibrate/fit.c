@@ -294,6 +294,20 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 		    need_stat(p, "p90_ns_runs", path, file, err, &x->p90_ns_runs))
 			return -1;
 		x->runs = r->latency_runs;
+		for (i = 0; i < 2; i++) {
+			static const char *const rk[2] = { "runs", "runs_left_out" };
+			unsigned *dst = i ? &x->runs_left_out : &x->runs;
+
+			o = cJSON_GetObjectItemCaseSensitive(p, rk[i]);
+			if (!o)
+				continue;
+			if (!cJSON_IsNumber(o) || o->valuedouble < (i ? 0 : 1) ||
+			    o->valuedouble > CAL_REPEAT_MAX || o->valuedouble != floor(o->valuedouble))
+				return wl_error_set(err, file, strcat(strcat(path, "."), rk[i]),
+						    "expected a whole number of runs, %d to %d", i ? 0 : 1,
+						    CAL_REPEAT_MAX);
+			*dst = (unsigned)o->valuedouble;
+		}
 		x->measured = true;
 	}
 	return 0;

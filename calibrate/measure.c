@@ -797,6 +797,8 @@ cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version
 			continue;
 		}
 		cJSON_AddStringToObject(j, "spec", x->spec);
+		cJSON_AddNumberToObject(j, "runs", x->runs);
+		cJSON_AddNumberToObject(j, "runs_left_out", x->runs_left_out);
 		cJSON_AddNumberToObject(j, "faults", (double)x->faults);
 		cJSON_AddNumberToObject(j, "cold", (double)x->cold);
 		cJSON_AddNumberToObject(j, "other_kinds", (double)x->other);

@@ -109,7 +109,7 @@ struct cal_fault {
 
 /*
  * One fault kind's kernel latency (measurements.json "fault_latency"): over
- * 'runs' Linux runs of the kind's spec, the faults of the kind in its timed
+ * the Linux runs of the kind's spec (those kept: 'runs'), the faults of the kind in its timed
  * phase. The quantiles and the mean pool every run's warm faults whose
  * latency is known (cold ones are left out as the comparison leaves them
  * out: compare.h FAULT_COLD_FACTOR); p50_ns_runs and p90_ns_runs are the
@@ -119,10 +119,15 @@ struct cal_latency {
 	bool measured;
 	char skipped[160];	/* why not, when not measured */
 	char spec[64];		/* the spec's name (latency_specs.h) */
-	unsigned runs;
-	uint64_t faults;	/* of the kind in the timed phase, all runs */
+	unsigned runs;		/* the runs kept */
+	/*
+	 * Runs left out: a probe's measured cost stretched by a stall, which
+	 * the loader would take off every fault of the run
+	 */
+	unsigned runs_left_out;
+	uint64_t faults;	/* of the kind in the timed phase, the runs kept */
 	uint64_t cold;		/* of them, left out as cold */
-	uint64_t other;		/* timed-phase faults of other kinds, all runs */
+	uint64_t other;		/* timed-phase faults of other kinds, the runs kept */
 	double p50_ns, p90_ns, p99_ns, mean_ns;
 	struct cal_stat p50_ns_runs, p90_ns_runs;
 };

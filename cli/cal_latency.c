@@ -89,6 +89,29 @@ static int write_spec(const char *path, const char *text)
 }
 
 /*
+ * A run whose probes' measured mean cost per run is beyond this was
+ * stretched by a stall inside a probe (the vCPU descheduled there: one
+ * 26 ms run among 4000 of 200 ns makes a 6.5 us mean), and side_load()
+ * takes that mean off every fault of the run, leaving most of them at
+ * its floor of 1 ns. A probe costs 100-300 ns here; such a run is left out.
+ */
+#define PROBE_COST_MAX_NS 2000.0
+
+/* The probe whose cost side_load() took off kind fk's faults of s is stretched, or NULL. */
+static const char *stretched_probe(const struct side *s, int fk)
+{
+	/* the probes take_off_probes() charges: allocations, RSS, a COW's TLB flush */
+	if (s->probe_alloc_ns > PROBE_COST_MAX_NS)
+		return "page_alloc";
+	if (s->probe_rss_ns > PROBE_COST_MAX_NS)
+		return "rss_stat";
+	if ((fk == FAULT_zero_cow || fk == FAULT_huge_zero_write) &&
+	    s->probe_tlb_ns > PROBE_COST_MAX_NS)
+		return "tlb_flush";
+	return NULL;
+}
+
+/*
  * The runs' latencies of kind fk in the timed phase into *out. Each run's
  * sample is sorted for its own quantiles; the pool of all of them for the
  * pooled ones.
@@ -107,8 +130,17 @@ static bool summarise(struct cal_latency *out, const struct side *runs, size_t n
 		return skip(out, "out of memory");
 	v = pool;
 	for (size_t r = 0; r < nr; r++) {
+		const char *probe = stretched_probe(&runs[r], fk);
 		size_t n = 0;
 
+		if (probe) {
+			fprintf(stderr, "virtuoso %s: fault latency %s: run %zu left out: its %s "
+				"probe's mean cost per run was stretched beyond %.0f ns\n", NAME,
+				fault_kind_name((unsigned)fk), r + 1, probe, PROBE_COST_MAX_NS);
+			out->runs_left_out++;
+			continue;
+		}
+		out->runs++;
 		for (size_t i = 0; i < runs[r].nr_faults; i++) {
 			const struct side_fault *f = &runs[r].faults[i];
 
@@ -131,6 +163,10 @@ static bool summarise(struct cal_latency *out, const struct side *runs, size_t n
 		}
 		v += n;
 		np += n;
+	}
+	if (!out->runs) {
+		free(pool);
+		return skip(out, "every run left out: a probe's cost stretched by a stall");
 	}
 	if (!np) {
 		free(pool);
@@ -227,7 +263,6 @@ bool cli_cal_latency(struct cal_latency *out, unsigned k, const char *dir, bool 
 		ok = skip(out, "%s: %s: %s", err.file, err.path, err.msg);
 	} else {
 		ok = summarise(out, sides, nr, fk, cal_lat_timed_phase(k));
-		out->runs = (unsigned)nr;
 	}
 	for (size_t i = 0; i < COMPARE_MAX_RUNS; i++)
 		side_release(&sides[i]);

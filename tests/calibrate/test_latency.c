@@ -153,7 +153,8 @@ static void fill_latency(struct cal_results *r)
 	}
 	r->latency_runs = 3;
 	r->latency[CAL_LAT_anon_4k] = (struct cal_latency){
-		.measured = true, .spec = "cal-latency-anon_4k", .runs = 3, .faults = 6144,
+		.measured = true, .spec = "cal-latency-anon_4k", .runs = 2, .runs_left_out = 1,
+		.faults = 4096,
 		.cold = 7, .other = 2, .p50_ns = 2100, .p90_ns = 2800, .p99_ns = 5600,
 		.mean_ns = 2236.5, .p50_ns_runs = { 2100, 2050, 2200, 150.0 / 2100 },
 		.p90_ns_runs = { 2800, 2700, 2900, 200.0 / 2800 },
@@ -199,6 +200,7 @@ Test(latency_json, round_trip_through_measurements_json)
 		}
 		cr_expect_str_eq(a->spec, b->spec);
 		cr_expect_eq(a->runs, b->runs);
+		cr_expect_eq(a->runs_left_out, b->runs_left_out);
 		cr_expect_eq(a->faults, b->faults);
 		cr_expect_eq(a->cold, b->cold);
 		cr_expect_eq(a->other, b->other);
@@ -216,7 +218,8 @@ Test(latency_json, round_trip_through_measurements_json)
 		cr_expect_eq(cJSON_GetObjectItemCaseSensitive(fl, "runs")->valueint, 3);
 		cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(a, "spec")->valuestring,
 				 "cal-latency-anon_4k");
-		cr_expect_eq(cJSON_GetObjectItemCaseSensitive(a, "faults")->valuedouble, 6144);
+		cr_expect_eq(cJSON_GetObjectItemCaseSensitive(a, "faults")->valuedouble, 4096);
+		cr_expect_eq(cJSON_GetObjectItemCaseSensitive(a, "runs_left_out")->valuedouble, 1);
 		cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(
 				 cJSON_GetObjectItemCaseSensitive(fl, "thp"), "skipped")->valuestring,
 				 "why 5");

@@ -36,11 +36,18 @@ Test(cal_latency, anon_4k_and_zero_read_quick_one_run, .timeout = 120)
 	cr_assert_not_null(mkdtemp(dir));
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		const char *name = cal_lat_name(kinds[i]);
+		bool ok = false;
 
-		cr_assert(cli_cal_latency(&x, kinds[i], dir, true, 1, NULL, lock), "%s: %s", name,
-			  x.skipped);
+		/* a run whose probe cost a stall stretched is left out, saying so: once more then */
+		for (int attempt = 0; attempt < 3; attempt++) {
+			ok = cli_cal_latency(&x, kinds[i], dir, true, 1, NULL, lock);
+			cr_expect_eq(x.runs + x.runs_left_out, 1u);
+			if (!x.runs_left_out)
+				break;
+			cr_expect(!ok);
+		}
+		cr_assert(ok, "%s: %s", name, x.skipped);
 		cr_expect_str_eq(x.spec, cal_lat_spec_name(kinds[i]));
-		cr_expect_eq(x.runs, 1u);
 		/* 8 MiB a 4 KiB page at a time: 8 << 20 >> 12 = 2048 faults, all of the kind */
 		cr_expect_eq(x.faults, 2048u, "%s: %llu faults", name, (unsigned long long)x.faults);
 		cr_expect_eq(x.other, 0u, "%s: %llu of other kinds", name,
