@@ -98,6 +98,7 @@ LIB_OBJS += build/compare/tolerance.o
 
 # ---- calibration: the host's microbenchmarks (over both worlds) -----------------
 LIB_OBJS += build/calibrate/fit.o
+LIB_OBJS += build/calibrate/latency_specs.o
 LIB_OBJS += build/calibrate/measure.o
 LIB_OBJS += build/calibrate/store.o
 
@@ -107,6 +108,7 @@ LIB_OBJS += build/reports/plot.o
 LIB_OBJS += build/reports/report.o
 
 # ---- the command line ---------------------------------------------------------
+CLI_OBJS += build/cli/cal_latency.o
 CLI_OBJS += build/cli/cmd_calibrate.o
 CLI_OBJS += build/cli/cmd_check.o
 CLI_OBJS += build/cli/cmd_compare.o
@@ -122,8 +124,10 @@ CLI_OBJS += build/cli/xval.o
 
 # ---- tests: one binary per tests/<folder>/test_<module>.c --------------------
 TESTS += build/tests/calibrate/test_fit
+TESTS += build/tests/calibrate/test_latency
 TESTS += build/tests/calibrate/test_measure
 TESTS += build/tests/calibrate/test_store
+TESTS += build/tests/cli/test_cal_latency
 TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_run
 TESTS += build/tests/cli/test_xval
@@ -221,14 +225,14 @@ build/tests/%: build/tests/%.o build/libvirtuoso.a
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $< build/libvirtuoso.a $(CRITERION_LIBS) $(LDLIBS)
 
-# test_xval calls the command line's functions: its objects, virtuoso.c's
+# test_xval and test_cal_latency call the command line's functions: its objects, virtuoso.c's
 # main renamed so that Criterion's runs the suite
 build/tests/cli/virtuoso-nomain.o: cli/virtuoso.c VERSION | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	@echo "  CC      $< (no main)"
 	$(Q)$(CC) $(ALL_CFLAGS) -Dmain=virtuoso_main -DVIRTUOSO_VERSION='"$(VERSION)"' -DVIRTUOSO_GIT='"$(GIT_DESC)"' -MMD -MP -c -o $@ $<
 
-build/tests/cli/test_xval: build/tests/cli/test_xval.o $(filter-out build/cli/virtuoso.o,$(CLI_OBJS)) build/tests/cli/virtuoso-nomain.o build/libvirtuoso.a
+build/tests/cli/test_xval build/tests/cli/test_cal_latency: build/tests/cli/%: build/tests/cli/%.o $(filter-out build/cli/virtuoso.o,$(CLI_OBJS)) build/tests/cli/virtuoso-nomain.o build/libvirtuoso.a
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
 

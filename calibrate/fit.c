@@ -248,6 +248,85 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 		}
 		r->has_geometry = true;
 	}
+
+	/* the kernel's fault latencies: optional (older files, hosts without the probes) */
+	fl = cJSON_GetObjectItemCaseSensitive(root, "fault_latency");
+	if (fl && !cJSON_IsObject(fl))
+		return wl_error_set(err, file, "fault_latency", "expected an object");
+	o = cJSON_GetObjectItemCaseSensitive(fl, "runs");
+	if (o && (!cJSON_IsNumber(o) || o->valuedouble < 0 || o->valuedouble > CAL_REPEAT_MAX ||
+		  o->valuedouble != floor(o->valuedouble)))
+		return wl_error_set(err, file, "fault_latency.runs", "expected a whole number of "
+				    "runs from 0 to %d", CAL_REPEAT_MAX);
+	r->latency_runs = o ? (unsigned)o->valuedouble : 0;
+	for (unsigned k = 0; k < CAL_LAT_NR; k++) {
+		static const char *const counts[3] = { "faults", "cold", "other_kinds" };
+		static const char *const nums[4] = { "p50_ns", "p90_ns", "p99_ns", "mean_ns" };
+		struct cal_latency *x = &r->latency[k];
+		uint64_t *cdst[3] = { &x->faults, &x->cold, &x->other };
+		double *ndst[4] = { &x->p50_ns, &x->p90_ns, &x->p99_ns, &x->mean_ns };
+
+		snprintf(path, sizeof(path), "fault_latency.%s", cal_lat_name(k));
+		p = cJSON_GetObjectItemCaseSensitive(fl, cal_lat_name(k));
+		if (!p) {
+			snprintf(x->skipped, sizeof(x->skipped), "not in the file");
+			continue;
+		}
+		if (!cJSON_IsObject(p))
+			return wl_error_set(err, file, path, "expected an object");
+		if ((o = cJSON_GetObjectItemCaseSensitive(p, "skipped"))) {
+			if (!cJSON_IsString(o))
+				return wl_error_set(err, file, strcat(path, ".skipped"),
+						    "expected a string");
+			snprintf(x->skipped, sizeof(x->skipped), "%s", o->valuestring);
+			continue;
+		}
+		if (need(p, "spec", path, file, err, &o))
+			return -1;
+		if (!cJSON_IsString(o) || strlen(o->valuestring) >= sizeof(x->spec))
+			return wl_error_set(err, file, strcat(path, ".spec"), "expected a spec's "
+					    "name");
+		strcpy(x->spec, o->valuestring);
+		for (i = 0; i < 3; i++) {
+			o = cJSON_GetObjectItemCaseSensitive(p, counts[i]);
+			if (!o && i)
+				continue;	/* only the count of the kind is required */
+			if (!o || !cJSON_IsNumber(o) || o->valuedouble < (i ? 0 : 1) ||
+			    o->valuedouble > 0x1p53 || o->valuedouble != floor(o->valuedouble))
+				return wl_error_set(err, file, strcat(strcat(path, "."), counts[i]),
+						    "expected a whole number%s", i ? "" : " above 0");
+			*cdst[i] = (uint64_t)o->valuedouble;
+		}
+		for (i = 0; i < 4; i++) {
+			o = cJSON_GetObjectItemCaseSensitive(p, nums[i]);
+			if (!cJSON_IsNumber(o) || !isfinite(o->valuedouble) || o->valuedouble <= 0)
+				return wl_error_set(err, file, strcat(strcat(path, "."), nums[i]),
+						    "expected a positive number of ns");
+			*ndst[i] = o->valuedouble;
+		}
+		if (x->p50_ns > x->p90_ns || x->p90_ns > x->p99_ns)
+			return wl_error_set(err, file, strcat(path, ".p90_ns"), "expected p50_ns <= "
+					    "p90_ns <= p99_ns");
+		if (need_stat(p, "p50_ns_runs", path, file, err, &x->p50_ns_runs) ||
+		    need_stat(p, "p90_ns_runs", path, file, err, &x->p90_ns_runs))
+			return -1;
+		x->runs = r->latency_runs;
+		for (i = 0; i < 2; i++) {
+			static const char *const rk[2] = { "runs", "runs_left_out" };
+			unsigned *dst = i ? &x->runs_left_out : &x->runs;
+
+			o = cJSON_GetObjectItemCaseSensitive(p, rk[i]);
+			if (!o)
+				continue;
+			if (!cJSON_IsNumber(o) || o->valuedouble < (i ? 0 : 1) ||
+			    o->valuedouble > CAL_REPEAT_MAX || o->valuedouble != floor(o->valuedouble))
+				return wl_error_set(err, file, strcat(strcat(path, "."), rk[i]),
+						    "expected a whole number of runs, %d to %d", i ? 0 : 1,
+						    CAL_REPEAT_MAX);
+			*dst = (unsigned)o->valuedouble;
+		}
+		x->measured = true;
+	}
 	return 0;
 }
 

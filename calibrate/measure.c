@@ -651,7 +651,11 @@ int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error
 				    o->repeat);
 	wl_rng_seed(&s.rng, o->seed);
 	s.total = 1 + (unsigned)nline + 2 * page_chase_steps(o) + 2 + 4 + 1 +
-		  CAL_FAULT_NR * CAL_MEMORY_NR;
+		  CAL_FAULT_NR * CAL_MEMORY_NR + o->extra_steps;
+	/* virtuoso calibrate measures them with the probes, and says so when it does */
+	for (unsigned k = 0; k < CAL_LAT_NR; k++)
+		snprintf(r->latency[k].skipped, sizeof(r->latency[k].skipped),
+			 "not measured (virtuoso calibrate measures it, with the probes)");
 	if (host(&s))
 		return -1;
 	{
@@ -667,7 +671,7 @@ int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error
 	if (repeated(&s, clock_run, &clock_iters, &r->cycles_per_ns) || line_chases(&s) ||
 	    page_chases(&s, 0) || page_chases(&s, 1) || bandwidth(&s) || native(&s) || faults(&s))
 		return -1;
-	if (o->progress)
+	if (o->progress && !o->extra_steps)
 		o->progress(o->ctx, s.total, s.total, "done");
 	return 0;
 }
@@ -792,5 +796,30 @@ cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version
 	}
 	if (r->has_geometry)
 		cJSON_AddItemToObject(root, "geometry", sim_config_hw_to_json(&r->geometry));
+
+	o = cJSON_AddObjectToObject(root, "fault_latency");
+	cJSON_AddStringToObject(o, "method", CAL_LATENCY_METHOD);
+	cJSON_AddNumberToObject(o, "runs", r->latency_runs);
+	for (unsigned k = 0; k < CAL_LAT_NR; k++) {
+		const struct cal_latency *x = &r->latency[k];
+		cJSON *j = cJSON_AddObjectToObject(o, cal_lat_name(k));
+
+		if (!x->measured) {
+			cJSON_AddStringToObject(j, "skipped", x->skipped);
+			continue;
+		}
+		cJSON_AddStringToObject(j, "spec", x->spec);
+		cJSON_AddNumberToObject(j, "runs", x->runs);
+		cJSON_AddNumberToObject(j, "runs_left_out", x->runs_left_out);
+		cJSON_AddNumberToObject(j, "faults", (double)x->faults);
+		cJSON_AddNumberToObject(j, "cold", (double)x->cold);
+		cJSON_AddNumberToObject(j, "other_kinds", (double)x->other);
+		cJSON_AddNumberToObject(j, "p50_ns", x->p50_ns);
+		cJSON_AddNumberToObject(j, "p90_ns", x->p90_ns);
+		cJSON_AddNumberToObject(j, "p99_ns", x->p99_ns);
+		cJSON_AddNumberToObject(j, "mean_ns", x->mean_ns);
+		cJSON_AddItemToObject(j, "p50_ns_runs", stat_json(&x->p50_ns_runs));
+		cJSON_AddItemToObject(j, "p90_ns_runs", stat_json(&x->p90_ns_runs));
+	}
 	return root;
 }

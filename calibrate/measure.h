@@ -28,6 +28,13 @@
  *			freed memory back) and warm (touched, unmapped, faulted
  *			again at once)
  *
+ *   fault_latency	the kernel's own latency per fault, inside the fault's
+ *			window as the BPF probes time it, per fault kind
+ *			(latency_specs.h): not measured here (calibrate/ runs
+ *			no probes) but by virtuoso calibrate, which runs each
+ *			kind's spec on Linux and classifies its faults as the
+ *			comparison does, into struct cal_latency
+ *
  * Each measurement runs 'warmup' times discarded, then 'repeat' times kept;
  * a cal_stat gives their median, min, max and spread. Cold faults have no
  * warm-up run: a warm-up would make them warm.
@@ -42,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calibrate/latency_specs.h"
 #include "linux-probes/hostid.h"
 #include "simulator/config.h"
 #include "workload/error.h"
@@ -68,6 +76,12 @@ struct cal_opts {
 	/* Called before each step: 'done' of 'total' steps, 'what' starts now. */
 	void (*progress)(void *ctx, unsigned done, unsigned total, const char *what);
 	void *ctx;
+	/*
+	 * Steps the caller runs after cal_measure() returns (the fault
+	 * latencies), counted in the progress total; with any, the caller
+	 * makes the last progress call (done == total), not cal_measure()
+	 */
+	unsigned extra_steps;
 };
 
 /* repeat and warmup the defaults, quick off, a fixed seed. */
@@ -93,6 +107,35 @@ struct cal_fault {
 	uint64_t anon_huge_kib;	/* THP kind: AnonHugePages of the last run's region */
 	struct cal_stat us_per_fault;
 };
+
+/*
+ * One fault kind's kernel latency (measurements.json "fault_latency"): over
+ * the Linux runs of the kind's spec (those kept: 'runs'), the faults of the kind in its timed
+ * phase. The quantiles and the mean pool every run's warm faults whose
+ * latency is known (cold ones are left out as the comparison leaves them
+ * out: compare.h FAULT_COLD_FACTOR); p50_ns_runs and p90_ns_runs are the
+ * spread of each run's own quantile over the runs.
+ */
+struct cal_latency {
+	bool measured;
+	char skipped[160];	/* why not, when not measured */
+	char spec[64];		/* the spec's name (latency_specs.h) */
+	unsigned runs;		/* the runs kept */
+	/*
+	 * Runs left out: a probe's measured cost stretched by a stall, which
+	 * the loader would take off every fault of the run
+	 */
+	unsigned runs_left_out;
+	uint64_t faults;	/* of the kind in the timed phase, the runs kept */
+	uint64_t cold;		/* of them, left out as cold */
+	uint64_t other;		/* timed-phase faults of other kinds, the runs kept */
+	double p50_ns, p90_ns, p99_ns, mean_ns;
+	struct cal_stat p50_ns_runs, p90_ns_runs;
+};
+
+/* How "fault_latency" was measured, for measurements.json's "method". */
+#define CAL_LATENCY_METHOD "virtuoso linux's BPF fault windows (probe cost taken off), " \
+	"faults classified as virtuoso compare does, cold ones left out; nearest-rank quantiles"
 
 struct cal_results {
 	/* the host */
@@ -129,6 +172,9 @@ struct cal_results {
 	 */
 	bool has_geometry;
 	struct sim_config geometry;
+	/* by enum cal_lat_kind; cal_measure() marks each "not measured" */
+	struct cal_latency latency[CAL_LAT_NR];
+	unsigned latency_runs;		/* Linux runs per kind (0: none made) */
 };
 
 /* "write_4k", "zero_read", "zero_cow", "thp_2m"; "cold", "warm". */

@@ -23,6 +23,7 @@
 #include "calibrate/fit.h"
 #include "calibrate/measure.h"
 #include "calibrate/store.h"
+#include "cli/cal_latency.h"
 #include "cli/cli.h"
 #include "cli/xval.h"
 #include "reports/calibration.h"
@@ -30,7 +31,7 @@
 #include "linux-probes/thp_sysfs.h"
 
 enum { OPT_MEASURE = 256, OPT_QUICK, OPT_REPEAT, OPT_FROM, OPT_CONFIG, OPT_NO_STORE,
-       OPT_NO_CROSSVAL };
+       OPT_NO_CROSSVAL, OPT_NO_LATENCY };
 
 #define MEASUREMENTS_NAME "measurements.json"
 #define CALIBRATED_NAME "calibrated.json"
@@ -217,6 +218,7 @@ cleanup:
 struct progress {
 	struct timespec start;
 	bool tty;
+	unsigned total;		/* the steps, as the suite counts them */
 };
 
 static double elapsed_s(const struct progress *p)
@@ -236,6 +238,7 @@ static void show_progress(void *ctx, unsigned done, unsigned total, const char *
 	struct progress *p = ctx;
 	double t = elapsed_s(p);
 
+	p->total = total;
 	if (done && done < total)
 		fprintf(stderr, "%svirtuoso calibrate: [%u/%u] %s, %.0f s elapsed, ETA %.0f s%s",
 			p->tty ? "\r\033[K" : "", done + 1, total, what, t,
@@ -285,6 +288,49 @@ static void summary(const struct cal_results *r)
 				fprintf(stderr, "virtuoso calibrate: fault %s %s: skipped: %s\n",
 					cal_fault_name(k), cal_memory_name(m), f->skipped);
 		}
+	for (unsigned k = 0; k < CAL_LAT_NR; k++) {
+		const struct cal_latency *x = &r->latency[k];
+
+		if (x->measured)
+			fprintf(stderr, "virtuoso calibrate: fault latency %s: p50 %.0f ns, p90 %.0f, "
+				"p99 %.0f (%llu faults, %u runs)\n", cal_lat_name(k), x->p50_ns,
+				x->p90_ns, x->p99_ns, (unsigned long long)x->faults, x->runs);
+		else
+			fprintf(stderr, "virtuoso calibrate: fault latency %s: skipped: %s\n",
+				cal_lat_name(k), x->skipped);
+	}
+}
+
+/*
+ * The kernel's fault latency per kind (cli/cal_latency.h), after the native
+ * measurements: each kind's spec on Linux under the probes, the
+ * calibration's repeat times, into DIR/latency/KIND/. Without root or BTF,
+ * or with --no-latency, every kind is skipped with the reason; the rest of
+ * the calibration stands without them.
+ */
+static void fault_latency(struct cal_results *r, const struct cal_opts *o, struct progress *pr,
+			  const char *dir, const char *off, int lock)
+{
+	unsigned total = pr->total, first = total - CAL_LAT_NR, measured = 0;
+
+	if (off) {
+		fprintf(stderr, "virtuoso calibrate: fault latency skipped: %s\n", off);
+		for (unsigned k = 0; k < CAL_LAT_NR; k++) {
+			memset(&r->latency[k], 0, sizeof(r->latency[k]));
+			snprintf(r->latency[k].skipped, sizeof(r->latency[k].skipped), "%s", off);
+		}
+		return;
+	}
+	for (unsigned k = 0; k < CAL_LAT_NR; k++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "fault latency %s", cal_lat_name(k));
+		show_progress(pr, first + k, total, what);
+		measured += cli_cal_latency(&r->latency[k], k, dir, o->quick, o->repeat,
+					    o->thp_root, lock);
+	}
+	r->latency_runs = measured ? o->repeat : 0;
+	show_progress(pr, total, total, "done");
 }
 
 int cmd_calibrate(int argc, char **argv)
@@ -298,18 +344,19 @@ int cmd_calibrate(int argc, char **argv)
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "no-store", no_argument, NULL, OPT_NO_STORE },
 		{ "no-crossval", no_argument, NULL, OPT_NO_CROSSVAL },
+		{ "no-latency", no_argument, NULL, OPT_NO_LATENCY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *cmd = cli_find("calibrate");
 	const char *dir = NULL, *from = NULL, *base = NULL;
-	bool measure = false, store = true, xval = true;
+	bool measure = false, store = true, xval = true, latency = true;
 	struct cal_opts o;
 	struct cal_results *r;
 	struct progress pr;
 	struct wl_error err = { 0 };
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[160];
 	int c, lock = -1, ret;
 	cJSON *json;
 
@@ -341,6 +388,9 @@ int cmd_calibrate(int argc, char **argv)
 			break;
 		case OPT_NO_CROSSVAL:
 			xval = false;
+			break;
+		case OPT_NO_LATENCY:
+			latency = false;
 			break;
 		case OPT_QUICK:
 			o.quick = true;
@@ -407,13 +457,20 @@ int cmd_calibrate(int argc, char **argv)
 	pr.tty = isatty(STDERR_FILENO);
 	o.progress = show_progress;
 	o.ctx = &pr;
+	if (!latency)
+		snprintf(why, sizeof(why), "--no-latency");
+	/* counted in the progress only when they will run */
+	o.extra_steps = latency && !cli_cal_latency_unavailable(why, sizeof(why)) ? CAL_LAT_NR : 0;
 	ret = cal_measure(r, &o, &err);
-	hostlock_release(lock);
 	if (ret) {
+		hostlock_release(lock);
 		fprintf(stderr, "\nvirtuoso calibrate: %s: %s\n", err.file, err.msg);
 		free(r);
 		return EXIT_FAIL;
 	}
+	/* the host stays ours: the latency runs borrow the lock */
+	fault_latency(r, &o, &pr, dir, o.extra_steps ? NULL : why, lock);
+	hostlock_release(lock);
 	summary(r);
 	json = cal_results_to_json(r, cli_version);
 	free(r);

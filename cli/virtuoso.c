@@ -216,7 +216,7 @@ const struct cli_cmd cli_cmds[] = {
 	  cmd_hwinfo },
 	{ "calibrate", "measure this host and fit the cost model to it",
 	  "usage: virtuoso calibrate -o DIR [--quick] [--repeat N] [--config BASE.json] [--no-store]\n"
-	  "       virtuoso calibrate --measure -o DIR [--quick] [--repeat N] [-v]\n"
+	  "       virtuoso calibrate --measure -o DIR [--quick] [--repeat N] [--no-latency] [-v]\n"
 	  "       virtuoso calibrate --from MEASUREMENTS.json -o DIR [--config BASE.json] [--no-store]\n"
 	  "\n"
 	  "Without --measure or --from: measure, then fit, then store the result as\n"
@@ -233,6 +233,10 @@ const struct cli_cmd cli_cmds[] = {
 	  "kept as median, min, max and spread. Kernel settings are not changed: a\n"
 	  "fault kind the host's THP settings do not allow is skipped, and the file\n"
 	  "says why. Holds the host (as virtuoso linux does) while it measures.\n"
+	  "Then, as root with BTF, the kernel's in-window fault latency per fault kind:\n"
+	  "each kind's microbenchmark spec run N times on Linux under the probes\n"
+	  "(DIR/latency/KIND/; these runs set the THP settings their specs name and\n"
+	  "restore them) and its faults classified as virtuoso compare does.\n"
 	  "\n"
 	  "With --from, fit the simulator to a measurements file instead (deterministic,\n"
 	  "unprivileged; calibrate/fit.h): DIR/calibrated.json, a whole configuration\n"
@@ -248,6 +252,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "  -o, --out DIR        where measurements.json goes (made if missing)\n"
 	  "      --quick          smaller sizes, 3 runs: well under a minute\n"
 	  "      --repeat N       runs kept per measurement, 1 to 100 (default 5)\n"
+	  "      --no-latency     skip the fault latencies under the probes\n"
 	  "  -v, --verbose        more detail on stderr\n"
 	  "  -h, --help           this text\n"
 	  "\n"
