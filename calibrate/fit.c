@@ -12,6 +12,7 @@
 #include <nlopt.h>
 
 #include "calibrate/fit.h"
+#include "calibrate/latency_specs.h"
 #include "calibrate/store.h"
 #include "simulator/driver.h"
 #include "simulator/timing.h"
@@ -22,6 +23,7 @@ void cal_fit_opts_init(struct cal_fit_opts *o)
 	o->chase_loads = 8192;
 	o->fault_pages = 2048;
 	o->max_chase_bytes = 0;
+	o->fit_chase_bytes = 256ull << 20;
 }
 
 /* ---- reading measurements.json ------------------------------------------ */
@@ -341,39 +343,44 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 static const int64_t khugepaged_defaults[WL_KHP_NR] = { 10000, 60000, 4096, 511, 64, 256, 1 };
 
 /*
- * Run the spec 'text' timed on cfg into run (release it after), with the
- * zone sized for the spec; *evals counts runs.
+ * Run the spec 'text' timed on cfg into run, parsed into *s (the run points
+ * into it); *evals counts runs. Release both with sim_done() after.
  */
-static int sim_spec(struct driver_run *run, const char *text, const struct sim_config *cfg,
-		    unsigned *evals, struct wl_error *err)
+static int sim_spec(struct driver_run *run, struct wl_spec *s, const char *text,
+		    const struct sim_config *cfg, unsigned *evals, struct wl_error *err)
 {
-	struct wl_spec s;
 	struct driver_opts o;
 	struct timing_config tc;
 	int ret;
 
 	memset(run, 0, sizeof(*run));
-	if (wl_spec_parse(&s, text, strlen(text), "calibrate/fit.c", err))
+	if (wl_spec_parse(s, text, strlen(text), "calibrate/fit.c", err))
 		return -1;
 	for (int k = 0; k < WL_KHP_NR; k++)
-		if (s.kernel.khugepaged[k] < 0)
-			s.kernel.khugepaged[k] = khugepaged_defaults[k];
+		if (s->kernel.khugepaged[k] < 0)
+			s->kernel.khugepaged[k] = khugepaged_defaults[k];
 	driver_opts_init(&o);
-	o.host = &s.kernel;
+	o.host = &s->kernel;
 	o.mimicos = &cfg->mimicos;
-	o.mem_bytes = ((s.mapped * 2 + (256ull << 20)) + (4ull << 20) - 1) & ~((4ull << 20) - 1);
+	o.mem_bytes = ((s->mapped * 2 + (256ull << 20)) + (4ull << 20) - 1) & ~((4ull << 20) - 1);
 	sim_config_timing(cfg, &tc);
 	o.timing = &tc;
-	ret = driver_run(run, &s, &o, err);
+	ret = driver_run(run, s, &o, err);
 	(*evals)++;
-	/* the run keeps pointers into s: copy what is read before releasing */
 	if (!ret && !run->complete)
 		ret = wl_error_set(err, "calibrate/fit.c", "", "a simulated microbenchmark did not "
 				   "complete: %s", run->nr_reasons ? run->reasons[0] : "?");
-	if (ret)
+	if (ret) {
 		driver_release(run);
-	wl_spec_release(&s);
+		wl_spec_release(s);
+	}
 	return ret;
+}
+
+static void sim_done(struct driver_run *run, struct wl_spec *s)
+{
+	driver_release(run);
+	wl_spec_release(s);
 }
 
 static double cycles_per_ns(const struct sim_config *cfg)
@@ -397,6 +404,7 @@ static int sim_chase_run(double *cycles, const struct sim_config *cfg, uint64_t 
 			 struct wl_error *err)
 {
 	struct driver_run run;
+	struct wl_spec spec;
 	char text[1024];
 	uint64_t size = (bytes + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 
@@ -407,10 +415,10 @@ static int sim_chase_run(double *cycles, const struct sim_config *cfg, uint64_t 
 		 "\"pattern\": \"chase\", \"count\": %llu, \"stride\": %llu}]}",
 		 (unsigned long long)size, advice, (unsigned long long)bytes,
 		 (unsigned long long)loads, (unsigned long long)stride);
-	if (sim_spec(&run, text, cfg, evals, err))
+	if (sim_spec(&run, &spec, text, cfg, evals, err))
 		return -1;
 	*cycles = (double)run.phases[0].timing.cycles;
-	driver_release(&run);
+	sim_done(&run, &spec);
 	return 0;
 }
 
@@ -469,6 +477,7 @@ static int sim_fault(double *cycles, const struct sim_config *cfg, enum cal_faul
 		     uint64_t pages, unsigned *evals, struct wl_error *err)
 {
 	struct driver_run run;
+	struct wl_spec spec;
 	char text[1024];
 	const char *phases;
 	int timed = 0;
@@ -493,10 +502,10 @@ static int sim_fault(double *cycles, const struct sim_config *cfg, enum cal_faul
 		 "{\"name\": \"cal-fault\", \"seed\": 7, " KERNEL_JSON ", "
 		 "\"regions\": [{\"name\": \"buf\", \"size\": %llu, \"advice\": [\"nohugepage\"]}], "
 		 "\"phases\": [%s]}", (unsigned long long)(pages << 12), phases);
-	if (sim_spec(&run, text, cfg, evals, err))
+	if (sim_spec(&run, &spec, text, cfg, evals, err))
 		return -1;
 	*cycles = (double)run.phases[timed].timing.cycles / (double)pages;
-	driver_release(&run);
+	sim_done(&run, &spec);
 	return 0;
 }
 
@@ -554,6 +563,13 @@ static void explains(struct cal_param *p, const char *what, double measured, dou
 static double clampd(double v, double lo, double hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /*
@@ -709,7 +725,7 @@ static int page_objective(double *sum, const struct sim_config *cfg, const struc
 		for (size_t i = 0; i < r->nr_page; i++) {
 			const struct cal_chase_point *pt = &r->page[t][i];
 
-			if (o->max_chase_bytes && pt->bytes > o->max_chase_bytes)
+			if (pt->bytes > o->fit_chase_bytes)
 				continue;
 			if (sim_page_chase(&cyc, cfg, pt->pages, t, o->chase_loads, evals, err))
 				return -1;
@@ -778,6 +794,104 @@ static int ls_eval(double *y, const struct sim_config *cfg, const struct cal_fit
 		if (sim_fault(&y[k], cfg, ls_kinds[k], o->fault_pages, evals, err))
 			return -1;
 	return 0;
+}
+
+/* ---- the kernel's fault windows ------------------------------------------ */
+
+#define WIN_N	4	/* unknowns: mimicos.cost.fault, page_alloc, zero_page, tlb_flush */
+#define WIN_M	CAL_LAT_NR
+
+static uint32_t *win_knob(struct sim_config *cfg, int i)
+{
+	switch (i) {
+	case 0: return &cfg->mimicos.cost.fault;
+	case 1: return &cfg->mimicos.cost.page_alloc;
+	case 2: return &cfg->mimicos.cost.zero_page;
+	default: return &cfg->mimicos.cost.tlb_flush;
+	}
+}
+
+static const char *const win_names[WIN_N] = {
+	"mimicos.cost.fault", "mimicos.cost.page_alloc", "mimicos.cost.zero_page",
+	"mimicos.cost.tlb_flush",
+};
+static const char *const win_units[WIN_N] = {
+	"instructions per fault", "instructions per allocation", "instructions per 4 KiB",
+	"instructions per TLB range",
+};
+
+/*
+ * A fault kind's microbenchmark as the suite ran it on Linux (the same
+ * spec, its --quick size: the quantiles of a kind do not depend on how
+ * many faults there are beyond a few hundred), simulated: the p50 of its
+ * timed phase's fault windows, in cycles.
+ */
+static int sim_window_p50(double *cycles, const struct sim_config *cfg, unsigned k,
+			  unsigned *evals, struct wl_error *err)
+{
+	struct driver_run run;
+	struct wl_spec spec;
+	char text[CAL_LAT_SPEC_MAX];
+	struct side_latencies *l;
+
+	if (cal_lat_spec(k, true, text, sizeof(text)) < 0)
+		return wl_error_set(err, "calibrate/fit.c", "", "no spec for fault kind %s",
+				    cal_lat_name(k));
+	if (sim_spec(&run, &spec, text, cfg, evals, err))
+		return -1;
+	l = &run.phases[cal_lat_timed_phase(k)].latency;
+	qsort(l->v, l->n, sizeof(l->v[0]), cmp_u64);
+	*cycles = (double)side_quantile(l->v, l->n, 0.5) * cycles_per_ns(cfg);
+	sim_done(&run, &spec);
+	return 0;
+}
+
+/* The kinds measured, those whose p50 the windows' least squares explain. */
+static bool win_used(const struct cal_results *r, unsigned k)
+{
+	return r->latency[k].measured && r->latency[k].p50_ns > 0;
+}
+
+static int win_eval(double *y, const struct sim_config *cfg, const struct cal_results *r,
+		    unsigned *evals, struct wl_error *err)
+{
+	for (unsigned k = 0; k < WIN_M; k++)
+		if (win_used(r, k) && sim_window_p50(&y[k], cfg, k, evals, err))
+			return -1;
+	return 0;
+}
+
+/*
+ * min sum_k ((A x - b)_k / w_k)^2, lo <= x <= hi: each equation relative
+ * to its own size (a THP's fault is 100 times a 4 KiB one's, and both
+ * matter alike); projected Gauss-Seidel on the normal equations, a fixed
+ * number of sweeps.
+ */
+static void bounded_wlsq(size_t m, size_t n, const double *A, const double *b, const double *w,
+			 const bool *use, const double *lo, const double *hi, double *x)
+{
+	double N[WIN_N][WIN_N] = { { 0 } }, g[WIN_N] = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++)
+			for (size_t k = 0; k < m; k++)
+				if (use[k])
+					N[i][j] += A[k * n + i] * A[k * n + j] / (w[k] * w[k]);
+		for (size_t k = 0; k < m; k++)
+			if (use[k])
+				g[i] += A[k * n + i] * b[k] / (w[k] * w[k]);
+	}
+	for (int sweep = 0; sweep < 2000; sweep++)
+		for (size_t i = 0; i < n; i++) {
+			double t = g[i];
+
+			if (N[i][i] <= 0)
+				continue;
+			for (size_t j = 0; j < n; j++)
+				if (j != i)
+					t -= N[i][j] * x[j];
+			x[i] = clampd(t / N[i][i], lo[i], hi[i]);
+		}
 }
 
 /* ---- the fit ------------------------------------------------------------- */
@@ -1031,11 +1145,82 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 		}
 	}
 
-	/* the faults: linear in three knobs */
+	/*
+	 * The kernel's fault windows, when the suite measured them through the
+	 * probes: the p50 of every kind measured against the fault's base, an
+	 * allocation, a 4 KiB clear and a TLB range, linear in the four
+	 * (instructions at kernel_cpi), by least squares relative to each
+	 * kind's p50; the Jacobian by finite differences of the simulator,
+	 * twice. Then the wall time per fault (below) fits only what lies
+	 * outside the window.
+	 */
+	bool windows = false;
+
+	for (unsigned k = 0; k < WIN_M; k++)
+		windows |= win_used(r, k);
+	if (windows) {
+		double lo[WIN_N] = { 0, 0, 0, 0 }, hi[WIN_N] = { 1e6, 1e6, 1e6, 1e6 };
+		double want[WIN_M], y0[WIN_M], y1[WIN_M], A[WIN_M * WIN_N], b[WIN_M], x[WIN_N];
+		bool use[WIN_M];
+		const double delta = 500;
+
+		for (unsigned k = 0; k < WIN_M; k++) {
+			use[k] = win_used(r, k);
+			want[k] = use[k] ? r->latency[k].p50_ns * clk : 1;
+			y0[k] = y1[k] = 0;
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			if (win_eval(y0, cfg, r, &f->evals, err))
+				return -1;
+			for (int i = 0; i < WIN_N; i++) {
+				struct sim_config t = *cfg;
+
+				x[i] = *win_knob(cfg, i);
+				*win_knob(&t, i) += (uint32_t)delta;
+				if (win_eval(y1, &t, r, &f->evals, err))
+					return -1;
+				for (unsigned k = 0; k < WIN_M; k++)
+					A[k * WIN_N + i] = (y1[k] - y0[k]) / delta;
+			}
+			for (unsigned k = 0; k < WIN_M; k++) {
+				b[k] = want[k] - y0[k];
+				for (int i = 0; i < WIN_N; i++)
+					b[k] += A[k * WIN_N + i] * x[i];
+			}
+			bounded_wlsq(WIN_M, WIN_N, A, b, want, use, lo, hi, x);
+			for (int i = 0; i < WIN_N; i++)
+				*win_knob(cfg, i) = (uint32_t)lround(x[i]);
+		}
+		if (win_eval(y0, cfg, r, &f->evals, err))
+			return -1;
+		for (int i = 0; i < WIN_N; i++) {
+			/* each knob against the kind it weighs most in */
+			unsigned kk = WIN_M;
+			double best = -1;
+
+			for (unsigned k = 0; k < WIN_M; k++)
+				if (use[k] && A[k * WIN_N + i] * x[i] / want[k] > best) {
+					best = A[k * WIN_N + i] * x[i] / want[k];
+					kk = k;
+				}
+			p = add(f, win_names[i], win_units[i], *win_knob(cfg, i), lo[i], hi[i],
+				"least squares");
+			if (kk < WIN_M) {
+				snprintf(what, sizeof(what), "fault_latency.%s.p50_ns", cal_lat_name(kk));
+				explains(p, what, want[kk] / clk, y0[kk] / clk);
+			}
+		}
+	}
+
+	/* the faults' wall time: linear in three knobs (one, with the windows fitted) */
 	{
 		double lo[LS_N] = { 0, 0, 0 }, hi[LS_N] = { 100000, 100000, 100000 };
 		double want[LS_M], y0[LS_M], y1[LS_M], A[LS_M][LS_N], b[LS_M], x[LS_N];
 		const double delta = 1000;
+
+		/* the windows' knobs stay as fitted to them */
+		for (int i = 1; windows && i < LS_N; i++)
+			lo[i] = hi[i] = *ls_knob(cfg, i);
 
 		for (int k = 0; k < LS_M; k++)
 			want[k] = r->fault[ls_kinds[k]][CAL_WARM].us_per_fault.median * 1000 * clk;
@@ -1063,7 +1248,7 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 		}
 		if (ls_eval(y0, cfg, o, &f->evals, err))
 			return -1;
-		for (int i = 0; i < LS_N; i++) {
+		for (int i = 0; i < (windows ? 1 : LS_N); i++) {
 			p = add(f, ls_names[i], ls_units[i], *ls_knob(cfg, i), lo[i], hi[i],
 				"least squares");
 			snprintf(what, sizeof(what), "faults.%s.warm.us_per_fault",

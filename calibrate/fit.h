@@ -79,9 +79,10 @@ struct cal_fit_opts {
 	uint64_t chase_loads;	/* loads per simulated chase */
 	uint64_t fault_pages;	/* 4 KiB faults per simulated fault run */
 	uint64_t max_chase_bytes;	/* page chases beyond are not simulated; 0: all */
+	uint64_t fit_chase_bytes;	/* nor fitted to (each costs its whole buffer) */
 };
 
-/* 24 evaluations, 8192 loads, 2048 faults. */
+/* 24 evaluations, 8192 loads, 2048 faults, page chases fitted up to 256 MiB. */
 void cal_fit_opts_init(struct cal_fit_opts *o);
 
 struct cal_fit {

@@ -152,6 +152,7 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 		/* the quick fit: fewer search evaluations, page chases up to 64 MiB */
 		o.max_evals = 12;
 		o.max_chase_bytes = 64ull << 20;
+		o.fit_chase_bytes = 64ull << 20;
 	}
 	if (cal_fit(f, r, &fit_base, &o, source, &err)) {
 		fprintf(stderr, "virtuoso calibrate: the fit failed: ");

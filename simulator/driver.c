@@ -514,6 +514,8 @@ static __attribute__((noinline)) int fault_timed_access(struct driver_state *st,
 		if (request(st, &rq, &rs) || count_fault(st, op, r, ph, write, &rs))
 			return -1;
 		side_latencies_push(&r->latency, st->fault_ns);
+		if (ph)
+			side_latencies_push(&ph->latency, st->fault_ns);
 	} while (timing_translate(st->tm, addr, write, pa, tcycles));
 	return 0;
 }
@@ -1028,8 +1030,10 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 void driver_release(struct driver_run *run)
 {
 	if (run->phases && run->spec)
-		for (size_t i = 0; i < run->spec->nr_phases; i++)
+		for (size_t i = 0; i < run->spec->nr_phases; i++) {
 			free(run->phases[i].pages);
+			side_latencies_release(&run->phases[i].latency);
+		}
 	for (size_t i = 0; i < run->nr_reasons; i++)
 		free(run->reasons[i]);
 	free(run->reasons);

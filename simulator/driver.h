@@ -126,6 +126,7 @@ struct driver_phase {
 	bool timed_out;				/* a khugepaged_wait that gave up */
 	int collapse_errno;			/* MADV_COLLAPSE's error, 0 if none */
 	uint64_t (*pages)[PAGE_CLASS_NR];		/* per region, at the phase end */
+	struct side_latencies latency;		/* timed: its user faults' simulated ns */
 };
 
 struct driver_run {
