@@ -24,6 +24,7 @@ void cal_fit_opts_init(struct cal_fit_opts *o)
 	o->fault_pages = 2048;
 	o->max_chase_bytes = 0;
 	o->fit_chase_bytes = 256ull << 20;
+	o->grid_passes = 2;
 }
 
 /* ---- reading measurements.json ------------------------------------------ */
@@ -660,12 +661,13 @@ static double search_objective(unsigned n, const double *x, double *grad, void *
  * size, and how steep a knee is depends on the replacement (a chase that
  * goes round a cycle larger than an LRU cache misses every time; random or
  * RRIP replacement keep part of it). A grid: each of the ways with sets
- * fixed (32 ways of the base's capacity, so one way is 1/32 of it) and
+ * fixed (so that the base's capacity is 32 to 63 of its ways: the base is
+ * on the grid when that is a multiple of 8) and
  * each replacement, scored as the search scores (search_objective) over
  * c's window of points; the best is kept (the first of equals:
  * deterministic).
  */
-static const uint32_t grid_ways[] = { 2, 3, 4, 5, 6, 8, 12, 16, 24, 32 };
+static const uint32_t grid_ways[] = { 2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 40, 48, 56 };
 #define GRID_NR (sizeof(grid_ways) / sizeof(grid_ways[0]))
 
 static struct sa_config *grid_cache(struct sim_config *cfg, int level)
@@ -700,7 +702,7 @@ static int cache_grid(struct search_ctx *c, int level, const double *x)
 	return 0;
 }
 
-/* sets for 32 ways of the capacity, a power of two (sa.h) */
+/* sets for 32 to 63 ways of the capacity, a power of two (sa.h) */
 static void grid_sets(struct sa_config *sa)
 {
 	uint64_t cap = sa_bytes(sa);
@@ -998,6 +1000,8 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 		c.cfg = *cfg;
 		c.dram0 = cfg->dram;
 		for (int pass = 0; pass < 2; pass++) {
+			if (pass && o->grid_passes < 2)
+				break;
 			/* L2's knee up to twice its size, the LLC's up to 16 times L2 */
 			c.from = c1;
 			c.upto = 2 * c2;

@@ -2,40 +2,57 @@
  * fit.h - the calibration fit: measurements.json (calibrate/measure.h) into
  * a complete simulator configuration for the host that was measured.
  *
- * Three ways a parameter is obtained, each recorded ("method"):
+ * Four ways a parameter is obtained, each recorded ("method"):
  *
  *   measured		what a microbenchmark isolates, taken directly:
  *			core.freq_mhz from the clock, zero and copy
  *			bandwidth from memset and memcpy, executor_cycles
  *			from the executor's ns per access times the clock
  *			less work_cycles, first_touch_cycles_per_4k from the
- *			cold write fault less the warm one, l1d and l2
- *			latencies from the line chase's plateaus
- *   least squares	a linear cost model: the warm write_4k, zero_read and
- *			zero_cow faults (each the simulated per-fault time of
- *			the same microbenchmark) against
- *			core.fault_outside_window_cycles,
+ *			cold write fault less the warm one, l1d.latency from
+ *			the line chase's L1 plateau, mmu.stlb.latency from
+ *			the page chase's STLB plateau (NOHUGEPAGE, more pages
+ *			than the L1 TLB holds, fewer than half the STLB's,
+ *			lines that stay in L1D)
+ *   grid		discrete choices, each candidate simulated: each of
+ *			L2's and the LLC's ways (sets fixed so that the base's
+ *			capacity is 32 to 63 of them) and replacement (lru,
+ *			srrip, random) against the line chase over its knee
+ *			(L1 to 2 x L2, L2 to 16 x L2); in a guest, the host's
+ *			page size (4 KiB or 2 MiB) against the page chase in
+ *			both advices up to fit_chase_bytes
+ *   search		l2.latency, llc.latency and dram.t_row_miss (t_row_hit
+ *			and t_row_empty scaled with it, keeping the base's
+ *			ratios): NLopt's LN_BOBYQA, bounded, a fixed number of
+ *			evaluations, the simulator in the loop, minimising the
+ *			squared log ratio of the simulated to the measured line
+ *			chase at every point beyond L1 up to 64 MiB; the grids
+ *			run before it (from the plateaus' guesses) and again
+ *			after (grid_passes)
+ *   least squares	linear cost models, the Jacobian by finite differences
+ *			of the simulator, solved with bounds by projected
+ *			Gauss-Seidel on the normal equations, twice:
+ *			with fault_latency measured, mimicos.cost.fault,
+ *			page_alloc, zero_page and tlb_flush against the p50 of
+ *			the kernel's fault window of every kind measured (the
+ *			suite's own spec simulated, each equation relative to
+ *			its p50), then core.fault_outside_window_cycles against
+ *			the probe-free wall time of the warm write_4k, zero_read
+ *			and zero_cow faults; without it, the wall times alone
+ *			against core.fault_outside_window_cycles,
  *			mimicos.cost.zero_page and mimicos.cost.tlb_flush
- *			(Linux clears, not copies, on a write to the zero
- *			page: its flush of the old mapping tells it apart);
- *			the Jacobian by finite differences of the simulator,
- *			solved with bounds by projected Gauss-Seidel on the
- *			normal equations (fixed iterations), twice
- *   search		llc.latency and dram.t_row_miss (t_row_hit and
- *			t_row_empty scaled with it, keeping the base's
- *			ratios): NLopt's LN_BOBYQA, bounded, a fixed number
- *			of evaluations, the simulator in the loop, minimising
- *			the squared relative error of the simulated line
- *			chase at every measured size beyond L2's capacity
+ *
+ * The chases are simulated as the suite runs them: the loads alone (two
+ * runs differing only in their number of loads, differenced: the build of
+ * the links cancels), after one lap of the cycle (the caches hold what a
+ * lap leaves). The page chase strides a page and a line, so slot i lies on
+ * its own page at line i mod 64, as the suite's (7 i) mod 64 spreads them.
  *
  * Plateaus: for a cache of capacity C whose inner level holds C' (0 for
- * L1), the plateau is the largest point with 2 C' <= bytes <= C / 2
- * (inside it, furthest from the inner one); with none, the largest point
- * at most C. DRAM's: the largest point. A level's direct latency is the one
- * with which the simulator's own chase at the plateau's size (two runs: it
- * is linear in the latency, the share of loads reaching the level its
- * slope) takes the plateau's cycles: work cycles, translation and the
- * loads that hit inner levels are the simulator's to account for.
+ * L1), the plateau is the largest point with 2 C' <= bytes <= C / 4 (L2)
+ * or C / 2 (L1); with none, the largest point at most C. They start the
+ * search; L1's is taken directly (two runs: the simulated chase is linear
+ * in the latency).
  *
  * Everything is deterministic: fixed seeds (the specs'), fixed iteration
  * and evaluation limits, no clock read.
@@ -80,6 +97,7 @@ struct cal_fit_opts {
 	uint64_t fault_pages;	/* 4 KiB faults per simulated fault run */
 	uint64_t max_chase_bytes;	/* page chases beyond are not simulated; 0: all */
 	uint64_t fit_chase_bytes;	/* nor fitted to (each costs its whole buffer) */
+	unsigned grid_passes;	/* the caches' grids: before the search, and after (2) */
 };
 
 /* 24 evaluations, 8192 loads, 2048 faults, page chases fitted up to 256 MiB. */

@@ -149,8 +149,9 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 	fit_base = base_path || !r->has_geometry ? base : r->geometry;
 	cal_fit_opts_init(&o);
 	if (quick) {
-		/* the quick fit: fewer search evaluations, page chases up to 64 MiB */
+		/* the quick fit: fewer search evaluations, one grid pass, page chases up to 64 MiB */
 		o.max_evals = 12;
+		o.grid_passes = 1;
 		o.max_chase_bytes = 64ull << 20;
 		o.fit_chase_bytes = 64ull << 20;
 	}

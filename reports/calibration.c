@@ -281,8 +281,11 @@ static void plot_page_chase(struct plotter *p, const struct cal_view *v, struct 
 			dat_num(d, true, m->page[t][i].ns_per_load.median);
 			dat_num(d, true, m->page[t][i].ns_per_load.min);
 			dat_num(d, true, m->page[t][i].ns_per_load.max);
-			dat_num(d, page_sim(v->before, t, i, &ns), ns);
-			dat_num(d, page_sim(v->after, t, i, &ns), ns);
+			bool have = page_sim(v->before, t, i, &ns);
+
+			dat_num(d, have, ns);
+			have = page_sim(v->after, t, i, &ns);
+			dat_num(d, have, ns);
 		}
 		fputc('\n', d);
 	}
@@ -510,10 +513,14 @@ static void section_page(struct cdoc *d, const struct cal_view *v, struct plotte
 			for (int t = 0; t < 2; t++) {
 				cell[2 + 3 * t] = fmt_unit(num[3 * t], sizeof(num[0]), true,
 							   v->m->page[t][i].ns_per_load.median, "ns");
-				cell[3 + 3 * t] = fmt_unit(num[3 * t + 1], sizeof(num[0]),
-							   page_sim(v->before, t, i, &ns), ns, "ns");
-				cell[4 + 3 * t] = fmt_unit(num[3 * t + 2], sizeof(num[0]),
-							   page_sim(v->after, t, i, &ns), ns, "ns");
+				/* the value first: an argument list has no order */
+				bool have = page_sim(v->before, t, i, &ns);
+
+				cell[3 + 3 * t] = fmt_unit(num[3 * t + 1], sizeof(num[0]), have, ns,
+							   "ns");
+				have = page_sim(v->after, t, i, &ns);
+				cell[4 + 3 * t] = fmt_unit(num[3 * t + 2], sizeof(num[0]), have, ns,
+							   "ns");
 			}
 			cell[8] = thp;
 			c_row(d, cell, 9, 0x1fc);

@@ -120,16 +120,18 @@ static uint64_t kernel_tlb(struct timing *t, uint64_t paddr, uint64_t len)
 	return cyc;
 }
 
-/* A bulk operation's cost, at least 'len' bytes at 'gbs' GB/s (0: no floor). */
-static uint64_t bulk_floor(const struct timing *t, uint64_t cycles, uint64_t len, double gbs)
+/*
+ * A bulk operation's cost: 'len' bytes at 'gbs' GB/s, when a calibration
+ * measured that rate (a streaming clear or copy, prefetched and
+ * write-combined, is not a sum of its lines' latencies); 0: the caches'
+ * own estimate, 'cycles'. The caches see every line either way.
+ */
+static uint64_t bulk_rate(const struct timing *t, uint64_t cycles, uint64_t len, double gbs)
 {
-	uint64_t floor;
-
 	if (gbs <= 0)
 		return cycles;
 	/* bytes / (GB/s) is ns; ns * MHz / 1000 is cycles */
-	floor = (uint64_t)((double)len * t->cfg.core.freq_mhz / (1000.0 * gbs));
-	return floor > cycles ? floor : cycles;
+	return (uint64_t)((double)len * t->cfg.core.freq_mhz / (1000.0 * gbs));
 }
 
 /*
@@ -158,7 +160,7 @@ static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *ins
 			bulk += kernel_tlb(t, r->paddr, r->len);
 			cyc = memsys_bulk(&t->ms, r->paddr, r->len, MEMSYS_NO_SOURCE, mlp,
 					  MEMSYS_KERNEL);
-			bulk += bulk_floor(t, cyc, r->len, t->cfg.core.zero_bandwidth_gbs);
+			bulk += bulk_rate(t, cyc, r->len, t->cfg.core.zero_bandwidth_gbs);
 			if (r->src == KSTREAM_SRC_DATA)
 				z += r->len;
 			break;
@@ -169,7 +171,7 @@ static uint64_t replay(struct timing *t, const struct kstream *ks, uint64_t *ins
 				bulk += kernel_tlb(t, ks->rec[i + 1].paddr, r->len);
 				cyc = memsys_bulk(&t->ms, ks->rec[i + 1].paddr, r->len, r->paddr,
 						  mlp, MEMSYS_KERNEL);
-				bulk += bulk_floor(t, cyc, r->len, t->cfg.core.copy_bandwidth_gbs);
+				bulk += bulk_rate(t, cyc, r->len, t->cfg.core.copy_bandwidth_gbs);
 				i++;
 			}
 			break;

@@ -52,10 +52,12 @@
  * caches.
  *
  * The calibration knobs (core.h; all 0, off, by default):
- *  - zero_bandwidth_gbs, copy_bandwidth_gbs: a ZERO or COPY costs at least
+ *  - zero_bandwidth_gbs, copy_bandwidth_gbs: a ZERO or COPY costs
  *    len / bandwidth (bytes / GB/s = ns, times freq_mhz / 1000, rounded
- *    down), whatever memsys_bulk() gives; its translations come on top. A
- *    floor independent of the user's memory parallelism (mlp).
+ *    down) instead of what memsys_bulk() gives (which still moves its lines
+ *    through the caches); its translations come on top. A measured
+ *    streaming rate: not a sum of the lines' latencies over the user's
+ *    memory parallelism (mlp).
  *  - fault_outside_window_cycles: per fault, charged with the exit (after
  *    the window), outside the window: the runtime grows, no latency does;
  *    counted in fault_entry_exit_cycles. System calls are not charged it.

@@ -47,6 +47,10 @@ static void setup(void)
 	cJSON_Delete(root);
 	sim_config_init(&base);
 	cal_fit_opts_init(&o);
+	/* the quick fit (virtuoso calibrate --quick): the report, not the fit, is under test */
+	o.max_evals = 12;
+	o.grid_passes = 1;
+	o.max_chase_bytes = o.fit_chase_bytes = 64ull << 20;
 	cr_assert_eq(cal_fit(fit, measured, &base, &o, HOST_FILE, &err), 0, "%s: %s", err.path,
 		     err.msg);
 	cr_assert_not_null(mkdtemp(dir));
@@ -111,11 +115,26 @@ Test(calibration, markdown_holds_a_row_per_parameter_from_the_fit, .init = setup
 			cr_expect_not_null(strstr(md, row), "%s: no residual %s", p->name, row);
 		}
 	}
-	/* the chases and faults, with units; the page chase said to be measured only */
+	/*
+	 * the chases and faults, with units; the page chase simulated up to
+	 * the quick fit's 64 MiB: its 32 KiB row has a value in all six
+	 * columns, its 128 MiB row "-" in the four simulated ones
+	 */
 	cr_expect_not_null(strstr(md, "| 16 KiB | "));
 	cr_expect_not_null(strstr(md, " ns | "));
 	cr_expect_not_null(strstr(md, " µs | "));
-	cr_expect_not_null(strstr(md, "Measured only: the fit simulates no page chase"));
+	{
+		const char *row = strstr(md, "| 32 KiB | 8 | "), *big = strstr(md, "| 128 MiB | 32768 | ");
+		size_t ns = 0, dash = 0;
+
+		cr_assert(row && big, "no page-chase rows in:\n%s", md);
+		for (const char *c = row; *c && *c != '\n'; c++)
+			ns += !strncmp(c, " ns |", 5);
+		for (const char *c = big; *c && *c != '\n'; c++)
+			dash += !strncmp(c, "| - |", 5);
+		cr_expect_eq(ns, 6, "%.200s", row);
+		cr_expect_eq(dash, 4, "%.200s", big);
+	}
 	cr_expect_eq(count(md, "*Figure in calibration.html: "), NR_FIGURES);
 	cr_expect_null(strstr(md, "<svg"));
 	free(md);
@@ -140,7 +159,8 @@ Test(calibration, html_inlines_an_svg_per_figure, .init = setup, .fini = teardow
 	cr_expect_null(strstr(html, "<link"));
 	cr_expect_not_null(strstr(html, "Line-granular chase: measured vs simulated before and "
 				  "after calibration (ns per load)"));
-	cr_expect_not_null(strstr(html, "Page-granular chase, measured in both THP modes"));
+	cr_expect_not_null(strstr(html, "Page-granular chase in both THP modes: measured vs "
+				  "simulated before and after calibration (ns per load)"));
 	cr_expect_not_null(strstr(html, "Fault cost per kind: measured (warm, cold) vs simulated"));
 	cr_expect_eq(count(html, "</html>"), 1);
 	free(html);
