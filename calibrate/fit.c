@@ -670,9 +670,9 @@ static double search_objective(unsigned n, const double *x, double *grad, void *
  * physically indexed L2 under a host's scattered pages holds less than its
  * size, and how steep a knee is depends on the replacement (a chase that
  * goes round a cycle larger than an LRU cache misses every time; random or
- * RRIP replacement keep part of it). A grid: each of the ways with sets
- * fixed (so that the base's capacity is 32 to 63 of its ways: the base is
- * on the grid when that is a multiple of 8) and
+ * RRIP replacement keep part of it). A grid: each of the ways with the
+ * base's sets (so a way is the base's capacity over its ways, and the base
+ * is on the grid when its ways are) and
  * each replacement, scored as the search scores (search_objective) over
  * c's window of points; the best is kept (the first of equals:
  * deterministic).
@@ -712,13 +712,39 @@ static int cache_grid(struct search_ctx *c, int level, const double *x)
 	return 0;
 }
 
-/* sets for 32 to 63 ways of the capacity, a power of two (sa.h) */
-static void grid_sets(struct sa_config *sa)
-{
-	uint64_t cap = sa_bytes(sa);
+/*
+ * The knobs are whole cycles, so the search's objective is a staircase its
+ * quadratic models can stop short on: a coordinate descent on the integers
+ * from where it stopped, each knob stepped by one cycle while that
+ * improves, at most 'POLISH_STEPS' steps each, twice round.
+ */
+#define POLISH_STEPS	8
 
-	while (sa->sets > 1 && (uint64_t)sa->sets * 64 * 32 > cap)
-		sa->sets >>= 1;
+static int polish(struct search_ctx *c, double *x, const double *lo, const double *hi,
+		  double *best)
+{
+	for (int i = 0; i < SEARCH_N; i++)
+		x[i] = round(x[i]);
+	*best = search_objective(SEARCH_N, x, NULL, c);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < SEARCH_N; i++)
+			for (int dir = -1; dir <= 1; dir += 2)
+				for (int k = 0; k < POLISH_STEPS; k++) {
+					double keep = x[i], v;
+
+					if (x[i] + dir < lo[i] || x[i] + dir > hi[i])
+						break;
+					x[i] += dir;
+					v = search_objective(SEARCH_N, x, NULL, c);
+					if (c->failed)
+						return -1;
+					if (v >= *best) {
+						x[i] = keep;
+						break;
+					}
+					*best = v;
+				}
+	return 0;
 }
 
 /* ---- translation: the page chase ----------------------------------------- */
@@ -1005,8 +1031,6 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 			      hi[0]);
 		x[1] = clampd(round(ns3 * clk) - cfg->l1d.latency - x[0], lo[1], hi[1]);
 		x[2] = clampd(round(ns4 * clk) - cfg->l1d.latency - x[0] - x[1], lo[2], hi[2]);
-		grid_sets(&cfg->l2);
-		grid_sets(&cfg->llc);
 		c.cfg = *cfg;
 		c.dram0 = cfg->dram;
 		for (int pass = 0; pass < 2; pass++) {
@@ -1053,6 +1077,8 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 			if (res < 0 && res != NLOPT_ROUNDOFF_LIMITED)
 				return wl_error_set(err, "calibrate/fit.c", "",
 						    "the search failed: nlopt %d", (int)res);
+			if (o->grid_passes >= 2 && polish(&c, x, lo, hi, &minf))
+				return -1;
 		}
 		search_apply(&c.cfg, &c.dram0, x);
 		*cfg = c.cfg;

@@ -15,8 +15,8 @@
  *			than the L1 TLB holds, fewer than half the STLB's,
  *			lines that stay in L1D)
  *   grid		discrete choices, each candidate simulated: each of
- *			L2's and the LLC's ways (sets fixed so that the base's
- *			capacity is 32 to 63 of them) and replacement (lru,
+ *			L2's and the LLC's ways (2 to 56, the base's sets) and
+ *			replacement (lru,
  *			srrip, random) against the line chase over its knee
  *			(L1 to 2 x L2, L2 to 16 x L2); in a guest, the host's
  *			page size (4 KiB or 2 MiB) against the page chase in

@@ -113,7 +113,7 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 	       "core.copy_bandwidth_gbs");
 	within(param(f, "llc.latency"), truth.llc.latency, "llc.latency");
 	within(param(f, "dram.t_row_miss"), truth.dram.t_row_miss, "dram.t_row_miss");
-	/* the grid keeps each cache's capacity as 32 of its ways: the truth's is one of them */
+	/* the grid keeps each cache's sets: the truth's ways are among its candidates */
 	cr_expect_eq((uint64_t)f->cfg.l2.sets * f->cfg.l2.ways,
 		     (uint64_t)truth.l2.sets * truth.l2.ways, "l2: %u x %u sets x ways, truth %u x %u",
 		     f->cfg.l2.sets, f->cfg.l2.ways, truth.l2.sets, truth.l2.ways);
@@ -121,6 +121,10 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 		     (uint64_t)truth.llc.sets * truth.llc.ways,
 		     "llc: %u x %u sets x ways, truth %u x %u", f->cfg.llc.sets, f->cfg.llc.ways,
 		     truth.llc.sets, truth.llc.ways);
+	cr_expect_eq(f->cfg.l2.repl, truth.l2.repl, "l2 replacement %d, truth %d", f->cfg.l2.repl,
+		     truth.l2.repl);
+	cr_expect_eq(f->cfg.llc.repl, truth.llc.repl, "llc replacement %d, truth %d",
+		     f->cfg.llc.repl, truth.llc.repl);
 	cr_expect(f->cfg.calibration.given);
 	free(r);
 	free(f);
