@@ -138,6 +138,8 @@ static struct cal_results *host_results(void)
 
 	cr_assert_not_null(r);
 	cr_assert_eq(wj_load_object(HOST_FILE, &root, &err), 0, "%s: %s", err.file, err.msg);
+	/* the section's absence is under test: a file from before the suite measured it */
+	cJSON_DeleteItemFromObject(root, "fault_latency");
 	cr_assert_eq(cal_results_from_json(r, root, HOST_FILE, &err), 0, "%s: %s: %s", err.file,
 		     err.path, err.msg);
 	cJSON_Delete(root);
