@@ -259,7 +259,7 @@ static int mmu_from_json(const struct wj_ctx *c, const cJSON *o, struct mmu_conf
 					    "pwc_pml4", "pwc_pdpt", "pwc_pd", "walkers",
 					    "nested", NULL };
 	static const char *const nested_keys[] = { "enabled", "host_page_size", "host_levels",
-						   "ntlb", NULL };
+						   "ntlb", "host_frames", NULL };
 	struct { const char *key; struct sa_config *s; } sas[] = {
 		{ "dtlb_4k", &m->dtlb_4k }, { "dtlb_2m", &m->dtlb_2m },
 		{ "dtlb_1g", &m->dtlb_1g }, { "dtlb", &m->dtlb }, { "stlb", &m->stlb },
@@ -308,6 +308,17 @@ static int mmu_from_json(const struct wj_ctx *c, const cJSON *o, struct mmu_conf
 		return -1;
 	if (r)
 		m->nested.host_levels = (uint32_t)u;
+	{
+		const char *hf;
+
+		if ((r = wj_string(c, sub, "mmu.nested", "host_frames", false, &hf)) < 0)
+			return -1;
+		if (r && strcmp(hf, "scattered") && strcmp(hf, "contiguous"))
+			return wj_fail(c, "mmu.nested", "host_frames",
+				       "expected \"scattered\" or \"contiguous\", got \"%.40s\"", hf);
+		if (r)
+			m->nested.contiguous = !strcmp(hf, "contiguous");
+	}
 	if ((sub = cJSON_GetObjectItemCaseSensitive(sub, "ntlb")) &&
 	    sa_from_json(c, sub, "mmu.nested.ntlb", &m->nested.ntlb))
 		return -1;
@@ -599,6 +610,8 @@ static cJSON *mmu_to_json(const struct mmu_config *m)
 		cJSON_AddNumberToObject(n, "host_page_size", (double)m->nested.host_page_size);
 		cJSON_AddNumberToObject(n, "host_levels", m->nested.host_levels);
 		cJSON_AddItemToObject(n, "ntlb", sa_config_to_json(&m->nested.ntlb));
+		cJSON_AddStringToObject(n, "host_frames",
+					m->nested.contiguous ? "contiguous" : "scattered");
 	}
 	return o;
 }

@@ -283,6 +283,24 @@ static inline int tlb_hit(struct mmu *m, uint16_t asid, uint64_t va, bool write,
 }
 
 /*
+ * The host frame of guest frame 'gfn' (host pages of 1 << shift bytes), as
+ * a byte offset below MMU_NESTED_GPA_LIMIT: a fixed bijection of the frame
+ * numbers (an odd multiply, an xorshift and another odd multiply, each
+ * invertible modulo 2^k), so that consecutive guest frames lie scattered
+ * in the host's memory as a host's allocator leaves them, and a
+ * physically indexed cache sees their lines in unrelated sets.
+ */
+static uint64_t host_frame(uint64_t gfn, unsigned int shift)
+{
+	unsigned int k = 40 - shift;		/* MMU_NESTED_GPA_LIMIT is 2^40 */
+	uint64_t mask = (1ULL << k) - 1, y = (gfn * 0x9e3779b97f4a7c15ULL) & mask;
+
+	y ^= y >> (k / 2 ? k / 2 : 1);
+	y = (y * 0xbf58476d1ce4e5b9ULL) & mask;
+	return y << shift;
+}
+
+/*
  * Nested: the host-physical address of guest-physical 'gpa', by the NTLB or
  * a host walk (its references counted in r and the stats, its time in *cyc).
  */
@@ -311,7 +329,9 @@ static uint64_t gpa_to_hpa(struct mmu *m, uint64_t gpa, uint64_t *cyc, struct mm
 		r->refs++;
 		m->stats.host_refs[l - 1]++;
 	}
-	hpa = gpa + MMU_NESTED_GPA_OFFSET;
+	hpa = MMU_NESTED_GPA_OFFSET + (m->cfg.nested.contiguous ? gpa & ~((1ULL << m->host_shift) - 1)
+				       : host_frame(gpa >> m->host_shift, m->host_shift)) +
+	      (gpa & ((1ULL << m->host_shift) - 1));
 	if (m->ntlbp)
 		sa_insert(m->ntlbp, key, 0,
 			  sa_tlb_payload(hpa & ~((1ULL << m->host_shift) - 1), m->host_shift,

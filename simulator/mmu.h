@@ -17,7 +17,8 @@
  *                                                  holding the entry (the next table)
  *   "walkers": 4,                                  page walks in flight at once
  *   "nested": { "enabled": false, "host_page_size": 4096 | 2097152 | 1073741824,
- *               "host_levels": 4 | 5, "ntlb": SA }
+ *               "host_levels": 4 | 5, "ntlb": SA,
+ *               "host_frames": "scattered" | "contiguous" }
  *                                                  2D walks: every guest table access and
  *                                                  the final guest-physical address go
  *                                                  through the host's tables; ntlb caches
@@ -50,6 +51,7 @@ struct nested_config {
 	bool enabled;
 	uint64_t host_page_size;	/* 4 KiB, 2 MiB or 1 GiB */
 	uint32_t host_levels;		/* 4 or 5 */
+	bool contiguous;		/* host frames = guest frames (JSON host_frames "contiguous") */
 	struct sa_config ntlb;		/* guest-physical -> host-physical, per host page */
 };
 
@@ -136,7 +138,14 @@ struct mmu_config {
  * their entries are computed, never stored, and only their addresses reach
  * port->access():
  *
- *   host-physical = guest-physical + MMU_NESTED_GPA_OFFSET (1 TiB);
+ *   host-physical = MMU_NESTED_GPA_OFFSET (1 TiB) + the host frame of the
+ *   guest's frame (frames of host_page_size) + the offset in it, the host
+ *   frame a fixed bijection of the guest's (mmu.c host_frame()): a host
+ *   allocator scatters a guest's consecutive frames, and its caches are
+ *   physically indexed, so lines that follow their page's index do not
+ *   crowd a few sets as they would in one contiguous run; with
+ *   host_frames "contiguous" (cfg.nested.contiguous), host-physical =
+ *   guest-physical + MMU_NESTED_GPA_OFFSET;
  *   guest-physical addresses must be below MMU_NESTED_GPA_LIMIT (1 TiB,
  *   checked: aborts);
  *   the host table of level L (1..host_levels) covering guest-physical g

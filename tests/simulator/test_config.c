@@ -392,6 +392,12 @@ Test(config, calibration_knobs_off_by_default_and_checked)
 	cr_expect_eq(c.core.executor_cycles[WL_PAT_ZIPF], 4);
 	cr_expect_eq(c.core.executor_cycles[WL_PAT_CHASE], 0);
 
+	cr_expect(!c.mmu.nested.contiguous, "host frames are scattered by default");
+	expect_ok("{\"mmu\": {\"nested\": {\"host_frames\": \"contiguous\"}}}", &c);
+	cr_expect(c.mmu.nested.contiguous);
+	expect_error("{\"mmu\": {\"nested\": {\"host_frames\": \"packed\"}}}",
+		     "mmu.nested.host_frames");
+	expect_error("{\"mmu\": {\"nested\": {\"host_frames\": true}}}", "mmu.nested.host_frames");
 	expect_error("{\"core\": {\"zero_bandwidth_gbs\": -1}}", "core.zero_bandwidth_gbs");
 	expect_error("{\"core\": {\"copy_bandwidth_gbs\": \"fast\"}}",
 		     "core.copy_bandwidth_gbs");

@@ -482,6 +482,8 @@ static void pin_config(struct timing_config *c)
 	c->mmu.nested.host_page_size = 4096;
 	c->mmu.nested.host_levels = 4;
 	c->mmu.nested.ntlb = sa(4, 4, 2);
+	/* host-physical = gpa + 1 TiB: the pinned banks and rows are worked out on it */
+	c->mmu.nested.contiguous = true;
 	c->l1d = sa(64, 8, 4);
 	c->l2 = sa(512, 8, 10);
 	c->llc = sa(4096, 16, 30);
