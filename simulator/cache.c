@@ -307,6 +307,7 @@ int sa_init(struct sa_cache *c, const struct sa_config *cfg, const char *name,
 	c->cfg = *cfg;
 	c->set_mask = cfg->sets - 1;
 	c->set_shift = (uint32_t)__builtin_ctz(cfg->sets);
+	c->hashed = cfg->hashed && cfg->sets > 1;
 	c->exact_shift = c->set_shift + 14;
 	c->ways = cfg->ways;
 	c->ops = sa_repl_ops[cfg->repl];

@@ -235,6 +235,7 @@ struct sa_cache {
 	char *name;			/* copy of sa_init()'s, for reports */
 	uint32_t set_mask;		/* sets - 1 */
 	uint32_t set_shift;		/* log2(sets) */
+	bool hashed;			/* cfg.hashed: the set an xor of the key's fields */
 	uint32_t ways;
 	const struct sa_repl_ops *ops;
 	struct wl_rng *rng;		/* RANDOM's generator (not owned) */
@@ -309,9 +310,17 @@ static inline uint32_t sa_entries(const struct sa_cache *c)
 	return (c->set_mask + 1) * c->ways;
 }
 
-/* The set 'key' maps to: key modulo sets. */
+/*
+ * The set 'key' maps to: key modulo sets; hashed, the xor of the key's low
+ * three fields of log2(sets) bits, as a sliced LLC spreads addresses that
+ * share their low bits (one line at the same offset of every page) over
+ * all its sets. (set, key >> log2(sets)) still gives the key back
+ * (cache_fast.h __sa_key()).
+ */
 static inline uint32_t sa_set_of(const struct sa_cache *c, uint64_t key)
 {
+	if (c->hashed)
+		key ^= (key >> c->set_shift) ^ (key >> 2 * c->set_shift);
 	return (uint32_t)(key & c->set_mask);
 }
 

@@ -218,9 +218,14 @@ int32_t __sa_find_wide(const struct sa_cache *c, uint32_t set, uint64_t key,
 static inline uint64_t __sa_key(const struct sa_cache *c, uint32_t set, uint32_t way,
 				uint32_t tag)
 {
+	uint64_t above;
+
 	if (tag & SA_TAG_LONG)
 		return c->keys[(size_t)set * c->ways + way];
-	return (uint64_t)(tag >> SA_TAG_KEY_SHIFT) << c->set_shift | set;
+	above = tag >> SA_TAG_KEY_SHIFT;
+	if (c->hashed)	/* set = low ^ above ^ (above >> shift), all masked: undo it */
+		set = (uint32_t)((set ^ above ^ (above >> c->set_shift)) & c->set_mask);
+	return above << c->set_shift | set;
 }
 
 /* The way of (key, asid) in 'set', or -1. */

@@ -137,7 +137,8 @@ static const char *phrase_key(const char *phrase, const char *const *keys)
 static int sa_from_json(const struct wj_ctx *c, const cJSON *o, const char *path,
 			struct sa_config *s)
 {
-	static const char *const keys[] = { "sets", "ways", "latency", "replacement", NULL };
+	static const char *const keys[] = { "sets", "ways", "latency", "replacement", "index",
+					    NULL };
 	const char *name;
 	uint64_t u;
 	int r;
@@ -161,6 +162,13 @@ static int sa_from_json(const struct wj_ctx *c, const cJSON *o, const char *path
 	if (r && sa_repl_from_name(name, &s->repl))
 		return wj_fail(c, path, "replacement",
 			       "expected \"lru\", \"srrip\" or \"random\", got \"%s\"", name);
+	if ((r = wj_string(c, o, path, "index", false, &name)) < 0)
+		return -1;
+	if (r && strcmp(name, "modulo") && strcmp(name, "xor"))
+		return wj_fail(c, path, "index", "expected \"modulo\" or \"xor\", got \"%.40s\"",
+			       name);
+	if (r)
+		s->hashed = !strcmp(name, "xor");
 	return 0;
 }
 
@@ -555,6 +563,8 @@ cJSON *sa_config_to_json(const struct sa_config *s)
 	cJSON_AddNumberToObject(o, "ways", s->ways);
 	cJSON_AddNumberToObject(o, "latency", s->latency);
 	cJSON_AddStringToObject(o, "replacement", name ? name : "?");
+	if (s->hashed)	/* modulo, the default, is left out: the presets hold what differs */
+		cJSON_AddStringToObject(o, "index", "xor");
 	return o;
 }
 

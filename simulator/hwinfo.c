@@ -461,6 +461,13 @@ static void llc_to_config(const struct hwinfo *hw, struct sim_config *cfg)
 		note(cfg, "llc: the L3 is %s %u-way, %s: configured whole, %u sets x %u ways = %s",
 		     whole, c->ways, c->shared_cpus ? "not shared" : "sharing unknown",
 		     cfg->llc.sets, cfg->llc.ways, got);
+	/*
+	 * Intel's and AMD's L3s are sliced, the slice chosen by a hash of the
+	 * physical address: lines at the same offset of many pages spread
+	 * over all of it, which a modulo index would crowd into a few sets
+	 */
+	cfg->llc.hashed = true;
+	note(cfg, "llc: index hashed (\"xor\"): an x86 L3's slices are chosen by an address hash");
 }
 
 void hwinfo_nested(bool guest, struct nested_config *n)

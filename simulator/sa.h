@@ -2,7 +2,7 @@
  * sa.h - the configuration of one set-associative structure (cache, TLB or
  * page-walk cache): what every such component's JSON object holds. The
  * structure itself is in cache.h. JSON keys are the field names:
- *	{ "sets": 16, "ways": 4, "latency": 1, "replacement": "lru" }
+ *	{ "sets": 16, "ways": 4, "latency": 1, "replacement": "lru", "index": "modulo" }
  */
 #ifndef SIMULATOR_SA_H
 #define SIMULATOR_SA_H
@@ -22,6 +22,7 @@ struct sa_config {
 	uint32_t ways;		/* >= 1 */
 	uint32_t latency;	/* cycles of a lookup */
 	enum sa_repl repl;	/* "replacement": "lru" | "srrip" | "random" */
+	bool hashed;		/* "index": "modulo" (false) | "xor" (true): cache.h sa_set_of() */
 };
 
 /*

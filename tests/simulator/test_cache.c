@@ -795,3 +795,50 @@ Test(cache, access_dirties_on_a_store_hit)
 	cr_expect_eq(c.stats.misses, 1);
 	sa_release(&c);
 }
+
+/*
+ * A hashed index ("index": "xor") on 64 sets x 1 way: keys 64 apart share
+ * their low six bits, so a modulo index puts keys 0, 64, .., 64 * 63 in
+ * set 0 and each evicts the one before, while the xor of the key's 6-bit
+ * fields (k ^ k >> 6 ^ k >> 12 for key 64 i is i ^ (i >> 6) in set bits:
+ * i itself below 64) gives each its own set: all 64 stay. A victim's key,
+ * rebuilt from its set and tag, is the key that was inserted, short and
+ * long alike, and a range invalidation finds them.
+ */
+Test(cache, hashed_index_spreads_keys_sharing_their_low_bits)
+{
+	struct sa_config cfg = { .sets = 64, .ways = 1, .latency = 1, .repl = SA_REPL_LRU };
+	struct sa_cache c;
+	uint64_t v = 0;
+
+	cr_assert_eq(sa_init(&c, &cfg, "modulo", NULL), 0);
+	for (uint64_t i = 0; i < 64; i++)
+		sa_insert(&c, 64 * i, 0, 0, NULL);
+	cr_expect_eq(sa_probe(&c, 0, 0, NULL), false, "modulo: key 0 evicted by key 64");
+	cr_expect(sa_probe(&c, 64 * 63, 0, NULL));
+	sa_release(&c);
+
+	cfg.hashed = true;
+	cr_assert_eq(sa_init(&c, &cfg, "xor", NULL), 0);
+	for (uint64_t i = 0; i < 64; i++)
+		cr_assert_eq(sa_insert(&c, 64 * i, 0, 0, NULL), 0, "key %llu evicted another",
+			     (unsigned long long)(64 * i));
+	for (uint64_t i = 0; i < 64; i++)
+		cr_expect(sa_probe(&c, 64 * i, 0, NULL), "key %llu gone", (unsigned long long)(64 * i));
+	/* key 1's set is 1 ^ 0 ^ 0 = 1, key 64's (64 ^ 1 ^ 0) & 63 = 1: its victim is 64 */
+	cr_expect_eq(sa_insert(&c, 1, 0, 0, &v), SA_VICTIM);
+	cr_expect_eq(v, 64);
+	/*
+	 * a long key (beyond the tag word's 14 bits above the set): 2^40's
+	 * fields above the low six are 0 in bits 0..5 (2^34 and 2^28 are
+	 * multiples of 64), so it takes set 0 and evicts key 0; then it is
+	 * found, and evicted in turn, as itself
+	 */
+	cr_expect_eq(sa_insert(&c, 1ULL << 40, 0, 0, &v), SA_VICTIM);
+	cr_expect_eq(v, 0);
+	cr_expect(sa_probe(&c, 1ULL << 40, 0, NULL));
+	cr_expect_eq(sa_insert(&c, 0, 0, 0, &v), SA_VICTIM);
+	cr_expect_eq(v, 1ULL << 40);
+	cr_expect_eq(sa_invalidate_range(&c, 64 * 2, 64 * 10, 0), 9);
+	sa_release(&c);
+}

@@ -141,22 +141,22 @@ Test(config, round_trip_every_field_changed)
 				       .first_touch_cycles_per_4k = 4321, .cold_share = 0.375,
 				       .executor_cycles = { 2, 3, 5, 7 } };
 	x.mmu.l1_unified = true;
-	x.mmu.dtlb = (struct sa_config){ 1, 72, 2, SA_REPL_SRRIP };
+	x.mmu.dtlb = (struct sa_config){ 1, 72, 2, SA_REPL_SRRIP, false };
 	x.mmu.dtlb_4k.ways = 0;
-	x.mmu.dtlb_1g = (struct sa_config){ 4, 2, 3, SA_REPL_RANDOM };
-	x.mmu.stlb = (struct sa_config){ 256, 12, 9, SA_REPL_SRRIP };
+	x.mmu.dtlb_1g = (struct sa_config){ 4, 2, 3, SA_REPL_RANDOM, false };
+	x.mmu.stlb = (struct sa_config){ 256, 12, 9, SA_REPL_SRRIP, false };
 	x.mmu.stlb_1g = true;
 	x.mmu.pwc = false;
-	x.mmu.pwc_level[PWC_PML5] = (struct sa_config){ 2, 2, 2, SA_REPL_LRU };
+	x.mmu.pwc_level[PWC_PML5] = (struct sa_config){ 2, 2, 2, SA_REPL_LRU, false };
 	x.mmu.pwc_level[PWC_PD].latency = 3;
 	x.mmu.walkers = 6;
 	x.mmu.nested.enabled = true;
 	x.mmu.nested.host_page_size = 2 << 20;
 	x.mmu.nested.host_levels = 5;
-	x.mmu.nested.ntlb = (struct sa_config){ 8, 8, 2, SA_REPL_RANDOM };
-	x.l1d = (struct sa_config){ 64, 8, 5, SA_REPL_LRU };
-	x.l2 = (struct sa_config){ 2048, 8, 14, SA_REPL_SRRIP };
-	x.llc = (struct sa_config){ 32768, 16, 50, SA_REPL_RANDOM };
+	x.mmu.nested.ntlb = (struct sa_config){ 8, 8, 2, SA_REPL_RANDOM, false };
+	x.l1d = (struct sa_config){ 64, 8, 5, SA_REPL_LRU, false };
+	x.l2 = (struct sa_config){ 2048, 8, 14, SA_REPL_SRRIP, false };
+	x.llc = (struct sa_config){ 32768, 16, 50, SA_REPL_RANDOM, true };
 	x.dram = (struct dram_config){ .channels = 2, .ranks = 2, .banks = 32, .row_bytes = 4096,
 				       .t_row_hit = 11, .t_row_miss = 33, .t_row_empty = 22 };
 	x.mimicos.cores = 4;
@@ -398,6 +398,10 @@ Test(config, calibration_knobs_off_by_default_and_checked)
 	expect_error("{\"mmu\": {\"nested\": {\"host_frames\": \"packed\"}}}",
 		     "mmu.nested.host_frames");
 	expect_error("{\"mmu\": {\"nested\": {\"host_frames\": true}}}", "mmu.nested.host_frames");
+	expect_ok("{\"llc\": {\"index\": \"xor\"}, \"l2\": {\"index\": \"modulo\"}}", &c);
+	cr_expect(c.llc.hashed);
+	cr_expect(!c.l2.hashed);
+	expect_error("{\"llc\": {\"index\": \"hash\"}}", "llc.index");
 	expect_error("{\"core\": {\"zero_bandwidth_gbs\": -1}}", "core.zero_bandwidth_gbs");
 	expect_error("{\"core\": {\"copy_bandwidth_gbs\": \"fast\"}}",
 		     "core.copy_bandwidth_gbs");

@@ -163,7 +163,10 @@ Test(hwinfo, amd_zen4_config)
 			 "llc: the L3 is 32 MiB 16-way shared by 2 CPUs (sysfs "
 			 "shared_cpu_list): one CPU's share 16 MiB, configured 16384 sets x 16 "
 			 "ways = 16 MiB\n"
+			 "llc: index hashed (\"xor\"): an x86 L3's slices are chosen by an address "
+			 "hash\n"
 			 "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
+	cr_expect(cfg.llc.hashed, "an x86 L3's index is hashed");
 	cr_expect_not(cfg.mmu.nested.enabled, "not a guest: no nested paging");
 	/* latencies and what CPUID does not report keep the defaults */
 	cr_expect_eq(cfg.mmu.stlb.latency, def.mmu.stlb.latency);
@@ -332,6 +335,8 @@ Test(hwinfo, llc_share_of_a_many_cpu_guest)
 			 "llc: the L3 is 260 MiB 20-way shared by 96 CPUs (sysfs "
 			 "shared_cpu_list): one CPU's share 2.71 MiB, configured 2048 sets x 20 "
 			 "ways = 2.50 MiB\n"
+			 "llc: index hashed (\"xor\"): an x86 L3's slices are chosen by an address "
+			 "hash\n"
 			 "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
 
 	/* fewer lines than ways: one set of the lines */
@@ -792,6 +797,7 @@ Test(hwinfo, host_preset_matches_its_host_kind)
 	expect_sa(&file.l1d, 64, 8, "l1d");
 	expect_sa(&file.l2, 2048, 8, "l2");
 	expect_sa(&file.llc, 16384, 16, "llc");	/* 32 MiB shared by 2 CPUs */
+	cr_expect(file.llc.hashed, "an x86 L3's index is hashed");
 	cr_expect_eq(strncmp(file.notes, "host: AuthenticAMD family 0x19 model 0x11 stepping 1 "
 			     "(AMD EPYC), a guest of KVMKVMKVM\n", 86), 0, "notes: %s", file.notes);
 	/* made in a VM: nested paging on 4 KiB host pages */
