@@ -584,6 +584,17 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /*
+ * The latency that makes a simulated time linear in it 'want' cycles, from
+ * its times c0 at l0 and c1 at l0 + 8 (a slope too flat to solve: l0).
+ */
+static uint32_t knob_for(uint32_t l0, double c0, double c1, double want)
+{
+	double slope = (c1 - c0) / 8;
+
+	return (uint32_t)clampd(round(l0 + (slope > 0.05 ? (want - c0) / slope : 0)), 1, 1000);
+}
+
+/*
  * A latency straight from its plateau: the simulated chase at that size is
  * linear in the level's latency (the share of loads that reach the level is
  * its slope), so two runs give the latency that matches 'want' cycles.
@@ -592,16 +603,53 @@ static int direct_latency(uint32_t *knob, struct sim_config *cfg, uint64_t bytes
 			  const struct cal_fit_opts *o, unsigned *evals, struct wl_error *err)
 {
 	uint32_t l0 = *knob;
-	double c0, c1, slope;
+	double c0, c1;
 
 	if (sim_chase(&c0, cfg, bytes, o->chase_loads, evals, err))
 		return -1;
 	*knob = l0 + 8;
 	if (sim_chase(&c1, cfg, bytes, o->chase_loads, evals, err))
 		return -1;
-	slope = (c1 - c0) / 8;
-	*knob = (uint32_t)clampd(round(l0 + (slope > 0.05 ? (want - c0) / slope : 0)), 1, 1000);
+	*knob = knob_for(l0, c0, c1, want);
 	return 0;
+}
+
+/* ---- bounded linear least squares --------------------------------------- */
+
+/*
+ * min sum_k ((A x - b)_k / w_k)^2, lo <= x <= hi: w_k the size of
+ * equation k makes each relative to it (a THP's fault is 100 times a 4 KiB
+ * one's, and both matter alike); projected Gauss-Seidel on the normal equations, a fixed
+ * number of sweeps (convex: it converges; the problems are tiny). A row
+ * with use[k] false is left out; weights of 1 give plain least squares.
+ */
+#define WLSQ_MAX_N	8
+
+static void bounded_wlsq(size_t m, size_t n, const double *A, const double *b, const double *w,
+			 const bool *use, const double *lo, const double *hi, double *x)
+{
+	double N[WLSQ_MAX_N][WLSQ_MAX_N] = { { 0 } }, g[WLSQ_MAX_N] = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++)
+			for (size_t k = 0; k < m; k++)
+				if (use[k])
+					N[i][j] += A[k * n + i] * A[k * n + j] / (w[k] * w[k]);
+		for (size_t k = 0; k < m; k++)
+			if (use[k])
+				g[i] += A[k * n + i] * b[k] / (w[k] * w[k]);
+	}
+	for (int sweep = 0; sweep < 2000; sweep++)
+		for (size_t i = 0; i < n; i++) {
+			double t = g[i];
+
+			if (N[i][i] <= 0)
+				continue;
+			for (size_t j = 0; j < n; j++)
+				if (j != i)
+					t -= N[i][j] * x[j];
+			x[i] = clampd(t / N[i][i], lo[i], hi[i]);
+		}
 }
 
 /* ---- the search: l2, llc and DRAM latencies ------------------------------ */
@@ -773,40 +821,10 @@ static int page_objective(double *sum, const struct sim_config *cfg, const struc
 	return 0;
 }
 
-/* ---- the bounded linear least squares ------------------------------------ */
+/* ---- the faults' wall time ---------------------------------------------- */
 
 #define LS_N	3	/* unknowns */
 #define LS_M	3	/* equations */
-
-/*
- * min |A x - b|^2, lo <= x <= hi: projected Gauss-Seidel on the normal
- * equations, from x, a fixed number of sweeps (convex: it converges; the
- * problem is tiny).
- */
-static void bounded_lsq(const double A[LS_M][LS_N], const double *b, const double *lo,
-			const double *hi, double *x)
-{
-	double N[LS_N][LS_N] = { { 0 } }, g[LS_N] = { 0 };
-
-	for (int i = 0; i < LS_N; i++) {
-		for (int j = 0; j < LS_N; j++)
-			for (int k = 0; k < LS_M; k++)
-				N[i][j] += A[k][i] * A[k][j];
-		for (int k = 0; k < LS_M; k++)
-			g[i] += A[k][i] * b[k];
-	}
-	for (int sweep = 0; sweep < 500; sweep++)
-		for (int i = 0; i < LS_N; i++) {
-			double s = g[i];
-
-			if (N[i][i] <= 0)
-				continue;
-			for (int j = 0; j < LS_N; j++)
-				if (j != i)
-					s -= N[i][j] * x[j];
-			x[i] = clampd(s / N[i][i], lo[i], hi[i]);
-		}
-}
 
 static uint32_t *ls_knob(struct sim_config *cfg, int i)
 {
@@ -848,6 +866,8 @@ static uint32_t *win_knob(struct sim_config *cfg, int i)
 	default: return &cfg->mimicos.cost.tlb_flush;
 	}
 }
+
+_Static_assert(WIN_N <= WLSQ_MAX_N && LS_N <= WLSQ_MAX_N, "bounded_wlsq(): too many unknowns");
 
 static const char *const win_names[WIN_N] = {
 	"mimicos.cost.fault", "mimicos.cost.page_alloc", "mimicos.cost.zero_page",
@@ -897,39 +917,6 @@ static int win_eval(double *y, const struct sim_config *cfg, const struct cal_re
 		if (win_used(r, k) && sim_window_p50(&y[k], cfg, k, evals, err))
 			return -1;
 	return 0;
-}
-
-/*
- * min sum_k ((A x - b)_k / w_k)^2, lo <= x <= hi: each equation relative
- * to its own size (a THP's fault is 100 times a 4 KiB one's, and both
- * matter alike); projected Gauss-Seidel on the normal equations, a fixed
- * number of sweeps.
- */
-static void bounded_wlsq(size_t m, size_t n, const double *A, const double *b, const double *w,
-			 const bool *use, const double *lo, const double *hi, double *x)
-{
-	double N[WIN_N][WIN_N] = { { 0 } }, g[WIN_N] = { 0 };
-
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < n; j++)
-			for (size_t k = 0; k < m; k++)
-				if (use[k])
-					N[i][j] += A[k * n + i] * A[k * n + j] / (w[k] * w[k]);
-		for (size_t k = 0; k < m; k++)
-			if (use[k])
-				g[i] += A[k * n + i] * b[k] / (w[k] * w[k]);
-	}
-	for (int sweep = 0; sweep < 2000; sweep++)
-		for (size_t i = 0; i < n; i++) {
-			double t = g[i];
-
-			if (N[i][i] <= 0)
-				continue;
-			for (size_t j = 0; j < n; j++)
-				if (j != i)
-					t -= N[i][j] * x[j];
-			x[i] = clampd(t / N[i][i], lo[i], hi[i]);
-		}
 }
 
 /* ---- the fit ------------------------------------------------------------- */
@@ -1145,7 +1132,7 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 				pat = i;
 		if (pat != SIZE_MAX) {
 			uint64_t pages = r->page[0][pat].pages;
-			double want = r->page[0][pat].ns_per_load.median * clk, c0, c1, slope;
+			double want = r->page[0][pat].ns_per_load.median * clk, c0, c1;
 			uint32_t l0 = cfg->mmu.stlb.latency;
 
 			if (sim_page_chase(&c0, cfg, pages, 0, o->chase_loads, &f->evals, err))
@@ -1153,9 +1140,7 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 			cfg->mmu.stlb.latency = l0 + 8;
 			if (sim_page_chase(&c1, cfg, pages, 0, o->chase_loads, &f->evals, err))
 				return -1;
-			slope = (c1 - c0) / 8;
-			cfg->mmu.stlb.latency = (uint32_t)clampd(
-				round(l0 + (slope > 0.05 ? (want - c0) / slope : 0)), 1, 1000);
+			cfg->mmu.stlb.latency = knob_for(l0, c0, c1, want);
 			if (sim_page_chase(&cyc, cfg, pages, 0, o->chase_loads, &f->evals, err))
 				return -1;
 			p = add(f, "mmu.stlb.latency", "cycles", cfg->mmu.stlb.latency, 1, 1000,
@@ -1255,7 +1240,9 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 	/* the faults' wall time: linear in three knobs (one, with the windows fitted) */
 	{
 		double lo[LS_N] = { 0, 0, 0 }, hi[LS_N] = { 100000, 100000, 100000 };
-		double want[LS_M], y0[LS_M], y1[LS_M], A[LS_M][LS_N], b[LS_M], x[LS_N];
+		double want[LS_M], y0[LS_M], y1[LS_M], A[LS_M * LS_N], b[LS_M], x[LS_N];
+		const double ones[LS_M] = { 1, 1, 1 };
+		const bool all[LS_M] = { true, true, true };
 		const double delta = 1000;
 
 		/* the windows' knobs stay as fitted to them */
@@ -1275,14 +1262,14 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 				if (ls_eval(y1, &t, o, &f->evals, err))
 					return -1;
 				for (int k = 0; k < LS_M; k++)
-					A[k][i] = (y1[k] - y0[k]) / delta;
+					A[k * LS_N + i] = (y1[k] - y0[k]) / delta;
 			}
 			for (int k = 0; k < LS_M; k++) {
 				b[k] = want[k] - y0[k];
 				for (int i = 0; i < LS_N; i++)
-					b[k] += A[k][i] * x[i];
+					b[k] += A[k * LS_N + i] * x[i];
 			}
-			bounded_lsq((const double (*)[LS_N])A, b, lo, hi, x);
+			bounded_wlsq(LS_M, LS_N, A, b, ones, all, lo, hi, x);
 			for (int i = 0; i < LS_N; i++)
 				*ls_knob(cfg, i) = (uint32_t)lround(x[i]);
 		}
