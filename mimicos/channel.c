@@ -69,7 +69,7 @@ struct mm_ctx {
 
 struct op_counts {
 	uint64_t reads, writes, allocs, frees, zero_pages, copy_pages, tlb, events, passes, faults;
-	uint64_t refills, refill_blocks;
+	uint64_t refills, refill_blocks, lru_moves;
 };
 
 /* A core's log records held back until its fault's latency is known. */
@@ -173,6 +173,18 @@ static void cb_zone_refill(void *ctx, unsigned int order, int blocks)
 		return;
 	srv->cnt.refills++;
 	srv->cnt.refill_blocks += (uint64_t)blocks;
+}
+
+/* A folio an lru_add batch moves onto the LRU: its struct page's flags and links. */
+static void cb_lru_move(void *ctx, unsigned long pfn, unsigned int order)
+{
+	struct channel_server *srv = ctx;
+
+	(void)order;
+	if (!srv->rs)
+		return;
+	srv->cnt.lru_moves++;
+	page_meta(srv, pfn);
 }
 
 static void cb_zone_free(void *ctx, unsigned long pfn, unsigned int order)
@@ -414,6 +426,7 @@ int channel_server_create(struct channel_server **out, const struct channel_conf
 	}
 	srv->os.page_trace = (struct zone_trace){ .alloc = cb_zone_alloc, .free = cb_zone_free,
 						  .refill = cb_zone_refill, .ctx = srv };
+	srv->os.lru_trace = (struct lru_trace){ .move = cb_lru_move, .ctx = srv };
 	kt = (struct khugepaged_trace){ .event = cb_khugepaged_event, .ctx = srv };
 	khugepaged_set_trace(&srv->os, &kt);
 	if (cfg->events_path[0]) {
@@ -570,6 +583,7 @@ static uint64_t cost_of(const struct kstream_cost *c, uint32_t type, const struc
 	       c->zero_page * n->zero_pages + c->copy_page * n->copy_pages +
 	       c->tlb_flush * n->tlb +
 	       c->pcp_refill * n->refills + c->pcp_refill_block * n->refill_blocks +
+	       c->lru_add * n->lru_moves +
 	       c->khugepaged_pass * n->passes + c->khugepaged_event * n->events +
 	       c->fault * n->faults;
 }

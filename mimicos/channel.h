@@ -142,7 +142,8 @@ enum kstream_src {
  *                       (pgtable_trace.copy): the pair is one bulk copy
  *   WRITE PAGE_META     each block __alloc_pages() handed out or
  *                       __free_pages() took back (user folios, table pages,
- *                       the huge zero folio): one 64-byte line, the head
+ *                       the huge zero folio), and each folio an lru_add
+ *                       batch moves: one 64-byte line, the head
  *                       page's struct page, at kstream_page_meta() of its pfn
  *
  * The mem_map layout: Linux's struct page is 64 bytes, one per pfn. The
@@ -201,6 +202,13 @@ int kstream_push(struct kstream *ks, const struct kstream_rec *r);
  * (page_alloc, its struct page), its clearing (a ZERO record of the table)
  * and the PMD's store are in the stream already.
  *
+ * The per-CPU lru_add batch (swap.h): a new folio joins it, and the request
+ * that fills it (every 31st 4 KiB fault; any large folio; a munmap, a
+ * DONTNEED, khugepaged) moves the whole batch onto the LRU: a WRITE
+ * PAGE_META record per folio moved (its flags and list links) and lru_add
+ * instructions per folio, 0 by default (a calibration measures it from the
+ * period-31 tail of Linux's 4 KiB faults).
+ *
  * insns = base[type] + entry_read * reads + entry_write * writes
  *       + page_alloc * blocks allocated + page_free * blocks freed
  *       + zero_page * 4 KiB pages cleared + copy_page * 4 KiB copied
@@ -208,6 +216,7 @@ int kstream_push(struct kstream *ks, const struct kstream_rec *r);
  *       + khugepaged_pass * passes + khugepaged_event * events
  *       + fault * faults run by MAP_POPULATE
  *       + pcp_refill * per-cpu list refills + pcp_refill_block * blocks refilled
+ *       + lru_add * folios moved onto the LRU
  * Deterministic: integers only, no host measurement.
  */
 struct kstream_cost {
@@ -228,6 +237,7 @@ struct kstream_cost {
 	uint32_t khugepaged_event;
 	uint32_t pcp_refill;	/* per per-cpu list refill (rmqueue_bulk()), default 0 */
 	uint32_t pcp_refill_block; /* per block it takes from the buddy, default 0 */
+	uint32_t lru_add;	/* per folio a full lru_add batch moves (swap.h), default 0 */
 };
 
 /* ---------------------------------------------------------------------- */

@@ -49,7 +49,7 @@ static const char *const size_names[PMD_ORDER + 1] = {
 #define COST_FIELDS(X) X(fault) X(mmap) X(munmap) X(mprotect) X(madvise) X(advance) \
 	X(entry_read) X(entry_write) X(page_alloc) X(page_free) X(zero_page) X(copy_page) \
 	X(tlb_flush) \
-	X(khugepaged_pass) X(khugepaged_event) X(pcp_refill) X(pcp_refill_block)
+	X(khugepaged_pass) X(khugepaged_event) X(pcp_refill) X(pcp_refill_block) X(lru_add)
 #define KHP_UINT_FIELDS(X) X(scan_sleep_millisecs, 0, UINT32_MAX) \
 	X(alloc_sleep_millisecs, 0, UINT32_MAX) X(pages_to_scan, 1, UINT32_MAX) \
 	X(max_ptes_none, 0, 511) X(max_ptes_swap, 0, 511) X(max_ptes_shared, 0, 511)

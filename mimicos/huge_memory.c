@@ -340,6 +340,7 @@ static void map_anon_folio_pmd_pf(struct vm_fault *vmf, struct folio *f)
 	entry = maybe_pmd_mkwrite(pmd_mkdirty(entry), vmf->vma);
 	__folio_set_anon(f, vmf->vma, haddr);
 	folio_add_new_anon_rmap(f, 1);
+	folio_add_lru(vmf->os, f);		/* folio_add_lru_vma() */
 	set_pmd_at(&vmf->mem->pgtable, haddr, vmf->pmd, entry);
 	add_mm_counter(vmf->mem, MM_ANONPAGES, HPAGE_PMD_NR);
 	count_vm_event(&vmf->os->ev, THP_FAULT_ALLOC);

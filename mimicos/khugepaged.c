@@ -363,6 +363,7 @@ static enum scan_result collapse_huge_page(struct mm_struct *mm, unsigned long a
 	entry = maybe_pmd_mkwrite(pmd_mkdirty(entry), vma);
 	__folio_set_anon(f, vma, address);
 	folio_add_new_anon_rmap(f, 1);
+	folio_add_lru(os, f);			/* folio_add_lru_vma() */
 	set_pmd_at(pt, address, pmdp, entry);
 	result = SCAN_SUCCEED;
 out:
@@ -538,6 +539,7 @@ static bool khugepaged_do_scan(struct mimicos *os)
 		kh->pass_through_head = 0;
 		kh->wait = true;
 		kh->stats.passes++;
+		lru_add_drain_all(os);
 	}
 	for (;;) {
 		if (kh->cursor < 0)
@@ -669,6 +671,7 @@ int madvise_collapse(struct vm_area_struct *vma, unsigned long start, unsigned l
 	if (!thp_vma_allowable_order(&mm->mem->os->thp, vma, vma->vm_flags, mm->mem->flags,
 				     TVA_FORCED_COLLAPSE, PMD_ORDER))
 		return -EINVAL;
+	lru_add_drain_all(mm->mem->os);
 	hstart = (start + HPAGE_PMD_SIZE - 1) & HPAGE_PMD_MASK;
 	hend = end & HPAGE_PMD_MASK;
 	for (addr = hstart; addr < hend; addr += HPAGE_PMD_SIZE) {

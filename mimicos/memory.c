@@ -115,6 +115,7 @@ struct folio *folio_record(struct mimicos *os, unsigned long pfn, unsigned int o
 
 void folio_forget(struct mimicos *os, struct folio *f)
 {
+	lru_batch_forget(os, f->pfn);
 	folio_table_erase(&os->folios, f);
 }
 
@@ -141,6 +142,7 @@ void folio_put_refs(struct mimicos *os, struct folio *f, int refs)
 	mimicos_check(!f->mapcount, "freeing folio %#lx still mapped %d times", f->pfn, f->mapcount);
 	if (f->flags & FOLIO_PARTIALLY_MAPPED)
 		folio_unqueue_deferred_split(os, f);
+	lru_batch_forget(os, f->pfn);
 	__free_pages(&os->zone, f->pfn, f->order, os->cpu);
 	folio_table_erase(&os->folios, f);
 }
@@ -274,6 +276,9 @@ int mimicos_init(struct mimicos *os, const struct zone_config *zc,
 	}
 	drain_local_pages(&os->zone, 0);
 	os->zero_pfn = (unsigned long)pfn;
+	err = lru_batches_init(os, os->zone.nr_cpus);
+	if (err)
+		goto out_physmem;
 	os->zone.shrinker.scan = deferred_split_shrinker;
 	os->zone.shrinker.ctx = os;
 	os->zone.trace = (struct zone_trace){ .alloc = zone_alloc_observed,
@@ -294,6 +299,7 @@ void mimicos_release(struct mimicos *os)
 		os->policy->release(os);
 	free(os->folios.slots);
 	free(os->deferred_split.pfns);
+	lru_batches_release(os);
 	physmem_release(&os->physmem);
 	zone_release(&os->zone);
 	memset(os, 0, sizeof(*os));
@@ -474,6 +480,7 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 	count_mthp_stat(&vmf->os->ev, f->order, MTHP_STAT_ANON_FAULT_ALLOC);
 	__folio_set_anon(f, vma, addr);
 	folio_add_new_anon_rmap(f, (int)nr_pages);
+	folio_add_lru(vmf->os, f);		/* folio_add_lru_vma() */
 	for (i = 0; i < nr_pages; i++)		/* set_ptes() */
 		set_pte_at(pt, addr + i * PAGE_SIZE, ptep + 8ULL * i,
 			   __pte(pte_val(entry) + ((uint64_t)i << PAGE_SHIFT)));
@@ -510,6 +517,7 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf, struct folio *old)
 	fault_flush(vmf, 1);
 	__folio_set_anon(f, vma, addr);
 	folio_add_new_anon_rmap(f, 1);
+	folio_add_lru(vmf->os, f);		/* folio_add_lru_vma() */
 	set_pte_at(pt, addr, vmf->pte, entry);
 	if (old) {				/* folio_remove_rmap_pte() + folio_put() */
 		old->mapcount--;
@@ -935,6 +943,7 @@ static void mm_hook_unmap_range(void *priv, struct mm_struct *mm, unsigned long 
 			ceiling = vma->vm_next->vm_start;
 	}
 	policy_unmap(mm->mem, start, end);
+	lru_add_drain(mm->mem->os);
 	tlb_gather_mmu(&tlb, mm->mem);
 	unmap_page_range(&tlb, vma && vma->vm_start < end ? vma : NULL, start, end);
 	free_pgtables(&mm->mem->pgtable, start, end, floor, ceiling);
@@ -951,6 +960,7 @@ static int mm_hook_madvise_dontneed(void *priv, struct vm_area_struct *vma,
 	if (!vma->vm_mm->mem)
 		return 0;
 	policy_unmap(vma->vm_mm->mem, start, end);
+	lru_add_drain(vma->vm_mm->mem->os);	/* zap_page_range_single_batched() */
 	tlb_gather_mmu(&tlb, vma->vm_mm->mem);
 	unmap_page_range(&tlb, vma, start, end);
 	tlb_finish_mmu(&tlb);

@@ -15,6 +15,7 @@
 #include "mimicos/huge_memory.h"
 #include "mimicos/page_alloc.h"
 #include "mimicos/pgtable.h"
+#include "mimicos/swap.h"
 #include "mimicos/vmstat.h"
 
 /* enum vt_cause values MimicOS uses (workload/event.h). */
@@ -127,6 +128,11 @@ struct mimicos {
 	} collapse;			/* filled while a collapse runs (alloc_cause set) */
 	/* A second observer of the zone's allocations and frees (the channel's). */
 	struct zone_trace page_trace;
+	/* mm/swap.c's per-CPU lru_add batches (swap.h), one per zone CPU. */
+	struct cpu_fbatches *fbatches;
+	unsigned int nr_fbatches;
+	struct lru_trace lru_trace;
+	struct lru_stats lru_stats;
 };
 
 /*

@@ -399,6 +399,7 @@ static vm_fault_t reserv_populate(struct reservation_policy *rp, struct vm_fault
 		return VM_FAULT_OOM;
 	__folio_set_anon(f, vma, addr);
 	folio_add_new_anon_rmap(f, 1);
+	folio_add_lru(vmf->os, f);
 	entry = pfn_pte(pfn, vma_page_prot(vma));
 	if (write)
 		entry = maybe_mkwrite(pte_mkdirty(entry), vma);
