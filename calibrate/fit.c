@@ -14,6 +14,7 @@
 #include "calibrate/fit.h"
 #include "calibrate/latency_specs.h"
 #include "calibrate/store.h"
+#include "mimicos/swap.h"
 #include "simulator/driver.h"
 #include "simulator/timing.h"
 
@@ -313,6 +314,13 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 		if (need_stat(p, "p50_ns_runs", path, file, err, &x->p50_ns_runs) ||
 		    need_stat(p, "p90_ns_runs", path, file, err, &x->p90_ns_runs))
 			return -1;
+		/* optional: files before the lru_add batch was measured */
+		if (cJSON_GetObjectItemCaseSensitive(p, "lru_batch_excess_ns_runs")) {
+			if (need_stat(p, "lru_batch_excess_ns_runs", path, file, err,
+				      &x->lru_batch_excess_ns_runs))
+				return -1;
+			x->has_lru_batch = true;
+		}
 		x->runs = r->latency_runs;
 		for (i = 0; i < 2; i++) {
 			static const char *const rk[2] = { "runs", "runs_left_out" };
@@ -584,14 +592,22 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /*
- * The latency that makes a simulated time linear in it 'want' cycles, from
- * its times c0 at l0 and c1 at l0 + 8 (a slope too flat to solve: l0).
+ * The knob that makes a simulated time linear in it 'want' cycles, from its
+ * times c0 at l0 and c1 at l0 + step, within [lo, hi] (a slope too flat to
+ * solve: l0).
  */
+static double knob_solve(double l0, double step, double c0, double c1, double want, double lo,
+			 double hi)
+{
+	double slope = (c1 - c0) / step;
+
+	return clampd(round(l0 + (slope > 0.05 ? (want - c0) / slope : 0)), lo, hi);
+}
+
+/* A cache's or the STLB's latency: knob_solve() by steps of 8 cycles, 1 to 1000. */
 static uint32_t knob_for(uint32_t l0, double c0, double c1, double want)
 {
-	double slope = (c1 - c0) / 8;
-
-	return (uint32_t)clampd(round(l0 + (slope > 0.05 ? (want - c0) / slope : 0)), 1, 1000);
+	return knob_solve(l0, 8, c0, c1, want, 1, 1000);
 }
 
 /*
@@ -884,8 +900,8 @@ static const char *const win_units[WIN_N] = {
  * many faults there are beyond a few hundred), simulated: the p50 of its
  * timed phase's fault windows, in cycles.
  */
-static int sim_window_p50(double *cycles, const struct sim_config *cfg, unsigned k,
-			  unsigned *evals, struct wl_error *err)
+static int sim_window(double *cycles, double *excess, const struct sim_config *cfg, unsigned k,
+		      unsigned *evals, struct wl_error *err)
 {
 	struct driver_run run;
 	struct wl_spec spec;
@@ -898,10 +914,20 @@ static int sim_window_p50(double *cycles, const struct sim_config *cfg, unsigned
 	if (sim_spec(&run, &spec, text, cfg, evals, err))
 		return -1;
 	l = &run.phases[cal_lat_timed_phase(k)].latency;
+	/* the faults in program order, as Linux's are measured (cli/cal_latency.c) */
+	if (excess)
+		*excess = cal_periodic_excess(l->v, l->n, FOLIO_BATCH_SIZE, NULL) *
+			  cycles_per_ns(cfg);
 	qsort(l->v, l->n, sizeof(l->v[0]), cmp_u64);
 	*cycles = (double)side_quantile(l->v, l->n, 0.5) * cycles_per_ns(cfg);
 	sim_done(&run, &spec);
 	return 0;
+}
+
+static int sim_window_p50(double *cycles, const struct sim_config *cfg, unsigned k,
+			  unsigned *evals, struct wl_error *err)
+{
+	return sim_window(cycles, NULL, cfg, k, evals, err);
 }
 
 /* The kinds measured, those whose p50 the windows' least squares explain. */
@@ -1171,6 +1197,33 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 	}
 
 	/*
+	 * The lru_add batch's price per folio, from what one 4 KiB fault in 31
+	 * pays beyond the others on Linux (the fault whose folio fills the
+	 * CPU's batch moves all 31): the simulated excess is linear in the
+	 * price, so two runs solve it. The p50s below are of the other 30,
+	 * and a large folio's fault moves the batch at once: the price first.
+	 */
+	if (r->latency[CAL_LAT_anon_4k].has_lru_batch) {
+		const double step = 100;
+		double want = r->latency[CAL_LAT_anon_4k].lru_batch_excess_ns_runs.median * clk;
+		double p50, e0, e1;
+		uint32_t l0 = cfg->mimicos.cost.lru_add;
+
+		if (sim_window(&p50, &e0, cfg, CAL_LAT_anon_4k, &f->evals, err))
+			return -1;
+		cfg->mimicos.cost.lru_add = l0 + (uint32_t)step;
+		if (sim_window(&p50, &e1, cfg, CAL_LAT_anon_4k, &f->evals, err))
+			return -1;
+		cfg->mimicos.cost.lru_add = (uint32_t)knob_solve(l0, step, e0, e1, want, 0, 1e6);
+		if (sim_window(&p50, &e0, cfg, CAL_LAT_anon_4k, &f->evals, err))
+			return -1;
+		p = add(f, "mimicos.cost.lru_add", "instructions per folio moved",
+			cfg->mimicos.cost.lru_add, 0, 1e6, "measured");
+		explains(p, "fault_latency.anon_4k.lru_batch_excess_ns_runs.median", want / clk,
+			 e0 / clk);
+	}
+
+	/*
 	 * The kernel's fault windows, when the suite measured them through the
 	 * probes: the p50 of every kind measured against the fault's base, an
 	 * allocation, a 4 KiB clear and a TLB range, linear in the four
@@ -1391,6 +1444,21 @@ int cal_simulate(struct cal_results *r, const struct sim_config *cfg,
 		stat_is(&c->us_per_fault,
 			(cyc + (ls_kinds[k] == CAL_FAULT_ZERO_READ ? 0 :
 				cfg->core.first_touch_cycles_per_4k)) / clk / 1000);
+	}
+	/*
+	 * The 4 KiB kind's lru_add batch alone: the windows' p50s would need
+	 * every kind's (four knobs), and their knobs are the wall time's here
+	 */
+	{
+		struct cal_latency *l = &r->latency[CAL_LAT_anon_4k];
+		double p50, e;
+
+		if (sim_window(&p50, &e, cfg, CAL_LAT_anon_4k, &evals, err))
+			return -1;
+		l->measured = false;
+		snprintf(l->skipped, sizeof(l->skipped), "not simulated but its lru_add batch");
+		l->has_lru_batch = e > 0;
+		stat_is(&l->lru_batch_excess_ns_runs, e / clk);
 	}
 	r->fault[CAL_FAULT_THP_2M][CAL_COLD].measured = false;
 	r->fault[CAL_FAULT_THP_2M][CAL_WARM].measured = false;

@@ -13,7 +13,10 @@
  *			the line chase's L1 plateau, mmu.stlb.latency from
  *			the page chase's STLB plateau (NOHUGEPAGE, more pages
  *			than the L1 TLB holds, fewer than half the STLB's,
- *			lines that stay in L1D)
+ *			lines that stay in L1D), mimicos.cost.lru_add from
+ *			the 4 KiB kind's period-31 excess (fault_latency
+ *			anon_4k lru_batch_excess_ns_runs: the suite's spec
+ *			simulated at two prices, the excess linear in it)
  *   grid		discrete choices, each candidate simulated: each of
  *			L2's and the LLC's ways (2 to 56, the base's sets) and
  *			replacement (lru,
@@ -126,8 +129,9 @@ struct cJSON *cal_fit_to_json(const struct cal_fit *f, const struct cal_results 
  * The forward model: what the suite would measure on a host the simulator
  * configured by cfg models, at the sizes r already lists (line chase
  * points); the clock, bandwidths, native executor and warm faults are
- * filled, cold faults equal to warm plus first_touch_cycles_per_4k. The
- * host part is left as it is. 0, or -1 with err set.
+ * filled, cold faults equal to warm plus first_touch_cycles_per_4k, and
+ * the 4 KiB kind's lru_add excess (its quantiles left unmeasured: the
+ * windows' fit would need every kind). The host part is left as it is. 0, or -1 with err set.
  */
 int cal_simulate(struct cal_results *r, const struct sim_config *cfg,
 		 const struct cal_fit_opts *o, struct wl_error *err);

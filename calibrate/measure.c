@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,54 @@ void cal_stat_of(struct cal_stat *s, double *v, size_t n)
 	s->max = v[n - 1];
 	s->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	s->spread = s->median > 0 ? (s->max - s->min) / s->median : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (reordered; nearest rank below). */
+static double median_u64(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return (double)v[(n - 1) / 2];
+}
+
+double cal_periodic_excess(const uint64_t *v, size_t n, unsigned period, unsigned *residue)
+{
+	uint64_t *tmp;
+	unsigned best = 0;
+	double best_mean = -1, all, of_best;
+	size_t m = 0;
+
+	if (!period || n < 8 * (size_t)period)
+		return NAN;
+	for (unsigned r = 0; r < period; r++) {
+		double sum = 0;
+		size_t k = 0;
+
+		for (size_t i = r; i < n; i += period, k++)
+			sum += (double)v[i];
+		if (sum / (double)k > best_mean) {
+			best_mean = sum / (double)k;
+			best = r;
+		}
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return NAN;
+	for (size_t i = best; i < n; i += period)
+		tmp[m++] = v[i];
+	of_best = median_u64(tmp, m);
+	memcpy(tmp, v, n * sizeof(*tmp));
+	all = median_u64(tmp, n);
+	free(tmp);
+	if (residue)
+		*residue = best;
+	return of_best - all;
 }
 
 void cal_opts_init(struct cal_opts *o)
@@ -820,6 +869,9 @@ cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version
 		cJSON_AddNumberToObject(j, "mean_ns", x->mean_ns);
 		cJSON_AddItemToObject(j, "p50_ns_runs", stat_json(&x->p50_ns_runs));
 		cJSON_AddItemToObject(j, "p90_ns_runs", stat_json(&x->p90_ns_runs));
+		if (x->has_lru_batch)
+			cJSON_AddItemToObject(j, "lru_batch_excess_ns_runs",
+					      stat_json(&x->lru_batch_excess_ns_runs));
 	}
 	return root;
 }

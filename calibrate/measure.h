@@ -67,6 +67,16 @@ struct cal_stat {
 /* Fill s from v[0..n) (reordered); n >= 1. */
 void cal_stat_of(struct cal_stat *s, double *v, size_t n);
 
+/*
+ * What one fault in 'period' pays beyond the others, from a series of fault
+ * latencies in program order: the residue modulo period whose faults have
+ * the highest mean, and the median of its faults less the median of all of
+ * them. A batch that fills every period faults (Linux's lru_add) shows as
+ * one residue far above the rest; noise, as a few ns. NAN with fewer than
+ * 8 periods of faults. *residue (may be NULL): the residue found.
+ */
+double cal_periodic_excess(const uint64_t *v, size_t n, unsigned period, unsigned *residue);
+
 struct cal_opts {
 	unsigned repeat;	/* kept runs per measurement, 1..CAL_REPEAT_MAX */
 	unsigned warmup;	/* discarded runs before them */
@@ -131,6 +141,14 @@ struct cal_latency {
 	uint64_t other;		/* timed-phase faults of other kinds, the runs kept */
 	double p50_ns, p90_ns, p99_ns, mean_ns;
 	struct cal_stat p50_ns_runs, p90_ns_runs;
+	/*
+	 * The lru_add batch's share of the tail (mimicos/swap.h): each run's
+	 * cal_periodic_excess() of its faults in order with the period
+	 * FOLIO_BATCH_SIZE; has_lru_batch false when no run had faults enough.
+	 * Only the kinds that add one order-0 folio per fault have it.
+	 */
+	bool has_lru_batch;
+	struct cal_stat lru_batch_excess_ns_runs;
 };
 
 /* How "fault_latency" was measured, for measurements.json's "method". */

@@ -2,6 +2,7 @@
  * cal_latency.c - the kernel's fault latency per fault kind (cal_latency.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "compare/compare.h"
 #include "linux-probes/hostlock.h"
 #include "linux-probes/runner.h"
+#include "mimicos/swap.h"
 #include "workload/side.h"
 
 #define NAME "calibrate"
@@ -119,15 +121,21 @@ static const char *stretched_probe(const struct side *s, int fk)
 static bool summarise(struct cal_latency *out, const struct side *runs, size_t nr, int fk,
 		      unsigned phase)
 {
-	double p50[COMPARE_MAX_RUNS], p90[COMPARE_MAX_RUNS], sum = 0;
-	uint64_t *pool, *v;
-	size_t total = 0, np = 0, nk = 0;
+	double p50[COMPARE_MAX_RUNS], p90[COMPARE_MAX_RUNS], lru[COMPARE_MAX_RUNS], sum = 0;
+	uint64_t *pool, *v, *series;
+	size_t total = 0, np = 0, nk = 0, nl = 0;
+	/* a new order-0 folio per fault: the kinds an lru_add batch fills */
+	bool batched = fk == FAULT_anon_4k || fk == FAULT_zero_cow;
 
 	for (size_t r = 0; r < nr; r++)
 		total += runs[r].nr_faults;
 	pool = malloc((total ? total : 1) * sizeof(*pool));
-	if (!pool)
+	series = malloc((total ? total : 1) * sizeof(*series));
+	if (!pool || !series) {
+		free(pool);
+		free(series);
 		return skip(out, "out of memory");
+	}
 	v = pool;
 	for (size_t r = 0; r < nr; r++) {
 		const char *probe = stretched_probe(&runs[r], fk);
@@ -140,6 +148,8 @@ static bool summarise(struct cal_latency *out, const struct side *runs, size_t n
 			out->runs_left_out++;
 			continue;
 		}
+		size_t ns = 0;
+
 		out->runs++;
 		for (size_t i = 0; i < runs[r].nr_faults; i++) {
 			const struct side_fault *f = &runs[r].faults[i];
@@ -151,10 +161,19 @@ static bool summarise(struct cal_latency *out, const struct side *runs, size_t n
 				continue;
 			}
 			out->faults++;
+			/* in program order, cold ones too: they keep the period's count */
+			if (f->latency_ns)
+				series[ns++] = f->latency_ns;
 			if (f->cold)
 				out->cold++;
 			else if (f->latency_ns)
 				v[n++] = f->latency_ns;
+		}
+		if (batched) {
+			double e = cal_periodic_excess(series, ns, FOLIO_BATCH_SIZE, NULL);
+
+			if (!isnan(e))
+				lru[nl++] = e > 0 ? e : 0;
 		}
 		qsort(v, n, sizeof(*v), cmp_u64);
 		if (n) {
@@ -165,10 +184,12 @@ static bool summarise(struct cal_latency *out, const struct side *runs, size_t n
 		np += n;
 	}
 	if (!out->runs) {
+		free(series);
 		free(pool);
 		return skip(out, "every run left out: a probe's cost stretched by a stall");
 	}
 	if (!np) {
+		free(series);
 		free(pool);
 		return skip(out, "no warm fault of the kind with a latency in the timed phase "
 			    "(%llu of the kind, %llu cold; %llu of other kinds)",
@@ -184,6 +205,11 @@ static bool summarise(struct cal_latency *out, const struct side *runs, size_t n
 	out->mean_ns = sum / (double)np;
 	cal_stat_of(&out->p50_ns_runs, p50, nk);
 	cal_stat_of(&out->p90_ns_runs, p90, nk);
+	if (nl) {
+		cal_stat_of(&out->lru_batch_excess_ns_runs, lru, nl);
+		out->has_lru_batch = out->lru_batch_excess_ns_runs.median > 0;
+	}
+	free(series);
 	free(pool);
 	out->measured = true;
 	return true;

@@ -84,6 +84,7 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 	truth.mimicos.cost.zero_page = 2000;
 	truth.mimicos.cost.tlb_flush = 800;
 	truth.core.executor_cycles[WL_PAT_CHASE] = 20;
+	truth.mimicos.cost.lru_add = 300;
 
 	snprintf(r->host.vendor, sizeof(r->host.vendor), "GenuineIntel");
 	r->host.family = 6;
@@ -112,6 +113,8 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 	within(param(f, "core.copy_bandwidth_gbs"), truth.core.copy_bandwidth_gbs,
 	       "core.copy_bandwidth_gbs");
 	within(param(f, "llc.latency"), truth.llc.latency, "llc.latency");
+	within(param(f, "mimicos.cost.lru_add"), truth.mimicos.cost.lru_add,
+	       "mimicos.cost.lru_add");
 	within(param(f, "dram.t_row_miss"), truth.dram.t_row_miss, "dram.t_row_miss");
 	/* the grid keeps each cache's sets: the truth's ways are among its candidates */
 	cr_expect_eq((uint64_t)f->cfg.l2.sets * f->cfg.l2.ways,

@@ -160,6 +160,7 @@ static void fill_latency(struct cal_results *r)
 		.cold = 7, .other = 2, .p50_ns = 2100, .p90_ns = 2800, .p99_ns = 5600,
 		.mean_ns = 2236.5, .p50_ns_runs = { 2100, 2050, 2200, 150.0 / 2100 },
 		.p90_ns_runs = { 2800, 2700, 2900, 200.0 / 2800 },
+		.has_lru_batch = true, .lru_batch_excess_ns_runs = { 3100, 2900, 3300, 400.0 / 3100 },
 	};
 	r->latency[CAL_LAT_mthp_64k] = (struct cal_latency){
 		.measured = true, .spec = "cal-latency-mthp_64k", .runs = 3, .faults = 1536,
@@ -210,6 +211,9 @@ Test(latency_json, round_trip_through_measurements_json)
 			  a->mean_ns == b->mean_ns, "%s: quantiles differ", cal_lat_name(k));
 		stat_eq(&a->p50_ns_runs, &b->p50_ns_runs, "p50_ns_runs");
 		stat_eq(&a->p90_ns_runs, &b->p90_ns_runs, "p90_ns_runs");
+		cr_expect_eq(a->has_lru_batch, b->has_lru_batch, "%s", cal_lat_name(k));
+		stat_eq(&a->lru_batch_excess_ns_runs, &b->lru_batch_excess_ns_runs,
+			"lru_batch_excess_ns_runs");
 	}
 	/* the keys as calibrate/README.md documents them */
 	{
@@ -222,6 +226,10 @@ Test(latency_json, round_trip_through_measurements_json)
 				 "cal-latency-anon_4k");
 		cr_expect_eq(cJSON_GetObjectItemCaseSensitive(a, "faults")->valuedouble, 4096);
 		cr_expect_eq(cJSON_GetObjectItemCaseSensitive(a, "runs_left_out")->valuedouble, 1);
+		cr_expect_eq(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+				 a, "lru_batch_excess_ns_runs"), "median")->valuedouble, 3100);
+		cr_expect_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+				 fl, "mthp_64k"), "lru_batch_excess_ns_runs"), "large folios move at once");
 		cr_expect_str_eq(cJSON_GetObjectItemCaseSensitive(
 				 cJSON_GetObjectItemCaseSensitive(fl, "thp"), "skipped")->valuestring,
 				 "why 5");

@@ -37,6 +37,28 @@ Test(measure, stat_takes_median_min_max_and_spread)
 	cr_expect(s.median == 7 && s.min == 7 && s.max == 7 && s.spread == 0);
 }
 
+/*
+ * Ten periods of 31 faults, 1000 + (i % 5) * 10 ns each, and the fault at
+ * residue 7 of each period 3000 ns more (a batch filled every 31): by hand,
+ * the median of all 310 is 1020 (300 plain ones spread evenly over 1000 ..
+ * 1040), of residue 7's ten 4020; the excess 3000. Fewer than 8 periods: NAN.
+ */
+Test(measure, periodic_excess_is_what_the_batch_fault_pays_beyond_the_rest)
+{
+	uint64_t v[310];
+	unsigned residue = 99;
+
+	for (unsigned i = 0; i < 310; i++)
+		v[i] = 1000 + (i % 5) * 10 + (i % 31 == 7 ? 3000 : 0);
+	cr_expect_eq(cal_periodic_excess(v, 310, 31, &residue), 3000);
+	cr_expect_eq(residue, 7);
+	cr_expect(isnan(cal_periodic_excess(v, 31 * 8 - 1, 31, NULL)), "under 8 periods");
+	/* no batch: a flat series has no excess to speak of */
+	for (unsigned i = 0; i < 310; i++)
+		v[i] = 1000 + (i % 5) * 10;
+	cr_expect_leq(fabs(cal_periodic_excess(v, 310, 31, NULL)), 20);
+}
+
 /* A stat object: every key a number, and min <= median <= max (the median is one of the runs, or the mean of two). */
 static double stat_median(const cJSON *parent, const char *key, const char *where)
 {
