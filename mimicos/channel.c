@@ -609,9 +609,9 @@ static int do_advance(struct channel_server *srv, uint64_t now_ns)
 
 /* The workload format's khugepaged_wait, from the last ADVANCE's time. */
 static int do_khugepaged_wait(struct channel_server *srv, unsigned int full_scans,
-			      uint64_t timeout_ns)
+			      uint64_t timeout_ns, uint64_t start_ns)
 {
-	uint64_t now = srv->now_ns;
+	uint64_t now = start_ns > srv->now_ns ? start_ns : srv->now_ns;
 	uint64_t passes = khugepaged_stats(&srv->os)->passes;
 	bool done = khugepaged_wait_full_scans(&srv->os, &now, full_scans, timeout_ns);
 
@@ -707,7 +707,7 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		return ret;
 	case MIMICOS_REQ_KHUGEPAGED_WAIT:
 		srv->os.mm_idle = true;		/* the workload waits, blocked */
-		ret = do_khugepaged_wait(srv, (unsigned int)rq->addr, rq->len);
+		ret = do_khugepaged_wait(srv, (unsigned int)rq->addr, rq->len, rq->now_ns);
 		srv->os.mm_idle = false;
 		return ret;
 	case MIMICOS_REQ_CLASSES:

@@ -377,9 +377,13 @@ struct mimicos_backing {
  *   insns          the cost model's instructions (also the stream's INSNS)
  *   nr_records     records of the request's stream, INSNS included
  *   passes         ADVANCE, KHUGEPAGED_WAIT: khugepaged passes run
- *   KHUGEPAGED_WAIT  from the last ADVANCE's time, run khugepaged pass by
+ *   KHUGEPAGED_WAIT  from now_ns (when later than the last ADVANCE's
+ *                  time, else from that), run khugepaged pass by
  *                  pass until full_scans (addr) more full scans are done or
- *                  timeout_ns (len) passes: result 0 or -ETIMEDOUT,
+ *                  timeout_ns (len) passes: result 0 or -ETIMEDOUT. The
+ *                  count is read first, so a pass woken since the last
+ *                  ADVANCE (a MADV_HUGEPAGE's registration) counts, as the
+ *                  workload is already blocked when it runs (khugepaged.h),
  *                  u.wait.now_ns the simulated time it ended at (later
  *                  ADVANCEs continue from there)
  *   nr_faults      MMAP with MAP_POPULATE: faults run

@@ -688,13 +688,14 @@ static int run_op(struct driver_state *st, const struct wl_op *op,
 			/*
 			 * The wait starts at the core's time. Passes due since
 			 * the last access (one MADV_HUGEPAGE's registration
-			 * woke) run now, as the workload blocks: a pass lasts far
-			 * longer than its way into the wait, so it is counted
-			 * asleep (no flush IPI reaches its CPU).
+			 * woke) run inside it, after it read full_scans: woken
+			 * at nice 19 on another CPU, the pass starts after the
+			 * workload's next step (khugepaged.h), and as it lasts far
+			 * longer than the way into the wait, the workload is
+			 * blocked meanwhile (no flush IPI reaches its CPU)
 			 */
 			st->now_ns = timing_now_ns(st->tm);
-			if (advance(st, true))
-				return -1;
+			rq.now_ns = st->now_ns;
 		}
 		if (request(st, &rq, &rs))
 			return -1;
