@@ -204,6 +204,34 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 			return -1;
 	}
 
+	/* optional: files before it was measured */
+	o = cJSON_GetObjectItemCaseSensitive(root, "native_large");
+	if (o) {
+		static const int lp[2] = CAL_NATIVE_LARGE_PATTERNS;
+		const cJSON *v;
+		uint64_t *dst[2] = { &r->native_large_bytes, &r->native_large_accesses };
+		static const char *const keys[2] = { "region_bytes", "accesses_per_run" };
+
+		for (i = 0; i < 2; i++) {
+			v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+			if (!cJSON_IsNumber(v) || v->valuedouble < (i ? 1 : 1 << 20) ||
+			    v->valuedouble > (i ? 1e9 : 0x1p40) || v->valuedouble != floor(v->valuedouble)) {
+				snprintf(path, sizeof(path), "native_large.%s", keys[i]);
+				return wl_error_set(err, file, path, "expected a whole number%s", i ?
+						    " of accesses, 1 to 10^9" : " of bytes, 1 MiB to 1 TiB");
+			}
+			*dst[i] = (uint64_t)v->valuedouble;
+		}
+		for (i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "native_large.%s", wl_pattern_name(lp[i]));
+			if (need(o, wl_pattern_name(lp[i]), "native_large", file, err, &p) ||
+			    need_stat(p, "ns_per_access", path, file, err,
+				      &r->native_large_ns_per_access[i]))
+				return -1;
+		}
+		r->has_native_large = true;
+	}
+
 	if (need(root, "faults", "", file, err, &fl))
 		return -1;
 	for (int k = 0; k < CAL_FAULT_NR; k++)
@@ -524,6 +552,29 @@ static int sim_fault(double *cycles, const struct sim_config *cfg, enum cal_faul
 	if (sim_spec(&run, &spec, text, cfg, evals, err))
 		return -1;
 	*cycles = (double)run.phases[timed].timing.cycles / (double)pages;
+	sim_done(&run, &spec);
+	return 0;
+}
+
+/*
+ * The large-region native spec simulated: ns per access of its access
+ * phase, for pattern index i of CAL_NATIVE_LARGE_PATTERNS (at most 200,000
+ * accesses: the mean settles well before).
+ */
+static int sim_native_large(double *ns, const struct sim_config *cfg, const struct cal_results *r,
+			    int i, unsigned *evals, struct wl_error *err)
+{
+	static const int lp[2] = CAL_NATIVE_LARGE_PATTERNS;
+	uint64_t n = r->native_large_accesses < 200000 ? r->native_large_accesses : 200000;
+	struct driver_run run;
+	struct wl_spec spec;
+	char text[1024];
+
+	if (cal_native_large_spec(text, sizeof(text), lp[i], r->native_large_bytes, n) < 0)
+		return wl_error_set(err, "calibrate/fit.c", "", "the native spec does not fit");
+	if (sim_spec(&run, &spec, text, cfg, evals, err))
+		return -1;
+	*ns = (double)run.phases[1].runtime_ns / (double)n;
 	sim_done(&run, &spec);
 	return 0;
 }
@@ -1197,6 +1248,44 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 	}
 
 	/*
+	 * How far the core runs ahead of a miss: a grid of core.rob_cycles
+	 * against the native executor on a region beyond the LLC and the
+	 * STLB's reach, uniform (little work per access: misses overlap up to
+	 * mlp) and zipf (its sampling fills the window: few overlap), by the
+	 * squared log ratio of simulated to measured ns per access; after the
+	 * caches and translation, whose misses it overlaps
+	 */
+	if (r->has_native_large) {
+		static const uint32_t grid[] = { 0, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768,
+						 1024, 1536, 2048 };
+		double best = HUGE_VAL, ns[2], keep_ns[2] = { 0, 0 };
+		uint32_t keep = cfg->core.rob_cycles;
+
+		for (size_t g = 0; g < sizeof(grid) / sizeof(grid[0]); g++) {
+			double v = 0;
+
+			cfg->core.rob_cycles = grid[g];
+			for (int i = 0; i < 2; i++) {
+				if (sim_native_large(&ns[i], cfg, r, i, &f->evals, err))
+					return -1;
+				v += pow(log(ns[i] / r->native_large_ns_per_access[i].median), 2);
+			}
+			if (v < best) {
+				best = v;
+				keep = grid[g];
+				keep_ns[0] = ns[0];
+				keep_ns[1] = ns[1];
+			}
+		}
+		cfg->core.rob_cycles = keep;
+		p = add(f, "core.rob_cycles", "cycles of work", keep, grid[0],
+			grid[sizeof(grid) / sizeof(grid[0]) - 1], "grid");
+		explains(p, "native_large.zipf.ns_per_access",
+			 r->native_large_ns_per_access[1].median, keep_ns[1]);
+		(void)keep_ns[0];
+	}
+
+	/*
 	 * The lru_add batch's price per folio, from what one 4 KiB fault in 31
 	 * pays beyond the others on Linux (the fault whose folio fills the
 	 * CPU's batch moves all 31): the simulated excess is linear in the
@@ -1444,6 +1533,16 @@ int cal_simulate(struct cal_results *r, const struct sim_config *cfg,
 		stat_is(&c->us_per_fault,
 			(cyc + (ls_kinds[k] == CAL_FAULT_ZERO_READ ? 0 :
 				cfg->core.first_touch_cycles_per_4k)) / clk / 1000);
+	}
+	if (r->native_large_bytes && r->native_large_accesses) {
+		for (int i = 0; i < 2; i++) {
+			double ns;
+
+			if (sim_native_large(&ns, cfg, r, i, &evals, err))
+				return -1;
+			stat_is(&r->native_large_ns_per_access[i], ns);
+		}
+		r->has_native_large = true;
 	}
 	/*
 	 * The 4 KiB kind's lru_add batch alone: the windows' p50s would need

@@ -23,7 +23,10 @@
  *			srrip, random) against the line chase over its knee
  *			(L1 to 2 x L2, L2 to 16 x L2); in a guest, the host's
  *			page size (4 KiB or 2 MiB) against the page chase in
- *			both advices up to fit_chase_bytes
+ *			both advices up to fit_chase_bytes; core.rob_cycles
+ *			(0 to 2048) against the native executor's uniform and
+ *			zipf on 64 MiB (native_large), by the squared log
+ *			ratio
  *   search		l2.latency, llc.latency and dram.t_row_miss (t_row_hit
  *			and t_row_empty scaled with it, keeping the base's
  *			ratios): NLopt's LN_BOBYQA, bounded, a fixed number of
@@ -129,7 +132,8 @@ struct cJSON *cal_fit_to_json(const struct cal_fit *f, const struct cal_results 
  * The forward model: what the suite would measure on a host the simulator
  * configured by cfg models, at the sizes r already lists (line chase
  * points); the clock, bandwidths, native executor and warm faults are
- * filled, cold faults equal to warm plus first_touch_cycles_per_4k, and
+ * filled, cold faults equal to warm plus first_touch_cycles_per_4k, the
+ * large-region native points when r gives their size and accesses, and
  * the 4 KiB kind's lru_add excess (its quantiles left unmeasured: the
  * windows' fit would need every kind). The host part is left as it is. 0, or -1 with err set.
  */

@@ -496,6 +496,49 @@ static int native(struct suite *s)
 	return 0;
 }
 
+int cal_native_large_spec(char *buf, size_t len, int pattern, uint64_t bytes, uint64_t accesses)
+{
+	int n = snprintf(buf, len,
+			 "{\"name\": \"calibrate-native-large\", \"seed\": 17,"
+			 " \"regions\": [{\"name\": \"r\", \"size\": %" PRIu64 ","
+			 " \"advice\": [\"nohugepage\"]}],"
+			 " \"phases\": [{\"op\": \"touch\", \"region\": \"r\"},"
+			 " {\"op\": \"access\", \"region\": \"r\", \"pattern\": \"%s\","
+			 " \"count\": %" PRIu64 ", \"stride\": \"64B\", \"zipf_s\": 1.1}]}",
+			 bytes, wl_pattern_name(pattern), accesses);
+
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+/* The same executor on CAL_NATIVE_LARGE_BYTES: the misses it overlaps. */
+static int native_large(struct suite *s)
+{
+	static const int pats[2] = CAL_NATIVE_LARGE_PATTERNS;
+	struct cal_results *r = s->r;
+	char text[1024], what[64];
+
+	r->native_large_bytes = CAL_NATIVE_LARGE_BYTES;
+	r->native_large_accesses = s->o->quick ? 200000 : 1000000;
+	for (int i = 0; i < 2; i++) {
+		struct native n = { .phase = 1 };
+		int ret;
+
+		snprintf(what, sizeof(what), "native executor, %s, %" PRIu64 " MiB",
+			 wl_pattern_name(pats[i]), r->native_large_bytes >> 20);
+		step(s, what);
+		if (cal_native_large_spec(text, sizeof(text), pats[i], r->native_large_bytes,
+					  r->native_large_accesses) < 0 ||
+		    wl_spec_parse(&n.spec, text, strlen(text), "calibrate-native-large", s->err))
+			return -1;
+		ret = repeated(s, native_run, &n, &r->native_large_ns_per_access[i]);
+		wl_spec_release(&n.spec);
+		if (ret)
+			return -1;
+	}
+	r->has_native_large = true;
+	return 0;
+}
+
 /* ---- faults ----------------------------------------------------------------------- */
 
 /* Mappings the cold runs keep, so no cold run reuses memory another freed. */
@@ -699,7 +742,7 @@ int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error
 		return wl_error_set(err, "repeat", "", "expected 1 to %d, got %u", CAL_REPEAT_MAX,
 				    o->repeat);
 	wl_rng_seed(&s.rng, o->seed);
-	s.total = 1 + (unsigned)nline + 2 * page_chase_steps(o) + 2 + 4 + 1 +
+	s.total = 1 + (unsigned)nline + 2 * page_chase_steps(o) + 2 + 4 + 2 + 1 +
 		  CAL_FAULT_NR * CAL_MEMORY_NR + o->extra_steps;
 	/* virtuoso calibrate measures them with the probes, and says so when it does */
 	for (unsigned k = 0; k < CAL_LAT_NR; k++)
@@ -718,7 +761,8 @@ int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error
 	}
 	step(&s, "clock");
 	if (repeated(&s, clock_run, &clock_iters, &r->cycles_per_ns) || line_chases(&s) ||
-	    page_chases(&s, 0) || page_chases(&s, 1) || bandwidth(&s) || native(&s) || faults(&s))
+	    page_chases(&s, 0) || page_chases(&s, 1) || bandwidth(&s) || native(&s) || native_large(&s) ||
+	    faults(&s))
 		return -1;
 	if (o->progress && !o->extra_steps)
 		o->progress(o->ctx, s.total, s.total, "done");
@@ -823,6 +867,19 @@ cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version
 		cJSON *j = cJSON_AddObjectToObject(o, wl_pattern_name(p));
 
 		cJSON_AddItemToObject(j, "ns_per_access", stat_json(&r->native_ns_per_access[p]));
+	}
+	if (r->has_native_large) {
+		static const int pats[2] = CAL_NATIVE_LARGE_PATTERNS;
+
+		o = cJSON_AddObjectToObject(root, "native_large");
+		cJSON_AddNumberToObject(o, "region_bytes", (double)r->native_large_bytes);
+		cJSON_AddNumberToObject(o, "accesses_per_run", (double)r->native_large_accesses);
+		for (int i = 0; i < 2; i++) {
+			cJSON *j = cJSON_AddObjectToObject(o, wl_pattern_name(pats[i]));
+
+			cJSON_AddItemToObject(j, "ns_per_access",
+					      stat_json(&r->native_large_ns_per_access[i]));
+		}
 	}
 
 	o = cJSON_AddObjectToObject(root, "faults");

@@ -67,6 +67,18 @@ struct cal_stat {
 /* Fill s from v[0..n) (reordered); n >= 1. */
 void cal_stat_of(struct cal_stat *s, double *v, size_t n);
 
+/* The patterns of native_large_ns_per_access[], in order. */
+#define CAL_NATIVE_LARGE_PATTERNS { WL_PAT_UNIFORM, WL_PAT_ZIPF }
+#define CAL_NATIVE_LARGE_BYTES	(64ull << 20)
+
+/*
+ * The large-region native spec: 'bytes' on 4 KiB pages (nohugepage: the
+ * same on every host's THP setting), touched, then 'accesses' of 'pattern'
+ * with a 64 B stride (zipf_s 1.1, as the dataset's access-mix), seed 17;
+ * the timed phase is 1. Its length, or -1 if buf is too small.
+ */
+int cal_native_large_spec(char *buf, size_t len, int pattern, uint64_t bytes, uint64_t accesses);
+
 /*
  * What one fault in 'period' pays beyond the others, from a series of fault
  * latencies in program order: the residue modulo period whose faults have
@@ -179,6 +191,15 @@ struct cal_results {
 
 	uint64_t native_region_bytes, native_accesses;
 	struct cal_stat native_ns_per_access[4];	/* by enum wl_pattern */
+	/*
+	 * The native executor on a region beyond the LLC and the STLB's
+	 * reach (cal_native_large_spec()): uniform and zipf, whose work per
+	 * access differs tenfold, tell how many misses the core overlaps
+	 * (core.rob_cycles). has_native_large false in older files.
+	 */
+	bool has_native_large;
+	uint64_t native_large_bytes, native_large_accesses;
+	struct cal_stat native_large_ns_per_access[2];	/* [0] uniform, [1] zipf */
 
 	struct cal_fault fault[CAL_FAULT_NR][CAL_MEMORY_NR];
 	double cold_wait_s;		/* slept before the cold faults */

@@ -223,7 +223,7 @@ static int core_from_json(const struct wj_ctx *c, const cJSON *o, struct core_co
 					    "kernel_cpi", "zero_bandwidth_gbs",
 					    "copy_bandwidth_gbs", "fault_outside_window_cycles",
 					    "first_touch_cycles_per_4k", "cold_share",
-					    "executor_cycles", NULL };
+					    "executor_cycles", "rob_cycles", NULL };
 	const cJSON *sub;
 	uint64_t u;
 	double d;
@@ -243,6 +243,7 @@ static int core_from_json(const struct wj_ctx *c, const cJSON *o, struct core_co
 	U32(fault_exit_cycles, 0, 100000000)
 	U32(fault_outside_window_cycles, 0, 100000000)
 	U32(first_touch_cycles_per_4k, 0, 100000000)
+	U32(rob_cycles, 0, 1000000)
 #undef U32
 #define NUM(key, lo, lo_open, hi)						\
 	if ((r = wj_number(c, o, "core", #key, false, lo, lo_open, hi, &d)) < 0) \
@@ -586,6 +587,7 @@ static cJSON *core_to_json(const struct core_config *core)
 				core->fault_outside_window_cycles);
 	cJSON_AddNumberToObject(o, "first_touch_cycles_per_4k", core->first_touch_cycles_per_4k);
 	cJSON_AddNumberToObject(o, "cold_share", core->cold_share);
+	cJSON_AddNumberToObject(o, "rob_cycles", core->rob_cycles);
 	ex = cJSON_AddObjectToObject(o, "executor_cycles");
 	if (!ex) {
 		cJSON_Delete(o);

@@ -13,7 +13,26 @@ int core_init(struct core *c, const struct core_config *cfg, uint32_t short_late
 		return -EINVAL;
 	c->cfg = *cfg;
 	c->short_latency = short_latency;
+	core_set_work(c, cfg->work_cycles);
 	return 0;
+}
+
+void core_set_work(struct core *c, uint32_t work_cycles)
+{
+	uint32_t k = 0;
+
+	c->cfg.work_cycles = work_cycles;
+	if (c->cfg.rob_cycles) {
+		k = work_cycles ? c->cfg.rob_cycles / work_cycles : CORE_MAX_ROB;
+		k = k < 1 ? 1 : k > CORE_MAX_ROB ? CORE_MAX_ROB : k;
+	}
+	if (k != c->rob_k) {
+		/* the new ring's accesses: as if all retired with the last */
+		for (uint32_t i = 0; i < k; i++)
+			c->retire[i] = c->last_retire;
+		c->rob_k = k;
+		c->rob_at = 0;
+	}
 }
 
 /* __core_insert()'s uncommon case: t lands between the earliest and the latest. */
@@ -40,6 +59,7 @@ uint64_t core_drain(struct core *c)
 		c->now = c->horizon;
 	c->nr_slots = 0;
 	c->last_complete = c->now;
+	c->last_retire = c->now;
 	return c->now;
 }
 

@@ -10,7 +10,13 @@
  *     long-latency miss and needs one of 'mlp' slots: with all taken, issue
  *     waits for the earliest to complete (memory-level parallelism);
  *   - it completes at issue + its latency (translation and data).
- * The core runs ahead of outstanding misses (no ROB limit beyond mlp). A
+ *   - with rob_cycles set, the core runs ahead of an unfinished access by
+ *     at most that much work (the reorder buffer's reach): access i issues
+ *     no earlier than access i - K retires (in order: at the latest
+ *     completion up to it), K = rob_cycles / the work per access, at least 1.
+ *     A pattern with much work per access (zipf's sampling) thus overlaps
+ *     few misses, a light one (uniform) up to mlp.
+ * Without rob_cycles the core runs ahead of outstanding misses (no ROB limit beyond mlp). A
  * fault is serialising: core_serialize() drains every access in flight,
  * then adds the handler's cycles. A phase's time is core_drain()'s: when the
  * last access completed.
@@ -39,6 +45,8 @@
  *                              the native executor's own work per access in
  *                              an access phase of that pattern, on top of
  *                              work_cycles (which every access pays)
+ *   "rob_cycles": 0            the work the core runs ahead of its oldest
+ *                              unfinished access (0: no limit but mlp)
  */
 #ifndef SIMULATOR_CORE_H
 #define SIMULATOR_CORE_H
@@ -62,15 +70,18 @@ struct core_config {
 	uint32_t first_touch_cycles_per_4k;
 	double cold_share;			/* [0, 1] */
 	uint32_t executor_cycles[CORE_PATTERNS];	/* by enum wl_pattern */
+	uint32_t rob_cycles;			/* 0: no limit */
 };
 
 #define CORE_MAX_MLP	256		/* a power of two: the slots' ring */
+#define CORE_MAX_ROB	256		/* accesses the reorder buffer's reach can span */
 
 struct core_stats {
 	uint64_t accesses;
 	uint64_t dependent;		/* issued after the previous access completed */
 	uint64_t long_misses;		/* took an mlp slot */
 	uint64_t mlp_stall_cycles;	/* waiting for a free slot */
+	uint64_t rob_stall_cycles;	/* waiting for the access rob_cycles of work back to retire */
 	uint64_t dep_stall_cycles;	/* waiting for the previous access */
 	uint64_t serialize_cycles;	/* draining before a fault */
 	uint64_t kernel_cycles;		/* fault handling: entry, kernel work, exit */
@@ -93,6 +104,14 @@ struct core {
 	uint64_t slot[CORE_MAX_MLP];
 	uint32_t head;
 	uint32_t nr_slots;
+	/*
+	 * The reorder buffer (rob_cycles): rob_k accesses' retire times, a
+	 * ring from rob_at (the oldest, the next to be overwritten); rob_k 0
+	 * without a limit. last_retire: the latest retire time.
+	 */
+	uint64_t retire[CORE_MAX_ROB];
+	uint32_t rob_k, rob_at;
+	uint64_t last_retire;
 	struct core_stats stats;
 };
 
@@ -141,6 +160,14 @@ static inline void core_access(struct core *c, uint32_t latency, bool dependent)
 
 	c->stats.accesses++;
 	issue = c->now + c->cfg.work_cycles;
+	if (c->rob_k) {
+		uint64_t r = c->retire[c->rob_at];
+
+		if (r > issue) {
+			c->stats.rob_stall_cycles += r - issue;
+			issue = r;
+		}
+	}
 	if (dependent) {
 		c->stats.dependent++;
 		if (c->last_complete > issue) {
@@ -177,7 +204,22 @@ static inline void core_access(struct core *c, uint32_t latency, bool dependent)
 	c->last_complete = done;
 	if (done > c->horizon)
 		c->horizon = done;
+	if (c->rob_k) {
+		/* it retires in order: once it and everything before it completed */
+		if (done > c->last_retire)
+			c->last_retire = done;
+		c->retire[c->rob_at] = c->last_retire;
+		if (++c->rob_at == c->rob_k)
+			c->rob_at = 0;
+	}
 }
+
+/*
+ * The work per access changed (a phase of another pattern): cfg.work_cycles
+ * and the reorder buffer's reach in accesses, K = rob_cycles / work (at
+ * least 1, at most CORE_MAX_ROB); what is in flight stays.
+ */
+void core_set_work(struct core *c, uint32_t work_cycles);
 
 /* Drain everything in flight, then spend 'cycles' serialised (a fault). */
 void core_serialize(struct core *c, uint64_t cycles);

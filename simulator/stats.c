@@ -70,6 +70,7 @@ static cJSON *core_stats_to_json(const struct core_stats *st)
 	cJSON_AddNumberToObject(obj, "dependent", (double)st->dependent);
 	cJSON_AddNumberToObject(obj, "long_misses", (double)st->long_misses);
 	cJSON_AddNumberToObject(obj, "mlp_stall_cycles", (double)st->mlp_stall_cycles);
+	cJSON_AddNumberToObject(obj, "rob_stall_cycles", (double)st->rob_stall_cycles);
 	cJSON_AddNumberToObject(obj, "dep_stall_cycles", (double)st->dep_stall_cycles);
 	cJSON_AddNumberToObject(obj, "serialize_cycles", (double)st->serialize_cycles);
 	cJSON_AddNumberToObject(obj, "kernel_cycles", (double)st->kernel_cycles);

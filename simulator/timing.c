@@ -263,7 +263,7 @@ void timing_set_pattern(struct timing *t, int pattern)
 
 	if (pattern >= 0 && pattern < CORE_PATTERNS)
 		extra = t->cfg.core.executor_cycles[pattern];
-	t->core.cfg.work_cycles = t->cfg.core.work_cycles + extra;
+	core_set_work(&t->core, t->cfg.core.work_cycles + extra);
 }
 
 void timing_idle(struct timing *t, uint64_t ns)

@@ -85,6 +85,10 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 	truth.mimicos.cost.tlb_flush = 800;
 	truth.core.executor_cycles[WL_PAT_CHASE] = 20;
 	truth.mimicos.cost.lru_add = 300;
+	/* this host class's executor: zipf's sampling a hundred cycles, uniform's a dozen */
+	truth.core.executor_cycles[WL_PAT_UNIFORM] = 12;
+	truth.core.executor_cycles[WL_PAT_ZIPF] = 106;
+	truth.core.rob_cycles = 128;
 
 	snprintf(r->host.vendor, sizeof(r->host.vendor), "GenuineIntel");
 	r->host.family = 6;
@@ -93,6 +97,8 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 	r->nr_line = sizeof(sizes) / sizeof(sizes[0]);
 	for (size_t i = 0; i < r->nr_line; i++)
 		r->line[i].bytes = sizes[i];
+	r->native_large_bytes = 64 << 20;
+	r->native_large_accesses = 100000;
 	cal_fit_opts_init(&o);
 	o.max_evals = 40;	/* DRAM's three timings move together: let the search settle */
 	cr_assert_eq(cal_simulate(r, &truth, &o, &err), 0, "%s", err.msg);
@@ -128,6 +134,9 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 		     truth.l2.repl);
 	cr_expect_eq(f->cfg.llc.repl, truth.llc.repl, "llc replacement %d, truth %d",
 		     f->cfg.llc.repl, truth.llc.repl);
+	/* the grid holds the truth's: uniform's window spans 128 / 13 = 9 accesses, 96's 7 */
+	cr_expect_eq(f->cfg.core.rob_cycles, truth.core.rob_cycles, "rob_cycles %u, truth %u",
+		     f->cfg.core.rob_cycles, truth.core.rob_cycles);
 	cr_expect(f->cfg.calibration.given);
 	free(r);
 	free(f);

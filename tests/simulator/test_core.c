@@ -148,3 +148,68 @@ Test(core, long_runs_wrap_the_ring)
 	cr_assert_eq(c.stats.mlp_stall_cycles, 332 * 7);
 	cr_assert_eq(core_drain(&c), 3333);
 }
+
+static void setup_rob(uint32_t work, uint32_t rob)
+{
+	struct core_config cfg = { .freq_mhz = 4000, .work_cycles = work, .mlp = 10,
+				   .fault_entry_cycles = 250, .fault_exit_cycles = 200,
+				   .kernel_cpi = 1.0, .rob_cycles = rob };
+
+	cr_assert_eq(core_init(&c, &cfg, 4), 0);
+}
+
+/*
+ * 100 cycles of work per access, a window of 100 cycles: K = 1, an access
+ * issues once the one before it retired. Ten independent 200-cycle misses:
+ * a1 100..300, a2 waits to 300..500, ...: 100 + 10 * 200 = 2100; each of
+ * a2..a10 stalled 100 cycles (ready at 200 past the last issue, issued at
+ * 300 past it). Without the window they overlap (10 slots): the last
+ * issues at 1000, done 1200.
+ */
+Test(core, rob_window_of_one_access_serialises_misses)
+{
+	setup_rob(100, 100);
+	cr_assert_eq(c.rob_k, 1);
+	for (int i = 0; i < 10; i++)
+		core_access(&c, 200, false);
+	cr_assert_eq(core_drain(&c), 2100);
+	cr_assert_eq(c.stats.rob_stall_cycles, 9 * 100);
+	setup_rob(100, 0);
+	for (int i = 0; i < 10; i++)
+		core_access(&c, 200, false);
+	cr_assert_eq(core_drain(&c), 1200);
+	cr_assert_eq(c.stats.rob_stall_cycles, 0);
+}
+
+/*
+ * K = 2 (rob 200 / work 100): a_i waits for a_{i-2}, which completes
+ * 400 - 200 = 200 cycles after it issued, just when a_i is ready: no
+ * stall, 100 * 10 + 200. Halve the work (K = 4 at rob 200): the same.
+ * Then a work of 12 and a window of 200 (K = 16) is bounded by mlp alone.
+ */
+Test(core, rob_window_spans_rob_cycles_of_work)
+{
+	setup_rob(100, 200);
+	cr_assert_eq(c.rob_k, 2);
+	for (int i = 0; i < 10; i++)
+		core_access(&c, 200, false);
+	cr_assert_eq(core_drain(&c), 1200);
+	cr_assert_eq(c.stats.rob_stall_cycles, 0);
+	core_set_work(&c, 50);
+	cr_assert_eq(c.rob_k, 4);
+	core_set_work(&c, 12);
+	cr_assert_eq(c.rob_k, 16);
+	core_set_work(&c, 0);
+	cr_assert_eq(c.rob_k, CORE_MAX_ROB, "no work: the window is never the limit");
+}
+
+/* An L1 hit retires at once: a window of one access costs hits nothing more. */
+Test(core, rob_window_costs_hits_their_latency_alone)
+{
+	setup_rob(10, 10);
+	for (int i = 0; i < 10; i++)
+		core_access(&c, 4, false);
+	/* a_i ready at 10 i, a_{i-1} retired at 10 (i - 1) + 4: no stall */
+	cr_assert_eq(core_drain(&c), 104);
+	cr_assert_eq(c.stats.rob_stall_cycles, 0);
+}
