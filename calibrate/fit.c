@@ -207,7 +207,7 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 	/* optional: files before it was measured */
 	o = cJSON_GetObjectItemCaseSensitive(root, "native_large");
 	if (o) {
-		static const int lp[2] = CAL_NATIVE_LARGE_PATTERNS;
+		static const int lp[CAL_NATIVE_LARGE_NR] = CAL_NATIVE_LARGE_PATTERNS;
 		const cJSON *v;
 		uint64_t *dst[2] = { &r->native_large_bytes, &r->native_large_accesses };
 		static const char *const keys[2] = { "region_bytes", "accesses_per_run" };
@@ -222,7 +222,7 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 			}
 			*dst[i] = (uint64_t)v->valuedouble;
 		}
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < CAL_NATIVE_LARGE_NR; i++) {
 			snprintf(path, sizeof(path), "native_large.%s", wl_pattern_name(lp[i]));
 			if (need(o, wl_pattern_name(lp[i]), "native_large", file, err, &p) ||
 			    need_stat(p, "ns_per_access", path, file, err,
@@ -564,7 +564,7 @@ static int sim_fault(double *cycles, const struct sim_config *cfg, enum cal_faul
 static int sim_native_large(double *ns, const struct sim_config *cfg, const struct cal_results *r,
 			    int i, unsigned *evals, struct wl_error *err)
 {
-	static const int lp[2] = CAL_NATIVE_LARGE_PATTERNS;
+	static const int lp[CAL_NATIVE_LARGE_NR] = CAL_NATIVE_LARGE_PATTERNS;
 	uint64_t n = r->native_large_accesses < 200000 ? r->native_large_accesses : 200000;
 	struct driver_run run;
 	struct wl_spec spec;
@@ -1248,41 +1248,69 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 	}
 
 	/*
-	 * How far the core runs ahead of a miss: a grid of core.rob_cycles
-	 * against the native executor on a region beyond the LLC and the
-	 * STLB's reach, uniform (little work per access: misses overlap up to
-	 * mlp) and zipf (its sampling fills the window: few overlap), by the
-	 * squared log ratio of simulated to measured ns per access; after the
-	 * caches and translation, whose misses it overlaps
+	 * Beyond the caches, against the native executor on a region beyond
+	 * the LLC and the STLB's reach (native_large), each a grid by the
+	 * squared log ratio of simulated to measured ns per access, after the
+	 * caches and translation, whose misses they hide or overlap: the L2
+	 * stream prefetcher on or off against sequential (each line one
+	 * access: what the prefetcher brings is all that keeps it off DRAM), then how
+	 * far the core runs ahead of a miss, core.rob_cycles, against uniform
+	 * (little work per access: misses overlap up to mlp) and zipf (its
+	 * sampling fills the window: few overlap)
 	 */
 	if (r->has_native_large) {
-		static const uint32_t grid[] = { 0, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768,
+		/*
+		 * off or on: the prefetch arrives in time whatever its degree
+		 * (memsys.h), so every degree from 1 times sequential alike;
+		 * 4 lines, a common L2 streamer's, for its traffic
+		 */
+		static const uint32_t degrees[] = { 0, 4 };
+		static const uint32_t robs[] = { 0, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768,
 						 1024, 1536, 2048 };
-		double best = HUGE_VAL, ns[2], keep_ns[2] = { 0, 0 };
-		uint32_t keep = cfg->core.rob_cycles;
+		double best = HUGE_VAL, ns, at_best = 0, v;
+		uint32_t keep = cfg->prefetch.degree;
 
-		for (size_t g = 0; g < sizeof(grid) / sizeof(grid[0]); g++) {
-			double v = 0;
+		for (size_t g = 0; g < sizeof(degrees) / sizeof(degrees[0]); g++) {
+			cfg->prefetch.degree = degrees[g];
+			if (sim_native_large(&ns, cfg, r, 0, &f->evals, err))
+				return -1;
+			v = fabs(log(ns / r->native_large_ns_per_access[0].median));
+			if (v < best) {
+				best = v;
+				keep = degrees[g];
+				at_best = ns;
+			}
+		}
+		cfg->prefetch.degree = keep;
+		p = add(f, "prefetch.degree", "lines ahead", keep, degrees[0],
+			degrees[sizeof(degrees) / sizeof(degrees[0]) - 1], "grid");
+		explains(p, "native_large.sequential.ns_per_access",
+			 r->native_large_ns_per_access[0].median, at_best);
 
-			cfg->core.rob_cycles = grid[g];
-			for (int i = 0; i < 2; i++) {
-				if (sim_native_large(&ns[i], cfg, r, i, &f->evals, err))
+		best = HUGE_VAL;
+		keep = cfg->core.rob_cycles;
+		for (size_t g = 0; g < sizeof(robs) / sizeof(robs[0]); g++) {
+			double z = 0;
+
+			cfg->core.rob_cycles = robs[g];
+			v = 0;
+			for (int i = 1; i < CAL_NATIVE_LARGE_NR; i++) {
+				if (sim_native_large(&ns, cfg, r, i, &f->evals, err))
 					return -1;
-				v += pow(log(ns[i] / r->native_large_ns_per_access[i].median), 2);
+				v += pow(log(ns / r->native_large_ns_per_access[i].median), 2);
+				z = ns;		/* zipf's, the last */
 			}
 			if (v < best) {
 				best = v;
-				keep = grid[g];
-				keep_ns[0] = ns[0];
-				keep_ns[1] = ns[1];
+				keep = robs[g];
+				at_best = z;
 			}
 		}
 		cfg->core.rob_cycles = keep;
-		p = add(f, "core.rob_cycles", "cycles of work", keep, grid[0],
-			grid[sizeof(grid) / sizeof(grid[0]) - 1], "grid");
+		p = add(f, "core.rob_cycles", "cycles of work", keep, robs[0],
+			robs[sizeof(robs) / sizeof(robs[0]) - 1], "grid");
 		explains(p, "native_large.zipf.ns_per_access",
-			 r->native_large_ns_per_access[1].median, keep_ns[1]);
-		(void)keep_ns[0];
+			 r->native_large_ns_per_access[CAL_NATIVE_LARGE_NR - 1].median, at_best);
 	}
 
 	/*
@@ -1535,7 +1563,7 @@ int cal_simulate(struct cal_results *r, const struct sim_config *cfg,
 				cfg->core.first_touch_cycles_per_4k)) / clk / 1000);
 	}
 	if (r->native_large_bytes && r->native_large_accesses) {
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < CAL_NATIVE_LARGE_NR; i++) {
 			double ns;
 
 			if (sim_native_large(&ns, cfg, r, i, &evals, err))

@@ -23,10 +23,12 @@
  *			srrip, random) against the line chase over its knee
  *			(L1 to 2 x L2, L2 to 16 x L2); in a guest, the host's
  *			page size (4 KiB or 2 MiB) against the page chase in
- *			both advices up to fit_chase_bytes; core.rob_cycles
- *			(0 to 2048) against the native executor's uniform and
- *			zipf on 64 MiB (native_large), by the squared log
- *			ratio
+ *			both advices up to fit_chase_bytes; prefetch.degree
+ *			(0, off, or 4: on; in time whatever its degree, the
+ *			model tells only on from off) against the native
+ *			executor's sequential on 64 MiB (native_large), then
+ *			core.rob_cycles (0 to 2048) against its uniform and
+ *			zipf there, by the squared log ratio
  *   search		l2.latency, llc.latency and dram.t_row_miss (t_row_hit
  *			and t_row_empty scaled with it, keeping the base's
  *			ratios): NLopt's LN_BOBYQA, bounded, a fixed number of

@@ -513,13 +513,13 @@ int cal_native_large_spec(char *buf, size_t len, int pattern, uint64_t bytes, ui
 /* The same executor on CAL_NATIVE_LARGE_BYTES: the misses it overlaps. */
 static int native_large(struct suite *s)
 {
-	static const int pats[2] = CAL_NATIVE_LARGE_PATTERNS;
+	static const int pats[CAL_NATIVE_LARGE_NR] = CAL_NATIVE_LARGE_PATTERNS;
 	struct cal_results *r = s->r;
 	char text[1024], what[64];
 
 	r->native_large_bytes = CAL_NATIVE_LARGE_BYTES;
 	r->native_large_accesses = s->o->quick ? 200000 : 1000000;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < CAL_NATIVE_LARGE_NR; i++) {
 		struct native n = { .phase = 1 };
 		int ret;
 
@@ -742,7 +742,7 @@ int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error
 		return wl_error_set(err, "repeat", "", "expected 1 to %d, got %u", CAL_REPEAT_MAX,
 				    o->repeat);
 	wl_rng_seed(&s.rng, o->seed);
-	s.total = 1 + (unsigned)nline + 2 * page_chase_steps(o) + 2 + 4 + 2 + 1 +
+	s.total = 1 + (unsigned)nline + 2 * page_chase_steps(o) + 2 + 4 + CAL_NATIVE_LARGE_NR + 1 +
 		  CAL_FAULT_NR * CAL_MEMORY_NR + o->extra_steps;
 	/* virtuoso calibrate measures them with the probes, and says so when it does */
 	for (unsigned k = 0; k < CAL_LAT_NR; k++)
@@ -869,12 +869,12 @@ cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version
 		cJSON_AddItemToObject(j, "ns_per_access", stat_json(&r->native_ns_per_access[p]));
 	}
 	if (r->has_native_large) {
-		static const int pats[2] = CAL_NATIVE_LARGE_PATTERNS;
+		static const int pats[CAL_NATIVE_LARGE_NR] = CAL_NATIVE_LARGE_PATTERNS;
 
 		o = cJSON_AddObjectToObject(root, "native_large");
 		cJSON_AddNumberToObject(o, "region_bytes", (double)r->native_large_bytes);
 		cJSON_AddNumberToObject(o, "accesses_per_run", (double)r->native_large_accesses);
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < CAL_NATIVE_LARGE_NR; i++) {
 			cJSON *j = cJSON_AddObjectToObject(o, wl_pattern_name(pats[i]));
 
 			cJSON_AddItemToObject(j, "ns_per_access",

@@ -68,7 +68,8 @@ struct cal_stat {
 void cal_stat_of(struct cal_stat *s, double *v, size_t n);
 
 /* The patterns of native_large_ns_per_access[], in order. */
-#define CAL_NATIVE_LARGE_PATTERNS { WL_PAT_UNIFORM, WL_PAT_ZIPF }
+#define CAL_NATIVE_LARGE_PATTERNS { WL_PAT_SEQUENTIAL, WL_PAT_UNIFORM, WL_PAT_ZIPF }
+#define CAL_NATIVE_LARGE_NR	3
 #define CAL_NATIVE_LARGE_BYTES	(64ull << 20)
 
 /*
@@ -193,13 +194,14 @@ struct cal_results {
 	struct cal_stat native_ns_per_access[4];	/* by enum wl_pattern */
 	/*
 	 * The native executor on a region beyond the LLC and the STLB's
-	 * reach (cal_native_large_spec()): uniform and zipf, whose work per
-	 * access differs tenfold, tell how many misses the core overlaps
+	 * reach (cal_native_large_spec()): sequential tells what the
+	 * prefetcher hides (prefetch.degree); uniform and zipf, whose work per
+	 * access differs tenfold, how many misses the core overlaps
 	 * (core.rob_cycles). has_native_large false in older files.
 	 */
 	bool has_native_large;
 	uint64_t native_large_bytes, native_large_accesses;
-	struct cal_stat native_large_ns_per_access[2];	/* [0] uniform, [1] zipf */
+	struct cal_stat native_large_ns_per_access[CAL_NATIVE_LARGE_NR];	/* sequential, uniform, zipf */
 
 	struct cal_fault fault[CAL_FAULT_NR][CAL_MEMORY_NR];
 	double cold_wait_s;		/* slept before the cold faults */

@@ -107,6 +107,8 @@ void sim_config_init(struct sim_config *cfg)
 
 	/* DRAM: the reference's DDR4-2400 at 45 ns, in cycles of this core. */
 	dram_config_ddr4_2400(&cfg->dram, cfg->core.freq_mhz);
+	/* no data prefetcher in the reference; a calibration sets one */
+	cfg->prefetch = (struct prefetch_config){ .degree = 0, .streams = 16 };
 
 	channel_config_init(&cfg->mimicos);
 
@@ -352,6 +354,25 @@ static int mmu_check(const struct wj_ctx *c, const struct mmu_config *m)
 	return sa_check(c, "mmu.nested.ntlb", &m->nested.ntlb, true);
 }
 
+static int prefetch_from_json(const struct wj_ctx *c, const cJSON *o, struct prefetch_config *p)
+{
+	static const char *const keys[] = { "degree", "streams", NULL };
+	uint64_t u;
+	int r;
+
+	if (wj_check_object(c, o, "prefetch", "the L2 stream prefetcher's configuration", keys))
+		return -1;
+	if ((r = wj_uint(c, o, "prefetch", "degree", false, 0, 63, &u)) < 0)
+		return -1;
+	if (r)
+		p->degree = (uint32_t)u;
+	if ((r = wj_uint(c, o, "prefetch", "streams", false, 1, MEMSYS_MAX_STREAMS, &u)) < 0)
+		return -1;
+	if (r)
+		p->streams = (uint32_t)u;
+	return 0;
+}
+
 static int dram_from_json(const struct wj_ctx *c, const cJSON *o, struct dram_config *d)
 {
 	static const char *const keys[] = { "channels", "ranks", "banks", "row_bytes",
@@ -463,7 +484,7 @@ int sim_config_from_json(struct sim_config *cfg, const cJSON *root, const char *
 			 struct wl_error *err)
 {
 	static const char *const keys[] = { "origin", "notes", "core", "mmu", "l1d", "l2", "llc",
-					    "dram", "mimicos", "calibration", NULL };
+					    "prefetch", "dram", "mimicos", "calibration", NULL };
 	struct wl_error local;
 	struct wj_ctx c = { .file = file, .err = err ? err : &local };
 	struct { const char *key; struct sa_config *s; } caches[] = {
@@ -509,6 +530,9 @@ int sim_config_from_json(struct sim_config *cfg, const cJSON *root, const char *
 		if ((sub = cJSON_GetObjectItemCaseSensitive(root, caches[i].key)) &&
 		    sa_from_json(&c, sub, caches[i].key, caches[i].s))
 			return -1;
+	if ((sub = cJSON_GetObjectItemCaseSensitive(root, "prefetch")) &&
+	    prefetch_from_json(&c, sub, &cfg->prefetch))
+		return -1;
 	if ((sub = cJSON_GetObjectItemCaseSensitive(root, "dram")) &&
 	    dram_from_json(&c, sub, &cfg->dram))
 		return -1;
@@ -628,6 +652,17 @@ static cJSON *mmu_to_json(const struct mmu_config *m)
 	return o;
 }
 
+static cJSON *prefetch_to_json(const struct prefetch_config *p)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "degree", p->degree);
+	cJSON_AddNumberToObject(o, "streams", p->streams);
+	return o;
+}
+
 static cJSON *dram_to_json(const struct dram_config *d)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -668,8 +703,9 @@ cJSON *sim_config_hw_to_json(const struct sim_config *cfg)
 	cJSON_AddItemToObject(root, "l1d", sa_config_to_json(&cfg->l1d));
 	cJSON_AddItemToObject(root, "l2", sa_config_to_json(&cfg->l2));
 	cJSON_AddItemToObject(root, "llc", sa_config_to_json(&cfg->llc));
+	cJSON_AddItemToObject(root, "prefetch", prefetch_to_json(&cfg->prefetch));
 	cJSON_AddItemToObject(root, "dram", dram_to_json(&cfg->dram));
-	if (!complete(root, 7 + !!cfg->notes[0])) {
+	if (!complete(root, 8 + !!cfg->notes[0])) {
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -693,7 +729,7 @@ cJSON *sim_config_to_json(const struct sim_config *cfg)
 			return NULL;
 		}
 	}
-	if (!complete(root, 8 + !!cfg->notes[0] + cfg->calibration.given)) {
+	if (!complete(root, 9 + !!cfg->notes[0] + cfg->calibration.given)) {
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -703,5 +739,6 @@ cJSON *sim_config_to_json(const struct sim_config *cfg)
 void sim_config_timing(const struct sim_config *cfg, struct timing_config *out)
 {
 	*out = (struct timing_config){ .core = cfg->core, .mmu = cfg->mmu, .l1d = cfg->l1d,
-				       .l2 = cfg->l2, .llc = cfg->llc, .dram = cfg->dram };
+				       .l2 = cfg->l2, .llc = cfg->llc, .prefetch = cfg->prefetch,
+				       .dram = cfg->dram };
 }

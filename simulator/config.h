@@ -47,6 +47,7 @@
 #include "mimicos/channel.h"
 #include "simulator/core.h"
 #include "simulator/dram.h"
+#include "simulator/memsys.h"
 #include "simulator/mmu.h"
 #include "simulator/sa.h"
 #include "workload/error.h"
@@ -89,6 +90,7 @@ struct sim_config {
 	struct core_config core;
 	struct mmu_config mmu;
 	struct sa_config l1d, l2, llc;
+	struct prefetch_config prefetch;	/* L2's stream prefetcher (memsys.h) */
 	struct dram_config dram;
 	struct channel_config mimicos;
 	struct sim_calibration calibration;

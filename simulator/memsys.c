@@ -20,12 +20,20 @@ const char *memsys_class_name(enum memsys_class c)
 }
 
 int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_config *l2,
-		const struct sa_config *llc, const struct dram_config *dram, struct wl_rng *rng)
+		const struct sa_config *llc, const struct dram_config *dram,
+		const struct prefetch_config *pf, struct wl_rng *rng)
 {
 	const struct sa_config *cfg[MEMSYS_LEVELS] = { l1d, l2, llc };
 	int err = 0, i;
 
 	memset(ms, 0, sizeof(*ms));
+	if (pf && pf->degree) {
+		if (pf->degree > 63 || !pf->streams || pf->streams > MEMSYS_MAX_STREAMS)
+			return -EINVAL;
+		ms->pf = *pf;
+	}
+	for (i = 0; i < MEMSYS_MAX_STREAMS; i++)
+		ms->stream[i].page = UINT64_MAX;
 	for (i = 0; i < MEMSYS_LEVELS && !err; i++)
 		err = sa_init(&ms->level[i], cfg[i], level_names[i], rng);
 	if (!err)
@@ -59,6 +67,57 @@ static void writeback(struct memsys *ms, int l, uint64_t key)
 	}
 	dram_access(&ms->dram, key << SA_LINE_SHIFT, true);
 	ms->stats.writebacks++;
+}
+
+/* The prefetcher brings line 'key' into L2 (and the LLC, from DRAM if need be). */
+static void prefetch_line(struct memsys *ms, uint64_t key)
+{
+	uint64_t victim;
+
+	if (sa_probe(&ms->level[MEMSYS_L2], key, 0, NULL))
+		return;
+	ms->stats.prefetches++;
+	if (!sa_probe(&ms->level[MEMSYS_LLC], key, 0, NULL)) {
+		dram_access(&ms->dram, key << SA_LINE_SHIFT, false);
+		ms->stats.prefetch_dram++;
+		if (sa_fill(&ms->level[MEMSYS_LLC], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
+			writeback(ms, MEMSYS_LLC, victim);
+	}
+	if (sa_fill(&ms->level[MEMSYS_L2], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
+		writeback(ms, MEMSYS_L2, victim);
+}
+
+/* An L1D miss of the program's data at line 'key' trains the streams (memsys.h). */
+static void prefetch_train(struct memsys *ms, uint64_t key)
+{
+	const uint64_t page = key >> (12 - SA_LINE_SHIFT);
+	const uint64_t page_end = ((page + 1) << (12 - SA_LINE_SHIFT)) - 1;
+	struct memsys_stream *s = NULL, *lru = &ms->stream[0];
+	uint64_t line, end;
+
+	for (uint32_t i = 0; i < ms->pf.streams; i++) {
+		if (ms->stream[i].page == page) {
+			s = &ms->stream[i];
+			break;
+		}
+		if (ms->stream[i].used < lru->used)
+			lru = &ms->stream[i];
+	}
+	ms->pf_clock++;
+	if (!s) {
+		*lru = (struct memsys_stream){ .page = page, .last = key, .ahead = key,
+					       .used = ms->pf_clock };
+		return;
+	}
+	s->used = ms->pf_clock;
+	if (key == s->last + 1) {
+		end = key + ms->pf.degree < page_end ? key + ms->pf.degree : page_end;
+		for (line = (s->ahead > key ? s->ahead : key) + 1; line <= end; line++)
+			prefetch_line(ms, line);
+		if (end > s->ahead)
+			s->ahead = end;
+	}
+	s->last = key;
 }
 
 /*
@@ -105,6 +164,8 @@ uint32_t __memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum mem
 		writeback(ms, MEMSYS_L1D, victim);
 	ms->last_key = ms->fill_is_hit ? key : MEMSYS_NO_LINE;
 	ms->last_dirty = write;
+	if (ms->pf.degree && cls == MEMSYS_DATA)
+		prefetch_train(ms, key);
 	return lat;
 }
 

@@ -48,6 +48,33 @@ struct memsys_stats {
 	uint64_t misses[MEMSYS_LEVELS][MEMSYS_CLASSES];
 	uint64_t dram[MEMSYS_CLASSES];		/* accesses that reached DRAM */
 	uint64_t writebacks;			/* dirty lines written to DRAM */
+	uint64_t prefetches;			/* lines the prefetcher brought into L2 */
+	uint64_t prefetch_dram;			/* of them, from DRAM */
+};
+
+/*
+ * The L2 stream prefetcher, for the program's data alone (JSON "prefetch":
+ * {"degree": 0, "streams": 16}). It keeps the last 'streams' 4 KiB pages an
+ * L1D miss of the program touched (least recently used out), with the last
+ * line missed in each; a miss on the next line up is an ascending stream,
+ * and the lines up to 'degree' past it, within the page (the next physical
+ * page is not the next virtual one), are brought into L2 and the LLC, from
+ * the LLC or DRAM, at no cost to the demand (as if timely). What a real one
+ * does beyond that (descending and strided streams, L1 prefetch, page
+ * crossing on large pages) is not modelled. degree 0: off.
+ */
+struct prefetch_config {
+	uint32_t degree;			/* lines ahead, 0..63 */
+	uint32_t streams;			/* 1..MEMSYS_MAX_STREAMS */
+};
+
+#define MEMSYS_MAX_STREAMS	64
+
+struct memsys_stream {
+	uint64_t page;				/* line key >> 6; UINT64_MAX: unused */
+	uint64_t last;				/* the last line missed in it */
+	uint64_t ahead;				/* the furthest line prefetched */
+	uint64_t used;				/* when it last trained (LRU) */
 };
 
 struct memsys {
@@ -69,13 +96,20 @@ struct memsys {
 	uint64_t last_key;
 	bool last_dirty;
 	bool fill_is_hit;
+	struct prefetch_config pf;
+	struct memsys_stream stream[MEMSYS_MAX_STREAMS];
+	uint64_t pf_clock;
 };
 
 #define MEMSYS_NO_LINE	UINT64_MAX	/* no line (sa_line_key() never gives it) */
 
-/* Build the three caches and DRAM. 0, or -EINVAL / -ENOMEM (nothing to release). */
+/*
+ * Build the three caches and DRAM, and the prefetcher (pf NULL: none). 0, or
+ * -EINVAL / -ENOMEM (nothing to release).
+ */
 int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_config *l2,
-		const struct sa_config *llc, const struct dram_config *dram, struct wl_rng *rng);
+		const struct sa_config *llc, const struct dram_config *dram,
+		const struct prefetch_config *pf, struct wl_rng *rng);
 void memsys_release(struct memsys *ms);
 
 /* Start loading the sets an access to paddr will visit (a host-speed hint only). */

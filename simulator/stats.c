@@ -96,6 +96,8 @@ struct cJSON *memsys_stats_to_json(const struct memsys_stats *st,
 	for (int c = 0; c < MEMSYS_CLASSES; c++)
 		cJSON_AddNumberToObject(d, memsys_class_name((enum memsys_class)c), (double)st->dram[c]);
 	cJSON_AddNumberToObject(obj, "writebacks", (double)st->writebacks);
+	cJSON_AddNumberToObject(obj, "prefetches", (double)st->prefetches);
+	cJSON_AddNumberToObject(obj, "prefetch_dram", (double)st->prefetch_dram);
 	return obj;
 }
 

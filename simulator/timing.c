@@ -65,7 +65,8 @@ int timing_init(struct timing *t, const struct timing_config *cfg, unsigned int 
 	err = core_init(&t->core, &cfg->core, cfg->l1d.latency);
 	if (err)
 		return err;
-	err = memsys_init(&t->ms, &cfg->l1d, &cfg->l2, &cfg->llc, &cfg->dram, &t->rng);
+	err = memsys_init(&t->ms, &cfg->l1d, &cfg->l2, &cfg->llc, &cfg->dram, &cfg->prefetch,
+			  &t->rng);
 	if (err)
 		return err;
 	err = mmu_init(&t->mmu, &cfg->mmu, levels, &port, &t->rng);

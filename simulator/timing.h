@@ -96,6 +96,7 @@ struct timing_config {
 	struct core_config core;
 	struct mmu_config mmu;
 	struct sa_config l1d, l2, llc;
+	struct prefetch_config prefetch;
 	struct dram_config dram;
 };
 

@@ -89,6 +89,7 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 	truth.core.executor_cycles[WL_PAT_UNIFORM] = 12;
 	truth.core.executor_cycles[WL_PAT_ZIPF] = 106;
 	truth.core.rob_cycles = 128;
+	truth.prefetch.degree = 4;
 
 	snprintf(r->host.vendor, sizeof(r->host.vendor), "GenuineIntel");
 	r->host.family = 6;
@@ -137,6 +138,8 @@ Test(fit, recovers_the_parameters_it_was_generated_with, .timeout = 600)
 	/* the grid holds the truth's: uniform's window spans 128 / 13 = 9 accesses, 96's 7 */
 	cr_expect_eq(f->cfg.core.rob_cycles, truth.core.rob_cycles, "rob_cycles %u, truth %u",
 		     f->cfg.core.rob_cycles, truth.core.rob_cycles);
+	cr_expect_eq(f->cfg.prefetch.degree, truth.prefetch.degree, "prefetch.degree %u, truth %u",
+		     f->cfg.prefetch.degree, truth.prefetch.degree);
 	cr_expect(f->cfg.calibration.given);
 	free(r);
 	free(f);

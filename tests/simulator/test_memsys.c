@@ -21,7 +21,7 @@ static void setup(void)
 	struct dram_config d = { .channels = 1, .ranks = 1, .banks = 1, .row_bytes = 8192,
 				 .t_row_hit = 100, .t_row_miss = 300, .t_row_empty = 200 };
 
-	cr_assert_eq(memsys_init(&ms, &l1, &l2, &llc, &d, NULL), 0);
+	cr_assert_eq(memsys_init(&ms, &l1, &l2, &llc, &d, NULL, NULL), 0);
 }
 
 static void teardown(void)
@@ -131,7 +131,7 @@ Test(memsys, srrip_hit_after_fill_reaches_the_policy)
 				 .t_row_hit = 100, .t_row_miss = 300, .t_row_empty = 200 };
 
 	memsys_release(&ms);
-	cr_assert_eq(memsys_init(&ms, &l1, &l2, &llc, &d, NULL), 0);
+	cr_assert_eq(memsys_init(&ms, &l1, &l2, &llc, &d, NULL, NULL), 0);
 	memsys_access(&ms, L(0), false, MEMSYS_DATA);
 	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 4);
 	memsys_access(&ms, L(1), false, MEMSYS_DATA);
@@ -179,4 +179,64 @@ Test(memsys, repeated_loads_leave_the_line_clean)
 	cr_assert_eq(ms.stats.hits[MEMSYS_L1D][MEMSYS_DATA], 3);
 	evict_line_0();
 	cr_assert_eq(ms.stats.writebacks, 0);
+}
+
+/*
+ * The L2 stream prefetcher, degree 4, over a hierarchy large enough to
+ * keep what it brings: L1D 1 x 2 (4 cycles), L2 1 x 16 (12), LLC 1 x 32
+ * (30), the same DRAM.
+ */
+static void setup_prefetch(uint32_t degree)
+{
+	struct sa_config l1 = { .sets = 1, .ways = 2, .latency = 4, .repl = SA_REPL_LRU };
+	struct sa_config l2 = { .sets = 1, .ways = 16, .latency = 12, .repl = SA_REPL_LRU };
+	struct sa_config llc = { .sets = 1, .ways = 32, .latency = 30, .repl = SA_REPL_LRU };
+	struct dram_config d = { .channels = 1, .ranks = 1, .banks = 1, .row_bytes = 8192,
+				 .t_row_hit = 100, .t_row_miss = 300, .t_row_empty = 200 };
+	struct prefetch_config pf = { .degree = degree, .streams = 16 };
+
+	memsys_release(&ms);
+	cr_assert_eq(memsys_init(&ms, &l1, &l2, &llc, &d, &pf, NULL), 0);
+}
+
+/*
+ * Lines 0..63 of one page in order. Line 0 misses to DRAM and opens a
+ * stream; line 1 misses too and, following line 0, brings lines 2..5; each
+ * later line hits L2 (4 + 12) and brings the line 4 past it, until the
+ * page's end (line 63): 62 lines prefetched, 2 demand misses to DRAM.
+ */
+Test(memsys, stream_prefetch_brings_the_lines_ahead_into_l2)
+{
+	uint64_t cycles = 0;
+
+	setup_prefetch(4);
+	for (int i = 0; i < 64; i++)
+		cycles += memsys_access(&ms, L(i), false, MEMSYS_DATA);
+	cr_assert_eq(ms.stats.prefetches, 62);
+	cr_assert_eq(ms.stats.prefetch_dram, 62);
+	cr_assert_eq(ms.stats.dram[MEMSYS_DATA], 2);
+	cr_assert_eq(ms.stats.hits[MEMSYS_L2][MEMSYS_DATA], 62);
+	/* line 0: an empty bank (200); line 1: the row line 0 opened (100) */
+	cr_assert_eq(cycles, (4 + 12 + 30) * 2 + 200 + 100 + 62 * (4 + 12));
+	/* off: every line from DRAM */
+	setup_prefetch(0);
+	for (int i = 0; i < 64; i++)
+		memsys_access(&ms, L(i), false, MEMSYS_DATA);
+	cr_assert_eq(ms.stats.prefetches, 0);
+	cr_assert_eq(ms.stats.dram[MEMSYS_DATA], 64);
+}
+
+/* Not a stream: descending lines, the walker's reads, and the next page (not crossed). */
+Test(memsys, stream_prefetch_ignores_descending_translation_and_page_ends)
+{
+	setup_prefetch(4);
+	for (int i = 63; i >= 0; i--)
+		memsys_access(&ms, L(i), false, MEMSYS_DATA);
+	cr_assert_eq(ms.stats.prefetches, 0, "descending");
+	for (int i = 64; i < 128; i++)
+		memsys_access(&ms, L(i), false, MEMSYS_TRANSLATION);
+	cr_assert_eq(ms.stats.prefetches, 0, "the walker's reads");
+	memsys_access(&ms, L(190), false, MEMSYS_DATA);
+	memsys_access(&ms, L(191), false, MEMSYS_DATA);
+	cr_assert_eq(ms.stats.prefetches, 0, "line 191 ends its page: nothing past it");
 }
