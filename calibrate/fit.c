@@ -1251,12 +1251,13 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 	 * Beyond the caches, against the native executor on a region beyond
 	 * the LLC and the STLB's reach (native_large), each a grid by the
 	 * squared log ratio of simulated to measured ns per access, after the
-	 * caches and translation, whose misses they hide or overlap: the L2
-	 * stream prefetcher on or off against sequential (each line one
-	 * access: what the prefetcher brings is all that keeps it off DRAM), then how
-	 * far the core runs ahead of a miss, core.rob_cycles, against uniform
+	 * caches and translation, whose misses they hide or overlap: how far
+	 * the core runs ahead of a miss, core.rob_cycles, against uniform
 	 * (little work per access: misses overlap up to mlp) and zipf (its
-	 * sampling fills the window: few overlap)
+	 * sampling fills the window: few overlap), whose random lines the
+	 * prefetcher leaves alone; then, with that window, the L2 stream
+	 * prefetcher on or off against sequential (each line one access: what
+	 * the prefetcher brings is all that keeps it off DRAM)
 	 */
 	if (r->has_native_large) {
 		/*
@@ -1268,27 +1269,8 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 		static const uint32_t robs[] = { 0, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768,
 						 1024, 1536, 2048 };
 		double best = HUGE_VAL, ns, at_best = 0, v;
-		uint32_t keep = cfg->prefetch.degree;
+		uint32_t keep = cfg->core.rob_cycles;
 
-		for (size_t g = 0; g < sizeof(degrees) / sizeof(degrees[0]); g++) {
-			cfg->prefetch.degree = degrees[g];
-			if (sim_native_large(&ns, cfg, r, 0, &f->evals, err))
-				return -1;
-			v = fabs(log(ns / r->native_large_ns_per_access[0].median));
-			if (v < best) {
-				best = v;
-				keep = degrees[g];
-				at_best = ns;
-			}
-		}
-		cfg->prefetch.degree = keep;
-		p = add(f, "prefetch.degree", "lines ahead", keep, degrees[0],
-			degrees[sizeof(degrees) / sizeof(degrees[0]) - 1], "grid");
-		explains(p, "native_large.sequential.ns_per_access",
-			 r->native_large_ns_per_access[0].median, at_best);
-
-		best = HUGE_VAL;
-		keep = cfg->core.rob_cycles;
 		for (size_t g = 0; g < sizeof(robs) / sizeof(robs[0]); g++) {
 			double z = 0;
 
@@ -1311,6 +1293,25 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 			robs[sizeof(robs) / sizeof(robs[0]) - 1], "grid");
 		explains(p, "native_large.zipf.ns_per_access",
 			 r->native_large_ns_per_access[CAL_NATIVE_LARGE_NR - 1].median, at_best);
+
+		best = HUGE_VAL;
+		keep = cfg->prefetch.degree;
+		for (size_t g = 0; g < sizeof(degrees) / sizeof(degrees[0]); g++) {
+			cfg->prefetch.degree = degrees[g];
+			if (sim_native_large(&ns, cfg, r, 0, &f->evals, err))
+				return -1;
+			v = fabs(log(ns / r->native_large_ns_per_access[0].median));
+			if (v < best) {
+				best = v;
+				keep = degrees[g];
+				at_best = ns;
+			}
+		}
+		cfg->prefetch.degree = keep;
+		p = add(f, "prefetch.degree", "lines ahead", keep, degrees[0],
+			degrees[sizeof(degrees) / sizeof(degrees[0]) - 1], "grid");
+		explains(p, "native_large.sequential.ns_per_access",
+			 r->native_large_ns_per_access[0].median, at_best);
 	}
 
 	/*
