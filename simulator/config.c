@@ -356,8 +356,9 @@ static int mmu_check(const struct wj_ctx *c, const struct mmu_config *m)
 
 static int prefetch_from_json(const struct wj_ctx *c, const cJSON *o, struct prefetch_config *p)
 {
-	static const char *const keys[] = { "degree", "streams", NULL };
+	static const char *const keys[] = { "degree", "streams", "adjacent", NULL };
 	uint64_t u;
+	bool b;
 	int r;
 
 	if (wj_check_object(c, o, "prefetch", "the L2 stream prefetcher's configuration", keys))
@@ -370,6 +371,10 @@ static int prefetch_from_json(const struct wj_ctx *c, const cJSON *o, struct pre
 		return -1;
 	if (r)
 		p->streams = (uint32_t)u;
+	if ((r = wj_bool(c, o, "prefetch", "adjacent", false, &b)) < 0)
+		return -1;
+	if (r)
+		p->adjacent = b;
 	return 0;
 }
 
@@ -660,6 +665,7 @@ static cJSON *prefetch_to_json(const struct prefetch_config *p)
 		return NULL;
 	cJSON_AddNumberToObject(o, "degree", p->degree);
 	cJSON_AddNumberToObject(o, "streams", p->streams);
+	cJSON_AddBoolToObject(o, "adjacent", p->adjacent);
 	return o;
 }
 

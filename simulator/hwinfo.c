@@ -468,6 +468,13 @@ static void llc_to_config(const struct hwinfo *hw, struct sim_config *cfg)
 	 */
 	cfg->llc.hashed = true;
 	note(cfg, "llc: index hashed (\"xor\"): an x86 L3's slices are chosen by an address hash");
+	/*
+	 * Intel's L2 spatial prefetcher and AMD's L2 up/down prefetcher, on
+	 * by default, fetch a missed line's 128-byte pair: a page chase of
+	 * one line per page leaves the LLC at half the span a line chase does
+	 */
+	cfg->prefetch.adjacent = true;
+	note(cfg, "prefetch: adjacent on: an x86 L2 fetches a missed line's 128-byte pair");
 }
 
 void hwinfo_nested(bool guest, struct nested_config *n)

@@ -32,6 +32,8 @@ int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_
 			return -EINVAL;
 		ms->pf = *pf;
 	}
+	if (pf)
+		ms->pf.adjacent = pf->adjacent;
 	for (i = 0; i < MEMSYS_MAX_STREAMS; i++)
 		ms->stream[i].page = UINT64_MAX;
 	for (i = 0; i < MEMSYS_LEVELS && !err; i++)
@@ -69,17 +71,21 @@ static void writeback(struct memsys *ms, int l, uint64_t key)
 	ms->stats.writebacks++;
 }
 
-/* The prefetcher brings line 'key' into L2 (and the LLC, from DRAM if need be). */
-static void prefetch_line(struct memsys *ms, uint64_t key)
+/*
+ * A prefetcher brings line 'key' into L2 (and the LLC, from DRAM if need
+ * be); *brought and *from_dram count it. Nothing when L2 has it.
+ */
+static void prefetch_line(struct memsys *ms, uint64_t key, uint64_t *brought,
+			  uint64_t *from_dram)
 {
 	uint64_t victim;
 
 	if (sa_probe(&ms->level[MEMSYS_L2], key, 0, NULL))
 		return;
-	ms->stats.prefetches++;
+	(*brought)++;
 	if (!sa_probe(&ms->level[MEMSYS_LLC], key, 0, NULL)) {
 		dram_access(&ms->dram, key << SA_LINE_SHIFT, false);
-		ms->stats.prefetch_dram++;
+		(*from_dram)++;
 		if (sa_fill(&ms->level[MEMSYS_LLC], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
 			writeback(ms, MEMSYS_LLC, victim);
 	}
@@ -113,7 +119,7 @@ static void prefetch_train(struct memsys *ms, uint64_t key)
 	if (key == s->last + 1) {
 		end = key + ms->pf.degree < page_end ? key + ms->pf.degree : page_end;
 		for (line = (s->ahead > key ? s->ahead : key) + 1; line <= end; line++)
-			prefetch_line(ms, line);
+			prefetch_line(ms, line, &ms->stats.prefetches, &ms->stats.prefetch_dram);
 		if (end > s->ahead)
 			s->ahead = end;
 	}
@@ -159,6 +165,9 @@ uint32_t __memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum mem
 	if (l >= MEMSYS_LLC &&
 	    sa_fill(&ms->level[MEMSYS_L2], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
 		writeback(ms, MEMSYS_L2, victim);
+	/* an L2 miss: its pair's other line too */
+	if (l >= MEMSYS_LLC && ms->pf.adjacent)
+		prefetch_line(ms, key ^ 1, &ms->stats.adjacent, &ms->stats.adjacent_dram);
 	/* a store's line is dirty in L1D */
 	if (sa_fill(l1d, key, 0, 0, write, &victim) & SA_VICTIM_DIRTY)
 		writeback(ms, MEMSYS_L1D, victim);

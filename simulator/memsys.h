@@ -48,8 +48,10 @@ struct memsys_stats {
 	uint64_t misses[MEMSYS_LEVELS][MEMSYS_CLASSES];
 	uint64_t dram[MEMSYS_CLASSES];		/* accesses that reached DRAM */
 	uint64_t writebacks;			/* dirty lines written to DRAM */
-	uint64_t prefetches;			/* lines the prefetcher brought into L2 */
+	uint64_t prefetches;			/* lines the stream prefetcher brought into L2 */
 	uint64_t prefetch_dram;			/* of them, from DRAM */
+	uint64_t adjacent;			/* lines the adjacent-line prefetcher brought */
+	uint64_t adjacent_dram;			/* of them, from DRAM */
 };
 
 /*
@@ -66,6 +68,14 @@ struct memsys_stats {
 struct prefetch_config {
 	uint32_t degree;			/* lines ahead, 0..63 */
 	uint32_t streams;			/* 1..MEMSYS_MAX_STREAMS */
+	/*
+	 * The adjacent-line (spatial) prefetcher of x86 L2s ("adjacent":
+	 * false): a line L2 misses on, whoever asked (program, walker,
+	 * kernel), brings the other line of its 128-byte pair into L2 and the
+	 * LLC too. Free for a dense working set, it halves what the caches
+	 * hold of a sparse one: one line per page takes two.
+	 */
+	bool adjacent;
 };
 
 #define MEMSYS_MAX_STREAMS	64

@@ -98,6 +98,8 @@ struct cJSON *memsys_stats_to_json(const struct memsys_stats *st,
 	cJSON_AddNumberToObject(obj, "writebacks", (double)st->writebacks);
 	cJSON_AddNumberToObject(obj, "prefetches", (double)st->prefetches);
 	cJSON_AddNumberToObject(obj, "prefetch_dram", (double)st->prefetch_dram);
+	cJSON_AddNumberToObject(obj, "adjacent", (double)st->adjacent);
+	cJSON_AddNumberToObject(obj, "adjacent_dram", (double)st->adjacent_dram);
 	return obj;
 }
 

@@ -165,8 +165,10 @@ Test(hwinfo, amd_zen4_config)
 			 "ways = 16 MiB\n"
 			 "llc: index hashed (\"xor\"): an x86 L3's slices are chosen by an address "
 			 "hash\n"
+			 "prefetch: adjacent on: an x86 L2 fetches a missed line's 128-byte pair\n"
 			 "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
 	cr_expect(cfg.llc.hashed, "an x86 L3's index is hashed");
+	cr_expect(cfg.prefetch.adjacent, "an x86 L2 fetches pairs of lines");
 	cr_expect_not(cfg.mmu.nested.enabled, "not a guest: no nested paging");
 	/* latencies and what CPUID does not report keep the defaults */
 	cr_expect_eq(cfg.mmu.stlb.latency, def.mmu.stlb.latency);
@@ -337,6 +339,7 @@ Test(hwinfo, llc_share_of_a_many_cpu_guest)
 			 "ways = 2.50 MiB\n"
 			 "llc: index hashed (\"xor\"): an x86 L3's slices are chosen by an address "
 			 "hash\n"
+			 "prefetch: adjacent on: an x86 L2 fetches a missed line's 128-byte pair\n"
 			 "mmu.nested: off, CPUID 1 ECX bit 31 clear (not a guest)");
 
 	/* fewer lines than ways: one set of the lines */

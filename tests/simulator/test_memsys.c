@@ -186,14 +186,21 @@ Test(memsys, repeated_loads_leave_the_line_clean)
  * keep what it brings: L1D 1 x 2 (4 cycles), L2 1 x 16 (12), LLC 1 x 32
  * (30), the same DRAM.
  */
+static void setup_prefetch_adjacent(uint32_t degree, bool adjacent);
+
 static void setup_prefetch(uint32_t degree)
+{
+	setup_prefetch_adjacent(degree, false);
+}
+
+static void setup_prefetch_adjacent(uint32_t degree, bool adjacent)
 {
 	struct sa_config l1 = { .sets = 1, .ways = 2, .latency = 4, .repl = SA_REPL_LRU };
 	struct sa_config l2 = { .sets = 1, .ways = 16, .latency = 12, .repl = SA_REPL_LRU };
 	struct sa_config llc = { .sets = 1, .ways = 32, .latency = 30, .repl = SA_REPL_LRU };
 	struct dram_config d = { .channels = 1, .ranks = 1, .banks = 1, .row_bytes = 8192,
 				 .t_row_hit = 100, .t_row_miss = 300, .t_row_empty = 200 };
-	struct prefetch_config pf = { .degree = degree, .streams = 16 };
+	struct prefetch_config pf = { .degree = degree, .streams = 16, .adjacent = adjacent };
 
 	memsys_release(&ms);
 	cr_assert_eq(memsys_init(&ms, &l1, &l2, &llc, &d, &pf, NULL), 0);
@@ -239,4 +246,24 @@ Test(memsys, stream_prefetch_ignores_descending_translation_and_page_ends)
 	memsys_access(&ms, L(190), false, MEMSYS_DATA);
 	memsys_access(&ms, L(191), false, MEMSYS_DATA);
 	cr_assert_eq(ms.stats.prefetches, 0, "line 191 ends its page: nothing past it");
+}
+
+/*
+ * The adjacent-line prefetcher: line 0 misses to DRAM (4 + 12 + 30 + 200)
+ * and brings line 1 (the open row), which then hits L2 (4 + 12); line 3,
+ * from the walker, misses (a row hit: 4 + 12 + 30 + 100) and brings line 2.
+ * A line that hits L2 brings nothing.
+ */
+Test(memsys, adjacent_prefetch_brings_the_other_line_of_the_pair)
+{
+	setup_prefetch_adjacent(0, true);
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 4 + 12 + 30 + 200);
+	cr_assert_eq(ms.stats.adjacent, 1);
+	cr_assert_eq(ms.stats.adjacent_dram, 1);
+	cr_assert_eq(memsys_access(&ms, L(1), false, MEMSYS_DATA), 4 + 12);
+	cr_assert_eq(memsys_access(&ms, L(3), false, MEMSYS_TRANSLATION), 4 + 12 + 30 + 100);
+	cr_assert_eq(ms.stats.adjacent, 2, "the walker's misses too");
+	cr_assert_eq(memsys_access(&ms, L(2), false, MEMSYS_DATA), 4 + 12);
+	cr_assert_eq(ms.stats.adjacent, 2, "an L2 hit brings nothing");
+	cr_assert_eq(ms.stats.dram[MEMSYS_DATA] + ms.stats.dram[MEMSYS_TRANSLATION], 2);
 }
