@@ -34,10 +34,11 @@ LIBBPF_CFLAGS := $(call pc_cflags,libbpf)
 LIBBPF_LIBS := $(call pc_libs,libbpf,-lbpf -lelf -lz)
 LIBPFM_CFLAGS := $(call pc_cflags,libpfm)
 LIBPFM_LIBS := $(call pc_libs,libpfm,-lpfm)
+ZSTD_LIBS := $(call pc_libs,libzstd,-lzstd)
 
 WARNINGS = -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wshadow
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. -Ibuild $(CJSON_CFLAGS) $(CFLAGS)
-LDLIBS = $(CJSON_LIBS) $(LIBBPF_LIBS) $(LIBPFM_LIBS) -lnlopt -lm
+LDLIBS = $(CJSON_LIBS) $(LIBBPF_LIBS) $(LIBPFM_LIBS) $(ZSTD_LIBS) -lnlopt -lm
 
 # ---- shared by both worlds: spec, generator, executor, event model and log ----
 LIB_OBJS += build/workload/error.o
@@ -118,6 +119,7 @@ CLI_OBJS += build/cli/cmd_exec.o
 CLI_OBJS += build/cli/cmd_gen.o
 CLI_OBJS += build/cli/cmd_hwinfo.o
 CLI_OBJS += build/cli/cmd_linux.o
+CLI_OBJS += build/cli/cmd_record.o
 CLI_OBJS += build/cli/cmd_run.o
 CLI_OBJS += build/cli/cmd_sim.o
 CLI_OBJS += build/cli/virtuoso.o
@@ -130,6 +132,7 @@ TESTS += build/tests/calibrate/test_measure
 TESTS += build/tests/calibrate/test_store
 TESTS += build/tests/cli/test_cal_latency
 TESTS += build/tests/cli/test_cli
+TESTS += build/tests/cli/test_record
 TESTS += build/tests/cli/test_run
 TESTS += build/tests/cli/test_xval
 TESTS += build/tests/build/test_layering

@@ -34,6 +34,7 @@ int cmd_gen(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_linux(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
@@ -48,6 +49,7 @@ extern int cli_verbose;
 
 /* The tool's version ("0.1.0"), recorded in results. */
 extern const char *const cli_version;
+extern const char *const cli_git;	/* git describe of the build */
 
 /*
  * What the Linux side needs of this host: root, and the kernel's BTF.
@@ -74,6 +76,14 @@ struct option;
 int cli_parse(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
 	      const struct option *longopts, int (*own)(int c, void *ctx), void *ctx,
 	      const char *what, struct cli_args *a);
+/*
+ * cli_parse() for a command taking any number of positional arguments:
+ * they are argv[*first .. *first + *n) (the caller checks *n); a->arg
+ * stays NULL.
+ */
+int cli_parse_many(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
+		   const struct option *longopts, int (*own)(int c, void *ctx), void *ctx,
+		   struct cli_args *a, int *first, int *n);
 
 /* Print "virtuoso CMD: <msg>" and a hint, return EXIT_BAD_INPUT. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)

@@ -24,6 +24,7 @@
 
 int cli_verbose;
 const char *const cli_version = VIRTUOSO_VERSION;
+const char *const cli_git = VIRTUOSO_GIT;
 
 const struct cli_cmd cli_cmds[] = {
 	{ "check", "validate a workload spec and print it normalised as JSON",
@@ -135,6 +136,27 @@ const struct cli_cmd cli_cmds[] = {
 	  "\n"
 	  "Exit status: 0; 2 bad input; 1 other.\n",
 	  cmd_sim },
+	{ "record", "record the Linux side of workloads as a portable reference bundle",
+	  "usage: virtuoso record SPEC... -o DIR [--repeat N]\n"
+	  "\n"
+	  "Run each SPEC on this host under the probes N times (default 3) and keep the\n"
+	  "runs as a reference bundle: DIR/manifest.json (the host's identity, the tool's\n"
+	  "version and commit, the date, each workload's runs), and per workload\n"
+	  "NAME/spec.json, NAME/linux.json, linux-2.json, ... and NAME/events.vlog.zst,\n"
+	  "events-2.vlog.zst, ... (the event logs, zstd-compressed). Any machine can\n"
+	  "read a bundle without root or BPF. DIR must not exist: the bundle is built\n"
+	  "beside it and renamed to it once whole. Needs root and kernel BTF.\n"
+	  "\n"
+	  "  -o, --out DIR         the bundle (must not exist)\n"
+	  "      --repeat N        Linux runs per workload (1..32, default 3)\n"
+	  "      --wait-timeout S  wait at most S seconds for the host while another\n"
+	  "                        run holds it (default 600)\n"
+	  "      --no-wait         do not wait for the host: exit 1 if another holds it\n"
+	  "  -v, --verbose         more detail on stderr\n"
+	  "  -h, --help            this text\n"
+	  "\n"
+	  "Exit status: 0; 2 bad input; 3 this host cannot; 1 other.\n",
+	  cmd_record },
 	{ "run", "run on Linux and in the simulator, then compare",
 	  "usage: virtuoso run SPEC -o DIR [--config HW.json | --no-calibration]\n"
 	  "                    [--tolerances T.json] [--strict]\n"
@@ -307,6 +329,21 @@ int cli_parse(int argc, char **argv, const struct cli_cmd *cmd, const char *shor
 	      const struct option *longopts, int (*own)(int c, void *ctx), void *ctx,
 	      const char *what, struct cli_args *a)
 {
+	int first, n, ret = cli_parse_many(argc, argv, cmd, shortopts, longopts, own, ctx, a,
+					   &first, &n);
+
+	if (ret >= 0)
+		return ret;
+	if (n != 1)
+		return cli_usage_error(cmd, "expected one %s", what);
+	a->arg = argv[first];
+	return -1;
+}
+
+int cli_parse_many(int argc, char **argv, const struct cli_cmd *cmd, const char *shortopts,
+		   const struct option *longopts, int (*own)(int c, void *ctx), void *ctx,
+		   struct cli_args *a, int *first, int *n)
+{
 	int c, ret;
 
 	memset(a, 0, sizeof(*a));
@@ -339,9 +376,8 @@ int cli_parse(int argc, char **argv, const struct cli_cmd *cmd, const char *shor
 				return ret;
 		}
 	}
-	if (optind != argc - 1)
-		return cli_usage_error(cmd, "expected one %s", what);
-	a->arg = argv[optind];
+	*first = optind;
+	*n = argc - optind;
 	return -1;
 }
 

@@ -9,7 +9,7 @@ set -eu
 # and skeleton); reports: gnuplot (the plots, SVG), Chromium (the test that
 # renders report.html in a real browser); benchmark references: bpftrace and
 # valgrind (make bench).
-PKGS="make gcc libc6-dev linux-libc-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev libnlopt-dev clang bpftool gnuplot-nox chromium bpftrace valgrind"
+PKGS="make gcc libc6-dev linux-libc-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev libnlopt-dev libzstd-dev clang bpftool gnuplot-nox chromium bpftrace valgrind"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian system (no dpkg-query); install by hand: $PKGS" >&2
