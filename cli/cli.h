@@ -36,6 +36,7 @@ int cmd_linux(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_hwinfo(int argc, char **argv);
@@ -96,6 +97,9 @@ struct cJSON;
  * with *root (free with cJSON_Delete), or -1 with err naming the file.
  */
 int cli_load_json_object(const char *path, struct cJSON **root, struct wl_error *err);
+
+/* Remove a directory and everything in it (a temporary, a failed output); errors ignored. */
+void cli_remove_tree(const char *dir);
 
 /* Load a spec or print its error; returns EXIT_OK or EXIT_BAD_INPUT. */
 int cli_load_spec(const char *path, struct wl_spec *s);

@@ -12,7 +12,6 @@
  * once whole: a failed or interrupted record leaves no DIR behind. DIR must
  * not exist yet.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -109,29 +108,6 @@ static int compress_log(const char *path, uint64_t *raw, uint64_t *packed)
 	free(z);
 	free(in);
 	return ret;
-}
-
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[4400];
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct stat st;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (!lstat(p, &st) && S_ISDIR(st.st_mode))
-			remove_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 /* The bundle's record of one workload: its runs' files, and whether each completed. */
@@ -356,7 +332,7 @@ int cmd_record(int argc, char **argv)
 	ret = EXIT_OK;
 	goto out;
 fail:
-	remove_tree(tmp);
+	cli_remove_tree(tmp);
 	if (ret == EXIT_OK)
 		ret = EXIT_FAIL;
 out:

@@ -1,6 +1,7 @@
 /*
  * virtuoso.c - entry point: dispatch to subcommands, as perf and bpftool do.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -190,6 +191,27 @@ const struct cli_cmd cli_cmds[] = {
 	  "Exit status: 0 (any verdict, unless --strict); 2 bad input; 3 this host\n"
 	  "cannot; 1 other.\n",
 	  cmd_run },
+	{ "validate", "compare the simulator with a recorded reference bundle (no root)",
+	  "usage: virtuoso validate --reference DIR -o OUT [--config HW.json | --no-calibration]\n"
+	  "\n"
+	  "Simulate every workload of a virtuoso record bundle at the addresses and with\n"
+	  "the kernel settings Linux ran with, compare each with all of its recorded runs\n"
+	  "(Linux's band), and write OUT/validation.json and OUT/validation.md: per\n"
+	  "workload and timing metric the error and verdict, per metric over the suite\n"
+	  "the MAPE, the largest error and how many passed; each workload's runs, logs\n"
+	  "decompressed, and its simulated side and comparison under OUT/NAME/. Needs\n"
+	  "neither root nor BPF.\n"
+	  "\n"
+	  "      --reference DIR   the bundle (docs/references.md)\n"
+	  "  -o, --out OUT         where to write (created if missing)\n"
+	  "  -c, --config HW.json  the simulator's configuration (as virtuoso sim;\n"
+	  "                        without it, this host's stored calibration)\n"
+	  "      --no-calibration  the reference model, not this host's calibration\n"
+	  "  -v, --verbose         more detail on stderr\n"
+	  "  -h, --help            this text\n"
+	  "\n"
+	  "Exit status: 0; 2 bad input (a bundle file or field, named); 1 other.\n",
+	  cmd_validate },
 	{ "compare", "compare DIR/linux.json with DIR/sim.json",
 	  "usage: virtuoso compare DIR [--tolerances T.json] [--strict]\n"
 	  "\n"
@@ -379,6 +401,29 @@ int cli_parse_many(int argc, char **argv, const struct cli_cmd *cmd, const char 
 	*first = optind;
 	*n = argc - optind;
 	return -1;
+}
+
+void cli_remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[4400];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (!lstat(p, &st) && S_ISDIR(st.st_mode))
+			cli_remove_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
 }
 
 int cli_load_spec(const char *path, struct wl_spec *s)

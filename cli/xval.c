@@ -21,28 +21,39 @@
 
 static const char *const xval_sides[2] = { "before", "after" };
 
+#define SUITE_MAX_CFGS 2
+
 /* One timing metric's name over the suite, under each configuration. */
 struct xval_stat {
 	char name[48];
-	size_t n[2], measured[2], pass[2];
-	double sum[2], max[2];
+	size_t n[SUITE_MAX_CFGS], measured[SUITE_MAX_CFGS], pass[SUITE_MAX_CFGS];
+	double sum[SUITE_MAX_CFGS], max[SUITE_MAX_CFGS];
 };
 
+/*
+ * The suite: nk configurations named sides[k], each workload under
+ * DIR/sub/NAME (sub "" for DIR/NAME)
+ */
 struct xval_suite {
 	struct xval_stat *st;
 	size_t nr;
+	int nk;
+	const char *const *sides;
+	const char *sub;
+	const char *name;	/* the command, for messages */
 };
 
-/* DIR/xval/NAME, refusing a name that is no single path component. */
-static int workload_dir(const struct wl_spec *s, const char *dir, char *buf, size_t len)
+/* DIR/SUB/NAME (DIR/NAME for an empty SUB), refusing a name that is no single path component. */
+static int workload_dir(const char *name, const struct wl_spec *s, const char *dir,
+			const char *sub, char *buf, size_t len)
 {
 	if (!s->name[0] || strchr(s->name, '/') || s->name[0] == '.') {
 		fprintf(stderr, "virtuoso %s: %s: name: expected a name that can be a directory\n",
-			XVAL_NAME, s->name);
+			name, s->name);
 		return EXIT_BAD_INPUT;
 	}
-	if ((size_t)snprintf(buf, len, "%s/xval/%s", dir, s->name) >= len) {
-		fprintf(stderr, "virtuoso %s: %.60s…: too long\n", XVAL_NAME, dir);
+	if ((size_t)snprintf(buf, len, "%s/%s%s%s", dir, sub, *sub ? "/" : "", s->name) >= len) {
+		fprintf(stderr, "virtuoso %s: %.60s…: too long\n", name, dir);
 		return EXIT_BAD_INPUT;
 	}
 	return EXIT_OK;
@@ -79,7 +90,7 @@ int cli_xval_record(const char *name, const char *dir, const char *const *specs,
 
 		if ((ret = cli_load_spec(specs[i], &s)))
 			return ret;
-		if (!(ret = workload_dir(&s, dir, path, sizeof(path))) &&
+		if (!(ret = workload_dir(name, &s, dir, "xval", path, sizeof(path))) &&
 		    !(ret = make_dir(name, path))) {
 			if (cli_verbose)
 				fprintf(stderr, "virtuoso %s: cross-validation: %s on Linux, %d runs\n",
@@ -139,7 +150,7 @@ static cJSON *side_metric_json(const struct metric *m)
  * entry and the suite's statistics. -1 when out of memory.
  */
 static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
-			const struct comparison c[2])
+			const struct comparison *c)
 {
 	cJSON *w = cJSON_CreateObject(), *ms = cJSON_CreateArray();
 	char d[4200];
@@ -149,13 +160,13 @@ static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 		cJSON_Delete(ms);
 		return -1;
 	}
-	snprintf(d, sizeof(d), "xval/%s", name);
+	snprintf(d, sizeof(d), "%s%s%s", su->sub, *su->sub ? "/" : "", name);
 	cJSON_AddStringToObject(w, "workload", name);
 	cJSON_AddStringToObject(w, "dir", d);
 	cJSON_AddNumberToObject(w, "linux_runs", (double)c[0].nr_linux_runs);
 	cJSON_AddItemToObject(w, "metrics", ms);
 	cJSON_AddItemToArray(arr, w);
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < su->nk; k++)
 		for (size_t i = 0; i < c[k].nr_metrics; i++) {
 			const struct metric *m = &c[k].metrics[i];
 			struct xval_stat *st;
@@ -185,9 +196,10 @@ static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 		add_num(o, "linux", m->linux_value);
 		add_num(o, "linux_lo", m->linux_lo);
 		add_num(o, "linux_hi", m->linux_hi);
-		cJSON_AddItemToObject(o, "before", side_metric_json(m));
-		cJSON_AddItemToObject(o, "after",
-				      side_metric_json(comparison_find(&c[1], m->name, m->scope)));
+		cJSON_AddItemToObject(o, su->sides[0], side_metric_json(m));
+		for (int k = 1; k < su->nk; k++)
+			cJSON_AddItemToObject(o, su->sides[k], side_metric_json(
+				comparison_find(&c[k], m->name, m->scope)));
 		cJSON_AddItemToArray(ms, o);
 	}
 	return 0;
@@ -202,7 +214,7 @@ static cJSON *suite_json(const struct xval_suite *su)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "name", st->name);
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < su->nk; k++) {
 			cJSON *s = cJSON_CreateObject();
 			bool any = st->measured[k] > 0;
 
@@ -211,7 +223,7 @@ static cJSON *suite_json(const struct xval_suite *su)
 			add_num(s, "mape", any ? st->sum[k] / (double)st->measured[k] : NAN);
 			add_num(s, "max", any ? st->max[k] : NAN);
 			cJSON_AddNumberToObject(s, "pass", (double)st->pass[k]);
-			cJSON_AddItemToObject(o, xval_sides[k], s);
+			cJSON_AddItemToObject(o, su->sides[k], s);
 		}
 		cJSON_AddItemToArray(arr, o);
 	}
@@ -236,58 +248,74 @@ static void num(char *buf, size_t len, const cJSON *v)
 
 #define AT(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
 
-/* crossval.md from crossval.json: the suite's table, then each workload's. */
-static void md_write(FILE *f, const cJSON *root)
+/* The Markdown of the suite's JSON: the suite's table, then each workload's. */
+static void md_write(FILE *f, const cJSON *root, const struct xval_suite *su,
+		     const struct cli_suite_opts *so)
 {
+	static const char *const stat_keys[2] = { "mape", "max" };
+	static const char *const stat_heads[2] = { "MAPE", "max" };
 	const cJSON *m, *w;
-	char a[32], b[32], c[32], d[32], e[32];
+	char a[32], b[32];
+	int k, i;
 
-	fprintf(f, "# Cross-validation on held-out workloads\n\n"
-		"Timing metrics, ratio error max(sim/linux, linux/sim) - 1 from the edge of "
-		"Linux's band; before: the reference configuration, after: the calibration.\n\n"
-		"| metric | n | MAPE before | MAPE after | max before | max after | pass before "
-		"| pass after |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	fprintf(f, "# %s\n\nTiming metrics, ratio error max(sim/linux, linux/sim) - 1 from the "
+		"edge of Linux's band; %s\n\n| metric | n |", so->title, so->legend);
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < su->nk; k++)
+			fprintf(f, " %s %s |", stat_heads[i], su->sides[k]);
+	for (k = 0; k < su->nk; k++)
+		fprintf(f, " pass %s |", su->sides[k]);
+	fprintf(f, "\n|---|---:|");
+	for (k = 0; k < 3 * su->nk; k++)
+		fprintf(f, "---:|");
+	fprintf(f, "\n");
 	cJSON_ArrayForEach(m, AT(root, "metrics")) {
-		const cJSON *x = AT(m, "before"), *y = AT(m, "after");
-
-		pct(a, sizeof(a), AT(x, "mape"));
-		pct(b, sizeof(b), AT(y, "mape"));
-		pct(c, sizeof(c), AT(x, "max"));
-		pct(d, sizeof(d), AT(y, "max"));
-		fprintf(f, "| %s | %d | %s | %s | %s | %s | %d | %d |\n", AT(m, "name")->valuestring,
-			AT(x, "n")->valueint, a, b, c, d, AT(x, "pass")->valueint,
-			AT(y, "pass")->valueint);
+		fprintf(f, "| %s | %d |", AT(m, "name")->valuestring,
+			AT(AT(m, su->sides[0]), "n")->valueint);
+		for (i = 0; i < 2; i++)
+			for (k = 0; k < su->nk; k++) {
+				pct(a, sizeof(a), AT(AT(m, su->sides[k]), stat_keys[i]));
+				fprintf(f, " %s |", a);
+			}
+		for (k = 0; k < su->nk; k++)
+			fprintf(f, " %d |", AT(AT(m, su->sides[k]), "pass")->valueint);
+		fprintf(f, "\n");
 	}
 	cJSON_ArrayForEach(w, AT(root, "workloads")) {
-		fprintf(f, "\n## %s (%d Linux runs)\n\n| metric | scope | Linux | sim before | "
-			"error before | sim after | error after |\n"
-			"|---|---|---:|---:|---:|---:|---:|\n", AT(w, "workload")->valuestring,
-			AT(w, "linux_runs")->valueint);
+		fprintf(f, "\n## %s (%d Linux runs)\n\n| metric | scope | Linux |",
+			AT(w, "workload")->valuestring, AT(w, "linux_runs")->valueint);
+		for (k = 0; k < su->nk; k++)
+			fprintf(f, " sim %s | error %s |", su->sides[k], su->sides[k]);
+		fprintf(f, "\n|---|---|---:|");
+		for (k = 0; k < 2 * su->nk; k++)
+			fprintf(f, "---:|");
+		fprintf(f, "\n");
 		cJSON_ArrayForEach(m, AT(w, "metrics")) {
-			const cJSON *x = AT(m, "before"), *y = AT(m, "after");
-
 			num(a, sizeof(a), AT(m, "linux"));
-			num(b, sizeof(b), AT(x, "sim"));
-			pct(c, sizeof(c), AT(x, "error"));
-			num(d, sizeof(d), AT(y, "sim"));
-			pct(e, sizeof(e), AT(y, "error"));
-			fprintf(f, "| %s | %s | %s | %s | %s %s | %s | %s %s |\n",
-				AT(m, "name")->valuestring, AT(m, "scope")->valuestring, a, b, c,
-				AT(x, "verdict")->valuestring, d, e, AT(y, "verdict")->valuestring);
+			fprintf(f, "| %s | %s | %s |", AT(m, "name")->valuestring,
+				AT(m, "scope")->valuestring, a);
+			for (k = 0; k < su->nk; k++) {
+				const cJSON *x = AT(m, su->sides[k]);
+
+				num(a, sizeof(a), AT(x, "sim"));
+				pct(b, sizeof(b), AT(x, "error"));
+				fprintf(f, " %s | %s %s |", a, b, AT(x, "verdict")->valuestring);
+			}
+			fprintf(f, "\n");
 		}
 	}
 }
 
 /*
- * One spec under both configurations, compared with its Linux runs, into
- * the suite and 'arr'. Returns the exit status.
+ * One spec under each of the suite's configurations, compared with its
+ * Linux runs, into the suite and 'arr'. Returns the exit status.
  */
-static int xval_one(const char *dir, const char *spec, const struct sim_config *cfgs[2],
+static int xval_one(const char *dir, const char *spec, const struct sim_config *const *cfgs,
 		    struct xval_suite *su, cJSON *arr)
 {
-	struct side lx[COMPARE_MAX_RUNS], sm[2];
+	struct side lx[COMPARE_MAX_RUNS], sm[SUITE_MAX_CFGS];
 	const struct side *runs[COMPARE_MAX_RUNS];
-	struct comparison c[2];
+	struct comparison c[SUITE_MAX_CFGS];
 	struct tolerances tol;
 	struct wl_error err = { 0 };
 	struct wl_kernel host;
@@ -306,14 +334,14 @@ static int xval_one(const char *dir, const char *spec, const struct sim_config *
 		tolerances_release(&tol);
 		return ret;
 	}
-	if ((ret = workload_dir(&s, dir, wdir, sizeof(wdir))))
+	if ((ret = workload_dir(su->name, &s, dir, su->sub, wdir, sizeof(wdir))))
 		goto out;
 	start = calloc(s.nr_regions ? s.nr_regions : 1, sizeof(*start));
 	if (!start) {
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	if ((ret = cli_read_linux_side(XVAL_NAME, wdir, &s, start, &host))) {
+	if ((ret = cli_read_linux_side(su->name, wdir, &s, start, &host))) {
 		ret = EXIT_BAD_INPUT;
 		goto out;
 	}
@@ -321,13 +349,13 @@ static int xval_one(const char *dir, const char *spec, const struct sim_config *
 		goto out_bad;
 	for (size_t i = 0; i < nl; i++)
 		runs[i] = &lx[i];
-	for (int k = 0; k < 2; k++) {
-		snprintf(sdir, sizeof(sdir), "%s/%s", wdir, xval_sides[k]);
+	for (int k = 0; k < su->nk; k++) {
+		snprintf(sdir, sizeof(sdir), "%s/%s", wdir, su->sides[k]);
 		cfg = *cfgs[k];
 		if (cli_verbose)
-			fprintf(stderr, "virtuoso %s: cross-validation: %s in the simulator, %s\n",
-				XVAL_NAME, s.name, xval_sides[k]);
-		if ((ret = cli_sim_write(XVAL_NAME, &s, sdir, 0, &cfg, NULL, true, start, &host)))
+			fprintf(stderr, "virtuoso %s: %s in the simulator, %s\n", su->name, s.name,
+				su->sides[k]);
+		if ((ret = cli_sim_write(su->name, &s, sdir, 0, &cfg, NULL, true, start, &host)))
 			goto out;
 		if (side_load(&sm[k], sdir, "sim.json", &err) ||
 		    compare_runs(&c[k], runs, nl, &sm[k], &tol, &err))
@@ -339,11 +367,11 @@ static int xval_one(const char *dir, const char *spec, const struct sim_config *
 	ret = add_workload(su, arr, s.name, c) ? EXIT_FAIL : EXIT_OK;
 	goto out;
 out_bad:
-	fprintf(stderr, "virtuoso %s: ", XVAL_NAME);
+	fprintf(stderr, "virtuoso %s: ", su->name);
 	wl_error_print(&err, stderr);
 	ret = EXIT_BAD_INPUT;
 out:
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < su->nk; k++) {
 		comparison_release(&c[k]);
 		side_release(&sm[k]);
 	}
@@ -355,11 +383,11 @@ out:
 	return ret;
 }
 
-int cli_xval(const char *dir, const char *const *specs, size_t n, const struct sim_config *before,
-	     const struct sim_config *after, FILE *md, cJSON **json)
+int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *const *specs,
+	      size_t n, const struct sim_config *const *cfgs, FILE *md, cJSON **json)
 {
-	const struct sim_config *cfgs[2] = { before, after };
-	struct xval_suite su = { 0 };
+	struct xval_suite su = { .nk = so->nk, .sides = so->sides, .sub = so->sub,
+				 .name = so->name };
 	struct sim_config cfg;
 	struct cli_out o;
 	char path[4096];
@@ -381,30 +409,30 @@ int cli_xval(const char *dir, const char *const *specs, size_t n, const struct s
 	cJSON_AddItemToObject(root, "workloads", arr);
 	arr = NULL;
 	cf = cJSON_AddObjectToObject(root, "configs");
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < su.nk; k++) {
 		cfg = *cfgs[k];
-		cJSON_AddItemToObject(cf, xval_sides[k], sim_config_to_json(&cfg));
+		cJSON_AddItemToObject(cf, su.sides[k], sim_config_to_json(&cfg));
 	}
 
-	snprintf(path, sizeof(path), "%s/crossval.md", dir);
+	snprintf(path, sizeof(path), "%s/%s.md", dir, so->file);
 	if (cli_out_open(&o, path)) {
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	md_write(o.f, root);
+	md_write(o.f, root, &su, so);
 	if ((ret = cli_out_close(&o, true)))
 		goto out;
 	if (md)
-		md_write(md, root);
+		md_write(md, root, &su, so);
 	if (json && !(*json = cJSON_Duplicate(root, true))) {
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/crossval.json", dir);
+	snprintf(path, sizeof(path), "%s/%s.json", dir, so->file);
 	ret = cli_write_json(path, root);
 	root = NULL;
 	if (ret) {
-		snprintf(path, sizeof(path), "%s/crossval.md", dir);
+		snprintf(path, sizeof(path), "%s/%s.md", dir, so->file);
 		remove(path);
 		if (json) {
 			cJSON_Delete(*json);
@@ -416,4 +444,17 @@ out:
 	cJSON_Delete(root);
 	free(su.st);
 	return ret;
+}
+
+int cli_xval(const char *dir, const char *const *specs, size_t n, const struct sim_config *before,
+	     const struct sim_config *after, FILE *md, cJSON **json)
+{
+	const struct sim_config *cfgs[2] = { before, after };
+	const struct cli_suite_opts so = {
+		.name = XVAL_NAME, .sub = "xval", .file = "crossval", .nk = 2, .sides = xval_sides,
+		.title = "Cross-validation on held-out workloads",
+		.legend = "before: the reference configuration, after: the calibration.",
+	};
+
+	return cli_suite(&so, dir, specs, n, cfgs, md, json);
 }

@@ -67,4 +67,21 @@ int cli_xval_record(const char *name, const char *dir, const char *const *specs,
 int cli_xval(const char *dir, const char *const *specs, size_t n, const struct sim_config *before,
 	     const struct sim_config *after, FILE *md, cJSON **json);
 
+/*
+ * What cli_xval() is one use of: each spec simulated under nk (1 or 2)
+ * configurations named sides[k], at the addresses and with the kernel
+ * settings of DIR/SUB/NAME/linux.json (DIR/NAME for an empty SUB), compared
+ * with the Linux runs there, into DIR/SUB/NAME/SIDE/{sim.json,summary.json}
+ * and DIR/FILE.json and DIR/FILE.md, laid out as crossval.json with the
+ * sides' names for "before" and "after". 'name' is the command, for
+ * messages; title and legend head the Markdown.
+ */
+struct cli_suite_opts {
+	const char *name, *sub, *file, *title, *legend;
+	int nk;
+	const char *const *sides;
+};
+int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *const *specs,
+	      size_t n, const struct sim_config *const *cfgs, FILE *md, cJSON **json);
+
 #endif

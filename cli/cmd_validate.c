@@ -1,0 +1,307 @@
+/*
+ * cmd_validate.c - virtuoso validate --reference DIR -o OUT: every workload
+ * of a reference bundle (virtuoso record, docs/references.md) simulated at
+ * the addresses and with the kernel settings Linux ran with, compared with
+ * all of its recorded runs (Linux's band), the suite summarised. No root:
+ * the bundle holds the Linux side.
+ *
+ *   OUT/NAME/linux*.json, events*.vlog	the bundle's runs, logs decompressed
+ *   OUT/NAME/sim/sim.json, summary.json	the simulated side and the comparison
+ *   OUT/validation.json, validation.md	per workload and metric, and per metric
+ *					over the suite (cli/xval.h's layout)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+#include <zstd.h>
+
+#include "cli/cli.h"
+#include "cli/xval.h"
+#include "compare/compare.h"
+#include "simulator/config.h"
+#include "workload/json.h"
+
+#define NAME "validate"
+
+struct validate_opts {
+	const char *reference;
+	bool no_calibration;
+};
+
+enum { OPT_REFERENCE = 1200 };
+
+static int own_option(int c, void *ctx)
+{
+	struct validate_opts *o = ctx;
+
+	if (c == OPT_REFERENCE)
+		o->reference = optarg;
+	else if (c == CLI_OPT_NO_CALIBRATION)
+		o->no_calibration = true;
+	else
+		return EXIT_BAD_INPUT;
+	return EXIT_OK;
+}
+
+static int bad(const char *file, const char *field, const char *what)
+{
+	fprintf(stderr, "virtuoso %s: %s: %s: %s\n", NAME, file, field, what);
+	return EXIT_BAD_INPUT;
+}
+
+/* The string at o.key, or NULL. */
+static const char *str(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* A bundle path: relative, no "..", inside the bundle. */
+static bool inside(const char *rel)
+{
+	return rel && rel[0] && rel[0] != '/' && !strstr(rel, "..");
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	struct wl_error err = { 0 };
+	char *text;
+	size_t len;
+	FILE *f;
+	int bad_write;
+
+	if (wj_read_file(from, &text, &len, &err)) {
+		fprintf(stderr, "virtuoso %s: ", NAME);
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	f = fopen(to, "wb");
+	if (!f) {
+		fprintf(stderr, "virtuoso %s: %s: %s\n", NAME, to, strerror(errno));
+		free(text);
+		return EXIT_FAIL;
+	}
+	bad_write = fwrite(text, 1, len, f) != len;
+	bad_write |= fclose(f) != 0;
+	free(text);
+	if (bad_write) {
+		fprintf(stderr, "virtuoso %s: %s: cannot write it\n", NAME, to);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* A bundle's .zst log into 'to'; one frame of recorded size, else bad input naming it. */
+static int unpack_log(const char *from, const char *to)
+{
+	struct wl_error err = { 0 };
+	unsigned long long size;
+	char *z, *raw;
+	size_t len, got;
+	FILE *f;
+	int ret = EXIT_OK;
+
+	if (wj_read_file(from, &z, &len, &err)) {
+		fprintf(stderr, "virtuoso %s: ", NAME);
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	size = ZSTD_getFrameContentSize(z, len);
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size > (1ull << 34)) {
+		free(z);
+		return bad(from, "zstd", "not one zstd frame of recorded size");
+	}
+	raw = malloc(size ? size : 1);
+	if (!raw) {
+		free(z);
+		return EXIT_FAIL;
+	}
+	got = ZSTD_decompress(raw, size, z, len);
+	free(z);
+	if (ZSTD_isError(got) || got != size) {
+		free(raw);
+		return bad(from, "zstd", ZSTD_isError(got) ? ZSTD_getErrorName(got) :
+			   "shorter than its recorded size");
+	}
+	f = fopen(to, "wb");
+	if (!f || fwrite(raw, 1, got, f) != got)
+		ret = EXIT_FAIL;
+	if (f && fclose(f))
+		ret = EXIT_FAIL;
+	if (ret)
+		fprintf(stderr, "virtuoso %s: %s: cannot write it\n", NAME, to);
+	free(raw);
+	return ret;
+}
+
+/*
+ * The bundle's manifest into the specs' paths (specs[i] allocated) and each
+ * workload's runs unpacked under OUT/NAME. Returns the exit status.
+ */
+static int unpack(const char *ref, const char *out, char ***specs, size_t *n)
+{
+	struct wl_error err = { 0 };
+	char path[4096], to[4400], field[96];
+	const cJSON *w, *runs, *r;
+	cJSON *m = NULL;
+	size_t i = 0;
+	int ret;
+
+	*specs = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/manifest.json", ref);
+	if (wj_load_object(path, &m, &err)) {
+		fprintf(stderr, "virtuoso %s: ", NAME);
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	ret = EXIT_BAD_INPUT;
+	if (!str(m, "format") || strcmp(str(m, "format"), "virtuoso-reference")) {
+		bad(path, "format", "expected \"virtuoso-reference\"");
+		goto out;
+	}
+	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "format_version")) ||
+	    cJSON_GetObjectItemCaseSensitive(m, "format_version")->valueint != 1) {
+		bad(path, "format_version", "expected 1 (this tool reads version 1)");
+		goto out;
+	}
+	w = cJSON_GetObjectItemCaseSensitive(m, "workloads");
+	if (!cJSON_IsArray(w) || !cJSON_GetArraySize(w)) {
+		bad(path, "workloads", "expected a non-empty array");
+		goto out;
+	}
+	*specs = calloc((size_t)cJSON_GetArraySize(w), sizeof(**specs));
+	if (!*specs) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(m, "workloads")) {
+		const char *name = str(w, "name"), *spec = str(w, "spec");
+		size_t k = 0;
+
+		snprintf(field, sizeof(field), "workloads[%zu]", i);
+		if (!name || !inside(name) || strchr(name, '/') || !inside(spec)) {
+			bad(path, field, "expected a name and a spec path inside the bundle");
+			goto out;
+		}
+		snprintf(to, sizeof(to), "%s/%s", ref, spec);
+		(*specs)[i] = strdup(to);
+		if (!(*specs)[i]) {
+			ret = EXIT_FAIL;
+			goto out;
+		}
+		*n = ++i;
+		snprintf(to, sizeof(to), "%s/%s", out, name);
+		if (mkdir(to, 0755) && errno != EEXIST) {
+			fprintf(stderr, "virtuoso %s: %s: %s\n", NAME, to, strerror(errno));
+			ret = EXIT_FAIL;
+			goto out;
+		}
+		runs = cJSON_GetObjectItemCaseSensitive(w, "runs");
+		if (!cJSON_IsArray(runs) || !cJSON_GetArraySize(runs) ||
+		    cJSON_GetArraySize(runs) > COMPARE_MAX_RUNS) {
+			snprintf(field, sizeof(field), "workloads[%zu].runs", i - 1);
+			bad(path, field, "expected 1 to 32 runs");
+			goto out;
+		}
+		cJSON_ArrayForEach(r, runs) {
+			const char *lx = str(r, "linux"), *ev = str(r, "events");
+			char sfx[16] = "", from[4200];
+
+			if (!inside(lx) || !inside(ev)) {
+				snprintf(field, sizeof(field), "workloads[%zu].runs[%zu]", i - 1, k);
+				bad(path, field, "expected linux and events paths inside the bundle");
+				goto out;
+			}
+			if (k)
+				snprintf(sfx, sizeof(sfx), "-%zu", k + 1);
+			snprintf(from, sizeof(from), "%s/%s", ref, lx);
+			snprintf(to, sizeof(to), "%s/%s/linux%s.json", out, name, sfx);
+			if ((ret = copy_file(from, to)))
+				goto out;
+			snprintf(from, sizeof(from), "%s/%s", ref, ev);
+			snprintf(to, sizeof(to), "%s/%s/events%s.vlog", out, name, sfx);
+			if ((ret = unpack_log(from, to)))
+				goto out;
+			ret = EXIT_BAD_INPUT;
+			k++;
+		}
+	}
+	ret = EXIT_OK;
+out:
+	cJSON_Delete(m);
+	return ret;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "reference", required_argument, NULL, OPT_REFERENCE },
+		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const sides[1] = { "sim" };
+	const struct cli_cmd *cmd = cli_find(NAME);
+	struct validate_opts vo = { 0 };
+	const struct cli_suite_opts so = {
+		.name = NAME, .sub = "", .file = "validation", .nk = 1, .sides = sides,
+		.title = "Validation against recorded Linux runs",
+		.legend = "sim: the configuration given, else this host's calibration, else the "
+			  "reference model.",
+	};
+	struct sim_config cfg;
+	const struct sim_config *cfgs[1] = { &cfg };
+	struct cli_sim_model m;
+	uint64_t mem_bytes = 0;
+	struct cli_args a;
+	char **specs = NULL;
+	size_t n = 0;
+	int first, npos;
+	bool created;
+	int ret = cli_parse_many(argc, argv, cmd, "o:c:vh", longopts, own_option, &vo, &a, &first,
+				 &npos);
+
+	(void)first;
+	if (ret >= 0)
+		return ret;
+	if (npos)
+		return cli_usage_error(cmd, "expected no positional argument (the bundle is "
+				       "--reference DIR)");
+	if (!a.out)
+		return cli_usage_error(cmd, "expected --out DIR");
+	if (!vo.reference)
+		return cli_usage_error(cmd, "expected --reference DIR (a virtuoso record bundle)");
+	if ((ret = cli_sim_check_out_dir(NAME, a.out)))
+		return ret;
+	if ((ret = cli_sim_config(NAME, a.config, vo.no_calibration, &cfg, &mem_bytes, &m)))
+		return ret;
+	if (m.note[0])
+		fprintf(stderr, "%s\n", m.note);
+	created = !mkdir(a.out, 0755);
+	if (!created && errno != EEXIST) {
+		fprintf(stderr, "virtuoso %s: %s: %s\n", NAME, a.out, strerror(errno));
+		return EXIT_FAIL;
+	}
+	ret = unpack(vo.reference, a.out, &specs, &n);
+	if (!ret)
+		ret = cli_suite(&so, a.out, (const char *const *)specs, n, cfgs, NULL, NULL);
+	/* nothing half-made: an output directory this run made goes with its failure */
+	if (ret && created)
+		cli_remove_tree(a.out);
+	if (!ret)
+		fprintf(stderr, "virtuoso %s: %zu workloads: %s/validation.md (and validation.json)\n",
+			NAME, n, a.out);
+	for (size_t i = 0; i < n; i++)
+		free(specs[i]);
+	free(specs);
+	return ret;
+}
