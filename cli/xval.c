@@ -28,7 +28,31 @@ struct xval_stat {
 	char name[48];
 	size_t n[SUITE_MAX_CFGS], measured[SUITE_MAX_CFGS], pass[SUITE_MAX_CFGS];
 	double sum[SUITE_MAX_CFGS], max[SUITE_MAX_CFGS];
+	/* the (Linux, simulated) pairs where both have a value: the correlations */
+	double *lx[SUITE_MAX_CFGS], *sx[SUITE_MAX_CFGS];
+	size_t np[SUITE_MAX_CFGS], cap[SUITE_MAX_CFGS];
 };
+
+/* One pair more for the correlations of configuration k; -1 when out of memory. */
+static int add_pair(struct xval_stat *st, int k, double linux_value, double sim_value)
+{
+	if (st->np[k] == st->cap[k]) {
+		size_t cap = st->cap[k] ? 2 * st->cap[k] : 16;
+		double *l = realloc(st->lx[k], cap * sizeof(*l)), *x;
+
+		if (!l)
+			return -1;
+		st->lx[k] = l;
+		x = realloc(st->sx[k], cap * sizeof(*x));
+		if (!x)
+			return -1;
+		st->sx[k] = x;
+		st->cap[k] = cap;
+	}
+	st->lx[k][st->np[k]] = linux_value;
+	st->sx[k][st->np[k]++] = sim_value;
+	return 0;
+}
 
 /*
  * The suite: nk configurations named sides[k], each workload under
@@ -177,6 +201,9 @@ static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 				return -1;
 			st->n[k]++;
 			st->pass[k] += m->verdict == VERDICT_PASS;
+			if (isfinite(m->linux_value) && isfinite(m->sim_value) &&
+			    add_pair(st, k, m->linux_value, m->sim_value))
+				return -1;
 			if (isnan(m->value))
 				continue;
 			st->measured[k]++;
@@ -223,6 +250,19 @@ static cJSON *suite_json(const struct xval_suite *su)
 			add_num(s, "mape", any ? st->sum[k] / (double)st->measured[k] : NAN);
 			add_num(s, "max", any ? st->max[k] : NAN);
 			cJSON_AddNumberToObject(s, "pass", (double)st->pass[k]);
+			{
+				long double tl = 0, ts = 0;
+
+				for (size_t j = 0; j < st->np[k]; j++) {
+					tl += st->lx[k][j];
+					ts += st->sx[k][j];
+				}
+				/* the suite's total, simulated against Linux's */
+				add_num(s, "aggregate", st->np[k] ? ratio_error((double)tl, (double)ts)
+								  : NAN);
+			}
+			add_num(s, "pearson_r", pearson_log_r(st->lx[k], st->sx[k], st->np[k]));
+			add_num(s, "kendall_tau", kendall_tau_b(st->lx[k], st->sx[k], st->np[k]));
 			cJSON_AddItemToObject(o, su->sides[k], s);
 		}
 		cJSON_AddItemToArray(arr, o);
@@ -246,6 +286,14 @@ static void num(char *buf, size_t len, const cJSON *v)
 		snprintf(buf, len, "n/a");
 }
 
+static void corr(char *buf, size_t len, const cJSON *v)
+{
+	if (cJSON_IsNumber(v))
+		snprintf(buf, len, "%.3f", v->valuedouble);
+	else
+		snprintf(buf, len, "n/a");
+}
+
 #define AT(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
 
 /* The Markdown of the suite's JSON: the suite's table, then each workload's. */
@@ -259,14 +307,18 @@ static void md_write(FILE *f, const cJSON *root, const struct xval_suite *su,
 	int k, i;
 
 	fprintf(f, "# %s\n\nTiming metrics, ratio error max(sim/linux, linux/sim) - 1 from the "
-		"edge of Linux's band; %s\n\n| metric | n |", so->title, so->legend);
+		"edge of Linux's band; %s r: Pearson's of the logarithms of the values, tau: "
+		"Kendall's tau-b of their rankings, over the instances that have both.\n\n"
+		"| metric | n |", so->title, so->legend);
 	for (i = 0; i < 2; i++)
 		for (k = 0; k < su->nk; k++)
 			fprintf(f, " %s %s |", stat_heads[i], su->sides[k]);
 	for (k = 0; k < su->nk; k++)
 		fprintf(f, " pass %s |", su->sides[k]);
+	for (k = 0; k < su->nk; k++)
+		fprintf(f, " r %s | tau %s |", su->sides[k], su->sides[k]);
 	fprintf(f, "\n|---|---:|");
-	for (k = 0; k < 3 * su->nk; k++)
+	for (k = 0; k < 5 * su->nk; k++)
 		fprintf(f, "---:|");
 	fprintf(f, "\n");
 	cJSON_ArrayForEach(m, AT(root, "metrics")) {
@@ -279,6 +331,11 @@ static void md_write(FILE *f, const cJSON *root, const struct xval_suite *su,
 			}
 		for (k = 0; k < su->nk; k++)
 			fprintf(f, " %d |", AT(AT(m, su->sides[k]), "pass")->valueint);
+		for (k = 0; k < su->nk; k++) {
+			corr(a, sizeof(a), AT(AT(m, su->sides[k]), "pearson_r"));
+			corr(b, sizeof(b), AT(AT(m, su->sides[k]), "kendall_tau"));
+			fprintf(f, " %s | %s |", a, b);
+		}
 		fprintf(f, "\n");
 	}
 	cJSON_ArrayForEach(w, AT(root, "workloads")) {
@@ -442,6 +499,11 @@ int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *cons
 out:
 	cJSON_Delete(arr);
 	cJSON_Delete(root);
+	for (size_t i = 0; i < su.nr; i++)
+		for (int k = 0; k < SUITE_MAX_CFGS; k++) {
+			free(su.st[i].lx[k]);
+			free(su.st[i].sx[k]);
+		}
 	free(su.st);
 	return ret;
 }

@@ -16,12 +16,15 @@
  * crossval.json:
  *
  *	"metrics": [{"name": "runtime", "before": {"n", "measured", "mape",
- *		"max", "pass"}, "after": {...}}, ...]	one per timing metric
+ *		"max", "pass", "aggregate", "pearson_r", "kendall_tau"},
+ *		"after": {...}}, ...]			one per timing metric
  *		name, over every workload and scope: n instances, "measured"
  *		of them with a value (not NA), MAPE the mean of their ratio
  *		errors (compare.h's runtime: max(sim/linux, linux/sim) - 1 from
  *		the nearest edge of Linux's band), max the largest, pass how
- *		many passed their tolerance
+ *		many passed their tolerance; over the instances where both
+ *		sides have a value, aggregate the ratio error of their totals,
+ *		pearson_r and kendall_tau their correlations (compare.h)
  *	"workloads": [{"workload", "dir", "linux_runs", "metrics": [{"name",
  *		"scope", "linux", "linux_lo", "linux_hi", "before": {"sim",
  *		"error", "verdict"}, "after": {...}}]}]

@@ -362,6 +362,16 @@ double ratio_error(double linux_value, double sim_value);
 double band_error(double lo, double hi, double sim_value, double (*err)(double, double));
 
 /*
+ * How a suite's simulated values follow Linux's, over n pairs (x: Linux, y:
+ * simulated): Pearson's r of the logarithms (the values span orders of
+ * magnitude: a 2 ms phase and a 200 ms one weigh alike), and Kendall's
+ * tau-b of the two rankings (ties counted out, as tau-b does). NAN with
+ * fewer than 2 pairs, a value that is not positive (r), or no variation.
+ */
+double pearson_log_r(const double *x, const double *y, size_t n);
+double kendall_tau_b(const double *x, const double *y, size_t n);
+
+/*
  * Nearest-rank quantile of a sorted sample, as linux.json's fault_latency_ns
  * computes it (the value of rank ceil(q * n)); 0 for an empty sample.
  */

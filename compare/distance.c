@@ -97,3 +97,56 @@ double tv_distance(const uint64_t *p, const uint64_t *q, size_t n)
 		sum += fabsl(p[i] / tp - q[i] / tq);
 	return (double)(sum / 2);
 }
+
+double pearson_log_r(const double *x, const double *y, size_t n)
+{
+	long double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+
+	if (n < 2)
+		return NAN;
+	for (size_t i = 0; i < n; i++) {
+		if (!(x[i] > 0) || !(y[i] > 0))
+			return NAN;
+		mx += logl(x[i]);
+		my += logl(y[i]);
+	}
+	mx /= n;
+	my /= n;
+	for (size_t i = 0; i < n; i++) {
+		long double dx = logl(x[i]) - mx, dy = logl(y[i]) - my;
+
+		sxy += dx * dy;
+		sxx += dx * dx;
+		syy += dy * dy;
+	}
+	if (sxx == 0 || syy == 0)
+		return NAN;
+	return (double)(sxy / sqrtl(sxx * syy));
+}
+
+double kendall_tau_b(const double *x, const double *y, size_t n)
+{
+	long double conc = 0, disc = 0, tx = 0, ty = 0;
+
+	if (n < 2)
+		return NAN;
+	/* the suites are tens of workloads: every pair */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			double dx = x[i] - x[j], dy = y[i] - y[j];
+
+			if (dx == 0 && dy == 0)
+				continue;
+			if (dx == 0)
+				tx++;
+			else if (dy == 0)
+				ty++;
+			else if ((dx > 0) == (dy > 0))
+				conc++;
+			else
+				disc++;
+		}
+	if (conc + disc + tx == 0 || conc + disc + ty == 0)
+		return NAN;
+	return (double)((conc - disc) / sqrtl((conc + disc + tx) * (conc + disc + ty)));
+}

@@ -47,6 +47,7 @@ Test(validate, an_ordinary_user_validates_a_recorded_bundle, .timeout = 600)
 	const cJSON *w, *mt, *m;
 	struct passwd *pw;
 	cJSON *v;
+	double rt[2][2] = { { 0 } };	/* each workload's runtime: Linux, simulated */
 	int nw = 0;
 
 	host_require_bpf();
@@ -84,6 +85,8 @@ Test(validate, an_ordinary_user_validates_a_recorded_bundle, .timeout = 600)
 			cr_expect_eq(AT(m, "linux_lo")->valuedouble, a < b ? a : b, "%s", names[nw]);
 			cr_expect_eq(AT(m, "linux_hi")->valuedouble, a < b ? b : a, "%s", names[nw]);
 			cr_expect(cJSON_IsNumber(AT(AT(m, "sim"), "sim")), "%s: simulated", names[nw]);
+			rt[nw][0] = AT(m, "linux")->valuedouble;
+			rt[nw][1] = AT(AT(m, "sim"), "sim")->valuedouble;
 			cr_expect(cJSON_IsString(AT(AT(m, "sim"), "verdict")));
 		}
 		cr_expect(seen, "%s: its runtime compared", names[nw]);
@@ -92,9 +95,20 @@ Test(validate, an_ordinary_user_validates_a_recorded_bundle, .timeout = 600)
 		nw++;
 	}
 	cr_expect_eq(nw, 2);
+	/*
+	 * Two workloads' runtimes: two points, so Pearson's r of the logs and
+	 * Kendall's tau are both the sign of (linux1 - linux2)(sim1 - sim2)
+	 */
 	cJSON_ArrayForEach(mt, AT(v, "metrics"))
-		if (!strcmp(AT(mt, "name")->valuestring, "runtime"))
-			cr_expect_eq(AT(AT(mt, "sim"), "n")->valueint, 2, "one runtime per workload");
+		if (!strcmp(AT(mt, "name")->valuestring, "runtime")) {
+			const cJSON *st = AT(mt, "sim");
+			double sign = (rt[0][0] - rt[1][0]) * (rt[0][1] - rt[1][1]) > 0 ? 1 : -1;
+
+			cr_expect_eq(AT(st, "n")->valueint, 2, "one runtime per workload");
+			cr_expect_float_eq(AT(st, "pearson_r")->valuedouble, sign, 1e-9);
+			cr_expect_float_eq(AT(st, "kendall_tau")->valuedouble, sign, 1e-9);
+			cr_expect(cJSON_IsNumber(AT(st, "aggregate")));
+		}
 	cJSON_Delete(v);
 	snprintf(path, sizeof(path), "%s/validation.md", out);
 	cr_expect_eq(access(path, R_OK), 0);

@@ -886,3 +886,29 @@ Test(compare, recorded_linux_against_virtuoso_sim)
 	side_release(&l);
 	side_release(&s);
 }
+
+/*
+ * The suite's correlations, worked out by hand. Pearson of the logs: values
+ * a constant factor apart lie on a line (r = 1), reversed r = -1; logs
+ * {0, 1, 2} against {0, 2, 1} (decades): deviations {-1, 0, 1} and
+ * {-1, 1, 0}, r = 1 / sqrt(2 * 2) = 0.5. Kendall: {1, 2, 3, 4} against
+ * {1, 3, 2, 4}: 5 concordant pairs, 1 discordant, tau = 4 / 6; {1, 1, 2}
+ * against {1, 2, 3}: one pair tied in x alone, 2 concordant, tau-b =
+ * 2 / sqrt(3 * 2).
+ */
+Test(distance, suite_correlations)
+{
+	const double x[3] = { 1, 10, 100 }, y[3] = { 2, 20, 200 }, yr[3] = { 200, 20, 2 };
+	const double ys[3] = { 1, 100, 10 }, k1[4] = { 1, 2, 3, 4 }, k2[4] = { 1, 3, 2, 4 };
+	const double t1[3] = { 1, 1, 2 }, t2[3] = { 1, 2, 3 }, zero[2] = { 0, 1 };
+
+	cr_expect_float_eq(pearson_log_r(x, y, 3), 1, 1e-12);
+	cr_expect_float_eq(pearson_log_r(x, yr, 3), -1, 1e-12);
+	cr_expect_float_eq(pearson_log_r(x, ys, 3), 0.5, 1e-12);
+	cr_expect(isnan(pearson_log_r(x, y, 1)), "one pair");
+	cr_expect(isnan(pearson_log_r(zero, y, 2)), "a value of 0 has no logarithm");
+	cr_expect_float_eq(kendall_tau_b(k1, k2, 4), 4.0 / 6, 1e-12);
+	cr_expect_float_eq(kendall_tau_b(t1, t2, 3), 2 / sqrt(6), 1e-12);
+	cr_expect_float_eq(kendall_tau_b(k1, k1, 4), 1, 1e-12);
+	cr_expect(isnan(kendall_tau_b(t1, t1, 2)), "no variation");
+}
