@@ -691,6 +691,7 @@ static int direct_latency(uint32_t *knob, struct sim_config *cfg, uint64_t bytes
  * with use[k] false is left out; weights of 1 give plain least squares.
  */
 #define WLSQ_MAX_N	8
+#define WLSQ_MAX_M	32	/* equations lin_fit() takes */
 
 static void bounded_wlsq(size_t m, size_t n, const double *A, const double *b, const double *w,
 			 const bool *use, const double *lo, const double *hi, double *x)
@@ -910,9 +911,11 @@ static const char *const ls_units[LS_N] = { "cycles per fault", "instructions pe
 static const enum cal_fault_kind ls_kinds[LS_M] = { CAL_FAULT_WRITE_4K, CAL_FAULT_ZERO_READ,
 						    CAL_FAULT_ZERO_COW };
 
-static int ls_eval(double *y, const struct sim_config *cfg, const struct cal_fit_opts *o,
-		   unsigned *evals, struct wl_error *err)
+static int ls_eval(double *y, const struct sim_config *cfg, const void *ctx, unsigned *evals,
+		   struct wl_error *err)
 {
+	const struct cal_fit_opts *o = ctx;
+
 	for (int k = 0; k < LS_M; k++)
 		if (sim_fault(&y[k], cfg, ls_kinds[k], o->fault_pages, evals, err))
 			return -1;
@@ -935,6 +938,7 @@ static uint32_t *win_knob(struct sim_config *cfg, int i)
 }
 
 _Static_assert(WIN_N <= WLSQ_MAX_N && LS_N <= WLSQ_MAX_N, "bounded_wlsq(): too many unknowns");
+_Static_assert(WIN_M <= WLSQ_MAX_M && LS_M <= WLSQ_MAX_M, "lin_fit(): too many equations");
 
 static const char *const win_names[WIN_N] = {
 	"mimicos.cost.fault", "mimicos.cost.page_alloc", "mimicos.cost.zero_page",
@@ -987,13 +991,63 @@ static bool win_used(const struct cal_results *r, unsigned k)
 	return r->latency[k].measured && r->latency[k].p50_ns > 0;
 }
 
-static int win_eval(double *y, const struct sim_config *cfg, const struct cal_results *r,
-		    unsigned *evals, struct wl_error *err)
+static int win_eval(double *y, const struct sim_config *cfg, const void *ctx, unsigned *evals,
+		    struct wl_error *err)
 {
+	const struct cal_results *r = ctx;
+
 	for (unsigned k = 0; k < WIN_M; k++)
 		if (win_used(r, k) && sim_window_p50(&y[k], cfg, k, evals, err))
 			return -1;
 	return 0;
+}
+
+/*
+ * A cost model linear in n knobs against m measured times: the Jacobian by
+ * finite differences of the simulator (each knob moved by delta), then
+ * bounded_wlsq(), twice (the second pass linearises at the first's
+ * answer). On return the knobs hold the answer, x it unrounded, A the last
+ * Jacobian and y the simulated times at the answer.
+ */
+struct lin_fit {
+	size_t m, n;
+	uint32_t *(*knob)(struct sim_config *cfg, int i);
+	int (*eval)(double *y, const struct sim_config *cfg, const void *ctx, unsigned *evals,
+		    struct wl_error *err);
+	const void *ctx;
+	double delta;
+	const double *want, *w, *lo, *hi;
+	const bool *use;
+};
+
+static int lin_fit(const struct lin_fit *lf, struct sim_config *cfg, double *A, double *x,
+		   double *y, unsigned *evals, struct wl_error *err)
+{
+	double y1[WLSQ_MAX_M], b[WLSQ_MAX_M];
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (lf->eval(y, cfg, lf->ctx, evals, err))
+			return -1;
+		for (size_t i = 0; i < lf->n; i++) {
+			struct sim_config t = *cfg;
+
+			x[i] = *lf->knob(cfg, (int)i);
+			*lf->knob(&t, (int)i) += (uint32_t)lf->delta;
+			if (lf->eval(y1, &t, lf->ctx, evals, err))
+				return -1;
+			for (size_t k = 0; k < lf->m; k++)
+				A[k * lf->n + i] = (y1[k] - y[k]) / lf->delta;
+		}
+		for (size_t k = 0; k < lf->m; k++) {
+			b[k] = lf->want[k] - y[k];
+			for (size_t i = 0; i < lf->n; i++)
+				b[k] += A[k * lf->n + i] * x[i];
+		}
+		bounded_wlsq(lf->m, lf->n, A, b, lf->w, lf->use, lf->lo, lf->hi, x);
+		for (size_t i = 0; i < lf->n; i++)
+			*lf->knob(cfg, (int)i) = (uint32_t)lround(x[i]);
+	}
+	return lf->eval(y, cfg, lf->ctx, evals, err);
 }
 
 /* ---- the fit ------------------------------------------------------------- */
@@ -1356,39 +1410,24 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 		windows |= win_used(r, k);
 	if (windows) {
 		double lo[WIN_N] = { 0, 0, 0, 0 }, hi[WIN_N] = { 1e6, 1e6, 1e6, 1e6 };
-		double want[WIN_M], y0[WIN_M], y1[WIN_M], A[WIN_M * WIN_N], b[WIN_M], x[WIN_N];
+		double want[WIN_M], y0[WIN_M], A[WIN_M * WIN_N], x[WIN_N];
 		bool use[WIN_M];
 		const double delta = 500;
 
 		for (unsigned k = 0; k < WIN_M; k++) {
 			use[k] = win_used(r, k);
 			want[k] = use[k] ? r->latency[k].p50_ns * clk : 1;
-			y0[k] = y1[k] = 0;
+			y0[k] = 0;
 		}
-		for (int pass = 0; pass < 2; pass++) {
-			if (win_eval(y0, cfg, r, &f->evals, err))
-				return -1;
-			for (int i = 0; i < WIN_N; i++) {
-				struct sim_config t = *cfg;
+		{
+			const struct lin_fit lf = { .m = WIN_M, .n = WIN_N, .knob = win_knob,
+						    .eval = win_eval, .ctx = r, .delta = delta,
+						    .want = want, .w = want, .lo = lo, .hi = hi,
+						    .use = use };
 
-				x[i] = *win_knob(cfg, i);
-				*win_knob(&t, i) += (uint32_t)delta;
-				if (win_eval(y1, &t, r, &f->evals, err))
-					return -1;
-				for (unsigned k = 0; k < WIN_M; k++)
-					A[k * WIN_N + i] = (y1[k] - y0[k]) / delta;
-			}
-			for (unsigned k = 0; k < WIN_M; k++) {
-				b[k] = want[k] - y0[k];
-				for (int i = 0; i < WIN_N; i++)
-					b[k] += A[k * WIN_N + i] * x[i];
-			}
-			bounded_wlsq(WIN_M, WIN_N, A, b, want, use, lo, hi, x);
-			for (int i = 0; i < WIN_N; i++)
-				*win_knob(cfg, i) = (uint32_t)lround(x[i]);
+			if (lin_fit(&lf, cfg, A, x, y0, &f->evals, err))
+				return -1;
 		}
-		if (win_eval(y0, cfg, r, &f->evals, err))
-			return -1;
 		for (int i = 0; i < WIN_N; i++) {
 			/* each knob against the kind it weighs most in */
 			unsigned kk = WIN_M;
@@ -1411,7 +1450,7 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 	/* the faults' wall time: linear in three knobs (one, with the windows fitted) */
 	{
 		double lo[LS_N] = { 0, 0, 0 }, hi[LS_N] = { 100000, 100000, 100000 };
-		double want[LS_M], y0[LS_M], y1[LS_M], A[LS_M * LS_N], b[LS_M], x[LS_N];
+		double want[LS_M], y0[LS_M], A[LS_M * LS_N], x[LS_N];
 		const double ones[LS_M] = { 1, 1, 1 };
 		const bool all[LS_M] = { true, true, true };
 		const double delta = 1000;
@@ -1422,30 +1461,15 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 
 		for (int k = 0; k < LS_M; k++)
 			want[k] = r->fault[ls_kinds[k]][CAL_WARM].us_per_fault.median * 1000 * clk;
-		for (int pass = 0; pass < 2; pass++) {
-			if (ls_eval(y0, cfg, o, &f->evals, err))
-				return -1;
-			for (int i = 0; i < LS_N; i++) {
-				struct sim_config t = *cfg;
+		{
+			const struct lin_fit lf = { .m = LS_M, .n = LS_N, .knob = ls_knob,
+						    .eval = ls_eval, .ctx = o, .delta = delta,
+						    .want = want, .w = ones, .lo = lo, .hi = hi,
+						    .use = all };
 
-				x[i] = *ls_knob(cfg, i);
-				*ls_knob(&t, i) += (uint32_t)delta;
-				if (ls_eval(y1, &t, o, &f->evals, err))
-					return -1;
-				for (int k = 0; k < LS_M; k++)
-					A[k * LS_N + i] = (y1[k] - y0[k]) / delta;
-			}
-			for (int k = 0; k < LS_M; k++) {
-				b[k] = want[k] - y0[k];
-				for (int i = 0; i < LS_N; i++)
-					b[k] += A[k * LS_N + i] * x[i];
-			}
-			bounded_wlsq(LS_M, LS_N, A, b, ones, all, lo, hi, x);
-			for (int i = 0; i < LS_N; i++)
-				*ls_knob(cfg, i) = (uint32_t)lround(x[i]);
+			if (lin_fit(&lf, cfg, A, x, y0, &f->evals, err))
+				return -1;
 		}
-		if (ls_eval(y0, cfg, o, &f->evals, err))
-			return -1;
 		for (int i = 0; i < (windows ? 1 : LS_N); i++) {
 			p = add(f, ls_names[i], ls_units[i], *ls_knob(cfg, i), lo[i], hi[i],
 				"least squares");
