@@ -108,6 +108,7 @@ LIB_OBJS += build/calibrate/store.o
 LIB_OBJS += build/reports/calibration.o
 LIB_OBJS += build/reports/plot.o
 LIB_OBJS += build/reports/report.o
+LIB_OBJS += build/reports/suite.o
 
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cal_latency.o
@@ -160,6 +161,7 @@ TESTS += build/tests/mimicos/test_swap
 TESTS += build/tests/mimicos/test_zap
 TESTS += build/tests/reports/test_calibration
 TESTS += build/tests/reports/test_report
+TESTS += build/tests/reports/test_suite
 TESTS += build/tests/simulator/test_cache
 TESTS += build/tests/simulator/test_config
 TESTS += build/tests/simulator/test_core

@@ -77,7 +77,8 @@ static size_t held_out(bool quick, char specs[][96], size_t max)
  * is skipped, saying so; the calibration stands without it.
  */
 static int crossval(const char *dir, bool quick, const struct sim_config *before,
-		    const struct sim_config *after)
+		    const struct sim_config *after, struct cal_heldout *held, cJSON **json,
+		    struct suite_faults *faults)
 {
 	static char specs[64][96];
 	const char *list[64];
@@ -87,24 +88,36 @@ static int crossval(const char *dir, bool quick, const struct sim_config *before
 	if (!n) {
 		fprintf(stderr, "virtuoso calibrate: cross-validation skipped: no held-out "
 			"workloads (datasets/workloads/ is read from the top of the tree)\n");
+		held->why = "no held-out workloads (datasets/workloads/ is read from the top of "
+			    "the tree)";
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < n; i++)
 		list[i] = specs[i];
 	ret = cli_xval_record("calibrate", dir, list, n, HOSTLOCK_WAIT_DEFAULT_S);
-	if (ret == EXIT_HOST)
+	if (ret == EXIT_HOST) {
+		held->why = "recording the held-out workloads on Linux needs root and BTF";
 		return EXIT_OK;		/* said why: the calibration stands without it */
-	if (ret)
+	}
+	if (ret) {
+		held->why = "recording the held-out workloads failed";
 		return ret;
-	ret = cli_xval(dir, list, n, before, after, NULL, NULL);
-	if (ret == EXIT_OK)
+	}
+	ret = cli_xval(dir, list, n, before, after, NULL, json, faults);
+	if (ret == EXIT_OK) {
+		held->crossval = *json;
+		held->faults = faults;
 		fprintf(stderr, "virtuoso calibrate: cross-validated on %zu held-out workloads: "
 			"%s/crossval.md\n", n, dir);
+	} else {
+		held->why = "the cross-validation failed";
+	}
 	return ret;
 }
 
+/* no_xval: why there is no cross-validation; NULL: cross-validate */
 static int calibrate_from(const char *from, const char *base_path, const char *dir, bool store,
-			  bool xval, bool quick)
+			  const char *no_xval, bool quick)
 {
 	struct sim_config base, fit_base;
 	struct cal_results *r = NULL;
@@ -113,9 +126,12 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 	struct wl_error err = { 0 };
 	char path[PATH_MAX], source[256];
 	const char *slash = strrchr(from, '/');
-	cJSON *root = NULL, *cal = NULL, *conf = NULL;
-	int ret = EXIT_FAIL;
+	cJSON *root = NULL, *cal = NULL, *conf = NULL, *xjson = NULL;
+	struct cal_heldout held = { .why = no_xval };
+	struct suite_faults faults;
+	int ret = EXIT_FAIL, xret = EXIT_OK;
 
+	memset(&faults, 0, sizeof(faults));
 	sim_config_init(&base);
 	if (base_path && sim_config_load(&base, base_path, &err)) {
 		fprintf(stderr, "virtuoso calibrate: --config: ");
@@ -181,7 +197,10 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 		ret = cli_write_json(path, cal);
 		cal = NULL;
 	}
-	if (ret == EXIT_OK && calibration_report_write(r, f, &base, dir, &err)) {
+	if (ret == EXIT_OK && !no_xval)
+		xret = crossval(dir, quick, &base, &f->cfg, &held, &xjson, &faults);
+	/* the report shows the cross-validation, or why there is none; it stands without it */
+	if (ret == EXIT_OK && calibration_report_write(r, f, &base, &held, dir, &err)) {
 		fprintf(stderr, "virtuoso calibrate: ");
 		wl_error_print(&err, stderr);
 		ret = EXIT_FAIL;
@@ -189,8 +208,8 @@ static int calibrate_from(const char *from, const char *base_path, const char *d
 	if (ret == EXIT_OK)
 		fprintf(stderr, "virtuoso calibrate: wrote %s/%s, %s, calibration.md and "
 			"calibration.html\n", dir, CALIBRATED_NAME, CALIBRATION_NAME);
-	if (ret == EXIT_OK && xval)
-		ret = crossval(dir, quick, &base, &f->cfg);
+	if (ret == EXIT_OK)
+		ret = xret;
 	if (ret == EXIT_OK && store) {
 		char here[CAL_STORE_KEY_MAX], stored[4096];
 
@@ -212,6 +231,8 @@ cleanup:
 	cJSON_Delete(root);
 	cJSON_Delete(cal);
 	cJSON_Delete(conf);
+	cJSON_Delete(xjson);
+	suite_faults_release(&faults);
 	free(r);
 	free(f);
 	return ret;
@@ -426,7 +447,9 @@ int cmd_calibrate(int argc, char **argv)
 		ret = cli_check_out_dir("calibrate", dir, sizeof(path));
 		if (ret)
 			return ret;
-		return calibrate_from(from, base, dir, store, false, o.quick);
+		return calibrate_from(from, base, dir, store, "a refit with --from is not "
+				      "cross-validated (that needs root: run virtuoso calibrate)",
+				      o.quick);
 	}
 	if (base && measure)
 		return cli_usage_error(cmd, "--config: not with --measure");
@@ -491,6 +514,7 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "virtuoso calibrate: wrote %s\n", path);
 	/* without --measure: the fit follows, from what was just measured */
 	if (ret == EXIT_OK && !measure)
-		ret = calibrate_from(path, base, dir, store, xval, o.quick);
+		ret = calibrate_from(path, base, dir, store, xval ? NULL : "--no-crossval",
+				     o.quick);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include "cli/xval.h"
 #include "compare/compare.h"
 #include "linux-probes/runner.h"
+#include "reports/suite.h"
 #include "simulator/config.h"
 
 #define XVAL_NAME "calibrate"
@@ -65,6 +66,7 @@ struct xval_suite {
 	const char *const *sides;
 	const char *sub;
 	const char *name;	/* the command, for messages */
+	struct suite_faults *faults;
 };
 
 /* DIR/SUB/NAME (DIR/NAME for an empty SUB), refusing a name that is no single path component. */
@@ -421,7 +423,8 @@ static int xval_one(const char *dir, const char *spec, const struct sim_config *
 		if ((ret = cli_write_json(path, comparison_to_json(&c[k]))))
 			goto out;
 	}
-	ret = add_workload(su, arr, s.name, c) ? EXIT_FAIL : EXIT_OK;
+	ret = add_workload(su, arr, s.name, c) ||
+	      (su->faults && suite_faults_add(su->faults, c, (size_t)su->nk)) ? EXIT_FAIL : EXIT_OK;
 	goto out;
 out_bad:
 	fprintf(stderr, "virtuoso %s: ", su->name);
@@ -444,7 +447,7 @@ int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *cons
 	      size_t n, const struct sim_config *const *cfgs, FILE *md, cJSON **json)
 {
 	struct xval_suite su = { .nk = so->nk, .sides = so->sides, .sub = so->sub,
-				 .name = so->name };
+				 .name = so->name, .faults = so->faults };
 	struct sim_config cfg;
 	struct cli_out o;
 	char path[4096];
@@ -509,13 +512,14 @@ out:
 }
 
 int cli_xval(const char *dir, const char *const *specs, size_t n, const struct sim_config *before,
-	     const struct sim_config *after, FILE *md, cJSON **json)
+	     const struct sim_config *after, FILE *md, cJSON **json, struct suite_faults *faults)
 {
 	const struct sim_config *cfgs[2] = { before, after };
 	const struct cli_suite_opts so = {
 		.name = XVAL_NAME, .sub = "xval", .file = "crossval", .nk = 2, .sides = xval_sides,
 		.title = "Cross-validation on held-out workloads",
 		.legend = "before: the reference configuration, after: the calibration.",
+		.faults = faults,
 	};
 
 	return cli_suite(&so, dir, specs, n, cfgs, md, json);

@@ -41,6 +41,7 @@
 #include <cjson/cJSON.h>
 
 struct sim_config;
+struct suite_faults;
 
 /* The Linux runs each held-out workload gets: a band, as make main's. */
 #define XVAL_LINUX_RUNS 3
@@ -63,12 +64,13 @@ int cli_xval_record(const char *name, const char *dir, const char *const *specs,
  * each with the recorded Linux runs under the default tolerances, and
  * write DIR/crossval.json and DIR/crossval.md (whole or not at all). md:
  * also print the Markdown there (NULL: not). json: also hand back the
- * summary (NULL: not; the caller frees it). No root needed. Returns the
+ * summary (NULL: not; the caller frees it). faults: as cli_suite_opts'.
+ * No root needed. Returns the
  * exit status: EXIT_BAD_INPUT for a spec, a missing or bad Linux side,
  * the error printed in one line naming the file.
  */
 int cli_xval(const char *dir, const char *const *specs, size_t n, const struct sim_config *before,
-	     const struct sim_config *after, FILE *md, cJSON **json);
+	     const struct sim_config *after, FILE *md, cJSON **json, struct suite_faults *faults);
 
 /*
  * What cli_xval() is one use of: each spec simulated under nk (1 or 2)
@@ -77,12 +79,15 @@ int cli_xval(const char *dir, const char *const *specs, size_t n, const struct s
  * with the Linux runs there, into DIR/SUB/NAME/SIDE/{sim.json,summary.json}
  * and DIR/FILE.json and DIR/FILE.md, laid out as crossval.json with the
  * sides' names for "before" and "after". 'name' is the command, for
- * messages; title and legend head the Markdown.
+ * messages; title and legend head the Markdown. faults (NULL: not): every
+ * workload's fault latencies pooled by kind into it (reports/suite.h), for
+ * the figures.
  */
 struct cli_suite_opts {
 	const char *name, *sub, *file, *title, *legend;
 	int nk;
 	const char *const *sides;
+	struct suite_faults *faults;
 };
 int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *const *specs,
 	      size_t n, const struct sim_config *const *cfgs, FILE *md, cJSON **json);

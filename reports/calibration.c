@@ -23,6 +23,7 @@ struct cal_view {
 	const struct cal_results *m;
 	const struct cal_fit *fit;
 	const struct cal_results *before, *after;
+	const struct cal_heldout *held;		/* NULL: not cross-validated */
 };
 
 struct cdoc {
@@ -570,6 +571,144 @@ static void section_faults(struct cdoc *d, const struct cal_view *v, struct plot
 		 "measured or not simulated");
 }
 
+static const char *const heldout_sides[2] = { "before", "after" };
+
+/* Nearest-rank quantile of a sorted sample, as the comparison takes it ("-": none). */
+static const char *fmt_quantile(char *buf, size_t len, const struct suite_sample *s, double q)
+{
+	if (!s->n)
+		return strcpy(buf, "-");
+	snprintf(buf, len, "%" PRIu64 " ns", sample_quantile(s->v, s->n, q));
+	return buf;
+}
+
+/* Linux's: the median over its pooled runs of each run's quantile. */
+static const char *fmt_linux_quantile(char *buf, size_t len, const struct suite_faults *sf,
+				      unsigned kind, double q)
+{
+	double w[COMPARE_MAX_RUNS];
+	size_t k = 0;
+
+	for (size_t r = 0; r < sf->nr; r++)
+		if (sf->linux_runs[kind][r].n)
+			w[k++] = (double)sample_quantile(sf->linux_runs[kind][r].v,
+							 sf->linux_runs[kind][r].n, q);
+	if (!k)
+		return strcpy(buf, "-");
+	for (size_t i = 1; i < k; i++)
+		for (size_t j = i; j > 0 && w[j - 1] > w[j]; j--) {
+			double t = w[j];
+
+			w[j] = w[j - 1];
+			w[j - 1] = t;
+		}
+	snprintf(buf, len, "%.0f ns", k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2);
+	return buf;
+}
+
+static void fmt_stat_pct(char *buf, size_t len, double v)
+{
+	if (isfinite(v))
+		snprintf(buf, len, "%.1f%%", 100 * v);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void section_heldout(struct cdoc *d, const struct cal_view *v, struct plotter *p)
+{
+	static const char *const head[] = { "timing metrics", "points", "MAPE before",
+					    "MAPE after", "max before", "max after",
+					    "Pearson r before", "Pearson r after" };
+	static const char *const khead[] = { "fault kind", "Linux faults", "Linux p50",
+					     "before p50", "after p50", "Linux p90", "before p90",
+					     "after p90" };
+	const struct cal_heldout *h = v->held;
+	const struct suite_faults *sf = h ? h->faults : NULL;
+	char buf[8][48], stem[64], caption[200];
+	struct figure fig;
+
+	c_h(d, 2, "held-out", "Held-out workloads");
+	if (!h || !h->crossval) {
+		c_p(d, "note", "Not cross-validated%s%s: no held-out figures.",
+		    h && h->why ? ": " : "", h && h->why ? h->why : "");
+		return;
+	}
+	c_p(d, NULL, "The dataset workloads, which the fit never saw, on Linux (median of its "
+	    "runs, the band from the fastest to the slowest) and in the simulator before and "
+	    "after calibration; crossval.md holds every metric of every workload. The error of a "
+	    "point is its ratio error from Linux's band (0 inside it); Pearson's r is of the "
+	    "logarithms.");
+	c_thead(d, head, 8, 0xfe);
+	for (unsigned fam = 0; fam <= SUITE_FAMILY_NR; fam++) {
+		struct suite_scatter_stats st[2];
+		const char *cell[8];
+
+		for (int k = 0; k < 2; k++) {
+			suite_scatter_stats(h->crossval, heldout_sides[k], fam, &st[k]);
+			fmt_stat_pct(buf[1 + k], sizeof(buf[0]), st[k].mape);
+			fmt_stat_pct(buf[3 + k], sizeof(buf[0]), st[k].max);
+			if (isfinite(st[k].r))
+				snprintf(buf[5 + k], sizeof(buf[0]), "%.3f", st[k].r);
+			else
+				strcpy(buf[5 + k], "-");
+		}
+		snprintf(buf[0], sizeof(buf[0]), "%zu", st[1].n);
+		cell[0] = fam < SUITE_FAMILY_NR ? suite_family_desc(fam) : "all of them";
+		cell[1] = buf[0];
+		for (int i = 1; i < 7; i++)
+			cell[i + 1] = buf[i];
+		c_row(d, cell, 8, 0xfe);
+	}
+	c_tend(d);
+	suite_plot_scatter(p, h->crossval, heldout_sides, 2, "cal_heldout_scatter", &fig);
+	c_figure(d, &fig, "Every held-out phase runtime and fault latency quantile, simulated "
+		 "against Linux, log-log: Linux's band as error bars, the y = x line, before "
+		 "(grey, open) and after (orange, filled) calibration");
+	if (!sf) {
+		c_p(d, "note", "The held-out faults were not kept: no latency distributions.");
+		return;
+	}
+	c_h(d, 3, "held-out-faults", "Fault latency by kind, held-out workloads pooled");
+	c_p(d, NULL, "Every held-out workload's faults of each kind, cold ones left out: Linux's "
+	    "run r of every workload pooled into one run (the median of the %zu pooled runs' "
+	    "quantiles), each simulated configuration's faults pooled.", sf->nr);
+	c_thead(d, khead, 8, 0xfe);
+	for (unsigned kind = 0; kind < FAULT_KIND_NR; kind++) {
+		const char *cell[8];
+		size_t nl = 0;
+
+		for (size_t r = 0; r < sf->nr; r++)
+			nl += sf->linux_runs[kind][r].n;
+		if (!nl && !sf->sim[kind][0].n && !sf->sim[kind][1].n)
+			continue;
+		snprintf(buf[0], sizeof(buf[0]), "%zu", nl);
+		cell[0] = fault_kind_name(kind);
+		cell[1] = buf[0];
+		cell[2] = fmt_linux_quantile(buf[1], sizeof(buf[1]), sf, kind, 0.5);
+		cell[3] = fmt_quantile(buf[2], sizeof(buf[2]), &sf->sim[kind][0], 0.5);
+		cell[4] = fmt_quantile(buf[3], sizeof(buf[3]), &sf->sim[kind][1], 0.5);
+		cell[5] = fmt_linux_quantile(buf[4], sizeof(buf[4]), sf, kind, 0.9);
+		cell[6] = fmt_quantile(buf[5], sizeof(buf[5]), &sf->sim[kind][0], 0.9);
+		cell[7] = fmt_quantile(buf[6], sizeof(buf[6]), &sf->sim[kind][1], 0.9);
+		c_row(d, cell, 8, 0xfe);
+	}
+	c_tend(d);
+	for (unsigned kind = 0; kind < FAULT_KIND_NR; kind++) {
+		size_t any = sf->sim[kind][0].n + sf->sim[kind][1].n;
+
+		for (size_t r = 0; r < sf->nr; r++)
+			any += sf->linux_runs[kind][r].n;
+		if (!any)
+			continue;
+		snprintf(stem, sizeof(stem), "cal_heldout_cdf_%s", fault_kind_name(kind));
+		suite_plot_cdf(p, sf, kind, heldout_sides, stem, &fig);
+		snprintf(caption, sizeof(caption), "Fault latency CDF of the held-out %s faults "
+			 "(%s), Linux against the simulator before and after calibration",
+			 fault_kind_name(kind), fault_kind_desc(kind));
+		c_figure(d, &fig, caption);
+	}
+}
+
 static void render(struct cdoc *d, const struct cal_view *v, struct plotter *p)
 {
 	const struct cal_results *m = v->m;
@@ -594,6 +733,7 @@ static void render(struct cdoc *d, const struct cal_view *v, struct plotter *p)
 	section_line(d, v, p);
 	section_page(d, v, p);
 	section_faults(d, v, p);
+	section_heldout(d, v, p);
 	if (d->html) {
 		fputs("</main>\n<footer>Written by virtuoso's calibration report "
 		      "(reports/calibration.c)", d->f);
@@ -633,11 +773,12 @@ static int render_to(char **buf, size_t *len, bool html, const struct cal_view *
 }
 
 int calibration_report_write_opts(const struct cal_results *measured, const struct cal_fit *fit,
-				  const struct sim_config *before, const char *dir,
+				  const struct sim_config *before,
+				  const struct cal_heldout *held, const char *dir,
 				  const struct report_options *o, struct wl_error *err)
 {
 	struct cal_results *sim[2] = { NULL, NULL };
-	struct cal_view v = { .m = measured, .fit = fit };
+	struct cal_view v = { .m = measured, .fit = fit, .held = held };
 	struct cal_fit_opts fo;
 	struct plotter p, none;
 	char *md = NULL, *html = NULL;
@@ -691,8 +832,8 @@ out:
 }
 
 int calibration_report_write(const struct cal_results *measured, const struct cal_fit *fit,
-			     const struct sim_config *before, const char *dir,
-			     struct wl_error *err)
+			     const struct sim_config *before, const struct cal_heldout *held,
+			     const char *dir, struct wl_error *err)
 {
-	return calibration_report_write_opts(measured, fit, before, dir, NULL, err);
+	return calibration_report_write_opts(measured, fit, before, held, dir, NULL, err);
 }

@@ -878,6 +878,20 @@ static void decade_label(char *buf, size_t len, int e)
 		snprintf(buf, len, "%s %s", e % 3 == 0 ? "1" : e % 3 == 1 ? "10" : "100", unit[e / 3]);
 }
 
+void gp_decade_axis(FILE *g, char axis, int elo, int ehi)
+{
+	/* a hair wider than the decades, or gnuplot drops the end tics */
+	fprintf(g, "set logscale %c 10\nset %crange [0.9999e%d:1.0001e%d]\nset %ctics (", axis,
+		axis, elo, ehi, axis);
+	for (int e = elo; e <= ehi; e++) {
+		char tic[32];
+
+		decade_label(tic, sizeof(tic), e);
+		fprintf(g, "%s'%s' 1e%d", e > elo ? ", " : "", tic, e);
+	}
+	fprintf(g, ")\nset m%ctics 10\n", axis);
+}
+
 /*
  * The fractions of faults where any of the samples' quantile functions
  * steps (i / n for each sample of n), sorted and unique: between two of
@@ -1018,22 +1032,110 @@ out:
 	return ok;
 }
 
+void plot_cdf(struct plotter *p, const struct cdf_plot *cp, struct figure *f)
+{
+	size_t with = 0, first = 0;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	char name[96];
+	FILE *g;
+	int elo, ehi;
+
+	for (size_t r = 0; r < cp->nr; r++)
+		if (cp->nl[r]) {
+			lo = cp->vl[r][0] < lo ? cp->vl[r][0] : lo;
+			hi = cp->vl[r][cp->nl[r] - 1] > hi ? cp->vl[r][cp->nl[r] - 1] : hi;
+			if (!with++)
+				first = cp->nl[r];
+		}
+	for (size_t k = 0; k < cp->nsim; k++)
+		if (cp->sim[k].n) {
+			lo = cp->sim[k].v[0] < lo ? cp->sim[k].v[0] : lo;
+			hi = cp->sim[k].v[cp->sim[k].n - 1] > hi ? cp->sim[k].v[cp->sim[k].n - 1] : hi;
+		}
+	if (!fig_can_draw(p, f))
+		return;
+	if (with && !write_linux_cdf(p, f, cp->stem, cp->vl, cp->nl, cp->nr))
+		return;
+	for (size_t k = 0; k < cp->nsim; k++) {
+		snprintf(name, sizeof(name), "%s-%s.dat", cp->stem, cp->sim[k].tag);
+		if (cp->sim[k].n && !write_sample_cdf(p, f, name, cp->sim[k].v, cp->sim[k].n))
+			return;
+	}
+
+	snprintf(name, sizeof(name), "%s.gp", cp->stem);
+	if (!(g = fig_open(p, f, name)))
+		return;
+	gp_header(g, cp->stem, 960, 400);
+	elo = lo ? (int)floor(log10((double)lo)) : 0;
+	ehi = hi ? (int)ceil(log10((double)hi)) : 1;
+	if (ehi <= elo)
+		ehi = elo + 1;
+	gp_decade_axis(g, 'x', elo, ehi);
+	fputs("set yrange [0:1.0001]\nset ytics 0.1\n", g);
+	fputs("set xlabel 'fault latency (log scale)'\nset ylabel 'fraction of faults at or below'\n", g);
+	/* above the plot: a CDF can run through any corner */
+	fputs("set key outside top center horizontal\n", g);
+	fputs("set title ", g);
+	gp_quote(g, cp->title);
+	fputc('\n', g);
+	for (int i = 0; i < 3; i++)
+		fprintf(g, "set arrow %d from graph 0, first %s to graph 1, first %s nohead "
+			"lc rgb '#999999' dt 3\n", i + 1, (const char *[]){ "0.5", "0.9", "0.99" }[i],
+			(const char *[]){ "0.5", "0.9", "0.99" }[i]);
+	fputs("plot ", g);
+	if (with > 1)
+		fprintf(g, "'%s-linux-band.dat' using 1:2 with filledcurves closed "
+			"fs transparent solid 0.25 noborder lc rgb '%s' title 'Linux: range of its "
+			"%zu runs', \\\n     ", cp->stem, REPORT_LINUX_RGB, with);
+	if (with > 1)
+		fprintf(g, "'%s-linux.dat' using 1:2 with lines lw 2 lc rgb '%s' title 'Linux: "
+			"median of its %zu runs'", cp->stem, REPORT_LINUX_RGB, with);
+	else if (with)
+		fprintf(g, "'%s-linux.dat' using 1:2 with lines lw 2 lc rgb '%s' title 'Linux: "
+			"measured kernel latency (%zu faults)'", cp->stem, REPORT_LINUX_RGB, first);
+	else
+		fprintf(g, "keyentry with lines lw 2 dt 3 lc rgb '%s' title 'Linux: none recorded'",
+			REPORT_LINUX_RGB);
+	for (size_t k = 0; k < cp->nsim; k++) {
+		const struct cdf_curve *cv = &cp->sim[k];
+		char t[160];
+
+		if (cv->n) {
+			snprintf(t, sizeof(t), "%s (%zu faults)", cv->title, cv->n);
+			fprintf(g, ", \\\n     '%s-%s.dat' using 1:2 with lines lw 2 dt %d lc rgb "
+				"'%s' title ", cp->stem, cv->tag, cv->dt ? cv->dt : 1, cv->rgb);
+		} else {
+			snprintf(t, sizeof(t), "%s: none recorded", cv->title);
+			fprintf(g, ", \\\n     keyentry with lines lw 2 dt 3 lc rgb '%s' title ",
+				cv->rgb);
+		}
+		gp_quote(g, t);
+	}
+	fputc('\n', g);
+	if (!fig_close(g, f, name))
+		return;
+	figure_draw(p, cp->stem, cp->label, f);
+}
+
 void plot_latency_cdf(struct plotter *p, const struct comparison *c, unsigned kind,
 		      struct figure *f)
 {
 	const struct side *const *runs;
-	size_t nr = report_linux_runs(c, &runs), with = 0, first = 0, ns = 0, cold;
+	size_t nr = report_linux_runs(c, &runs), with = 0, ns = 0, cold;
 	bool all = kind >= FAULT_KIND_NR;
-	uint64_t *vl[COMPARE_MAX_RUNS], *vs = NULL, lo = UINT64_MAX, hi = 0;
+	uint64_t *vl[COMPARE_MAX_RUNS], *vs = NULL;
 	size_t nl[COMPARE_MAX_RUNS];
-	char stem[64], name[96], title[200], label[200];
-	FILE *g;
-	int elo, ehi;
+	char stem[64], title[200], label[200];
+	struct cdf_curve sim = { .title = "MimicOS: simulated fault time", .tag = "sim",
+				 .rgb = REPORT_SIM_RGB };
+	struct cdf_plot cp = { .stem = stem, .title = title, .label = label, .vl = vl, .nl = nl,
+			       .sim = &sim, .nsim = 1 };
 
 	memset(f, 0, sizeof(*f));
 	memset(vl, 0, sizeof(vl));
 	if (nr > COMPARE_MAX_RUNS)
 		nr = COMPARE_MAX_RUNS;
+	cp.nr = nr;
 	snprintf(stem, sizeof(stem), "fault_latency%s%s", all ? "" : "_",
 		 all ? "" : fault_kind_name(kind));
 	for (size_t r = 0; r <= nr; r++) {
@@ -1048,12 +1150,7 @@ void plot_latency_cdf(struct plotter *p, const struct comparison *c, unsigned ki
 			vl[r] = v;
 		else
 			vs = v;
-		if (*n) {
-			lo = v[0] < lo ? v[0] : lo;
-			hi = v[*n - 1] > hi ? v[*n - 1] : hi;
-			if (r < nr && !with++)
-				first = *n;
-		}
+		with += r < nr && *n;
 	}
 	if (!with && !ns) {
 		if (all)
@@ -1065,76 +1162,21 @@ void plot_latency_cdf(struct plotter *p, const struct comparison *c, unsigned ki
 				   "cold ones aside.", fault_kind_name(kind));
 		goto out;
 	}
-	if (!fig_can_draw(p, f))
-		goto out;
-	if (with && !write_linux_cdf(p, f, stem, vl, nl, nr))
-		goto out;
-	snprintf(name, sizeof(name), "%s-sim.dat", stem);
-	if (ns && !write_sample_cdf(p, f, name, vs, ns))
-		goto out;
-
-	snprintf(name, sizeof(name), "%s.gp", stem);
-	if (!(g = fig_open(p, f, name)))
-		goto out;
-	gp_header(g, stem, 960, 400);
-	elo = (int)floor(log10((double)lo));
-	ehi = (int)ceil(log10((double)hi));
-	if (ehi <= elo)
-		ehi = elo + 1;
-	/* a hair wider than the decades, or gnuplot drops the end tics */
-	fprintf(g, "set logscale x 10\nset xrange [0.9999e%d:1.0001e%d]\nset xtics (", elo, ehi);
-	for (int e = elo; e <= ehi; e++) {
-		char tic[32];
-
-		decade_label(tic, sizeof(tic), e);
-		fprintf(g, "%s'%s' 1e%d", e > elo ? ", " : "", tic, e);
-	}
-	fputs(")\nset mxtics 10\nset yrange [0:1.0001]\nset ytics 0.1\n", g);
-	fputs("set xlabel 'fault latency (log scale)'\nset ylabel 'fraction of faults at or below'\n", g);
-	/* above the plot: a CDF can run through any corner */
-	fputs("set key outside top center horizontal\n", g);
+	sim.v = vs;
+	sim.n = ns;
 	if (all)
 		snprintf(title, sizeof(title), "All faults, every kind, cold ones kept: information "
 			 "only (dotted: 50th, 90th, 99th percentile)");
 	else
 		snprintf(title, sizeof(title), "%s: %s, cold faults left out (dotted: 50th, 90th, "
 			 "99th percentile)", fault_kind_name(kind), fault_kind_desc(kind));
-	fputs("set title ", g);
-	gp_quote(g, title);
-	fputc('\n', g);
-	for (int i = 0; i < 3; i++)
-		fprintf(g, "set arrow %d from graph 0, first %s to graph 1, first %s nohead "
-			"lc rgb '#999999' dt 3\n", i + 1, (const char *[]){ "0.5", "0.9", "0.99" }[i],
-			(const char *[]){ "0.5", "0.9", "0.99" }[i]);
-	fputs("plot ", g);
-	if (with > 1)
-		fprintf(g, "'%s-linux-band.dat' using 1:2 with filledcurves closed "
-			"fs transparent solid 0.25 noborder lc rgb '%s' title 'Linux: range of its "
-			"%zu runs', \\\n     ", stem, REPORT_LINUX_RGB, with);
-	if (with > 1)
-		fprintf(g, "'%s-linux.dat' using 1:2 with lines lw 2 lc rgb '%s' title 'Linux: "
-			"median of its %zu runs'", stem, REPORT_LINUX_RGB, with);
-	else if (with)
-		fprintf(g, "'%s-linux.dat' using 1:2 with lines lw 2 lc rgb '%s' title 'Linux: "
-			"measured kernel latency (%zu faults)'", stem, REPORT_LINUX_RGB, first);
-	else
-		fprintf(g, "keyentry with lines lw 2 dt 3 lc rgb '%s' title 'Linux: none recorded'",
-			REPORT_LINUX_RGB);
-	if (ns)
-		fprintf(g, ", \\\n     '%s-sim.dat' using 1:2 with lines lw 2 lc rgb '%s' "
-			"title 'MimicOS: simulated fault time (%zu faults)'\n", stem, REPORT_SIM_RGB, ns);
-	else
-		fprintf(g, ", \\\n     keyentry with lines lw 2 dt 3 lc rgb '%s' "
-			"title 'MimicOS: none recorded'\n", REPORT_SIM_RGB);
-	if (!fig_close(g, f, name))
-		goto out;
 	if (all)
 		snprintf(label, sizeof(label), "Fault latency CDF of all faults (information only), "
 			 "Linux measured and MimicOS simulated");
 	else
 		snprintf(label, sizeof(label), "Fault latency CDF of %s faults, Linux measured and "
 			 "MimicOS simulated", fault_kind_name(kind));
-	figure_draw(p, stem, label, f);
+	plot_cdf(p, &cp, f);
 out:
 	for (size_t r = 0; r < nr; r++)
 		free(vl[r]);

@@ -74,6 +74,30 @@ void plot_phase_runtime(struct plotter *p, const struct comparison *c, struct fi
  */
 void plot_latency_cdf(struct plotter *p, const struct comparison *c, unsigned kind,
 		      struct figure *f);
+/*
+ * A latency CDF, log x, as plot_latency_cdf() draws it, of any samples:
+ * Linux's nr runs (vl[r], nl[r] values each, sorted) as the median and
+ * the envelope, and nsim simulated curves (sorted too), each with its
+ * title, colour and gnuplot dash type (0: solid). Files STEM*: a curve's
+ * points in STEM-TAG.dat.
+ */
+struct cdf_curve {
+	const uint64_t *v;
+	size_t n;
+	const char *title, *tag, *rgb;
+	int dt;
+};
+
+struct cdf_plot {
+	const char *stem, *title, *label;	/* label: the figure's accessible name */
+	uint64_t *const *vl;
+	const size_t *nl;
+	size_t nr;
+	const struct cdf_curve *sim;
+	size_t nsim;
+};
+
+void plot_cdf(struct plotter *p, const struct cdf_plot *cp, struct figure *f);
 /* Linux's region 'region' and the simulated region of the same name. */
 void plot_backing(struct plotter *p, const struct comparison *c, size_t region,
 		  struct figure *f);
@@ -98,6 +122,11 @@ bool fig_close(FILE *out, struct figure *f, const char *name);
 void gp_quote(FILE *f, const char *s);
 /* A script's first lines: svg terminal of width x height, output STEM.svg, grid. */
 void gp_header(FILE *f, const char *stem, int width, int height);
+/*
+ * A log axis ('x' or 'y') of nanoseconds from 1e<elo> to 1e<ehi>, a tic
+ * at each decade labelled in ns, µs, ms or s.
+ */
+void gp_decade_axis(FILE *g, char axis, int elo, int ehi);
 /* Run gnuplot on DIR/STEM.gp and take DIR/STEM.svg inline ('label': its accessible name). */
 void figure_draw(struct plotter *p, const char *stem, const char *label, struct figure *f);
 

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/xval.h"
 #include "compare/compare.h"
+#include "reports/suite.h"
 #include "simulator/config.h"
 #include "tests/host.h"
 #include "tests/run.h"
@@ -157,7 +158,7 @@ Test(xval, summary_is_the_ratio_errors_worked_out_by_hand, .timeout = 300)
 	cr_assert_eq(sim_config_from_json(&after, clk, "doubled", &err), 0, "%s", err.msg);
 	cJSON_Delete(clk);
 
-	cr_assert_eq(cli_xval(dir, specs, 2, &before, &after, NULL, &sum), EXIT_OK);
+	cr_assert_eq(cli_xval(dir, specs, 2, &before, &after, NULL, &sum, NULL), EXIT_OK);
 	cr_assert_not_null(sum);
 	for (int k = 0; k < 2; k++)
 		for (int w = 0; w < 2; w++)
@@ -198,7 +199,7 @@ Test(xval, a_workload_without_its_linux_side_is_bad_input)
 
 	cr_assert_not_null(mkdtemp(dir));
 	sim_config_init(&cfg);
-	cr_expect_eq(cli_xval(dir, specs, 1, &cfg, &cfg, NULL, NULL), EXIT_BAD_INPUT);
+	cr_expect_eq(cli_xval(dir, specs, 1, &cfg, &cfg, NULL, NULL, NULL), EXIT_BAD_INPUT);
 	snprintf(cmd, sizeof(cmd), "%s/crossval.json", dir);
 	cr_expect_neq(access(cmd, F_OK), 0, "nothing written");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -234,7 +235,9 @@ Test(xval, one_workload_recorded_and_cross_validated, .timeout = 600)
 	struct sim_config before, after;
 	struct wl_error err = { 0 };
 	cJSON *sum = NULL, *clk;
-	const cJSON *rt;
+	const cJSON *rt, *m;
+	struct suite_faults sf;
+	int checked = 0;
 
 	host_require_bpf();
 	host_exclusive();
@@ -247,12 +250,52 @@ Test(xval, one_workload_recorded_and_cross_validated, .timeout = 600)
 	clk = cJSON_Parse("{\"core\": {\"freq_mhz\": 5000}}");
 	cr_assert_eq(sim_config_from_json(&after, clk, "fast", &err), 0, "%s", err.msg);
 	cJSON_Delete(clk);
-	cr_assert_eq(cli_xval(dir, specs, 1, &before, &after, NULL, &sum), EXIT_OK);
+	memset(&sf, 0, sizeof(sf));
+	cr_assert_eq(cli_xval(dir, specs, 1, &before, &after, NULL, &sum, &sf), EXIT_OK);
 	rt = summary_of(sum, "runtime");
 	cr_assert_not_null(rt);
 	cr_expect_eq(AT(AT(rt, "before"), "n")->valueint, 1);
 	cr_expect(cJSON_IsNumber(AT(AT(rt, "before"), "mape")));
 	cr_expect(cJSON_IsNumber(AT(AT(rt, "after"), "mape")));
+	/*
+	 * One workload: its faults pooled are its own, so each kind's p50,
+	 * taken from the pooled samples, is the comparison's: Linux's the
+	 * median of its runs' p50s, each configuration's its own
+	 */
+	cr_expect_eq(sf.nr, XVAL_LINUX_RUNS);
+	cr_expect_eq(sf.nk, 2);
+	cJSON_ArrayForEach(m, AT(cJSON_GetArrayItem(AT(sum, "workloads"), 0), "metrics")) {
+		const char *scope = AT(m, "scope")->valuestring;
+		uint64_t q[XVAL_LINUX_RUNS], t;
+		unsigned kind = 0;
+
+		if (strcmp(AT(m, "name")->valuestring, "fault_latency_p50") || !strcmp(scope, "all") ||
+		    !cJSON_IsNumber(AT(m, "linux")))
+			continue;
+		while (kind < FAULT_KIND_NR && strcmp(fault_kind_name(kind), scope))
+			kind++;
+		cr_assert_lt(kind, FAULT_KIND_NR, "%s", scope);
+		for (int r = 0; r < XVAL_LINUX_RUNS; r++)
+			q[r] = sample_quantile(sf.linux_runs[kind][r].v, sf.linux_runs[kind][r].n, 0.5);
+		for (int i = 0; i < XVAL_LINUX_RUNS; i++)
+			for (int j = i + 1; j < XVAL_LINUX_RUNS; j++)
+				if (q[j] < q[i]) {
+					t = q[i];
+					q[i] = q[j];
+					q[j] = t;
+				}
+		cr_expect_eq((double)q[XVAL_LINUX_RUNS / 2], AT(m, "linux")->valuedouble, "%s", scope);
+		for (int k = 0; k < 2; k++) {
+			const cJSON *sim = AT(AT(m, k ? "after" : "before"), "sim");
+
+			if (cJSON_IsNumber(sim))
+				cr_expect_eq((double)sample_quantile(sf.sim[kind][k].v, sf.sim[kind][k].n,
+								     0.5), sim->valuedouble, "%s", scope);
+		}
+		checked++;
+	}
+	cr_expect_gt(checked, 0, "no fault kind with a p50 on Linux");
+	suite_faults_release(&sf);
 	cJSON_Delete(sum);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	system(path);

@@ -97,7 +97,7 @@ Test(calibration, markdown_holds_a_row_per_parameter_from_the_fit, .init = setup
 	struct wl_error err = { 0 };
 	char *md;
 
-	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, dir, &none, &err), 0,
+	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, NULL, dir, &none, &err), 0,
 		     "%s: %s", err.path, err.msg);
 	md = read_out("calibration.md");
 	cr_assert_gt(fit->nr_param, 5);
@@ -148,7 +148,7 @@ Test(calibration, html_inlines_an_svg_per_figure, .init = setup, .fini = teardow
 
 	if (!have_gnuplot())
 		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
-	cr_assert_eq(calibration_report_write(measured, fit, &base, dir, &err), 0, "%s: %s",
+	cr_assert_eq(calibration_report_write(measured, fit, &base, NULL, dir, &err), 0, "%s: %s",
 		     err.path, err.msg);
 	html = read_out("calibration.html");
 	cr_expect_eq(count(html, "<svg class=\"plot\""), NR_FIGURES, "%s", html);
@@ -173,7 +173,7 @@ Test(calibration, html_says_why_without_gnuplot, .init = setup, .fini = teardown
 	struct wl_error err = { 0 };
 	char *html;
 
-	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, dir, &none, &err), 0,
+	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, NULL, dir, &none, &err), 0,
 		     "%s: %s", err.path, err.msg);
 	html = read_out("calibration.html");
 	cr_expect_eq(count(html, "<strong>Plot not drawn:</strong> gnuplot was not found"),
@@ -194,7 +194,7 @@ Test(calibration, a_failed_write_leaves_nothing, .init = setup, .fini = teardown
 	/* DIR not a directory */
 	snprintf(path, sizeof(path), "%s/file", dir);
 	cr_assert_eq(close(creat(path, 0644)), 0);
-	cr_expect_eq(calibration_report_write_opts(measured, fit, &base, path, &none, &err), -1);
+	cr_expect_eq(calibration_report_write_opts(measured, fit, &base, NULL, path, &none, &err), -1);
 	cr_expect_not_null(strstr(err.msg, "not a directory"), "%s", err.msg);
 	/*
 	 * DIR unwritable: no file, no temporary file left. Root writes into a
@@ -211,7 +211,7 @@ Test(calibration, a_failed_write_leaves_nothing, .init = setup, .fini = teardown
 		if (!pid) {
 			if (geteuid() == 0 && (chmod(dir, 0755) || setgid(65534) || setuid(65534)))
 				_exit(100);
-			if (calibration_report_write_opts(measured, fit, &base, path, &none, &err) != -1)
+			if (calibration_report_write_opts(measured, fit, &base, NULL, path, &none, &err) != -1)
 				_exit(1);
 			_exit(strstr(err.msg, "calibration.md") ? 0 : 2);
 		}
@@ -228,4 +228,83 @@ Test(calibration, a_failed_write_leaves_nothing, .init = setup, .fini = teardown
 	snprintf(missing, sizeof(missing), "test -z \"$(ls -A '%s')\"", path);
 	cr_expect_eq(system(missing), 0, "%s is not empty", path);
 	chmod(path, 0755);
+}
+
+/*
+ * Two held-out phases (Linux 100 and 1000 against 50 and 250 before, 200
+ * and 1000 after) and anon_4k faults pooled from two Linux runs and both
+ * configurations.
+ */
+static const char heldout_text[] =
+	"{\"workloads\": [{\"workload\": \"a\", \"metrics\": ["
+	"{\"name\": \"phase_runtime\", \"scope\": \"phase 0 touch\", \"linux\": 100,"
+	" \"linux_lo\": 100, \"linux_hi\": 100, \"before\": {\"sim\": 50, \"error\": 1},"
+	" \"after\": {\"sim\": 200, \"error\": 1}},"
+	"{\"name\": \"phase_runtime\", \"scope\": \"phase 1 run\", \"linux\": 1000,"
+	" \"linux_lo\": 900, \"linux_hi\": 1100, \"before\": {\"sim\": 250, \"error\": 2.6},"
+	" \"after\": {\"sim\": 1000, \"error\": 0}}]}]}";
+
+Test(calibration, held_out_section_shows_the_suite_and_its_pooled_faults, .init = setup,
+     .fini = teardown, .timeout = 300)
+{
+	static uint64_t l0[] = { 100, 300 }, l1[] = { 200, 400 }, b[] = { 10, 20, 30, 40 },
+			a[] = { 100, 200, 300, 400 };
+	struct report_options opts = { .gnuplot = have_gnuplot() ? NULL : "" };
+	struct suite_faults sf;
+	struct cal_heldout held = { .faults = &sf };
+	struct wl_error err = { 0 };
+	cJSON *xv = cJSON_Parse(heldout_text);
+	char *md, *html;
+
+	cr_assert_not_null(xv);
+	held.crossval = xv;
+	memset(&sf, 0, sizeof(sf));
+	sf.nr = sf.nk = 2;
+	sf.linux_runs[FAULT_anon_4k][0] = (struct suite_sample){ .v = l0, .n = 2 };
+	sf.linux_runs[FAULT_anon_4k][1] = (struct suite_sample){ .v = l1, .n = 2 };
+	sf.sim[FAULT_anon_4k][0] = (struct suite_sample){ .v = b, .n = 4 };
+	sf.sim[FAULT_anon_4k][1] = (struct suite_sample){ .v = a, .n = 4 };
+	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, &held, dir, &opts, &err),
+		     0, "%s: %s", err.path, err.msg);
+	md = read_out("calibration.md");
+	/* MAPE (1 + 2.6) / 2 and (1 + 0) / 2, max 2.6 and 1; two rising points: r 1 */
+	cr_expect_not_null(strstr(md, "| phase runtime | 2 | 180.0% | 50.0% | 260.0% | 100.0% | "
+				  "1.000 | 1.000 |"), "%s", md);
+	cr_expect_not_null(strstr(md, "| fault latency p50 | 0 | - | - | - | - | - | - |"), "%s",
+			   md);
+	/*
+	 * nearest rank: Linux's runs' p50s 100 and 200 (median 150), p90s 300
+	 * and 400 (350); before 20 and 40, after 200 and 400
+	 */
+	cr_expect_not_null(strstr(md, "| anon_4k | 4 | 150 ns | 20 ns | 200 ns | 350 ns | 40 ns | "
+				  "400 ns |"), "%s", md);
+	cr_expect_null(strstr(md, "| thp |"), "%s", md);
+	cr_expect_eq(count(md, "*Figure in calibration.html: "), NR_FIGURES + 2);
+	free(md);
+	html = read_out("calibration.html");
+	if (have_gnuplot()) {
+		cr_expect_eq(count(html, "<svg class=\"plot\""), NR_FIGURES + 2);
+		cr_expect_not_null(strstr(html, "Every phase runtime and fault latency quantile, "
+					  "after: MAPE 50.0%, max 100.0%, Pearson r 1.000 "
+					  "(2 points)"));
+		cr_expect_not_null(strstr(html, "anon_4k: 4 KiB anonymous page, every workload"));
+	}
+	free(html);
+	cJSON_Delete(xv);
+}
+
+Test(calibration, without_cross_validation_the_report_says_why, .init = setup,
+     .fini = teardown, .timeout = 300)
+{
+	struct report_options none = { .gnuplot = "" };
+	struct cal_heldout held = { .why = "--no-crossval" };
+	struct wl_error err = { 0 };
+	char *md;
+
+	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, &held, dir, &none, &err),
+		     0, "%s: %s", err.path, err.msg);
+	md = read_out("calibration.md");
+	cr_expect_not_null(strstr(md, "*Not cross-validated: --no-crossval: no held-out "
+				  "figures.*"), "%s", md);
+	free(md);
 }
