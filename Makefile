@@ -95,6 +95,7 @@ LIB_OBJS += build/simulator/timing.o
 LIB_OBJS += build/compare/compare.o
 LIB_OBJS += build/compare/distance.o
 LIB_OBJS += build/compare/faultkind.o
+LIB_OBJS += build/compare/gate.o
 LIB_OBJS += build/compare/side_load.o
 LIB_OBJS += build/compare/tolerance.o
 
@@ -140,6 +141,7 @@ TESTS += build/tests/cli/test_validate
 TESTS += build/tests/cli/test_xval
 TESTS += build/tests/build/test_layering
 TESTS += build/tests/compare/test_compare
+TESTS += build/tests/compare/test_gate
 TESTS += build/tests/compare/test_side
 TESTS += build/tests/compare/test_verdicts
 TESTS += build/tests/docs/test_docs

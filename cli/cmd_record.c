@@ -25,12 +25,14 @@
 #include <cjson/cJSON.h>
 #include <zstd.h>
 
+#include "calibrate/store.h"
 #include "cli/cli.h"
 #include "compare/compare.h"
 #include "linux-probes/hostid.h"
 #include "linux-probes/hostlock.h"
 #include "linux-probes/runner.h"
 #include "linux-probes/thp_sysfs.h"
+#include "simulator/driver.h"
 #include "workload/json.h"
 
 #define NAME "record"
@@ -180,9 +182,70 @@ static cJSON *manifest_new(unsigned repeat)
 	hostid_json(o, &h);
 	if (!uname(&u))
 		cJSON_AddStringToObject(o, "kernel", u.release);
+	/* MimicOS is sized as the recorded host, so a bundle simulates alike anywhere */
+	cJSON_AddNumberToObject(o, "mem_bytes", (double)driver_host_mem_bytes());
 	cJSON_AddNumberToObject(m, "repeat", repeat);
 	cJSON_AddArrayToObject(m, "workloads");
 	return m;
+}
+
+/*
+ * This host's stored calibration, when there is one, into DIR/calibration/
+ * (calibrated.json and, when stored, calibration.json), named in the
+ * manifest's "calibration"; null there when none. -1 on a failed copy.
+ */
+static int add_calibration(cJSON *m, const char *dir)
+{
+	static const char *const files[] = { CAL_STORE_CALIBRATED, CAL_STORE_CALIBRATION };
+	struct wl_error err = { 0 };
+	struct cal_stored *st = malloc(sizeof(*st));
+	char from[4200], to[4400], *slash;
+	cJSON *o;
+	int ret = -1;
+
+	if (!st)
+		return -1;
+	if (!calibrate_store_find(st, &err)) {
+		fprintf(stderr, "virtuoso %s: no calibration stored for this host (%s): the bundle "
+			"holds none\n", NAME, st->key);
+		cJSON_AddNullToObject(m, "calibration");
+		free(st);
+		return 0;
+	}
+	snprintf(to, sizeof(to), "%s/calibration", dir);
+	if (mkdir(to, 0755)) {
+		fprintf(stderr, "virtuoso %s: %s: %s\n", NAME, to, strerror(errno));
+		goto out;
+	}
+	o = cJSON_AddObjectToObject(m, "calibration");
+	cJSON_AddStringToObject(o, "config", "calibration/" CAL_STORE_CALIBRATED);
+	cJSON_AddStringToObject(o, "date", st->cal.date);
+	cJSON_AddStringToObject(o, "source", st->cal.source);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		size_t len;
+		char *text;
+
+		snprintf(from, sizeof(from), "%s", st->path);
+		slash = strrchr(from, '/');
+		snprintf(slash ? slash + 1 : from, sizeof(from) - (size_t)(slash ? slash + 1 - from : 0),
+			 "%s", files[i]);
+		snprintf(to, sizeof(to), "%s/calibration/%s", dir, files[i]);
+		if (i && access(from, R_OK))
+			continue;	/* the report is optional in a store */
+		if (!(text = slurp(from, &len)))
+			goto out;
+		if (write_all(to, text, len)) {
+			free(text);
+			goto out;
+		}
+		free(text);
+	}
+	fprintf(stderr, "virtuoso %s: with this host's calibration (%s, from %s)\n", NAME,
+		st->cal.date, st->cal.source);
+	ret = 0;
+out:
+	free(st);
+	return ret;
 }
 
 int cmd_record(int argc, char **argv)
@@ -314,6 +377,8 @@ int cmd_record(int argc, char **argv)
 			goto fail;
 		cJSON_AddItemToArray(list, w);
 	}
+	if (add_calibration(manifest, tmp))
+		goto fail;
 	text = cJSON_Print(manifest);
 	snprintf(path, sizeof(path), "%s/manifest.json", tmp);
 	if (!text || write_all(path, text, strlen(text))) {

@@ -23,17 +23,19 @@
 #include "cli/cli.h"
 #include "cli/xval.h"
 #include "compare/compare.h"
+#include "compare/gate.h"
 #include "simulator/config.h"
+#include "workload/evlog.h"
 #include "workload/json.h"
 
 #define NAME "validate"
 
 struct validate_opts {
-	const char *reference;
-	bool no_calibration;
+	const char *reference, *baseline;
+	bool no_calibration, update_baseline;
 };
 
-enum { OPT_REFERENCE = 1200 };
+enum { OPT_REFERENCE = 1200, OPT_BASELINE, OPT_UPDATE_BASELINE };
 
 static int own_option(int c, void *ctx)
 {
@@ -41,6 +43,10 @@ static int own_option(int c, void *ctx)
 
 	if (c == OPT_REFERENCE)
 		o->reference = optarg;
+	else if (c == OPT_BASELINE)
+		o->baseline = optarg;
+	else if (c == OPT_UPDATE_BASELINE)
+		o->update_baseline = true;
 	else if (c == CLI_OPT_NO_CALIBRATION)
 		o->no_calibration = true;
 	else
@@ -143,8 +149,18 @@ static int unpack_log(const char *from, const char *to)
  * The bundle's manifest into the specs' paths (specs[i] allocated) and each
  * workload's runs unpacked under OUT/NAME. Returns the exit status.
  */
-static int unpack(const char *ref, const char *out, char ***specs, size_t *n)
+struct bundle {
+	char **specs;		/* each workload's spec.json, allocated */
+	size_t n;
+	uint64_t mem_bytes;	/* the recorded host's RAM; 0: not recorded */
+	char calibration[4200];	/* the bundle's calibrated.json, or "" */
+	cJSON *manifest;	/* kept: the provenance */
+};
+
+static int unpack(const char *ref, const char *out, struct bundle *b)
 {
+	char ***specs = &b->specs;
+	size_t *n = &b->n;
 	struct wl_error err = { 0 };
 	char path[4096], to[4400], field[96];
 	const cJSON *w, *runs, *r;
@@ -169,6 +185,27 @@ static int unpack(const char *ref, const char *out, char ***specs, size_t *n)
 	    cJSON_GetObjectItemCaseSensitive(m, "format_version")->valueint != 1) {
 		bad(path, "format_version", "expected 1 (this tool reads version 1)");
 		goto out;
+	}
+	{
+		const cJSON *host = cJSON_GetObjectItemCaseSensitive(m, "host");
+		const cJSON *mem = cJSON_GetObjectItemCaseSensitive(host, "mem_bytes");
+		const cJSON *cal = cJSON_GetObjectItemCaseSensitive(m, "calibration");
+
+		if (mem && (!cJSON_IsNumber(mem) || mem->valuedouble < (1 << 26) ||
+			    mem->valuedouble > 0x1p50)) {
+			bad(path, "host.mem_bytes", "expected the host's RAM in bytes");
+			goto out;
+		}
+		b->mem_bytes = mem ? (uint64_t)mem->valuedouble : 0;
+		b->calibration[0] = '\0';
+		if (cal && !cJSON_IsNull(cal)) {
+			if (!inside(str(cal, "config"))) {
+				bad(path, "calibration.config", "expected a path inside the bundle");
+				goto out;
+			}
+			snprintf(b->calibration, sizeof(b->calibration), "%s/%s", ref,
+				 str(cal, "config"));
+		}
 	}
 	w = cJSON_GetObjectItemCaseSensitive(m, "workloads");
 	if (!cJSON_IsArray(w) || !cJSON_GetArraySize(w)) {
@@ -233,8 +270,90 @@ static int unpack(const char *ref, const char *out, char ***specs, size_t *n)
 		}
 	}
 	ret = EXIT_OK;
+	b->manifest = m;
+	m = NULL;
 out:
 	cJSON_Delete(m);
+	return ret;
+}
+
+/*
+ * Where the numbers come from, for every file written: the tool, the
+ * configuration (its hash over its JSON, and where it came from), the
+ * bundle (its host, kernel, CPU and date).
+ */
+static cJSON *provenance(const struct sim_config *cfg, const char *cfg_from, const char *ref,
+			 const cJSON *manifest)
+{
+	struct sim_config c = *cfg;
+	cJSON *o = cJSON_CreateObject(), *t, *r, *cj = sim_config_to_json(&c);
+	char *text = cj ? cJSON_PrintUnformatted(cj) : NULL, hash[40];
+	const cJSON *host = cJSON_GetObjectItemCaseSensitive(manifest, "host");
+
+	cJSON_Delete(cj);
+	if (!o || !text) {
+		free(text);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	t = cJSON_AddObjectToObject(o, "tool");
+	cJSON_AddStringToObject(t, "version", cli_version);
+	cJSON_AddStringToObject(t, "commit", cli_git);
+	snprintf(hash, sizeof(hash), "fnv1a64:%016llx",
+		 (unsigned long long)evlog_fnv1a(0xcbf29ce484222325ull, text, strlen(text)));
+	free(text);
+	cJSON_AddStringToObject(o, "config_hash", hash);
+	cJSON_AddStringToObject(o, "config", cfg_from);
+	r = cJSON_AddObjectToObject(o, "reference");
+	cJSON_AddStringToObject(r, "dir", ref);
+	if (str(manifest, "date"))
+		cJSON_AddStringToObject(r, "date", str(manifest, "date"));
+	if (host)
+		cJSON_AddItemToObject(r, "host", cJSON_Duplicate(host, true));
+	return o;
+}
+
+/* --update-baseline: FILE from the results. --baseline: the gate. Returns the exit status. */
+static int gate(const struct validate_opts *vo, const char *out, const cJSON *suite,
+		const cJSON *prov)
+{
+	struct gate_result r;
+	struct wl_error err = { 0 };
+	char path[4200];
+	cJSON *b = NULL, *j;
+	int ret;
+
+	if (vo->update_baseline) {
+		b = gate_baseline(suite, "sim", prov ? cJSON_Duplicate(prov, true) : NULL);
+		if (!b || (ret = cli_write_json(vo->baseline, b)))
+			return EXIT_FAIL;
+		fprintf(stderr, "virtuoso %s: wrote the baseline %s\n", NAME, vo->baseline);
+		return EXIT_OK;
+	}
+	if (wj_load_object(vo->baseline, &b, &err)) {
+		fprintf(stderr, "virtuoso %s: --baseline: ", NAME);
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (gate_check(b, vo->baseline, suite, "sim", &r, &err)) {
+		cJSON_Delete(b);
+		fprintf(stderr, "virtuoso %s: --baseline: ", NAME);
+		wl_error_print(&err, stderr);
+		return strstr(err.msg, "out of memory") ? EXIT_FAIL : EXIT_BAD_INPUT;
+	}
+	cJSON_Delete(b);
+	gate_print(stdout, &r);
+	fflush(stdout);
+	j = gate_result_json(&r);
+	if (j && prov)
+		cJSON_AddItemToObject(j, "provenance", cJSON_Duplicate(prov, true));
+	if (j)
+		cJSON_AddStringToObject(j, "baseline", vo->baseline);
+	snprintf(path, sizeof(path), "%s/gate.json", out);
+	ret = j ? cli_write_json(path, j) : EXIT_FAIL;
+	if (!ret && r.failures)
+		ret = EXIT_FAIL;
+	gate_result_release(&r);
 	return ret;
 }
 
@@ -245,6 +364,8 @@ int cmd_validate(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "reference", required_argument, NULL, OPT_REFERENCE },
 		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
+		{ "baseline", required_argument, NULL, OPT_BASELINE },
+		{ "update-baseline", no_argument, NULL, OPT_UPDATE_BASELINE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -252,19 +373,18 @@ int cmd_validate(int argc, char **argv)
 	static const char *const sides[1] = { "sim" };
 	const struct cli_cmd *cmd = cli_find(NAME);
 	struct validate_opts vo = { 0 };
-	const struct cli_suite_opts so = {
+	struct cli_suite_opts so = {
 		.name = NAME, .sub = "", .file = "validation", .nk = 1, .sides = sides,
 		.title = "Validation against recorded Linux runs",
-		.legend = "sim: the configuration given, else this host's calibration, else the "
+		.legend = "sim: the configuration given, else the bundle's calibration, else the "
 			  "reference model.",
 	};
 	struct sim_config cfg;
 	const struct sim_config *cfgs[1] = { &cfg };
-	struct cli_sim_model m;
+	struct bundle b = { 0 };
+	cJSON *suite = NULL, *prov = NULL;
 	uint64_t mem_bytes = 0;
 	struct cli_args a;
-	char **specs = NULL;
-	size_t n = 0;
 	int first, npos;
 	bool created;
 	int ret = cli_parse_many(argc, argv, cmd, "o:c:vh", longopts, own_option, &vo, &a, &first,
@@ -280,28 +400,58 @@ int cmd_validate(int argc, char **argv)
 		return cli_usage_error(cmd, "expected --out DIR");
 	if (!vo.reference)
 		return cli_usage_error(cmd, "expected --reference DIR (a virtuoso record bundle)");
+	if (vo.update_baseline && !vo.baseline)
+		return cli_usage_error(cmd, "--update-baseline: expected --baseline FILE to write");
+	if (a.config && vo.no_calibration)
+		return cli_usage_error(cmd, "--config and --no-calibration: give one, the "
+				       "configuration or the reference model");
 	if ((ret = cli_sim_check_out_dir(NAME, a.out)))
 		return ret;
-	if ((ret = cli_sim_config(NAME, a.config, vo.no_calibration, &cfg, &mem_bytes, &m)))
+	/* a --config that does not load is refused before anything is written */
+	if (a.config && (ret = cli_sim_read_config(a.config, &cfg, &mem_bytes)))
 		return ret;
-	if (m.note[0])
-		fprintf(stderr, "%s\n", m.note);
 	created = !mkdir(a.out, 0755);
 	if (!created && errno != EEXIST) {
 		fprintf(stderr, "virtuoso %s: %s: %s\n", NAME, a.out, strerror(errno));
 		return EXIT_FAIL;
 	}
-	ret = unpack(vo.reference, a.out, &specs, &n);
-	if (!ret)
-		ret = cli_suite(&so, a.out, (const char *const *)specs, n, cfgs, NULL, NULL);
+	ret = unpack(vo.reference, a.out, &b);
+	/*
+	 * The bundle's timings are its host's: its calibration, never this
+	 * host's, unless a configuration is given
+	 */
+	if (!ret && !a.config) {
+		if (b.calibration[0] && !vo.no_calibration) {
+			if (!(ret = cli_sim_read_config(b.calibration, &cfg, &mem_bytes)))
+				fprintf(stderr, "virtuoso %s: using the bundle's calibration: %s\n",
+					NAME, b.calibration);
+		} else {
+			sim_config_init(&cfg);
+			fprintf(stderr, "virtuoso %s: the uncalibrated reference model (%s)\n", NAME,
+				vo.no_calibration ? "--no-calibration" : "the bundle holds no "
+				"calibration");
+		}
+	}
+	so.mem_bytes = mem_bytes ? mem_bytes : b.mem_bytes;
+	if (!ret) {
+		prov = provenance(&cfg, a.config ? a.config : b.calibration[0] && !vo.no_calibration ?
+				  b.calibration : "the reference model", vo.reference, b.manifest);
+		so.provenance = prov;
+		ret = cli_suite(&so, a.out, (const char *const *)b.specs, b.n, cfgs, NULL, &suite);
+	}
 	/* nothing half-made: an output directory this run made goes with its failure */
 	if (ret && created)
 		cli_remove_tree(a.out);
 	if (!ret)
 		fprintf(stderr, "virtuoso %s: %zu workloads: %s/validation.md (and validation.json)\n",
-			NAME, n, a.out);
-	for (size_t i = 0; i < n; i++)
-		free(specs[i]);
-	free(specs);
+			NAME, b.n, a.out);
+	if (!ret && vo.baseline)
+		ret = gate(&vo, a.out, suite, prov);
+	cJSON_Delete(suite);
+	cJSON_Delete(prov);
+	cJSON_Delete(b.manifest);
+	for (size_t i = 0; i < b.n; i++)
+		free(b.specs[i]);
+	free(b.specs);
 	return ret;
 }

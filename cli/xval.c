@@ -67,6 +67,7 @@ struct xval_suite {
 	const char *sub;
 	const char *name;	/* the command, for messages */
 	struct suite_faults *faults;
+	uint64_t mem_bytes;
 };
 
 /* DIR/SUB/NAME (DIR/NAME for an empty SUB), refusing a name that is no single path component. */
@@ -178,12 +179,13 @@ static cJSON *side_metric_json(const struct metric *m)
 static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 			const struct comparison *c)
 {
-	cJSON *w = cJSON_CreateObject(), *ms = cJSON_CreateArray();
+	cJSON *w = cJSON_CreateObject(), *ms = cJSON_CreateArray(), *fs = cJSON_CreateArray();
 	char d[4200];
 
-	if (!w || !ms) {
+	if (!w || !ms || !fs) {
 		cJSON_Delete(w);
 		cJSON_Delete(ms);
+		cJSON_Delete(fs);
 		return -1;
 	}
 	snprintf(d, sizeof(d), "%s%s%s", su->sub, *su->sub ? "/" : "", name);
@@ -213,23 +215,28 @@ static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 			if (st->measured[k] == 1 || m->value > st->max[k])
 				st->max[k] = m->value;
 		}
+	cJSON_AddItemToObject(w, "functional", fs);
 	for (size_t i = 0; i < c[0].nr_metrics; i++) {
 		const struct metric *m = &c[0].metrics[i];
 		cJSON *o;
 
-		if (m->klass != METRIC_TIMING)
+		if (m->klass == METRIC_INFO)
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", m->name);
 		cJSON_AddStringToObject(o, "scope", m->scope);
 		add_num(o, "linux", m->linux_value);
-		add_num(o, "linux_lo", m->linux_lo);
-		add_num(o, "linux_hi", m->linux_hi);
+		if (m->klass == METRIC_TIMING) {
+			add_num(o, "linux_lo", m->linux_lo);
+			add_num(o, "linux_hi", m->linux_hi);
+			/* what the accuracy gate lets an error grow by */
+			add_num(o, "tolerance", m->warn);
+		}
 		cJSON_AddItemToObject(o, su->sides[0], side_metric_json(m));
 		for (int k = 1; k < su->nk; k++)
 			cJSON_AddItemToObject(o, su->sides[k], side_metric_json(
 				comparison_find(&c[k], m->name, m->scope)));
-		cJSON_AddItemToArray(ms, o);
+		cJSON_AddItemToArray(m->klass == METRIC_TIMING ? ms : fs, o);
 	}
 	return 0;
 }
@@ -269,6 +276,49 @@ static cJSON *suite_json(const struct xval_suite *su)
 		}
 		cJSON_AddItemToArray(arr, o);
 	}
+	return arr;
+}
+
+/*
+ * Per functional metric over the suite's workloads ("workloads"[].
+ * "functional"), under each configuration: n instances and how many pass
+ * (a functional metric passes when exact, or within its small tolerance).
+ */
+static cJSON *functional_json(const struct xval_suite *su, const cJSON *workloads)
+{
+	cJSON *arr = cJSON_CreateArray(), *o;
+	const cJSON *w, *m;
+
+	cJSON_ArrayForEach(w, workloads)
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(w, "functional")) {
+			const char *name = cJSON_GetObjectItemCaseSensitive(m, "name")->valuestring;
+
+			cJSON_ArrayForEach(o, arr)
+				if (!strcmp(cJSON_GetObjectItemCaseSensitive(o, "name")->valuestring, name))
+					break;
+			if (!o) {
+				o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "name", name);
+				for (int k = 0; k < su->nk; k++) {
+					cJSON *s = cJSON_AddObjectToObject(o, su->sides[k]);
+
+					cJSON_AddNumberToObject(s, "n", 0);
+					cJSON_AddNumberToObject(s, "pass", 0);
+				}
+				cJSON_AddItemToArray(arr, o);
+			}
+			for (int k = 0; k < su->nk; k++) {
+				cJSON *s = cJSON_GetObjectItemCaseSensitive(o, su->sides[k]);
+				const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+					cJSON_GetObjectItemCaseSensitive(m, su->sides[k]), "verdict");
+				cJSON *n = cJSON_GetObjectItemCaseSensitive(s, "n");
+				cJSON *p = cJSON_GetObjectItemCaseSensitive(s, "pass");
+
+				cJSON_SetNumberValue(n, n->valuedouble + 1);
+				if (cJSON_IsString(v) && !strcmp(v->valuestring, "pass"))
+					cJSON_SetNumberValue(p, p->valuedouble + 1);
+			}
+		}
 	return arr;
 }
 
@@ -339,6 +389,23 @@ static void md_write(FILE *f, const cJSON *root, const struct xval_suite *su,
 			fprintf(f, " %s | %s |", a, b);
 		}
 		fprintf(f, "\n");
+	}
+	if (cJSON_GetArraySize(AT(root, "functional"))) {
+		fprintf(f, "\nFunctional metrics (counts, backing, orders): instances that pass, "
+			"exact or within their tolerance.\n\n| functional metric |");
+		for (k = 0; k < su->nk; k++)
+			fprintf(f, " pass %s |", su->sides[k]);
+		fprintf(f, "\n|---|");
+		for (k = 0; k < su->nk; k++)
+			fprintf(f, "---:|");
+		fprintf(f, "\n");
+		cJSON_ArrayForEach(m, AT(root, "functional")) {
+			fprintf(f, "| %s |", AT(m, "name")->valuestring);
+			for (k = 0; k < su->nk; k++)
+				fprintf(f, " %d of %d |", AT(AT(m, su->sides[k]), "pass")->valueint,
+					AT(AT(m, su->sides[k]), "n")->valueint);
+			fprintf(f, "\n");
+		}
 	}
 	cJSON_ArrayForEach(w, AT(root, "workloads")) {
 		fprintf(f, "\n## %s (%d Linux runs)\n\n| metric | scope | Linux |",
@@ -414,7 +481,8 @@ static int xval_one(const char *dir, const char *spec, const struct sim_config *
 		if (cli_verbose)
 			fprintf(stderr, "virtuoso %s: %s in the simulator, %s\n", su->name, s.name,
 				su->sides[k]);
-		if ((ret = cli_sim_write(su->name, &s, sdir, 0, &cfg, NULL, true, start, &host)))
+		if ((ret = cli_sim_write(su->name, &s, sdir, su->mem_bytes, &cfg, NULL, true, start,
+					 &host)))
 			goto out;
 		if (side_load(&sm[k], sdir, "sim.json", &err) ||
 		    compare_runs(&c[k], runs, nl, &sm[k], &tol, &err))
@@ -447,7 +515,8 @@ int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *cons
 	      size_t n, const struct sim_config *const *cfgs, FILE *md, cJSON **json)
 {
 	struct xval_suite su = { .nk = so->nk, .sides = so->sides, .sub = so->sub,
-				 .name = so->name, .faults = so->faults };
+				 .name = so->name, .faults = so->faults,
+				 .mem_bytes = so->mem_bytes };
 	struct sim_config cfg;
 	struct cli_out o;
 	char path[4096];
@@ -465,7 +534,10 @@ int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *cons
 		ret = xval_one(dir, specs[i], cfgs, &su, arr);
 	if (ret)
 		goto out;
+	if (so->provenance)
+		cJSON_AddItemToObject(root, "provenance", cJSON_Duplicate(so->provenance, true));
 	cJSON_AddItemToObject(root, "metrics", suite_json(&su));
+	cJSON_AddItemToObject(root, "functional", functional_json(&su, arr));
 	cJSON_AddItemToObject(root, "workloads", arr);
 	arr = NULL;
 	cf = cJSON_AddObjectToObject(root, "configs");

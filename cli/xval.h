@@ -25,9 +25,16 @@
  *		many passed their tolerance; over the instances where both
  *		sides have a value, aggregate the ratio error of their totals,
  *		pearson_r and kendall_tau their correlations (compare.h)
+ *	"functional": [{"name", "before": {"n", "pass"}, "after": {...}}]
+ *		per functional metric name over every workload and scope: n
+ *		instances, how many pass (exact, or within their tolerance)
  *	"workloads": [{"workload", "dir", "linux_runs", "metrics": [{"name",
- *		"scope", "linux", "linux_lo", "linux_hi", "before": {"sim",
+ *		"scope", "linux", "linux_lo", "linux_hi", "tolerance",
+ *		"before": {"sim", "error", "verdict"}, "after": {...}}],
+ *		"functional": [{"name", "scope", "linux", "before": {"sim",
  *		"error", "verdict"}, "after": {...}}]}]
+ *		tolerance: the error at which the metric warns (compare.h),
+ *		what the accuracy gate lets an error grow by
  *	"configs": {"before": ..., "after": ...}	the effective configurations
  *
  * null where a value is NA. crossval.md holds the same two tables.
@@ -36,6 +43,7 @@
 #define CLI_XVAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -88,6 +96,8 @@ struct cli_suite_opts {
 	int nk;
 	const char *const *sides;
 	struct suite_faults *faults;
+	uint64_t mem_bytes;	/* MimicOS's size; 0: the configuration's, else this RAM */
+	const cJSON *provenance; /* copied into FILE.json's "provenance" when not NULL */
 };
 int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *const *specs,
 	      size_t n, const struct sim_config *const *cfgs, FILE *md, cJSON **json);
