@@ -138,6 +138,7 @@ TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_record
 TESTS += build/tests/cli/test_run
 TESTS += build/tests/cli/test_validate
+TESTS += build/tests/cli/test_gate
 TESTS += build/tests/cli/test_xval
 TESTS += build/tests/build/test_layering
 TESTS += build/tests/compare/test_compare
@@ -197,7 +198,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,build/bpf/%.skel.h,$(BPF_SRCS))
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_DESC := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all main test bench deps clean
+.PHONY: all main test bench gate deps clean
 .DELETE_ON_ERROR:
 
 all: bin/virtuoso
@@ -296,6 +297,14 @@ main: bin/virtuoso
 	$(if $(MAIN_SUDO),$(MAIN_SUDO) chown -R "$$(id -u):$$(id -g)" $(MAIN_OUT))
 	@echo "main: open $(MAIN_OUT)/report.html (report.md and summary.json beside it; the sides: linux.json, sim.json and their event logs)"
 	@$(MAIN_CAL_HINT)
+
+# The accuracy gate by hand: every shipped reference bundle validated against
+# its baseline.json (no root; make test runs it as an ordinary user,
+# tests/cli/test_gate.c). GATE_UPDATE=1 rewrites the baselines instead.
+gate: bin/virtuoso
+	@for m in datasets/reference/*/manifest.json; do d=$${m%/manifest.json}; \
+		bin/virtuoso validate --reference $$d -o out/gate/$${d##*/} \
+			--baseline $$d/baseline.json $(if $(GATE_UPDATE),--update-baseline) || exit 1; done
 
 bench: bin/virtuoso $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done

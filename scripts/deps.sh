@@ -4,12 +4,13 @@
 set -eu
 
 # build: make, gcc, pkg-config; libraries: cJSON, Criterion (tests), libbpf,
-# libpfm4, NLopt (the calibration fit's search);
-# libpfm4; BPF programs: clang, the kernel's UAPI headers, bpftool (object
-# and skeleton); reports: gnuplot (the plots, SVG), Chromium (the test that
-# renders report.html in a real browser); benchmark references: bpftrace and
-# valgrind (make bench).
-PKGS="make gcc libc6-dev linux-libc-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev libnlopt-dev libzstd-dev clang bpftool gnuplot-nox chromium bpftrace valgrind"
+# libpfm4, NLopt (the calibration fit's search), zstd (reference bundles);
+# BPF programs: clang, the kernel's UAPI headers, bpftool (object and
+# skeleton); reports: gnuplot (the plots, SVG and PDF), Chromium (the tests
+# that render report.html and validation.html in a real browser), pdflatex
+# with booktabs (the test that compiles validation.tex); benchmark
+# references: bpftrace and valgrind (make bench).
+PKGS="make gcc libc6-dev linux-libc-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev libnlopt-dev libzstd-dev clang bpftool gnuplot-nox chromium bpftrace valgrind texlive-latex-base texlive-latex-recommended"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian system (no dpkg-query); install by hand: $PKGS" >&2
