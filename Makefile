@@ -302,7 +302,7 @@ main: bin/virtuoso
 # its baseline.json (no root; make test runs it as an ordinary user,
 # tests/cli/test_gate.c). GATE_UPDATE=1 rewrites the baselines instead.
 gate: bin/virtuoso
-	@for m in datasets/reference/*/manifest.json; do d=$${m%/manifest.json}; \
+	@mkdir -p out/gate; for m in datasets/reference/*/manifest.json; do d=$${m%/manifest.json}; \
 		bin/virtuoso validate --reference $$d -o out/gate/$${d##*/} \
 			--baseline $$d/baseline.json $(if $(GATE_UPDATE),--update-baseline) || exit 1; done
 
