@@ -641,10 +641,15 @@ static void section_heldout(struct cdoc *d, const struct cal_view *v, struct plo
 	c_thead(d, head, 8, 0xfe);
 	for (unsigned fam = 0; fam <= SUITE_FAMILY_NR; fam++) {
 		struct suite_scatter_stats st[2];
+
+		if (fam < SUITE_FAMILY_NR && !(SUITE_MASK(fam) & SUITE_MASK_PHASES_AND_QUANTILES))
+			continue;
 		const char *cell[8];
 
 		for (int k = 0; k < 2; k++) {
-			suite_scatter_stats(h->crossval, heldout_sides[k], fam, &st[k]);
+			suite_scatter_stats(h->crossval, heldout_sides[k],
+					    fam < SUITE_FAMILY_NR ? SUITE_MASK(fam) :
+					    SUITE_MASK_PHASES_AND_QUANTILES, &st[k]);
 			fmt_stat_pct(buf[1 + k], sizeof(buf[0]), st[k].mape);
 			fmt_stat_pct(buf[3 + k], sizeof(buf[0]), st[k].max);
 			if (isfinite(st[k].r))
@@ -653,14 +658,16 @@ static void section_heldout(struct cdoc *d, const struct cal_view *v, struct plo
 				strcpy(buf[5 + k], "-");
 		}
 		snprintf(buf[0], sizeof(buf[0]), "%zu", st[1].n);
-		cell[0] = fam < SUITE_FAMILY_NR ? suite_family_desc(fam) : "all of them";
+		cell[0] = fam < SUITE_FAMILY_NR ? suite_family_desc(fam) : "all four";
 		cell[1] = buf[0];
 		for (int i = 1; i < 7; i++)
 			cell[i + 1] = buf[i];
 		c_row(d, cell, 8, 0xfe);
 	}
 	c_tend(d);
-	suite_plot_scatter(p, h->crossval, heldout_sides, 2, "cal_heldout_scatter", &fig);
+	suite_plot_scatter(p, h->crossval, heldout_sides, 2, SUITE_MASK_PHASES_AND_QUANTILES,
+			   "Every phase runtime and fault latency quantile", "cal_heldout_scatter",
+			   &fig);
 	c_figure(d, &fig, "Every held-out phase runtime and fault latency quantile, simulated "
 		 "against Linux, log-log: Linux's band as error bars, the y = x line, before "
 		 "(grey, open) and after (orange, filled) calibration");

@@ -181,7 +181,7 @@ static unsigned metric_family(const cJSON *m)
 	for (unsigned fam = 0; fam < SUITE_FAMILY_NR; fam++)
 		if (!strcmp(name->valuestring, family_names[fam])) {
 			/* a quantile of every fault mixed is information only */
-			if (fam != SUITE_phase_runtime &&
+			if (!strncmp(family_names[fam], "fault_latency", 13) &&
 			    (!cJSON_IsString(scope) || !strcmp(scope->valuestring, "all")))
 				return SUITE_FAMILY_NR;
 			return fam;
@@ -209,10 +209,10 @@ static bool metric_point(const cJSON *m, const char *side, struct point *pt)
 }
 
 /*
- * Call fn for each point of 'side' in 'family' (SUITE_FAMILY_NR: every
- * family). 0, or fn's first non-zero return.
+ * Call fn for each point of 'side' in the families of 'mask'. 0, or fn's
+ * first non-zero return.
  */
-static int each_point(const cJSON *suite, const char *side, unsigned family,
+static int each_point(const cJSON *suite, const char *side, unsigned mask,
 		      int (*fn)(void *arg, unsigned fam, const struct point *pt), void *arg)
 {
 	const cJSON *w, *m;
@@ -223,7 +223,7 @@ static int each_point(const cJSON *suite, const char *side, unsigned family,
 		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(w, "metrics")) {
 			unsigned fam = metric_family(m);
 
-			if (fam == SUITE_FAMILY_NR || (family < SUITE_FAMILY_NR && fam != family))
+			if (fam == SUITE_FAMILY_NR || !(mask & SUITE_MASK(fam)))
 				continue;
 			if (metric_point(m, side, &pt) && (ret = fn(arg, fam, &pt)))
 				return ret;
@@ -260,11 +260,11 @@ static int gather_point(void *arg, unsigned fam, const struct point *pt)
 	return 0;
 }
 
-void suite_scatter_stats(const cJSON *suite, const char *side, unsigned family,
+void suite_scatter_stats(const cJSON *suite, const char *side, unsigned mask,
 			 struct suite_scatter_stats *st)
 {
 	struct gather g = { 0 };
-	int ret = each_point(suite, side, family, gather_point, &g);
+	int ret = each_point(suite, side, mask, gather_point, &g);
 
 	st->n = ret ? 0 : g.n;
 	st->mape = st->n ? g.sum / (double)st->n : NAN;
@@ -313,12 +313,13 @@ static void fmt_r(char *buf, size_t len, double v)
 		snprintf(buf, len, "n/a");
 }
 
-static void stats_text(char *buf, size_t len, const cJSON *suite, const char *side)
+static void stats_text(char *buf, size_t len, const cJSON *suite, const char *side,
+		       unsigned mask)
 {
 	struct suite_scatter_stats st;
 	char mape[32], max[32], r[32];
 
-	suite_scatter_stats(suite, side, SUITE_FAMILY_NR, &st);
+	suite_scatter_stats(suite, side, mask, &st);
 	fmt_pct(mape, sizeof(mape), st.mape);
 	fmt_pct(max, sizeof(max), st.max);
 	fmt_r(r, sizeof(r), st.r);
@@ -326,11 +327,12 @@ static void stats_text(char *buf, size_t len, const cJSON *suite, const char *si
 }
 
 void suite_plot_scatter(struct plotter *p, const cJSON *suite, const char *const *sides,
-			size_t nk, const char *stem, struct figure *f)
+			size_t nk, unsigned mask, const char *what, const char *stem,
+			struct figure *f)
 {
 	/* filled for the last side, open for an earlier one */
-	static const int pt_last[SUITE_FAMILY_NR] = { 7, 9, 5, 13 };
-	static const int pt_earlier[SUITE_FAMILY_NR] = { 6, 8, 4, 12 };
+	static const int pt_last[SUITE_FAMILY_NR] = { 7, 9, 5, 13, 11 };
+	static const int pt_earlier[SUITE_FAMILY_NR] = { 6, 8, 4, 12, 10 };
 	struct scatter_file all = { .lo = INFINITY, .hi = 0 };
 	bool drawn[SUITE_MAX_SIDES][SUITE_FAMILY_NR] = { { false } };
 	char name[160], text[200], title[400];
@@ -341,7 +343,7 @@ void suite_plot_scatter(struct plotter *p, const cJSON *suite, const char *const
 	if (nk > SUITE_MAX_SIDES)
 		nk = SUITE_MAX_SIDES;
 	for (size_t k = 0; k < nk; k++)
-		each_point(suite, sides[k], SUITE_FAMILY_NR, write_point, &all);
+		each_point(suite, sides[k], mask, write_point, &all);
 	if (!all.n) {
 		figure_set(f, FIG_EMPTY, "No phase runtime or fault latency quantile has a value "
 			   "on both sides.");
@@ -353,11 +355,13 @@ void suite_plot_scatter(struct plotter *p, const cJSON *suite, const char *const
 		for (unsigned fam = 0; fam < SUITE_FAMILY_NR; fam++) {
 			struct scatter_file one = { .fam = fam, .lo = INFINITY };
 
+			if (!(mask & SUITE_MASK(fam)))
+				continue;
 			snprintf(name, sizeof(name), "%s-%s-%s.dat", stem, sides[k], family_names[fam]);
 			if (!(one.d = fig_open(p, f, name)))
 				return;
 			fputs("# linux simulated linux_lo linux_hi (ns)\n", one.d);
-			each_point(suite, sides[k], fam, write_point, &one);
+			each_point(suite, sides[k], SUITE_MASK(fam), write_point, &one);
 			if (!fig_close(one.d, f, name))
 				return;
 			drawn[k][fam] = one.n > 0;
@@ -376,10 +380,9 @@ void suite_plot_scatter(struct plotter *p, const cJSON *suite, const char *const
 	fputs("set size square\nset key outside right center vertical Left reverse samplen 2\n"
 	      "set xlabel 'Linux (median of its runs; bar: fastest to slowest run)'\n", g);
 	fputs("set ylabel 'simulated'\nset samples 200\n", g);
-	stats_text(text, sizeof(text), suite, sides[nk - 1]);
+	stats_text(text, sizeof(text), suite, sides[nk - 1], mask);
 	/* over the whole canvas: a title over the square plot alone would be cut */
-	snprintf(title, sizeof(title), "Every phase runtime and fault latency quantile, %s: %s",
-		 sides[nk - 1], text);
+	snprintf(title, sizeof(title), "%s, %s: %s", what, sides[nk - 1], text);
 	fputs("set tmargin 4\nset label 100 ", g);
 	gp_quote(g, title);
 	fputs(" at screen 0.5, screen 0.96 center\nplot x with lines dt 3 lc rgb '#555555' title 'y = x'", g);
@@ -397,7 +400,7 @@ void suite_plot_scatter(struct plotter *p, const cJSON *suite, const char *const
 			gp_quote(g, text);
 		}
 		/* each side's numbers in the key, the title holds the last's */
-		stats_text(text, sizeof(text), suite, sides[k]);
+		stats_text(text, sizeof(text), suite, sides[k], mask);
 		snprintf(title, sizeof(title), "%s: %s", sides[k], text);
 		fputs(", \\\n     keyentry with points pt 0 lc rgb 'white' title ", g);
 		gp_quote(g, title);
@@ -405,7 +408,6 @@ void suite_plot_scatter(struct plotter *p, const cJSON *suite, const char *const
 	fputc('\n', g);
 	if (!fig_close(g, f, name))
 		return;
-	snprintf(title, sizeof(title), "Simulated against Linux: every phase runtime and fault "
-		 "latency quantile of the suite, %s", sides[nk - 1]);
+	snprintf(title, sizeof(title), "Simulated against Linux: %s, %s", what, sides[nk - 1]);
 	figure_draw(p, stem, title, f);
 }

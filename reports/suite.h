@@ -10,9 +10,9 @@
  *				run r, each configuration's simulated faults
  *				into its own sample; drawn as CDFs (Linux's
  *				median and range, one curve per configuration)
- *	the scatter		every phase runtime and fault latency
- *				quantile (p50, p90, p99 of each kind) of the
- *				suite's JSON, simulated against Linux, Linux's
+ *	the scatter		a set of timing metrics (runtimes, phase
+ *				runtimes, the p50, p90, p99 of each fault
+ *				kind) of the suite's JSON, simulated against Linux, Linux's
  *				band as error bars, the y = x line; its numbers
  *				(points, MAPE, maximum error, Pearson's r of
  *				the logarithms) per configuration
@@ -60,7 +60,8 @@ int suite_faults_add(struct suite_faults *sf, const struct comparison *c, size_t
 	X(phase_runtime,	"phase runtime")				\
 	X(fault_latency_p50,	"fault latency p50")				\
 	X(fault_latency_p90,	"fault latency p90")				\
-	X(fault_latency_p99,	"fault latency p99")
+	X(fault_latency_p99,	"fault latency p99")				\
+	X(runtime,		"runtime")
 
 enum suite_family {
 #define SUITE_FAMILY_ENUM(name, desc) SUITE_##name,
@@ -72,9 +73,16 @@ enum suite_family {
 const char *suite_family_name(unsigned family);
 const char *suite_family_desc(unsigned family);
 
+/* A set of families: SUITE_MASK(f) for each. */
+#define SUITE_MASK(f)		(1u << (f))
+/* every phase runtime and latency quantile: what the calibration's scatter holds */
+#define SUITE_MASK_PHASES_AND_QUANTILES							\
+	(SUITE_MASK(SUITE_phase_runtime) | SUITE_MASK(SUITE_fault_latency_p50) |		\
+	 SUITE_MASK(SUITE_fault_latency_p90) | SUITE_MASK(SUITE_fault_latency_p99))
+
 /*
- * The scatter's numbers for one side of the suite's JSON over one family
- * (SUITE_FAMILY_NR: all of them): the points where Linux and the side both
+ * The scatter's numbers for one side of the suite's JSON over a set of
+ * families (a mask of SUITE_MASK()s): the points where Linux and the side both
  * have a value (fault latency of scope "all", information only, left out),
  * the mean and the largest of their errors (the suite's ratio errors from
  * Linux's band), Pearson's r of the logarithms. NAN where undefined.
@@ -84,7 +92,7 @@ struct suite_scatter_stats {
 	double mape, max, r;
 };
 
-void suite_scatter_stats(const cJSON *suite, const char *side, unsigned family,
+void suite_scatter_stats(const cJSON *suite, const char *side, unsigned mask,
 			 struct suite_scatter_stats *st);
 
 /*
@@ -94,9 +102,9 @@ void suite_scatter_stats(const cJSON *suite, const char *side, unsigned family,
  *
  * suite_plot_cdf: one kind's pooled CDF; FIG_EMPTY when neither Linux nor
  * any configuration has a fault of the kind.
- * suite_plot_scatter: the scatter of every family, log-log, titled with
- * the last side's numbers, each side's in its key; FIG_EMPTY without a
- * point.
+ * suite_plot_scatter: the scatter of the families in 'mask' ('what' names
+ * them in the title), log-log, titled with the last side's numbers over them, each side's in its key;
+ * FIG_EMPTY without a point.
  */
 struct plotter;
 struct figure;
@@ -104,6 +112,7 @@ struct figure;
 void suite_plot_cdf(struct plotter *p, const struct suite_faults *sf, unsigned kind,
 		    const char *const *sides, const char *stem, struct figure *f);
 void suite_plot_scatter(struct plotter *p, const cJSON *suite, const char *const *sides,
-			size_t nk, const char *stem, struct figure *f);
+			size_t nk, unsigned mask, const char *what, const char *stem,
+			struct figure *f);
 
 #endif

@@ -53,27 +53,32 @@ Test(suite, scatter_numbers_are_those_of_the_points_with_both_values)
 	struct suite_scatter_stats st;
 
 	cr_assert_not_null(suite);
-	suite_scatter_stats(suite, "after", SUITE_FAMILY_NR, &st);
+	suite_scatter_stats(suite, "after", SUITE_MASK_PHASES_AND_QUANTILES, &st);
 	cr_expect_eq(st.n, 3);
 	cr_expect_float_eq(st.mape, 2.0 / 3.0, 1e-12);
 	cr_expect_float_eq(st.max, 1.0, 1e-12);
 	/* Pearson r of (ln 100, ln 1000, ln 10) against (ln 200, ln 1000, ln 5), by hand */
 	cr_expect_float_eq(st.r, 0.9752757372578458, 1e-9);
 
-	suite_scatter_stats(suite, "after", SUITE_phase_runtime, &st);
+	suite_scatter_stats(suite, "after", SUITE_MASK(SUITE_phase_runtime), &st);
 	cr_expect_eq(st.n, 2);
 	cr_expect_float_eq(st.mape, 0.5, 1e-12);
-	suite_scatter_stats(suite, "before", SUITE_phase_runtime, &st);
+	suite_scatter_stats(suite, "before", SUITE_MASK(SUITE_phase_runtime), &st);
 	cr_expect_eq(st.n, 2);
 	cr_expect_float_eq(st.mape, 1.8, 1e-12);
 	cr_expect_float_eq(st.max, 2.6, 1e-12);
 	/* two points rise together: r is 1 */
 	cr_expect_float_eq(st.r, 1.0, 1e-12);
 
-	suite_scatter_stats(suite, "after", SUITE_fault_latency_p90, &st);
+	/* the whole run's runtime is a family of its own, scope "all" and all */
+	suite_scatter_stats(suite, "after", SUITE_MASK(SUITE_runtime), &st);
+	cr_expect_eq(st.n, 1);
+	cr_expect_float_eq(st.mape, 4999, 1e-9);
+
+	suite_scatter_stats(suite, "after", SUITE_MASK(SUITE_fault_latency_p90), &st);
 	cr_expect_eq(st.n, 0);
 	cr_expect(isnan(st.mape) && isnan(st.max) && isnan(st.r));
-	suite_scatter_stats(suite, "nobody", SUITE_FAMILY_NR, &st);
+	suite_scatter_stats(suite, "nobody", SUITE_MASK_PHASES_AND_QUANTILES, &st);
 	cr_expect_eq(st.n, 0);
 	cJSON_Delete(suite);
 }
@@ -119,7 +124,8 @@ Test(suite, scatter_figure_draws_each_family_of_each_side, .init = mk, .fini = r
 
 	cr_assert_not_null(suite);
 	cr_assert_eq(plotter_init(&p, NULL, tmp, &err), 0, "%s", err.msg);
-	suite_plot_scatter(&p, suite, sides, 2, "sc", &f);
+	suite_plot_scatter(&p, suite, sides, 2, SUITE_MASK_PHASES_AND_QUANTILES,
+			   "Every phase runtime and fault latency quantile", "sc", &f);
 	if (!have_gnuplot()) {
 		cr_expect_eq(f.state, FIG_MISSING);
 		goto out;
@@ -160,7 +166,8 @@ Test(suite, scatter_without_points_is_empty_and_says_why, .init = mk, .fini = rm
 	struct figure f;
 
 	cr_assert_eq(plotter_init(&p, NULL, tmp, &err), 0, "%s", err.msg);
-	suite_plot_scatter(&p, suite, sides, 2, "sc", &f);
+	suite_plot_scatter(&p, suite, sides, 2, SUITE_MASK_PHASES_AND_QUANTILES,
+			   "Every phase runtime and fault latency quantile", "sc", &f);
 	cr_expect_eq(f.state, FIG_EMPTY);
 	cr_expect_not_null(strstr(f.why, "on both sides"), "%s", f.why);
 	figure_release(&f);
