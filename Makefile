@@ -110,6 +110,7 @@ LIB_OBJS += build/reports/calibration.o
 LIB_OBJS += build/reports/plot.o
 LIB_OBJS += build/reports/report.o
 LIB_OBJS += build/reports/suite.o
+LIB_OBJS += build/reports/validation.o
 
 # ---- the command line ---------------------------------------------------------
 CLI_OBJS += build/cli/cal_latency.o
@@ -165,6 +166,7 @@ TESTS += build/tests/mimicos/test_zap
 TESTS += build/tests/reports/test_calibration
 TESTS += build/tests/reports/test_report
 TESTS += build/tests/reports/test_suite
+TESTS += build/tests/reports/test_validation
 TESTS += build/tests/simulator/test_cache
 TESTS += build/tests/simulator/test_config
 TESTS += build/tests/simulator/test_core
@@ -213,6 +215,11 @@ bin/virtuoso: $(CLI_OBJS) build/libvirtuoso.a
 	$(Q)$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) build/libvirtuoso.a $(LDLIBS)
 
 build/cli/virtuoso.o: ALL_CFLAGS += -DVIRTUOSO_VERSION='"$(VERSION)"' -DVIRTUOSO_GIT='"$(GIT_DESC)"'
+# the commit is part of every file's provenance: rebuilt when it changes
+build/git-desc: FORCE
+	@mkdir -p build; echo '$(GIT_DESC)' | cmp -s - $@ || echo '$(GIT_DESC)' > $@
+build/cli/virtuoso.o: build/git-desc
+FORCE:
 build/cli/virtuoso.o: VERSION
 
 # The skeleton must exist before anything that includes it compiles (an
@@ -239,7 +246,7 @@ build/tests/%: build/tests/%.o build/libvirtuoso.a
 
 # test_xval and test_cal_latency call the command line's functions: its objects, virtuoso.c's
 # main renamed so that Criterion's runs the suite
-build/tests/cli/virtuoso-nomain.o: cli/virtuoso.c VERSION | $(BPF_SKELS)
+build/tests/cli/virtuoso-nomain.o: cli/virtuoso.c VERSION build/git-desc | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	@echo "  CC      $< (no main)"
 	$(Q)$(CC) $(ALL_CFLAGS) -Dmain=virtuoso_main -DVIRTUOSO_VERSION='"$(VERSION)"' -DVIRTUOSO_GIT='"$(GIT_DESC)"' -MMD -MP -c -o $@ $<
@@ -248,8 +255,8 @@ build/tests/cli/test_xval build/tests/cli/test_cal_latency: build/tests/cli/%: b
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
 
-# test_report decodes Chromium's PNG screenshot with zlib (pkg-config libbpf may give -lbpf alone)
-build/tests/reports/test_report: LDLIBS += -lz
+# test_report and test_validation decode Chromium's PNG screenshot with zlib (pkg-config libbpf may give -lbpf alone)
+build/tests/reports/test_report build/tests/reports/test_validation: LDLIBS += -lz
 
 build/bench/%: bench/%.c build/libvirtuoso.a
 	@mkdir -p $(@D)

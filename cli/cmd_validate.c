@@ -11,11 +11,14 @@
  *					over the suite (cli/xval.h's layout)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <zstd.h>
@@ -24,6 +27,7 @@
 #include "cli/xval.h"
 #include "compare/compare.h"
 #include "compare/gate.h"
+#include "reports/validation.h"
 #include "simulator/config.h"
 #include "workload/evlog.h"
 #include "workload/json.h"
@@ -31,11 +35,11 @@
 #define NAME "validate"
 
 struct validate_opts {
-	const char *reference, *baseline;
+	const char *reference, *baseline, *history;
 	bool no_calibration, update_baseline;
 };
 
-enum { OPT_REFERENCE = 1200, OPT_BASELINE, OPT_UPDATE_BASELINE };
+enum { OPT_REFERENCE = 1200, OPT_BASELINE, OPT_UPDATE_BASELINE, OPT_HISTORY };
 
 static int own_option(int c, void *ctx)
 {
@@ -47,6 +51,8 @@ static int own_option(int c, void *ctx)
 		o->baseline = optarg;
 	else if (c == OPT_UPDATE_BASELINE)
 		o->update_baseline = true;
+	else if (c == OPT_HISTORY)
+		o->history = optarg;
 	else if (c == CLI_OPT_NO_CALIBRATION)
 		o->no_calibration = true;
 	else
@@ -313,6 +319,39 @@ static cJSON *provenance(const struct sim_config *cfg, const char *cfg_from, con
 	return o;
 }
 
+/*
+ * --history FILE: this run's suite statistics appended as one JSON line,
+ * in one write (O_APPEND), so that runs never interleave within a line.
+ */
+static int history_append(const char *path, const cJSON *suite)
+{
+	char date[32], *text;
+	time_t now = time(NULL);
+	struct tm tm;
+	cJSON *e;
+	size_t len;
+	int fd, ret = EXIT_OK;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	e = validation_history_entry(suite, date);
+	text = e ? cJSON_PrintUnformatted(e) : NULL;
+	cJSON_Delete(e);
+	if (!text)
+		return EXIT_FAIL;
+	len = strlen(text);
+	text[len] = '\n';	/* over the terminator: the line is written by length */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, len + 1) != (ssize_t)(len + 1)) {
+		fprintf(stderr, "virtuoso %s: --history: %s: %s\n", NAME, path, strerror(errno));
+		ret = EXIT_FAIL;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return ret;
+}
+
 /* --update-baseline: FILE from the results. --baseline: the gate. Returns the exit status. */
 static int gate(const struct validate_opts *vo, const char *out, const cJSON *suite,
 		const cJSON *prov)
@@ -366,6 +405,7 @@ int cmd_validate(int argc, char **argv)
 		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "update-baseline", no_argument, NULL, OPT_UPDATE_BASELINE },
+		{ "history", required_argument, NULL, OPT_HISTORY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -382,6 +422,7 @@ int cmd_validate(int argc, char **argv)
 	struct sim_config cfg;
 	const struct sim_config *cfgs[1] = { &cfg };
 	struct bundle b = { 0 };
+	struct suite_faults faults;
 	cJSON *suite = NULL, *prov = NULL;
 	uint64_t mem_bytes = 0;
 	struct cli_args a;
@@ -400,6 +441,7 @@ int cmd_validate(int argc, char **argv)
 		return cli_usage_error(cmd, "expected --out DIR");
 	if (!vo.reference)
 		return cli_usage_error(cmd, "expected --reference DIR (a virtuoso record bundle)");
+	memset(&faults, 0, sizeof(faults));
 	if (vo.update_baseline && !vo.baseline)
 		return cli_usage_error(cmd, "--update-baseline: expected --baseline FILE to write");
 	if (a.config && vo.no_calibration)
@@ -407,6 +449,15 @@ int cmd_validate(int argc, char **argv)
 				       "configuration or the reference model");
 	if ((ret = cli_sim_check_out_dir(NAME, a.out)))
 		return ret;
+	if (vo.history) {
+		struct wl_error err = { 0 };
+
+		if (validation_history_check(vo.history, &err)) {
+			fprintf(stderr, "virtuoso %s: --history: ", NAME);
+			wl_error_print(&err, stderr);
+			return EXIT_BAD_INPUT;
+		}
+	}
 	/* a --config that does not load is refused before anything is written */
 	if (a.config && (ret = cli_sim_read_config(a.config, &cfg, &mem_bytes)))
 		return ret;
@@ -437,7 +488,19 @@ int cmd_validate(int argc, char **argv)
 		prov = provenance(&cfg, a.config ? a.config : b.calibration[0] && !vo.no_calibration ?
 				  b.calibration : "the reference model", vo.reference, b.manifest);
 		so.provenance = prov;
+		so.faults = &faults;
 		ret = cli_suite(&so, a.out, (const char *const *)b.specs, b.n, cfgs, NULL, &suite);
+	}
+	if (!ret && vo.history)
+		ret = history_append(vo.history, suite);
+	if (!ret) {
+		struct wl_error err = { 0 };
+
+		if (validation_docs_write(suite, &faults, vo.history, a.out, NULL, &err)) {
+			fprintf(stderr, "virtuoso %s: ", NAME);
+			wl_error_print(&err, stderr);
+			ret = strstr(err.path, "line ") ? EXIT_BAD_INPUT : EXIT_FAIL;
+		}
 	}
 	/* nothing half-made: an output directory this run made goes with its failure */
 	if (ret && created)
@@ -450,6 +513,7 @@ int cmd_validate(int argc, char **argv)
 	cJSON_Delete(suite);
 	cJSON_Delete(prov);
 	cJSON_Delete(b.manifest);
+	suite_faults_release(&faults);
 	for (size_t i = 0; i < b.n; i++)
 		free(b.specs[i]);
 	free(b.specs);

@@ -304,6 +304,13 @@ FILE *fig_open(struct plotter *p, struct figure *f, const char *name)
 	out = fopen(path, "w");
 	if (!out)
 		figure_set(f, FIG_MISSING, "cannot write %s: %s", path, strerror(errno));
+	else if (p->footer[0] && strlen(name) > 3 && !strcmp(name + strlen(name) - 3, ".gp")) {
+		/* the figure's provenance, small, in its bottom left corner */
+		fputs("set label 990 ", out);
+		gp_quote(out, p->footer);
+		fputs(" at screen 0.005, screen 0.015 left font ',7' textcolor rgb '#888888'\n",
+		      out);
+	}
 	return out;
 }
 
@@ -436,19 +443,21 @@ static void last_line(const char *path, char *buf, size_t len)
 }
 
 /* Run gnuplot on DIR/STEM.gp and take DIR/STEM.svg inline. */
-void figure_draw(struct plotter *p, const char *stem, const char *label, struct figure *f)
+/*
+ * Run `gnuplot -d SCRIPT [-e CMDS]` in the plot directory, stderr to
+ * STEM.err. 0, or -1 with f marked missing and why.
+ */
+static int gnuplot_run(struct plotter *p, const char *stem, const char *script, const char *cmds,
+		       struct figure *f)
 {
-	char path[PATH_MAX + 256], script[256], line[200];
-	char *raw = NULL;
-	size_t len;
-	int errfd, nullfd, status = 0;
+	char path[PATH_MAX + 256], line[200];
+	int errfd, nullfd, status = 0, ret = -1;
 	pid_t pid;
 
 	if (!p->gnuplot) {
 		figure_set(f, FIG_MISSING, "%s", p->missing);
-		return;
+		return -1;
 	}
-	snprintf(script, sizeof(script), "%s.gp", stem);
 	snprintf(path, sizeof(path), "%s/%s.err", p->dir, stem);
 	errfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -465,7 +474,10 @@ void figure_draw(struct plotter *p, const char *stem, const char *label, struct 
 		if (dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0 || dup2(errfd, 2) < 0 ||
 		    chdir(p->dir))
 			_exit(126);
-		execl(p->gnuplot, "gnuplot", "-d", script, (char *)NULL);
+		if (cmds)
+			execl(p->gnuplot, "gnuplot", "-d", script, "-e", cmds, (char *)NULL);
+		else
+			execl(p->gnuplot, "gnuplot", "-d", script, (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -480,10 +492,36 @@ void figure_draw(struct plotter *p, const char *stem, const char *label, struct 
 			   line[0] ? line : "no message");
 		goto out_fds;
 	}
+	ret = 0;
+out_fds:
+	if (errfd >= 0)
+		close(errfd);
+	if (nullfd >= 0)
+		close(nullfd);
+	return ret;
+}
+
+int gnuplot_script(struct plotter *p, const char *stem, struct figure *f)
+{
+	char script[256];
+
+	snprintf(script, sizeof(script), "%s.gp", stem);
+	return gnuplot_run(p, stem, script, NULL, f);
+}
+
+void figure_draw(struct plotter *p, const char *stem, const char *label, struct figure *f)
+{
+	char path[PATH_MAX + 256], script[256];
+	char *raw = NULL;
+	size_t len;
+
+	snprintf(script, sizeof(script), "%s.gp", stem);
+	if (gnuplot_run(p, stem, script, NULL, f))
+		return;
 	snprintf(path, sizeof(path), "%s/%s.svg", p->dir, stem);
 	if (wj_read_file(path, &raw, &len, NULL)) {
 		figure_set(f, FIG_MISSING, "gnuplot wrote no %s.svg", stem);
-		goto out_fds;
+		return;
 	}
 	f->svg = svg_inline(raw, ++p->seq, label);
 	free(raw);
@@ -491,11 +529,27 @@ void figure_draw(struct plotter *p, const char *stem, const char *label, struct 
 		f->state = FIG_SVG;
 	else
 		figure_set(f, FIG_MISSING, "gnuplot's %s.svg holds no <svg> element", stem);
-out_fds:
-	if (errfd >= 0)
-		close(errfd);
-	if (nullfd >= 0)
-		close(nullfd);
+}
+
+int figure_pdf(struct plotter *p, const char *stem, double w_in, double h_in, struct figure *f)
+{
+	char script[256], cmds[512], path[PATH_MAX + 256];
+	struct stat st;
+
+	if (f->state != FIG_SVG)
+		return -1;
+	snprintf(script, sizeof(script), "%s.gp", stem);
+	/* the same plot again on another terminal: the script's last plot, replotted */
+	snprintf(cmds, sizeof(cmds), "set terminal pdfcairo size %.2fin,%.2fin font 'sans,8'; "
+		 "set output '%s.pdf'; replot; unset output", w_in, h_in, stem);
+	if (gnuplot_run(p, stem, script, cmds, f))
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s.pdf", p->dir, stem);
+	if (stat(path, &st) || !st.st_size) {
+		figure_set(f, FIG_MISSING, "gnuplot wrote no %s.pdf", stem);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- fault timeline ------------------------------------------------------------- */

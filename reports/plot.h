@@ -35,6 +35,11 @@ struct plotter {
 	bool keep;			/* the caller's directory: leave it */
 	unsigned seq;			/* figures made: ids are prefixed "pSEQ-" */
 	char missing[224];		/* why there are no plots (gnuplot NULL) */
+	/*
+	 * "" or a line every script (a NAME.gp fig_open() opens) prints in its
+	 * figure's bottom left corner: where the numbers come from
+	 */
+	char footer[320];
 };
 
 enum figure_state { FIG_EMPTY, FIG_MISSING, FIG_SVG };
@@ -129,6 +134,14 @@ void gp_header(FILE *f, const char *stem, int width, int height);
 void gp_decade_axis(FILE *g, char axis, int elo, int ehi);
 /* Run gnuplot on DIR/STEM.gp and take DIR/STEM.svg inline ('label': its accessible name). */
 void figure_draw(struct plotter *p, const char *stem, const char *label, struct figure *f);
+/*
+ * After figure_draw() drew f: DIR/STEM.pdf, the same plot replotted on
+ * gnuplot's pdfcairo terminal, w_in x h_in inches. 0, or -1 with f marked
+ * missing and why.
+ */
+int figure_pdf(struct plotter *p, const char *stem, double w_in, double h_in, struct figure *f);
+/* Run DIR/STEM.gp, whatever it writes. 0, or -1 with f marked missing and why. */
+int gnuplot_script(struct plotter *p, const char *stem, struct figure *f);
 
 /* ---- shared with report.c ------------------------------------------------------ */
 
