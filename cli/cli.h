@@ -10,6 +10,7 @@
 #define CLI_CLI_H
 
 #include <stdbool.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -251,5 +252,22 @@ int cli_sim_check_out_dir(const char *name, const char *dir);
 
 /* Read a --config file over sim_config_init()'s defaults (cmd_sim.c); *mem_bytes as there. */
 int cli_sim_read_config(const char *path, struct sim_config *cfg, uint64_t *mem_bytes);
+
+/*
+ * A progress display on stderr: "virtuoso NAME: [k/n] what, 12 s elapsed,
+ * ETA 30 s", one line per step, or rewritten in place on a terminal. The
+ * ETA assumes the steps left take as long as the steps done did, on
+ * average. cli_progress_show(p, total, total, ...) ends it with the time taken.
+ */
+struct cli_progress {
+	struct timespec start;
+	bool tty;
+	unsigned total;
+	const char *name;
+};
+
+void cli_progress_init(struct cli_progress *p, const char *name);
+/* ctx: the struct cli_progress (a callback's shape) */
+void cli_progress_show(void *ctx, unsigned done, unsigned total, const char *what);
 
 #endif

@@ -238,42 +238,6 @@ cleanup:
 	return ret;
 }
 
-struct progress {
-	struct timespec start;
-	bool tty;
-	unsigned total;		/* the steps, as the suite counts them */
-};
-
-static double elapsed_s(const struct progress *p)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
-}
-
-/*
- * One line per step on stderr: "[k/n] what, 12 s elapsed, ETA 30 s". The ETA
- * assumes the steps left take as long as the steps done did, on average.
- */
-static void show_progress(void *ctx, unsigned done, unsigned total, const char *what)
-{
-	struct progress *p = ctx;
-	double t = elapsed_s(p);
-
-	p->total = total;
-	if (done && done < total)
-		fprintf(stderr, "%svirtuoso calibrate: [%u/%u] %s, %.0f s elapsed, ETA %.0f s%s",
-			p->tty ? "\r\033[K" : "", done + 1, total, what, t,
-			t / done * (total - done), p->tty ? "" : "\n");
-	else if (done < total)
-		fprintf(stderr, "%svirtuoso calibrate: [%u/%u] %s%s", p->tty ? "\r\033[K" : "",
-			done + 1, total, what, p->tty ? "" : "\n");
-	else
-		fprintf(stderr, "%svirtuoso calibrate: %u steps in %.1f s\n",
-			p->tty ? "\r\033[K" : "", total, t);
-}
-
 static void summary(const struct cal_results *r)
 {
 	const struct cal_chase_point *l0 = &r->line[0], *ln = &r->line[r->nr_line - 1];
@@ -331,7 +295,7 @@ static void summary(const struct cal_results *r)
  * or with --no-latency, every kind is skipped with the reason; the rest of
  * the calibration stands without them.
  */
-static void fault_latency(struct cal_results *r, const struct cal_opts *o, struct progress *pr,
+static void fault_latency(struct cal_results *r, const struct cal_opts *o, struct cli_progress *pr,
 			  const char *dir, const char *off, int lock)
 {
 	unsigned total = pr->total, first = total - CAL_LAT_NR, measured = 0;
@@ -348,12 +312,12 @@ static void fault_latency(struct cal_results *r, const struct cal_opts *o, struc
 		char what[64];
 
 		snprintf(what, sizeof(what), "fault latency %s", cal_lat_name(k));
-		show_progress(pr, first + k, total, what);
+		cli_progress_show(pr, first + k, total, what);
 		measured += cli_cal_latency(&r->latency[k], k, dir, o->quick, o->repeat,
 					    o->thp_root, lock);
 	}
 	r->latency_runs = measured ? o->repeat : 0;
-	show_progress(pr, total, total, "done");
+	cli_progress_show(pr, total, total, "done");
 }
 
 int cmd_calibrate(int argc, char **argv)
@@ -377,7 +341,7 @@ int cmd_calibrate(int argc, char **argv)
 	bool measure = false, store = true, xval = true, latency = true;
 	struct cal_opts o;
 	struct cal_results *r;
-	struct progress pr;
+	struct cli_progress pr;
 	struct wl_error err = { 0 };
 	char path[PATH_MAX], why[160];
 	int c, lock = -1, ret;
@@ -478,9 +442,8 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "virtuoso calibrate: out of memory\n");
 		return EXIT_FAIL;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &pr.start);
-	pr.tty = isatty(STDERR_FILENO);
-	o.progress = show_progress;
+	cli_progress_init(&pr, "calibrate");
+	o.progress = cli_progress_show;
 	o.ctx = &pr;
 	if (!latency)
 		snprintf(why, sizeof(why), "--no-latency");

@@ -34,6 +34,7 @@
 #include "linux-probes/thp_sysfs.h"
 #include "simulator/driver.h"
 #include "workload/json.h"
+#include "workload/side.h"
 
 #define NAME "record"
 
@@ -331,6 +332,15 @@ int cmd_record(int argc, char **argv)
 	}
 	ret = EXIT_FAIL;
 	manifest = manifest_new(opts.co.repeat);
+	{
+		/* the host's own THP settings, as the runs found them (each run's are in its linux.json) */
+		struct wl_kernel k;
+
+		wl_kernel_init(&k);
+		if (!wl_kernel_resolve(&k, WL_THP_SYSFS, &err))
+			cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(manifest, "host"), "thp",
+					      side_kernel_json(&specs[0], &k));
+	}
 	list = cJSON_GetObjectItemCaseSensitive(manifest, "workloads");
 	if (!list)
 		goto fail;

@@ -489,6 +489,7 @@ int cmd_validate(int argc, char **argv)
 				  b.calibration : "the reference model", vo.reference, b.manifest);
 		so.provenance = prov;
 		so.faults = &faults;
+		so.progress = true;
 		ret = cli_suite(&so, a.out, (const char *const *)b.specs, b.n, cfgs, NULL, &suite);
 	}
 	if (!ret && vo.history)

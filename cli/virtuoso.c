@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -442,6 +443,35 @@ void cli_remove_tree(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+void cli_progress_init(struct cli_progress *p, const char *name)
+{
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	p->tty = isatty(STDERR_FILENO);
+	p->total = 0;
+	p->name = name;
+}
+
+void cli_progress_show(void *ctx, unsigned done, unsigned total, const char *what)
+{
+	struct cli_progress *p = ctx;
+	struct timespec now;
+	double t;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+	p->total = total;
+	if (done && done < total)
+		fprintf(stderr, "%svirtuoso %s: [%u/%u] %s, %.0f s elapsed, ETA %.0f s%s",
+			p->tty ? "\r\033[K" : "", p->name, done + 1, total, what, t,
+			t / done * (total - done), p->tty ? "" : "\n");
+	else if (done < total)
+		fprintf(stderr, "%svirtuoso %s: [%u/%u] %s%s", p->tty ? "\r\033[K" : "", p->name,
+			done + 1, total, what, p->tty ? "" : "\n");
+	else
+		fprintf(stderr, "%svirtuoso %s: %u steps in %.1f s\n", p->tty ? "\r\033[K" : "",
+			p->name, total, t);
 }
 
 int cli_load_spec(const char *path, struct wl_spec *s)

@@ -518,6 +518,7 @@ int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *cons
 				 .name = so->name, .faults = so->faults,
 				 .mem_bytes = so->mem_bytes };
 	struct sim_config cfg;
+	struct cli_progress pr;
 	struct cli_out o;
 	char path[4096];
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray(), *cf;
@@ -530,8 +531,15 @@ int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *cons
 		cJSON_Delete(arr);
 		return EXIT_FAIL;
 	}
-	for (size_t i = 0; i < n && !ret; i++)
+	if (so->progress)
+		cli_progress_init(&pr, so->name);
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (so->progress)
+			cli_progress_show(&pr, (unsigned)i, (unsigned)n, specs[i]);
 		ret = xval_one(dir, specs[i], cfgs, &su, arr);
+	}
+	if (so->progress && !ret)
+		cli_progress_show(&pr, (unsigned)n, (unsigned)n, "done");
 	if (ret)
 		goto out;
 	if (so->provenance)

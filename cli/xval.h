@@ -42,6 +42,7 @@
 #ifndef CLI_XVAL_H
 #define CLI_XVAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,6 +99,7 @@ struct cli_suite_opts {
 	struct suite_faults *faults;
 	uint64_t mem_bytes;	/* MimicOS's size; 0: the configuration's, else this RAM */
 	const cJSON *provenance; /* copied into FILE.json's "provenance" when not NULL */
+	bool progress;		/* a progress display on stderr, a step per workload */
 };
 int cli_suite(const struct cli_suite_opts *so, const char *dir, const char *const *specs,
 	      size_t n, const struct sim_config *const *cfgs, FILE *md, cJSON **json);
