@@ -96,21 +96,6 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void csv_str(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 /* JSON: the separator and "key": (no key inside an array). */
 static void json_key(struct dump *d, const char *key)
 {
@@ -378,7 +363,7 @@ static void emit_record(struct dump *d, const struct vt_event *e)
 		if (i)
 			fputc(',', d->f);
 		if (d->cells[i].str)
-			csv_str(d->f, d->cells[i].str);
+			wj_csv_field(d->f, d->cells[i].str);
 		else
 			fputs(d->cells[i].num, d->f);
 	}

@@ -93,9 +93,12 @@ static int out_close(struct out *o, struct wl_error *err)
 
 struct row {
 	const char *name;
-	const cJSON *runtime, *p50;	/* metric entries, or NULL */
+	const cJSON *m[2];		/* the runtime's and the p50's entries, or NULL */
 	int fpass, fn;			/* functional metrics passing, of */
 };
+
+#define RUNTIME 0
+#define P50 1
 
 static void row_of(const cJSON *w, struct row *r)
 {
@@ -109,11 +112,11 @@ static void row_of(const cJSON *w, struct row *r)
 		if (!n || !sc)
 			continue;
 		if (!strcmp(n, "runtime") && !strcmp(sc, "all"))
-			r->runtime = m;
+			r->m[RUNTIME] = m;
 		/* the first fault kind Linux has a p50 for */
-		if (!r->p50 && !strcmp(n, "fault_latency_p50") && strcmp(sc, "all") &&
+		if (!r->m[P50] && !strcmp(n, "fault_latency_p50") && strcmp(sc, "all") &&
 		    isfinite(num(m, "linux")))
-			r->p50 = m;
+			r->m[P50] = m;
 	}
 	cJSON_ArrayForEach(m, AT(w, "functional")) {
 		r->fn++;
@@ -145,21 +148,6 @@ static void functional_total(const cJSON *suite, int *pass, int *n)
 
 /* ---- validation.csv ------------------------------------------------------------------ */
 
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void csv_num(FILE *f, double v)
 {
 	fputc(',', f);
@@ -174,11 +162,11 @@ static void csv_rows(FILE *f, const char *workload, const cJSON *arr, const char
 	cJSON_ArrayForEach(m, arr) {
 		const cJSON *s = AT(m, S);
 
-		csv_field(f, workload);
+		wj_csv_field(f, workload);
 		fprintf(f, ",%s,", klass);
-		csv_field(f, str(m, "name") ? str(m, "name") : "");
+		wj_csv_field(f, str(m, "name") ? str(m, "name") : "");
 		fputc(',', f);
-		csv_field(f, str(m, "scope") ? str(m, "scope") : "");
+		wj_csv_field(f, str(m, "scope") ? str(m, "scope") : "");
 		csv_num(f, num(m, "linux"));
 		csv_num(f, num(m, "linux_lo"));
 		csv_num(f, num(m, "linux_hi"));
@@ -285,10 +273,10 @@ static int write_tex(const cJSON *suite, const char *dir, const char *prov, stru
 
 		row_of(w, &r);
 		tex(o.f, r.name ? r.name : "?");
-		tex_cells(o.f, r.runtime, 1e6, "%.2f");
+		tex_cells(o.f, r.m[RUNTIME], 1e6, "%.2f");
 		fputs(" & ", o.f);
-		tex(o.f, r.p50 ? str(r.p50, "scope") : "--");
-		tex_cells(o.f, r.p50, 1e3, "%.2f");
+		tex(o.f, r.m[P50] ? str(r.m[P50], "scope") : "--");
+		tex_cells(o.f, r.m[P50], 1e3, "%.2f");
 		fprintf(o.f, " & %d/%d \\\\\n", r.fpass, r.fn);
 	}
 	functional_total(suite, &fp, &fn);
@@ -373,11 +361,9 @@ static void plot_workloads(struct plotter *p, const cJSON *suite, struct fig *x)
 	      "(? where none)\n", d);
 	cJSON_ArrayForEach(w, AT(suite, "workloads")) {
 		struct row r;
-		const cJSON *m[2];
+		const cJSON *const *m = r.m;
 
 		row_of(w, &r);
-		m[0] = r.runtime;
-		m[1] = r.p50;
 		fprintf(d, "%d %s", i++, r.name ? r.name : "?");
 		for (int k = 0; k < 2; k++) {
 			double l = m[k] ? num(m[k], "linux") : NAN, s = m[k] ? num(AT(m[k], S), "sim") : NAN;
@@ -744,11 +730,9 @@ static int write_html(const cJSON *suite, const char *dir, const char *prov,
 	      "</thead>\n<tbody>\n", f);
 	cJSON_ArrayForEach(w, AT(suite, "workloads")) {
 		struct row r;
-		const cJSON *c[2];
+		const cJSON *const *c = r.m;
 
 		row_of(w, &r);
-		c[0] = r.runtime;
-		c[1] = r.p50;
 		fputs("<tr><td>", f);
 		h(f, r.name ? r.name : "?");
 		for (int k = 0; k < 2; k++) {
@@ -756,7 +740,7 @@ static int write_html(const cJSON *suite, const char *dir, const char *prov,
 
 			if (k) {
 				fputs("</td><td>", f);
-				h(f, r.p50 ? str(r.p50, "scope") : "-");
+				h(f, r.m[P50] ? str(r.m[P50], "scope") : "-");
 			}
 			fputs("</td><td class=\"num\">", f);
 			html_num(f, c[k] ? num(c[k], "linux") / sc : NAN, "%.3f");

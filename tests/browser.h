@@ -37,6 +37,18 @@ static inline const char *which(const char *name)
 	return found;
 }
 
+/* Chromium's path, or the test is skipped saying how to get it. */
+static inline const char *browser_or_skip(void)
+{
+	const char *b = which("chromium");
+
+	if (!b)
+		b = which("chromium-browser");
+	if (!b)
+		cr_skip_test("chromium is not installed (Debian: apt-get install chromium)");
+	return b;
+}
+
 /* Run argv with stdout to 'out', stderr to 'errf', at most 'secs' seconds; exit status. */
 static inline int run_timed(char *const argv[], const char *out, const char *errf, int secs)
 {

@@ -515,3 +515,18 @@ int wj_load_object(const char *path, cJSON **root, struct wl_error *err)
 	}
 	return 0;
 }
+
+void wj_csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}

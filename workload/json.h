@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -115,5 +116,12 @@ char *wj_print(const cJSON *v);
 /* Fill c->err for the field key of path ("" key: path itself); returns -1. */
 int wj_fail(const struct wj_ctx *c, const char *path, const char *key,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * One CSV field (RFC 4180), the other text format the tools write: as it is
+ * unless it holds a comma, a quote or a line break; then quoted, quotes
+ * doubled.
+ */
+void wj_csv_field(FILE *f, const char *s);
 
 #endif

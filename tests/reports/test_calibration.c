@@ -18,6 +18,7 @@
 
 #include "calibrate/fit.h"
 #include "reports/calibration.h"
+#include "tests/files.h"
 #include "workload/json.h"
 
 #define HOST_FILE "tests/data/calibrate/measurements-host.json"
@@ -53,27 +54,19 @@ static void setup(void)
 	o.max_chase_bytes = o.fit_chase_bytes = 64ull << 20;
 	cr_assert_eq(cal_fit(fit, measured, &base, &o, HOST_FILE, &err), 0, "%s: %s", err.path,
 		     err.msg);
-	cr_assert_not_null(mkdtemp(dir));
+	tmp_make(dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
+	tmp_remove(dir);
 	free(measured);
 	free(fit);
 }
 
 static char *read_out(const char *name)
 {
-	char path[256], *text = NULL;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	cr_assert_eq(wj_read_file(path, &text, &len, NULL), 0, "%s: not written", path);
-	return text;
+	return slurp_in(dir, name);
 }
 
 static size_t count(const char *hay, const char *needle)

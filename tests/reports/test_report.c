@@ -1157,16 +1157,12 @@ static void write_probe_page(const char *html, const char *path)
 
 Test(report, renders_in_a_browser_with_every_plot)
 {
-	const char *chromium = which("chromium");
+	const char *chromium = browser_or_skip();
 	char exe[512], profile[300], window[] = "--window-size=1280,2000", shot_arg[320];
 	char url[320], page[300], *dom, *html, want[64];
 	struct png img = { 0 };
 	size_t ink = 0, colour = 0, n;
 
-	if (!chromium)
-		chromium = which("chromium-browser");
-	if (!chromium)
-		cr_skip_test("chromium is not installed (Debian: apt-get install chromium)");
 	snprintf(exe, sizeof(exe), "%s", chromium);
 	if (!which("gnuplot"))
 		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
@@ -1240,16 +1236,12 @@ static size_t pixels_near(const struct png *img, int r, int g, int b, int tol)
 
 Test(report, latency_envelope_is_not_blank_in_a_browser)
 {
-	const char *chromium = which("chromium");
+	const char *chromium = browser_or_skip();
 	struct report_options keep = { .plot_dir = in_tmp("plots") };
 	char exe[512], profile[300], window[] = "--window-size=960,400", shot_arg[320], url[320];
 	struct png img = { 0 };
 	size_t band, line;
 
-	if (!chromium)
-		chromium = which("chromium-browser");
-	if (!chromium)
-		cr_skip_test("chromium is not installed (Debian: apt-get install chromium)");
 	snprintf(exe, sizeof(exe), "%s", chromium);
 	if (!which("gnuplot"))
 		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");

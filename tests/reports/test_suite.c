@@ -15,7 +15,7 @@
 
 #include "reports/plot.h"
 #include "reports/suite.h"
-#include "workload/json.h"
+#include "tests/files.h"
 
 static const char *const sides[2] = { "before", "after" };
 
@@ -92,26 +92,12 @@ static char tmp[] = "/tmp/vsuite-XXXXXX";
 
 static void mk(void)
 {
-	cr_assert_not_null(mkdtemp(tmp));
+	tmp_make(tmp);
 }
 
 static void rm(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	cr_expect_eq(system(cmd), 0);
-}
-
-static char *slurp(const char *name)
-{
-	char path[256], *text = NULL;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/%s", tmp, name);
-	if (wj_read_file(path, &text, &len, NULL))
-		return NULL;
-	return text;
+	tmp_remove(tmp);
 }
 
 Test(suite, scatter_figure_draws_each_family_of_each_side, .init = mk, .fini = rm)
@@ -131,20 +117,17 @@ Test(suite, scatter_figure_draws_each_family_of_each_side, .init = mk, .fini = r
 		goto out;
 	}
 	cr_expect_eq(f.state, FIG_SVG, "%s", f.why);
-	dat = slurp("sc-after-phase_runtime.dat");
-	cr_assert_not_null(dat);
+	dat = slurp_in(tmp, "sc-after-phase_runtime.dat");
 	/* Linux, simulated, Linux's band */
 	cr_expect_not_null(strstr(dat, "100 200 100 100\n"), "%s", dat);
 	cr_expect_not_null(strstr(dat, "1000 1000 900 1100\n"), "%s", dat);
 	free(dat);
-	dat = slurp("sc-before-fault_latency_p50.dat");
-	cr_assert_not_null(dat);
+	dat = slurp_in(tmp, "sc-before-fault_latency_p50.dat");
 	cr_expect_not_null(strstr(dat, "10 5 10 10\n"), "%s", dat);
 	/* the quantile of every fault mixed is no point */
 	cr_expect_null(strstr(dat, "\n7 "), "%s", dat);
 	free(dat);
-	gp = slurp("sc.gp");
-	cr_assert_not_null(gp);
+	gp = slurp_in(tmp, "sc.gp");
 	cr_expect_not_null(strstr(gp, "after: MAPE 66.7%, max 100.0%, Pearson r 0.975 "
 				  "(3 points)"), "%s", gp);
 	cr_expect_not_null(strstr(gp, "'y = x'"), "%s", gp);
@@ -205,22 +188,18 @@ Test(suite, pooled_cdf_steps_through_each_samples_quantiles, .init = mk, .fini =
 	}
 	cr_expect_eq(f.state, FIG_SVG, "%s", f.why);
 	/* four values: a step of a quarter at each */
-	dat = slurp("cdf-after.dat");
-	cr_assert_not_null(dat);
+	dat = slurp_in(tmp, "cdf-after.dat");
 	cr_expect_str_eq(dat, "100 0\n100 0.25\n200 0.25\n200 0.5\n300 0.5\n300 0.75\n"
 			 "400 0.75\n400 1\n");
 	free(dat);
-	dat = slurp("cdf-before.dat");
-	cr_assert_not_null(dat);
+	dat = slurp_in(tmp, "cdf-before.dat");
 	cr_expect_str_eq(dat, "10 0\n10 0.25\n20 0.25\n20 0.5\n30 0.5\n30 0.75\n40 0.75\n40 1\n");
 	free(dat);
 	/* Linux's two runs: their median at each half, 150 then 350 */
-	dat = slurp("cdf-linux.dat");
-	cr_assert_not_null(dat);
+	dat = slurp_in(tmp, "cdf-linux.dat");
 	cr_expect_str_eq(dat, "150 0\n150 0.5\n350 0.5\n350 1\n");
 	free(dat);
-	dat = slurp("cdf.gp");
-	cr_assert_not_null(dat);
+	dat = slurp_in(tmp, "cdf.gp");
 	cr_expect_not_null(strstr(dat, "'MimicOS, before (4 faults)'"), "%s", dat);
 	cr_expect_not_null(strstr(dat, "'MimicOS, after (4 faults)'"), "%s", dat);
 	free(dat);

@@ -19,6 +19,7 @@
 
 #include "reports/validation.h"
 #include "tests/browser.h"
+#include "tests/files.h"
 #include "tests/run.h"
 #include "workload/json.h"
 
@@ -26,25 +27,17 @@ static char tmp[] = "/tmp/vtest-valdoc-XXXXXX";
 
 static void mk(void)
 {
-	cr_assert_not_null(mkdtemp(tmp));
+	tmp_make(tmp);
 }
 
 static void rm(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	cr_expect_eq(system(cmd), 0);
+	tmp_remove(tmp);
 }
 
 static char *slurp(const char *name)
 {
-	char path[512], *text = NULL;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/%s", tmp, name);
-	cr_assert_eq(wj_read_file(path, &text, &len, NULL), 0, "%s: not written", path);
-	return text;
+	return slurp_in(tmp, name);
 }
 
 /*
@@ -211,17 +204,13 @@ Test(validation, every_figure_is_drawn_as_svg_and_pdf_with_its_provenance, .init
 Test(validation, the_page_renders_in_a_browser_with_every_figure_loaded, .init = mk, .fini = rm,
      .timeout = 300)
 {
-	const char *chromium = which("chromium");
+	const char *chromium = browser_or_skip();
 	struct result *r = malloc(sizeof(*r));
 	char exe[512], profile[300], url[520], page[400], shot[400], *html, *dom, *body;
 	struct png img = { 0 };
 	size_t ink = 0, colour = 0, imgs = 0;
 	FILE *f;
 
-	if (!chromium)
-		chromium = which("chromium-browser");
-	if (!chromium)
-		cr_skip_test("chromium is not installed (Debian: apt-get install chromium)");
 	snprintf(exe, sizeof(exe), "%s", chromium);
 	if (!which("gnuplot"))
 		cr_skip_test("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
