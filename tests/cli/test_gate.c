@@ -81,26 +81,34 @@ static char *baseline_of(const char *ref)
 	return path;
 }
 
-/* The bundle's calibration with 'edit' applied, as a --config file in tmp. */
-static char *config_with(void (*edit)(cJSON *))
+/* The JSON object of 'from' with 'edit' applied, written to 'to' (which may be 'from'). */
+static void edit_json(const char *from, const char *to, void (*edit)(cJSON *))
 {
-	static char out[600];
-	char path[600], *text;
 	struct wl_error err = { 0 };
 	cJSON *c = NULL;
+	char *text;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/calibration/calibrated.json", bundle);
-	cr_assert_eq(wj_load_object(path, &c, &err), 0, "%s: %s", path, err.msg);
+	cr_assert_eq(wj_load_object(from, &c, &err), 0, "%s: %s", from, err.msg);
 	edit(c);
-	snprintf(out, sizeof(out), "%s/config.json", tmp);
 	text = cJSON_Print(c);
-	f = fopen(out, "w");
+	f = fopen(to, "w");
 	cr_assert(f && text);
 	fputs(text, f);
 	fclose(f);
 	free(text);
 	cJSON_Delete(c);
+}
+
+/* The bundle's calibration with 'edit' applied, as a --config file in tmp. */
+static char *config_with(void (*edit)(cJSON *))
+{
+	static char out[600];
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/calibration/calibrated.json", bundle);
+	snprintf(out, sizeof(out), "%s/config.json", tmp);
+	edit_json(path, out, edit);
 	return out;
 }
 
@@ -192,21 +200,10 @@ static char *copy_bundle(void)
 
 static void rewrite_manifest(const char *ref, void (*edit)(cJSON *))
 {
-	char path[700], *text;
-	struct wl_error err = { 0 };
-	cJSON *m = NULL;
-	FILE *f;
+	char path[700];
 
 	snprintf(path, sizeof(path), "%s/manifest.json", ref);
-	cr_assert_eq(wj_load_object(path, &m, &err), 0, "%s", err.msg);
-	edit(m);
-	text = cJSON_Print(m);
-	f = fopen(path, "w");
-	cr_assert(f && text);
-	fputs(text, f);
-	fclose(f);
-	free(text);
-	cJSON_Delete(m);
+	edit_json(path, path, edit);
 }
 
 static char removed[64];
