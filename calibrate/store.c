@@ -48,17 +48,22 @@ const char *calibrate_store_root(void)
 	return env && env[0] ? env : CAL_STORE_ROOT;
 }
 
-int calibrate_store_dir(char *buf, size_t len, const char *key)
+void calibrate_store_key_name(char *buf, size_t len, const char *key)
 {
-	int n = snprintf(buf, len, "%s/%s", calibrate_store_root(), key);
-	char *p;
-
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	for (p = buf + n - strlen(key); *p; p++)
+	snprintf(buf, len, "%s", key);
+	for (char *p = buf; *p; p++)
 		if (*p == ':')
 			*p = '-';
-	return 0;
+}
+
+int calibrate_store_dir(char *buf, size_t len, const char *key)
+{
+	char name[CAL_STORE_KEY_MAX];
+	int n;
+
+	calibrate_store_key_name(name, sizeof(name), key);
+	n = snprintf(buf, len, "%s/%s", calibrate_store_root(), name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 /*

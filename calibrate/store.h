@@ -81,6 +81,12 @@ const char *calibrate_store_root(void);
 /* ROOT/<dir> for 'key' into buf; -ENAMETOOLONG when it does not fit, else 0. */
 int calibrate_store_dir(char *buf, size_t len, const char *key);
 
+/*
+ * <dir> alone: the key as a file name ("AuthenticAMD-25-17-6.18-guest"), as
+ * the store and the shipped reference bundles (datasets/reference/) name a host.
+ */
+void calibrate_store_key_name(char *buf, size_t len, const char *key);
+
 /* What calibrate_store_find() found for this host. */
 struct cal_stored {
 	char key[CAL_STORE_KEY_MAX];	/* this host's key */

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 #include <zstd.h>
 
+#include "calibrate/store.h"
 #include "cli/cli.h"
 #include "cli/xval.h"
 #include "compare/compare.h"
@@ -422,6 +423,7 @@ int cmd_validate(int argc, char **argv)
 	struct sim_config cfg;
 	const struct sim_config *cfgs[1] = { &cfg };
 	struct bundle b = { 0 };
+	char shipped[4200];
 	struct suite_faults faults;
 	cJSON *suite = NULL, *prov = NULL;
 	uint64_t mem_bytes = 0;
@@ -439,8 +441,22 @@ int cmd_validate(int argc, char **argv)
 				       "--reference DIR)");
 	if (!a.out)
 		return cli_usage_error(cmd, "expected --out DIR");
-	if (!vo.reference)
-		return cli_usage_error(cmd, "expected --reference DIR (a virtuoso record bundle)");
+	if (!vo.reference) {
+		/* the bundle shipped for this host, read from the top of the tree */
+		char key[CAL_STORE_KEY_MAX], name[CAL_STORE_KEY_MAX], man[4300];
+
+		calibrate_store_this_key(key, sizeof(key));
+		calibrate_store_key_name(name, sizeof(name), key);
+		snprintf(shipped, sizeof(shipped), "datasets/reference/%s", name);
+		snprintf(man, sizeof(man), "%s/manifest.json", shipped);
+		if (access(man, R_OK)) {
+			fprintf(stderr, "virtuoso %s: no bundle shipped for this host (%s) under "
+				"datasets/reference/: give --reference DIR\n", NAME, key);
+			return EXIT_BAD_INPUT;
+		}
+		vo.reference = shipped;
+		fprintf(stderr, "virtuoso %s: the bundle shipped for this host: %s\n", NAME, shipped);
+	}
 	memset(&faults, 0, sizeof(faults));
 	if (vo.update_baseline && !vo.baseline)
 		return cli_usage_error(cmd, "--update-baseline: expected --baseline FILE to write");

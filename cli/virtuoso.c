@@ -193,7 +193,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "cannot; 1 other.\n",
 	  cmd_run },
 	{ "validate", "compare the simulator with a recorded reference bundle (no root)",
-	  "usage: virtuoso validate --reference DIR -o OUT [--config HW.json | --no-calibration]\n"
+	  "usage: virtuoso validate [--reference DIR] -o OUT [--config HW.json | --no-calibration]\n"
 	  "                         [--baseline FILE [--update-baseline]] [--history FILE]\n"
 	  "\n"
 	  "Simulate every workload of a virtuoso record bundle at the addresses and with\n"
@@ -218,7 +218,8 @@ const struct cli_cmd cli_cmds[] = {
 	  "them, each with its provenance (reports/validation.h). --history FILE appends\n"
 	  "this run's suite statistics to FILE as a JSON line and plots FILE's lines.\n"
 	  "\n"
-	  "      --reference DIR   the bundle (docs/references.md)\n"
+	  "      --reference DIR   the bundle (docs/references.md; default: the one shipped\n"
+	  "                        for this host, datasets/reference/HOST-KEY)\n"
 	  "  -o, --out OUT         where to write (created if missing)\n"
 	  "  -c, --config HW.json  the simulator's configuration (as virtuoso sim)\n"
 	  "      --no-calibration  the reference model, not the bundle's calibration\n"

@@ -348,6 +348,12 @@ static void corr(char *buf, size_t len, const cJSON *v)
 
 #define AT(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
 
+/* A string's value, or "?". */
+static const char *sv(const cJSON *v)
+{
+	return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
 /* The Markdown of the suite's JSON: the suite's table, then each workload's. */
 static void md_write(FILE *f, const cJSON *root, const struct xval_suite *su,
 		     const struct cli_suite_opts *so)
@@ -358,10 +364,23 @@ static void md_write(FILE *f, const cJSON *root, const struct xval_suite *su,
 	char a[32], b[32];
 	int k, i;
 
-	fprintf(f, "# %s\n\nTiming metrics, ratio error max(sim/linux, linux/sim) - 1 from the "
+	fprintf(f, "# %s\n\n", so->title);
+	if (AT(root, "provenance")) {
+		const cJSON *p = AT(root, "provenance"), *r = AT(p, "reference");
+		const cJSON *h = AT(r, "host");
+
+		/* where the numbers come from, as every file of a validation says */
+		fprintf(f, "virtuoso %s (commit %s); configuration %s (%s); Linux recorded %s on %s "
+			"(%s), kernel %s, %s.\n\n", sv(AT(AT(p, "tool"), "version")),
+			sv(AT(AT(p, "tool"), "commit")), sv(AT(p, "config_hash")), sv(AT(p, "config")),
+			sv(AT(r, "date")), sv(AT(AT(h, "cpu"), "model_name")),
+			sv(AT(AT(h, "cpu"), "key")), sv(AT(h, "kernel")),
+			cJSON_IsTrue(AT(h, "guest")) ? "guest" : "bare metal");
+	}
+	fprintf(f, "Timing metrics, ratio error max(sim/linux, linux/sim) - 1 from the "
 		"edge of Linux's band; %s r: Pearson's of the logarithms of the values, tau: "
 		"Kendall's tau-b of their rankings, over the instances that have both.\n\n"
-		"| metric | n |", so->title, so->legend);
+		"| metric | n |", so->legend);
 	for (i = 0; i < 2; i++)
 		for (k = 0; k < su->nk; k++)
 			fprintf(f, " %s %s |", stat_heads[i], su->sides[k]);

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
+#include "calibrate/store.h"
 #include "tests/run.h"
 #include "workload/json.h"
 
@@ -300,5 +301,31 @@ Test(gate, bad_bundles_and_baselines_exit_2_naming_the_file_and_field, .init = s
 	cr_expect_eq(r->status, 2, "%s", r->err);
 	snprintf(want, sizeof(want), "%s: workloads[0]:", path);
 	cr_expect_not_null(strstr(r->err, want), "%s", r->err);
+	free(r);
+}
+
+Test(gate, without_reference_the_bundle_shipped_for_this_host_is_used, .init = setup,
+     .fini = teardown, .timeout = 600)
+{
+	struct result *r = malloc(sizeof(*r));
+	char key[CAL_STORE_KEY_MAX], name[CAL_STORE_KEY_MAX], dir[300], out[600], want[400];
+
+	cr_assert_not_null(r);
+	calibrate_store_this_key(key, sizeof(key));
+	calibrate_store_key_name(name, sizeof(name), key);
+	snprintf(dir, sizeof(dir), "datasets/reference/%s/manifest.json", name);
+	snprintf(out, sizeof(out), "%s/default", tmp);
+	run_as(r, -1, (const char *const[]){ "validate", "-o", out, NULL });
+	if (!access(dir, R_OK)) {
+		cr_expect_eq(r->status, 0, "%s", r->err);
+		snprintf(want, sizeof(want), "the bundle shipped for this host: datasets/reference/%s",
+			 name);
+	} else {
+		/* another host class: no bundle of its own, said, nothing written */
+		cr_expect_eq(r->status, 2, "%s", r->err);
+		snprintf(want, sizeof(want), "no bundle shipped for this host (%s)", key);
+		cr_expect_neq(access(out, F_OK), 0, "%s written", out);
+	}
+	cr_expect_not_null(strstr(r->err, want), "want \"%s\" in %s", want, r->err);
 	free(r);
 }
