@@ -162,17 +162,123 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* ---- the record encoding (version 2) -------------------------------------- */
+
+/*
+ * A record is 11 little-endian 64-bit words. Each is coded against the same
+ * word of the previous record of its context (its type; one context for
+ * types this tool has no name for): a context byte, a varint mask of the
+ * words that differ, then each such word's difference (wrapping), zigzagged,
+ * as a varint. Consecutive faults differ in a few words by small amounts.
+ */
+#define WORDS		(sizeof(struct vt_event) / 8)
+#define CTX_NR		(VT_TYPE_NR + 1)
+/* context byte, mask (2 bytes), 11 words of up to 10 bytes */
+#define ENC_MAX		(1 + 2 + WORDS * 10)
+
+_Static_assert(sizeof(struct vt_event) % 8 == 0, "a record is whole words");
+_Static_assert(WORDS <= 14, "the mask is two varint bytes at most");
+
+static unsigned ctx_of(const struct vt_event *ev)
+{
+	return ev->type < VT_TYPE_NR ? ev->type : VT_TYPE_NR;
+}
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+/* A varint from p[0..left); 0 when malformed or cut. */
+static size_t get_varint(const unsigned char *p, size_t left, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (size_t n = 0; n < left && n < 10; n++) {
+		x |= (uint64_t)(p[n] & 0x7f) << (7 * n);
+		if (!(p[n] & 0x80)) {
+			if (n == 9 && p[n] > 1)
+				return 0;	/* more than 64 bits */
+			*v = x;
+			return n + 1;
+		}
+	}
+	return 0;
+}
+
+/* Encode ev against prev (updated to ev); the bytes written into p. */
+static size_t encode(unsigned char *p, const struct vt_event *ev, uint64_t prev[CTX_NR][WORDS])
+{
+	unsigned ctx = ctx_of(ev);
+	uint64_t w[WORDS], d[WORDS];
+	unsigned mask = 0;
+	size_t n = 0;
+
+	memcpy(w, ev, sizeof(w));
+	for (unsigned i = 0; i < WORDS; i++) {
+		d[i] = w[i] - prev[ctx][i];
+		mask |= (d[i] != 0) << i;
+		prev[ctx][i] = w[i];
+	}
+	p[n++] = (unsigned char)ctx;
+	n += put_varint(p + n, mask);
+	for (unsigned i = 0; i < WORDS; i++)
+		if (mask >> i & 1)
+			n += put_varint(p + n, (d[i] << 1) ^ (uint64_t)((int64_t)d[i] >> 63));
+	return n;
+}
+
+/*
+ * Decode one record from p[0..left) against prev (updated); the bytes
+ * taken, or 0 when they are not a record.
+ */
+static size_t decode(const unsigned char *p, size_t left, struct vt_event *ev,
+		     uint64_t prev[CTX_NR][WORDS])
+{
+	uint64_t mask, z;
+	size_t n = 1, k;
+	unsigned ctx;
+
+	if (!left || p[0] >= CTX_NR)
+		return 0;
+	ctx = p[0];
+	if (!(k = get_varint(p + n, left - n, &mask)) || mask >> WORDS)
+		return 0;
+	n += k;
+	for (unsigned i = 0; i < WORDS; i++)
+		if (mask >> i & 1) {
+			if (!(k = get_varint(p + n, left - n, &z)))
+				return 0;
+			n += k;
+			prev[ctx][i] += (z >> 1) ^ (0 - (z & 1));
+		}
+	memcpy(ev, prev[ctx], sizeof(*ev));
+	return ctx_of(ev) == ctx ? n : 0;
+}
+
 /* ---- writer -------------------------------------------------------------- */
 
 static void writer_release(struct evlog_writer *w)
 {
-	if (w->spool_fd >= 0)
-		close(w->spool_fd);
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp[0])
+		unlink(w->tmp);		/* a named file where O_TMPFILE is missing */
 	free(w->meta);
 	free(w->buf);
-	w->spool_fd = -1;
+	free(w->prev);
+	w->fd = -1;
+	w->tmp[0] = '\0';
 	w->meta = NULL;
 	w->buf = NULL;
+	w->prev = NULL;
 	w->buf_len = w->buf_cap = 0;
 	w->live = false;
 }
@@ -221,30 +327,56 @@ int evlog_set_meta(struct evlog_writer *w, const char *meta_json, struct wl_erro
 	return 0;
 }
 
+/* PATH's directory into dir. */
+static void dir_of(char *dir, size_t len, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
 int evlog_create(struct evlog_writer *w, const char *path, const char *meta_json,
 		 struct wl_error *err)
 {
-	char spool[sizeof(w->path) + 16];
+	char dir[sizeof(w->path)];
 
 	memset(w, 0, sizeof(*w));
-	w->spool_fd = -1;
+	w->fd = -1;
 	if (strlen(path) + 16 > sizeof(w->path))
 		return wl_error_set(err, path, "", "cannot write: the path is too long");
 	snprintf(w->path, sizeof(w->path), "%s", path);
 	w->buf = malloc(SPOOL_BUF);
-	if (!w->buf)
+	w->prev = calloc(CTX_NR, sizeof(*w->prev));
+	if (!w->buf || !w->prev) {
+		writer_release(w);
 		return wl_error_set(err, path, "", "out of memory");
+	}
 	w->buf_cap = SPOOL_BUF;
-	/* beside PATH, so it fills the same file system; unlinked at once */
-	snprintf(spool, sizeof(spool), "%s.spool.XXXXXX", path);
-	w->spool_fd = mkostemp(spool, O_CLOEXEC);
-	if (w->spool_fd < 0) {
+	/*
+	 * The log is written in place, in a file without a name in PATH's
+	 * directory (the same file system): nothing to clean up whatever
+	 * happens to the process. It gets its name at commit.
+	 */
+	dir_of(dir, sizeof(dir), path);
+	w->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (w->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.XXXXXX", path);
+		w->fd = mkostemp(w->tmp, O_CLOEXEC);
+		if (w->fd < 0)
+			w->tmp[0] = '\0';
+	}
+	if (w->fd < 0 || lseek(w->fd, EVLOG_HEADER_SIZE, SEEK_SET) < 0) {
 		int e = errno;
 
 		writer_release(w);
 		return wl_error_set(err, path, "", "cannot write: %s", strerror(e));
 	}
-	unlink(spool);
+	w->hash = EVLOG_FNV_BASIS;
 	w->live = true;
 	if (meta_json && evlog_set_meta(w, meta_json, err)) {
 		writer_release(w);
@@ -259,19 +391,18 @@ static int flush_buf(struct evlog_writer *w)
 		errno = w->error;
 		return -1;
 	}
-	if (write_all(w->spool_fd, w->buf, w->buf_len)) {
+	w->hash = evlog_fnv1a(w->hash, w->buf, w->buf_len);
+	if (write_all(w->fd, w->buf, w->buf_len)) {
 		w->error = errno;
 		return -1;
 	}
+	w->records_len += w->buf_len;
 	w->buf_len = 0;
 	return 0;
 }
 
 int evlog_append(struct evlog_writer *w, const struct vt_event *ev, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)ev;
-	size_t left = n * sizeof(*ev);
-
 	if (!w->live) {
 		errno = EBADF;
 		return -1;
@@ -280,40 +411,11 @@ int evlog_append(struct evlog_writer *w, const struct vt_event *ev, size_t n)
 		errno = w->error;
 		return -1;
 	}
-	while (left) {
-		size_t room = w->buf_cap - w->buf_len, k = left < room ? left : room;
-
-		memcpy(w->buf + w->buf_len, p, k);
-		w->buf_len += k;
-		p += k;
-		left -= k;
-		if (w->buf_len == w->buf_cap && flush_buf(w))
+	for (size_t i = 0; i < n; i++) {
+		if (w->buf_cap - w->buf_len < ENC_MAX && flush_buf(w))
 			return -1;
-	}
-	w->nr_records += n;
-	return 0;
-}
-
-/* Copy the spooled records to fd after the metadata, hashing them into *h. */
-static int copy_records(struct evlog_writer *w, int fd, uint64_t *h)
-{
-	uint64_t total = w->nr_records * sizeof(struct vt_event), off = 0;
-
-	while (off < total) {
-		size_t want = total - off < w->buf_cap ? (size_t)(total - off) : w->buf_cap;
-		ssize_t got = pread(w->spool_fd, w->buf, want, (off_t)off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			if (!got)
-				errno = EIO;	/* the spool is shorter than what was appended */
-			return -1;
-		}
-		*h = evlog_fnv1a(*h, w->buf, (size_t)got);
-		if (write_all(fd, w->buf, (size_t)got))
-			return -1;
-		off += (uint64_t)got;
+		w->buf_len += encode(w->buf + w->buf_len, &ev[i], w->prev);
+		w->nr_records++;
 	}
 	return 0;
 }
@@ -322,15 +424,9 @@ static int copy_records(struct evlog_writer *w, int fd, uint64_t *h)
 static void sync_dir(const char *path)
 {
 	char dir[4096];
-	const char *slash = strrchr(path, '/');
 	int fd;
 
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dir_of(dir, sizeof(dir), path);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		fsync(fd);
@@ -338,13 +434,33 @@ static void sync_dir(const char *path)
 	}
 }
 
+/*
+ * Give the unnamed file a temporary name beside PATH (its own, made
+ * unique), to rename over PATH: a log replaces another in one step.
+ */
+static int name_it(struct evlog_writer *w)
+{
+	char proc[64];
+
+	if (w->tmp[0])
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
+	for (unsigned k = 0; k < 100; k++) {
+		snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.%d.%u", w->path, (int)getpid(), k);
+		if (!linkat(AT_FDCWD, proc, AT_FDCWD, w->tmp, AT_SYMLINK_FOLLOW))
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	w->tmp[0] = '\0';
+	return -1;
+}
+
 int evlog_commit(struct evlog_writer *w, struct wl_error *err)
 {
 	unsigned char hdr[EVLOG_HEADER_SIZE] = { 0 };
-	char tmp[sizeof(w->path) + 16];
 	const char *field = "records";
-	uint64_t h;
-	int fd = -1, e;
+	int e;
 
 	if (!w->live)
 		return wl_error_set(err, w->path, "", "the log was already committed or aborted");
@@ -356,19 +472,10 @@ int evlog_commit(struct evlog_writer *w, struct wl_error *err)
 		wl_error_set(err, w->path, "records", "cannot write: %s", strerror(errno));
 		goto fail;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", w->path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		wl_error_set(err, w->path, "", "cannot write: %s", strerror(errno));
-		goto fail;
-	}
-	/* header last, once the checksum is known */
-	h = evlog_fnv1a(EVLOG_FNV_BASIS, w->meta, w->meta_len);
+	/* the metadata after the records, and the header last, once the checksum is known */
 	field = "meta";
-	if (lseek(fd, EVLOG_HEADER_SIZE, SEEK_SET) < 0 || write_all(fd, w->meta, w->meta_len))
-		goto io;
-	field = "records";
-	if (copy_records(w, fd, &h))
+	w->hash = evlog_fnv1a(w->hash, w->meta, w->meta_len);
+	if (write_all(w->fd, w->meta, w->meta_len))
 		goto io;
 	memcpy(hdr + EVLOG_OFF_MAGIC, EVLOG_MAGIC, EVLOG_MAGIC_LEN);
 	put_le32(hdr + EVLOG_OFF_VERSION, EVLOG_VERSION);
@@ -376,29 +483,23 @@ int evlog_commit(struct evlog_writer *w, struct wl_error *err)
 	put_le32(hdr + EVLOG_OFF_RECORD_SIZE, sizeof(struct vt_event));
 	put_le32(hdr + EVLOG_OFF_META_LEN, (uint32_t)w->meta_len);
 	put_le64(hdr + EVLOG_OFF_NR_RECORDS, w->nr_records);
-	put_le64(hdr + EVLOG_OFF_CHECKSUM, h);
+	put_le64(hdr + EVLOG_OFF_CHECKSUM, w->hash);
+	put_le64(hdr + EVLOG_OFF_RECORDS_LEN, w->records_len);
 	field = "header";
-	if (pwrite(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+	if (pwrite(w->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
 		goto io;
 	field = "";
-	if (fchmod(fd, 0644) || fsync(fd))
+	if (fchmod(w->fd, 0644) || fsync(w->fd) || name_it(w))
 		goto io;
-	if (close(fd)) {
-		fd = -1;
+	if (rename(w->tmp, w->path))
 		goto io;
-	}
-	fd = -1;
-	if (rename(tmp, w->path))
-		goto io;
+	w->tmp[0] = '\0';
 	sync_dir(w->path);
 	writer_release(w);
 	return 0;
 io:
 	e = errno;
 	wl_error_set(err, w->path, field, "cannot write: %s", strerror(e));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
 fail:
 	writer_release(w);
 	return -1;
@@ -433,14 +534,15 @@ static const char *show_bytes(char *buf, size_t len, const unsigned char *p, siz
 	return buf;
 }
 
-/* Check the header and sizes; fill r's counts. */
+/* Check the header and sizes; fill r's counts and where the parts are. */
 static int check_layout(struct evlog_reader *r, const char *path, struct wl_error *err)
 {
 	const unsigned char *d = r->data;
 	size_t n = r->size < EVLOG_MAGIC_LEN ? r->size : EVLOG_MAGIC_LEN;
-	uint32_t header_size;
+	uint32_t header_size, flags;
 	uint64_t avail, want;
 	char got[WJ_QUOTED_LEN];
+	int reserved;
 
 	if (memcmp(d, EVLOG_MAGIC, n))
 		return wl_error_set(err, path, "magic",
@@ -450,9 +552,9 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 		return wl_error_set(err, path, "header", "truncated: the file holds %zu bytes, a header is %d",
 				    r->size, EVLOG_HEADER_SIZE);
 	r->version = get_le32(d + EVLOG_OFF_VERSION);
-	if (r->version != EVLOG_VERSION)
-		return wl_error_set(err, path, "version", "expected %d, got %" PRIu32 "%s", EVLOG_VERSION,
-				    r->version, r->version > EVLOG_VERSION ?
+	if (r->version != 1 && r->version != EVLOG_VERSION)
+		return wl_error_set(err, path, "version", "expected 1 or %d, got %" PRIu32 "%s",
+				    EVLOG_VERSION, r->version, r->version > EVLOG_VERSION ?
 				    " (written by a newer virtuoso?)" : "");
 	header_size = get_le32(d + EVLOG_OFF_HEADER_SIZE);
 	if (header_size != EVLOG_HEADER_SIZE)
@@ -463,7 +565,10 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 		return wl_error_set(err, path, "record_size",
 				    "expected %zu (sizeof(struct vt_event)), got %" PRIu32,
 				    sizeof(struct vt_event), r->record_size);
-	for (int i = EVLOG_OFF_RESERVED; i < EVLOG_HEADER_SIZE; i++)
+	reserved = r->version == 1 ? EVLOG_OFF_RECORDS_LEN : EVLOG_OFF_RESERVED;
+	if (r->version != 1 && (flags = get_le32(d + EVLOG_OFF_FLAGS)))
+		return wl_error_set(err, path, "flags", "expected 0, got 0x%" PRIx32, flags);
+	for (int i = reserved; i < EVLOG_HEADER_SIZE; i++)
 		if (d[i])
 			return wl_error_set(err, path, "reserved",
 					    "expected zero bytes, got 0x%02x at offset %d", d[i], i);
@@ -471,6 +576,27 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 	r->nr_records = get_le64(d + EVLOG_OFF_NR_RECORDS);
 	r->checksum = get_le64(d + EVLOG_OFF_CHECKSUM);
 	avail = r->size - EVLOG_HEADER_SIZE;
+	if (r->version != 1) {
+		/* version 2: the records, then the metadata */
+		r->records_len = get_le64(d + EVLOG_OFF_RECORDS_LEN);
+		if (avail < r->records_len)
+			return wl_error_set(err, path, "records",
+					    "truncated: header says %" PRIu64 " bytes of records, file "
+					    "holds %" PRIu64, r->records_len, avail);
+		avail -= r->records_len;
+		if (avail < r->meta_len)
+			return wl_error_set(err, path, "meta_len",
+					    "truncated: header says %" PRIu32 " bytes of metadata, "
+					    "file holds %" PRIu64, r->meta_len, avail);
+		if (avail > r->meta_len)
+			return wl_error_set(err, path, "meta",
+					    "header says %" PRIu32 " bytes of metadata, file holds %"
+					    PRIu64 ": %" PRIu64 " bytes after the metadata",
+					    r->meta_len, avail, avail - r->meta_len);
+		r->records = d + EVLOG_HEADER_SIZE;
+		r->meta_text = (const char *)r->records + r->records_len;
+		return 0;
+	}
 	if (avail < r->meta_len)
 		return wl_error_set(err, path, "meta_len",
 				    "truncated: header says %" PRIu32 " bytes of metadata, file holds %" PRIu64,
@@ -487,13 +613,15 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 				    "header says %" PRIu64 " records (%" PRIu64 " bytes), file holds %"
 				    PRIu64 " bytes: %" PRIu64 " bytes after the last record",
 				    r->nr_records, want, avail, avail - want);
+	r->meta_text = (const char *)d + EVLOG_HEADER_SIZE;
 	r->records = d + EVLOG_HEADER_SIZE + r->meta_len;
+	r->records_len = want;
 	return 0;
 }
 
 static int parse_meta(struct evlog_reader *r, const char *path, struct wl_error *err)
 {
-	const char *text = (const char *)r->data + EVLOG_HEADER_SIZE, *end = NULL;
+	const char *text = r->meta_text, *end = NULL;
 	char *buf, got[WJ_QUOTED_LEN];
 
 	if (memchr(text, '\0', r->meta_len))
@@ -522,6 +650,43 @@ static int parse_meta(struct evlog_reader *r, const char *path, struct wl_error 
 	return 0;
 }
 
+/* Back to the first record. */
+static void restart(struct evlog_reader *r)
+{
+	r->next = 0;
+	r->cursor = 0;
+	if (r->prev)
+		memset(r->prev, 0, CTX_NR * sizeof(*r->prev));
+}
+
+/*
+ * Version 2: decode every record once, so that a log whose records do not
+ * decode, or decode to another count than its header's, is refused at open
+ * as a cut one is.
+ */
+static int check_records(struct evlog_reader *r, const char *path, struct wl_error *err)
+{
+	struct vt_event ev;
+	uint64_t i = 0;
+	size_t k;
+
+	if (!(r->prev = calloc(CTX_NR, sizeof(*r->prev))))
+		return wl_error_set(err, path, "records", "out of memory");
+	while (r->cursor < r->records_len) {
+		k = decode(r->records + r->cursor, r->records_len - r->cursor, &ev, r->prev);
+		if (!k)
+			return wl_error_set(err, path, "records", "record %" PRIu64 " at byte %zu of "
+					    "the records does not decode", i, r->cursor);
+		r->cursor += k;
+		i++;
+	}
+	if (i != r->nr_records)
+		return wl_error_set(err, path, "records", "header says %" PRIu64 " records, the "
+				    "records hold %" PRIu64, r->nr_records, i);
+	restart(r);
+	return 0;
+}
+
 int evlog_open(struct evlog_reader *r, const char *path, struct wl_error *err)
 {
 	char *text;
@@ -535,6 +700,7 @@ int evlog_open(struct evlog_reader *r, const char *path, struct wl_error *err)
 	r->size = len;
 	if (check_layout(r, path, err))
 		goto fail;
+	/* both versions hash everything after the header, in file order */
 	h = evlog_fnv1a(EVLOG_FNV_BASIS, r->data + EVLOG_HEADER_SIZE, r->size - EVLOG_HEADER_SIZE);
 	if (h != r->checksum) {
 		wl_error_set(err, path, "checksum",
@@ -544,32 +710,60 @@ int evlog_open(struct evlog_reader *r, const char *path, struct wl_error *err)
 	}
 	if (parse_meta(r, path, err))
 		goto fail;
+	if (r->version != 1 && check_records(r, path, err))
+		goto fail;
 	return 0;
 fail:
 	evlog_close(r);
 	return -1;
 }
 
-int evlog_get(const struct evlog_reader *r, uint64_t i, struct vt_event *ev)
+int evlog_next(struct evlog_reader *r, struct vt_event *ev)
+{
+	size_t k;
+
+	if (r->next >= r->nr_records)
+		return 0;
+	if (r->version == 1) {
+		memcpy(ev, r->records + r->next * r->record_size, sizeof(*ev));
+	} else {
+		/* checked whole at open: every record decodes */
+		k = decode(r->records + r->cursor, r->records_len - r->cursor, ev, r->prev);
+		if (!k)
+			return 0;
+		r->cursor += k;
+	}
+	r->next++;
+	return 1;
+}
+
+int evlog_get(struct evlog_reader *r, uint64_t i, struct vt_event *ev)
 {
 	if (i >= r->nr_records)
 		return -1;
-	memcpy(ev, r->records + i * r->record_size, sizeof(*ev));
+	if (r->version == 1) {
+		memcpy(ev, r->records + i * r->record_size, sizeof(*ev));
+		return 0;
+	}
+	/* records are coded one against the other: read on from the start, or from here */
+	if (i < r->next)
+		restart(r);
+	while (r->next <= i)
+		if (evlog_next(r, ev) <= 0)
+			return -1;
 	return 0;
 }
 
-int evlog_next(struct evlog_reader *r, struct vt_event *ev)
+void evlog_rewind(struct evlog_reader *r)
 {
-	if (evlog_get(r, r->next, ev))
-		return 0;
-	r->next++;
-	return 1;
+	restart(r);
 }
 
 void evlog_close(struct evlog_reader *r)
 {
 	cJSON_Delete(r->meta);
 	free(r->data);
+	free(r->prev);
 	memset(r, 0, sizeof(*r));
 }
 

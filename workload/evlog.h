@@ -7,27 +7,34 @@
  * the comparison reads both. This header is the contract between them, on
  * the shared floor because both worlds write it.
  *
- * The format (version 1)
- * ----------------------
+ * The format (version 2; version 1 is still read)
+ * -------------------------------------------------
  *
  * A log is three parts, back to back, nothing before or after:
  *
  *	header		64 bytes
+ *	records		records_len bytes: nr_records records, coded (below)
  *	metadata	meta_len bytes of JSON text
- *	records		nr_records * record_size bytes
+ *
+ * Version 1 put the metadata before the records and stored each record as
+ * its 88 bytes (records_len = nr_records * 88, not in the header).
  *
  * The header. Integers are little-endian, at these offsets:
  *
  *	offset size field	value
  *	     0    8 magic	"VRTEVLOG" (no terminating NUL)
- *	     8    4 version	EVLOG_VERSION (1)
+ *	     8    4 version	EVLOG_VERSION (2), or 1
  *	    12    4 header_size	EVLOG_HEADER_SIZE (64)
- *	    16    4 record_size	sizeof(struct vt_event) (88)
- *	    20    4 meta_len	bytes of metadata that follow the header
- *	    24    8 nr_records	records that follow the metadata
- *	    32    8 checksum	FNV-1a 64 of the metadata bytes, then of the
- *				record bytes (one running hash, not two)
- *	    40   24 reserved	zero
+ *	    16    4 record_size	sizeof(struct vt_event) (88), as decoded
+ *	    20    4 meta_len	bytes of metadata
+ *	    24    8 nr_records	records in the log
+ *	    32    8 checksum	FNV-1a 64 of every byte after the header, in
+ *				file order (one running hash): version 2 the
+ *				records then the metadata, version 1 the
+ *				metadata then the records
+ *	    40    8 records_len	bytes of records (version 1: reserved, zero)
+ *	    48    4 flags	zero (version 1: reserved, zero)
+ *	    52   12 reserved	zero
  *
  * The header itself is not hashed; a reader checks every one of its fields
  * instead (the reserved bytes must be zero), so a damaged header is refused
@@ -35,6 +42,24 @@
  * EVLOG_FNV_BASIS (0xcbf29ce484222325), and for each byte b, h = (h ^ b) *
  * EVLOG_FNV_PRIME (0x100000001b3) modulo 2^64. The hash of no bytes is the
  * basis, so an empty log (meta "{}" aside) still has a checksum to check.
+ *
+ * A record is struct vt_event (workload/event.h) as 11 little-endian 64-bit
+ * words, coded against the previous record of its context: its type, or
+ * one context for a type this tool has no name for (VT_TYPE_NR); every
+ * context starts from all-zero words. The code of a record:
+ *
+ *	1 byte		the context (0 .. VT_TYPE_NR)
+ *	varint		mask: bit i set when word i differs from the context's
+ *			previous record
+ *	varints		for each set bit, lowest first, the difference
+ *			(word - previous, modulo 2^64) zigzagged: (d << 1) ^
+ *			(d >> 63, arithmetic)
+ *
+ * Varints are LEB128: 7 bits a byte, low first, the high bit set on every
+ * byte but the last; at most 10 bytes. The decoded record's type must be
+ * its context's. A 4 KiB fault after another takes 10 to 20 bytes where
+ * version 1 took 88. A reader decodes every record once at open, so a log
+ * whose records do not decode, or do not come to nr_records, is refused.
  *
  * The metadata is one JSON object, UTF-8, no NUL byte, no terminator counted
  * in meta_len. The writer's caller builds it; the log checks only that it is
@@ -59,15 +84,16 @@
  *
  * The records are struct vt_event (workload/event.h) exactly as the kernel
  * side sent them: the in-memory layout of an x86-64 (little-endian, LP64)
- * host, record_size bytes each, in the order they were appended (the order
- * the ring buffer delivered them; ts is not sorted across CPUs). A reader
- * refuses a record_size other than its own sizeof(struct vt_event): a change
- * of struct vt_event's layout is a change of EVLOG_VERSION.
+ * host, in the order they were appended (the order the ring buffer
+ * delivered them; ts is not sorted across CPUs). A reader refuses a
+ * record_size other than its own sizeof(struct vt_event): a change of
+ * struct vt_event's layout is a change of EVLOG_VERSION.
  *
- * A log is whole or absent: the writer builds it under a temporary name in
- * the same directory and renames it into place once complete and synced,
- * so a reader that finds PATH finds a whole log. A reader still checks the
- * exact size and the checksum, because files get copied, cut and damaged.
+ * A log is whole or absent: the writer builds it in a file without a name
+ * in the same directory, names it once complete and synced and renames it
+ * into place, so a reader that finds PATH finds a whole log. A reader still
+ * checks the exact size and the checksum, because files get copied, cut and
+ * damaged.
  */
 #ifndef WORKLOAD_EVLOG_H
 #define WORKLOAD_EVLOG_H
@@ -90,7 +116,7 @@
 
 #define EVLOG_MAGIC		"VRTEVLOG"	/* 8 bytes at offset 0 */
 #define EVLOG_MAGIC_LEN		8
-#define EVLOG_VERSION		1
+#define EVLOG_VERSION		2
 #define EVLOG_HEADER_SIZE	64
 #define EVLOG_FNV_BASIS		UINT64_C(0xcbf29ce484222325)
 #define EVLOG_FNV_PRIME		UINT64_C(0x100000001b3)
@@ -103,7 +129,9 @@
 #define EVLOG_OFF_META_LEN	20
 #define EVLOG_OFF_NR_RECORDS	24
 #define EVLOG_OFF_CHECKSUM	32
-#define EVLOG_OFF_RESERVED	40
+#define EVLOG_OFF_RECORDS_LEN	40
+#define EVLOG_OFF_FLAGS		48
+#define EVLOG_OFF_RESERVED	52
 
 /* Continue an FNV-1a 64 hash h over n bytes; start with EVLOG_FNV_BASIS. */
 uint64_t evlog_fnv1a(uint64_t h, const void *p, size_t n);
@@ -140,15 +168,14 @@ const char *vt_rss_member_name(unsigned member);
  *	if (evlog_set_meta(&w, meta_text, &err) || evlog_commit(&w, &err))
  *		... (commit released w; on a set_meta error, evlog_abort(&w))
  *
- * Records are appended before the metadata is known, but the format puts the
- * metadata first. So the writer spools records (through a 1 MiB buffer) to
- * an anonymous file in PATH's directory: created with mkstemp and unlinked at
- * once, so that it vanishes whatever happens to the process. evlog_commit()
- * then writes PATH.tmp.XXXXXX: the header, the metadata given last, and the
- * records copied from the spool while hashing them; it fsyncs that file,
- * renames it to PATH and fsyncs the directory. Commit reads the records back
- * once (from the page cache, as a rule); append does nothing but a memcpy,
- * and a write(2) per MiB.
+ * Records are coded as they are appended, into a 1 MiB buffer that is
+ * hashed and written, when full, to the log itself: a file opened with
+ * O_TMPFILE in PATH's directory, which has no name and so vanishes whatever
+ * happens to the process (where the file system lacks O_TMPFILE, a file
+ * PATH.tmp.XXXXXX, removed on abort). evlog_commit() writes the metadata
+ * after the records and the header at the front, fsyncs, gives the file a
+ * temporary name, renames it to PATH and fsyncs the directory. Nothing is
+ * read back.
  *
  * The metadata may be given to evlog_create() or to evlog_set_meta(), any
  * number of times before the commit: the last one given is written. It must
@@ -162,14 +189,16 @@ const char *vt_rss_member_name(unsigned member);
  */
 struct evlog_writer {
 	char path[4096];	/* the final name */
-	int spool_fd;		/* the records, unlinked */
+	char tmp[4160];		/* the file's temporary name, or "" (none yet) */
+	int fd;			/* the log being written */
 	bool live;		/* created, not yet committed or aborted */
-	int error;		/* errno of the first failed spool write, sticky */
+	int error;		/* errno of the first failed write, sticky */
 	char *meta;		/* NUL-terminated copy of the metadata, or NULL */
 	size_t meta_len;
-	unsigned char *buf;	/* records not yet written to the spool */
+	unsigned char *buf;	/* coded records not yet written */
 	size_t buf_len, buf_cap;
-	uint64_t nr_records;
+	uint64_t nr_records, records_len, hash;
+	uint64_t (*prev)[11];	/* each context's previous record, as words */
 };
 
 /*
@@ -184,9 +213,9 @@ int evlog_create(struct evlog_writer *w, const char *path, const char *meta_json
 int evlog_set_meta(struct evlog_writer *w, const char *meta_json, struct wl_error *err);
 
 /*
- * Append n records. Buffered: cheap enough for a ring-buffer callback.
- * Returns -1 (errno set) when the spool cannot be written; the error is
- * also kept, and evlog_commit() reports it.
+ * Append n records. Coded and buffered: cheap enough for a ring-buffer
+ * callback. Returns -1 (errno set) when the log cannot be written; the
+ * error is also kept, and evlog_commit() reports it.
  */
 int evlog_append(struct evlog_writer *w, const struct vt_event *ev, size_t n);
 
@@ -229,19 +258,21 @@ int evlog_rewrite_meta(const char *path, const char *meta_json, struct wl_error 
  *	evlog_close(&r);
  *
  * evlog_open() reads the whole file into memory and checks it before
- * returning: the magic, version, header_size, record_size, the reserved
- * bytes, meta_len and nr_records against the file's exact size, the
- * checksum, and that the metadata is a JSON object. Each error is one line
- * naming the file and the header field (wl_error path):
+ * returning: the magic, version (1 or 2), header_size, record_size, flags,
+ * the reserved bytes, records_len and meta_len (version 1: nr_records)
+ * against the file's exact size, the checksum, that the metadata is a JSON
+ * object, and (version 2) that the records decode to nr_records. Each error
+ * is one line naming the file and the header field (wl_error path):
  *
  *	FILE: cannot read: No such file or directory
  *	FILE: magic: expected "VRTEVLOG", got "{\n  \"nam": not a virtuoso event log
- *	FILE: version: expected 1, got 2
+ *	FILE: version: expected 1 or 2, got 3 (written by a newer virtuoso?)
  *	FILE: header: truncated: the file holds 40 bytes, a header is 64
+ *	FILE: records: truncated: header says 880 bytes of records, file holds 800
  *	FILE: meta_len: truncated: header says 312 bytes of metadata, file holds 100
- *	FILE: records: truncated: header says 10 records (880 bytes), file holds 800 bytes
- *	FILE: records: header says 10 records (880 bytes), file holds 900 bytes: 20 bytes after the last record
+ *	FILE: meta: header says 20 bytes of metadata, file holds 21: 1 bytes after the metadata
  *	FILE: checksum: mismatch: header says 0x..., the contents hash to 0x...: the log is corrupted
+ *	FILE: records: record 3 at byte 41 of the records does not decode
  *	FILE: meta: expected a JSON object: line 1, column 3: expected valid JSON, got '...'
  *
  * On error r holds nothing to release (evlog_close on it is harmless).
@@ -251,10 +282,13 @@ struct evlog_reader {
 	unsigned char *data;	/* the whole file */
 	size_t size;
 	uint32_t version, record_size, meta_len;
-	uint64_t nr_records, checksum;
+	uint64_t nr_records, checksum, records_len;
 	const unsigned char *records;	/* into data */
+	const char *meta_text;		/* into data */
 	cJSON *meta;
 	uint64_t next;		/* index evlog_next returns next */
+	size_t cursor;		/* version 2: byte of the records where it is */
+	uint64_t (*prev)[11];	/* version 2: each context's previous record */
 };
 
 int evlog_open(struct evlog_reader *r, const char *path, struct wl_error *err);
@@ -269,7 +303,7 @@ static inline const cJSON *evlog_meta(const struct evlog_reader *r)
 static inline const char *evlog_meta_text(const struct evlog_reader *r, size_t *len)
 {
 	*len = r->meta_len;
-	return (const char *)r->data + EVLOG_HEADER_SIZE;
+	return r->meta_text;
 }
 
 static inline uint64_t evlog_nr_records(const struct evlog_reader *r)
@@ -280,14 +314,15 @@ static inline uint64_t evlog_nr_records(const struct evlog_reader *r)
 /* Copy the next record into ev: 1, or 0 after the last one. */
 int evlog_next(struct evlog_reader *r, struct vt_event *ev);
 
-/* Copy record i into ev: 0, or -1 when i >= nr_records. */
-int evlog_get(const struct evlog_reader *r, uint64_t i, struct vt_event *ev);
+/*
+ * Copy record i into ev: 0, or -1 when i >= nr_records. Version 2 reads on
+ * from where evlog_next is (from the first record when i is behind it):
+ * cheap in order, costly at random. evlog_next then goes on after i.
+ */
+int evlog_get(struct evlog_reader *r, uint64_t i, struct vt_event *ev);
 
 /* Start evlog_next over from the first record. */
-static inline void evlog_rewind(struct evlog_reader *r)
-{
-	r->next = 0;
-}
+void evlog_rewind(struct evlog_reader *r);
 
 void evlog_close(struct evlog_reader *r);
 

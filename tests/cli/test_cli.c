@@ -322,8 +322,8 @@ Test(cli, sim_names_the_event_log_it_could_not_write)
 		cr_assert_not_null(f);
 		fprintf(f, "{\"mimicos\": {\"mode\": \"%s\"}}\n", modes[i]);
 		fclose(f);
-		/* 4 KiB per file: the log's records (88 bytes each) do not fit */
-		run_limited(&r, 4096, (const char *const[]){ "sim", spec, "-o", out, "--config", cfg,
+		/* 1 KiB per file: the log's 256 fault records (about 10 bytes each) do not fit */
+		run_limited(&r, 1024, (const char *const[]){ "sim", spec, "-o", out, "--config", cfg,
 							     "--functional", NULL });
 		cr_expect_eq(r.status, 1, "%s: %d: %s", modes[i], r.status, r.err);
 		cr_expect_eq(run_lines(r.err), 1, "%s: %s", modes[i], r.err);
