@@ -4,11 +4,11 @@
  * and huge_memory.c (the PMD level, splits) provide these; khugepaged.c and
  * the policy modules use them.
  *
- * Folio pointers: folios live by value in an open-addressing table
- * (struct folio_table), so a pointer stays valid only until the next
- * folio_record()/vma_alloc_folio() (the table may grow) or the next erase
- * (folio_put_refs() that frees, folio_forget(): entries move back). Look a
- * folio up again (pfn_folio()) after either.
+ * Folio pointers: folios live by value in the sectioned mem_map (struct
+ * folio_table), at their head pfn's slot, so a pointer stays valid until
+ * the folio is freed (folio_put_refs() that frees, folio_forget()); after
+ * that the slot may hold another folio. Look a folio up again
+ * (pfn_folio()) when in doubt.
  */
 #ifndef MIMICOS_INTERNAL_H
 #define MIMICOS_INTERNAL_H

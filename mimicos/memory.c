@@ -17,71 +17,56 @@
 /* ---------------------------------------------------------------------- */
 /* Folios.                                                                 */
 
-static size_t folio_slot(const struct folio_table *t, unsigned long pfn)
+/* The slot of pfn, making its section when 'make'; NULL when none (or out of memory). */
+static struct folio *folio_slot(struct folio_table *t, unsigned long pfn, bool make)
 {
-	return (size_t)((pfn * 0x9e3779b97f4a7c15ULL) >> t->shift);
-}
+	size_t sec = pfn >> FOLIO_SECTION_SHIFT;
 
-static int folio_table_grow(struct folio_table *t)
-{
-	struct folio_table n = { .cap = t->cap ? t->cap * 2 : 1024 };
-	size_t i;
+	if (sec >= t->nr_sections || !t->sections[sec]) {
+		struct folio *f;
 
-	n.shift = 64 - (unsigned int)__builtin_ctzl(n.cap);
-	n.slots = malloc(n.cap * sizeof(*n.slots));
-	if (!n.slots)
-		return -ENOMEM;
-	for (i = 0; i < n.cap; i++)
-		n.slots[i].pfn = PFN_NONE;
-	for (i = 0; i < t->cap; i++) {
-		size_t j;
+		if (!make)
+			return NULL;
+		if (sec >= t->nr_sections) {
+			size_t n = t->nr_sections ? t->nr_sections : 8;
+			struct folio **ns;
 
-		if (t->slots[i].pfn == PFN_NONE)
-			continue;
-		for (j = folio_slot(&n, t->slots[i].pfn); n.slots[j].pfn != PFN_NONE;
-		     j = (j + 1) & (n.cap - 1))
-			;
-		n.slots[j] = t->slots[i];
+			while (n <= sec)
+				n *= 2;
+			if (!(ns = realloc(t->sections, n * sizeof(*ns))))
+				return NULL;
+			memset(ns + t->nr_sections, 0, (n - t->nr_sections) * sizeof(*ns));
+			t->sections = ns;
+			t->nr_sections = n;
+		}
+		if (!(f = malloc(FOLIO_SECTION_PAGES * sizeof(*f))))
+			return NULL;
+		for (size_t i = 0; i < FOLIO_SECTION_PAGES; i++)
+			f[i].pfn = PFN_NONE;
+		t->sections[sec] = f;
 	}
-	n.nr = t->nr;
-	free(t->slots);
-	*t = n;
-	return 0;
+	return &t->sections[sec][pfn & (FOLIO_SECTION_PAGES - 1)];
 }
 
 static struct folio *folio_lookup(struct mimicos *os, unsigned long head)
 {
-	struct folio_table *t = &os->folios;
-	size_t j;
+	struct folio *f = folio_slot(&os->folios, head, false);
 
-	if (!t->cap)
-		return NULL;
-	for (j = folio_slot(t, head); t->slots[j].pfn != PFN_NONE; j = (j + 1) & (t->cap - 1))
-		if (t->slots[j].pfn == head)
-			return &t->slots[j];
-	return NULL;
+	return f && f->pfn == head ? f : NULL;
 }
 
-/* Remove a record, shifting the probe chain back (no tombstones). */
 static void folio_table_erase(struct folio_table *t, struct folio *f)
 {
-	size_t i = (size_t)(f - t->slots), j = i;
+	f->pfn = PFN_NONE;
+	t->nr--;
+}
 
-	for (;;) {
-		size_t k;
-
-		t->slots[i].pfn = PFN_NONE;
-		do {
-			j = (j + 1) & (t->cap - 1);
-			if (t->slots[j].pfn == PFN_NONE) {
-				t->nr--;
-				return;
-			}
-			k = folio_slot(t, t->slots[j].pfn);
-		} while (i <= j ? (i < k && k <= j) : (i < k || k <= j));
-		t->slots[i] = t->slots[j];
-		i = j;
-	}
+static void folio_table_release(struct folio_table *t)
+{
+	for (size_t i = 0; i < t->nr_sections; i++)
+		free(t->sections[i]);
+	free(t->sections);
+	memset(t, 0, sizeof(*t));
 }
 
 struct folio *pfn_folio(struct mimicos *os, unsigned long pfn)
@@ -99,17 +84,13 @@ struct folio *pfn_folio(struct mimicos *os, unsigned long pfn)
 
 struct folio *folio_record(struct mimicos *os, unsigned long pfn, unsigned int order)
 {
-	struct folio_table *t = &os->folios;
-	struct folio *f;
-	size_t j;
+	struct folio *f = folio_slot(&os->folios, pfn, true);
 
-	if ((t->nr + 1) * 4 > t->cap * 3 && folio_table_grow(t))
+	if (!f)
 		return NULL;
-	for (j = folio_slot(t, pfn); t->slots[j].pfn != PFN_NONE; j = (j + 1) & (t->cap - 1))
-		mimicos_check(t->slots[j].pfn != pfn, "pfn %#lx recorded twice", pfn);
-	f = &t->slots[j];
+	mimicos_check(f->pfn == PFN_NONE, "pfn %#lx recorded twice", pfn);
 	*f = (struct folio){ .pfn = pfn, .order = (uint8_t)order, .refcount = 1 };
-	t->nr++;
+	os->folios.nr++;
 	return f;
 }
 
@@ -121,15 +102,14 @@ void folio_forget(struct mimicos *os, struct folio *f)
 
 struct folio *vma_alloc_folio(struct mimicos *os, gfp_t gfp, unsigned int order)
 {
-	struct folio_table *t = &os->folios;
-	long pfn;
+	long pfn = __alloc_pages(&os->zone, gfp, order, os->cpu);
+	struct folio *f;
 
-	if ((t->nr + 1) * 4 > t->cap * 3 && folio_table_grow(t))
-		return NULL;
-	pfn = __alloc_pages(&os->zone, gfp, order, os->cpu);
 	if (pfn < 0)
 		return NULL;
-	return folio_record(os, (unsigned long)pfn, order);
+	if (!(f = folio_record(os, (unsigned long)pfn, order)))
+		__free_pages(&os->zone, (unsigned long)pfn, order, os->cpu);
+	return f;
 }
 
 /* folio_put(): drop a reference; the last one frees the pages. */
@@ -297,7 +277,7 @@ void mimicos_release(struct mimicos *os)
 {
 	if (os->policy && os->policy->release)
 		os->policy->release(os);
-	free(os->folios.slots);
+	folio_table_release(&os->folios);
 	free(os->deferred_split.pfns);
 	lru_batches_release(os);
 	physmem_release(&os->physmem);

@@ -62,12 +62,20 @@ struct mimicos_event_sink {
 /* Stamp ev (ts = os->now_ns, phase = os->phase) and send it; os->events.event must be set. */
 void mimicos_emit(struct mimicos *os, struct vt_event *ev);
 
-/* The folios in use, by head pfn (open addressing). */
+/*
+ * The folios in use, by head pfn: Linux's mem_map, a struct per page frame,
+ * in sections of FOLIO_SECTION_PAGES frames allocated when a frame of
+ * theirs is first recorded (SPARSEMEM's idea), so that a simulated machine
+ * pays only for the memory it uses. A slot holds a folio when its pfn is
+ * the slot's own (a head), PFN_NONE otherwise.
+ */
+#define FOLIO_SECTION_SHIFT	15	/* 32768 frames: 128 MiB */
+#define FOLIO_SECTION_PAGES	(1UL << FOLIO_SECTION_SHIFT)
+
 struct folio_table {
-	struct folio *slots;
-	size_t cap;		/* power of two (or 0) */
-	size_t nr;
-	unsigned int shift;
+	struct folio **sections;	/* by pfn >> FOLIO_SECTION_SHIFT; NULL: none yet */
+	size_t nr_sections;
+	size_t nr;			/* folios recorded */
 };
 
 /*
