@@ -857,44 +857,44 @@ static int collect_stats(struct driver_state *st)
 	return 0;
 }
 
-/* The log's metadata, now that the run is known (as `virtuoso linux` writes it). */
-static int write_log_meta(const struct driver_run *run, const char *path,
-			  struct wl_error *err)
+/* The run's description into the log's metadata (evlog_update_meta()'s edit). */
+static int add_run_meta(cJSON *meta, void *ctx)
 {
+	const struct driver_run *run = ctx;
 	const struct wl_spec *s = run->spec;
-	struct wl_error rerr;
-	struct evlog_reader r;
-	cJSON *meta, *a, *o;
-	char *text;
-	int ret;
+	cJSON *a, *o;
 
-	if (evlog_open(&r, path, &rerr))
-		return wl_error_set(err, path, "", "MimicOS's event log: %s", rerr.msg);
-	meta = cJSON_Duplicate(evlog_meta(&r), 1);
-	evlog_close(&r);
-	if (!meta)
-		return wl_error_set(err, path, "", "out of memory");
-	cJSON_AddStringToObject(meta, "workload", s->name);
-	a = cJSON_AddArrayToObject(meta, "regions");
+	if (!cJSON_AddStringToObject(meta, "workload", s->name) ||
+	    !(a = cJSON_AddArrayToObject(meta, "regions")))
+		return -1;
 	for (size_t i = 0; i < s->nr_regions; i++) {
-		o = cJSON_CreateObject();
+		if (!(o = cJSON_CreateObject()))
+			return -1;
 		cJSON_AddStringToObject(o, "name", s->regions[i].name);
 		cJSON_AddNumberToObject(o, "start", (double)run->regions[i].start);
 		cJSON_AddNumberToObject(o, "size", (double)s->regions[i].size);
 		cJSON_AddItemToArray(a, o);
 	}
-	a = cJSON_AddArrayToObject(meta, "phases");
+	if (!(a = cJSON_AddArrayToObject(meta, "phases")))
+		return -1;
 	for (size_t i = 0; i < s->nr_phases; i++) {
 		o = side_phase_json(a, s, i, run->phases[i].runtime_ns, run->phases[i].faults);
+		if (!o)
+			return -1;
 		cJSON_AddNumberToObject(o, "start_ns", (double)run->phases[i].start_ns);
 	}
-	text = cJSON_PrintUnformatted(meta);
-	cJSON_Delete(meta);
-	if (!text)
-		return wl_error_set(err, path, "", "out of memory");
-	ret = evlog_rewrite_meta(path, text, err);
-	free(text);
-	return ret;
+	return 0;
+}
+
+/* The log's metadata, now that the run is known (as `virtuoso linux` writes it). */
+static int write_log_meta(const struct driver_run *run, const char *path,
+			  struct wl_error *err)
+{
+	struct wl_error rerr = { 0 };
+
+	if (evlog_update_meta(path, add_run_meta, (void *)run, &rerr))
+		return wl_error_set(err, path, "", "MimicOS's event log: %s", rerr.msg);
+	return 0;
 }
 
 /*

@@ -687,7 +687,8 @@ static int check_records(struct evlog_reader *r, const char *path, struct wl_err
 	return 0;
 }
 
-int evlog_open(struct evlog_reader *r, const char *path, struct wl_error *err)
+/* evlog_open(), the records decoded to check them only when 'decode'. */
+static int open_log(struct evlog_reader *r, const char *path, bool decode, struct wl_error *err)
 {
 	char *text;
 	size_t len;
@@ -710,12 +711,17 @@ int evlog_open(struct evlog_reader *r, const char *path, struct wl_error *err)
 	}
 	if (parse_meta(r, path, err))
 		goto fail;
-	if (r->version != 1 && check_records(r, path, err))
+	if (decode && r->version != 1 && check_records(r, path, err))
 		goto fail;
 	return 0;
 fail:
 	evlog_close(r);
 	return -1;
+}
+
+int evlog_open(struct evlog_reader *r, const char *path, struct wl_error *err)
+{
+	return open_log(r, path, true, err);
 }
 
 int evlog_next(struct evlog_reader *r, struct vt_event *ev)
@@ -767,22 +773,102 @@ void evlog_close(struct evlog_reader *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int evlog_rewrite_meta(const char *path, const char *meta_json, struct wl_error *err)
+/*
+ * The log r (read from path, version 2) again with metadata 'meta': its
+ * records' bytes as they are, the checksum carried on over the new
+ * metadata, written beside path and renamed over it.
+ */
+static int rewrite_v2(const struct evlog_reader *r, const char *path, const char *meta,
+		      size_t len, struct wl_error *err)
 {
-	struct evlog_reader r;
+	unsigned char hdr[EVLOG_HEADER_SIZE];
+	char tmp[4200];
+	uint64_t h;
+	int fd, e;
+
+	if (check_meta(path, meta, len, err))
+		return -1;
+	h = evlog_fnv1a(EVLOG_FNV_BASIS, r->records, r->records_len);
+	h = evlog_fnv1a(h, meta, len);
+	memcpy(hdr, r->data, sizeof(hdr));
+	put_le32(hdr + EVLOG_OFF_META_LEN, (uint32_t)len);
+	put_le64(hdr + EVLOG_OFF_CHECKSUM, h);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
+	if (write_all(fd, hdr, sizeof(hdr)) || write_all(fd, r->records, r->records_len) ||
+	    write_all(fd, meta, len) || fchmod(fd, 0644) || fsync(fd))
+		goto io;
+	if (close(fd)) {
+		fd = -1;
+		goto io;
+	}
+	fd = -1;
+	if (rename(tmp, path))
+		goto io;
+	sync_dir(path);
+	return 0;
+io:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return wl_error_set(err, path, "", "cannot write: %s", strerror(e));
+}
+
+/* Version 1: through a writer, which writes version 2. */
+static int rewrite_v1(struct evlog_reader *r, const char *path, const char *meta_json,
+		      struct wl_error *err)
+{
 	struct evlog_writer w;
 	struct vt_event ev;
 	int n;
 
-	if (evlog_open(&r, path, err))
+	if (evlog_create(&w, path, meta_json, err))
 		return -1;
-	if (evlog_create(&w, path, meta_json, err)) {
-		evlog_close(&r);
-		return -1;
-	}
-	while ((n = evlog_next(&r, &ev)) > 0)
+	evlog_rewind(r);
+	while ((n = evlog_next(r, &ev)) > 0)
 		if (evlog_append(&w, &ev, 1))
 			break;
-	evlog_close(&r);
 	return evlog_commit(&w, err);
+}
+
+static int rewrite(struct evlog_reader *r, const char *path, const char *meta_json,
+		   struct wl_error *err)
+{
+	return r->version == 1 ? rewrite_v1(r, path, meta_json, err) :
+	       rewrite_v2(r, path, meta_json, strlen(meta_json), err);
+}
+
+int evlog_rewrite_meta(const char *path, const char *meta_json, struct wl_error *err)
+{
+	struct evlog_reader r;
+	int ret;
+
+	if (open_log(&r, path, false, err))
+		return -1;
+	ret = rewrite(&r, path, meta_json, err);
+	evlog_close(&r);
+	return ret;
+}
+
+int evlog_update_meta(const char *path, int (*edit)(cJSON *meta, void *ctx), void *ctx,
+		      struct wl_error *err)
+{
+	struct evlog_reader r;
+	char *text;
+	int ret;
+
+	if (open_log(&r, path, false, err))
+		return -1;
+	if ((ret = edit(r.meta, ctx))) {
+		evlog_close(&r);
+		return wl_error_set(err, path, "meta", "cannot add to it: out of memory");
+	}
+	text = cJSON_PrintUnformatted(r.meta);
+	ret = text ? rewrite(&r, path, text, err) : wl_error_set(err, path, "meta", "out of memory");
+	free(text);
+	evlog_close(&r);
+	return ret;
 }

@@ -238,11 +238,20 @@ void evlog_abort(struct evlog_writer *w);
 
 /*
  * Replace the metadata of the whole log at PATH with meta_json (a JSON
- * object), keeping its records: read and checked as evlog_open() does, then
- * written again through a writer (so atomically). For a writer that knows
- * the run's description only after another process wrote the records.
+ * object), keeping its records: read and checked as evlog_open() does (its
+ * checksum; the records are kept as bytes, not decoded), then written again
+ * beside PATH and renamed over it (so atomically). A version 1 log is
+ * written again as version 2. For a writer that knows the run's
+ * description only after another process wrote the records.
  */
 int evlog_rewrite_meta(const char *path, const char *meta_json, struct wl_error *err);
+
+/*
+ * evlog_rewrite_meta() with the log's own metadata as edit() leaves it
+ * (edit returns non-zero when out of memory): one read and one write.
+ */
+int evlog_update_meta(const char *path, int (*edit)(cJSON *meta, void *ctx), void *ctx,
+		      struct wl_error *err);
 
 /*
  * Reading

@@ -1187,3 +1187,62 @@ Test(evlog, dump_refuses_metadata_regions_it_cannot_read)
 	cr_assert_eq(strncmp(r.err, want, strlen(want)), 0, "%s", r.err);
 	cr_assert_eq(lines(r.err), 1, "%s", r.err);
 }
+
+static int add_x(cJSON *meta, void *ctx)
+{
+	(void)ctx;
+	return cJSON_AddNumberToObject(meta, "x", 1) ? 0 : -1;
+}
+
+Test(evlog, new_metadata_keeps_the_records_bytes_and_version_1_becomes_2)
+{
+	const char *dir = tmp_dir(), *path = small_log(dir), *v1 = in_dir(dir, "v1.evlog");
+	size_t len0, len1, mlen = strlen(small_meta), rlen;
+	unsigned char *b0 = read_all(path, &len0), *b1;
+	struct evlog_reader r;
+	struct wl_error err;
+	struct vt_event ev[2], got;
+
+	rlen = len0 - 64 - mlen;
+	cr_assert_eq(evlog_update_meta(path, add_x, NULL, &err), 0, "%s", err.msg);
+	b1 = read_all(path, &len1);
+	cr_assert_eq(le64_at(b1 + 40), rlen, "records_len");
+	cr_assert_eq(memcmp(b0 + 64, b1 + 64, rlen), 0, "the records' bytes moved");
+	cr_assert_eq(le64_at(b1 + 32), ref_fnv(b1 + 64, len1 - 64), "checksum");
+	cr_assert_eq(evlog_open(&r, path, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(cJSON_GetObjectItem(evlog_meta(&r), "workload")->valuestring, "small");
+	cr_assert_eq(cJSON_GetObjectItem(evlog_meta(&r), "x")->valueint, 1);
+	cr_assert_eq(dir_entries(dir), 1, "a temporary file was left");
+	evlog_close(&r);
+	free(b0);
+	free(b1);
+
+	/* a version 1 log, made by hand, written again as version 2 */
+	make_event(&ev[0], 0);
+	make_event(&ev[1], 5);
+	{
+		size_t len = 64 + 2 + sizeof(ev);
+		unsigned char *b = calloc(1, len);
+		uint64_t h;
+
+		memcpy(b, "VRTEVLOG\x01\0\0\0\x40\0\0\0\x58\0\0\0\x02\0\0\0\x02", 25);
+		memcpy(b + 64, "{}", 2);
+		memcpy(b + 66, ev, sizeof(ev));
+		h = ref_fnv(b + 64, len - 64);
+		for (int i = 0; i < 8; i++)
+			b[32 + i] = (unsigned char)(h >> (8 * i));
+		write_all(v1, b, len);
+		free(b);
+	}
+	cr_assert_eq(evlog_rewrite_meta(v1, "{\"new\":true}", &err), 0, "%s", err.msg);
+	b1 = read_all(v1, &len1);
+	cr_assert_eq(b1[8], 2, "version");
+	free(b1);
+	cr_assert_eq(evlog_open(&r, v1, &err), 0, "%s", err.msg);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(evlog_meta(&r), "new")));
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(evlog_next(&r, &got), 1);
+		cr_assert_eq(memcmp(&got, &ev[i], sizeof(got)), 0, "record %d", i);
+	}
+	evlog_close(&r);
+}
