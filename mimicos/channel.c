@@ -9,6 +9,7 @@
  * channel_config.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -774,7 +775,16 @@ void channel_server_execute(struct channel_server *srv, unsigned int core,
 			    const struct mimicos_request *rq, struct mimicos_response *rs,
 			    channel_emit_fn fn, void *ctx)
 {
-	memset(rs, 0, sizeof(*rs));
+	/*
+	 * A response is 4 KiB, most of it arrays that their counts bound and a
+	 * union the fault path leaves alone: zero what a reader may read
+	 */
+	memset(rs, 0, offsetof(struct mimicos_response, tlb));
+	rs->nr_events = rs->reserved = 0;
+	memset(&rs->insns, 0, offsetof(struct mimicos_response, u) -
+	       offsetof(struct mimicos_response, insns));
+	if (rq->type != MIMICOS_REQ_FAULT && rq->type != MIMICOS_REQ_FAULT_LATENCY)
+		memset(&rs->u, 0, sizeof(rs->u));
 	rs->type = rq->type;
 	rs->pfn = UINT64_MAX;
 	rs->order = -1;
