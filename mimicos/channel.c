@@ -771,6 +771,20 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 	return -EINVAL;
 }
 
+bool mimicos_response_equal(const struct mimicos_response *a, const struct mimicos_response *b)
+{
+	uint32_t nt = a->nr_tlb < MIMICOS_TLB_MAX ? a->nr_tlb : MIMICOS_TLB_MAX;
+	uint32_t ne = a->nr_events < MIMICOS_EVENTS_MAX ? a->nr_events : MIMICOS_EVENTS_MAX;
+
+	return !memcmp(a, b, offsetof(struct mimicos_response, tlb)) &&
+	       !memcmp(a->tlb, b->tlb, nt * sizeof(a->tlb[0])) &&
+	       a->nr_events == b->nr_events && !memcmp(a->events, b->events, ne * sizeof(a->events[0])) &&
+	       !memcmp(&a->insns, &b->insns, offsetof(struct mimicos_response, u) -
+		       offsetof(struct mimicos_response, insns)) &&
+	       ((a->type == MIMICOS_REQ_FAULT || a->type == MIMICOS_REQ_FAULT_LATENCY) ||
+		!memcmp(&a->u, &b->u, sizeof(a->u)));
+}
+
 void channel_server_execute(struct channel_server *srv, unsigned int core,
 			    const struct mimicos_request *rq, struct mimicos_response *rs,
 			    channel_emit_fn fn, void *ctx)

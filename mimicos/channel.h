@@ -474,6 +474,14 @@ struct mimicos_response {
 	} u;
 };
 
+/*
+ * Whether two responses say the same: every field a reader may read (the
+ * arrays as far as their counts go, the union unless the request was a
+ * FAULT or FAULT_LATENCY, which leave it alone). The bytes past a count are
+ * not said: a response is not zeroed whole.
+ */
+bool mimicos_response_equal(const struct mimicos_response *a, const struct mimicos_response *b);
+
 /* ---------------------------------------------------------------------- */
 /* Configuration.                                                         */
 
