@@ -25,7 +25,7 @@
  * faults). The child's VmRSS is read at start, after setup and after the
  * faults, with VmHWM; the parent reads the child's ru_maxrss. Goal: peak
  * host RSS under 1.5 GiB. The structures that hold the memory are listed
- * (page-table contents, folio table, struct page chunks), so the cost per
+ * (page-table contents, the folios' mem_map sections, struct page chunks), so the cost per
  * touched page can be traced to them.
  *
  * The real-kernel rounds hold the host's lock (linux-probes/hostlock.h, as
@@ -451,7 +451,9 @@ static void mem_child(int fd)
 		m.physmem_bytes = s->os.physmem.host_bytes;
 		m.table_pages = s->os.physmem.nr;
 		m.folios = s->os.folios.nr;
-		m.folio_bytes = s->os.folios.cap * sizeof(struct folio);
+		for (size_t i = 0; i < s->os.folios.nr_sections; i++)
+			if (s->os.folios.sections[i])
+				m.folio_bytes += FOLIO_SECTION_PAGES * sizeof(struct folio);
 		m.page_chunks_bytes = s->os.zone.nr_mem_map_chunks * MAX_ORDER_NR_PAGES *
 				      sizeof(struct page);
 		sim_teardown(s);
@@ -511,7 +513,7 @@ static int part2(bool *met, uint64_t *peak_out)
 	printf("  per touched 4 KiB page: %.1f bytes of host memory (peak - after setup)\n",
 	       (double)(peak - m.rss_setup) / pages);
 	printf("  held at the end: page tables %.1f MiB (%" PRIu64 " table pages, %.2f B/page), "
-	       "folio table %.1f MiB (%" PRIu64 " folios, %.2f B/page), struct page chunks "
+	       "folio mem_map %.1f MiB (%" PRIu64 " folios, %.2f B/page), struct page chunks "
 	       "%.1f MiB (%.2f B/page)\n", mib(m.physmem_bytes), m.table_pages,
 	       m.physmem_bytes / pages, mib(m.folio_bytes), m.folios, m.folio_bytes / pages,
 	       mib(m.page_chunks_bytes), m.page_chunks_bytes / pages);
