@@ -89,6 +89,7 @@ struct channel_server {
 	struct mm_mem *mem;
 	struct mm_ctx *mctx;
 	unsigned int nr_mms;		/* set up so far */
+	bool discard;			/* destroy without exit_mmap (channel_discard) */
 	uint64_t memmap_base;
 	uint64_t now_ns, next_decay_ns;
 	/* The request running (rs NULL outside one). */
@@ -367,7 +368,11 @@ void channel_server_destroy(struct channel_server *srv)
 	srv->rs = NULL;
 	for (unsigned int i = 0; i < srv->nr_mms; i++) {
 		khugepaged_exit(&srv->mm[i]);
-		mm_mem_release(&srv->mm[i]);
+		/* a committed log hears nothing of the exit: skip its walk */
+		if (srv->discard && !srv->log.live)
+			mm_mem_discard(&srv->mm[i]);
+		else
+			mm_mem_release(&srv->mm[i]);
 		mm_release(&srv->mm[i]);
 	}
 	if (srv->os.khugepaged)
@@ -933,6 +938,13 @@ int channel_request(struct mimicos_channel *ch, unsigned int core,
 	if (ks)
 		ks->nr = 0;
 	return ch->ops->request(ch, core, rq, rs, ks);
+}
+
+void channel_discard(struct mimicos_channel *ch)
+{
+	if (ch->ops == &inproc_ops && ch->srv)
+		ch->srv->discard = true;
+	channel_close(ch);
 }
 
 void channel_close(struct mimicos_channel *ch)

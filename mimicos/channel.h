@@ -614,6 +614,15 @@ int channel_request(struct mimicos_channel *ch, unsigned int core,
  */
 void channel_close(struct mimicos_channel *ch);
 
+/*
+ * channel_close() for a run that is over, its results and log taken: in
+ * process, the machine is released whole, without simulating its
+ * processes' exit (exit_mmap's walk of every mapping: a tenth of a
+ * functional run's time, and nothing anyone reads); out of process, as
+ * channel_close().
+ */
+void channel_discard(struct mimicos_channel *ch);
+
 /* The server's pid (out-of-process; 0 in-process or after close). */
 static inline pid_t channel_server_pid(const struct mimicos_channel *ch)
 {

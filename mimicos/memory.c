@@ -1072,6 +1072,23 @@ int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
 	return 0;
 }
 
+void mm_mem_discard(struct mm_struct *mm)
+{
+	struct mm_mem *mem = mm->mem;
+
+	if (!mem)
+		return;
+	if (mem->os->policy && mem->os->policy->release_mm)
+		mem->os->policy->release_mm(mem->os, mem);
+	if (mem->huge_zero_folio)
+		mem->os->huge_zero_refcount--;
+	mm->hooks.unmap_range = NULL;
+	mm->hooks.adjust_trans_huge = NULL;
+	mm->hooks.change_protection = NULL;
+	mm->hooks.madvise_dontneed = NULL;
+	mm->mem = NULL;
+}
+
 void mm_mem_release(struct mm_struct *mm)
 {
 	struct mm_mem *mem = mm->mem;

@@ -219,6 +219,13 @@ int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
  * mm_mem_init() wired, so the VMAs' ranges hold everything left.
  */
 void mm_mem_release(struct mm_struct *mm);
+/*
+ * The mm leaves a machine about to be released whole (mimicos_release()
+ * frees the zone, the folios and physical memory at once): the policy's
+ * per-mm state and the huge zero folio reference go, nothing is unmapped
+ * or freed page by page. The VMAs stay (mm_release() frees them).
+ */
+void mm_mem_discard(struct mm_struct *mm);
 
 static inline long get_mm_counter(const struct mm_struct *mm, int member)
 {

@@ -1018,7 +1018,8 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 			ret = wl_error_set(err, o->events_path, "", "MimicOS's event log: %s",
 					   rs.u.log.error[0] ? rs.u.log.error : strerror(-rs.result));
 	}
-	channel_close(&st->ch);
+	/* results and log taken: nothing reads the machine's exit */
+	channel_discard(&st->ch);
 	free(st->tc.keys);
 	if (o->events_path && !ret)
 		ret = write_log_meta(run, o->events_path, err);
