@@ -1072,21 +1072,26 @@ int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
 	return 0;
 }
 
-void mm_mem_discard(struct mm_struct *mm)
+/* What an mm's exit leaves after its pages: the policy's state, the huge zero folio, the hooks. */
+static void mm_mem_detach(struct mm_struct *mm)
 {
 	struct mm_mem *mem = mm->mem;
 
-	if (!mem)
-		return;
 	if (mem->os->policy && mem->os->policy->release_mm)
 		mem->os->policy->release_mm(mem->os, mem);
-	if (mem->huge_zero_folio)
+	if (mem->huge_zero_folio)	/* mm_put_huge_zero_folio() */
 		mem->os->huge_zero_refcount--;
 	mm->hooks.unmap_range = NULL;
 	mm->hooks.adjust_trans_huge = NULL;
 	mm->hooks.change_protection = NULL;
 	mm->hooks.madvise_dontneed = NULL;
 	mm->mem = NULL;
+}
+
+void mm_mem_discard(struct mm_struct *mm)
+{
+	if (mm->mem)
+		mm_mem_detach(mm);
 }
 
 void mm_mem_release(struct mm_struct *mm)
@@ -1109,15 +1114,7 @@ void mm_mem_release(struct mm_struct *mm)
 		free_pgd_range(&mem->pgtable, mm->mmap->vm_start, last->vm_end, 0, 0);
 	/* fullmm: the whole address space's entries go with it; no range to report */
 	pgd_free(&mem->pgtable);
-	if (mem->os->policy && mem->os->policy->release_mm)
-		mem->os->policy->release_mm(mem->os, mem);
-	if (mem->huge_zero_folio)	/* mm_put_huge_zero_folio() */
-		mem->os->huge_zero_refcount--;
-	mm->hooks.unmap_range = NULL;
-	mm->hooks.adjust_trans_huge = NULL;
-	mm->hooks.change_protection = NULL;
-	mm->hooks.madvise_dontneed = NULL;
-	mm->mem = NULL;
+	mm_mem_detach(mm);
 }
 
 enum page_class mm_page_class(struct mm_struct *mm, unsigned long va)
