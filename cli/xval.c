@@ -17,6 +17,7 @@
 #include "linux-probes/runner.h"
 #include "reports/suite.h"
 #include "simulator/config.h"
+#include "workload/json.h"
 
 #define XVAL_NAME "calibrate"
 
@@ -154,20 +155,12 @@ static struct xval_stat *suite_stat(struct xval_suite *su, const char *name)
 	return st;
 }
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 static cJSON *side_metric_json(const struct metric *m)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	add_num(o, "sim", m ? m->sim_value : NAN);
-	add_num(o, "error", m ? m->value : NAN);
+	wj_add_num_or_null(o, "sim", m ? m->sim_value : NAN);
+	wj_add_num_or_null(o, "error", m ? m->value : NAN);
 	cJSON_AddStringToObject(o, "verdict", verdict_name(m ? m->verdict : VERDICT_NA));
 	return o;
 }
@@ -225,12 +218,12 @@ static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", m->name);
 		cJSON_AddStringToObject(o, "scope", m->scope);
-		add_num(o, "linux", m->linux_value);
+		wj_add_num_or_null(o, "linux", m->linux_value);
 		if (m->klass == METRIC_TIMING) {
-			add_num(o, "linux_lo", m->linux_lo);
-			add_num(o, "linux_hi", m->linux_hi);
+			wj_add_num_or_null(o, "linux_lo", m->linux_lo);
+			wj_add_num_or_null(o, "linux_hi", m->linux_hi);
 			/* what the accuracy gate lets an error grow by */
-			add_num(o, "tolerance", m->warn);
+			wj_add_num_or_null(o, "tolerance", m->warn);
 		}
 		cJSON_AddItemToObject(o, su->sides[0], side_metric_json(m));
 		for (int k = 1; k < su->nk; k++)
@@ -256,8 +249,8 @@ static cJSON *suite_json(const struct xval_suite *su)
 
 			cJSON_AddNumberToObject(s, "n", (double)st->n[k]);
 			cJSON_AddNumberToObject(s, "measured", (double)st->measured[k]);
-			add_num(s, "mape", any ? st->sum[k] / (double)st->measured[k] : NAN);
-			add_num(s, "max", any ? st->max[k] : NAN);
+			wj_add_num_or_null(s, "mape", any ? st->sum[k] / (double)st->measured[k] : NAN);
+			wj_add_num_or_null(s, "max", any ? st->max[k] : NAN);
 			cJSON_AddNumberToObject(s, "pass", (double)st->pass[k]);
 			{
 				long double tl = 0, ts = 0;
@@ -267,11 +260,11 @@ static cJSON *suite_json(const struct xval_suite *su)
 					ts += st->sx[k][j];
 				}
 				/* the suite's total, simulated against Linux's */
-				add_num(s, "aggregate", st->np[k] ? ratio_error((double)tl, (double)ts)
+				wj_add_num_or_null(s, "aggregate", st->np[k] ? ratio_error((double)tl, (double)ts)
 								  : NAN);
 			}
-			add_num(s, "pearson_r", pearson_log_r(st->lx[k], st->sx[k], st->np[k]));
-			add_num(s, "kendall_tau", kendall_tau_b(st->lx[k], st->sx[k], st->np[k]));
+			wj_add_num_or_null(s, "pearson_r", pearson_log_r(st->lx[k], st->sx[k], st->np[k]));
+			wj_add_num_or_null(s, "kendall_tau", kendall_tau_b(st->lx[k], st->sx[k], st->np[k]));
 			cJSON_AddItemToObject(o, su->sides[k], s);
 		}
 		cJSON_AddItemToArray(arr, o);

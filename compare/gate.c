@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "compare/gate.h"
+#include "workload/json.h"
 
 /* Errors that differ by less than this are the same: the simulation is deterministic. */
 #define SAME 1e-9
@@ -31,19 +32,6 @@ bool gate_change_fails(enum gate_change c)
 static const char *str(const cJSON *o, const char *key)
 {
 	return cJSON_GetStringValue(AT(o, key));
-}
-
-static double num_or_nan(const cJSON *v)
-{
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static void add_num(cJSON *o, const char *key, double v)
-{
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
 }
 
 /* ---- the baseline ------------------------------------------------------------------- */
@@ -74,7 +62,7 @@ cJSON *gate_baseline(const cJSON *suite, const char *side, cJSON *provenance)
 
 			cJSON_AddStringToObject(e, "name", str(m, "name"));
 			cJSON_AddStringToObject(e, "scope", str(m, "scope"));
-			add_num(e, "error", num_or_nan(AT(s, "error")));
+			wj_add_num_or_null(e, "error", wj_num_or_nan(s, "error"));
 			cJSON_AddBoolToObject(e, "pass", str(s, "verdict") &&
 					      !strcmp(str(s, "verdict"), "pass"));
 			cJSON_AddItemToArray(fs, e);
@@ -85,8 +73,8 @@ cJSON *gate_baseline(const cJSON *suite, const char *side, cJSON *provenance)
 
 			cJSON_AddStringToObject(e, "name", str(m, "name"));
 			cJSON_AddStringToObject(e, "scope", str(m, "scope"));
-			add_num(e, "error", num_or_nan(AT(s, "error")));
-			add_num(e, "tolerance", num_or_nan(AT(m, "tolerance")));
+			wj_add_num_or_null(e, "error", wj_num_or_nan(s, "error"));
+			wj_add_num_or_null(e, "tolerance", wj_num_or_nan(m, "tolerance"));
 			cJSON_AddItemToArray(ts, e);
 		}
 		cJSON_AddItemToArray(ws, o);
@@ -201,7 +189,7 @@ static int check_workload(struct gate_result *r, const char *name, const cJSON *
 
 	cJSON_ArrayForEach(m, AT(bw, "functional")) {
 		bool was = cJSON_IsTrue(AT(m, "pass")), now;
-		double before = num_or_nan(AT(m, "error")), after;
+		double before = wj_num_or_nan(m, "error"), after;
 
 		r->checked++;
 		if (!(x = find_metric(AT(sw, "functional"), m))) {
@@ -209,25 +197,25 @@ static int check_workload(struct gate_result *r, const char *name, const cJSON *
 				return -1;
 			continue;
 		}
-		after = num_or_nan(AT(AT(x, side), "error"));
+		after = wj_num_or_nan(AT(x, side), "error");
 		now = str(AT(x, side), "verdict") && !strcmp(str(AT(x, side), "verdict"), "pass");
 		if (was != now && add_item(r, was ? GATE_regression : GATE_improved, name, m, true,
 					   before, after, 0))
 			return -1;
 	}
 	cJSON_ArrayForEach(m, AT(bw, "timing")) {
-		double before = num_or_nan(AT(m, "error")), after, tol;
+		double before = wj_num_or_nan(m, "error"), after, tol;
 		enum gate_change c = GATE_CHANGE_NR;
 
 		r->checked++;
 		if (!(x = find_metric(AT(sw, "metrics"), m))) {
 			if (add_item(r, GATE_missing, name, m, false, before, NAN,
-				     num_or_nan(AT(m, "tolerance"))))
+				     wj_num_or_nan(m, "tolerance")))
 				return -1;
 			continue;
 		}
-		after = num_or_nan(AT(AT(x, side), "error"));
-		tol = num_or_nan(AT(m, "tolerance"));
+		after = wj_num_or_nan(AT(x, side), "error");
+		tol = wj_num_or_nan(m, "tolerance");
 		if (!isfinite(tol))
 			tol = 0;
 		if (isfinite(before) && !isfinite(after))
@@ -246,13 +234,13 @@ static int check_workload(struct gate_result *r, const char *name, const cJSON *
 	/* what the baseline lacks */
 	cJSON_ArrayForEach(x, AT(sw, "functional"))
 		if (!find_metric(AT(bw, "functional"), x) &&
-		    add_item(r, GATE_new, name, x, true, NAN, num_or_nan(AT(AT(x, side), "error")),
+		    add_item(r, GATE_new, name, x, true, NAN, wj_num_or_nan(AT(x, side), "error"),
 			     0))
 			return -1;
 	cJSON_ArrayForEach(x, AT(sw, "metrics"))
 		if (!find_metric(AT(bw, "timing"), x) &&
-		    add_item(r, GATE_new, name, x, false, NAN, num_or_nan(AT(AT(x, side), "error")),
-			     num_or_nan(AT(x, "tolerance"))))
+		    add_item(r, GATE_new, name, x, false, NAN, wj_num_or_nan(AT(x, side), "error"),
+			     wj_num_or_nan(x, "tolerance")))
 			return -1;
 	return 0;
 }
@@ -370,9 +358,9 @@ cJSON *gate_result_json(const struct gate_result *r)
 		cJSON_AddStringToObject(e, "metric", it->metric);
 		cJSON_AddStringToObject(e, "scope", it->scope);
 		cJSON_AddStringToObject(e, "class", it->functional ? "functional" : "timing");
-		add_num(e, "baseline", it->before);
-		add_num(e, "now", it->after);
-		add_num(e, "tolerance", it->tolerance);
+		wj_add_num_or_null(e, "baseline", it->before);
+		wj_add_num_or_null(e, "now", it->after);
+		wj_add_num_or_null(e, "tolerance", it->tolerance);
 		cJSON_AddItemToArray(arr, e);
 	}
 	return o;

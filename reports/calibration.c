@@ -587,6 +587,7 @@ static const char *fmt_linux_quantile(char *buf, size_t len, const struct suite_
 				      unsigned kind, double q)
 {
 	double w[COMPARE_MAX_RUNS];
+	struct cal_stat st;
 	size_t k = 0;
 
 	for (size_t r = 0; r < sf->nr; r++)
@@ -595,14 +596,8 @@ static const char *fmt_linux_quantile(char *buf, size_t len, const struct suite_
 							 sf->linux_runs[kind][r].n, q);
 	if (!k)
 		return strcpy(buf, "-");
-	for (size_t i = 1; i < k; i++)
-		for (size_t j = i; j > 0 && w[j - 1] > w[j]; j--) {
-			double t = w[j];
-
-			w[j] = w[j - 1];
-			w[j - 1] = t;
-		}
-	snprintf(buf, len, "%.0f ns", k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2);
+	cal_stat_of(&st, w, k);
+	snprintf(buf, len, "%.0f ns", st.median);
 	return buf;
 }
 

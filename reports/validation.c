@@ -2,13 +2,13 @@
  * validation.c - a validation suite as material for a paper (validation.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "reports/plot.h"
@@ -22,13 +22,6 @@
 static const char *str(const cJSON *o, const char *key)
 {
 	return cJSON_GetStringValue(AT(o, key));
-}
-
-static double num(const cJSON *o, const char *key)
-{
-	const cJSON *v = AT(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
 /* ---- provenance --------------------------------------------------------------------- */
@@ -53,40 +46,48 @@ static void prov_line(char *buf, size_t len, const cJSON *suite)
 
 /* ---- files, whole or not at all ----------------------------------------------------- */
 
+/* A document rendered in memory, then written whole (report_write_temp) and renamed. */
 struct out {
 	FILE *f;
-	char path[4200], tmp[4300];
+	char *buf;
+	size_t len;
+	const char *dir, *name;
 };
 
 static int out_open(struct out *o, const char *dir, const char *name, struct wl_error *err)
 {
-	int fd;
-
-	snprintf(o->path, sizeof(o->path), "%s/%s", dir, name);
-	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", o->path);
-	fd = mkstemp(o->tmp);
-	if (fd < 0 || fchmod(fd, 0644) || !(o->f = fdopen(fd, "w"))) {
-		if (fd >= 0) {
-			close(fd);
-			unlink(o->tmp);
-		}
-		return wl_error_set(err, o->path, "", "cannot write it: %s", strerror(errno));
-	}
+	o->buf = NULL;
+	o->dir = dir;
+	o->name = name;
+	if (!(o->f = open_memstream(&o->buf, &o->len)))
+		return wl_error_set(err, dir, "", "cannot render %s: out of memory", name);
 	return 0;
 }
 
 static int out_close(struct out *o, struct wl_error *err)
 {
+	char tmp[PATH_MAX], path[PATH_MAX + 64];
 	bool ok = !ferror(o->f);
+	int ret = -1;
 
-	ok = !fflush(o->f) && ok;
-	ok = !fsync(fileno(o->f)) && ok;
-	ok = !fclose(o->f) && ok;
-	if (!ok || rename(o->tmp, o->path)) {
-		unlink(o->tmp);
-		return wl_error_set(err, o->path, "", "cannot write it: %s", strerror(errno));
+	ok = !fclose(o->f) && ok && o->buf;
+	if (!ok) {
+		wl_error_set(err, o->dir, "", "cannot render %s: out of memory", o->name);
+		goto out;
 	}
-	return 0;
+	tmp[0] = '\0';
+	if (report_write_temp(o->dir, o->name, o->buf, o->len, tmp, sizeof(tmp), err))
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s", o->dir, o->name);
+	if (rename(tmp, path)) {
+		wl_error_set(err, path, "", "cannot write: %s", strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(o->buf);
+	return ret;
 }
 
 /* ---- what the table shows of a workload ---------------------------------------------- */
@@ -115,7 +116,7 @@ static void row_of(const cJSON *w, struct row *r)
 			r->m[RUNTIME] = m;
 		/* the first fault kind Linux has a p50 for */
 		if (!r->m[P50] && !strcmp(n, "fault_latency_p50") && strcmp(sc, "all") &&
-		    isfinite(num(m, "linux")))
+		    isfinite(wj_num_or_nan(m, "linux")))
 			r->m[P50] = m;
 	}
 	cJSON_ArrayForEach(m, AT(w, "functional")) {
@@ -141,8 +142,8 @@ static void functional_total(const cJSON *suite, int *pass, int *n)
 
 	*pass = *n = 0;
 	cJSON_ArrayForEach(m, AT(suite, "functional")) {
-		*pass += (int)num(AT(m, S), "pass");
-		*n += (int)num(AT(m, S), "n");
+		*pass += (int)wj_num_or_nan(AT(m, S), "pass");
+		*n += (int)wj_num_or_nan(AT(m, S), "n");
 	}
 }
 
@@ -167,13 +168,13 @@ static void csv_rows(FILE *f, const char *workload, const cJSON *arr, const char
 		wj_csv_field(f, str(m, "name") ? str(m, "name") : "");
 		fputc(',', f);
 		wj_csv_field(f, str(m, "scope") ? str(m, "scope") : "");
-		csv_num(f, num(m, "linux"));
-		csv_num(f, num(m, "linux_lo"));
-		csv_num(f, num(m, "linux_hi"));
-		csv_num(f, num(s, "sim"));
-		csv_num(f, num(s, "error"));
+		csv_num(f, wj_num_or_nan(m, "linux"));
+		csv_num(f, wj_num_or_nan(m, "linux_lo"));
+		csv_num(f, wj_num_or_nan(m, "linux_hi"));
+		csv_num(f, wj_num_or_nan(s, "sim"));
+		csv_num(f, wj_num_or_nan(s, "error"));
 		fprintf(f, ",%s", str(s, "verdict") ? str(s, "verdict") : "");
-		csv_num(f, num(m, "tolerance"));
+		csv_num(f, wj_num_or_nan(m, "tolerance"));
 		fputc('\n', f);
 	}
 }
@@ -241,11 +242,11 @@ static void tex_pct(FILE *f, double v)
 static void tex_cells(FILE *f, const cJSON *m, double scale, const char *fmt)
 {
 	fputs(" & ", f);
-	tex_num(f, m ? num(m, "linux") : NAN, scale, fmt);
+	tex_num(f, m ? wj_num_or_nan(m, "linux") : NAN, scale, fmt);
 	fputs(" & ", f);
-	tex_num(f, m ? num(AT(m, S), "sim") : NAN, scale, fmt);
+	tex_num(f, m ? wj_num_or_nan(AT(m, S), "sim") : NAN, scale, fmt);
 	fputs(" & ", f);
-	tex_pct(f, m ? num(AT(m, S), "error") : NAN);
+	tex_pct(f, m ? wj_num_or_nan(AT(m, S), "error") : NAN);
 }
 
 static int write_tex(const cJSON *suite, const char *dir, const char *prov, struct wl_error *err)
@@ -281,13 +282,13 @@ static int write_tex(const cJSON *suite, const char *dir, const char *prov, stru
 	}
 	functional_total(suite, &fp, &fn);
 	fprintf(o.f, "\\midrule\nSuite (%d), MAPE & & & ", nw);
-	tex_pct(o.f, num(rt, "mape"));
+	tex_pct(o.f, wj_num_or_nan(rt, "mape"));
 	fputs(" & & & & ", o.f);
-	tex_pct(o.f, num(p50, "mape"));
+	tex_pct(o.f, wj_num_or_nan(p50, "mape"));
 	fprintf(o.f, " & %d/%d \\\\\nSuite, max & & & ", fp, fn);
-	tex_pct(o.f, num(rt, "max"));
+	tex_pct(o.f, wj_num_or_nan(rt, "max"));
 	fputs(" & & & & ", o.f);
-	tex_pct(o.f, num(p50, "max"));
+	tex_pct(o.f, wj_num_or_nan(p50, "max"));
 	fputs(" & \\\\\n\\bottomrule\n\\end{tabular}\n\\caption{MimicOS and the simulator "
 	      "against Linux ", o.f);
 	tex(o.f, str(h, "kernel") ? str(h, "kernel") : "?");
@@ -297,9 +298,9 @@ static int write_tex(const cJSON *suite, const char *dir, const char *prov, stru
 		"$\\max(s/l, l/s) - 1$ from the edge of the band of Linux's runs (0 inside it). "
 		"Over the suite's runtimes, Pearson's $r$ of the logarithms ", cJSON_IsTrue(AT(h,
 		"guest")) ? " (a guest)" : "");
-	tex_num(o.f, num(rt, "pearson_r"), 1, "%.3f");
+	tex_num(o.f, wj_num_or_nan(rt, "pearson_r"), 1, "%.3f");
 	fputs(", Kendall's $\\tau$ ", o.f);
-	tex_num(o.f, num(rt, "kendall_tau"), 1, "%.3f");
+	tex_num(o.f, wj_num_or_nan(rt, "kendall_tau"), 1, "%.3f");
 	fputs(". Functional: metrics (counts, backing, allocation orders, faults by kind, "
 	      "collapses, flushes) that pass. virtuoso ", o.f);
 	tex(o.f, str(AT(p, "tool"), "commit") ? str(AT(p, "tool"), "commit") : "?");
@@ -366,8 +367,8 @@ static void plot_workloads(struct plotter *p, const cJSON *suite, struct fig *x)
 		row_of(w, &r);
 		fprintf(d, "%d %s", i++, r.name ? r.name : "?");
 		for (int k = 0; k < 2; k++) {
-			double l = m[k] ? num(m[k], "linux") : NAN, s = m[k] ? num(AT(m[k], S), "sim") : NAN;
-			double a = m[k] ? num(m[k], "linux_lo") : NAN, b = m[k] ? num(m[k], "linux_hi") : NAN;
+			double l = m[k] ? wj_num_or_nan(m[k], "linux") : NAN, s = m[k] ? wj_num_or_nan(AT(m[k], S), "sim") : NAN;
+			double a = m[k] ? wj_num_or_nan(m[k], "linux_lo") : NAN, b = m[k] ? wj_num_or_nan(m[k], "linux_hi") : NAN;
 
 			if (l > 0 && s > 0 && a > 0 && b > 0) {
 				fprintf(d, " %.6g %.6g %.6g", s / l, a / l, b / l);
@@ -468,14 +469,6 @@ static void plot_cdf_grid(struct plotter *p, const char (*stems)[64], size_t n, 
 
 /* ---- history ------------------------------------------------------------------------- */
 
-static void add_stat(cJSON *o, const char *key, double v)
-{
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 cJSON *validation_history_entry(const cJSON *suite, const char *date)
 {
 	const cJSON *p = AT(suite, "provenance"), *m;
@@ -493,9 +486,9 @@ cJSON *validation_history_entry(const cJSON *suite, const char *date)
 	cJSON_ArrayForEach(m, AT(suite, "metrics")) {
 		cJSON *o = cJSON_AddObjectToObject(ms, str(m, "name") ? str(m, "name") : "?");
 
-		add_stat(o, "mape", num(AT(m, S), "mape"));
-		add_stat(o, "max", num(AT(m, S), "max"));
-		add_stat(o, "pearson_r", num(AT(m, S), "pearson_r"));
+		wj_add_num_or_null(o, "mape", wj_num_or_nan(AT(m, S), "mape"));
+		wj_add_num_or_null(o, "max", wj_num_or_nan(AT(m, S), "max"));
+		wj_add_num_or_null(o, "pearson_r", wj_num_or_nan(AT(m, S), "pearson_r"));
 	}
 	functional_total(suite, &fp, &fn);
 	f = cJSON_AddObjectToObject(e, "functional");
@@ -581,7 +574,7 @@ static void plot_history(struct plotter *p, cJSON *const *lines, size_t n, struc
 		snprintf(c, sizeof(c), "%.12s", str(lines[i], "commit"));
 		fprintf(d, "%zu %s", i, c);
 		for (size_t k = 0; k < nm; k++) {
-			double v = num(AT(AT(lines[i], "metrics"), names[k]), "mape");
+			double v = wj_num_or_nan(AT(AT(lines[i], "metrics"), names[k]), "mape");
 
 			if (isfinite(v))
 				fprintf(d, " %.6g", 100 * v);
@@ -675,19 +668,19 @@ static int write_html(const cJSON *suite, const char *dir, const char *prov,
 		fputs("<tr><td>", f);
 		h(f, str(m, "name") ? str(m, "name") : "?");
 		fputs("</td><td class=\"num\">", f);
-		html_num(f, num(s, "n"), "%.0f");
+		html_num(f, wj_num_or_nan(s, "n"), "%.0f");
 		fputs("</td><td class=\"num\">", f);
-		html_pct(f, num(s, "mape"));
+		html_pct(f, wj_num_or_nan(s, "mape"));
 		fputs("</td><td class=\"num\">", f);
-		html_pct(f, num(s, "max"));
+		html_pct(f, wj_num_or_nan(s, "max"));
 		fputs("</td><td class=\"num\">", f);
-		html_pct(f, num(s, "aggregate"));
+		html_pct(f, wj_num_or_nan(s, "aggregate"));
 		fputs("</td><td class=\"num\">", f);
-		html_num(f, num(s, "pearson_r"), "%.3f");
+		html_num(f, wj_num_or_nan(s, "pearson_r"), "%.3f");
 		fputs("</td><td class=\"num\">", f);
-		html_num(f, num(s, "kendall_tau"), "%.3f");
+		html_num(f, wj_num_or_nan(s, "kendall_tau"), "%.3f");
 		fputs("</td><td class=\"num\">", f);
-		html_num(f, num(s, "pass"), "%.0f");
+		html_num(f, wj_num_or_nan(s, "pass"), "%.0f");
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n<h2>Functional metrics over the suite</h2>\n<table>\n<thead>"
@@ -697,7 +690,7 @@ static int write_html(const cJSON *suite, const char *dir, const char *prov,
 		fputs("<tr><td>", f);
 		h(f, str(m, "name") ? str(m, "name") : "?");
 		fprintf(f, "</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td></tr>\n",
-			num(AT(m, S), "pass"), num(AT(m, S), "n"));
+			wj_num_or_nan(AT(m, S), "pass"), wj_num_or_nan(AT(m, S), "n"));
 	}
 	fputs("</tbody>\n</table>\n<h2>Figures</h2>\n", f);
 	for (size_t i = 0; i < fs->n; i++) {
@@ -743,11 +736,11 @@ static int write_html(const cJSON *suite, const char *dir, const char *prov,
 				h(f, r.m[P50] ? str(r.m[P50], "scope") : "-");
 			}
 			fputs("</td><td class=\"num\">", f);
-			html_num(f, c[k] ? num(c[k], "linux") / sc : NAN, "%.3f");
+			html_num(f, c[k] ? wj_num_or_nan(c[k], "linux") / sc : NAN, "%.3f");
 			fputs("</td><td class=\"num\">", f);
-			html_num(f, c[k] ? num(AT(c[k], S), "sim") / sc : NAN, "%.3f");
+			html_num(f, c[k] ? wj_num_or_nan(AT(c[k], S), "sim") / sc : NAN, "%.3f");
 			fputs("</td><td class=\"num\">", f);
-			html_pct(f, c[k] ? num(AT(c[k], S), "error") : NAN);
+			html_pct(f, c[k] ? wj_num_or_nan(AT(c[k], S), "error") : NAN);
 		}
 		fprintf(f, "</td><td class=\"num\">%d/%d</td></tr>\n", r.fpass, r.fn);
 	}

@@ -117,6 +117,11 @@ char *wj_print(const cJSON *v);
 int wj_fail(const struct wj_ctx *c, const char *path, const char *key,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* o.key as a number, or NAN when it is missing or not a number (null: NA). */
+double wj_num_or_nan(const cJSON *o, const char *key);
+/* o.key = v, or null when v is not finite (NA), as result files write it. */
+void wj_add_num_or_null(cJSON *o, const char *key, double v);
+
 /*
  * One CSV field (RFC 4180), the other text format the tools write: as it is
  * unless it holds a comma, a quote or a line break; then quoted, quotes
