@@ -48,6 +48,8 @@ struct mm_struct {
 
 struct task_struct {
 	struct mm_struct *mm;
+	unsigned long min_flt;		/* mm_account_fault()'s counts of the thread's faults */
+	unsigned long maj_flt;
 } __kern;
 
 /*

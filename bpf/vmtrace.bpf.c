@@ -49,6 +49,14 @@
 
 const volatile __u32 target_tgid = 0;
 
+/*
+ * One fault in this many has its latency measured (the loader's
+ * --latency-sample): the completion event's sample period. Above 1, the
+ * end of every other fault is seen from the thread's fault counters
+ * (fault_in_progress()).
+ */
+const volatile __u32 latency_sample = 1;
+
 /* Written by the loader while the workload is paused. */
 __s32 cur_phase = VT_NO_PHASE;
 
@@ -82,10 +90,10 @@ struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct vt_event);
+	__type(value, struct vt_open_fault);
 } open_faults SEC(".maps");
 
-static __always_inline struct vt_event *fault_slot(int create)
+static __always_inline struct vt_open_fault *fault_slot(int create)
 {
 	return bpf_task_storage_get(&open_faults, bpf_get_current_task_btf(), 0,
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
@@ -183,19 +191,85 @@ static __always_inline bool is_khugepaged(__u32 tgid, bool learn)
  * stays outside the window (what is inside is the dispatch of the perf event
  * and of the hooks that fire during the fault).
  */
+/*
+ * The thread's successful faults so far, and its major ones: what
+ * mm_account_fault() counts when handle_mm_fault() is done (not a failed
+ * fault, not one to retry), right before the completion event fires.
+ */
+static __always_inline __u64 thread_faults(__u64 *maj)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	*maj = BPF_CORE_READ(t, maj_flt);
+	return BPF_CORE_READ(t, min_flt) + *maj;
+}
+
+/*
+ * Close the open fault 'o' whose completion event was not sampled, as its
+ * counters show: completed (or major) if they moved since its entry,
+ * failed if not; no latency. Emitted if it began in a phase.
+ */
+static __always_inline void fault_close_untimed(struct vt_open_fault *o, __u64 flt, __u64 maj)
+{
+	o->e.fault.completed = flt > o->flt;
+	o->e.fault.major = maj > o->maj_flt;
+	if (o->e.phase != VT_NO_PHASE)
+		emit(&o->e);
+	o->e.ts = 0;
+}
+
+/*
+ * The thread's fault in progress, or NULL. With every fault timed, an open
+ * fault is in progress until its completion program closes it. With one in
+ * latency_sample timed, a fault whose completion went unsampled is over as
+ * soon as the thread's counters moved: it is closed here, first.
+ */
+static __always_inline struct vt_open_fault *fault_in_progress(void)
+{
+	struct vt_open_fault *o = fault_slot(0);
+	__u64 flt, maj;
+
+	if (!o || !o->e.ts)
+		return NULL;
+	if (latency_sample <= 1)
+		return o;
+	flt = thread_faults(&maj);
+	if (flt == o->flt)
+		return o;
+	fault_close_untimed(o, flt, maj);
+	return NULL;
+}
+
+/*
+ * A fault's window is entry clock to completion clock. The entry program
+ * reads the clock last and the completion program first, so their own work
+ * stays outside the window (what is inside is the dispatch of the perf event
+ * and of the hooks that fire during the fault).
+ */
 static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 {
+	struct vt_open_fault *o;
 	struct vt_event *e;
 	__u32 tid = workload_tid();
+	__u64 flt = 0, maj = 0;
 
 	if (!tid)
 		return 0;
-	e = fault_slot(1);
-	if (!e)
+	o = fault_slot(1);
+	if (!o)
 		return 0;
-	/* The thread's previous fault never completed: it failed. */
-	if (e->ts)
-		emit(e);
+	e = &o->e;
+	if (latency_sample > 1)
+		flt = thread_faults(&maj);
+	/* The thread's previous fault is still open: it failed, or went unsampled. */
+	if (e->ts) {
+		if (latency_sample > 1)
+			fault_close_untimed(o, flt, maj);
+		else
+			emit(e);
+	}
+	o->flt = flt;
+	o->maj_flt = maj;
 	e->tid = tid;
 	e->type = VT_FAULT;
 	e->phase = cur_phase;
@@ -215,16 +289,18 @@ static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 static __always_inline int fault_end(struct bpf_perf_event_data *ctx, int major)
 {
 	__u64 now = bpf_ktime_get_ns();
+	struct vt_open_fault *o;
 	struct vt_event *e;
 	__u32 tid = workload_tid();
 
 	if (!tid)
 		return 0;
-	e = fault_slot(0);
-	if (!e || !e->ts) {
+	o = fault_slot(0);
+	if (!o || !o->e.ts) {
 		__sync_fetch_and_add(&stray_ends, 1);
 		return 0;
 	}
+	e = &o->e;
 	if (ctx->addr != e->fault.addr)
 		__sync_fetch_and_add(&addr_mismatch, 1);
 	e->fault.latency_ns = now - e->ts;
@@ -300,6 +376,7 @@ static __always_inline int page_alloc(__u64 pfn, __u32 order, __u32 gfp, int mig
 		.migratetype = (__u8)migratetype,
 	};
 	struct vt_event e = {}, *f, *sys;
+	struct vt_open_fault *o;
 	struct khp_pending *k;
 	__u32 tid, zero = 0;
 
@@ -321,9 +398,12 @@ static __always_inline int page_alloc(__u64 pfn, __u32 order, __u32 gfp, int mig
 	tid = workload_tid();
 	if (!tid || cur_phase == VT_NO_PHASE)
 		return 0;
-	f = fault_slot(0);
-	if (f && f->ts) {
-		__u8 n = f->fault.nr_allocs;
+	o = fault_in_progress();
+	if (o) {
+		__u8 n;
+
+		f = &o->e;
+		n = f->fault.nr_allocs;
 
 		a.cause = VT_CAUSE_FAULT;
 		if (n < 255)
@@ -594,12 +674,26 @@ static __always_inline int syscall_exit(long ret)
 	return 0;
 }
 
+/*
+ * Any system call of the workload ends its thread's unsampled fault, if
+ * one is still open (a phase's last fault before the loader's handshake,
+ * the run's last before exit), before the call's own events.
+ */
+static __always_inline bool workload_syscall(void)
+{
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return false;
+	if (latency_sample > 1)
+		fault_in_progress();
+	return true;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs___kern *regs, long id)
 {
 	__u64 args[6];
 
-	if (!traced_syscall(id) || (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+	if (!workload_syscall() || !traced_syscall(id))
 		return 0;
 	args[0] = BPF_CORE_READ(regs, di);
 	args[1] = BPF_CORE_READ(regs, si);
@@ -615,7 +709,7 @@ int sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 args[6];
 
-	if (!traced_syscall(ctx->id) || (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+	if (!workload_syscall() || !traced_syscall(ctx->id))
 		return 0;
 	/* constant offsets: the verifier refuses a moved context pointer */
 	args[0] = ctx->args[0];
@@ -669,7 +763,7 @@ int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 static __always_inline __u8 tlb_source(int reason, __u32 tid)
 {
 	struct khp_pending *k;
-	struct vt_event *f;
+	struct vt_open_fault *f;
 	__u32 zero = 0;
 
 	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_FLUSH_ON_TASK_SWITCH))
@@ -687,9 +781,10 @@ static __always_inline __u8 tlb_source(int reason, __u32 tid)
 	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_LOCAL_MM_SHOOTDOWN)) {
 		if (bpf_map_lookup_elem(&open_syscalls, &tid))
 			return VT_TLB_SRC_SYSCALL;
-		f = fault_slot(0);
-		if (f && f->ts)
-			return (f->fault.error_code & PF_COW) == PF_COW ? VT_TLB_SRC_FAULT : VT_TLB_SRC_KERNEL;
+		f = fault_in_progress();
+		if (f)
+			return (f->e.fault.error_code & PF_COW) == PF_COW ? VT_TLB_SRC_FAULT :
+									    VT_TLB_SRC_KERNEL;
 		return VT_TLB_SRC_KERNEL;
 	}
 	return VT_TLB_SRC_UNKNOWN;
@@ -725,12 +820,14 @@ int tlb_flush_tp(struct trace_event_raw_tlb_flush *ctx)
 static __always_inline int rss_change(int member, long size)
 {
 	struct vt_event e = {}, *f;
+	struct vt_open_fault *o;
 	__u32 tid = workload_tid();
 
 	if (!tid || cur_phase == VT_NO_PHASE)
 		return 0;
-	f = fault_slot(0);
-	if (f && f->ts) {
+	o = fault_in_progress();
+	if (o) {
+		f = &o->e;
 		if (f->fault.nr_rss < 255)
 			f->fault.nr_rss++;
 		if (member == MM_ANONPAGES) {

@@ -26,7 +26,8 @@ struct linux_args {
 };
 
 enum { OPT_USER = 256, OPT_RINGBUF, OPT_NO_TP_BTF, OPT_NO_PROBES, OPT_BACKING, OPT_LIST,
-       OPT_REPEAT, OPT_PREWARM, OPT_NO_PREWARM, OPT_NO_PROBE_FREE, OPT_NO_PROBE_STATS };
+       OPT_REPEAT, OPT_PREWARM, OPT_NO_PREWARM, OPT_NO_PROBE_FREE, OPT_NO_PROBE_STATS,
+       OPT_LATENCY_SAMPLE, OPT_RSS_STAT };
 
 static int own_option(int c, void *ctx)
 {
@@ -64,6 +65,22 @@ static int own_option(int c, void *ctx)
 		return 0;
 	case OPT_NO_PROBE_STATS:
 		la->ro.no_probe_stats = true;
+		return 0;
+	case OPT_LATENCY_SAMPLE: {
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(optarg, &end, 10);
+		if (errno || end == optarg || *end || optarg[0] == '-' || !n || n > 1000000) {
+			fprintf(stderr, "virtuoso linux: --latency-sample: expected 1..1000000, "
+				"got \"%s\"\n", optarg);
+			return EXIT_BAD_INPUT;
+		}
+		la->ro.latency_sample = (unsigned)n;
+		return 0;
+	}
+	case OPT_RSS_STAT:
+		la->ro.rss_stat = true;
 		return 0;
 	case CLI_OPT_WAIT_TIMEOUT:
 	case CLI_OPT_NO_WAIT:
@@ -247,6 +264,8 @@ int cmd_linux(int argc, char **argv)
 		{ "no-prewarm", no_argument, NULL, OPT_NO_PREWARM },
 		{ "no-probe-free", no_argument, NULL, OPT_NO_PROBE_FREE },
 		{ "no-probe-stats", no_argument, NULL, OPT_NO_PROBE_STATS },
+		{ "latency-sample", required_argument, NULL, OPT_LATENCY_SAMPLE },
+		{ "rss-stat", no_argument, NULL, OPT_RSS_STAT },
 		{ "wait-timeout", required_argument, NULL, CLI_OPT_WAIT_TIMEOUT },
 		{ "no-wait", no_argument, NULL, CLI_OPT_NO_WAIT },
 		{ NULL, 0, NULL, 0 },

@@ -677,15 +677,28 @@ static void fault_kinds(struct build *b)
 	kind_latency(b, FAULT_KIND_NR, na);
 }
 
-/* The sum of the known latencies of phase i's faults in the regions, ns. */
+/*
+ * The time phase i's faults in the regions took, ns: the sum of the known
+ * latencies, scaled up to every completed fault when only some were timed
+ * (the probes' --latency-sample).
+ */
 static double phase_fault_ns(const struct side *s, size_t i)
 {
 	double sum = 0;
+	size_t completed = 0, timed = 0;
 
-	for (size_t k = 0; k < s->nr_faults; k++)
-		if (s->faults[k].region >= 0 && s->faults[k].phase == (int)i)
-			sum += (double)s->faults[k].latency_ns;
-	return sum;
+	for (size_t k = 0; k < s->nr_faults; k++) {
+		const struct side_fault *f = &s->faults[k];
+
+		if (f->region < 0 || f->phase != (int)i || !f->completed)
+			continue;
+		completed++;
+		if (f->latency_ns) {
+			timed++;
+			sum += (double)f->latency_ns;
+		}
+	}
+	return timed ? sum * (double)completed / (double)timed : 0;
 }
 
 /*

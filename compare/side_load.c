@@ -422,11 +422,17 @@ static bool take_off_probes(struct side *s)
 {
 	bool changed = false;
 
-	if (isnan(s->probe_alloc_ns) || isnan(s->probe_rss_ns))
+	if (isnan(s->probe_alloc_ns))
 		return false;
 	for (size_t i = 0; i < s->nr_faults; i++) {
 		struct side_fault *f = &s->faults[i];
-		double ns = f->nr_allocs * s->probe_alloc_ns + f->nr_rss * s->probe_rss_ns;
+		double ns = f->nr_allocs * s->probe_alloc_ns;
+
+		/* no rss_stat hook (the default), no RSS changes counted: nothing of it to take off */
+		if (f->nr_rss && isnan(s->probe_rss_ns))
+			continue;
+		if (f->nr_rss)
+			ns += f->nr_rss * s->probe_rss_ns;
 
 		if ((f->kind == FAULT_zero_cow || f->kind == FAULT_huge_zero_write) &&
 		    !isnan(s->probe_tlb_ns))

@@ -317,7 +317,7 @@ static void on_fault(struct gather *g, const struct vt_event *e)
 		r->write_faults++;
 	if (!e->fault.completed)
 		r->failed_faults++;
-	else
+	else if (e->fault.latency_ns)	/* 0: not timed (--latency-sample) */
 		side_latencies_push(&r->lat, e->fault.latency_ns);
 	if (thp) {
 		p->thp_faults++;
@@ -846,6 +846,9 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	cJSON_AddNumberToObject(o, "stray_fault_ends", (double)st->stray_ends);
 	cJSON_AddNumberToObject(o, "fault_end_addr_mismatch", (double)st->addr_mismatch);
 	cJSON_AddNumberToObject(o, "khugepaged_pid", (double)st->khugepaged_pid);
+	cJSON_AddNumberToObject(o, "latency_sample",
+				l->o->latency_sample > 1 ? l->o->latency_sample : 1);
+	cJSON_AddBoolToObject(o, "rss_stat", l->traced && l->o->rss_stat);
 	probe_cost_json(o, l);
 
 	o = cJSON_AddObjectToObject(root, "host");
@@ -1199,6 +1202,8 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			.ringbuf_bytes = o.ringbuf_bytes,
 			.no_tp_btf = o.no_tp_btf,
 			.state_dir = o.state_dir,
+			.latency_sample = o.latency_sample,
+			.rss_stat = o.rss_stat,
 		};
 
 		if (vmtrace_open(&l.trace, &vo, on_event, &l.g, &host_missing, err)) {

@@ -75,6 +75,8 @@ struct runner_opts {
 	bool no_probes;			/* no BPF, no counters: the overhead baseline */
 	bool no_probe_free;		/* skip the second, probe-free run of the workload */
 	bool no_probe_stats;		/* no BPF run-time statistics (they cost each program run) */
+	unsigned latency_sample;	/* time one fault in this many; 0, 1: every one (vmtrace.h) */
+	bool rss_stat;			/* attach the kmem:rss_stat hook (vmtrace.h) */
 	enum backing_method backing;
 	enum runner_prewarm prewarm;
 	const char *thp_root;		/* NULL: WL_THP_SYSFS */

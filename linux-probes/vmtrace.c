@@ -227,6 +227,10 @@ static void choose_flavour(struct vmtrace *t, const struct vmtrace_opts *o)
 		bpf_program__set_autoload(hooks[i].tracepoint, !btf);
 		t->tp_btf &= btf;
 	}
+	if (!o->rss_stat) {
+		bpf_program__set_autoload(s->progs.rss_stat_btf, false);
+		bpf_program__set_autoload(s->progs.rss_stat_tp, false);
+	}
 	/*
 	 * The kmem and scan hooks: the tp_btf flavour needs page_to_pfn(), so
 	 * both flavours are loaded and attach_kmem() picks one once the
@@ -333,7 +337,8 @@ fail:
 			    strerror(errno));
 }
 
-static int attach_fault_ends(struct vmtrace *t, pid_t pid, struct wl_error *err)
+/* The completion events, PAGE_FAULTS_MIN every 'sample' faults (0: 1), PAGE_FAULTS_MAJ every one. */
+static int attach_fault_ends(struct vmtrace *t, pid_t pid, unsigned sample, struct wl_error *err)
 {
 	static const unsigned long long config[2] = {
 		PERF_COUNT_SW_PAGE_FAULTS_MIN, PERF_COUNT_SW_PAGE_FAULTS_MAJ,
@@ -345,7 +350,7 @@ static int attach_fault_ends(struct vmtrace *t, pid_t pid, struct wl_error *err)
 			.type = PERF_TYPE_SOFTWARE,
 			.size = sizeof(attr),
 			.config = config[i],
-			.sample_period = 1,
+			.sample_period = i == 0 && sample > 1 ? sample : 1,
 			.inherit = 1,	/* the workload's threads too */
 			.disabled = 1,
 		};
@@ -555,6 +560,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 		return wl_error_set(err, "bpf", "", "cannot open the vmtrace BPF object: %s",
 				    strerror(errno));
 	t->skel->rodata->target_tgid = (__u32)o->pid;
+	t->skel->rodata->latency_sample = o->latency_sample > 1 ? o->latency_sample : 1;
 	t->skel->bss->khugepaged_pid = (__u32)t->khugepaged_pid;
 	bpf_map__set_max_entries(t->skel->maps.events, ringbuf_size(o->ringbuf_bytes));
 	choose_flavour(t, o);
@@ -576,7 +582,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 		return wl_error_set(err, "bpf", "", "cannot attach the vmtrace programs: %s",
 				    strerror(-ret));
 	}
-	if (attach_kmem(t, err) || attach_fault_ends(t, o->pid, err))
+	if (attach_kmem(t, err) || attach_fault_ends(t, o->pid, o->latency_sample, err))
 		return -1;
 	list_attached(t);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_record, t, NULL);
@@ -611,16 +617,16 @@ int vmtrace_poll(struct vmtrace *t, int timeout_ms)
 int vmtrace_collect_open(struct vmtrace *t, pid_t tid)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
-	struct vt_event ev;
+	struct vt_open_fault o;
 	int ret = 0;
 
 	if (pidfd < 0)
 		return -1;
 	/* task storage is keyed by a pidfd from userspace */
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.open_faults), &pidfd, &ev) == 0 &&
-	    ev.ts && ev.phase != VT_NO_PHASE) {
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.open_faults), &pidfd, &o) == 0 &&
+	    o.e.ts && o.e.phase != VT_NO_PHASE) {
 		t->received++;
-		ret = t->fn(t->ctx, &ev);
+		ret = t->fn(t->ctx, &o.e);
 	}
 	close(pidfd);
 	return ret;

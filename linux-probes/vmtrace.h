@@ -11,7 +11,8 @@
  *	huge_memory:mm_khugepaged_scan_pmd	tp_btf / tracepoint
  *	huge_memory:mm_collapse_huge_page	tp_btf / tracepoint
  *	raw_syscalls:sys_enter/sys_exit	tp_btf / tracepoint (memory syscalls only)
- *	tlb:tlb_flush, kmem:rss_stat	tp_btf / tracepoint
+ *	tlb:tlb_flush			tp_btf / tracepoint
+ *	kmem:rss_stat			tp_btf / tracepoint, if asked (rss_stat)
  *
  * The kmem and scan_pmd hooks get a struct page * (or folio *) in the tp_btf
  * flavour, and page_to_pfn() needs vmemmap_base, which a BPF program cannot
@@ -60,6 +61,18 @@ struct vmtrace_opts {
 	size_t ringbuf_bytes;	/* 0: 8 MiB; rounded up to a power of two >= 4 KiB */
 	bool no_tp_btf;		/* use only the tracepoint flavour (a test of the fallback) */
 	const char *state_dir;	/* where a tracefs mount of ours is recorded; NULL: nowhere */
+	/*
+	 * Time one minor fault in this many (0 and 1: every one): the
+	 * completion event's sample period. Every fault is still recorded,
+	 * with its allocations; an untimed one has latency_ns 0.
+	 */
+	unsigned latency_sample;
+	/*
+	 * Attach kmem:rss_stat (records of RSS changes, nr_rss and rss_anon in
+	 * fault records). Off by default: a fault record already carries its
+	 * allocations, and the hook costs every fault a program run.
+	 */
+	bool rss_stat;
 };
 
 struct vmtrace_bpf;
@@ -139,8 +152,9 @@ int vmtrace_poll(struct vmtrace *t, int timeout_ms);
 
 /*
  * While the workload is stopped at its end: deliver the fault still open on
- * thread 'tid' (it never completed: a failed fault), if any. The open fault
- * lives in the thread's task storage, which dies with the thread.
+ * thread 'tid' (it never completed: a failed fault; an untimed one that
+ * completed was closed by the system call that stopped it), if any. The
+ * open fault lives in the thread's task storage, which dies with the thread.
  */
 int vmtrace_collect_open(struct vmtrace *t, pid_t tid);
 

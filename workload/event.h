@@ -9,7 +9,11 @@
  * and RSS changes made while it is open are folded into it, and the perf
  * software fault event that ends handle_mm_fault emits it. A fault that never
  * completes (it failed) is emitted with completed = 0 when its thread faults
- * again or the run ends.
+ * again or the run ends. With `virtuoso linux --latency-sample N` that event
+ * fires for one minor fault in N: the others are emitted when the thread
+ * next faults or makes a system call (or an allocation or flush sees them
+ * done), completed by the thread's fault counters, with latency_ns 0: a
+ * completed fault of latency 0 was not timed.
  *
  * Its latency runs from the entry program's clock read (its last act) to the
  * completion program's (its first), so what the probes themselves do inside
@@ -92,7 +96,7 @@ struct vt_event {
 		struct {
 			__u64 addr;
 			__u64 ip;
-			__u64 latency_ns;	/* entry to completion, 0 if not completed */
+			__u64 latency_ns;	/* entry to completion; 0: failed, or not timed */
 			__u32 error_code;	/* X86_PF_* (workload/x86.h) */
 			__u8 completed;
 			__u8 major;

@@ -514,6 +514,80 @@ Test(verdicts, the_probes_in_window_cost_is_taken_off_linuxs_latencies)
 	release3(&c, &l, &s);
 }
 
+/*
+ * The probes' default is no rss_stat hook: no RSS change counted, no cost
+ * of it given (null). The allocation's cost still comes off: a 4 KiB write
+ * with one allocation, 2000 - (140 + 70) = 1790 ns; with two, 2000 - 420 =
+ * 1580.
+ */
+Test(verdicts, without_the_rss_hook_only_the_allocations_cost_comes_off)
+{
+	const char *dir = cmp_tmp_dir();
+	struct vt_event ev[2];
+	struct vt_alloc o0 = movable(0), pt[2] = { table(), movable(0) };
+	struct side l, s;
+	struct comparison c;
+	cJSON *j;
+
+	ev[0] = fault(10, BLK(0), false, true, 1, &o0, -1);
+	ev[1] = fault(20, BLK(1), false, true, 2, pt, -1);
+	ev[0].fault.latency_ns = ev[1].fault.latency_ns = 2000;
+	write_kinds_side(dir, "linux.json", "linux", "events.vlog");
+	j = cmp_read_json(cmp_path(dir, "linux.json"));
+	cmp_set(j, "probes", cJSON_Parse("{\"probe_cost_ns\": {\"fault_entry\": 150, "
+					 "\"fault_completion\": 180, \"page_alloc\": 140, "
+					 "\"rss_stat\": null, \"tlb_flush\": null}, "
+					 "\"stats_overhead_ns\": 70}"));
+	cmp_write_json(j, dir, "linux.json");
+	write_kinds_side(dir, "sim.json", "sim", "sim-events.vlog");
+	cmp_write_log(dir, "events.vlog", "{}", ev, 2);
+	cmp_write_log(dir, "sim-events.vlog", "{}", ev, 2);
+	compare_dir(&c, &l, &s, dir);
+	cr_expect_eq(l.faults[0].latency_ns, 1790);
+	cr_expect_eq(l.faults[1].latency_ns, 1580);
+	release3(&c, &l, &s);
+}
+
+/*
+ * --latency-sample: Linux timed one fault in N and the rest have no
+ * latency (0), yet all completed. The share of the phase inside faults is
+ * the timed faults' mean times every completed fault: here 4 completed in
+ * a 1000 ns phase, two timed at 100 and 300 ns: (100 + 300) / 2 x 4 / 1000
+ * = 0.8; a failed fault counts in neither. The simulated side timed all
+ * four at 100: 0.4.
+ */
+Test(verdicts, sampled_latencies_stand_for_every_completed_fault_in_the_fault_share)
+{
+	const char *dir = cmp_tmp_dir();
+	struct vt_event ev[5], sv[4];
+	struct vt_alloc o0 = movable(0);
+	struct side l, s;
+	struct comparison c;
+	const struct metric *m;
+
+	for (int i = 0; i < 4; i++) {
+		ev[i] = fault(10 + 10 * (uint64_t)i, BLK(0) + 4096 * (uint64_t)i, false, true, 1,
+			      &o0, -1);
+		ev[i].fault.latency_ns = 0;
+		sv[i] = ev[i];
+		sv[i].fault.latency_ns = 100;
+	}
+	ev[1].fault.latency_ns = 100;
+	ev[3].fault.latency_ns = 300;
+	ev[4] = fault(60, BLK(1), false, true, 0, NULL, -1);
+	ev[4].fault.completed = 0;
+	write_kinds_side(dir, "linux.json", "linux", "events.vlog");
+	write_kinds_side(dir, "sim.json", "sim", "sim-events.vlog");
+	cmp_write_log(dir, "events.vlog", "{}", ev, 5);
+	cmp_write_log(dir, "sim-events.vlog", "{}", sv, 4);
+	compare_dir(&c, &l, &s, dir);
+	m = cmp_metric(&c, "fault_time_share", "phase 0 touch");
+	cr_assert_not_null(m);
+	expect_near(m->linux_value, 0.8, "Linux's share");
+	expect_near(m->sim_value, 0.4, "the simulator's share");
+	release3(&c, &l, &s);
+}
+
 Test(verdicts, linux_without_probes_is_the_time_the_simulator_is_judged_by)
 {
 	const char *dir = cmp_tmp_dir();

@@ -806,7 +806,7 @@ Test(linux, probe_programs_ran_at_least_as_often_as_the_log_says)
 	char path[256], k[96];
 	uint64_t faults = 0, completed = 0, allocs = 0, rss = 0, tlb = 0;
 	cJSON *j = run_linux("datasets/workloads/zero-page-4k-cow.json", outdir("cost"),
-			     "--no-probe-free", NULL, &r), *c;
+			     "--no-probe-free", "--rss-stat", &r), *c;
 	const char *flavour;
 	char stats[8] = "";
 	FILE *f;
@@ -828,7 +828,8 @@ Test(linux, probe_programs_ran_at_least_as_often_as_the_log_says)
 	}
 	evlog_close(&log);
 	cr_assert_gt(faults, 0);
-	cr_assert_gt(rss, 0);
+	cr_assert_gt(rss, 0, "--rss-stat: RSS changes recorded");
+	cr_assert(cJSON_IsTrue(at(j, "probes.rss_stat")));
 	cr_assert_geq(tlb, 512, "zero-page-4k-cow: one flush per COW");
 
 	flavour = strcmp(at(j, "probes.flavour")->valuestring, "tracepoint") ? "btf" : "tp";
@@ -864,6 +865,112 @@ Test(linux, probe_programs_ran_at_least_as_often_as_the_log_says)
 	cr_assert(cJSON_IsNull(at(j, "probes.programs")));
 	cr_assert(cJSON_IsNull(at(j, "probes.probe_cost_ns")));
 	cJSON_Delete(j);
+}
+
+/*
+ * The RSS hook is off unless asked: no rss_stat program runs, no RSS record
+ * is written, no fault counts an RSS change; and a 4 KiB write touch's
+ * faults still carry the folio each allocated (the movable order-0 page in
+ * the record: thp-never-4k, 16384 of them).
+ */
+Test(linux, rss_hook_is_off_by_default_and_faults_keep_their_folios)
+{
+	struct result r;
+	struct evlog_reader log;
+	struct wl_error err;
+	struct vt_event ev;
+	char path[256];
+	uint64_t rss = 0, with_folio = 0;
+	cJSON *j = run_linux("datasets/workloads/thp-never-4k.json", outdir("norss"),
+			     "--no-probe-free", NULL, &r), *c;
+
+	cr_assert(cJSON_IsFalse(at(j, "probes.rss_stat")));
+	cJSON_ArrayForEach(c, at(j, "probes.programs"))
+		cr_assert_null(strstr(c->string, "rss_stat"), "%s attached", c->string);
+	snprintf(path, sizeof(path), "%s/events.vlog", outdir("norss"));
+	cr_assert_eq(evlog_open(&log, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&log, &ev) > 0) {
+		if (ev.phase < 0)
+			continue;
+		rss += ev.type == VT_RSS;
+		if (ev.type != VT_FAULT)
+			continue;
+		rss += ev.fault.nr_rss;
+		cr_assert_eq(ev.fault.rss_anon, -1);
+		for (unsigned i = 0; i < ev.fault.nr_allocs && i < VT_FAULT_ALLOCS; i++)
+			if (ev.fault.alloc[i].order == 0 && ev.fault.alloc[i].migratetype == 1) {
+				with_folio++;
+				break;
+			}
+	}
+	evlog_close(&log);
+	cr_assert_eq(rss, 0);
+	cr_assert_geq(with_folio, 16384);
+	cr_assert_eq(num(j, "regions.buf.faults"), 16384);
+	cJSON_Delete(j);
+}
+
+/*
+ * --latency-sample 64 on thp-never-4k: every fault is still recorded and
+ * completed (16384 in the region, none failed, every page mapped), one in
+ * 64 of the process's minor faults has a latency (the completion event's
+ * period), so the phase's timed faults are its completed faults / 64, give
+ * or take the one the period's phase splits; the region's latency count is
+ * its share of them.
+ */
+Test(linux, latency_sample_times_one_fault_in_n_and_records_every_one)
+{
+	struct result r;
+	struct evlog_reader log;
+	struct wl_error err;
+	struct vt_event ev;
+	char path[256];
+	uint64_t completed = 0, timed = 0, failed = 0;
+	cJSON *j = run_linux("datasets/workloads/thp-never-4k.json", outdir("sample"),
+			     "--no-probe-free", "--latency-sample=64", &r);
+
+	cr_assert_eq(num(j, "probes.latency_sample"), 64);
+	cr_assert_eq(num(j, "regions.buf.faults"), 16384);
+	cr_assert_eq(num(j, "regions.buf.failed_faults"), 0);
+	cr_assert_eq(num(j, "regions.buf.pages.pte"), 16384);
+	snprintf(path, sizeof(path), "%s/events.vlog", outdir("sample"));
+	cr_assert_eq(evlog_open(&log, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&log, &ev) > 0) {
+		if (ev.phase != 0 || ev.type != VT_FAULT)
+			continue;
+		completed += ev.fault.completed;
+		failed += !ev.fault.completed;
+		timed += ev.fault.latency_ns > 0;
+		if (!ev.fault.completed)
+			cr_assert_eq(ev.fault.latency_ns, 0);
+	}
+	evlog_close(&log);
+	cr_assert_eq(failed, 0);
+	cr_assert_geq(completed, 16384);
+	cr_assert_geq(timed, completed / 64 - 1, "%llu timed of %llu", (unsigned long long)timed,
+		      (unsigned long long)completed);
+	cr_assert_leq(timed, completed / 64 + 1, "%llu timed of %llu", (unsigned long long)timed,
+		      (unsigned long long)completed);
+	cr_assert_geq(num(j, "regions.buf.fault_latency_ns.count"), 16384 / 64 - 1);
+	cr_assert_leq(num(j, "regions.buf.fault_latency_ns.count"), (double)timed);
+	cJSON_Delete(j);
+}
+
+Test(linux, latency_sample_refuses_zero_and_words)
+{
+	static const char *const bad[] = { "0", "-3", "many", "", "2000000" };
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char opt[64];
+		const char *args[8] = { "linux", "datasets/workloads/thp-never-4k.json", "-o",
+					outdir("badsample"), opt, NULL };
+
+		snprintf(opt, sizeof(opt), "--latency-sample=%s", bad[i]);
+		run_as(&r, -1, args);
+		cr_assert_eq(r.status, 2, "%s: status %d", opt, r.status);
+		cr_assert_not_null(strstr(r.err, "--latency-sample"), "%s: %s", opt, r.err);
+	}
 }
 
 /* The second run, without probes: a wall time for every phase, adding up like runtime_ns. */
