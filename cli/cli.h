@@ -211,6 +211,9 @@ struct sim_config;
  * file, the file the calibration came from ("" when uncalibrated); note,
  * the lines that say which model is used (and why not a stored one).
  */
+/* --zstd: the event log's records compressed at zstd's default level (workload/evlog.h) */
+#define CLI_LOG_ZSTD_LEVEL 3
+
 struct cli_sim_model {
 	char file[4096];
 	char note[1024];

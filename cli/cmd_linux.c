@@ -27,7 +27,7 @@ struct linux_args {
 
 enum { OPT_USER = 256, OPT_RINGBUF, OPT_NO_TP_BTF, OPT_NO_PROBES, OPT_BACKING, OPT_LIST,
        OPT_REPEAT, OPT_PREWARM, OPT_NO_PREWARM, OPT_NO_PROBE_FREE, OPT_NO_PROBE_STATS,
-       OPT_LATENCY_SAMPLE, OPT_RSS_STAT };
+       OPT_LATENCY_SAMPLE, OPT_RSS_STAT, OPT_ZSTD };
 
 static int own_option(int c, void *ctx)
 {
@@ -81,6 +81,9 @@ static int own_option(int c, void *ctx)
 	}
 	case OPT_RSS_STAT:
 		la->ro.rss_stat = true;
+		return 0;
+	case OPT_ZSTD:
+		la->ro.log_zstd = CLI_LOG_ZSTD_LEVEL;
 		return 0;
 	case CLI_OPT_WAIT_TIMEOUT:
 	case CLI_OPT_NO_WAIT:
@@ -266,6 +269,7 @@ int cmd_linux(int argc, char **argv)
 		{ "no-probe-stats", no_argument, NULL, OPT_NO_PROBE_STATS },
 		{ "latency-sample", required_argument, NULL, OPT_LATENCY_SAMPLE },
 		{ "rss-stat", no_argument, NULL, OPT_RSS_STAT },
+		{ "zstd", no_argument, NULL, OPT_ZSTD },
 		{ "wait-timeout", required_argument, NULL, CLI_OPT_WAIT_TIMEOUT },
 		{ "no-wait", no_argument, NULL, CLI_OPT_NO_WAIT },
 		{ NULL, 0, NULL, 0 },

@@ -42,7 +42,7 @@
 #include "workload/evlog.h"
 #include "workload/json.h"
 
-enum { OPT_FUNCTIONAL = 256 };
+enum { OPT_FUNCTIONAL = 256, OPT_ZSTD };
 
 /* The longest path MimicOS takes for its event log: DIR/sim-events.vlog must fit. */
 #define SIM_PATH_ROOM sizeof(((struct channel_config *)0)->events_path)
@@ -55,6 +55,7 @@ int cli_sim_check_out_dir(const char *name, const char *dir)
 struct sim_args {
 	bool functional;
 	bool no_calibration;
+	bool zstd;
 };
 
 static int own_option(int c, void *ctx)
@@ -65,6 +66,8 @@ static int own_option(int c, void *ctx)
 		sa->functional = true;
 	else if (c == CLI_OPT_NO_CALIBRATION)
 		sa->no_calibration = true;
+	else if (c == OPT_ZSTD)
+		sa->zstd = true;
 	else
 		return EXIT_BAD_INPUT;
 	return 0;
@@ -258,6 +261,7 @@ int cmd_sim(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "functional", no_argument, NULL, OPT_FUNCTIONAL },
 		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
+		{ "zstd", no_argument, NULL, OPT_ZSTD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -285,6 +289,8 @@ int cmd_sim(int argc, char **argv)
 		wl_spec_release(&s);
 		return ret;
 	}
+	if (sa.zstd)
+		cfg.mimicos.events_zstd = CLI_LOG_ZSTD_LEVEL;
 	ret = cli_sim_write("sim", &s, a.out, mem_bytes, &cfg, &m, !sa.functional, NULL, NULL);
 	wl_spec_release(&s);
 	return ret;

@@ -103,6 +103,8 @@ const struct cli_cmd cli_cmds[] = {
 	  "                        every fault is still counted with its allocations\n"
 	  "      --rss-stat        also record RSS changes (kmem:rss_stat; costs every\n"
 	  "                        fault a probe run, and no comparison needs them)\n"
+	  "      --zstd            compress the event log's records (for large logs;\n"
+	  "                        every reader of the log reads it as it is)\n"
 	  "      --wait-timeout S  wait at most S seconds for the host (default 600)\n"
 	  "      --no-wait         do not wait for the host: exit 1 if another holds it\n"
 	  "  -v, --verbose         more detail on stderr\n"
@@ -113,7 +115,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "(the workload failed, interrupted, the host was not had in time).\n",
 	  cmd_linux },
 	{ "sim", "run a workload in the simulator with MimicOS",
-	  "usage: virtuoso sim SPEC -o DIR [--functional]\n"
+	  "usage: virtuoso sim SPEC -o DIR [--functional] [--zstd]\n"
 	  "                    [--config HW.json | --no-calibration]\n"
 	  "\n"
 	  "Simulate SPEC with MimicOS answering every fault over its functional channel\n"
@@ -137,6 +139,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "                        unknown keys are refused). mimicos.mem_bytes\n"
 	  "                        defaults to this machine's RAM\n"
 	  "      --no-calibration  the reference model, not this host's calibration\n"
+	  "      --zstd            compress the event log's records (for large logs)\n"
 	  "  -v, --verbose         more detail on stderr\n"
 	  "  -h, --help            this text\n"
 	  "\n"

@@ -1195,6 +1195,10 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 		goto out;
 	if (evlog_create(&l.g.log, l.log_path, NULL, err))
 		goto out;
+	if (o.log_zstd && evlog_set_zstd(&l.g.log, o.log_zstd, err)) {
+		evlog_abort(&l.g.log);
+		goto out;
+	}
 	l.g.log_live = true;
 	if (!o.no_probes) {
 		struct vmtrace_opts vo = {

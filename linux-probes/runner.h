@@ -77,6 +77,7 @@ struct runner_opts {
 	bool no_probe_stats;		/* no BPF run-time statistics (they cost each program run) */
 	unsigned latency_sample;	/* time one fault in this many; 0, 1: every one (vmtrace.h) */
 	bool rss_stat;			/* attach the kmem:rss_stat hook (vmtrace.h) */
+	int log_zstd;			/* the event log's records zstd-compressed at this level; 0: not */
 	enum backing_method backing;
 	enum runner_prewarm prewarm;
 	const char *thp_root;		/* NULL: WL_THP_SYSFS */

@@ -442,6 +442,10 @@ int channel_server_create(struct channel_server **out, const struct channel_conf
 			channel_server_destroy(srv);
 			return -EIO;
 		}
+		if (cfg->events_zstd && evlog_set_zstd(&srv->log, cfg->events_zstd, &werr)) {
+			channel_server_destroy(srv);
+			return -EINVAL;
+		}
 		srv->os.events = (struct mimicos_event_sink){ .event = cb_event, .ctx = srv };
 	}
 	srv->memmap_base = ((srv->os.zone.zone_start_pfn + srv->os.zone.spanned_pages) << PAGE_SHIFT);

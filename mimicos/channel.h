@@ -530,6 +530,8 @@ struct channel_config {
 	 * caller may then evlog_rewrite_meta() it. Not read from JSON, not echoed.
 	 */
 	char events_path[512];
+	/* The log's records zstd-compressed at this level (evlog_set_zstd()); 0: not. */
+	int events_zstd;
 };
 
 /* The defaults above, in this one place. */

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "workload/evlog.h"
 #include "workload/json.h"
 
@@ -274,6 +276,10 @@ static void writer_release(struct evlog_writer *w)
 	free(w->meta);
 	free(w->buf);
 	free(w->prev);
+	free(w->zbuf);
+	ZSTD_freeCCtx(w->zstd);
+	w->zstd = NULL;
+	w->zbuf = NULL;
 	w->fd = -1;
 	w->tmp[0] = '\0';
 	w->meta = NULL;
@@ -385,19 +391,73 @@ int evlog_create(struct evlog_writer *w, const char *path, const char *meta_json
 	return 0;
 }
 
-static int flush_buf(struct evlog_writer *w)
+/* Hash and write n stored bytes of records. */
+static int put_records(struct evlog_writer *w, const void *p, size_t n)
 {
+	w->hash = evlog_fnv1a(w->hash, p, n);
+	if (write_all(w->fd, p, n)) {
+		w->error = errno;
+		return -1;
+	}
+	w->records_len += n;
+	return 0;
+}
+
+/*
+ * The coded records in the buffer to the log: as they are, or through the
+ * zstd stream ('end': the frame's end, at commit).
+ */
+static int flush_buf(struct evlog_writer *w, bool end)
+{
+	ZSTD_inBuffer in = { w->buf, w->buf_len, 0 };
+	size_t left;
+
 	if (w->error) {
 		errno = w->error;
 		return -1;
 	}
-	w->hash = evlog_fnv1a(w->hash, w->buf, w->buf_len);
-	if (write_all(w->fd, w->buf, w->buf_len)) {
-		w->error = errno;
-		return -1;
+	if (!w->zstd) {
+		if (put_records(w, w->buf, w->buf_len))
+			return -1;
+		w->buf_len = 0;
+		return 0;
 	}
-	w->records_len += w->buf_len;
+	do {
+		ZSTD_outBuffer out = { w->zbuf, SPOOL_BUF, 0 };
+
+		left = ZSTD_compressStream2(w->zstd, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(left)) {
+			w->error = ENOMEM;	/* the one way a valid stream fails */
+			errno = w->error;
+			return -1;
+		}
+		if (out.pos && put_records(w, w->zbuf, out.pos))
+			return -1;
+	} while (in.pos < in.size || (end && left));
 	w->buf_len = 0;
+	return 0;
+}
+
+int evlog_set_zstd(struct evlog_writer *w, int level, struct wl_error *err)
+{
+	if (!w->live)
+		return wl_error_set(err, w->path, "", "the log was already committed or aborted");
+	if (w->nr_records || w->zstd)
+		return wl_error_set(err, w->path, "flags", "compression is chosen before any record");
+	if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
+		return wl_error_set(err, w->path, "flags", "zstd level %d: expected %d..%d", level,
+				    ZSTD_minCLevel(), ZSTD_maxCLevel());
+	w->zstd = ZSTD_createCCtx();
+	w->zbuf = malloc(SPOOL_BUF);
+	if (!w->zstd || !w->zbuf ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_compressionLevel, level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->zstd, ZSTD_c_checksumFlag, 0))) {
+		ZSTD_freeCCtx(w->zstd);
+		free(w->zbuf);
+		w->zstd = NULL;
+		w->zbuf = NULL;
+		return wl_error_set(err, w->path, "", "out of memory");
+	}
 	return 0;
 }
 
@@ -412,7 +472,7 @@ int evlog_append(struct evlog_writer *w, const struct vt_event *ev, size_t n)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (w->buf_cap - w->buf_len < ENC_MAX && flush_buf(w))
+		if (w->buf_cap - w->buf_len < ENC_MAX && flush_buf(w, false))
 			return -1;
 		w->buf_len += encode(w->buf + w->buf_len, &ev[i], w->prev);
 		w->nr_records++;
@@ -468,7 +528,7 @@ int evlog_commit(struct evlog_writer *w, struct wl_error *err)
 		wl_error_set(err, w->path, "meta", "none was given (evlog_set_meta)");
 		goto fail;
 	}
-	if (w->buf_len && flush_buf(w)) {
+	if ((w->buf_len || w->zstd) && flush_buf(w, true)) {
 		wl_error_set(err, w->path, "records", "cannot write: %s", strerror(errno));
 		goto fail;
 	}
@@ -485,6 +545,7 @@ int evlog_commit(struct evlog_writer *w, struct wl_error *err)
 	put_le64(hdr + EVLOG_OFF_NR_RECORDS, w->nr_records);
 	put_le64(hdr + EVLOG_OFF_CHECKSUM, w->hash);
 	put_le64(hdr + EVLOG_OFF_RECORDS_LEN, w->records_len);
+	put_le32(hdr + EVLOG_OFF_FLAGS, w->zstd ? EVLOG_FLAG_ZSTD : 0);
 	field = "header";
 	if (pwrite(w->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
 		goto io;
@@ -566,8 +627,11 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 				    "expected %zu (sizeof(struct vt_event)), got %" PRIu32,
 				    sizeof(struct vt_event), r->record_size);
 	reserved = r->version == 1 ? EVLOG_OFF_RECORDS_LEN : EVLOG_OFF_RESERVED;
-	if (r->version != 1 && (flags = get_le32(d + EVLOG_OFF_FLAGS)))
-		return wl_error_set(err, path, "flags", "expected 0, got 0x%" PRIx32, flags);
+	flags = r->version == 1 ? 0 : get_le32(d + EVLOG_OFF_FLAGS);
+	if (flags & ~(uint32_t)EVLOG_FLAG_ZSTD)
+		return wl_error_set(err, path, "flags", "expected 0 or 0x%x (zstd), got 0x%" PRIx32
+				    " (written by a newer virtuoso?)", EVLOG_FLAG_ZSTD, flags);
+	r->flags = flags;
 	for (int i = reserved; i < EVLOG_HEADER_SIZE; i++)
 		if (d[i])
 			return wl_error_set(err, path, "reserved",
@@ -595,6 +659,8 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 					    r->meta_len, avail, avail - r->meta_len);
 		r->records = d + EVLOG_HEADER_SIZE;
 		r->meta_text = (const char *)r->records + r->records_len;
+		r->codes = r->records;
+		r->codes_len = r->records_len;
 		return 0;
 	}
 	if (avail < r->meta_len)
@@ -616,7 +682,53 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 	r->meta_text = (const char *)d + EVLOG_HEADER_SIZE;
 	r->records = d + EVLOG_HEADER_SIZE + r->meta_len;
 	r->records_len = want;
+	r->codes = r->records;
+	r->codes_len = want;
 	return 0;
+}
+
+/* A zstd log's records decompressed: r->codes then points at them. */
+static int unpack(struct evlog_reader *r, const char *path, struct wl_error *err)
+{
+	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	ZSTD_inBuffer in = { r->records, r->records_len, 0 };
+	size_t cap = r->records_len * 4 + 4096, len = 0, ret = 1;
+	unsigned char *buf = malloc(cap), *grown;
+
+	if (!dctx || !buf)
+		goto oom;
+	while (in.pos < in.size || ret) {
+		ZSTD_outBuffer out = { buf + len, cap - len, 0 };
+		size_t before = in.pos;
+
+		ret = ZSTD_decompressStream(dctx, &out, &in);
+		if (ZSTD_isError(ret)) {
+			wl_error_set(err, path, "records", "zstd: %s", ZSTD_getErrorName(ret));
+			goto fail;
+		}
+		len += out.pos;
+		if (ret && in.pos == in.size && before == in.pos && !out.pos) {
+			wl_error_set(err, path, "records", "zstd: the frame is cut short");
+			goto fail;
+		}
+		if (len == cap) {
+			if (cap > SIZE_MAX / 2 || !(grown = realloc(buf, cap * 2)))
+				goto oom;
+			buf = grown;
+			cap *= 2;
+		}
+	}
+	ZSTD_freeDCtx(dctx);
+	r->plain = buf;
+	r->codes = buf;
+	r->codes_len = len;
+	return 0;
+oom:
+	wl_error_set(err, path, "records", "out of memory");
+fail:
+	ZSTD_freeDCtx(dctx);
+	free(buf);
+	return -1;
 }
 
 static int parse_meta(struct evlog_reader *r, const char *path, struct wl_error *err)
@@ -672,8 +784,8 @@ static int check_records(struct evlog_reader *r, const char *path, struct wl_err
 
 	if (!(r->prev = calloc(CTX_NR, sizeof(*r->prev))))
 		return wl_error_set(err, path, "records", "out of memory");
-	while (r->cursor < r->records_len) {
-		k = decode(r->records + r->cursor, r->records_len - r->cursor, &ev, r->prev);
+	while (r->cursor < r->codes_len) {
+		k = decode(r->codes + r->cursor, r->codes_len - r->cursor, &ev, r->prev);
 		if (!k)
 			return wl_error_set(err, path, "records", "record %" PRIu64 " at byte %zu of "
 					    "the records does not decode", i, r->cursor);
@@ -711,6 +823,8 @@ static int open_log(struct evlog_reader *r, const char *path, bool decode, struc
 	}
 	if (parse_meta(r, path, err))
 		goto fail;
+	if (decode && (r->flags & EVLOG_FLAG_ZSTD) && unpack(r, path, err))
+		goto fail;
 	if (decode && r->version != 1 && check_records(r, path, err))
 		goto fail;
 	return 0;
@@ -734,7 +848,7 @@ int evlog_next(struct evlog_reader *r, struct vt_event *ev)
 		memcpy(ev, r->records + r->next * r->record_size, sizeof(*ev));
 	} else {
 		/* checked whole at open: every record decodes */
-		k = decode(r->records + r->cursor, r->records_len - r->cursor, ev, r->prev);
+		k = decode(r->codes + r->cursor, r->codes_len - r->cursor, ev, r->prev);
 		if (!k)
 			return 0;
 		r->cursor += k;
@@ -769,6 +883,7 @@ void evlog_close(struct evlog_reader *r)
 {
 	cJSON_Delete(r->meta);
 	free(r->data);
+	free(r->plain);
 	free(r->prev);
 	memset(r, 0, sizeof(*r));
 }

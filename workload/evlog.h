@@ -33,7 +33,8 @@
  *				records then the metadata, version 1 the
  *				metadata then the records
  *	    40    8 records_len	bytes of records (version 1: reserved, zero)
- *	    48    4 flags	zero (version 1: reserved, zero)
+ *	    48    4 flags	0, or EVLOG_FLAG_ZSTD (1): the records are stored
+ *				zstd-compressed (version 1: reserved, zero)
  *	    52   12 reserved	zero
  *
  * The header itself is not hashed; a reader checks every one of its fields
@@ -60,6 +61,12 @@
  * its context's. A 4 KiB fault after another takes 10 to 20 bytes where
  * version 1 took 88. A reader decodes every record once at open, so a log
  * whose records do not decode, or do not come to nr_records, is refused.
+ *
+ * Compressed (flags EVLOG_FLAG_ZSTD, evlog_set_zstd()): the records part is
+ * one zstd frame whose content is the coded records above; records_len is
+ * its stored size, and the checksum covers it as stored. A reader
+ * decompresses it at open. For large logs: a 4 KiB fault storm's records
+ * come to 8-10 bytes a fault coded, about 1 compressed (docs/results-format.md).
  *
  * The metadata is one JSON object, UTF-8, no NUL byte, no terminator counted
  * in meta_len. The writer's caller builds it; the log checks only that it is
@@ -133,6 +140,8 @@
 #define EVLOG_OFF_FLAGS		48
 #define EVLOG_OFF_RESERVED	52
 
+#define EVLOG_FLAG_ZSTD		0x1u	/* flags: the records are one zstd frame */
+
 /* Continue an FNV-1a 64 hash h over n bytes; start with EVLOG_FNV_BASIS. */
 uint64_t evlog_fnv1a(uint64_t h, const void *p, size_t n);
 
@@ -199,6 +208,8 @@ struct evlog_writer {
 	size_t buf_len, buf_cap;
 	uint64_t nr_records, records_len, hash;
 	uint64_t (*prev)[11];	/* each context's previous record, as words */
+	struct ZSTD_CCtx_s *zstd;	/* evlog_set_zstd(): the records' stream, or NULL */
+	unsigned char *zbuf;	/* its output, before it is hashed and written */
 };
 
 /*
@@ -208,6 +219,13 @@ struct evlog_writer {
  */
 int evlog_create(struct evlog_writer *w, const char *path, const char *meta_json,
 		 struct wl_error *err);
+
+/*
+ * Compress the records with zstd at 'level' (ZSTD_minCLevel() ..
+ * ZSTD_maxCLevel(); 3 is zstd's default): one frame, written as the records
+ * are appended, hashed as stored. Before the first record only.
+ */
+int evlog_set_zstd(struct evlog_writer *w, int level, struct wl_error *err);
 
 /* Give (or replace) the metadata: a JSON object's text. */
 int evlog_set_meta(struct evlog_writer *w, const char *meta_json, struct wl_error *err);
@@ -276,6 +294,8 @@ int evlog_update_meta(const char *path, int (*edit)(cJSON *meta, void *ctx), voi
  *	FILE: cannot read: No such file or directory
  *	FILE: magic: expected "VRTEVLOG", got "{\n  \"nam": not a virtuoso event log
  *	FILE: version: expected 1 or 2, got 3 (written by a newer virtuoso?)
+ *	FILE: flags: expected 0 or 0x1 (zstd), got 0x6 (written by a newer virtuoso?)
+ *	FILE: records: zstd: Data corruption detected
  *	FILE: header: truncated: the file holds 40 bytes, a header is 64
  *	FILE: records: truncated: header says 880 bytes of records, file holds 800
  *	FILE: meta_len: truncated: header says 312 bytes of metadata, file holds 100
@@ -292,7 +312,11 @@ struct evlog_reader {
 	size_t size;
 	uint32_t version, record_size, meta_len;
 	uint64_t nr_records, checksum, records_len;
-	const unsigned char *records;	/* into data */
+	uint32_t flags;			/* version 2's header flags */
+	const unsigned char *records;	/* into data: the records as stored */
+	const unsigned char *codes;	/* the records as coded: records, or plain */
+	size_t codes_len;
+	unsigned char *plain;		/* a zstd log's records decompressed, or NULL */
 	const char *meta_text;		/* into data */
 	cJSON *meta;
 	uint64_t next;		/* index evlog_next returns next */
