@@ -470,14 +470,32 @@ Test(verdicts, cold_faults_are_left_out_of_the_quantiles_and_counted)
 
 /* ---- the probes' own cost, and Linux without probes --------------------------------- */
 
-Test(verdicts, the_probes_in_window_cost_is_taken_off_linuxs_latencies)
+/*
+ * Both sides of the kinds workload with the fault records ev[0..n) on each,
+ * Linux's probes block 'probes' (JSON), compared.
+ */
+static void compare_probed(struct comparison *c, struct side *l, struct side *s,
+			   const char *probes, const struct vt_event *ev, size_t n)
 {
 	const char *dir = cmp_tmp_dir();
+	cJSON *j;
+
+	write_kinds_side(dir, "linux.json", "linux", "events.vlog");
+	j = cmp_read_json(cmp_path(dir, "linux.json"));
+	cmp_set(j, "probes", cJSON_Parse(probes));
+	cmp_write_json(j, dir, "linux.json");
+	write_kinds_side(dir, "sim.json", "sim", "sim-events.vlog");
+	cmp_write_log(dir, "events.vlog", "{}", ev, n);
+	cmp_write_log(dir, "sim-events.vlog", "{}", ev, n);
+	compare_dir(c, l, s, dir);
+}
+
+Test(verdicts, the_probes_in_window_cost_is_taken_off_linuxs_latencies)
+{
 	struct vt_event ev[3];
 	struct vt_alloc o0 = movable(0), pt[2] = { table(), movable(0) };
 	struct side l, s;
 	struct comparison c;
-	cJSON *j;
 
 	/*
 	 * page_alloc 140 + 70 ns of statistics, rss_stat 150 + 70, tlb_flush
@@ -493,17 +511,9 @@ Test(verdicts, the_probes_in_window_cost_is_taken_off_linuxs_latencies)
 	ev[2].fault.latency_ns = 3000;
 	for (int i = 0; i < 3; i++)
 		ev[i].fault.nr_rss = 1;
-	write_kinds_side(dir, "linux.json", "linux", "events.vlog");
-	j = cmp_read_json(cmp_path(dir, "linux.json"));
-	cmp_set(j, "probes", cJSON_Parse("{\"probe_cost_ns\": {\"fault_entry\": 150, "
-					 "\"fault_completion\": 180, \"page_alloc\": 140, "
-					 "\"rss_stat\": 150, \"tlb_flush\": 100}, "
-					 "\"stats_overhead_ns\": 70}"));
-	cmp_write_json(j, dir, "linux.json");
-	write_kinds_side(dir, "sim.json", "sim", "sim-events.vlog");
-	cmp_write_log(dir, "events.vlog", "{}", ev, 3);
-	cmp_write_log(dir, "sim-events.vlog", "{}", ev, 3);
-	compare_dir(&c, &l, &s, dir);
+	compare_probed(&c, &l, &s, "{\"probe_cost_ns\": {\"fault_entry\": 150, "
+		       "\"fault_completion\": 180, \"page_alloc\": 140, \"rss_stat\": 150, "
+		       "\"tlb_flush\": 100}, \"stats_overhead_ns\": 70}", ev, 3);
 	cr_expect_eq(l.faults[0].latency_ns, 1570);
 	cr_expect_eq(l.faults[0].probe_ns, 430);
 	cr_expect_eq(l.faults[1].latency_ns, 1360);
@@ -522,27 +532,17 @@ Test(verdicts, the_probes_in_window_cost_is_taken_off_linuxs_latencies)
  */
 Test(verdicts, without_the_rss_hook_only_the_allocations_cost_comes_off)
 {
-	const char *dir = cmp_tmp_dir();
 	struct vt_event ev[2];
 	struct vt_alloc o0 = movable(0), pt[2] = { table(), movable(0) };
 	struct side l, s;
 	struct comparison c;
-	cJSON *j;
 
 	ev[0] = fault(10, BLK(0), false, true, 1, &o0, -1);
 	ev[1] = fault(20, BLK(1), false, true, 2, pt, -1);
 	ev[0].fault.latency_ns = ev[1].fault.latency_ns = 2000;
-	write_kinds_side(dir, "linux.json", "linux", "events.vlog");
-	j = cmp_read_json(cmp_path(dir, "linux.json"));
-	cmp_set(j, "probes", cJSON_Parse("{\"probe_cost_ns\": {\"fault_entry\": 150, "
-					 "\"fault_completion\": 180, \"page_alloc\": 140, "
-					 "\"rss_stat\": null, \"tlb_flush\": null}, "
-					 "\"stats_overhead_ns\": 70}"));
-	cmp_write_json(j, dir, "linux.json");
-	write_kinds_side(dir, "sim.json", "sim", "sim-events.vlog");
-	cmp_write_log(dir, "events.vlog", "{}", ev, 2);
-	cmp_write_log(dir, "sim-events.vlog", "{}", ev, 2);
-	compare_dir(&c, &l, &s, dir);
+	compare_probed(&c, &l, &s, "{\"probe_cost_ns\": {\"fault_entry\": 150, "
+		       "\"fault_completion\": 180, \"page_alloc\": 140, \"rss_stat\": null, "
+		       "\"tlb_flush\": null}, \"stats_overhead_ns\": 70}", ev, 2);
 	cr_expect_eq(l.faults[0].latency_ns, 1790);
 	cr_expect_eq(l.faults[1].latency_ns, 1580);
 	release3(&c, &l, &s);
