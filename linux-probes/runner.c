@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <math.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "linux-probes/counters.h"
 #include "linux-probes/hoststat.h"
 #include "linux-probes/prewarm.h"
+#include "workload/prng.h"
 #include "linux-probes/runner.h"
 #include "linux-probes/thp_sysfs.h"
 #include "linux-probes/vmtrace.h"
@@ -39,6 +41,7 @@
 #define STATUS_NR	64
 #define TLB_REASON_NR	8
 #define POLL_MS		20
+#define RUNNER_SAMPLE_STREAM	0x73616d706c65ULL	/* "sample" */
 
 /* ---- the handshake ---------------------------------------------------------- */
 
@@ -407,6 +410,8 @@ struct loader {
 	struct gather g;
 	struct vmtrace trace;
 	bool traced;
+	struct wl_rng sample_rng;	/* --latency-sample's periods (resample()) */
+	uint64_t next_resample_ns;	/* CLOCK_MONOTONIC */
 	int cost_errno;			/* 0: t.cost holds the programs' runs over the phases */
 	bool costing;
 	int overhead_errno;		/* 0: stats_overhead_ns is known */
@@ -599,6 +604,35 @@ static int wait_child(struct loader *l, struct wl_error *err)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * --latency-sample N: a new period for the completion event on the drain
+ * timer, from the run's own stream of the spec's seed. Faults recur with
+ * periods of their own (a page table every 512, a per-CPU list refill every
+ * batch); one fixed period in step with one of them would time those faults
+ * always or never. The rate, not the period, is drawn uniform in
+ * [0.5/N, 1.5/N], so that one fault in N is timed on average (a period drawn
+ * uniform around N would time more: the mean of 1/p is above 1/mean(p)).
+ */
+static int resample(struct loader *l)
+{
+	double n = (double)l->o->latency_sample, u = 2 * wl_rng_double(&l->sample_rng) - 1;
+	uint64_t now = now_ns(), period = (uint64_t)llround(n / (1 + u / 2));
+
+	/* on the timer, not on every wake-up: a new period restarts the count */
+	if (now < l->next_resample_ns)
+		return 0;
+	l->next_resample_ns = now + POLL_MS * 1000000ULL;
+	return vmtrace_set_sample_period(&l->trace, period ? period : 1);
+}
+
 /* The loop: messages from the child, records from the kernel, signals. */
 static int serve(struct loader *l, struct wl_error *err)
 {
@@ -625,6 +659,9 @@ static int serve(struct loader *l, struct wl_error *err)
 		}
 		if (l->traced && vmtrace_poll(&l->trace, 0) < 0)
 			return wl_error_set(err, "bpf", "", "ring buffer: %s", strerror(errno));
+		if (l->traced && l->o->latency_sample > 1 && resample(l))
+			return wl_error_set(err, "perf_event_open", "", "sample period: %s",
+					    strerror(errno));
 		if (fds[0].revents & (POLLIN | POLLHUP)) {
 			if (xread(l->from_child, &m, sizeof(m))) {
 				wait_child(l, err);
@@ -1216,6 +1253,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			goto out;
 		}
 		l.traced = true;
+		wl_rng_seed(&l.sample_rng, wl_rng_derive(l.s->seed, RUNNER_SAMPLE_STREAM));
 		if (counters_open(&l.ctr, l.child, err))
 			goto out;
 		l.counting = true;

@@ -606,6 +606,11 @@ int vmtrace_fd(const struct vmtrace *t)
 	return ring_buffer__epoll_fd(t->rb);
 }
 
+int vmtrace_set_sample_period(struct vmtrace *t, uint64_t period)
+{
+	return ioctl(t->perf_fd[0], PERF_EVENT_IOC_PERIOD, &period) ? -1 : 0;
+}
+
 int vmtrace_poll(struct vmtrace *t, int timeout_ms)
 {
 	/* the kernel side does not wake us: read what is there, or wait for it */

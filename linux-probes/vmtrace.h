@@ -147,6 +147,14 @@ void vmtrace_set_phase(struct vmtrace *t, int phase);
 /* The ring buffer's epoll fd, for a caller's own poll loop. */
 int vmtrace_fd(const struct vmtrace *t);
 
+/*
+ * Set the minor-fault completion event's sample period (--latency-sample),
+ * effective at once. The loader draws a new one around N at every drain, so
+ * that which faults are timed does not stay in step with a workload's own
+ * period (a page table every 512 faults). 0, or -1 with errno.
+ */
+int vmtrace_set_sample_period(struct vmtrace *t, uint64_t period);
+
 /* Deliver what is waiting (waiting at most timeout_ms for it); < 0 on error. */
 int vmtrace_poll(struct vmtrace *t, int timeout_ms);
 
