@@ -122,7 +122,7 @@ int cmd_exec(int argc, char **argv)
 	ret = cli_parse(argc, argv, cli_find("exec"), "o:vh", longopts, NULL, NULL, "SPEC file", &a);
 	if (ret >= 0)
 		return ret;
-	ret = cli_load_spec(a.arg, &s);
+	ret = cli_load_runnable_spec(a.arg, &s);
 	if (ret)
 		return ret;
 

@@ -84,7 +84,7 @@ static int parse_count(const struct cli_cmd *cmd, const char *opt, const char *v
 struct gen_opts {
 	const struct cli_cmd *cmd;
 	bool hash, one_phase;
-	uint64_t phase, limit;
+	uint64_t phase, limit, thread;
 };
 
 static int gen_opt(int c, void *ctx)
@@ -100,6 +100,8 @@ static int gen_opt(int c, void *ctx)
 		return parse_count(go->cmd, "--phase", optarg, &go->phase) ? EXIT_BAD_INPUT : 0;
 	case 'l':
 		return parse_count(go->cmd, "--limit", optarg, &go->limit) ? EXIT_BAD_INPUT : 0;
+	case 't':
+		return parse_count(go->cmd, "--thread", optarg, &go->thread) ? EXIT_BAD_INPUT : 0;
 	}
 	return EXIT_BAD_INPUT;
 }
@@ -111,6 +113,7 @@ int cmd_gen(int argc, char **argv)
 		{ "hash", no_argument, NULL, 'H' },
 		{ "phase", required_argument, NULL, 'p' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "thread", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -139,11 +142,17 @@ int cmd_gen(int argc, char **argv)
 		wl_spec_release(&s);
 		return EXIT_BAD_INPUT;
 	}
+	if (go.thread >= s.threads) {
+		fprintf(stderr, "virtuoso gen: --thread %" PRIu64 ": the spec has %u thread%s (0..%u)\n",
+			go.thread, s.threads, s.threads > 1 ? "s" : "", s.threads - 1);
+		wl_spec_release(&s);
+		return EXIT_BAD_INPUT;
+	}
 	if (cli_out_open(&o, a.out)) {
 		wl_spec_release(&s);
 		return EXIT_FAIL;
 	}
-	wl_gen_init(&g, &s);
+	wl_gen_init_thread(&g, &s, (unsigned)go.thread);
 	if (go.one_phase)
 		wl_gen_seek_phase(&g, go.phase);
 	while (emitted < limit && (n = wl_gen_next(&g, buf, sizeof(buf) / sizeof(buf[0])))) {

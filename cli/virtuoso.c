@@ -44,7 +44,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "Exit status: 0 valid; 2 invalid, with one line naming the file and field.\n",
 	  cmd_check },
 	{ "gen", "print the operation stream a spec generates",
-	  "usage: virtuoso gen [-o FILE] [--hash] [--phase N] [--limit N] SPEC\n"
+	  "usage: virtuoso gen [-o FILE] [--hash] [--phase N] [--limit N] [--thread T] SPEC\n"
 	  "\n"
 	  "Print the stream of operations the generator makes of SPEC, one JSON object\n"
 	  "per line: the same stream the native executor and the simulator run.\n"
@@ -54,6 +54,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "                   FNV-1a hash of the ops instead of the ops themselves\n"
 	  "      --phase N    only phase N (counting from 0)\n"
 	  "      --limit N    stop after N ops\n"
+	  "      --thread T   thread T's stream, of a spec with threads (default 0)\n"
 	  "  -h, --help       this text\n",
 	  cmd_gen },
 	{ "exec", "run a workload natively on this host (no probes)",
@@ -491,6 +492,18 @@ int cli_load_spec(const char *path, struct wl_spec *s)
 		return EXIT_BAD_INPUT;
 	}
 	return EXIT_OK;
+}
+
+int cli_load_runnable_spec(const char *path, struct wl_spec *s)
+{
+	int ret = cli_load_spec(path, s);
+
+	if (ret || s->threads <= 1)
+		return ret;
+	fprintf(stderr, "%s: threads: %u: a multi-threaded workload is understood but not run "
+		"yet: neither world runs more than one thread\n", path, s->threads);
+	wl_spec_release(s);
+	return EXIT_BAD_INPUT;
 }
 
 int cli_check_out_dir(const char *name, const char *dir, size_t room)

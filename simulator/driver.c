@@ -935,6 +935,9 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 	}
 	memset(run, 0, sizeof(*run));
 	run->spec = s;
+	if (s->threads > 1)
+		return wl_error_set(err, s->file, "threads", "%u: the simulator runs one thread",
+				    s->threads);
 	run->mem_bytes = o->mem_bytes ? o->mem_bytes : driver_host_mem_bytes();
 	if (resolve_kernel(run, o, err))
 		return -1;

@@ -241,10 +241,24 @@ static struct wl_op single_op(const struct wl_phase *p)
 	}
 }
 
+/* The seed of thread t's stream in phase i (gen.h). */
+static uint64_t phase_seed(const struct wl_spec *s, size_t i, unsigned t)
+{
+	uint64_t seed = wl_rng_derive(s->seed, i);
+
+	return t ? wl_rng_derive(seed, t) : seed;
+}
+
+/* The threads that run p: a spec built by hand without any means thread 0. */
+static uint64_t runs_mask(const struct wl_phase *p)
+{
+	return p->thread_mask ? p->thread_mask : 1;
+}
+
 /* Seed the phase's stream and draw what it needs before its first access. */
 static void begin_phase(struct wl_gen *g, const struct wl_phase *p)
 {
-	wl_rng_seed(&g->rng, wl_rng_derive(g->spec->seed, g->phase));
+	wl_rng_seed(&g->rng, phase_seed(g->spec, g->phase, g->thread));
 	g->i = 0;
 	g->cur = 0;
 	g->n = 1;
@@ -300,7 +314,7 @@ static size_t gen_step(struct wl_gen *g, struct wl_op *buf, size_t cap)
 {
 	const struct wl_spec *s = g->spec;
 	const struct wl_region *r;
-	const struct wl_phase *p = g->phase < s->nr_phases ? &s->phases[g->phase] : NULL;
+	const struct wl_phase *p = g->phase < s->nr_phases ? &g->ph : NULL;
 	size_t n;
 
 	switch (g->stage) {
@@ -325,14 +339,25 @@ static size_t gen_step(struct wl_gen *g, struct wl_op *buf, size_t cap)
 		return 0;
 	case ST_BEGIN:
 		buf[0] = mk_op(WL_OP_PHASE_BEGIN, 0, 0, g->phase, 0);
+		g->ph = s->phases[g->phase];
+		if (!(runs_mask(&g->ph) >> g->thread & 1)) {
+			g->stage = ST_END;	/* not this thread's: the barrier alone */
+			return 1;
+		}
+		g->ph = wl_phase_of_thread(&s->phases[g->phase], g->thread);
 		begin_phase(g, p);
 		return 1;
 	case ST_BUILD:
 	case ST_BODY:
 		if (p->op != WL_PH_TOUCH && p->op != WL_PH_ACCESS) {
-			buf[0] = single_op(p);
+			/* khugepaged_wait, sleep: thread 0 acts, the others wait at the barrier */
+			if (p->op <= WL_PH_MUNMAP || !g->thread) {
+				buf[0] = single_op(p);
+				g->stage = ST_END;
+				return 1;
+			}
 			g->stage = ST_END;
-			return 1;
+			return 0;
 		}
 		n = g->n - g->i < cap ? g->n - g->i : cap;
 		if (g->stage == ST_BUILD)
@@ -361,13 +386,20 @@ static size_t gen_step(struct wl_gen *g, struct wl_op *buf, size_t cap)
 	}
 }
 
-void wl_gen_init(struct wl_gen *g, const struct wl_spec *s)
+void wl_gen_init_thread(struct wl_gen *g, const struct wl_spec *s, unsigned t)
 {
-	*g = (struct wl_gen){ .spec = s };
-	if (s->nr_regions)
+	*g = (struct wl_gen){ .spec = s, .thread = t };
+	if (s->nr_regions && !t)
 		g->stage = ST_MAP;
 	else
 		g->stage = s->nr_phases ? ST_BEGIN : ST_DONE;
+	if (t)
+		g->region = s->nr_regions;
+}
+
+void wl_gen_init(struct wl_gen *g, const struct wl_spec *s)
+{
+	wl_gen_init_thread(g, s, 0);
 }
 
 size_t wl_gen_next(struct wl_gen *g, struct wl_op *buf, size_t cap)
@@ -383,7 +415,7 @@ void wl_gen_seek_phase(struct wl_gen *g, size_t i)
 {
 	const struct wl_spec *s = g->spec;
 
-	wl_gen_init(g, s);
+	wl_gen_init_thread(g, s, g->thread);
 	g->region = s->nr_regions;
 	g->phase = i;
 	g->stage = i < s->nr_phases ? ST_BEGIN : ST_DONE;
@@ -405,20 +437,29 @@ int wl_gen_foreach(const struct wl_spec *s, wl_gen_fn fn, void *ctx)
 	return 0;
 }
 
+uint64_t wl_phase_thread_accesses(const struct wl_spec *s, size_t i, unsigned t)
+{
+	struct wl_phase p;
+
+	if (i >= s->nr_phases || !(runs_mask(&s->phases[i]) >> t & 1))
+		return 0;
+	p = wl_phase_of_thread(&s->phases[i], t);
+	if (p.op == WL_PH_TOUCH)
+		return wl_touch_steps(&p);
+	if (p.op != WL_PH_ACCESS)
+		return 0;
+	if (p.pattern == WL_PAT_CHASE)
+		return wl_slots(&p) + p.count;
+	return p.count;
+}
+
 uint64_t wl_phase_accesses(const struct wl_spec *s, size_t i)
 {
-	const struct wl_phase *p;
+	uint64_t n = 0;
 
-	if (i >= s->nr_phases)
-		return 0;
-	p = &s->phases[i];
-	if (p->op == WL_PH_TOUCH)
-		return wl_touch_steps(p);
-	if (p->op != WL_PH_ACCESS)
-		return 0;
-	if (p->pattern == WL_PAT_CHASE)
-		return wl_slots(p) + p->count;
-	return p->count;
+	for (unsigned t = 0; t < WL_MAX_THREADS && i < s->nr_phases; t++)
+		n += wl_phase_thread_accesses(s, i, t);
+	return n;
 }
 
 /*

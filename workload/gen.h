@@ -106,6 +106,8 @@ uint64_t wl_zipf_sample(const struct wl_zipf *z, struct wl_rng *rng);	/* 1..n */
 
 struct wl_gen {
 	const struct wl_spec *spec;
+	unsigned thread;	/* whose stream this is (wl_gen_init_thread) */
+	struct wl_phase ph;	/* the current phase as this thread runs it */
 	size_t region;		/* setup: next region to map */
 	size_t advice;		/* setup: next advice of that region */
 	size_t phase;		/* current phase; == nr_phases when done */
@@ -122,13 +124,25 @@ struct wl_gen {
 void wl_gen_init(struct wl_gen *g, const struct wl_spec *s);
 
 /*
+ * Start thread t's stream of a spec with threads (docs/workload-format.md,
+ * "Threads"): thread 0's holds the setup (the regions' MAP and MADVISE),
+ * the others' none; every thread's holds PHASE_BEGIN and PHASE_END of every
+ * phase, and between them the phase's ops if it runs the phase (its slice
+ * of a range shared by slices). Thread 0's random choices in phase i come
+ * from wl_rng_derive(seed, i), as a one-thread stream's do (so it is the
+ * same stream); thread t > 0's from wl_rng_derive(wl_rng_derive(seed, i), t).
+ * wl_gen_init() is wl_gen_init_thread(g, s, 0).
+ */
+void wl_gen_init_thread(struct wl_gen *g, const struct wl_spec *s, unsigned t);
+
+/*
  * Fill up to 'cap' ops into 'buf'; returns how many, 0 at the end of the
  * stream. Batches never span a PHASE_BEGIN/PHASE_END boundary in the sense
  * that those markers are always emitted in stream order.
  */
 size_t wl_gen_next(struct wl_gen *g, struct wl_op *buf, size_t cap);
 
-/* Restart at phase 'i' (its PHASE_BEGIN), skipping setup and earlier phases. */
+/* Restart at phase 'i' (its PHASE_BEGIN), skipping setup and earlier phases; the same thread. */
 void wl_gen_seek_phase(struct wl_gen *g, size_t i);
 
 /*
@@ -138,8 +152,11 @@ void wl_gen_seek_phase(struct wl_gen *g, size_t i);
 typedef int (*wl_gen_fn)(const struct wl_op *ops, size_t n, void *ctx);
 int wl_gen_foreach(const struct wl_spec *s, wl_gen_fn fn, void *ctx);
 
-/* Number of ACCESS ops phase i produces (chase: slots + count). */
+/* Number of ACCESS ops phase i produces (chase: slots + count), all its threads together. */
 uint64_t wl_phase_accesses(const struct wl_spec *s, size_t i);
+
+/* Those of thread t alone. */
+uint64_t wl_phase_thread_accesses(const struct wl_spec *s, size_t i, unsigned t);
 
 /* FNV-1a 64 over the fields of a batch of ops, chained through 'h'. */
 uint64_t wl_ops_hash(uint64_t h, const struct wl_op *ops, size_t n);

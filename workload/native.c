@@ -351,6 +351,9 @@ int wl_native_exec(struct wl_native_run *run, const struct wl_native_hooks *hook
 	if (run->start || run->phases)
 		return wl_error_set(err, s->file, "",
 				    "native run already executed (release it first)");
+	if (s->threads > 1)
+		return wl_error_set(err, s->file, "threads", "%u: the executor runs one thread",
+				    s->threads);
 	/* calloc(0) may return NULL; ask for at least one element. */
 	run->start = calloc(s->nr_regions ? s->nr_regions : 1, sizeof(*run->start));
 	run->phases = calloc(s->nr_phases ? s->nr_phases : 1, sizeof(*run->phases));

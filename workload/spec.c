@@ -28,6 +28,7 @@ static const char *const op_names[] = {
 };
 static const char *const order_names[] = { "sequential", "reverse", "random" };
 static const char *const pattern_names[] = { "sequential", "uniform", "zipf", "chase" };
+static const char *const share_names[] = { "slice", "whole" };
 
 #define NAME(tbl, v) ((size_t)(v) < ARRAY_SIZE(tbl) ? tbl[v] : "?")
 const char *wl_thp_name(enum wl_thp v) { return v == WL_THP_HOST ? "host" : NAME(thp_enabled_names, v - 1); }
@@ -39,6 +40,26 @@ const char *wl_prot_name(enum wl_prot v) { return NAME(prot_names, v); }
 const char *wl_phase_op_name(enum wl_phase_op v) { return NAME(op_names, v); }
 const char *wl_order_name(enum wl_order v) { return NAME(order_names, v); }
 const char *wl_pattern_name(enum wl_pattern v) { return NAME(pattern_names, v); }
+const char *wl_share_name(enum wl_share v) { return NAME(share_names, v); }
+
+struct wl_phase wl_phase_of_thread(const struct wl_phase *p, unsigned t)
+{
+	struct wl_phase q = *p;
+	unsigned n, rank;
+	uint64_t pages, base, rem, mask;
+
+	if ((p->op != WL_PH_TOUCH && p->op != WL_PH_ACCESS) || p->share != WL_SHARE_SLICE)
+		return q;
+	mask = p->thread_mask ? p->thread_mask : 1;	/* built by hand: thread 0 */
+	n = (unsigned)__builtin_popcountll(mask);
+	rank = (unsigned)__builtin_popcountll(mask & ((UINT64_C(1) << t) - 1));
+	pages = p->length / WL_PAGE_SIZE;
+	base = pages / n;
+	rem = pages % n;
+	q.offset = p->offset + WL_PAGE_SIZE * (rank * base + (rank < rem ? rank : rem));
+	q.length = WL_PAGE_SIZE * (base + (rank < rem));
+	return q;
+}
 
 uint64_t wl_touch_steps(const struct wl_phase *p)
 {
@@ -411,15 +432,22 @@ static int apply_phase_rules(const struct wj_ctx *c, const char *path,
 static const char *const *op_keys(enum wl_phase_op op)
 {
 	static const char *const touch[] = {
-		"op", "region", "offset", "length", "stride", "order", "write", NULL,
+		"op", "region", "offset", "length", "stride", "order", "write", "threads", "share",
+		"concurrent", NULL,
 	};
 	static const char *const access[] = {
 		"op", "region", "offset", "length", "pattern", "count", "write_fraction",
-		"stride", "zipf_s", NULL,
+		"stride", "zipf_s", "threads", "share", "concurrent", NULL,
 	};
-	static const char *const madv[] = { "op", "region", "offset", "length", "advice", NULL };
-	static const char *const mprot[] = { "op", "region", "offset", "length", "prot", NULL };
-	static const char *const unmap[] = { "op", "region", "offset", "length", NULL };
+	static const char *const madv[] = {
+		"op", "region", "offset", "length", "advice", "threads", "concurrent", NULL,
+	};
+	static const char *const mprot[] = {
+		"op", "region", "offset", "length", "prot", "threads", "concurrent", NULL,
+	};
+	static const char *const unmap[] = {
+		"op", "region", "offset", "length", "threads", "concurrent", NULL,
+	};
 	static const char *const khp[] = { "op", "full_scans", "timeout_ms", NULL };
 	static const char *const slp[] = { "op", "ms", NULL };
 
@@ -510,8 +538,8 @@ static int parse_stride(const struct wj_ctx *c, const cJSON *o, const char *path
 	return 0;
 }
 
-static int parse_phase(const struct wj_ctx *c, const cJSON *o, const char *path,
-		       const struct wl_spec *s, const struct name_index *ix, struct wl_phase *ph)
+static int parse_phase_op(const struct wj_ctx *c, const cJSON *o, const char *path,
+			  const struct wl_spec *s, const struct name_index *ix, struct wl_phase *ph)
 {
 	char got[WJ_QUOTED_LEN];
 	int v;
@@ -578,11 +606,139 @@ static int parse_phase(const struct wj_ctx *c, const cJSON *o, const char *path,
 	return 0;
 }
 
+/* A phase's "threads": "all", or an array of distinct thread numbers. */
+static int parse_thread_list(const struct wj_ctx *c, const cJSON *o, const char *path,
+			     const struct wl_spec *s, uint64_t *mask)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "threads"), *e;
+	char got[WJ_QUOTED_LEN];
+	uint64_t all = s->threads == WL_MAX_THREADS ? UINT64_MAX :
+		       (UINT64_C(1) << s->threads) - 1;
+
+	if (!v)
+		return 0;
+	if (cJSON_IsString(v) && !strcmp(v->valuestring, "all")) {
+		*mask = all;
+		return 0;
+	}
+	if (!cJSON_IsArray(v) || !cJSON_GetArraySize(v))
+		return wj_fail(c, path, "threads", "expected \"all\" or an array of thread numbers "
+			       "0..%u, got %s", s->threads - 1, wj_describe(v, got, sizeof(got)));
+	*mask = 0;
+	cJSON_ArrayForEach(e, v) {
+		double d = cJSON_GetNumberValue(e);
+
+		if (!cJSON_IsNumber(e) || d < 0 || d >= s->threads || d != (double)(unsigned)d)
+			return wj_fail(c, path, "threads", "expected thread numbers 0..%u (\"threads\": "
+				       "%u), got %s", s->threads - 1, s->threads,
+				       wj_describe(e, got, sizeof(got)));
+		if (*mask >> (unsigned)d & 1)
+			return wj_fail(c, path, "threads", "expected each thread once, got %u twice",
+				       (unsigned)d);
+		*mask |= UINT64_C(1) << (unsigned)d;
+	}
+	return 0;
+}
+
+/*
+ * A phase: its op's fields, then which threads run it. Version 2 alone has
+ * "threads", "share" and "concurrent"; 'prev' is the phase before (NULL for
+ * the first), which a concurrent phase runs alongside.
+ */
+static int parse_phase(const struct wj_ctx *c, const cJSON *o, const char *path,
+		       const struct wl_spec *s, const struct name_index *ix,
+		       const struct wl_phase *prev, struct wl_phase *ph)
+{
+	static const char *const v2_keys[] = { "threads", "share", "concurrent" };
+	bool ranged, shared;
+	int v = WL_SHARE_SLICE;
+
+	if (parse_phase_op(c, o, path, s, ix, ph))
+		return -1;
+	ranged = ph->op <= WL_PH_MUNMAP;
+	shared = ph->op == WL_PH_TOUCH || ph->op == WL_PH_ACCESS;
+	ph->thread_mask = shared && s->threads < WL_MAX_THREADS ?
+			  (UINT64_C(1) << s->threads) - 1 : shared ? UINT64_MAX : 1;
+	if (!ranged)	/* khugepaged_wait, sleep: thread 0 acts, the others wait */
+		ph->thread_mask = s->threads < WL_MAX_THREADS ? (UINT64_C(1) << s->threads) - 1 :
+			UINT64_MAX;
+	ph->share = WL_SHARE_SLICE;
+	ph->concurrent = false;
+	for (size_t k = 0; k < ARRAY_SIZE(v2_keys); k++)
+		if (s->version < 2 && cJSON_GetObjectItemCaseSensitive(o, v2_keys[k]))
+			return wj_fail(c, path, v2_keys[k], "a field of format version 2 (threads): "
+				       "the workload needs \"version\": 2");
+	if (parse_thread_list(c, o, path, s, &ph->thread_mask) ||
+	    wj_enum(c, o, path, "share", false, share_names, ARRAY_SIZE(share_names), &v) < 0 ||
+	    wj_bool(c, o, path, "concurrent", false, &ph->concurrent) < 0)
+		return -1;
+	ph->share = (enum wl_share)v;
+	if (ranged && !shared && __builtin_popcountll(ph->thread_mask) != 1)
+		return wj_fail(c, path, "threads", "expected one thread for a %s phase (one system "
+			       "call), got %d", wl_phase_op_name(ph->op),
+			       __builtin_popcountll(ph->thread_mask));
+	if (shared && ph->share == WL_SHARE_SLICE) {
+		unsigned n = (unsigned)__builtin_popcountll(ph->thread_mask);
+
+		if (ph->length / WL_PAGE_SIZE < n)
+			return wj_fail(c, path, "length", "expected at least one 4KiB page for each of "
+				       "the phase's %u threads (\"share\": \"slice\"), got %llu bytes",
+				       n, (unsigned long long)ph->length);
+		if (ph->op == WL_PH_ACCESS &&
+		    ph->stride > WL_PAGE_SIZE * (ph->length / WL_PAGE_SIZE / n))
+			return wj_fail(c, path, "stride", "expected a stride no larger than a thread's "
+				       "slice (%llu bytes), got %llu",
+				       (unsigned long long)(WL_PAGE_SIZE * (ph->length / WL_PAGE_SIZE / n)),
+				       (unsigned long long)ph->stride);
+	}
+	if (ph->concurrent) {
+		if (!prev)
+			return wj_fail(c, path, "concurrent", "expected a phase before this one to run "
+				       "alongside");
+		if (prev->op > WL_PH_MUNMAP || !ranged)
+			return wj_fail(c, path, "concurrent", "expected two phases of touch, access, "
+				       "madvise, mprotect or munmap, got %s after %s",
+				       wl_phase_op_name(ph->op), wl_phase_op_name(prev->op));
+		if (prev->thread_mask & ph->thread_mask)
+			return wj_fail(c, path, "concurrent", "expected threads other than the "
+				       "previous phase's: thread %d runs both",
+				       __builtin_ctzll(prev->thread_mask & ph->thread_mask));
+	}
+	return 0;
+}
+
+/*
+ * Phases that run together may not race: a range one of them unmaps,
+ * protects or advises must be apart from the ranges the others touch (which
+ * would fault or not by timing alone). 'first' is the group's first phase.
+ */
+static int check_concurrent(const struct wj_ctx *c, const char *path, const struct wl_spec *s,
+			    size_t first, size_t idx)
+{
+	const struct wl_phase *ph = &s->phases[idx];
+
+	for (size_t k = first; k < idx; k++) {
+		const struct wl_phase *q = &s->phases[k];
+		bool sys_a = ph->op >= WL_PH_MADVISE, sys_b = q->op >= WL_PH_MADVISE;
+
+		if ((!sys_a && !sys_b) || q->region != ph->region ||
+		    q->offset >= ph->offset + ph->length || ph->offset >= q->offset + q->length)
+			continue;
+		return wj_fail(c, path, "concurrent", "expected a range apart from phases[%zu]'s "
+			       "(a %s alongside a %s of the same pages would race)", k,
+			       wl_phase_op_name(ph->op), wl_phase_op_name(q->op));
+	}
+	return 0;
+}
+
 static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec *s)
 {
 	static const char *const keys[] = {
-		"name", "description", "seed", "kernel", "regions", "phases", NULL,
+		"name", "description", "seed", "version", "threads", "kernel", "regions", "phases",
+		NULL,
 	};
+	uint64_t version = 1, threads = 1;
+	size_t group = 0;
 	const cJSON *arr, *e;
 	const char *str;
 	struct name_index ix = { 0 };
@@ -603,8 +759,16 @@ static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec 
 		return -1;
 	if (cJSON_GetObjectItemCaseSensitive(root, "description"))
 		s->description = strdup(str);
-	if (wj_uint(c, root, "", "seed", false, 0, WJ_MAX_EXACT, &s->seed) < 0)
+	if (wj_uint(c, root, "", "seed", false, 0, WJ_MAX_EXACT, &s->seed) < 0 ||
+	    wj_uint(c, root, "", "version", false, 1, WL_SPEC_VERSION, &version) < 0)
 		return -1;
+	s->version = (unsigned)version;
+	if (version < 2 && cJSON_GetObjectItemCaseSensitive(root, "threads"))
+		return wj_fail(c, "", "threads", "a field of format version 2 (threads): the "
+			       "workload needs \"version\": 2");
+	if (wj_uint(c, root, "", "threads", false, 1, WL_MAX_THREADS, &threads) < 0)
+		return -1;
+	s->threads = (unsigned)threads;
 	e = cJSON_GetObjectItemCaseSensitive(root, "kernel");
 	if (e && parse_kernel(c, e, &s->kernel))
 		return -1;
@@ -657,11 +821,14 @@ static int parse_root(const struct wj_ctx *c, const cJSON *root, struct wl_spec 
 	i = 0;
 	cJSON_ArrayForEach(e, arr) {
 		wj_path_index(path, sizeof(path), "phases", i);
-		if (parse_phase(c, e, path, s, &ix, &s->phases[i]) ||
+		if (parse_phase(c, e, path, s, &ix, i ? &s->phases[i - 1] : NULL, &s->phases[i]) ||
+		    (s->phases[i].concurrent && check_concurrent(c, path, s, group, i)) ||
 		    apply_phase_rules(c, path, s, &s->phases[i], i, maps)) {
 			ret = -1;
 			goto cleanup;
 		}
+		if (!s->phases[i].concurrent)
+			group = i;
 		s->nr_phases = ++i;
 	}
 cleanup:

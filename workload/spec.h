@@ -19,7 +19,13 @@
 #include "workload/error.h"
 #include "workload/thp_modes.h"
 
-#define WL_SPEC_VERSION 1
+/*
+ * Version 1 is the contract (../shared/spec/workload.md); version 2 adds
+ * threads (docs/workload-format.md, "Threads"), and a version 1 file means
+ * what it always meant.
+ */
+#define WL_SPEC_VERSION 2
+#define WL_MAX_THREADS 64	/* a phase's threads are a 64-bit mask */
 #define WL_PAGE_SIZE 4096ULL
 #define WL_ACCESS_SIZE 8u	/* every access loads or stores 8 bytes */
 /*
@@ -86,6 +92,11 @@ enum wl_phase_op {
 	WL_PH_KHUGEPAGED_WAIT, WL_PH_SLEEP,
 };
 enum wl_order { WL_ORDER_SEQUENTIAL, WL_ORDER_REVERSE, WL_ORDER_RANDOM };
+/* How a touch or access phase's threads share its range. */
+enum wl_share {
+	WL_SHARE_SLICE,		/* each its own contiguous slice, in thread order */
+	WL_SHARE_WHOLE,		/* each the whole range, with its own stream */
+};
 enum wl_pattern { WL_PAT_SEQUENTIAL, WL_PAT_UNIFORM, WL_PAT_ZIPF, WL_PAT_CHASE };
 
 /*
@@ -112,6 +123,16 @@ struct wl_phase {
 	uint64_t full_scans;
 	uint64_t timeout_ms;
 	uint64_t ms;
+	/*
+	 * Threads (version 2; version 1: thread 0 alone). The threads that run
+	 * it, bit t for thread t (khugepaged_wait and sleep: every thread
+	 * waits, thread 0 acts); for touch and access how they share the
+	 * range; whether it runs alongside the phase before it (no barrier
+	 * between them).
+	 */
+	uint64_t thread_mask;
+	enum wl_share share;
+	bool concurrent;
 };
 
 struct wl_spec {
@@ -119,6 +140,8 @@ struct wl_spec {
 	char *name;
 	char *description;		/* NULL when absent */
 	uint64_t seed;
+	unsigned version;		/* 1 or 2 */
+	unsigned threads;		/* 1 .. WL_MAX_THREADS; version 1: 1 */
 	struct wl_kernel kernel;
 	struct wl_region *regions;
 	size_t nr_regions;
@@ -186,6 +209,22 @@ const char *wl_prot_name(enum wl_prot v);
 const char *wl_phase_op_name(enum wl_phase_op v);
 const char *wl_order_name(enum wl_order v);
 const char *wl_pattern_name(enum wl_pattern v);
+
+const char *wl_share_name(enum wl_share v);
+
+/* Whether thread t runs phase p. */
+static inline bool wl_phase_runs(const struct wl_phase *p, unsigned t)
+{
+	return t < WL_MAX_THREADS && (p->thread_mask >> t & 1);
+}
+
+/*
+ * The phase as thread t runs it: p itself with, for a touch or access
+ * shared by slices, the range of t's slice. The range's 4 KiB pages go to
+ * the phase's threads in thread order, each a contiguous run of
+ * pages / n of them, the first pages % n threads one more. t must run p.
+ */
+struct wl_phase wl_phase_of_thread(const struct wl_phase *p, unsigned t);
 
 /* Number of 8-byte accesses a touch phase performs: ceil(length / stride). */
 uint64_t wl_touch_steps(const struct wl_phase *p);

@@ -90,6 +90,17 @@ static cJSON *phase_to_json(const struct wl_spec *s, const struct wl_phase *p)
 		cJSON_AddNumberToObject(o, "ms", (double)p->ms);
 		break;
 	}
+	if (s->version >= 2 && p->op <= WL_PH_MUNMAP) {
+		cJSON *t = cJSON_AddArrayToObject(o, "threads");
+
+		for (unsigned i = 0; i < s->threads; i++)
+			if (wl_phase_runs(p, i))
+				cJSON_AddItemToArray(t, cJSON_CreateNumber(i));
+		if (p->op <= WL_PH_ACCESS)
+			cJSON_AddStringToObject(o, "share", wl_share_name(p->share));
+		if (p->concurrent)
+			cJSON_AddBoolToObject(o, "concurrent", true);
+	}
 	return o;
 }
 
@@ -101,6 +112,10 @@ cJSON *wl_spec_to_json(const struct wl_spec *s)
 	if (s->description)
 		cJSON_AddStringToObject(root, "description", s->description);
 	cJSON_AddNumberToObject(root, "seed", (double)s->seed);
+	if (s->version >= 2) {
+		cJSON_AddNumberToObject(root, "version", s->version);
+		cJSON_AddNumberToObject(root, "threads", s->threads);
+	}
 	cJSON_AddItemToObject(root, "kernel", kernel_to_json(&s->kernel));
 	regions = cJSON_AddArrayToObject(root, "regions");
 	for (size_t i = 0; i < s->nr_regions; i++) {

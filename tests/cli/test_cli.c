@@ -477,6 +477,36 @@ Test(cli, linux_and_run_check_the_spec_before_the_host)
 	cr_assert_eq(r.status, 2, "--out is required: %s", r.err);
 }
 
+/*
+ * A spec with threads is understood (check and gen take it) and refused by
+ * every command that would run it, in one line naming the file and
+ * "threads", before anything runs: neither world runs threads yet.
+ */
+Test(cli, a_spec_with_threads_is_checked_and_refused_by_what_runs_it)
+{
+	static const char *const runners[] = { "sim", "linux", "run", "exec", "record" };
+	const char *mt = spec_file(1, "{\"name\": \"mt\", \"version\": 2, \"threads\": 2,"
+				   " \"regions\": [{\"name\": \"a\", \"size\": \"8KiB\"}],"
+				   " \"phases\": [{\"op\": \"touch\", \"region\": \"a\"}]}");
+	struct result r;
+
+	RUN(&r, "check", mt);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	RUN(&r, "gen", "--thread", "1", mt);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "\"offset\":4096"), "%s", r.out);
+	RUN(&r, "gen", "--thread", "2", mt);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	for (size_t i = 0; i < sizeof(runners) / sizeof(runners[0]); i++) {
+		RUN(&r, runners[i], mt, "-o", "/tmp/vcli-never-mt");
+		cr_assert_eq(r.status, 2, "%s: %s", runners[i], r.err);
+		cr_assert_not_null(strstr(r.err, ": threads: 2: "), "%s: %s", runners[i], r.err);
+		cr_assert_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "%s: one line: %s",
+			     runners[i], r.err);
+		cr_assert_neq(access("/tmp/vcli-never-mt", F_OK), 0, "%s left its output", runners[i]);
+	}
+}
+
 Test(cli, linux_and_run_check_their_wait_timeout)
 {
 	struct result r;

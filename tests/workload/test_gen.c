@@ -1103,3 +1103,137 @@ Test(perm, different_streams_give_different_permutations)
 	/* Two independent random permutations agree in about 1 place. */
 	cr_expect_lt(same, 10, "%d agreements", same);
 }
+
+/* ---- threads (format version 2) ---------------------------------------------- */
+
+static void parse_text(struct wl_spec *s, const char *text)
+{
+	struct wl_error err;
+
+	cr_assert_eq(wl_spec_parse(s, text, strlen(text), "mem.json", &err), 0, "%s: %s", err.path,
+		     err.msg);
+}
+
+/* Thread t's whole stream into ops (at most cap); returns how many. */
+static size_t thread_stream(const struct wl_spec *s, unsigned t, struct wl_op *ops, size_t cap)
+{
+	struct wl_gen g;
+	size_t n = 0, k;
+
+	wl_gen_init_thread(&g, s, t);
+	while ((k = wl_gen_next(&g, ops + n, cap - n)) > 0)
+		n += k;
+	cr_assert_lt(n, cap, "stream longer than the test's buffer");
+	return n;
+}
+
+/*
+ * A one-thread stream is thread 0's: the same spec written as version 2
+ * with "threads": 1 gives the version 1 stream op for op (every choice of
+ * thread 0 comes from the phase's seed as before).
+ */
+Test(gen, thread_0_of_a_version_2_spec_is_the_version_1_stream)
+{
+	static struct wl_op a[4096], b[4096];
+	const char *v1 = "{\"name\": \"x\", \"seed\": 9, \"regions\": [{\"name\": \"r\", \"size\": \"64KiB\"}],"
+			 " \"phases\": [{\"op\": \"touch\", \"region\": \"r\", \"order\": \"random\"},"
+			 " {\"op\": \"access\", \"region\": \"r\", \"pattern\": \"uniform\", \"count\": 500,"
+			 "  \"write_fraction\": 0.5}]}";
+	const char *v2 = "{\"name\": \"x\", \"seed\": 9, \"version\": 2, \"threads\": 1,"
+			 " \"regions\": [{\"name\": \"r\", \"size\": \"64KiB\"}],"
+			 " \"phases\": [{\"op\": \"touch\", \"region\": \"r\", \"order\": \"random\"},"
+			 " {\"op\": \"access\", \"region\": \"r\", \"pattern\": \"uniform\", \"count\": 500,"
+			 "  \"write_fraction\": 0.5, \"threads\": [0]}]}";
+	struct wl_spec s1, s2;
+	size_t n1, n2;
+
+	parse_text(&s1, v1);
+	parse_text(&s2, v2);
+	n1 = thread_stream(&s1, 0, a, 4096);
+	n2 = thread_stream(&s2, 0, b, 4096);
+	cr_assert_eq(n1, n2);
+	cr_assert_eq(wl_ops_hash(WL_FNV_OFFSET, a, n1), wl_ops_hash(WL_FNV_OFFSET, b, n2));
+	wl_spec_release(&s1);
+	wl_spec_release(&s2);
+}
+
+/*
+ * Four threads touching 40 KiB by slices: 10 pages as 3 + 3 + 2 + 2, each
+ * thread its own contiguous run in thread order; together every page once.
+ * Every thread's stream has both markers of every phase; only thread 0 maps.
+ */
+Test(gen, slices_of_a_touch_cover_the_range_once_in_thread_order)
+{
+	static struct wl_op ops[256];
+	static const uint64_t first[4] = { 0, 3, 6, 8 }, pages[4] = { 3, 3, 2, 2 };
+	struct wl_spec s;
+	unsigned seen[10] = { 0 };
+
+	parse_text(&s, "{\"name\": \"x\", \"version\": 2, \"threads\": 4,"
+		       " \"regions\": [{\"name\": \"r\", \"size\": \"40KiB\"}],"
+		       " \"phases\": [{\"op\": \"touch\", \"region\": \"r\"}, {\"op\": \"sleep\", \"ms\": 0}]}");
+	for (unsigned t = 0; t < 4; t++) {
+		size_t n = thread_stream(&s, t, ops, 256), k = 0, maps = 0, begins = 0, sleeps = 0;
+		uint64_t next = first[t];
+
+		for (size_t i = 0; i < n; i++) {
+			maps += ops[i].type == WL_OP_MAP;
+			begins += ops[i].type == WL_OP_PHASE_BEGIN;
+			sleeps += ops[i].type == WL_OP_SLEEP;
+			if (ops[i].type != WL_OP_ACCESS)
+				continue;
+			cr_assert_eq(ops[i].off, next * 4096, "thread %u access %zu", t, k);
+			seen[next++]++;
+			k++;
+		}
+		cr_assert_eq(k, pages[t], "thread %u", t);
+		cr_assert_eq(maps, t ? 0 : 1, "thread %u", t);
+		cr_assert_eq(begins, 2, "thread %u", t);
+		cr_assert_eq(sleeps, t ? 0 : 1, "thread %u: only thread 0 sleeps", t);
+		cr_assert_eq(wl_phase_thread_accesses(&s, 0, t), pages[t]);
+	}
+	for (int p = 0; p < 10; p++)
+		cr_assert_eq(seen[p], 1, "page %d", p);
+	cr_assert_eq(wl_phase_accesses(&s, 0), 10);
+	wl_spec_release(&s);
+}
+
+/*
+ * "whole": each thread draws over the whole range from its own stream, so
+ * two threads' uniform offsets differ; a thread outside a phase has only its
+ * markers; a munmap is its one thread's.
+ */
+Test(gen, whole_range_threads_draw_their_own_offsets)
+{
+	static struct wl_op a[512], b[512], c[512];
+	struct wl_spec s;
+	size_t na, nb, nc, same = 0, ka = 0, kb = 0;
+
+	parse_text(&s, "{\"name\": \"x\", \"version\": 2, \"threads\": 3, \"seed\": 4,"
+		       " \"regions\": [{\"name\": \"r\", \"size\": \"1MiB\"}],"
+		       " \"phases\": [{\"op\": \"access\", \"region\": \"r\", \"pattern\": \"uniform\","
+		       "  \"count\": 200, \"threads\": [0, 1], \"share\": \"whole\"},"
+		       "  {\"op\": \"munmap\", \"region\": \"r\", \"threads\": [2]}]}");
+	na = thread_stream(&s, 0, a, 512);
+	nb = thread_stream(&s, 1, b, 512);
+	nc = thread_stream(&s, 2, c, 512);
+	for (size_t i = 0; i < na; i++)
+		ka += a[i].type == WL_OP_ACCESS;
+	for (size_t i = 0; i < nb; i++)
+		kb += b[i].type == WL_OP_ACCESS;
+	cr_assert_eq(ka, 200);
+	cr_assert_eq(kb, 200);
+	/* both over the whole range, offsets unequal (1 in 131072 per access would match by chance) */
+	for (size_t i = 0; i < na && i < nb; i++)
+		same += a[i].type == WL_OP_ACCESS && b[i].type == WL_OP_ACCESS && a[i].off == b[i].off;
+	cr_assert_lt(same, 3);
+	/* thread 2: setup none, phase 0 markers only, then its munmap */
+	cr_assert_eq(nc, 5);
+	cr_assert_eq(c[0].type, WL_OP_PHASE_BEGIN);
+	cr_assert_eq(c[1].type, WL_OP_PHASE_END);
+	cr_assert_eq(c[3].type, WL_OP_MUNMAP);
+	for (size_t i = 0; i < na; i++)
+		cr_assert_neq(a[i].type, WL_OP_MUNMAP);
+	cr_assert_eq(wl_phase_accesses(&s, 0), 400);
+	wl_spec_release(&s);
+}

@@ -492,3 +492,114 @@ Test(spec, kernel_object_of_a_result_file_reads_back)
 	cr_expect(strstr(err.path, "thp") != NULL, "names the field: %s", err.path);
 	cJSON_Delete(o);
 }
+
+/* ---- threads (format version 2) ---------------------------------------------- */
+
+static const char *threaded =
+	"{\"name\": \"mt\", \"version\": 2, \"threads\": 3, \"seed\": 5,"
+	" \"regions\": [{\"name\": \"buf\", \"size\": \"40KiB\"}, {\"name\": \"b2\", \"size\": \"8KiB\"}],"
+	" \"phases\": [{\"op\": \"touch\", \"region\": \"buf\"},"
+	"  {\"op\": \"access\", \"region\": \"buf\", \"pattern\": \"uniform\", \"count\": 2,"
+	"   \"threads\": [2, 0], \"share\": \"whole\"},"
+	"  {\"op\": \"touch\", \"region\": \"b2\", \"threads\": [1]},"
+	"  {\"op\": \"munmap\", \"region\": \"buf\", \"offset\": \"32KiB\", \"threads\": [2],"
+	"   \"concurrent\": true},"
+	"  {\"op\": \"madvise\", \"region\": \"b2\", \"advice\": \"dontneed\"},"
+	"  {\"op\": \"sleep\", \"ms\": 1}]}";
+
+/*
+ * The defaults of version 2, from docs/workload-format.md's "Threads": a
+ * touch or access is every thread's, by slices; a madvise, mprotect or
+ * munmap thread 0's; a sleep or khugepaged_wait every thread's (thread 0
+ * acting). A version 1 spec is one thread, each phase thread 0's.
+ */
+Test(spec, thread_fields_default_as_the_format_says)
+{
+	struct wl_spec s;
+	struct wl_error err;
+
+	cr_assert_eq(parse(&s, threaded, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(s.version, 2);
+	cr_assert_eq(s.threads, 3);
+	cr_assert_eq(s.phases[0].thread_mask, 0x7);
+	cr_assert_eq(s.phases[0].share, WL_SHARE_SLICE);
+	cr_assert_eq(s.phases[1].thread_mask, 0x5);
+	cr_assert_eq(s.phases[1].share, WL_SHARE_WHOLE);
+	cr_assert_eq(s.phases[2].thread_mask, 0x2);
+	cr_assert_eq(s.phases[3].thread_mask, 0x4);
+	cr_assert(s.phases[3].concurrent);
+	cr_assert_not(s.phases[2].concurrent);
+	cr_assert_eq(s.phases[4].thread_mask, 0x1);
+	cr_assert_eq(s.phases[5].thread_mask, 0x7);
+	wl_spec_release(&s);
+
+	cr_assert_eq(parse(&s, example, &err), 0, "%s", err.msg);
+	cr_assert_eq(s.version, 1);
+	cr_assert_eq(s.threads, 1);
+	for (size_t i = 0; i < s.nr_phases; i++)
+		cr_assert_eq(s.phases[i].thread_mask, 0x1, "phase %zu", i);
+	wl_spec_release(&s);
+}
+
+/*
+ * Slices by hand: 40 KiB is 10 pages over 3 threads, 4 + 3 + 3; the first
+ * pages % n threads take one page more. Threads [1, 3] of 4 split 6 pages
+ * 3 + 3, in thread order; "whole" leaves the range as it is.
+ */
+Test(spec, slices_split_the_pages_in_thread_order)
+{
+	struct wl_spec s;
+	struct wl_error err;
+	struct wl_phase q;
+	static const uint64_t off[3] = { 0, 16384, 28672 }, len[3] = { 16384, 12288, 12288 };
+	const char *four =
+		"{\"name\": \"s\", \"version\": 2, \"threads\": 4,"
+		" \"regions\": [{\"name\": \"r\", \"size\": \"32KiB\"}],"
+		" \"phases\": [{\"op\": \"touch\", \"region\": \"r\", \"offset\": \"8KiB\","
+		"  \"length\": \"24KiB\", \"threads\": [3, 1]}]}";
+
+	cr_assert_eq(parse(&s, threaded, &err), 0, "%s", err.msg);
+	for (unsigned t = 0; t < 3; t++) {
+		q = wl_phase_of_thread(&s.phases[0], t);
+		cr_assert_eq(q.offset, off[t], "thread %u", t);
+		cr_assert_eq(q.length, len[t], "thread %u", t);
+	}
+	q = wl_phase_of_thread(&s.phases[1], 2);
+	cr_assert_eq(q.offset, 0);
+	cr_assert_eq(q.length, 40960);
+	wl_spec_release(&s);
+	cr_assert_eq(parse(&s, four, &err), 0, "%s", err.msg);
+	q = wl_phase_of_thread(&s.phases[0], 1);
+	cr_assert_eq(q.offset, 8192);
+	cr_assert_eq(q.length, 12288);
+	q = wl_phase_of_thread(&s.phases[0], 3);
+	cr_assert_eq(q.offset, 20480);
+	cr_assert_eq(q.length, 12288);
+	wl_spec_release(&s);
+}
+
+/* The normalised output of a spec with threads says the same: it parses back to the same text. */
+Test(spec, normalised_threads_parse_back_to_themselves)
+{
+	struct wl_spec s, t;
+	struct wl_error err;
+	cJSON *ja, *jb;
+	char *a, *b;
+
+	cr_assert_eq(parse(&s, threaded, &err), 0, "%s", err.msg);
+	ja = wl_spec_to_json(&s);
+	a = cJSON_Print(ja);
+	cJSON_Delete(ja);
+	cr_assert_eq(parse(&t, a, &err), 0, "%s: %s\n%s", err.path, err.msg, a);
+	jb = wl_spec_to_json(&t);
+	b = cJSON_Print(jb);
+	cJSON_Delete(jb);
+	cr_assert_str_eq(a, b);
+	cr_assert_not_null(strstr(a, "\"concurrent\":\ttrue"), "%s", a);
+	cr_assert_eq(t.phases[1].thread_mask, 0x5);
+	cr_assert_eq(t.phases[1].share, WL_SHARE_WHOLE);
+	free(a);
+	free(b);
+	wl_spec_release(&s);
+	wl_spec_release(&t);
+}
