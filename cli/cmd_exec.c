@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -78,6 +79,12 @@ static cJSON *run_to_json(const struct wl_native_run *run, const struct wl_kerne
 		cJSON_AddItemToArray(phases, o);
 	}
 	cJSON_AddNumberToObject(root, "runtime_ns", (double)run->runtime_ns);
+	if (run->thread_cpu) {
+		cJSON *t = cJSON_AddArrayToObject(root, "thread_cpus");
+
+		for (unsigned i = 0; i < s->threads; i++)
+			cJSON_AddItemToArray(t, cJSON_CreateNumber(run->thread_cpu[i]));
+	}
 	return root;
 }
 
@@ -122,9 +129,12 @@ int cmd_exec(int argc, char **argv)
 	ret = cli_parse(argc, argv, cli_find("exec"), "o:vh", longopts, NULL, NULL, "SPEC file", &a);
 	if (ret >= 0)
 		return ret;
-	ret = cli_load_runnable_spec(a.arg, &s);
+	ret = cli_load_spec(a.arg, &s);
 	if (ret)
 		return ret;
+	if (s.threads > (unsigned)sysconf(_SC_NPROCESSORS_ONLN))
+		fprintf(stderr, "virtuoso exec: %u threads on %ld CPUs: some share a CPU\n",
+			s.threads, sysconf(_SC_NPROCESSORS_ONLN));
 
 	wl_kernel_init(&host);
 	host_known = !wl_kernel_resolve(&host, WL_THP_SYSFS, &err);

@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include "workload/gen.h"
 #include "workload/native.h"
@@ -31,6 +34,8 @@
 #define NSEC_PER_MSEC 1000000ULL
 
 /* Where we are in the stream, for error paths and per-phase records. */
+struct native_shared;
+
 struct native_state {
 	struct wl_native_run *run;
 	const struct wl_native_hooks *hooks;
@@ -38,6 +43,9 @@ struct native_state {
 	long phase;		/* current phase, -1 during setup */
 	uint64_t chain;		/* value of the last load: a DEP load's address */
 	bool timed_out;		/* some khugepaged_wait gave up */
+	/* a spec with threads: this thread's number, and what the threads share */
+	unsigned thread;
+	struct native_shared *sh;
 };
 
 static uint64_t now_ns(void)
@@ -277,7 +285,7 @@ static long run_accesses(struct native_state *st, const struct wl_op *restrict o
 		}
 		if (op->flags & WL_ACC_DEP) {
 			if (__builtin_expect(chain != addr, 0)) {
-				st->run->sink ^= sink;
+				__atomic_fetch_xor(&st->run->sink, sink, __ATOMIC_RELAXED);
 				return native_fail(st, op->region,
 						   "chase chain broken: load at offset 0x%" PRIx64
 						   " of regions[%" PRIu32 "] but the previous load"
@@ -291,9 +299,9 @@ static long run_accesses(struct native_state *st, const struct wl_op *restrict o
 		sink ^= chain;
 	}
 	st->chain = chain;
-	st->run->sink ^= sink;
+	__atomic_fetch_xor(&st->run->sink, sink, __ATOMIC_RELAXED);
 	if (st->phase >= 0)
-		st->run->phases[st->phase].accesses += i;
+		__atomic_fetch_add(&st->run->phases[st->phase].accesses, i, __ATOMIC_RELAXED);
 	return (long)i;
 }
 
@@ -328,6 +336,293 @@ static int run_op(struct native_state *st, const struct wl_op *op)
 	}
 }
 
+/* ---- threads ----------------------------------------------------------------- */
+
+/*
+ * A spec with threads (docs/workload-format.md, "Threads"): each thread runs
+ * its own stream (wl_gen_init_thread), pinned to a CPU of the process's set,
+ * thread t to the (t mod n)th. Phases run in groups, a phase and the
+ * concurrent ones after it; every thread meets the others at a group's
+ * start and end. There, with the others held, thread 0 calls the hooks (the
+ * loader's handshake) and takes the clock: a group's phases start when all
+ * threads are let go, and each ends when the last of its threads ends it.
+ * A thread that fails keeps meeting the others at every group's start and
+ * end, doing nothing else, so that nobody waits forever; the first error
+ * is the run's.
+ */
+struct native_shared {
+	pthread_barrier_t arrive, go;
+	pthread_cond_t gate_cv;		/* the threads wait for every one to exist */
+	int gate;			/* 0 wait, 1 go, -1 one could not be started: end */
+	pthread_mutex_t lock;		/* err, below */
+	struct wl_error err;		/* the first error of any thread */
+	bool failed;			/* set under lock, read after a barrier */
+	uint64_t *end_ns;		/* per phase: the last of its threads' ends */
+	uint64_t group_start;		/* the current group's start */
+};
+
+struct native_thread {
+	struct native_state st;
+	struct wl_error err;
+	pthread_t id;
+	int cpu;
+	int ret;
+};
+
+/* The group phase i belongs to: [*first, *last]. */
+static void group_of(const struct wl_spec *s, size_t i, size_t *first, size_t *last)
+{
+	size_t a = i, b = i;
+
+	while (a > 0 && s->phases[a].concurrent)
+		a--;
+	while (b + 1 < s->nr_phases && s->phases[b + 1].concurrent)
+		b++;
+	*first = a;
+	*last = b;
+}
+
+/* All threads here; thread 0 runs 'at' (the handshake) while the others wait for it. */
+static void meet(struct native_state *st, void (*at)(struct native_state *, size_t), size_t i)
+{
+	pthread_barrier_wait(&st->sh->arrive);
+	if (!st->thread)
+		at(st, i);
+	pthread_barrier_wait(&st->sh->go);
+}
+
+/* Thread 0, everyone held: the group of phase i begins. */
+static void group_begin(struct native_state *st, size_t i)
+{
+	const struct wl_native_hooks *h = st->hooks;
+	size_t a, b;
+	uint64_t t;
+
+	group_of(st->run->spec, i, &a, &b);
+	for (size_t j = a; j <= b; j++)
+		if (h && h->phase_begin)
+			h->phase_begin(h->ctx, j);
+	t = now_ns();
+	st->sh->group_start = t;
+	for (size_t j = a; j <= b; j++) {
+		st->run->phases[j].start_ns = t;
+		st->sh->end_ns[j] = t;
+	}
+}
+
+/* Thread 0, everyone held: the group of phase i has ended. */
+static void group_end(struct native_state *st, size_t i)
+{
+	const struct wl_native_hooks *h = st->hooks;
+	struct wl_native_run *run = st->run;
+	uint64_t last = st->sh->group_start;
+	size_t a, b;
+
+	group_of(run->spec, i, &a, &b);
+	for (size_t j = a; j <= b; j++) {
+		run->phases[j].runtime_ns = st->sh->end_ns[j] - run->phases[j].start_ns;
+		if (st->sh->end_ns[j] > last)
+			last = st->sh->end_ns[j];
+	}
+	/* the run's time is the groups' wall time: concurrent phases count once */
+	run->runtime_ns += last - st->sh->group_start;
+	for (size_t j = a; j <= b; j++)
+		if (h && h->phase_end)
+			h->phase_end(h->ctx, j, &run->phases[j]);
+}
+
+/* Record a thread's error as the run's if it is the first. */
+static void thread_failed(struct native_thread *th)
+{
+	struct native_shared *sh = th->st.sh;
+
+	pthread_mutex_lock(&sh->lock);
+	if (!sh->failed) {
+		sh->failed = true;
+		sh->err = th->err;
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* A phase marker of a threaded stream: the group's meeting, or the phase's own bookkeeping. */
+static void thread_marker(struct native_thread *th, const struct wl_op *op)
+{
+	struct native_state *st = &th->st;
+	const struct wl_spec *s = st->run->spec;
+	size_t i = (size_t)op->arg, a, b;
+
+	group_of(s, i, &a, &b);
+	if (op->type == WL_OP_PHASE_BEGIN) {
+		if (i == a)
+			meet(st, group_begin, i);
+		st->phase = (long)i;
+		st->chain = 0;
+		return;
+	}
+	if (wl_phase_runs(&s->phases[i], th->st.thread)) {
+		uint64_t t = now_ns(), cur = __atomic_load_n(&st->sh->end_ns[i], __ATOMIC_RELAXED);
+
+		while (cur < t && !__atomic_compare_exchange_n(&st->sh->end_ns[i], &cur, t, true,
+							      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	st->phase = -1;
+	if (i == b)
+		meet(st, group_end, i);
+}
+
+static void *thread_main(void *arg)
+{
+	struct native_thread *th = arg;
+	struct native_state *st = &th->st;
+	struct wl_op buf[NATIVE_BATCH];
+	struct wl_gen g;
+	bool failed = false;
+	size_t n;
+
+	wl_gen_init_thread(&g, st->run->spec, st->thread);
+	while ((n = wl_gen_next(&g, buf, NATIVE_BATCH)) > 0) {
+		size_t i = 0;
+
+		while (i < n) {
+			const struct wl_op *op = &buf[i];
+
+			if (op->type == WL_OP_PHASE_BEGIN || op->type == WL_OP_PHASE_END) {
+				thread_marker(th, op);
+				/* after a meeting everyone sees a failure: stop acting */
+				failed = __atomic_load_n(&st->sh->failed, __ATOMIC_ACQUIRE);
+				i++;
+				continue;
+			}
+			if (failed) {
+				i++;
+				continue;
+			}
+			if (op->type == WL_OP_ACCESS) {
+				long done = run_accesses(st, op, n - i);
+
+				if (done < 0) {
+					thread_failed(th);
+					failed = true;
+					i++;
+					continue;
+				}
+				i += (size_t)done;
+				continue;
+			}
+			if (run_op(st, op)) {
+				thread_failed(th);
+				failed = true;
+			}
+			i++;
+		}
+	}
+	return NULL;
+}
+
+/* Pin the calling thread to 'cpu'; the CPU it got, or -1 if it could not be pinned. */
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -1 : cpu;
+}
+
+static void *thread_start(void *arg)
+{
+	struct native_thread *th = arg;
+	struct native_shared *sh = th->st.sh;
+	int gate;
+
+	th->cpu = pin_to(th->cpu);
+	pthread_mutex_lock(&sh->lock);
+	while (!(gate = sh->gate))
+		pthread_cond_wait(&sh->gate_cv, &sh->lock);
+	pthread_mutex_unlock(&sh->lock);
+	return gate > 0 ? thread_main(th) : NULL;
+}
+
+/* Let the threads started go (1), or end (-1). */
+static void open_gate(struct native_shared *sh, int how)
+{
+	pthread_mutex_lock(&sh->lock);
+	sh->gate = how;
+	pthread_cond_broadcast(&sh->gate_cv);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+static int exec_threads(struct native_state *st0)
+{
+	struct wl_native_run *run = st0->run;
+	const struct wl_spec *s = run->spec;
+	unsigned nt = s->threads, ncpu = 0;
+	struct native_shared sh = { 0 };
+	struct native_thread *th = calloc(nt, sizeof(*th));
+	int cpus[CPU_SETSIZE], ret = 0;
+	cpu_set_t mine;
+	unsigned started = 1;
+
+	sh.end_ns = calloc(s->nr_phases ? s->nr_phases : 1, sizeof(*sh.end_ns));
+	if (!th || !sh.end_ns || sched_getaffinity(0, sizeof(mine), &mine)) {
+		free(th);
+		free(sh.end_ns);
+		return wl_error_set(st0->err, s->file, "threads", "cannot start the threads: %s",
+				    errno ? strerror(errno) : "out of memory");
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &mine))
+			cpus[ncpu++] = c;
+	pthread_barrier_init(&sh.arrive, NULL, nt);
+	pthread_barrier_init(&sh.go, NULL, nt);
+	pthread_mutex_init(&sh.lock, NULL);
+	pthread_cond_init(&sh.gate_cv, NULL);
+	run->thread_cpu = calloc(nt, sizeof(*run->thread_cpu));
+	for (unsigned t = 0; t < nt; t++) {
+		th[t].st = *st0;
+		th[t].st.err = &th[t].err;
+		th[t].st.thread = t;
+		th[t].st.sh = &sh;
+		th[t].cpu = cpus[t % ncpu];
+	}
+	for (; started < nt; started++)
+		if (pthread_create(&th[started].id, NULL, thread_start, &th[started]))
+			break;
+	if (started < nt) {
+		int e = errno ? errno : EAGAIN;
+
+		open_gate(&sh, -1);	/* the ones started end before any meeting */
+		for (unsigned t = 1; t < started; t++)
+			pthread_join(th[t].id, NULL);
+		ret = wl_error_set(st0->err, s->file, "threads", "cannot start thread %u of %u: %s",
+				   started, nt, strerror(e));
+		goto out;
+	}
+	open_gate(&sh, 1);
+	th[0].cpu = pin_to(th[0].cpu);
+	thread_main(&th[0]);
+	for (unsigned t = 1; t < nt; t++)
+		pthread_join(th[t].id, NULL);
+	sched_setaffinity(0, sizeof(mine), &mine);	/* the caller's thread as it was */
+	for (unsigned t = 0; t < nt && run->thread_cpu; t++)
+		run->thread_cpu[t] = th[t].cpu;
+	for (unsigned t = 0; t < nt; t++)
+		st0->timed_out |= th[t].st.timed_out;
+	if (sh.failed) {
+		*st0->err = sh.err;
+		ret = -1;
+	}
+out:
+	pthread_barrier_destroy(&sh.arrive);
+	pthread_barrier_destroy(&sh.go);
+	pthread_mutex_destroy(&sh.lock);
+	pthread_cond_destroy(&sh.gate_cv);
+	free(sh.end_ns);
+	free(th);
+	return ret;
+}
+
 /* ---- the API ------------------------------------------------------------------ */
 
 void wl_native_init(struct wl_native_run *run, const struct wl_spec *s)
@@ -351,9 +646,6 @@ int wl_native_exec(struct wl_native_run *run, const struct wl_native_hooks *hook
 	if (run->start || run->phases)
 		return wl_error_set(err, s->file, "",
 				    "native run already executed (release it first)");
-	if (s->threads > 1)
-		return wl_error_set(err, s->file, "threads", "%u: the executor runs one thread",
-				    s->threads);
 	/* calloc(0) may return NULL; ask for at least one element. */
 	run->start = calloc(s->nr_regions ? s->nr_regions : 1, sizeof(*run->start));
 	run->phases = calloc(s->nr_phases ? s->nr_phases : 1, sizeof(*run->phases));
@@ -361,6 +653,12 @@ int wl_native_exec(struct wl_native_run *run, const struct wl_native_hooks *hook
 		return wl_error_set(err, s->file, "", "out of memory");
 	run->runtime_ns = 0;
 	run->complete = false;
+	if (s->threads > 1) {
+		if (exec_threads(&st))
+			return -1;
+		run->complete = !st.timed_out;
+		return 0;
+	}
 
 	wl_gen_init(&g, s);
 	while ((n = wl_gen_next(&g, buf, NATIVE_BATCH)) > 0) {
@@ -400,6 +698,8 @@ void wl_native_release(struct wl_native_run *run)
 	}
 	free(run->start);
 	free(run->phases);
+	free(run->thread_cpu);
 	run->start = NULL;
 	run->phases = NULL;
+	run->thread_cpu = NULL;
 }

@@ -16,6 +16,13 @@
  * It records each region's start address and each phase's wall time
  * (CLOCK_MONOTONIC). It does not change kernel settings: applying the spec's
  * kernel block belongs to the Linux side (virtuoso linux).
+ *
+ * A spec with threads runs on that many threads of this process, each its
+ * own stream (gen.h), pinned to a CPU, meeting at every phase group's start
+ * and end (native.c, "threads"); the hooks are called by thread 0 while the
+ * others wait. A phase of a concurrent group starts with the group and ends
+ * when the last of its threads ends it; the run's runtime_ns is the groups'
+ * wall time.
  */
 #ifndef WORKLOAD_NATIVE_H
 #define WORKLOAD_NATIVE_H
@@ -60,6 +67,12 @@ struct wl_native_run {
 	bool complete;			/* false if a khugepaged_wait timed out */
 	uint64_t sink;			/* folds every loaded value, so loads are real */
 	const char *thp_root;		/* THP sysfs, for khugepaged/full_scans */
+	/*
+	 * A spec with threads: the CPU each thread was pinned to (-1: it could
+	 * not be), thread t to the (t mod n)th CPU of the process's set; NULL
+	 * for one thread, which is not pinned.
+	 */
+	int *thread_cpu;
 };
 
 /* Zero 'run' and point it at 's'; thp_root defaults to WL_THP_SYSFS. */

@@ -478,13 +478,14 @@ Test(cli, linux_and_run_check_the_spec_before_the_host)
 }
 
 /*
- * A spec with threads is understood (check and gen take it) and refused by
- * every command that would run it, in one line naming the file and
- * "threads", before anything runs: neither world runs threads yet.
+ * A spec with threads is understood (check and gen take it) and run by the
+ * native executor (exec: each thread pinned, its CPU in "thread_cpus"), and
+ * refused by every command that would compare or simulate it, in one line
+ * naming the file and "threads", before anything runs.
  */
 Test(cli, a_spec_with_threads_is_checked_and_refused_by_what_runs_it)
 {
-	static const char *const runners[] = { "sim", "linux", "run", "exec", "record" };
+	static const char *const runners[] = { "sim", "linux", "run", "record" };
 	const char *mt = spec_file(1, "{\"name\": \"mt\", \"version\": 2, \"threads\": 2,"
 				   " \"regions\": [{\"name\": \"a\", \"size\": \"8KiB\"}],"
 				   " \"phases\": [{\"op\": \"touch\", \"region\": \"a\"}]}");
@@ -497,6 +498,10 @@ Test(cli, a_spec_with_threads_is_checked_and_refused_by_what_runs_it)
 	cr_assert_not_null(strstr(r.out, "\"offset\":4096"), "%s", r.out);
 	RUN(&r, "gen", "--thread", "2", mt);
 	cr_assert_eq(r.status, 2, "%s", r.err);
+	RUN(&r, "exec", mt);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "\"thread_cpus\""), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "\"accesses\": 2"), "%s", r.out);
 	for (size_t i = 0; i < sizeof(runners) / sizeof(runners[0]); i++) {
 		RUN(&r, runners[i], mt, "-o", "/tmp/vcli-never-mt");
 		cr_assert_eq(r.status, 2, "%s: %s", runners[i], r.err);

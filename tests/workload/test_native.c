@@ -1196,3 +1196,123 @@ Test(native, hooks_partial)
 	cr_assert_eq(log.ev[1].idx, 1);
 	wl_native_release(&run);
 }
+
+/* ---- threads (format version 2) ---------------------------------------------- */
+
+static void parse_spec(struct wl_spec *s, const char *text)
+{
+	struct wl_error err;
+
+	cr_assert_eq(wl_spec_parse(s, text, strlen(text), "mem.json", &err), 0, "%s: %s",
+		     err.path, err.msg);
+}
+
+/* Hooks that record the order of phase beginnings and ends, and which thread called them. */
+struct mt_hook_log {
+	char seq[64];
+	size_t n;
+	pthread_t caller[64];
+};
+
+static void mt_log_begin(void *ctx, size_t phase)
+{
+	struct mt_hook_log *h = ctx;
+
+	h->caller[h->n] = pthread_self();
+	h->seq[h->n++] = (char)('A' + phase);
+}
+
+static void mt_log_end(void *ctx, size_t phase, const struct wl_native_phase *ph)
+{
+	struct mt_hook_log *h = ctx;
+
+	(void)ph;
+	h->caller[h->n] = pthread_self();
+	h->seq[h->n++] = (char)('a' + phase);
+}
+
+/*
+ * Three threads: a touch of 3 MiB by slices (1 MiB each: every page
+ * resident, 768 accesses), then a whole-range uniform access by threads 0
+ * and 2 (2 x 1000) alongside nothing, then a touch by thread 1 of the second
+ * region with a munmap of the first's last MiB by thread 2 alongside it. The
+ * hooks come from the caller's thread, a group's beginnings together before
+ * it and its ends together after it; the concurrent pair starts at one time.
+ */
+Test(native, threads_run_their_slices_and_meet_at_each_group)
+{
+	struct wl_spec s;
+	struct wl_native_run run;
+	struct wl_error err;
+	struct mt_hook_log h = { .n = 0 };
+	struct wl_native_hooks hooks = { .phase_begin = mt_log_begin, .phase_end = mt_log_end, .ctx = &h };
+
+	parse_spec(&s, "{\"name\": \"mt\", \"version\": 2, \"threads\": 3, \"seed\": 3,"
+		   " \"regions\": [{\"name\": \"a\", \"size\": \"3MiB\", \"advice\": [\"nohugepage\"]},"
+		   "  {\"name\": \"b\", \"size\": \"64KiB\"}],"
+		   " \"phases\": [{\"op\": \"touch\", \"region\": \"a\"},"
+		   "  {\"op\": \"access\", \"region\": \"a\", \"pattern\": \"uniform\", \"count\": 1000,"
+		   "   \"threads\": [0, 2], \"share\": \"whole\"},"
+		   "  {\"op\": \"touch\", \"region\": \"b\", \"threads\": [1]},"
+		   "  {\"op\": \"munmap\", \"region\": \"a\", \"offset\": \"2MiB\", \"threads\": [2],"
+		   "   \"concurrent\": true}]}");
+	wl_native_init(&run, &s);
+	cr_assert_eq(wl_native_exec(&run, &hooks, &err), 0, "%s: %s", err.path, err.msg);
+	cr_assert_eq(run.phases[0].accesses, 768);
+	cr_assert_eq(run.phases[1].accesses, 2000);
+	cr_assert_eq(run.phases[2].accesses, 16);
+	cr_assert_eq(resident_count(run.start[0], 2 * MiB), 512);
+	cr_assert(is_unmapped(run.start[0] + 2 * MiB));
+	cr_assert_eq(resident_count(run.start[1], 64 * KiB), 16);
+	h.seq[h.n] = '\0';
+	cr_assert_str_eq(h.seq, "AaBbCDcd");
+	for (size_t i = 0; i < h.n; i++)
+		cr_assert(pthread_equal(h.caller[i], pthread_self()), "hook %zu from a worker", i);
+	cr_assert_eq(run.phases[2].start_ns, run.phases[3].start_ns);
+	cr_assert_geq(run.phases[1].start_ns, run.phases[0].start_ns + run.phases[0].runtime_ns);
+	cr_assert_not_null(run.thread_cpu);
+	for (unsigned t = 0; t < 3; t++)
+		cr_assert_geq(run.thread_cpu[t], 0, "thread %u not pinned", t);
+	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
+		cr_assert_neq(run.thread_cpu[0], run.thread_cpu[1]);
+	cr_assert(run.complete);
+	wl_native_release(&run);
+	wl_spec_release(&s);
+}
+
+/*
+ * A failure in thread 0's setup (a 32 TiB region the host cannot commit)
+ * ends the run with that error, the other threads released at the first
+ * meeting rather than left waiting.
+ */
+Test(native, a_failed_thread_ends_the_run_without_a_hang, .timeout = 20)
+{
+	struct wl_spec s;
+	struct wl_native_run run;
+	struct wl_error err;
+	cpu_set_t before, after;
+	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+	int mode = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &mode) != 1)
+			mode = 0;
+		fclose(f);
+	}
+	if (mode == 1)
+		cr_skip_test("vm.overcommit_memory is 1: a 32 TiB mapping would not fail");
+	parse_spec(&s, "{\"name\": \"mt\", \"version\": 2, \"threads\": 4,"
+		   " \"regions\": [{\"name\": \"a\", \"size\": 35184372088832}],"
+		   " \"phases\": [{\"op\": \"touch\", \"region\": \"a\", \"length\": \"64KiB\"},"
+		   "  {\"op\": \"sleep\", \"ms\": 1}]}");
+	cr_assert_eq(sched_getaffinity(0, sizeof(before), &before), 0);
+	wl_native_init(&run, &s);
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(wl_native_exec(&run, NULL, &err), -1);
+	cr_assert_str_eq(err.path, "regions[0]");
+	cr_assert(strstr(err.msg, "mmap failed"), "%s", err.msg);
+	cr_assert_eq(sched_getaffinity(0, sizeof(after), &after), 0);
+	cr_assert(CPU_EQUAL(&before, &after), "the caller's thread stays unpinned");
+	wl_native_release(&run);
+	wl_spec_release(&s);
+}
