@@ -60,6 +60,32 @@ const volatile __u32 latency_sample = 1;
 /* Written by the loader while the workload is paused. */
 __s32 cur_phase = VT_NO_PHASE;
 
+/*
+ * A workload with threads: each thread's phase, written by the loader at
+ * every phase group's start while the threads are held (a thread in none of
+ * the group's phases has VT_NO_PHASE). cur_phase is then the group's first
+ * phase, for what other threads (khugepaged) do meanwhile.
+ */
+const volatile bool per_thread_phase = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __s32);
+} thread_phase SEC(".maps");
+
+/* The phase an event of thread tid belongs to. */
+static __always_inline __s32 phase_now(__u32 tid)
+{
+	__s32 *p;
+
+	if (!per_thread_phase)
+		return cur_phase;
+	p = bpf_map_lookup_elem(&thread_phase, &tid);
+	return p ? *p : cur_phase;
+}
+
 /* Learnt from the workload's first traced event. */
 __u64 target_mm = 0;
 
@@ -143,7 +169,7 @@ static __always_inline void event_start(struct vt_event *e, __u32 tid, __u16 typ
 	e->ts = bpf_ktime_get_ns();
 	e->tid = tid;
 	e->type = type;
-	e->phase = cur_phase;
+	e->phase = phase_now(tid);
 }
 
 static __always_inline void emit(const struct vt_event *e)
@@ -272,7 +298,7 @@ static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 	o->maj_flt = maj;
 	e->tid = tid;
 	e->type = VT_FAULT;
-	e->phase = cur_phase;
+	e->phase = phase_now(tid);
 	e->fault.addr = addr;
 	e->fault.ip = ip;
 	e->fault.error_code = error_code;
@@ -396,7 +422,7 @@ static __always_inline int page_alloc(__u64 pfn, __u32 order, __u32 gfp, int mig
 		return 0;
 	}
 	tid = workload_tid();
-	if (!tid || cur_phase == VT_NO_PHASE)
+	if (!tid || phase_now(tid) == VT_NO_PHASE)
 		return 0;
 	o = fault_in_progress();
 	if (o) {
@@ -456,7 +482,7 @@ static __always_inline int page_free(__u64 pfn, __u32 order)
 		return 0;
 	}
 	tid = workload_tid();
-	if (!tid || cur_phase == VT_NO_PHASE)
+	if (!tid || phase_now(tid) == VT_NO_PHASE)
 		return 0;
 	event_start(&e, tid, VT_FREE);
 	e.free.pfn = pfn;
@@ -795,7 +821,7 @@ static __always_inline int tlb_flush(int reason, long pages)
 	struct vt_event e = {};
 	__u32 tid = workload_tid();
 
-	if (!tid || cur_phase == VT_NO_PHASE)
+	if (!tid || phase_now(tid) == VT_NO_PHASE)
 		return 0;
 	event_start(&e, tid, VT_TLB_FLUSH);
 	e.tlb.reason = reason;
@@ -823,7 +849,7 @@ static __always_inline int rss_change(int member, long size)
 	struct vt_open_fault *o;
 	__u32 tid = workload_tid();
 
-	if (!tid || cur_phase == VT_NO_PHASE)
+	if (!tid || phase_now(tid) == VT_NO_PHASE)
 		return 0;
 	o = fault_in_progress();
 	if (o) {

@@ -292,7 +292,7 @@ int cmd_linux(int argc, char **argv)
 		return ret;
 	if (!a.out)
 		return cli_usage_error(cmd, "expected --out DIR");
-	if ((ret = cli_load_runnable_spec(a.arg, &s)))
+	if ((ret = cli_load_spec(a.arg, &s)))
 		return ret;
 	if ((ret = cli_check_out_dir("linux", a.out, 4096)) ||
 	    (ret = cli_check_linux_host("linux"))) {

@@ -45,7 +45,7 @@
 
 /* ---- the handshake ---------------------------------------------------------- */
 
-enum msg_type { MSG_READY = 1, MSG_REGION, MSG_BEGIN, MSG_END, MSG_DONE, MSG_ERROR };
+enum msg_type { MSG_READY = 1, MSG_REGION, MSG_THREAD, MSG_BEGIN, MSG_END, MSG_DONE, MSG_ERROR };
 
 struct msg {
 	uint32_t type;
@@ -116,6 +116,16 @@ static void hook_region(void *ctx, size_t region, uint64_t start, uint64_t size)
 	child_say(ctx, &m, false);
 }
 
+/* A spec with threads: each one's tid, so that the probes give its events its phase. */
+static void hook_threads(void *ctx, const int *tids, unsigned n)
+{
+	for (unsigned t = 0; t < n; t++) {
+		struct msg m = { .type = MSG_THREAD, .idx = t, .v = { (uint64_t)tids[t] } };
+
+		child_say(ctx, &m, false);
+	}
+}
+
 static void hook_begin(void *ctx, size_t phase)
 {
 	struct msg m = { .type = MSG_BEGIN, .idx = (uint32_t)phase };
@@ -156,6 +166,7 @@ child_main(struct child_ctx *c, const struct wl_spec *s, const char *thp_root,
 		.region_mapped = hook_region,
 		.phase_begin = hook_begin,
 		.phase_end = hook_end,
+		.threads_started = hook_threads,
 		.ctx = c,
 	};
 	struct wl_native_run run;
@@ -411,6 +422,7 @@ struct loader {
 	struct vmtrace trace;
 	bool traced;
 	struct wl_rng sample_rng;	/* --latency-sample's periods (resample()) */
+	pid_t tids[WL_MAX_THREADS];	/* a spec with threads: each one's (MSG_THREAD) */
 	uint64_t next_resample_ns;	/* CLOCK_MONOTONIC */
 	int cost_errno;			/* 0: t.cost holds the programs' runs over the phases */
 	bool costing;
@@ -497,6 +509,33 @@ static int counters_snapshot(struct loader *l, uint64_t **slot)
 	return 0;
 }
 
+/*
+ * Phase i begins (the threads held): its events take phase i. With threads,
+ * a group's first phase gives every thread no phase, then each phase of the
+ * group (one message each) its own threads; the process-wide phase stays
+ * the group's first, for khugepaged.
+ */
+static int thread_phases(struct loader *l, size_t i)
+{
+	const struct wl_spec *s = l->s;
+
+	if (s->threads <= 1) {
+		vmtrace_set_phase(&l->trace, (int)i);
+		return 0;
+	}
+	if (!s->phases[i].concurrent) {
+		vmtrace_set_phase(&l->trace, (int)i);
+		for (unsigned t = 0; t < s->threads; t++)
+			if (vmtrace_set_thread_phase(&l->trace, l->tids[t], VT_NO_PHASE))
+				return -1;
+	}
+	for (unsigned t = 0; t < s->threads; t++)
+		if (wl_phase_runs(&s->phases[i], t) &&
+		    vmtrace_set_thread_phase(&l->trace, l->tids[t], (int)i))
+			return -1;
+	return 0;
+}
+
 static int ack(struct loader *l)
 {
 	return xwrite(l->to_child, "k", 1);
@@ -515,6 +554,11 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 		l->g.regions[m->idx].size = m->v[1];
 		l->g.regions[m->idx].mapped = true;
 		return 0;
+	case MSG_THREAD:
+		if (m->idx >= l->s->threads || m->idx >= WL_MAX_THREADS)
+			break;
+		l->tids[m->idx] = (pid_t)m->v[0];
+		return 0;
 	case MSG_BEGIN:
 		if (!p)
 			break;
@@ -522,8 +566,8 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 		p->minflt_begin = m->v[0];
 		if (counters_snapshot(l, &p->ctr_begin))
 			return wl_error_set(err, "virtuoso linux", "", "out of memory");
-		if (l->traced)
-			vmtrace_set_phase(&l->trace, (int)m->idx);
+		if (l->traced && thread_phases(l, m->idx))
+			return wl_error_set(err, "bpf", "", "thread_phase: %s", strerror(errno));
 		return ack(l) ? wl_error_set(err, "virtuoso linux", "", "the workload is gone") : 0;
 	case MSG_END:
 		if (!p)
@@ -1245,6 +1289,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			.state_dir = o.state_dir,
 			.latency_sample = o.latency_sample,
 			.rss_stat = o.rss_stat,
+			.per_thread_phase = l.s->threads > 1,
 		};
 
 		if (vmtrace_open(&l.trace, &vo, on_event, &l.g, &host_missing, err)) {

@@ -561,6 +561,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 				    strerror(errno));
 	t->skel->rodata->target_tgid = (__u32)o->pid;
 	t->skel->rodata->latency_sample = o->latency_sample > 1 ? o->latency_sample : 1;
+	t->skel->rodata->per_thread_phase = o->per_thread_phase;
 	t->skel->bss->khugepaged_pid = (__u32)t->khugepaged_pid;
 	bpf_map__set_max_entries(t->skel->maps.events, ringbuf_size(o->ringbuf_bytes));
 	choose_flavour(t, o);
@@ -609,6 +610,15 @@ int vmtrace_fd(const struct vmtrace *t)
 int vmtrace_set_sample_period(struct vmtrace *t, uint64_t period)
 {
 	return ioctl(t->perf_fd[0], PERF_EVENT_IOC_PERIOD, &period) ? -1 : 0;
+}
+
+int vmtrace_set_thread_phase(struct vmtrace *t, pid_t tid, int phase)
+{
+	__u32 key = (__u32)tid;
+	__s32 v = phase;
+
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.thread_phase), &key, &v, BPF_ANY) ?
+	       -1 : 0;
 }
 
 int vmtrace_poll(struct vmtrace *t, int timeout_ms)

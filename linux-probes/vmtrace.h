@@ -73,6 +73,11 @@ struct vmtrace_opts {
 	 * allocations, and the hook costs every fault a program run.
 	 */
 	bool rss_stat;
+	/*
+	 * A workload with threads: each event takes its thread's phase
+	 * (vmtrace_set_thread_phase()), not the one vmtrace_set_phase() sets.
+	 */
+	bool per_thread_phase;
 };
 
 struct vmtrace_bpf;
@@ -154,6 +159,9 @@ int vmtrace_fd(const struct vmtrace *t);
  * period (a page table every 512 faults). 0, or -1 with errno.
  */
 int vmtrace_set_sample_period(struct vmtrace *t, uint64_t period);
+
+/* With per_thread_phase: thread tid's events belong to 'phase' (VT_NO_PHASE: to none). 0, or -1. */
+int vmtrace_set_thread_phase(struct vmtrace *t, pid_t tid, int phase);
 
 /* Deliver what is waiting (waiting at most timeout_ms for it); < 0 on error. */
 int vmtrace_poll(struct vmtrace *t, int timeout_ms);

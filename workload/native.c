@@ -359,6 +359,8 @@ struct native_shared {
 	bool failed;			/* set under lock, read after a barrier */
 	uint64_t *end_ns;		/* per phase: the last of its threads' ends */
 	uint64_t group_start;		/* the current group's start */
+	int *tids;			/* per thread: its kernel thread id */
+	bool told;			/* the hooks have the tids */
 };
 
 struct native_thread {
@@ -399,6 +401,9 @@ static void group_begin(struct native_state *st, size_t i)
 	uint64_t t;
 
 	group_of(st->run->spec, i, &a, &b);
+	if (!st->sh->told && h && h->threads_started)
+		h->threads_started(h->ctx, st->sh->tids, st->run->spec->threads);
+	st->sh->told = true;
 	for (size_t j = a; j <= b; j++)
 		if (h && h->phase_begin)
 			h->phase_begin(h->ctx, j);
@@ -480,6 +485,7 @@ static void *thread_main(void *arg)
 	bool failed = false;
 	size_t n;
 
+	st->sh->tids[st->thread] = (int)gettid();	/* seen by thread 0 after the first meeting */
 	wl_gen_init_thread(&g, st->run->spec, st->thread);
 	while ((n = wl_gen_next(&g, buf, NATIVE_BATCH)) > 0) {
 		size_t i = 0;
@@ -565,9 +571,11 @@ static int exec_threads(struct native_state *st0)
 	unsigned started = 1;
 
 	sh.end_ns = calloc(s->nr_phases ? s->nr_phases : 1, sizeof(*sh.end_ns));
-	if (!th || !sh.end_ns || sched_getaffinity(0, sizeof(mine), &mine)) {
+	sh.tids = calloc(nt, sizeof(*sh.tids));
+	if (!th || !sh.end_ns || !sh.tids || sched_getaffinity(0, sizeof(mine), &mine)) {
 		free(th);
 		free(sh.end_ns);
+		free(sh.tids);
 		return wl_error_set(st0->err, s->file, "threads", "cannot start the threads: %s",
 				    errno ? strerror(errno) : "out of memory");
 	}
@@ -619,6 +627,7 @@ out:
 	pthread_mutex_destroy(&sh.lock);
 	pthread_cond_destroy(&sh.gate_cv);
 	free(sh.end_ns);
+	free(sh.tids);
 	free(th);
 	return ret;
 }

@@ -56,6 +56,11 @@ struct wl_native_hooks {
 	void (*region_mapped)(void *ctx, size_t region, uint64_t start, uint64_t size);
 	void (*phase_begin)(void *ctx, size_t phase);
 	void (*phase_end)(void *ctx, size_t phase, const struct wl_native_phase *ph);
+	/*
+	 * A spec with threads: their kernel thread ids, tids[t] thread t's,
+	 * once all are running and before the first phase begins.
+	 */
+	void (*threads_started)(void *ctx, const int *tids, unsigned n);
 	void *ctx;
 };
 

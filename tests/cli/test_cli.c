@@ -479,13 +479,13 @@ Test(cli, linux_and_run_check_the_spec_before_the_host)
 
 /*
  * A spec with threads is understood (check and gen take it) and run by the
- * native executor (exec: each thread pinned, its CPU in "thread_cpus"), and
- * refused by every command that would compare or simulate it, in one line
- * naming the file and "threads", before anything runs.
+ * native executor (exec: each thread pinned, its CPU in "thread_cpus"; linux
+ * too, tests/linux-probes), and refused by every command that would simulate
+ * it, in one line naming the file and "threads", before anything runs.
  */
 Test(cli, a_spec_with_threads_is_checked_and_refused_by_what_runs_it)
 {
-	static const char *const runners[] = { "sim", "linux", "run", "record" };
+	static const char *const runners[] = { "sim", "run", "record" };
 	const char *mt = spec_file(1, "{\"name\": \"mt\", \"version\": 2, \"threads\": 2,"
 				   " \"regions\": [{\"name\": \"a\", \"size\": \"8KiB\"}],"
 				   " \"phases\": [{\"op\": \"touch\", \"region\": \"a\"}]}");

@@ -996,6 +996,72 @@ Test(linux, latency_sample_does_not_fall_in_step_with_the_page_tables)
 	cJSON_Delete(j);
 }
 
+/*
+ * Two threads: a touch of 8 MiB by slices (1024 4 KiB faults each), then
+ * thread 1 touching region b (256 faults) while thread 0 unmaps the second
+ * half of a. Each thread's events carry its own phase: a's faults in phase
+ * 0, 1024 from each thread; b's in phase 1, all thread 1's; the munmap in
+ * phase 2, thread 0's.
+ */
+Test(linux, each_threads_events_carry_its_own_phase)
+{
+	static const char two[] =
+		"{\"name\": \"two\", \"version\": 2, \"threads\": 2, \"kernel\": {\"thp\": \"never\","
+		" \"mthp\": {\"16KiB\": \"never\", \"32KiB\": \"never\", \"64KiB\": \"never\","
+		" \"128KiB\": \"never\", \"256KiB\": \"never\", \"512KiB\": \"never\", \"1MiB\": \"never\"}},"
+		" \"regions\": [{\"name\": \"a\", \"size\": \"8MiB\"}, {\"name\": \"b\", \"size\": \"1MiB\"}],"
+		" \"phases\": [{\"op\": \"touch\", \"region\": \"a\"},"
+		"  {\"op\": \"touch\", \"region\": \"b\", \"threads\": [1]},"
+		"  {\"op\": \"munmap\", \"region\": \"a\", \"offset\": \"4MiB\", \"threads\": [0],"
+		"   \"concurrent\": true}]}";
+	struct result r;
+	struct evlog_reader log;
+	struct wl_error err;
+	struct vt_event ev;
+	char path[256];
+	uint64_t a0 = 0, a1 = 0, b1 = 0, b_other = 0, munmaps = 0;
+	uint32_t tid_a = 0, tid_b = 0, half[2] = { 0, 0 };
+	cJSON *j = run_linux(spec("two", two), outdir("two"), "--no-probe-free", NULL, &r);
+	double a_start = num(j, "regions.a.start"), b_start = num(j, "regions.b.start");
+
+	cr_assert_eq(num(j, "regions.a.faults"), 2048);
+	cr_assert_eq(num(j, "regions.b.faults"), 256);
+	snprintf(path, sizeof(path), "%s/events.vlog", outdir("two"));
+	cr_assert_eq(evlog_open(&log, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&log, &ev) > 0) {
+		if (ev.type == VT_SYSCALL && ev.sys.nr == 11) {
+			cr_assert_eq(ev.phase, 2);
+			munmaps++;
+			tid_a = tid_a ? tid_a : ev.tid;
+			cr_assert_eq(ev.tid, tid_a, "the munmap is thread 0's");
+		}
+		if (ev.type != VT_FAULT)
+			continue;
+		if (ev.fault.addr >= a_start && ev.fault.addr < a_start + 8 * 1048576) {
+			int h = ev.fault.addr >= a_start + 4 * 1048576;
+
+			cr_assert_eq(ev.phase, 0, "a fault of a in phase %d", ev.phase);
+			half[h] = half[h] ? half[h] : ev.tid;
+			cr_assert_eq(ev.tid, half[h], "one thread's slice");
+			*(h ? &a1 : &a0) += 1;
+		} else if (ev.fault.addr >= b_start && ev.fault.addr < b_start + 1048576) {
+			tid_b = tid_b ? tid_b : ev.tid;
+			b1 += ev.phase == 1 && ev.tid == tid_b;
+			b_other += ev.phase != 1 || ev.tid != tid_b;
+		}
+	}
+	evlog_close(&log);
+	cr_assert_eq(munmaps, 1);
+	cr_assert_eq(a0, 1024, "thread 0's slice");
+	cr_assert_eq(a1, 1024, "thread 1's slice");
+	cr_assert_eq(b1, 256);
+	cr_assert_eq(b_other, 0);
+	cr_assert_neq(tid_a, tid_b, "two threads");
+	cr_assert_eq(half[0], tid_a, "the first slice is thread 0's");
+	cr_assert_eq(half[1], tid_b, "the second slice is thread 1's");
+	cJSON_Delete(j);
+}
+
 Test(linux, latency_sample_refuses_zero_and_words)
 {
 	static const char *const bad[] = { "0", "-3", "many", "", "2000000" };
