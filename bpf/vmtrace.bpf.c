@@ -170,6 +170,7 @@ static __always_inline void event_start(struct vt_event *e, __u32 tid, __u16 typ
 	e->tid = tid;
 	e->type = type;
 	e->phase = phase_now(tid);
+	e->cpu = bpf_get_smp_processor_id();
 }
 
 static __always_inline void emit(const struct vt_event *e)
@@ -299,6 +300,7 @@ static __always_inline int fault_enter(__u64 addr, __u64 ip, __u64 error_code)
 	e->tid = tid;
 	e->type = VT_FAULT;
 	e->phase = phase_now(tid);
+	e->cpu = bpf_get_smp_processor_id();
 	e->fault.addr = addr;
 	e->fault.ip = ip;
 	e->fault.error_code = error_code;

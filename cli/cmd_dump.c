@@ -26,7 +26,7 @@
  * fill pfn..cause; a fault's second allocation fills alloc1_*.
  */
 #define DUMP_COLUMNS(X) \
-	X(ts) X(tid) X(type) X(phase) \
+	X(ts) X(tid) X(cpu) X(type) X(phase) \
 	X(addr) X(ip) X(error_code) X(write) X(completed) X(major) X(latency_ns) \
 	X(nr_allocs) X(nr_rss) X(rss_anon) X(region) \
 	X(pfn) X(order) X(gfp) X(migratetype) X(cause) \
@@ -293,6 +293,10 @@ static void emit_record(struct dump *d, const struct vt_event *e)
 	}
 	emit_u64(d, C_ts, e->ts);
 	emit_u64(d, C_tid, e->tid);
+	if (e->cpu == VT_CPU_UNKNOWN)
+		emit_null(d, C_cpu);
+	else
+		emit_u64(d, C_cpu, e->cpu);
 	emit_name(d, C_type, vt_type_name(e->type), e->type);
 	if (e->phase == VT_NO_PHASE)
 		emit_null(d, C_phase);

@@ -40,6 +40,7 @@
 #define MIGRATE_MOVABLE	1
 #define STATUS_NR	64
 #define TLB_REASON_NR	8
+#define TLB_CPUS	1024
 #define POLL_MS		20
 #define RUNNER_SAMPLE_STREAM	0x73616d706c65ULL	/* "sample" */
 
@@ -257,6 +258,8 @@ struct gather {
 	/* [0] the workload's flushes, [1] the background (enum vt_tlb_source) */
 	uint64_t tlb_count[2][TLB_REASON_NR], tlb_pages[2][TLB_REASON_NR], tlb_full[2][TLB_REASON_NR];
 	uint64_t tlb_sources[VT_TLB_SRC_NR];
+	/* the workload's flushes by the CPU they ran on, and reason (cpu < TLB_CPUS) */
+	uint64_t (*tlb_cpu)[TLB_REASON_NR];
 	uint64_t syscalls[32];
 	uint64_t syscall_failed;
 	uint64_t rss_events;
@@ -398,6 +401,9 @@ static int on_event(void *ctx, const struct vt_event *e)
 		if (e->tlb.source < VT_TLB_SRC_NR)
 			g->tlb_sources[e->tlb.source]++;
 		if (r >= 0 && r < TLB_REASON_NR) {
+			if (!bg && e->cpu < TLB_CPUS && (g->tlb_cpu || (g->tlb_cpu =
+					calloc(TLB_CPUS, sizeof(*g->tlb_cpu)))))
+				g->tlb_cpu[e->cpu][r]++;
 			g->tlb_count[bg][r]++;
 			if (e->tlb.pages < 0)
 				g->tlb_full[bg][r]++;
@@ -763,6 +769,34 @@ static cJSON *tlb_json(const struct gather *g, int bg, cJSON *tlb_names)
 	return o;
 }
 
+/* The workload's flushes by CPU ("0", "1", ...), each by the kernel's reason names. */
+static cJSON *tlb_cpu_json(const struct gather *g, cJSON *tlb_names)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (int c = 0; g->tlb_cpu && c < TLB_CPUS; c++) {
+		cJSON *j = NULL;
+		char k[48];
+
+		for (int i = 0; i < TLB_REASON_NR; i++) {
+			cJSON *n = tlb_names ? cJSON_GetArrayItem(tlb_names, i) : NULL;
+
+			if (!g->tlb_cpu[c][i])
+				continue;
+			if (!j) {
+				snprintf(k, sizeof(k), "%d", c);
+				j = cJSON_AddObjectToObject(o, k);
+			}
+			if (cJSON_IsString(n))
+				snprintf(k, sizeof(k), "%s", n->valuestring);
+			else
+				snprintf(k, sizeof(k), "%d", i);
+			cJSON_AddNumberToObject(j, k, (double)g->tlb_cpu[c][i]);
+		}
+	}
+	return o;
+}
+
 static cJSON *counters_total_json(struct loader *l)
 {
 	size_t n = counters_nr();
@@ -904,6 +938,7 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 
 	cJSON_AddItemToObject(root, "tlb_flushes", tlb_json(g, 0, tlb_names));
 	cJSON_AddItemToObject(root, "tlb_flushes_background", tlb_json(g, 1, tlb_names));
+	cJSON_AddItemToObject(root, "tlb_flushes_by_cpu", tlb_cpu_json(g, tlb_names));
 	o = cJSON_AddObjectToObject(root, "tlb_flush_sources");
 	for (int i = 0; i < VT_TLB_SRC_NR; i++)
 		if (g->tlb_sources[i])
@@ -1057,8 +1092,10 @@ static void release(struct loader *l)
 	}
 	free(l->g.regions);
 	free(l->g.phases);
+	free(l->g.tlb_cpu);
 	l->g.regions = NULL;
 	l->g.phases = NULL;
+	l->g.tlb_cpu = NULL;
 	hoststat_release(&l->hs_before);
 	hoststat_release(&l->hs_after);
 	if (l->to_child >= 0)

@@ -164,6 +164,7 @@ void mimicos_emit(struct mimicos *os, struct vt_event *ev)
 {
 	ev->ts = os->now_ns;
 	ev->phase = os->phase;
+	ev->cpu = os->cpu;	/* the requesting CPU's (khugepaged's too, for now) */
 	os->events.event(os->events.ctx, ev);
 }
 

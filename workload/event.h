@@ -154,6 +154,15 @@ struct vt_event {
 			__s32 pad;
 		} rss;
 	};
+	/*
+	 * The CPU the event happened on (a fault: where it entered), or
+	 * VT_CPU_UNKNOWN (logs before version 3). Last, so that the union
+	 * keeps its offsets.
+	 */
+	__u32 cpu;
+	__u32 reserved;		/* zero */
 };
+
+#define VT_CPU_UNKNOWN	0xffffffffu
 
 #endif

@@ -17,7 +17,18 @@
 
 /* Records are stored as the host holds them: the format says x86-64. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the event log is little-endian");
-_Static_assert(sizeof(struct vt_event) == 88, "struct vt_event changed: bump EVLOG_VERSION");
+_Static_assert(sizeof(struct vt_event) == 96, "struct vt_event changed: bump EVLOG_VERSION");
+
+/* Versions 1 and 2 stored the record without cpu and reserved: its first 88 bytes. */
+#define LEGACY_RECORD_SIZE	88
+#define LEGACY_WORDS		(LEGACY_RECORD_SIZE / 8)
+
+/* A record of a version 1 or 2 log, its first 88 bytes given: the rest as such logs mean it. */
+static void legacy_fill(struct vt_event *ev)
+{
+	ev->cpu = VT_CPU_UNKNOWN;
+	ev->reserved = 0;
+}
 _Static_assert(offsetof(struct vt_event, fault) == 16, "struct vt_event changed");
 _Static_assert(sizeof(struct vt_alloc) == 16, "struct vt_alloc changed");
 
@@ -238,11 +249,12 @@ static size_t encode(unsigned char *p, const struct vt_event *ev, uint64_t prev[
 }
 
 /*
- * Decode one record from p[0..left) against prev (updated); the bytes
- * taken, or 0 when they are not a record.
+ * Decode one record of 'words' words (version 3: WORDS; version 2:
+ * LEGACY_WORDS, the rest filled as legacy_fill() says) from p[0..left)
+ * against prev (updated); the bytes taken, or 0 when they are not a record.
  */
 static size_t decode(const unsigned char *p, size_t left, struct vt_event *ev,
-		     uint64_t prev[CTX_NR][WORDS])
+		     uint64_t prev[CTX_NR][WORDS], unsigned words)
 {
 	uint64_t mask, z;
 	size_t n = 1, k;
@@ -251,10 +263,10 @@ static size_t decode(const unsigned char *p, size_t left, struct vt_event *ev,
 	if (!left || p[0] >= CTX_NR)
 		return 0;
 	ctx = p[0];
-	if (!(k = get_varint(p + n, left - n, &mask)) || mask >> WORDS)
+	if (!(k = get_varint(p + n, left - n, &mask)) || mask >> words)
 		return 0;
 	n += k;
-	for (unsigned i = 0; i < WORDS; i++)
+	for (unsigned i = 0; i < words; i++)
 		if (mask >> i & 1) {
 			if (!(k = get_varint(p + n, left - n, &z)))
 				return 0;
@@ -262,7 +274,15 @@ static size_t decode(const unsigned char *p, size_t left, struct vt_event *ev,
 			prev[ctx][i] += (z >> 1) ^ (0 - (z & 1));
 		}
 	memcpy(ev, prev[ctx], sizeof(*ev));
+	if (words < WORDS)
+		legacy_fill(ev);
 	return ctx_of(ev) == ctx ? n : 0;
+}
+
+/* The words a record of this log has. */
+static unsigned log_words(const struct evlog_reader *r)
+{
+	return r->version >= 3 ? WORDS : LEGACY_WORDS;
 }
 
 /* ---- writer -------------------------------------------------------------- */
@@ -602,6 +622,7 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 	size_t n = r->size < EVLOG_MAGIC_LEN ? r->size : EVLOG_MAGIC_LEN;
 	uint32_t header_size, flags;
 	uint64_t avail, want;
+	size_t want_size;
 	char got[WJ_QUOTED_LEN];
 	int reserved;
 
@@ -613,8 +634,8 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 		return wl_error_set(err, path, "header", "truncated: the file holds %zu bytes, a header is %d",
 				    r->size, EVLOG_HEADER_SIZE);
 	r->version = get_le32(d + EVLOG_OFF_VERSION);
-	if (r->version != 1 && r->version != EVLOG_VERSION)
-		return wl_error_set(err, path, "version", "expected 1 or %d, got %" PRIu32 "%s",
+	if (r->version < 1 || r->version > EVLOG_VERSION)
+		return wl_error_set(err, path, "version", "expected 1 to %d, got %" PRIu32 "%s",
 				    EVLOG_VERSION, r->version, r->version > EVLOG_VERSION ?
 				    " (written by a newer virtuoso?)" : "");
 	header_size = get_le32(d + EVLOG_OFF_HEADER_SIZE);
@@ -622,10 +643,11 @@ static int check_layout(struct evlog_reader *r, const char *path, struct wl_erro
 		return wl_error_set(err, path, "header_size", "expected %d, got %" PRIu32,
 				    EVLOG_HEADER_SIZE, header_size);
 	r->record_size = get_le32(d + EVLOG_OFF_RECORD_SIZE);
-	if (r->record_size != sizeof(struct vt_event))
+	want_size = r->version >= 3 ? sizeof(struct vt_event) : LEGACY_RECORD_SIZE;
+	if (r->record_size != want_size)
 		return wl_error_set(err, path, "record_size",
-				    "expected %zu (sizeof(struct vt_event)), got %" PRIu32,
-				    sizeof(struct vt_event), r->record_size);
+				    "expected %zu (struct vt_event of version %" PRIu32 "), got %" PRIu32,
+				    want_size, r->version, r->record_size);
 	reserved = r->version == 1 ? EVLOG_OFF_RECORDS_LEN : EVLOG_OFF_RESERVED;
 	flags = r->version == 1 ? 0 : get_le32(d + EVLOG_OFF_FLAGS);
 	if (flags & ~(uint32_t)EVLOG_FLAG_ZSTD)
@@ -785,7 +807,8 @@ static int check_records(struct evlog_reader *r, const char *path, struct wl_err
 	if (!(r->prev = calloc(CTX_NR, sizeof(*r->prev))))
 		return wl_error_set(err, path, "records", "out of memory");
 	while (r->cursor < r->codes_len) {
-		k = decode(r->codes + r->cursor, r->codes_len - r->cursor, &ev, r->prev);
+		k = decode(r->codes + r->cursor, r->codes_len - r->cursor, &ev, r->prev,
+			   log_words(r));
 		if (!k)
 			return wl_error_set(err, path, "records", "record %" PRIu64 " at byte %zu of "
 					    "the records does not decode", i, r->cursor);
@@ -845,10 +868,12 @@ int evlog_next(struct evlog_reader *r, struct vt_event *ev)
 	if (r->next >= r->nr_records)
 		return 0;
 	if (r->version == 1) {
-		memcpy(ev, r->records + r->next * r->record_size, sizeof(*ev));
+		memcpy(ev, r->records + r->next * r->record_size, LEGACY_RECORD_SIZE);
+		legacy_fill(ev);
 	} else {
 		/* checked whole at open: every record decodes */
-		k = decode(r->codes + r->cursor, r->codes_len - r->cursor, ev, r->prev);
+		k = decode(r->codes + r->cursor, r->codes_len - r->cursor, ev, r->prev,
+			   log_words(r));
 		if (!k)
 			return 0;
 		r->cursor += k;
@@ -862,7 +887,8 @@ int evlog_get(struct evlog_reader *r, uint64_t i, struct vt_event *ev)
 	if (i >= r->nr_records)
 		return -1;
 	if (r->version == 1) {
-		memcpy(ev, r->records + i * r->record_size, sizeof(*ev));
+		memcpy(ev, r->records + i * r->record_size, LEGACY_RECORD_SIZE);
+		legacy_fill(ev);
 		return 0;
 	}
 	/* records are coded one against the other: read on from the start, or from here */

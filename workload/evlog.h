@@ -7,8 +7,8 @@
  * the comparison reads both. This header is the contract between them, on
  * the shared floor because both worlds write it.
  *
- * The format (version 2; version 1 is still read)
- * -------------------------------------------------
+ * The format (version 3; versions 1 and 2 are still read)
+ * -------------------------------------------------------
  *
  * A log is three parts, back to back, nothing before or after:
  *
@@ -17,21 +17,24 @@
  *	metadata	meta_len bytes of JSON text
  *
  * Version 1 put the metadata before the records and stored each record as
- * its 88 bytes (records_len = nr_records * 88, not in the header).
+ * its 88 bytes (records_len = nr_records * 88, not in the header). Versions
+ * 1 and 2 knew a record of 88 bytes, 11 words: struct vt_event without its
+ * last word (cpu, reserved); a reader gives their records cpu
+ * VT_CPU_UNKNOWN.
  *
  * The header. Integers are little-endian, at these offsets:
  *
  *	offset size field	value
  *	     0    8 magic	"VRTEVLOG" (no terminating NUL)
- *	     8    4 version	EVLOG_VERSION (2), or 1
+ *	     8    4 version	EVLOG_VERSION (3), or 1, 2
  *	    12    4 header_size	EVLOG_HEADER_SIZE (64)
- *	    16    4 record_size	sizeof(struct vt_event) (88), as decoded
+ *	    16    4 record_size	sizeof(struct vt_event) (96; versions 1, 2: 88), as decoded
  *	    20    4 meta_len	bytes of metadata
  *	    24    8 nr_records	records in the log
  *	    32    8 checksum	FNV-1a 64 of every byte after the header, in
- *				file order (one running hash): version 2 the
- *				records then the metadata, version 1 the
- *				metadata then the records
+ *				file order (one running hash): versions 2
+ *				and 3 the records then the metadata, version
+ *				1 the metadata then the records
  *	    40    8 records_len	bytes of records (version 1: reserved, zero)
  *	    48    4 flags	0, or EVLOG_FLAG_ZSTD (1): the records are stored
  *				zstd-compressed (version 1: reserved, zero)
@@ -44,9 +47,9 @@
  * EVLOG_FNV_PRIME (0x100000001b3) modulo 2^64. The hash of no bytes is the
  * basis, so an empty log (meta "{}" aside) still has a checksum to check.
  *
- * A record is struct vt_event (workload/event.h) as 11 little-endian 64-bit
- * words, coded against the previous record of its context: its type, or
- * one context for a type this tool has no name for (VT_TYPE_NR); every
+ * A record is struct vt_event (workload/event.h) as 12 little-endian 64-bit
+ * words (version 2: 11), coded against the previous record of its context:
+ * its type, or one context for a type this tool has no name for (VT_TYPE_NR); every
  * context starts from all-zero words. The code of a record:
  *
  *	1 byte		the context (0 .. VT_TYPE_NR)
@@ -123,7 +126,7 @@
 
 #define EVLOG_MAGIC		"VRTEVLOG"	/* 8 bytes at offset 0 */
 #define EVLOG_MAGIC_LEN		8
-#define EVLOG_VERSION		2
+#define EVLOG_VERSION		3
 #define EVLOG_HEADER_SIZE	64
 #define EVLOG_FNV_BASIS		UINT64_C(0xcbf29ce484222325)
 #define EVLOG_FNV_PRIME		UINT64_C(0x100000001b3)
@@ -207,7 +210,7 @@ struct evlog_writer {
 	unsigned char *buf;	/* coded records not yet written */
 	size_t buf_len, buf_cap;
 	uint64_t nr_records, records_len, hash;
-	uint64_t (*prev)[11];	/* each context's previous record, as words */
+	uint64_t (*prev)[12];	/* each context's previous record, as words */
 	struct ZSTD_CCtx_s *zstd;	/* evlog_set_zstd(): the records' stream, or NULL */
 	unsigned char *zbuf;	/* its output, before it is hashed and written */
 };
@@ -258,8 +261,8 @@ void evlog_abort(struct evlog_writer *w);
  * Replace the metadata of the whole log at PATH with meta_json (a JSON
  * object), keeping its records: read and checked as evlog_open() does (its
  * checksum; the records are kept as bytes, not decoded), then written again
- * beside PATH and renamed over it (so atomically). A version 1 log is
- * written again as version 2. For a writer that knows the run's
+ * beside PATH and renamed over it (so atomically); a version 2 log stays
+ * version 2. A version 1 log is written again as version 3. For a writer that knows the run's
  * description only after another process wrote the records.
  */
 int evlog_rewrite_meta(const char *path, const char *meta_json, struct wl_error *err);
@@ -288,7 +291,7 @@ int evlog_update_meta(const char *path, int (*edit)(cJSON *meta, void *ctx), voi
  * returning: the magic, version (1 or 2), header_size, record_size, flags,
  * the reserved bytes, records_len and meta_len (version 1: nr_records)
  * against the file's exact size, the checksum, that the metadata is a JSON
- * object, and (version 2) that the records decode to nr_records. Each error
+ * object, and (versions 2, 3) that the records decode to nr_records. Each error
  * is one line naming the file and the header field (wl_error path):
  *
  *	FILE: cannot read: No such file or directory
@@ -312,7 +315,7 @@ struct evlog_reader {
 	size_t size;
 	uint32_t version, record_size, meta_len;
 	uint64_t nr_records, checksum, records_len;
-	uint32_t flags;			/* version 2's header flags */
+	uint32_t flags;			/* the header's flags (versions 2, 3) */
 	const unsigned char *records;	/* into data: the records as stored */
 	const unsigned char *codes;	/* the records as coded: records, or plain */
 	size_t codes_len;
@@ -320,8 +323,8 @@ struct evlog_reader {
 	const char *meta_text;		/* into data */
 	cJSON *meta;
 	uint64_t next;		/* index evlog_next returns next */
-	size_t cursor;		/* version 2: byte of the records where it is */
-	uint64_t (*prev)[11];	/* version 2: each context's previous record */
+	size_t cursor;		/* versions 2, 3: byte of the records where it is */
+	uint64_t (*prev)[12];	/* versions 2, 3: each context's previous record */
 };
 
 int evlog_open(struct evlog_reader *r, const char *path, struct wl_error *err);

@@ -1029,6 +1029,8 @@ Test(linux, each_threads_events_carry_its_own_phase)
 	snprintf(path, sizeof(path), "%s/events.vlog", outdir("two"));
 	cr_assert_eq(evlog_open(&log, path, &err), 0, "%s", err.msg);
 	while (evlog_next(&log, &ev) > 0) {
+		cr_assert_lt(ev.cpu, (uint32_t)sysconf(_SC_NPROCESSORS_CONF), "%s record on cpu %u",
+			     vt_type_name(ev.type), ev.cpu);
 		if (ev.type == VT_SYSCALL && ev.sys.nr == 11) {
 			cr_assert_eq(ev.phase, 2);
 			munmaps++;
@@ -1059,6 +1061,19 @@ Test(linux, each_threads_events_carry_its_own_phase)
 	cr_assert_neq(tid_a, tid_b, "two threads");
 	cr_assert_eq(half[0], tid_a, "the first slice is thread 0's");
 	cr_assert_eq(half[1], tid_b, "the second slice is thread 1's");
+	/* the workload's flushes by CPU add up to them by reason */
+	{
+		cJSON *by_cpu = at(j, "tlb_flushes_by_cpu"), *c, *reason;
+
+		cJSON_ArrayForEach(reason, at(j, "tlb_flushes")) {
+			double sum = 0;
+
+			cJSON_ArrayForEach(c, by_cpu)
+				sum += cJSON_GetNumberValue(cJSON_GetObjectItem(c, reason->string)) > 0 ?
+				       cJSON_GetNumberValue(cJSON_GetObjectItem(c, reason->string)) : 0;
+			cr_assert_eq(sum, num(reason, "count"), "%s", reason->string);
+		}
+	}
 	cJSON_Delete(j);
 }
 

@@ -134,6 +134,7 @@ static void make_event(struct vt_event *e, uint64_t i)
 	e->tid = 4000 + (uint32_t)(i % 7);
 	e->type = (uint16_t)(1 + i % (VT_TYPE_NR - 1));
 	e->phase = (int16_t)(i % 5) - 1;
+	e->cpu = (uint32_t)(i % 3);
 	switch (e->type) {
 	case VT_FAULT:
 		e->fault.addr = 0x7f0000000000ull + i * 4096;
@@ -451,9 +452,9 @@ Test(evlog, header_bytes_sit_at_the_offsets_the_format_gives)
 	cr_assert_gt(len, 64 + mlen);
 	rlen = len - 64 - mlen;
 	cr_assert_eq(memcmp(b, "VRTEVLOG", 8), 0);
-	cr_assert_eq(memcmp(b + 8, "\x02\0\0\0", 4), 0, "version");
+	cr_assert_eq(memcmp(b + 8, "\x03\0\0\0", 4), 0, "version");
 	cr_assert_eq(memcmp(b + 12, "\x40\0\0\0", 4), 0, "header_size");
-	cr_assert_eq(memcmp(b + 16, "\x58\0\0\0", 4), 0, "record_size");
+	cr_assert_eq(memcmp(b + 16, "\x60\0\0\0", 4), 0, "record_size 96");
 	cr_assert_eq(le32_at(b + 20), mlen, "meta_len");
 	cr_assert_eq(le64_at(b + 24), 2, "nr_records");
 	/* the records, then the metadata: one hash over both, in file order */
@@ -530,7 +531,12 @@ Test(evlog, a_version_1_log_is_still_read_and_checked)
 		b[20 + i] = (unsigned char)(mlen >> (8 * i));
 	b[24] = 2;
 	memcpy(b + 64, meta, mlen);
-	memcpy(b + 64 + mlen, ev, sizeof(ev));
+	/* a version 1 record is the first 88 bytes of today's; it has no cpu */
+	for (int i = 0; i < 2; i++) {
+		memcpy(b + 64 + mlen + 88 * (size_t)i, &ev[i], 88);
+		ev[i].cpu = VT_CPU_UNKNOWN;
+		ev[i].reserved = 0;
+	}
 	{
 		uint64_t h = ref_fnv(b + 64, len - 64);
 
@@ -554,6 +560,45 @@ Test(evlog, a_version_1_log_is_still_read_and_checked)
 	cr_assert_str_eq(err.path, "records");
 	cr_assert_not_null(strstr(err.msg, "1 bytes after the last record"), "%s", err.msg);
 	free(b);
+}
+
+/*
+ * Version 2, made here byte by byte: the three records of the coding test
+ * above as version 2 coded them (11 words: no cpu), record_size 88. Still
+ * read: the same records, their cpu unknown.
+ */
+Test(evlog, a_version_2_log_is_still_read_its_cpus_unknown)
+{
+	static const unsigned char rec[] = {
+		0x01, 0x03, 0xd8, 0x04, 0x80, 0x80, 0x80, 0x80, 0x20,
+		0x01, 0x01, 0x14,
+		0x01, 0x01, 0x09,
+	};
+	static const uint64_t ts[3] = { 300, 310, 305 };
+	const char *dir = tmp_dir(), *path = in_dir(dir, "v2.evlog");
+	unsigned char b[64 + sizeof(rec) + 2] = { 0 };
+	struct evlog_reader r;
+	struct wl_error err;
+	struct vt_event got;
+	uint64_t h;
+
+	memcpy(b, "VRTEVLOG\x02\0\0\0\x40\0\0\0\x58\0\0\0\x02\0\0\0\x03", 25);
+	b[40] = sizeof(rec);
+	memcpy(b + 64, rec, sizeof(rec));
+	memcpy(b + 64 + sizeof(rec), "{}", 2);
+	h = ref_fnv(b + 64, sizeof(b) - 64);
+	for (int i = 0; i < 8; i++)
+		b[32 + i] = (unsigned char)(h >> (8 * i));
+	write_all(path, b, sizeof(b));
+	cr_assert_eq(evlog_open(&r, path, &err), 0, "%s: %s", err.path, err.msg);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(evlog_next(&r, &got), 1);
+		cr_assert_eq(got.type, VT_FAULT);
+		cr_assert_eq(got.ts, ts[i]);
+		cr_assert_eq(got.cpu, VT_CPU_UNKNOWN, "record %d", i);
+	}
+	cr_assert_eq(evlog_next(&r, &got), 0);
+	evlog_close(&r);
 }
 
 Test(evlog, records_that_do_not_decode_are_refused_with_a_valid_checksum)
@@ -757,6 +802,9 @@ Test(evlog, one_flipped_byte_in_the_header_is_refused_naming_its_field)
 		 */
 		if (!strcmp(want, "meta_len") && !strcmp(err.path, "meta"))
 			continue;
+		/* version 3 to 2: the record size is then version 2's that is wrong */
+		if (!strcmp(want, "version") && !strcmp(err.path, "record_size"))
+			continue;
 		/* flags bit 0 says zstd: the plain records are then no zstd frame */
 		if (i == 48 && !strcmp(err.path, "records") && strstr(err.msg, "zstd"))
 			continue;
@@ -775,17 +823,23 @@ Test(evlog, wrong_version_and_record_size_say_what_was_expected)
 	unsigned char *b = read_all(path, &len);
 	struct wl_error err;
 
-	b[8] = 3;
+	b[8] = 4;
 	write_all(bad, b, len);
 	err = open_fails(bad);
 	cr_assert_str_eq(err.path, "version");
-	cr_assert_str_eq(err.msg, "expected 1 or 2, got 3 (written by a newer virtuoso?)");
-	b[8] = 2;
-	b[16] = 80;
+	cr_assert_str_eq(err.msg, "expected 1 to 3, got 4 (written by a newer virtuoso?)");
+	b[8] = 3;
+	b[16] = 88;
 	write_all(bad, b, len);
 	err = open_fails(bad);
 	cr_assert_str_eq(err.path, "record_size");
-	cr_assert_str_eq(err.msg, "expected 88 (sizeof(struct vt_event)), got 80");
+	cr_assert_str_eq(err.msg, "expected 96 (struct vt_event of version 3), got 88");
+	b[8] = 2;
+	b[16] = 96;
+	write_all(bad, b, len);
+	err = open_fails(bad);
+	cr_assert_str_eq(err.path, "record_size");
+	cr_assert_str_eq(err.msg, "expected 88 (struct vt_event of version 2), got 96");
 	free(b);
 }
 Test(evlog, other_files_are_not_logs)
@@ -1077,7 +1131,7 @@ Test(evlog, dump_csv_has_a_header_and_one_row_per_record_of_equal_width)
 	RUN(&r, "dump", "--csv", path);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(lines(r.out), 1 + DUMP_N, "%s", r.out);
-	cr_assert_eq(strncmp(r.out, "ts,tid,type,phase,", 18), 0, "%.80s", r.out);
+	cr_assert_eq(strncmp(r.out, "ts,tid,cpu,type,phase,", 22), 0, "%.80s", r.out);
 	for (p = r.out; *p; row++) {
 		const char *nl = strchr(p, '\n');
 		int w = csv_fields(p, (size_t)(nl - p));
@@ -1198,7 +1252,7 @@ static int add_x(cJSON *meta, void *ctx)
 	return cJSON_AddNumberToObject(meta, "x", 1) ? 0 : -1;
 }
 
-Test(evlog, new_metadata_keeps_the_records_bytes_and_version_1_becomes_2)
+Test(evlog, new_metadata_keeps_the_records_bytes_and_version_1_becomes_3)
 {
 	const char *dir = tmp_dir(), *path = small_log(dir), *v1 = in_dir(dir, "v1.evlog");
 	size_t len0, len1, mlen = strlen(small_meta), rlen;
@@ -1221,17 +1275,21 @@ Test(evlog, new_metadata_keeps_the_records_bytes_and_version_1_becomes_2)
 	free(b0);
 	free(b1);
 
-	/* a version 1 log, made by hand, written again as version 2 */
+	/* a version 1 log, made by hand, written again as version 3 */
 	make_event(&ev[0], 0);
 	make_event(&ev[1], 5);
 	{
-		size_t len = 64 + 2 + sizeof(ev);
+		size_t len = 64 + 2 + 2 * 88;
 		unsigned char *b = calloc(1, len);
 		uint64_t h;
 
 		memcpy(b, "VRTEVLOG\x01\0\0\0\x40\0\0\0\x58\0\0\0\x02\0\0\0\x02", 25);
 		memcpy(b + 64, "{}", 2);
-		memcpy(b + 66, ev, sizeof(ev));
+		for (int i = 0; i < 2; i++) {
+			memcpy(b + 66 + 88 * (size_t)i, &ev[i], 88);
+			ev[i].cpu = VT_CPU_UNKNOWN;	/* what a version 1 record reads as */
+			ev[i].reserved = 0;
+		}
 		h = ref_fnv(b + 64, len - 64);
 		for (int i = 0; i < 8; i++)
 			b[32 + i] = (unsigned char)(h >> (8 * i));
@@ -1240,7 +1298,7 @@ Test(evlog, new_metadata_keeps_the_records_bytes_and_version_1_becomes_2)
 	}
 	cr_assert_eq(evlog_rewrite_meta(v1, "{\"new\":true}", &err), 0, "%s", err.msg);
 	b1 = read_all(v1, &len1);
-	cr_assert_eq(b1[8], 2, "version");
+	cr_assert_eq(b1[8], 3, "version");
 	free(b1);
 	cr_assert_eq(evlog_open(&r, v1, &err), 0, "%s", err.msg);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(evlog_meta(&r), "new")));
