@@ -519,7 +519,8 @@ static int counters_snapshot(struct loader *l, uint64_t **slot)
  * Phase i begins (the threads held): its events take phase i. With threads,
  * a group's first phase gives every thread no phase, then each phase of the
  * group (one message each) its own threads; the process-wide phase stays
- * the group's first, for khugepaged.
+ * the group's first, for khugepaged. At its end (MSG_END) its threads have
+ * no phase again.
  */
 static int thread_phases(struct loader *l, size_t i)
 {
@@ -584,6 +585,17 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 		 * the pause belongs to the run.
 		 */
 		p->ended = true;
+		/*
+		 * A thread's events after its phase are not the phase's: held, a
+		 * thread does nothing, but after the last phase it exits (glibc
+		 * gives its stack back with madvise).
+		 */
+		if (l->traced && l->s->threads > 1)
+			for (unsigned t = 0; t < l->s->threads; t++)
+				if (wl_phase_runs(&l->s->phases[m->idx], t) &&
+				    vmtrace_set_thread_phase(&l->trace, l->tids[t], VT_NO_PHASE))
+					return wl_error_set(err, "bpf", "", "thread_phase: %s",
+							    strerror(errno));
 		p->minflt_end = m->v[0];
 		p->start_ns = m->v[1];
 		p->runtime_ns = m->v[2];

@@ -1077,6 +1077,117 @@ Test(linux, each_threads_events_carry_its_own_phase)
 	cJSON_Delete(j);
 }
 
+/* Per-thread fault counts of phase 'phase' in [lo, hi) of a run's log, by order of first fault. */
+static unsigned faults_by_thread(const char *dir, int phase, double lo, double hi, uint64_t *n,
+				 unsigned max)
+{
+	struct evlog_reader log;
+	struct wl_error err;
+	struct vt_event ev;
+	uint32_t tid[8] = { 0 };
+	unsigned k = 0;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events.vlog", dir);
+	cr_assert_eq(evlog_open(&log, path, &err), 0, "%s", err.msg);
+	while (evlog_next(&log, &ev) > 0) {
+		unsigned t;
+
+		if (ev.type != VT_FAULT || ev.phase != phase || ev.fault.addr < lo || ev.fault.addr >= hi)
+			continue;
+		for (t = 0; t < k && tid[t] != ev.tid; t++)
+			;
+		if (t == k) {
+			cr_assert_lt(k, max, "more threads fault than the workload has");
+			tid[k] = ev.tid;
+			n[k++] = 0;
+		}
+		n[t]++;
+	}
+	evlog_close(&log);
+	return k;
+}
+
+static double flush_count(cJSON *j, const char *which, const char *reason)
+{
+	cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(j, which), reason);
+
+	return r ? num(r, "count") : 0;
+}
+
+/*
+ * datasets/threads/INDEX.md's outcomes, on this host: the counts worked out
+ * there from Linux's rules (faults, backing, which thread faults where, the
+ * workload's flushes and IPIs).
+ */
+Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
+{
+	struct result r;
+	uint64_t n[8];
+	cJSON *j;
+	double a, f;
+
+	j = run_linux("datasets/threads/threads-disjoint-4k.json", outdir("td1"), "--no-probe-free",
+		      NULL, &r);
+	a = num(j, "regions.buf.start");
+	assert_pages(j, "buf", 0, 0, 16384, 0);
+	cr_assert_eq(num(j, "regions.buf.faults"), 16384);
+	for (int t = 0; t < 4; t++) {
+		double lo = a + t * 16.0 * 1048576;
+
+		cr_assert_eq(faults_by_thread(outdir("td1"), 0, lo, lo + 16.0 * 1048576, n, 8), 1,
+			     "slice %d: one thread", t);
+		cr_assert_eq(n[0], 4096, "slice %d", t);
+	}
+	cr_assert_eq(cJSON_GetArraySize(at(j, "tlb_flushes")), 0);
+	cr_assert_eq(flush_count(j, "tlb_flushes_background", "remote IPI send"), 0);
+	cJSON_Delete(j);
+
+	j = run_linux("datasets/threads/threads-same-range-thp.json", outdir("td2"), "--no-probe-free",
+		      NULL, &r);
+	assert_pages(j, "shared", 0, 0, 0, 8192);
+	f = num(j, "regions.shared.faults");
+	cr_assert(f >= 16 && f <= 32, "%.0f faults", f);
+	f = num(j, "regions.shared.thp_faults");
+	cr_assert(f >= 16 && f <= 32, "%.0f THP faults", f);
+	cr_assert_eq(cJSON_GetArraySize(at(j, "tlb_flushes")), 0);
+	cJSON_Delete(j);
+
+	j = run_linux("datasets/threads/threads-munmap-alongside.json", outdir("td3"),
+		      "--no-probe-free", NULL, &r);
+	a = num(j, "regions.a.start");
+	assert_pages(j, "a", 2048, 0, 2048, 0);
+	assert_pages(j, "b", 0, 0, 4096, 0);
+	cr_assert_eq(faults_by_thread(outdir("td3"), 0, a, a + 16.0 * 1048576, n, 8), 2);
+	cr_assert(n[0] == 2048 && n[1] == 2048, "%llu + %llu", (unsigned long long)n[0],
+		  (unsigned long long)n[1]);
+	a = num(j, "regions.b.start");
+	cr_assert_eq(faults_by_thread(outdir("td3"), 1, a, a + 16.0 * 1048576, n, 8), 1);
+	cr_assert_eq(n[0], 4096);
+	cr_assert_eq(num(j, "syscalls.munmap"), 1);
+	cr_assert_eq(flush_count(j, "tlb_flushes", "local MM shootdown"), 1);
+	cr_assert_eq(num(j, "tlb_flushes.local MM shootdown.full"), 1);
+	cr_assert_eq(flush_count(j, "tlb_flushes_background", "remote IPI send"), 1);
+	cJSON_Delete(j);
+
+	j = run_linux("datasets/threads/threads-dontneed-shared.json", outdir("td4"),
+		      "--no-probe-free", NULL, &r);
+	assert_pages(j, "buf", 4096, 0, 0, 0);
+	cr_assert_eq(num(j, "regions.buf.faults"), 4096);
+	cr_assert_eq(flush_count(j, "tlb_flushes", "local MM shootdown"), 1);
+	f = flush_count(j, "tlb_flushes_background", "remote IPI send");
+	cr_assert(f <= 1, "%.0f IPIs", f);
+	cJSON_Delete(j);
+
+	j = run_linux("datasets/threads/threads-khugepaged-collapse.json", outdir("td5"),
+		      "--no-probe-free", NULL, &r);
+	assert_pages(j, "sparse", 0, 0, 0, 2048);
+	cr_assert_eq(num(j, "regions.sparse.faults"), 128);
+	cr_assert_eq(num(j, "khugepaged.collapse.succeeded"), 4);
+	cr_assert_eq(cJSON_GetArraySize(at(j, "tlb_flushes")), 0);
+	cJSON_Delete(j);
+}
+
 Test(linux, latency_sample_refuses_zero_and_words)
 {
 	static const char *const bad[] = { "0", "-3", "many", "", "2000000" };
