@@ -46,6 +46,17 @@ struct mm_struct {
 	struct percpu_counter rss_stat[4];
 } __kern;
 
+/* arch/x86/include/asm/tlbflush.h: what a TLB flush cross-call carries */
+struct flush_tlb_info {
+	struct mm_struct *mm;
+} __kern;
+
+/* include/linux/smp_types.h: a cross-call; info is its function's argument */
+struct __call_single_data {
+	void *func;		/* smp_call_func_t, read as an address */
+	void *info;
+} __kern;
+
 struct task_struct {
 	struct mm_struct *mm;
 	unsigned long min_flt;		/* mm_account_fault()'s counts of the thread's faults */

@@ -904,4 +904,95 @@ int rss_stat_tp(struct trace_event_raw_rss_stat *ctx)
 	return rss_change(ctx->member, ctx->size);
 }
 
+/*
+ * TLB-flush cross-calls for the workload's mm, from the csd tracepoints of
+ * kernel/smp.c: csd_queue_cpu for each CPU a flush_tlb_func call is queued
+ * for (whether or not an IPI had to wake it), on the sender; csd_function_
+ * entry/exit around the call on the receiver. The mm is the flush's own
+ * (flush_tlb_info.mm), so a flush sent by khugepaged or received on an idle
+ * CPU counts too. flush_tlb_func's address is the loader's (kallsyms); 0:
+ * none are recorded.
+ */
+const volatile __u64 flush_tlb_func_addr = 0;
+
+/* The receiving CPU's flush in progress: its entry time, 0 outside one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} csd_entry SEC(".maps");
+
+/*
+ * Whether a cross-call is a TLB flush of the workload's mm. Its function is
+ * read from the csd: the verifier refuses a tracepoint's function-pointer
+ * argument.
+ */
+static __always_inline bool workload_flush(struct __call_single_data *csd)
+{
+	struct flush_tlb_info *info;
+
+	if (!flush_tlb_func_addr || !target_mm ||
+	    (__u64)BPF_CORE_READ(csd, func) != flush_tlb_func_addr)
+		return false;
+	info = BPF_CORE_READ(csd, info);
+	return info && (__u64)BPF_CORE_READ(info, mm) == target_mm;
+}
+
+/* An IPI record: the current thread's id and the phase it belongs to. */
+static __always_inline void ipi_start(struct vt_event *e)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	event_start(e, tid, VT_IPI);
+}
+
+SEC("tp_btf/csd_queue_cpu")
+int BPF_PROG(csd_queue_btf, unsigned int cpu, unsigned long callsite, void *func,
+	     struct __call_single_data *csd)
+{
+	struct vt_event e = {};
+
+	if (!workload_flush(csd))
+		return 0;
+	ipi_start(&e);
+	if (e.phase == VT_NO_PHASE)
+		return 0;
+	e.ipi.sent = 1;
+	e.ipi.target = cpu;
+	emit(&e);
+	return 0;
+}
+
+SEC("tp_btf/csd_function_entry")
+int BPF_PROG(csd_entry_btf, void *func, struct __call_single_data *csd)
+{
+	__u32 zero = 0;
+	__u64 *ts;
+
+	if (!workload_flush(csd) || !(ts = bpf_map_lookup_elem(&csd_entry, &zero)))
+		return 0;
+	*ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/csd_function_exit")
+int BPF_PROG(csd_exit_btf, void *func, struct __call_single_data *csd)
+{
+	__u64 now = bpf_ktime_get_ns(), *ts;
+	struct vt_event e = {};
+	__u32 zero = 0;
+
+	if (!(ts = bpf_map_lookup_elem(&csd_entry, &zero)) || !*ts)
+		return 0;
+	ipi_start(&e);
+	e.ts = *ts;
+	*ts = 0;
+	if (e.phase == VT_NO_PHASE)
+		return 0;
+	e.ipi.ns = now - e.ts;
+	emit(&e);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -37,7 +37,8 @@
 	X(swapped_in) X(swapin_referenced) X(swapin_ret) \
 	X(name) X(nr) X(arg0) X(arg1) X(arg2) X(arg3) X(arg4) X(arg5) X(ret) X(exit_ts) \
 	X(reason) X(reason_name) X(pages) X(source) \
-	X(member) X(member_name) X(size)
+	X(member) X(member_name) X(size) \
+	X(sent) X(target) X(flush_ns)
 
 enum dump_col {
 #define X(n) C_##n,
@@ -357,6 +358,13 @@ static void emit_record(struct dump *d, const struct vt_event *e)
 		emit_str(d, C_member_name, e->rss.member < 0 ? NULL :
 			 vt_rss_member_name((unsigned)e->rss.member));
 		emit_s64(d, C_size, e->rss.size);
+		break;
+	case VT_IPI:
+		emit_bool(d, C_sent, e->ipi.sent);
+		if (e->ipi.sent)
+			emit_u64(d, C_target, e->ipi.target);
+		else
+			emit_u64(d, C_flush_ns, e->ipi.ns);
 		break;
 	}
 	if (!d->csv) {

@@ -258,6 +258,8 @@ struct gather {
 	/* [0] the workload's flushes, [1] the background (enum vt_tlb_source) */
 	uint64_t tlb_count[2][TLB_REASON_NR], tlb_pages[2][TLB_REASON_NR], tlb_full[2][TLB_REASON_NR];
 	uint64_t tlb_sources[VT_TLB_SRC_NR];
+	/* TLB-flush cross-calls for its mm: queued for other CPUs, run (and their ns) */
+	uint64_t ipis_sent, ipis_received, ipi_received_ns;
 	/* the workload's flushes by the CPU they ran on, and reason (cpu < TLB_CPUS) */
 	uint64_t (*tlb_cpu)[TLB_REASON_NR];
 	uint64_t syscalls[32];
@@ -414,6 +416,14 @@ static int on_event(void *ctx, const struct vt_event *e)
 	}
 	case VT_RSS:
 		g->rss_events++;
+		break;
+	case VT_IPI:
+		if (e->ipi.sent) {
+			g->ipis_sent++;
+		} else {
+			g->ipis_received++;
+			g->ipi_received_ns += e->ipi.ns;
+		}
 		break;
 	}
 	return 0;
@@ -951,6 +961,10 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	cJSON_AddItemToObject(root, "tlb_flushes", tlb_json(g, 0, tlb_names));
 	cJSON_AddItemToObject(root, "tlb_flushes_background", tlb_json(g, 1, tlb_names));
 	cJSON_AddItemToObject(root, "tlb_flushes_by_cpu", tlb_cpu_json(g, tlb_names));
+	o = cJSON_AddObjectToObject(root, "tlb_ipis");
+	cJSON_AddNumberToObject(o, "sent", (double)g->ipis_sent);
+	cJSON_AddNumberToObject(o, "received", (double)g->ipis_received);
+	cJSON_AddNumberToObject(o, "received_ns", (double)g->ipi_received_ns);
 	o = cJSON_AddObjectToObject(root, "tlb_flush_sources");
 	for (int i = 0; i < VT_TLB_SRC_NR; i++)
 		if (g->tlb_sources[i])

@@ -67,6 +67,23 @@ static bool btf_has_tracepoint(const struct btf *vmlinux, const char *tp)
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) >= 0;
 }
 
+/* A kernel function's address from /proc/kallsyms, or 0 (absent, or hidden by kptr_restrict). */
+static uint64_t kallsyms_addr(const char *name)
+{
+	char line[256], sym[128], type;
+	unsigned long long addr;
+	uint64_t found = 0;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 && !strcmp(sym, name))
+			found = addr;
+	fclose(f);
+	return found;
+}
+
 static pid_t find_khugepaged(void)
 {
 	DIR *d = opendir("/proc");
@@ -230,6 +247,17 @@ static void choose_flavour(struct vmtrace *t, const struct vmtrace_opts *o)
 	if (!o->rss_stat) {
 		bpf_program__set_autoload(s->progs.rss_stat_btf, false);
 		bpf_program__set_autoload(s->progs.rss_stat_tp, false);
+	}
+	/* the cross-call hooks have no tracepoint twin: without their BTF, no IPI records */
+	{
+		struct { const char *tp; struct bpf_program *p; } ipi[] = {
+			{ "csd_queue_cpu", s->progs.csd_queue_btf },
+			{ "csd_function_entry", s->progs.csd_entry_btf },
+			{ "csd_function_exit", s->progs.csd_exit_btf },
+		};
+
+		for (size_t i = 0; i < sizeof(ipi) / sizeof(ipi[0]); i++)
+			bpf_program__set_autoload(ipi[i].p, btf_has_tracepoint(vmlinux, ipi[i].tp));
 	}
 	/*
 	 * The kmem and scan hooks: the tp_btf flavour needs page_to_pfn(), so
@@ -562,6 +590,7 @@ int vmtrace_open(struct vmtrace *t, const struct vmtrace_opts *o, vmtrace_fn fn,
 	t->skel->rodata->target_tgid = (__u32)o->pid;
 	t->skel->rodata->latency_sample = o->latency_sample > 1 ? o->latency_sample : 1;
 	t->skel->rodata->per_thread_phase = o->per_thread_phase;
+	t->skel->rodata->flush_tlb_func_addr = kallsyms_addr("flush_tlb_func");
 	t->skel->bss->khugepaged_pid = (__u32)t->khugepaged_pid;
 	bpf_map__set_max_entries(t->skel->maps.events, ringbuf_size(o->ringbuf_bytes));
 	choose_flavour(t, o);

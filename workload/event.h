@@ -43,6 +43,7 @@ enum vt_type {
 	VT_SYSCALL = 6,		/* mmap/munmap/mprotect/madvise/brk/mremap: enter + exit */
 	VT_TLB_FLUSH = 7,	/* tlb:tlb_flush */
 	VT_RSS = 8,		/* kmem:rss_stat not folded into a fault */
+	VT_IPI = 9,		/* a TLB-flush cross-call for the workload's mm: queued, or run */
 	VT_TYPE_NR
 };
 
@@ -148,6 +149,11 @@ struct vt_event {
 			__u8 pad[3];
 			__s64 pages;		/* -1: full flush */
 		} tlb;
+		struct {
+			__u32 sent;		/* 1: queued for another CPU; 0: run on this one */
+			__u32 target;		/* sent: the CPU it was queued for */
+			__u64 ns;		/* run: flush_tlb_func's time there */
+		} ipi;
 		struct {
 			__s64 size;		/* bytes, after the change */
 			__s32 member;		/* 0 FILE, 1 ANON, 2 SWAP, 3 SHMEM */

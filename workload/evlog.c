@@ -48,6 +48,7 @@ static const char *const type_names[] = {
 	[VT_SYSCALL] = "syscall",
 	[VT_TLB_FLUSH] = "tlb_flush",
 	[VT_RSS] = "rss",
+	[VT_IPI] = "ipi",
 };
 _Static_assert(sizeof(type_names) / sizeof(type_names[0]) == VT_TYPE_NR,
 	       "a vt_type without a name");

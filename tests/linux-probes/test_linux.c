@@ -1141,6 +1141,8 @@ Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
 	}
 	cr_assert_eq(cJSON_GetArraySize(at(j, "tlb_flushes")), 0);
 	cr_assert_eq(flush_count(j, "tlb_flushes_background", "remote IPI send"), 0);
+	cr_assert_eq(num(j, "tlb_ipis.sent"), 0);
+	cr_assert_eq(num(j, "tlb_ipis.received"), 0);
 	cJSON_Delete(j);
 
 	j = run_linux("datasets/threads/threads-same-range-thp.json", outdir("td2"), "--no-probe-free",
@@ -1168,6 +1170,10 @@ Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
 	cr_assert_eq(flush_count(j, "tlb_flushes", "local MM shootdown"), 1);
 	cr_assert_eq(num(j, "tlb_flushes.local MM shootdown.full"), 1);
 	cr_assert_eq(flush_count(j, "tlb_flushes_background", "remote IPI send"), 1);
+	/* one cross-call queued for the other CPU, and run there */
+	cr_assert_eq(num(j, "tlb_ipis.sent"), 1);
+	cr_assert_eq(num(j, "tlb_ipis.received"), 1);
+	cr_assert_gt(num(j, "tlb_ipis.received_ns"), 0);
 	cJSON_Delete(j);
 
 	j = run_linux("datasets/threads/threads-dontneed-shared.json", outdir("td4"),
@@ -1177,6 +1183,7 @@ Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
 	cr_assert_eq(flush_count(j, "tlb_flushes", "local MM shootdown"), 1);
 	f = flush_count(j, "tlb_flushes_background", "remote IPI send");
 	cr_assert(f <= 1, "%.0f IPIs", f);
+	cr_assert_eq(num(j, "tlb_ipis.sent"), f, "a cross-call for each IPI");
 	cJSON_Delete(j);
 
 	j = run_linux("datasets/threads/threads-khugepaged-collapse.json", outdir("td5"),
@@ -1185,6 +1192,9 @@ Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
 	cr_assert_eq(num(j, "regions.sparse.faults"), 128);
 	cr_assert_eq(num(j, "khugepaged.collapse.succeeded"), 4);
 	cr_assert_eq(cJSON_GetArraySize(at(j, "tlb_flushes")), 0);
+	/* khugepaged's first flush reaches the other CPU in the mask, which then leaves it */
+	f = num(j, "tlb_ipis.sent");
+	cr_assert(f >= 1 && f <= 4, "%.0f cross-calls from khugepaged", f);
 	cJSON_Delete(j);
 }
 

@@ -953,7 +953,7 @@ Test(evlog, create_in_a_missing_directory_names_the_path)
 Test(evlog, every_type_cause_syscall_and_tlb_source_has_its_name)
 {
 	static const char *const types[] = { NULL, "fault", "alloc", "free", "scan_pmd",
-					     "collapse", "syscall", "tlb_flush", "rss", NULL };
+					     "collapse", "syscall", "tlb_flush", "rss", "ipi", NULL };
 	static const char *const causes[] = { "other", "fault", "khugepaged", "madv_collapse",
 					      NULL };
 
