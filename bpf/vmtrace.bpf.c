@@ -909,18 +909,36 @@ int rss_stat_tp(struct trace_event_raw_rss_stat *ctx)
  * kernel/smp.c: csd_queue_cpu for each CPU a flush_tlb_func call is queued
  * for (whether or not an IPI had to wake it), on the sender; csd_function_
  * entry/exit around the call on the receiver. The mm is the flush's own
- * (flush_tlb_info.mm), so a flush sent by khugepaged or received on an idle
- * CPU counts too. flush_tlb_func's address is the loader's (kallsyms); 0:
+ * (flush_tlb_info.mm), so a flush sent by khugepaged or run on an idle CPU
+ * counts too; a run is recorded when its queueing was, in the sender's
+ * phase (a flush of the workload's exit, after its phases, in neither). flush_tlb_func's address is the loader's (kallsyms); 0:
  * none are recorded.
  */
 const volatile __u64 flush_tlb_func_addr = 0;
 
-/* The receiving CPU's flush in progress: its entry time, 0 outside one. */
+/*
+ * The phase of each flush recorded as queued, by its flush_tlb_info (one
+ * per sending CPU, reused): a run is recorded only for a flush whose
+ * queueing was, with the sender's phase, whatever the receiving CPU runs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __s32);
+} csd_phase SEC(".maps");
+
+/* The receiving CPU's flush in progress: its entry time (0 outside one) and phase. */
+struct csd_run {
+	__u64 ts;
+	__s32 phase;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct csd_run);
 } csd_entry SEC(".maps");
 
 /*
@@ -939,6 +957,12 @@ static __always_inline bool workload_flush(struct __call_single_data *csd)
 	return info && (__u64)BPF_CORE_READ(info, mm) == target_mm;
 }
 
+/* The flush_tlb_info of a cross-call, as a key. */
+static __always_inline __u64 csd_key(struct __call_single_data *csd)
+{
+	return (__u64)BPF_CORE_READ(csd, info);
+}
+
 /* An IPI record: the current thread's id and the phase it belongs to. */
 static __always_inline void ipi_start(struct vt_event *e)
 {
@@ -952,12 +976,17 @@ int BPF_PROG(csd_queue_btf, unsigned int cpu, unsigned long callsite, void *func
 	     struct __call_single_data *csd)
 {
 	struct vt_event e = {};
+	__u64 key;
 
 	if (!workload_flush(csd))
 		return 0;
+	key = csd_key(csd);
 	ipi_start(&e);
-	if (e.phase == VT_NO_PHASE)
+	if (e.phase == VT_NO_PHASE) {
+		bpf_map_delete_elem(&csd_phase, &key);
 		return 0;
+	}
+	bpf_map_update_elem(&csd_phase, &key, &e.phase, BPF_ANY);
 	e.ipi.sent = 1;
 	e.ipi.target = cpu;
 	emit(&e);
@@ -968,28 +997,36 @@ SEC("tp_btf/csd_function_entry")
 int BPF_PROG(csd_entry_btf, void *func, struct __call_single_data *csd)
 {
 	__u32 zero = 0;
-	__u64 *ts;
+	__u64 key;
+	__s32 *phase;
+	struct csd_run *run;
 
-	if (!workload_flush(csd) || !(ts = bpf_map_lookup_elem(&csd_entry, &zero)))
+	if (!workload_flush(csd))
 		return 0;
-	*ts = bpf_ktime_get_ns();
+	key = csd_key(csd);
+	phase = bpf_map_lookup_elem(&csd_phase, &key);
+	run = bpf_map_lookup_elem(&csd_entry, &zero);
+	if (!phase || !run)
+		return 0;
+	run->phase = *phase;
+	run->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
 SEC("tp_btf/csd_function_exit")
 int BPF_PROG(csd_exit_btf, void *func, struct __call_single_data *csd)
 {
-	__u64 now = bpf_ktime_get_ns(), *ts;
+	__u64 now = bpf_ktime_get_ns();
 	struct vt_event e = {};
+	struct csd_run *run;
 	__u32 zero = 0;
 
-	if (!(ts = bpf_map_lookup_elem(&csd_entry, &zero)) || !*ts)
+	if (!(run = bpf_map_lookup_elem(&csd_entry, &zero)) || !run->ts)
 		return 0;
 	ipi_start(&e);
-	e.ts = *ts;
-	*ts = 0;
-	if (e.phase == VT_NO_PHASE)
-		return 0;
+	e.ts = run->ts;
+	e.phase = run->phase;	/* the sender's, whatever this CPU runs */
+	run->ts = 0;
 	e.ipi.ns = now - e.ts;
 	emit(&e);
 	return 0;
