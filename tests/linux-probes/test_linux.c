@@ -1183,7 +1183,8 @@ Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
 	cr_assert_eq(flush_count(j, "tlb_flushes", "local MM shootdown"), 1);
 	f = flush_count(j, "tlb_flushes_background", "remote IPI send");
 	cr_assert(f <= 1, "%.0f IPIs", f);
-	cr_assert_eq(num(j, "tlb_ipis.sent"), f, "a cross-call for each IPI");
+	/* a cross-call only for a CPU the mask trim picks (flush_tlb_multi() is traced either way) */
+	cr_assert_leq(num(j, "tlb_ipis.sent"), f);
 	cJSON_Delete(j);
 
 	j = run_linux("datasets/threads/threads-khugepaged-collapse.json", outdir("td5"),
