@@ -1193,9 +1193,12 @@ Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
 	cr_assert_eq(num(j, "regions.sparse.faults"), 128);
 	cr_assert_eq(num(j, "khugepaged.collapse.succeeded"), 4);
 	cr_assert_eq(cJSON_GetArraySize(at(j, "tlb_flushes")), 0);
-	/* khugepaged's first flush reaches the other CPU in the mask, which then leaves it */
+	/*
+	 * khugepaged's first flush reaches the other CPU in the mask, which then
+	 * leaves it; none if an earlier flush's trim took it out first
+	 */
 	f = num(j, "tlb_ipis.sent");
-	cr_assert(f >= 1 && f <= 4, "%.0f cross-calls from khugepaged", f);
+	cr_assert(f <= 4, "%.0f cross-calls from khugepaged", f);
 	cJSON_Delete(j);
 }
 
