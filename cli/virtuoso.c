@@ -500,8 +500,8 @@ int cli_load_runnable_spec(const char *path, struct wl_spec *s)
 
 	if (ret || s->threads <= 1)
 		return ret;
-	fprintf(stderr, "%s: threads: %u: a multi-threaded workload is understood but not run "
-		"yet: neither world runs more than one thread\n", path, s->threads);
+	fprintf(stderr, "%s: threads: %u: a multi-threaded workload is not simulated yet (the "
+		"simulator runs one thread; virtuoso exec and linux run it)\n", path, s->threads);
 	wl_spec_release(s);
 	return EXIT_BAD_INPUT;
 }
