@@ -942,25 +942,19 @@ struct {
 } csd_entry SEC(".maps");
 
 /*
- * Whether a cross-call is a TLB flush of the workload's mm. Its function is
- * read from the csd: the verifier refuses a tracepoint's function-pointer
- * argument.
+ * A cross-call that is a TLB flush of the workload's mm: its flush_tlb_info
+ * (the key of csd_phase), else 0. Its function is read from the csd: the
+ * verifier refuses a tracepoint's function-pointer argument.
  */
-static __always_inline bool workload_flush(struct __call_single_data *csd)
+static __always_inline __u64 workload_flush(struct __call_single_data *csd)
 {
 	struct flush_tlb_info *info;
 
 	if (!flush_tlb_func_addr || !target_mm ||
 	    (__u64)BPF_CORE_READ(csd, func) != flush_tlb_func_addr)
-		return false;
+		return 0;
 	info = BPF_CORE_READ(csd, info);
-	return info && (__u64)BPF_CORE_READ(info, mm) == target_mm;
-}
-
-/* The flush_tlb_info of a cross-call, as a key. */
-static __always_inline __u64 csd_key(struct __call_single_data *csd)
-{
-	return (__u64)BPF_CORE_READ(csd, info);
+	return info && (__u64)BPF_CORE_READ(info, mm) == target_mm ? (__u64)info : 0;
 }
 
 /* An IPI record: the current thread's id and the phase it belongs to. */
@@ -976,11 +970,10 @@ int BPF_PROG(csd_queue_btf, unsigned int cpu, unsigned long callsite, void *func
 	     struct __call_single_data *csd)
 {
 	struct vt_event e = {};
-	__u64 key;
+	__u64 key = workload_flush(csd);
 
-	if (!workload_flush(csd))
+	if (!key)
 		return 0;
-	key = csd_key(csd);
 	ipi_start(&e);
 	if (e.phase == VT_NO_PHASE) {
 		bpf_map_delete_elem(&csd_phase, &key);
@@ -997,13 +990,12 @@ SEC("tp_btf/csd_function_entry")
 int BPF_PROG(csd_entry_btf, void *func, struct __call_single_data *csd)
 {
 	__u32 zero = 0;
-	__u64 key;
+	__u64 key = workload_flush(csd);
 	__s32 *phase;
 	struct csd_run *run;
 
-	if (!workload_flush(csd))
+	if (!key)
 		return 0;
-	key = csd_key(csd);
 	phase = bpf_map_lookup_elem(&csd_phase, &key);
 	run = bpf_map_lookup_elem(&csd_entry, &zero);
 	if (!phase || !run)

@@ -532,6 +532,15 @@ static int counters_snapshot(struct loader *l, uint64_t **slot)
  * the group's first, for khugepaged. At its end (MSG_END) its threads have
  * no phase again.
  */
+/* Give the threads in 'mask' (bit t: thread t) the phase 'phase'. 0, or -1 with errno. */
+static int set_threads_phase(struct loader *l, uint64_t mask, int phase)
+{
+	for (unsigned t = 0; t < l->s->threads; t++)
+		if ((mask >> t & 1) && vmtrace_set_thread_phase(&l->trace, l->tids[t], phase))
+			return -1;
+	return 0;
+}
+
 static int thread_phases(struct loader *l, size_t i)
 {
 	const struct wl_spec *s = l->s;
@@ -542,15 +551,10 @@ static int thread_phases(struct loader *l, size_t i)
 	}
 	if (!s->phases[i].concurrent) {
 		vmtrace_set_phase(&l->trace, (int)i);
-		for (unsigned t = 0; t < s->threads; t++)
-			if (vmtrace_set_thread_phase(&l->trace, l->tids[t], VT_NO_PHASE))
-				return -1;
-	}
-	for (unsigned t = 0; t < s->threads; t++)
-		if (wl_phase_runs(&s->phases[i], t) &&
-		    vmtrace_set_thread_phase(&l->trace, l->tids[t], (int)i))
+		if (set_threads_phase(l, UINT64_MAX, VT_NO_PHASE))
 			return -1;
-	return 0;
+	}
+	return set_threads_phase(l, s->phases[i].thread_mask, (int)i);
 }
 
 static int ack(struct loader *l)
@@ -600,12 +604,9 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 		 * thread does nothing, but after the last phase it exits (glibc
 		 * gives its stack back with madvise).
 		 */
-		if (l->traced && l->s->threads > 1)
-			for (unsigned t = 0; t < l->s->threads; t++)
-				if (wl_phase_runs(&l->s->phases[m->idx], t) &&
-				    vmtrace_set_thread_phase(&l->trace, l->tids[t], VT_NO_PHASE))
-					return wl_error_set(err, "bpf", "", "thread_phase: %s",
-							    strerror(errno));
+		if (l->traced && l->s->threads > 1 &&
+		    set_threads_phase(l, l->s->phases[m->idx].thread_mask, VT_NO_PHASE))
+			return wl_error_set(err, "bpf", "", "thread_phase: %s", strerror(errno));
 		p->minflt_end = m->v[0];
 		p->start_ns = m->v[1];
 		p->runtime_ns = m->v[2];
@@ -695,13 +696,15 @@ static uint64_t now_ns(void)
  */
 static int resample(struct loader *l)
 {
-	double n = (double)l->o->latency_sample, u = 2 * wl_rng_double(&l->sample_rng) - 1;
-	uint64_t now = now_ns(), period = (uint64_t)llround(n / (1 + u / 2));
+	double n = (double)l->o->latency_sample, u;
+	uint64_t now = now_ns(), period;
 
 	/* on the timer, not on every wake-up: a new period restarts the count */
 	if (now < l->next_resample_ns)
 		return 0;
 	l->next_resample_ns = now + POLL_MS * 1000000ULL;
+	u = 2 * wl_rng_double(&l->sample_rng) - 1;
+	period = (uint64_t)llround(n / (1 + u / 2));
 	return vmtrace_set_sample_period(&l->trace, period ? period : 1);
 }
 
@@ -768,22 +771,30 @@ static cJSON *status_json(const uint64_t *counts, cJSON *names)
 	return o;
 }
 
+/* The kernel's name of flush reason i into k, or its number where the names are not known. */
+static const char *reason_key(cJSON *tlb_names, int i, char *k, size_t len)
+{
+	cJSON *n = tlb_names ? cJSON_GetArrayItem(tlb_names, i) : NULL;
+
+	if (cJSON_IsString(n))
+		snprintf(k, len, "%s", n->valuestring);
+	else
+		snprintf(k, len, "%d", i);
+	return k;
+}
+
 /* The workload's TLB flushes (bg 0) or the background's (bg 1), by the kernel's reason names. */
 static cJSON *tlb_json(const struct gather *g, int bg, cJSON *tlb_names)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	for (int i = 0; i < TLB_REASON_NR; i++) {
-		cJSON *n = tlb_names ? cJSON_GetArrayItem(tlb_names, i) : NULL, *j;
+		cJSON *j;
 		char k[48];
 
 		if (!g->tlb_count[bg][i])
 			continue;
-		if (cJSON_IsString(n))
-			snprintf(k, sizeof(k), "%s", n->valuestring);
-		else
-			snprintf(k, sizeof(k), "%d", i);
-		j = cJSON_AddObjectToObject(o, k);
+		j = cJSON_AddObjectToObject(o, reason_key(tlb_names, i, k, sizeof(k)));
 		cJSON_AddNumberToObject(j, "count", (double)g->tlb_count[bg][i]);
 		cJSON_AddNumberToObject(j, "pages", (double)g->tlb_pages[bg][i]);
 		cJSON_AddNumberToObject(j, "full", (double)g->tlb_full[bg][i]);
@@ -801,19 +812,14 @@ static cJSON *tlb_cpu_json(const struct gather *g, cJSON *tlb_names)
 		char k[48];
 
 		for (int i = 0; i < TLB_REASON_NR; i++) {
-			cJSON *n = tlb_names ? cJSON_GetArrayItem(tlb_names, i) : NULL;
-
 			if (!g->tlb_cpu[c][i])
 				continue;
 			if (!j) {
 				snprintf(k, sizeof(k), "%d", c);
 				j = cJSON_AddObjectToObject(o, k);
 			}
-			if (cJSON_IsString(n))
-				snprintf(k, sizeof(k), "%s", n->valuestring);
-			else
-				snprintf(k, sizeof(k), "%d", i);
-			cJSON_AddNumberToObject(j, k, (double)g->tlb_cpu[c][i]);
+			cJSON_AddNumberToObject(j, reason_key(tlb_names, i, k, sizeof(k)),
+						(double)g->tlb_cpu[c][i]);
 		}
 	}
 	return o;
