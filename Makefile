@@ -77,6 +77,7 @@ LIB_OBJS += build/mimicos/page_alloc.o
 LIB_OBJS += build/mimicos/pgtable.o
 LIB_OBJS += build/mimicos/reservation.o
 LIB_OBJS += build/mimicos/swap.o
+LIB_OBJS += build/mimicos/tlb.o
 LIB_OBJS += build/mimicos/vmstat.o
 
 # ---- the simulator (issue 5): MMU, caches, DRAM, core; the driver ------------------
@@ -162,6 +163,7 @@ TESTS += build/tests/mimicos/test_page_alloc
 TESTS += build/tests/mimicos/test_pgtable
 TESTS += build/tests/mimicos/test_reservation
 TESTS += build/tests/mimicos/test_swap
+TESTS += build/tests/mimicos/test_tlb
 TESTS += build/tests/mimicos/test_zap
 TESTS += build/tests/reports/test_calibration
 TESTS += build/tests/reports/test_report

@@ -765,6 +765,19 @@ int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
 	return syscall_exit(ctx->ret);
 }
 
+/* The receiving CPU's flush in progress: its entry time (0 outside one) and phase. */
+struct csd_run {
+	__u64 ts;
+	__s32 phase;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct csd_run);
+} csd_entry SEC(".maps");
+
 /*
  * Whose flush this is (enum vt_tlb_source), from the reason and what the
  * workload thread it happened on is doing. The tracepoint names no mm; the
@@ -781,7 +794,10 @@ int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
  *	remote		the IPI handler, for the loaded mm (the workload's) or
  *			for a batched flush with no mm: the workload's when
  *			khugepaged is inside a collapse, whose huge page is the
- *			pending one (the IPI for another mm is "wrong CPU")
+ *			pending one, or when it runs inside a cross-call of a
+ *			flush of the workload's mm (another of its threads'
+ *			munmap, mprotect...: csd_entry); the IPI for another
+ *			mm is "wrong CPU"
  *	local (no mm)	arch_tlbbatch_flush(): reclaim or migration, batched
  *	IPI send	native_flush_tlb_multi(): the message its flush sends to
  *			the other CPUs in its mm's cpumask (the local half has
@@ -790,6 +806,7 @@ int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
  */
 static __always_inline __u8 tlb_source(int reason, __u32 tid)
 {
+	struct csd_run *run;
 	struct khp_pending *k;
 	struct vt_open_fault *f;
 	__u32 zero = 0;
@@ -804,7 +821,11 @@ static __always_inline __u8 tlb_source(int reason, __u32 tid)
 		return VT_TLB_SRC_KERNEL;
 	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_REMOTE_SHOOTDOWN)) {
 		k = bpf_map_lookup_elem(&khp, &zero);
-		return k && k->has_alloc ? VT_TLB_SRC_KHUGEPAGED : VT_TLB_SRC_KERNEL;
+		if (k && k->has_alloc)
+			return VT_TLB_SRC_KHUGEPAGED;
+		/* inside a cross-call of a flush of its mm (csd_entry_btf) */
+		run = bpf_map_lookup_elem(&csd_entry, &zero);
+		return run && run->ts ? VT_TLB_SRC_SHOOTDOWN : VT_TLB_SRC_KERNEL;
 	}
 	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_LOCAL_MM_SHOOTDOWN)) {
 		if (bpf_map_lookup_elem(&open_syscalls, &tid))
@@ -928,18 +949,6 @@ struct {
 	__type(value, __s32);
 } csd_phase SEC(".maps");
 
-/* The receiving CPU's flush in progress: its entry time (0 outside one) and phase. */
-struct csd_run {
-	__u64 ts;
-	__s32 phase;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct csd_run);
-} csd_entry SEC(".maps");
 
 /*
  * A cross-call that is a TLB flush of the workload's mm: its flush_tlb_info

@@ -220,6 +220,21 @@ static void cb_tlb_flush(void *ctx, unsigned long start, unsigned long end)
 		add_tlb(m->srv, m->idx, start, end);
 }
 
+static void cb_tlb_ipi(void *ctx, unsigned int from, const uint64_t *to)
+{
+	struct mm_ctx *m = ctx;
+	struct mimicos_response *rs = m->srv->rs;
+
+	if (!rs)
+		return;
+	if (from == m->srv->os.cpu)
+		rs->nr_ipi_waits++;
+	for (unsigned int w = 0; w < MIMICOS_CPUMASK_WORDS; w++) {
+		rs->nr_ipis += (uint32_t)__builtin_popcountll(to[w]);
+		rs->ipi_cpus[w] |= to[w];
+	}
+}
+
 static void cb_khugepaged_event(void *ctx, const struct khugepaged_event *ev)
 {
 	struct channel_server *srv = ctx;
@@ -471,7 +486,8 @@ int channel_server_create(struct channel_server **out, const struct channel_conf
 			.access = cb_pt_access, .zero = cb_pt_zero, .copy = cb_pt_copy,
 			.ctx = &srv->mctx[i],
 		};
-		srv->mem[i].tlb = (struct mm_tlb_trace){ .flush = cb_tlb_flush, .ctx = &srv->mctx[i] };
+		srv->mem[i].tlb = (struct mm_tlb_trace){ .flush = cb_tlb_flush, .ipi = cb_tlb_ipi,
+							 .ctx = &srv->mctx[i] };
 	}
 	*out = srv;
 	return 0;
@@ -657,6 +673,15 @@ static void page_runs(struct mm_struct *mm, uint64_t addr, uint64_t end,
 	b->end = va;
 }
 
+/* The core's thread runs (again) in mm 'idx': switch_mm() unless it already does. */
+static void run_again(struct channel_server *srv, uint32_t idx)
+{
+	struct cpu_tlbstate *c = &srv->os.cpus[srv->os.cpu];
+
+	if (c->loaded_mm != &srv->mem[idx] || c->is_lazy)
+		switch_mm(&srv->os, srv->os.cpu, &srv->mem[idx], c->task);
+}
+
 static int32_t do_request(struct channel_server *srv, const struct mimicos_request *rq)
 {
 	struct mimicos_response *rs = srv->rs;
@@ -667,6 +692,9 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 	unsigned int flags;
 	int ret;
 
+	/* only a running thread faults or makes a system call */
+	if (rq->type <= MIMICOS_REQ_MADVISE || (rq->type == MIMICOS_REQ_ADVANCE && rq->len != 1))
+		run_again(srv, idx);
 	switch (rq->type) {
 	case MIMICOS_REQ_FAULT:
 		if (rq->access > MIMICOS_ACCESS_EXEC)
@@ -710,16 +738,26 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 			       (rq->advice == MADV_DONTNEED || rq->advice == MADV_COLLAPSE));
 		return ret;
 	case MIMICOS_REQ_ADVANCE:
-		/* a sleeping workload's CPU takes no flush IPI (struct mimicos.mm_idle) */
-		srv->os.mm_idle = rq->len == 1;
+		if (rq->len != 1)
+			return do_advance(srv, rq->now_ns);
+		/* the workload sleeps meanwhile: its CPU is lazy, and runs it again after */
+		enter_lazy_tlb(&srv->os, srv->os.cpu);
 		ret = do_advance(srv, rq->now_ns);
-		srv->os.mm_idle = false;
+		run_again(srv, idx);
 		return ret;
 	case MIMICOS_REQ_KHUGEPAGED_WAIT:
-		srv->os.mm_idle = true;		/* the workload waits, blocked */
+		enter_lazy_tlb(&srv->os, srv->os.cpu);	/* the workload waits, blocked */
 		ret = do_khugepaged_wait(srv, (unsigned int)rq->addr, rq->len, rq->now_ns);
-		srv->os.mm_idle = false;
+		run_again(srv, idx);
 		return ret;
+	case MIMICOS_REQ_SWITCH_MM:
+		if (rq->len > 1 || rq->addr >= MIMICOS_TID_NONE)
+			return -EINVAL;
+		if (rq->len)
+			switch_mm(&srv->os, srv->os.cpu, &srv->mem[idx], (uint32_t)rq->addr);
+		else
+			enter_lazy_tlb(&srv->os, srv->os.cpu);
+		return 0;
 	case MIMICOS_REQ_CLASSES:
 		mm_page_classes(mm, rq->addr, rq->len, rs->u.classes.pages);
 		return 0;
@@ -742,6 +780,7 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		return 0;
 	case MIMICOS_REQ_PHASE:
 		srv->os.phase = (int16_t)(int64_t)rq->addr;
+		srv->os.cpus[srv->os.cpu].phase = srv->os.phase;
 		return 0;
 	case MIMICOS_REQ_BACKING:
 		if ((rq->addr | rq->len) & ~PAGE_MASK || rq->addr + rq->len < rq->addr)

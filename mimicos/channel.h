@@ -260,6 +260,7 @@ enum mimicos_req_type {
 	MIMICOS_REQ_BACKING,	/* addr, len: mm_page_class() of each page, as runs (u.backing) */
 	MIMICOS_REQ_FAULT_LATENCY, /* addr = the last FAULT's simulated latency in ns (the log) */
 	MIMICOS_REQ_LOG_COMMIT,	/* write the event log out now: u.log.error says why it could not */
+	MIMICOS_REQ_SWITCH_MM,	/* len 1: the core runs thread 'addr' of mm; 0: it goes idle */
 	MIMICOS_REQ_NR
 };
 
@@ -409,6 +410,20 @@ struct mimicos_backing {
  *                  it is (latency_ns 0), as does channel_close(); look-ups
  *                  leave it waiting. Without a log, FAULT_LATENCY does
  *                  nothing. Result 0.
+ *   nr_ipi_waits, nr_ipis, ipi_cpus
+ *                  the TLB-flush cross-calls the request's flushes made
+ *                  (mimicos/tlb.h): how many of the requesting core's
+ *                  flush_tlb_multi() calls sent any (it waits for each),
+ *                  how many cross-calls ran, and on which CPUs
+ *   SWITCH_MM      len 1: core 'core' runs thread 'addr' of mm 'mm'
+ *                  (switch_mm(): it joins the mm's mm_cpumask; the thread's
+ *                  records carry tid 'addr'); len 0: it goes idle, the mm
+ *                  still loaded (enter_lazy_tlb()). A FAULT .. MADVISE, or
+ *                  an ADVANCE with len 0, runs its core's last thread again
+ *                  first; an ADVANCE with len 1 and a KHUGEPAGED_WAIT leave
+ *                  the core lazy while they last (the workload blocked)
+ *   PHASE          tags the core's later records (and khugepaged's
+ *                  cross-calls) with the phase
  *   LOG_COMMIT     write the event log out (what channel_close() would,
  *                  but answered): result 0 (also without a log, or when
  *                  it was written already), or -EIO with u.log.error the
@@ -436,6 +451,9 @@ struct mimicos_response {
 	uint32_t passes;
 	uint32_t nr_faults;
 	uint64_t next_wake_ns;	/* khugepaged's next pass after the request (UINT64_MAX: none due) */
+	uint32_t nr_ipi_waits;	/* flush_tlb_multi() calls of the request's core that made cross-calls */
+	uint32_t nr_ipis;	/* TLB-flush cross-calls run on other CPUs, khugepaged's too */
+	uint64_t ipi_cpus[MIMICOS_CPUMASK_WORDS];	/* the CPUs they ran on */
 	union {
 		/* QUERY */
 		struct {
@@ -490,7 +508,7 @@ enum channel_mode {
 	CHANNEL_OUT_OF_PROCESS,
 };
 
-#define CHANNEL_MAX_CORES	256
+#define CHANNEL_MAX_CORES	MIMICOS_MAX_CPUS
 #define CHANNEL_MAX_MMS		64
 /* mm i's placement stream: wl_rng_derive(seed, CHANNEL_MM_STREAM + i). */
 #define CHANNEL_MM_STREAM	0x6d6d5f6c61796f75ULL

@@ -41,6 +41,7 @@ struct vm_fault {
 struct mmu_gather {
 	struct mm_mem *mem;
 	unsigned long start, end;
+	bool freed_tables;	/* page tables were freed: the flush reaches lazy CPUs */
 };
 
 /* --- Folios ---------------------------------------------------------- */
@@ -91,11 +92,7 @@ void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long 
 void tlb_finish_mmu(struct mmu_gather *tlb);
 /* flush_tlb_range(): report [start, end) to whoever models the TLBs. */
 void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end);
-/*
- * The same from another task (khugepaged): the TLBs are flushed all the
- * same; the trace is the IPI the workload's CPU handles (a remote
- * shootdown), and none while the workload is blocked (os->mm_idle).
- */
+/* The same from khugepaged, on its own CPU (KHUGEPAGED_CPU, tlb.h). */
 void flush_tlb_range_remote(struct mm_mem *mem, unsigned long start, unsigned long end);
 /*
  * The fault's own flush of the entry it replaces (ptep_clear_flush(),

@@ -162,9 +162,12 @@ void folio_add_new_anon_rmap(struct folio *f, int nr)
 
 void mimicos_emit(struct mimicos *os, struct vt_event *ev)
 {
+	const struct cpu_tlbstate *c = &os->cpus[os->cpu];
+
 	ev->ts = os->now_ns;
-	ev->phase = os->phase;
-	ev->cpu = os->cpu;	/* the requesting CPU's (khugepaged's too, for now) */
+	ev->tid = c->task;
+	ev->phase = c->phase;
+	ev->cpu = os->cpu;
 	os->events.event(os->events.ctx, ev);
 }
 
@@ -266,6 +269,7 @@ int mimicos_init(struct mimicos *os, const struct zone_config *zc,
 					      .free = zone_free_observed,
 					      .refill = zone_refill_observed, .ctx = os };
 	os->phase = VT_NO_PHASE;
+	tlb_cpus_init(os);
 	return 0;
 out_physmem:
 	physmem_release(&os->physmem);
@@ -723,28 +727,8 @@ void tlb_adjust_range(struct mmu_gather *tlb, unsigned long addr, unsigned long 
 		tlb->end = addr + size;
 }
 
-/* flush_tlb_range(): report [start, end) to whoever models the TLBs. */
 /* x86's tlb_single_page_flush_ceiling: past it, flush_tlb_mm_range() flushes all. */
 #define TLB_SINGLE_PAGE_FLUSH_CEILING	33
-#define TLB_REMOTE_SHOOTDOWN		1	/* enum tlb_flush_reason */
-#define TLB_LOCAL_MM_SHOOTDOWN		3
-
-/* trace_tlb_flush(reason, pages): pages -1 is a full flush. */
-static void trace_tlb_flush_reason(struct mimicos *os, int reason, long pages)
-{
-	if (os->events.event) {
-		struct vt_event ev = { .type = VT_TLB_FLUSH };
-
-		ev.tlb.reason = reason;
-		ev.tlb.pages = pages;
-		mimicos_emit(os, &ev);
-	}
-}
-
-static void trace_tlb_flush(struct mimicos *os, long pages)
-{
-	trace_tlb_flush_reason(os, TLB_LOCAL_MM_SHOOTDOWN, pages);
-}
 
 static long flush_pages(unsigned long start, unsigned long end)
 {
@@ -753,38 +737,44 @@ static long flush_pages(unsigned long start, unsigned long end)
 	return pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : (long)pages;
 }
 
+/* Inside a fault (its COW, a split it makes) or a system call. */
+static uint8_t flush_source(const struct mimicos *os)
+{
+	return os->fault_ev ? VT_TLB_SRC_FAULT : VT_TLB_SRC_SYSCALL;
+}
+
 void flush_tlb_range(struct mm_mem *mem, unsigned long start, unsigned long end)
 {
-	if (mem->tlb.flush)
-		mem->tlb.flush(mem->tlb.ctx, start, end);
-	trace_tlb_flush(mem->os, flush_pages(start, end));
+	flush_tlb_mm_range(mem, mem->os->cpu, start, end, flush_pages(start, end), false, true,
+			   flush_source(mem->os));
 }
 
 void flush_tlb_range_remote(struct mm_mem *mem, unsigned long start, unsigned long end)
 {
-	if (mem->tlb.flush)
-		mem->tlb.flush(mem->tlb.ctx, start, end);
-	if (!mem->os->mm_idle)
-		trace_tlb_flush_reason(mem->os, TLB_REMOTE_SHOOTDOWN, flush_pages(start, end));
+	flush_tlb_mm_range(mem, KHUGEPAGED_CPU, start, end, flush_pages(start, end), false, true,
+			   VT_TLB_SRC_KHUGEPAGED);
 }
 
 /*
  * The fault's own flush of the entry it replaces (ptep_clear_flush(),
  * pmdp_huge_clear_flush()): the fault result carries the range for the
- * TLBs; this is its trace. A PTE flushes one page; a huge PMD, as this
+ * TLBs; this is who it reaches. A PTE flushes one page; a huge PMD, as this
  * host's tlb:tlb_flush records it (zero-page-huge), the whole TLB.
  */
 void fault_flush(struct vm_fault *vmf, long pages)
 {
 	vmf->res->tlb_flush = true;
-	trace_tlb_flush(vmf->os, pages);
+	flush_tlb_mm_range(vmf->vma->vm_mm->mem, vmf->os->cpu, 0, 0, pages, false, false,
+			   VT_TLB_SRC_FAULT);
 }
 
 /* tlb_finish_mmu(): flush what was gathered, if anything. */
 void tlb_finish_mmu(struct mmu_gather *tlb)
 {
 	if (tlb->start < tlb->end)
-		flush_tlb_range(tlb->mem, tlb->start, tlb->end);
+		flush_tlb_mm_range(tlb->mem, tlb->mem->os->cpu, tlb->start, tlb->end,
+				   flush_pages(tlb->start, tlb->end), tlb->freed_tables, true,
+				   flush_source(tlb->mem->os));
 }
 
 /* mm_find_pmd() without allocating: the PMD entry's address, or PHYS_ADDR_NONE. */
@@ -913,6 +903,7 @@ static void mm_hook_unmap_range(void *priv, struct mm_struct *mm, unsigned long 
 	struct vm_area_struct *vma = find_vma(mm, start);
 	unsigned long floor = 0, ceiling = 0;	/* FIRST_USER_ADDRESS, USER_PGTABLES_CEILING */
 	struct mmu_gather tlb;
+	long tables;
 
 	(void)priv;
 	if (!mm->mem)
@@ -927,7 +918,10 @@ static void mm_hook_unmap_range(void *priv, struct mm_struct *mm, unsigned long 
 	lru_add_drain(mm->mem->os);
 	tlb_gather_mmu(&tlb, mm->mem);
 	unmap_page_range(&tlb, vma && vma->vm_start < end ? vma : NULL, start, end);
+	tables = mm->mem->pgtable.pgtables_bytes;
 	free_pgtables(&mm->mem->pgtable, start, end, floor, ceiling);
+	/* pte_free_tlb() and its kin: the flush must reach lazy CPUs too */
+	tlb.freed_tables = mm->mem->pgtable.pgtables_bytes < tables;
 	tlb_finish_mmu(&tlb);
 }
 
@@ -1065,6 +1059,9 @@ int mm_mem_init(struct mimicos *os, struct mm_struct *mm, struct mm_mem *mem,
 	err = pgd_alloc(&mem->pgtable, &os->physmem, levels, os->cpu);
 	if (err)
 		return err;
+	tlb_mm_init(mem, os->now_ns);
+	/* the CPU that made it runs it, as exec() leaves a process on its CPU */
+	switch_mm(os, os->cpu, mem, os->cpus[os->cpu].task);
 	mm->mem = mem;
 	mm->hooks.unmap_range = mm_hook_unmap_range;
 	mm->hooks.adjust_trans_huge = mm_hook_adjust_trans_huge;

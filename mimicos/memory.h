@@ -156,6 +156,8 @@ struct folio {
  */
 struct mm_tlb_trace {
 	void (*flush)(void *ctx, unsigned long start, unsigned long end);
+	/* one flush_tlb_multi() from CPU 'from' made cross-calls to the CPUs of 'to' (tlb.h) */
+	void (*ipi)(void *ctx, unsigned int from, const uint64_t *to);
 	void *ctx;
 };
 
@@ -167,6 +169,8 @@ struct mm_mem {
 	long rss_stat[NR_MM_COUNTERS];	/* get_mm_counter() */
 	unsigned long flags;		/* 1UL << MMF_DISABLE_THP_* (prctl) */
 	bool huge_zero_folio;		/* MMF_HUGE_ZERO_FOLIO: holds a reference */
+	uint64_t cpumask[MIMICOS_CPUMASK_WORDS];	/* mm_cpumask() (tlb.h) */
+	uint64_t next_trim_cpumask_ns;		/* mm->context.next_trim_cpumask */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include "mimicos/page_alloc.h"
 #include "mimicos/pgtable.h"
 #include "mimicos/swap.h"
+#include "mimicos/tlb.h"
 #include "mimicos/vmstat.h"
 
 /* enum vt_cause values MimicOS uses (workload/event.h). */
@@ -45,13 +46,15 @@ struct mimicos;
  *   VT_FREE       every block given back
  *   VT_SCAN_PMD, VT_COLLAPSE  khugepaged.c's (the collapse carries its
  *                 THP's allocation and the pages freed meanwhile)
- *   VT_TLB_FLUSH  every flush_tlb_range(): reason 3 (TLB_LOCAL_MM_SHOOTDOWN,
- *                 one CPU), pages, or -1 (a full flush) past x86's
- *                 tlb_single_page_flush_ceiling of 33
+ *   VT_TLB_FLUSH  every tlb:tlb_flush a CPU running the workload writes
+ *                 (tlb.h): reason, source, pages, or -1 (a full flush) past
+ *                 x86's tlb_single_page_flush_ceiling of 33
+ *   VT_IPI        each cross-call of a flush of the mm (tlb.h)
  *   VT_RSS        an RSS change outside a fault (zaps, collapses)
  *
- * ts is the event clock (os->now_ns: the simulated time its caller set),
- * phase os->phase; tid 0.
+ * ts is the event clock (os->now_ns: the simulated time its caller set);
+ * cpu the CPU it happened on, tid the workload thread running there
+ * (cpus[].task), phase that thread's.
  * VT_SYSCALL records are the caller's (channel.c).
  */
 struct mimicos_event_sink {
@@ -59,7 +62,7 @@ struct mimicos_event_sink {
 	void *ctx;
 };
 
-/* Stamp ev (ts = os->now_ns, phase = os->phase) and send it; os->events.event must be set. */
+/* Stamp ev (ts = os->now_ns; cpu, tid and phase of os->cpu) and send it; os->events.event must be set. */
 void mimicos_emit(struct mimicos *os, struct vt_event *ev);
 
 /*
@@ -112,19 +115,18 @@ struct mimicos {
 	struct mimicos_event_sink events;
 	/*
 	 * The event clock: the simulated time mimicos_emit() stamps records
-	 * with, and nothing else reads (khugepaged keeps its own clock). Set
-	 * by khugepaged to each pass's time, by the channel to a request's.
+	 * with, and the mask trim's clock (tlb.h); khugepaged keeps its own.
+	 * Set by khugepaged to each pass's time, by the channel to a request's.
 	 */
 	uint64_t now_ns;
-	int16_t phase;			/* the workload's phase tag, -1 none */
 	/*
-	 * The workload's task is blocked (a khugepaged_wait or a sleep): a
-	 * flush khugepaged requests for its mm finds no CPU running it (x86
-	 * sends no IPI to a lazy CPU), so no tlb:tlb_flush fires in its
-	 * context. While it runs, the flush is an IPI it handles: a remote
-	 * shootdown in its context. Set by the channel around those requests.
+	 * The workload's phase tag (MIMICOS_REQ_PHASE, the last any CPU set),
+	 * -1 none: its threads' records carry their CPU's (cpus[].phase),
+	 * khugepaged's cross-calls this one.
 	 */
-	bool mm_idle;
+	int16_t phase;
+	/* Per CPU, what runs there (tlb.h); [KHUGEPAGED_CPU] is khugepaged's. */
+	struct cpu_tlbstate cpus[MIMICOS_MAX_CPUS + 1];
 	struct vt_event *fault_ev;	/* the fault being handled (events on) */
 	uint8_t alloc_cause;		/* enum vt_cause of allocations outside faults */
 	struct {

@@ -65,10 +65,12 @@ enum vt_tlb_source {
 	VT_TLB_SRC_IPI = 5,		/* the IPIs its own flush sent to other CPUs */
 	VT_TLB_SRC_OTHER_MM = 6,	/* a shootdown for another mm, received on its CPU */
 	VT_TLB_SRC_KERNEL = 7,		/* kernel work: batched flushes, compaction in a fault, ... */
+	VT_TLB_SRC_SHOOTDOWN = 8,	/* a shootdown of its mm received from another of its threads */
 	VT_TLB_SRC_NR
 };
 
-#define VT_TLB_SRC_WORKLOAD(s)	((s) >= VT_TLB_SRC_SYSCALL && (s) <= VT_TLB_SRC_KHUGEPAGED)
+#define VT_TLB_SRC_WORKLOAD(s)	(((s) >= VT_TLB_SRC_SYSCALL && (s) <= VT_TLB_SRC_KHUGEPAGED) || \
+				 (s) == VT_TLB_SRC_SHOOTDOWN)
 
 /* Who an allocation was made for. */
 enum vt_cause {

@@ -71,6 +71,7 @@ static const char *const tlb_source_names[] = {
 	[VT_TLB_SRC_IPI] = "ipi",
 	[VT_TLB_SRC_OTHER_MM] = "other_mm",
 	[VT_TLB_SRC_KERNEL] = "kernel",
+	[VT_TLB_SRC_SHOOTDOWN] = "shootdown",
 };
 _Static_assert(sizeof(tlb_source_names) / sizeof(tlb_source_names[0]) == VT_TLB_SRC_NR,
 	       "a vt_tlb_source without a name");

@@ -415,19 +415,24 @@ Test(khugepaged, collapse_flushes_the_range_and_deposits_the_table)
 static struct vt_event tlb_events[8];
 static unsigned int nr_tlb_events;
 
+static unsigned int ipi_events;
+
 static void record_vt(void *ctx, const struct vt_event *e)
 {
 	(void)ctx;
 	if (e->type == VT_TLB_FLUSH && nr_tlb_events < 8)
 		tlb_events[nr_tlb_events++] = *e;
+	if (e->type == VT_IPI)
+		ipi_events++;
 }
 
 /*
- * khugepaged's collapse flush is another task's: the TLBs lose the range
- * either way, but the trace is the IPI the workload's CPU takes (a remote
- * shootdown) only while the workload runs; blocked (os.mm_idle), none (x86
- * sends no IPI to a lazy CPU). MADV_COLLAPSE flushes in its own context: a
- * local MM shootdown.
+ * khugepaged's collapse flush is another task's, on its own CPU: the TLBs
+ * lose the range either way, but the trace is the IPI the workload's CPU
+ * takes (a remote shootdown, with its cross-call records) only while the
+ * workload runs; blocked (its CPU lazy), none (x86 sends no IPI to a lazy
+ * CPU unless page tables were freed). MADV_COLLAPSE flushes in its own
+ * context: a local MM shootdown.
  */
 Test(khugepaged, khugepaged_flushes_trace_only_while_the_workload_runs)
 {
@@ -438,9 +443,10 @@ Test(khugepaged, khugepaged_flushes_trace_only_while_the_workload_runs)
 	os.events = (struct mimicos_event_sink){ .event = record_vt };
 	flushes.nr = 0;
 	nr_tlb_events = 0;
-	os.mm_idle = true;
+	ipi_events = 0;
+	enter_lazy_tlb(&os, 0);
 	cr_assert(khugepaged_collapse(p, 1));
-	os.mm_idle = false;
+	switch_mm(&os, 0, mm.mem, 0);
 	cr_assert_eq(pmd_pages(p, PMD_SIZE), 512);
 	cr_assert_eq(flushes.nr, 1, "the TLBs are flushed all the same");
 	cr_assert_eq(nr_tlb_events, 0, "no CPU of the blocked workload took an IPI");
@@ -450,6 +456,9 @@ Test(khugepaged, khugepaged_flushes_trace_only_while_the_workload_runs)
 	cr_assert_eq(flushes.nr, 2);
 	cr_assert_eq(nr_tlb_events, 1);
 	cr_assert_eq(tlb_events[0].tlb.reason, 1, "TLB_REMOTE_SHOOTDOWN");
+	cr_assert_eq(tlb_events[0].tlb.source, VT_TLB_SRC_KHUGEPAGED);
+	cr_assert_eq(tlb_events[0].cpu, 0, "on the workload's CPU");
+	cr_assert_eq(ipi_events, 2, "one cross-call queued by khugepaged and run");
 	os.events.event = NULL;
 }
 
@@ -460,9 +469,7 @@ Test(khugepaged, madvise_collapse_flushes_in_the_workloads_context)
 	fault(p, 0, 64 * PAGE_SIZE);
 	os.events = (struct mimicos_event_sink){ .event = record_vt };
 	nr_tlb_events = 0;
-	os.mm_idle = true;		/* whatever it says: MADV_COLLAPSE is the workload's own */
 	cr_assert_eq(madvise_collapse_ctx(p, 1), 0);
-	os.mm_idle = false;
 	cr_assert_eq(nr_tlb_events, 1);
 	cr_assert_eq(tlb_events[0].tlb.reason, 3, "TLB_LOCAL_MM_SHOOTDOWN");
 	cr_assert_eq(tlb_events[0].tlb.pages, -1, "512 pages: past the single-page ceiling");

@@ -986,11 +986,13 @@ Test(evlog, every_type_cause_syscall_and_tlb_source_has_its_name)
 	cr_assert_str_eq(vt_tlb_source_name(VT_TLB_SRC_KHUGEPAGED), "khugepaged");
 	cr_assert_str_eq(vt_tlb_source_name(VT_TLB_SRC_KERNEL), "kernel");
 	cr_assert_null(vt_tlb_source_name(VT_TLB_SRC_NR));
-	/* the workload's own are the first three */
+	/* the workload's own are the first three and the shootdowns its other threads send */
 	cr_assert(!VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_UNKNOWN));
 	cr_assert(VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_SYSCALL) && VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_FAULT) &&
-		  VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_KHUGEPAGED));
-	for (unsigned i = VT_TLB_SRC_SWITCH; i < VT_TLB_SRC_NR; i++)
+		  VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_KHUGEPAGED) &&
+		  VT_TLB_SRC_WORKLOAD(VT_TLB_SRC_SHOOTDOWN));
+	cr_assert_str_eq(vt_tlb_source_name(VT_TLB_SRC_SHOOTDOWN), "shootdown");
+	for (unsigned i = VT_TLB_SRC_SWITCH; i < VT_TLB_SRC_SHOOTDOWN; i++)
 		cr_assert(!VT_TLB_SRC_WORKLOAD(i), "%s", vt_tlb_source_name(i));
 }
 
