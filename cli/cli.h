@@ -105,8 +105,12 @@ void cli_remove_tree(const char *dir);
 /* Load a spec or print its error; returns EXIT_OK or EXIT_BAD_INPUT. */
 int cli_load_spec(const char *path, struct wl_spec *s);
 
-/* cli_load_spec() for a command that simulates it: one thread (docs/workload-format.md, "Threads"). */
-int cli_load_runnable_spec(const char *path, struct wl_spec *s);
+/*
+ * cli_load_spec() for a command that simulates it: threads
+ * (docs/workload-format.md, "Threads") only when it simulates them
+ * functionally (untimed).
+ */
+int cli_load_runnable_spec(const char *path, struct wl_spec *s, bool functional);
 
 /* Print a JSON tree (indented, newline-terminated) through cli_out; frees it. */
 int cli_write_json(const char *path, struct cJSON *json);

@@ -297,7 +297,7 @@ int cmd_record(int argc, char **argv)
 		return EXIT_FAIL;
 	/* every spec checked, and no two of one name, before anything runs */
 	for (int i = 0; i < nspecs; i++, loaded++) {
-		if ((ret = cli_load_runnable_spec(argv[optind_first + i], &specs[i])))
+		if ((ret = cli_load_runnable_spec(argv[optind_first + i], &specs[i], false)))
 			goto out;
 		for (int j = 0; j < i; j++)
 			if (!strcmp(specs[i].name, specs[j].name)) {

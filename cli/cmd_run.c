@@ -101,7 +101,7 @@ int cmd_run(int argc, char **argv)
 		return ret;
 	if (!a.out)
 		return cli_usage_error(cmd, "expected --out DIR");
-	if ((ret = cli_load_runnable_spec(a.arg, &s)))
+	if ((ret = cli_load_runnable_spec(a.arg, &s, true)))
 		return ret;
 	/* the simulated side's limit is the tighter: it holds for Linux's files too */
 	if ((ret = cli_sim_check_out_dir("run", a.out)))

@@ -116,7 +116,7 @@ int cli_xval_record(const char *name, const char *dir, const char *const *specs,
 		struct wl_spec s;
 		bool incomplete;
 
-		if ((ret = cli_load_runnable_spec(specs[i], &s)))
+		if ((ret = cli_load_runnable_spec(specs[i], &s, false)))
 			return ret;
 		if (!(ret = workload_dir(name, &s, dir, "xval", path, sizeof(path))) &&
 		    !(ret = make_dir(name, path))) {
@@ -468,7 +468,7 @@ static int xval_one(const char *dir, const char *spec, const struct sim_config *
 	memset(sm, 0, sizeof(sm));
 	memset(c, 0, sizeof(c));
 	tolerances_init(&tol);
-	if ((ret = cli_load_runnable_spec(spec, &s))) {
+	if ((ret = cli_load_runnable_spec(spec, &s, false))) {
 		tolerances_release(&tol);
 		return ret;
 	}

@@ -38,7 +38,11 @@ struct driver_state {
 	struct driver_run *run;
 	struct wl_error *err;
 	struct mimicos_channel ch;
-	struct tcache tc;
+	/* the core whose thread runs now, and (untimed) each core's translations */
+	unsigned int core;
+	struct tcache *tcs;		/* run->cores of them */
+	struct tcache *tc;		/* &tcs[core] */
+	struct driver_thread *thr;	/* the thread running now (a spec with threads) */
 	/* timed runs */
 	struct timing *tm;
 	bool lookahead;		/* timed and in-process: look_ahead() */
@@ -292,7 +296,7 @@ static int fault_timed(struct driver_state *st, const struct mimicos_response *r
 	if (!st->log)
 		return 0;
 	rq.addr = st->fault_ns;
-	ret = channel_request(&st->ch, 0, &rq, &lrs, NULL);
+	ret = channel_request(&st->ch, st->core, &rq, &lrs, NULL);
 	return ret ? transport_failed(st, ret) : 0;
 }
 
@@ -310,7 +314,7 @@ static int request(struct driver_state *st, struct mimicos_request *rq,
 
 	if (rq->type <= MIMICOS_REQ_MADVISE)
 		rq->now_ns = st->tm ? timing_kernel_begin_ns(st->tm) : st->now_ns;
-	ret = channel_request(&st->ch, 0, rq, rs, st->tm ? &st->ks : NULL);
+	ret = channel_request(&st->ch, st->core, rq, rs, st->tm ? &st->ks : NULL);
 
 	if (ret)
 		return transport_failed(st, ret);
@@ -339,11 +343,16 @@ static int request(struct driver_state *st, struct mimicos_request *rq,
 		timing_shootdowns(st->tm, rs);
 		return 0;
 	}
-	if (rs->tlb_flush_all)
-		tc_clear(&st->tc);
-	for (uint32_t i = 0; i < rs->nr_tlb; i++)
-		tc_flush(&st->tc, rs->tlb[i].start, rs->tlb[i].end);
-	tc_flush(&st->tc, rs->changed_start, rs->changed_end);
+	/* every core's: a flush reaches them all before they use the mm again (mimicos/tlb.h) */
+	for (unsigned int c = 0; c < st->run->cores; c++) {
+		struct tcache *tc = &st->tcs[c];
+
+		if (rs->tlb_flush_all)
+			tc_clear(tc);
+		for (uint32_t i = 0; i < rs->nr_tlb; i++)
+			tc_flush(tc, rs->tlb[i].start, rs->tlb[i].end);
+		tc_flush(tc, rs->changed_start, rs->changed_end);
+	}
 	return 0;
 }
 
@@ -474,6 +483,8 @@ static int count_fault(struct driver_state *st, const struct wl_op *op,
 		r->write_faults++;
 	if (ph)
 		ph->faults++;
+	if (st->thr)
+		st->thr->faults++;
 	if ((uint32_t)rs->result & VM_FAULT_ERROR)
 		return fail(st, op->region, "%s at offset 0x%" PRIx64 " of regions[%" PRIu32 "]: %s",
 			    write ? "store" : "load", op->off, op->region,
@@ -485,6 +496,8 @@ static int count_fault(struct driver_state *st, const struct wl_op *op,
 		r->thp_faults++;
 		if (ph)
 			ph->thp_faults++;
+		if (st->thr)
+			st->thr->thp_faults++;
 	}
 	return 0;
 }
@@ -562,7 +575,9 @@ static int op_access(struct driver_state *st, const struct wl_op *op)
 		return access_timed(st, op);
 	if (ph)
 		ph->accesses++;
-	cached = tc_lookup(&st->tc, addr);
+	if (st->thr)
+		st->thr->accesses++;
+	cached = tc_lookup(st->tc, addr);
 	if (cached == 1 || (cached == 0 && !write))
 		return 0;
 	rq.type = MIMICOS_REQ_WALK;
@@ -571,7 +586,7 @@ static int op_access(struct driver_state *st, const struct wl_op *op)
 	if (rs.u.walk.mapped) {
 		bool writable = rs.u.walk.entry[rs.u.walk.nr - 1] & _PAGE_RW;
 
-		if (tc_insert(&st->tc, addr, rs.u.walk.page_size, writable))
+		if (tc_insert(st->tc, addr, rs.u.walk.page_size, writable))
 			return fail(st, op->region, "out of memory");
 		if (!write || writable)
 			return 0;
@@ -759,6 +774,216 @@ static int run_op(struct driver_state *st, const struct wl_op *op,
 	}
 }
 
+/* ---- threads ------------------------------------------------------------------ */
+
+/*
+ * A spec with threads (docs/workload-format.md, "Threads"): each thread's
+ * stream (wl_gen_init_thread()) on core t mod cores. Phases run in groups
+ * (wl_phase_group()), which every thread starts and ends together, as the
+ * native executor's threads meet. Inside a group the threads take turns,
+ * DRIVER_QUANTUM ops each in thread order, so a run is the same every time;
+ * a core runs one thread at a time and switches (SWITCH_MM) when another of
+ * its threads takes its turn, and goes idle (lazy) when none of them has
+ * work left in the group. Bookkeeping (phase pages, backing, counters) is
+ * core 0's.
+ */
+#define DRIVER_QUANTUM 64
+
+struct thread_run {
+	struct wl_gen g;
+	struct wl_op *buf;
+	size_t n, i;
+	long phase;		/* the phase it is in, -1 none */
+	bool done;		/* at the end of the group (or of its stream) */
+};
+
+static int switch_core(struct driver_state *st, unsigned int core, bool run, uint32_t thread)
+{
+	struct mimicos_request rq = { .type = MIMICOS_REQ_SWITCH_MM, .addr = thread, .len = run };
+	struct mimicos_response rs;
+
+	st->core = core;
+	st->tc = &st->tcs[core];
+	return request(st, &rq, &rs);
+}
+
+/* The thread's next op, NULL at the end of its stream. */
+static const struct wl_op *thread_next(struct thread_run *t)
+{
+	if (t->i == t->n) {
+		t->n = wl_gen_next(&t->g, t->buf, DRIVER_BATCH);
+		t->i = 0;
+		if (!t->n)
+			return NULL;
+	}
+	return &t->buf[t->i];
+}
+
+/*
+ * Thread 't' runs up to DRIVER_QUANTUM ops of group [a, b] on its core.
+ * Phase markers of phases it does not run are passed over; the end of phase
+ * b ends its group.
+ */
+static int thread_turn(struct driver_state *st, struct thread_run *tr, unsigned int t, size_t b,
+		       const struct driver_opts *o, bool markers_only)
+{
+	const struct wl_spec *s = st->run->spec;
+
+	for (unsigned int k = 0; k < DRIVER_QUANTUM && !tr->done; k++) {
+		const struct wl_op *op = thread_next(tr);
+
+		if (!op) {
+			tr->done = true;
+			break;
+		}
+		if (markers_only && op->type != WL_OP_PHASE_BEGIN && op->type != WL_OP_PHASE_END)
+			break;
+		tr->i++;
+		if (op->type == WL_OP_PHASE_BEGIN) {
+			if (op->arg >= s->nr_phases)
+				return wl_error_set(st->err, s->file, "", "generator emitted phase %"
+						    PRIu64 " of %zu", op->arg, s->nr_phases);
+			if (!wl_phase_runs(&s->phases[op->arg], t))
+				continue;
+			tr->phase = (long)op->arg;
+			st->phase = tr->phase;
+			st->ph = &st->run->phases[st->phase];
+			if (tag_phase(st, tr->phase))
+				return -1;
+			continue;
+		}
+		if (op->type == WL_OP_PHASE_END) {
+			if (tr->phase == (long)op->arg) {
+				tr->phase = -1;
+				st->phase = -1;
+				st->ph = NULL;
+			}
+			if (op->arg == b)
+				tr->done = true;
+			continue;
+		}
+		if (run_op(st, op, o))
+			return -1;
+	}
+	return 0;
+}
+
+/* The group [a, b]: threads in turns until each is at its end; then each phase's pages. */
+static int run_group(struct driver_state *st, struct thread_run *tr, size_t a, size_t b,
+		     const struct driver_opts *o)
+{
+	const struct wl_spec *s = st->run->spec;
+	unsigned int cores = st->run->cores;
+	int32_t *on_core = calloc(cores, sizeof(*on_core));	/* thread it runs, -1 idle */
+	bool left = true;
+	int ret = 0;
+
+	if (!on_core)
+		return wl_error_set(st->err, s->file, "", "out of memory");
+	for (size_t i = a; i <= b; i++)
+		st->run->phases[i].start_ns = st->now_ns;
+	for (unsigned int c = 0; c < cores; c++)
+		on_core[c] = -1;
+	/*
+	 * Every thread passes the markers before its first op of the group
+	 * (tagging its core with the phase it begins); one left without an op
+	 * waits at the group's end from the start, as a thread with nothing to
+	 * do in a phase (a khugepaged_wait's others) waits at the barrier
+	 */
+	for (unsigned int t = 0; !ret && t < s->threads; t++) {
+		tr[t].done = false;
+		st->core = t % cores;
+		ret = thread_turn(st, &tr[t], t, b, o, true);
+		if (!tr[t].done && on_core[t % cores] < 0)
+			on_core[t % cores] = (int32_t)t;
+	}
+	for (unsigned int c = 0; !ret && c < cores; c++)
+		ret = switch_core(st, c, on_core[c] >= 0, on_core[c] >= 0 ? (uint32_t)on_core[c] : 0);
+	while (!ret && left) {
+		left = false;
+		for (unsigned int t = 0; !ret && t < s->threads; t++) {
+			unsigned int c = t % cores;
+
+			if (tr[t].done)
+				continue;
+			if (on_core[c] != (int32_t)t) {
+				on_core[c] = (int32_t)t;
+				ret = switch_core(st, c, true, t);
+				/* the core's tag is the thread's phase */
+				if (!ret && tr[t].phase >= 0)
+					ret = tag_phase(st, tr[t].phase);
+			}
+			st->core = c;
+			st->tc = &st->tcs[c];
+			st->thr = &st->run->threads[t];
+			st->phase = tr[t].phase;
+			st->ph = st->phase >= 0 ? &st->run->phases[st->phase] : NULL;
+			if (!ret)
+				ret = thread_turn(st, &tr[t], t, b, o, false);
+			st->thr = NULL;
+			left |= !tr[t].done;
+			/* nothing more for its core in this group: idle */
+			if (!ret && tr[t].done) {
+				bool more = false;
+
+				for (unsigned int u = c; u < s->threads; u += cores)
+					more |= !tr[u].done;
+				if (!more)
+					ret = switch_core(st, c, false, 0);
+			}
+		}
+	}
+	free(on_core);
+	st->core = 0;
+	st->tc = &st->tcs[0];
+	st->phase = -1;
+	st->ph = NULL;
+	for (size_t i = a; !ret && i <= b; i++) {
+		ret = classify(st, st->run->phases[i].pages);
+		st->run->phases[i].runtime_ns = st->now_ns - st->run->phases[i].start_ns;
+	}
+	return ret;
+}
+
+static int run_threads(struct driver_state *st, const struct driver_opts *o)
+{
+	const struct wl_spec *s = st->run->spec;
+	struct thread_run *tr = calloc(s->threads, sizeof(*tr));
+	int ret = 0;
+
+	if (!tr)
+		return wl_error_set(st->err, s->file, "", "out of memory");
+	for (unsigned int t = 0; t < s->threads; t++) {
+		wl_gen_init_thread(&tr[t].g, s, t);
+		tr[t].buf = malloc(DRIVER_BATCH * sizeof(*tr[t].buf));
+		tr[t].phase = -1;
+		st->run->threads[t].cpu = t % st->run->cores;
+		if (!tr[t].buf)
+			ret = wl_error_set(st->err, s->file, "", "out of memory");
+	}
+	/* the setup (thread 0's, on core 0), up to the first phase */
+	st->thr = &st->run->threads[0];
+	while (!ret) {
+		const struct wl_op *op = thread_next(&tr[0]);
+
+		if (!op || op->type == WL_OP_PHASE_BEGIN)
+			break;
+		tr[0].i++;
+		ret = run_op(st, op, o);
+	}
+	st->thr = NULL;
+	for (size_t a = 0, b; !ret && a < s->nr_phases; a = b + 1) {
+		size_t first;
+
+		wl_phase_group(s, a, &first, &b);
+		ret = run_group(st, tr, a, b, o);
+	}
+	for (unsigned int t = 0; t < s->threads; t++)
+		free(tr[t].buf);
+	free(tr);
+	return ret;
+}
+
 /* ---- the API -------------------------------------------------------------------- */
 
 /* The walker's entries: MimicOS's memory, directly (channel_phys_reader) or through the channel. */
@@ -822,6 +1047,7 @@ static int boot(struct driver_state *st, const struct driver_opts *o,
 		channel_config_init(&run->mimicos);
 	run->mimicos.mem_bytes = run->mem_bytes;
 	run->mimicos.nr_mms = 1;
+	run->mimicos.cores = run->cores;
 	/* mm 0 is placed from the spec's seed, as the functional run always was */
 	run->mimicos.seed = run->spec->seed;
 	run->mimicos.thp = *thp;
@@ -935,9 +1161,13 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 	}
 	memset(run, 0, sizeof(*run));
 	run->spec = s;
-	if (s->threads > 1)
-		return wl_error_set(err, s->file, "threads", "%u: the simulator runs one thread",
-				    s->threads);
+	run->cores = o->cores ? o->cores : s->threads;
+	if (run->cores > CHANNEL_MAX_CORES)
+		return wl_error_set(err, s->file, "threads", "%u cores: at most %d", run->cores,
+				    CHANNEL_MAX_CORES);
+	if (s->threads > 1 && o->timing)
+		return wl_error_set(err, s->file, "threads", "%u: a timed run of threads is not "
+				    "simulated yet (\"timing\": \"none\" runs them)", s->threads);
 	run->mem_bytes = o->mem_bytes ? o->mem_bytes : driver_host_mem_bytes();
 	if (resolve_kernel(run, o, err))
 		return -1;
@@ -947,7 +1177,8 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 				    "settings MimicOS cannot take (thp_settings_from_spec)");
 	run->regions = calloc(s->nr_regions ? s->nr_regions : 1, sizeof(*run->regions));
 	run->phases = calloc(s->nr_phases ? s->nr_phases : 1, sizeof(*run->phases));
-	if (!run->regions || !run->phases)
+	run->threads = calloc(s->threads ? s->threads : 1, sizeof(*run->threads));
+	if (!run->regions || !run->phases || !run->threads)
 		return wl_error_set(err, s->file, "", "out of memory");
 	for (size_t i = 0; i < s->nr_phases; i++) {
 		run->phases[i].pages = calloc(s->nr_regions ? s->nr_regions : 1,
@@ -961,15 +1192,25 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 	st->run = run;
 	st->err = err;
 	st->phase = -1;
+	st->tcs = calloc(run->cores, sizeof(*st->tcs));
+	if (!st->tcs) {
+		free(st);
+		return wl_error_set(err, s->file, "", "out of memory");
+	}
+	st->tc = &st->tcs[0];
 	st->log = o->events_path != NULL;
 	if (boot(st, o, &thp)) {
+		free(st->tcs);
 		free(st);
 		return -1;
 	}
 	run->complete = true;
 
-	wl_gen_init(&g, s);
-	while (!ret && (n = wl_gen_next(&g, buf, DRIVER_BATCH)) > 0) {
+	if (s->threads > 1)
+		ret = run_threads(st, o);
+	else
+		wl_gen_init(&g, s);
+	while (!ret && s->threads <= 1 && (n = wl_gen_next(&g, buf, DRIVER_BATCH)) > 0) {
 		for (size_t i = 0; i < n && !ret; i++) {
 			if (st->lookahead) {
 				if (i + LOOKAHEAD_FAR < n)
@@ -1023,7 +1264,9 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 	}
 	/* results and log taken: nothing reads the machine's exit */
 	channel_discard(&st->ch);
-	free(st->tc.keys);
+	for (unsigned int c = 0; c < run->cores; c++)
+		free(st->tcs[c].keys);
+	free(st->tcs);
 	if (o->events_path && !ret)
 		ret = write_log_meta(run, o->events_path, err);
 	if (o->events_path && ret)
@@ -1048,6 +1291,7 @@ void driver_release(struct driver_run *run)
 	}
 	free(run->regions);
 	free(run->phases);
+	free(run->threads);
 	memset(run, 0, sizeof(*run));
 }
 
@@ -1121,6 +1365,21 @@ cJSON *driver_to_json(const struct driver_run *run)
 			cJSON_AddItemToObject(pg, s->regions[r].name, side_pages_json(p->pages[r]));
 	}
 	cJSON_AddNumberToObject(root, "runtime_ns", (double)run->runtime_ns);
+	if (s->threads > 1) {
+		cJSON_AddNumberToObject(root, "cores", run->cores);
+		a = cJSON_AddArrayToObject(root, "threads");
+		for (unsigned int t = 0; t < s->threads; t++) {
+			const struct driver_thread *th = &run->threads[t];
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(j, "thread", t);
+			cJSON_AddNumberToObject(j, "cpu", th->cpu);
+			cJSON_AddNumberToObject(j, "faults", (double)th->faults);
+			cJSON_AddNumberToObject(j, "thp_faults", (double)th->thp_faults);
+			cJSON_AddNumberToObject(j, "accesses", (double)th->accesses);
+			cJSON_AddItemToArray(a, j);
+		}
+	}
 	if (run->timed)
 		cJSON_AddItemToObject(root, "stats", timing_stats_to_json(&run->timing, run->freq_mhz));
 

@@ -101,6 +101,11 @@ struct driver_opts {
 	 * stream, and simulated time is the core's clock.
 	 */
 	const struct timing_config *timing;
+	/*
+	 * Simulated cores for a spec with threads (0: one per thread); thread
+	 * t runs on core t mod cores, as the native executor pins it.
+	 */
+	unsigned int cores;
 };
 
 /* No fixed addresses, the host's RAM, host settings from sysfs. */
@@ -129,8 +134,16 @@ struct driver_phase {
 	struct side_latencies latency;		/* timed: its user faults' simulated ns */
 };
 
+/* A spec with threads: each thread's (docs/workload-format.md, "Threads"). */
+struct driver_thread {
+	unsigned int cpu;			/* its core: thread t on t mod cores */
+	uint64_t faults, thp_faults, accesses;
+};
+
 struct driver_run {
 	const struct wl_spec *spec;
+	unsigned int cores;			/* simulated cores */
+	struct driver_thread *threads;		/* spec->threads */
 	struct wl_kernel kernel;		/* the settings in force, all resolved */
 	uint64_t mem_bytes;			/* the zone's size */
 	struct driver_region *regions;	/* spec->nr_regions */

@@ -371,19 +371,6 @@ struct native_thread {
 	int ret;
 };
 
-/* The group phase i belongs to: [*first, *last]. */
-static void group_of(const struct wl_spec *s, size_t i, size_t *first, size_t *last)
-{
-	size_t a = i, b = i;
-
-	while (a > 0 && s->phases[a].concurrent)
-		a--;
-	while (b + 1 < s->nr_phases && s->phases[b + 1].concurrent)
-		b++;
-	*first = a;
-	*last = b;
-}
-
 /* All threads here; thread 0 runs 'at' (the handshake) while the others wait for it. */
 static void meet(struct native_state *st, void (*at)(struct native_state *, size_t), size_t i)
 {
@@ -400,7 +387,7 @@ static void group_begin(struct native_state *st, size_t i)
 	size_t a, b;
 	uint64_t t;
 
-	group_of(st->run->spec, i, &a, &b);
+	wl_phase_group(st->run->spec, i, &a, &b);
 	if (!st->sh->told && h && h->threads_started)
 		h->threads_started(h->ctx, st->sh->tids, st->run->spec->threads);
 	st->sh->told = true;
@@ -423,7 +410,7 @@ static void group_end(struct native_state *st, size_t i)
 	uint64_t last = st->sh->group_start;
 	size_t a, b;
 
-	group_of(run->spec, i, &a, &b);
+	wl_phase_group(run->spec, i, &a, &b);
 	for (size_t j = a; j <= b; j++) {
 		run->phases[j].runtime_ns = st->sh->end_ns[j] - run->phases[j].start_ns;
 		if (st->sh->end_ns[j] > last)
@@ -456,7 +443,7 @@ static void thread_marker(struct native_thread *th, const struct wl_op *op)
 	const struct wl_spec *s = st->run->spec;
 	size_t i = (size_t)op->arg, a, b;
 
-	group_of(s, i, &a, &b);
+	wl_phase_group(s, i, &a, &b);
 	if (op->type == WL_OP_PHASE_BEGIN) {
 		if (i == a)
 			meet(st, group_begin, i);

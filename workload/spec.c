@@ -908,3 +908,15 @@ void wl_spec_release(struct wl_spec *s)
 	free(s->file);
 	memset(s, 0, sizeof(*s));
 }
+
+void wl_phase_group(const struct wl_spec *s, size_t i, size_t *first, size_t *last)
+{
+	size_t a = i, b = i;
+
+	while (a > 0 && s->phases[a].concurrent)
+		a--;
+	while (b + 1 < s->nr_phases && s->phases[b + 1].concurrent)
+		b++;
+	*first = a;
+	*last = b;
+}

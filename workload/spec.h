@@ -212,6 +212,12 @@ const char *wl_pattern_name(enum wl_pattern v);
 
 const char *wl_share_name(enum wl_share v);
 
+/*
+ * The group phase i belongs to, [*first, *last]: a phase and the
+ * concurrent ones after it, which every thread starts and ends together.
+ */
+void wl_phase_group(const struct wl_spec *s, size_t i, size_t *first, size_t *last);
+
 /* Whether thread t runs phase p. */
 static inline bool wl_phase_runs(const struct wl_phase *p, unsigned t)
 {
