@@ -450,7 +450,9 @@ static void run_into(struct driver_run *r, struct wl_spec *sp, const char *name,
 	struct wl_error err = { 0 };
 	char path[256];
 
-	snprintf(path, sizeof(path), "datasets/workloads/%s.json", name);
+	/* "threads/x": datasets/threads/x.json */
+	snprintf(path, sizeof(path), strchr(name, '/') ? "datasets/%s.json" :
+		 "datasets/workloads/%s.json", name);
 	cr_assert_eq(wl_spec_load(sp, path, &err), 0, "%s", err.msg);
 	linux_defaults(&host);
 	sim_config_init(&sc);
@@ -1048,4 +1050,184 @@ ParameterizedTest(struct ds_name *d, driver, timed_out_of_process_gives_the_same
 		  .timeout = 60)
 {
 	expect_modes_agree(d->name, true);
+}
+
+/* ---- threads (datasets/threads/INDEX.md) ------------------------------------- */
+
+/* What a threaded run's log holds of flushes and cross-calls. */
+struct thread_log {
+	unsigned local[4], send[4], remote[4];	/* tlb:tlb_flush by CPU */
+	unsigned full;				/* of the local ones, full flushes */
+	unsigned ipi_sent, ipi_run;
+	struct vt_event remote_ev, sent_ev;	/* the last of each */
+};
+
+static void read_thread_log(const char *log, struct thread_log *t)
+{
+	struct wl_error err = { 0 };
+	struct evlog_reader r;
+	struct vt_event ev;
+
+	memset(t, 0, sizeof(*t));
+	cr_assert_eq(evlog_open(&r, log, &err), 0, "%s", err.msg);
+	while (evlog_next(&r, &ev) > 0) {
+		if (ev.type == VT_IPI) {
+			if (ev.ipi.sent) {
+				t->ipi_sent++;
+				t->sent_ev = ev;
+			} else {
+				t->ipi_run++;
+			}
+		}
+		if (ev.type != VT_TLB_FLUSH || ev.cpu >= 4)
+			continue;
+		if (ev.tlb.reason == 3) {
+			t->local[ev.cpu]++;
+			t->full += ev.tlb.pages == -1;
+		} else if (ev.tlb.reason == 4) {
+			t->send[ev.cpu]++;
+		} else if (ev.tlb.reason == 1) {
+			t->remote[ev.cpu]++;
+			t->remote_ev = ev;
+		}
+	}
+	evlog_close(&r);
+}
+
+/* Dataset threads/<name> run functionally with its log; the log read into *t. */
+static void run_threads_dataset(const char *name, struct thread_log *t)
+{
+	char dir[] = "/tmp/vthr-XXXXXX", log[64], full[96];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
+	snprintf(full, sizeof(full), "threads/%s", name);
+	run_into(&run, &spec, full, CHANNEL_IN_PROCESS, false, log);
+	loaded = true;
+	read_thread_log(log, t);
+	unlink(log);
+	rmdir(dir);
+	cr_assert_eq(run.cores, spec.threads, "a core per thread by default");
+}
+
+static unsigned sum4(const unsigned *a)
+{
+	return a[0] + a[1] + a[2] + a[3];
+}
+
+/* Four slices, four cores: each thread its 4096 first touches, nothing flushed. */
+Test(driver, threads_disjoint_slices_fault_apart_and_flush_nothing)
+{
+	struct thread_log t;
+
+	run_threads_dataset("threads-disjoint-4k", &t);
+	expect("buf", 16384, 0, 0, 16384, 0);
+	for (unsigned i = 0; i < 4; i++) {
+		cr_assert_eq(run.threads[i].faults, 4096, "thread %u", i);
+		cr_assert_eq(run.threads[i].cpu, i);
+	}
+	cr_assert_eq(sum4(t.local) + sum4(t.send) + sum4(t.remote) + t.ipi_sent + t.ipi_run, 0);
+}
+
+/*
+ * The simulator takes faults one at a time: in its turns of 64 ops thread 0
+ * reaches each 2 MiB block first and installs its THP; thread 1 then finds
+ * every block mapped. 16 faults, all thread 0's: the low end of what Linux
+ * may do (INDEX.md: 16 to 32, 32 when the threads race in step).
+ */
+Test(driver, threads_on_one_thp_range_fault_each_block_once)
+{
+	struct thread_log t;
+
+	run_threads_dataset("threads-same-range-thp", &t);
+	expect("shared", 16, 16, 0, 0, 8192);
+	cr_assert_eq(run.threads[0].faults, 16);
+	cr_assert_eq(run.threads[1].faults, 0);
+	cr_assert_eq(run.threads[1].accesses, 8192, "it wrote every page all the same");
+	cr_assert_eq(sum4(t.local) + sum4(t.send) + sum4(t.remote), 0);
+}
+
+/*
+ * Thread 0 unmaps [8 MiB, 16 MiB) of a while thread 1 faults b: the unmap
+ * frees 4 PTE tables, so flush_tlb_mm_range() sends (CPU 1 is in the mask)
+ * and CPU 1, running thread 1, takes the shootdown: on CPU 0 one "remote IPI
+ * send" and one full local flush (2048 pages > 33), on CPU 1 one remote
+ * shootdown in thread 1's phase 1; one cross-call queued and run.
+ */
+Test(driver, threads_munmap_alongside_shoots_down_the_running_thread)
+{
+	struct thread_log t;
+
+	run_threads_dataset("threads-munmap-alongside", &t);
+	expect("a", 4096, 0, 0, 2048, 0);
+	expect("b", 4096, 0, 0, 4096, 0);
+	cr_assert_eq(run.threads[0].faults, 2048);
+	cr_assert_eq(run.threads[1].faults, 2048 + 4096);
+	cr_assert_eq(run.phases[1].faults, 4096);
+	cr_assert_eq(t.local[0], 1);
+	cr_assert_eq(t.full, 1);
+	cr_assert_eq(t.send[0], 1);
+	cr_assert_eq(t.remote[1], 1);
+	cr_assert_eq(sum4(t.local) + sum4(t.send) + sum4(t.remote), 3);
+	cr_assert_eq(t.remote_ev.tid, 1);
+	cr_assert_eq(t.remote_ev.phase, 1);
+	cr_assert_eq(t.remote_ev.tlb.source, VT_TLB_SRC_SHOOTDOWN);
+	cr_assert_eq(t.ipi_sent, 1);
+	cr_assert_eq(t.ipi_run, 1);
+	cr_assert_eq(t.sent_ev.ipi.target, 1);
+	cr_assert_eq(t.sent_ev.phase, 2, "the munmap's phase");
+}
+
+/*
+ * MADV_DONTNEED from thread 0 while thread 1 waits: CPU 1 is lazy and no
+ * table is freed, so the send is traced and no cross-call made; the local
+ * flush is full (4096 pages).
+ */
+Test(driver, threads_dontneed_skips_the_lazy_cpu)
+{
+	struct thread_log t;
+
+	run_threads_dataset("threads-dontneed-shared", &t);
+	expect("buf", 4096, 0, 0, 0, 0);
+	cr_assert_eq(t.local[0], 1);
+	cr_assert_eq(t.full, 1);
+	cr_assert_eq(t.send[0], 1);
+	cr_assert_eq(sum4(t.local) + sum4(t.send) + sum4(t.remote), 2);
+	cr_assert_eq(t.ipi_sent + t.ipi_run, 0);
+}
+
+/*
+ * khugepaged collapses the 4 blocks during the wait, when both CPUs are
+ * lazy (thread 0 blocked in the wait, thread 1 at the group's end): its
+ * flushes reach neither, so the workload records no flush and no cross-call.
+ */
+Test(driver, threads_khugepaged_collapse_reaches_no_lazy_cpu)
+{
+	struct thread_log t;
+
+	run_threads_dataset("threads-khugepaged-collapse", &t);
+	expect("sparse", 128, 0, 0, 0, 2048);
+	cr_assert_eq(run.threads[0].faults, 64);
+	cr_assert_eq(run.threads[1].faults, 64);
+	cr_assert_eq(run.collapse_status[SCAN_SUCCEED], 4);
+	cr_assert_eq(sum4(t.local) + sum4(t.send) + sum4(t.remote), 0);
+	cr_assert_eq(t.ipi_sent + t.ipi_run, 0);
+}
+
+static struct ds_name thread_datasets[] = {
+	{ "threads/threads-disjoint-4k" }, { "threads/threads-same-range-thp" },
+	{ "threads/threads-munmap-alongside" }, { "threads/threads-dontneed-shared" },
+	{ "threads/threads-khugepaged-collapse" },
+};
+
+ParameterizedTestParameters(driver, threads_run_the_same_in_both_modes)
+{
+	return cr_make_param_array(struct ds_name, thread_datasets,
+				   sizeof(thread_datasets) / sizeof(thread_datasets[0]));
+}
+
+/* Several cores, one MimicOS: the same sim.json and event log in process and out of it. */
+ParameterizedTest(struct ds_name *d, driver, threads_run_the_same_in_both_modes)
+{
+	expect_modes_agree(d->name, false);
 }
