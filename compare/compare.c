@@ -736,6 +736,14 @@ static void fault_time(struct build *b, const char *na)
 	}
 }
 
+static bool named_has(const struct side_named_count *v, size_t nr, const char *name)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(v[i].name, name))
+			return true;
+	return false;
+}
+
 static uint64_t named_count(const struct side_named_count *v, size_t nr, const char *name)
 {
 	for (size_t i = 0; i < nr; i++)
@@ -808,6 +816,84 @@ static void tlb_flushes(struct build *b)
 		u[r] = b->L[r]->tlb_flush_total;
 	}
 	add_counts(b, "tlb_flushes", "all", u, b->s->tlb_flush_total);
+	/* by reason, then by CPU: every name either side has (task switches left out) */
+	for (int by_cpu = 0; by_cpu < 2; by_cpu++) {
+		const struct side *sides[COMPARE_MAX_RUNS + 1];
+
+		for (size_t r = 0; r < b->nl; r++)
+			sides[r] = b->L[r];
+		sides[b->nl] = b->s;
+		for (size_t k = 0; k <= b->nl; k++) {
+			const struct side_named_count *v = by_cpu ? sides[k]->tlb_by_cpu :
+							   sides[k]->tlb_flushes;
+			size_t nr = by_cpu ? sides[k]->nr_tlb_by_cpu : sides[k]->nr_tlb_flushes;
+
+			for (size_t i = 0; i < nr; i++) {
+				char scope[80];
+				bool seen = !by_cpu && !strcmp(v[i].name, "flush on task switch");
+
+				/* an earlier side had it: its row is made */
+				for (size_t e = 0; e < k && !seen; e++) {
+					const struct side *o = sides[e];
+
+					seen = by_cpu ? named_has(o->tlb_by_cpu, o->nr_tlb_by_cpu, v[i].name) :
+						named_has(o->tlb_flushes, o->nr_tlb_flushes, v[i].name);
+				}
+				for (size_t e = 0; e < i && !seen; e++)
+					seen = !strcmp(v[e].name, v[i].name);
+				if (seen)
+					continue;
+				for (size_t r = 0; r < b->nl; r++)
+					u[r] = by_cpu ? named_count(b->L[r]->tlb_by_cpu,
+								    b->L[r]->nr_tlb_by_cpu, v[i].name) :
+						named_count(b->L[r]->tlb_flushes,
+							    b->L[r]->nr_tlb_flushes, v[i].name);
+				snprintf(scope, sizeof(scope), "%s%s", by_cpu ? "cpu " : "", v[i].name);
+				add_counts(b, "tlb_flushes", scope, u,
+					   by_cpu ? named_count(b->s->tlb_by_cpu, b->s->nr_tlb_by_cpu,
+								v[i].name) :
+						    named_count(b->s->tlb_flushes, b->s->nr_tlb_flushes,
+								v[i].name));
+			}
+		}
+	}
+}
+
+/* The cross-calls of the mm's flushes, queued and run, whoever sent them. */
+static void tlb_ipis(struct build *b)
+{
+	uint64_t u[COMPARE_MAX_RUNS];
+
+	for (size_t r = 0; r < b->nl; r++)
+		if (!b->L[r]->has_tlb_ipis || !b->s->has_tlb_ipis) {
+			add(b, "tlb_ipis", "sent", NAN, NAN, NAN, "the %s side has no cross-call "
+			    "counts", b->L[r]->has_tlb_ipis ? "simulated" : "Linux");
+			return;
+		}
+	for (size_t r = 0; r < b->nl; r++)
+		u[r] = b->L[r]->tlb_ipis_sent;
+	add_counts(b, "tlb_ipis", "sent", u, b->s->tlb_ipis_sent);
+	for (size_t r = 0; r < b->nl; r++)
+		u[r] = b->L[r]->tlb_ipis_received;
+	add_counts(b, "tlb_ipis", "received", u, b->s->tlb_ipis_received);
+}
+
+/* A spec with threads: each thread's faults, where both sides count them. */
+static void thread_faults(struct build *b)
+{
+	uint64_t u[COMPARE_MAX_RUNS];
+	size_t n = b->s->nr_threads;
+
+	for (size_t r = 0; r < b->nl; r++)
+		n = b->L[r]->nr_threads < n ? b->L[r]->nr_threads : n;
+	for (size_t t = 0; t < n; t++) {
+		char scope[32];
+
+		for (size_t r = 0; r < b->nl; r++)
+			u[r] = b->L[r]->thread_faults[t];
+		snprintf(scope, sizeof(scope), "thread %zu", t);
+		add_counts(b, "faults", scope, u, b->s->thread_faults[t]);
+	}
 }
 
 /* The worst verdict of a class; NA when no metric of it was judged. */
@@ -885,6 +971,10 @@ int compare_runs(struct comparison *c, const struct side *const *linux_runs, siz
 	}
 	khugepaged(&b);
 	tlb_flushes(&b);
+	if (b.s->nr_threads > 1) {
+		tlb_ipis(&b);
+		thread_faults(&b);
+	}
 	if (b.oom) {
 		comparison_release(c);
 		wl_error_set(err, sim_side->path, "", "out of memory");

@@ -275,6 +275,22 @@ struct side {
 	struct side_named_count *tlb_flushes;
 	size_t nr_tlb_flushes;
 	uint64_t tlb_flush_total;
+	/*
+	 * The same flushes by the CPU they ran on, named by its number, task
+	 * switches left out (the file's "tlb_flushes_by_cpu", else the log's
+	 * records of the workload's sources)
+	 */
+	struct side_named_count *tlb_by_cpu;
+	size_t nr_tlb_by_cpu;
+	/*
+	 * TLB-flush cross-calls for its mm ("tlb_ipis" {sent, received}, else
+	 * the log's in-phase ipi records); has_tlb_ipis false without either
+	 */
+	bool has_tlb_ipis;
+	uint64_t tlb_ipis_sent, tlb_ipis_received;
+	/* a spec with threads: each one's faults ("threads": [{"faults"}]), 0 threads without */
+	uint64_t *thread_faults;
+	size_t nr_threads;
 	/* from the event log; nr_faults 0 and has_log false when there was none */
 	bool has_log;
 	struct side_fault *faults;

@@ -492,6 +492,70 @@ static bool zap_of(const struct vt_event *e, uint64_t *start, uint64_t *end)
 	return true;
 }
 
+/* "tlb_flushes_by_cpu": {"CPU": {"REASON": n}}, summed per CPU but for task switches. */
+static int load_tlb_by_cpu(const struct wj_ctx *c, const cJSON *root, struct side *s)
+{
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(root, "tlb_flushes_by_cpu");
+	char where[160];
+
+	for (const cJSON *cpu = by ? by->child : NULL; cpu; cpu = cpu->next) {
+		struct side_named_count *v = NULL;
+		size_t nr = 0;
+		uint64_t n = 0;
+
+		if (load_named(c, cpu, wj_path_key(where, sizeof(where), "tlb_flushes_by_cpu",
+						   cpu->string), false, &v, &nr))
+			return -1;
+		for (size_t i = 0; i < nr; i++)
+			if (strcmp(v[i].name, TASK_SWITCH))
+				n += v[i].count;
+		named_free(v, nr);
+		if (named_add(&s->tlb_by_cpu, &s->nr_tlb_by_cpu, cpu->string, n))
+			return oom(c);
+	}
+	return 0;
+}
+
+/* "tlb_ipis": {"sent", "received", ...} */
+static int load_ipis(const struct wj_ctx *c, const cJSON *root, struct side *s)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "tlb_ipis");
+
+	if (!o)
+		return 0;
+	if (wj_uint(c, o, "tlb_ipis", "sent", true, 0, WJ_MAX_EXACT, &s->tlb_ipis_sent) < 0 ||
+	    wj_uint(c, o, "tlb_ipis", "received", true, 0, WJ_MAX_EXACT,
+		    &s->tlb_ipis_received) < 0)
+		return -1;
+	s->has_tlb_ipis = true;
+	return 0;
+}
+
+/* "threads": [{"thread": t, "faults": n, ...}], in thread order. */
+static int load_threads(const struct wj_ctx *c, const cJSON *root, struct side *s)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "threads"), *t;
+	char where[64], got[WJ_QUOTED_LEN];
+	size_t i = 0;
+
+	if (!a)
+		return 0;
+	if (!cJSON_IsArray(a))
+		return wj_fail(c, "", "threads", "expected an array, got %s",
+			       wj_describe(a, got, sizeof(got)));
+	s->thread_faults = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*s->thread_faults));
+	if (!s->thread_faults)
+		return oom(c);
+	cJSON_ArrayForEach(t, a) {
+		snprintf(where, sizeof(where), "threads[%zu]", i);
+		if (wj_uint(c, t, where, "faults", true, 0, WJ_MAX_EXACT, &s->thread_faults[i]) < 0)
+			return -1;
+		i++;
+	}
+	s->nr_threads = i;
+	return 0;
+}
+
 /*
  * The event log beside the file: its faults, and khugepaged's outcomes and
  * the TLB flushes where the file had none. Absent: not an error.
@@ -500,6 +564,7 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 {
 	const char *name = !strcmp(s->kind, "sim") ? EVLOG_SIM_NAME : EVLOG_NAME;
 	bool kh_from_log = !s->has_khugepaged, tlb_from_log = !s->has_tlb_flushes;
+	bool ipis_from_log = !s->has_tlb_ipis;
 	const cJSON *meta, *scan_names, *tlb_names, *p0;
 	struct evlog_reader r;
 	struct vt_event e;
@@ -595,10 +660,27 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 			break;
 		}
 		case VT_TLB_FLUSH:
-			if (tlb_from_log && in_phase &&
-			    named_add(&s->tlb_flushes, &s->nr_tlb_flushes,
+			/* the workload's own (a log without sources: all of them) */
+			if (!tlb_from_log || !in_phase || (e.tlb.source != VT_TLB_SRC_UNKNOWN &&
+							   !VT_TLB_SRC_WORKLOAD(e.tlb.source)))
+				break;
+			if (named_add(&s->tlb_flushes, &s->nr_tlb_flushes,
 				      meta_name(tlb_names, e.tlb.reason, buf, sizeof(buf)), 1))
 				goto oom;
+			if (e.cpu != VT_CPU_UNKNOWN) {
+				snprintf(buf, sizeof(buf), "%u", e.cpu);
+				if (named_add(&s->tlb_by_cpu, &s->nr_tlb_by_cpu, buf, 1))
+					goto oom;
+			}
+			break;
+		case VT_IPI:
+			if (!ipis_from_log || !in_phase)
+				break;
+			s->has_tlb_ipis = true;
+			if (e.ipi.sent)
+				s->tlb_ipis_sent++;
+			else
+				s->tlb_ipis_received++;
 			break;
 		}
 	}
@@ -688,10 +770,13 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 		return -1;
 	tlb = cJSON_GetObjectItemCaseSensitive(s->json, "tlb_flushes");
 	if (tlb) {
-		if (load_named(&c, tlb, "tlb_flushes", true, &s->tlb_flushes, &s->nr_tlb_flushes))
+		if (load_named(&c, tlb, "tlb_flushes", true, &s->tlb_flushes, &s->nr_tlb_flushes) ||
+		    load_tlb_by_cpu(&c, s->json, s))
 			return -1;
 		s->has_tlb_flushes = true;
 	}
+	if (load_threads(&c, s->json, s) || load_ipis(&c, s->json, s))
+		return -1;
 	if (load_log(&c, s->json, dir, s))
 		return -1;
 	count_collapses(s);
@@ -710,6 +795,8 @@ void side_release(struct side *s)
 	named_free(s->scan_results, s->nr_scan_results);
 	named_free(s->collapse_results, s->nr_collapse_results);
 	named_free(s->tlb_flushes, s->nr_tlb_flushes);
+	named_free(s->tlb_by_cpu, s->nr_tlb_by_cpu);
+	free(s->thread_faults);
 	free(s->regions);
 	free(s->phases);
 	free(s->faults);

@@ -114,6 +114,7 @@ static const struct tolerance defaults[] = {
 	 * compaction, NUMA hinting): 10% warns, 50% fails.
 	 */
 	{ "tlb_flushes",		0.1,	0.5,	false, F },
+	{ "tlb_ipis",			0.1,	0.5,	false, F },
 };
 #undef F
 #undef T

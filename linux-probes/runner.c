@@ -265,6 +265,12 @@ struct gather {
 	uint64_t syscalls[32];
 	uint64_t syscall_failed;
 	uint64_t rss_events;
+	/* a spec with threads: each one's tid (the loader's) and in-phase faults */
+	const pid_t *tids;
+	struct {
+		uint64_t faults, thp_faults;
+		uint32_t cpu;		/* the CPU of its last fault */
+	} thread[WL_MAX_THREADS];
 	struct evlog_writer log;
 	bool log_live;
 	int log_errno;
@@ -332,6 +338,12 @@ static void on_fault(struct gather *g, const struct vt_event *e)
 	}
 	p->faults++;
 	r->faults++;
+	for (unsigned t = 0; g->tids && t < g->s->threads; t++)
+		if ((uint32_t)g->tids[t] == e->tid) {
+			g->thread[t].faults++;
+			g->thread[t].thp_faults += thp;
+			g->thread[t].cpu = e->cpu;
+		}
 	if (e->fault.error_code & X86_PF_WRITE)
 		r->write_faults++;
 	if (!e->fault.completed)
@@ -945,6 +957,20 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 			cJSON_AddItemToObject(pg, s->regions[r].name, side_pages_json(p->pages[r]));
 	}
 	cJSON_AddNumberToObject(root, "runtime_ns", (double)l->runtime_ns);
+	if (s->threads > 1) {
+		cJSON *a = cJSON_AddArrayToObject(root, "threads");
+
+		for (unsigned t = 0; t < s->threads; t++) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(j, "thread", t);
+			cJSON_AddNumberToObject(j, "tid", l->tids[t]);
+			cJSON_AddNumberToObject(j, "cpu", g->thread[t].cpu);
+			cJSON_AddNumberToObject(j, "faults", (double)g->thread[t].faults);
+			cJSON_AddNumberToObject(j, "thp_faults", (double)g->thread[t].thp_faults);
+			cJSON_AddItemToArray(a, j);
+		}
+	}
 	if (l->probe_free_ns)
 		cJSON_AddNumberToObject(root, "probe_free_runtime_ns", (double)l->probe_free_ns);
 	else
@@ -1324,6 +1350,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 
 	l.g.o = &o;
 	l.g.s = l.s;
+	l.g.tids = l.s->threads > 1 ? l.tids : NULL;
 	l.g.regions = calloc(l.s->nr_regions, sizeof(*l.g.regions));
 	l.g.phases = calloc(l.s->nr_phases, sizeof(*l.g.phases));
 	if (!l.g.regions || !l.g.phases) {

@@ -1161,7 +1161,8 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 	}
 	memset(run, 0, sizeof(*run));
 	run->spec = s;
-	run->cores = o->cores ? o->cores : s->threads;
+	run->cores = o->cores ? o->cores : o->mimicos && o->mimicos->cores > 1 ? o->mimicos->cores :
+		     s->threads;
 	if (run->cores > CHANNEL_MAX_CORES)
 		return wl_error_set(err, s->file, "threads", "%u cores: at most %d", run->cores,
 				    CHANNEL_MAX_CORES);

@@ -102,8 +102,9 @@ struct driver_opts {
 	 */
 	const struct timing_config *timing;
 	/*
-	 * Simulated cores for a spec with threads (0: one per thread); thread
-	 * t runs on core t mod cores, as the native executor pins it.
+	 * Simulated cores for a spec with threads (0: mimicos.cores when above
+	 * 1, else one per thread); thread t runs on core t mod cores, as the
+	 * native executor pins it.
 	 */
 	unsigned int cores;
 };
