@@ -816,8 +816,12 @@ static void tlb_flushes(struct build *b)
 		u[r] = b->L[r]->tlb_flush_total;
 	}
 	add_counts(b, "tlb_flushes", "all", u, b->s->tlb_flush_total);
-	/* by reason, then by CPU: every name either side has (task switches left out) */
-	for (int by_cpu = 0; by_cpu < 2; by_cpu++) {
+	/*
+	 * A spec with threads (pinned, as both sides run them): by reason, then
+	 * by CPU, every name either side has (task switches left out). One
+	 * unpinned thread's flushes land on whichever CPU it ran on
+	 */
+	for (int by_cpu = 0; b->s->nr_threads > 1 && by_cpu < 2; by_cpu++) {
 		const struct side *sides[COMPARE_MAX_RUNS + 1];
 
 		for (size_t r = 0; r < b->nl; r++)

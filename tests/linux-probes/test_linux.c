@@ -1169,6 +1169,11 @@ Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
 	cr_assert_eq(num(j, "syscalls.munmap"), 1);
 	cr_assert_eq(flush_count(j, "tlb_flushes", "local MM shootdown"), 1);
 	cr_assert_eq(num(j, "tlb_flushes.local MM shootdown.full"), 1);
+	/* thread 1's, inside the cross-call: a shootdown of its own mm, not kernel work */
+	cr_assert_eq(flush_count(j, "tlb_flushes", "remote shootdown"), 1);
+	cr_assert_eq(num(j, "tlb_flush_sources.shootdown"), 1);
+	cr_assert_eq(num(j, "threads.0.faults"), 2048);
+	cr_assert_eq(num(j, "threads.1.faults"), 2048 + 4096);
 	cr_assert_eq(flush_count(j, "tlb_flushes_background", "remote IPI send"), 1);
 	/* one cross-call queued for the other CPU, and run there */
 	cr_assert_eq(num(j, "tlb_ipis.sent"), 1);
