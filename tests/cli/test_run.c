@@ -68,6 +68,22 @@ static bool exists(const char *dir, const char *name)
 
 /* ---- the accuracy floor ------------------------------------------------------ */
 
+/*
+ * A root run of datasets/FOLDER/NAME.json into an empty /tmp/vtest-run-NAME,
+ * holding the host: spec and dir (128 bytes each) filled.
+ */
+static void fresh_run(const char *folder, const char *name, char *spec, char *dir)
+{
+	char cmd[256];
+
+	host_require_bpf();
+	host_exclusive();
+	snprintf(spec, 128, "datasets/%s/%s.json", folder, name);
+	snprintf(dir, 128, "/tmp/vtest-run-%s", name);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
 struct ds {
 	char name[64];
 };
@@ -102,12 +118,7 @@ ParameterizedTest(struct ds *ds, run, dataset_agrees_with_linux_within_the_floor
 	struct result res;
 	cJSON *sum;
 
-	host_require_bpf();
-	host_exclusive();
-	snprintf(spec, sizeof(spec), "datasets/workloads/%s.json", ds->name);
-	snprintf(dir, sizeof(dir), "/tmp/vtest-run-%s", ds->name);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
+	fresh_run("workloads", ds->name, spec, dir);
 	RUN(&res, "run", spec, "-o", dir, "--repeat", "3");
 	cr_assert_eq(res.status, 0, "%s: %s", ds->name, res.err);
 	cr_assert_not_null(strstr(res.out, "report.html"), "prints where the report is: %s",
@@ -202,12 +213,7 @@ ParameterizedTest(struct ds *ds, run, thread_dataset_agrees_with_linux_within_th
 	unsigned flush_rows = 0, thread_rows = 0;
 	cJSON *sum;
 
-	host_require_bpf();
-	host_exclusive();
-	snprintf(spec, sizeof(spec), "datasets/threads/%s.json", ds->name);
-	snprintf(dir, sizeof(dir), "/tmp/vtest-run-%s", ds->name);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
+	fresh_run("threads", ds->name, spec, dir);
 	RUN(&res, "run", spec, "-o", dir);
 	cr_assert_eq(res.status, 0, "%s: %s", ds->name, res.err);
 	snprintf(cmd, sizeof(cmd), "%s/summary.json", dir);
