@@ -107,10 +107,9 @@ int cli_load_spec(const char *path, struct wl_spec *s);
 
 /*
  * cli_load_spec() for a command that simulates it: threads
- * (docs/workload-format.md, "Threads") only when it simulates them
- * functionally (untimed).
+ * (docs/workload-format.md, "Threads") only if 'threads_ok'.
  */
-int cli_load_runnable_spec(const char *path, struct wl_spec *s, bool functional);
+int cli_load_runnable_spec(const char *path, struct wl_spec *s, bool threads_ok);
 
 /* Print a JSON tree (indented, newline-terminated) through cli_out; frees it. */
 int cli_write_json(const char *path, struct cJSON *json);

@@ -178,17 +178,16 @@ int cmd_run(int argc, char **argv)
 	if (cli_verbose)
 		fprintf(stderr, "virtuoso run: %s in the simulator with MimicOS\n", s.name);
 	if (s.threads > 1) {
-		/* as many cores as Linux used; untimed until the simulator times threads */
+		/* as many cores as Linux used */
 		unsigned int cores = linux_cores(a.out, &s);
 
 		if (cores)
 			cfg.mimicos.cores = cores;
-		fprintf(stderr, "virtuoso run: %s: %u threads on %u simulated cores, untimed: a timed "
-			"run of threads is not simulated yet (no timing verdict)\n", s.name,
-			s.threads, cores ? cores : s.threads);
+		if (cli_verbose)
+			fprintf(stderr, "virtuoso run: %s: %u threads on %u simulated cores\n",
+				s.name, s.threads, cores ? cores : s.threads);
 	}
-	if ((ret = cli_sim_write("run", &s, a.out, mem_bytes, &cfg, &m, s.threads <= 1, start,
-				 &host)))
+	if ((ret = cli_sim_write("run", &s, a.out, mem_bytes, &cfg, &m, true, start, &host)))
 		goto out;
 
 	/* 3. the comparison and the report */

@@ -279,7 +279,7 @@ int cmd_sim(int argc, char **argv)
 		return ret;
 	if (!a.out)
 		return cli_usage_error(cmd, "expected --out DIR");
-	if ((ret = cli_load_runnable_spec(a.arg, &s, sa.functional)))
+	if ((ret = cli_load_runnable_spec(a.arg, &s, true)))
 		return ret;
 	if ((ret = cli_sim_check_out_dir("sim", a.out))) {
 		wl_spec_release(&s);

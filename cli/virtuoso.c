@@ -494,15 +494,14 @@ int cli_load_spec(const char *path, struct wl_spec *s)
 	return EXIT_OK;
 }
 
-int cli_load_runnable_spec(const char *path, struct wl_spec *s, bool functional)
+int cli_load_runnable_spec(const char *path, struct wl_spec *s, bool threads_ok)
 {
 	int ret = cli_load_spec(path, s);
 
-	if (ret || s->threads <= 1 || functional)
+	if (ret || s->threads <= 1 || threads_ok)
 		return ret;
-	fprintf(stderr, "%s: threads: %u: a timed run of a multi-threaded workload is not "
-		"simulated yet (virtuoso sim --functional, exec and linux run it)\n", path,
-		s->threads);
+	fprintf(stderr, "%s: threads: %u: this command takes one thread (virtuoso sim, run, "
+		"exec and linux run more)\n", path, s->threads);
 	wl_spec_release(s);
 	return EXIT_BAD_INPUT;
 }

@@ -29,6 +29,13 @@
  *   "fault_exit_cycles": 200   exception return (iret, restore); both outside
  *                              the fault window (timing.h)
  *   "kernel_cpi": 1.0          cycles per kernel instruction (beside its memory accesses)
+ *   "ipi_wait_cycles": 5000    threads: a TLB flush that made cross-calls
+ *                              waits this long for them (send, the
+ *                              targets' flush, the acknowledgement)
+ *   "ipi_handle_cycles": 2500  threads: a cross-call's time on the core it
+ *                              reaches (interrupt entry, flush_tlb_func(),
+ *                              return); both estimates: Linux's tlb_ipis.
+ *                              received_ns measures the second on a host
  *
  * Calibration knobs, all off (0) by default; timing.h says how each is
  * charged:
@@ -71,6 +78,8 @@ struct core_config {
 	double cold_share;			/* [0, 1] */
 	uint32_t executor_cycles[CORE_PATTERNS];	/* by enum wl_pattern */
 	uint32_t rob_cycles;			/* 0: no limit */
+	uint32_t ipi_wait_cycles;		/* a flush's wait for its cross-calls */
+	uint32_t ipi_handle_cycles;		/* a cross-call's time on its target */
 };
 
 #define CORE_MAX_MLP	256		/* a power of two: the slots' ring */

@@ -43,7 +43,8 @@ struct driver_state {
 	struct tcache *tcs;		/* run->cores of them */
 	struct tcache *tc;		/* &tcs[core] */
 	struct driver_thread *thr;	/* the thread running now (a spec with threads) */
-	/* timed runs */
+	/* timed runs: a timing model per core (sharing the LLC and DRAM), tm the current core's */
+	struct timing *tms;
 	struct timing *tm;
 	bool lookahead;		/* timed and in-process: look_ahead() */
 	uint64_t la_page[2];	/* the 4 KiB page (of la_region[]) each look-ahead stage hinted last */
@@ -340,7 +341,14 @@ static int request(struct driver_state *st, struct mimicos_request *rq,
 		default:
 			break;
 		}
-		timing_shootdowns(st->tm, rs);
+		/* every core's TLBs; the cross-calls' time on both ends */
+		for (unsigned int c = 0; c < st->run->cores; c++) {
+			timing_shootdowns(&st->tms[c], rs);
+			if (c < MIMICOS_MAX_CPUS && (rs->ipi_cpus[c / 64] >> (c % 64) & 1))
+				timing_ipi_handle(&st->tms[c], 1);
+		}
+		if (rs->nr_ipi_waits)
+			timing_ipi_wait(st->tm, rs->nr_ipi_waits);
 		return 0;
 	}
 	/* every core's: a flush reaches them all before they use the mm again (mimicos/tlb.h) */
@@ -375,6 +383,50 @@ static inline int catch_up(struct driver_state *st)
 	if (st->tm->core.now < st->wake_cycles)	/* the common case, without a division */
 		return 0;
 	return catch_up_due(st);
+}
+
+/*
+ * The run's counters over every core: summed, but the clock is the latest
+ * core's and the shared LLC's and DRAM's counters are counted once.
+ */
+static void snapshot_all(struct driver_state *st, struct timing_stats *out)
+{
+	timing_snapshot(&st->tms[0], out);
+	for (unsigned int c = 1; c < st->run->cores; c++) {
+		struct timing_stats one;
+		uint64_t cycles = out->cycles;
+		const uint64_t *po;
+		uint64_t *pa = (uint64_t *)out;
+
+		timing_snapshot(&st->tms[c], &one);
+		if (one.cycles > cycles)
+			cycles = one.cycles;
+		memset(&one.cache[MEMSYS_LLC], 0, sizeof(one.cache[MEMSYS_LLC]));
+		memset(&one.dram, 0, sizeof(one.dram));
+		po = (const uint64_t *)&one;
+		for (size_t i = 0; i < sizeof(one) / sizeof(uint64_t); i++)
+			pa[i] += po[i];
+		out->cycles = cycles;
+	}
+}
+
+/* The latest core's time; every core idles up to it (the threads meet). */
+static uint64_t meet_cores(struct driver_state *st)
+{
+	uint64_t t = 0;
+
+	for (unsigned int c = 0; c < st->run->cores; c++) {
+		uint64_t n = timing_now_ns(&st->tms[c]);
+
+		t = n > t ? n : t;
+	}
+	for (unsigned int c = 0; c < st->run->cores; c++) {
+		uint64_t n = timing_now_ns(&st->tms[c]);
+
+		if (n < t)
+			timing_idle(&st->tms[c], t - n);
+	}
+	return t;
 }
 
 /* ---- setup and range ops ---------------------------------------------------- */
@@ -547,6 +599,8 @@ static inline int access_timed(struct driver_state *st, const struct wl_op *op)
 
 	if (st->ph)
 		st->ph->accesses++;
+	if (st->thr)
+		st->thr->accesses++;
 	/* the fault path finds again what it needs: nothing more lives across the call */
 	if (__builtin_expect(timing_translate(st->tm, addr, write, &pa, &tcycles), 0) &&
 	    fault_timed_access(st, op, &pa, &tcycles))
@@ -745,7 +799,7 @@ static int run_op(struct driver_state *st, const struct wl_op *op,
 			/* the executor's own work per access, by the phase's pattern */
 			timing_set_pattern(st->tm, p->op == WL_PH_ACCESS ? (int)p->pattern : -1);
 			st->now_ns = timing_now_ns(st->tm);
-			timing_snapshot(st->tm, &st->phase_begin);
+			snapshot_all(st, &st->phase_begin);
 		}
 		st->run->phases[st->phase].start_ns = st->now_ns;
 		/* the tag lasts through the pause after the phase, as on Linux */
@@ -760,7 +814,7 @@ static int run_op(struct driver_state *st, const struct wl_op *op,
 			struct timing_stats end;
 
 			timing_set_pattern(st->tm, -1);
-			timing_snapshot(st->tm, &end);
+			snapshot_all(st, &end);
 			timing_stats_sub(&st->run->phases[st->phase].timing, &end, &st->phase_begin);
 			st->now_ns = timing_now_ns(st->tm);
 		}
@@ -780,14 +834,17 @@ static int run_op(struct driver_state *st, const struct wl_op *op,
  * A spec with threads (docs/workload-format.md, "Threads"): each thread's
  * stream (wl_gen_init_thread()) on core t mod cores. Phases run in groups
  * (wl_phase_group()), which every thread starts and ends together, as the
- * native executor's threads meet. Inside a group the threads take turns,
- * DRIVER_QUANTUM ops each in thread order, so a run is the same every time;
- * a core runs one thread at a time and switches (SWITCH_MM) when another of
- * its threads takes its turn, and goes idle (lazy) when none of them has
- * work left in the group. Bookkeeping (phase pages, backing, counters) is
- * core 0's.
+ * native executor's threads meet: timed, every core idles up to the latest
+ * one's clock at both ends. Inside a group the threads take turns: untimed,
+ * DRIVER_QUANTUM ops each in thread order; timed, the thread whose core's
+ * clock is earliest (the lowest thread on a tie) runs until that clock has
+ * moved DRIVER_QUANTUM_NS on, so a run is the same every time. A core runs
+ * one thread at a time and switches (SWITCH_MM) when another of its threads
+ * takes its turn, and goes idle (lazy) when none of them has work left in
+ * the group. Bookkeeping (phase pages, backing, counters) is core 0's.
  */
-#define DRIVER_QUANTUM 64
+#define DRIVER_QUANTUM		64
+#define DRIVER_QUANTUM_NS	1000
 
 struct thread_run {
 	struct wl_gen g;
@@ -797,6 +854,23 @@ struct thread_run {
 	bool done;		/* at the end of the group (or of its stream) */
 };
 
+/* Core c's thread is the current one; its accesses cost what its phase's pattern says. */
+static void use_core(struct driver_state *st, unsigned int c, long phase)
+{
+	const struct wl_spec *s = st->run->spec;
+
+	st->core = c;
+	st->tc = &st->tcs[c];
+	st->phase = phase;
+	st->ph = phase >= 0 ? &st->run->phases[phase] : NULL;
+	if (st->tms) {
+		const struct wl_phase *p = phase >= 0 ? &s->phases[phase] : NULL;
+
+		st->tm = &st->tms[c];
+		timing_set_pattern(st->tm, p && p->op == WL_PH_ACCESS ? (int)p->pattern : -1);
+	}
+}
+
 static int switch_core(struct driver_state *st, unsigned int core, bool run, uint32_t thread)
 {
 	struct mimicos_request rq = { .type = MIMICOS_REQ_SWITCH_MM, .addr = thread, .len = run };
@@ -804,6 +878,8 @@ static int switch_core(struct driver_state *st, unsigned int core, bool run, uin
 
 	st->core = core;
 	st->tc = &st->tcs[core];
+	if (st->tms)
+		st->tm = &st->tms[core];
 	return request(st, &rq, &rs);
 }
 
@@ -819,17 +895,27 @@ static const struct wl_op *thread_next(struct thread_run *t)
 	return &t->buf[t->i];
 }
 
+/* Whether thread 't' may take another op in this turn (its core current). */
+static bool turn_goes_on(const struct driver_state *st, unsigned int k, uint64_t until)
+{
+	if (st->tm)
+		return st->tm->core.now < until;
+	return k < DRIVER_QUANTUM;
+}
+
 /*
- * Thread 't' runs up to DRIVER_QUANTUM ops of group [a, b] on its core.
- * Phase markers of phases it does not run are passed over; the end of phase
- * b ends its group.
+ * Thread 't' runs its turn of group [a, b] on its core (markers_only: up
+ * to its first op). Phase markers of phases it does not run are passed
+ * over; the end of phase b ends its group.
  */
 static int thread_turn(struct driver_state *st, struct thread_run *tr, unsigned int t, size_t b,
 		       const struct driver_opts *o, bool markers_only)
 {
 	const struct wl_spec *s = st->run->spec;
+	uint64_t until = st->tm ? st->tm->core.now + (uint64_t)DRIVER_QUANTUM_NS *
+				  st->tm->cfg.core.freq_mhz / 1000 : 0;
 
-	for (unsigned int k = 0; k < DRIVER_QUANTUM && !tr->done; k++) {
+	for (unsigned int k = 0; !tr->done && (markers_only || turn_goes_on(st, k, until)); k++) {
 		const struct wl_op *op = thread_next(tr);
 
 		if (!op) {
@@ -846,8 +932,7 @@ static int thread_turn(struct driver_state *st, struct thread_run *tr, unsigned 
 			if (!wl_phase_runs(&s->phases[op->arg], t))
 				continue;
 			tr->phase = (long)op->arg;
-			st->phase = tr->phase;
-			st->ph = &st->run->phases[st->phase];
+			use_core(st, st->core, tr->phase);
 			if (tag_phase(st, tr->phase))
 				return -1;
 			continue;
@@ -855,8 +940,7 @@ static int thread_turn(struct driver_state *st, struct thread_run *tr, unsigned 
 		if (op->type == WL_OP_PHASE_END) {
 			if (tr->phase == (long)op->arg) {
 				tr->phase = -1;
-				st->phase = -1;
-				st->ph = NULL;
+				use_core(st, st->core, -1);
 			}
 			if (op->arg == b)
 				tr->done = true;
@@ -868,18 +952,42 @@ static int thread_turn(struct driver_state *st, struct thread_run *tr, unsigned 
 	return 0;
 }
 
+/* The next thread to take a turn: timed, the one whose core is earliest; -1: none left. */
+static int next_turn(const struct driver_state *st, const struct thread_run *tr, unsigned int from)
+{
+	unsigned int n = st->run->spec->threads;
+	int best = -1;
+
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int t = st->tm ? k : (from + k) % n;
+
+		if (tr[t].done)
+			continue;
+		if (!st->tm)
+			return (int)t;
+		if (best < 0 || st->tms[t % st->run->cores].core.now <
+				st->tms[best % st->run->cores].core.now)
+			best = (int)t;
+	}
+	return best;
+}
+
 /* The group [a, b]: threads in turns until each is at its end; then each phase's pages. */
 static int run_group(struct driver_state *st, struct thread_run *tr, size_t a, size_t b,
 		     const struct driver_opts *o)
 {
 	const struct wl_spec *s = st->run->spec;
-	unsigned int cores = st->run->cores;
+	unsigned int cores = st->run->cores, next = 0;
 	int32_t *on_core = calloc(cores, sizeof(*on_core));	/* thread it runs, -1 idle */
-	bool left = true;
-	int ret = 0;
+	struct timing_stats begin, end;
+	int ret = 0, t;
 
 	if (!on_core)
 		return wl_error_set(st->err, s->file, "", "out of memory");
+	if (st->tms) {
+		st->now_ns = meet_cores(st);
+		snapshot_all(st, &begin);
+	}
 	for (size_t i = a; i <= b; i++)
 		st->run->phases[i].start_ns = st->now_ns;
 	for (unsigned int c = 0; c < cores; c++)
@@ -890,54 +998,49 @@ static int run_group(struct driver_state *st, struct thread_run *tr, size_t a, s
 	 * waits at the group's end from the start, as a thread with nothing to
 	 * do in a phase (a khugepaged_wait's others) waits at the barrier
 	 */
-	for (unsigned int t = 0; !ret && t < s->threads; t++) {
-		tr[t].done = false;
-		st->core = t % cores;
-		ret = thread_turn(st, &tr[t], t, b, o, true);
-		if (!tr[t].done && on_core[t % cores] < 0)
-			on_core[t % cores] = (int32_t)t;
+	for (unsigned int u = 0; !ret && u < s->threads; u++) {
+		tr[u].done = false;
+		use_core(st, u % cores, tr[u].phase);
+		ret = thread_turn(st, &tr[u], u, b, o, true);
+		if (!tr[u].done && on_core[u % cores] < 0)
+			on_core[u % cores] = (int32_t)u;
 	}
 	for (unsigned int c = 0; !ret && c < cores; c++)
 		ret = switch_core(st, c, on_core[c] >= 0, on_core[c] >= 0 ? (uint32_t)on_core[c] : 0);
-	while (!ret && left) {
-		left = false;
-		for (unsigned int t = 0; !ret && t < s->threads; t++) {
-			unsigned int c = t % cores;
+	while (!ret && (t = next_turn(st, tr, next)) >= 0) {
+		unsigned int c = (unsigned int)t % cores;
 
-			if (tr[t].done)
-				continue;
-			if (on_core[c] != (int32_t)t) {
-				on_core[c] = (int32_t)t;
-				ret = switch_core(st, c, true, t);
-				/* the core's tag is the thread's phase */
-				if (!ret && tr[t].phase >= 0)
-					ret = tag_phase(st, tr[t].phase);
-			}
-			st->core = c;
-			st->tc = &st->tcs[c];
-			st->thr = &st->run->threads[t];
-			st->phase = tr[t].phase;
-			st->ph = st->phase >= 0 ? &st->run->phases[st->phase] : NULL;
-			if (!ret)
-				ret = thread_turn(st, &tr[t], t, b, o, false);
-			st->thr = NULL;
-			left |= !tr[t].done;
-			/* nothing more for its core in this group: idle */
-			if (!ret && tr[t].done) {
-				bool more = false;
+		next = (unsigned int)t + 1;
+		if (on_core[c] != t) {
+			on_core[c] = t;
+			ret = switch_core(st, c, true, (uint32_t)t);
+			/* the core's tag is the thread's phase */
+			if (!ret && tr[t].phase >= 0)
+				ret = tag_phase(st, tr[t].phase);
+		}
+		use_core(st, c, tr[t].phase);
+		st->thr = &st->run->threads[t];
+		if (!ret)
+			ret = thread_turn(st, &tr[t], (unsigned int)t, b, o, false);
+		st->thr = NULL;
+		/* nothing more for its core in this group: idle */
+		if (!ret && tr[t].done) {
+			bool more = false;
 
-				for (unsigned int u = c; u < s->threads; u += cores)
-					more |= !tr[u].done;
-				if (!more)
-					ret = switch_core(st, c, false, 0);
-			}
+			for (unsigned int u = c; u < s->threads; u += cores)
+				more |= !tr[u].done;
+			if (!more)
+				ret = switch_core(st, c, false, 0);
 		}
 	}
 	free(on_core);
-	st->core = 0;
-	st->tc = &st->tcs[0];
-	st->phase = -1;
-	st->ph = NULL;
+	use_core(st, 0, -1);
+	if (st->tms && !ret) {
+		st->now_ns = meet_cores(st);
+		snapshot_all(st, &end);
+		for (size_t i = a; i <= b; i++)
+			timing_stats_sub(&st->run->phases[i].timing, &end, &begin);
+	}
 	for (size_t i = a; !ret && i <= b; i++) {
 		ret = classify(st, st->run->phases[i].pages);
 		st->run->phases[i].runtime_ns = st->now_ns - st->run->phases[i].start_ns;
@@ -1011,25 +1114,35 @@ static int boot_timing(struct driver_state *st, const struct timing_config *cfg)
 	st->run->freq_mhz = cfg->core.freq_mhz;
 	if (request(st, &rq, &rs))
 		return -1;
-	st->tm = calloc(1, sizeof(*st->tm));
-	if (!st->tm)
+	st->tms = calloc(st->run->cores, sizeof(*st->tms));
+	if (!st->tms)
 		return wl_error_set(st->err, st->run->spec->file, "", "out of memory");
 	kstream_init(&st->ks);
-	ret = direct ? timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, local.read64,
-				   local.ctx, st->run->spec->seed)
-		 : timing_init(st->tm, cfg, rs.u.query.levels, rs.u.query.cr3, read_entry_remote, st,
-			       st->run->spec->seed);
-	if (ret) {
-		free(st->tm);
-		st->tm = NULL;
-		return wl_error_set(st->err, st->run->spec->file, "", "the timing model: %s",
-				    strerror(-ret));
-	}
-	if (direct) {
+	for (unsigned int c = 0; c < st->run->cores; c++) {
+		/* core 0 draws from the run's seed, as the one core always did */
+		uint64_t seed = c ? wl_rng_derive(st->run->spec->seed, TIMING_CORE_STREAM + c) :
+				    st->run->spec->seed;
+
+		ret = direct ? timing_init(&st->tms[c], cfg, rs.u.query.levels, rs.u.query.cr3,
+					   local.read64, local.ctx, seed)
+			 : timing_init(&st->tms[c], cfg, rs.u.query.levels, rs.u.query.cr3,
+				       read_entry_remote, st, seed);
+		if (ret) {
+			while (c--)
+				timing_release(&st->tms[c]);
+			free(st->tms);
+			st->tms = NULL;
+			return wl_error_set(st->err, st->run->spec->file, "", "the timing model: %s",
+					    strerror(-ret));
+		}
+		if (c)
+			memsys_share(&st->tms[c].ms, &st->tms[0].ms);
 		/* MimicOS's tables are in this process: the driver may look ahead */
-		timing_set_prefetch_entry(st->tm, local.prefetch);
-		st->lookahead = true;
+		if (direct)
+			timing_set_prefetch_entry(&st->tms[c], local.prefetch);
 	}
+	st->tm = &st->tms[0];
+	st->lookahead = direct;
 	set_wake(st, rs.next_wake_ns);
 	return 0;
 }
@@ -1166,9 +1279,6 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 	if (run->cores > CHANNEL_MAX_CORES)
 		return wl_error_set(err, s->file, "threads", "%u cores: at most %d", run->cores,
 				    CHANNEL_MAX_CORES);
-	if (s->threads > 1 && o->timing)
-		return wl_error_set(err, s->file, "threads", "%u: a timed run of threads is not "
-				    "simulated yet (\"timing\": \"none\" runs them)", s->threads);
 	run->mem_bytes = o->mem_bytes ? o->mem_bytes : driver_host_mem_bytes();
 	if (resolve_kernel(run, o, err))
 		return -1;
@@ -1244,10 +1354,11 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 	if (!ret)
 		ret = collect_stats(st);
 	if (st->tm) {
-		st->now_ns = timing_now_ns(st->tm);
-		timing_snapshot(st->tm, &run->timing);
-		timing_release(st->tm);
-		free(st->tm);
+		st->now_ns = meet_cores(st);
+		snapshot_all(st, &run->timing);
+		for (unsigned int c = run->cores; c-- > 0;)
+			timing_release(&st->tms[c]);
+		free(st->tms);
 		kstream_release(&st->ks);
 	}
 	run->runtime_ns = st->now_ns;

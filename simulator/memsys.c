@@ -44,6 +44,8 @@ int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_
 		memsys_release(ms);
 		return err;
 	}
+	ms->llc = &ms->level[MEMSYS_LLC];
+	ms->mem = &ms->dram;
 	ms->last_key = MEMSYS_NO_LINE;
 	ms->fill_is_hit = l1d->repl == SA_REPL_LRU || l1d->repl == SA_REPL_RANDOM;
 	return 0;
@@ -51,10 +53,29 @@ int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_
 
 void memsys_release(struct memsys *ms)
 {
-	for (int i = 0; i < MEMSYS_LEVELS; i++)
+	for (int i = 0; i < MEMSYS_LLC; i++)
 		sa_release(&ms->level[i]);
-	dram_release(&ms->dram);
+	if (ms->llc == &ms->level[MEMSYS_LLC] || !ms->llc) {
+		sa_release(&ms->level[MEMSYS_LLC]);
+		dram_release(&ms->dram);
+	}
 	memset(ms, 0, sizeof(*ms));
+}
+
+void memsys_share(struct memsys *ms, struct memsys *owner)
+{
+	if (ms->llc == &ms->level[MEMSYS_LLC]) {
+		sa_release(&ms->level[MEMSYS_LLC]);
+		dram_release(&ms->dram);
+	}
+	ms->llc = owner->llc;
+	ms->mem = owner->mem;
+}
+
+/* Level l of this core's hierarchy: its own L1D and L2, the LLC it uses. */
+static inline struct sa_cache *lvl(struct memsys *ms, int l)
+{
+	return l == MEMSYS_LLC ? ms->llc : &ms->level[l];
 }
 
 /* A dirty line leaving level l goes to level l + 1, or to DRAM. */
@@ -63,11 +84,11 @@ static void writeback(struct memsys *ms, int l, uint64_t key)
 	uint64_t victim;
 
 	for (l++; l < MEMSYS_LEVELS; l++) {
-		if (!(sa_write_back(&ms->level[l], key, 0, &victim) & SA_VICTIM_DIRTY))
+		if (!(sa_write_back(lvl(ms, l), key, 0, &victim) & SA_VICTIM_DIRTY))
 			return;
 		key = victim;		/* the level's own dirty victim goes on down */
 	}
-	dram_access(&ms->dram, key << SA_LINE_SHIFT, true);
+	dram_access(ms->mem, key << SA_LINE_SHIFT, true);
 	ms->stats.writebacks++;
 }
 
@@ -83,10 +104,10 @@ static void prefetch_line(struct memsys *ms, uint64_t key, uint64_t *brought,
 	if (sa_probe(&ms->level[MEMSYS_L2], key, 0, NULL))
 		return;
 	(*brought)++;
-	if (!sa_probe(&ms->level[MEMSYS_LLC], key, 0, NULL)) {
-		dram_access(&ms->dram, key << SA_LINE_SHIFT, false);
+	if (!sa_probe(ms->llc, key, 0, NULL)) {
+		dram_access(ms->mem, key << SA_LINE_SHIFT, false);
 		(*from_dram)++;
-		if (sa_fill(&ms->level[MEMSYS_LLC], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
+		if (sa_fill(ms->llc, key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
 			writeback(ms, MEMSYS_LLC, victim);
 	}
 	if (sa_fill(&ms->level[MEMSYS_L2], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
@@ -147,19 +168,21 @@ uint32_t __memsys_access(struct memsys *ms, uint64_t paddr, bool write, enum mem
 	}
 	ms->stats.misses[MEMSYS_L1D][cls]++;
 	sa_prefetch(&ms->level[MEMSYS_L2], key);
-	sa_prefetch(&ms->level[MEMSYS_LLC], key);
+	sa_prefetch(ms->llc, key);
 	for (l = MEMSYS_L2; l < MEMSYS_LEVELS; l++) {
-		lat += ms->level[l].cfg.latency;
-		if (sa_lookup(&ms->level[l], key, 0, NULL)) {
+		struct sa_cache *c = lvl(ms, l);
+
+		lat += c->cfg.latency;
+		if (sa_lookup(c, key, 0, NULL)) {
 			ms->stats.hits[l][cls]++;
 			break;
 		}
 		ms->stats.misses[l][cls]++;
 	}
 	if (l == MEMSYS_LEVELS) {
-		lat += dram_access(&ms->dram, paddr, false);
+		lat += dram_access(ms->mem, paddr, false);
 		ms->stats.dram[cls]++;
-		if (sa_fill(&ms->level[MEMSYS_LLC], key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
+		if (sa_fill(ms->llc, key, 0, 0, false, &victim) & SA_VICTIM_DIRTY)
 			writeback(ms, MEMSYS_LLC, victim);
 	}
 	if (l >= MEMSYS_LLC &&

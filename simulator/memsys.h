@@ -90,6 +90,13 @@ struct memsys_stream {
 struct memsys {
 	struct sa_cache level[MEMSYS_LEVELS];
 	struct dram dram;
+	/*
+	 * The LLC and DRAM in use: level[MEMSYS_LLC] and dram, or another
+	 * core's (memsys_share()): several cores' private L1D and L2 over one
+	 * LLC and one DRAM. No coherence between the private levels.
+	 */
+	struct sa_cache *llc;
+	struct dram *mem;
 	struct memsys_stats stats;
 	/*
 	 * The last-line fast path: last_key is a line in L1D whose next access
@@ -121,12 +128,18 @@ int memsys_init(struct memsys *ms, const struct sa_config *l1d, const struct sa_
 		const struct sa_config *llc, const struct dram_config *dram,
 		const struct prefetch_config *pf, struct wl_rng *rng);
 void memsys_release(struct memsys *ms);
+/*
+ * From now on ms uses owner's LLC and DRAM (its own are released), as
+ * cores of one chip share them; owner must outlive it.
+ */
+void memsys_share(struct memsys *ms, struct memsys *owner);
 
 /* Start loading the sets an access to paddr will visit (a host-speed hint only). */
 static inline void memsys_prefetch(const struct memsys *ms, uint64_t paddr)
 {
-	for (int l = 0; l < MEMSYS_LEVELS; l++)
+	for (int l = 0; l < MEMSYS_LLC; l++)
 		sa_prefetch(&ms->level[l], sa_line_key(paddr));
+	sa_prefetch(ms->llc, sa_line_key(paddr));
 }
 
 /* memsys_access() past the last-line fast path. */

@@ -124,6 +124,8 @@ struct cJSON *timing_stats_to_json(const struct timing_stats *st, uint32_t freq_
 	cJSON_AddNumberToObject(obj, "kernel_insns", (double)st->kernel_insns);
 	cJSON_AddNumberToObject(obj, "rewalks", (double)st->rewalks);
 	cJSON_AddNumberToObject(obj, "shootdowns", (double)st->shootdowns);
+	cJSON_AddNumberToObject(obj, "ipi_wait_cycles", (double)st->ipi_wait_cycles);
+	cJSON_AddNumberToObject(obj, "ipi_handle_cycles", (double)st->ipi_handle_cycles);
 	cJSON_AddItemToObject(obj, "core", core_stats_to_json(&st->core));
 	cJSON_AddItemToObject(obj, "mmu", mmu_stats_to_json(&st->mmu));
 	cJSON_AddItemToObject(obj, "caches", memsys_stats_to_json(&st->mem, st->cache));

@@ -258,6 +258,22 @@ void timing_shootdowns(struct timing *t, const struct mimicos_response *rs)
 	}
 }
 
+void timing_ipi_wait(struct timing *t, uint32_t waits)
+{
+	uint64_t c = (uint64_t)waits * t->cfg.core.ipi_wait_cycles;
+
+	core_serialize(&t->core, c);
+	t->stats.ipi_wait_cycles += c;
+}
+
+void timing_ipi_handle(struct timing *t, uint32_t calls)
+{
+	uint64_t c = (uint64_t)calls * t->cfg.core.ipi_handle_cycles;
+
+	core_serialize(&t->core, c);
+	t->stats.ipi_handle_cycles += c;
+}
+
 void timing_set_pattern(struct timing *t, int pattern)
 {
 	uint32_t extra = 0;
@@ -286,9 +302,10 @@ void timing_snapshot(struct timing *t, struct timing_stats *out)
 	out->cycles = core_drain(&t->core);
 	out->core = t->core.stats;
 	out->mem = t->ms.stats;
-	out->dram = t->ms.dram.stats;
-	for (int l = 0; l < MEMSYS_LEVELS; l++)
+	out->dram = t->ms.mem->stats;
+	for (int l = 0; l < MEMSYS_LLC; l++)
 		out->cache[l] = t->ms.level[l].stats;
+	out->cache[MEMSYS_LLC] = t->ms.llc->stats;
 	out->mmu = t->mmu.stats;
 }
 

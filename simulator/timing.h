@@ -125,6 +125,8 @@ struct timing_stats {
 	uint64_t kernel_insns;			/* INSNS of both */
 	uint64_t rewalks;			/* permission faults a re-walk cleared */
 	uint64_t shootdowns;			/* ranges invalidated */
+	uint64_t ipi_wait_cycles;		/* threads: waiting for a flush's cross-calls */
+	uint64_t ipi_handle_cycles;		/* threads: running others' cross-calls */
 	struct core_stats core;
 	struct memsys_stats mem;
 	struct dram_stats dram;
@@ -137,6 +139,8 @@ struct timing_stats {
  * faults; far from the generator's phase streams (0, 1, ...).
  */
 #define TIMING_COLD_STREAM	0x636f6c64746f7563ULL	/* "coldtouc" */
+/* Core c > 0 of a run with threads draws from wl_rng_derive(seed, TIMING_CORE_STREAM + c). */
+#define TIMING_CORE_STREAM	0x636f72655f726e67ULL	/* "core_rng" */
 
 struct timing {
 	struct timing_config cfg;
@@ -228,6 +232,14 @@ void timing_set_pattern(struct timing *t, int pattern);
 
 /* Apply a response's shootdowns: the TLB ranges MimicOS flushed (or all). */
 void timing_shootdowns(struct timing *t, const struct mimicos_response *rs);
+
+/*
+ * TLB-flush cross-calls (a run with threads, mimicos/tlb.h): 'waits' flushes
+ * of this core waited for theirs (core.ipi_wait_cycles each), or this core
+ * ran 'calls' of another's (core.ipi_handle_cycles each); both serialise.
+ */
+void timing_ipi_wait(struct timing *t, uint32_t waits);
+void timing_ipi_handle(struct timing *t, uint32_t calls);
 
 /* Let 'ns' of simulated time pass with the core idle (a sleep). */
 void timing_idle(struct timing *t, uint64_t ns);

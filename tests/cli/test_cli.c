@@ -483,14 +483,17 @@ Test(cli, linux_and_run_check_the_spec_before_the_host)
  * too, tests/linux-probes), and refused by every command that would simulate
  * it, in one line naming the file and "threads", before anything runs.
  */
-Test(cli, a_spec_with_threads_is_checked_and_refused_by_what_runs_it)
+static cJSON *load_json(const char *path);
+
+Test(cli, a_spec_with_threads_is_checked_and_refused_by_what_runs_one_thread)
 {
-	static const char *const runners[] = { "sim", "run", "record" };
+	static const char *const runners[] = { "record" };
 	const char *mt = spec_file(1, "{\"name\": \"mt\", \"version\": 2, \"threads\": 2,"
 				   " \"regions\": [{\"name\": \"a\", \"size\": \"8KiB\"}],"
 				   " \"phases\": [{\"op\": \"touch\", \"region\": \"a\"}]}");
 	struct result r;
 
+	cr_assert_eq(system("rm -rf /tmp/vcli-never-mt /tmp/vcli-mt"), 0);
 	RUN(&r, "check", mt);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	RUN(&r, "gen", "--thread", "1", mt);
@@ -502,6 +505,21 @@ Test(cli, a_spec_with_threads_is_checked_and_refused_by_what_runs_it)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_not_null(strstr(r.out, "\"thread_cpus\""), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "\"accesses\": 2"), "%s", r.out);
+	/* the simulator runs it, timed and not: a core per thread, a page each */
+	for (int functional = 0; functional < 2; functional++) {
+		cJSON *j;
+
+		RUN(&r, "sim", mt, "-o", "/tmp/vcli-mt", "--no-calibration",
+		    functional ? "--functional" : NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		j = load_json("/tmp/vcli-mt/sim.json");
+		cr_assert_not_null(j);
+		cr_assert_eq(cJSON_GetObjectItem(j, "cores")->valuedouble, 2);
+		cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "threads")), 2);
+		cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "threads"),
+						 1), "faults")->valuedouble, 1);
+		cJSON_Delete(j);
+	}
 	for (size_t i = 0; i < sizeof(runners) / sizeof(runners[0]); i++) {
 		RUN(&r, runners[i], mt, "-o", "/tmp/vcli-never-mt");
 		cr_assert_eq(r.status, 2, "%s: %s", runners[i], r.err);

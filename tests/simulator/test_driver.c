@@ -1231,3 +1231,48 @@ ParameterizedTest(struct ds_name *d, driver, threads_run_the_same_in_both_modes)
 {
 	expect_modes_agree(d->name, false);
 }
+
+/* Several cores, timed: the same sim.json and event log in process and out of it. */
+ParameterizedTestParameters(driver, timed_threads_run_the_same_in_both_modes)
+{
+	return cr_make_param_array(struct ds_name, thread_datasets,
+				   sizeof(thread_datasets) / sizeof(thread_datasets[0]));
+}
+
+ParameterizedTest(struct ds_name *d, driver, timed_threads_run_the_same_in_both_modes,
+		  .timeout = 120)
+{
+	expect_modes_agree(d->name, true);
+}
+
+/*
+ * Timed on the reference hardware: the munmap's flush made one cross-call,
+ * so core 0 waits ipi_wait_cycles (5000) once and core 1 runs it for
+ * ipi_handle_cycles (2500) once; the flushes are those of the untimed run
+ * (the threads start the group together and thread 0's clock is not later
+ * than thread 1's, so its munmap comes while thread 1 runs). Each core has
+ * its own clock: the concurrent group lasts as long as its longer thread.
+ */
+Test(driver, timed_threads_pay_for_the_cross_call_on_both_ends)
+{
+	char dir[] = "/tmp/vthrt-XXXXXX", log[64];
+	struct thread_log t;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
+	run_into(&run, &spec, "threads/threads-munmap-alongside", CHANNEL_IN_PROCESS, true, log);
+	loaded = true;
+	read_thread_log(log, &t);
+	unlink(log);
+	rmdir(dir);
+	cr_assert(run.timed);
+	cr_assert_eq(run.cores, 2);
+	cr_assert_eq(run.timing.ipi_wait_cycles, 5000);
+	cr_assert_eq(run.timing.ipi_handle_cycles, 2500);
+	cr_assert_eq(run.phases[2].timing.ipi_wait_cycles, 5000, "in the munmap's group");
+	cr_assert_eq(t.local[0] + t.send[0] + t.remote[1], 3);
+	cr_assert_eq(t.ipi_sent + t.ipi_run, 2);
+	cr_assert_eq(run.threads[1].faults, 2048 + 4096);
+	cr_assert_eq(run.phases[1].runtime_ns, run.phases[2].runtime_ns, "one group, one time");
+	cr_assert_gt(run.phases[1].runtime_ns, 0);
+}

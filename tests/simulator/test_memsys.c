@@ -267,3 +267,33 @@ Test(memsys, adjacent_prefetch_brings_the_other_line_of_the_pair)
 	cr_assert_eq(ms.stats.adjacent, 2, "an L2 hit brings nothing");
 	cr_assert_eq(ms.stats.dram[MEMSYS_DATA] + ms.stats.dram[MEMSYS_TRANSLATION], 2);
 }
+
+/*
+ * Two cores of one chip: the second's L1D and L2 are its own, its LLC and
+ * DRAM the first's. A line the first brought in is an LLC hit for the
+ * second (4 + 12 + 30), a miss in its private levels; the row it opened is
+ * open for the second's next line (4 + 12 + 30 + 100).
+ */
+Test(memsys, a_second_core_shares_the_llc_and_dram_not_the_private_levels)
+{
+	struct sa_config l1 = { .sets = 1, .ways = 2, .latency = 4, .repl = SA_REPL_LRU };
+	struct sa_config l2 = { .sets = 1, .ways = 4, .latency = 12, .repl = SA_REPL_LRU };
+	struct sa_config llc = { .sets = 1, .ways = 8, .latency = 30, .repl = SA_REPL_LRU };
+	struct dram_config d = { .channels = 1, .ranks = 1, .banks = 1, .row_bytes = 8192,
+				 .t_row_hit = 100, .t_row_miss = 300, .t_row_empty = 200 };
+	struct memsys second;
+
+	cr_assert_eq(memsys_init(&second, &l1, &l2, &llc, &d, NULL, NULL), 0);
+	memsys_share(&second, &ms);
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 246);
+	cr_assert_eq(memsys_access(&second, L(0), false, MEMSYS_DATA), 46);
+	cr_assert_eq(second.stats.misses[MEMSYS_L2][MEMSYS_DATA], 1);
+	cr_assert_eq(second.stats.hits[MEMSYS_LLC][MEMSYS_DATA], 1);
+	cr_assert_eq(memsys_access(&second, L(1), false, MEMSYS_DATA), 146);
+	cr_assert_eq(ms.dram.stats.reads, 2, "one DRAM, both cores' misses");
+	cr_assert_eq(ms.level[MEMSYS_LLC].stats.hits, 1, "one LLC, the second core's hit");
+	/* the first core's private levels never saw the second's line */
+	cr_assert_eq(memsys_access(&ms, L(1), false, MEMSYS_DATA), 46);
+	memsys_release(&second);
+	cr_assert_eq(memsys_access(&ms, L(0), false, MEMSYS_DATA), 4, "the first is whole");
+}
