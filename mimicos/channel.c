@@ -700,6 +700,8 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 		if (rq->access > MIMICOS_ACCESS_EXEC)
 			return -EINVAL;
 		flags = FAULT_FLAG_USER;
+		if (rq->flags & MIMICOS_FAULT_RACED)
+			flags |= FAULT_FLAG_RACED;
 		if (rq->access == MIMICOS_ACCESS_WRITE)
 			flags |= FAULT_FLAG_WRITE;
 		else if (rq->access == MIMICOS_ACCESS_EXEC)

@@ -244,7 +244,7 @@ struct kstream_cost {
 /* The functional channel: requests and responses.                        */
 
 enum mimicos_req_type {
-	MIMICOS_REQ_FAULT,	/* addr, access: do_user_addr_fault() */
+	MIMICOS_REQ_FAULT,	/* addr, access, flags (MIMICOS_FAULT_*): do_user_addr_fault() */
 	MIMICOS_REQ_MMAP,	/* addr (hint or fixed), len, prot, flags: do_mmap() */
 	MIMICOS_REQ_MUNMAP,	/* addr, len: do_munmap() */
 	MIMICOS_REQ_MPROTECT,	/* addr, len, prot: do_mprotect() */
@@ -263,6 +263,13 @@ enum mimicos_req_type {
 	MIMICOS_REQ_SWITCH_MM,	/* len 1: the core runs thread 'addr' of mm; 0: it goes idle */
 	MIMICOS_REQ_NR
 };
+
+/*
+ * FAULT's flags: the fault began before the huge PMD now at addr was
+ * installed by another core's fault, and lost the race to fill it
+ * (memory.h: FAULT_FLAG_RACED).
+ */
+#define MIMICOS_FAULT_RACED	1u
 
 enum mimicos_access {
 	MIMICOS_ACCESS_READ,

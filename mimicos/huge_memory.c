@@ -388,6 +388,26 @@ static void set_huge_zero_folio(struct vm_fault *vmf, pgtable_t pgtable)
 }
 
 /* do_huge_pmd_anonymous_page() */
+vm_fault_t do_huge_pmd_lost_race(struct vm_fault *vmf)
+{
+	struct mm_pgtable *pt = &vmf->mem->pgtable;
+	struct folio *f;
+	long pgtable;
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE) && transparent_hugepage_use_zero_page(&vmf->os->thp))
+		return 0;	/* a read maps the huge zero folio: nothing of its own to give back */
+	f = vma_alloc_anon_folio_pmd(vmf);
+	if (!f)
+		return 0;	/* it fell back, then found the PMD: spurious */
+	vmf->res->page_size = HPAGE_PMD_SIZE;
+	pgtable = pte_alloc_one(pt);
+	/* under the PMD lock the PMD is not none: unlock_release */
+	if (pgtable >= 0)
+		pte_free(pt, (pgtable_t)pgtable);
+	folio_put_refs(vmf->os, f, 1);
+	return 0;
+}
+
 vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;

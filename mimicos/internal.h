@@ -121,6 +121,14 @@ void vmf_set_result(struct vm_fault *vmf, uint64_t size, unsigned long start,
 /* --- PMD level (huge_memory.c) ----------------------------------------- */
 
 /* do_huge_pmd_anonymous_page(): a fault on a none PMD; FALLBACK to the PTE level. */
+/*
+ * A fault that found the PMD empty while another CPU's fault filled it
+ * (FAULT_FLAG_RACED): __do_huge_pmd_anonymous_page() up to the PMD lock
+ * (the order-9 folio allocated and cleared, the PTE table for the deposit),
+ * then, the PMD not none, both given back. 0; res->order 9 when it
+ * allocated. A read with the huge zero page in use allocates nothing.
+ */
+vm_fault_t do_huge_pmd_lost_race(struct vm_fault *vmf);
 vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
 /* do_huge_pmd_wp_page(): a write to a read-only huge PMD. */
 vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);

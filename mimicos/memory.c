@@ -597,6 +597,10 @@ static vm_fault_t __handle_mm_fault(struct vm_fault *vmf)
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
 	} else if (pmd_trans_huge(vmf->orig_pmd)) {
+		if ((vmf->flags & FAULT_FLAG_RACED) &&
+		    thp_vma_allowable_order(&vmf->os->thp, vma, vma->vm_flags, vmf->mem->flags,
+					    TVA_PAGEFAULT, PMD_ORDER))
+			return do_huge_pmd_lost_race(vmf);
 		if ((vmf->flags & FAULT_FLAG_WRITE) && !pmd_write(vmf->orig_pmd)) {
 			ret = do_huge_pmd_wp_page(vmf);		/* wp_huge_pmd() */
 			if (!(ret & VM_FAULT_FALLBACK))
@@ -629,7 +633,9 @@ static void fault_event_open(struct mm_mem *mem, unsigned long address, unsigned
 	ev->type = VT_FAULT;
 	ev->fault.addr = address;
 	/* x86 error_code: P (a present entry refused the access), W, U, I */
-	ev->fault.error_code = (pgtable_walk(&mem->pgtable, address, &w) ? X86_PF_PROT : 0u) |
+	/* a raced fault's walk found the entry empty, before the other CPU filled it */
+	ev->fault.error_code = (!(flags & FAULT_FLAG_RACED) &&
+				pgtable_walk(&mem->pgtable, address, &w) ? X86_PF_PROT : 0u) |
 			       (flags & FAULT_FLAG_WRITE ? X86_PF_WRITE : 0u) |
 			       (flags & FAULT_FLAG_USER ? X86_PF_USER : 0u) |
 			       (flags & FAULT_FLAG_INSTRUCTION ? X86_PF_INSTR : 0u);

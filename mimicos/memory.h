@@ -101,6 +101,13 @@
 #define FAULT_FLAG_WRITE	(1u << 0)
 #define FAULT_FLAG_USER		(1u << 6)
 #define FAULT_FLAG_INSTRUCTION	(1u << 8)
+/*
+ * MimicOS's own, not Linux's: the fault began before the huge PMD now at
+ * its address was installed by another CPU's fault, so it runs as one that
+ * found the PMD empty and lost the race to fill it (huge_memory.h:
+ * do_huge_pmd_lost_race()). Without a huge PMD there, an ordinary fault.
+ */
+#define FAULT_FLAG_RACED	(1u << 30)
 
 /* vm_fault_t bits (include/linux/mm_types.h enum vm_fault_reason). */
 typedef unsigned int vm_fault_t;

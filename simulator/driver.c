@@ -20,6 +20,7 @@
 #include "workload/side.h"
 
 #define DRIVER_BATCH 1024
+#define DRIVER_INSTALLS 64
 #define ZONE_ALIGN (4ULL << 20)
 #define ZONE_MAX (1ULL << 40)
 
@@ -43,6 +44,18 @@ struct driver_state {
 	struct tcache *tcs;		/* run->cores of them */
 	struct tcache *tc;		/* &tcs[core] */
 	struct driver_thread *thr;	/* the thread running now (a spec with threads) */
+	/*
+	 * Timed, several cores: the THP faults whose install another core's
+	 * clock has not reached yet (race_lost()), oldest first.
+	 */
+	struct driver_install {
+		uint64_t start;		/* the 2 MiB block */
+		uint64_t cycles;	/* the installing core's clock when it was done */
+		uint64_t raced;		/* cores that raced it already (bit per core < 64) */
+		unsigned int core;
+	} installs[DRIVER_INSTALLS];
+	unsigned int nr_installs;
+	uint64_t busy_cores;		/* several cores: those running a thread (bit per core < 64) */
 	/* timed runs: a timing model per core (sharing the LLC and DRAM), tm the current core's */
 	struct timing *tms;
 	struct timing *tm;
@@ -371,6 +384,15 @@ static __attribute__((noinline)) int catch_up_due(struct driver_state *st)
 	struct mimicos_response rs;
 
 	rq.now_ns = timing_clock_ns(st->tm);
+	/*
+	 * Several cores: the time every core running a thread has reached
+	 * (cores waiting at the group's end are past any time), so that
+	 * khugepaged runs no later than any of them and their records keep
+	 * their own times
+	 */
+	for (unsigned int c = 0; c < st->run->cores && c < 64; c++)
+		if ((st->busy_cores >> c & 1) && timing_clock_ns(&st->tms[c]) < rq.now_ns)
+			rq.now_ns = timing_clock_ns(&st->tms[c]);
 	if (rq.now_ns <= st->now_ns)
 		return 0;
 	st->now_ns = rq.now_ns;
@@ -410,23 +432,19 @@ static void snapshot_all(struct driver_state *st, struct timing_stats *out)
 	}
 }
 
-/* The latest core's time; every core idles up to it (the threads meet). */
+/* The latest core's time; every core idles up to its clock (the threads meet). */
 static uint64_t meet_cores(struct driver_state *st)
 {
 	uint64_t t = 0;
 
 	for (unsigned int c = 0; c < st->run->cores; c++) {
-		uint64_t n = timing_now_ns(&st->tms[c]);
+		uint64_t n = timing_idle_until(&st->tms[c], 0);
 
 		t = n > t ? n : t;
 	}
-	for (unsigned int c = 0; c < st->run->cores; c++) {
-		uint64_t n = timing_now_ns(&st->tms[c]);
-
-		if (n < t)
-			timing_idle(&st->tms[c], t - n);
-	}
-	return t;
+	for (unsigned int c = 0; c < st->run->cores; c++)
+		timing_idle_until(&st->tms[c], t);
+	return core_ns(&st->tms[0].core, t);
 }
 
 /* ---- setup and range ops ---------------------------------------------------- */
@@ -555,6 +573,68 @@ static int count_fault(struct driver_state *st, const struct wl_op *op,
 }
 
 /*
+ * Timed, several cores: a THP fault done on this core at its clock now,
+ * which other cores' accesses made before that time race (race_lost()).
+ * Installs every core's clock has passed are dropped first.
+ */
+static void note_install(struct driver_state *st, uint64_t addr)
+{
+	uint64_t oldest = UINT64_MAX;
+	unsigned int n = 0;
+
+	for (unsigned int c = 0; c < st->run->cores; c++)
+		if (st->tms[c].core.now < oldest)
+			oldest = st->tms[c].core.now;
+	for (unsigned int i = 0; i < st->nr_installs; i++)
+		if (st->installs[i].cycles > oldest)
+			st->installs[n++] = st->installs[i];
+	if (n == DRIVER_INSTALLS)
+		memmove(st->installs, st->installs + 1, --n * sizeof(st->installs[0]));
+	st->installs[n++] = (struct driver_install){ .start = addr & ~(PMD_SIZE - 1),
+						     .cycles = st->tm->core.now, .core = st->core };
+	st->nr_installs = n;
+}
+
+/*
+ * Whether this core's access at addr, now, comes before another core's
+ * THP fault installed the block's PMD: then its own fault found the PMD
+ * empty and lost the race (once per core and install).
+ */
+static bool race_lost(struct driver_state *st, uint64_t addr)
+{
+	uint64_t block = addr & ~(PMD_SIZE - 1);
+
+	for (unsigned int i = 0; i < st->nr_installs; i++) {
+		struct driver_install *in = &st->installs[i];
+
+		if (in->start != block || in->core == st->core || st->core >= 64 ||
+		    st->tm->core.now >= in->cycles || (in->raced >> st->core & 1))
+			continue;
+		in->raced |= 1ULL << st->core;
+		return true;
+	}
+	return false;
+}
+
+/* The fault of an access that lost the race to another core's THP fault. */
+static __attribute__((noinline)) int fault_raced(struct driver_state *st, const struct wl_op *op)
+{
+	struct driver_region *r = &st->run->regions[op->region];
+	bool write = op->flags & WL_ACC_WRITE;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT, .addr = r->start + op->off,
+				      .flags = MIMICOS_FAULT_RACED,
+				      .access = write ? MIMICOS_ACCESS_WRITE : MIMICOS_ACCESS_READ };
+	struct mimicos_response rs;
+
+	if (request(st, &rq, &rs) || count_fault(st, op, r, st->ph, write, &rs))
+		return -1;
+	side_latencies_push(&r->latency, st->fault_ns);
+	if (st->ph)
+		side_latencies_push(&st->ph->latency, st->fault_ns);
+	return 0;
+}
+
+/*
  * A timed access's translation faulted: MimicOS handles the fault and the
  * translation is retried, at most twice. 0 with *pa and *tcycles of the
  * translation that succeeded, or -1.
@@ -581,6 +661,9 @@ static __attribute__((noinline)) int fault_timed_access(struct driver_state *st,
 		side_latencies_push(&r->latency, st->fault_ns);
 		if (ph)
 			side_latencies_push(&ph->latency, st->fault_ns);
+		if (st->run->cores > 1 && rs.page_size == PMD_SIZE && rs.order == HPAGE_PMD_ORDER &&
+		    !rs.zero_page)
+			note_install(st, addr);
 	} while (timing_translate(st->tm, addr, write, pa, tcycles));
 	return 0;
 }
@@ -602,9 +685,13 @@ static inline int access_timed(struct driver_state *st, const struct wl_op *op)
 	if (st->thr)
 		st->thr->accesses++;
 	/* the fault path finds again what it needs: nothing more lives across the call */
-	if (__builtin_expect(timing_translate(st->tm, addr, write, &pa, &tcycles), 0) &&
-	    fault_timed_access(st, op, &pa, &tcycles))
+	if (__builtin_expect(timing_translate(st->tm, addr, write, &pa, &tcycles), 0)) {
+		if (fault_timed_access(st, op, &pa, &tcycles))
+			return -1;
+	} else if (__builtin_expect(st->nr_installs != 0, 0) && race_lost(st, addr) &&
+		   fault_raced(st, op)) {
 		return -1;
+	}
 	timing_access(st->tm, pa, write, tcycles, op->flags & WL_ACC_DEP);
 	return catch_up(st);
 }
@@ -880,6 +967,8 @@ static int switch_core(struct driver_state *st, unsigned int core, bool run, uin
 	st->tc = &st->tcs[core];
 	if (st->tms)
 		st->tm = &st->tms[core];
+	if (core < 64)
+		st->busy_cores = (st->busy_cores & ~(1ULL << core)) | (uint64_t)run << core;
 	return request(st, &rq, &rs);
 }
 

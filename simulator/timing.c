@@ -291,6 +291,18 @@ void timing_idle(struct timing *t, uint64_t ns)
 	t->core.horizon = t->core.now;
 }
 
+uint64_t timing_idle_until(struct timing *t, uint64_t cycles)
+{
+	uint64_t now = core_drain(&t->core);
+
+	if (cycles > now) {
+		t->core.now = cycles;
+		core_drain(&t->core);
+		t->core.horizon = t->core.now;
+	}
+	return t->core.now;
+}
+
 uint64_t timing_now_ns(struct timing *t)
 {
 	return core_ns(&t->core, core_drain(&t->core));

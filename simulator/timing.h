@@ -244,6 +244,12 @@ void timing_ipi_handle(struct timing *t, uint32_t calls);
 /* Let 'ns' of simulated time pass with the core idle (a sleep). */
 void timing_idle(struct timing *t, uint64_t ns);
 
+/*
+ * The core idles until its clock reads 'cycles' (nothing when it is past
+ * it already, after draining): threads meeting. Returns the clock.
+ */
+uint64_t timing_idle_until(struct timing *t, uint64_t cycles);
+
 /* The simulated time now (everything issued has completed), in ns. */
 uint64_t timing_now_ns(struct timing *t);
 

@@ -244,6 +244,42 @@ Test(memory, thp_fault_madvised_block, .init = setup, .fini = shutdown)
 	cr_assert_eq(os.folios.nr, 1);
 }
 
+/*
+ * Another CPU's write fault on the same block, begun before the THP above
+ * was installed (FAULT_FLAG_RACED): it allocated and cleared its own THP and
+ * a PTE table, found the PMD set under the lock and gave both back. A
+ * fault (pgfault), no THP_FAULT_ALLOC, nothing mapped or left allocated.
+ */
+Test(memory, a_thp_fault_that_lost_the_race_gives_its_folio_back, .init = setup,
+     .fini = shutdown)
+{
+	unsigned long a = map_rw(2 * MiB), free_pages;
+	uint64_t pgfault, tables;
+	struct fault_result r;
+
+	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_HUGEPAGE), 0);
+	cr_assert_eq(fault(a, W, &r), 0);
+	cr_assert_eq(r.order, 9);
+	free_pages = os.zone.nr_free_pages;
+	pgfault = ev(PGFAULT);
+	tables = mem.pgtable.stats.pgtable_alloc;
+	cr_assert_eq(fault(a + 0x3000, W | FAULT_FLAG_RACED, &r), 0);
+	cr_assert_eq(r.order, 9, "it allocated a THP of its own");
+	cr_assert_eq(r.page_size, PMD_SIZE);
+	cr_assert_eq(r.start, r.end, "nothing changed");
+	cr_assert_eq(os.zone.stats.pgalloc_order[9], 2);
+	cr_assert_eq(mem.pgtable.stats.pgtable_alloc - tables, 1, "its PTE table");
+	cr_assert_eq(os.zone.nr_free_pages, free_pages, "both given back");
+	cr_assert_eq(os.folios.nr, 1);
+	cr_assert_eq(ev(PGFAULT), pgfault + 1);
+	cr_assert_eq(ev(THP_FAULT_ALLOC), 1);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
+	/* without a huge PMD there, the flag changes nothing: an ordinary fault */
+	cr_assert_eq(do_madvise(&mm, a, 2 * MiB, MADV_DONTNEED), 0);
+	cr_assert_eq(fault(a, W | FAULT_FLAG_RACED, &r), 0);
+	mm_expect_classes(&mm, a, 2 * MiB, 0, 0, 0, 512);
+}
+
 Test(memory, thp_fault_always_unmadvised, .init = setup_always, .fini = shutdown)
 {
 	unsigned long a = map_rw(2 * MiB);

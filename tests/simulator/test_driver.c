@@ -1276,3 +1276,48 @@ Test(driver, timed_threads_pay_for_the_cross_call_on_both_ends)
 	cr_assert_eq(run.phases[1].runtime_ns, run.phases[2].runtime_ns, "one group, one time");
 	cr_assert_gt(run.phases[1].runtime_ns, 0);
 }
+
+/*
+ * Timed, the threads race: both start the group at one clock, thread 0's
+ * first access faults on the empty PMD of block 0 and installs a THP about
+ * a clear's time later; thread 1's first access, at the same clock, comes
+ * before that install, so its fault also found the PMD empty: it allocates
+ * and clears its own THP and its PTE table, finds the PMD set and gives both
+ * back (do_huge_pmd_lost_race()). Whoever installs, each block is installed
+ * once: 16 THPs counted by thp_fault_alloc, the losers' order-9 folios
+ * allocated and freed beside them, up to 32 faults (Linux in step: 32).
+ */
+Test(driver, timed_threads_race_on_one_thp_block)
+{
+	char dir[] = "/tmp/vthrr-XXXXXX", log[64];
+	const struct driver_region *r;
+	struct wl_error err = { 0 };
+	struct evlog_reader rd;
+	struct vt_event ev;
+	uint64_t raced_t1 = 0, freed9 = 0;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/sim-events.vlog", dir);
+	run_into(&run, &spec, "threads/threads-same-range-thp", CHANNEL_IN_PROCESS, true, log);
+	loaded = true;
+	r = region("shared");
+	cr_assert_eq(r->pages[PAGE_CLASS_PMD], 8192);
+	cr_assert_eq(run.ev.event[THP_FAULT_ALLOC], 16, "each block installed once");
+	cr_assert_gt(r->faults, 16, "some faults raced");
+	cr_assert_leq(r->faults, 32);
+	cr_assert_eq(r->thp_faults, r->faults, "every fault allocated its THP");
+	cr_assert_eq(r->alloc_orders[9], r->faults);
+	cr_assert_eq(run.threads[0].faults + run.threads[1].faults, r->faults);
+	cr_assert_eq(evlog_open(&rd, log, &err), 0, "%s", err.msg);
+	while (evlog_next(&rd, &ev) > 0) {
+		if (ev.type == VT_FAULT && ev.tid == 1 && ev.fault.addr == r->start)
+			raced_t1++;
+		if (ev.type == VT_FREE && ev.free.order == 9)
+			freed9++;
+	}
+	evlog_close(&rd);
+	unlink(log);
+	rmdir(dir);
+	cr_assert_eq(raced_t1, 1, "thread 1 lost block 0");
+	cr_assert_eq(freed9, r->faults - 16, "every loser gave its THP back");
+}
