@@ -291,6 +291,18 @@ struct side {
 	/* a spec with threads: each one's faults ("threads": [{"faults"}]), 0 threads without */
 	uint64_t *thread_faults;
 	size_t nr_threads;
+	/*
+	 * From the event log, the workload's flushes in its phases and the
+	 * IPIs they sent, in log order (the report's timeline): t_ns from the
+	 * first phase's start, the CPU (VT_CPU_UNKNOWN in older logs), the
+	 * kernel's reason
+	 */
+	struct side_flush {
+		uint64_t t_ns;
+		uint32_t cpu;
+		int32_t reason;
+	} *flushes;
+	size_t nr_flushes;
 	/* from the event log; nr_faults 0 and has_log false when there was none */
 	bool has_log;
 	struct side_fault *faults;

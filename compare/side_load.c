@@ -660,6 +660,18 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 			break;
 		}
 		case VT_TLB_FLUSH:
+			if (in_phase && (e.tlb.source == VT_TLB_SRC_UNKNOWN || e.tlb.source ==
+					 VT_TLB_SRC_IPI || VT_TLB_SRC_WORKLOAD(e.tlb.source))) {
+				struct side_flush *nf = realloc(s->flushes, (s->nr_flushes + 1) *
+								sizeof(*nf));
+
+				if (!nf)
+					goto oom;
+				s->flushes = nf;
+				nf[s->nr_flushes++] = (struct side_flush){
+					.t_ns = e.ts >= t0 ? e.ts - t0 : 0, .cpu = e.cpu,
+					.reason = e.tlb.reason };
+			}
 			/* the workload's own (a log without sources: all of them) */
 			if (!tlb_from_log || !in_phase || (e.tlb.source != VT_TLB_SRC_UNKNOWN &&
 							   !VT_TLB_SRC_WORKLOAD(e.tlb.source)))
@@ -797,6 +809,7 @@ void side_release(struct side *s)
 	named_free(s->tlb_flushes, s->nr_tlb_flushes);
 	named_free(s->tlb_by_cpu, s->nr_tlb_by_cpu);
 	free(s->thread_faults);
+	free(s->flushes);
 	free(s->regions);
 	free(s->phases);
 	free(s->faults);

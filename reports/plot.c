@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "reports/plot.h"
+#include "workload/event.h"
 #include "workload/json.h"
 
 #define BLOCK_SHIFT	21		/* 2 MiB */
@@ -650,6 +651,21 @@ static void timeline_phase_marks(FILE *g, const struct side *s, const char *rgb,
 	}
 }
 
+/* gnuplot's point type for a flush of this reason (tlb:tlb_flush's). */
+static int flush_point(int32_t reason)
+{
+	switch (reason) {
+	case 3:
+		return 7;	/* local MM shootdown: a filled circle */
+	case 1:
+		return 9;	/* remote shootdown: a filled triangle up */
+	case 4:
+		return 11;	/* remote IPI send: a filled triangle down */
+	default:
+		return 5;	/* others: a filled square */
+	}
+}
+
 void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct figure *f)
 {
 	const struct side *sides[2] = { c->linux_side, c->sim_side };
@@ -660,10 +676,10 @@ void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct f
 	/* the first run: the one whose addresses the simulated side replayed */
 	const char *who[2] = { report_linux_runs(c, &runs) > 1 ? "Linux, first run" : "Linux",
 			       "simulated" };
-	size_t nr_phases = 0, n[2] = { 0, 0 };
+	size_t nr_phases = 0, n[2] = { 0, 0 }, n_flush[2] = { 0, 0 };
 	char name[96];
 	FILE *g = NULL, *d;
-	int tag = 0;
+	int tag = 0, max_cpu = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (!sides[0]->has_log && !sides[1]->has_log) {
@@ -702,6 +718,23 @@ void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct f
 		}
 		free(t);
 		free(ph);
+		if (ok && sides[s]->nr_flushes) {
+			/* the TLB flushes: time, CPU, a point type by reason */
+			snprintf(name, sizeof(name), "%s-%s-flush.dat", stem, tag_of[s]);
+			if ((ok = (d = fig_open(p, f, name)))) {
+				for (size_t i = 0; i < sides[s]->nr_flushes; i++) {
+					const struct side_flush *x = &sides[s]->flushes[i];
+
+					fprintf(d, "%.9g %d %d\n", (double)x->t_ns / 1e6,
+						x->cpu == VT_CPU_UNKNOWN ? -1 : (int)x->cpu,
+						flush_point(x->reason));
+					if (x->cpu != VT_CPU_UNKNOWN && (int)x->cpu > max_cpu)
+						max_cpu = (int)x->cpu;
+				}
+				ok = fig_close(d, f, name);
+			}
+			n_flush[s] = sides[s]->nr_flushes;
+		}
 		if (!ok)
 			return;
 	}
@@ -717,6 +750,9 @@ void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct f
 	fputs("set xlabel 'time from the first phase start (ms)'\nset xrange [0:*]\n", g);
 	for (int s = 0; s < 2; s++)
 		timeline_phase_marks(g, sides[s], rgb[s], s == 0, &tag);
+	if (n_flush[0] || n_flush[1])
+		fprintf(g, "set y2label 'CPU of a TLB flush'\nset y2range [-0.5:%d.5]\n"
+			"set y2tics 1\n", max_cpu);
 	fputs("plot ", g);
 	for (int s = 0, first = 1; s < 2; s++, first = 0) {
 		if (!first)
@@ -727,8 +763,13 @@ void plot_fault_timeline(struct plotter *p, const struct comparison *c, struct f
 		else
 			fprintf(g, "keyentry with lines lw 2 dt 3 lc rgb '%s' "
 				"title '%s: no event log'", rgb[s], who[s]);
+		if (n_flush[s])
+			fprintf(g, ", \\\n     '%s-%s-flush.dat' using 1:2:3 axes x1y2 with points "
+				"pt variable ps 1.5 lc rgb '%s' title '%s: %zu TLB flushes (circle "
+				"local, up remote, down IPI sent)'", stem, tag_of[s], rgb[s], who[s],
+				n_flush[s]);
 	}
-	fputs("\nunset arrow\nunset label\n", g);
+	fputs("\nunset arrow\nunset label\nunset y2label\nunset y2tics\n", g);
 
 	fputs("set title \"The same, each phase stretched to one width (the two worlds' "
 	      "speeds apart)\"\n", g);

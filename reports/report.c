@@ -903,9 +903,12 @@ static void section_timeline(struct doc *d, const struct comparison *c, struct p
 	      "during its phases, as the metrics count them), counted as they happened. "
 	      "Above: against each world's own clock, phase starts dashed and numbered (Linux's "
 	      "at the top, the simulated side's at the bottom). Below: each phase stretched to "
-	      "the same width, to compare shapes when the two worlds run at different speeds.%s",
+	      "the same width, to compare shapes when the two worlds run at different speeds.%s%s",
 	      report_linux_runs(c, &runs) > 1 ? " Linux's curve is its first run's, the one "
-	      "whose addresses the simulated side used." : "");
+	      "whose addresses the simulated side used." : "",
+	      sides[0]->nr_flushes || sides[1]->nr_flushes ? " Marks against the right axis: the "
+	      "workload's TLB flushes on each CPU (circles its local flushes, triangles up the "
+	      "remote shootdowns it received, down the IPIs its flushes sent)." : "");
 	for (int s = 0; s < 2; s++)
 		if ((same = report_untimed_faults(sides[s], &t, &n)))
 			doc_p(d, "note", "%zu of the %s side's %zu faults carry one time (%s): its "

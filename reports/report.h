@@ -37,7 +37,8 @@
  *			phase boundaries marked; and the same with every phase
  *			stretched to one width (the two worlds run at
  *			different speeds); a note when most of a side's faults
- *			carry one time (a log that does not time them)
+ *			carry one time (a log that does not time them); the
+ *			workload's TLB flushes marked on their CPU by reason
  *	fault latency	by fault kind (compare.h's FAULT_KINDS): a table of
  *			faults, cold faults and quantiles per kind and side
  *			(Linux: the median of its runs with their range); per

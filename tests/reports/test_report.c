@@ -1271,3 +1271,35 @@ Test(report, latency_envelope_is_not_blank_in_a_browser)
 	cr_expect_gt(line, 200, "only %zu pixels of the median line", line);
 	free(img.px);
 }
+
+/*
+ * The shootdowns on the timeline: each side's flushes at their times (ms),
+ * on their CPU, a point type by reason (7 local, 9 remote, 11 IPI sent);
+ * the report says what the marks are.
+ */
+Test(report, timeline_marks_each_sides_tlb_flushes_on_their_cpu)
+{
+	static struct side_flush sim_flushes[] = {
+		{ 1500000, 0, 4 }, { 1500000, 0, 3 }, { 1502000, 1, 1 },
+	};
+	struct report_options keep = { .plot_dir = in_tmp("plots") };
+	char *dat, *gp, *md;
+
+	fx.sm.flushes = sim_flushes;
+	fx.sm.nr_flushes = 3;
+	render(&keep);
+	fx.sm.flushes = NULL;
+	fx.sm.nr_flushes = 0;
+	dat = slurp(in_tmp("plots/fault_timeline-sim-flush.dat"));
+	gp = slurp(in_tmp("plots/fault_timeline.gp"));
+	md = slurp(in_tmp("report.md"));
+	cr_assert(dat && gp && md);
+	cr_expect_str_eq(dat, "1.5 0 11\n1.5 0 7\n1.502 1 9\n");
+	cr_expect_not_null(strstr(gp, "set y2range [-0.5:1.5]"), "%s", gp);
+	cr_expect_not_null(strstr(gp, "simulated: 3 TLB flushes"), "%s", gp);
+	cr_expect_null(strstr(gp, "fault_timeline-linux-flush.dat"), "Linux flushed nothing");
+	cr_expect_not_null(strstr(md, "TLB flushes"), "%s", md);
+	free(dat);
+	free(gp);
+	free(md);
+}
