@@ -1226,22 +1226,13 @@ ParameterizedTestParameters(driver, threads_run_the_same_in_both_modes)
 				   sizeof(thread_datasets) / sizeof(thread_datasets[0]));
 }
 
-/* Several cores, one MimicOS: the same sim.json and event log in process and out of it. */
-ParameterizedTest(struct ds_name *d, driver, threads_run_the_same_in_both_modes)
+/*
+ * Several cores, one MimicOS: the same sim.json and event log in process
+ * and out of it, timed or not.
+ */
+ParameterizedTest(struct ds_name *d, driver, threads_run_the_same_in_both_modes, .timeout = 120)
 {
 	expect_modes_agree(d->name, false);
-}
-
-/* Several cores, timed: the same sim.json and event log in process and out of it. */
-ParameterizedTestParameters(driver, timed_threads_run_the_same_in_both_modes)
-{
-	return cr_make_param_array(struct ds_name, thread_datasets,
-				   sizeof(thread_datasets) / sizeof(thread_datasets[0]));
-}
-
-ParameterizedTest(struct ds_name *d, driver, timed_threads_run_the_same_in_both_modes,
-		  .timeout = 120)
-{
 	expect_modes_agree(d->name, true);
 }
 
