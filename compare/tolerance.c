@@ -114,6 +114,11 @@ static const struct tolerance defaults[] = {
 	 * compaction, NUMA hinting): 10% warns, 50% fails.
 	 */
 	{ "tlb_flushes",		0.1,	0.5,	false, F },
+	/*
+	 * The cross-calls of the mm's flushes (a spec with threads). Linux's
+	 * also depend on what its other CPUs run (another process there takes
+	 * one when the once-a-second mask trim is due): the same bands.
+	 */
 	{ "tlb_ipis",			0.1,	0.5,	false, F },
 };
 #undef F

@@ -41,6 +41,7 @@
 #define STATUS_NR	64
 #define TLB_REASON_NR	8
 #define TLB_CPUS	1024
+#define TLB_REMOTE_SEND_IPI	4	/* enum tlb_flush_reason */
 #define POLL_MS		20
 #define RUNNER_SAMPLE_STREAM	0x73616d706c65ULL	/* "sample" */
 
@@ -260,6 +261,24 @@ struct gather {
 	uint64_t tlb_sources[VT_TLB_SRC_NR];
 	/* TLB-flush cross-calls for its mm: queued for other CPUs, run (and their ns) */
 	uint64_t ipis_sent, ipis_received, ipi_received_ns;
+	/*
+	 * The initiators' waits (ipi_wait()): the workload's last "remote IPI
+	 * send", the cross-calls queued for it not yet run, and the flush whose
+	 * wait is being measured (from its send to its last cross-call's end)
+	 */
+	struct {
+		uint64_t ts;
+		uint32_t tid;
+		uint32_t no;		/* 0: none yet */
+	} last_send;
+	struct ipi_queued {
+		uint64_t send_ts;
+		uint32_t target, no;
+	} queued[16];
+	unsigned nr_queued;
+	uint32_t wait_no;
+	uint64_t wait_start, wait_end;
+	uint64_t ipi_waits, ipi_wait_ns;
 	/* the workload's flushes by the CPU they ran on, and reason (cpu < TLB_CPUS) */
 	uint64_t (*tlb_cpu)[TLB_REASON_NR];
 	uint64_t syscalls[32];
@@ -356,6 +375,61 @@ static void on_fault(struct gather *g, const struct vt_event *e)
 	}
 }
 
+/* The flush being measured is over: its wait counts. */
+static void ipi_wait_done(struct gather *g)
+{
+	if (g->wait_no && g->wait_end > g->wait_start) {
+		g->ipi_waits++;
+		g->ipi_wait_ns += g->wait_end - g->wait_start;
+	}
+	g->wait_no = 0;
+}
+
+/*
+ * The wait of a workload flush for its cross-calls, as its initiator
+ * spends it in smp_call_function_many_cond(): from its "remote IPI send"
+ * (native_flush_tlb_multi()) to the end of the last cross-call it queued
+ * (csd_function_exit on the target). A cross-call queued by the thread of
+ * the last send is that flush's; a run on CPU c is the oldest one queued
+ * for c. Khugepaged's sends leave no tlb:tlb_flush record of the workload,
+ * so their cross-calls are not waited for here.
+ */
+static void ipi_wait(struct gather *g, const struct vt_event *e)
+{
+	if (e->type == VT_TLB_FLUSH) {
+		g->last_send.ts = e->ts;
+		g->last_send.tid = e->tid;
+		g->last_send.no++;
+		return;
+	}
+	if (e->ipi.sent) {
+		if (g->last_send.no && e->tid == g->last_send.tid &&
+		    g->nr_queued < sizeof(g->queued) / sizeof(g->queued[0]))
+			g->queued[g->nr_queued++] = (struct ipi_queued){
+				.send_ts = g->last_send.ts, .target = e->ipi.target,
+				.no = g->last_send.no };
+		return;
+	}
+	for (unsigned i = 0; i < g->nr_queued; i++) {
+		uint64_t end = e->ts + e->ipi.ns;
+
+		if (g->queued[i].target != e->cpu)
+			continue;
+		if (g->queued[i].no != g->wait_no) {
+			ipi_wait_done(g);
+			g->wait_no = g->queued[i].no;
+			g->wait_start = g->queued[i].send_ts;
+			g->wait_end = end;
+		} else if (end > g->wait_end) {
+			g->wait_end = end;
+		}
+		memmove(&g->queued[i], &g->queued[i + 1], (g->nr_queued - i - 1) *
+			sizeof(g->queued[0]));
+		g->nr_queued--;
+		return;
+	}
+}
+
 static int on_event(void *ctx, const struct vt_event *e)
 {
 	struct gather *g = ctx;
@@ -414,6 +488,8 @@ static int on_event(void *ctx, const struct vt_event *e)
 
 		if (e->tlb.source < VT_TLB_SRC_NR)
 			g->tlb_sources[e->tlb.source]++;
+		if (r == TLB_REMOTE_SEND_IPI)
+			ipi_wait(g, e);
 		if (r >= 0 && r < TLB_REASON_NR) {
 			if (!bg && e->cpu < TLB_CPUS && (g->tlb_cpu || (g->tlb_cpu =
 					calloc(TLB_CPUS, sizeof(*g->tlb_cpu)))))
@@ -436,6 +512,7 @@ static int on_event(void *ctx, const struct vt_event *e)
 			g->ipis_received++;
 			g->ipi_received_ns += e->ipi.ns;
 		}
+		ipi_wait(g, e);
 		break;
 	}
 	return 0;
@@ -997,6 +1074,9 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	cJSON_AddNumberToObject(o, "sent", (double)g->ipis_sent);
 	cJSON_AddNumberToObject(o, "received", (double)g->ipis_received);
 	cJSON_AddNumberToObject(o, "received_ns", (double)g->ipi_received_ns);
+	ipi_wait_done(g);
+	cJSON_AddNumberToObject(o, "waits", (double)g->ipi_waits);
+	cJSON_AddNumberToObject(o, "wait_ns", (double)g->ipi_wait_ns);
 	o = cJSON_AddObjectToObject(root, "tlb_flush_sources");
 	for (int i = 0; i < VT_TLB_SRC_NR; i++)
 		if (g->tlb_sources[i])

@@ -1179,6 +1179,9 @@ Test(linux, thread_datasets_take_their_derived_outcomes, .timeout = 180)
 	cr_assert_eq(num(j, "tlb_ipis.sent"), 1);
 	cr_assert_eq(num(j, "tlb_ipis.received"), 1);
 	cr_assert_gt(num(j, "tlb_ipis.received_ns"), 0);
+	/* thread 0 waited for it: from its send to the end of the run there */
+	cr_assert_eq(num(j, "tlb_ipis.waits"), 1);
+	cr_assert_geq(num(j, "tlb_ipis.wait_ns"), num(j, "tlb_ipis.received_ns"));
 	cJSON_Delete(j);
 
 	j = run_linux("datasets/threads/threads-dontneed-shared.json", outdir("td4"),
