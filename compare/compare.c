@@ -882,6 +882,53 @@ static void tlb_ipis(struct build *b)
 	add_counts(b, "tlb_ipis", "received", u, b->s->tlb_ipis_received);
 }
 
+/* The known latencies of thread t's counted faults, sorted; NULL out of memory. */
+static uint64_t *thread_latencies(const struct side *s, size_t t, size_t *n)
+{
+	uint64_t *v = malloc((s->nr_faults ? s->nr_faults : 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < s->nr_faults; i++) {
+		const struct side_fault *f = &s->faults[i];
+
+		if (counted_fault(f) && f->thread == (int)t && f->latency_ns)
+			v[(*n)++] = f->latency_ns;
+	}
+	if (v)
+		qsort(v, *n, sizeof(*v), cmp_u64);
+	return v;
+}
+
+/*
+ * Thread t's median fault latency against the band of Linux's runs':
+ * information beside the per-kind quantiles, which judge the latencies
+ * (a thread's mix of kinds is its own).
+ */
+static void thread_latency(struct build *b, size_t t, const char *scope)
+{
+	double v[COMPARE_MAX_RUNS];
+	uint64_t *xs, *xl;
+	struct metric *m;
+	size_t ns, nl;
+
+	if (untimed(b))
+		return;
+	xs = thread_latencies(b->s, t, &ns);
+	for (size_t r = 0; r < b->nl; r++) {
+		xl = thread_latencies(b->L[r], t, &nl);
+		b->oom |= !xl;
+		v[r] = xl && nl ? (double)sample_quantile(xl, nl, 0.5) : NAN;
+		free(xl);
+	}
+	b->oom |= !xs;
+	if (xs && ns && (m = add_band(b, "fault_latency_p50", scope, v, b->nl,
+				      (double)sample_quantile(xs, ns, 0.5), BAND_TIME))) {
+		m->klass = METRIC_INFO;
+		note_append(m, "ns, over %zu faults simulated", ns);
+	}
+	free(xs);
+}
+
 /* A spec with threads: each thread's faults, where both sides count them. */
 static void thread_faults(struct build *b)
 {
@@ -897,6 +944,7 @@ static void thread_faults(struct build *b)
 			u[r] = b->L[r]->thread_faults[t];
 		snprintf(scope, sizeof(scope), "thread %zu", t);
 		add_counts(b, "faults", scope, u, b->s->thread_faults[t]);
+		thread_latency(b, t, scope);
 	}
 }
 

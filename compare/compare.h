@@ -193,6 +193,7 @@ struct side_fault {
 	uint64_t probe_ns;		/* taken off latency_ns: the probes' in-window cost */
 	int region;			/* index into regions, -1 outside them */
 	int phase;			/* index into phases, -1 outside them */
+	int thread;			/* a spec with threads: whose, -1 unknown */
 	uint8_t order;			/* of the folio it allocated (0 if none) */
 	uint8_t kind;			/* enum fault_kind */
 	uint8_t nr_allocs, nr_rss;	/* page allocations and rss_stat firings inside it */
@@ -288,8 +289,13 @@ struct side {
 	 */
 	bool has_tlb_ipis;
 	uint64_t tlb_ipis_sent, tlb_ipis_received;
-	/* a spec with threads: each one's faults ("threads": [{"faults"}]), 0 threads without */
+	/*
+	 * A spec with threads: each one's faults and tid ("threads":
+	 * [{"faults", "tid"}]; the simulated side's tids are the threads'
+	 * numbers), 0 threads without
+	 */
 	uint64_t *thread_faults;
+	uint64_t *thread_tids;
 	size_t nr_threads;
 	/*
 	 * From the event log, the workload's flushes in its phases and the

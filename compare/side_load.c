@@ -383,6 +383,10 @@ static void fault_of(const struct side *s, const struct vt_event *e, uint64_t t0
 	f->latency_ns = e->fault.completed ? e->fault.latency_ns : 0;
 	f->region = region_at(s, e->fault.addr);
 	f->phase = e->phase >= 0 && (size_t)e->phase < s->nr_phases ? e->phase : -1;
+	f->thread = -1;
+	for (size_t t = 0; t < s->nr_threads; t++)
+		if (s->thread_tids[t] == e->tid)
+			f->thread = (int)t;
 	f->write = e->fault.error_code & X86_PF_WRITE;
 	f->present = e->fault.error_code & X86_PF_PROT;
 	f->completed = e->fault.completed;
@@ -544,12 +548,18 @@ static int load_threads(const struct wj_ctx *c, const cJSON *root, struct side *
 		return wj_fail(c, "", "threads", "expected an array, got %s",
 			       wj_describe(a, got, sizeof(got)));
 	s->thread_faults = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*s->thread_faults));
-	if (!s->thread_faults)
+	s->thread_tids = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*s->thread_tids));
+	if (!s->thread_faults || !s->thread_tids)
 		return oom(c);
 	cJSON_ArrayForEach(t, a) {
+		int r;
+
 		snprintf(where, sizeof(where), "threads[%zu]", i);
-		if (wj_uint(c, t, where, "faults", true, 0, WJ_MAX_EXACT, &s->thread_faults[i]) < 0)
+		if (wj_uint(c, t, where, "faults", true, 0, WJ_MAX_EXACT, &s->thread_faults[i]) < 0 ||
+		    (r = wj_uint(c, t, where, "tid", false, 0, UINT32_MAX, &s->thread_tids[i])) < 0)
 			return -1;
+		if (!r)
+			s->thread_tids[i] = i;
 		i++;
 	}
 	s->nr_threads = i;
@@ -809,6 +819,7 @@ void side_release(struct side *s)
 	named_free(s->tlb_flushes, s->nr_tlb_flushes);
 	named_free(s->tlb_by_cpu, s->nr_tlb_by_cpu);
 	free(s->thread_faults);
+	free(s->thread_tids);
 	free(s->flushes);
 	free(s->regions);
 	free(s->phases);

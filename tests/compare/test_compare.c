@@ -912,3 +912,36 @@ Test(distance, suite_correlations)
 	cr_expect_float_eq(kendall_tau_b(k1, k1, 4), 1, 1e-12);
 	cr_expect(isnan(kendall_tau_b(t1, t1, 2)), "no variation");
 }
+
+/*
+ * A spec with threads (tests/data/compare/threads): the flushes by reason
+ * and by CPU (task switches left out), the cross-calls and each thread's
+ * faults, all by hand. Linux: local 1 + remote 1 (CPU 0: 1, CPU 1: 1);
+ * simulated: local 1 (CPU 0) and no remote: "remote shootdown" 1 vs 0 fails,
+ * "cpu 1" too; "remote IPI send" 0 on both passes. Cross-calls 1 vs 2: the
+ * relative error is 1, a fail. Thread 1: 53 vs 54 faults, 1/53.
+ */
+Test(compare, threads_by_reason_cpu_cross_call_and_thread)
+{
+	struct side l, s;
+	struct comparison c;
+
+	load_pair(&l, &s, "tests/data/compare/threads");
+	cr_assert_eq(s.nr_threads, 2);
+	cr_assert_eq(l.thread_tids[1], 502);
+	cmp_compare(&c, &l, &s);
+	expect_metric(&c, "tlb_flushes", "all", 0.5, VERDICT_WARN);
+	expect_metric(&c, "tlb_flushes", "local MM shootdown", 0, VERDICT_PASS);
+	expect_metric(&c, "tlb_flushes", "remote shootdown", 1, VERDICT_FAIL);
+	expect_metric(&c, "tlb_flushes", "remote IPI send", 0, VERDICT_PASS);
+	expect_metric(&c, "tlb_flushes", "cpu 0", 0, VERDICT_PASS);
+	expect_metric(&c, "tlb_flushes", "cpu 1", 1, VERDICT_FAIL);
+	cr_expect_null(comparison_find(&c, "tlb_flushes", "flush on task switch"), "switches out");
+	expect_metric(&c, "tlb_ipis", "sent", 1, VERDICT_FAIL);
+	expect_metric(&c, "tlb_ipis", "received", 1, VERDICT_FAIL);
+	expect_metric(&c, "faults", "thread 0", 0, VERDICT_PASS);
+	expect_metric(&c, "faults", "thread 1", 1.0 / 53, VERDICT_FAIL);
+	comparison_release(&c);
+	side_release(&l);
+	side_release(&s);
+}
