@@ -712,6 +712,9 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 	s->has_log = true;
 	s->has_khugepaged = true;
 	s->has_tlb_flushes = true;
+	/* a log that records CPUs records the cross-calls too: none is 0 */
+	if (ipis_from_log && r.version >= 3)
+		s->has_tlb_ipis = true;
 	ret = 0;
 	goto out;
 oom:
