@@ -72,6 +72,58 @@ static int need_stat(const cJSON *parent, const char *key, const char *path, con
 	return 0;
 }
 
+/* "shootdown": optional (older files, hosts without the probes or with one CPU). */
+static int load_shootdown(const cJSON *root, const char *file, struct cal_shootdown *x,
+			  struct wl_error *err)
+{
+	static const char *const counts[3] = { "runs", "cross_calls", "waits" };
+	static const char *const nums[2] = { "handle_ns", "wait_ns" };
+	const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "shootdown"), *o;
+	uint64_t c[3];
+	char path[64];
+
+	memset(x, 0, sizeof(*x));
+	if (!sd) {
+		snprintf(x->skipped, sizeof(x->skipped), "not in the file");
+		return 0;
+	}
+	if (!cJSON_IsObject(sd))
+		return wl_error_set(err, file, "shootdown", "expected an object");
+	if ((o = cJSON_GetObjectItemCaseSensitive(sd, "skipped"))) {
+		if (!cJSON_IsString(o))
+			return wl_error_set(err, file, "shootdown.skipped", "expected a string");
+		snprintf(x->skipped, sizeof(x->skipped), "%s", o->valuestring);
+		return 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		o = cJSON_GetObjectItemCaseSensitive(sd, counts[i]);
+		snprintf(path, sizeof(path), "shootdown.%s", counts[i]);
+		if (!cJSON_IsNumber(o) || o->valuedouble < (i < 2 ? 1 : 0) ||
+		    o->valuedouble > (i ? 0x1p53 : CAL_REPEAT_MAX) ||
+		    o->valuedouble != floor(o->valuedouble))
+			return wl_error_set(err, file, path, "expected a whole number%s",
+					    i < 2 ? " above 0" : "");
+		c[i] = (uint64_t)o->valuedouble;
+	}
+	x->runs = (unsigned)c[0];
+	x->cross_calls = c[1];
+	x->waits = c[2];
+	for (int i = 0; i < 2; i++) {
+		double *dst = i ? &x->wait_ns : &x->handle_ns;
+
+		o = cJSON_GetObjectItemCaseSensitive(sd, nums[i]);
+		snprintf(path, sizeof(path), "shootdown.%s", nums[i]);
+		/* no wait measured: 0 */
+		if (!cJSON_IsNumber(o) || !isfinite(o->valuedouble) || o->valuedouble < 0 ||
+		    (!i && o->valuedouble == 0))
+			return wl_error_set(err, file, path, "expected a %s number of ns",
+					    i ? "non-negative" : "positive");
+		*dst = o->valuedouble;
+	}
+	x->measured = true;
+	return 0;
+}
+
 int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *file,
 			  struct wl_error *err)
 {
@@ -366,7 +418,7 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 		}
 		x->measured = true;
 	}
-	return 0;
+	return load_shootdown(root, file, &r->shootdown, err);
 }
 
 /* ---- the simulator in the loop ------------------------------------------ */
@@ -610,8 +662,12 @@ static double plateau(const struct cal_results *r, uint64_t lo, uint64_t hi, uin
 static struct cal_param *add(struct cal_fit *f, const char *name, const char *unit, double value,
 			     double lo, double hi, const char *method)
 {
-	struct cal_param *p = &f->param[f->nr_param++];
+	struct cal_param *p;
 
+	/* a fixed list: one more parameter than it holds is a bug here */
+	if (f->nr_param == CAL_FIT_MAX_PARAMS)
+		abort();
+	p = &f->param[f->nr_param++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->unit = unit;
@@ -1077,6 +1133,23 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 		cfg->core.freq_mhz = mhz;
 		p = add(f, "core.freq_mhz", "MHz", mhz, 100, 20000, "measured");
 		explains(p, "clock.cycles_per_ns", clk, mhz / 1000.0);
+	}
+	/* TLB-flush cross-calls, where the probes measured them */
+	if (r->shootdown.measured) {
+		cfg->core.ipi_handle_cycles = (uint32_t)clampd(round(r->shootdown.handle_ns * clk),
+							       0, 1e8);
+		p = add(f, "core.ipi_handle_cycles", "cycles per cross-call",
+			cfg->core.ipi_handle_cycles, 0, 1e8, "measured");
+		explains(p, "shootdown.handle_ns", r->shootdown.handle_ns,
+			 cfg->core.ipi_handle_cycles / clk);
+		if (r->shootdown.waits) {
+			cfg->core.ipi_wait_cycles = (uint32_t)clampd(round(r->shootdown.wait_ns * clk),
+								     0, 1e8);
+			p = add(f, "core.ipi_wait_cycles", "cycles per flush that sent", cfg->core.
+				ipi_wait_cycles, 0, 1e8, "measured");
+			explains(p, "shootdown.wait_ns", r->shootdown.wait_ns,
+				 cfg->core.ipi_wait_cycles / clk);
+		}
 	}
 	cfg->core.zero_bandwidth_gbs = r->memset_gb_per_s.median;
 	p = add(f, "core.zero_bandwidth_gbs", "GB/s", cfg->core.zero_bandwidth_gbs, 0.1, 1000,

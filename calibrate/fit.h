@@ -87,7 +87,7 @@ struct cJSON;
 int cal_results_from_json(struct cal_results *r, const struct cJSON *root, const char *file,
 			  struct wl_error *err);
 
-#define CAL_FIT_MAX_PARAMS	32
+#define CAL_FIT_MAX_PARAMS	48
 
 struct cal_param {
 	char name[64];		/* the configuration's key: "core.freq_mhz" */

@@ -138,3 +138,44 @@ int cal_lat_spec(unsigned k, bool quick, char *buf, size_t len)
 #undef PUT
 	return (int)n;
 }
+
+int cal_shootdown_spec(bool quick, char *buf, size_t len)
+{
+	unsigned samples = CAL_SHOOTDOWN_SAMPLES(quick);
+	size_t n = 0;
+	int w;
+
+	if (!len)
+		return -1;
+#define PUT(...)							\
+	do {								\
+		w = snprintf(buf + n, len - n, __VA_ARGS__);		\
+		if (w < 0 || (size_t)w >= len - n)			\
+			return -1;					\
+		n += (size_t)w;						\
+	} while (0)
+	PUT("{\n  \"name\": \"%s\",\n  \"description\": \"virtuoso calibrate's shootdown "
+	    "microbenchmark: thread 0 gives back one page at a time while thread 1 reads its "
+	    "own region on another CPU, %u times: a TLB-flush cross-call each.\",\n"
+	    "  \"version\": 2,\n  \"threads\": 2,\n  \"seed\": 1,\n", CAL_SHOOTDOWN_SPEC_NAME,
+	    samples);
+	PUT("  \"kernel\": {\"thp\": \"never\", \"defrag\": \"madvise\", \"use_zero_page\": true, "
+	    "\"mthp\": {");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		PUT("%s\"%s\": \"never\"", i ? ", " : "", sizes[i].key);
+	PUT("}},\n  \"regions\": [{\"name\": \"given\", \"size\": \"%uKiB\"}, "
+	    "{\"name\": \"read\", \"size\": \"4MiB\"}],\n  \"phases\": [\n", 4 * samples);
+	PUT("    {\"op\": \"touch\", \"region\": \"given\", \"threads\": [0]},\n");
+	PUT("    {\"op\": \"touch\", \"region\": \"read\", \"threads\": [1], "
+	    "\"concurrent\": true}");
+	for (unsigned i = 0; i < samples; i++) {
+		PUT(",\n    {\"op\": \"access\", \"region\": \"read\", \"threads\": [1], "
+		    "\"pattern\": \"sequential\", \"count\": 200000}");
+		PUT(",\n    {\"op\": \"madvise\", \"region\": \"given\", \"offset\": \"%uKiB\", "
+		    "\"length\": \"4KiB\", \"advice\": \"dontneed\", \"threads\": [0], "
+		    "\"concurrent\": true}", 4 * i);
+	}
+	PUT("\n  ]\n}\n");
+#undef PUT
+	return (int)n;
+}

@@ -86,4 +86,18 @@ unsigned cal_lat_timed_phase(unsigned k);
 /* The faults the timed phase takes per run: one per touch. */
 uint64_t cal_lat_faults(unsigned k, bool quick);
 
+/*
+ * The shootdown microbenchmark (virtuoso calibrate's "shootdown"): two
+ * threads, thread 1 reading its own region while thread 0 gives back one
+ * page of its own with MADV_DONTNEED, CAL_SHOOTDOWN_SAMPLES times, each
+ * pair a concurrent phase group: every call flushes one page and, thread
+ * 1's CPU running the mm, makes one cross-call to it (mimicos/tlb.h's
+ * rules), whose time there and whose initiator's wait the probes record
+ * (linux.json's tlb_ipis). THP off, so that nothing else flushes.
+ */
+#define CAL_SHOOTDOWN_SPEC_NAME	"cal-shootdown"
+#define CAL_SHOOTDOWN_SPEC_MAX	16384
+#define CAL_SHOOTDOWN_SAMPLES(quick)	((quick) ? 8u : 32u)
+int cal_shootdown_spec(bool quick, char *buf, size_t len);
+
 #endif

@@ -748,6 +748,8 @@ int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error
 	for (unsigned k = 0; k < CAL_LAT_NR; k++)
 		snprintf(r->latency[k].skipped, sizeof(r->latency[k].skipped),
 			 "not measured (virtuoso calibrate measures it, with the probes)");
+	snprintf(r->shootdown.skipped, sizeof(r->shootdown.skipped),
+		 "not measured (virtuoso calibrate measures it, with the probes)");
 	if (host(&s))
 		return -1;
 	{
@@ -902,6 +904,18 @@ cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version
 	}
 	if (r->has_geometry)
 		cJSON_AddItemToObject(root, "geometry", sim_config_hw_to_json(&r->geometry));
+
+	o = cJSON_AddObjectToObject(root, "shootdown");
+	cJSON_AddStringToObject(o, "method", CAL_SHOOTDOWN_METHOD);
+	if (!r->shootdown.measured) {
+		cJSON_AddStringToObject(o, "skipped", r->shootdown.skipped);
+	} else {
+		cJSON_AddNumberToObject(o, "runs", r->shootdown.runs);
+		cJSON_AddNumberToObject(o, "cross_calls", (double)r->shootdown.cross_calls);
+		cJSON_AddNumberToObject(o, "waits", (double)r->shootdown.waits);
+		cJSON_AddNumberToObject(o, "handle_ns", r->shootdown.handle_ns);
+		cJSON_AddNumberToObject(o, "wait_ns", r->shootdown.wait_ns);
+	}
 
 	o = cJSON_AddObjectToObject(root, "fault_latency");
 	cJSON_AddStringToObject(o, "method", CAL_LATENCY_METHOD);

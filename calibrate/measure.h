@@ -168,6 +168,25 @@ struct cal_latency {
 #define CAL_LATENCY_METHOD "virtuoso linux's BPF fault windows (probe cost taken off), " \
 	"faults classified as virtuoso compare does, cold ones left out; nearest-rank quantiles"
 
+/*
+ * TLB-flush cross-calls (cal_shootdown_spec()), measured by virtuoso
+ * calibrate under the probes (cli/cal_latency.h: cli_cal_shootdown()):
+ * over the runs, how many ran and their mean time on the target CPU
+ * (csd_function_entry to exit), and how many flushes waited for theirs and
+ * their mean wait (the IPI send to the end of the last cross-call).
+ */
+struct cal_shootdown {
+	bool measured;
+	char skipped[160];		/* why not, when not measured */
+	unsigned runs;
+	uint64_t cross_calls, waits;
+	double handle_ns, wait_ns;
+};
+
+#define CAL_SHOOTDOWN_METHOD "virtuoso linux's csd tracepoints on cal-shootdown: a " \
+	"cross-call's time on its target, and a flush's from its IPI send to the end of its last " \
+	"cross-call; means over the runs"
+
 struct cal_results {
 	/* the host */
 	struct hostid host;
@@ -216,6 +235,7 @@ struct cal_results {
 	/* by enum cal_lat_kind; cal_measure() marks each "not measured" */
 	struct cal_latency latency[CAL_LAT_NR];
 	unsigned latency_runs;		/* Linux runs per kind (0: none made) */
+	struct cal_shootdown shootdown;	/* not measured in older files */
 };
 
 /* "write_4k", "zero_read", "zero_cow", "thp_2m"; "cold", "warm". */

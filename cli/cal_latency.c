@@ -63,6 +63,20 @@ static bool skip(struct cal_latency *out, const char *fmt, ...)
 	return false;
 }
 
+static bool skip_shootdown(struct cal_shootdown *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool skip_shootdown(struct cal_shootdown *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->skipped, sizeof(out->skipped), fmt, ap);
+	va_end(ap);
+	out->measured = false;
+	return false;
+}
+
 static int make_dir(const char *path)
 {
 	if (mkdir(path, 0755) && errno != EEXIST) {
@@ -294,4 +308,97 @@ bool cli_cal_latency(struct cal_latency *out, unsigned k, const char *dir, bool 
 		side_release(&sides[i]);
 	free(sides);
 	return ok;
+}
+
+/* A number of linux.json's tlb_ipis, 0 when absent. */
+static double ipis_num(const struct side *s, const char *key)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(s->json, "tlb_ipis");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble : 0;
+}
+
+bool cli_cal_shootdown(struct cal_shootdown *out, const char *dir, bool quick, unsigned runs,
+		       int lock_fd)
+{
+	struct runner_opts ro = { .tool_version = cli_version, .no_probe_free = true };
+	struct wl_error err = { 0 };
+	struct side *sides = NULL;
+	struct wl_spec s;
+	char *text = malloc(CAL_SHOOTDOWN_SPEC_MAX), path[4400], sdir[4200], why[160];
+	double calls = 0, received_ns = 0, waits = 0, wait_ns = 0;
+	size_t nr = 0;
+	bool incomplete;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!text)
+		return skip_shootdown(out, "out of memory");
+	if (cli_cal_latency_unavailable(why, sizeof(why))) {
+		free(text);
+		return skip_shootdown(out, "%s", why);
+	}
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		free(text);
+		return skip_shootdown(out, "one CPU: no other CPU to send a cross-call to");
+	}
+	if (runs < 1 || runs > COMPARE_MAX_RUNS || cal_shootdown_spec(quick, text,
+								  CAL_SHOOTDOWN_SPEC_MAX) < 0 ||
+	    wl_spec_parse(&s, text, strlen(text), CAL_SHOOTDOWN_SPEC_NAME, &err)) {
+		free(text);
+		return skip_shootdown(out, "%u runs, or the spec does not parse: %s", runs,
+				      err.msg);
+	}
+	snprintf(sdir, sizeof(sdir), "%s/shootdown", dir);
+	snprintf(path, sizeof(path), "%s/spec.json", sdir);
+	if (make_dir(dir) || make_dir(sdir) || write_spec(path, text)) {
+		free(text);
+		wl_spec_release(&s);
+		return skip_shootdown(out, "cannot write %s", path);
+	}
+	free(text);
+	ro.spec = &s;
+	ro.spec_path = path;
+	ro.out_dir = sdir;
+	if (lock_fd >= 0) {
+		int d = dup(lock_fd);
+
+		if (d < 0 || hostlock_pass(d)) {
+			if (d >= 0)
+				close(d);
+			wl_spec_release(&s);
+			return skip_shootdown(out, "cannot lend the host lock to the runs: %s",
+					      strerror(errno));
+		}
+	}
+	ret = cli_linux_runs(NAME, &ro, runs, HOSTLOCK_WAIT_DEFAULT_S, &incomplete);
+	wl_spec_release(&s);
+	if (ret)
+		return skip_shootdown(out, "the Linux run failed (exit %d; stderr says why)", ret);
+	sides = calloc(COMPARE_MAX_RUNS, sizeof(*sides));
+	if (!sides)
+		return skip_shootdown(out, "out of memory");
+	if (cli_load_linux_runs(sdir, sides, &nr, &err))
+		skip_shootdown(out, "%s: %s: %s", err.file, err.path, err.msg);
+	for (size_t i = 0; i < nr; i++) {
+		calls += ipis_num(&sides[i], "received");
+		received_ns += ipis_num(&sides[i], "received_ns");
+		waits += ipis_num(&sides[i], "waits");
+		wait_ns += ipis_num(&sides[i], "wait_ns");
+	}
+	for (size_t i = 0; i < COMPARE_MAX_RUNS; i++)
+		side_release(&sides[i]);
+	free(sides);
+	if (out->skipped[0])
+		return false;
+	if (!calls || !received_ns)
+		return skip_shootdown(out, "no cross-call was recorded in %zu runs (%s)", nr, sdir);
+	out->runs = (unsigned)nr;
+	out->cross_calls = (uint64_t)calls;
+	out->waits = (uint64_t)waits;
+	out->handle_ns = received_ns / calls;
+	out->wait_ns = waits ? wait_ns / waits : 0;
+	out->measured = true;
+	return true;
 }

@@ -40,4 +40,14 @@ bool cli_cal_latency_unavailable(char *buf, size_t len);
 bool cli_cal_latency(struct cal_latency *out, unsigned k, const char *dir, bool quick,
 		     unsigned runs, const char *thp_root, int lock_fd);
 
+/*
+ * The TLB-flush cross-calls of cal_shootdown_spec() (calibrate/latency_specs.h),
+ * 'runs' times under the probes into DIR/shootdown/: their mean time on
+ * the target and the initiators' mean wait (struct cal_shootdown). Not
+ * measured (the reason in out->skipped) without root or BTF, on one CPU,
+ * or when no run recorded a cross-call. Returns out->measured.
+ */
+bool cli_cal_shootdown(struct cal_shootdown *out, const char *dir, bool quick, unsigned runs,
+		       int lock_fd);
+
 #endif

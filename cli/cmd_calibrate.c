@@ -291,21 +291,23 @@ static void summary(const struct cal_results *r)
 /*
  * The kernel's fault latency per kind (cli/cal_latency.h), after the native
  * measurements: each kind's spec on Linux under the probes, the
- * calibration's repeat times, into DIR/latency/KIND/. Without root or BTF,
+ * calibration's repeat times, into DIR/latency/KIND/; then the TLB-flush
+ * cross-calls of the shootdown spec, into DIR/shootdown/. Without root or BTF,
  * or with --no-latency, every kind is skipped with the reason; the rest of
  * the calibration stands without them.
  */
 static void fault_latency(struct cal_results *r, const struct cal_opts *o, struct cli_progress *pr,
 			  const char *dir, const char *off, int lock)
 {
-	unsigned total = pr->total, first = total - CAL_LAT_NR, measured = 0;
+	unsigned total = pr->total, first = total - CAL_LAT_NR - 1, measured = 0;
 
 	if (off) {
-		fprintf(stderr, "virtuoso calibrate: fault latency skipped: %s\n", off);
+		fprintf(stderr, "virtuoso calibrate: fault latency and shootdowns skipped: %s\n", off);
 		for (unsigned k = 0; k < CAL_LAT_NR; k++) {
 			memset(&r->latency[k], 0, sizeof(r->latency[k]));
 			snprintf(r->latency[k].skipped, sizeof(r->latency[k].skipped), "%s", off);
 		}
+		snprintf(r->shootdown.skipped, sizeof(r->shootdown.skipped), "%s", off);
 		return;
 	}
 	for (unsigned k = 0; k < CAL_LAT_NR; k++) {
@@ -317,6 +319,10 @@ static void fault_latency(struct cal_results *r, const struct cal_opts *o, struc
 					    o->thp_root, lock);
 	}
 	r->latency_runs = measured ? o->repeat : 0;
+	cli_progress_show(pr, total - 1, total, "TLB-flush cross-calls");
+	if (!cli_cal_shootdown(&r->shootdown, dir, o->quick, o->repeat, lock))
+		fprintf(stderr, "\nvirtuoso calibrate: shootdowns not measured: %s\n",
+			r->shootdown.skipped);
 	cli_progress_show(pr, total, total, "done");
 }
 
@@ -448,7 +454,8 @@ int cmd_calibrate(int argc, char **argv)
 	if (!latency)
 		snprintf(why, sizeof(why), "--no-latency");
 	/* counted in the progress only when they will run */
-	o.extra_steps = latency && !cli_cal_latency_unavailable(why, sizeof(why)) ? CAL_LAT_NR : 0;
+	o.extra_steps = latency && !cli_cal_latency_unavailable(why, sizeof(why)) ? CAL_LAT_NR + 1 :
+			0;
 	ret = cal_measure(r, &o, &err);
 	if (ret) {
 		hostlock_release(lock);

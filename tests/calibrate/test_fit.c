@@ -309,3 +309,57 @@ Test(fit, this_hosts_fit_is_stored_and_used_another_hosts_is_not, .timeout = 600
 	       "/tmp/vfit-here.json /tmp/vfit-there.json");
 	free(r);
 }
+
+/*
+ * The cross-calls' costs are the measured times at the fitted clock:
+ * handle_ns 3000 and wait_ns 7000 at cycles_per_ns c give round(3000 c)
+ * and round(7000 c) cycles. A negative time is refused naming it.
+ */
+Test(fit, shootdown_times_become_the_ipi_cycles, .timeout = 300)
+{
+	size_t len;
+	char *text = slurp(HOST_FILE, &len);
+	struct wl_error err = { 0 };
+	struct cal_results *r = calloc(1, sizeof(*r));
+	struct cal_fit *f = calloc(1, sizeof(*f));
+	struct cal_fit_opts o;
+	struct sim_config base;
+	cJSON *root = cJSON_Parse(text), *sd;
+	double mhz;
+
+	cr_assert(r && f && root);
+	cJSON_DeleteItemFromObject(root, "shootdown");
+	sd = cJSON_AddObjectToObject(root, "shootdown");
+	cJSON_AddNumberToObject(sd, "runs", 3);
+	cJSON_AddNumberToObject(sd, "cross_calls", 96);
+	cJSON_AddNumberToObject(sd, "waits", 96);
+	cJSON_AddNumberToObject(sd, "handle_ns", 3000);
+	cJSON_AddNumberToObject(sd, "wait_ns", 7000);
+	cr_assert_eq(cal_results_from_json(r, root, "m.json", &err), 0, "%s: %s", err.path,
+		     err.msg);
+	cr_assert(r->shootdown.measured);
+	cr_expect_eq(r->shootdown.cross_calls, 96);
+	/* the fewest simulations the fit takes: only the measured values matter here */
+	cal_fit_opts_init(&o);
+	o.max_evals = 1;
+	o.grid_passes = 0;
+	o.chase_loads = 1024;
+	o.fault_pages = 64;
+	o.max_chase_bytes = o.fit_chase_bytes = 1 << 20;
+	sim_config_init(&base);
+	cr_assert_eq(cal_fit(f, r, &base, &o, "test", &err), 0, "%s", err.msg);
+	mhz = f->cfg.core.freq_mhz;	/* the measured clock, rounded to a MHz */
+	cr_expect_eq(mhz, round(r->cycles_per_ns.median * 1000));
+	cr_expect_eq(f->cfg.core.ipi_handle_cycles, (uint32_t)round(3000 * r->cycles_per_ns.median));
+	cr_expect_eq(f->cfg.core.ipi_wait_cycles, (uint32_t)round(7000 * r->cycles_per_ns.median));
+	cr_expect_eq(param(f, "core.ipi_handle_cycles"), f->cfg.core.ipi_handle_cycles);
+	cr_expect_eq(param(f, "core.ipi_wait_cycles"), f->cfg.core.ipi_wait_cycles);
+
+	cJSON_ReplaceItemInObject(sd, "handle_ns", cJSON_CreateNumber(-1));
+	cr_expect_neq(cal_results_from_json(r, root, "m.json", &err), 0);
+	cr_expect_str_eq(err.path, "shootdown.handle_ns");
+	cJSON_Delete(root);
+	free(text);
+	free(f);
+	free(r);
+}

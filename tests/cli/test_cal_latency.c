@@ -105,3 +105,36 @@ Test(cal_latency, skipped_with_the_reason_without_root, .timeout = 120)
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	cr_expect_eq(system(path), 0);
 }
+
+/*
+ * The shootdown spec, quick, once, on this host: thread 0's 8 MADV_DONTNEEDs
+ * of one page each flush while thread 1 runs on the other CPU, so each
+ * makes one cross-call there (mimicos/tlb.h: a CPU running the mm is
+ * flushed); each flush waits at least as long as its cross-call ran.
+ */
+Test(cal_latency, shootdowns_quick_one_run, .timeout = 120)
+{
+	char dir[] = "/tmp/vshoot-XXXXXX", path[256];
+	struct wl_error err = { 0 };
+	struct cal_shootdown x;
+	int lock;
+
+	host_require_bpf();
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("one CPU: no cross-call to measure");
+	cr_assert_eq(hostlock_take(thp_sysfs_state_dir(), "a test", HOSTLOCK_FOREVER, NULL, &lock,
+				   &err), 0, "%s: %s", err.file, err.msg);
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert(cli_cal_shootdown(&x, dir, true, 1, lock), "%s", x.skipped);
+	cr_expect_eq(x.runs, 1u);
+	cr_expect_geq(x.cross_calls, CAL_SHOOTDOWN_SAMPLES(true));
+	cr_expect_leq(x.cross_calls, 2 * CAL_SHOOTDOWN_SAMPLES(true), "a trim may add one each");
+	cr_expect_gt(x.handle_ns, 0);
+	cr_expect_geq(x.waits, CAL_SHOOTDOWN_SAMPLES(true));
+	cr_expect_geq(x.wait_ns, x.handle_ns * 0.5, "a wait spans its cross-call");
+	snprintf(path, sizeof(path), "%s/shootdown/linux.json", dir);
+	cr_expect_eq(access(path, R_OK), 0, "%s", path);
+	hostlock_release(lock);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	cr_expect_eq(system(path), 0);
+}
