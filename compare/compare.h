@@ -296,6 +296,7 @@ struct side {
 	 */
 	uint64_t *thread_faults;
 	uint64_t *thread_tids;
+	int64_t *thread_cpus;		/* -1 unknown */
 	size_t nr_threads;
 	/*
 	 * From the event log, the workload's flushes in its phases and the

@@ -549,17 +549,21 @@ static int load_threads(const struct wj_ctx *c, const cJSON *root, struct side *
 			       wj_describe(a, got, sizeof(got)));
 	s->thread_faults = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*s->thread_faults));
 	s->thread_tids = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*s->thread_tids));
-	if (!s->thread_faults || !s->thread_tids)
+	s->thread_cpus = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*s->thread_cpus));
+	if (!s->thread_faults || !s->thread_tids || !s->thread_cpus)
 		return oom(c);
 	cJSON_ArrayForEach(t, a) {
-		int r;
+		uint64_t cpu;
+		int r, rc;
 
 		snprintf(where, sizeof(where), "threads[%zu]", i);
 		if (wj_uint(c, t, where, "faults", true, 0, WJ_MAX_EXACT, &s->thread_faults[i]) < 0 ||
-		    (r = wj_uint(c, t, where, "tid", false, 0, UINT32_MAX, &s->thread_tids[i])) < 0)
+		    (r = wj_uint(c, t, where, "tid", false, 0, UINT32_MAX, &s->thread_tids[i])) < 0 ||
+		    (rc = wj_uint(c, t, where, "cpu", false, 0, UINT32_MAX, &cpu)) < 0)
 			return -1;
 		if (!r)
 			s->thread_tids[i] = i;
+		s->thread_cpus[i] = rc ? (int64_t)cpu : -1;
 		i++;
 	}
 	s->nr_threads = i;
@@ -823,6 +827,7 @@ void side_release(struct side *s)
 	named_free(s->tlb_by_cpu, s->nr_tlb_by_cpu);
 	free(s->thread_faults);
 	free(s->thread_tids);
+	free(s->thread_cpus);
 	free(s->flushes);
 	free(s->regions);
 	free(s->phases);

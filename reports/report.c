@@ -1212,6 +1212,65 @@ static void section_tlb(struct doc *d, const struct comparison *c, struct plotte
 	named_section(d, p, "tlb_flushes", "Reason", "TLB flushes by reason", L->tlb_flushes,
 		      L->nr_tlb_flushes, S->tlb_flushes, S->nr_tlb_flushes, L->tlb_flush_total,
 		      S->tlb_flush_total);
+	if (L->nr_threads <= 1 && S->nr_threads <= 1)
+		return;
+	doc_p(d, NULL, "The same flushes by the CPU they ran on (a thread's CPU is in the "
+	      "Threads section), and the cross-calls of the mm's flushes, queued for another CPU "
+	      "and run there, whoever sent them.");
+	named_section(d, p, "tlb_flushes_by_cpu", "CPU", "TLB flushes by CPU", L->tlb_by_cpu,
+		      L->nr_tlb_by_cpu, S->tlb_by_cpu, S->nr_tlb_by_cpu, UINT64_MAX, UINT64_MAX);
+	if (L->has_tlb_ipis || S->has_tlb_ipis) {
+		const char *head[] = { "Cross-calls", "Linux", "Simulated" };
+		struct table t;
+
+		table_init(&t, head, 3, 0x6u);
+		table_add(&t, NULL, "queued");
+		table_add(&t, NULL, "%" PRIu64, L->tlb_ipis_sent);
+		table_add(&t, NULL, "%" PRIu64, S->tlb_ipis_sent);
+		table_add(&t, NULL, "run");
+		table_add(&t, NULL, "%" PRIu64, L->tlb_ipis_received);
+		table_add(&t, NULL, "%" PRIu64, S->tlb_ipis_received);
+		doc_table(d, &t);
+	}
+}
+
+/* A spec with threads: each thread's CPU and faults on both sides. */
+static void section_threads(struct doc *d, const struct comparison *c)
+{
+	const struct side *L = c->linux_side, *S = c->sim_side;
+	const char *head[] = { "Thread", "Linux CPU", "Linux faults", "Simulated core",
+			       "Simulated faults" };
+	size_t n = L->nr_threads > S->nr_threads ? L->nr_threads : S->nr_threads;
+	struct table t;
+
+	if (n <= 1)
+		return;
+	doc_h(d, 2, "threads", "Threads");
+	doc_p(d, NULL, "Each thread's CPU (Linux: the CPU of its last fault; pinned, thread t to "
+	      "the (t mod n)th CPU; simulated: core t mod cores) and its faults in the phases. "
+	      "The metrics table compares each thread's faults and, as information, its median "
+	      "fault latency.");
+	table_init(&t, head, 5, 0x1eu);
+	for (size_t i = 0; i < n; i++) {
+		table_add(&t, NULL, "%zu", i);
+		if (i < L->nr_threads && L->thread_cpus[i] >= 0)
+			table_add(&t, NULL, "%" PRId64, L->thread_cpus[i]);
+		else
+			table_add(&t, NULL, "?");
+		if (i < L->nr_threads)
+			table_add(&t, NULL, "%" PRIu64, L->thread_faults[i]);
+		else
+			table_add(&t, NULL, "-");
+		if (i < S->nr_threads && S->thread_cpus[i] >= 0)
+			table_add(&t, NULL, "%" PRId64, S->thread_cpus[i]);
+		else
+			table_add(&t, NULL, "?");
+		if (i < S->nr_threads)
+			table_add(&t, NULL, "%" PRIu64, S->thread_faults[i]);
+		else
+			table_add(&t, NULL, "-");
+	}
+	doc_table(d, &t);
 }
 
 /* ---- JSON objects as tables ------------------------------------------------------ */
@@ -1468,7 +1527,7 @@ static const struct {
 	{ "verdicts", "Verdicts" }, { "regions", "Regions" }, { "phases", "Phases" },
 	{ "timeline", "Fault timeline" }, { "latency", "Fault latency" },
 	{ "backing", "Backing per 2 MiB block" }, { "orders", "Allocation orders" },
-	{ "khugepaged", "khugepaged and collapses" }, { "tlb", "TLB flushes" },
+	{ "khugepaged", "khugepaged and collapses" }, { "tlb", "TLB flushes" }, { "threads", "Threads" },
 	{ "kernel", "Kernel policy" }, { "hardware", "Hardware and host" },
 };
 
@@ -1490,7 +1549,11 @@ static void render(struct doc *d, const struct comparison *c, struct plotter *p)
 	if (d->html) {
 		fputs("</header>\n<nav aria-label=\"Contents\"><ol>\n", d->f);
 		for (size_t i = 0; i < sizeof(toc) / sizeof(toc[0]); i++)
-			fprintf(d->f, "<li><a href=\"#%s\">%s</a></li>\n", toc[i].id, toc[i].title);
+			/* a section only a spec with threads has */
+			if (strcmp(toc[i].id, "threads") || c->linux_side->nr_threads > 1 ||
+			    c->sim_side->nr_threads > 1)
+				fprintf(d->f, "<li><a href=\"#%s\">%s</a></li>\n", toc[i].id,
+					toc[i].title);
 		fputs("</ol></nav>\n<main>\n", d->f);
 	}
 	section_verdicts(d, c);
@@ -1502,6 +1565,7 @@ static void render(struct doc *d, const struct comparison *c, struct plotter *p)
 	section_orders(d, c, p);
 	section_khugepaged(d, c, p);
 	section_tlb(d, c, p);
+	section_threads(d, c);
 	section_kernel(d, c);
 	section_hardware(d, c);
 	if (d->html) {

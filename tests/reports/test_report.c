@@ -1303,3 +1303,56 @@ Test(report, timeline_marks_each_sides_tlb_flushes_on_their_cpu)
 	free(gp);
 	free(md);
 }
+
+/*
+ * A spec with threads: a Threads section with each thread's CPU and faults
+ * on both sides, and the flushes by CPU and the cross-calls under TLB
+ * flushes; one thread, neither.
+ */
+Test(report, threads_get_their_section_and_the_flushes_by_cpu)
+{
+	static uint64_t lf[2] = { 40, 63 }, sf[2] = { 40, 64 };
+	static uint64_t tids[2] = { 901, 902 }, idx[2] = { 0, 1 };
+	static int64_t cpus[2] = { 0, 1 };
+	static struct side_named_count lcpu[2] = { { "0", 5 }, { "1", 1 } };
+	static struct side_named_count scpu[1] = { { "0", 5 } };
+	char *md;
+
+	render(NULL);
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	cr_expect_null(strstr(md, "## Threads"), "one thread: no section");
+	free(md);
+
+	fx.lx.thread_faults = lf;
+	fx.lx.thread_tids = tids;
+	fx.lx.thread_cpus = cpus;
+	fx.lx.nr_threads = 2;
+	fx.sm.thread_faults = sf;
+	fx.sm.thread_tids = idx;
+	fx.sm.thread_cpus = cpus;
+	fx.sm.nr_threads = 2;
+	fx.lx.tlb_by_cpu = lcpu;
+	fx.lx.nr_tlb_by_cpu = 2;
+	fx.sm.tlb_by_cpu = scpu;
+	fx.sm.nr_tlb_by_cpu = 1;
+	fx.lx.has_tlb_ipis = fx.sm.has_tlb_ipis = true;
+	fx.lx.tlb_ipis_sent = fx.lx.tlb_ipis_received = 1;
+	render(NULL);
+	fx.lx.thread_faults = NULL;
+	fx.lx.thread_tids = NULL;
+	fx.lx.thread_cpus = NULL;
+	fx.lx.nr_threads = fx.sm.nr_threads = 0;
+	fx.sm.thread_faults = NULL;
+	fx.sm.thread_tids = NULL;
+	fx.sm.thread_cpus = NULL;
+	fx.lx.tlb_by_cpu = fx.sm.tlb_by_cpu = NULL;
+	fx.lx.nr_tlb_by_cpu = fx.sm.nr_tlb_by_cpu = 0;
+	md = slurp(in_tmp("report.md"));
+	cr_assert_not_null(md);
+	cr_expect_not_null(strstr(md, "## Threads"), "%s", md);
+	cr_expect_not_null(strstr(md, "| 1 | 1 | 63 | 1 | 64 |"), "%s", md);
+	cr_expect_not_null(strstr(md, "| 1 | 1 | 0 |"), "CPU 1: 1 flush on Linux, none simulated");
+	cr_expect_not_null(strstr(md, "| queued | 1 | 0 |"), "%s", md);
+	free(md);
+}
