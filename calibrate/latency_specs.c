@@ -98,6 +98,15 @@ uint64_t cal_lat_faults(unsigned k, bool quick)
 	return n < cap ? n : cap;
 }
 
+/* Append to buf (len bytes) at n, or return -1 when it does not fit; w, n, buf, len local. */
+#define PUT(...)							\
+	do {								\
+		w = snprintf(buf + n, len - n, __VA_ARGS__);		\
+		if (w < 0 || (size_t)w >= len - n)			\
+			return -1;					\
+		n += (size_t)w;						\
+	} while (0)
+
 int cal_lat_spec(unsigned k, bool quick, char *buf, size_t len)
 {
 	const struct lat_def *d = k < CAL_LAT_NR ? &defs[k] : NULL;
@@ -108,13 +117,6 @@ int cal_lat_spec(unsigned k, bool quick, char *buf, size_t len)
 
 	if (k >= CAL_LAT_NR || !len)
 		return -1;
-#define PUT(...)							\
-	do {								\
-		w = snprintf(buf + n, len - n, __VA_ARGS__);		\
-		if (w < 0 || (size_t)w >= len - n)			\
-			return -1;					\
-		n += (size_t)w;						\
-	} while (0)
 	PUT("{\n  \"name\": \"%s\",\n  \"description\": \"virtuoso calibrate's fault-latency "
 	    "microbenchmark, %s: %s.\",\n  \"seed\": 1,\n", spec_names[k], names[k],
 	    mkib ? "a write fault per untouched folio: an mTHP folio of that size" : d->desc);
@@ -135,7 +137,6 @@ int cal_lat_spec(unsigned k, bool quick, char *buf, size_t len)
 	PUT("    {\"op\": \"touch\", \"region\": \"buf\", \"stride\": \"%lluKiB\", "
 	    "\"write\": %s}\n  ]\n}\n", (unsigned long long)stride,
 	    mkib || d->write ? "true" : "false");
-#undef PUT
 	return (int)n;
 }
 
@@ -147,13 +148,6 @@ int cal_shootdown_spec(bool quick, char *buf, size_t len)
 
 	if (!len)
 		return -1;
-#define PUT(...)							\
-	do {								\
-		w = snprintf(buf + n, len - n, __VA_ARGS__);		\
-		if (w < 0 || (size_t)w >= len - n)			\
-			return -1;					\
-		n += (size_t)w;						\
-	} while (0)
 	PUT("{\n  \"name\": \"%s\",\n  \"description\": \"virtuoso calibrate's shootdown "
 	    "microbenchmark: thread 0 gives back one page at a time while thread 1 reads its "
 	    "own region on another CPU, %u times: a TLB-flush cross-call each.\",\n"
@@ -176,6 +170,5 @@ int cal_shootdown_spec(bool quick, char *buf, size_t len)
 		    "\"concurrent\": true}", 4 * i);
 	}
 	PUT("\n  ]\n}\n");
-#undef PUT
 	return (int)n;
 }

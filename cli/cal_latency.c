@@ -77,6 +77,34 @@ static bool skip_shootdown(struct cal_shootdown *out, const char *fmt, ...)
 	return false;
 }
 
+/*
+ * 'runs' Linux runs of ro's spec, the caller's host lock lent to them:
+ * cli_linux_runs() takes an inherited lock (hostlock.h) and closes it
+ * after, so it gets a duplicate of ours, which keeps holding the host
+ * between the measurements. 0, or the exit status with why in buf.
+ */
+static int lent_runs(struct runner_opts *ro, unsigned runs, int lock_fd, bool *incomplete,
+		     char *why, size_t len)
+{
+	int ret;
+
+	if (lock_fd >= 0) {
+		int d = dup(lock_fd);
+
+		if (d < 0 || hostlock_pass(d)) {
+			snprintf(why, len, "cannot lend the host lock to the runs: %s",
+				 strerror(errno));
+			if (d >= 0)
+				close(d);
+			return EXIT_FAIL;
+		}
+	}
+	ret = cli_linux_runs(NAME, ro, runs, HOSTLOCK_WAIT_DEFAULT_S, incomplete);
+	if (ret)
+		snprintf(why, len, "the Linux run failed (exit %d; stderr says why)", ret);
+	return ret;
+}
+
 static int make_dir(const char *path)
 {
 	if (mkdir(path, 0755) && errno != EEXIST) {
@@ -273,26 +301,10 @@ bool cli_cal_latency(struct cal_latency *out, unsigned k, const char *dir, bool 
 	ro.spec = &s;
 	ro.spec_path = path;
 	ro.out_dir = kdir;
-	/*
-	 * Lend the caller's lock to the runs: cli_linux_runs() takes an
-	 * inherited lock (hostlock.h) and closes it after, so it gets a
-	 * duplicate of ours, which keeps holding the host between the kinds
-	 */
-	if (lock_fd >= 0) {
-		int d = dup(lock_fd);
-
-		if (d < 0 || hostlock_pass(d)) {
-			if (d >= 0)
-				close(d);
-			wl_spec_release(&s);
-			return skip(out, "cannot lend the host lock to the runs: %s",
-				    strerror(errno));
-		}
-	}
-	ret = cli_linux_runs(NAME, &ro, runs, HOSTLOCK_WAIT_DEFAULT_S, &incomplete);
+	ret = lent_runs(&ro, runs, lock_fd, &incomplete, why, sizeof(why));
 	wl_spec_release(&s);
 	if (ret)
-		return skip(out, "the Linux run failed (exit %d; stderr says why)", ret);
+		return skip(out, "%s", why);
 	if (incomplete)
 		fprintf(stderr, "virtuoso %s: fault latency %s: a Linux run is incomplete (%s)\n",
 			NAME, cal_lat_name(k), kdir);
@@ -361,21 +373,10 @@ bool cli_cal_shootdown(struct cal_shootdown *out, const char *dir, bool quick, u
 	ro.spec = &s;
 	ro.spec_path = path;
 	ro.out_dir = sdir;
-	if (lock_fd >= 0) {
-		int d = dup(lock_fd);
-
-		if (d < 0 || hostlock_pass(d)) {
-			if (d >= 0)
-				close(d);
-			wl_spec_release(&s);
-			return skip_shootdown(out, "cannot lend the host lock to the runs: %s",
-					      strerror(errno));
-		}
-	}
-	ret = cli_linux_runs(NAME, &ro, runs, HOSTLOCK_WAIT_DEFAULT_S, &incomplete);
+	ret = lent_runs(&ro, runs, lock_fd, &incomplete, why, sizeof(why));
 	wl_spec_release(&s);
 	if (ret)
-		return skip_shootdown(out, "the Linux run failed (exit %d; stderr says why)", ret);
+		return skip_shootdown(out, "%s", why);
 	sides = calloc(COMPARE_MAX_RUNS, sizeof(*sides));
 	if (!sides)
 		return skip_shootdown(out, "out of memory");
