@@ -149,7 +149,7 @@ int cal_shootdown_spec(bool quick, char *buf, size_t len)
 	if (!len)
 		return -1;
 	PUT("{\n  \"name\": \"%s\",\n  \"description\": \"virtuoso calibrate's shootdown "
-	    "microbenchmark: thread 0 gives back one page at a time while thread 1 reads its "
+	    "microbenchmark: thread 1 gives back one page at a time while thread 0 reads its "
 	    "own region on another CPU, %u times: a TLB-flush cross-call each.\",\n"
 	    "  \"version\": 2,\n  \"threads\": 2,\n  \"seed\": 1,\n", CAL_SHOOTDOWN_SPEC_NAME,
 	    samples);
@@ -159,14 +159,14 @@ int cal_shootdown_spec(bool quick, char *buf, size_t len)
 		PUT("%s\"%s\": \"never\"", i ? ", " : "", sizes[i].key);
 	PUT("}},\n  \"regions\": [{\"name\": \"given\", \"size\": \"%uKiB\"}, "
 	    "{\"name\": \"read\", \"size\": \"4MiB\"}],\n  \"phases\": [\n", 4 * samples);
-	PUT("    {\"op\": \"touch\", \"region\": \"given\", \"threads\": [0]},\n");
-	PUT("    {\"op\": \"touch\", \"region\": \"read\", \"threads\": [1], "
+	PUT("    {\"op\": \"touch\", \"region\": \"read\", \"threads\": [0]},\n");
+	PUT("    {\"op\": \"touch\", \"region\": \"given\", \"threads\": [1], "
 	    "\"concurrent\": true}");
 	for (unsigned i = 0; i < samples; i++) {
-		PUT(",\n    {\"op\": \"access\", \"region\": \"read\", \"threads\": [1], "
+		PUT(",\n    {\"op\": \"access\", \"region\": \"read\", \"threads\": [0], "
 		    "\"pattern\": \"sequential\", \"count\": 200000}");
 		PUT(",\n    {\"op\": \"madvise\", \"region\": \"given\", \"offset\": \"%uKiB\", "
-		    "\"length\": \"4KiB\", \"advice\": \"dontneed\", \"threads\": [0], "
+		    "\"length\": \"4KiB\", \"advice\": \"dontneed\", \"threads\": [1], "
 		    "\"concurrent\": true}", 4 * i);
 	}
 	PUT("\n  ]\n}\n");

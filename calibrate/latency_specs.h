@@ -88,12 +88,16 @@ uint64_t cal_lat_faults(unsigned k, bool quick);
 
 /*
  * The shootdown microbenchmark (virtuoso calibrate's "shootdown"): two
- * threads, thread 1 reading its own region while thread 0 gives back one
+ * threads, thread 0 reading its own region while thread 1 gives back one
  * page of its own with MADV_DONTNEED, CAL_SHOOTDOWN_SAMPLES times, each
  * pair a concurrent phase group: every call flushes one page and, thread
- * 1's CPU running the mm, makes one cross-call to it (mimicos/tlb.h's
+ * 0's CPU running the mm, makes one cross-call to it (mimicos/tlb.h's
  * rules), whose time there and whose initiator's wait the probes record
- * (linux.json's tlb_ipis). THP off, so that nothing else flushes.
+ * (linux.json's tlb_ipis). Thread 0 reads because it leaves each group's
+ * meeting first (it runs the loader's handshake while the others wait), so
+ * it is running by the time thread 1, woken, makes its call; the other way
+ * round, the call would come before the reader woke, its CPU still lazy.
+ * THP off, so that nothing else flushes.
  */
 #define CAL_SHOOTDOWN_SPEC_NAME	"cal-shootdown"
 #define CAL_SHOOTDOWN_SPEC_MAX	16384

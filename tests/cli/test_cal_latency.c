@@ -107,8 +107,8 @@ Test(cal_latency, skipped_with_the_reason_without_root, .timeout = 120)
 }
 
 /*
- * The shootdown spec, quick, once, on this host: thread 0's 8 MADV_DONTNEEDs
- * of one page each flush while thread 1 runs on the other CPU, so each
+ * The shootdown spec, quick, once, on this host: thread 1's 8 MADV_DONTNEEDs
+ * of one page each flush while thread 0 runs on the other CPU, so each
  * makes one cross-call there (mimicos/tlb.h: a CPU running the mm is
  * flushed); each flush waits at least as long as its cross-call ran.
  */
