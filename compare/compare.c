@@ -880,6 +880,29 @@ static void tlb_ipis(struct build *b)
 	for (size_t r = 0; r < b->nl; r++)
 		u[r] = b->L[r]->tlb_ipis_received;
 	add_counts(b, "tlb_ipis", "received", u, b->s->tlb_ipis_received);
+	/* their times, where both sides have them: information */
+	for (int w = 0; w < 2 && !untimed(b); w++) {
+		const char *scope = w ? "wait per flush" : "per cross-call";
+		double v[COMPARE_MAX_RUNS], sim;
+		uint64_t sn = w ? b->s->tlb_ipis_waits : b->s->tlb_ipis_received;
+		uint64_t st = w ? b->s->tlb_ipis_wait_ns : b->s->tlb_ipis_received_ns;
+		struct metric *m;
+
+		for (size_t r = 0; r < b->nl; r++) {
+			const struct side *l = b->L[r];
+			uint64_t n = w ? l->tlb_ipis_waits : l->tlb_ipis_received;
+			uint64_t t = w ? l->tlb_ipis_wait_ns : l->tlb_ipis_received_ns;
+
+			v[r] = n && t ? (double)t / (double)n : NAN;
+		}
+		if (!sn || !st)
+			continue;
+		sim = (double)st / (double)sn;
+		if ((m = add_band(b, "tlb_ipi_time", scope, v, b->nl, sim, BAND_TIME))) {
+			m->klass = METRIC_INFO;
+			note_append(m, "ns");
+		}
+	}
 }
 
 /* The known latencies of thread t's counted faults, sorted; NULL out of memory. */

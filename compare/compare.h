@@ -289,6 +289,8 @@ struct side {
 	 */
 	bool has_tlb_ipis;
 	uint64_t tlb_ipis_sent, tlb_ipis_received;
+	/* their time: on the targets, and the initiators' waits ("received_ns", "waits", "wait_ns"; 0 unknown) */
+	uint64_t tlb_ipis_received_ns, tlb_ipis_waits, tlb_ipis_wait_ns;
 	/*
 	 * A spec with threads: each one's faults and tid ("threads":
 	 * [{"faults", "tid"}]; the simulated side's tids are the threads'

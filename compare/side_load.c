@@ -529,7 +529,11 @@ static int load_ipis(const struct wj_ctx *c, const cJSON *root, struct side *s)
 		return 0;
 	if (wj_uint(c, o, "tlb_ipis", "sent", true, 0, WJ_MAX_EXACT, &s->tlb_ipis_sent) < 0 ||
 	    wj_uint(c, o, "tlb_ipis", "received", true, 0, WJ_MAX_EXACT,
-		    &s->tlb_ipis_received) < 0)
+		    &s->tlb_ipis_received) < 0 ||
+	    wj_uint(c, o, "tlb_ipis", "received_ns", false, 0, WJ_MAX_EXACT,
+		    &s->tlb_ipis_received_ns) < 0 ||
+	    wj_uint(c, o, "tlb_ipis", "waits", false, 0, WJ_MAX_EXACT, &s->tlb_ipis_waits) < 0 ||
+	    wj_uint(c, o, "tlb_ipis", "wait_ns", false, 0, WJ_MAX_EXACT, &s->tlb_ipis_wait_ns) < 0)
 		return -1;
 	s->has_tlb_ipis = true;
 	return 0;

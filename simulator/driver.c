@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +333,8 @@ static int request(struct driver_state *st, struct mimicos_request *rq,
 
 	if (ret)
 		return transport_failed(st, ret);
+	st->run->ipis += rs->nr_ipis;
+	st->run->ipi_waits += rs->nr_ipi_waits;
 	if (st->tm)
 		set_wake(st, rs->next_wake_ns);
 	if (st->tm) {
@@ -1567,6 +1570,17 @@ cJSON *driver_to_json(const struct driver_run *run)
 	}
 	cJSON_AddNumberToObject(root, "runtime_ns", (double)run->runtime_ns);
 	if (s->threads > 1) {
+		cJSON *o = cJSON_AddObjectToObject(root, "tlb_ipis");
+		double mhz = run->freq_mhz ? run->freq_mhz : 1;
+
+		/* as linux.json's; their times the timing model's (0 untimed) */
+		cJSON_AddNumberToObject(o, "sent", (double)run->ipis);
+		cJSON_AddNumberToObject(o, "received", (double)run->ipis);
+		cJSON_AddNumberToObject(o, "received_ns", run->timed ?
+					round(run->timing.ipi_handle_cycles * 1000.0 / mhz) : 0);
+		cJSON_AddNumberToObject(o, "waits", (double)run->ipi_waits);
+		cJSON_AddNumberToObject(o, "wait_ns", run->timed ?
+					round(run->timing.ipi_wait_cycles * 1000.0 / mhz) : 0);
 		cJSON_AddNumberToObject(root, "cores", run->cores);
 		a = cJSON_AddArrayToObject(root, "threads");
 		for (unsigned int t = 0; t < s->threads; t++) {

@@ -145,6 +145,8 @@ struct driver_run {
 	const struct wl_spec *spec;
 	unsigned int cores;			/* simulated cores */
 	struct driver_thread *threads;		/* spec->threads */
+	/* TLB-flush cross-calls run (khugepaged's too), and the flushes that waited for theirs */
+	uint64_t ipis, ipi_waits;
 	struct wl_kernel kernel;		/* the settings in force, all resolved */
 	uint64_t mem_bytes;			/* the zone's size */
 	struct driver_region *regions;	/* spec->nr_regions */

@@ -941,6 +941,10 @@ Test(compare, threads_by_reason_cpu_cross_call_and_thread)
 	expect_metric(&c, "tlb_ipis", "received", 1, VERDICT_FAIL);
 	expect_metric(&c, "faults", "thread 0", 0, VERDICT_PASS);
 	expect_metric(&c, "faults", "thread 1", 1.0 / 53, VERDICT_FAIL);
+	/* 3000 ns over 1 against 1000 over 2: 6 times too fast; 5000 over 1 both */
+	expect_metric(&c, "tlb_ipi_time", "per cross-call", 5, VERDICT_FAIL);
+	cr_expect_eq(cmp_metric(&c, "tlb_ipi_time", "per cross-call")->klass, METRIC_INFO);
+	expect_metric(&c, "tlb_ipi_time", "wait per flush", 0, VERDICT_PASS);
 	comparison_release(&c);
 	side_release(&l);
 	side_release(&s);

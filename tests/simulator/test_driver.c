@@ -1261,6 +1261,8 @@ Test(driver, timed_threads_pay_for_the_cross_call_on_both_ends)
 	cr_assert_eq(run.timing.ipi_wait_cycles, 5000);
 	cr_assert_eq(run.timing.ipi_handle_cycles, 2500);
 	cr_assert_eq(run.phases[2].timing.ipi_wait_cycles, 5000, "in the munmap's group");
+	cr_assert_eq(run.ipis, 1);
+	cr_assert_eq(run.ipi_waits, 1);
 	cr_assert_eq(t.local[0] + t.send[0] + t.remote[1], 3);
 	cr_assert_eq(t.ipi_sent + t.ipi_run, 2);
 	cr_assert_eq(run.threads[1].faults, 2048 + 4096);
