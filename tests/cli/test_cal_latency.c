@@ -89,7 +89,7 @@ Test(cal_latency, skipped_with_the_reason_without_root, .timeout = 120)
 	snprintf(out, sizeof(out), "%s/out", dir);
 	run_as(r, geteuid() == 0 ? 65534 : -1, args);
 	cr_assert_eq(r->status, 0, "exit %d: %s", r->status, r->err);
-	cr_expect(strstr(r->err, "fault latency skipped: needs root"), "%s", r->err);
+	cr_expect(strstr(r->err, "fault latency and shootdowns skipped: needs root"), "%s", r->err);
 	snprintf(path, sizeof(path), "%s/measurements.json", out);
 	cr_assert_eq(wj_load_object(path, &root, &err), 0, "%s: %s", err.file, err.msg);
 	fl = cJSON_GetObjectItemCaseSensitive(root, "fault_latency");
@@ -100,6 +100,9 @@ Test(cal_latency, skipped_with_the_reason_without_root, .timeout = 120)
 		cr_expect(cJSON_IsString(k) && strstr(k->valuestring, "needs root"), "%s",
 			  cal_lat_name(i));
 	}
+	k = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "shootdown"),
+					     "skipped");
+	cr_expect(cJSON_IsString(k) && strstr(k->valuestring, "needs root"), "shootdown");
 	cJSON_Delete(root);
 	free(r);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
