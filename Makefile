@@ -260,6 +260,14 @@ build/tests/cli/test_xval build/tests/cli/test_cal_latency: build/tests/cli/%: b
 # test_report and test_validation decode Chromium's PNG screenshot with zlib (pkg-config libbpf may give -lbpf alone)
 build/tests/reports/test_report build/tests/reports/test_validation: LDLIBS += -lz
 
+# Programs the tests run as commands (virtuoso linux -- CMD): plain C, nothing of ours.
+TEST_HELPERS += build/tests/helpers/mapper
+
+build/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(CFLAGS) -o $@ $<
+
 build/bench/%: bench/%.c build/libvirtuoso.a
 	@mkdir -p $(@D)
 	@echo "  BENCH   $@"
@@ -284,7 +292,7 @@ build/bpf/%.skel.h: build/bpf/%.bpf.o
 # Suites that change host settings or measure the host serialise themselves.
 # The last lines count tested, passed, failed and skipped tests, and give each
 # distinct skip reason (scripts/run-tests.sh).
-test: bin/virtuoso $(TESTS)
+test: bin/virtuoso $(TESTS) $(TEST_HELPERS)
 	@scripts/run-tests.sh $(TESTS)
 
 # The main job: the default workload on this host under the probes and in the

@@ -250,6 +250,28 @@ int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, in
 	return ret;
 }
 
+/* Whether execvp() would find 'prog': a path that is executable, or a name on PATH. */
+static bool command_found(const char *prog)
+{
+	const char *path = getenv("PATH"), *p;
+	char buf[4096];
+
+	if (strchr(prog, '/'))
+		return !access(prog, X_OK);
+	for (p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
+		const char *e = strchr(p, ':');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", prog) <
+		    (int)sizeof(buf) && !access(buf, X_OK))
+			return true;
+		p += n + (e != NULL);
+		if (!e)
+			break;
+	}
+	return false;
+}
+
 int cmd_linux(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -280,13 +302,48 @@ int cmd_linux(int argc, char **argv)
 	struct cli_args a;
 	struct wl_spec s;
 	bool incomplete;
-	int ret;
+	int ret, dashdash = 0;
 
 	/* --list-events takes no SPEC */
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--list-events"))
 			return counters_list(stdout) ? EXIT_FAIL : EXIT_OK;
 
+	/* -- COMMAND [ARGS...]: a command instead of a spec */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			dashdash = i;
+			break;
+		}
+	if (dashdash) {
+		int first, n;
+
+		ret = cli_parse_many(dashdash, argv, cmd, "o:vh", longopts, own_option, &la, &a,
+				     &first, &n);
+		if (ret >= 0)
+			return ret;
+		if (n)
+			return cli_usage_error(cmd, "a SPEC and a command: expected one of them");
+		if (dashdash + 1 >= argc)
+			return cli_usage_error(cmd, "expected a command after --");
+		if (!a.out)
+			return cli_usage_error(cmd, "expected --out DIR");
+		if (!command_found(argv[dashdash + 1])) {
+			fprintf(stderr, "virtuoso linux: %s: command not found\n", argv[dashdash + 1]);
+			return EXIT_BAD_INPUT;
+		}
+		if ((ret = cli_check_out_dir("linux", a.out, 4096)) ||
+		    (ret = cli_check_linux_host("linux")))
+			return ret;
+		la.ro.command = argv + dashdash + 1;
+		la.ro.spec_path = argv[dashdash + 1];
+		la.ro.out_dir = a.out;
+		ret = cli_linux_runs("linux", &la.ro, la.repeat, la.wait_s, &incomplete);
+		if (!ret && cli_verbose)
+			fprintf(stderr, "virtuoso linux: wrote %s/linux.json and %s/events.vlog\n",
+				a.out, a.out);
+		return ret;
+	}
 	ret = cli_parse(argc, argv, cmd, "o:vh", longopts, own_option, &la, "SPEC file", &a);
 	if (ret >= 0)
 		return ret;

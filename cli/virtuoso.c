@@ -73,7 +73,12 @@ const struct cli_cmd cli_cmds[] = {
 	  cmd_exec },
 	{ "linux", "run a workload on this Linux host under the probes",
 	  "usage: virtuoso linux SPEC -o DIR [options]\n"
+	  "       virtuoso linux -o DIR [options] -- COMMAND [ARGS...]\n"
 	  "       virtuoso linux --list-events\n"
+	  "\n"
+	  "With -- COMMAND, record any command instead: its private anonymous\n"
+	  "mappings (and heap) are the regions, its whole run one phase, under the\n"
+	  "host's THP settings; its threads are followed, its children are not.\n"
 	  "\n"
 	  "Run SPEC on this host under eBPF probes and perf counters, with the spec's\n"
 	  "kernel block applied to THP sysfs for the run (and restored after it, even\n"

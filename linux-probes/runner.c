@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -34,6 +35,7 @@
 #include "workload/json.h"
 #include "workload/native.h"
 #include "workload/side.h"
+#include "workload/size.h"
 #include "workload/x86.h"
 
 #define MAX_ORDER_NR	11	/* orders 0..10 */
@@ -203,6 +205,130 @@ child_main(struct child_ctx *c, const struct wl_spec *s, const char *thp_root,
 	_exit(0);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The command's minor faults so far, from /proc/PID/stat (field 10); 0 unknown. */
+static uint64_t pid_minflt(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the command's name, in parentheses: state is field 3, minflt field 10 */
+	if (!(p = strrchr(buf, ')')) || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %llu", &v) != 1)
+		return 0;
+	return v;
+}
+
+/*
+ * A command (runner_opts.command): this child drops privileges and forks
+ * it, held before exec, and traces it (PTRACE_SEIZE, stopped at its exit:
+ * PTRACE_O_TRACEEXIT), so that the loader can read its memory's backing
+ * while the process still has it. READY names the command's pid, whom the
+ * probes follow; BEGIN 0 opens the one phase, then the command execs; at
+ * its exit stop END 0 and DONE (its exit status in v[2]) are said while it
+ * is held, then it is let go and reaped. Its threads are its own (one
+ * thread group: the probes follow them); processes it forks are not.
+ */
+static void __attribute__((noreturn))
+command_main(struct child_ctx *c, char *const *argv, uid_t uid, gid_t gid, pid_t parent)
+{
+	struct msg m = { .type = MSG_READY };
+	int go[2], failed[2], status, e = 0;
+	uint64_t t0, t1;
+	sigset_t all;
+	pid_t cmd;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	m.type = MSG_ERROR;
+	if (drop_privileges(uid, gid, parent)) {
+		snprintf(m.text, sizeof(m.text), "cannot drop to uid %u: %s", (unsigned)uid,
+			 strerror(errno));
+		child_say(c, &m, false);
+		_exit(1);
+	}
+	if (pipe2(go, O_CLOEXEC) || pipe2(failed, O_CLOEXEC) || (cmd = fork()) < 0) {
+		snprintf(m.text, sizeof(m.text), "cannot start %.100s: %s", argv[0], strerror(errno));
+		child_say(c, &m, false);
+		_exit(1);
+	}
+	if (cmd == 0) {
+		char b;
+
+		close(go[1]);
+		close(failed[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(go[0], &b, 1) == 1)
+			execvp(argv[0], argv);
+		e = errno;
+		if (write(failed[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(failed[1]);
+	if (ptrace(PTRACE_SEIZE, cmd, NULL, (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL))) {
+		snprintf(m.text, sizeof(m.text), "cannot trace %.100s: %s", argv[0], strerror(errno));
+		child_say(c, &m, false);
+		_exit(1);
+	}
+	m = (struct msg){ .type = MSG_READY, .v = { (uint64_t)cmd } };
+	child_say(c, &m, true);
+	m = (struct msg){ .type = MSG_BEGIN };
+	child_say(c, &m, true);
+	t0 = now_ns();
+	if (write(go[1], "g", 1) != 1 || read(failed[0], &e, sizeof(e)) == sizeof(e)) {
+		m = (struct msg){ .type = MSG_ERROR };
+		snprintf(m.text, sizeof(m.text), "%.200s: %s", argv[0], strerror(e ? e : EPIPE));
+		child_say(c, &m, false);
+		_exit(1);
+	}
+	for (;;) {
+		if (waitpid(cmd, &status, __WALL) < 0) {
+			m = (struct msg){ .type = MSG_ERROR };
+			snprintf(m.text, sizeof(m.text), "waitpid: %s", strerror(errno));
+			child_say(c, &m, false);
+			_exit(1);
+		}
+		if (!WIFSTOPPED(status))
+			break;		/* gone without its exit stop (killed): no backing */
+		if (status >> 16 == PTRACE_EVENT_EXIT)
+			break;
+		/* a signal for it: delivered; another stop: let it go on */
+		ptrace(PTRACE_CONT, cmd, NULL, (void *)(long)(status >> 16 ? 0 : WSTOPSIG(status)));
+	}
+	t1 = now_ns();
+	if (WIFSTOPPED(status)) {
+		unsigned long code = 0;
+
+		ptrace(PTRACE_GETEVENTMSG, cmd, NULL, &code);
+		status = (int)code;
+	}
+	m = (struct msg){ .type = MSG_END, .v = { pid_minflt(cmd), t0, t1 - t0 } };
+	child_say(c, &m, true);
+	m = (struct msg){ .type = MSG_DONE,
+			  .v = { t1 - t0, WIFEXITED(status) && !WEXITSTATUS(status),
+				 (uint64_t)(unsigned)status } };
+	child_say(c, &m, true);
+	ptrace(PTRACE_CONT, cmd, NULL, NULL);
+	waitpid(cmd, NULL, __WALL);
+	_exit(0);
+}
+
 /* ---- what the loader gathers ------------------------------------------------ */
 
 struct region_acc {
@@ -284,6 +410,13 @@ struct gather {
 	uint64_t syscalls[32];
 	uint64_t syscall_failed;
 	uint64_t rss_events;
+	/*
+	 * A command (runner_opts.command): the spec the loader made for it,
+	 * whose regions are its anonymous mappings as they are created
+	 * (command_region()), and the heap's region, -1 until its first brk
+	 */
+	struct wl_spec *dyn;
+	long heap;
 	/* a spec with threads: each one's tid (the loader's) and in-phase faults */
 	const pid_t *tids;
 	struct {
@@ -297,7 +430,8 @@ struct gather {
 
 static struct region_acc *region_of(struct gather *g, uint64_t addr)
 {
-	for (size_t i = 0; i < g->s->nr_regions; i++) {
+	/* the latest first: a command's new mapping may reuse an old one's range */
+	for (size_t i = g->s->nr_regions; i-- > 0;) {
 		struct region_acc *r = &g->regions[i];
 
 		if (r->mapped && addr >= r->start && addr - r->start < r->size)
@@ -430,6 +564,83 @@ static void ipi_wait(struct gather *g, const struct vt_event *e)
 	}
 }
 
+/* A new region of a command's: spec and accumulator grow together. */
+static struct region_acc *add_region(struct gather *g, const char *name, uint64_t start,
+				     uint64_t size)
+{
+	struct wl_spec *d = g->dyn;
+	struct wl_region *nr = realloc(d->regions, (d->nr_regions + 1) * sizeof(*nr));
+	struct region_acc *na;
+
+	if (!nr)
+		return NULL;
+	d->regions = nr;
+	na = realloc(g->regions, (d->nr_regions + 1) * sizeof(*na));
+	if (!na)
+		return NULL;
+	g->regions = na;
+	memset(&nr[d->nr_regions], 0, sizeof(nr[0]));
+	memset(&na[d->nr_regions], 0, sizeof(na[0]));
+	if (!(nr[d->nr_regions].name = strdup(name)))
+		return NULL;
+	nr[d->nr_regions].size = size;
+	na[d->nr_regions] = (struct region_acc){ .start = start, .size = size, .mapped = true };
+	return &na[d->nr_regions++];
+}
+
+#define CMD_PAGE		4096ULL
+#define CMD_MAP_SHARED		0x01
+#define CMD_MAP_ANONYMOUS	0x20
+
+/*
+ * A command's memory system call that succeeded: each private anonymous
+ * mmap is a new region ("mmap<n>-<size>", n counting the command's regions
+ * in creation order), as is the target of each mremap ("mremap<n>-<size>");
+ * the heap is one region, "[heap]", from the first brk's answer to the
+ * highest break since. Shared and file mappings are not MimicOS's.
+ */
+static void command_region(struct gather *g, const struct vt_event *e)
+{
+	uint64_t ret = (uint64_t)e->sys.ret, len = 0;
+	const char *kind = NULL;
+	char name[64], size[32];
+
+	switch (e->sys.nr) {
+	case 9:		/* mmap */
+		if ((e->sys.args[3] & (CMD_MAP_SHARED | CMD_MAP_ANONYMOUS)) == CMD_MAP_ANONYMOUS) {
+			kind = "mmap";
+			len = e->sys.args[1];
+		}
+		break;
+	case 25:	/* mremap */
+		kind = "mremap";
+		len = e->sys.args[2];
+		break;
+	case 12: {	/* brk */
+		uint64_t lo = ret & ~(CMD_PAGE - 1), hi = (ret + CMD_PAGE - 1) & ~(CMD_PAGE - 1);
+		struct region_acc *h;
+
+		if (g->heap < 0) {
+			if (!add_region(g, "[heap]", lo, hi - lo))
+				return;
+			g->heap = (long)g->dyn->nr_regions - 1;
+		}
+		h = &g->regions[g->heap];
+		if (hi > h->start + h->size) {
+			h->size = hi - h->start;
+			g->dyn->regions[g->heap].size = h->size;
+		}
+		return;
+	}
+	}
+	if (!kind || !len)
+		return;
+	len = (len + CMD_PAGE - 1) & ~(CMD_PAGE - 1);
+	wl_size_format(len, size, sizeof(size));
+	snprintf(name, sizeof(name), "%s%zu-%s", kind, g->dyn->nr_regions, size);
+	add_region(g, name, ret, len);
+}
+
 static int on_event(void *ctx, const struct vt_event *e)
 {
 	struct gather *g = ctx;
@@ -482,6 +693,8 @@ static int on_event(void *ctx, const struct vt_event *e)
 			g->syscalls[e->sys.nr]++;
 		if (e->sys.ret < 0 && e->sys.ret > -4096)
 			g->syscall_failed++;
+		else if (g->dyn)
+			command_region(g, e);
 		break;
 	case VT_TLB_FLUSH: {
 		int bg = !VT_TLB_SRC_WORKLOAD(e->tlb.source), r = e->tlb.reason;
@@ -551,6 +764,7 @@ struct loader {
 	bool bare;			/* the probe-free run: phase times only */
 	bool interrupted;		/* a signal ended serve() */
 	bool done;
+	int command_status;		/* a command's wait status at its exit */
 	uint64_t runtime_ns;
 	uint64_t probe_free_ns;		/* the probe-free run's, 0 when there was none */
 	bool complete;
@@ -704,26 +918,39 @@ static int handle(struct loader *l, const struct msg *m, struct wl_error *err)
 		p->collapse_errno = (int)(int64_t)m->v[5];
 		if (counters_snapshot(l, &p->ctr_end))
 			return wl_error_set(err, "virtuoso linux", "", "out of memory");
-		p->pages = calloc(l->s->nr_regions, sizeof(*p->pages));
+		p->pages = calloc(l->s->nr_regions ? l->s->nr_regions : 1, sizeof(*p->pages));
 		if (!p->pages)
 			return wl_error_set(err, "virtuoso linux", "", "out of memory");
+		/*
+		 * A command has exec'd since the reader was opened: /proc/PID/
+		 * pagemap opened before holds the mm exec replaced. Open it again
+		 * on the command's own, at its exit stop.
+		 */
+		if (!l->bare && l->o->command && l->backing_open) {
+			backing_close(&l->backing);
+			l->backing_open = false;
+			if (backing_open(&l->backing, l->pid, l->o->backing, err))
+				return -1;
+			l->backing_open = true;
+		}
 		if (!l->bare && scan_regions(l, p->pages, false, err))
 			return -1;
 		return ack(l) ? wl_error_set(err, "virtuoso linux", "", "the workload is gone") : 0;
 	case MSG_DONE: {
 		uint64_t (*end)[PAGE_CLASS_NR];
 
+		l->command_status = (int)m->v[2];
 		if (l->bare) {
 			l->runtime_ns = m->v[0];
 			l->complete = m->v[1] != 0;
 			l->done = true;
 			return ack(l) ? wl_error_set(err, "virtuoso linux", "", "the workload is gone") : 0;
 		}
-		end = calloc(l->s->nr_regions, sizeof(*end));
+		end = calloc(l->s->nr_regions ? l->s->nr_regions : 1, sizeof(*end));
 		if (!end)
 			return wl_error_set(err, "virtuoso linux", "", "out of memory");
 		if (l->traced) {
-			vmtrace_collect_open(&l->trace, l->child);
+			vmtrace_collect_open(&l->trace, l->pid);
 			vmtrace_set_phase(&l->trace, VT_NO_PHASE);
 		}
 		if (l->costing) {
@@ -764,14 +991,6 @@ static int wait_child(struct loader *l, struct wl_error *err)
 		return wl_error_set(err, l->o->spec_path, "", "the workload exited with status %d",
 				    WEXITSTATUS(status));
 	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -988,6 +1207,15 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 	struct utsname u;
 
 	cJSON_AddStringToObject(root, "workload", s->name);
+	if (l->o->command) {
+		cJSON *c = cJSON_AddObjectToObject(root, "command"), *a;
+
+		a = cJSON_AddArrayToObject(c, "argv");
+		for (char *const *v = l->o->command; *v; v++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(*v));
+		cJSON_AddNumberToObject(c, "exit_status", WEXITSTATUS(l->command_status));
+		cJSON_AddBoolToObject(c, "children_followed", false);
+	}
 	cJSON_AddStringToObject(root, "side", "linux");
 	cJSON_AddBoolToObject(root, "complete", l->complete && !st->dropped);
 	cJSON_AddNumberToObject(root, "dropped_events", (double)st->dropped);
@@ -1288,6 +1516,8 @@ static int start_child(struct loader *l, uid_t uid, gid_t gid, struct wl_error *
 		close(down[1]);
 		if (l->sigfd >= 0)
 			close(l->sigfd);
+		if (l->o->command)
+			command_main(&c, l->o->command, uid, gid, parent);
 		child_main(&c, l->s, l->o->thp_root, uid, gid, parent);
 	}
 	l->pid = l->child;
@@ -1299,6 +1529,9 @@ static int start_child(struct loader *l, uid_t uid, gid_t gid, struct wl_error *
 		return wl_error_set(err, "virtuoso linux", "", "the workload did not start");
 	if (m.type == MSG_ERROR)
 		return wl_error_set(err, "virtuoso linux", "", "%s", m.text);
+	/* a command: the probes follow it, not the child that holds it */
+	if (l->o->command)
+		l->pid = (pid_t)m.v[0];
 	return 0;
 }
 
@@ -1319,7 +1552,7 @@ static int probe_free_run(struct loader *l, uid_t uid, gid_t gid, struct wl_erro
 
 	b.g.o = l->o;
 	b.g.s = l->s;
-	b.g.regions = calloc(l->s->nr_regions, sizeof(*b.g.regions));
+	b.g.regions = calloc(l->s->nr_regions ? l->s->nr_regions : 1, sizeof(*b.g.regions));
 	b.g.phases = calloc(l->s->nr_phases, sizeof(*b.g.phases));
 	if (!b.g.regions || !b.g.phases) {
 		wl_error_set(err, "virtuoso linux", "", "out of memory");
@@ -1364,12 +1597,39 @@ static int lookup_user(const char *name, uid_t *uid, gid_t *gid, struct wl_error
 	return 0;
 }
 
+/*
+ * A command's spec: named "cmd-" and its program's name, the host's THP
+ * settings (a command brings none), no region yet, one phase "command".
+ */
+static int command_spec(struct wl_spec *s, char *const *argv)
+{
+	const char *base = strrchr(argv[0], '/');
+	char name[96];
+
+	snprintf(name, sizeof(name), "cmd-%s", base ? base + 1 : argv[0]);
+	memset(s, 0, sizeof(*s));
+	s->version = 1;
+	s->threads = 1;
+	wl_kernel_init(&s->kernel);
+	s->name = strdup(name);
+	s->file = strdup(argv[0]);
+	s->phases = calloc(1, sizeof(*s->phases));
+	if (!s->name || !s->file || !s->phases) {
+		wl_spec_release(s);
+		return -1;
+	}
+	s->phases[0] = (struct wl_phase){ .op = WL_PH_COMMAND, .thread_mask = 1 };
+	s->nr_phases = 1;
+	return 0;
+}
+
 enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			      struct wl_error *err)
 {
 	struct runner_opts o = *opts;
 	struct loader l = { .o = &o, .s = opts->spec, .to_child = -1, .from_child = -1,
 			    .sigfd = -1, .warm = { .to_helper = -1 } };
+	struct wl_spec cmd = { 0 };
 	enum runner_status status = RUNNER_FAIL;
 	struct vmtrace_stats st = { 0 };
 	cJSON *scan_names = NULL, *tlb_names = NULL, *json = NULL, *meta = NULL;
@@ -1381,6 +1641,15 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	gid_t gid = 0;
 
 	*incomplete = false;
+	if (o.command) {
+		if (command_spec(&cmd, o.command)) {
+			wl_error_set(err, "virtuoso linux", "", "out of memory");
+			return RUNNER_FAIL;
+		}
+		l.s = &cmd;
+		if (!o.spec_path)
+			o.spec_path = o.command[0];
+	}
 	if (!o.user)
 		o.user = "nobody";
 	if (!o.thp_root)
@@ -1430,8 +1699,10 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 
 	l.g.o = &o;
 	l.g.s = l.s;
+	l.g.dyn = o.command ? &cmd : NULL;
+	l.g.heap = -1;
 	l.g.tids = l.s->threads > 1 ? l.tids : NULL;
-	l.g.regions = calloc(l.s->nr_regions, sizeof(*l.g.regions));
+	l.g.regions = calloc(l.s->nr_regions ? l.s->nr_regions : 1, sizeof(*l.g.regions));
 	l.g.phases = calloc(l.s->nr_phases, sizeof(*l.g.phases));
 	if (!l.g.regions || !l.g.phases) {
 		wl_error_set(err, "virtuoso linux", "", "out of memory");
@@ -1459,7 +1730,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	l.g.log_live = true;
 	if (!o.no_probes) {
 		struct vmtrace_opts vo = {
-			.pid = l.child,
+			.pid = l.pid,
 			.ringbuf_bytes = o.ringbuf_bytes,
 			.no_tp_btf = o.no_tp_btf,
 			.state_dir = o.state_dir,
@@ -1475,13 +1746,13 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 		}
 		l.traced = true;
 		wl_rng_seed(&l.sample_rng, wl_rng_derive(l.s->seed, RUNNER_SAMPLE_STREAM));
-		if (counters_open(&l.ctr, l.child, err))
+		if (counters_open(&l.ctr, l.pid, err))
 			goto out;
 		l.counting = true;
 		scan_names = vmtrace_symbols("huge_memory/mm_khugepaged_scan_pmd", "status");
 		tlb_names = vmtrace_symbols("tlb/tlb_flush", "reason");
 	}
-	if (backing_open(&l.backing, l.child, o.backing, err)) {
+	if (backing_open(&l.backing, l.pid, o.backing, err)) {
 		status = RUNNER_HOST;
 		goto out;
 	}
@@ -1510,6 +1781,16 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 	}
 	if (serve(&l, err))
 		goto out;
+	/* a command that failed leaves no results: it did not run as meant */
+	if (o.command && (WIFSIGNALED(l.command_status) || WEXITSTATUS(l.command_status))) {
+		if (WIFSIGNALED(l.command_status))
+			wl_error_set(err, o.command[0], "", "killed by signal %d (%s)",
+				     WTERMSIG(l.command_status), strsignal(WTERMSIG(l.command_status)));
+		else
+			wl_error_set(err, o.command[0], "", "exited with status %d",
+				     WEXITSTATUS(l.command_status));
+		goto out;
+	}
 	if (l.traced) {
 		if (vmtrace_drain(&l.trace)) {
 			wl_error_set(err, "bpf", "", "ring buffer: %s", strerror(errno));
@@ -1572,5 +1853,7 @@ out:
 	cJSON_Delete(scan_names);
 	cJSON_Delete(tlb_names);
 	free(meta_text);
+	if (o.command)
+		wl_spec_release(&cmd);
 	return status;
 }

@@ -47,6 +47,19 @@
  * caller takes linux-probes/hostlock.h's lock around runner_run(), once for
  * all the runs of a repeated measurement.
  */
+/*
+ * Commands (runner_opts.command): the child forks the command, held before
+ * its exec, and traces it (ptrace, stopped at its exit); READY names its
+ * pid, which the probes, counters and backing reader follow. The command is
+ * one phase, "command", begun before its exec and ended at its exit stop,
+ * where the backing is read while it still has its memory; then it exits.
+ * Its regions are made as it runs (in the order it creates them): each
+ * private anonymous mmap ("mmap<n>-<size>"), each mremap's new range
+ * ("mremap<n>-<size>"), and the heap ("[heap]", grown by brk). Its
+ * threads are followed (one thread group); processes it forks are not.
+ * linux.json's "command" says the argv and its exit status; a command that
+ * cannot be started is an error, one that exits non-zero a failed run.
+ */
 #ifndef LINUX_PROBES_RUNNER_H
 #define LINUX_PROBES_RUNNER_H
 
@@ -66,7 +79,14 @@ enum runner_prewarm {
 };
 
 struct runner_opts {
+	/*
+	 * The workload: a spec, or (command non-NULL, spec ignored) any
+	 * command, argv NULL-terminated, run as one phase ("command") whose
+	 * regions are its private anonymous mappings as it makes them (see
+	 * "Commands" above)
+	 */
 	const struct wl_spec *spec;
+	char *const *command;
 	const char *spec_path;
 	const char *out_dir;		/* created if missing */
 	const char *user;		/* the workload runs as this user; NULL: "nobody" */

@@ -80,7 +80,7 @@ struct cJSON *side_phase_json(struct cJSON *phases, const struct wl_spec *s, siz
 
 	cJSON_AddItemToArray(phases, j);
 	cJSON_AddStringToObject(j, "op", wl_phase_op_name(ph->op));
-	if (ph->op != WL_PH_KHUGEPAGED_WAIT && ph->op != WL_PH_SLEEP)
+	if (ph->op != WL_PH_KHUGEPAGED_WAIT && ph->op != WL_PH_SLEEP && ph->op != WL_PH_COMMAND)
 		cJSON_AddStringToObject(j, "region", s->regions[ph->region].name);
 	cJSON_AddNumberToObject(j, "runtime_ns", (double)runtime_ns);
 	cJSON_AddNumberToObject(j, "faults", (double)faults);

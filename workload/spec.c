@@ -24,7 +24,7 @@ static const char *const advice_names[] = { "dontneed", "hugepage", "nohugepage"
 static const char *const region_advice_names[] = { "hugepage", "nohugepage" };
 static const char *const prot_names[] = { "none", "r", "rw" };
 static const char *const op_names[] = {
-	"touch", "access", "madvise", "mprotect", "munmap", "khugepaged_wait", "sleep",
+	"touch", "access", "madvise", "mprotect", "munmap", "khugepaged_wait", "sleep", "command",
 };
 static const char *const order_names[] = { "sequential", "reverse", "random" };
 static const char *const pattern_names[] = { "sequential", "uniform", "zipf", "chase" };
@@ -458,7 +458,8 @@ static const char *const *op_keys(enum wl_phase_op op)
 	case WL_PH_MPROTECT: return mprot;
 	case WL_PH_MUNMAP: return unmap;
 	case WL_PH_KHUGEPAGED_WAIT: return khp;
-	case WL_PH_SLEEP: return slp;
+	case WL_PH_SLEEP:
+	case WL_PH_COMMAND: return slp;
 	}
 	return unmap;
 }
@@ -547,7 +548,8 @@ static int parse_phase_op(const struct wj_ctx *c, const cJSON *o, const char *pa
 	if (!cJSON_IsObject(o))
 		return wj_fail(c, path, "", "expected a phase (an object with \"op\"), got %s",
 			       wj_describe(o, got, sizeof(got)));
-	if (wj_enum(c, o, path, "op", true, op_names, ARRAY_SIZE(op_names), &v) < 0)
+	/* "command" names a recorded command's phase: no file has one */
+	if (wj_enum(c, o, path, "op", true, op_names, WL_PH_COMMAND, &v) < 0)
 		return -1;
 	ph->op = (enum wl_phase_op)v;
 	if (wj_check_object(c, o, path, op_names[v], op_keys(ph->op)))
@@ -602,6 +604,8 @@ static int parse_phase_op(const struct wj_ctx *c, const cJSON *o, const char *pa
 		return 0;
 	case WL_PH_SLEEP:
 		return wj_uint(c, o, path, "ms", true, 0, WJ_MAX_EXACT, &ph->ms) < 0 ? -1 : 0;
+	case WL_PH_COMMAND:
+		break;		/* never parsed (wj_enum() refused it) */
 	}
 	return 0;
 }

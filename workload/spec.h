@@ -90,6 +90,7 @@ struct wl_region {
 enum wl_phase_op {
 	WL_PH_TOUCH, WL_PH_ACCESS, WL_PH_MADVISE, WL_PH_MPROTECT, WL_PH_MUNMAP,
 	WL_PH_KHUGEPAGED_WAIT, WL_PH_SLEEP,
+	WL_PH_COMMAND,		/* a recorded command's one phase (never in a file) */
 };
 enum wl_order { WL_ORDER_SEQUENTIAL, WL_ORDER_REVERSE, WL_ORDER_RANDOM };
 /* How a touch or access phase's threads share its range. */

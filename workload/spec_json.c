@@ -89,6 +89,8 @@ static cJSON *phase_to_json(const struct wl_spec *s, const struct wl_phase *p)
 	case WL_PH_SLEEP:
 		cJSON_AddNumberToObject(o, "ms", (double)p->ms);
 		break;
+	case WL_PH_COMMAND:
+		break;
 	}
 	if (s->version >= 2 && p->op <= WL_PH_MUNMAP) {
 		cJSON *t = cJSON_AddArrayToObject(o, "threads");

@@ -1914,3 +1914,85 @@ ParameterizedTest(struct ds_case *c, linux, dataset_workload_matches_its_expecte
 	expect_mimicos_agrees(path, j, tm != NULL);
 	cJSON_Delete(j);
 }
+
+/* ---- commands (virtuoso linux -- CMD) --------------------------------------- */
+
+/* The region of j whose name ends in 'suffix' (the first). */
+static cJSON *region_named(cJSON *j, const char *suffix)
+{
+	cJSON *r;
+
+	cJSON_ArrayForEach(r, at(j, "regions")) {
+		size_t n = strlen(r->string), m = strlen(suffix);
+
+		if (n >= m && !strcmp(r->string + n - m, suffix))
+			return r;
+	}
+	cr_assert_fail("no region named *%s", suffix);
+	return NULL;
+}
+
+/*
+ * tests/helpers/mapper.c, recorded: its own two mappings and its heap are
+ * regions among the loader's small ones, with what it did to each, worked
+ * out from the program: A (8 MiB) 1024 write faults, pte 1024, the rest
+ * none (its last MiB unmapped); B (3 MiB) 16 read faults on the zero page;
+ * the heap (1 MiB by brk) 256 write faults. One phase, "command"; exit 0.
+ */
+Test(linux, a_commands_mappings_are_its_regions, .timeout = 120)
+{
+	const char *dir = outdir("cmd");
+	const char *args[] = { "linux", "-o", dir, "--no-probe-free", "--",
+			       "build/tests/helpers/mapper", NULL };
+	struct result r;
+	cJSON *j, *a, *b, *h;
+
+	host_require_bpf();
+	run_as(&r, -1, args);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	j = load(dir, "linux.json");
+	cr_assert_str_eq(cJSON_GetStringValue(at(j, "workload")), "cmd-mapper");
+	cr_assert_str_eq(cJSON_GetStringValue(at(j, "phases.0.op")), "command");
+	cr_assert_eq(num(j, "command.exit_status"), 0);
+	a = region_named(j, "-8MiB");
+	b = region_named(j, "-3MiB");
+	h = region_named(j, "[heap]");
+	cr_assert_eq(num(a, "size"), 8 << 20);
+	cr_assert_eq(num(a, "faults"), 1024);
+	cr_assert_eq(num(a, "write_faults"), 1024);
+	cr_assert_eq(num(a, "pages.pte"), 1024);
+	cr_assert_eq(num(a, "pages.none"), 1024);
+	cr_assert_eq(num(b, "faults"), 16);
+	cr_assert_eq(num(b, "pages.zero"), 16);
+	cr_assert_eq(num(b, "pages.none"), 768 - 16);
+	cr_assert_eq(num(h, "size"), 1 << 20);
+	cr_assert_eq(num(h, "faults"), 256);
+	cr_assert_eq(num(h, "pages.pte"), 256);
+	cr_assert_geq(num(j, "syscalls.mmap"), 2);
+	cr_assert_geq(num(j, "syscalls.munmap"), 1);
+	cr_assert_geq(num(j, "syscalls.madvise"), 2);
+	cr_assert_geq(num(j, "syscalls.brk"), 2);
+	cJSON_Delete(j);
+}
+
+/* A command that cannot run, or fails, leaves one line and no results. */
+Test(linux, a_missing_or_failing_command_is_one_line_and_leaves_nothing, .timeout = 120)
+{
+	const char *dir = outdir("cmd-bad");
+	const char *missing[] = { "linux", "-o", dir, "--", "no-such-command-virtuoso", NULL };
+	const char *failing[] = { "linux", "-o", dir, "--no-probe-free", "--", "false", NULL };
+	const char *both[] = { "linux", "x.json", "-o", dir, "--", "true", NULL };
+	struct result r;
+
+	host_require_bpf();
+	run_as(&r, -1, missing);
+	cr_expect_eq(r.status, 2, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "no-such-command-virtuoso: command not found"), "%s", r.err);
+	cr_expect_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "one line: %s", r.err);
+	run_as(&r, -1, failing);
+	cr_expect_eq(r.status, 1, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "false: exited with status 1"), "%s", r.err);
+	cr_expect_neq(access(dir, F_OK), 0, "%s left behind", dir);
+	run_as(&r, -1, both);
+	cr_expect_eq(r.status, 2, "%s", r.err);
+}
