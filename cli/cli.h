@@ -256,6 +256,28 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 		  struct sim_config *cfg, const struct cli_sim_model *m, bool timed,
 		  const uint64_t *region_start, const struct wl_kernel *host);
 
+/*
+ * A recording of a command (virtuoso linux -o DIR -- COMMAND) as the replay
+ * reads it (cmd_sim.c): DIR/linux.json's regions as a spec (their names and
+ * sizes, one phase "command"), their addresses, the kernel settings it ran
+ * under, and its event log's path. cli_recording_load() returns the exit
+ * status, EXIT_BAD_INPUT after one line naming the file and the field: not
+ * a recording, another tool version's, a malformed field, a truncated log.
+ */
+struct cli_recording {
+	struct wl_spec spec;
+	uint64_t *start;
+	struct wl_kernel kernel;
+	char json_path[4200], log_path[4200];
+};
+
+int cli_recording_load(const char *dir, struct cli_recording *r);
+void cli_recording_release(struct cli_recording *r);
+
+/* cli_sim_write() for a recording: its replay (driver_replay()), untimed. */
+int cli_sim_replay_write(const char *name, const struct cli_recording *rec, const char *dir,
+			 uint64_t mem_bytes, struct sim_config *cfg, const struct cli_sim_model *m);
+
 /* cli_check_out_dir() for an --out DIR the simulated side writes into (cmd_sim.c). */
 int cli_sim_check_out_dir(const char *name, const char *dir);
 

@@ -26,6 +26,7 @@
  * uncalibrated). --no-calibration skips the store.
  */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@
 #include "workload/evlog.h"
 #include "workload/json.h"
 
-enum { OPT_FUNCTIONAL = 256, OPT_ZSTD };
+enum { OPT_FUNCTIONAL = 256, OPT_ZSTD, OPT_REPLAY };
 
 /* The longest path MimicOS takes for its event log: DIR/sim-events.vlog must fit. */
 #define SIM_PATH_ROOM sizeof(((struct channel_config *)0)->events_path)
@@ -56,6 +57,7 @@ struct sim_args {
 	bool functional;
 	bool no_calibration;
 	bool zstd;
+	const char *replay;
 };
 
 static int own_option(int c, void *ctx)
@@ -68,6 +70,8 @@ static int own_option(int c, void *ctx)
 		sa->no_calibration = true;
 	else if (c == OPT_ZSTD)
 		sa->zstd = true;
+	else if (c == OPT_REPLAY)
+		sa->replay = optarg;
 	else
 		return EXIT_BAD_INPUT;
 	return 0;
@@ -165,9 +169,23 @@ int cli_sim_config(const char *name, const char *config, bool no_calibration,
 	return EXIT_OK;
 }
 
+static int sim_write(const char *name, const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
+		     struct sim_config *cfg, const struct cli_sim_model *m, bool timed,
+		     const uint64_t *region_start, const struct wl_kernel *given,
+		     const char *replay_log);
+
 int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
 		  struct sim_config *cfg, const struct cli_sim_model *m, bool timed,
 		  const uint64_t *region_start, const struct wl_kernel *given)
+{
+	return sim_write(name, s, dir, mem_bytes, cfg, m, timed, region_start, given, NULL);
+}
+
+/* cli_sim_write(), or (replay_log given) driver_replay() of that recording's log. */
+static int sim_write(const char *name, const struct wl_spec *s, const char *dir, uint64_t mem_bytes,
+		     struct sim_config *cfg, const struct cli_sim_model *m, bool timed,
+		     const uint64_t *region_start, const struct wl_kernel *given,
+		     const char *replay_log)
 {
 	struct driver_opts o;
 	struct driver_run run;
@@ -209,7 +227,7 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 	/* cli_sim_check_out_dir() made sure these fit */
 	snprintf(log_path, sizeof(log_path), "%s/" EVLOG_SIM_NAME, dir);
 	o.events_path = log_path;
-	if (driver_run(&run, s, &o, &err)) {
+	if (replay_log ? driver_replay(&run, s, replay_log, &o, &err) : driver_run(&run, s, &o, &err)) {
 		fprintf(stderr, "virtuoso %s: ", name);
 		wl_error_print(&err, stderr);
 		driver_release(&run);
@@ -254,6 +272,158 @@ int cli_sim_write(const char *name, const struct wl_spec *s, const char *dir, ui
 	return ret;
 }
 
+/* One line naming the file and the field; EXIT_BAD_INPUT. */
+static int rec_bad(const char *file, const char *field, const char *what)
+{
+	fprintf(stderr, "virtuoso sim: %s: %s: %s\n", file, field, what);
+	return EXIT_BAD_INPUT;
+}
+
+void cli_recording_release(struct cli_recording *r)
+{
+	wl_spec_release(&r->spec);
+	free(r->start);
+	memset(r, 0, sizeof(*r));
+}
+
+int cli_recording_load(const char *dir, struct cli_recording *r)
+{
+	struct wl_error err = { 0 };
+	const cJSON *o, *reg, *t;
+	char *path = NULL;
+	cJSON *root = NULL;
+	size_t n = 0;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (asprintf(&path, "%s/linux.json", dir) < 0)
+		return EXIT_FAIL;
+	snprintf(r->json_path, sizeof(r->json_path), "%s", path);
+	if (wj_load_object(path, &root, &err)) {
+		free(path);
+		fprintf(stderr, "virtuoso sim: ");
+		wl_error_print(&err, stderr);
+		return EXIT_BAD_INPUT;
+	}
+	free(path);
+	path = r->json_path;
+	ret = EXIT_BAD_INPUT;
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "command"))) {
+		rec_bad(path, "command", "missing: not a recording of a command "
+			"(virtuoso linux -o DIR -- COMMAND makes one)");
+		goto out;
+	}
+	o = cJSON_GetObjectItemCaseSensitive(root, "tool");
+	if (!cJSON_IsString(o) || strcmp(o->valuestring, cli_version)) {
+		fprintf(stderr, "virtuoso sim: %s: tool: recorded by virtuoso %s, this is %s: record "
+			"it again\n", path, cJSON_IsString(o) ? o->valuestring : "(none)",
+			cli_version);
+		goto out;
+	}
+	o = cJSON_GetObjectItemCaseSensitive(root, "workload");
+	reg = cJSON_GetObjectItemCaseSensitive(root, "regions");
+	if (!cJSON_IsString(o)) {
+		rec_bad(path, "workload", "expected the command's name");
+		goto out;
+	}
+	if (!cJSON_IsObject(reg)) {
+		rec_bad(path, "regions", "expected an object of regions");
+		goto out;
+	}
+	r->spec.version = 1;
+	r->spec.threads = 1;
+	wl_kernel_init(&r->spec.kernel);
+	r->spec.name = strdup(o->valuestring);
+	r->spec.file = strdup(path);
+	r->spec.phases = calloc(1, sizeof(*r->spec.phases));
+	r->spec.nr_phases = 1;
+	r->spec.regions = calloc((size_t)cJSON_GetArraySize(reg) + 1, sizeof(*r->spec.regions));
+	r->start = calloc((size_t)cJSON_GetArraySize(reg) + 1, sizeof(*r->start));
+	if (!r->spec.name || !r->spec.file || !r->spec.phases || !r->spec.regions || !r->start) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	r->spec.phases[0] = (struct wl_phase){ .op = WL_PH_COMMAND, .thread_mask = 1 };
+	cJSON_ArrayForEach(t, reg) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "start");
+		const cJSON *sz = cJSON_GetObjectItemCaseSensitive(t, "size");
+		char field[160];
+
+		snprintf(field, sizeof(field), "regions.%.100s", t->string);
+		if (!cJSON_IsNumber(st) || !cJSON_IsNumber(sz) || st->valuedouble < 0 ||
+		    sz->valuedouble < 0 || fmod(sz->valuedouble, 4096)) {
+			rec_bad(path, field, "expected a start and a size in pages");
+			goto out;
+		}
+		r->spec.regions[n].name = strdup(t->string);
+		if (!r->spec.regions[n].name) {
+			ret = EXIT_FAIL;
+			goto out;
+		}
+		r->spec.regions[n].size = (uint64_t)sz->valuedouble;
+		r->start[n] = (uint64_t)st->valuedouble;
+		r->spec.nr_regions = ++n;
+	}
+	o = cJSON_GetObjectItemCaseSensitive(root, "kernel");
+	if (!o || wl_kernel_from_json(&r->kernel, o, path, &err)) {
+		if (!o)
+			rec_bad(path, "kernel", "missing");
+		else {
+			fprintf(stderr, "virtuoso sim: ");
+			wl_error_print(&err, stderr);
+		}
+		goto out;
+	}
+	o = cJSON_GetObjectItemCaseSensitive(root, "events_log");
+	snprintf(r->log_path, sizeof(r->log_path), "%s/%s", dir,
+		 cJSON_IsString(o) && !strchr(o->valuestring, '/') ? o->valuestring : EVLOG_NAME);
+	/* its log whole, now: a truncated recording is named before anything runs */
+	{
+		struct evlog_reader lr;
+
+		if (evlog_open(&lr, r->log_path, &err)) {
+			fprintf(stderr, "virtuoso sim: ");
+			wl_error_print(&err, stderr);
+			goto out;
+		}
+		evlog_close(&lr);
+	}
+	ret = EXIT_OK;
+out:
+	cJSON_Delete(root);
+	if (ret)
+		cli_recording_release(r);
+	return ret;
+}
+
+/* virtuoso sim --replay DIR -o OUT: the recording through MimicOS (driver_replay()). */
+static int sim_replay(const struct sim_args *sa, const struct cli_args *a)
+{
+	struct cli_recording rec;
+	struct cli_sim_model m;
+	struct sim_config cfg;
+	uint64_t mem_bytes = 0;
+	int ret;
+
+	if ((ret = cli_recording_load(sa->replay, &rec)))
+		return ret;
+	if (!(ret = cli_sim_check_out_dir("sim", a->out)) &&
+	    !(ret = cli_sim_config("sim", a->config, sa->no_calibration, &cfg, &mem_bytes, &m))) {
+		if (sa->zstd)
+			cfg.mimicos.events_zstd = CLI_LOG_ZSTD_LEVEL;
+		ret = cli_sim_replay_write("sim", &rec, a->out, mem_bytes, &cfg, &m);
+	}
+	cli_recording_release(&rec);
+	return ret;
+}
+
+int cli_sim_replay_write(const char *name, const struct cli_recording *rec, const char *dir,
+			 uint64_t mem_bytes, struct sim_config *cfg, const struct cli_sim_model *m)
+{
+	return sim_write(name, &rec->spec, dir, mem_bytes, cfg, m, false, rec->start, &rec->kernel,
+			 rec->log_path);
+}
+
 int cmd_sim(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -262,6 +432,7 @@ int cmd_sim(int argc, char **argv)
 		{ "functional", no_argument, NULL, OPT_FUNCTIONAL },
 		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
 		{ "zstd", no_argument, NULL, OPT_ZSTD },
+		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -273,12 +444,21 @@ int cmd_sim(int argc, char **argv)
 	struct cli_args a;
 	struct wl_spec s;
 	struct cli_sim_model m;
-	int ret = cli_parse(argc, argv, cmd, "o:c:vh", longopts, own_option, &sa, "SPEC file", &a);
+	int first, n, ret = cli_parse_many(argc, argv, cmd, "o:c:vh", longopts, own_option, &sa, &a,
+					   &first, &n);
 
 	if (ret >= 0)
 		return ret;
 	if (!a.out)
 		return cli_usage_error(cmd, "expected --out DIR");
+	if (sa.replay) {
+		if (n)
+			return cli_usage_error(cmd, "a SPEC and --replay: expected one of them");
+		return sim_replay(&sa, &a);
+	}
+	if (n != 1)
+		return cli_usage_error(cmd, "expected one SPEC file");
+	a.arg = argv[first];
 	if ((ret = cli_load_runnable_spec(a.arg, &s, true)))
 		return ret;
 	if ((ret = cli_sim_check_out_dir("sim", a.out))) {

@@ -273,6 +273,11 @@ struct side {
 	 * scheduler's, not the workload's memory management.
 	 */
 	bool has_tlb_flushes;
+	/*
+	 * The simulated side replayed a recorded command ("replay"): its
+	 * flushes are only those of the anonymous memory MimicOS replays
+	 */
+	bool replayed;
 	struct side_named_count *tlb_flushes;
 	size_t nr_tlb_flushes;
 	uint64_t tlb_flush_total;

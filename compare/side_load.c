@@ -810,6 +810,7 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 	}
 	if (load_threads(&c, s->json, s) || load_ipis(&c, s->json, s))
 		return -1;
+	s->replayed = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(s->json, "replay"));
 	if (load_log(&c, s->json, dir, s))
 		return -1;
 	count_collapses(s);

@@ -1349,85 +1349,87 @@ static inline void look_ahead(struct driver_state *st, const struct wl_op *op, b
 	timing_prefetch(st->tm, st->run->regions[op->region].start + op->off, to_data);
 }
 
-int driver_run(struct driver_run *run, const struct wl_spec *s,
-	       const struct driver_opts *o, struct wl_error *err)
+/*
+ * A run's start: the run's arrays, the kernel settings, the state and a
+ * booted MimicOS. NULL (err set) on failure; the run is released by the
+ * caller either way.
+ */
+static struct driver_state *run_start(struct driver_run *run, const struct wl_spec *s,
+				      const struct driver_opts *o, struct wl_error *err)
 {
-	struct driver_opts defaults;
 	struct driver_state *st;
 	struct thp_settings thp;
-	struct wl_op buf[DRIVER_BATCH];
-	struct wl_gen g;
-	size_t n;
-	int ret = 0;
 
-	if (!o) {
-		driver_opts_init(&defaults);
-		o = &defaults;
-	}
 	memset(run, 0, sizeof(*run));
 	run->spec = s;
 	run->cores = o->cores ? o->cores : o->mimicos && o->mimicos->cores > 1 ? o->mimicos->cores :
 		     s->threads;
-	if (run->cores > CHANNEL_MAX_CORES)
-		return wl_error_set(err, s->file, "threads", "%u cores: at most %d", run->cores,
-				    CHANNEL_MAX_CORES);
+	if (run->cores > CHANNEL_MAX_CORES) {
+		wl_error_set(err, s->file, "threads", "%u cores: at most %d", run->cores,
+			     CHANNEL_MAX_CORES);
+		return NULL;
+	}
 	run->mem_bytes = o->mem_bytes ? o->mem_bytes : driver_host_mem_bytes();
 	if (resolve_kernel(run, o, err))
-		return -1;
+		return NULL;
 	if (thp_settings_from_spec(&thp, &run->kernel,
-				   o->mimicos ? &o->mimicos->thp.modules : NULL))
-		return wl_error_set(err, s->file, "kernel",
-				    "settings MimicOS cannot take (thp_settings_from_spec)");
+				   o->mimicos ? &o->mimicos->thp.modules : NULL)) {
+		wl_error_set(err, s->file, "kernel",
+			     "settings MimicOS cannot take (thp_settings_from_spec)");
+		return NULL;
+	}
 	run->regions = calloc(s->nr_regions ? s->nr_regions : 1, sizeof(*run->regions));
 	run->phases = calloc(s->nr_phases ? s->nr_phases : 1, sizeof(*run->phases));
 	run->threads = calloc(s->threads ? s->threads : 1, sizeof(*run->threads));
-	if (!run->regions || !run->phases || !run->threads)
-		return wl_error_set(err, s->file, "", "out of memory");
+	if (!run->regions || !run->phases || !run->threads) {
+		wl_error_set(err, s->file, "", "out of memory");
+		return NULL;
+	}
 	for (size_t i = 0; i < s->nr_phases; i++) {
 		run->phases[i].pages = calloc(s->nr_regions ? s->nr_regions : 1,
 					      sizeof(*run->phases[i].pages));
-		if (!run->phases[i].pages)
-			return wl_error_set(err, s->file, "", "out of memory");
+		if (!run->phases[i].pages) {
+			wl_error_set(err, s->file, "", "out of memory");
+			return NULL;
+		}
 	}
 	st = calloc(1, sizeof(*st));
-	if (!st)
-		return wl_error_set(err, s->file, "", "out of memory");
+	if (!st) {
+		wl_error_set(err, s->file, "", "out of memory");
+		return NULL;
+	}
 	st->run = run;
 	st->err = err;
 	st->phase = -1;
 	st->tcs = calloc(run->cores, sizeof(*st->tcs));
 	if (!st->tcs) {
 		free(st);
-		return wl_error_set(err, s->file, "", "out of memory");
+		wl_error_set(err, s->file, "", "out of memory");
+		return NULL;
 	}
 	st->tc = &st->tcs[0];
 	st->log = o->events_path != NULL;
 	if (boot(st, o, &thp)) {
 		free(st->tcs);
 		free(st);
-		return -1;
+		return NULL;
 	}
 	run->complete = true;
+	return st;
+}
 
-	if (s->threads > 1)
-		ret = run_threads(st, o);
-	else
-		wl_gen_init(&g, s);
-	while (!ret && s->threads <= 1 && (n = wl_gen_next(&g, buf, DRIVER_BATCH)) > 0) {
-		for (size_t i = 0; i < n && !ret; i++) {
-			if (st->lookahead) {
-				if (i + LOOKAHEAD_FAR < n)
-					look_ahead(st, &buf[i + LOOKAHEAD_FAR], false);
-				if (i + LOOKAHEAD_NEAR < n)
-					look_ahead(st, &buf[i + LOOKAHEAD_NEAR], true);
-			}
-			/* the timed access, the bulk of the stream, without run_op()'s dispatch */
-			if (buf[i].type == WL_OP_ACCESS && st->tm)
-				ret = access_timed(st, &buf[i]);
-			else
-				ret = run_op(st, &buf[i], o);
-		}
-	}
+/*
+ * A run's end after its stream ('ret' its outcome so far): the regions'
+ * classes and backing, MimicOS's counters, the timing's totals, the event
+ * log written out with the run's metadata (or removed when the run
+ * failed), the state freed. 0 or -1.
+ */
+static int run_finish(struct driver_state *st, const struct driver_opts *o, int ret)
+{
+	struct driver_run *run = st->run;
+	const struct wl_spec *s = run->spec;
+	struct wl_error *err = st->err;
+
 	if (!ret) {
 		uint64_t (*pages)[PAGE_CLASS_NR] = calloc(s->nr_regions ? s->nr_regions : 1,
 						       sizeof(*pages));
@@ -1477,6 +1479,239 @@ int driver_run(struct driver_run *run, const struct wl_spec *s,
 		unlink(o->events_path);
 	free(st);
 	return ret ? -1 : 0;
+}
+
+int driver_run(struct driver_run *run, const struct wl_spec *s,
+	       const struct driver_opts *o, struct wl_error *err)
+{
+	struct driver_opts defaults;
+	struct driver_state *st;
+	struct wl_op buf[DRIVER_BATCH];
+	struct wl_gen g;
+	size_t n;
+	int ret = 0;
+
+	if (!o) {
+		driver_opts_init(&defaults);
+		o = &defaults;
+	}
+	if (!(st = run_start(run, s, o, err)))
+		return -1;
+	if (s->threads > 1)
+		ret = run_threads(st, o);
+	else
+		wl_gen_init(&g, s);
+	while (!ret && s->threads <= 1 && (n = wl_gen_next(&g, buf, DRIVER_BATCH)) > 0) {
+		for (size_t i = 0; i < n && !ret; i++) {
+			if (st->lookahead) {
+				if (i + LOOKAHEAD_FAR < n)
+					look_ahead(st, &buf[i + LOOKAHEAD_FAR], false);
+				if (i + LOOKAHEAD_NEAR < n)
+					look_ahead(st, &buf[i + LOOKAHEAD_NEAR], true);
+			}
+			/* the timed access, the bulk of the stream, without run_op()'s dispatch */
+			if (buf[i].type == WL_OP_ACCESS && st->tm)
+				ret = access_timed(st, &buf[i]);
+			else
+				ret = run_op(st, &buf[i], o);
+		}
+	}
+	return run_finish(st, o, ret);
+}
+
+/* ---- replay of a recorded command ------------------------------------------- */
+
+#define RP_PAGE		4096ULL
+#define RP_ALIGN(x)	(((x) + RP_PAGE - 1) & ~(RP_PAGE - 1))
+#define RP_MAP_SHARED	0x01
+#define RP_MAP_ANON	0x20
+
+/*
+ * The latest of the first 'made' regions holding addr (a command's new
+ * mapping may reuse an old one's range; the recording attributed each
+ * fault among the regions made so far), or -1.
+ */
+static long replay_region(const struct driver_run *run, size_t made, uint64_t addr)
+{
+	for (size_t i = made < run->spec->nr_regions ? made : run->spec->nr_regions; i-- > 0;)
+		if (addr >= run->regions[i].start && addr - run->regions[i].start < run->regions[i].size)
+			return (long)i;
+	return -1;
+}
+
+/* One system call of the recording's, replayed; MimicOS refusing it is counted. */
+static int replay_call(struct driver_state *st, struct mimicos_request *rq)
+{
+	struct mimicos_response rs;
+
+	st->run->replay.syscalls++;
+	if (request(st, rq, &rs))
+		return -1;
+	if (rs.result)
+		st->run->replay.syscalls_refused++;
+	return 0;
+}
+
+static int replay_map(struct driver_state *st, uint64_t addr, uint64_t len, uint32_t prot)
+{
+	struct mimicos_request rq = { .type = MIMICOS_REQ_MMAP, .addr = addr, .len = RP_ALIGN(len),
+				      .prot = prot,
+				      .flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE };
+
+	return rq.len ? replay_call(st, &rq) : 0;
+}
+
+static int replay_range(struct driver_state *st, uint32_t type, uint64_t addr, uint64_t len,
+			uint32_t prot, int32_t advice)
+{
+	struct mimicos_request rq = { .type = type, .addr = addr, .len = len, .prot = prot,
+				      .advice = advice };
+
+	return len ? replay_call(st, &rq) : 0;
+}
+
+/*
+ * A recorded system call (it succeeded on Linux). *made counts the regions
+ * made so far, as the recording made them (linux-probes/runner.h,
+ * "Commands"): each private anonymous mmap, each mremap, the first brk.
+ */
+static int replay_syscall(struct driver_state *st, const struct vt_event *e, uint64_t *brk_end,
+			  size_t *made)
+{
+	const __u64 *a = e->sys.args;
+	uint64_t ret = (uint64_t)e->sys.ret;
+
+	switch (e->sys.nr) {
+	case 9:		/* mmap */
+		if ((a[3] & (RP_MAP_SHARED | RP_MAP_ANON)) != RP_MAP_ANON)
+			break;		/* file and shared mappings are not MimicOS's */
+		if (a[1])
+			++*made;
+		return replay_map(st, ret, a[1], (uint32_t)a[2]);
+	case 11:	/* munmap */
+		return replay_range(st, MIMICOS_REQ_MUNMAP, a[0], RP_ALIGN(a[1]), 0, 0);
+	case 10:	/* mprotect */
+		return replay_range(st, MIMICOS_REQ_MPROTECT, a[0], RP_ALIGN(a[1]), (uint32_t)a[2], 0);
+	case 28:	/* madvise */
+		if (a[2] != MADV_DONTNEED && a[2] != MADV_HUGEPAGE && a[2] != MADV_NOHUGEPAGE &&
+		    a[2] != MADV_COLLAPSE)
+			break;
+		return replay_range(st, MIMICOS_REQ_MADVISE, a[0], RP_ALIGN(a[1]), 0, (int32_t)a[2]);
+	case 25:	/* mremap: the old range goes, the new one comes (its pages are not moved) */
+		if (a[2])
+			++*made;
+		if (replay_range(st, MIMICOS_REQ_MUNMAP, a[0], RP_ALIGN(a[1]), 0, 0))
+			return -1;
+		return replay_map(st, ret, a[2], PROT_READ | PROT_WRITE);
+	case 12: {	/* brk: the heap as anonymous mappings at its addresses */
+		uint64_t end = RP_ALIGN(ret);
+
+		if (!*brk_end) {
+			*brk_end = end;		/* the first answer: where the heap starts */
+			++*made;
+		}
+		else if (end > *brk_end && replay_map(st, *brk_end, end - *brk_end,
+						      PROT_READ | PROT_WRITE))
+			return -1;
+		else if (end < *brk_end &&
+			 replay_range(st, MIMICOS_REQ_MUNMAP, end, *brk_end - end, 0, 0))
+			return -1;
+		*brk_end = end;
+		return 0;
+	}
+	default:
+		break;
+	}
+	st->run->replay.syscalls_skipped++;
+	return 0;
+}
+
+/* A recorded user fault that completed: MimicOS handles it, if it is in a region made. */
+static int replay_fault(struct driver_state *st, const struct vt_event *e, size_t made)
+{
+	struct driver_run *run = st->run;
+	long r = replay_region(run, made, e->fault.addr);
+	bool write = e->fault.error_code & X86_PF_WRITE;
+	struct mimicos_request rq = { .type = MIMICOS_REQ_FAULT, .addr = e->fault.addr };
+	struct mimicos_response rs;
+	struct driver_region *reg;
+
+	if (r < 0) {
+		run->replay.faults_outside++;
+		return 0;
+	}
+	reg = &run->regions[r];
+	rq.access = write ? MIMICOS_ACCESS_WRITE : e->fault.error_code & X86_PF_INSTR ?
+		    MIMICOS_ACCESS_EXEC : MIMICOS_ACCESS_READ;
+	if (request(st, &rq, &rs))
+		return -1;
+	run->replay.faults++;
+	if ((uint32_t)rs.result & VM_FAULT_ERROR) {
+		run->replay.faults_refused++;
+		return 0;
+	}
+	reg->faults++;
+	if (write)
+		reg->write_faults++;
+	st->ph->faults++;
+	if (rs.order >= 0 && rs.order < NR_PAGE_ORDERS)
+		reg->alloc_orders[rs.order]++;
+	if (rs.page_size == PMD_SIZE && rs.order >= 0) {
+		reg->thp_faults++;
+		st->ph->thp_faults++;
+	}
+	return 0;
+}
+
+int driver_replay(struct driver_run *run, const struct wl_spec *s, const char *log,
+		  const struct driver_opts *o, struct wl_error *err)
+{
+	struct driver_state *st;
+	struct evlog_reader r;
+	struct vt_event e;
+	uint64_t t0 = 0, brk_end = 0;
+	size_t made = 0;
+	bool first = true;
+	int ret = 0, got;
+
+	if (o->timing || s->nr_phases != 1 || s->threads != 1)
+		return wl_error_set(err, log, "", "a replay is untimed, of one phase and one thread");
+	if (evlog_open(&r, log, err))
+		return -1;
+	if (!(st = run_start(run, s, o, err))) {
+		evlog_close(&r);
+		return -1;
+	}
+	run->replayed = true;
+	for (size_t i = 0; i < s->nr_regions; i++) {
+		run->regions[i].start = o->region_start ? o->region_start[i] : 0;
+		run->regions[i].size = s->regions[i].size;
+	}
+	st->phase = 0;
+	st->ph = &run->phases[0];
+	ret = tag_phase(st, 0);
+	while (!ret && (got = evlog_next(&r, &e)) > 0) {
+		if (e.phase != 0 || (e.type != VT_SYSCALL && e.type != VT_FAULT))
+			continue;
+		if (first) {
+			t0 = e.ts;
+			first = false;
+		}
+		/* khugepaged's passes due by the recording's clock */
+		if (e.ts - t0 > st->now_ns) {
+			st->now_ns = e.ts - t0;
+			ret = advance(st, false);
+			if (ret)
+				break;
+		}
+		if (e.type == VT_SYSCALL && (e.sys.ret >= 0 || e.sys.ret < -4095))
+			ret = replay_syscall(st, &e, &brk_end, &made);
+		else if (e.type == VT_FAULT && e.fault.completed)
+			ret = replay_fault(st, &e, made);
+	}
+	evlog_close(&r);
+	run->phases[0].runtime_ns = st->now_ns;
+	return run_finish(st, o, ret);
 }
 
 void driver_release(struct driver_run *run)
@@ -1569,6 +1804,17 @@ cJSON *driver_to_json(const struct driver_run *run)
 			cJSON_AddItemToObject(pg, s->regions[r].name, side_pages_json(p->pages[r]));
 	}
 	cJSON_AddNumberToObject(root, "runtime_ns", (double)run->runtime_ns);
+	if (run->replayed) {
+		const struct driver_replay_stats *r = &run->replay;
+		cJSON *o = cJSON_AddObjectToObject(root, "replay");
+
+		cJSON_AddNumberToObject(o, "syscalls", (double)r->syscalls);
+		cJSON_AddNumberToObject(o, "syscalls_refused", (double)r->syscalls_refused);
+		cJSON_AddNumberToObject(o, "syscalls_skipped", (double)r->syscalls_skipped);
+		cJSON_AddNumberToObject(o, "faults", (double)r->faults);
+		cJSON_AddNumberToObject(o, "faults_refused", (double)r->faults_refused);
+		cJSON_AddNumberToObject(o, "faults_outside", (double)r->faults_outside);
+	}
 	if (s->threads > 1) {
 		cJSON *o = cJSON_AddObjectToObject(root, "tlb_ipis");
 		double mhz = run->freq_mhz ? run->freq_mhz : 1;

@@ -147,6 +147,12 @@ struct driver_run {
 	struct driver_thread *threads;		/* spec->threads */
 	/* TLB-flush cross-calls run (khugepaged's too), and the flushes that waited for theirs */
 	uint64_t ipis, ipi_waits;
+	/* a replay (driver_replay()): what it did with the recording's records */
+	bool replayed;
+	struct driver_replay_stats {
+		uint64_t syscalls, syscalls_refused, syscalls_skipped;
+		uint64_t faults, faults_refused, faults_outside;
+	} replay;
 	struct wl_kernel kernel;		/* the settings in force, all resolved */
 	uint64_t mem_bytes;			/* the zone's size */
 	struct driver_region *regions;	/* spec->nr_regions */
@@ -176,6 +182,34 @@ struct driver_run {
 int driver_run(struct driver_run *run, const struct wl_spec *s,
 	       const struct driver_opts *o, struct wl_error *err);
 void driver_release(struct driver_run *run);
+
+/*
+ * Replay a recorded command (virtuoso linux -- CMD; virtuoso sim --replay):
+ * 's' holds the recording's regions (names, sizes) and its one phase
+ * ("command"), o->region_start their addresses and o->host the recorded
+ * kernel settings; 'log' is the recording's event log. MimicOS, untimed
+ * (o->timing must be NULL), is driven by the records of the command's
+ * phase, in their order:
+ *
+ *	mmap		private anonymous ones, at the address Linux returned
+ *			(MAP_FIXED_NOREPLACE), with their length and protection
+ *	munmap, mprotect, madvise (DONTNEED, HUGEPAGE, NOHUGEPAGE, COLLAPSE)
+ *			as recorded, those that succeeded on Linux
+ *	brk		the heap as anonymous mappings at its addresses: growth
+ *			maps [old break, new break), shrinking unmaps
+ *	mremap		approximated: the old range unmapped, the new one mapped
+ *	fault		each completed user fault whose address is in a region,
+ *			with its access (write, instruction, else read)
+ *
+ * and the clock follows the records' times, so that khugepaged's passes due
+ * between them run (ADVANCE). What MimicOS refuses (a call outside what it
+ * maps, a fault it would kill) is counted, not fatal (run->replay). What a
+ * recording cannot tell is stated in docs/recordings.md: the accesses that
+ * did not fault, the accessed bits khugepaged reads, file and shared
+ * mappings, other processes. 0, or -1 with err set.
+ */
+int driver_replay(struct driver_run *run, const struct wl_spec *s, const char *log,
+		  const struct driver_opts *o, struct wl_error *err);
 
 /*
  * The run as sim.json ("side": "sim", "timing": "none" or "interval"; the
