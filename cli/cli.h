@@ -102,6 +102,9 @@ int cli_load_json_object(const char *path, struct cJSON **root, struct wl_error 
 /* Remove a directory and everything in it (a temporary, a failed output); errors ignored. */
 void cli_remove_tree(const char *dir);
 
+/* Whether execvp() would find 'prog': a path that is executable, or a name on PATH. */
+bool cli_command_found(const char *prog);
+
 /* Load a spec or print its error; returns EXIT_OK or EXIT_BAD_INPUT. */
 int cli_load_spec(const char *path, struct wl_spec *s);
 

@@ -250,27 +250,6 @@ int cli_linux_runs(const char *name, struct runner_opts *ro, unsigned repeat, in
 	return ret;
 }
 
-/* Whether execvp() would find 'prog': a path that is executable, or a name on PATH. */
-static bool command_found(const char *prog)
-{
-	const char *path = getenv("PATH"), *p;
-	char buf[4096];
-
-	if (strchr(prog, '/'))
-		return !access(prog, X_OK);
-	for (p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
-		const char *e = strchr(p, ':');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-
-		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", prog) <
-		    (int)sizeof(buf) && !access(buf, X_OK))
-			return true;
-		p += n + (e != NULL);
-		if (!e)
-			break;
-	}
-	return false;
-}
 
 int cmd_linux(int argc, char **argv)
 {
@@ -328,7 +307,7 @@ int cmd_linux(int argc, char **argv)
 			return cli_usage_error(cmd, "expected a command after --");
 		if (!a.out)
 			return cli_usage_error(cmd, "expected --out DIR");
-		if (!command_found(argv[dashdash + 1])) {
+		if (!cli_command_found(argv[dashdash + 1])) {
 			fprintf(stderr, "virtuoso linux: %s: command not found\n", argv[dashdash + 1]);
 			return EXIT_BAD_INPUT;
 		}

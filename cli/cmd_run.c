@@ -98,21 +98,69 @@ static unsigned int linux_cores(const char *dir, const struct wl_spec *s)
 	return n;
 }
 
+static const struct option run_longopts[] = {
+	{ "out", required_argument, NULL, 'o' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "tolerances", required_argument, NULL, CLI_OPT_TOLERANCES },
+	{ "strict", no_argument, NULL, CLI_OPT_STRICT },
+	{ "repeat", required_argument, NULL, CLI_OPT_REPEAT },
+	{ "wait-timeout", required_argument, NULL, CLI_OPT_WAIT_TIMEOUT },
+	{ "no-wait", no_argument, NULL, CLI_OPT_NO_WAIT },
+	{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * virtuoso run -o DIR [options] -- COMMAND [ARGS...]: the command recorded
+ * on Linux (virtuoso linux -- COMMAND), its recording replayed in MimicOS
+ * (virtuoso sim --replay), the two compared.
+ */
+static int run_command(const struct cli_cmd *cmd, int argc, char **argv, int dashdash)
+{
+	struct cli_compare_opts co = { .wait_s = HOSTLOCK_WAIT_DEFAULT_S };
+	struct runner_opts ro = { .tool_version = cli_version };
+	struct cli_recording rec;
+	struct sim_config cfg;
+	struct cli_sim_model m;
+	uint64_t mem_bytes = 0;
+	struct cli_args a;
+	bool incomplete;
+	int first, n, ret;
+
+	ret = cli_parse_many(dashdash, argv, cmd, "o:c:vh", run_longopts, cli_compare_own_option,
+			     &co, &a, &first, &n);
+	if (ret >= 0)
+		return ret;
+	if (n)
+		return cli_usage_error(cmd, "a SPEC and a command: expected one of them");
+	if (dashdash + 1 >= argc)
+		return cli_usage_error(cmd, "expected a command after --");
+	if (!a.out)
+		return cli_usage_error(cmd, "expected --out DIR");
+	if (!cli_command_found(argv[dashdash + 1])) {
+		fprintf(stderr, "virtuoso run: %s: command not found\n", argv[dashdash + 1]);
+		return EXIT_BAD_INPUT;
+	}
+	if ((ret = cli_sim_check_out_dir("run", a.out)) ||
+	    (ret = cli_sim_config("run", a.config, co.no_calibration, &cfg, &mem_bytes, &m)) ||
+	    (ret = cli_check_linux_host("run")))
+		return ret;
+	ro.command = argv + dashdash + 1;
+	ro.spec_path = argv[dashdash + 1];
+	ro.out_dir = a.out;
+	if ((ret = cli_linux_runs("run", &ro, co.repeat, co.wait_s, &incomplete)))
+		return ret;
+	if ((ret = cli_recording_load(a.out, &rec)))
+		return ret;
+	ret = cli_sim_replay_write("run", &rec, a.out, mem_bytes, &cfg, &m);
+	cli_recording_release(&rec);
+	return ret ? ret : cli_compare_dir("run", a.out, &co);
+}
+
 int cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "tolerances", required_argument, NULL, CLI_OPT_TOLERANCES },
-		{ "strict", no_argument, NULL, CLI_OPT_STRICT },
-		{ "repeat", required_argument, NULL, CLI_OPT_REPEAT },
-		{ "wait-timeout", required_argument, NULL, CLI_OPT_WAIT_TIMEOUT },
-		{ "no-wait", no_argument, NULL, CLI_OPT_NO_WAIT },
-		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cli_cmd *cmd = cli_find("run");
 	struct cli_compare_opts co = { .wait_s = HOSTLOCK_WAIT_DEFAULT_S };
 	struct runner_opts ro = { .tool_version = cli_version };
@@ -125,9 +173,13 @@ int cmd_run(int argc, char **argv)
 	struct wl_spec s;
 	struct cli_sim_model m;
 	bool incomplete;
-	int ret = cli_parse(argc, argv, cmd, "o:c:vh", longopts, cli_compare_own_option, &co,
-			    "SPEC file", &a);
+	int ret;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			return run_command(cmd, argc, argv, i);
+	ret = cli_parse(argc, argv, cmd, "o:c:vh", run_longopts, cli_compare_own_option, &co,
+			"SPEC file", &a);
 	if (ret >= 0)
 		return ret;
 	if (!a.out)

@@ -175,6 +175,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "run", "run on Linux and in the simulator, then compare",
 	  "usage: virtuoso run SPEC -o DIR [--config HW.json | --no-calibration]\n"
 	  "                    [--tolerances T.json] [--strict]\n"
+	  "       virtuoso run -o DIR [options] -- COMMAND [ARGS...]\n"
+	  "                    (a command recorded, replayed in MimicOS, compared)\n"
 	  "\n"
 	  "virtuoso linux (SPEC on this host under the probes), then virtuoso sim with\n"
 	  "every region at the address Linux chose and the kernel settings Linux ran\n"
@@ -697,4 +699,26 @@ int main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	return cmd->fn(argc - 1, argv + 1);
+}
+
+/* Whether execvp() would find 'prog': a path that is executable, or a name on PATH. */
+bool cli_command_found(const char *prog)
+{
+	const char *path = getenv("PATH"), *p;
+	char buf[4096];
+
+	if (strchr(prog, '/'))
+		return !access(prog, X_OK);
+	for (p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
+		const char *e = strchr(p, ':');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", prog) <
+		    (int)sizeof(buf) && !access(buf, X_OK))
+			return true;
+		p += n + (e != NULL);
+		if (!e)
+			break;
+	}
+	return false;
 }
