@@ -366,6 +366,22 @@ int fault_enter_tp(struct trace_event_raw_exceptions *ctx)
 }
 
 /*
+ * A recorded command's faults the kernel takes on its behalf on a user
+ * address (read() into a buffer it never touched: copy_to_user), attached
+ * only for a command (vmtrace_opts.kernel_faults): its replay needs the
+ * pages they fill. Their error_code has no U bit; they are not the user
+ * faults the results count.
+ */
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(fault_kernel_btf, unsigned long address, struct pt_regs___kern *regs,
+	     unsigned long error_code)
+{
+	if (address >= 0x800000000000ULL)
+		return 0;	/* the kernel's own memory */
+	return fault_enter(address, BPF_CORE_READ(regs, ip), error_code);
+}
+
+/*
  * page_to_pfn() for the tp_btf hooks, which get a struct page *: the
  * loader learns vmemmap_base at start-up (a page it faults in itself, whose
  * pfn /proc/self/pagemap gives; see vmtrace_open) and sets it here.

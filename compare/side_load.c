@@ -628,6 +628,9 @@ static int load_log(const struct wj_ctx *c, const cJSON *root, const char *dir, 
 
 		switch (e.type) {
 		case VT_FAULT:
+			/* the kernel's faults on a recorded command's behalf are not user faults */
+			if (!(e.fault.error_code & X86_PF_USER))
+				break;
 			if (s->nr_faults == cap) {
 				struct side_fault *nf;
 

@@ -473,6 +473,13 @@ static void on_fault(struct gather *g, const struct vt_event *e)
 	struct pending_allocs *pa = pending_of(g, e->tid, false);
 	bool thp = false;
 
+	/* the kernel's fault on a command's behalf: in the log for its replay, not a user fault */
+	if (!(e->fault.error_code & X86_PF_USER)) {
+		if (pa)
+			pa->n = 0;
+		return;
+	}
+
 	for (unsigned i = 0; i < e->fault.nr_allocs && i < VT_FAULT_ALLOCS; i++) {
 		const struct vt_alloc *a = &e->fault.alloc[i];
 
@@ -1736,6 +1743,7 @@ enum runner_status runner_run(const struct runner_opts *opts, bool *incomplete,
 			.state_dir = o.state_dir,
 			.latency_sample = o.latency_sample,
 			.rss_stat = o.rss_stat,
+			.kernel_faults = o.command != NULL,
 			.per_thread_phase = l.s->threads > 1,
 		};
 

@@ -248,6 +248,8 @@ static void choose_flavour(struct vmtrace *t, const struct vmtrace_opts *o)
 		bpf_program__set_autoload(s->progs.rss_stat_btf, false);
 		bpf_program__set_autoload(s->progs.rss_stat_tp, false);
 	}
+	bpf_program__set_autoload(s->progs.fault_kernel_btf, o->kernel_faults &&
+				  btf_has_tracepoint(vmlinux, "page_fault_kernel"));
 	/* the cross-call hooks have no tracepoint twin: without their BTF, no IPI records */
 	{
 		struct { const char *tp; struct bpf_program *p; } ipi[] = {

@@ -74,6 +74,12 @@ struct vmtrace_opts {
 	 */
 	bool rss_stat;
 	/*
+	 * Also record the faults the kernel takes on the workload's user
+	 * addresses (exceptions:page_fault_kernel; tp_btf only): a recorded
+	 * command's, for its replay. Their records have no U bit.
+	 */
+	bool kernel_faults;
+	/*
 	 * A workload with threads: each event takes its thread's phase
 	 * (vmtrace_set_thread_phase()), not the one vmtrace_set_phase() sets.
 	 */

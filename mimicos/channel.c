@@ -699,7 +699,7 @@ static int32_t do_request(struct channel_server *srv, const struct mimicos_reque
 	case MIMICOS_REQ_FAULT:
 		if (rq->access > MIMICOS_ACCESS_EXEC)
 			return -EINVAL;
-		flags = FAULT_FLAG_USER;
+		flags = rq->flags & MIMICOS_FAULT_KERNEL ? 0 : FAULT_FLAG_USER;
 		if (rq->flags & MIMICOS_FAULT_RACED)
 			flags |= FAULT_FLAG_RACED;
 		if (rq->access == MIMICOS_ACCESS_WRITE)

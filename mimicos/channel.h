@@ -270,6 +270,8 @@ enum mimicos_req_type {
  * (memory.h: FAULT_FLAG_RACED).
  */
 #define MIMICOS_FAULT_RACED	1u
+/* The kernel's fault on a user address (copy_to_user): no FAULT_FLAG_USER, no U bit in its record. */
+#define MIMICOS_FAULT_KERNEL	2u
 
 enum mimicos_access {
 	MIMICOS_ACCESS_READ,

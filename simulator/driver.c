@@ -1643,11 +1643,18 @@ static int replay_fault(struct driver_state *st, const struct vt_event *e, size_
 	reg = &run->regions[r];
 	rq.access = write ? MIMICOS_ACCESS_WRITE : e->fault.error_code & X86_PF_INSTR ?
 		    MIMICOS_ACCESS_EXEC : MIMICOS_ACCESS_READ;
+	if (!(e->fault.error_code & X86_PF_USER))
+		rq.flags = MIMICOS_FAULT_KERNEL;
 	if (request(st, &rq, &rs))
 		return -1;
 	run->replay.faults++;
 	if ((uint32_t)rs.result & VM_FAULT_ERROR) {
 		run->replay.faults_refused++;
+		return 0;
+	}
+	/* the kernel's, on the command's behalf: its pages count, not as a user fault */
+	if (rq.flags & MIMICOS_FAULT_KERNEL) {
+		run->replay.kernel_faults++;
 		return 0;
 	}
 	reg->faults++;
@@ -1814,6 +1821,7 @@ cJSON *driver_to_json(const struct driver_run *run)
 		cJSON_AddNumberToObject(o, "faults", (double)r->faults);
 		cJSON_AddNumberToObject(o, "faults_refused", (double)r->faults_refused);
 		cJSON_AddNumberToObject(o, "faults_outside", (double)r->faults_outside);
+		cJSON_AddNumberToObject(o, "kernel_faults", (double)r->kernel_faults);
 	}
 	if (s->threads > 1) {
 		cJSON *o = cJSON_AddObjectToObject(root, "tlb_ipis");

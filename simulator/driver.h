@@ -152,6 +152,7 @@ struct driver_run {
 	struct driver_replay_stats {
 		uint64_t syscalls, syscalls_refused, syscalls_skipped;
 		uint64_t faults, faults_refused, faults_outside;
+		uint64_t kernel_faults;		/* of faults, the kernel's on the command's behalf */
 	} replay;
 	struct wl_kernel kernel;		/* the settings in force, all resolved */
 	uint64_t mem_bytes;			/* the zone's size */
@@ -198,8 +199,11 @@ void driver_release(struct driver_run *run);
  *	brk		the heap as anonymous mappings at its addresses: growth
  *			maps [old break, new break), shrinking unmaps
  *	mremap		approximated: the old range unmapped, the new one mapped
- *	fault		each completed user fault whose address is in a region,
- *			with its access (write, instruction, else read)
+ *	fault		each completed fault whose address is in a region made so
+ *			far, with its access (write, instruction, else read); the
+ *			kernel's faults on the command's user addresses (recorded
+ *			without the U bit) as such, filling their pages but not
+ *			counted as user faults
  *
  * and the clock follows the records' times, so that khugepaged's passes due
  * between them run (ADVANCE). What MimicOS refuses (a call outside what it
