@@ -138,6 +138,7 @@ TESTS += build/tests/calibrate/test_store
 TESTS += build/tests/cli/test_cal_latency
 TESTS += build/tests/cli/test_cli
 TESTS += build/tests/cli/test_record
+TESTS += build/tests/cli/test_replay
 TESTS += build/tests/cli/test_run
 TESTS += build/tests/cli/test_validate
 TESTS += build/tests/cli/test_gate

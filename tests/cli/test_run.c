@@ -591,3 +591,29 @@ Test(run, run_config_reaches_the_simulator, .timeout = 300)
 	system(path);
 	free(r);
 }
+
+/*
+ * A command, end to end (virtuoso run -- COMMAND): recorded under the
+ * probes, replayed in MimicOS, compared; tests/helpers/mapper.c's replay
+ * matches its recording (tests/cli/test_replay.c derives what each holds).
+ */
+Test(run, a_command_is_recorded_replayed_and_compared, .timeout = 120)
+{
+	const char *dir = "/tmp/vtest-run-command";
+	struct result res;
+	const cJSON *fv;
+	cJSON *sum;
+
+	host_require_bpf();
+	host_exclusive();
+	cr_assert_eq(system("rm -rf /tmp/vtest-run-command"), 0);
+	RUN(&res, "run", "-o", dir, "--", "build/tests/helpers/mapper");
+	cr_assert_eq(res.status, 0, "%s", res.err);
+	cr_expect(strstr(res.out, "report.html") || strstr(res.err, "report.html"), "%s", res.err);
+	sum = load_json("/tmp/vtest-run-command/summary.json");
+	cr_assert_not_null(sum);
+	fv = cJSON_GetObjectItemCaseSensitive(sum, "functional_verdict");
+	cr_assert(cJSON_IsString(fv));
+	cr_expect_str_eq(fv->valuestring, "pass");
+	cJSON_Delete(sum);
+}
