@@ -43,7 +43,7 @@
 #include "workload/evlog.h"
 #include "workload/json.h"
 
-enum { OPT_FUNCTIONAL = 256, OPT_ZSTD, OPT_REPLAY };
+enum { OPT_FUNCTIONAL = 256, OPT_ZSTD, OPT_REPLAY, OPT_THP };
 
 /* The longest path MimicOS takes for its event log: DIR/sim-events.vlog must fit. */
 #define SIM_PATH_ROOM sizeof(((struct channel_config *)0)->events_path)
@@ -58,6 +58,7 @@ struct sim_args {
 	bool no_calibration;
 	bool zstd;
 	const char *replay;
+	const char *thp;	/* --thp: the replay's THP mode instead of the recording's */
 };
 
 static int own_option(int c, void *ctx)
@@ -72,6 +73,8 @@ static int own_option(int c, void *ctx)
 		sa->zstd = true;
 	else if (c == OPT_REPLAY)
 		sa->replay = optarg;
+	else if (c == OPT_THP)
+		sa->thp = optarg;
 	else
 		return EXIT_BAD_INPUT;
 	return 0;
@@ -407,6 +410,21 @@ static int sim_replay(const struct sim_args *sa, const struct cli_args *a)
 
 	if ((ret = cli_recording_load(sa->replay, &rec)))
 		return ret;
+	/* --thp MODE: the same recording under another THP mode (MimicOS decides anew) */
+	if (sa->thp) {
+		int v = 0;
+
+		for (int k = WL_THP_HOST + 1; k <= WL_THP_NEVER && !v; k++)
+			if (!strcmp(sa->thp, wl_thp_name((enum wl_thp)k)))
+				v = k;
+		if (!v) {
+			cli_recording_release(&rec);
+			fprintf(stderr, "virtuoso sim: --thp: expected always, madvise or never, got "
+				"\"%.40s\"\n", sa->thp);
+			return EXIT_BAD_INPUT;
+		}
+		rec.kernel.thp = (enum wl_thp)v;
+	}
 	if (!(ret = cli_sim_check_out_dir("sim", a->out)) &&
 	    !(ret = cli_sim_config("sim", a->config, sa->no_calibration, &cfg, &mem_bytes, &m))) {
 		if (sa->zstd)
@@ -433,6 +451,7 @@ int cmd_sim(int argc, char **argv)
 		{ "no-calibration", no_argument, NULL, CLI_OPT_NO_CALIBRATION },
 		{ "zstd", no_argument, NULL, OPT_ZSTD },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "thp", required_argument, NULL, OPT_THP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -451,6 +470,8 @@ int cmd_sim(int argc, char **argv)
 		return ret;
 	if (!a.out)
 		return cli_usage_error(cmd, "expected --out DIR");
+	if (sa.thp && !sa.replay)
+		return cli_usage_error(cmd, "--thp goes with --replay");
 	if (sa.replay) {
 		if (n)
 			return cli_usage_error(cmd, "a SPEC and --replay: expected one of them");

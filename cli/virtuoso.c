@@ -123,6 +123,9 @@ const struct cli_cmd cli_cmds[] = {
 	{ "sim", "run a workload in the simulator with MimicOS",
 	  "usage: virtuoso sim SPEC -o DIR [--functional] [--zstd]\n"
 	  "                    [--config HW.json | --no-calibration]\n"
+	  "       virtuoso sim --replay REC -o DIR [--thp always|madvise|never]\n"
+	  "                    (a recording of virtuoso linux -- COMMAND, replayed in\n"
+	  "                    MimicOS, untimed, under its THP mode or --thp's)\n"
 	  "\n"
 	  "Simulate SPEC with MimicOS answering every fault over its functional channel\n"
 	  "and write DIR/sim.json and the event log DIR/sim-events.vlog. By default\n"

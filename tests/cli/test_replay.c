@@ -213,3 +213,43 @@ Test(replay, a_bad_recording_is_one_line_naming_the_field)
 		cr_expect_neq(access("/tmp/vreplay-bad/out/sim.json", F_OK), 0, "%s", bad[i].edit);
 	}
 }
+
+/*
+ * The same recording under another THP mode: MimicOS decides anew. The
+ * program's 4 MiB mapping C is 2 MiB-aligned with a byte written in each
+ * of its two blocks: two faults either way; under "always" each installs a
+ * THP (pmd 1024), under "never" a 4 KiB page each (pte 2). A and B are
+ * MADV_NOHUGEPAGE and the heap holds no aligned 2 MiB block: as recorded.
+ */
+Test(replay, another_thp_mode_decides_anew)
+{
+	static const struct {
+		const char *mode;
+		double thp_faults, pmd, pte;
+	} want[] = { { "always", 2, 1024, 0 }, { "never", 0, 0, 2 } };
+	char dir[128], out[160], path[192];
+	struct result r;
+
+	copy_recording(MAPPER, "thp", dir, sizeof(dir));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const cJSON *c;
+		cJSON *j;
+
+		snprintf(out, sizeof(out), "%s/%s", dir, want[i].mode);
+		RUN(&r, "sim", "--replay", dir, "--thp", want[i].mode, "-o", out, "--no-calibration");
+		cr_assert_eq(r.status, 0, "%s: %s", want[i].mode, r.err);
+		snprintf(path, sizeof(path), "%s/sim.json", out);
+		j = load_json(path);
+		c = region_named(j, "-4MiB");
+		cr_expect_eq(num(c, "faults", NULL), 2, "%s", want[i].mode);
+		cr_expect_eq(num(c, "thp_faults", NULL), want[i].thp_faults, "%s", want[i].mode);
+		cr_expect_eq(num(c, "pages", "pmd"), want[i].pmd, "%s", want[i].mode);
+		cr_expect_eq(num(c, "pages", "pte"), want[i].pte, "%s", want[i].mode);
+		cr_expect_eq(num(region_named(j, "-8MiB"), "pages", "pte"), 1024, "%s", want[i].mode);
+		cr_expect_eq(num(region_named(j, "[heap]"), "pages", "pte"), 256, "%s", want[i].mode);
+		cJSON_Delete(j);
+	}
+	RUN(&r, "sim", "--replay", dir, "--thp", "sometimes", "-o", out);
+	cr_expect_eq(r.status, 2, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "--thp"), "%s", r.err);
+}

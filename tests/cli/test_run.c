@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
@@ -615,5 +616,30 @@ Test(run, a_command_is_recorded_replayed_and_compared, .timeout = 120)
 	fv = cJSON_GetObjectItemCaseSensitive(sum, "functional_verdict");
 	cr_assert(cJSON_IsString(fv));
 	cr_expect_str_eq(fv->valuestring, "pass");
+	cJSON_Delete(sum);
+}
+
+/* A real program, end to end: CPython building a dict, recorded, replayed, compared. */
+Test(run, a_real_program_gets_a_verdict_and_a_report, .timeout = 180)
+{
+	const char *dir = "/tmp/vtest-run-python";
+	struct result res;
+	const cJSON *fv;
+	cJSON *sum;
+
+	host_require_bpf();
+	if (access("/usr/bin/python3", X_OK))
+		cr_skip_test("no /usr/bin/python3 on this host");
+	host_exclusive();
+	cr_assert_eq(system("rm -rf /tmp/vtest-run-python"), 0);
+	RUN(&res, "run", "-o", dir, "--", "/usr/bin/python3", "-c",
+	    "d = {i: str(i) * 4 for i in range(100000)}");
+	cr_assert_eq(res.status, 0, "%s", res.err);
+	cr_expect(strstr(res.out, "verdict") || strstr(res.err, "verdict"), "%s", res.err);
+	sum = load_json("/tmp/vtest-run-python/summary.json");
+	cr_assert_not_null(sum);
+	fv = cJSON_GetObjectItemCaseSensitive(sum, "functional_verdict");
+	cr_assert(cJSON_IsString(fv));
+	cr_expect_str_eq(fv->valuestring, "pass", "see %s/report.md", dir);
 	cJSON_Delete(sum);
 }

@@ -7,6 +7,9 @@
  *       4 MiB written a page at a time (1024 faults); its last 1 MiB unmapped
  *   B = mmap(3 MiB), MADV_NOHUGEPAGE; 16 of its pages read, one in 32 (the zero page)
  *   the heap grown by 1 MiB with brk, its 256 pages written
+ *   C = mmap(4 MiB), no advice (Linux aligns it to 2 MiB: a multiple of it),
+ *       one byte written in each of its two 2 MiB blocks: two faults, THPs
+ *       when THP is "always", 4 KiB pages otherwise
  *
  * Exit status 0, or 1 when a call fails.
  */
@@ -19,7 +22,7 @@
 
 int main(void)
 {
-	volatile char *a, *b, *h;
+	volatile char *a, *b, *c, *h;
 	char *brk0;
 	unsigned long sum = 0;
 
@@ -43,5 +46,11 @@ int main(void)
 	h = (volatile char *)brk0;
 	for (unsigned long off = 0; off < MiB; off += PAGE)
 		h[off] = 1;
+
+	c = mmap(NULL, 4 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c == MAP_FAILED)
+		return 1;
+	c[0] = 1;
+	c[2 * MiB] = 1;
 	return sum ? 1 : 0;
 }
