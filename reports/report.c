@@ -636,6 +636,15 @@ static void section_run(struct doc *d, const struct comparison *c)
 	char a[64], b[64];
 
 	section_verdict_summary(d, c);
+	if (c->sim_side->replayed)
+		doc_p(d, "note", "The simulated side replays a recorded command (virtuoso sim "
+		      "--replay; docs/recordings.md): MimicOS took its anonymous mmaps at Linux's "
+		      "addresses, its munmap, mprotect and madvise calls, its heap as mappings, and "
+		      "each of its faults in a region in their order, khugepaged on the recording's "
+		      "clock. A recording cannot tell the accesses that did not fault (so the replay "
+		      "is untimed), the accessed bits khugepaged reads (set only by the replayed "
+		      "faults), nor what mremap moved (replayed as an unmap and a new mapping); "
+		      "file and shared mappings are not MimicOS's, and neither are their TLB flushes.");
 	for (int s = 0; s < 2; s++)
 		if (!sides[s]->complete || sides[s]->dropped_events)
 			doc_p(d, "warning", "The %s side is %s (%" PRIu64 " events dropped): its counts "

@@ -113,6 +113,25 @@ Test(replay, the_programs_replay_gives_its_derived_faults_and_backing)
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect(strstr(r.out, "functional pass") || strstr(r.err, "functional pass"), "%s%s", r.out,
 		  r.err);
+	/* the report says what a replay is, and what it cannot know */
+	{
+		char *md;
+		long n;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/report.md", dir);
+		f = fopen(path, "r");
+		cr_assert_not_null(f);
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		rewind(f);
+		md = calloc(1, (size_t)n + 1);
+		cr_assert(md && fread(md, 1, (size_t)n, f) == (size_t)n);
+		fclose(f);
+		cr_expect_not_null(strstr(md, "replays a recorded command"), "%.300s", md);
+		cr_expect_not_null(strstr(md, "accesses that did not fault"), "%.300s", md);
+		free(md);
+	}
 }
 
 Test(replay, is_the_same_every_time)
