@@ -105,6 +105,17 @@ void cli_remove_tree(const char *dir);
 /* Whether execvp() would find 'prog': a path that is executable, or a name on PATH. */
 bool cli_command_found(const char *prog);
 
+/*
+ * The options before argv[dashdash] ("--") of a command that runs
+ * COMMAND [ARGS...] after it: no SPEC beside it, a command there that
+ * can be found (exit 2 saying so), --out given. -1 to go on, else the exit
+ * status.
+ */
+struct option;
+int cli_parse_command(int argc, char **argv, int dashdash, const struct cli_cmd *cmd,
+		      const char *shortopts, const struct option *longopts,
+		      int (*own)(int c, void *ctx), void *ctx, struct cli_args *a);
+
 /* Load a spec or print its error; returns EXIT_OK or EXIT_BAD_INPUT. */
 int cli_load_spec(const char *path, struct wl_spec *s);
 

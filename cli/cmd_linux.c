@@ -295,22 +295,10 @@ int cmd_linux(int argc, char **argv)
 			break;
 		}
 	if (dashdash) {
-		int first, n;
-
-		ret = cli_parse_many(dashdash, argv, cmd, "o:vh", longopts, own_option, &la, &a,
-				     &first, &n);
+		ret = cli_parse_command(argc, argv, dashdash, cmd, "o:vh", longopts, own_option, &la,
+					&a);
 		if (ret >= 0)
 			return ret;
-		if (n)
-			return cli_usage_error(cmd, "a SPEC and a command: expected one of them");
-		if (dashdash + 1 >= argc)
-			return cli_usage_error(cmd, "expected a command after --");
-		if (!a.out)
-			return cli_usage_error(cmd, "expected --out DIR");
-		if (!cli_command_found(argv[dashdash + 1])) {
-			fprintf(stderr, "virtuoso linux: %s: command not found\n", argv[dashdash + 1]);
-			return EXIT_BAD_INPUT;
-		}
 		if ((ret = cli_check_out_dir("linux", a.out, 4096)) ||
 		    (ret = cli_check_linux_host("linux")))
 			return ret;

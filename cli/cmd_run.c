@@ -127,22 +127,12 @@ static int run_command(const struct cli_cmd *cmd, int argc, char **argv, int das
 	uint64_t mem_bytes = 0;
 	struct cli_args a;
 	bool incomplete;
-	int first, n, ret;
+	int ret;
 
-	ret = cli_parse_many(dashdash, argv, cmd, "o:c:vh", run_longopts, cli_compare_own_option,
-			     &co, &a, &first, &n);
+	ret = cli_parse_command(argc, argv, dashdash, cmd, "o:c:vh", run_longopts,
+				cli_compare_own_option, &co, &a);
 	if (ret >= 0)
 		return ret;
-	if (n)
-		return cli_usage_error(cmd, "a SPEC and a command: expected one of them");
-	if (dashdash + 1 >= argc)
-		return cli_usage_error(cmd, "expected a command after --");
-	if (!a.out)
-		return cli_usage_error(cmd, "expected --out DIR");
-	if (!cli_command_found(argv[dashdash + 1])) {
-		fprintf(stderr, "virtuoso run: %s: command not found\n", argv[dashdash + 1]);
-		return EXIT_BAD_INPUT;
-	}
 	if ((ret = cli_sim_check_out_dir("run", a.out)) ||
 	    (ret = cli_sim_config("run", a.config, co.no_calibration, &cfg, &mem_bytes, &m)) ||
 	    (ret = cli_check_linux_host("run")))

@@ -725,3 +725,26 @@ bool cli_command_found(const char *prog)
 	}
 	return false;
 }
+
+int cli_parse_command(int argc, char **argv, int dashdash, const struct cli_cmd *cmd,
+		      const char *shortopts, const struct option *longopts,
+		      int (*own)(int c, void *ctx), void *ctx, struct cli_args *a)
+{
+	int first, n, ret = cli_parse_many(dashdash, argv, cmd, shortopts, longopts, own, ctx, a,
+					   &first, &n);
+
+	if (ret >= 0)
+		return ret;
+	if (n)
+		return cli_usage_error(cmd, "a SPEC and a command: expected one of them");
+	if (dashdash + 1 >= argc)
+		return cli_usage_error(cmd, "expected a command after --");
+	if (!a->out)
+		return cli_usage_error(cmd, "expected --out DIR");
+	if (!cli_command_found(argv[dashdash + 1])) {
+		fprintf(stderr, "virtuoso %s: %s: command not found\n", cmd->name,
+			argv[dashdash + 1]);
+		return EXIT_BAD_INPUT;
+	}
+	return -1;
+}
