@@ -38,6 +38,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_hwinfo(int argc, char **argv);

@@ -250,6 +250,29 @@ const struct cli_cmd cli_cmds[] = {
 	  "Exit status: 0; 1 the gate failed, or another failure; 2 bad input (a bundle\n"
 	  "or baseline file and field, named).\n",
 	  cmd_validate },
+	{ "sweep", "run a grid of simulations on a local pool, resumably, into one table",
+	  "usage: virtuoso sweep SWEEP.json -o DIR [--local J] [--plot STAT]\n"
+	  "       virtuoso sweep --status DIR\n"
+	  "       virtuoso sweep --collect DIR [--plot STAT]\n"
+	  "\n"
+	  "Run every point of SWEEP (its workloads times its axes' values:\n"
+	  "docs/sweeps.md) that is not done yet, J processes at a time, each in\n"
+	  "DIR/points/ID (ID: a hash of its inputs and the tool's version), then write\n"
+	  "DIR/results.csv and results.jsonl: a row per point, its axes and its key\n"
+	  "statistics. Running it again skips what is done, redoes what was\n"
+	  "interrupted and retries failures (\"retries\" times).\n"
+	  "\n"
+	  "  -o, --out DIR      the sweep's directory (created; one sweep per directory)\n"
+	  "      --local J      J processes at a time (default 1)\n"
+	  "      --status DIR   points done, failed (with their errors) and pending\n"
+	  "      --collect DIR  write the table of what is done, run nothing\n"
+	  "      --plot STAT    and DIR/plot-STAT.svg: STAT along the first axis, a line\n"
+	  "                     per value of the second (gnuplot)\n"
+	  "  -h, --help         this text\n"
+	  "\n"
+	  "Exit status: 0 every point done; 1 some failed; 2 a bad sweep file, one line\n"
+	  "naming the file and the field.\n",
+	  cmd_sweep },
 	{ "compare", "compare DIR/linux.json with DIR/sim.json",
 	  "usage: virtuoso compare DIR [--tolerances T.json] [--strict]\n"
 	  "\n"
