@@ -41,7 +41,8 @@
 #define SWEEP_MAX_POINTS 100000
 #define SWEEP_MAX_AXES 8
 
-enum { OPT_LOCAL = 256, OPT_STATUS, OPT_COLLECT, OPT_POINT, OPT_PLOT };
+enum { OPT_LOCAL = 256, OPT_STATUS, OPT_COLLECT, OPT_POINT, OPT_PLOT, OPT_SLURM, OPT_DETACH,
+       OPT_THROTTLE };
 
 struct sweep_axis {
 	const char *key;	/* "seed", "kernel.K" or "config.A.B..." */
@@ -60,6 +61,9 @@ struct sweep {
 	size_t nr_axes;
 	uint64_t retries;
 	size_t nr_points;
+	/* "slurm": the job array's resources (empty: Slurm's defaults) */
+	const char *partition, *time_limit, *mem;
+	uint64_t cpus, throttle;
 };
 
 /* What a point is: its workload and its value on each axis. */
@@ -193,7 +197,9 @@ out:
 static int sweep_load(struct sweep *sw, const char *path, struct wl_error *err)
 {
 	static const char *const keys[] = { "name", "command", "workloads", "base", "axes",
-					    "retries", NULL };
+					    "retries", "slurm", NULL };
+	static const char *const slurm_keys[] = { "partition", "time", "mem", "cpus_per_task",
+						  "throttle", NULL };
 	static const char *const axis_keys[] = { "key", "values", NULL };
 	static const char *const commands[] = { "sim", "functional" };
 	struct wj_ctx c = { .file = path, .err = err };
@@ -213,6 +219,16 @@ static int sweep_load(struct sweep *sw, const char *path, struct wl_error *err)
 	sw->command = commands[cmd];
 	sw->retries = 1;
 	if (wj_uint(&c, sw->root, "", "retries", false, 0, 10, &sw->retries) < 0)
+		return -1;
+	b = cJSON_GetObjectItemCaseSensitive(sw->root, "slurm");
+	sw->cpus = 1;
+	sw->throttle = 0;
+	if (b && (wj_check_object(&c, b, "slurm", "the job array's resources", slurm_keys) ||
+		  wj_string(&c, b, "slurm", "partition", false, &sw->partition) < 0 ||
+		  wj_string(&c, b, "slurm", "time", false, &sw->time_limit) < 0 ||
+		  wj_string(&c, b, "slurm", "mem", false, &sw->mem) < 0 ||
+		  wj_uint(&c, b, "slurm", "cpus_per_task", false, 1, 1024, &sw->cpus) < 0 ||
+		  wj_uint(&c, b, "slurm", "throttle", false, 0, 100000, &sw->throttle) < 0))
 		return -1;
 	sw->workloads = cJSON_GetObjectItemCaseSensitive(sw->root, "workloads");
 	if (!cJSON_IsArray(sw->workloads) || !cJSON_GetArraySize(sw->workloads))
@@ -549,6 +565,111 @@ static int run_local(const struct sweep *sw, const char *dir, unsigned jobs)
 	return failed ? EXIT_FAIL : EXIT_OK;
 }
 
+/*
+ * The Slurm backend: the points left as one job array (DIR/slurm/array.sh,
+ * each task `virtuoso sweep --point DIR INDEX`, at most 'throttle' at once
+ * with "%"), submitted with sbatch; then, unless 'detach', wait until the
+ * array has left the queue. Its tasks write their points' status as the
+ * local pool's do, so --status and --collect read both alike.
+ */
+static int run_slurm(const struct sweep *sw, const char *dir, unsigned throttle, bool detach)
+{
+	size_t *todo = calloc(sw->nr_points ? sw->nr_points : 1, sizeof(*todo));
+	char exe[4096], cwd[4096], adir[4096], path[4300], job[64] = "";
+	size_t n;
+	FILE *f;
+	char *cmd = NULL;
+	ssize_t len;
+	int ret = EXIT_FAIL;
+
+	if (!todo)
+		return EXIT_FAIL;
+	n = points_left(sw, dir, todo);
+	if (!n) {
+		fprintf(stderr, "virtuoso sweep: %zu points, none to run\n", sw->nr_points);
+		free(todo);
+		return EXIT_OK;
+	}
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0 || !getcwd(cwd, sizeof(cwd)) || !realpath(dir, adir)) {
+		fprintf(stderr, "virtuoso sweep: cannot name this program or %s\n", dir);
+		goto out;
+	}
+	exe[len] = '\0';
+	snprintf(path, sizeof(path), "%s/slurm", adir);
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		fprintf(stderr, "virtuoso sweep: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/slurm/array.sh", adir);
+	if (!(f = fopen(path, "w"))) {
+		fprintf(stderr, "virtuoso sweep: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	fprintf(f, "#!/bin/sh\n# written by virtuoso sweep: one task per point left\n");
+	fprintf(f, "#SBATCH --job-name=virtuoso-%s\n#SBATCH --output=%s/slurm/%%A_%%a.out\n",
+		sw->name, adir);
+	fprintf(f, "#SBATCH --chdir=%s\n#SBATCH --cpus-per-task=%" PRIu64 "\n", cwd, sw->cpus);
+	if (sw->partition)
+		fprintf(f, "#SBATCH --partition=%s\n", sw->partition);
+	if (sw->time_limit)
+		fprintf(f, "#SBATCH --time=%s\n", sw->time_limit);
+	if (sw->mem)
+		fprintf(f, "#SBATCH --mem=%s\n", sw->mem);
+	fputs("#SBATCH --array=", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%zu", i ? "," : "", todo[i]);
+	if (throttle || sw->throttle)
+		fprintf(f, "%%%u", throttle ? throttle : (unsigned)sw->throttle);
+	fprintf(f, "\nexec '%s' sweep --point '%s' \"$SLURM_ARRAY_TASK_ID\"\n", exe, adir);
+	if (fclose(f))
+		goto out;
+	if (asprintf(&cmd, "sbatch --parsable '%s'", path) < 0 || !(f = popen(cmd, "r"))) {
+		fprintf(stderr, "virtuoso sweep: cannot run sbatch\n");
+		goto out;
+	}
+	if (!fgets(job, sizeof(job), f))
+		job[0] = '\0';
+	if (pclose(f) || !job[0]) {
+		fprintf(stderr, "virtuoso sweep: sbatch refused %s (is Slurm running? "
+			"scripts/slurm-local.sh starts one here)\n", path);
+		goto out;
+	}
+	job[strcspn(job, ";\n")] = '\0';
+	snprintf(path, sizeof(path), "%s/slurm/job", adir);
+	if ((f = fopen(path, "w"))) {
+		fprintf(f, "%s\n", job);
+		fclose(f);
+	}
+	fprintf(stderr, "virtuoso sweep: %zu points, %zu submitted as Slurm job array %s\n",
+		sw->nr_points, n, job);
+	if (detach) {
+		ret = EXIT_OK;
+		goto out;
+	}
+	free(cmd);
+	cmd = NULL;
+	if (asprintf(&cmd, "squeue -h -j '%s' -o %%i 2>/dev/null", job) < 0)
+		goto out;
+	for (;;) {
+		char line[64];
+		bool queued = false;
+
+		if (!(f = popen(cmd, "r")))
+			break;
+		while (fgets(line, sizeof(line), f))
+			queued = true;
+		if (pclose(f) || !queued)
+			break;
+		sleep(1);
+	}
+	ret = EXIT_OK;
+out:
+	free(cmd);
+	free(todo);
+	return ret;
+}
+
 /* The sum over a sim.json's regions of regions.*.KEY (or pages.KEY with pages). */
 static double regions_sum(const cJSON *sim, const char *key, bool pages)
 {
@@ -839,7 +960,8 @@ static int save_sweep(const char *file, const char *dir)
 }
 
 struct sweep_args {
-	unsigned jobs;
+	unsigned jobs, throttle;
+	bool slurm, detach;
 	const char *status, *collect, *point, *plot;
 };
 
@@ -871,6 +993,22 @@ static int own_option(int c, void *ctx)
 		return 0;
 	case OPT_PLOT:
 		sa->plot = optarg;
+		return 0;
+	case OPT_SLURM:
+		sa->slurm = true;
+		return 0;
+	case OPT_DETACH:
+		sa->detach = true;
+		return 0;
+	case OPT_THROTTLE:
+		errno = 0;
+		v = strtoul(optarg, &end, 10);
+		if (errno || *end || !v || v > 100000) {
+			fprintf(stderr, "virtuoso sweep: --throttle: expected 1 to 100000 tasks, got "
+				"\"%.40s\"\n", optarg);
+			return EXIT_BAD_INPUT;
+		}
+		sa->throttle = (unsigned)v;
 		return 0;
 	}
 	return EXIT_BAD_INPUT;
@@ -919,6 +1057,9 @@ int cmd_sweep(int argc, char **argv)
 		{ "collect", required_argument, NULL, OPT_COLLECT },
 		{ "point", required_argument, NULL, OPT_POINT },
 		{ "plot", required_argument, NULL, OPT_PLOT },
+		{ "slurm", no_argument, NULL, OPT_SLURM },
+		{ "detach", no_argument, NULL, OPT_DETACH },
+		{ "throttle", required_argument, NULL, OPT_THROTTLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -976,8 +1117,23 @@ int cmd_sweep(int argc, char **argv)
 		sweep_release(&sw);
 		return ret;
 	}
-	ret = sa.collect ? EXIT_OK : run_local(&sw, dir, sa.jobs);
+	ret = EXIT_OK;
+	if (sa.detach && !sa.slurm) {
+		sweep_release(&sw);
+		return cli_usage_error(cmd, "--detach goes with --slurm");
+	}
+	if (sa.slurm && !sa.collect) {
+		ret = run_slurm(&sw, dir, sa.throttle, sa.detach);
+		if (ret || sa.detach) {
+			sweep_release(&sw);
+			return ret;
+		}
+	} else if (!sa.collect) {
+		ret = run_local(&sw, dir, sa.jobs);
+	}
 	if (collect(&sw, dir, &not_done) && !ret)
+		ret = EXIT_FAIL;
+	if (!ret && not_done)
 		ret = EXIT_FAIL;
 	if (!ret && sa.plot)
 		ret = plot(&sw, dir, sa.plot);

@@ -251,7 +251,8 @@ const struct cli_cmd cli_cmds[] = {
 	  "or baseline file and field, named).\n",
 	  cmd_validate },
 	{ "sweep", "run a grid of simulations on a local pool, resumably, into one table",
-	  "usage: virtuoso sweep SWEEP.json -o DIR [--local J] [--plot STAT]\n"
+	  "usage: virtuoso sweep SWEEP.json -o DIR [--local J | --slurm [--throttle T]\n"
+	  "                      [--detach]] [--plot STAT]\n"
 	  "       virtuoso sweep --status DIR\n"
 	  "       virtuoso sweep --collect DIR [--plot STAT]\n"
 	  "\n"
@@ -264,6 +265,9 @@ const struct cli_cmd cli_cmds[] = {
 	  "\n"
 	  "  -o, --out DIR      the sweep's directory (created; one sweep per directory)\n"
 	  "      --local J      J processes at a time (default 1)\n"
+	  "      --slurm        the points left as one Slurm job array (sbatch), waited for\n"
+	  "      --throttle T   at most T of its tasks at once (--array=...%T)\n"
+	  "      --detach       submit and return: --status and --collect follow it\n"
 	  "      --status DIR   points done, failed (with their errors) and pending\n"
 	  "      --collect DIR  write the table of what is done, run nothing\n"
 	  "      --plot STAT    and DIR/plot-STAT.svg: STAT along the first axis, a line\n"

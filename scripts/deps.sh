@@ -10,7 +10,7 @@ set -eu
 # that render report.html and validation.html in a real browser), pdflatex
 # with booktabs (the test that compiles validation.tex); benchmark
 # references: bpftrace and valgrind (make bench).
-PKGS="make gcc libc6-dev linux-libc-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev libnlopt-dev libzstd-dev clang bpftool gnuplot-nox chromium bpftrace valgrind texlive-latex-base texlive-latex-recommended"
+PKGS="make gcc libc6-dev linux-libc-dev pkg-config git libcjson-dev libcriterion-dev libbpf-dev libpfm4-dev libnlopt-dev libzstd-dev clang bpftool gnuplot-nox chromium bpftrace valgrind texlive-latex-base texlive-latex-recommended slurmctld slurmd slurm-client munge python3 sqlite3"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian system (no dpkg-query); install by hand: $PKGS" >&2

@@ -244,3 +244,50 @@ Test(sweep, a_bad_sweep_file_is_one_line_naming_the_field)
 		cr_expect_neq(access("/tmp/vsweep-bad", F_OK), 0, "%zu left a directory", i);
 	}
 }
+
+/*
+ * The Slurm backend against the local pool: the 2 x 3 x 2 grid as a job
+ * array (at most 2 tasks at once) gives the same table, point for point;
+ * a detached submission returns at once, --status shows it under way, and
+ * --collect after the array is done gives the same table again. Skipped
+ * without a Slurm to submit to (.ci/run starts one: scripts/slurm-local.sh).
+ */
+Test(sweep, slurm_gives_the_local_pools_table, .timeout = 600)
+{
+	struct result r;
+	char *local, *slurm, *detached;
+
+	if (system("scripts/slurm-local.sh status >/dev/null 2>&1"))
+		cr_skip_test("no Slurm cluster here (scripts/slurm-local.sh start makes one, as root)");
+	fresh("/tmp/vsweep-local");
+	fresh("/tmp/vsweep-slurm");
+	fresh("/tmp/vsweep-detached");
+	RUN(&r, "sweep", GRID, "-o", "/tmp/vsweep-local", "--local", "2");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	RUN(&r, "sweep", GRID, "-o", "/tmp/vsweep-slurm", "--slurm", "--throttle", "2");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "12 submitted as Slurm job array"), "%s", r.err);
+	local = slurp("/tmp/vsweep-local/results.csv");
+	slurm = slurp("/tmp/vsweep-slurm/results.csv");
+	cr_assert(local && slurm);
+	cr_expect_str_eq(slurm, local);
+	cr_expect_eq(access("/tmp/vsweep-slurm/slurm/array.sh", F_OK), 0);
+
+	RUN(&r, "sweep", GRID, "-o", "/tmp/vsweep-detached", "--slurm", "--detach");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	for (int i = 0; i < 300; i++) {
+		RUN(&r, "sweep", "--status", "/tmp/vsweep-detached");
+		if (strstr(r.out, "12 done"))
+			break;
+		usleep(200000);
+	}
+	cr_assert_not_null(strstr(r.out, "12 done, 0 failed, 0 pending"), "%s", r.out);
+	RUN(&r, "sweep", "--collect", "/tmp/vsweep-detached");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	detached = slurp("/tmp/vsweep-detached/results.csv");
+	cr_assert_not_null(detached);
+	cr_expect_str_eq(detached, local);
+	free(local);
+	free(slurm);
+	free(detached);
+}
