@@ -201,7 +201,7 @@ static int sweep_load(struct sweep *sw, const char *path, struct wl_error *err)
 	static const char *const slurm_keys[] = { "partition", "time", "mem", "cpus_per_task",
 						  "throttle", NULL };
 	static const char *const axis_keys[] = { "key", "values", NULL };
-	static const char *const commands[] = { "sim", "functional" };
+	static const char *const commands[] = { "sim", "functional", "run" };
 	struct wj_ctx c = { .file = path, .err = err };
 	const cJSON *a, *b;
 	char where[64];
@@ -214,7 +214,7 @@ static int sweep_load(struct sweep *sw, const char *path, struct wl_error *err)
 	if (wj_check_unique_keys(&c, sw->root, "") ||
 	    wj_check_object(&c, sw->root, "", "a sweep", keys) ||
 	    wj_string(&c, sw->root, "", "name", true, &sw->name) < 0 ||
-	    wj_enum(&c, sw->root, "", "command", false, commands, 2, &cmd) < 0)
+	    wj_enum(&c, sw->root, "", "command", false, commands, 3, &cmd) < 0)
 		return -1;
 	sw->command = commands[cmd];
 	sw->retries = 1;
@@ -435,9 +435,9 @@ static int run_point(const char *dir, size_t i)
 		if (!strcmp(sw.command, "functional"))
 			execl("/proc/self/exe", "virtuoso", "sim", specp, "-o", out, "--config", cfgp,
 			      "--functional", (char *)NULL);
-		else
-			execl("/proc/self/exe", "virtuoso", "sim", specp, "-o", out, "--config", cfgp,
-			      (char *)NULL);
+		else	/* "sim", or "run": Linux under the probes, then the simulator, compared */
+			execl("/proc/self/exe", "virtuoso", sw.command, specp, "-o", out, "--config",
+			      cfgp, (char *)NULL);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
@@ -746,6 +746,8 @@ static int collect(const struct sweep *sw, const char *dir, size_t *not_done)
 	fputs(",state", c);
 	for (size_t s = 0; s < NR_STATS; s++)
 		fprintf(c, ",%s", stat_names[s]);
+	if (!strcmp(sw->command, "run"))
+		fputs(",functional_verdict,timing_verdict", c);
 	fputs(",error\n", c);
 	for (size_t i = 0; i < sw->nr_points; i++) {
 		struct sweep_point p;
@@ -791,6 +793,25 @@ static int collect(const struct sweep *sw, const char *dir, size_t *not_done)
 			else
 				fprintf(c, ",%.17g", v[s]);
 			wj_add_num_or_null(row, stat_names[s], v[s]);
+		}
+		if (!strcmp(sw->command, "run")) {
+			/* the comparison's verdicts, from its summary */
+			cJSON *sum = NULL;
+
+			snprintf(path, sizeof(path), "%s/points/%s/out/summary.json", dir, p.id);
+			if (!strcmp(state, "done") && !wj_load_object(path, &sum, &err)) {
+				const char *fv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+					sum, "functional_verdict"));
+				const char *tv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+					sum, "timing_verdict"));
+
+				fprintf(c, ",%s,%s", fv ? fv : "", tv ? tv : "");
+				cJSON_AddStringToObject(row, "functional_verdict", fv ? fv : "");
+				cJSON_AddStringToObject(row, "timing_verdict", tv ? tv : "");
+			} else {
+				fputs(",,", c);
+			}
+			cJSON_Delete(sum);
 		}
 		fputc(',', c);
 		wj_csv_field(c, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "error")) ?

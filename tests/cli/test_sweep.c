@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
+#include "tests/host.h"
 #include "tests/run.h"
 
 #define GRID "datasets/sweeps/thp-by-l2.json"
@@ -252,13 +253,32 @@ Test(sweep, a_bad_sweep_file_is_one_line_naming_the_field)
  * --collect after the array is done gives the same table again. Skipped
  * without a Slurm to submit to (.ci/run starts one: scripts/slurm-local.sh).
  */
-Test(sweep, slurm_gives_the_local_pools_table, .timeout = 600)
+static bool slurm_started;
+
+/* A cluster this test started is stopped, however the test ended. */
+static void slurm_stop(void)
+{
+	if (slurm_started && system("scripts/slurm-local.sh stop >/dev/null 2>&1"))
+		fprintf(stderr, "test_sweep: scripts/slurm-local.sh stop failed\n");
+	slurm_started = false;
+}
+
+Test(sweep, slurm_gives_the_local_pools_table, .timeout = 600, .fini = slurm_stop)
 {
 	struct result r;
 	char *local, *slurm, *detached;
 
-	if (system("scripts/slurm-local.sh status >/dev/null 2>&1"))
-		cr_skip_test("no Slurm cluster here (scripts/slurm-local.sh start makes one, as root)");
+	/* none running: as root, one for this test (it writes /etc/slurm: the host's) */
+	if (system("scripts/slurm-local.sh status >/dev/null 2>&1")) {
+		if (geteuid())
+			cr_skip_test("no Slurm cluster here, and not root to start one "
+				     "(scripts/slurm-local.sh start)");
+		host_exclusive();
+		if (system("scripts/slurm-local.sh start >/dev/null 2>&1"))
+			cr_skip_test("Slurm could not start here (scripts/deps.sh installs "
+				     "slurmctld, slurmd and munge)");
+		slurm_started = true;
+	}
 	fresh("/tmp/vsweep-local");
 	fresh("/tmp/vsweep-slurm");
 	fresh("/tmp/vsweep-detached");
@@ -290,4 +310,45 @@ Test(sweep, slurm_gives_the_local_pools_table, .timeout = 600)
 	free(local);
 	free(slurm);
 	free(detached);
+}
+
+/*
+ * A sweep of `virtuoso run` points (root): Linux and the simulator for each
+ * of thp never and always on one workload; both done, each row with the
+ * comparison's verdicts. The axis overrides zero-page-huge's own THP mode:
+ * never leaves no PMD page, always gives its THPs.
+ */
+Test(sweep, run_points_carry_their_verdicts, .timeout = 300)
+{
+	static const char sweep[] =
+		"{\"name\": \"run-two\", \"command\": \"run\", "
+		"\"workloads\": [\"datasets/workloads/zero-page-huge.json\"], "
+		"\"axes\": [{\"key\": \"kernel.thp\", \"values\": [\"never\", \"always\"]}]}";
+	const char *dir = "/tmp/vsweep-run";
+	struct result r;
+	const cJSON *a;
+	cJSON *t;
+	FILE *f;
+
+	host_require_bpf();
+	fresh(dir);
+	f = fopen("/tmp/vsweep-run.json", "w");
+	cr_assert_not_null(f);
+	fputs(sweep, f);
+	fclose(f);
+	RUN(&r, "sweep", "/tmp/vsweep-run.json", "-o", dir);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	t = rows(dir);
+	cr_assert_eq(cJSON_GetArraySize(t), 2);
+	cJSON_ArrayForEach(a, t) {
+		const char *fv = cJSON_GetStringValue(cJSON_GetObjectItem(a, "functional_verdict"));
+
+		cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(a, "state")), "done");
+		cr_expect(fv && (!strcmp(fv, "pass") || !strcmp(fv, "warn") || !strcmp(fv, "fail")),
+			  "a verdict: %s", fv ? fv : "(none)");
+	}
+	/* never: no THP anywhere; always: the workload's THP faults */
+	cr_expect_eq(num(cJSON_GetArrayItem(t, 0), "pages_pmd"), 0);
+	cr_expect_gt(num(cJSON_GetArrayItem(t, 1), "pages_pmd"), 0);
+	cJSON_Delete(t);
 }
