@@ -147,8 +147,21 @@ static int point_inputs(const struct sweep *sw, struct sweep_point *p, struct wl
 	uint64_t h = EVLOG_FNV_BASIS;
 	int ret = -1;
 
-	if (!cfg || wj_load_object(wpath, &spec, err))
+	if (!cfg)
 		goto out;
+	/* validate: a reference bundle (virtuoso record), named by its path */
+	if (!strcmp(sw->command, "validate")) {
+		char mpath[4200];
+		cJSON *m = NULL;
+
+		snprintf(mpath, sizeof(mpath), "%s/manifest.json", wpath);
+		if (wj_load_object(mpath, &m, err))
+			goto out;
+		cJSON_Delete(m);
+		spec = cJSON_CreateString(wpath);
+	} else if (wj_load_object(wpath, &spec, err)) {
+		goto out;
+	}
 	for (size_t a = 0; a < sw->nr_axes; a++) {
 		const struct sweep_axis *ax = &sw->axes[a];
 		const cJSON *v = cJSON_GetArrayItem(ax->values, (int)p->value[a]);
@@ -173,9 +186,11 @@ static int point_inputs(const struct sweep *sw, struct sweep_point *p, struct wl
 		goto out;
 	}
 	/* refused here, with the point named, rather than by each run */
-	if (wl_spec_parse(&s, p->spec_text, strlen(p->spec_text), wpath, err))
-		goto out;
-	wl_spec_release(&s);
+	if (strcmp(sw->command, "validate")) {
+		if (wl_spec_parse(&s, p->spec_text, strlen(p->spec_text), wpath, err))
+			goto out;
+		wl_spec_release(&s);
+	}
 	sim_config_init(&sc);
 	if (sim_config_from_json(&sc, cfg, sw->file, err))
 		goto out;
@@ -201,7 +216,7 @@ static int sweep_load(struct sweep *sw, const char *path, struct wl_error *err)
 	static const char *const slurm_keys[] = { "partition", "time", "mem", "cpus_per_task",
 						  "throttle", NULL };
 	static const char *const axis_keys[] = { "key", "values", NULL };
-	static const char *const commands[] = { "sim", "functional", "run" };
+	static const char *const commands[] = { "sim", "functional", "run", "validate" };
 	struct wj_ctx c = { .file = path, .err = err };
 	const cJSON *a, *b;
 	char where[64];
@@ -214,7 +229,7 @@ static int sweep_load(struct sweep *sw, const char *path, struct wl_error *err)
 	if (wj_check_unique_keys(&c, sw->root, "") ||
 	    wj_check_object(&c, sw->root, "", "a sweep", keys) ||
 	    wj_string(&c, sw->root, "", "name", true, &sw->name) < 0 ||
-	    wj_enum(&c, sw->root, "", "command", false, commands, 3, &cmd) < 0)
+	    wj_enum(&c, sw->root, "", "command", false, commands, 4, &cmd) < 0)
 		return -1;
 	sw->command = commands[cmd];
 	sw->retries = 1;
@@ -266,6 +281,10 @@ static int sweep_load(struct sweep *sw, const char *path, struct wl_error *err)
 		    strncmp(ax->key, "config.", 7))
 			return wj_fail(&c, where, "key", "expected \"seed\", \"kernel.KEY\" or "
 				       "\"config.KEY\", got \"%.60s\"", ax->key);
+		/* a bundle's workloads carry their own specs and kernel settings */
+		if (!strcmp(sw->command, "validate") && strncmp(ax->key, "config.", 7))
+			return wj_fail(&c, where, "key", "a validate sweep varies configuration keys "
+				       "only (\"config.KEY\"), got \"%.60s\"", ax->key);
 		ax->values = cJSON_GetObjectItemCaseSensitive(a, "values");
 		if (!cJSON_IsArray(ax->values) || !cJSON_GetArraySize(ax->values))
 			return wj_fail(&c, where, "values", "expected an array of one or more values");
@@ -435,6 +454,10 @@ static int run_point(const char *dir, size_t i)
 		if (!strcmp(sw.command, "functional"))
 			execl("/proc/self/exe", "virtuoso", "sim", specp, "-o", out, "--config", cfgp,
 			      "--functional", (char *)NULL);
+		else if (!strcmp(sw.command, "validate"))
+			execl("/proc/self/exe", "virtuoso", "validate", "--reference",
+			      cJSON_GetArrayItem(sw.workloads, (int)p.workload)->valuestring, "-o", out,
+			      "--config", cfgp, (char *)NULL);
 		else	/* "sim", or "run": Linux under the probes, then the simulator, compared */
 			execl("/proc/self/exe", "virtuoso", sw.command, specp, "-o", out, "--config",
 			      cfgp, (char *)NULL);
@@ -748,6 +771,8 @@ static int collect(const struct sweep *sw, const char *dir, size_t *not_done)
 		fprintf(c, ",%s", stat_names[s]);
 	if (!strcmp(sw->command, "run"))
 		fputs(",functional_verdict,timing_verdict", c);
+	if (!strcmp(sw->command, "validate"))
+		fputs(",workloads_validated,functional_pass,functional_metrics", c);
 	fputs(",error\n", c);
 	for (size_t i = 0; i < sw->nr_points; i++) {
 		struct sweep_point p;
@@ -812,6 +837,31 @@ static int collect(const struct sweep *sw, const char *dir, size_t *not_done)
 				fputs(",,", c);
 			}
 			cJSON_Delete(sum);
+		}
+		if (!strcmp(sw->command, "validate")) {
+			/* the suite's functional metrics: how many of them passed, over all */
+			cJSON *vj = NULL;
+			double pass = 0, metrics = 0, wls = NAN;
+			const cJSON *m;
+
+			snprintf(path, sizeof(path), "%s/points/%s/out/validation.json", dir, p.id);
+			if (!strcmp(state, "done") && !wj_load_object(path, &vj, &err)) {
+				cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(vj, "functional")) {
+					const cJSON *sm = cJSON_GetObjectItemCaseSensitive(m, "sim");
+
+					pass += wj_num_or_nan(sm, "pass");
+					metrics += wj_num_or_nan(sm, "n");
+				}
+				wls = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(vj, "workloads"));
+				fprintf(c, ",%.17g,%.17g,%.17g", wls, pass, metrics);
+			} else {
+				fputs(",,,", c);
+				pass = metrics = NAN;
+			}
+			wj_add_num_or_null(row, "workloads_validated", wls);
+			wj_add_num_or_null(row, "functional_pass", pass);
+			wj_add_num_or_null(row, "functional_metrics", metrics);
+			cJSON_Delete(vj);
 		}
 		fputc(',', c);
 		wj_csv_field(c, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "error")) ?

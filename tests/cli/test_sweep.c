@@ -352,3 +352,55 @@ Test(sweep, run_points_carry_their_verdicts, .timeout = 300)
 	cr_expect_gt(num(cJSON_GetArrayItem(t, 1), "pages_pmd"), 0);
 	cJSON_Delete(t);
 }
+
+/*
+ * A validate sweep over the shipped reference bundle, L2 ways 8 and 16:
+ * both points validate every workload of the bundle (its manifest's count),
+ * and the functional metrics, which L2's geometry cannot move, pass alike.
+ */
+Test(sweep, validate_points_count_the_bundles_passes, .timeout = 300)
+{
+	static const char sweep[] =
+		"{\"name\": \"validate-l2\", \"command\": \"validate\", "
+		"\"workloads\": [\"datasets/reference/AuthenticAMD-25-17-6.18-guest\"], "
+		"\"axes\": [{\"key\": \"config.l2.ways\", \"values\": [8, 16]}]}";
+	const char *dir = "/tmp/vsweep-validate";
+	struct result r;
+	const cJSON *a, *b;
+	cJSON *t, *man;
+	char *text;
+	FILE *f;
+
+	fresh(dir);
+	f = fopen("/tmp/vsweep-validate.json", "w");
+	cr_assert_not_null(f);
+	fputs(sweep, f);
+	fclose(f);
+	RUN(&r, "sweep", "/tmp/vsweep-validate.json", "-o", dir, "--local", "2");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	text = slurp("datasets/reference/AuthenticAMD-25-17-6.18-guest/manifest.json");
+	man = cJSON_Parse(text);
+	free(text);
+	cr_assert_not_null(man);
+	t = rows(dir);
+	a = cJSON_GetArrayItem(t, 0);
+	b = cJSON_GetArrayItem(t, 1);
+	cr_expect_eq(num(a, "workloads_validated"),
+		     cJSON_GetArraySize(cJSON_GetObjectItem(man, "workloads")));
+	cr_expect_gt(num(a, "functional_metrics"), 0);
+	cr_expect_eq(num(a, "functional_pass"), num(b, "functional_pass"));
+	cr_expect_eq(num(a, "functional_pass"), num(a, "functional_metrics"));
+	cJSON_Delete(t);
+	cJSON_Delete(man);
+	/* a validate sweep takes configuration axes only */
+	f = fopen("/tmp/vsweep-validate.json", "w");
+	cr_assert_not_null(f);
+	fputs("{\"name\": \"v\", \"command\": \"validate\", "
+	      "\"workloads\": [\"datasets/reference/AuthenticAMD-25-17-6.18-guest\"], "
+	      "\"axes\": [{\"key\": \"seed\", \"values\": [1]}]}", f);
+	fclose(f);
+	fresh(dir);
+	RUN(&r, "sweep", "/tmp/vsweep-validate.json", "-o", dir);
+	cr_expect_eq(r.status, 2, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "axes[0].key"), "%s", r.err);
+}
