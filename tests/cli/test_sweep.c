@@ -248,7 +248,8 @@ Test(sweep, a_bad_sweep_file_is_one_line_naming_the_field)
 
 /*
  * The Slurm backend against the local pool: the 2 x 3 x 2 grid as a job
- * array (at most 2 tasks at once) gives the same table, point for point;
+ * array (at most 2 tasks at once) gives the same table, point for point, as
+ * does the other shipped sweep;
  * a detached submission returns at once, --status shows it under way, and
  * --collect after the array is done gives the same table again. Skipped
  * without a Slurm to submit to (.ci/run starts one: scripts/slurm-local.sh).
@@ -310,6 +311,21 @@ Test(sweep, slurm_gives_the_local_pools_table, .timeout = 600, .fini = slurm_sto
 	free(local);
 	free(slurm);
 	free(detached);
+
+	/* the other shipped sweep, the same way */
+	fresh("/tmp/vsweep-local");
+	fresh("/tmp/vsweep-slurm");
+	RUN(&r, "sweep", "datasets/sweeps/seeds-functional.json", "-o", "/tmp/vsweep-local");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	RUN(&r, "sweep", "datasets/sweeps/seeds-functional.json", "-o", "/tmp/vsweep-slurm",
+	    "--slurm");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	local = slurp("/tmp/vsweep-local/results.csv");
+	slurm = slurp("/tmp/vsweep-slurm/results.csv");
+	cr_assert(local && slurm);
+	cr_expect_str_eq(slurm, local);
+	free(local);
+	free(slurm);
 }
 
 /*
