@@ -52,6 +52,7 @@ LIB_OBJS += build/workload/side.o
 LIB_OBJS += build/workload/size.o
 LIB_OBJS += build/workload/spec.o
 LIB_OBJS += build/workload/spec_json.o
+LIB_OBJS += build/workload/tlbev.o
 LIB_OBJS += build/workload/zipf.o
 
 # ---- the Linux side: probe loaders, counters, /proc and sysfs readers ---------
@@ -149,6 +150,7 @@ TESTS += build/tests/build/test_layering
 TESTS += build/tests/compare/test_compare
 TESTS += build/tests/compare/test_gate
 TESTS += build/tests/compare/test_side
+TESTS += build/tests/compare/test_tlb
 TESTS += build/tests/compare/test_verdicts
 TESTS += build/tests/docs/test_docs
 TESTS += build/tests/linux-probes/test_backing

@@ -92,7 +92,7 @@ int cli_load_linux_runs(const char *dir, struct side *runs, size_t *n, struct wl
 	return 0;
 }
 
-/* The verdict line: both verdicts, the counts, and the worst three failures. */
+/* The verdict line: the three verdicts, the counts, and the worst three failures. */
 static void print_verdict(const char *name, const struct comparison *c)
 {
 	const struct metric *worst[3];
@@ -100,10 +100,11 @@ static void print_verdict(const char *name, const struct comparison *c)
 	char what[160];
 
 	count_verdicts(c, n);
-	printf("virtuoso %s: %s: verdict %s: functional %s, timing %s%s (%zu metrics: %zu pass, "
-	       "%zu warn, %zu fail, %zu n/a, %zu unstable; %zu Linux run%s)%s\n", name,
+	printf("virtuoso %s: %s: verdict %s: functional %s, timing %s%s, tlb %s (%zu metrics: "
+	       "%zu pass, %zu warn, %zu fail, %zu n/a, %zu unstable; %zu Linux run%s)%s\n", name,
 	       c->linux_side->workload, verdict_name(c->overall), verdict_name(c->functional),
-	       verdict_name(c->timing), c->calibrated ? "" : " (uncalibrated)", c->nr_metrics,
+	       verdict_name(c->timing), c->calibrated ? "" : " (uncalibrated)",
+	       verdict_name(c->tlb), c->nr_metrics,
 	       n[VERDICT_PASS], n[VERDICT_WARN], n[VERDICT_FAIL], n[VERDICT_NA],
 	       n[VERDICT_UNSTABLE], c->nr_linux_runs, c->nr_linux_runs == 1 ? "" : "s",
 	       c->complete ? "" : "; a side is incomplete");

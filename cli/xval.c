@@ -173,12 +173,14 @@ static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 			const struct comparison *c)
 {
 	cJSON *w = cJSON_CreateObject(), *ms = cJSON_CreateArray(), *fs = cJSON_CreateArray();
+	cJSON *ts = cJSON_CreateArray();
 	char d[4200];
 
-	if (!w || !ms || !fs) {
+	if (!w || !ms || !fs || !ts) {
 		cJSON_Delete(w);
 		cJSON_Delete(ms);
 		cJSON_Delete(fs);
+		cJSON_Delete(ts);
 		return -1;
 	}
 	snprintf(d, sizeof(d), "%s%s%s", su->sub, *su->sub ? "/" : "", name);
@@ -209,6 +211,8 @@ static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 				st->max[k] = m->value;
 		}
 	cJSON_AddItemToObject(w, "functional", fs);
+	/* the TLB's rows apart: on a host without counters they are all n/a */
+	cJSON_AddItemToObject(w, "tlb", ts);
 	for (size_t i = 0; i < c[0].nr_metrics; i++) {
 		const struct metric *m = &c[0].metrics[i];
 		cJSON *o;
@@ -229,7 +233,7 @@ static int add_workload(struct xval_suite *su, cJSON *arr, const char *name,
 		for (int k = 1; k < su->nk; k++)
 			cJSON_AddItemToObject(o, su->sides[k], side_metric_json(
 				comparison_find(&c[k], m->name, m->scope)));
-		cJSON_AddItemToArray(m->klass == METRIC_TIMING ? ms : fs, o);
+		cJSON_AddItemToArray(m->klass == METRIC_TIMING ? ms : m->klass == METRIC_TLB ? ts : fs, o);
 	}
 	return 0;
 }

@@ -109,22 +109,33 @@ enum band_mode { BAND_COUNT, BAND_TIME };
  * times). A count that Linux's runs disagree on, with the simulated value
  * inside their range, is "unstable", not a pass: it checked nothing.
  */
-static struct metric *add_band(struct build *b, const char *name, const char *scope,
-			       const double *v, size_t n, double sim, enum band_mode mode)
+/* The median and range of the values of v that are numbers; how many are. */
+static size_t band_of(const double *v, size_t n, double *med, double *lo, double *hi)
 {
-	double w[COMPARE_MAX_RUNS], med, lo, hi;
-	struct metric *m;
+	double w[COMPARE_MAX_RUNS];
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(v[i]))
 			w[k++] = v[i];
 	if (!k)
-		return add(b, name, scope, NAN, sim, NAN, "no Linux run measured it");
+		return 0;
 	qsort(w, k, sizeof(*w), cmp_double);
-	lo = w[0];
-	hi = w[k - 1];
-	med = k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+	*lo = w[0];
+	*hi = w[k - 1];
+	*med = k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+	return k;
+}
+
+static struct metric *add_band(struct build *b, const char *name, const char *scope,
+			       const double *v, size_t n, double sim, enum band_mode mode)
+{
+	double med, lo, hi;
+	struct metric *m;
+	size_t k = band_of(v, n, &med, &lo, &hi);
+
+	if (!k)
+		return add(b, name, scope, NAN, sim, NAN, "no Linux run measured it");
 	m = add(b, name, scope, med, sim,
 		band_error(lo, hi, sim, mode == BAND_TIME ? ratio_error : rel_error), NULL);
 	if (!m)
@@ -976,6 +987,164 @@ static void thread_faults(struct build *b)
 	}
 }
 
+/* ---- the TLB: hardware counters against the simulated MMU ------------------------ */
+
+/*
+ * Each TLB metric and the events that give it, the first the Linux side
+ * counted being used on both sides: the walks are Intel's walk_completed
+ * (faulting walks included) or AMD's walk_found (reloads).
+ */
+#define TLB_WALKS_EVENTS { TLB_EV_walk_completed, TLB_EV_walk_found }
+static const struct {
+	const char *metric;
+	int ev[2];		/* workload/tlbev.h, -1 none */
+	bool plus_stlb;		/* l1 misses: the STLB's hits added to the walks */
+} tlb_metrics[] = {
+	{ "tlb_l1_misses", TLB_WALKS_EVENTS, true },
+	{ "tlb_stlb_hits", { TLB_EV_stlb_hit, -1 }, false },
+	{ "tlb_walks", TLB_WALKS_EVENTS, false },
+	{ "tlb_walks_4k", { TLB_EV_walk_completed_4k, -1 }, false },
+	{ "tlb_walks_2m", { TLB_EV_walk_completed_2m, -1 }, false },
+	{ "tlb_walks_1g", { TLB_EV_walk_completed_1g, -1 }, false },
+	{ "tlb_walk_cycles", { TLB_EV_walk_cycles, -1 }, false },
+};
+#undef TLB_WALKS_EVENTS
+#define NR_TLB_METRICS (sizeof(tlb_metrics) / sizeof(tlb_metrics[0]))
+
+/* A side's count of event ev (plus the STLB's hits) in phase i, scope sc: NAN when not measured. */
+static double tlb_value(const struct side *s, size_t i, int sc, int ev, bool plus_stlb,
+			double *running)
+{
+	const struct side_tlb *t = &s->phases[i].tlb;
+
+	*running = t->running[sc][ev];
+	if (!plus_stlb)
+		return t->n[sc][ev];
+	*running = fmin(*running, t->running[sc][TLB_EV_stlb_hit]);
+	return t->n[sc][TLB_EV_stlb_hit] + t->n[sc][ev];
+}
+
+/* The event of metric k the Linux runs counted in scope sc (in any phase), or -1. */
+static int tlb_linux_event(const struct build *b, size_t k, int sc)
+{
+	double run;
+
+	for (int j = 0; j < 2 && tlb_metrics[k].ev[j] >= 0; j++)
+		for (size_t r = 0; r < b->nl; r++)
+			for (size_t i = 0; i < b->L[r]->nr_phases; i++)
+				if (!isnan(tlb_value(b->L[r], i, sc, tlb_metrics[k].ev[j],
+						     tlb_metrics[k].plus_stlb, &run)))
+					return tlb_metrics[k].ev[j];
+	return -1;
+}
+
+/* Why metric k cannot be judged at all, or NULL. */
+static const char *tlb_na(const struct build *b, size_t k)
+{
+	if (!b->s->has_tlb)
+		return b->s->timed ? "the simulated side counted no TLB events (an older sim.json)"
+				   : "the simulated side ran untimed (--functional): no TLB model";
+	for (size_t r = 0; r < b->nl; r++) {
+		const struct side *l = b->L[r];
+		const char *why = NULL;
+
+		if (!l->has_tlb)
+			return "the Linux side recorded no perf counters (--no-probes, or an older "
+			       "linux.json)";
+		/* none of the metric's events counted: the first one's reason */
+		why = l->tlb_why[tlb_metrics[k].ev[0]];
+		for (int j = 1; j < 2 && why && tlb_metrics[k].ev[j] >= 0; j++)
+			if (!l->tlb_why[tlb_metrics[k].ev[j]])
+				why = NULL;
+		if (!why && tlb_metrics[k].plus_stlb)
+			why = l->tlb_why[TLB_EV_stlb_hit];
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
+static void tlb_phase(struct build *b, size_t i, int sc, size_t k, int ev)
+{
+	const struct side_phase *sp = &b->s->phases[i];
+	const char *name = tlb_metrics[k].metric;
+	bool per_access = ev == TLB_EV_walk_cycles, plus = tlb_metrics[k].plus_stlb;
+	double v[COMPARE_MAX_RUNS], sim, acc = sp->tlb.accesses[sc], run, least = 1;
+	double med, lo, hi, err, edge;
+	char scope[80];
+	struct metric *m;
+	size_t n;
+
+	for (size_t r = 0; r < b->nl; r++) {
+		v[r] = tlb_value(b->L[r], i, sc, ev, plus, &run);
+		if (!isnan(v[r]))
+			least = fmin(least, run);
+		if (per_access)
+			v[r] /= acc;
+	}
+	sim = tlb_value(b->s, i, sc, ev, plus, &run) / (per_access ? acc : 1);
+	snprintf(scope, sizeof(scope), "phase %zu %s (%s)", i, sp->op, tlb_scope_name(sc));
+	if (!(n = band_of(v, b->nl, &med, &lo, &hi))) {
+		add(b, name, scope, NAN, sim, NAN, "the counter never ran in this phase "
+		    "(multiplexed out: perf's <not counted>)");
+		return;
+	}
+	edge = sim < lo ? lo : hi;
+	if (sim >= lo && sim <= hi)
+		err = 0;
+	else if (per_access)
+		err = ratio_error(edge, sim);
+	else
+		err = fabs(sim - edge) / fmax(edge, fmax(0.01 * acc, 1));
+	m = add(b, name, scope, med, sim, err, NULL);
+	if (!m)
+		return;
+	m->linux_lo = lo;
+	m->linux_hi = hi;
+	m->linux_runs = (unsigned)n;
+	if (per_access)
+		note_append(m, "cycles per access");
+	else
+		note_append(m, "per access: Linux %.4g, simulated %.4g", med / acc, sim / acc);
+	if (ev == TLB_EV_walk_found)
+		note_append(m, "walks that reloaded the TLB (faulting walks not counted)");
+	if (least < 1)
+		note_append(m, "multiplexed: counted %.0f%% of the phase, scaled", 100 * least);
+}
+
+/*
+ * Per phase with accesses, per event and scope Linux's counters measured:
+ * Intel's load counters against the simulated loads, AMD's loads and stores
+ * against both. Where no Linux run could count an event, one n/a row for
+ * it with the reason.
+ */
+static void tlb_events(struct build *b)
+{
+	for (size_t k = 0; k < NR_TLB_METRICS; k++) {
+		const char *na = tlb_na(b, k);
+		bool any = false;
+
+		if (na) {
+			add(b, tlb_metrics[k].metric, "all", NAN, NAN, NAN, "%s", na);
+			continue;
+		}
+		for (int sc = TLB_SCOPE_loads; sc <= TLB_SCOPE_loads_stores; sc++) {
+			int ev = tlb_linux_event(b, k, sc);
+
+			if (ev < 0)
+				continue;	/* no counter of this host counts this scope */
+			for (size_t i = 0; i < b->l->nr_phases; i++)
+				if (b->s->phases[i].tlb.accesses[sc] > 0) {
+					tlb_phase(b, i, sc, k, ev);
+					any = true;
+				}
+		}
+		if (!any)
+			add(b, tlb_metrics[k].metric, "all", NAN, NAN, NAN,
+			    "no phase with accesses of the scope the host's counter counts");
+	}
+}
+
 /* The worst verdict of a class; NA when no metric of it was judged. */
 static enum verdict class_verdict(const struct comparison *c, enum metric_class k)
 {
@@ -1051,6 +1220,7 @@ int compare_runs(struct comparison *c, const struct side *const *linux_runs, siz
 	}
 	khugepaged(&b);
 	tlb_flushes(&b);
+	tlb_events(&b);
 	if (b.s->nr_threads > 1) {
 		tlb_ipis(&b);
 		thread_faults(&b);
@@ -1062,9 +1232,12 @@ int compare_runs(struct comparison *c, const struct side *const *linux_runs, siz
 	}
 	c->functional = class_verdict(c, METRIC_FUNCTIONAL);
 	c->timing = class_verdict(c, METRIC_TIMING);
+	c->tlb = class_verdict(c, METRIC_TLB);
 	c->overall = c->functional == VERDICT_NA ? VERDICT_PASS : c->functional;
 	if (c->timing != VERDICT_NA && c->timing > c->overall)
 		c->overall = c->timing;
+	if (c->tlb != VERDICT_NA && c->tlb > c->overall)
+		c->overall = c->tlb;
 	ret = 0;
 out:
 	for (size_t r = 0; b.rmap && r < nr_runs; r++)
@@ -1218,6 +1391,7 @@ cJSON *comparison_to_json(const struct comparison *c)
 	cJSON_AddStringToObject(root, "verdict", verdict_name(c->overall));
 	cJSON_AddStringToObject(root, "functional_verdict", verdict_name(c->functional));
 	cJSON_AddStringToObject(root, "timing_verdict", verdict_name(c->timing));
+	cJSON_AddStringToObject(root, "tlb_verdict", verdict_name(c->tlb));
 	cJSON_AddBoolToObject(root, "calibrated", c->calibrated);
 	cJSON_AddNumberToObject(root, "linux_runs", (double)c->nr_linux_runs);
 	return root;

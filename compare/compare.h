@@ -64,16 +64,30 @@
  *		histograms of khugepaged scan outcomes (by the kernel's names)
  *   tlb_flushes	(all) relative error of TLB flush events (all reasons
  *		but "flush on task switch")
+ *   tlb_l1_misses, tlb_stlb_hits, tlb_walks, tlb_walks_4k, tlb_walks_2m,
+ *   tlb_walks_1g	(TLB, per phase with accesses, scope "phase I OP
+ *		(loads)" by the accesses the host's counter counts) the
+ *		hardware counters' growth (workload/tlbev.h) against the
+ *		simulated MMU's counts of the same meaning, relative error
+ *		with a floor: |sim - linux| / max(linux, 1% of the phase's
+ *		accesses of that scope), from the nearest edge of Linux's
+ *		band; l1 misses are STLB hits plus walks on both sides
+ *   tlb_walk_cycles	(TLB, per phase) walk cycles per access, ratio error
+ *		The TLB metrics are n/a, with the reason, where the host has
+ *		no counter for the event (no PMU: "no hardware PMU
+ *		(perf_event_open: ENOENT)"), the counter never ran in the
+ *		phase, or the simulated side ran untimed; never 0 in its place.
  *
  * Verdicts: a divergence (or a distance) at or below warn passes, above
  * fail fails, between warns; for backing_agreement (higher is better) at or
  * above warn passes, below fail fails. NA: not measured on a side (no log,
  * no events of the kind on either side: 0 vs 0 is a pass, not NA).
  * Unstable: Linux's runs disagree on a count and the simulated value is
- * inside their range. The functional verdict is the worst of the
- * functional metrics, the timing verdict of the timing ones, the overall
- * verdict the worse of the two; NA, unstable and information never fail a
- * run.
+ * inside their range (not for the TLB's hardware counts, which always
+ * differ from run to run: inside their band is a pass). The functional
+ * verdict is the worst of the functional metrics, the timing verdict of
+ * the timing ones, the TLB verdict of the TLB ones, the overall verdict
+ * the worst of the three; NA, unstable and information never fail a run.
  */
 #ifndef COMPARE_COMPARE_H
 #define COMPARE_COMPARE_H
@@ -86,6 +100,7 @@
 
 #include "workload/error.h"
 #include "workload/side.h"	/* enum page_class, page_class_name(), struct side_backing_run */
+#include "workload/tlbev.h"	/* the TLB events both sides count */
 
 #define SIDE_ORDERS	11		/* allocation orders 0..10 */
 #define COMPARE_MAX_RUNS 32		/* Linux runs one comparison takes */
@@ -105,8 +120,24 @@ struct side_region {
 	size_t nr_backing;
 };
 
+/*
+ * A phase's data-TLB events (workload/tlbev.h) by the accesses they count.
+ * Linux: its hardware counters' growth, each under the event and scope of
+ * the candidate that opened (counter_events), scaled for multiplexing;
+ * sim: the MMU's counts of loads and of stores, and their sum. NAN where
+ * the side did not measure it.
+ */
+struct side_tlb {
+	double n[TLB_SCOPE_NR][TLB_EV_NR];
+	/* Linux: the share of the phase the counter ran (1: not multiplexed) */
+	double running[TLB_SCOPE_NR][TLB_EV_NR];
+	/* sim: user accesses of each scope (NAN on Linux: not counted) */
+	double accesses[TLB_SCOPE_NR];
+};
+
 struct side_phase {
 	char *op;			/* the workload's op name ("touch", "access", ...) */
+	struct side_tlb tlb;
 	int region;			/* index into regions, -1 if the phase names none */
 	uint64_t start_ns;		/* from the first phase's start (0 for phase 0) */
 	uint64_t runtime_ns;
@@ -317,6 +348,15 @@ struct side {
 		int32_t reason;
 	} *flushes;
 	size_t nr_flushes;
+	/*
+	 * TLB events: has_tlb when the side says anything of them (Linux:
+	 * "counter_events"; sim: a timed run's "tlb_events"); tlb_why[ev] is
+	 * why event ev was not counted at all (Linux: the counter's
+	 * "unsupported" reason, or "perf's generic event ..."), NULL when some
+	 * scope of it was
+	 */
+	bool has_tlb;
+	char *tlb_why[TLB_EV_NR];
 	/* from the event log; nr_faults 0 and has_log false when there was none */
 	bool has_log;
 	struct side_fault *faults;
@@ -354,9 +394,9 @@ const char *verdict_name(enum verdict v);
  * fault kind), or nothing (information: the all-faults latency mix, the
  * cold share), shown with a verdict that counts toward neither.
  */
-enum metric_class { METRIC_FUNCTIONAL, METRIC_TIMING, METRIC_INFO };
+enum metric_class { METRIC_FUNCTIONAL, METRIC_TIMING, METRIC_TLB, METRIC_INFO };
 
-/* "functional", "timing", "info" */
+/* "functional", "timing", "tlb", "info" */
 const char *metric_class_name(enum metric_class k);
 
 struct tolerance {
@@ -459,8 +499,11 @@ struct comparison {
 	size_t nr_linux_runs;
 	struct metric *metrics;
 	size_t nr_metrics;
-	/* the worst of the functional metrics, of the timing metrics, of both */
-	enum verdict functional, timing, overall;
+	/*
+	 * the worst of the functional metrics, of the timing metrics, of the
+	 * TLB metrics, of all three
+	 */
+	enum verdict functional, timing, tlb, overall;
 	bool complete;			/* both sides complete */
 	bool calibrated;		/* the simulated side's configuration was calibrated */
 };

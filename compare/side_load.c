@@ -574,6 +574,159 @@ static int load_threads(const struct wj_ctx *c, const cJSON *root, struct side *
 	return 0;
 }
 
+static void tlb_unmeasured(struct side_tlb *t)
+{
+	for (int k = 0; k < TLB_SCOPE_NR; k++) {
+		t->accesses[k] = NAN;
+		for (int e = 0; e < TLB_EV_NR; e++) {
+			t->n[k][e] = NAN;
+			t->running[k][e] = NAN;
+		}
+	}
+}
+
+static int tlb_why(const struct wj_ctx *c, struct side *s, int ev, const char *why)
+{
+	if (s->tlb_why[ev])
+		return 0;
+	s->tlb_why[ev] = strdup(why);
+	return s->tlb_why[ev] ? 0 : oom(c);
+}
+
+/*
+ * Linux: "counter_events" {"NAME": {"event", "tlb_event", "counts"} |
+ * {"unsupported": why}} and each phase's "counters" {"NAME": n | "unsupported"
+ * | "not counted"} with "counters_running" {"NAME": fraction}.
+ */
+static int load_linux_tlb(const struct wj_ctx *c, const cJSON *root, struct side *s)
+{
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(root, "counter_events"), *e;
+	const cJSON *phases = cJSON_GetObjectItemCaseSensitive(root, "phases"), *pj;
+	char path[96], got[WJ_QUOTED_LEN];
+	bool counted[TLB_EV_NR] = { false };
+
+	if (!ev) {
+		if (!cJSON_GetObjectItemCaseSensitive(root, "counters"))
+			return 0;
+		/* counters, but not what they count: a file older than counter_events */
+		s->has_tlb = true;
+		for (int t = 0; t < TLB_EV_NR; t++)
+			if (tlb_why(c, s, t, "linux.json does not say what its counters count "
+				    "(no counter_events: an older file)"))
+				return -1;
+		return 0;
+	}
+	if (!cJSON_IsObject(ev))
+		return wj_fail(c, "", "counter_events", "expected an object, got %s",
+			       wj_describe(ev, got, sizeof(got)));
+	s->has_tlb = true;
+	cJSON_ArrayForEach(e, ev) {
+		const char *unsup = NULL, *tev = NULL, *counts = NULL;
+		int t, scope;
+		size_t i = 0;
+
+		snprintf(path, sizeof(path), "counter_events.%s", e->string);
+		if (!cJSON_IsObject(e))
+			return wj_fail(c, path, "", "expected an object, got %s",
+				       wj_describe(e, got, sizeof(got)));
+		if (wj_string(c, e, path, "unsupported", false, &unsup) < 0 ||
+		    wj_string(c, e, path, "tlb_event", false, &tev) < 0 ||
+		    wj_string(c, e, path, "counts", !unsup, &counts) < 0)
+			return -1;
+		if (!tev)
+			continue;	/* the faults, or a counter that never opened */
+		if ((t = tlb_event_from_name(tev)) == TLB_EV_NONE)
+			return wj_fail(c, path, "tlb_event", "unknown TLB event \"%s\"", tev);
+		if (unsup) {
+			if (tlb_why(c, s, t, unsup))
+				return -1;
+			continue;
+		}
+		if ((scope = tlb_scope_from_name(counts)) < 0)
+			return wj_fail(c, path, "counts", "expected loads, stores, loads+stores or "
+				       "unknown, got \"%s\"", counts);
+		if (scope == TLB_SCOPE_unknown || scope == TLB_SCOPE_none) {
+			char why[160];
+
+			snprintf(why, sizeof(why), "%s counts what the kernel's PMU driver maps it to",
+				 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "event")));
+			if (tlb_why(c, s, t, why))
+				return -1;
+			continue;
+		}
+		counted[t] = true;
+		/* the counter's growth in each phase */
+		cJSON_ArrayForEach(pj, phases) {
+			const cJSON *ctr = cJSON_GetObjectItemCaseSensitive(pj, "counters"), *v;
+			const cJSON *run = cJSON_GetObjectItemCaseSensitive(pj, "counters_running");
+			struct side_tlb *tl = &s->phases[i].tlb;
+
+			snprintf(path, sizeof(path), "phases[%zu].counters", i++);
+			v = cJSON_GetObjectItemCaseSensitive(ctr, e->string);
+			if (!v || cJSON_IsString(v))
+				continue;	/* "not counted": multiplexed out */
+			if (wj_number(c, ctr, path, e->string, true, 0, false, 1e300,
+				      &tl->n[scope][t]) < 0)
+				return -1;
+			tl->running[scope][t] = 1;
+			snprintf(path, sizeof(path), "phases[%zu].counters_running", i - 1);
+			if (run && wj_number(c, run, path, e->string, false, 0, false, 1,
+					     &tl->running[scope][t]) < 0)
+				return -1;
+		}
+	}
+	for (int t = 0; t < TLB_EV_NR; t++)
+		if (counted[t] && s->tlb_why[t]) {
+			free(s->tlb_why[t]);
+			s->tlb_why[t] = NULL;
+		} else if (!counted[t] && tlb_why(c, s, t, "no counter of this host counts it")) {
+			return -1;
+		}
+	return 0;
+}
+
+/* sim: each phase's "tlb_events" {"loads": {"accesses", EVENT: n...}, "stores": {...}}. */
+static int load_sim_tlb(const struct wj_ctx *c, const cJSON *root, struct side *s)
+{
+	static const int scopes[2] = { TLB_SCOPE_loads, TLB_SCOPE_stores };
+	const cJSON *phases = cJSON_GetObjectItemCaseSensitive(root, "phases"), *pj;
+	char path[96];
+	size_t i = 0;
+
+	cJSON_ArrayForEach(pj, phases) {
+		const cJSON *te = cJSON_GetObjectItemCaseSensitive(pj, "tlb_events");
+		struct side_tlb *tl = &s->phases[i].tlb;
+
+		snprintf(path, sizeof(path), "phases[%zu].tlb_events", i++);
+		if (!te)
+			continue;
+		s->has_tlb = true;
+		tl->accesses[TLB_SCOPE_loads_stores] = 0;
+		for (int k = 0; k < 2; k++) {
+			const char *name = tlb_scope_name(scopes[k]);
+			const cJSON *o = cJSON_GetObjectItemCaseSensitive(te, name);
+			char where[112];
+
+			snprintf(where, sizeof(where), "%s.%s", path, name);
+			if (!cJSON_IsObject(o))
+				return wj_fail(c, path, name, "expected the %s' events (an object)", name);
+			if (wj_number(c, o, where, "accesses", true, 0, false, 1e300,
+				      &tl->accesses[scopes[k]]) < 0)
+				return -1;
+			tl->accesses[TLB_SCOPE_loads_stores] += tl->accesses[scopes[k]];
+			for (int e = 0; e < TLB_EV_NR; e++) {
+				double *both = &tl->n[TLB_SCOPE_loads_stores][e];
+
+				if (wj_number(c, o, where, tlb_event_name(e), true, 0, false, 1e300,
+					      &tl->n[scopes[k]][e]) < 0)
+					return -1;
+				*both = (k ? *both : 0) + tl->n[scopes[k]][e];
+			}
+		}
+	}
+	return 0;
+}
+
 /*
  * The event log beside the file: its faults, and khugepaged's outcomes and
  * the TLB flushes where the file had none. Absent: not an error.
@@ -813,6 +966,10 @@ int side_load(struct side *s, const char *dir, const char *name, struct wl_error
 	}
 	if (load_threads(&c, s->json, s) || load_ipis(&c, s->json, s))
 		return -1;
+	for (size_t i = 0; i < s->nr_phases; i++)
+		tlb_unmeasured(&s->phases[i].tlb);
+	if (!strcmp(s->kind, "linux") ? load_linux_tlb(&c, s->json, s) : load_sim_tlb(&c, s->json, s))
+		return -1;
 	s->replayed = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(s->json, "replay"));
 	if (load_log(&c, s->json, dir, s))
 		return -1;
@@ -829,6 +986,8 @@ void side_release(struct side *s)
 	}
 	for (size_t i = 0; s->phases && i < s->nr_phases; i++)
 		free(s->phases[i].op);
+	for (int e = 0; e < TLB_EV_NR; e++)
+		free(s->tlb_why[e]);
 	named_free(s->scan_results, s->nr_scan_results);
 	named_free(s->collapse_results, s->nr_collapse_results);
 	named_free(s->tlb_flushes, s->nr_tlb_flushes);

@@ -21,6 +21,7 @@
 #define F METRIC_FUNCTIONAL
 #define T METRIC_TIMING
 #define I METRIC_INFO
+#define L METRIC_TLB
 static const struct tolerance defaults[] = {
 	/*
 	 * Counts of what the fault path did. MimicOS runs Linux's fault path
@@ -126,7 +127,31 @@ static const struct tolerance defaults[] = {
 	 * measures it): 50% warns, 2x fails.
 	 */
 	{ "tlb_ipi_time",		0.5,	1.0,	false, I },
+	/*
+	 * The hardware's TLB counters against the simulated MMU, per phase
+	 * (relative error, the floor 1% of the phase's accesses: the host's
+	 * counters also see the harness's own loads, interrupts and the
+	 * kernel's work, about that many). The geometry is the host's
+	 * (CPUID), but the replacement is not: real TLBs use pseudo-LRU,
+	 * and a chase near a TLB's reach moves by that. 10% warns and a
+	 * quarter fails; a chase beyond the STLB's reach misses on every
+	 * load on both sides, so a wrong geometry or page size fails far
+	 * beyond that.
+	 */
+	{ "tlb_l1_misses",		0.1,	0.25,	false, L },
+	{ "tlb_stlb_hits",		0.1,	0.25,	false, L },
+	{ "tlb_walks",			0.1,	0.25,	false, L },
+	{ "tlb_walks_4k",		0.1,	0.25,	false, L },
+	{ "tlb_walks_2m",		0.1,	0.25,	false, L },
+	{ "tlb_walks_1g",		0.1,	0.25,	false, L },
+	/*
+	 * Walk cycles per access (ratio error): the walks' latency through
+	 * the page-walk caches and the data caches, what calibration fits:
+	 * within 25% passes, 2x off fails.
+	 */
+	{ "tlb_walk_cycles",		0.25,	1.0,	false, L },
 };
+#undef L
 #undef F
 #undef T
 #undef I
@@ -148,7 +173,7 @@ const char *metric_class_name(enum metric_class k)
 {
 	static const char *const names[] = {
 		[METRIC_FUNCTIONAL] = "functional", [METRIC_TIMING] = "timing",
-		[METRIC_INFO] = "info",
+		[METRIC_TLB] = "tlb", [METRIC_INFO] = "info",
 	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
@@ -235,7 +260,7 @@ int tolerances_load(struct tolerances *tol, const char *path, struct wl_error *e
 		for (i = 0; i < tol->nr && strcmp(t[i].metric, k->string); i++)
 			;
 		if (i == tol->nr) {
-			char list[512] = "";
+			char list[1024] = "";
 
 			for (size_t j = 0; j < tol->nr; j++) {
 				strncat(list, t[j].metric, sizeof(list) - strlen(list) - 1);

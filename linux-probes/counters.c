@@ -8,15 +8,23 @@
 
 #include "linux-probes/counters.h"
 
+struct counter_candidate {
+	const char *event;
+	enum tlb_scope scope;
+	int tlb;		/* enum tlb_event, or TLB_EV_NONE */
+};
+
 static const struct counter_def {
 	const char *name;
 	int sw;			/* PERF_COUNT_SW_x, or COUNTER_HW */
 	const char *desc;
-	const char *events[COUNTER_MAX_EVENTS];
+	struct counter_candidate events[COUNTER_MAX_EVENTS];
 } counter_defs[] = {
+#define E(ev, sc, tlb) { ev, TLB_SCOPE_##sc, TLB_EV_##tlb }
 #define COUNTER_DEF(n, kind, d, ...) { #n, kind, d, { __VA_ARGS__ } },
 	COUNTERS_TABLE(COUNTER_DEF)
 #undef COUNTER_DEF
+#undef E
 };
 
 size_t counters_nr(void)
@@ -160,26 +168,30 @@ static int counter_open(struct counter *c, size_t i, pid_t pid,
 
 	c->fd = -1;
 	c->event = NULL;
-	for (k = 0; k < COUNTER_MAX_EVENTS && d->events[k]; k++) {
-		ret = encode(d, d->events[k], &attr);
+	c->scope = TLB_SCOPE_none;
+	c->tlb = TLB_EV_NONE;
+	for (k = 0; k < COUNTER_MAX_EVENTS && d->events[k].event; k++) {
+		ret = encode(d, d->events[k].event, &attr);
 		if (not_in_table(ret))
 			continue;
 		if (ret != PFM_SUCCESS)
 			return wl_error_set(err, "libpfm4", "", "%s: cannot encode %s: %s",
-					    d->name, d->events[k], pfm_strerror(ret));
+					    d->name, d->events[k].event, pfm_strerror(ret));
 		attr.inherit = 1;
 		attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
 				   PERF_FORMAT_TOTAL_TIME_RUNNING;
 		fd = perf_event_open(&attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 		if (fd >= 0) {
 			c->fd = fd;
-			c->event = d->events[k];
+			c->event = d->events[k].event;
+			c->scope = d->events[k].scope;
+			c->tlb = d->events[k].tlb;
 			c->reason[0] = '\0';
 			return 0;
 		}
 		e = errno;
 		if (!refused(e, attr.type))
-			return open_error(err, d, d->events[k], pid, e);
+			return open_error(err, d, d->events[k].event, pid, e);
 		if (!refusal[0])
 			snprintf(refusal, sizeof(refusal), "%s (perf_event_open: %s)",
 				 hw_pmu_present() ? "the kernel's PMU driver refuses it"
@@ -202,6 +214,8 @@ static void counters_mark_closed(struct counter_set *cs)
 	for (size_t i = 0; i < COUNTERS_NR; i++) {
 		cs->c[i].fd = -1;
 		cs->c[i].event = NULL;
+		cs->c[i].scope = TLB_SCOPE_none;
+		cs->c[i].tlb = TLB_EV_NONE;
 		snprintf(cs->c[i].reason, sizeof(cs->c[i].reason), "not open");
 	}
 }
@@ -220,7 +234,7 @@ int counters_open(struct counter_set *cs, pid_t pid, struct wl_error *err)
 	return 0;
 }
 
-int counters_read(const struct counter_set *cs, uint64_t *values)
+int counters_read(const struct counter_set *cs, struct counter_sample *s)
 {
 	uint64_t buf[3];	/* value, time_enabled, time_running */
 	ssize_t n;
@@ -231,11 +245,31 @@ int counters_read(const struct counter_set *cs, uint64_t *values)
 		n = read(cs->c[i].fd, buf, sizeof(buf));
 		if (n != (ssize_t)sizeof(buf))
 			return n < 0 ? -errno : -EIO;
-		if (buf[2] && buf[2] < buf[1])
-			buf[0] = (uint64_t)((unsigned __int128)buf[0] * buf[1] / buf[2]);
-		values[i] = buf[0];
+		s[i].value = buf[0];
+		s[i].enabled = buf[1];
+		s[i].running = buf[2];
 	}
 	return 0;
+}
+
+enum counter_growth counter_growth(const struct counter_sample *a, const struct counter_sample *b,
+				   double *value, double *fraction)
+{
+	uint64_t v = b->value - a->value, en = b->enabled - a->enabled;
+	uint64_t run = b->running - a->running;
+
+	*value = (double)v;
+	*fraction = 1;
+	if (!en || run >= en)
+		return COUNTER_EXACT;
+	if (!run) {
+		*value = 0;
+		*fraction = 0;
+		return COUNTER_NOT_COUNTED;
+	}
+	*value = (double)((unsigned __int128)v * en / run);
+	*fraction = (double)run / (double)en;
+	return COUNTER_SCALED;
 }
 
 bool counters_supported(const struct counter_set *cs, size_t i)
@@ -261,40 +295,101 @@ void counters_close(struct counter_set *cs)
 	counters_mark_closed(cs);
 }
 
-const char *counters_encode(size_t i, uint32_t *type, uint64_t *config)
+const char *counters_encode(size_t i, uint32_t *type, uint64_t *config, enum tlb_scope *scope,
+			    int *tlb)
 {
 	struct perf_event_attr attr;
 
 	if (i >= COUNTERS_NR || pfm_init(NULL))
 		return NULL;
-	for (size_t k = 0; k < COUNTER_MAX_EVENTS && counter_defs[i].events[k]; k++) {
-		if (encode(&counter_defs[i], counter_defs[i].events[k], &attr) != PFM_SUCCESS)
+	for (size_t k = 0; k < COUNTER_MAX_EVENTS && counter_defs[i].events[k].event; k++) {
+		if (encode(&counter_defs[i], counter_defs[i].events[k].event, &attr) != PFM_SUCCESS)
 			continue;
 		*type = attr.type;
 		*config = attr.config;
-		return counter_defs[i].events[k];
+		if (scope)
+			*scope = counter_defs[i].events[k].scope;
+		if (tlb)
+			*tlb = counter_defs[i].events[k].tlb;
+		return counter_defs[i].events[k].event;
 	}
 	return NULL;
 }
 
 struct cJSON *counters_to_json(const struct counter_set *cs,
-			       const uint64_t *before, const uint64_t *after)
+			       const struct counter_sample *before,
+			       const struct counter_sample *after, struct cJSON **running)
 {
-	cJSON *obj = cJSON_CreateObject();
-	cJSON *v;
+	static const struct counter_sample zero;
+	cJSON *obj = cJSON_CreateObject(), *run = NULL, *v;
+	double value, fraction;
 
 	for (size_t i = 0; obj && i < COUNTERS_NR; i++) {
-		if (counters_supported(cs, i))
-			v = cJSON_CreateNumber((double)(after[i] - (before ? before[i] : 0)));
-		else
+		if (!counters_supported(cs, i)) {
 			v = cJSON_CreateString("unsupported");
+		} else if (counter_growth(before ? &before[i] : &zero, &after[i], &value,
+					  &fraction) == COUNTER_NOT_COUNTED) {
+			v = cJSON_CreateString("not counted");
+		} else {
+			v = cJSON_CreateNumber(value);
+			if (running && fraction < 1) {
+				if (!run && !(run = cJSON_CreateObject()))
+					goto fail;
+				if (!cJSON_AddNumberToObject(run, counter_defs[i].name, fraction))
+					goto fail;
+			}
+		}
 		if (!v || !cJSON_AddItemToObject(obj, counter_defs[i].name, v)) {
 			cJSON_Delete(v);
-			cJSON_Delete(obj);
-			return NULL;
+			goto fail;
 		}
 	}
+	if (running)
+		*running = run;
 	return obj;
+fail:
+	cJSON_Delete(run);
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+struct cJSON *counters_events_json(const struct counter_set *cs)
+{
+	cJSON *obj = cJSON_CreateObject(), *o;
+
+	for (size_t i = 0; obj && i < COUNTERS_NR; i++) {
+		if (!(o = cJSON_AddObjectToObject(obj, counter_defs[i].name)))
+			goto fail;
+		if (!counters_supported(cs, i)) {
+			/* what it would have counted: the first candidate's meaning */
+			int tlb = counter_defs[i].events[0].tlb;
+
+			if ((tlb != TLB_EV_NONE &&
+			     !cJSON_AddStringToObject(o, "tlb_event", tlb_event_name(tlb))) ||
+			    !cJSON_AddStringToObject(o, "unsupported", cs->c[i].reason))
+				goto fail;
+			continue;
+		}
+		if (!cJSON_AddStringToObject(o, "event", cs->c[i].event) ||
+		    (cs->c[i].tlb != TLB_EV_NONE &&
+		     !cJSON_AddStringToObject(o, "tlb_event", tlb_event_name(cs->c[i].tlb))) ||
+		    !cJSON_AddStringToObject(o, "counts", tlb_scope_name(cs->c[i].scope)))
+			goto fail;
+	}
+	return obj;
+fail:
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+enum tlb_scope counters_scope(const struct counter_set *cs, size_t i)
+{
+	return counters_supported(cs, i) ? cs->c[i].scope : TLB_SCOPE_none;
+}
+
+int counters_tlb_event(const struct counter_set *cs, size_t i)
+{
+	return counters_supported(cs, i) ? cs->c[i].tlb : TLB_EV_NONE;
 }
 
 static void list_pmus(FILE *out)

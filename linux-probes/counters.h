@@ -40,8 +40,9 @@
  *
  * Hardware counters are not grouped (inherit forbids PERF_FORMAT_GROUP), so
  * when there are more counters than hardware registers the kernel time-
- * multiplexes them; counters_read() scales each value by
- * time_enabled / time_running, as perf stat does.
+ * multiplexes them; counter_growth() scales each interval's count by
+ * its time_enabled / time_running, as perf stat does, and says when a
+ * counter never ran in it.
  *
  * LIBPFM_FORCE_PMU=skl (read by libpfm4 itself, at the first use) makes
  * libpfm4 use that PMU's tables whatever the CPU: this is how the tests check
@@ -61,13 +62,20 @@
 #include <sys/types.h>
 
 #include "workload/error.h"
+#include "workload/tlbev.h"
 
 struct cJSON;
 
 /*
  * The table: C(name, kind, description, candidates...), in report order.
  * kind is COUNTER_SW(PERF_COUNT_SW_x) for a software event (opened on every
- * host) or COUNTER_HW. At most COUNTER_MAX_EVENTS candidates.
+ * host) or COUNTER_HW. A candidate is E(libpfm4 string, scope, tlb event):
+ * the accesses it counts (workload/tlbev.h's TLB_SCOPES) and its meaning
+ * (workload/tlbev.h's TLB_EVENTS, NONE for the faults), the two the
+ * comparison pairs with the simulator's statistics, recorded with the
+ * counter, since the Intel and AMD events of one counter differ in them
+ * (AMD counts loads and stores together, and reloads, not faulting walks).
+ * At most COUNTER_MAX_EVENTS candidates.
  *
  * Intel (libpfm4 skl, icl, spr, hsw... tables; SKL/ICL event 0x08 loads,
  * 0x49 stores; SPR 0x12, 0x13): DTLB_*_MISSES umasks WALK_COMPLETED 0x0e,
@@ -85,51 +93,54 @@ struct cJSON;
  * no store-only and no walk-cycle event: those counters are Intel only.
  *
  * Last resort: perf's generic dTLB-load-misses / dTLB-store-misses
- * (PERF_TYPE_HW_CACHE 0x10003 / 0x10103), whatever the kernel maps them to.
+ * (PERF_TYPE_HW_CACHE 0x10003 / 0x10103), whatever the kernel maps them to
+ * (Intel: the load walks; AMD: every L1 DTLB miss): scope "unknown",
+ * recorded and never compared.
  */
 #define COUNTERS_TABLE(C)						\
-	C(page_faults, COUNTER_SW(PERF_COUNT_SW_PAGE_FAULTS),		\
+	C(page_faults, COUNTER_SW(PERF_COUNT_SW_PAGE_FAULTS), \
 	  "page faults of any kind (kernel fault handler entries)",	\
-	  "perf::PERF_COUNT_SW_PAGE_FAULTS")				\
-	C(minor_faults, COUNTER_SW(PERF_COUNT_SW_PAGE_FAULTS_MIN),	\
+	  E("perf::PERF_COUNT_SW_PAGE_FAULTS", none, NONE))			\
+	C(minor_faults, COUNTER_SW(PERF_COUNT_SW_PAGE_FAULTS_MIN), \
 	  "faults served without I/O",					\
-	  "perf::PERF_COUNT_SW_PAGE_FAULTS_MIN")			\
-	C(major_faults, COUNTER_SW(PERF_COUNT_SW_PAGE_FAULTS_MAJ),	\
+	  E("perf::PERF_COUNT_SW_PAGE_FAULTS_MIN", none, NONE))		\
+	C(major_faults, COUNTER_SW(PERF_COUNT_SW_PAGE_FAULTS_MAJ), \
 	  "faults that waited for I/O",					\
-	  "perf::PERF_COUNT_SW_PAGE_FAULTS_MAJ")			\
-	C(dtlb_load_misses_walk_completed, COUNTER_HW,			\
+	  E("perf::PERF_COUNT_SW_PAGE_FAULTS_MAJ", none, NONE))		\
+	C(dtlb_load_misses_walk_completed, COUNTER_HW, \
 	  "loads that missed every DTLB level and completed a page walk" \
-	  " (AMD: loads and stores)",					\
-	  "DTLB_LOAD_MISSES:WALK_COMPLETED",				\
-	  "L1_DTLB_MISS:TLB_RELOAD_4K_L2_MISS:TLB_RELOAD_COALESCED_PAGE_MISS" \
-	  ":TLB_RELOAD_2M_L2_MISS:TLB_RELOAD_1G_L2_MISS",		\
-	  "perf::PERF_COUNT_HW_CACHE_DTLB:READ:MISS")			\
-	C(dtlb_store_misses_walk_completed, COUNTER_HW,			\
+	  " (AMD: loads and stores whose walk reloaded the TLB)",	\
+	  E("DTLB_LOAD_MISSES:WALK_COMPLETED", loads, walk_completed),	\
+	  E("L1_DTLB_MISS:TLB_RELOAD_4K_L2_MISS:TLB_RELOAD_COALESCED_PAGE_MISS" \
+	    ":TLB_RELOAD_2M_L2_MISS:TLB_RELOAD_1G_L2_MISS", loads_stores, walk_found), \
+	  E("perf::PERF_COUNT_HW_CACHE_DTLB:READ:MISS", unknown, walk_completed)) \
+	C(dtlb_store_misses_walk_completed, COUNTER_HW, \
 	  "stores that missed every DTLB level and completed a page walk", \
-	  "DTLB_STORE_MISSES:WALK_COMPLETED",				\
-	  "perf::PERF_COUNT_HW_CACHE_DTLB:WRITE:MISS")			\
-	C(dtlb_load_walk_completed_4k, COUNTER_HW,			\
+	  E("DTLB_STORE_MISSES:WALK_COMPLETED", stores, walk_completed),	\
+	  E("perf::PERF_COUNT_HW_CACHE_DTLB:WRITE:MISS", unknown, walk_completed)) \
+	C(dtlb_load_walk_completed_4k, COUNTER_HW, \
 	  "completed load page walks that found a 4K page",		\
-	  "DTLB_LOAD_MISSES:WALK_COMPLETED_4K",				\
-	  "L1_DTLB_MISS:TLB_RELOAD_4K_L2_MISS:TLB_RELOAD_COALESCED_PAGE_MISS") \
-	C(dtlb_load_walk_completed_2m, COUNTER_HW,			\
+	  E("DTLB_LOAD_MISSES:WALK_COMPLETED_4K", loads, walk_completed_4k), \
+	  E("L1_DTLB_MISS:TLB_RELOAD_4K_L2_MISS:TLB_RELOAD_COALESCED_PAGE_MISS", \
+	    loads_stores, walk_completed_4k))				\
+	C(dtlb_load_walk_completed_2m, COUNTER_HW, \
 	  "completed load page walks that found a 2M page (Intel: or 4M)", \
-	  "DTLB_LOAD_MISSES:WALK_COMPLETED_2M_4M",			\
-	  "L1_DTLB_MISS:TLB_RELOAD_2M_L2_MISS")				\
-	C(dtlb_load_walk_completed_1g, COUNTER_HW,			\
+	  E("DTLB_LOAD_MISSES:WALK_COMPLETED_2M_4M", loads, walk_completed_2m), \
+	  E("L1_DTLB_MISS:TLB_RELOAD_2M_L2_MISS", loads_stores, walk_completed_2m)) \
+	C(dtlb_load_walk_completed_1g, COUNTER_HW, \
 	  "completed load page walks that found a 1G page",		\
-	  "DTLB_LOAD_MISSES:WALK_COMPLETED_1G",				\
-	  "L1_DTLB_MISS:TLB_RELOAD_1G_L2_MISS")				\
-	C(dtlb_load_walk_cycles, COUNTER_HW,				\
+	  E("DTLB_LOAD_MISSES:WALK_COMPLETED_1G", loads, walk_completed_1g), \
+	  E("L1_DTLB_MISS:TLB_RELOAD_1G_L2_MISS", loads_stores, walk_completed_1g)) \
+	C(dtlb_load_walk_cycles, COUNTER_HW,	\
 	  "cycles with at least one load page walk in flight",		\
-	  "DTLB_LOAD_MISSES:WALK_ACTIVE",				\
-	  "DTLB_LOAD_MISSES:WALK_DURATION")				\
-	C(dtlb_load_stlb_hit, COUNTER_HW,				\
+	  E("DTLB_LOAD_MISSES:WALK_ACTIVE", loads, walk_cycles),	\
+	  E("DTLB_LOAD_MISSES:WALK_DURATION", loads, walk_cycles))	\
+	C(dtlb_load_stlb_hit, COUNTER_HW,		\
 	  "loads that missed the first-level DTLB and hit the second"	\
 	  " (STLB, AMD L2 DTLB)",					\
-	  "DTLB_LOAD_MISSES:STLB_HIT",					\
-	  "L1_DTLB_MISS:TLB_RELOAD_4K_L2_HIT:TLB_RELOAD_COALESCED_PAGE_HIT" \
-	  ":TLB_RELOAD_2M_L2_HIT:TLB_RELOAD_1G_L2_HIT")
+	  E("DTLB_LOAD_MISSES:STLB_HIT", loads, stlb_hit),		\
+	  E("L1_DTLB_MISS:TLB_RELOAD_4K_L2_HIT:TLB_RELOAD_COALESCED_PAGE_HIT" \
+	    ":TLB_RELOAD_2M_L2_HIT:TLB_RELOAD_1G_L2_HIT", loads_stores, stlb_hit))
 
 #define COUNTER_SW(config)	(config)
 #define COUNTER_HW		(-1)
@@ -147,6 +158,8 @@ enum counter_id {
 struct counter {
 	int fd;					/* -1: not open */
 	const char *event;			/* the candidate that opened */
+	enum tlb_scope scope;			/* the accesses it counts */
+	int tlb;				/* its meaning, enum tlb_event */
 	char reason[COUNTER_REASON_MAX];	/* why not, when fd is -1 */
 };
 
@@ -168,11 +181,31 @@ const char *counters_description(size_t i);
 int counters_open(struct counter_set *cs, pid_t pid, struct wl_error *err);
 
 /*
- * Read every open counter into values[i] (COUNTERS_NR of them, table order),
- * scaled for multiplexing; unsupported counters' values are left untouched.
- * Returns 0 or -errno.
+ * A counter's raw reading: its count, and the times it was enabled and
+ * really on a hardware register (they differ when the kernel
+ * time-multiplexes more counters than the PMU has registers).
  */
-int counters_read(const struct counter_set *cs, uint64_t *values);
+struct counter_sample {
+	uint64_t value, enabled, running;
+};
+
+/*
+ * Read every open counter into s[i] (COUNTERS_NR of them, table order);
+ * unsupported counters' samples are left untouched. Returns 0 or -errno.
+ */
+int counters_read(const struct counter_set *cs, struct counter_sample *s);
+
+/*
+ * How a counter grew from sample a to b, as perf stat reports it: the
+ * count scaled by enabled / running over the interval when the counter
+ * was multiplexed, *fraction the share of the interval it ran (1: not
+ * multiplexed). COUNTER_NOT_COUNTED when it never ran while enabled
+ * (perf's "<not counted>"): no number can be given. An interval with the
+ * counter never enabled grew by 0, exactly.
+ */
+enum counter_growth { COUNTER_EXACT, COUNTER_SCALED, COUNTER_NOT_COUNTED };
+enum counter_growth counter_growth(const struct counter_sample *a, const struct counter_sample *b,
+				   double *value, double *fraction);
 
 bool counters_supported(const struct counter_set *cs, size_t i);
 
@@ -187,17 +220,40 @@ void counters_close(struct counter_set *cs);
 
 /*
  * The first candidate of counter i that libpfm4 encodes on this host, with
- * its perf_event_attr type and config; NULL when none does. Opens nothing.
+ * its perf_event_attr type and config, the accesses it counts and its
+ * meaning (scope and tlb may be NULL); NULL when none does. Opens nothing.
  */
-const char *counters_encode(size_t i, uint32_t *type, uint64_t *config);
+const char *counters_encode(size_t i, uint32_t *type, uint64_t *config, enum tlb_scope *scope,
+			    int *tlb);
 
 /*
  * The JSON of a measurement: {"page_faults": 123, "dtlb_load_misses_walk_
  * completed": "unsupported", ...}, every counter in table order, the number
- * being after[i] - before[i] (before may be NULL: zero). NULL if out of memory.
+ * being its growth from before[i] to after[i] (before may be NULL: from
+ * zero), scaled for multiplexing; "not counted" when it never ran. With
+ * 'running' not NULL, *running is set to {"NAME": fraction} for the
+ * counters that were multiplexed (fraction < 1), or NULL when none was.
+ * NULL if out of memory.
  */
 struct cJSON *counters_to_json(const struct counter_set *cs,
-			       const uint64_t *before, const uint64_t *after);
+			       const struct counter_sample *before,
+			       const struct counter_sample *after, struct cJSON **running);
+
+/*
+ * What each counter is (linux.json's counter_events): {"NAME": {"event":
+ * the libpfm4 string that opened, "tlb_event": workload/tlbev.h's name or
+ * absent, "counts": the scope}} or, unsupported, {"NAME": {"tlb_event": its
+ * first candidate's meaning, "unsupported": the reason}}.
+ */
+struct cJSON *counters_events_json(const struct counter_set *cs);
+
+/* The scope of counter i's candidate that opened; TLB_SCOPE_none when unsupported. */
+enum tlb_scope counters_scope(const struct counter_set *cs, size_t i);
+/*
+ * The meaning (workload/tlbev.h) of counter i's candidate that opened;
+ * TLB_EV_NONE for the faults and when unsupported.
+ */
+int counters_tlb_event(const struct counter_set *cs, size_t i);
 
 /*
  * `virtuoso linux --list-events`: the PMUs libpfm4 detected on this host,

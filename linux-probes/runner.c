@@ -350,7 +350,7 @@ struct phase_acc {
 	bool timed_out;
 	int collapse_errno;
 	uint64_t faults, thp_faults, other_faults;
-	uint64_t *ctr_begin, *ctr_end;
+	struct counter_sample *ctr_begin, *ctr_end;
 	uint64_t (*pages)[PAGE_CLASS_NR];	/* per region, at the phase's end */
 };
 
@@ -823,11 +823,11 @@ static int scan_regions(struct loader *l, uint64_t (*out)[PAGE_CLASS_NR], bool m
 	return 0;
 }
 
-static int counters_snapshot(struct loader *l, uint64_t **slot)
+static int counters_snapshot(struct loader *l, struct counter_sample **slot)
 {
 	size_t n = counters_nr();
 
-	*slot = calloc(n ? n : 1, sizeof(uint64_t));
+	*slot = calloc(n ? n : 1, sizeof(**slot));
 	if (!*slot)
 		return -1;
 	if (l->counting)
@@ -1143,24 +1143,28 @@ static cJSON *tlb_cpu_json(const struct gather *g, cJSON *tlb_names)
 static cJSON *counters_total_json(struct loader *l)
 {
 	size_t n = counters_nr();
-	uint64_t *before = calloc(n ? n : 1, sizeof(uint64_t));
-	uint64_t *after = calloc(n ? n : 1, sizeof(uint64_t));
+	struct counter_sample *sum = calloc(n ? n : 1, sizeof(*sum));
 	cJSON *o;
 
-	if (!before || !after)
+	if (!sum)
 		abort();
-	/* the sum over the phases of each phase's delta */
+	/*
+	 * The phases' growths added up, counts and times alike, so that the
+	 * whole is scaled as perf scales one interval
+	 */
 	for (size_t i = 0; i < l->s->nr_phases; i++) {
 		const struct phase_acc *p = &l->g.phases[i];
 
 		if (!p->ctr_begin || !p->ctr_end)
 			continue;
-		for (size_t c = 0; c < n; c++)
-			after[c] += p->ctr_end[c] - p->ctr_begin[c];
+		for (size_t c = 0; c < n; c++) {
+			sum[c].value += p->ctr_end[c].value - p->ctr_begin[c].value;
+			sum[c].enabled += p->ctr_end[c].enabled - p->ctr_begin[c].enabled;
+			sum[c].running += p->ctr_end[c].running - p->ctr_begin[c].running;
+		}
 	}
-	o = counters_to_json(&l->ctr, before, after);
-	free(before);
-	free(after);
+	o = counters_to_json(&l->ctr, NULL, sum, NULL);
+	free(sum);
 	return o;
 }
 
@@ -1261,9 +1265,14 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 			cJSON_AddBoolToObject(j, "timed_out", p->timed_out);
 		if (p->collapse_errno)
 			cJSON_AddStringToObject(j, "collapse_error", strerrorname_np(p->collapse_errno));
-		if (l->counting && p->ctr_begin && p->ctr_end)
-			cJSON_AddItemToObject(j, "counters",
-					      counters_to_json(&l->ctr, p->ctr_begin, p->ctr_end));
+		if (l->counting && p->ctr_begin && p->ctr_end) {
+			cJSON *running = NULL;
+
+			cJSON_AddItemToObject(j, "counters", counters_to_json(&l->ctr, p->ctr_begin,
+									      p->ctr_end, &running));
+			if (running)
+				cJSON_AddItemToObject(j, "counters_running", running);
+		}
 		pg = cJSON_AddObjectToObject(j, "pages");
 		for (size_t r = 0; p->pages && r < s->nr_regions; r++)
 			cJSON_AddItemToObject(pg, s->regions[r].name, side_pages_json(p->pages[r]));
@@ -1322,8 +1331,10 @@ static cJSON *result_json(struct loader *l, const struct vmtrace_stats *st, cJSO
 			cJSON_AddNumberToObject(o, vt_syscall_name(nr), (double)g->syscalls[nr]);
 	cJSON_AddNumberToObject(o, "failed", (double)g->syscall_failed);
 
-	if (l->counting)
+	if (l->counting) {
 		cJSON_AddItemToObject(root, "counters", counters_total_json(l));
+		cJSON_AddItemToObject(root, "counter_events", counters_events_json(&l->ctr));
+	}
 	cJSON_AddItemToObject(root, "host_counters", hoststat_delta_json(&l->hs_before, &l->hs_after));
 
 	o = cJSON_AddObjectToObject(root, "probes");

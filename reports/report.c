@@ -521,11 +521,14 @@ static const char *class_counts(char *buf, size_t len, const struct comparison *
 	return buf;
 }
 
-/* What the two verdicts are made of, as the first screen says it. */
-static const char *const class_checks[2] = {
+/* What the three verdicts are made of, as the first screen says it. */
+#define NR_VERDICT_CLASSES 3
+static const char *const class_checks[NR_VERDICT_CLASSES] = {
 	[METRIC_FUNCTIONAL] = "faults, pages and their backing, allocation orders, collapses, "
 			      "TLB flushes",
 	[METRIC_TIMING] = "runtimes, fault latency by kind",
+	[METRIC_TLB] = "TLB misses, STLB hits, walks by page size and walk cycles, against the "
+		       "host's hardware counters",
 };
 
 static const char *base_name(const char *path)
@@ -543,15 +546,15 @@ static const char *base_name(const char *path)
  */
 static void section_verdict_summary(struct doc *d, const struct comparison *c)
 {
-	static const char *const class_title[2] = { "Functional", "Timing" };
+	static const char *const class_title[NR_VERDICT_CLASSES] = { "Functional", "Timing", "TLB" };
 	const struct side *const *runs;
 	size_t nr_runs = report_linux_runs(c, &runs);
 	const struct metric *worst[3];
 	size_t nr_worst = comparison_worst(c, worst, 3);
-	const enum verdict v[2] = { c->functional, c->timing };
-	char counts[2][96], what[160];
+	const enum verdict v[NR_VERDICT_CLASSES] = { c->functional, c->timing, c->tlb };
+	char counts[NR_VERDICT_CLASSES][96], what[160];
 
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < NR_VERDICT_CLASSES; k++)
 		class_counts(counts[k], sizeof(counts[k]), c, (enum metric_class)k);
 	if (d->html) {
 		fprintf(d->f, "<p class=\"overall\">Overall verdict: <span class=\"badge %s big\">%s</span>"
@@ -562,7 +565,7 @@ static void section_verdict_summary(struct doc *d, const struct comparison *c)
 			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA),
 			count_verdict(c, VERDICT_UNSTABLE));
 		fputs("<div class=\"classes\">\n", d->f);
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < NR_VERDICT_CLASSES; k++) {
 			fprintf(d->f, "<div class=\"class-card\"><span class=\"class-name\">%s</span> "
 				"<span class=\"badge %s big\">%s</span>", class_title[k],
 				verdict_cls(v[k]), verdict_name(v[k]));
@@ -576,7 +579,7 @@ static void section_verdict_summary(struct doc *d, const struct comparison *c)
 		}
 		fputs("</div>\n", d->f);
 	} else {
-		static const char *const head[] = { "Functional", "Timing" };
+		static const char *const head[] = { "Functional", "Timing", "TLB" };
 		struct table t;
 
 		fprintf(d->f, "**Overall verdict: %s** · results %s · %zu metrics: %zu pass, %zu warn, "
@@ -585,11 +588,12 @@ static void section_verdict_summary(struct doc *d, const struct comparison *c)
 			count_verdict(c, VERDICT_PASS), count_verdict(c, VERDICT_WARN),
 			count_verdict(c, VERDICT_FAIL), count_verdict(c, VERDICT_NA),
 			count_verdict(c, VERDICT_UNSTABLE));
-		table_init(&t, head, 2, 0);
+		table_init(&t, head, NR_VERDICT_CLASSES, 0);
 		table_add(&t, NULL, "**%s**", verdict_name(v[0]));
 		table_add(&t, NULL, "**%s**%s", verdict_name(v[1]),
 			  c->calibrated ? "" : " (uncalibrated configuration)");
-		for (int k = 0; k < 2; k++)
+		table_add(&t, NULL, "**%s**", verdict_name(v[2]));
+		for (int k = 0; k < NR_VERDICT_CLASSES; k++)
 			table_add(&t, NULL, "%s: %s", class_checks[k], counts[k]);
 		doc_table(d, &t);
 	}
@@ -718,7 +722,7 @@ static void section_verdicts(struct doc *d, const struct comparison *c)
 	};
 	static const char *const class_text[] = {
 		[METRIC_FUNCTIONAL] = "functional", [METRIC_TIMING] = "timing",
-		[METRIC_INFO] = "info (not counted)",
+		[METRIC_TLB] = "tlb", [METRIC_INFO] = "info (not counted)",
 	};
 	/* info metrics: the verdict outlined, not filled, since it counts toward none */
 	static const char *const badge[][2] = {
@@ -731,8 +735,8 @@ static void section_verdicts(struct doc *d, const struct comparison *c)
 	struct table t;
 
 	doc_h(d, 2, "verdicts", "Verdicts");
-	doc_p(d, NULL, "One row per metric. Its class says which verdict it makes: functional "
-	      "or timing; info metrics are shown but count toward neither. Divergence: for "
+	doc_p(d, NULL, "One row per metric. Its class says which verdict it makes: functional, "
+	      "timing or tlb; info metrics are shown but count toward none. Divergence: for "
 	      "counts and sizes the relative error |sim - linux| / max(linux, 1); for times "
 	      "(runtime, phase_runtime, fault_latency_p50/p90/p99) the ratio error max(sim / "
 	      "linux, linux / sim) - 1, the same for too fast and too slow (2 is 3x off either "
@@ -1243,6 +1247,71 @@ static void section_tlb(struct doc *d, const struct comparison *c, struct plotte
 	}
 }
 
+/*
+ * The TLB verdict's rows, phase by phase; where there is none, why, and
+ * where the TLB model was checked instead.
+ */
+static void section_tlb_misses(struct doc *d, const struct comparison *c)
+{
+	static const char *const head[] = {
+		"Metric", "Phase (accesses)", "Linux", "Simulated", "Divergence", "Verdict", "Note",
+	};
+	const cJSON *cal = cJSON_GetObjectItemCaseSensitive(c->sim_side->json, "calibration_file");
+	const char *why = NULL;
+	struct table t;
+	size_t rows = 0;
+
+	doc_h(d, 2, "tlb-misses", "TLB misses");
+	for (size_t i = 0; i < c->nr_metrics; i++)
+		if (c->metrics[i].klass == METRIC_TLB) {
+			if (c->metrics[i].verdict != VERDICT_NA)
+				rows++;
+			else if (!why)
+				why = c->metrics[i].note;
+		}
+	if (c->tlb == VERDICT_NA) {
+		doc_p(d, "note", "No TLB verdict: the host's hardware counters were not compared "
+		      "(%s).", why ? why : "no TLB metric");
+		if (c->calibrated && cJSON_IsString(cal))
+			doc_p(d, NULL, "The simulated TLBs, page-walk caches and walker were checked "
+			      "only through timing: by the pointer-chase curve of this host's "
+			      "calibration (%s), whose page chases, from 8 pages to beyond the "
+			      "STLB's reach, with 4 KiB and with 2 MiB pages, the fit reproduces "
+			      "(its calibration.json gives each point's residual).", cal->valuestring);
+		else
+			doc_p(d, NULL, "The simulated TLBs, page-walk caches and walker are checked "
+			      "only through timing where the host has no counters: by the "
+			      "pointer-chase curve of a calibration of the host (virtuoso calibrate). "
+			      "This configuration is uncalibrated, so this run checked them against "
+			      "nothing.");
+		return;
+	}
+	doc_p(d, NULL, "The host's data-TLB counters (linux.json's counter_events say which "
+	      "events, and which accesses they count) against the simulated MMU's counts of "
+	      "the same meaning (sim.json's tlb_events), phase by phase. Counts diverge by "
+	      "|sim - linux| / max(linux, 1%% of the phase's accesses); walk cycles per access "
+	      "by the ratio error.");
+	table_init(&t, head, 7, 0x1cu);
+	for (size_t i = 0; i < c->nr_metrics; i++) {
+		const struct metric *m = &c->metrics[i];
+		char a[32], cls[24];
+
+		if (m->klass != METRIC_TLB || (m->verdict == VERDICT_NA && !strcmp(m->scope, "all")))
+			continue;
+		table_add(&t, NULL, "%s", m->name);
+		table_add(&t, NULL, "%s", m->scope);
+		table_add(&t, NULL, "%.10g", m->linux_value);
+		table_add(&t, NULL, "%.10g", m->sim_value);
+		table_add(&t, NULL, "%s", fmt_ratio(a, sizeof(a), m->value));
+		snprintf(cls, sizeof(cls), "badge %s", verdict_cls(m->verdict));
+		table_add(&t, cls, "%s", verdict_name(m->verdict));
+		table_add(&t, NULL, "%s", m->note);
+	}
+	doc_table(d, &t);
+	if (rows < c->nr_metrics && why)
+		doc_p(d, NULL, "Not compared: %s.", why);
+}
+
 /* A spec with threads: each thread's CPU and faults on both sides. */
 static void section_threads(struct doc *d, const struct comparison *c)
 {
@@ -1536,7 +1605,8 @@ static const struct {
 	{ "verdicts", "Verdicts" }, { "regions", "Regions" }, { "phases", "Phases" },
 	{ "timeline", "Fault timeline" }, { "latency", "Fault latency" },
 	{ "backing", "Backing per 2 MiB block" }, { "orders", "Allocation orders" },
-	{ "khugepaged", "khugepaged and collapses" }, { "tlb", "TLB flushes" }, { "threads", "Threads" },
+	{ "khugepaged", "khugepaged and collapses" }, { "tlb", "TLB flushes" },
+	{ "tlb-misses", "TLB misses" }, { "threads", "Threads" },
 	{ "kernel", "Kernel policy" }, { "hardware", "Hardware and host" },
 };
 
@@ -1574,6 +1644,7 @@ static void render(struct doc *d, const struct comparison *c, struct plotter *p)
 	section_orders(d, c, p);
 	section_khugepaged(d, c, p);
 	section_tlb(d, c, p);
+	section_tlb_misses(d, c);
 	section_threads(d, c);
 	section_kernel(d, c);
 	section_hardware(d, c);

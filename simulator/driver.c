@@ -1799,9 +1799,11 @@ cJSON *driver_to_json(const struct driver_run *run)
 		cJSON_AddNumberToObject(j, "thp_faults", (double)p->thp_faults);
 		cJSON_AddNumberToObject(j, "accesses", (double)p->accesses);
 		cJSON_AddNumberToObject(j, "start_ns", (double)p->start_ns);
-		if (run->timed)
+		if (run->timed) {
 			cJSON_AddItemToObject(j, "stats", timing_stats_to_json(&p->timing,
 									       run->freq_mhz));
+			cJSON_AddItemToObject(j, "tlb_events", mmu_tlb_events_to_json(&p->timing.mmu));
+		}
 		if (s->phases[i].op == WL_PH_KHUGEPAGED_WAIT)
 			cJSON_AddBoolToObject(j, "timed_out", p->timed_out);
 		if (p->collapse_errno)
@@ -1849,8 +1851,10 @@ cJSON *driver_to_json(const struct driver_run *run)
 			cJSON_AddItemToArray(a, j);
 		}
 	}
-	if (run->timed)
+	if (run->timed) {
 		cJSON_AddItemToObject(root, "stats", timing_stats_to_json(&run->timing, run->freq_mhz));
+		cJSON_AddItemToObject(root, "tlb_events", mmu_tlb_events_to_json(&run->timing.mmu));
+	}
 
 	/* As the Linux side's "khugepaged" block: outcomes by tracepoint status name. */
 	kh = cJSON_AddObjectToObject(root, "khugepaged");

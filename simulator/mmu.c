@@ -365,6 +365,7 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 
 	r->where = MMU_WALK;
 	m->stats.walks++;
+	m->stats.store_walks += write;
 
 	/* PWCs, deepest first: a hit at level l gives the table of level l - 1. */
 	for (unsigned int l = 2; l <= m->levels; l++) {
@@ -434,6 +435,8 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 			shift = m->host_shift;
 	}
 	ps = shift_ps(shift);
+	m->stats.walks_found[ps]++;
+	m->stats.store_walks_found[ps] += write;
 	payload = sa_tlb_payload(pa & ~((1ULL << shift) - 1), shift, perms);
 	m->last.valid = false;		/* an insert may evict or demote it */
 	if (asid != MMU_KERNEL_ASID)
@@ -448,6 +451,8 @@ static int walk(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, bool wr
 out:
 	r->cycles += (uint32_t)cyc;
 	m->stats.walk_cycles += cyc;
+	if (write)
+		m->stats.store_walk_cycles += cyc;
 	return ret;
 }
 
@@ -501,6 +506,7 @@ int __mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, boo
 
 	memset(r, 0, sizeof(*r));
 	m->stats.translations++;
+	m->stats.store_translations += write;
 	r->cycles = m->l1_latency;
 	if (m->last.valid && m->last.asid == asid &&
 	    sa_va_key(va, ps_shift[m->last.ps]) == m->last.key) {
@@ -531,6 +537,7 @@ int __mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint64_t va, boo
 		ps = tlb_probe_sizes(m->l2, sizes, va, asid, &payload);
 		if (ps < MMU_PS_NR) {
 			m->stats.stlb_hits[ps]++;
+			m->stats.store_stlb_hits += write;
 			r->where = MMU_HIT_STLB;
 			m->last.valid = false;
 			if (m->l1[ps] && !perms_deny(sa_tlb_perms(payload), write))

@@ -278,6 +278,12 @@ struct mmu_result {
  *   stlb_hits[size], stlb_misses
  *   walks, walk_cycles		walks started, and their cycles (PWC, entry
  *				reads, NTLB and host walks)
+ *   walks_found[size]		the walks that found a page, by its size (a
+ *				walk that faults on a missing entry finds none)
+ *   store_translations, store_stlb_hits, store_walks, store_walks_found[size],
+ *   store_walk_cycles		the same counts of the stores alone (the
+ *				loads' are the rest): the hardware counts loads
+ *				and stores apart (workload/tlbev.h)
  *   pwc_hits[level], pwc_misses[level]	per PWC probed (enum pwc_level)
  *   guest_refs[level]		entries read per level, "pt" .. "pml5" (native
  *				walks count here too)
@@ -298,6 +304,12 @@ struct mmu_result {
 	X(stlb_misses)							\
 	X(walks)							\
 	X(walk_cycles)							\
+	A(walks_found, MMU_PS_NR, mmu_page_size_names)			\
+	X(store_translations)						\
+	X(store_stlb_hits)						\
+	X(store_walks)							\
+	A(store_walks_found, MMU_PS_NR, mmu_page_size_names)		\
+	X(store_walk_cycles)						\
 	A(pwc_hits, PWC_NR, mmu_pwc_level_names)			\
 	A(pwc_misses, PWC_NR, mmu_pwc_level_names)			\
 	A(guest_refs, MMU_LEVELS_MAX, mmu_level_names)			\
@@ -444,6 +456,7 @@ static inline int mmu_translate(struct mmu *m, uint64_t cr3, uint16_t asid, uint
 	if (__builtin_expect(m->last.valid && m->last.key == sa_va_key(va, 12) &&
 			     m->last.asid == asid && (m->last.payload & need) == need, 1)) {
 		m->stats.translations++;
+		m->stats.store_translations += write;
 		m->l1[MMU_4K]->stats.hits++;
 		m->stats.l1_hits[MMU_4K]++;
 		memset(r, 0, sizeof(*r));

@@ -2,6 +2,8 @@
  * stats.c - the simulator's counters as JSON (see stats.h); the only file of
  * simulator/ that prints them.
  */
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 #include "simulator/cache.h"
@@ -9,6 +11,7 @@
 #include "simulator/mmu.h"
 #include "simulator/stats.h"
 #include "simulator/timing.h"
+#include "workload/tlbev.h"
 
 #define ADD_COUNTER(name)							\
 	if (!cJSON_AddNumberToObject(obj, #name, (double)st->name))		\
@@ -55,6 +58,64 @@ struct cJSON *mmu_stats_to_json(const struct mmu_stats *st)
 	if (!obj)
 		return NULL;
 	MMU_STATS_LIST(ADD_COUNTER, ADD_ARRAY)
+	return obj;
+fail:
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+/* Event ev (workload/tlbev.h) of the stores, or of the loads (the rest). */
+static uint64_t tlb_event_count(const struct mmu_stats *st, enum tlb_event ev, bool stores)
+{
+	uint64_t all = 0, st_part = 0;
+
+	switch (ev) {
+	case TLB_EV_stlb_hit:
+		for (int ps = 0; ps < MMU_PS_NR; ps++)
+			all += st->stlb_hits[ps];
+		st_part = st->store_stlb_hits;
+		break;
+	case TLB_EV_walk_completed:
+		all = st->walks;
+		st_part = st->store_walks;
+		break;
+	case TLB_EV_walk_found:
+		for (int ps = 0; ps < MMU_PS_NR; ps++) {
+			all += st->walks_found[ps];
+			st_part += st->store_walks_found[ps];
+		}
+		break;
+	case TLB_EV_walk_completed_4k:
+	case TLB_EV_walk_completed_2m:
+	case TLB_EV_walk_completed_1g:
+		all = st->walks_found[MMU_4K + (ev - TLB_EV_walk_completed_4k)];
+		st_part = st->store_walks_found[MMU_4K + (ev - TLB_EV_walk_completed_4k)];
+		break;
+	case TLB_EV_walk_cycles:
+		all = st->walk_cycles;
+		st_part = st->store_walk_cycles;
+		break;
+	default:
+		return 0;
+	}
+	return stores ? st_part : all - st_part;
+}
+
+struct cJSON *mmu_tlb_events_to_json(const struct mmu_stats *st)
+{
+	static const char *const scope[2] = { "loads", "stores" };
+	cJSON *obj = cJSON_CreateObject(), *o;
+
+	for (int k = 0; obj && k < 2; k++) {
+		if (!(o = cJSON_AddObjectToObject(obj, scope[k])) ||
+		    !cJSON_AddNumberToObject(o, "accesses", (double)(k ? st->store_translations :
+								      st->translations - st->store_translations)))
+			goto fail;
+		for (int ev = 0; ev < TLB_EV_NR; ev++)
+			if (!cJSON_AddNumberToObject(o, tlb_event_name(ev),
+						     (double)tlb_event_count(st, (enum tlb_event)ev, k)))
+				goto fail;
+	}
 	return obj;
 fail:
 	cJSON_Delete(obj);

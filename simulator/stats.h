@@ -44,6 +44,17 @@ struct cJSON *dram_stats_to_json(const struct dram_stats *st);
 struct cJSON *mmu_stats_to_json(const struct mmu_stats *st);
 
 /*
+ * The MMU's counts under the hardware's events (workload/tlbev.h), the
+ * user accesses' (the kernel's direct-map translations are apart, in
+ * mmu_stats' kernel_*): {"loads": {"accesses", "stlb_hit",
+ * "walk_completed", "walk_found", "walk_completed_4k", "walk_completed_2m",
+ * "walk_completed_1g", "walk_cycles"}, "stores": {...}}. loads.walk_completed
+ * is what Intel's DTLB_LOAD_MISSES.WALK_COMPLETED counts; the two scopes
+ * added up what AMD's L1_DTLB_MISS.TLB_RELOAD_*_L2_MISS counts.
+ */
+struct cJSON *mmu_tlb_events_to_json(const struct mmu_stats *st);
+
+/*
  * The timed run's counters (timing.h), a phase's or the whole run's:
  * {"cycles", "runtime_ns", "faults": {kind: n}, "fault_cycles",
  *  "fault_window_cycles", "fault_entry_exit_cycles" (fault_cycles split at

@@ -168,7 +168,7 @@ Test(counters, page_faults_equal_child_getrusage)
 	struct counter_set cs;
 	struct wl_error err = { 0 };
 	struct fault_report rep;
-	uint64_t before[COUNTERS_NR], after[COUNTERS_NR];
+	struct counter_sample before[COUNTERS_NR], after[COUNTERS_NR];
 	int go[2], report[2], status;
 	uint64_t faults, minor, major;
 	pid_t pid;
@@ -200,9 +200,9 @@ Test(counters, page_faults_equal_child_getrusage)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
 
-	faults = after[COUNTER_page_faults] - before[COUNTER_page_faults];
-	minor = after[COUNTER_minor_faults] - before[COUNTER_minor_faults];
-	major = after[COUNTER_major_faults] - before[COUNTER_major_faults];
+	faults = after[COUNTER_page_faults].value - before[COUNTER_page_faults].value;
+	minor = after[COUNTER_minor_faults].value - before[COUNTER_minor_faults].value;
+	major = after[COUNTER_major_faults].value - before[COUNTER_major_faults].value;
 	cr_assert_geq(rep.minflt, NR_PAGES, "ru_minflt delta %ld", rep.minflt);
 	cr_assert_geq(faults, NR_PAGES);
 	cr_assert_eq(faults, (uint64_t)(rep.minflt + rep.majflt),
@@ -220,7 +220,7 @@ Test(counters, hardware_counters_follow_the_host_pmu)
 {
 	struct counter_set cs;
 	struct wl_error err = { 0 };
-	uint64_t v[COUNTERS_NR], before[COUNTERS_NR], after[COUNTERS_NR];
+	struct counter_sample v[COUNTERS_NR], before[COUNTERS_NR], after[COUNTERS_NR];
 	const uint64_t sentinel = 0x5a5a5a5a5a5a5a5aULL;
 	bool pmu = host_has_pmu();
 	cJSON *json, *item;
@@ -228,13 +228,14 @@ Test(counters, hardware_counters_follow_the_host_pmu)
 	require_perf_kernel();
 	cr_assert_eq(counters_open(&cs, 0, &err), 0, "%s: %s", err.file, err.msg);
 	for (size_t i = 0; i < COUNTERS_NR; i++) {
-		v[i] = sentinel;
-		before[i] = 1000 + i;
-		after[i] = 1000 + 2 * i + 123;		/* delta 123 + i */
+		v[i].value = sentinel;
+		before[i] = (struct counter_sample){ 1000 + i, 50, 50 };
+		/* grew by 123 + i, never multiplexed */
+		after[i] = (struct counter_sample){ 1000 + 2 * i + 123, 90, 90 };
 	}
 	cr_assert_eq(counters_read(&cs, v), 0);
 
-	json = counters_to_json(&cs, before, after);
+	json = counters_to_json(&cs, before, after, NULL);
 	cr_assert_not_null(json);
 	cr_assert_eq(cJSON_GetArraySize(json), (int)NR_NAMES);
 	for (size_t i = 0; i < COUNTERS_NR; i++) {
@@ -252,13 +253,13 @@ Test(counters, hardware_counters_follow_the_host_pmu)
 			cr_assert_eq(item->valuedouble, (double)(123 + i));
 			cr_assert_not_null(counters_event(&cs, i));
 			cr_assert_str_empty(counters_reason(&cs, i));
-			cr_assert_neq(v[i], sentinel, "%s was not read", names[i]);
+			cr_assert_neq(v[i].value, sentinel, "%s was not read", names[i]);
 		} else {
 			cr_assert(cJSON_IsString(item), "%s must not be a number", names[i]);
 			cr_assert_str_eq(item->valuestring, "unsupported");
 			cr_assert_null(counters_event(&cs, i));
 			cr_assert_str_not_empty(counters_reason(&cs, i));
-			cr_assert_eq(v[i], sentinel, "unsupported %s was written", names[i]);
+			cr_assert_eq(v[i].value, sentinel, "unsupported %s was written", names[i]);
 		}
 	}
 	/*
@@ -280,42 +281,68 @@ struct enc_case {
 	int counter;
 	char event[128];	/* "" when no candidate encodes for this PMU */
 	uint64_t config;	/* event | umask << 8 | cmask << 24 */
+	enum tlb_scope scope;	/* what the vendor's event counts */
 };
+
+/*
+ * The meaning of each counter's candidates, from the vendors' event
+ * descriptions: Intel's WALK_COMPLETED counts faulting walks too, AMD's
+ * TLB_RELOAD_*_L2_MISS only walks that reloaded the TLB.
+ */
+static int want_tlb(const struct enc_case *c)
+{
+	switch (c->counter) {
+	case COUNTER_dtlb_load_misses_walk_completed:
+	case COUNTER_dtlb_store_misses_walk_completed:
+		return !strncmp(c->pmu, "amd", 3) ? TLB_EV_walk_found : TLB_EV_walk_completed;
+	case COUNTER_dtlb_load_walk_completed_4k:
+		return TLB_EV_walk_completed_4k;
+	case COUNTER_dtlb_load_walk_completed_2m:
+		return TLB_EV_walk_completed_2m;
+	case COUNTER_dtlb_load_walk_completed_1g:
+		return TLB_EV_walk_completed_1g;
+	case COUNTER_dtlb_load_walk_cycles:
+		return TLB_EV_walk_cycles;
+	case COUNTER_dtlb_load_stlb_hit:
+		return TLB_EV_stlb_hit;
+	}
+	return TLB_EV_NONE;
+}
 
 ParameterizedTestParameters(counters, candidates_encode_vendor_codes)
 {
 	static struct enc_case cases[] = {
 		/* Skylake: DTLB_LOAD_MISSES 0x08, DTLB_STORE_MISSES 0x49 */
 		{ "skl", COUNTER_dtlb_load_misses_walk_completed,
-		  "DTLB_LOAD_MISSES:WALK_COMPLETED", X86(0x08, 0x0e, 0) },
+		  "DTLB_LOAD_MISSES:WALK_COMPLETED", X86(0x08, 0x0e, 0), TLB_SCOPE_loads },
 		{ "skl", COUNTER_dtlb_store_misses_walk_completed,
-		  "DTLB_STORE_MISSES:WALK_COMPLETED", X86(0x49, 0x0e, 0) },
+		  "DTLB_STORE_MISSES:WALK_COMPLETED", X86(0x49, 0x0e, 0), TLB_SCOPE_stores },
 		{ "skl", COUNTER_dtlb_load_walk_completed_4k,
-		  "DTLB_LOAD_MISSES:WALK_COMPLETED_4K", X86(0x08, 0x02, 0) },
+		  "DTLB_LOAD_MISSES:WALK_COMPLETED_4K", X86(0x08, 0x02, 0), TLB_SCOPE_loads },
 		{ "skl", COUNTER_dtlb_load_walk_completed_2m,
-		  "DTLB_LOAD_MISSES:WALK_COMPLETED_2M_4M", X86(0x08, 0x04, 0) },
+		  "DTLB_LOAD_MISSES:WALK_COMPLETED_2M_4M", X86(0x08, 0x04, 0), TLB_SCOPE_loads },
 		{ "skl", COUNTER_dtlb_load_walk_completed_1g,
-		  "DTLB_LOAD_MISSES:WALK_COMPLETED_1G", X86(0x08, 0x08, 0) },
+		  "DTLB_LOAD_MISSES:WALK_COMPLETED_1G", X86(0x08, 0x08, 0), TLB_SCOPE_loads },
 		{ "skl", COUNTER_dtlb_load_walk_cycles,		/* umask 0x10, cmask 1 */
-		  "DTLB_LOAD_MISSES:WALK_ACTIVE", X86(0x08, 0x10, 1) },
+		  "DTLB_LOAD_MISSES:WALK_ACTIVE", X86(0x08, 0x10, 1), TLB_SCOPE_loads },
 		{ "skl", COUNTER_dtlb_load_stlb_hit,
-		  "DTLB_LOAD_MISSES:STLB_HIT", X86(0x08, 0x20, 0) },
+		  "DTLB_LOAD_MISSES:STLB_HIT", X86(0x08, 0x20, 0), TLB_SCOPE_loads },
 		/* Ice Lake: no WALK_COMPLETED_1G */
 		{ "icl", COUNTER_dtlb_load_misses_walk_completed,
-		  "DTLB_LOAD_MISSES:WALK_COMPLETED", X86(0x08, 0x0e, 0) },
-		{ "icl", COUNTER_dtlb_load_walk_completed_1g, "", 0 },
+		  "DTLB_LOAD_MISSES:WALK_COMPLETED", X86(0x08, 0x0e, 0), TLB_SCOPE_loads },
+		{ "icl", COUNTER_dtlb_load_walk_completed_1g, "", 0, TLB_SCOPE_none },
 		/* Sapphire Rapids: DTLB_LOAD_MISSES 0x12, DTLB_STORE_MISSES 0x13 */
 		{ "spr", COUNTER_dtlb_load_misses_walk_completed,
-		  "DTLB_LOAD_MISSES:WALK_COMPLETED", X86(0x12, 0x0e, 0) },
+		  "DTLB_LOAD_MISSES:WALK_COMPLETED", X86(0x12, 0x0e, 0), TLB_SCOPE_loads },
 		{ "spr", COUNTER_dtlb_store_misses_walk_completed,
-		  "DTLB_STORE_MISSES:WALK_COMPLETED", X86(0x13, 0x0e, 0) },
+		  "DTLB_STORE_MISSES:WALK_COMPLETED", X86(0x13, 0x0e, 0), TLB_SCOPE_stores },
 		{ "spr", COUNTER_dtlb_load_walk_completed_1g,
-		  "DTLB_LOAD_MISSES:WALK_COMPLETED_1G", X86(0x12, 0x08, 0) },
+		  "DTLB_LOAD_MISSES:WALK_COMPLETED_1G", X86(0x12, 0x08, 0), TLB_SCOPE_loads },
 		{ "spr", COUNTER_dtlb_load_walk_cycles,
-		  "DTLB_LOAD_MISSES:WALK_ACTIVE", X86(0x12, 0x10, 1) },
+		  "DTLB_LOAD_MISSES:WALK_ACTIVE", X86(0x12, 0x10, 1), TLB_SCOPE_loads },
 		/* Haswell: walk cycles are WALK_DURATION, umask 0x10, no cmask */
 		{ "hsw", COUNTER_dtlb_load_walk_cycles,
-		  "DTLB_LOAD_MISSES:WALK_DURATION", X86(0x08, 0x10, 0) },
+		  "DTLB_LOAD_MISSES:WALK_DURATION", X86(0x08, 0x10, 0), TLB_SCOPE_loads },
 		/*
 		 * Zen 3: 0x45 (L1_DTLB_MISS in libpfm4), L2 miss 0x10 4K, 0x20
 		 * coalesced 4K, 0x40 2M, 0x80 1G; L2 hit 0x01, 0x02, 0x04, 0x08.
@@ -323,34 +350,36 @@ ParameterizedTestParameters(counters, candidates_encode_vendor_codes)
 		{ "amd64_fam19h_zen3", COUNTER_dtlb_load_misses_walk_completed,
 		  "L1_DTLB_MISS:TLB_RELOAD_4K_L2_MISS:TLB_RELOAD_COALESCED_PAGE_MISS"
 		  ":TLB_RELOAD_2M_L2_MISS:TLB_RELOAD_1G_L2_MISS",
-		  X86(0x45, 0x10 | 0x20 | 0x40 | 0x80, 0) },
+		  X86(0x45, 0x10 | 0x20 | 0x40 | 0x80, 0), TLB_SCOPE_loads_stores },
 		{ "amd64_fam19h_zen3", COUNTER_dtlb_load_walk_completed_4k,
 		  "L1_DTLB_MISS:TLB_RELOAD_4K_L2_MISS:TLB_RELOAD_COALESCED_PAGE_MISS",
-		  X86(0x45, 0x10 | 0x20, 0) },
+		  X86(0x45, 0x10 | 0x20, 0), TLB_SCOPE_loads_stores },
 		{ "amd64_fam19h_zen3", COUNTER_dtlb_load_walk_completed_2m,
-		  "L1_DTLB_MISS:TLB_RELOAD_2M_L2_MISS", X86(0x45, 0x40, 0) },
+		  "L1_DTLB_MISS:TLB_RELOAD_2M_L2_MISS", X86(0x45, 0x40, 0), TLB_SCOPE_loads_stores },
 		{ "amd64_fam19h_zen3", COUNTER_dtlb_load_walk_completed_1g,
-		  "L1_DTLB_MISS:TLB_RELOAD_1G_L2_MISS", X86(0x45, 0x80, 0) },
+		  "L1_DTLB_MISS:TLB_RELOAD_1G_L2_MISS", X86(0x45, 0x80, 0), TLB_SCOPE_loads_stores },
 		{ "amd64_fam19h_zen3", COUNTER_dtlb_load_stlb_hit,
 		  "L1_DTLB_MISS:TLB_RELOAD_4K_L2_HIT:TLB_RELOAD_COALESCED_PAGE_HIT"
 		  ":TLB_RELOAD_2M_L2_HIT:TLB_RELOAD_1G_L2_HIT",
-		  X86(0x45, 0x01 | 0x02 | 0x04 | 0x08, 0) },
-		{ "amd64_fam19h_zen3", COUNTER_dtlb_store_misses_walk_completed, "", 0 },
-		{ "amd64_fam19h_zen3", COUNTER_dtlb_load_walk_cycles, "", 0 },
+		  X86(0x45, 0x01 | 0x02 | 0x04 | 0x08, 0), TLB_SCOPE_loads_stores },
+		{ "amd64_fam19h_zen3", COUNTER_dtlb_store_misses_walk_completed, "", 0, TLB_SCOPE_none },
+		{ "amd64_fam19h_zen3", COUNTER_dtlb_load_walk_cycles, "", 0, TLB_SCOPE_none },
 		{ "amd64_fam17h_zen2", COUNTER_dtlb_load_walk_completed_2m,
-		  "L1_DTLB_MISS:TLB_RELOAD_2M_L2_MISS", X86(0x45, 0x40, 0) },
+		  "L1_DTLB_MISS:TLB_RELOAD_2M_L2_MISS", X86(0x45, 0x40, 0), TLB_SCOPE_loads_stores },
 	};
 	return cr_make_param_array(struct enc_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 ParameterizedTest(struct enc_case *c, counters, candidates_encode_vendor_codes)
 {
+	enum tlb_scope scope = TLB_SCOPE_NR;
+	int tlb = -2;
 	uint32_t type = 0;
 	uint64_t config = 0;
 	const char *ev;
 
 	cr_assert_eq(setenv("LIBPFM_FORCE_PMU", c->pmu, 1), 0);
-	ev = counters_encode((size_t)c->counter, &type, &config);
+	ev = counters_encode((size_t)c->counter, &type, &config, &scope, &tlb);
 	if (!c->event[0]) {
 		cr_assert_null(ev, "%s: %s encodes as %s", c->pmu,
 			       names[c->counter], ev);
@@ -359,6 +388,9 @@ ParameterizedTest(struct enc_case *c, counters, candidates_encode_vendor_codes)
 	cr_assert_not_null(ev, "%s: nothing encodes for %s", c->pmu, names[c->counter]);
 	cr_assert_str_eq(ev, c->event, "%s: %s", c->pmu, names[c->counter]);
 	cr_assert_eq(type, PERF_TYPE_RAW);
+	cr_assert_eq(scope, c->scope, "%s %s counts %s, want %s", c->pmu, c->event,
+		     tlb_scope_name(scope), tlb_scope_name(c->scope));
+	cr_assert_eq(tlb, want_tlb(c), "%s %s means %s", c->pmu, c->event, tlb_event_name(tlb));
 	/* event, umask and cmask; u/k bits travel in exclude_user/kernel */
 	cr_assert_eq(config & 0xff00ffffULL, c->config, "%s %s: config %#llx, want %#llx",
 		     c->pmu, c->event, (unsigned long long)config,
@@ -473,4 +505,101 @@ Test(counters, list_prints_one_line_per_counter)
 	for (size_t i = 0; i < NR_NAMES; i++)
 		cr_assert_eq(seen[i], 1, "%s listed %zu times", names[i], seen[i]);
 	free(text);
+}
+
+/* ---- multiplexing: scaled as perf stat scales, or not counted -------------- */
+
+Test(counters, a_multiplexed_interval_is_scaled_by_enabled_over_running)
+{
+	/* 300 counted in 1000 ns of 2000 enabled: perf stat says 600 (50.00%) */
+	struct counter_sample a = { 100, 1000, 500 }, b = { 400, 3000, 1500 };
+	double v = -1, f = -1;
+
+	cr_assert_eq(counter_growth(&a, &b, &v, &f), COUNTER_SCALED);
+	cr_assert_eq(v, 600);
+	cr_assert_eq(f, 0.5);
+}
+
+Test(counters, an_interval_counted_throughout_is_exact)
+{
+	struct counter_sample a = { 7, 100, 100 }, b = { 19, 350, 350 };
+	double v = -1, f = -1;
+
+	cr_assert_eq(counter_growth(&a, &b, &v, &f), COUNTER_EXACT);
+	cr_assert_eq(v, 12);
+	cr_assert_eq(f, 1);
+}
+
+Test(counters, an_interval_never_on_a_register_is_not_counted_rather_than_zero)
+{
+	/* enabled for 800 ns, running for none of them: perf's <not counted> */
+	struct counter_sample a = { 55, 200, 120 }, b = { 55, 1000, 120 };
+	double v = -1, f = -1;
+
+	cr_assert_eq(counter_growth(&a, &b, &v, &f), COUNTER_NOT_COUNTED);
+	cr_assert_eq(f, 0);
+}
+
+Test(counters, a_phase_json_scales_and_lists_the_multiplexed_counters)
+{
+	struct counter_set cs;
+	struct counter_sample before[COUNTERS_NR] = { 0 }, after[COUNTERS_NR] = { 0 };
+	struct wl_error err = { 0 };
+	cJSON *json, *running = NULL, *item;
+
+	require_perf_kernel();
+	cr_assert_eq(counters_open(&cs, 0, &err), 0, "%s: %s", err.file, err.msg);
+	/* page_faults ran a quarter of the phase, minor_faults none of it */
+	after[COUNTER_page_faults] = (struct counter_sample){ 25, 400, 100 };
+	after[COUNTER_minor_faults] = (struct counter_sample){ 0, 400, 0 };
+	after[COUNTER_major_faults] = (struct counter_sample){ 3, 400, 400 };
+	json = counters_to_json(&cs, before, after, &running);
+	cr_assert_not_null(json);
+	item = cJSON_GetObjectItemCaseSensitive(json, "page_faults");
+	cr_assert(cJSON_IsNumber(item) && item->valuedouble == 100);
+	item = cJSON_GetObjectItemCaseSensitive(json, "minor_faults");
+	cr_assert(cJSON_IsString(item) && !strcmp(item->valuestring, "not counted"));
+	item = cJSON_GetObjectItemCaseSensitive(json, "major_faults");
+	cr_assert(cJSON_IsNumber(item) && item->valuedouble == 3);
+	cr_assert_not_null(running);
+	cr_assert_eq(cJSON_GetArraySize(running), 1, "only the scaled counter is listed");
+	item = cJSON_GetObjectItemCaseSensitive(running, "page_faults");
+	cr_assert(cJSON_IsNumber(item) && item->valuedouble == 0.25);
+	cJSON_Delete(running);
+	cJSON_Delete(json);
+	counters_close(&cs);
+}
+
+Test(counters, counter_events_say_what_each_counts_or_why_not)
+{
+	struct counter_set cs;
+	struct wl_error err = { 0 };
+	bool pmu = host_has_pmu();
+	cJSON *json, *o;
+
+	require_perf_kernel();
+	cr_assert_eq(counters_open(&cs, 0, &err), 0, "%s: %s", err.file, err.msg);
+	json = counters_events_json(&cs);
+	cr_assert_not_null(json);
+	cr_assert_eq(cJSON_GetArraySize(json), (int)NR_NAMES);
+	o = cJSON_GetObjectItemCaseSensitive(json, "page_faults");
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(o, "counts")->valuestring, "none");
+	cr_assert_null(cJSON_GetObjectItemCaseSensitive(o, "tlb_event"));
+	for (size_t i = NR_SOFTWARE; i < COUNTERS_NR; i++) {
+		o = cJSON_GetObjectItemCaseSensitive(json, names[i]);
+		cr_assert_not_null(o, "%s", names[i]);
+		if (counters_supported(&cs, i)) {
+			cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(o, "tlb_event")->valuestring,
+					 tlb_event_name(counters_tlb_event(&cs, i)));
+			cr_assert_not_null(cJSON_GetObjectItemCaseSensitive(o, "counts"));
+		} else {
+			cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(o, "unsupported")->valuestring,
+					 counters_reason(&cs, i));
+		}
+		if (!pmu)
+			cr_assert(!counters_supported(&cs, i), "%s", names[i]);
+	}
+	cr_assert_eq(counters_tlb_event(&cs, COUNTER_minor_faults), TLB_EV_NONE);
+	cJSON_Delete(json);
+	counters_close(&cs);
 }
