@@ -16,6 +16,7 @@
 #include "calibrate/store.h"
 #include "mimicos/swap.h"
 #include "simulator/driver.h"
+#include "simulator/stats.h"
 #include "simulator/timing.h"
 
 void cal_fit_opts_init(struct cal_fit_opts *o)
@@ -238,9 +239,34 @@ int cal_results_from_json(struct cal_results *r, const cJSON *root, const char *
 					    (uint64_t)q->valuedouble : 0;
 			if (need_stat(p, "ns_per_load", path, file, err, &pt->ns_per_load))
 				return -1;
+			q = cJSON_GetObjectItemCaseSensitive(p, "tlb_per_load");
+			if (q && !cJSON_IsObject(q))
+				return wl_error_set(err, file, strcat(path, ".tlb_per_load"),
+						    "expected an object of TLB events per load");
+			for (const cJSON *e = q ? q->child : NULL; e; e = e->next) {
+				int ev = tlb_event_from_name(e->string);
+				size_t at = strlen(path);
+
+				if (ev == TLB_EV_NONE || !cJSON_IsNumber(e) || e->valuedouble < 0 ||
+				    e->valuedouble > 1e6) {
+					snprintf(path + at, sizeof(path) - at, ".tlb_per_load.%s",
+						 e->string);
+					return wl_error_set(err, file, path, ev == TLB_EV_NONE ?
+							    "expected a TLB event (workload/tlbev.h)" :
+							    "expected a number of events per load, 0 or more");
+				}
+				pt->tlb_per_load[ev] = e->valuedouble;
+				pt->tlb_counted |= 1u << ev;
+				r->has_tlb_counts = true;
+			}
 			i++;
 		}
 		r->nr_page = (size_t)i;
+	}
+	if (!r->has_tlb_counts) {
+		q = o ? cJSON_GetObjectItemCaseSensitive(o, "tlb_unsupported") : NULL;
+		snprintf(r->tlb_why, sizeof(r->tlb_why), "%s", cJSON_IsString(q) ? q->valuestring :
+			 "the measurements hold no TLB counts (an older file)");
 	}
 
 	if (need(root, "bandwidth", "", file, err, &o) ||
@@ -488,9 +514,9 @@ static double cycles_per_ns(const struct sim_config *cfg)
  * executor's own work is not the suite's chase: executor_cycles are off
  * here.
  */
-static int sim_chase_run(double *cycles, const struct sim_config *cfg, uint64_t bytes,
-			 const char *advice, uint64_t stride, uint64_t loads, unsigned *evals,
-			 struct wl_error *err)
+static int sim_chase_run(double *cycles, struct mmu_stats *mmu, const struct sim_config *cfg,
+			 uint64_t bytes, const char *advice, uint64_t stride, uint64_t loads,
+			 unsigned *evals, struct wl_error *err)
 {
 	struct driver_run run;
 	struct wl_spec spec;
@@ -517,13 +543,15 @@ static int sim_chase_run(double *cycles, const struct sim_config *cfg, uint64_t 
 	if (sim_spec(&run, &spec, text, cfg, evals, err))
 		return -1;
 	*cycles = (double)run.phases[scatter].timing.cycles;
+	if (mmu)
+		*mmu = run.phases[scatter].timing.mmu;
 	sim_done(&run, &spec);
 	return 0;
 }
 
-static int sim_chase_loads(double *cycles, const struct sim_config *base, uint64_t bytes,
-			   const char *advice, uint64_t stride, uint64_t loads, unsigned *evals,
-			   struct wl_error *err)
+static int sim_chase_loads_tlb(double *cycles, double *tlb, const struct sim_config *base,
+			       uint64_t bytes, const char *advice, uint64_t stride, uint64_t loads,
+			       unsigned *evals, struct wl_error *err)
 {
 	struct sim_config cfg = *base;
 	/*
@@ -534,14 +562,26 @@ static int sim_chase_loads(double *cycles, const struct sim_config *base, uint64
 	 * the loads that count gives the same state.
 	 */
 	uint64_t lap = bytes / stride < (1u << 18) ? bytes / stride : (1u << 18);
+	struct mmu_stats m1, m2;
 	double c1, c2;
 
 	memset(cfg.core.executor_cycles, 0, sizeof(cfg.core.executor_cycles));
-	if (sim_chase_run(&c1, &cfg, bytes, advice, stride, lap, evals, err) ||
-	    sim_chase_run(&c2, &cfg, bytes, advice, stride, lap + loads, evals, err))
+	if (sim_chase_run(&c1, &m1, &cfg, bytes, advice, stride, lap, evals, err) ||
+	    sim_chase_run(&c2, &m2, &cfg, bytes, advice, stride, lap + loads, evals, err))
 		return -1;
 	*cycles = (c2 - c1) / (double)loads;
+	/* the loads' events, as the suite's counters see its loads */
+	for (int ev = 0; tlb && ev < TLB_EV_NR; ev++)
+		tlb[ev] = ((double)mmu_tlb_event(&m2, ev, false) -
+			   (double)mmu_tlb_event(&m1, ev, false)) / (double)loads;
 	return 0;
+}
+
+static int sim_chase_loads(double *cycles, const struct sim_config *base, uint64_t bytes,
+			   const char *advice, uint64_t stride, uint64_t loads, unsigned *evals,
+			   struct wl_error *err)
+{
+	return sim_chase_loads_tlb(cycles, NULL, base, bytes, advice, stride, loads, evals, err);
 }
 
 static int sim_chase(double *cycles, const struct sim_config *base, uint64_t bytes,
@@ -558,14 +598,21 @@ static int sim_chase(double *cycles, const struct sim_config *base, uint64_t byt
  */
 #define PAGE_STRIDE	(4096 + 64)
 
-static int sim_page_chase(double *cycles, const struct sim_config *cfg, uint64_t pages, int t,
-			  uint64_t loads, unsigned *evals, struct wl_error *err)
+static int sim_page_chase_tlb(double *cycles, double *tlb, const struct sim_config *cfg,
+			      uint64_t pages, int t, uint64_t loads, unsigned *evals,
+			      struct wl_error *err)
 {
 	/* a phase's length is whole pages: the slack is less than a slot */
 	uint64_t bytes = (pages * PAGE_STRIDE + 4095) & ~4095ull;
 
-	return sim_chase_loads(cycles, cfg, bytes, t ? "hugepage" : "nohugepage", PAGE_STRIDE,
-			       loads, evals, err);
+	return sim_chase_loads_tlb(cycles, tlb, cfg, bytes, t ? "hugepage" : "nohugepage",
+				   PAGE_STRIDE, loads, evals, err);
+}
+
+static int sim_page_chase(double *cycles, const struct sim_config *cfg, uint64_t pages, int t,
+			  uint64_t loads, unsigned *evals, struct wl_error *err)
+{
+	return sim_page_chase_tlb(cycles, NULL, cfg, pages, t, loads, evals, err);
 }
 
 /*
@@ -1108,6 +1155,165 @@ static int lin_fit(const struct lin_fit *lf, struct sim_config *cfg, double *A, 
 
 /* ---- the fit ------------------------------------------------------------- */
 
+/* ---- the TLBs' geometry, from counted TLB events ------------------------------ */
+
+/*
+ * A point's counted quantity: the first-level misses (STLB hits plus walks)
+ * or the walks, whichever walks the host counted (Intel's walk_completed,
+ * AMD's walk_found: a chase does not fault, so they agree); NAN when not
+ * counted.
+ */
+static double tlb_quantity(const unsigned counted, const double *v, bool l1)
+{
+	double walks = counted >> TLB_EV_walk_completed & 1 ? v[TLB_EV_walk_completed] :
+		       counted >> TLB_EV_walk_found & 1 ? v[TLB_EV_walk_found] : NAN;
+
+	if (!l1)
+		return walks;
+	return counted >> TLB_EV_stlb_hit & 1 ? walks + v[TLB_EV_stlb_hit] : NAN;
+}
+
+/* The simulated side's, from sim_page_chase_tlb()'s loads' events. */
+static double tlb_quantity_sim(const double *v, bool l1)
+{
+	return v[TLB_EV_walk_completed] + (l1 ? v[TLB_EV_stlb_hit] : 0);
+}
+
+/* The smallest point where the counted quantity reaches half a load: the reach counted. */
+static uint64_t counted_knee(const struct cal_results *r, int t, bool l1)
+{
+	for (size_t i = 0; i < r->nr_page; i++) {
+		const struct cal_chase_point *pt = &r->page[t][i];
+
+		if (tlb_quantity(pt->tlb_counted, pt->tlb_per_load, l1) >= 0.5)
+			return pt->pages;
+	}
+	return 0;
+}
+
+/*
+ * The latency curve's knee between 'lo' and 'hi' pages: the point after the
+ * largest rise of ns per load from the point before, as one would read a
+ * TLB's reach off the curve without counters (a cache's knee may lie
+ * there too: what the counts settle)
+ */
+static uint64_t latency_knee(const struct cal_results *r, int t, uint64_t lo, uint64_t hi)
+{
+	double best = 0;
+	uint64_t at = 0;
+
+	for (size_t i = 1; i < r->nr_page; i++) {
+		const struct cal_chase_point *a = &r->page[t][i - 1], *b = &r->page[t][i];
+		double rise = b->ns_per_load.median / fmax(a->ns_per_load.median, 1e-9);
+
+		if (b->pages <= lo || b->pages > hi)
+			continue;
+		if (rise > best) {
+			best = rise;
+			at = b->pages;
+		}
+	}
+	return at;
+}
+
+/*
+ * One structure's sets: each power of two from 'least' to 'most' at its ways
+ * simulated over the counted points of advice t up to 'upto' pages (and
+ * the fit's chase limit), by the sum of squared differences of the
+ * simulated quantity per load to the counted one; the first of equals,
+ * the fewest sets, kept. *used: the points compared.
+ */
+static int tlb_grid(struct cal_fit *f, const struct cal_results *r, struct sa_config *sa,
+		    uint32_t least, uint32_t most, int t, bool l1, uint64_t upto, size_t *used,
+		    struct wl_error *err)
+{
+	const struct cal_fit_opts *o = &f->opts;
+	double best = HUGE_VAL, tlb[TLB_EV_NR], cyc;
+	uint32_t keep = sa->sets;
+
+	*used = 0;
+	for (uint32_t sets = least; sets <= most; sets *= 2) {
+		double sum = 0;
+		size_t n = 0;
+
+		sa->sets = sets;
+		for (size_t i = 0; i < r->nr_page; i++) {
+			const struct cal_chase_point *pt = &r->page[t][i];
+			double want = tlb_quantity(pt->tlb_counted, pt->tlb_per_load, l1);
+
+			if (isnan(want) || pt->pages > upto || pt->bytes > o->fit_chase_bytes ||
+			    (t && !pt->anon_huge_kib))
+				continue;
+			if (sim_page_chase_tlb(&cyc, tlb, &f->cfg, pt->pages, t, o->chase_loads,
+					       &f->evals, err))
+				return -1;
+			sum += pow(tlb_quantity_sim(tlb, l1) - want, 2);
+			n++;
+		}
+		if (n && sum < best) {
+			best = sum;
+			keep = sets;
+			*used = n;
+		}
+	}
+	sa->sets = keep;
+	return 0;
+}
+
+int cal_fit_tlb(struct cal_fit *f, const struct cal_results *r, struct wl_error *err)
+{
+	struct sim_config *cfg = &f->cfg;
+	struct sa_config *l1 = cfg->mmu.l1_unified ? &cfg->mmu.dtlb : &cfg->mmu.dtlb_4k;
+	const char *l1_name = cfg->mmu.l1_unified ? "mmu.dtlb.sets" : "mmu.dtlb_4k.sets";
+	struct cal_tlb_fit *tf = &f->tlb;
+	struct cal_param *p;
+	size_t used;
+
+	memset(tf, 0, sizeof(*tf));
+	if (!r->has_tlb_counts) {
+		snprintf(tf->why, sizeof(tf->why), "%s", r->tlb_why[0] ? r->tlb_why :
+			 "the page chases counted no TLB event");
+		return 0;
+	}
+	tf->counted = true;
+	/* the L1 first: the STLB's points lie beyond its reach whatever it is */
+	tf->base_l1_entries = (uint64_t)l1->sets * l1->ways;
+	if (tlb_grid(f, r, l1, 1, 64, 0, true, 4096, &used, err))
+		return -1;
+	tf->l1_entries = (uint64_t)l1->sets * l1->ways;
+	tf->l1_counted_knee = counted_knee(r, 0, true);
+	tf->l1_latency_knee = latency_knee(r, 0, 0, 4096);
+	if (used) {
+		p = add(f, l1_name, "sets", l1->sets, 1, 64, "grid (counted TLB events)");
+		snprintf(p->explains, sizeof(p->explains), "page_chase.nohugepage L1 misses per "
+			 "load, %zu points: %llu entries", used, (unsigned long long)tf->l1_entries);
+	}
+	tf->base_stlb_entries = (uint64_t)cfg->mmu.stlb.sets * cfg->mmu.stlb.ways;
+	if (tlb_grid(f, r, &cfg->mmu.stlb, 16, 2048, 0, false, 65536, &used, err))
+		return -1;
+	tf->stlb_entries = (uint64_t)cfg->mmu.stlb.sets * cfg->mmu.stlb.ways;
+	tf->stlb_counted_knee = counted_knee(r, 0, false);
+	tf->stlb_latency_knee = latency_knee(r, 0, tf->l1_entries, 65536);
+	if (used) {
+		p = add(f, "mmu.stlb.sets", "sets", cfg->mmu.stlb.sets, 16, 2048,
+			"grid (counted TLB events)");
+		snprintf(p->explains, sizeof(p->explains), "page_chase.nohugepage walks per load, "
+			 "%zu points: %llu entries", used, (unsigned long long)tf->stlb_entries);
+	}
+	if (!cfg->mmu.l1_unified) {
+		if (tlb_grid(f, r, &cfg->mmu.dtlb_2m, 1, 64, 1, true, UINT64_MAX, &used, err))
+			return -1;
+		if (used) {
+			p = add(f, "mmu.dtlb_2m.sets", "sets", cfg->mmu.dtlb_2m.sets, 1, 64,
+				"grid (counted TLB events)");
+			snprintf(p->explains, sizeof(p->explains), "page_chase.hugepage L1 misses per "
+				 "load, %zu points: %u entries", used,
+				 cfg->mmu.dtlb_2m.sets * cfg->mmu.dtlb_2m.ways);
+		}
+	}
+	return 0;
+}
+
 int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_config *base,
 	    const struct cal_fit_opts *o, const char *source, struct wl_error *err)
 {
@@ -1321,6 +1527,8 @@ int cal_fit(struct cal_fit *f, const struct cal_results *r, const struct sim_con
 	 * MiB pages keeps the curve flat where 4 KiB pages make every TLB
 	 * miss a two-dimensional walk of the host's four levels.
 	 */
+	if (cal_fit_tlb(f, r, err))
+		return -1;
 	if (r->nr_page) {
 		const struct sa_config *l1 = cfg->mmu.l1_unified ? &cfg->mmu.dtlb
 								 : &cfg->mmu.dtlb_4k;
@@ -1607,6 +1815,25 @@ cJSON *cal_fit_to_json(const struct cal_fit *f, const struct cal_results *r)
 		} else {
 			cJSON_AddNullToObject(o, "residual");
 		}
+	}
+	o = cJSON_AddObjectToObject(root, "tlb_geometry");
+	if (!f->tlb.counted) {
+		cJSON_AddStringToObject(o, "method", "the base configuration's (virtuoso hwinfo: "
+					"CPUID), checked only through the page chase's latency");
+		cJSON_AddStringToObject(o, "why", f->tlb.why);
+	} else {
+		cJSON_AddStringToObject(o, "method", "grid against the page chases' counted TLB "
+					"events");
+		b = cJSON_AddObjectToObject(o, "l1_4k");
+		cJSON_AddNumberToObject(b, "entries", (double)f->tlb.l1_entries);
+		cJSON_AddNumberToObject(b, "base_entries", (double)f->tlb.base_l1_entries);
+		cJSON_AddNumberToObject(b, "counted_reach_pages", (double)f->tlb.l1_counted_knee);
+		cJSON_AddNumberToObject(b, "latency_knee_pages", (double)f->tlb.l1_latency_knee);
+		b = cJSON_AddObjectToObject(o, "stlb");
+		cJSON_AddNumberToObject(b, "entries", (double)f->tlb.stlb_entries);
+		cJSON_AddNumberToObject(b, "base_entries", (double)f->tlb.base_stlb_entries);
+		cJSON_AddNumberToObject(b, "counted_reach_pages", (double)f->tlb.stlb_counted_knee);
+		cJSON_AddNumberToObject(b, "latency_knee_pages", (double)f->tlb.stlb_latency_knee);
 	}
 	cJSON_AddItemToObject(root, "config", sim_config_to_json(&f->cfg));
 	return root;

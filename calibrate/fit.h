@@ -17,7 +17,10 @@
  *			the 4 KiB kind's period-31 excess (fault_latency
  *			anon_4k lru_batch_excess_ns_runs: the suite's spec
  *			simulated at two prices, the excess linear in it)
- *   grid		discrete choices, each candidate simulated: each of
+ *   grid		discrete choices, each candidate simulated: where the
+ *			host counted the page chases' TLB events, each TLB's
+ *			sets against them (cal_fit_tlb(): exact counts are
+ *			stronger evidence than the latency's knees); each of
  *			L2's and the LLC's ways (2 to 56, the base's sets) and
  *			replacement (lru,
  *			srrip, random) against the line chase over its knee
@@ -111,13 +114,40 @@ struct cal_fit_opts {
 /* 24 evaluations, 8192 loads, 2048 faults, page chases fitted up to 256 MiB. */
 void cal_fit_opts_init(struct cal_fit_opts *o);
 
+/*
+ * The TLBs' geometry: fitted to the page chases' counted TLB events where
+ * the host counted them ('counted'), else the base's, 'why' saying why.
+ * Both readings of each reach, for the report: the counted one (the first
+ * point where half the loads missed) and the latency curve's knee (the
+ * largest rise of ns per load), beside the entries fitted and the base's.
+ */
+struct cal_tlb_fit {
+	bool counted;
+	char why[160];
+	uint64_t l1_entries, base_l1_entries, l1_counted_knee, l1_latency_knee;
+	uint64_t stlb_entries, base_stlb_entries, stlb_counted_knee, stlb_latency_knee;
+};
+
 struct cal_fit {
 	struct sim_config cfg;	/* the fitted configuration, calibration filled */
 	struct cal_param param[CAL_FIT_MAX_PARAMS];
 	size_t nr_param;
 	unsigned evals;		/* simulator runs, all steps */
 	struct cal_fit_opts opts;	/* what it ran with: the report simulates alike */
+	struct cal_tlb_fit tlb;
 };
+
+/*
+ * The TLBs' geometry step of cal_fit(), on f->cfg (f->opts set): where r
+ * has counted TLB events per load, the 4 KiB L1 DTLB's sets (or the
+ * unified L1's) against the nohugepage points' first-level misses per load
+ * up to 4096 pages, the STLB's against their walks per load, the 2 MiB
+ * L1's against the hugepage points' first-level misses where THP backed
+ * them; each a grid of powers of two at the base's ways, simulated as the
+ * suite's chases are (the loads' events of two runs differenced). Where r
+ * has none, f->tlb.why says why and the geometry stays. 0, or -1 with err.
+ */
+int cal_fit_tlb(struct cal_fit *f, const struct cal_results *r, struct wl_error *err);
 
 /*
  * Fit 'base' (the geometry and every value not fitted) to r. 'source' goes

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "calibrate/measure.h"
+#include "linux-probes/counters.h"
 #include "simulator/hwinfo.h"
 #include "workload/native.h"
 #include "workload/prng.h"
@@ -125,6 +126,9 @@ struct suite {
 	struct wl_error *err;
 	unsigned done, total;
 	struct wl_rng rng;
+	/* the page chases' TLB counters, when they opened (tlb_open) */
+	struct counter_set ctr;
+	bool counting;
 };
 
 static void step(struct suite *s, const char *what)
@@ -282,20 +286,87 @@ static uint64_t page_slot(uint64_t i) { return i * PAGE + ((i * 7) % (PAGE / LIN
 struct chase {
 	char *start;
 	uint64_t loads;
+	/* counted: every run's counters' growth added up, and the runs */
+	bool count;
+	struct counter_sample sum[COUNTERS_NR];
+	unsigned runs;
 };
 
 static double chase_run(struct suite *s, void *arg)
 {
-	const struct chase *c = arg;
+	struct chase *c = arg;
+	struct counter_sample a[COUNTERS_NR], b[COUNTERS_NR];
 	void **p = (void **)c->start;
-	uint64_t t0 = now_ns(), t1;
+	uint64_t t0, t1;
 
+	/* read outside the timed loop: a read is a system call */
+	if (c->count && counters_read(&s->ctr, a))
+		c->count = false;
+	t0 = now_ns();
 	for (uint64_t i = 0; i < c->loads; i++)
 		p = *(void **)p;
 	t1 = now_ns();
-	(void)s;
+	if (c->count && counters_read(&s->ctr, b))
+		c->count = false;
+	for (size_t i = 0; c->count && i < COUNTERS_NR; i++) {
+		c->sum[i].value += b[i].value - a[i].value;
+		c->sum[i].enabled += b[i].enabled - a[i].enabled;
+		c->sum[i].running += b[i].running - a[i].running;
+	}
+	c->runs++;
 	sink ^= (uintptr_t)p;
 	return (double)(t1 - t0) / (double)c->loads;
+}
+
+/*
+ * The page chase's TLB counters on this process, where they open: a host
+ * without a PMU, or one that refuses kernel-mode counting to this user,
+ * leaves the reason in r->tlb_why and the chases uncounted.
+ */
+static void tlb_open(struct suite *s)
+{
+	struct wl_error err = { 0 };
+
+	s->counting = false;
+	if (counters_open(&s->ctr, 0, &err)) {
+		snprintf(s->r->tlb_why, sizeof(s->r->tlb_why), "%.159s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < COUNTERS_NR; i++) {
+		if (counters_tlb_event(&s->ctr, i) == TLB_EV_NONE) {
+			/* the first TLB counter's reason speaks for them all */
+			if (!s->r->tlb_why[0] && counters_reason(&s->ctr, i)[0] &&
+			    strstr(counters_name(i), "dtlb_"))
+				snprintf(s->r->tlb_why, sizeof(s->r->tlb_why), "%s",
+					 counters_reason(&s->ctr, i));
+			continue;
+		}
+		s->counting = true;
+	}
+	if (s->counting)
+		s->r->tlb_why[0] = '\0';
+	else
+		counters_close(&s->ctr);
+}
+
+/* A point's counted TLB events per load: the loads' counters (a chase stores nothing). */
+static void tlb_point(struct suite *s, const struct chase *c, struct cal_chase_point *pt)
+{
+	static const struct counter_sample zero;
+
+	for (size_t i = 0; c->count && c->runs && i < COUNTERS_NR; i++) {
+		enum tlb_scope sc = counters_scope(&s->ctr, i);
+		int ev = counters_tlb_event(&s->ctr, i);
+		double v, f;
+
+		if (ev == TLB_EV_NONE || (sc != TLB_SCOPE_loads && sc != TLB_SCOPE_loads_stores))
+			continue;
+		if (counter_growth(&zero, &c->sum[i], &v, &f) == COUNTER_NOT_COUNTED)
+			continue;
+		pt->tlb_per_load[ev] = v / ((double)c->runs * (double)c->loads);
+		pt->tlb_counted |= 1u << ev;
+		s->r->has_tlb_counts = true;
+	}
 }
 
 static const uint64_t line_sizes_full[] = {
@@ -325,7 +396,7 @@ static int line_chases(struct suite *s)
 	memset(buf, 1, max);
 	r->line_loads = s->o->quick ? 200000 : 1000000;
 	for (size_t i = 0; i < n && !ret; i++) {
-		struct chase c = { buf, r->line_loads };
+		struct chase c = { .start = buf, .loads = r->line_loads };
 		struct cal_chase_point *pt = &r->line[i];
 
 		snprintf(what, sizeof(what), "line chase %" PRIu64 " KiB", sizes[i] >> 10);
@@ -355,7 +426,8 @@ static int page_chases(struct suite *s, int h)
 	r->page_loads = s->o->quick ? 200000 : 1000000;
 	for (unsigned e = first; e <= last && !ret; e += by, n++) {
 		uint64_t pages = UINT64_C(1) << e;
-		struct chase c = { buf + page_slot(0), r->page_loads };
+		struct chase c = { .start = buf + page_slot(0), .loads = r->page_loads,
+				   .count = s->counting };
 		struct cal_chase_point *pt = &r->page[h][n];
 
 		snprintf(what, sizeof(what), "page chase %s %" PRIu64 " pages",
@@ -366,6 +438,7 @@ static int page_chases(struct suite *s, int h)
 		ret = link_cycle(s, buf, pages, page_slot);
 		if (!ret)
 			ret = repeated(s, chase_run, &c, &pt->ns_per_load);
+		tlb_point(s, &c, pt);
 		pt->anon_huge_kib = anon_huge_kib(buf);
 	}
 	r->nr_page = n;
@@ -762,9 +835,17 @@ int cal_measure(struct cal_results *r, const struct cal_opts *o, struct wl_error
 		}
 	}
 	step(&s, "clock");
-	if (repeated(&s, clock_run, &clock_iters, &r->cycles_per_ns) || line_chases(&s) ||
-	    page_chases(&s, 0) || page_chases(&s, 1) || bandwidth(&s) || native(&s) || native_large(&s) ||
-	    faults(&s))
+	if (repeated(&s, clock_run, &clock_iters, &r->cycles_per_ns) || line_chases(&s))
+		return -1;
+	tlb_open(&s);
+	if (page_chases(&s, 0) || page_chases(&s, 1)) {
+		counters_close(&s.ctr);
+		return -1;
+	}
+	counters_close(&s.ctr);
+	if (!r->has_tlb_counts && !r->tlb_why[0])
+		snprintf(r->tlb_why, sizeof(r->tlb_why), "no TLB counter ever ran");
+	if (bandwidth(&s) || native(&s) || native_large(&s) || faults(&s))
 		return -1;
 	if (o->progress && !o->extra_steps)
 		o->progress(o->ctx, s.total, s.total, "done");
@@ -817,6 +898,14 @@ static cJSON *chase_json(const struct cal_chase_point *pts, size_t n, bool pages
 			cJSON_AddNumberToObject(p, "anon_huge_kib", (double)pts[i].anon_huge_kib);
 		}
 		cJSON_AddItemToObject(p, "ns_per_load", stat_json(&pts[i].ns_per_load));
+		if (pages && pts[i].tlb_counted) {
+			cJSON *t = cJSON_AddObjectToObject(p, "tlb_per_load");
+
+			for (int ev = 0; ev < TLB_EV_NR; ev++)
+				if (pts[i].tlb_counted >> ev & 1)
+					cJSON_AddNumberToObject(t, tlb_event_name(ev),
+								pts[i].tlb_per_load[ev]);
+		}
 		cJSON_AddItemToArray(a, p);
 	}
 	return a;
@@ -856,6 +945,8 @@ cJSON *cal_results_to_json(const struct cal_results *r, const char *tool_version
 	cJSON_AddItemToObject(o, "hugepage", chase_json(r->page[1], r->nr_page, true));
 	hl = r->nr_page ? &r->page[1][r->nr_page - 1] : NULL;
 	cJSON_AddBoolToObject(o, "thp_obtained", hl && hl->anon_huge_kib > 0);
+	if (!r->has_tlb_counts)
+		cJSON_AddStringToObject(o, "tlb_unsupported", r->tlb_why[0] ? r->tlb_why : "not counted");
 
 	o = cJSON_AddObjectToObject(root, "bandwidth");
 	cJSON_AddNumberToObject(o, "buffer_bytes", (double)r->bw_bytes);

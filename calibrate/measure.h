@@ -16,7 +16,10 @@
  *			random cyclic order, from 8 pages to 1 GiB, once over
  *			a buffer madvised MADV_NOHUGEPAGE and once
  *			MADV_HUGEPAGE; the THP backing obtained is read from
- *			/proc/self/smaps (AnonHugePages)
+ *			/proc/self/smaps (AnonHugePages); where the host's
+ *			PMU counts them, the data-TLB events per load
+ *			(linux-probes/counters.h on this process: STLB hits,
+ *			walks by page size, walk cycles)
  *   bandwidth		memset and memcpy of pre-faulted buffers larger than
  *			the LLC, GB/s (10^9 bytes per second)
  *   native		the native executor (workload/native.h) on a 64 KiB
@@ -52,6 +55,7 @@
 #include "calibrate/latency_specs.h"
 #include "linux-probes/hostid.h"
 #include "simulator/config.h"
+#include "workload/tlbev.h"
 #include "workload/error.h"
 #include "workload/spec.h"
 
@@ -117,6 +121,13 @@ struct cal_chase_point {
 	uint64_t pages;		/* page chase: 4 KiB pages visited */
 	uint64_t anon_huge_kib;	/* page chase: AnonHugePages of the buffer after it */
 	struct cal_stat ns_per_load;
+	/*
+	 * Page chase: what the host's PMU counted per load over every run of
+	 * the point (warm-up included: each goes round the same cycle), by
+	 * workload/tlbev.h's events; bit ev of tlb_counted set where counted
+	 */
+	unsigned tlb_counted;
+	double tlb_per_load[TLB_EV_NR];
 };
 
 enum cal_fault_kind { CAL_FAULT_WRITE_4K, CAL_FAULT_ZERO_READ, CAL_FAULT_ZERO_COW,
@@ -205,6 +216,14 @@ struct cal_results {
 	struct cal_chase_point page[2][CAL_MAX_SIZES];	/* [0] nohugepage, [1] hugepage */
 	size_t nr_page;
 	uint64_t page_loads;
+	/*
+	 * The page chases' TLB counters (linux-probes/counters.h, on this
+	 * process): has_tlb_counts when any point counted an event, else
+	 * tlb_why says why none did ("no hardware PMU (perf_event_open:
+	 * ENOENT)")
+	 */
+	bool has_tlb_counts;
+	char tlb_why[160];
 
 	uint64_t bw_bytes;
 	struct cal_stat memset_gb_per_s, memcpy_gb_per_s;

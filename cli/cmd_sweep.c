@@ -770,7 +770,7 @@ static int collect(const struct sweep *sw, const char *dir, size_t *not_done)
 	for (size_t s = 0; s < NR_STATS; s++)
 		fprintf(c, ",%s", stat_names[s]);
 	if (!strcmp(sw->command, "run"))
-		fputs(",functional_verdict,timing_verdict", c);
+		fputs(",functional_verdict,timing_verdict,tlb_verdict", c);
 	if (!strcmp(sw->command, "validate"))
 		fputs(",workloads_validated,functional_pass,functional_metrics", c);
 	fputs(",error\n", c);
@@ -829,12 +829,15 @@ static int collect(const struct sweep *sw, const char *dir, size_t *not_done)
 					sum, "functional_verdict"));
 				const char *tv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 					sum, "timing_verdict"));
+				const char *lv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+					sum, "tlb_verdict"));
 
-				fprintf(c, ",%s,%s", fv ? fv : "", tv ? tv : "");
+				fprintf(c, ",%s,%s,%s", fv ? fv : "", tv ? tv : "", lv ? lv : "");
 				cJSON_AddStringToObject(row, "functional_verdict", fv ? fv : "");
 				cJSON_AddStringToObject(row, "timing_verdict", tv ? tv : "");
+				cJSON_AddStringToObject(row, "tlb_verdict", lv ? lv : "");
 			} else {
-				fputs(",,", c);
+				fputs(",,,", c);
 			}
 			cJSON_Delete(sum);
 		}

@@ -436,7 +436,10 @@ int counters_list(FILE *out)
 			fprintf(out, "error: %s\n", err.msg);
 			ret = -1;
 		} else if (c.fd >= 0) {
-			fprintf(out, "supported (%s)\n", c.event);
+			fprintf(out, "supported (%s", c.event);
+			if (c.tlb != TLB_EV_NONE)
+				fprintf(out, ": %s of %s", tlb_event_name(c.tlb), tlb_scope_name(c.scope));
+			fputs(")\n", out);
 			close(c.fd);
 		} else {
 			fprintf(out, "unsupported: %s\n", c.reason);

@@ -488,6 +488,48 @@ static void section_line(struct cdoc *d, const struct cal_view *v, struct plotte
 		 "simulator before and after calibration");
 }
 
+/*
+ * The TLBs' sizes: fitted to the counted TLB events where the host counted
+ * them, with both readings of each reach (the counts' and the latency
+ * knee's); else the base's, and why.
+ */
+static void section_tlb_geometry(struct cdoc *d, const struct cal_view *v)
+{
+	static const char *const head[] = { "TLB", "base entries", "fitted entries",
+					    "reach counted (pages)", "latency knee (pages)" };
+	const struct cal_tlb_fit *t = &v->fit->tlb;
+	char num[4][32];
+	const char *cell[5];
+
+	c_h(d, 3, "tlb-geometry", "TLB geometry");
+	if (!t->counted) {
+		c_p(d, NULL, "The TLBs' sizes are the base configuration's (the host's CPUID, "
+		    "through virtuoso hwinfo): the page chases counted no TLB event (%s). They are "
+		    "checked here only through the page chase's latency above.", t->why);
+		return;
+	}
+	c_p(d, NULL, "Fitted to the TLB events the host's PMU counted in the page chases "
+	    "(exact counts are stronger evidence than the latency's knees, where a TLB's reach "
+	    "and a cache's may fall together): the reach counted is the first point where half "
+	    "the loads missed, the knee the point after the latency's largest rise.");
+	c_thead(d, head, 5, 0x1e);
+	for (int k = 0; k < 2; k++) {
+		const uint64_t row[2][4] = {
+			{ t->base_l1_entries, t->l1_entries, t->l1_counted_knee, t->l1_latency_knee },
+			{ t->base_stlb_entries, t->stlb_entries, t->stlb_counted_knee,
+			  t->stlb_latency_knee },
+		};
+
+		cell[0] = k ? "STLB" : "L1 DTLB (4 KiB)";
+		for (int i = 0; i < 4; i++) {
+			snprintf(num[i], sizeof(num[i]), "%" PRIu64, row[k][i]);
+			cell[1 + i] = num[i];
+		}
+		c_row(d, cell, 5, 0x1e);
+	}
+	c_tend(d);
+}
+
 static void section_page(struct cdoc *d, const struct cal_view *v, struct plotter *p)
 {
 	static const char *const head[] = { "buffer span", "pages", "NOHUGEPAGE measured",
@@ -532,6 +574,7 @@ static void section_page(struct cdoc *d, const struct cal_view *v, struct plotte
 	c_figure(d, &fig, "Page-granular chase: ns per load against the buffer span, log-log, "
 		 "MADV_NOHUGEPAGE and MADV_HUGEPAGE, measured (median, bar from the fastest to "
 		 "the slowest run) against the simulator before and after calibration");
+	section_tlb_geometry(d, v);
 }
 
 static void section_faults(struct cdoc *d, const struct cal_view *v, struct plotter *p)

@@ -1272,12 +1272,13 @@ static void section_tlb_misses(struct doc *d, const struct comparison *c)
 	if (c->tlb == VERDICT_NA) {
 		doc_p(d, "note", "No TLB verdict: the host's hardware counters were not compared "
 		      "(%s).", why ? why : "no TLB metric");
-		if (c->calibrated && cJSON_IsString(cal))
+		if (c->calibrated)
 			doc_p(d, NULL, "The simulated TLBs, page-walk caches and walker were checked "
-			      "only through timing: by the pointer-chase curve of this host's "
-			      "calibration (%s), whose page chases, from 8 pages to beyond the "
-			      "STLB's reach, with 4 KiB and with 2 MiB pages, the fit reproduces "
-			      "(its calibration.json gives each point's residual).", cal->valuestring);
+			      "only through timing: by the pointer-chase curve of the calibration "
+			      "this configuration came from (%s), whose page chases, from 8 pages to "
+			      "beyond the STLB's reach, with 4 KiB and with 2 MiB pages, the fit "
+			      "reproduces (its calibration.json gives each point's residual).",
+			      cJSON_IsString(cal) ? cal->valuestring : "sim.json's config.calibration");
 		else
 			doc_p(d, NULL, "The simulated TLBs, page-walk caches and walker are checked "
 			      "only through timing where the host has no counters: by the "

@@ -64,8 +64,7 @@ fail:
 	return NULL;
 }
 
-/* Event ev (workload/tlbev.h) of the stores, or of the loads (the rest). */
-static uint64_t tlb_event_count(const struct mmu_stats *st, enum tlb_event ev, bool stores)
+uint64_t mmu_tlb_event(const struct mmu_stats *st, int ev, bool stores)
 {
 	uint64_t all = 0, st_part = 0;
 
@@ -113,7 +112,7 @@ struct cJSON *mmu_tlb_events_to_json(const struct mmu_stats *st)
 			goto fail;
 		for (int ev = 0; ev < TLB_EV_NR; ev++)
 			if (!cJSON_AddNumberToObject(o, tlb_event_name(ev),
-						     (double)tlb_event_count(st, (enum tlb_event)ev, k)))
+						     (double)mmu_tlb_event(st, (enum tlb_event)ev, k)))
 				goto fail;
 	}
 	return obj;

@@ -32,6 +32,7 @@
 #ifndef SIMULATOR_STATS_H
 #define SIMULATOR_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cJSON;
@@ -53,6 +54,9 @@ struct cJSON *mmu_stats_to_json(const struct mmu_stats *st);
  * added up what AMD's L1_DTLB_MISS.TLB_RELOAD_*_L2_MISS counts.
  */
 struct cJSON *mmu_tlb_events_to_json(const struct mmu_stats *st);
+
+/* Event ev (workload/tlbev.h's enum tlb_event) of the stores, or of the loads. */
+uint64_t mmu_tlb_event(const struct mmu_stats *st, int ev, bool stores);
 
 /*
  * The timed run's counters (timing.h), a phase's or the whole run's:

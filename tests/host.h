@@ -25,7 +25,10 @@
 #define TESTS_HOST_H
 
 #include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdbool.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -34,6 +37,28 @@
 #include "linux-probes/thp_sysfs.h"
 
 /* Call after host_require_root(): the lock lives in root's /run/virtuoso. */
+/*
+ * Whether the kernel has a hardware PMU, decided apart from the probes'
+ * code: perf_event_open of cpu-cycles on ourselves (ENOENT in a guest
+ * without a virtual PMU).
+ */
+static inline bool host_has_pmu(void)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_HARDWARE,
+		.config = PERF_COUNT_HW_CPU_CYCLES,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+	};
+	int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 static inline void host_exclusive(void)
 {
 	struct wl_error err = { 0 };

@@ -363,3 +363,86 @@ Test(fit, shootdown_times_become_the_ipi_cycles, .timeout = 300)
 	free(f);
 	free(r);
 }
+
+/*
+ * A host whose 4 KiB L1 DTLB holds 32 entries, its 2 MiB L1 16 and its
+ * STLB 1024, where the base has more of each. Its counts worked out by hand
+ * for the suite's page chase (one line on each of 'pages' consecutive 4 KiB
+ * pages, a random cycle gone round again and again, so an LRU set holding
+ * fewer pages than the cycle puts in it misses every time): a load misses
+ * the L1 when the chase has more pages than the L1 holds, and walks when
+ * it has more than the STLB holds; with THPs, the pages are pages / 512 of
+ * 2 MiB, all in the STLB.
+ */
+Test(fit, counted_tlb_events_give_the_tlbs_geometry, .timeout = 600)
+{
+	struct cal_results *r = calloc(1, sizeof(*r));
+	struct cal_fit *f = calloc(1, sizeof(*f));
+	struct wl_error err = { 0 };
+	struct sim_config base;
+
+	cr_assert(r && f);
+	sim_config_init(&base);
+	cr_assert_eq(base.mmu.dtlb_4k.ways, 4);
+	cr_assert_eq(base.mmu.dtlb_2m.ways, 4);
+	cr_assert_eq(base.mmu.stlb.ways, 8);
+	cr_assert_gt(base.mmu.dtlb_4k.sets * 4, 32);
+	cr_assert_gt(base.mmu.stlb.sets * 8, 1024);
+	r->nr_page = 14;				/* 8 to 65536 pages */
+	r->has_tlb_counts = true;
+	for (size_t i = 0; i < r->nr_page; i++)
+		for (int t = 0; t < 2; t++) {
+			struct cal_chase_point *pt = &r->page[t][i];
+			uint64_t pages = 8ull << i;
+			double pages_of_l1 = t ? (double)pages / 512 : (double)pages;
+			double l1 = pages_of_l1 > (t ? 16 : 32), walks = !t && pages > 1024;
+
+			pt->pages = pages;
+			pt->bytes = pages * 4096;
+			pt->anon_huge_kib = t ? pt->bytes >> 10 : 0;
+			pt->ns_per_load.median = 1 + l1 + 10 * walks;
+			pt->tlb_per_load[TLB_EV_stlb_hit] = l1 - walks;
+			pt->tlb_per_load[TLB_EV_walk_completed] = walks;
+			pt->tlb_counted = 1u << TLB_EV_stlb_hit | 1u << TLB_EV_walk_completed;
+		}
+	f->cfg = base;
+	cal_fit_opts_init(&f->opts);
+	f->opts.fit_chase_bytes = 64 << 20;
+	cr_assert_eq(cal_fit_tlb(f, r, &err), 0, "%s", err.msg);
+	cr_expect(f->tlb.counted);
+	cr_expect_eq(f->cfg.mmu.dtlb_4k.sets * f->cfg.mmu.dtlb_4k.ways, 32, "L1 4K: %u x %u",
+		     f->cfg.mmu.dtlb_4k.sets, f->cfg.mmu.dtlb_4k.ways);
+	cr_expect_eq(f->cfg.mmu.stlb.sets * f->cfg.mmu.stlb.ways, 1024, "STLB: %u x %u",
+		     f->cfg.mmu.stlb.sets, f->cfg.mmu.stlb.ways);
+	cr_expect_eq(f->cfg.mmu.dtlb_2m.sets * f->cfg.mmu.dtlb_2m.ways, 16, "L1 2M: %u x %u",
+		     f->cfg.mmu.dtlb_2m.sets, f->cfg.mmu.dtlb_2m.ways);
+	/* both readings of the reach: the counts' and the latency curve's */
+	cr_expect_eq(f->tlb.l1_counted_knee, 64);
+	cr_expect_eq(f->tlb.stlb_counted_knee, 2048);
+	cr_expect_eq(f->tlb.stlb_latency_knee, 2048);
+	cr_expect_eq(param(f, "mmu.stlb.sets"), 128);
+	free(r);
+	free(f);
+}
+
+Test(fit, without_counts_the_tlbs_keep_the_base_geometry_and_say_why)
+{
+	struct cal_results *r = calloc(1, sizeof(*r));
+	struct cal_fit *f = calloc(1, sizeof(*f));
+	struct wl_error err = { 0 };
+
+	cr_assert(r && f);
+	sim_config_init(&f->cfg);
+	cal_fit_opts_init(&f->opts);
+	r->nr_page = 4;
+	for (size_t i = 0; i < r->nr_page; i++)
+		r->page[0][i].pages = 8ull << i;
+	snprintf(r->tlb_why, sizeof(r->tlb_why), "no hardware PMU (perf_event_open: ENOENT)");
+	cr_assert_eq(cal_fit_tlb(f, r, &err), 0, "%s", err.msg);
+	cr_expect(!f->tlb.counted);
+	cr_expect_str_eq(f->tlb.why, "no hardware PMU (perf_event_open: ENOENT)");
+	cr_expect_eq(f->nr_param, 0);
+	cr_expect_eq(f->evals, 0, "nothing simulated");
+	free(r);
+	free(f);
+}

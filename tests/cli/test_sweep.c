@@ -360,8 +360,13 @@ Test(sweep, run_points_carry_their_verdicts, .timeout = 300)
 		const char *fv = cJSON_GetStringValue(cJSON_GetObjectItem(a, "functional_verdict"));
 
 		cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(a, "state")), "done");
+		const char *lv = cJSON_GetStringValue(cJSON_GetObjectItem(a, "tlb_verdict"));
+
 		cr_expect(fv && (!strcmp(fv, "pass") || !strcmp(fv, "warn") || !strcmp(fv, "fail")),
 			  "a verdict: %s", fv ? fv : "(none)");
+		/* the TLB's: n/a on a host without a PMU */
+		cr_expect(lv && (host_has_pmu() || !strcmp(lv, "n/a")), "tlb verdict: %s",
+			  lv ? lv : "(none)");
 	}
 	/* never: no THP anywhere; always: the workload's THP faults */
 	cr_expect_eq(num(cJSON_GetArrayItem(t, 0), "pages_pmd"), 0);

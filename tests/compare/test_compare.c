@@ -378,6 +378,8 @@ Test(compare, every_metric_once_and_the_overall_verdict)
 		"runtime", "phase_faults", "phase_faults", "phase_runtime", "phase_runtime",
 		"alloc_orders", "fault_latency_p50", "fault_latency_p90", "fault_latency_p99",
 		"fault_latency_wasserstein", "collapses", "scan_results", "tlb_flushes",
+		"tlb_l1_misses", "tlb_stlb_hits", "tlb_walks", "tlb_walks_4k", "tlb_walks_2m",
+		"tlb_walks_1g", "tlb_walk_cycles",
 	};
 	struct side l, s;
 	struct comparison c;
@@ -387,8 +389,10 @@ Test(compare, every_metric_once_and_the_overall_verdict)
 	cr_assert_eq(c.nr_metrics, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < c.nr_metrics; i++)
 		cr_expect_str_eq(c.metrics[i].name, names[i], "metric %zu", i);
-	/* no logs: the latency metrics are NA, and say why */
+	/* no logs: the latency metrics are NA, and say why; no TLB counts: so are the TLB's */
 	cr_expect_eq(cmp_metric(&c, "fault_latency_p50", "all")->verdict, VERDICT_NA);
+	cr_expect_eq(cmp_metric(&c, "tlb_walks", "all")->verdict, VERDICT_NA);
+	cr_expect_eq(c.tlb, VERDICT_NA);
 	cr_expect_not_null(strstr(cmp_metric(&c, "fault_latency_wasserstein", "all")->note,
 				  "no event log"));
 	cr_expect_eq(c.overall, VERDICT_FAIL);
@@ -427,7 +431,8 @@ Test(compare, identical_sides_pass_and_na_never_fails)
 			  verdict_name(c.metrics[i].verdict));
 		na += c.metrics[i].verdict == VERDICT_NA;
 	}
-	cr_expect_eq(na, 4, "the four latency metrics (no logs)");
+	cr_expect_eq(na, 4 + 7, "the four latency metrics (no logs), the seven TLB metrics "
+		     "(no counters)");
 	expect_metric(&c, "backing_agreement", "all", 1.0, VERDICT_PASS);
 	cr_expect_eq(c.overall, VERDICT_PASS);
 	comparison_release(&c);

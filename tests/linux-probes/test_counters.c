@@ -74,23 +74,6 @@ static void require_perf_kernel(void)
 		cr_skip_test("needs root or kernel.perf_event_paranoid <= 1 (it is %d)", p);
 }
 
-static bool host_has_pmu(void)
-{
-	struct perf_event_attr attr = {
-		.size = sizeof(attr),
-		.type = PERF_TYPE_HARDWARE,
-		.config = PERF_COUNT_HW_CPU_CYCLES,
-		.exclude_kernel = 1,
-		.exclude_hv = 1,
-	};
-	int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
 /* PERFEVTSEL layout, Intel and AMD alike (AMD's event bits 8-11 unused here) */
 #define X86(event, umask, cmask) \
 	((uint64_t)(event) | (uint64_t)(umask) << 8 | (uint64_t)(cmask) << 24)

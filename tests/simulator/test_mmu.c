@@ -1097,7 +1097,52 @@ Test(mmu, stats_json, .fini = fini)
 	cr_assert_eq(cJSON_GetObjectItem(o, "pml5")->valuedouble, 0);
 	o = cJSON_GetObjectItem(j, "pwc_hits");
 	cr_assert_eq(cJSON_GetObjectItem(o, "pdpt")->valuedouble, 1);
-	cr_assert_eq(cJSON_GetArraySize(j), 22);
+	/* one walk found a 4 KiB page, the other (VA + 2 MiB) found nothing; no stores */
+	o = cJSON_GetObjectItem(j, "walks_found");
+	cr_assert_eq(cJSON_GetObjectItem(o, "4k")->valuedouble, 1);
+	cr_assert_eq(cJSON_GetObjectItem(o, "2m")->valuedouble, 0);
+	cr_assert_eq(cJSON_GetObjectItem(j, "store_walks")->valuedouble, 0);
+	cr_assert_eq(cJSON_GetArraySize(j), 28);
+	cJSON_Delete(j);
+}
+
+/*
+ * The hardware's TLB events, loads and stores apart: a store that walks
+ * and faults, a load that walks and finds the page, a store hitting the L1
+ * (the first walk's entry), a load from another page of the same 2 MiB
+ * that walks again; by hand: loads 2 accesses, 2 walks, both found 4 KiB;
+ * stores 2 accesses, 1 walk (the faulting one, found nothing), 0 found.
+ */
+Test(mmu, tlb_events_split_loads_from_stores, .fini = fini)
+{
+	struct mmu_config c = base_cfg();
+	cJSON *j, *ld, *st;
+
+	init(&c, 4);
+	xlate(VA + 2 * MiB, true);		/* nothing mapped there: a faulting walk */
+	map4k(4, VA, 0x40000000);
+	map4k(4, VA + 4096, 0x40001000);
+	xlate(VA, false);
+	xlate(VA, true);
+	xlate(VA + 4096, false);
+	j = mmu_tlb_events_to_json(&m.stats);
+	cr_assert_not_null(j);
+	ld = cJSON_GetObjectItem(j, "loads");
+	st = cJSON_GetObjectItem(j, "stores");
+	cr_assert_eq(cJSON_GetObjectItem(ld, "accesses")->valuedouble, 2);
+	cr_assert_eq(cJSON_GetObjectItem(ld, "walk_completed")->valuedouble, 2);
+	cr_assert_eq(cJSON_GetObjectItem(ld, "walk_found")->valuedouble, 2);
+	cr_assert_eq(cJSON_GetObjectItem(ld, "walk_completed_4k")->valuedouble, 2);
+	cr_assert_eq(cJSON_GetObjectItem(ld, "stlb_hit")->valuedouble, 0);
+	cr_assert_eq(cJSON_GetObjectItem(st, "accesses")->valuedouble, 2);
+	cr_assert_eq(cJSON_GetObjectItem(st, "walk_completed")->valuedouble, 1);
+	cr_assert_eq(cJSON_GetObjectItem(st, "walk_found")->valuedouble, 0);
+	cr_assert_eq(cJSON_GetObjectItem(st, "walk_completed_4k")->valuedouble, 0);
+	cr_assert_gt(cJSON_GetObjectItem(ld, "walk_cycles")->valuedouble, 0);
+	cr_assert_gt(cJSON_GetObjectItem(st, "walk_cycles")->valuedouble, 0);
+	cr_assert_eq(cJSON_GetObjectItem(ld, "walk_cycles")->valuedouble +
+		     cJSON_GetObjectItem(st, "walk_cycles")->valuedouble,
+		     (double)m.stats.walk_cycles);
 	cJSON_Delete(j);
 }
 
