@@ -241,6 +241,37 @@ Test(measure, quick_run_through_the_cli, .timeout = 120)
 	root = load(path);
 	cr_expect_eq(obj(obj(root, "settings"), "quick")->type, cJSON_True);
 	check_measurements(root);
+	/*
+	 * The page chases' TLB events: on a host without a PMU, none and why;
+	 * with one, a chase of 8 pages walks on almost no load and one of
+	 * 2^15 pages (128 MiB, beyond every STLB's reach) on almost every load
+	 */
+	{
+		const cJSON *pc = obj(root, "page_chase"), *pts = obj(pc, "nohugepage");
+		const cJSON *first = cJSON_GetArrayItem(pts, 0), *last;
+		const cJSON *why = cJSON_GetObjectItem(pc, "tlb_unsupported");
+
+		last = cJSON_GetArrayItem(pts, cJSON_GetArraySize(pts) - 1);
+		if (!host_has_pmu()) {
+			cr_expect_str_eq(cJSON_GetStringValue(why),
+					 "no hardware PMU (perf_event_open: ENOENT)");
+			cr_expect_null(cJSON_GetObjectItem(first, "tlb_per_load"));
+		} else if (!why) {
+			const cJSON *a = cJSON_GetObjectItem(first, "tlb_per_load");
+			const cJSON *b = cJSON_GetObjectItem(last, "tlb_per_load");
+			const cJSON *wa = cJSON_GetObjectItem(a, "walk_completed");
+			const cJSON *wb = cJSON_GetObjectItem(b, "walk_completed");
+
+			if (!wa) {
+				wa = cJSON_GetObjectItem(a, "walk_found");
+				wb = cJSON_GetObjectItem(b, "walk_found");
+			}
+			cr_assert(wa && wb, "no walks counted");
+			cr_expect_lt(wa->valuedouble, 0.1, "8 pages: %g walks per load", wa->valuedouble);
+			cr_expect_gt(wb->valuedouble, 0.5, "%g pages: %g walks per load",
+				     cJSON_GetObjectItem(last, "pages")->valuedouble, wb->valuedouble);
+		}
+	}
 	cJSON_Delete(root);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_expect_eq(system(cmd), 0);

@@ -130,6 +130,31 @@ Test(calibration, markdown_holds_a_row_per_parameter_from_the_fit, .init = setup
 	}
 	cr_expect_eq(count(md, "*Figure in calibration.html: "), NR_FIGURES);
 	cr_expect_null(strstr(md, "<svg"));
+	/* the recorded host counted no TLB event: the geometry is the base's, and why */
+	cr_expect_not_null(strstr(md, "### TLB geometry\n\nThe TLBs' sizes are the base "
+				  "configuration's"), "%s", md);
+	cr_expect_not_null(strstr(md, "(the measurements hold no TLB counts (an older file))"),
+			   "%s", md);
+	free(md);
+}
+
+Test(calibration, counted_tlb_events_show_both_readings_of_each_reach, .init = setup,
+     .fini = teardown, .timeout = 300)
+{
+	struct report_options none = { .gnuplot = "" };
+	struct wl_error err = { 0 };
+	char *md;
+
+	/* what cal_fit_tlb() found on a host with a 32-entry L1 and a 1024-entry STLB */
+	fit->tlb = (struct cal_tlb_fit){ .counted = true, .l1_entries = 32, .base_l1_entries = 64,
+					 .l1_counted_knee = 64, .l1_latency_knee = 64,
+					 .stlb_entries = 1024, .base_stlb_entries = 2048,
+					 .stlb_counted_knee = 2048, .stlb_latency_knee = 1024 };
+	cr_assert_eq(calibration_report_write_opts(measured, fit, &base, NULL, dir, &none, &err), 0,
+		     "%s: %s", err.path, err.msg);
+	md = read_out("calibration.md");
+	cr_expect_not_null(strstr(md, "| L1 DTLB (4 KiB) | 64 | 32 | 64 | 64 |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "| STLB | 2048 | 1024 | 2048 | 1024 |\n"), "%s", md);
 	free(md);
 }
 
