@@ -1216,16 +1216,45 @@ static uint64_t latency_knee(const struct cal_results *r, int t, uint64_t lo, ui
 	return at;
 }
 
+/* What a grid compares: the L1's misses, the walks, or the cycles a walk takes. */
+enum tlb_target { TLB_L1_MISSES, TLB_WALKS, TLB_WALK_CYCLES };
+
+/*
+ * A point's counted value of the target, NAN when not counted (or, for
+ * the walk cycles, when fewer than half its loads walk: too few walks to
+ * time).
+ */
+static double tlb_target_counted(const struct cal_chase_point *pt, enum tlb_target k)
+{
+	double walks = tlb_quantity(pt->tlb_counted, pt->tlb_per_load, false);
+
+	if (k != TLB_WALK_CYCLES)
+		return tlb_quantity(pt->tlb_counted, pt->tlb_per_load, k == TLB_L1_MISSES);
+	if (!(pt->tlb_counted >> TLB_EV_walk_cycles & 1) || !(walks >= 0.5))
+		return NAN;
+	return pt->tlb_per_load[TLB_EV_walk_cycles] / walks;
+}
+
+/* The simulated one, and how far it is from the counted (squared; in log for cycles). */
+static double tlb_target_error(const double *sim, enum tlb_target k, double want)
+{
+	double got;
+
+	if (k != TLB_WALK_CYCLES)
+		return pow(tlb_quantity_sim(sim, k == TLB_L1_MISSES) - want, 2);
+	got = sim[TLB_EV_walk_cycles] / fmax(sim[TLB_EV_walk_completed], 1e-9);
+	return pow(log(fmax(got, 1e-9) / want), 2);
+}
+
 /*
  * One structure's sets: each power of two from 'least' to 'most' at its ways
  * simulated over the counted points of advice t up to 'upto' pages (and
- * the fit's chase limit), by the sum of squared differences of the
- * simulated quantity per load to the counted one; the first of equals,
- * the fewest sets, kept. *used: the points compared.
+ * the fit's chase limit), by the sum of the target's errors; the first of
+ * equals, the fewest sets, kept. *used: the points compared.
  */
 static int tlb_grid(struct cal_fit *f, const struct cal_results *r, struct sa_config *sa,
-		    uint32_t least, uint32_t most, int t, bool l1, uint64_t upto, size_t *used,
-		    struct wl_error *err)
+		    uint32_t least, uint32_t most, int t, enum tlb_target k, uint64_t upto,
+		    size_t *used, struct wl_error *err)
 {
 	const struct cal_fit_opts *o = &f->opts;
 	double best = HUGE_VAL, tlb[TLB_EV_NR], cyc;
@@ -1239,7 +1268,7 @@ static int tlb_grid(struct cal_fit *f, const struct cal_results *r, struct sa_co
 		sa->sets = sets;
 		for (size_t i = 0; i < r->nr_page; i++) {
 			const struct cal_chase_point *pt = &r->page[t][i];
-			double want = tlb_quantity(pt->tlb_counted, pt->tlb_per_load, l1);
+			double want = tlb_target_counted(pt, k);
 
 			if (isnan(want) || pt->pages > upto || pt->bytes > o->fit_chase_bytes ||
 			    (t && !pt->anon_huge_kib))
@@ -1247,7 +1276,7 @@ static int tlb_grid(struct cal_fit *f, const struct cal_results *r, struct sa_co
 			if (sim_page_chase_tlb(&cyc, tlb, &f->cfg, pt->pages, t, o->chase_loads,
 					       &f->evals, err))
 				return -1;
-			sum += pow(tlb_quantity_sim(tlb, l1) - want, 2);
+			sum += tlb_target_error(tlb, k, want);
 			n++;
 		}
 		if (n && sum < best) {
@@ -1278,7 +1307,7 @@ int cal_fit_tlb(struct cal_fit *f, const struct cal_results *r, struct wl_error 
 	tf->counted = true;
 	/* the L1 first: the STLB's points lie beyond its reach whatever it is */
 	tf->base_l1_entries = (uint64_t)l1->sets * l1->ways;
-	if (tlb_grid(f, r, l1, 1, 64, 0, true, 4096, &used, err))
+	if (tlb_grid(f, r, l1, 1, 64, 0, TLB_L1_MISSES, 4096, &used, err))
 		return -1;
 	tf->l1_entries = (uint64_t)l1->sets * l1->ways;
 	tf->l1_counted_knee = counted_knee(r, 0, true);
@@ -1289,7 +1318,7 @@ int cal_fit_tlb(struct cal_fit *f, const struct cal_results *r, struct wl_error 
 			 "load, %zu points: %llu entries", used, (unsigned long long)tf->l1_entries);
 	}
 	tf->base_stlb_entries = (uint64_t)cfg->mmu.stlb.sets * cfg->mmu.stlb.ways;
-	if (tlb_grid(f, r, &cfg->mmu.stlb, 16, 2048, 0, false, 65536, &used, err))
+	if (tlb_grid(f, r, &cfg->mmu.stlb, 16, 2048, 0, TLB_WALKS, 65536, &used, err))
 		return -1;
 	tf->stlb_entries = (uint64_t)cfg->mmu.stlb.sets * cfg->mmu.stlb.ways;
 	tf->stlb_counted_knee = counted_knee(r, 0, false);
@@ -1301,7 +1330,8 @@ int cal_fit_tlb(struct cal_fit *f, const struct cal_results *r, struct wl_error 
 			 "%zu points: %llu entries", used, (unsigned long long)tf->stlb_entries);
 	}
 	if (!cfg->mmu.l1_unified) {
-		if (tlb_grid(f, r, &cfg->mmu.dtlb_2m, 1, 64, 1, true, UINT64_MAX, &used, err))
+		if (tlb_grid(f, r, &cfg->mmu.dtlb_2m, 1, 64, 1, TLB_L1_MISSES, UINT64_MAX, &used,
+			     err))
 			return -1;
 		if (used) {
 			p = add(f, "mmu.dtlb_2m.sets", "sets", cfg->mmu.dtlb_2m.sets, 1, 64,
@@ -1311,6 +1341,35 @@ int cal_fit_tlb(struct cal_fit *f, const struct cal_results *r, struct wl_error 
 				 cfg->mmu.dtlb_2m.sets * cfg->mmu.dtlb_2m.ways);
 		}
 	}
+	/*
+	 * The page-walk cache of PD entries (each the table of a 2 MiB
+	 * range) against the counted cycles per walk where most loads walk:
+	 * too few entries and a walk reads the PD entry too. Intel counts walk
+	 * cycles (WALK_ACTIVE); AMD does not, and its PWCs stay the base's.
+	 */
+	tf->base_pwc_entries = (uint64_t)cfg->mmu.pwc_level[PWC_PD].sets *
+			       cfg->mmu.pwc_level[PWC_PD].ways;
+	tf->pwc_entries = tf->base_pwc_entries;
+	if (!cfg->mmu.pwc || !cfg->mmu.pwc_level[PWC_PD].ways) {
+		snprintf(tf->pwc_why, sizeof(tf->pwc_why), "the configuration has no PD page-walk "
+			 "cache");
+		return 0;
+	}
+	if (tlb_grid(f, r, &cfg->mmu.pwc_level[PWC_PD], 1, 64, 0, TLB_WALK_CYCLES, 65536, &used,
+		     err))
+		return -1;
+	if (!used) {
+		snprintf(tf->pwc_why, sizeof(tf->pwc_why), "the host counted no walk cycles "
+			 "(AMD has no such event) where most loads walk");
+		return 0;
+	}
+	tf->pwc_counted = true;
+	tf->pwc_entries = (uint64_t)cfg->mmu.pwc_level[PWC_PD].sets *
+			  cfg->mmu.pwc_level[PWC_PD].ways;
+	p = add(f, "mmu.pwc_pd.sets", "sets", cfg->mmu.pwc_level[PWC_PD].sets, 1, 64,
+		"grid (counted TLB events)");
+	snprintf(p->explains, sizeof(p->explains), "page_chase.nohugepage walk cycles per walk, "
+		 "%zu points: %llu entries", used, (unsigned long long)tf->pwc_entries);
 	return 0;
 }
 
@@ -1834,6 +1893,11 @@ cJSON *cal_fit_to_json(const struct cal_fit *f, const struct cal_results *r)
 		cJSON_AddNumberToObject(b, "base_entries", (double)f->tlb.base_stlb_entries);
 		cJSON_AddNumberToObject(b, "counted_reach_pages", (double)f->tlb.stlb_counted_knee);
 		cJSON_AddNumberToObject(b, "latency_knee_pages", (double)f->tlb.stlb_latency_knee);
+		b = cJSON_AddObjectToObject(o, "pwc_pd");
+		cJSON_AddNumberToObject(b, "entries", (double)f->tlb.pwc_entries);
+		cJSON_AddNumberToObject(b, "base_entries", (double)f->tlb.base_pwc_entries);
+		if (!f->tlb.pwc_counted)
+			cJSON_AddStringToObject(b, "why", f->tlb.pwc_why);
 	}
 	cJSON_AddItemToObject(root, "config", sim_config_to_json(&f->cfg));
 	return root;
@@ -1865,9 +1929,13 @@ int cal_simulate(struct cal_results *r, const struct sim_config *cfg,
 				stat_is(&pt->ns_per_load, NAN);
 				continue;
 			}
-			if (sim_page_chase(&cyc, cfg, pt->pages, t, o->chase_loads, &evals, err))
+			if (sim_page_chase_tlb(&cyc, pt->tlb_per_load, cfg, pt->pages, t,
+					       o->chase_loads, &evals, err))
 				return -1;
 			stat_is(&pt->ns_per_load, cyc / clk);
+			/* what a PMU counting every event would see */
+			pt->tlb_counted = (1u << TLB_EV_NR) - 1;
+			r->has_tlb_counts = true;
 		}
 	stat_is(&r->memset_gb_per_s, cfg->core.zero_bandwidth_gbs);
 	stat_is(&r->memcpy_gb_per_s, cfg->core.copy_bandwidth_gbs);

@@ -126,6 +126,10 @@ struct cal_tlb_fit {
 	char why[160];
 	uint64_t l1_entries, base_l1_entries, l1_counted_knee, l1_latency_knee;
 	uint64_t stlb_entries, base_stlb_entries, stlb_counted_knee, stlb_latency_knee;
+	/* the PD page-walk cache, against counted walk cycles where there are any */
+	bool pwc_counted;
+	char pwc_why[160];
+	uint64_t pwc_entries, base_pwc_entries;
 };
 
 struct cal_fit {
@@ -143,9 +147,13 @@ struct cal_fit {
  * unified L1's) against the nohugepage points' first-level misses per load
  * up to 4096 pages, the STLB's against their walks per load, the 2 MiB
  * L1's against the hugepage points' first-level misses where THP backed
- * them; each a grid of powers of two at the base's ways, simulated as the
- * suite's chases are (the loads' events of two runs differenced). Where r
- * has none, f->tlb.why says why and the geometry stays. 0, or -1 with err.
+ * them, then the PD page-walk cache's against the counted walk cycles per
+ * walk of the points where most loads walk (Intel counts them, AMD does
+ * not: f->tlb.pwc_why); each a grid of powers of two at the base's ways,
+ * simulated as the suite's chases are (the loads' events of two runs
+ * differenced; squared differences per load, squared log ratios of the
+ * cycles). Where r has none, f->tlb.why says why and the geometry stays.
+ * 0, or -1 with err.
  */
 int cal_fit_tlb(struct cal_fit *f, const struct cal_results *r, struct wl_error *err);
 
@@ -163,7 +171,8 @@ struct cJSON *cal_fit_to_json(const struct cal_fit *f, const struct cal_results 
 /*
  * The forward model: what the suite would measure on a host the simulator
  * configured by cfg models, at the sizes r already lists (line chase
- * points); the clock, bandwidths, native executor and warm faults are
+ * points; page chase points with every TLB event counted, as a PMU
+ * would); the clock, bandwidths, native executor and warm faults are
  * filled, cold faults equal to warm plus first_touch_cycles_per_4k, the
  * large-region native points when r gives their size and accesses, and
  * the 4 KiB kind's lru_add excess (its quantiles left unmeasured: the

@@ -528,6 +528,12 @@ static void section_tlb_geometry(struct cdoc *d, const struct cal_view *v)
 		c_row(d, cell, 5, 0x1e);
 	}
 	c_tend(d);
+	if (t->pwc_counted)
+		c_p(d, NULL, "The page-walk cache of PD entries: %" PRIu64 " entries (the base "
+		    "had %" PRIu64 "), fitted to the counted cycles per walk.", t->pwc_entries,
+		    t->base_pwc_entries);
+	else
+		c_p(d, NULL, "The page-walk caches are the base's: %s.", t->pwc_why);
 }
 
 static void section_page(struct cdoc *d, const struct cal_view *v, struct plotter *p)

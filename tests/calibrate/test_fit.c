@@ -446,3 +446,49 @@ Test(fit, without_counts_the_tlbs_keep_the_base_geometry_and_say_why)
 	free(r);
 	free(f);
 }
+
+/*
+ * The page-walk cache of PD entries from counted walk cycles: the page
+ * chases a simulated host with a 4-entry PD cache would count (cal_simulate(),
+ * every event, as a PMU that counts walk cycles would), fitted from the
+ * base's 32 entries: beyond 4 page tables' worth (8 MiB) each walk reads
+ * its PD entry too, and only the 4-entry cache gives those cycles. The
+ * TLBs, the base's on both, come back unchanged.
+ */
+Test(fit, counted_walk_cycles_give_the_pd_walk_cache, .timeout = 600)
+{
+	struct cal_results *r = calloc(1, sizeof(*r));
+	struct cal_fit *f = calloc(1, sizeof(*f));
+	struct wl_error err = { 0 };
+	struct sim_config base, truth;
+	struct cal_fit_opts o;
+
+	cr_assert(r && f);
+	sim_config_init(&base);
+	cr_assert(base.mmu.pwc);
+	cr_assert_gt(base.mmu.pwc_level[PWC_PD].sets * base.mmu.pwc_level[PWC_PD].ways, 4);
+	truth = base;
+	truth.mmu.pwc_level[PWC_PD].sets = 1;
+	truth.mmu.pwc_level[PWC_PD].ways = 4;
+	r->nr_page = 12;				/* 8 to 16384 pages (64 MiB) */
+	for (size_t i = 0; i < r->nr_page; i++)
+		for (int t = 0; t < 2; t++) {
+			r->page[t][i].pages = 8ull << i;
+			r->page[t][i].bytes = (8ull << i) * 4096;
+		}
+	cal_fit_opts_init(&o);
+	o.fit_chase_bytes = 64 << 20;
+	o.max_chase_bytes = 64 << 20;
+	cr_assert_eq(cal_simulate(r, &truth, &o, &err), 0, "%s", err.msg);
+	cr_assert(r->has_tlb_counts);
+	f->cfg = base;
+	f->opts = o;
+	cr_assert_eq(cal_fit_tlb(f, r, &err), 0, "%s", err.msg);
+	cr_expect(f->tlb.pwc_counted, "%s", f->tlb.pwc_why);
+	cr_expect_eq(f->cfg.mmu.pwc_level[PWC_PD].sets, 1, "PD cache: %u sets",
+		     f->cfg.mmu.pwc_level[PWC_PD].sets);
+	cr_expect_eq(f->cfg.mmu.stlb.sets, base.mmu.stlb.sets);
+	cr_expect_eq(f->cfg.mmu.dtlb_4k.sets, base.mmu.dtlb_4k.sets);
+	free(r);
+	free(f);
+}
