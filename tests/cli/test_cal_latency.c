@@ -130,10 +130,17 @@ Test(cal_latency, shootdowns_quick_one_run, .timeout = 120)
 	cr_assert_not_null(mkdtemp(dir));
 	cr_assert(cli_cal_shootdown(&x, dir, true, 1, lock), "%s", x.skipped);
 	cr_expect_eq(x.runs, 1u);
-	cr_expect_geq(x.cross_calls, CAL_SHOOTDOWN_SAMPLES(true));
+	/*
+	 * A DONTNEED makes a cross-call only if thread 0 is already on its
+	 * CPU (a CPU still lazy after the phases' meeting gets none): on a
+	 * busy host some of the samples find it not yet running, so at least
+	 * one, and at most one per sample and a trim's each
+	 */
+	cr_expect_geq(x.cross_calls, 1);
 	cr_expect_leq(x.cross_calls, 2 * CAL_SHOOTDOWN_SAMPLES(true), "a trim may add one each");
 	cr_expect_gt(x.handle_ns, 0);
-	cr_expect_geq(x.waits, CAL_SHOOTDOWN_SAMPLES(true));
+	cr_expect_geq(x.waits, 1);
+	cr_expect_leq(x.waits, x.cross_calls);
 	cr_expect_geq(x.wait_ns, x.handle_ns * 0.5, "a wait spans its cross-call");
 	snprintf(path, sizeof(path), "%s/shootdown/linux.json", dir);
 	cr_expect_eq(access(path, R_OK), 0, "%s", path);
