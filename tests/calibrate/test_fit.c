@@ -492,3 +492,43 @@ Test(fit, counted_walk_cycles_give_the_pd_walk_cache, .timeout = 600)
 	free(r);
 	free(f);
 }
+
+/* A page chase point's TLB counts that are no TLB event, or negative: exit 2 naming them. */
+Test(fit, malformed_tlb_counts_exit_2_naming_the_field)
+{
+	static const char *const bad[][2] = {
+		{ "{\"tlb_misses\": 1}", "page_chase.nohugepage[0].tlb_per_load.tlb_misses" },
+		{ "{\"walk_completed\": -1}", "page_chase.nohugepage[0].tlb_per_load.walk_completed" },
+	};
+
+	for (size_t k = 0; k < 2; k++) {
+		struct result *r = malloc(sizeof(*r));
+		cJSON *root, *pt;
+		char *text;
+		size_t len;
+		FILE *f;
+
+		cr_assert_not_null(r);
+		text = slurp(HOST_FILE, &len);
+		root = cJSON_Parse(text);
+		free(text);
+		cr_assert_not_null(root);
+		pt = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "page_chase"),
+							    "nohugepage"), 0);
+		cr_assert_not_null(pt);
+		cJSON_AddItemToObject(pt, "tlb_per_load", cJSON_Parse(bad[k][0]));
+		text = cJSON_Print(root);
+		f = fopen("/tmp/vfit-badtlb.json", "w");
+		cr_assert_not_null(f);
+		fputs(text, f);
+		fclose(f);
+		free(text);
+		cJSON_Delete(root);
+		RUN(r, "calibrate", "--from", "/tmp/vfit-badtlb.json", "-o", "/tmp/vfit-badtlb",
+		    "--no-store");
+		cr_expect_eq(r->status, 2, "%s", r->err);
+		cr_expect(strstr(r->err, bad[k][1]), "%s", r->err);
+		free(r);
+	}
+	unlink("/tmp/vfit-badtlb.json");
+}

@@ -271,3 +271,29 @@ Test(tlb, an_untimed_simulation_has_no_tlb_model_to_judge)
 	side_release(&l);
 	side_release(&s);
 }
+
+Test(tlb, a_counter_of_unknown_scope_or_meaning_is_refused_naming_the_field)
+{
+	static const struct {
+		const char *key, *value, *path;
+	} bad[] = {
+		{ "counts", "everything", "counter_events.dtlb_load_stlb_hit.counts" },
+		{ "tlb_event", "tlb_misses", "counter_events.dtlb_load_stlb_hit.tlb_event" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *dir = cmp_tmp_dir();
+		cJSON *lx = cmp_read_json(DATA "/intel/linux.json");
+		cJSON *e = cJSON_GetObjectItem(cJSON_GetObjectItem(lx, "counter_events"),
+					       "dtlb_load_stlb_hit");
+		struct wl_error err = { 0 };
+		struct side l;
+
+		cmp_set(e, bad[i].key, cJSON_CreateString(bad[i].value));
+		cmp_write_json(lx, dir, "linux.json");
+		cr_expect_eq(side_load(&l, dir, "linux.json", &err), -1, "%s", bad[i].value);
+		cr_expect_str_eq(err.path, bad[i].path);
+		side_release(&l);
+		cmp_cleanup();
+	}
+}
