@@ -1813,18 +1813,8 @@ cJSON *driver_to_json(const struct driver_run *run)
 			cJSON_AddItemToObject(pg, s->regions[r].name, side_pages_json(p->pages[r]));
 	}
 	cJSON_AddNumberToObject(root, "runtime_ns", (double)run->runtime_ns);
-	if (run->replayed) {
-		const struct driver_replay_stats *r = &run->replay;
-		cJSON *o = cJSON_AddObjectToObject(root, "replay");
-
-		cJSON_AddNumberToObject(o, "syscalls", (double)r->syscalls);
-		cJSON_AddNumberToObject(o, "syscalls_refused", (double)r->syscalls_refused);
-		cJSON_AddNumberToObject(o, "syscalls_skipped", (double)r->syscalls_skipped);
-		cJSON_AddNumberToObject(o, "faults", (double)r->faults);
-		cJSON_AddNumberToObject(o, "faults_refused", (double)r->faults_refused);
-		cJSON_AddNumberToObject(o, "faults_outside", (double)r->faults_outside);
-		cJSON_AddNumberToObject(o, "kernel_faults", (double)r->kernel_faults);
-	}
+	if (run->replayed)
+		cJSON_AddItemToObject(root, "replay", replay_stats_to_json(&run->replay));
 	if (s->threads > 1) {
 		cJSON *o = cJSON_AddObjectToObject(root, "tlb_ipis");
 		double mhz = run->freq_mhz ? run->freq_mhz : 1;

@@ -141,6 +141,25 @@ struct driver_thread {
 	uint64_t faults, thp_faults, accesses;
 };
 
+/*
+ * What a replay (driver_replay()) did with the recording's records, in
+ * print order (stats.c's replay_stats_to_json() is generated from it):
+ *   syscalls, syscalls_refused, syscalls_skipped	replayed, refused by
+ *			MimicOS, not MimicOS's (file and shared mappings...)
+ *   faults, faults_refused, faults_outside	replayed, refused, outside
+ *			every region
+ *   kernel_faults	of faults, the kernel's on the command's behalf
+ */
+#define DRIVER_REPLAY_STATS_LIST(X)					\
+	X(syscalls) X(syscalls_refused) X(syscalls_skipped)		\
+	X(faults) X(faults_refused) X(faults_outside) X(kernel_faults)
+
+struct driver_replay_stats {
+#define DRIVER_REPLAY_FIELD(name) uint64_t name;
+	DRIVER_REPLAY_STATS_LIST(DRIVER_REPLAY_FIELD)
+#undef DRIVER_REPLAY_FIELD
+};
+
 struct driver_run {
 	const struct wl_spec *spec;
 	unsigned int cores;			/* simulated cores */
@@ -149,11 +168,7 @@ struct driver_run {
 	uint64_t ipis, ipi_waits;
 	/* a replay (driver_replay()): what it did with the recording's records */
 	bool replayed;
-	struct driver_replay_stats {
-		uint64_t syscalls, syscalls_refused, syscalls_skipped;
-		uint64_t faults, faults_refused, faults_outside;
-		uint64_t kernel_faults;		/* of faults, the kernel's on the command's behalf */
-	} replay;
+	struct driver_replay_stats replay;
 	struct wl_kernel kernel;		/* the settings in force, all resolved */
 	uint64_t mem_bytes;			/* the zone's size */
 	struct driver_region *regions;	/* spec->nr_regions */

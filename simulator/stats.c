@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "simulator/cache.h"
+#include "simulator/driver.h"
 #include "simulator/dram.h"
 #include "simulator/mmu.h"
 #include "simulator/stats.h"
@@ -37,6 +38,19 @@ struct cJSON *dram_stats_to_json(const struct dram_stats *st)
 	if (!obj)
 		return NULL;
 	DRAM_STATS_LIST(ADD_COUNTER)
+	return obj;
+fail:
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+struct cJSON *replay_stats_to_json(const struct driver_replay_stats *st)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	if (!obj)
+		return NULL;
+	DRIVER_REPLAY_STATS_LIST(ADD_COUNTER)
 	return obj;
 fail:
 	cJSON_Delete(obj);

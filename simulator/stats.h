@@ -44,6 +44,10 @@ struct cJSON *sa_stats_to_json(const struct sa_stats *st);
 struct cJSON *dram_stats_to_json(const struct dram_stats *st);
 struct cJSON *mmu_stats_to_json(const struct mmu_stats *st);
 
+/* A replay's counters (driver.h): {"syscalls", ..., "kernel_faults"}. */
+struct driver_replay_stats;
+struct cJSON *replay_stats_to_json(const struct driver_replay_stats *st);
+
 /*
  * The MMU's counts under the hardware's events (workload/tlbev.h), the
  * user accesses' (the kernel's direct-map translations are apart, in
